@@ -1,0 +1,3 @@
+export { allclose, closeScaled, type AllcloseReport, type Tolerance } from './allclose.js';
+export { FIXTURES_DIR, fixturePath, fixtureBytes, fixtureJson, metricCases } from './fixtures.js';
+export { expectNoTensorLeak } from './leaks.js';

@@ -1,0 +1,3 @@
+import { basisVitestConfig } from './config/vitest.js';
+
+export default basisVitestConfig();
