@@ -9,3 +9,9 @@ export {
   type MatrixLike,
   type NumericArrayLike,
 } from './matrix.js';
+export * from './linalg/index.js';
+export * from './solvers/index.js';
+export * from './random/index.js';
+export * from './stats/index.js';
+export * from './io/index.js';
+export * from './tfjs/index.js';

@@ -22,6 +22,9 @@ export function basisVitestConfig(overrides = {}) {
       setupFiles: [fileURLToPath(new URL('../src/setup.ts', import.meta.url))],
       testTimeout: overrides.testTimeout ?? 60_000,
       hookTimeout: 60_000,
+      // The JSON report feeds the one-line summary printed by `pnpm test` (tooling/scripts/test-summary.mjs).
+      reporters: ['default', 'json'],
+      outputFile: { json: 'reports/vitest.json' },
     },
   });
 }

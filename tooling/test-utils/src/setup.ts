@@ -1,15 +1,7 @@
 import { expect } from 'vitest';
 import { allclose, type Tolerance } from './allclose.js';
 
-interface AllcloseMatchers<R = unknown> {
-  /** Element-wise `|got - want| <= atol + rtol * |want|`; NaN never passes. */
-  toBeAllclose: (want: unknown, tol?: Tolerance) => R;
-}
-
-declare module 'vitest' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any
-  interface Matchers<T = any> extends AllcloseMatchers<T> {}
-}
+import './matchers.js';
 
 expect.extend({
   toBeAllclose(received: unknown, want: unknown, tol?: Tolerance) {

@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../bin/basis.js', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real built binary. */
+async function basis(...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+/** A minimal NPY 1.0 float64 C-order file. */
+function npy(rows: number, cols: number, values: number[]): Buffer {
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const pre = Buffer.alloc(10);
+  pre.write('\x93NUMPY', 0, 'latin1');
+  pre[6] = 1;
+  pre[7] = 0;
+  pre.writeUInt16LE(header.length, 8);
+  const body = Buffer.alloc(8 * values.length);
+  values.forEach((v, k) => body.writeDoubleLE(v, 8 * k));
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), body]);
+}
+
+describe('basis binary', () => {
+  it('--help lists the commands and global flags', async () => {
+    const r = await basis('--help');
+    expect(r.code).toBe(0);
+    for (const s of ['info', 'compare', '--backend', '--seed', '--json', '--quiet']) expect(r.stdout).toContain(s);
+  });
+  it('--version prints the package version', async () => {
+    const r = await basis('--version');
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(pkg.version);
+  });
+  it('info --json prints only JSON with the active backend', async () => {
+    const r = await basis('info', '--json', '--backend', 'cpu');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as { backend: { name: string }; threads: number; candidates: unknown };
+    expect(info.backend.name).toBe('cpu');
+    expect(info.threads).toBeGreaterThan(0);
+  });
+  it('compare prints every metric for the bundled example', async () => {
+    const r = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'b.npy'), '--json', '--quiet');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { metrics: Record<string, { value: number }> };
+    const cka = out.metrics['cka.linear']?.value ?? NaN;
+    expect(cka).toBeGreaterThan(0.5);
+    expect(cka).toBeLessThanOrEqual(1);
+    expect(Object.keys(out.metrics).length).toBeGreaterThanOrEqual(7);
+  });
+  it('compare --metric selects metrics and prints a table', async () => {
+    const r = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'a.npy'), '--metric', 'cka.linear,procrustes.angular');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/cka\.linear\s+1\b/);
+    expect(r.stdout).toMatch(/procrustes\.angular\s+(0|\d\.\d+e-1\d)\s/);
+    expect(r.stdout).not.toContain('permutation');
+  });
+});
+
+describe('errors: one line on stderr, exit 2 for usage, 1 for runtime', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'basis-cli-'));
+  it('unknown command, unknown flag, bad flag value, missing argument', async () => {
+    for (const args of [['frobnicate'], ['info', '--nope'], ['info', '--backend', 'tpu'], ['compare', 'a.npy'], ['info', '--seed', '-3']]) {
+      const r = await basis(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^basis: error \[USAGE\]/);
+    }
+  });
+  it('a truncated file is BAD_FILE, a missing one IO, NaN input NON_FINITE_INPUT (exit 1)', async () => {
+    const good = npy(5, 2, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    writeFileSync(join(dir, 'trunc.npy'), good.subarray(0, good.length - 7));
+    writeFileSync(join(dir, 'nan.npy'), npy(5, 2, [1, 2, 3, NaN, 5, 6, 7, 8, 9, 10]));
+    writeFileSync(join(dir, 'ok.npy'), good);
+    const cases: [string[], string][] = [
+      [['compare', join(dir, 'trunc.npy'), join(dir, 'ok.npy')], 'BAD_FILE'],
+      [['compare', join(dir, 'missing.npy'), join(dir, 'ok.npy')], 'IO'],
+      [['compare', join(dir, 'nan.npy'), join(dir, 'ok.npy')], 'NON_FINITE_INPUT'],
+      [['compare', join(dir, 'ok.npy'), join(dir, 'ok.npy'), '--metric', 'cka.bogus'], 'INVALID_ARGUMENT'],
+    ];
+    for (const [args, kind] of cases) {
+      const r = await basis(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('basis: error'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(`[${kind}]`);
+    }
+  });
+  it('--json errors keep stdout machine-readable', async () => {
+    const r = await basis('compare', join(dir, 'missing.npy'), join(dir, 'missing.npy'), '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'IO' } });
+  });
+});

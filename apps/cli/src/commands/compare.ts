@@ -1,0 +1,34 @@
+import { compare, getMetric, listMetrics } from '@basis/align';
+import { readMatrixFile } from '@basis/tensor/node';
+import type { CommandContext } from '../context.js';
+import { formatTable } from '../table.js';
+
+/** `basis compare A B`: metrics between two activation matrices read from npy/npz/safetensors. */
+export async function runCompare(
+  ctx: CommandContext,
+  a: string,
+  b: string,
+  opts: { metric: string | undefined },
+): Promise<void> {
+  const ids =
+    opts.metric === undefined
+      ? listMetrics().map((d) => d.id)
+      : opts.metric
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+  for (const id of ids) getMetric(id);
+  const [X, Y] = await Promise.all([readMatrixFile(a), readMatrixFile(b)]);
+  ctx.info(`comparing ${a} (${X.rows} x ${X.cols}) with ${b} (${Y.rows} x ${Y.cols})`);
+  const results = compare(X, Y, ids);
+  const json = {
+    a: { source: a, shape: [X.rows, X.cols] },
+    b: { source: b, shape: [Y.rows, Y.cols] },
+    metrics: Object.fromEntries(
+      results.map((r) => [r.id, { value: r.value, kind: r.kind, options: r.options, precision: r.precision }]),
+    ),
+  };
+  ctx.result(json, () =>
+    formatTable([['metric', 'value', 'kind'], ...results.map((r) => [r.id, r.value, r.kind])], 10),
+  );
+}

@@ -1,0 +1,39 @@
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { detectBackends, selectBackend } from '@basis/tensor/backend';
+import type { CommandContext } from '../context.js';
+import { CLI_VERSION } from '../index.js';
+import { formatTable } from '../table.js';
+
+/** `basis info`: versions, active backend, threads, which optional backends load. */
+export async function runInfo(ctx: CommandContext): Promise<void> {
+  const detected = await detectBackends();
+  const active = await selectBackend(ctx.options.backend);
+  const info = {
+    basis: CLI_VERSION,
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    threads: availableParallelism(),
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    backend: active,
+    candidates: detected,
+  };
+  ctx.result(info, () => {
+    const rows: (string | number)[][] = [
+      ['item', 'value'],
+      ['basis', info.basis],
+      ['node', info.node],
+      ['platform', info.platform],
+      ['cpu', info.cpu],
+      ['threads', info.threads],
+      ['memory (GiB)', info.memoryGiB],
+      ['active backend', `${active.name} (${active.package}@${active.version})`],
+      ['backend threads', active.threads],
+      ['kernel fixes', active.fixesApplied.length === 0 ? 'none' : active.fixesApplied.join(', ')],
+    ];
+    for (const c of detected.candidates) {
+      rows.push([`can load ${c.package}`, c.available ? 'yes' : `no (${c.error ?? 'not installed'})`]);
+    }
+    return formatTable(rows);
+  });
+}

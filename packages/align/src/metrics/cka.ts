@@ -1,0 +1,96 @@
+import type { Matrix} from '@basis/tensor';
+import { center, crossprod } from '@basis/tensor';
+import { assertNotConstant } from '../validate.js';
+import { sumSquares } from '../util.js';
+import type { MetricDefinition } from '../types.js';
+
+/** Squared row norms of a matrix. */
+function rowSquares(m: Matrix): Float64Array {
+  const out = new Float64Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    let s = 0;
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.data[i * m.cols + j] as number;
+      s += v * v;
+    }
+    out[i] = s;
+  }
+  return out;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}
+
+function total(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] as number;
+  return s;
+}
+
+/**
+ * Linear CKA with the biased HSIC_0: `||Xcᵀ Yc||²_F / (||Xcᵀ Xc||_F ||Ycᵀ Yc||_F)`
+ * (feature-space form; Kornblith et al. 2019).
+ */
+export function ckaLinearKernel(X: Matrix, Y: Matrix): number {
+  const Xc = center(X).centred;
+  const Yc = center(Y).centred;
+  assertNotConstant(sumSquares(Xc), 'X', 'cka.linear');
+  assertNotConstant(sumSquares(Yc), 'Y', 'cka.linear');
+  const xy = sumSquares(crossprod(Xc, Yc));
+  const xx = Math.sqrt(sumSquares(crossprod(Xc, Xc)));
+  const yy = Math.sqrt(sumSquares(crossprod(Yc, Yc)));
+  return xy / (xx * yy);
+}
+
+/** `N(N-3) HSIC_1` in feature space (fixtures README, cka.linear.unbiased). */
+function hsic1Scaled(Xc: Matrix, Yc: Matrix, a: Float64Array, b: Float64Array): number {
+  const n = Xc.rows;
+  return (
+    sumSquares(crossprod(Xc, Yc)) -
+    (n / (n - 2)) * dot(a, b) +
+    (total(a) * total(b)) / ((n - 1) * (n - 2))
+  );
+}
+
+/** Linear CKA with the unbiased HSIC_1 of Song et al. ("debiased" CKA); needs N >= 4. */
+export function ckaLinearUnbiasedKernel(X: Matrix, Y: Matrix): number {
+  const Xc = center(X).centred;
+  const Yc = center(Y).centred;
+  assertNotConstant(sumSquares(Xc), 'X', 'cka.linear.unbiased');
+  assertNotConstant(sumSquares(Yc), 'Y', 'cka.linear.unbiased');
+  const a = rowSquares(Xc);
+  const b = rowSquares(Yc);
+  const xy = hsic1Scaled(Xc, Yc, a, b);
+  const xx = hsic1Scaled(Xc, Xc, a, a);
+  const yy = hsic1Scaled(Yc, Yc, b, b);
+  assertNotConstant(xx, 'X (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
+  assertNotConstant(yy, 'Y (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
+  return xy / Math.sqrt(xx * yy);
+}
+
+export const ckaLinear: MetricDefinition = {
+  id: 'cka.linear',
+  title: 'Linear CKA (biased HSIC_0)',
+  kind: 'similarity',
+  range: [0, 1],
+  invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'],
+  widths: 'any',
+  minRows: 3,
+  symmetric: true,
+  compute: ckaLinearKernel,
+};
+
+export const ckaLinearUnbiased: MetricDefinition = {
+  id: 'cka.linear.unbiased',
+  title: 'Linear CKA with the unbiased HSIC_1 (debiased CKA); may be slightly negative',
+  kind: 'similarity',
+  range: [-1, 1],
+  invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'],
+  widths: 'any',
+  minRows: 4,
+  symmetric: true,
+  compute: ckaLinearUnbiasedKernel,
+};

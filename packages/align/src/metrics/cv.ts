@@ -1,0 +1,153 @@
+import { Matrix, crossprod, kfold, linearSumAssignment, matmul, svd } from '@basis/tensor';
+import { columnPearson, correlations, takeRows } from '../prep.js';
+import { padColumns } from '../util.js';
+import type { MetricDefinition } from '../types.js';
+
+/** Ridge penalties searched by `linear.cv` (raw scale). */
+export const RIDGE_ALPHAS: readonly number[] = [1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3];
+
+/** Number of contiguous folds of every `*.cv` metric. */
+export const CV_FOLDS = 5;
+
+interface Split {
+  Xtr: Matrix;
+  Ytr: Matrix;
+  Xte: Matrix;
+  Yte: Matrix;
+}
+
+function splits(X: Matrix, Y: Matrix): Split[] {
+  return kfold(X.rows, CV_FOLDS).map(({ train, test }) => ({
+    Xtr: takeRows(X, train),
+    Ytr: takeRows(Y, train),
+    Xte: takeRows(X, test),
+    Yte: takeRows(Y, test),
+  }));
+}
+
+function columnMeans(A: Matrix): Float64Array {
+  const m = new Float64Array(A.cols);
+  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) m[j] = (m[j] as number) + (A.data[i * A.cols + j] as number);
+  for (let j = 0; j < A.cols; j++) m[j] = (m[j] as number) / A.rows;
+  return m;
+}
+
+function subtract(A: Matrix, means: Float64Array): Matrix {
+  const out = new Matrix(A.rows, A.cols);
+  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) out.data[i * A.cols + j] = (A.data[i * A.cols + j] as number) - (means[j] as number);
+  return out;
+}
+
+function meanOf(values: number[]): number {
+  return values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+/** Mean over the target units of the Pearson correlation between predicted and held-out columns. */
+function predictionScore(Yhat: Matrix, Yte: Matrix, units: number): number {
+  let s = 0;
+  for (let j = 0; j < units; j++) s += columnPearson(Yhat, j, Yte, j);
+  return s / units;
+}
+
+/** The fold scores of `linear.cv`: ridge regression X -> Y with the penalty chosen by exact LOO. */
+export function linearCvFolds(X: Matrix, Y: Matrix): number[] {
+  return splits(X, Y).map(({ Xtr, Ytr, Xte, Yte }) => {
+    const n = Xtr.rows;
+    const mx = columnMeans(Xtr);
+    const my = columnMeans(Ytr);
+    const Xc = subtract(Xtr, mx);
+    const Yc = subtract(Ytr, my);
+    const { U, s, V } = svd(Xc);
+    const k = s.length;
+    const UtY = crossprod(U, Yc); // k x dy
+    let best = Infinity;
+    let bestAlpha = RIDGE_ALPHAS[0] as number;
+    for (const alpha of RIDGE_ALPHAS) {
+      const f = new Float64Array(k);
+      for (let r = 0; r < k; r++) f[r] = (s[r] as number) ** 2 / ((s[r] as number) ** 2 + alpha);
+      let crit = 0;
+      for (let i = 0; i < n; i++) {
+        let h = 1 / n;
+        for (let r = 0; r < k; r++) h += (U.data[i * k + r] as number) ** 2 * (f[r] as number);
+        const scale = 1 / (1 - h);
+        for (let j = 0; j < Yc.cols; j++) {
+          let fit = 0;
+          for (let r = 0; r < k; r++) fit += (U.data[i * k + r] as number) * (f[r] as number) * (UtY.data[r * Yc.cols + j] as number);
+          const e = ((Yc.data[i * Yc.cols + j] as number) - fit) * scale;
+          crit += e * e;
+        }
+      }
+      if (crit < best) {
+        best = crit;
+        bestAlpha = alpha;
+      }
+    }
+    // B = V diag(s / (s^2 + alpha)) Uᵀ Yc
+    const W = new Matrix(k, Yc.cols);
+    for (let r = 0; r < k; r++) {
+      const g = (s[r] as number) / ((s[r] as number) ** 2 + bestAlpha);
+      for (let j = 0; j < Yc.cols; j++) W.data[r * Yc.cols + j] = g * (UtY.data[r * Yc.cols + j] as number);
+    }
+    const B = matmul(V, W);
+    const Yhat = matmul(subtract(Xte, mx), B);
+    return predictionScore(Yhat, Yte, Y.cols);
+  });
+}
+
+/** The fold scores of `procrustes.cv`: an orthogonal map fitted on centred, zero-padded training data. */
+export function procrustesCvFolds(X: Matrix, Y: Matrix): number[] {
+  const p = Math.max(X.cols, Y.cols);
+  return splits(X, Y).map(({ Xtr, Ytr, Xte, Yte }) => {
+    const mx = columnMeans(Xtr);
+    const Xc = padColumns(subtract(Xtr, mx), p);
+    const Yc = padColumns(subtract(Ytr, columnMeans(Ytr)), p);
+    const { U, V } = svd(crossprod(Xc, Yc));
+    const Q = matmul(U, V.transpose());
+    const Yhat = matmul(padColumns(subtract(Xte, mx), p), Q);
+    return predictionScore(Yhat, Yte, Y.cols);
+  });
+}
+
+/** The fold scores of `permutation.cv`: units matched on the training correlations. */
+export function permutationCvFolds(X: Matrix, Y: Matrix): number[] {
+  return splits(X, Y).map(({ Xtr, Ytr, Xte, Yte }) => {
+    const { rowInd, colInd } = linearSumAssignment(correlations(Xtr, Ytr), { maximize: true });
+    let s = 0;
+    for (let k = 0; k < rowInd.length; k++) s += columnPearson(Xte, rowInd[k] as number, Yte, colInd[k] as number);
+    return s / rowInd.length;
+  });
+}
+
+const shared = {
+  kind: 'similarity',
+  range: [-1, 1],
+  widths: 'any',
+  minRows: 10,
+} as const;
+
+export const linearCv: MetricDefinition = {
+  ...shared,
+  id: 'linear.cv',
+  title: 'Cross-validated ridge regression X -> Y (5 contiguous folds, LOO-chosen penalty): mean held-out correlation',
+  invariances: ['permutation', 'translation'],
+  symmetric: false,
+  compute: (X, Y) => meanOf(linearCvFolds(X, Y)),
+};
+
+export const procrustesCv: MetricDefinition = {
+  ...shared,
+  id: 'procrustes.cv',
+  title: 'Cross-validated orthogonal map X -> Y (5 contiguous folds): mean held-out correlation',
+  invariances: ['permutation', 'translation', 'isotropic-scale'],
+  symmetric: false,
+  compute: (X, Y) => meanOf(procrustesCvFolds(X, Y)),
+};
+
+export const permutationCv: MetricDefinition = {
+  ...shared,
+  id: 'permutation.cv',
+  title: 'Cross-validated unit matching X -> Y (5 contiguous folds): mean held-out correlation of matched units',
+  invariances: ['permutation', 'translation', 'isotropic-scale', 'unit-positive-scale'],
+  symmetric: false,
+  compute: (X, Y) => meanOf(permutationCvFolds(X, Y)),
+};

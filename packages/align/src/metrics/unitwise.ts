@@ -1,0 +1,97 @@
+import { Matrix, crossprod, exactTransport, linearSumAssignment } from '@basis/tensor';
+import { correlations, unitCentred } from '../prep.js';
+import { sumSquares } from '../util.js';
+import { assertNotConstant } from '../validate.js';
+import type { MetricDefinition } from '../types.js';
+
+/** Mean correlation of the best one-to-one matching of units (Li et al. 2015's perm-corr). */
+export function permcorrKernel(X: Matrix, Y: Matrix): number {
+  const C = correlations(X, Y);
+  const { rowInd, colInd } = linearSumAssignment(C, { maximize: true });
+  let s = 0;
+  for (let k = 0; k < rowInd.length; k++) s += C.get(rowInd[k] as number, colInd[k] as number);
+  return s / rowInd.length;
+}
+
+/**
+ * G_ReLU-Procrustes (S003 Def. 5.2, centred first as the errata require): one minus the residual
+ * of the best unit matching of column-normalised data, over its maximum `2 sqrt(p)`.
+ */
+export function greluProcrustesKernel(X: Matrix, Y: Matrix): number {
+  const Xn = unitCentred(X);
+  const Yn = unitCentred(Y);
+  assertNotConstant(sumSquares(Xn), 'X', 'grelu.procrustes');
+  assertNotConstant(sumSquares(Yn), 'Y', 'grelu.procrustes');
+  const S = crossprod(Xn, Yn);
+  const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
+  const n = X.rows;
+  const usedX = new Uint8Array(X.cols);
+  const usedY = new Uint8Array(Y.cols);
+  let r2 = 0;
+  for (let k = 0; k < rowInd.length; k++) {
+    const i = rowInd[k] as number;
+    const j = colInd[k] as number;
+    usedX[i] = 1;
+    usedY[j] = 1;
+    for (let t = 0; t < n; t++) {
+      const d = (Xn.data[t * X.cols + i] as number) - (Yn.data[t * Y.cols + j] as number);
+      r2 += d * d;
+    }
+  }
+  for (let i = 0; i < X.cols; i++) if (!usedX[i]) for (let t = 0; t < n; t++) r2 += (Xn.data[t * X.cols + i] as number) ** 2;
+  for (let j = 0; j < Y.cols; j++) if (!usedY[j]) for (let t = 0; t < n; t++) r2 += (Yn.data[t * Y.cols + j] as number) ** 2;
+  const p = Math.max(X.cols, Y.cols);
+  return 1 - Math.sqrt(r2) / (2 * Math.sqrt(p));
+}
+
+/**
+ * Soft matching: the transport plan between units (uniform masses 1/dx and 1/dy) minimising
+ * `sum P_ij (1 - C_ij)`, evaluated as the transport-weighted mean correlation `sum P_ij C_ij`.
+ */
+export function softmatchKernel(X: Matrix, Y: Matrix): number {
+  const C = correlations(X, Y);
+  const cost = new Matrix(C.rows, C.cols);
+  for (let k = 0; k < C.data.length; k++) cost.data[k] = 1 - (C.data[k] as number);
+  const a = new Float64Array(C.rows).fill(1 / C.rows);
+  const b = new Float64Array(C.cols).fill(1 / C.cols);
+  const { plan } = exactTransport(a, b, cost);
+  let v = 0;
+  for (let k = 0; k < C.data.length; k++) v += (plan.data[k] as number) * (C.data[k] as number);
+  return Math.max(-1, Math.min(1, v));
+}
+
+export const permcorr: MetricDefinition = {
+  id: 'permcorr',
+  title: 'Mean Pearson correlation of the best one-to-one unit matching',
+  kind: 'similarity',
+  range: [-1, 1],
+  invariances: ['permutation', 'isotropic-scale', 'unit-positive-scale', 'translation'],
+  widths: 'rectangular-assignment',
+  minRows: 3,
+  symmetric: true,
+  compute: permcorrKernel,
+};
+
+export const greluProcrustes: MetricDefinition = {
+  id: 'grelu.procrustes',
+  title: 'G_ReLU-Procrustes similarity (S003 Def. 5.2, centred): invariant to permutations and positive unit scalings',
+  kind: 'similarity',
+  range: [0, 1],
+  invariances: ['permutation', 'isotropic-scale', 'unit-positive-scale', 'translation'],
+  widths: 'zero-padding',
+  minRows: 3,
+  symmetric: true,
+  compute: greluProcrustesKernel,
+};
+
+export const softmatch: MetricDefinition = {
+  id: 'softmatch',
+  title: 'Soft matching: optimal-transport-weighted mean correlation between units',
+  kind: 'similarity',
+  range: [-1, 1],
+  invariances: ['permutation', 'isotropic-scale', 'unit-positive-scale', 'translation'],
+  widths: 'any',
+  minRows: 3,
+  symmetric: true,
+  compute: softmatchKernel,
+};

@@ -1,0 +1,61 @@
+import type { Matrix } from '@basis/tensor';
+
+/**
+ * Transformations of one argument a metric can be invariant to (seeds-spec M10).
+ * - `rotation`: Y -> Y Q, Q orthogonal
+ * - `permutation`: Y -> Y P, P a permutation of units
+ * - `isotropic-scale`: Y -> c Y, c > 0
+ * - `unit-positive-scale`: Y -> Y D, D positive diagonal
+ * - `translation`: Y -> Y + 1 v^T
+ * - `invertible-linear`: Y -> Y A, A invertible
+ */
+export type Invariance =
+  | 'rotation'
+  | 'permutation'
+  | 'isotropic-scale'
+  | 'unit-positive-scale'
+  | 'translation'
+  | 'invertible-linear';
+
+/** All invariance kinds, in a fixed order. */
+export const INVARIANCES: readonly Invariance[] = [
+  'rotation',
+  'permutation',
+  'isotropic-scale',
+  'unit-positive-scale',
+  'translation',
+  'invertible-linear',
+];
+
+/** A registered metric: its identity, direction, range, invariances and kernel. */
+export interface MetricDefinition {
+  /** Stable id, as in the fixtures README (e.g. `cka.linear`). */
+  readonly id: string;
+  /** One-line description. */
+  readonly title: string;
+  /** `similarity` (larger = more similar) or `distance` (smaller = more similar). */
+  readonly kind: 'similarity' | 'distance';
+  /** Closed range of values; `Infinity` for unbounded. */
+  readonly range: readonly [number, number];
+  /** Transformations of either argument that leave the value unchanged. */
+  readonly invariances: readonly Invariance[];
+  /** Whether X and Y may have different widths, and how. */
+  readonly widths: 'any' | 'zero-padding' | 'rectangular-assignment';
+  /** Fewest rows (inputs) the metric is defined for. */
+  readonly minRows: number;
+  /** Whether metric(X, Y) = metric(Y, X). */
+  readonly symmetric: boolean;
+  /** The kernel; inputs are validated by the caller ({@link compare} / {@link metric}). */
+  readonly compute: (X: Matrix, Y: Matrix) => number;
+}
+
+/** One metric value with what produced it. */
+export interface MetricResult {
+  id: string;
+  value: number;
+  kind: 'similarity' | 'distance';
+  /** Options the value was computed with (none yet for the closed forms). */
+  options: Record<string, unknown>;
+  /** Arithmetic used for the value. */
+  precision: 'float64';
+}

@@ -1,0 +1,36 @@
+import { BasisError, Matrix, assertFinite } from '@basis/tensor';
+
+/**
+ * The front door of every metric: X and Y are N x dx and N x dy matrices over the same N inputs.
+ * Throws `SHAPE_MISMATCH` for different row counts, `TOO_SMALL` for fewer than `minRows` rows or
+ * no columns, `NON_FINITE_INPUT` for NaN/Inf.
+ */
+export function validatePair(X: Matrix, Y: Matrix, minRows: number, metric: string): void {
+  if (!(X instanceof Matrix) || !(Y instanceof Matrix)) {
+    throw new BasisError('INVALID_ARGUMENT', `${metric}: X and Y must be Matrix values (use Matrix.from for nested arrays)`);
+  }
+  if (X.rows !== Y.rows) {
+    throw new BasisError(
+      'SHAPE_MISMATCH',
+      `${metric}: X has ${X.rows} rows but Y has ${Y.rows}; rows are inputs and both must hold the same inputs in the same order`,
+    );
+  }
+  if (X.rows < minRows) {
+    throw new BasisError('TOO_SMALL', `${metric} needs at least ${minRows} rows (inputs), got ${X.rows}`);
+  }
+  if (X.cols === 0 || Y.cols === 0) {
+    throw new BasisError('TOO_SMALL', `${metric}: X (${X.rows} x ${X.cols}) and Y (${Y.rows} x ${Y.cols}) need at least one column`);
+  }
+  assertFinite(X, 'X');
+  assertFinite(Y, 'Y');
+}
+
+/** Throws `RANK_DEFICIENT` when a centred matrix is identically zero (every unit constant). */
+export function assertNotConstant(frobeniusSquared: number, name: string, metric: string): void {
+  if (!(frobeniusSquared > 0)) {
+    throw new BasisError(
+      'RANK_DEFICIENT',
+      `${metric}: every column of ${name} is constant over the inputs, so the metric is undefined; check that the activations were captured correctly`,
+    );
+  }
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Matrix } from '../matrix.js';
+import { add, crossprod, frobeniusNorm, gram, matmul, matvec, scale, sub, trace } from './basic.js';
+import { expectCode, gaussian, naiveMatmul, rngFor } from './test-helpers.js';
+
+describe('matmul', () => {
+  it('matches the triple loop on shapes that exercise every remainder path', () => {
+    const rng = rngFor('matmul');
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [3, 5, 2],
+      [4, 4, 4],
+      [5, 7, 9],
+      [9, 300, 6],
+      [17, 3, 260],
+      [33, 257, 35],
+    ] as const) {
+      const A = gaussian(rng, m, k);
+      const B = gaussian(rng, k, n);
+      const got = matmul(A, B);
+      expect(got.shape).toEqual([m, n]);
+      expect(got).toBeAllclose(naiveMatmul(A, B), { rtol: 1e-12, atol: 1e-12 * k });
+    }
+  });
+
+  it('property: (A B) x = A (B x) for small random shapes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.nat(), (m, k, n, seed) => {
+        const rng = rngFor(seed);
+        const A = gaussian(rng, m, k);
+        const B = gaussian(rng, k, n);
+        const x = Array.from({ length: n }, () => rng.normal());
+        const left = matvec(matmul(A, B), x);
+        const right = matvec(A, matvec(B, x));
+        expect(left).toBeAllclose(right, { rtol: 1e-10, atol: 1e-10 });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('handles empty inner and outer dimensions', () => {
+    expect(matmul(new Matrix(2, 0), new Matrix(0, 3)).toArray()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+    expect(matmul(new Matrix(0, 2), new Matrix(2, 3)).shape).toEqual([0, 3]);
+  });
+
+  it('rejects mismatched shapes and non-finite entries', () => {
+    expectCode(() => matmul(new Matrix(2, 3), new Matrix(2, 3)), 'SHAPE_MISMATCH');
+    expectCode(() => matmul([[1, NaN]], [[1], [2]]), 'NON_FINITE_INPUT');
+    expectCode(() => matmul([[1, 2]], [[1], [Infinity]]), 'NON_FINITE_INPUT');
+  });
+});
+
+describe('crossprod and gram', () => {
+  it('crossprod(X, Y) = Xᵀ Y', () => {
+    const rng = rngFor('crossprod');
+    const X = gaussian(rng, 37, 6);
+    const Y = gaussian(rng, 37, 9);
+    expect(crossprod(X, Y)).toBeAllclose(naiveMatmul(X.transpose(), Y), { rtol: 1e-12, atol: 1e-12 });
+  });
+
+  it('gram(X) = Xᵀ X and is exactly symmetric', () => {
+    const rng = rngFor('gram');
+    for (const [n, p] of [
+      [50, 7],
+      [9, 13],
+      [300, 1],
+    ] as const) {
+      const X = gaussian(rng, n, p);
+      const G = gram(X);
+      expect(G).toBeAllclose(naiveMatmul(X.transpose(), X), { rtol: 1e-12, atol: 1e-12 });
+      expect(G).toEqual(G.transpose());
+      expect(crossprod(X, X)).toBeAllclose(G, { rtol: 1e-13, atol: 1e-13 });
+    }
+  });
+
+  it('rejects different row counts', () => {
+    expectCode(() => crossprod(new Matrix(3, 2), new Matrix(4, 2)), 'SHAPE_MISMATCH');
+    expectCode(() => gram([[1, NaN]]), 'NON_FINITE_INPUT');
+  });
+});
+
+describe('small helpers', () => {
+  it('matvec, add, sub, scale, trace and the Frobenius norm', () => {
+    const A = Matrix.from([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(Array.from(matvec(A, [1, -1]))).toEqual([-1, -1]);
+    expect(add(A, A).toArray()).toEqual([
+      [2, 4],
+      [6, 8],
+    ]);
+    expect(sub(A, A).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+    expect(scale(A, -2).toArray()).toEqual([
+      [-2, -4],
+      [-6, -8],
+    ]);
+    expect(trace(A)).toBe(5);
+    expect(frobeniusNorm([[3, 4]])).toBe(5);
+    expect(frobeniusNorm(new Matrix(0, 0))).toBe(0);
+  });
+
+  it('the Frobenius norm neither overflows nor underflows', () => {
+    expect(frobeniusNorm([[3e300, 4e300]]) / 5e300).toBeCloseTo(1, 14);
+    expect(frobeniusNorm([[3e-300, 4e-300]]) / 5e-300).toBeCloseTo(1, 14);
+  });
+
+  it('rejects bad shapes and values', () => {
+    expectCode(() => matvec([[1, 2]], [1]), 'SHAPE_MISMATCH');
+    expectCode(() => matvec([[1, 2]], [1, NaN]), 'NON_FINITE_INPUT');
+    expectCode(() => add([[1, 2]], [[1], [2]]), 'SHAPE_MISMATCH');
+    expectCode(() => sub([[1, 2]], [[1, 2, 3]]), 'SHAPE_MISMATCH');
+    expectCode(() => scale([[1]], NaN), 'NON_FINITE_INPUT');
+    expectCode(() => trace([[1, 2]]), 'SHAPE_MISMATCH');
+  });
+});

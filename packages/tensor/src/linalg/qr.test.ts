@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Matrix } from '../matrix.js';
+import { matmul } from './basic.js';
+import { qr, qrPivoted } from './qr.js';
+import { expectCode, gaussian, maxAbsDiff, naiveMatmul, orthDefect, rngFor } from './test-helpers.js';
+
+function checkQr(A: Matrix, complete = false): void {
+  const { Q, R } = qr(A, complete ? { mode: 'complete' } : {});
+  const m = A.rows;
+  const n = A.cols;
+  const k = Math.min(m, n);
+  expect(Q.shape).toEqual(complete ? [m, m] : [m, k]);
+  expect(R.shape).toEqual(complete ? [m, n] : [k, n]);
+  const scale = Math.max(1, ...Array.from(A.data, Math.abs));
+  expect(maxAbsDiff(naiveMatmul(Q, R), A)).toBeLessThan(1e-14 * scale * Math.max(m, n) * 4);
+  expect(orthDefect(Q)).toBeLessThan(1e-14 * m * 4);
+  for (let i = 0; i < R.rows; i++) {
+    for (let j = 0; j < Math.min(i, n); j++) expect(R.get(i, j)).toBe(0);
+    if (i < k) expect(R.get(i, i)).toBeGreaterThanOrEqual(0);
+  }
+}
+
+describe('qr', () => {
+  it('thin and complete factorisations of tall, wide and square matrices', () => {
+    const rng = rngFor('qr');
+    for (const [m, n] of [
+      [1, 1],
+      [2, 2],
+      [5, 3],
+      [3, 5],
+      [1, 4],
+      [4, 1],
+      [30, 30],
+      [50, 20],
+    ] as const) {
+      const A = gaussian(rng, m, n);
+      checkQr(A);
+      checkQr(A, true);
+    }
+  });
+
+  it('is unique for full column rank: matches a hand-computed 2 x 2 case', () => {
+    const { Q, R } = qr([
+      [3, 1],
+      [4, 2],
+    ]);
+    expect(R).toBeAllclose(Matrix.from([[5, 2.2], [0, 0.4]]), { atol: 1e-15 });
+    expect(Q).toBeAllclose(Matrix.from([[0.6, -0.8], [0.8, 0.6]]), { atol: 1e-15 });
+  });
+
+  it('rank-deficient and zero columns', () => {
+    const rng = rngFor('qr-rankdef');
+    checkQr(matmul(gaussian(rng, 8, 2), gaussian(rng, 2, 6)));
+    checkQr(new Matrix(4, 3));
+    const A = gaussian(rng, 6, 3);
+    for (let i = 0; i < 6; i++) A.set(i, 1, 0);
+    checkQr(A);
+  });
+
+  it('property: Q R = A for small random shapes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.nat(), fc.boolean(), (m, n, seed, complete) => {
+        checkQr(gaussian(rngFor(seed), m, n), complete);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('rejects bad input', () => {
+    expectCode(() => qr(new Matrix(0, 2)), 'TOO_SMALL');
+    expectCode(() => qr([[NaN]]), 'NON_FINITE_INPUT');
+    expectCode(() => qr([[1]], { mode: 'full' as never }), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('qrPivoted', () => {
+  it('A[:, perm] = Q R with a non-increasing |R| diagonal', () => {
+    const rng = rngFor('qrp');
+    for (const [m, n] of [
+      [6, 4],
+      [4, 6],
+      [20, 20],
+    ] as const) {
+      const A = gaussian(rng, m, n);
+      const { Q, R, perm } = qrPivoted(A);
+      expect(Array.from(perm).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+      const Ap = new Matrix(m, n);
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Ap.set(i, j, A.get(i, perm[j] as number));
+      expect(maxAbsDiff(naiveMatmul(Q, R), Ap)).toBeLessThan(1e-13);
+      expect(orthDefect(Q)).toBeLessThan(1e-13);
+      for (let i = 1; i < Math.min(m, n); i++) expect(R.get(i, i)).toBeLessThanOrEqual(R.get(i - 1, i - 1) * (1 + 1e-12));
+    }
+  });
+
+  it('selects a basis: the rank-r part comes first and the trailing block vanishes', () => {
+    const rng = rngFor('qrp-basis');
+    // Columns 1, 3 and 4 are combinations of columns 0 and 2.
+    const B = gaussian(rng, 10, 2);
+    const A = new Matrix(10, 5);
+    for (let i = 0; i < 10; i++) {
+      const a = B.get(i, 0);
+      const b = B.get(i, 1);
+      A.set(i, 0, a);
+      A.set(i, 2, b);
+      A.set(i, 1, 2 * a - b);
+      A.set(i, 3, 0.5 * a);
+      A.set(i, 4, a + b);
+    }
+    const { R } = qrPivoted(A);
+    expect(R.get(1, 1)).toBeGreaterThan(1e-3);
+    for (let i = 2; i < 5; i++) for (let j = i; j < 5; j++) expect(Math.abs(R.get(i, j))).toBeLessThan(1e-13 * R.get(0, 0));
+  });
+
+  it('picks the largest column first (ties to the first index)', () => {
+    expect(Array.from(qrPivoted([[1, 10], [0, 0]]).perm)).toEqual([1, 0]);
+    expect(Array.from(qrPivoted([[1, 1], [1, 1]]).perm)).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,173 @@
+import { BasisError } from '../errors.js';
+import { Matrix } from '../matrix.js';
+import type { MatrixLike } from '../matrix.js';
+import { applyReflectorLeft, makeReflector } from './householder.js';
+import { EPS, checkedMatrix } from './validate.js';
+
+/** Options of {@link qr}. */
+export interface QrOptions {
+  /**
+   * `'thin'` (default): Q is m x k and R is k x n with k = min(m, n). `'complete'`: Q is m x m
+   * (orthogonal) and R is m x n.
+   */
+  mode?: 'thin' | 'complete';
+}
+
+/** Result of {@link qr}: `A = Q R`. */
+export interface QrResult {
+  /** Orthonormal columns. */
+  Q: Matrix;
+  /** Upper triangular (trapezoidal) with a non-negative diagonal. */
+  R: Matrix;
+}
+
+/** Result of {@link qrPivoted}: `A[:, perm] = Q R`. */
+export interface QrPivotedResult extends QrResult {
+  /** Column order: column j of `Q R` is column `perm[j]` of A. */
+  perm: Int32Array;
+}
+
+/**
+ * Householder QR decomposition `A = Q R` of an m x n matrix. R's diagonal is made non-negative
+ * (each negative `R_jj` flips row j of R and column j of Q), which makes the factorisation
+ * unique for full-column-rank A and deterministic otherwise. Thin by default.
+ *
+ * @example
+ * ```ts
+ * const { Q, R } = qr([[3, 1], [4, 2]]);
+ * R.get(0, 0); // 5
+ * Q.get(1, 0); // 0.8
+ * ```
+ */
+export function qr(A: MatrixLike, opts: QrOptions = {}): QrResult {
+  const a = checkedMatrix(A, 'A');
+  const mode = opts.mode ?? 'thin';
+  if (mode !== 'thin' && mode !== 'complete') {
+    throw new BasisError('INVALID_ARGUMENT', `qr: option mode must be 'thin' or 'complete', got ${String(mode)}`);
+  }
+  const f = householderQR(a.data.slice(), a.rows, a.cols, false);
+  return assemble(f, a.rows, a.cols, mode === 'complete');
+}
+
+/**
+ * Column-pivoted Householder QR (Businger–Golub, with LAPACK's safe norm downdating):
+ * `A[:, perm] = Q R` where at each step the remaining column of largest norm is chosen (first
+ * on ties), so `|R_00| >= |R_11| >= ...`. R's diagonal is non-negative. The first r entries of
+ * `perm` select a well-conditioned basis of r columns (basis selection); thin factors.
+ *
+ * @example
+ * ```ts
+ * const { perm, R } = qrPivoted([[1, 10], [0, 0]]);
+ * perm; // Int32Array [1, 0]
+ * R.get(0, 0); // 10
+ * ```
+ */
+export function qrPivoted(A: MatrixLike): QrPivotedResult {
+  const a = checkedMatrix(A, 'A');
+  const f = householderQR(a.data.slice(), a.rows, a.cols, true);
+  const { Q, R } = assemble(f, a.rows, a.cols, false);
+  return { Q, R, perm: f.perm };
+}
+
+interface QrFactors {
+  /** The overwritten matrix: R in the upper triangle (diagonal in `diag`). */
+  a: Float64Array;
+  diag: Float64Array;
+  /** Reflector j in row j (length m - j). */
+  vs: Float64Array;
+  betas: Float64Array;
+  perm: Int32Array;
+}
+
+/** In-place Householder QR kernel (optionally column-pivoted) on a row-major m x n array. */
+export function householderQR(a: Float64Array, m: number, n: number, pivot: boolean): QrFactors {
+  const k = Math.min(m, n);
+  const vs = new Float64Array(k * m);
+  const betas = new Float64Array(k);
+  const diag = new Float64Array(k);
+  const perm = new Int32Array(n);
+  for (let j = 0; j < n; j++) perm[j] = j;
+  const w = new Float64Array(n);
+  const vn1 = new Float64Array(pivot ? n : 0);
+  const vn2 = new Float64Array(pivot ? n : 0);
+  if (pivot) {
+    for (let j = 0; j < n; j++) {
+      vn1[j] = colNorm(a, m, n, 0, j);
+      vn2[j] = vn1[j] as number;
+    }
+  }
+  const tol3z = Math.sqrt(EPS);
+  for (let j = 0; j < k; j++) {
+    if (pivot) {
+      let p = j;
+      for (let l = j + 1; l < n; l++) if ((vn1[l] as number) > (vn1[p] as number)) p = l;
+      if (p !== j) {
+        for (let i = 0; i < m; i++) {
+          const t = a[i * n + j] as number;
+          a[i * n + j] = a[i * n + p] as number;
+          a[i * n + p] = t;
+        }
+        const tp = perm[j] as number;
+        perm[j] = perm[p] as number;
+        perm[p] = tp;
+        vn1[p] = vn1[j] as number;
+        vn2[p] = vn2[j] as number;
+      }
+    }
+    const [alpha, beta] = makeReflector(a, j * n + j, n, m - j, vs, j * m);
+    diag[j] = alpha;
+    betas[j] = beta;
+    applyReflectorLeft(a, n, j, m, j + 1, n, vs, j * m, beta, w);
+    if (pivot) {
+      for (let l = j + 1; l < n; l++) {
+        const v1 = vn1[l] as number;
+        if (v1 === 0) continue;
+        let temp = Math.abs(a[j * n + l] as number) / v1;
+        temp = Math.max(0, 1 - temp * temp);
+        const ratio = v1 / (vn2[l] as number);
+        if (temp * ratio * ratio <= tol3z) {
+          const nv = j + 1 < m ? colNorm(a, m, n, j + 1, l) : 0;
+          vn1[l] = nv;
+          vn2[l] = nv;
+        } else {
+          vn1[l] = v1 * Math.sqrt(temp);
+        }
+      }
+    }
+  }
+  return { a, diag, vs, betas, perm };
+}
+
+function colNorm(a: Float64Array, m: number, n: number, r0: number, j: number): number {
+  let mx = 0;
+  for (let i = r0; i < m; i++) mx = Math.max(mx, Math.abs(a[i * n + j] as number));
+  if (mx === 0) return 0;
+  let s = 0;
+  for (let i = r0; i < m; i++) {
+    const x = (a[i * n + j] as number) / mx;
+    s += x * x;
+  }
+  return mx * Math.sqrt(s);
+}
+
+/** Builds Q (m x k or m x m) and R from the factors, with R's diagonal made non-negative. */
+function assemble(f: QrFactors, m: number, n: number, complete: boolean): QrResult {
+  const k = Math.min(m, n);
+  const qc = complete ? m : k;
+  const rr = complete ? m : k;
+  const R = new Float64Array(rr * n);
+  for (let i = 0; i < k; i++) {
+    R[i * n + i] = f.diag[i] as number;
+    for (let j = i + 1; j < n; j++) R[i * n + j] = f.a[i * n + j] as number;
+  }
+  const Q = new Float64Array(m * qc);
+  for (let j = 0; j < Math.min(m, qc); j++) Q[j * qc + j] = 1;
+  const w = new Float64Array(qc);
+  for (let j = k - 1; j >= 0; j--) applyReflectorLeft(Q, qc, j, m, j, qc, f.vs, j * m, f.betas[j] as number, w);
+  for (let i = 0; i < k; i++) {
+    if ((R[i * n + i] as number) >= 0) continue;
+    for (let j = i; j < n; j++) R[i * n + j] = -(R[i * n + j] as number);
+    for (let r = 0; r < m; r++) Q[r * qc + i] = -(Q[r * qc + i] as number);
+  }
+  return { Q: new Matrix(m, qc, Q), R: new Matrix(rr, n, R) };
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { fixtureBytes, fixtureJson } from '@basis/test-utils';
+import { readNpyMatrix } from '../io/index.js';
+import { Matrix } from '../matrix.js';
+import { frobeniusNorm, matmul } from './basic.js';
+import { rank } from './lstsq.js';
+import { singularValues, svd } from './svd.js';
+import { columnsSignNormalised, expectCode, gaussian, maxAbsDiff, orthDefect, randomOrthogonal, rngFor, usvt } from './test-helpers.js';
+
+function checkSvd(A: Matrix, tol = 1e-13): void {
+  const { U, s, V } = svd(A);
+  const k = Math.min(A.rows, A.cols);
+  expect(U.shape).toEqual([A.rows, k]);
+  expect(V.shape).toEqual([A.cols, k]);
+  expect(s.length).toBe(k);
+  for (let j = 0; j < k; j++) {
+    expect(s[j] as number).toBeGreaterThanOrEqual(0);
+    if (j > 0) expect(s[j] as number).toBeLessThanOrEqual(s[j - 1] as number);
+  }
+  const scale = Math.max(frobeniusNorm(A), Number.MIN_VALUE);
+  expect(maxAbsDiff(usvt(U, s, V), A) / scale).toBeLessThan(tol * Math.max(A.rows, A.cols));
+  expect(orthDefect(U)).toBeLessThan(tol * Math.max(A.rows, A.cols));
+  expect(orthDefect(V)).toBeLessThan(tol * Math.max(A.rows, A.cols));
+  expect(columnsSignNormalised(U)).toBe(true);
+}
+
+/** U diag(s) Vᵀ with random orthogonal factors: a planted SVD. */
+function planted(seed: string, m: number, n: number, s: number[]): Matrix {
+  const rng = rngFor(seed);
+  const U = randomOrthogonal(rng, m).slice(0, m, 0, s.length);
+  const V = randomOrthogonal(rng, n).slice(0, n, 0, s.length);
+  return usvt(U, s, V);
+}
+
+describe('svd', () => {
+  it('random tall, wide and square matrices', () => {
+    const rng = rngFor('svd-random');
+    for (const [m, n] of [
+      [1, 1],
+      [2, 2],
+      [3, 2],
+      [2, 3],
+      [1, 7],
+      [7, 1],
+      [10, 4],
+      [4, 10],
+      [33, 33],
+      [60, 17],
+      [17, 60],
+    ] as const) {
+      checkSvd(gaussian(rng, m, n));
+    }
+  });
+
+  it('1 x 1 and 2 x 2 closed forms', () => {
+    const one = svd([[-3]]);
+    expect(Array.from(one.s)).toEqual([3]);
+    expect(one.U.toArray()).toEqual([[1]]);
+    expect(one.V.toArray()).toEqual([[-1]]);
+    const r = svd([
+      [3, 0],
+      [0, -2],
+    ]);
+    expect(Array.from(r.s)).toEqual([3, 2]);
+    const rot = svd([
+      [0, -2],
+      [2, 0],
+    ]);
+    expect(rot.s).toBeAllclose([2, 2], { atol: 1e-15 });
+    checkSvd(Matrix.from([[1, 2], [3, 4]]));
+  });
+
+  it('rank-deficient matrices: exact zeros stay (numerically) zero and U, V stay orthonormal', () => {
+    const rng = rngFor('svd-rankdef');
+    const A = matmul(gaussian(rng, 20, 5), gaussian(rng, 5, 12));
+    checkSvd(A);
+    const s = singularValues(A);
+    expect(s[4] as number).toBeGreaterThan(1e-3);
+    for (let j = 5; j < 12; j++) expect(s[j] as number).toBeLessThan(1e-13 * (s[0] as number));
+    checkSvd(new Matrix(4, 3));
+    checkSvd(Matrix.from([[1, 1], [1, 1], [1, 1]]));
+    checkSvd(matmul(gaussian(rng, 6, 1), gaussian(rng, 1, 9)));
+  });
+
+  it('ill-conditioned (condition 1e12): singular values to 1e-9 absolute relative to s_max', () => {
+    const n = 25;
+    const want = Array.from({ length: n }, (_, i) => 10 ** (-12 * (i / (n - 1))));
+    for (const [m, nn] of [
+      [n, n],
+      [40, n],
+      [n, 40],
+    ] as const) {
+      const A = planted(`illcond-${m}x${nn}`, m, nn, want);
+      const { s } = svd(A);
+      expect(s).toBeAllclose(want, { rtol: 0, atol: 1e-13 });
+      checkSvd(A);
+    }
+  });
+
+  it('values-only mode equals the full decomposition', () => {
+    const A = gaussian(rngFor('svd-vals'), 30, 20);
+    expect(svd(A, { computeUV: false }).s).toBeAllclose(svd(A).s, { rtol: 0, atol: 1e-13 });
+    expect(singularValues(A.transpose())).toBeAllclose(svd(A).s, { rtol: 0, atol: 1e-13 });
+  });
+
+  it('golden values: linalg fixtures (singular values, rank, Frobenius and nuclear norms)', () => {
+    type Want = { singular_values: number[]; rank: number; frobenius_norm: number; nuclear_norm: number };
+    const expected = fixtureJson<Record<string, Want>>('linalg/expected.json');
+    for (const name of ['svd-gauss-40x25', 'svd-illcond-30x30', 'svd-rankdef-20x12']) {
+      const want = expected[name] as Want;
+      const A = readNpyMatrix(fixtureBytes(`linalg/${name}.npy`));
+      const { U, s, V } = svd(A);
+      const tol = 1e-9 * Math.max(1, ...want.singular_values);
+      expect(s).toBeAllclose(want.singular_values, { rtol: 0, atol: tol });
+      expect(rank(A)).toBe(want.rank);
+      expect(Math.abs(frobeniusNorm(A) - want.frobenius_norm)).toBeLessThanOrEqual(1e-9 * Math.max(1, want.frobenius_norm));
+      const nuclear = s.reduce((acc, x) => acc + x, 0);
+      expect(Math.abs(nuclear - want.nuclear_norm)).toBeLessThanOrEqual(1e-9 * Math.max(1, want.nuclear_norm));
+      expect(maxAbsDiff(usvt(U, s, V), A)).toBeLessThan(1e-13 * Math.max(1, s[0] as number) * 40);
+    }
+  });
+
+  it('property: reconstruction for small random shapes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.nat(), (m, n, seed) => {
+        checkSvd(gaussian(rngFor(seed), m, n), 1e-12);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('is deterministic and follows the U sign convention', () => {
+    const A = gaussian(rngFor('svd-det'), 12, 9);
+    const a = svd(A);
+    const b = svd(A.clone());
+    expect(a.U.data).toEqual(b.U.data);
+    expect(a.V.data).toEqual(b.V.data);
+    expect(columnsSignNormalised(a.U)).toBe(true);
+  });
+
+  it('rejects bad input', () => {
+    expectCode(() => svd(new Matrix(0, 3)), 'TOO_SMALL');
+    expectCode(() => svd(new Matrix(3, 0)), 'TOO_SMALL');
+    expectCode(() => svd([[1, NaN]]), 'NON_FINITE_INPUT');
+    expectCode(() => singularValues([[-Infinity]]), 'NON_FINITE_INPUT');
+  });
+});

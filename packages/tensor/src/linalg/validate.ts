@@ -1,0 +1,128 @@
+// Internal front-door helpers shared by the linalg functions (not exported from the package).
+import { BasisError } from '../errors.js';
+import { Matrix, asMatrix, assertFinite, assertNonEmpty, assertSquare } from '../matrix.js';
+import type { MatrixLike, NumericArrayLike } from '../matrix.js';
+
+/** Machine epsilon of float64, 2^-52 (the fixtures' rank-tolerance unit). */
+export const EPS = 2 ** -52;
+
+/** Converts, then checks that the matrix is finite (NON_FINITE_INPUT) and non-empty (TOO_SMALL). */
+export function checkedMatrix(m: MatrixLike, name: string, opts: { allowEmpty?: boolean } = {}): Matrix {
+  if (!(m instanceof Matrix) && !Array.isArray(m)) {
+    throw new BasisError('INVALID_ARGUMENT', `${name} must be a Matrix or nested rows, got ${typeof m}`);
+  }
+  const a = asMatrix(m);
+  if (opts.allowEmpty !== true) assertNonEmpty(a, name);
+  assertFinite(a, name);
+  return a;
+}
+
+/** `checkedMatrix` plus SHAPE_MISMATCH unless square. */
+export function checkedSquare(m: MatrixLike, name: string): Matrix {
+  const a = checkedMatrix(m, name);
+  assertSquare(a, name);
+  return a;
+}
+
+/** A right-hand side: a matrix, or a vector (treated as one column; `vector` is then true). */
+export function checkedRhs(b: MatrixLike | NumericArrayLike, name: string): { mat: Matrix; vector: boolean } {
+  if (b instanceof Matrix) return { mat: checkedMatrix(b, name), vector: false };
+  const arr = b as ArrayLike<unknown>;
+  if (arr === null || typeof arr !== 'object' || typeof arr.length !== 'number') {
+    throw new BasisError('INVALID_ARGUMENT', `${name} must be a Matrix, nested rows or a vector`);
+  }
+  if (arr.length > 0 && typeof arr[0] === 'number') {
+    const mat = Matrix.column(b as NumericArrayLike);
+    assertNonEmpty(mat, name);
+    assertFinite(mat, name);
+    return { mat, vector: true };
+  }
+  return { mat: checkedMatrix(b as MatrixLike, name), vector: false };
+}
+
+/** Validates a finite vector argument (array or typed array) and copies it to a Float64Array. */
+export function checkedVector(x: NumericArrayLike, name: string): Float64Array {
+  if (x === null || typeof x !== 'object' || typeof x.length !== 'number') {
+    throw new BasisError('INVALID_ARGUMENT', `${name} must be an array of numbers`);
+  }
+  const out = Float64Array.from(x);
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i] as number;
+    if (!Number.isFinite(v)) {
+      throw new BasisError('NON_FINITE_INPUT', `${name}[${i}] is ${v}; remove or impute non-finite values`, {
+        details: { name, index: i, value: v },
+      });
+    }
+  }
+  return out;
+}
+
+/** Throws INVALID_ARGUMENT unless `v` is undefined or a finite number satisfying `ok`. */
+export function checkOption(v: unknown, name: string, ok: (x: number) => boolean, what: string): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+    throw new BasisError('INVALID_ARGUMENT', `option ${name} must be ${what}, got ${String(v)}`);
+  }
+}
+
+/** Largest absolute entry. */
+export function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) {
+    const v = Math.abs(a[k] as number);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/**
+ * Symmetry check used by eigh / cholesky / matrix functions: accepts a relative asymmetry
+ * `max|S_ij - S_ji| <= tol * max|S|` and returns the symmetrised copy `(S + Sᵀ)/2`;
+ * larger asymmetry is an INVALID_ARGUMENT naming the worst pair.
+ */
+export function symmetrised(s: Matrix, name: string, tol: number): Float64Array {
+  const n = s.rows;
+  const a = s.data;
+  const out = new Float64Array(n * n);
+  const scale = maxAbs(a);
+  let worst = 0;
+  let wi = 0;
+  let wj = 0;
+  for (let i = 0; i < n; i++) {
+    out[i * n + i] = a[i * n + i] as number;
+    for (let j = 0; j < i; j++) {
+      const x = a[i * n + j] as number;
+      const y = a[j * n + i] as number;
+      const d = Math.abs(x - y);
+      if (d > worst) {
+        worst = d;
+        wi = i;
+        wj = j;
+      }
+      const v = 0.5 * x + 0.5 * y;
+      out[i * n + j] = v;
+      out[j * n + i] = v;
+    }
+  }
+  if (worst > tol * scale) {
+    throw new BasisError(
+      'INVALID_ARGUMENT',
+      `${name} is not symmetric: |${name}[${wi}, ${wj}] - ${name}[${wj}, ${wi}]| = ${worst} exceeds ` +
+        `${tol} * max|${name}| = ${tol * scale}; pass a symmetric matrix (e.g. (S + Sᵀ)/2) or raise symmetryTol`,
+      { details: { name, row: wi, col: wj, asymmetry: worst } },
+    );
+  }
+  return out;
+}
+
+/** Default relative symmetry tolerance. */
+export const DEFAULT_SYMMETRY_TOL = 1e-8;
+
+/**
+ * A power of two close to `m` (> 0), clamped to [2^-1000, 2^1000]: scaling by it is exact, so
+ * decompositions of well-scaled inputs (e.g. diagonal ones) return exact values.
+ */
+export function pow2Near(m: number): number {
+  const e = Math.max(-1000, Math.min(1000, Math.floor(Math.log2(m))));
+  return 2 ** e;
+}

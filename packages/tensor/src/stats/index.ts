@@ -1,0 +1,22 @@
+// Public API of the stats area.
+export {
+  applyCentering,
+  center,
+  columnMeans,
+  corrMatrix,
+  normalizeColumns,
+  pearson,
+  type ZeroColumnPolicy,
+} from './columns.js';
+export { kfold, type Fold } from './folds.js';
+export {
+  bootstrapCI,
+  mean,
+  permutationPValue,
+  regularizedIncompleteBeta,
+  std,
+  studentTCdf,
+  studentTQuantile,
+  tInterval,
+  type Interval,
+} from './intervals.js';

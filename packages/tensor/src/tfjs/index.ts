@@ -1,0 +1,3 @@
+// Public API of the tfjs area that needs only @tensorflow/tfjs-core (backend selection lives in
+// the `@basis/tensor/backend` subpath, which may load backend packages).
+export { matrixToTensor, tensorToMatrix, tensorToMatrixAsync } from './bridge.js';
