@@ -1,7 +1,7 @@
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
-import { applyReflectorLeft, makeReflector } from './householder.js';
+import { accumulateReflectors, makeReflector } from './householder.js';
 import { RotationLog } from './rotations.js';
 import { DEFAULT_SYMMETRY_TOL, EPS, checkOption, checkedSquare, maxAbs, pow2Near, symmetrised } from './validate.js';
 
@@ -249,14 +249,7 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
 function formQ(a: Float64Array, n: number, betas: Float64Array): Float64Array {
   const Q = new Float64Array(n * n);
   for (let i = 0; i < n; i++) Q[i * n + i] = 1;
-  const w = new Float64Array(n);
-  for (let k = n - 3; k >= 0; k--) {
-    const beta = betas[k] as number;
-    if (beta === 0) continue;
-    const k1 = k + 1;
-    const vr = k * n; // v_i = a[vr + i], i = k1..n-1
-    applyReflectorLeft(Q, n, k1, n, k1, n, a, vr + k1, beta, w);
-  }
+  if (n >= 3) accumulateReflectors(Q, n, n, n - 2, 1, a, (j) => j * n + j + 1, betas);
   return Q;
 }
 

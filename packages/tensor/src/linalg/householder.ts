@@ -1,3 +1,4 @@
+import { gemm } from './gemm.js';
 // Internal Householder kernels on row-major blocks. Rows are processed four at a time so that
 // each load of the reflector or of the work vector serves four rows (V8 pays per typed-array
 // access; this roughly doubles throughput over one row at a time).
@@ -159,5 +160,94 @@ export function applyReflectorRight(
     t *= beta;
     if (t === 0) continue;
     for (let j = c0; j < c1; j++) X[x0 + j] = (X[x0 + j] as number) - t * (v[d + j] as number);
+  }
+}
+
+/** Reflectors per block in {@link accumulateReflectors}. */
+const NB = 32;
+
+/**
+ * Backward accumulation X <- H_0 H_1 ... H_{K-1} X for reflectors H_j = I - beta_j v_j v_jᵀ acting
+ * on rows off_j = j + shift .. rows-1, with v_j[t] = vs[voff(j) + t]. X (rows x cols, row-major)
+ * must be the identity on its first columns as in the usual "form Q" use (X starts as I or
+ * [I; 0]): then block [j0, j1) only touches X[off_j0:, off_j0:]. Blocks of NB reflectors are
+ * applied as I - V T Vᵀ (compact WY, LAPACK dlarft) with matrix products (`gemm`), which run
+ * several times faster than reflector-by-reflector updates.
+ */
+export function accumulateReflectors(
+  X: Float64Array,
+  rows: number,
+  cols: number,
+  K: number,
+  shift: number,
+  vs: Float64Array,
+  voff: (j: number) => number,
+  betas: Float64Array,
+): void {
+  const w = new Float64Array(cols);
+  for (let j1 = K; j1 > 0; j1 -= NB) {
+    const j0 = Math.max(0, j1 - NB);
+    const o = j0 + shift;
+    const L = rows - o;
+    const W = cols - o;
+    const b = j1 - j0;
+    if (L <= 0 || W <= 0) continue;
+    if (L * W * b < 32 * 32 * 32) {
+      // Small block: plain reflector updates.
+      for (let j = j1 - 1; j >= j0; j--) {
+        const oj = j + shift;
+        if (oj >= rows) continue;
+        applyReflectorLeft(X, cols, oj, rows, oj, cols, vs, voff(j), betas[j] as number, w);
+      }
+      continue;
+    }
+    // V (L x b): column jj holds v_{j0+jj} starting at row jj.
+    const V = new Float64Array(L * b);
+    for (let jj = 0; jj < b; jj++) {
+      const base = voff(j0 + jj);
+      for (let t = jj; t < L; t++) V[t * b + jj] = vs[base + t - jj] as number;
+    }
+    // T (b x b) upper triangular with H_j0 ... H_{j1-1} = I - V T Vᵀ.
+    const T = new Float64Array(b * b);
+    const z = new Float64Array(b);
+    for (let jj = 0; jj < b; jj++) {
+      const beta = betas[j0 + jj] as number;
+      T[jj * b + jj] = beta;
+      if (beta === 0 || jj === 0) continue;
+      z.fill(0);
+      for (let t = jj; t < L; t++) {
+        const vt = V[t * b + jj] as number;
+        if (vt === 0) continue;
+        const r = t * b;
+        for (let i = 0; i < jj; i++) z[i] = (z[i] as number) + (V[r + i] as number) * vt;
+      }
+      for (let i = 0; i < jj; i++) {
+        let s = 0;
+        for (let q = i; q < jj; q++) s += (T[i * b + q] as number) * (z[q] as number);
+        T[i * b + jj] = -beta * s;
+      }
+    }
+    // Xs = X[o:, o:]; Xs -= V (T (Vᵀ Xs)).
+    const Xs = new Float64Array(L * W);
+    for (let t = 0; t < L; t++) Xs.set(X.subarray((o + t) * cols + o, (o + t) * cols + cols), t * W);
+    const W1 = new Float64Array(b * W);
+    gemm(W1, b, W, L, V, true, Xs, false);
+    const W2 = new Float64Array(b * W);
+    for (let i = 0; i < b; i++) {
+      const ri = i * W;
+      for (let q = i; q < b; q++) {
+        const tq = T[i * b + q] as number;
+        if (tq === 0) continue;
+        const rq = q * W;
+        for (let c = 0; c < W; c++) W2[ri + c] = (W2[ri + c] as number) + tq * (W1[rq + c] as number);
+      }
+    }
+    const P = new Float64Array(L * W);
+    gemm(P, L, W, b, V, false, W2, false);
+    for (let t = 0; t < L; t++) {
+      const xr = (o + t) * cols + o;
+      const pr = t * W;
+      for (let c = 0; c < W; c++) X[xr + c] = (Xs[pr + c] as number) - (P[pr + c] as number);
+    }
   }
 }

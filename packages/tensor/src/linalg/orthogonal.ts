@@ -2,7 +2,7 @@ import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
 import { gemm } from './gemm.js';
-import { applyReflectorLeft, applyReflectorRight, makeReflector } from './householder.js';
+import { accumulateReflectors, applyReflectorLeft, applyReflectorRight, makeReflector } from './householder.js';
 import { determinantData } from './lu.js';
 import { householderQR } from './qr.js';
 import { EPS, checkOption, checkedSquare } from './validate.js';
@@ -306,8 +306,7 @@ export function haarOrthogonal(n: number, rng: NormalSource, opts: HaarOptions =
   // Q = H_0 ... H_{n-1} diag(sign(R_ii)): with alpha_j = R_jj, flip column j when alpha_j < 0.
   const Q = new Float64Array(n * n);
   for (let j = 0; j < n; j++) Q[j * n + j] = 1;
-  const w = new Float64Array(n);
-  for (let j = n - 1; j >= 0; j--) applyReflectorLeft(Q, n, j, n, j, n, f.vs, j * n, f.betas[j] as number, w);
+  accumulateReflectors(Q, n, n, n, 0, f.vs, (j) => j * n, f.betas);
   for (let j = 0; j < n; j++) {
     if ((f.diag[j] as number) >= 0) continue;
     for (let r = 0; r < n; r++) Q[r * n + j] = -(Q[r * n + j] as number);

@@ -1,7 +1,7 @@
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
-import { applyReflectorLeft, makeReflector } from './householder.js';
+import { accumulateReflectors, applyReflectorLeft, makeReflector } from './householder.js';
 import { EPS, checkedMatrix } from './validate.js';
 
 /** Options of {@link qr}. */
@@ -162,8 +162,7 @@ function assemble(f: QrFactors, m: number, n: number, complete: boolean): QrResu
   }
   const Q = new Float64Array(m * qc);
   for (let j = 0; j < Math.min(m, qc); j++) Q[j * qc + j] = 1;
-  const w = new Float64Array(qc);
-  for (let j = k - 1; j >= 0; j--) applyReflectorLeft(Q, qc, j, m, j, qc, f.vs, j * m, f.betas[j] as number, w);
+  accumulateReflectors(Q, m, qc, k, 0, f.vs, (j) => j * m, f.betas);
   for (let i = 0; i < k; i++) {
     if ((R[i * n + i] as number) >= 0) continue;
     for (let j = i; j < n; j++) R[i * n + j] = -(R[i * n + j] as number);

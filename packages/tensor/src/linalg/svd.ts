@@ -2,7 +2,7 @@ import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
 import { transposeData } from './gemm.js';
-import { applyReflectorLeft, applyReflectorRight, makeReflector } from './householder.js';
+import { accumulateReflectors, applyReflectorLeft, applyReflectorRight, makeReflector } from './householder.js';
 import { RotationLog } from './rotations.js';
 import { EPS, checkedMatrix, maxAbs, pow2Near } from './validate.js';
 
@@ -155,10 +155,10 @@ function svdTall(A: Float64Array, m: number, n: number, wantUV: boolean): SvdDat
   if (wantUV) {
     U = new Float64Array(m * n);
     for (let j = 0; j < n; j++) U[j * n + j] = 1;
-    for (let k = n - 1; k >= 0; k--) applyReflectorLeft(U, n, k, m, k, n, VL, k * m, betaL[k] as number, w);
+    accumulateReflectors(U, m, n, n, 0, VL, (j) => j * m, betaL);
     V = new Float64Array(n * n);
     for (let j = 0; j < n; j++) V[j * n + j] = 1;
-    for (let k = n - 2; k >= 0; k--) applyReflectorLeft(V, n, k + 1, n, k + 1, n, VR, k * n, betaR[k] as number, w);
+    if (n >= 2) accumulateReflectors(V, n, n, n - 1, 1, VR, (j) => j * n, betaR);
   }
 
   // 3. Implicit-shift QR on the bidiagonal (after LINPACK dsvdc / JAMA).

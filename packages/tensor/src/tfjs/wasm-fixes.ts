@@ -80,26 +80,12 @@ function explicitPads(pad: Pad): [[number, number], [number, number]] | undefine
   return undefined;
 }
 
-/** Inserts `s - 1` zeros between the rows and the columns of an NHWC tensor (stride dilation). */
-function dilate(dy: TensorInfo, sh: number, sw: number, backend: WasmLikeBackend, owned: TensorInfo[]): TensorInfo {
-  if (sh === 1 && sw === 1) return dy;
-  const [b, oh, ow, c] = dy.shape as [number, number, number, number];
-  const r6 = call('Reshape', { x: dy }, backend, { shape: [b, oh, 1, ow, 1, c] });
-  owned.push(r6);
-  const p6 = call('PadV2', { x: r6 }, backend, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
-  owned.push(p6);
-  const r4 = call('Reshape', { x: p6 }, backend, { shape: [b, oh * sh, ow * sw, c] });
-  owned.push(r4);
-  const out = call('Slice', { x: r4 }, backend, { begin: [0, 0, 0, 0], size: [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c] });
-  owned.push(out);
-  return out;
-}
-
 /**
  * Conv2DBackpropFilter is not registered in wasm 4.22 (CNN training throws). NHWC, dilation 1:
- * pad the input explicitly (the forward pass's padding), dilate the output gradient by the stride,
- * crop the input to the receptive extent, and run the wasm Conv3DBackpropFilterV2 kernel with
- * stride 1 on depth-1 views (its strided path disagrees with the cpu backend).
+ * pad the input explicitly (the forward pass's padding), crop it to the receptive extent, gather
+ * the filter taps with strided slices (im2col) and compute `dW = patchesᵀ dy` with the fast
+ * matmul. (The wasm Conv3DBackpropFilterV2 kernel would do on a depth-1 view, but it is a scalar
+ * loop, ~0.25 GFLOP/s, and its strided path disagrees with the cpu backend.)
  */
 function fixConv2DBackpropFilter(): boolean {
   return replace('Conv2DBackpropFilter', () => (args) => {
@@ -145,18 +131,37 @@ function fixConv2DBackpropFilter(): boolean {
         xin = call('Slice', { x: xin }, backend, { begin: [0, 0, 0, 0], size: [b, needH, needW, c] });
         owned.push(xin);
       }
-      const dyd = dilate(dy, sh, sw, backend, owned);
-      const x5 = call('Reshape', { x: xin }, backend, { shape: [b, 1, needH, needW, c] });
-      owned.push(x5);
-      const dy5 = call('Reshape', { x: dyd }, backend, { shape: [b, 1, dyd.shape[1] as number, dyd.shape[2] as number, fo] });
-      owned.push(dy5);
-      const out5 = call('Conv3DBackpropFilterV2', { x: x5, dy: dy5 }, backend, {
-        strides: [1, 1, 1],
-        pad: 'valid',
-        filterShape: [1, fh, fw, fi, fo],
-      });
-      owned.push(out5);
-      return call('Reshape', { x: out5 }, backend, { shape: filterShape });
+      // im2col: one strided slice of the padded input per filter tap, concatenated along channels
+      // (channel index (kh * fw + kw) * c + ci), then dW = patchesᵀ dy on the fast matmul path.
+      const taps: TensorInfo[] = [];
+      for (let kh = 0; kh < fh; kh++) {
+        for (let kw = 0; kw < fw; kw++) {
+          const t = call('StridedSlice', { x: xin }, backend, {
+            begin: [0, kh, kw, 0],
+            end: [b, kh + (oh - 1) * sh + 1, kw + (ow - 1) * sw + 1, c],
+            strides: [1, sh, sw, 1],
+            beginMask: 0,
+            endMask: 0,
+            ellipsisMask: 0,
+            newAxisMask: 0,
+            shrinkAxisMask: 0,
+          });
+          owned.push(t);
+          taps.push(t);
+        }
+      }
+      const patches = taps.length === 1 ? (taps[0] as TensorInfo) : call('Concat', taps as unknown as Inputs, backend, { axis: 3 });
+      if (taps.length > 1) owned.push(patches);
+      const rows = b * oh * ow;
+      const P = call('Reshape', { x: patches }, backend, { shape: [1, rows, fh * fw * c] });
+      owned.push(P);
+      const D = call('Reshape', { x: dy }, backend, { shape: [1, rows, fo] });
+      owned.push(D);
+      const Pt = transposeLast2(P, backend);
+      owned.push(Pt);
+      const W = call('BatchMatMul', { a: Pt, b: D }, backend, { transposeA: false, transposeB: false });
+      owned.push(W);
+      return call('Reshape', { x: W }, backend, { shape: [fh, fw, fi, fo] });
     } finally {
       for (const t of owned) backend.disposeData(t.dataId);
     }
