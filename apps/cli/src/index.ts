@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
+import { listMetrics } from '@basis/align';
 import { isBasisError } from '@basis/tensor';
 import { makeContext, type CommandContext, type GlobalOptions, type Io } from './context.js';
 
@@ -77,7 +78,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
   cli
     .command('compare <a> <b>', 'Compare two activation matrices (rows = the same inputs, columns = units)')
-    .option('--metric <ids>', 'comma-separated metric ids (default: all registered metrics)')
+    .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
     .example('basis compare layer3_a.npy layer3_b.npy --metric cka.linear,procrustes.similarity')
     .example('basis compare model_a.safetensors:blocks.2 model_b.npz:acts --json')
     .action(async (a: string, b: string, raw: Record<string, unknown>) => {

@@ -25,10 +25,10 @@ export async function runInfo(ctx: CommandContext): Promise<void> {
       ['node', info.node],
       ['platform', info.platform],
       ['cpu', info.cpu],
-      ['threads', info.threads],
-      ['memory (GiB)', info.memoryGiB],
+      ['threads', String(info.threads)],
+      ['memory (GiB)', String(info.memoryGiB)],
       ['active backend', `${active.name} (${active.package}@${active.version})`],
-      ['backend threads', active.threads],
+      ['backend threads', String(active.threads)],
       ['kernel fixes', active.fixesApplied.length === 0 ? 'none' : active.fixesApplied.join(', ')],
     ];
     for (const c of detected.candidates) {

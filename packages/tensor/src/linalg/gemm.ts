@@ -1,4 +1,4 @@
-import { wasmGemm } from './wasm-gemm.js';
+import { wasmGemm } from './wasm-kernels.js';
 
 // Internal dense kernels over row-major Float64Arrays. Everything here is deterministic: the
 // summation order depends only on the shapes, never on timing or data.

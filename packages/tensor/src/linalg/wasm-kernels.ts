@@ -1,6 +1,6 @@
-// A small WebAssembly SIMD (f64x2) matrix-multiply kernel, assembled at load time from the
-// instructions below (no binary blob, no build step), with a JavaScript fallback when
-// WebAssembly or its SIMD extension is unavailable. V8 pays a bounds check per typed-array
+// Small WebAssembly SIMD (f64x2) kernels — a matrix-multiply micro-kernel and a plane-rotation
+// sequence kernel — assembled at load time from the instructions below (no binary blob, no build
+// step), with JavaScript fallbacks when WebAssembly or its SIMD extension is unavailable. V8 pays a bounds check per typed-array
 // access in JavaScript; the wasm kernel does not and processes two doubles per instruction,
 // which makes it about 4-5x faster than the best JavaScript kernel.
 //
@@ -18,6 +18,7 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 type KernelFn = (pa: number, pb: number, pc: number, kc: number, nj: number, ldc: number) => void;
+type RotFn = (pY: number, nGroups: number, groupStride: number, pC: number, pS: number, pSeq: number, nSeq: number) => void;
 
 // --- a tiny assembler -------------------------------------------------------------------------
 const uleb = (n: number): number[] => {
@@ -51,6 +52,11 @@ const get = (i: number): number[] => [0x20, ...uleb(i)];
 const set = (i: number): number[] => [0x21, ...uleb(i)];
 const i32c = (v: number): number[] => [0x41, ...sleb(v)];
 const ADD = [0x6a];
+const SUB = [0x6b];
+const EQ = [0x46];
+const IF = [0x04, 0x40];
+const ELSE = [0x05];
+const i32Load = (offset: number): number[] => [0x28, 2, ...uleb(offset)];
 const MUL = [0x6c];
 const LT_U = [0x49];
 const EQZ = [0x45];
@@ -65,6 +71,7 @@ const vStore = (offset: number): number[] => simd(11, 4, ...uleb(offset)); // v1
 const splat64 = (offset: number): number[] => simd(10, 3, ...uleb(offset)); // v128.load64_splat
 const F64X2_ADD = simd(240);
 const F64X2_MUL = simd(242);
+const F64X2_SUB = simd(241);
 const V_ZERO = simd(12, ...new Array<number>(16).fill(0)); // v128.const 0
 
 /** Rows of A per micro-kernel call (columns per panel of B are fixed at 4 = two f64x2). */
@@ -118,15 +125,99 @@ function kernelBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+
+/**
+ * `rot(pY, nGroups, groupStride, pC, pS, pSeq, nSeq)`: applies chains of plane rotations to the
+ * columns of a matrix stored in the "octet" layout (see RotationWorkspace): for each group of 8
+ * rows and each sequence (kind, start, count) of i32 triples at pSeq, rotation t of the chain
+ * uses c = f64[pC], s = f64[pS] (both advanced per rotation, reset per group).
+ * Kind 0 (ascending) rotates columns (j, j+1) for j = start.., kind 1 (descending) columns
+ * (i, i+1) for i = start+count-1 down to start, each as x_a' = c x_a + s x_b,
+ * x_b' = c x_b - s x_a, carrying the value that the next rotation of the chain needs.
+ */
+function rotBody(): number[] {
+  // params 0 pY, 1 nGroups, 2 groupStride, 3 pC, 4 pS, 5 pSeq, 6 nSeq
+  // i32 locals 7 g, 8 gbase, 9 q, 10 seqp, 11 kind, 12 st, 13 cnt, 14 addr, 15 pc, 16 ps, 17 t, 18 prev
+  // v128 locals 19..22 x0..x3, 23 y, 24 c, 25 s
+  const X = [19, 20, 21, 22];
+  const Y = 23;
+  const C = 24;
+  const S = 25;
+  const c: number[] = [];
+  const loadCS = (): number[] => [...get(15), ...splat64(0), ...set(C), ...get(16), ...splat64(0), ...set(S)];
+  const advance = (): number[] => [
+    ...get(15), ...i32c(8), ...ADD, ...set(15),
+    ...get(16), ...i32c(8), ...ADD, ...set(16),
+    ...get(17), ...i32c(1), ...SUB, ...set(17),
+  ];
+  const loadX = (): number[] => X.flatMap((x, u) => [...get(14), ...vLoad(16 * u), ...set(x)]);
+  const storeX = (): number[] => X.flatMap((x, u) => [...get(14), ...get(x), ...vStore(16 * u)]);
+  c.push(...i32c(0), ...set(7), ...get(0), ...set(8));
+  c.push(...BLOCK, ...LOOP); // groups
+  c.push(...get(7), ...get(1), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(3), ...set(15), ...get(4), ...set(16), ...get(5), ...set(10), ...i32c(0), ...set(9));
+  c.push(...BLOCK, ...LOOP); // sequences
+  c.push(...get(9), ...get(6), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(10), ...i32Load(0), ...set(11), ...get(10), ...i32Load(4), ...set(12), ...get(10), ...i32Load(8), ...set(13));
+  c.push(...get(13), ...set(17));
+  c.push(...get(11), ...EQZ, ...IF);
+  {
+    // ascending: addr = gbase + st * 64
+    c.push(...get(8), ...get(12), ...i32c(64), ...MUL, ...ADD, ...set(14));
+    c.push(...loadX());
+    c.push(...BLOCK, ...LOOP);
+    c.push(...get(17), ...EQZ, ...brIf(1));
+    c.push(...loadCS());
+    X.forEach((x, u) => {
+      c.push(...get(14), ...vLoad(64 + 16 * u), ...set(Y));
+      c.push(...get(14), ...get(C), ...get(x), ...F64X2_MUL, ...get(S), ...get(Y), ...F64X2_MUL, ...F64X2_ADD, ...vStore(16 * u));
+      c.push(...get(C), ...get(Y), ...F64X2_MUL, ...get(S), ...get(x), ...F64X2_MUL, ...F64X2_SUB, ...set(x));
+    });
+    c.push(...get(14), ...i32c(64), ...ADD, ...set(14));
+    c.push(...advance(), ...br(0), ...END, ...END);
+    c.push(...storeX());
+  }
+  c.push(...ELSE);
+  {
+    // descending: addr = gbase + (st + cnt) * 64
+    c.push(...get(8), ...get(12), ...get(13), ...ADD, ...i32c(64), ...MUL, ...ADD, ...set(14));
+    c.push(...loadX());
+    c.push(...BLOCK, ...LOOP);
+    c.push(...get(17), ...EQZ, ...brIf(1));
+    c.push(...loadCS());
+    c.push(...get(14), ...i32c(64), ...SUB, ...set(18));
+    X.forEach((x, u) => {
+      c.push(...get(18), ...vLoad(16 * u), ...set(Y));
+      c.push(...get(14), ...get(C), ...get(x), ...F64X2_MUL, ...get(S), ...get(Y), ...F64X2_MUL, ...F64X2_SUB, ...vStore(16 * u));
+      c.push(...get(C), ...get(Y), ...F64X2_MUL, ...get(S), ...get(x), ...F64X2_MUL, ...F64X2_ADD, ...set(x));
+    });
+    c.push(...get(18), ...set(14));
+    c.push(...advance(), ...br(0), ...END, ...END);
+    c.push(...storeX());
+  }
+  c.push(...END); // if
+  c.push(...get(10), ...i32c(12), ...ADD, ...set(10), ...get(9), ...i32c(1), ...ADD, ...set(9));
+  c.push(...br(0), ...END, ...END);
+  c.push(...get(7), ...i32c(1), ...ADD, ...set(7), ...get(8), ...get(2), ...ADD, ...set(8));
+  c.push(...br(0), ...END, ...END);
+  const locals = vec([
+    [...uleb(12), I32],
+    [...uleb(7), V128],
+  ]);
+  const body = [...locals, ...c, ...END];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
-  const params = vec([[I32], [I32], [I32], [I32], [I32], [I32]]);
+  const params6 = vec([[I32], [I32], [I32], [I32], [I32], [I32]]);
+  const params7 = vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]);
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...params, ...vec([])]])),
+    ...section(1, vec([[0x60, ...params6, ...vec([])], [0x60, ...params7, ...vec([])]])),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('gemm4'), 0x00, 0]])),
-    ...section(10, vec([kernelBody()])),
+    ...section(3, vec([[0], [1]])),
+    ...section(7, vec([[...name('gemm4'), 0x00, 0], [...name('rot'), 0x00, 1]])),
+    ...section(10, vec([kernelBody(), rotBody()])),
   ]);
 }
 
@@ -143,6 +234,12 @@ function instantiate(api: WasmApi, module: object, memory: WasmMemory): KernelFn
   const instance = new api.Instance(module, { env: { mem: memory } });
   const kernel = instance.exports['gemm4'];
   return typeof kernel === 'function' ? (kernel as KernelFn) : null;
+}
+
+function instantiateRot(api: WasmApi, module: object, memory: WasmMemory): RotFn | null {
+  const instance = new api.Instance(module, { env: { mem: memory } });
+  const fn = instance.exports['rot'];
+  return typeof fn === 'function' ? (fn as RotFn) : null;
 }
 
 function wasmState(): WasmState | null {
@@ -281,4 +378,107 @@ export function wasmGemm(
   if (np === n) C.set(F.subarray(cOff, cOff + m * n));
   else for (let i = 0; i < m; i++) C.set(F.subarray(cOff + i * np, cOff + i * np + n), i * n);
   return true;
+}
+
+/**
+ * A copy of a rows x cols row-major matrix inside WebAssembly memory, in the "octet" layout:
+ * rows are grouped by 8 (zero-padded), and for group g and column j the 8 entries are stored as
+ * four f64x2 lanes pairs [(r0, r1), (r2, r3), (r4, r5), (r6, r7)] — so one rotation of two columns
+ * updates 8 rows with 4 SIMD loads/stores per column. Chains of rotations recorded by the caller
+ * are applied with {@link RotationWorkspace.apply}; {@link RotationWorkspace.copyBack} writes
+ * the result to the original array.
+ */
+export class RotationWorkspace {
+  private readonly memory: WasmMemory;
+  private readonly fn: RotFn;
+  private readonly rows: number;
+  private readonly cols: number;
+  private readonly groups: number;
+  private readonly pC: number;
+  private readonly pS: number;
+  private readonly pSeq: number;
+  private readonly cap: number;
+  private readonly seqCap: number;
+
+  private constructor(memory: WasmMemory, fn: RotFn, rows: number, cols: number, cap: number, seqCap: number) {
+    this.memory = memory;
+    this.fn = fn;
+    this.rows = rows;
+    this.cols = cols;
+    this.groups = Math.ceil(rows / 8);
+    this.cap = cap;
+    this.seqCap = seqCap;
+    this.pC = this.groups * cols * 64;
+    this.pS = this.pC + cap * 8;
+    this.pSeq = this.pS + cap * 8;
+  }
+
+  /** A workspace holding a copy of X, or null when WebAssembly is unavailable or memory is short. */
+  static create(X: Float64Array, rows: number, cols: number, cap: number, seqCap: number): RotationWorkspace | null {
+    const st = wasmState();
+    if (st === null) return null;
+    const bytes = Math.ceil(rows / 8) * cols * 64 + cap * 16 + seqCap * 12;
+    if (bytes > 2 ** 31) return null;
+    try {
+      const memory = new st.api.Memory({ initial: Math.ceil(bytes / 65536) });
+      const fn = instantiateRot(st.api, st.module, memory);
+      if (fn === null) return null;
+      const ws = new RotationWorkspace(memory, fn, rows, cols, cap, seqCap);
+      const F = new Float64Array(memory.buffer);
+      for (let i = 0; i < rows; i++) {
+        const base = (i >> 3) * cols * 8 + ((i & 7) >> 1) * 2 + (i & 1);
+        const src = i * cols;
+        for (let j = 0; j < cols; j++) F[base + j * 8] = X[src + j] as number;
+      }
+      return ws;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Applies `nSeq` chain sequences (kind 0 ascending / 1 descending, start, count) whose
+   * rotations are c[r0 ..], s[r0 ..] in order.
+   */
+  apply(kind: Int32Array, start: Int32Array, count: Int32Array, q0: number, q1: number, c: Float64Array, s: Float64Array, r0: number, nRot: number): void {
+    if (q1 <= q0) return;
+    if (nRot > this.cap || q1 - q0 > this.seqCap) throw new Error('RotationWorkspace: batch exceeds capacity');
+    const F = new Float64Array(this.memory.buffer);
+    F.set(c.subarray(r0, r0 + nRot), this.pC / 8);
+    F.set(s.subarray(r0, r0 + nRot), this.pS / 8);
+    const I = new Int32Array(this.memory.buffer);
+    let p = this.pSeq / 4;
+    for (let q = q0; q < q1; q++) {
+      I[p++] = kind[q] as number;
+      I[p++] = start[q] as number;
+      I[p++] = count[q] as number;
+    }
+    this.fn(0, this.groups, this.cols * 64, this.pC, this.pS, this.pSeq, q1 - q0);
+  }
+
+  /** One rotation of columns (a, b): x_a' = c x_a + s x_b, x_b' = c x_b - s x_a, on every row. */
+  pair(a: number, b: number, c: number, s: number): void {
+    const F = new Float64Array(this.memory.buffer);
+    const cols = this.cols;
+    for (let i = 0; i < this.rows; i++) {
+      const base = (i >> 3) * cols * 8 + ((i & 7) >> 1) * 2 + (i & 1);
+      const ia = base + a * 8;
+      const ib = base + b * 8;
+      const xa = F[ia] as number;
+      const xb = F[ib] as number;
+      F[ia] = c * xa + s * xb;
+      F[ib] = c * xb - s * xa;
+    }
+  }
+
+  /** Writes the workspace back into X (rows x cols, row-major). */
+  copyBack(X: Float64Array): void {
+    const F = new Float64Array(this.memory.buffer);
+    const cols = this.cols;
+    for (let i = 0; i < this.rows; i++) {
+      const base = (i >> 3) * cols * 8 + ((i & 7) >> 1) * 2 + (i & 1);
+      const dst = i * cols;
+      for (let j = 0; j < cols; j++) X[dst + j] = F[base + j * 8] as number;
+    }
+  }
 }
