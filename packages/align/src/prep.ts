@@ -1,6 +1,6 @@
 import { Matrix, center, corrMatrix, normalizeColumns, svd } from '@basis/tensor';
 import { assertNotConstant } from './validate.js';
-import { sumSquares } from './util.js';
+import { scaled, sumSquares } from './util.js';
 
 /** Column-centred copy (means over the rows). */
 export function centred(X: Matrix): Matrix {
@@ -63,4 +63,15 @@ export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matri
   let rank = 0;
   while (rank < s.length && (s[rank] as number) > tol) rank++;
   return { Q: U.slice(0, U.rows, 0, rank), s, rank };
+}
+
+/** Centred copies of X and Y scaled to unit Frobenius norm (RANK_DEFICIENT if either is constant). */
+export function normalisedPair(X: Matrix, Y: Matrix, metric: string): { Xn: Matrix; Yn: Matrix } {
+  const Xc = centred(X);
+  const Yc = centred(Y);
+  const sx = sumSquares(Xc);
+  const sy = sumSquares(Yc);
+  assertNotConstant(sx, 'X', metric);
+  assertNotConstant(sy, 'Y', metric);
+  return { Xn: scaled(Xc, Math.sqrt(sx)), Yn: scaled(Yc, Math.sqrt(sy)) };
 }

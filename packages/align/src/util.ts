@@ -40,3 +40,28 @@ export function residualNorm(A: Matrix, B: Matrix): number {
 export function chordToAngle(r: number): number {
   return 2 * Math.asin(Math.min(1, r / 2));
 }
+
+/**
+ * `||A P - B||_F` for a (possibly partial) matching of A's columns to B's columns given as pairs
+ * `(rowInd[k], colInd[k])`; unmatched columns of either side count with their own norm (the
+ * zero-padded residual). Computed column by column, which stays accurate when A P ≈ B.
+ */
+export function matchingResidual(A: Matrix, B: Matrix, rowInd: Int32Array, colInd: Int32Array): number {
+  const n = A.rows;
+  const usedA = new Uint8Array(A.cols);
+  const usedB = new Uint8Array(B.cols);
+  let r2 = 0;
+  for (let k = 0; k < rowInd.length; k++) {
+    const i = rowInd[k] as number;
+    const j = colInd[k] as number;
+    usedA[i] = 1;
+    usedB[j] = 1;
+    for (let t = 0; t < n; t++) {
+      const d = (A.data[t * A.cols + i] as number) - (B.data[t * B.cols + j] as number);
+      r2 += d * d;
+    }
+  }
+  for (let i = 0; i < A.cols; i++) if (!usedA[i]) for (let t = 0; t < n; t++) r2 += (A.data[t * A.cols + i] as number) ** 2;
+  for (let j = 0; j < B.cols; j++) if (!usedB[j]) for (let t = 0; t < n; t++) r2 += (B.data[t * B.cols + j] as number) ** 2;
+  return Math.sqrt(r2);
+}

@@ -1,4 +1,4 @@
-import type { Matrix} from '@basis/tensor';
+import type { Matrix } from '@basis/tensor';
 import { crossprod, matmul, svd } from '@basis/tensor';
 import { centred, rangeBasis } from '../prep.js';
 import type { MetricDefinition } from '../types.js';

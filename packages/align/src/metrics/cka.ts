@@ -1,4 +1,4 @@
-import type { Matrix} from '@basis/tensor';
+import type { Matrix } from '@basis/tensor';
 import { center, crossprod } from '@basis/tensor';
 import { assertNotConstant } from '../validate.js';
 import { sumSquares } from '../util.js';

@@ -1,7 +1,6 @@
-import type { Matrix} from '@basis/tensor';
-import { center, crossprod, linearSumAssignment } from '@basis/tensor';
-import { assertNotConstant } from '../validate.js';
-import { chordToAngle, scaled, sumSquares } from '../util.js';
+import { crossprod, linearSumAssignment, type Matrix } from '@basis/tensor';
+import { normalisedPair } from '../prep.js';
+import { chordToAngle, matchingResidual } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
 interface Matched {
@@ -15,35 +14,12 @@ interface Matched {
  * `||Xn P - Yn||_F` over the zero-padded matrices (unmatched columns count with their own norm).
  */
 function matched(X: Matrix, Y: Matrix, metric: string): Matched {
-  const Xc = center(X).centred;
-  const Yc = center(Y).centred;
-  const sx = sumSquares(Xc);
-  const sy = sumSquares(Yc);
-  assertNotConstant(sx, 'X', metric);
-  assertNotConstant(sy, 'Y', metric);
-  const Xn = scaled(Xc, Math.sqrt(sx));
-  const Yn = scaled(Yc, Math.sqrt(sy));
+  const { Xn, Yn } = normalisedPair(X, Y, metric);
   const S = crossprod(Xn, Yn);
   const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
   let similarity = 0;
-  const usedX = new Uint8Array(X.cols);
-  const usedY = new Uint8Array(Y.cols);
-  let r2 = 0;
-  const n = X.rows;
-  for (let k = 0; k < rowInd.length; k++) {
-    const i = rowInd[k] as number;
-    const j = colInd[k] as number;
-    usedX[i] = 1;
-    usedY[j] = 1;
-    similarity += S.get(i, j);
-    for (let t = 0; t < n; t++) {
-      const d = (Xn.data[t * X.cols + i] as number) - (Yn.data[t * Y.cols + j] as number);
-      r2 += d * d;
-    }
-  }
-  for (let i = 0; i < X.cols; i++) if (!usedX[i]) for (let t = 0; t < n; t++) r2 += (Xn.data[t * X.cols + i] as number) ** 2;
-  for (let j = 0; j < Y.cols; j++) if (!usedY[j]) for (let t = 0; t < n; t++) r2 += (Yn.data[t * Y.cols + j] as number) ** 2;
-  return { similarity: Math.max(-1, Math.min(1, similarity)), residual: Math.sqrt(r2) };
+  for (let k = 0; k < rowInd.length; k++) similarity += S.get(rowInd[k] as number, colInd[k] as number);
+  return { similarity: Math.max(-1, Math.min(1, similarity)), residual: matchingResidual(Xn, Yn, rowInd, colInd) };
 }
 
 const shared = {

@@ -1,7 +1,7 @@
-import type { Matrix} from '@basis/tensor';
+import type { Matrix } from '@basis/tensor';
 import { center, crossprod, matmul, svd } from '@basis/tensor';
-import { assertNotConstant } from '../validate.js';
-import { chordToAngle, padColumns, residualNorm, scaled, sumSquares } from '../util.js';
+import { normalisedPair } from '../prep.js';
+import { chordToAngle, padColumns, residualNorm } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
 /**
@@ -13,21 +13,16 @@ function procrustesRotation(A: Matrix, B: Matrix): Matrix {
   return matmul(U, V.transpose());
 }
 
-/** Centred, Frobenius-normalised, zero-padded copies of X and Y (p = max widths). */
-function normalisedPair(X: Matrix, Y: Matrix, metric: string): { Xn: Matrix; Yn: Matrix } {
-  const Xc = center(X).centred;
-  const Yc = center(Y).centred;
-  const sx = sumSquares(Xc);
-  const sy = sumSquares(Yc);
-  assertNotConstant(sx, 'X', metric);
-  assertNotConstant(sy, 'Y', metric);
+/** Centred, Frobenius-normalised copies of X and Y, zero-padded to p = max widths. */
+function paddedPair(X: Matrix, Y: Matrix, metric: string): { Xn: Matrix; Yn: Matrix } {
+  const { Xn, Yn } = normalisedPair(X, Y, metric);
   const p = Math.max(X.cols, Y.cols);
-  return { Xn: padColumns(scaled(Xc, Math.sqrt(sx)), p), Yn: padColumns(scaled(Yc, Math.sqrt(sy)), p) };
+  return { Xn: padColumns(Xn, p), Yn: padColumns(Yn, p) };
 }
 
 /** `||Xnᵀ Yn||_*`, the Procrustes similarity of centred, normalised X and Y. */
 export function procrustesSimilarityKernel(X: Matrix, Y: Matrix): number {
-  const { Xn, Yn } = normalisedPair(X, Y, 'procrustes.similarity');
+  const { Xn, Yn } = paddedPair(X, Y, 'procrustes.similarity');
   const s = svd(crossprod(Xn, Yn), { computeUV: false }).s;
   let nuc = 0;
   for (let i = 0; i < s.length; i++) nuc += s[i] as number;
@@ -39,7 +34,7 @@ export function procrustesSimilarityKernel(X: Matrix, Y: Matrix): number {
  * `||Xn Q* - Yn||_F` at the optimal rotation.
  */
 export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
-  const { Xn, Yn } = normalisedPair(X, Y, 'procrustes.angular');
+  const { Xn, Yn } = paddedPair(X, Y, 'procrustes.angular');
   const Q = procrustesRotation(Xn, Yn);
   return chordToAngle(residualNorm(matmul(Xn, Q), Yn));
 }

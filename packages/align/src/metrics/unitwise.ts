@@ -1,6 +1,6 @@
 import { Matrix, crossprod, exactTransport, linearSumAssignment } from '@basis/tensor';
 import { correlations, unitCentred } from '../prep.js';
-import { sumSquares } from '../util.js';
+import { matchingResidual, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -22,26 +22,10 @@ export function greluProcrustesKernel(X: Matrix, Y: Matrix): number {
   const Yn = unitCentred(Y);
   assertNotConstant(sumSquares(Xn), 'X', 'grelu.procrustes');
   assertNotConstant(sumSquares(Yn), 'Y', 'grelu.procrustes');
-  const S = crossprod(Xn, Yn);
-  const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
-  const n = X.rows;
-  const usedX = new Uint8Array(X.cols);
-  const usedY = new Uint8Array(Y.cols);
-  let r2 = 0;
-  for (let k = 0; k < rowInd.length; k++) {
-    const i = rowInd[k] as number;
-    const j = colInd[k] as number;
-    usedX[i] = 1;
-    usedY[j] = 1;
-    for (let t = 0; t < n; t++) {
-      const d = (Xn.data[t * X.cols + i] as number) - (Yn.data[t * Y.cols + j] as number);
-      r2 += d * d;
-    }
-  }
-  for (let i = 0; i < X.cols; i++) if (!usedX[i]) for (let t = 0; t < n; t++) r2 += (Xn.data[t * X.cols + i] as number) ** 2;
-  for (let j = 0; j < Y.cols; j++) if (!usedY[j]) for (let t = 0; t < n; t++) r2 += (Yn.data[t * Y.cols + j] as number) ** 2;
+  const { rowInd, colInd } = linearSumAssignment(crossprod(Xn, Yn), { maximize: true });
+  const delta = matchingResidual(Xn, Yn, rowInd, colInd);
   const p = Math.max(X.cols, Y.cols);
-  return 1 - Math.sqrt(r2) / (2 * Math.sqrt(p));
+  return 1 - delta / (2 * Math.sqrt(p));
 }
 
 /**
