@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRng, matrixToNpy, randn } from '@basis/tensor';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/basis.js', import.meta.url));
@@ -112,5 +114,35 @@ describe('errors: one line on stderr, exit 2 for usage, 1 for runtime', () => {
     const r = await basis('compare', join(dir, 'missing.npy'), join(dir, 'missing.npy'), '--json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'IO' } });
+  });
+});
+
+describe('compare --layers', () => {
+  it('writes audit.json, a CSV and an HTML heatmap per metric for every layer pair', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'basis-layers-'));
+    const rng = createRng(1);
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    const shared = randn(60, 5, rng);
+    writeFileSync(join(dir, 'a', 'layer2.npy'), matrixToNpy(randn(60, 4, rng)));
+    writeFileSync(join(dir, 'a', 'layer10.npy'), matrixToNpy(shared));
+    writeFileSync(join(dir, 'b', 'x.npy'), matrixToNpy(shared));
+    const out = join(dir, 'out');
+    const r = await basis('compare', '--layers', join(dir, 'a'), join(dir, 'b'), '--metric', 'cka.linear,permcorr', '--out', out, '--json', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as { layersA: string[]; values: Record<string, number[][]> };
+    expect(res.layersA).toEqual(['layer2', 'layer10']); // natural order
+    expect(res.values['cka.linear']![1]![0]).toBeCloseTo(1, 12);
+    for (const f of ['audit.json', 'cka.linear.csv', 'cka.linear.html', 'permcorr.csv', 'permcorr.html']) expect(existsSync(join(out, f)), f).toBe(true);
+    const csv = readFileSync(join(out, 'cka.linear.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('layer,x');
+    expect(Number(csv[2]!.split(',')[1])).toBeCloseTo(1, 12);
+    expect(readFileSync(join(out, 'permcorr.html'), 'utf8')).toMatch(/<svg[\s\S]*layer10[\s\S]*<\/svg>/);
+  });
+  it('fails clearly on a folder without layers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'basis-empty-'));
+    const r = await basis('compare', '--layers', dir, dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\[TOO_SMALL\].*no \.npy files/);
   });
 });

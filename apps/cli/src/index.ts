@@ -79,11 +79,20 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   cli
     .command('compare <a> <b>', 'Compare two activation matrices (rows = the same inputs, columns = units)')
     .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
+    .option('--layers', 'A and B are folders with one .npy per layer: compare every layer pair')
+    .option('--out <dir>', 'with --layers: folder for audit.json, <metric>.csv and <metric>.html', { default: 'basis-compare' })
     .example('basis compare layer3_a.npy layer3_b.npy --metric cka.linear,procrustes.similarity')
+    .example('basis compare --layers acts/seed0 acts/seed1 --metric cka.linear --out audit/')
     .example('basis compare model_a.safetensors:blocks.2 model_b.npz:acts --json')
     .action(async (a: string, b: string, raw: Record<string, unknown>) => {
+      const metric = raw['metric'] === undefined ? undefined : String(raw['metric']);
+      if (raw['layers'] === true) {
+        const { runCompareLayers } = await import('./commands/layers.js');
+        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']) });
+        return;
+      }
       const { runCompare } = await import('./commands/compare.js');
-      await runCompare(context(raw), a, b, { metric: raw['metric'] === undefined ? undefined : String(raw['metric']) });
+      await runCompare(context(raw), a, b, { metric });
     });
 
   try {

@@ -2,14 +2,30 @@ import { Matrix, center, corrMatrix, normalizeColumns, svd } from '@basis/tensor
 import { assertNotConstant } from './validate.js';
 import { scaled, sumSquares } from './util.js';
 
+// Per-matrix work (centring, normalisation, range bases, Gram products) is memoised on the input
+// Matrix object, so that an all-pairs audit computes it once per layer, not once per pair. Metric
+// inputs are treated as immutable: a caller that mutates a matrix in place must pass a copy.
+const memo = new WeakMap<Matrix, Map<string, unknown>>();
+
+/** Returns the cached value of `key` for `X`, computing it once. */
+export function cached<T>(X: Matrix, key: string, compute: () => T): T {
+  let m = memo.get(X);
+  if (m === undefined) {
+    m = new Map();
+    memo.set(X, m);
+  }
+  if (!m.has(key)) m.set(key, compute());
+  return m.get(key) as T;
+}
+
 /** Column-centred copy (means over the rows). */
 export function centred(X: Matrix): Matrix {
-  return center(X).centred;
+  return cached(X, 'centred', () => center(X).centred);
 }
 
 /** Centred copy whose columns have unit Euclidean norm; zero-variance columns stay zero. */
 export function unitCentred(X: Matrix): Matrix {
-  return normalizeColumns(centred(X), { zeroPolicy: 'keep-zero' }).normalized;
+  return cached(X, 'unitCentred', () => normalizeColumns(centred(X), { zeroPolicy: 'keep-zero' }).normalized);
 }
 
 /** The dx x dy Pearson matrix; zero-variance units correlate 0 with everything. */
@@ -58,11 +74,13 @@ export function columnPearson(A: Matrix, i: number, B: Matrix, j: number): numbe
  */
 export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix; s: Float64Array; rank: number } {
   assertNotConstant(sumSquares(Xc), name, metric);
-  const { U, s } = svd(Xc);
-  const tol = Math.max(Xc.rows, Xc.cols) * 2 ** -52 * (s[0] as number);
-  let rank = 0;
-  while (rank < s.length && (s[rank] as number) > tol) rank++;
-  return { Q: U.slice(0, U.rows, 0, rank), s, rank };
+  return cached(Xc, 'rangeBasis', () => {
+    const { U, s } = svd(Xc);
+    const tol = Math.max(Xc.rows, Xc.cols) * 2 ** -52 * (s[0] as number);
+    let rank = 0;
+    while (rank < s.length && (s[rank] as number) > tol) rank++;
+    return { Q: U.slice(0, U.rows, 0, rank), s, rank };
+  });
 }
 
 /** Centred copies of X and Y scaled to unit Frobenius norm (RANK_DEFICIENT if either is constant). */

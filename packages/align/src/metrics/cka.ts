@@ -1,5 +1,6 @@
 import type { Matrix } from '@basis/tensor';
-import { center, crossprod } from '@basis/tensor';
+import { crossprod } from '@basis/tensor';
+import { cached, centred } from '../prep.js';
 import { assertNotConstant } from '../validate.js';
 import { sumSquares } from '../util.js';
 import type { MetricDefinition } from '../types.js';
@@ -35,14 +36,17 @@ function total(a: Float64Array): number {
  * (feature-space form; Kornblith et al. 2019).
  */
 export function ckaLinearKernel(X: Matrix, Y: Matrix): number {
-  const Xc = center(X).centred;
-  const Yc = center(Y).centred;
+  const Xc = centred(X);
+  const Yc = centred(Y);
   assertNotConstant(sumSquares(Xc), 'X', 'cka.linear');
   assertNotConstant(sumSquares(Yc), 'Y', 'cka.linear');
   const xy = sumSquares(crossprod(Xc, Yc));
-  const xx = Math.sqrt(sumSquares(crossprod(Xc, Xc)));
-  const yy = Math.sqrt(sumSquares(crossprod(Yc, Yc)));
-  return xy / (xx * yy);
+  return xy / (gramNorm(Xc) * gramNorm(Yc));
+}
+
+/** `||Xcᵀ Xc||_F`, cached per centred matrix. */
+function gramNorm(Xc: Matrix): number {
+  return cached(Xc, 'gramNorm', () => Math.sqrt(sumSquares(crossprod(Xc, Xc))));
 }
 
 /** `N(N-3) HSIC_1` in feature space (fixtures README, cka.linear.unbiased). */
@@ -57,8 +61,8 @@ function hsic1Scaled(Xc: Matrix, Yc: Matrix, a: Float64Array, b: Float64Array): 
 
 /** Linear CKA with the unbiased HSIC_1 of Song et al. ("debiased" CKA); needs N >= 4. */
 export function ckaLinearUnbiasedKernel(X: Matrix, Y: Matrix): number {
-  const Xc = center(X).centred;
-  const Yc = center(Y).centred;
+  const Xc = centred(X);
+  const Yc = centred(Y);
   assertNotConstant(sumSquares(Xc), 'X', 'cka.linear.unbiased');
   assertNotConstant(sumSquares(Yc), 'Y', 'cka.linear.unbiased');
   const a = rowSquares(Xc);

@@ -1,6 +1,6 @@
 import type { Matrix } from '@basis/tensor';
-import { center, crossprod, matmul, svd } from '@basis/tensor';
-import { normalisedPair } from '../prep.js';
+import { crossprod, matmul, svd } from '@basis/tensor';
+import { centred, normalisedPair } from '../prep.js';
 import { chordToAngle, padColumns, residualNorm } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -41,8 +41,8 @@ export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
 
 /** `min_Q ||pad(Xc) - pad(Yc) Q||_F`, evaluated as the residual at the optimum. */
 export function procrustesEuclideanKernel(X: Matrix, Y: Matrix): number {
-  const Xc = center(X).centred;
-  const Yc = center(Y).centred;
+  const Xc = centred(X);
+  const Yc = centred(Y);
   const p = Math.max(X.cols, Y.cols);
   const Xp = padColumns(Xc, p);
   const Yp = padColumns(Yc, p);

@@ -1,0 +1,86 @@
+import { BasisError, asMatrix, type Matrix, type MatrixLike } from '@basis/tensor';
+import { getMetric, listMetrics } from './registry.js';
+import { validatePair } from './validate.js';
+
+/** Named layers: an object `{ name: matrix }` or `[name, matrix]` pairs (order is kept). */
+export type Layers = Record<string, MatrixLike> | ReadonlyArray<readonly [string, MatrixLike]>;
+
+/** Layer x layer matrices of metric values from {@link compareLayers}. */
+export interface LayerAudit {
+  /** Layer names of the first model (rows of every matrix). */
+  layersA: string[];
+  /** Layer names of the second model (columns). */
+  layersB: string[];
+  /** Metric ids, in the order computed. */
+  metrics: string[];
+  /** For each metric id, `values[id][i][j]` = metric(layer i of A, layer j of B). */
+  values: Record<string, number[][]>;
+  /** Arithmetic of every value. */
+  precision: 'float64';
+}
+
+/** Progress of an audit: pairs done out of the total (a pair = one metric on one layer pair). */
+export type AuditProgress = (done: number, total: number, current: { metric: string; a: string; b: string }) => void;
+
+function named(layers: Layers, which: string): [string, Matrix][] {
+  const list = Array.isArray(layers) ? (layers as ReadonlyArray<readonly [string, MatrixLike]>) : Object.entries(layers as Record<string, MatrixLike>);
+  if (list.length === 0) throw new BasisError('TOO_SMALL', `${which} has no layers`);
+  const seen = new Set<string>();
+  return list.map(([name, m]) => {
+    if (seen.has(name)) throw new BasisError('INVALID_ARGUMENT', `${which} has two layers named '${name}'`);
+    seen.add(name);
+    return [name, asMatrix(m)];
+  });
+}
+
+/**
+ * All-pairs audit: every metric between every layer of model A and every layer of model B (all
+ * captured on the same N inputs). Per-layer work — centring, normalisation, range bases, Gram
+ * norms — is computed once per layer and reused across pairs. Progress goes to `onProgress`.
+ *
+ * @example
+ * ```ts
+ * import { compareLayers } from '@basis/align';
+ * const audit = compareLayers({ l1: A1, l2: A2 }, { l1: B1, l2: B2 }, ['cka.linear'], {
+ *   onProgress: (done, total) => console.error(`${done}/${total}`),
+ * });
+ * audit.values['cka.linear'][1][1]; // CKA between layer l2 of A and layer l2 of B
+ * ```
+ */
+export function compareLayers(
+  layersA: Layers,
+  layersB: Layers,
+  metrics?: readonly string[],
+  opts: { onProgress?: AuditProgress } = {},
+): LayerAudit {
+  const A = named(layersA, 'layersA');
+  const B = named(layersB, 'layersB');
+  const ids = metrics ?? listMetrics().map((d) => d.id);
+  if (ids.length === 0) throw new BasisError('INVALID_ARGUMENT', 'no metric ids given');
+  const defs = ids.map((id) => getMetric(id));
+  // validate every layer once (rows, size, finiteness) before any work
+  const rows = (A[0] as [string, Matrix])[1].rows;
+  for (const [name, m] of [...A, ...B]) {
+    if (m.rows !== rows) {
+      throw new BasisError('SHAPE_MISMATCH', `layer '${name}' has ${m.rows} rows but '${(A[0] as [string, Matrix])[0]}' has ${rows}; every layer must hold the same inputs`);
+    }
+  }
+  const minRows = Math.max(...defs.map((d) => d.minRows));
+  for (const [name, m] of A) validatePair(m, m, minRows, `layer '${name}'`);
+  for (const [name, m] of B) validatePair(m, m, minRows, `layer '${name}'`);
+  const total = defs.length * A.length * B.length;
+  let done = 0;
+  const values: Record<string, number[][]> = {};
+  for (const d of defs) {
+    values[d.id] = A.map(([na, x]) =>
+      B.map(([nb, y]) => {
+        const v = d.compute(x, y);
+        if (!Number.isFinite(v)) throw new BasisError('NOT_CONVERGED', `${d.id} produced ${v} for layers '${na}' and '${nb}'; this is a bug in basis`);
+        done++;
+        opts.onProgress?.(done, total, { metric: d.id, a: na, b: nb });
+        return v;
+      }),
+    );
+  }
+  return { layersA: A.map(([n]) => n), layersB: B.map(([n]) => n), metrics: defs.map((d) => d.id), values, precision: 'float64' };
+}
