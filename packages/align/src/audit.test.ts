@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BasisError, Matrix, createRng, randn } from '@basis/tensor';
+import type { Matrix} from '@basis/tensor';
+import { BasisError, createRng, randn } from '@basis/tensor';
 import { compareLayers, metric } from './index.js';
 
 describe('compareLayers', () => {

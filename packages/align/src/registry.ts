@@ -3,6 +3,7 @@ import { ccaMeanRho, ccaMeanRho2, pwcca, svcca } from './metrics/cca.js';
 import { ckaLinear, ckaLinearUnbiased } from './metrics/cka.js';
 import { linearCv, permutationCv, procrustesCv } from './metrics/cv.js';
 import { ckaRbf, greluCka } from './metrics/kernels.js';
+import { mutualKnn, rsaSpearman } from './metrics/neighbours.js';
 import { greluProcrustes, permcorr, softmatch } from './metrics/unitwise.js';
 import { permutationAngular, permutationSimilarity } from './metrics/permutation.js';
 import { procrustesAngular, procrustesEuclidean, procrustesSimilarity } from './metrics/procrustes.js';
@@ -29,6 +30,8 @@ const DEFINITIONS: readonly MetricDefinition[] = [
   linearCv,
   procrustesCv,
   permutationCv,
+  rsaSpearman,
+  mutualKnn,
 ];
 
 const BY_ID = new Map(DEFINITIONS.map((d) => [d.id, d]));
