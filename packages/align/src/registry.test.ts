@@ -124,6 +124,23 @@ describe('undeclared invariances are violated (some input and argument changes t
   }
 });
 
+describe('cross-validated metrics', () => {
+  it('report their 5 fold scores, mean and spread', () => {
+    const X = readNpyMatrix(fixtureBytes('metrics/kornblith-100x10/X.npy'));
+    const Y = readNpyMatrix(fixtureBytes('metrics/kornblith-100x10/Y.npy'));
+    const details = fixtureJson<Record<string, { fold_scores?: number[] }>>('metrics/kornblith-100x10/details.json');
+    for (const id of ['linear.cv', 'procrustes.cv', 'permutation.cv']) {
+      const r = metric(id, X, Y);
+      expect(r.folds?.scores).toHaveLength(5);
+      expect(r.folds?.mean).toBe(r.value);
+      expect(r.folds?.std).toBeGreaterThan(0);
+      const want = details[id]?.fold_scores;
+      if (want !== undefined) expect(r.folds?.scores).toBeAllclose(want, { rtol: 1e-6, atol: 1e-6 });
+    }
+    expect(metric('cka.linear', X, Y).folds).toBeUndefined();
+  });
+});
+
 describe('identities and ranges', () => {
   it('a matrix is perfectly similar to itself', () => {
     const X = gaussian(30, 5, createRng(7));

@@ -75,11 +75,20 @@ export function metric(id: string, X: MatrixLike, Y: MatrixLike): MetricResult {
   const x = asMatrix(X);
   const y = asMatrix(Y);
   validatePair(x, y, d.minRows, d.id);
-  const value = d.compute(x, y);
+  let value: number;
+  let folds: MetricResult['folds'];
+  if (d.foldScores !== undefined) {
+    const scores = d.foldScores(x, y);
+    value = scores.reduce((s, v) => s + v, 0) / scores.length;
+    const std = Math.sqrt(scores.reduce((s, v) => s + (v - value) ** 2, 0) / (scores.length - 1));
+    folds = { scores, mean: value, std };
+  } else {
+    value = d.compute(x, y);
+  }
   if (!Number.isFinite(value)) {
     throw new BasisError('NOT_CONVERGED', `${d.id} produced ${value}; this is a bug in basis, please report it with the inputs`);
   }
-  return { id: d.id, value, kind: d.kind, options: {}, precision: 'float64' };
+  return { id: d.id, value, kind: d.kind, options: {}, precision: 'float64', ...(folds === undefined ? {} : { folds }) };
 }
 
 /**

@@ -47,6 +47,8 @@ export interface MetricDefinition {
   readonly symmetric: boolean;
   /** The kernel; inputs are validated by the caller ({@link compare} / {@link metric}). */
   readonly compute: (X: Matrix, Y: Matrix) => number;
+  /** Cross-validated metrics: the per-fold scores whose mean is the value. */
+  readonly foldScores?: (X: Matrix, Y: Matrix) => number[];
 }
 
 /** One metric value with what produced it. */
@@ -58,4 +60,6 @@ export interface MetricResult {
   options: Record<string, unknown>;
   /** Arithmetic used for the value. */
   precision: 'float64';
+  /** Cross-validated metrics: the fold scores, their mean (= value) and sample standard deviation. */
+  folds?: { scores: number[]; mean: number; std: number };
 }

@@ -25,7 +25,7 @@ export async function runCompare(
     a: { source: a, shape: [X.rows, X.cols] },
     b: { source: b, shape: [Y.rows, Y.cols] },
     metrics: Object.fromEntries(
-      results.map((r) => [r.id, { value: r.value, kind: r.kind, options: r.options, precision: r.precision }]),
+      results.map((r) => [r.id, { value: r.value, kind: r.kind, options: r.options, precision: r.precision, ...(r.folds ? { folds: r.folds } : {}) }]),
     ),
   };
   ctx.result(json, () =>

@@ -132,6 +132,7 @@ export const linearCv: MetricDefinition = {
   invariances: ['permutation', 'translation'],
   symmetric: false,
   compute: (X, Y) => meanOf(linearCvFolds(X, Y)),
+  foldScores: linearCvFolds,
 };
 
 export const procrustesCv: MetricDefinition = {
@@ -141,6 +142,7 @@ export const procrustesCv: MetricDefinition = {
   invariances: ['permutation', 'translation', 'isotropic-scale'],
   symmetric: false,
   compute: (X, Y) => meanOf(procrustesCvFolds(X, Y)),
+  foldScores: procrustesCvFolds,
 };
 
 export const permutationCv: MetricDefinition = {
@@ -150,4 +152,5 @@ export const permutationCv: MetricDefinition = {
   invariances: ['permutation', 'translation', 'isotropic-scale', 'unit-positive-scale'],
   symmetric: false,
   compute: (X, Y) => meanOf(permutationCvFolds(X, Y)),
+  foldScores: permutationCvFolds,
 };
