@@ -1,4 +1,5 @@
 import { wasmGemm } from './wasm-kernels.js';
+import type { GemmArgs } from './wasm-kernels.js';
 
 // Internal dense kernels over row-major Float64Arrays. Everything here is deterministic: the
 // summation order depends only on the shapes, never on timing or data.
@@ -135,8 +136,7 @@ const WASM_MIN_WORK = 32 * 32 * 32;
  * C (m x n, overwritten) = op(A) · op(B): op(A) is A (m x k row-major) or, with `transA`, the
  * transpose of A stored k x m; op(B) is B (k x n) or, with `transB`, the transpose of B stored
  * n x k. `upperOnly` (square output, symmetric product) computes the upper triangle and mirrors
- * it, so the result is exactly symmetric. Uses the WebAssembly SIMD kernel when available and the
- * product is large enough, else the JavaScript kernel; both are deterministic.
+ * it, so the result is exactly symmetric. See {@link gemmStrided}.
  */
 export function gemm(
   C: Float64Array,
@@ -149,20 +149,54 @@ export function gemm(
   transB: boolean,
   upperOnly = false,
 ): void {
+  gemmStrided({
+    m,
+    n,
+    k,
+    A,
+    aOff: 0,
+    lda: transA ? m : k,
+    transA,
+    B,
+    bOff: 0,
+    ldb: transB ? k : n,
+    transB,
+    C,
+    cOff: 0,
+    ldc: n,
+    accumulate: false,
+    upperOnly,
+  });
+  if (upperOnly && m > 0) mirrorUpper(C, m);
+}
+
+/**
+ * General strided product `C (+)= op(A) op(B)` on sub-blocks of row-major arrays (see
+ * {@link GemmArgs}). Uses the WebAssembly SIMD kernel when available and the product is large
+ * enough, else the JavaScript kernel; both sum in the same order, so the results are
+ * bit-identical. With `upperOnly` the caller mirrors the upper triangle.
+ */
+export function gemmStrided(g: GemmArgs): void {
+  const { m, n, k, C, cOff, ldc } = g;
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    C.fill(0, 0, m * n);
+    if (!g.accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
     return;
   }
-  let done = false;
-  if (m * n * k >= WASM_MIN_WORK) done = wasmGemm(C, m, n, k, A, transA, B, transB, upperOnly);
-  if (!done) {
-    C.fill(0, 0, m * n);
-    const a = transA ? transposeData(A, k, m) : A;
-    const bt = transB ? B : transposeData(B, k, n);
-    gemmNT(a, bt, C, m, k, n, upperOnly);
+  if (m * n * k >= WASM_MIN_WORK && wasmGemm(g)) return;
+  // JavaScript path: contiguous A (m x k), Bᵀ (n x k) and C (m x n) copies.
+  const a = new Float64Array(m * k);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) a[i * k + p] = g.A[g.transA ? g.aOff + p * g.lda + i : g.aOff + i * g.lda + p] as number;
   }
-  if (upperOnly) mirrorUpper(C, m);
+  const bt = new Float64Array(n * k);
+  for (let j = 0; j < n; j++) {
+    for (let p = 0; p < k; p++) bt[j * k + p] = g.B[g.transB ? g.bOff + j * g.ldb + p : g.bOff + p * g.ldb + j] as number;
+  }
+  const c = new Float64Array(m * n);
+  if (g.accumulate) for (let i = 0; i < m; i++) c.set(C.subarray(cOff + i * ldc, cOff + i * ldc + n), i * n);
+  gemmNT(a, bt, c, m, k, n, g.upperOnly);
+  for (let i = 0; i < m; i++) C.set(c.subarray(i * n, (i + 1) * n), cOff + i * ldc);
 }
 
 /** A (m x k) · B (k x n) into a new m x n array. */

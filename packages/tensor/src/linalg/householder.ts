@@ -1,4 +1,4 @@
-import { gemm } from './gemm.js';
+import { gemm, gemmStrided } from './gemm.js';
 // Internal Householder kernels on row-major blocks. Rows are processed four at a time so that
 // each load of the reflector or of the work vector serves four rows (V8 pays per typed-array
 // access; this roughly doubles throughput over one row at a time).
@@ -164,7 +164,7 @@ export function applyReflectorRight(
 }
 
 /** Reflectors per block in {@link accumulateReflectors}. */
-const NB = 32;
+const NB = 64;
 
 /**
  * Backward accumulation X <- H_0 H_1 ... H_{K-1} X for reflectors H_j = I - beta_j v_j v_jᵀ acting
@@ -207,47 +207,67 @@ export function accumulateReflectors(
       const base = voff(j0 + jj);
       for (let t = jj; t < L; t++) V[t * b + jj] = vs[base + t - jj] as number;
     }
-    // T (b x b) upper triangular with H_j0 ... H_{j1-1} = I - V T Vᵀ.
-    const T = new Float64Array(b * b);
-    const z = new Float64Array(b);
-    for (let jj = 0; jj < b; jj++) {
-      const beta = betas[j0 + jj] as number;
-      T[jj * b + jj] = beta;
-      if (beta === 0 || jj === 0) continue;
-      z.fill(0);
-      for (let t = jj; t < L; t++) {
-        const vt = V[t * b + jj] as number;
-        if (vt === 0) continue;
-        const r = t * b;
-        for (let i = 0; i < jj; i++) z[i] = (z[i] as number) + (V[r + i] as number) * vt;
-      }
-      for (let i = 0; i < jj; i++) {
-        let s = 0;
-        for (let q = i; q < jj; q++) s += (T[i * b + q] as number) * (z[q] as number);
-        T[i * b + jj] = -beta * s;
-      }
-    }
-    // Xs = X[o:, o:]; Xs -= V (T (Vᵀ Xs)).
-    const Xs = new Float64Array(L * W);
-    for (let t = 0; t < L; t++) Xs.set(X.subarray((o + t) * cols + o, (o + t) * cols + cols), t * W);
-    const W1 = new Float64Array(b * W);
-    gemm(W1, b, W, L, V, true, Xs, false);
-    const W2 = new Float64Array(b * W);
-    for (let i = 0; i < b; i++) {
-      const ri = i * W;
-      for (let q = i; q < b; q++) {
-        const tq = T[i * b + q] as number;
-        if (tq === 0) continue;
-        const rq = q * W;
-        for (let c = 0; c < W; c++) W2[ri + c] = (W2[ri + c] as number) + tq * (W1[rq + c] as number);
-      }
-    }
-    const P = new Float64Array(L * W);
-    gemm(P, L, W, b, V, false, W2, false);
-    for (let t = 0; t < L; t++) {
-      const xr = (o + t) * cols + o;
-      const pr = t * W;
-      for (let c = 0; c < W; c++) X[xr + c] = (Xs[pr + c] as number) - (P[pr + c] as number);
+    const T = blockT(V, L, b, betas, j0);
+    applyBlockReflector(X, cols, o, o, L, W, V, b, T, false);
+  }
+}
+
+/**
+ * The (negated) triangular factor of a block of b reflectors stored as the columns of V (L x b,
+ * row-major; column jj starts at row jj): H_j0 ... H_{j0+b-1} = I - V T Vᵀ with T upper
+ * triangular (LAPACK dlarft, forward, columnwise), computed from the Gram matrix G = Vᵀ V as
+ * T[0:j, j] = -beta_j T[0:j, 0:j] G[0:j, j]. Returns -T.
+ */
+export function blockT(V: Float64Array, L: number, b: number, betas: Float64Array, j0: number): Float64Array {
+  const G = new Float64Array(b * b);
+  gemm(G, b, b, L, V, true, V, false, true);
+  const T = new Float64Array(b * b);
+  for (let jj = 0; jj < b; jj++) {
+    const beta = betas[j0 + jj] as number;
+    T[jj * b + jj] = -beta;
+    if (beta === 0) continue;
+    for (let i = 0; i < jj; i++) {
+      let s = 0;
+      for (let q = i; q < jj; q++) s += (T[i * b + q] as number) * (G[q * b + jj] as number);
+      T[i * b + jj] = -beta * s;
     }
   }
+  return T;
+}
+
+/**
+ * X[r0:r0+L, c0:c0+W] <- (I - V T Vᵀ) X (or with Tᵀ when `transposeT`, i.e. the transposed block
+ * reflector) as X + V (op(-T) (Vᵀ X)): three matrix products, X updated in place. `Tn` is -T
+ * from {@link blockT}; X has row stride ldx.
+ */
+export function applyBlockReflector(
+  X: Float64Array,
+  ldx: number,
+  r0: number,
+  c0: number,
+  L: number,
+  W: number,
+  V: Float64Array,
+  b: number,
+  Tn: Float64Array,
+  transposeT: boolean,
+): void {
+  const off = r0 * ldx + c0;
+  const W1 = new Float64Array(b * W);
+  gemmStrided({
+    m: b, n: W, k: L,
+    A: V, aOff: 0, lda: b, transA: true,
+    B: X, bOff: off, ldb: ldx, transB: false,
+    C: W1, cOff: 0, ldc: W,
+    accumulate: false, upperOnly: false,
+  });
+  const W2 = new Float64Array(b * W);
+  gemm(W2, b, W, b, Tn, transposeT, W1, false);
+  gemmStrided({
+    m: L, n: W, k: b,
+    A: V, aOff: 0, lda: b, transA: false,
+    B: W2, bOff: 0, ldb: W, transB: false,
+    C: X, cOff: off, ldc: ldx,
+    accumulate: true, upperOnly: false,
+  });
 }

@@ -1,7 +1,7 @@
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
-import { accumulateReflectors, applyReflectorLeft, makeReflector } from './householder.js';
+import { accumulateReflectors, applyBlockReflector, applyReflectorLeft, blockT, makeReflector } from './householder.js';
 import { EPS, checkedMatrix } from './validate.js';
 
 /** Options of {@link qr}. */
@@ -96,46 +96,89 @@ export function householderQR(a: Float64Array, m: number, n: number, pivot: bool
       vn2[j] = vn1[j] as number;
     }
   }
+  if (!pivot) {
+    blockedQR(a, m, n, k, vs, betas, diag, w);
+    return { a, diag, vs, betas, perm };
+  }
   const tol3z = Math.sqrt(EPS);
   for (let j = 0; j < k; j++) {
-    if (pivot) {
-      let p = j;
-      for (let l = j + 1; l < n; l++) if ((vn1[l] as number) > (vn1[p] as number)) p = l;
-      if (p !== j) {
-        for (let i = 0; i < m; i++) {
-          const t = a[i * n + j] as number;
-          a[i * n + j] = a[i * n + p] as number;
-          a[i * n + p] = t;
-        }
-        const tp = perm[j] as number;
-        perm[j] = perm[p] as number;
-        perm[p] = tp;
-        vn1[p] = vn1[j] as number;
-        vn2[p] = vn2[j] as number;
+    let p = j;
+    for (let l = j + 1; l < n; l++) if ((vn1[l] as number) > (vn1[p] as number)) p = l;
+    if (p !== j) {
+      for (let i = 0; i < m; i++) {
+        const t = a[i * n + j] as number;
+        a[i * n + j] = a[i * n + p] as number;
+        a[i * n + p] = t;
       }
+      const tp = perm[j] as number;
+      perm[j] = perm[p] as number;
+      perm[p] = tp;
+      vn1[p] = vn1[j] as number;
+      vn2[p] = vn2[j] as number;
     }
     const [alpha, beta] = makeReflector(a, j * n + j, n, m - j, vs, j * m);
     diag[j] = alpha;
     betas[j] = beta;
     applyReflectorLeft(a, n, j, m, j + 1, n, vs, j * m, beta, w);
-    if (pivot) {
-      for (let l = j + 1; l < n; l++) {
-        const v1 = vn1[l] as number;
-        if (v1 === 0) continue;
-        let temp = Math.abs(a[j * n + l] as number) / v1;
-        temp = Math.max(0, 1 - temp * temp);
-        const ratio = v1 / (vn2[l] as number);
-        if (temp * ratio * ratio <= tol3z) {
-          const nv = j + 1 < m ? colNorm(a, m, n, j + 1, l) : 0;
-          vn1[l] = nv;
-          vn2[l] = nv;
-        } else {
-          vn1[l] = v1 * Math.sqrt(temp);
-        }
+    for (let l = j + 1; l < n; l++) {
+      const v1 = vn1[l] as number;
+      if (v1 === 0) continue;
+      let temp = Math.abs(a[j * n + l] as number) / v1;
+      temp = Math.max(0, 1 - temp * temp);
+      const ratio = v1 / (vn2[l] as number);
+      if (temp * ratio * ratio <= tol3z) {
+        const nv = j + 1 < m ? colNorm(a, m, n, j + 1, l) : 0;
+        vn1[l] = nv;
+        vn2[l] = nv;
+      } else {
+        vn1[l] = v1 * Math.sqrt(temp);
       }
     }
   }
   return { a, diag, vs, betas, perm };
+}
+
+/** Columns per panel of the blocked (unpivoted) QR. */
+const NBQ = 32;
+
+/**
+ * Blocked Householder QR (LAPACK dgeqrf): each panel of NBQ columns is factorised column by
+ * column, then the trailing columns get the panel's block reflector through matrix products.
+ */
+function blockedQR(
+  a: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  vs: Float64Array,
+  betas: Float64Array,
+  diag: Float64Array,
+  w: Float64Array,
+): void {
+  for (let j0 = 0; j0 < k; j0 += NBQ) {
+    const jb = Math.min(NBQ, k - j0);
+    const je = j0 + jb;
+    for (let j = j0; j < je; j++) {
+      const [alpha, beta] = makeReflector(a, j * n + j, n, m - j, vs, j * m);
+      diag[j] = alpha;
+      betas[j] = beta;
+      applyReflectorLeft(a, n, j, m, j + 1, je, vs, j * m, beta, w);
+    }
+    if (je >= n) continue;
+    const L = m - j0;
+    const W = n - je;
+    if (L * W * jb < 32 * 32 * 32) {
+      for (let j = j0; j < je; j++) applyReflectorLeft(a, n, j, m, je, n, vs, j * m, betas[j] as number, w);
+      continue;
+    }
+    const V = new Float64Array(L * jb);
+    for (let jj = 0; jj < jb; jj++) {
+      const base = (j0 + jj) * m;
+      for (let t = jj; t < L; t++) V[t * jb + jj] = vs[base + t - jj] as number;
+    }
+    const Tn = blockT(V, L, jb, betas, j0);
+    applyBlockReflector(a, n, j0, je, L, W, V, jb, Tn, true);
+  }
 }
 
 function colNorm(a: Float64Array, m: number, n: number, r0: number, j: number): number {

@@ -6,7 +6,11 @@
 // through memory per rotation. Instead the rotations are recorded (cheap) and applied in batches
 // row by row: a row stays in L1 while the whole batch passes over it, and a chain of rotations
 // on adjacent columns carries one value in a register. The result is identical to immediate
-// application (each row is transformed by the same sequence in the same order).
+// application (each row is transformed by the same sequence in the same order). When
+// WebAssembly is available the matrix lives in a wasm copy (RotationWorkspace) and the chains
+// are applied by a SIMD kernel, 8 rows at a time, with the very same arithmetic.
+
+import { RotationWorkspace } from './wasm-kernels.js';
 
 /** Rotation of the pair (a, b): x_a' = c x_a + s x_b, x_b' = -s x_a + c x_b. */
 const ASC = 0; // chain on (j, j+1), j = start .. start+count-1 in that order
@@ -27,23 +31,31 @@ export class RotationLog {
   private nSeq = 0;
   private nRot = 0;
   private open = -1;
+  /** WebAssembly copy of the target (null: rotations are applied by the JavaScript loops). */
+  private readonly ws: RotationWorkspace | null;
+  private readonly seqCap: number;
 
-  /** Rotations will act on the columns of `target` (rows x cols, row-major). */
-  constructor(target: Float64Array, rows: number, cols: number, capacity = 8192) {
+  /**
+   * Rotations will act on the columns of `target` (rows x cols, row-major). Call
+   * {@link RotationLog.finish} at the end: until then the target may be stale.
+   */
+  constructor(target: Float64Array, rows: number, cols: number, capacity = 16384) {
     this.target = target;
     this.rows = rows;
     this.cols = cols;
     this.cap = Math.max(capacity, cols + 1);
     this.c = new Float64Array(this.cap);
     this.s = new Float64Array(this.cap);
-    const seqCap = 256;
-    this.kind = new Int32Array(seqCap);
-    this.start = new Int32Array(seqCap);
-    this.count = new Int32Array(seqCap);
-    this.other = new Int32Array(seqCap);
+    this.seqCap = 4096;
+    this.kind = new Int32Array(256);
+    this.start = new Int32Array(256);
+    this.count = new Int32Array(256);
+    this.other = new Int32Array(256);
+    this.ws = rows * cols >= 4096 ? RotationWorkspace.create(target, rows, cols, this.cap, this.seqCap) : null;
   }
 
   private newSeq(kind: number, start: number, other: number): void {
+    if (this.nSeq >= this.seqCap) this.flush();
     if (this.nSeq === this.kind.length) {
       const grow = (a: Int32Array): Int32Array => {
         const b = new Int32Array(a.length * 2);
@@ -88,15 +100,48 @@ export class RotationLog {
     this.push(c, s);
   }
 
-  /** Applies every recorded rotation to the target and clears the log. */
+  /** Applies every pending rotation and makes the target up to date. */
+  finish(): void {
+    this.flush();
+    if (this.ws !== null) this.ws.copyBack(this.target);
+  }
+
+  /** Applies every recorded rotation (to the wasm copy when there is one) and clears the log. */
   flush(): void {
     if (this.nSeq === 0) return;
+    if (this.ws !== null) {
+      this.flushWasm(this.ws);
+      return;
+    }
     const { rows, cols } = this;
     let row = 0;
     // Four rows at a time: the rotation (c, s) loads are shared and four independent carried
     // values hide the latency of each chain.
     for (; row + 3 < rows; row += 4) this.apply4(row * cols);
     for (; row < rows; row++) this.apply1(row * cols);
+    this.nSeq = 0;
+    this.nRot = 0;
+    this.open = -1;
+  }
+
+  private flushWasm(ws: RotationWorkspace): void {
+    const { kind, start, count, other, nSeq, c, s } = this;
+    let q0 = 0;
+    let r0 = 0;
+    let r = 0;
+    for (let q = 0; q <= nSeq; q++) {
+      if (q < nSeq && kind[q] !== PAIR) {
+        r += count[q] as number;
+        continue;
+      }
+      ws.apply(kind, start, count, q0, q, c, s, r0, r - r0);
+      if (q < nSeq) {
+        ws.pair(start[q] as number, other[q] as number, c[r] as number, s[r] as number);
+        r += 1;
+      }
+      q0 = q + 1;
+      r0 = r;
+    }
     this.nSeq = 0;
     this.nRot = 0;
     this.open = -1;

@@ -1,8 +1,10 @@
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
-import { transposeData } from './gemm.js';
-import { accumulateReflectors, applyReflectorLeft, applyReflectorRight, makeReflector } from './householder.js';
+import { gemm, transposeData } from './gemm.js';
+import { householderQR } from './qr.js';
+import { makeBlas2 } from './blas2.js';
+import { accumulateReflectors, makeReflector } from './householder.js';
 import { RotationLog } from './rotations.js';
 import { EPS, checkedMatrix, maxAbs, pow2Near } from './validate.js';
 
@@ -25,7 +27,8 @@ export interface SvdResult {
 /**
  * Thin singular value decomposition `A = U diag(s) Vᵀ` of an m x n matrix (k = min(m, n)):
  * Householder bidiagonalisation followed by implicit-shift QR on the bidiagonal (Golub–Kahan–
- * Reinsch). Backward stable: singular values are accurate to about `max(m, n) * 2^-52 * s_1`
+ * Reinsch); tall inputs (m >= 1.6 n) are first reduced by a blocked QR, wide ones are
+ * transposed. Backward stable: singular values are accurate to about `max(m, n) * 2^-52 * s_1`
  * absolutely, also for ill-conditioned and rank-deficient inputs. Singular values are descending;
  * sign convention: each column of U has its largest-|.| entry positive (first index on ties) and
  * the matching column of V is flipped with it, so `A = U diag(s) Vᵀ` still holds. For a zero
@@ -40,8 +43,9 @@ export interface SvdResult {
  * V.toArray(); // [[1, 0], [0, -1]]
  * ```
  */
-export function svd(A: MatrixLike, opts: { computeUV: false }): { s: Float64Array };
-export function svd(A: MatrixLike, opts?: SvdOptions): SvdResult;
+export function svd(A: MatrixLike, opts?: SvdOptions & { computeUV?: true }): SvdResult;
+export function svd(A: MatrixLike, opts: SvdOptions & { computeUV: false }): { s: Float64Array };
+export function svd(A: MatrixLike, opts: SvdOptions): SvdResult | { s: Float64Array };
 export function svd(A: MatrixLike, opts: SvdOptions = {}): SvdResult | { s: Float64Array } {
   const a = checkedMatrix(A, 'A');
   const r = svdKernel(a.data, a.rows, a.cols, opts.computeUV !== false);
@@ -80,9 +84,30 @@ export function svdKernel(data: Float64Array, m: number, n: number, wantUV: bool
     signConvention(U, V, m, n, t.s.length);
     return { U, s: t.s, V };
   }
-  const r = svdTall(data.slice(), m, n, wantUV);
+  const r = m >= 1.6 * n && n >= 8 ? svdViaQR(data, m, n, wantUV) : svdTall(data.slice(), m, n, wantUV);
   if (wantUV) signConvention(r.U as Float64Array, r.V as Float64Array, m, n, r.s.length);
   return r;
+}
+
+/**
+ * Tall matrices (m >= 1.6 n, LAPACK's crossover): A = Q R by blocked Householder QR, the SVD
+ * of the n x n factor R, then U = Q U_R — fewer operations than bidiagonalising A directly.
+ */
+function svdViaQR(data: Float64Array, m: number, n: number, wantUV: boolean): SvdData {
+  const f = householderQR(data.slice(), m, n, false);
+  const R = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    R[i * n + i] = f.diag[i] as number;
+    for (let j = i + 1; j < n; j++) R[i * n + j] = f.a[i * n + j] as number;
+  }
+  const r = svdTall(R, n, n, wantUV);
+  if (!wantUV) return r;
+  const Q = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) Q[j * n + j] = 1;
+  accumulateReflectors(Q, m, n, n, 0, f.vs, (j) => j * m, f.betas);
+  const U = new Float64Array(m * n);
+  gemm(U, m, n, n, Q, false, r.U as Float64Array, false);
+  return { U, s: r.s, V: r.V };
 }
 
 /** Flips column pairs (U_j, V_j) so that U_j's largest-|.| entry is positive. */
@@ -133,21 +158,7 @@ function svdTall(A: Float64Array, m: number, n: number, wantUV: boolean): SvdDat
   const VR = wantUV ? new Float64Array(n * n) : new Float64Array(n);
   const betaL = new Float64Array(n);
   const betaR = new Float64Array(n);
-  const w = new Float64Array(Math.max(m, n));
-  for (let k = 0; k < n; k++) {
-    const lo = wantUV ? k * m : 0;
-    const [alpha, beta] = makeReflector(A, k * n + k, n, m - k, VL, lo);
-    d[k] = alpha;
-    betaL[k] = beta;
-    applyReflectorLeft(A, n, k, m, k + 1, n, VL, lo, beta, w);
-    if (k < n - 1) {
-      const ro = wantUV ? k * n : 0;
-      const [alphaR, betaRk] = makeReflector(A, k * n + k + 1, 1, n - k - 1, VR, ro);
-      e[k] = alphaR;
-      betaR[k] = betaRk;
-      applyReflectorRight(A, n, k + 1, m, k + 1, n, VR, ro, betaRk);
-    }
-  }
+  bidiagonalize(A, m, n, d, e, VL, VR, betaL, betaR, wantUV);
 
   // 2. Explicit U (m x n) and V (n x n) by backward accumulation.
   let U: Float64Array | null = null;
@@ -184,6 +195,71 @@ function svdTall(A: Float64Array, m: number, n: number, wantUV: boolean): SvdDat
     }
   }
   return { U: Uo, s, V: Vo };
+}
+
+/**
+ * Householder bidiagonalisation of the row-major m x n array A (m >= n), one pass over the
+ * trailing matrix per step: the left reflector's update of each row, the right reflector's
+ * update (row dot + axpy while the row is in cache) and the partial product needed by the next
+ * left reflector are fused. Rows are processed by the dot/axpy kernels of {@link makeBlas2}
+ * (WebAssembly SIMD when available). Left reflector k goes to VL (row k when `wantUV`), right
+ * reflector k to VR; d and e receive the bidiagonal.
+ */
+function bidiagonalize(
+  A0: Float64Array,
+  m: number,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  VL: Float64Array,
+  VR: Float64Array,
+  betaL: Float64Array,
+  betaR: Float64Array,
+  wantUV: boolean,
+): void {
+  // Working array: A (m x n), then w (beta_L v_Lᵀ A by column), u (partial product for the next
+  // left reflector) and vR (current right reflector), all indexed by global column.
+  const wO = m * n;
+  const uO = wO + n;
+  const vO = uO + n;
+  const blas = makeBlas2(vO + n);
+  const A = blas.F;
+  A.set(A0.subarray(0, m * n));
+  const vL = new Float64Array(m); // current left reflector, by row
+  let [alpha, beta] = makeReflector(A, 0, n, m, VL, 0);
+  for (let i = 0; i < m; i++) blas.axpy(wO + 1, i * n + 1, n - 1, VL[i] as number);
+  for (let j = 1; j < n; j++) A[wO + j] = beta * (A[wO + j] as number);
+  for (let k = 0; k < n; k++) {
+    const lo = wantUV ? k * m : 0;
+    for (let i = k; i < m; i++) vL[i] = VL[lo + i - k] as number;
+    d[k] = alpha;
+    betaL[k] = beta;
+    if (k === n - 1) break;
+    const k1 = k + 1;
+    const k2 = k + 2;
+    const len1 = n - k1;
+    const len2 = n - k2;
+    // Row k: left update, then the right reflector from it.
+    blas.axpy(k * n + k1, wO + k1, len1, -(vL[k] as number));
+    const ro = wantUV ? k * n : 0;
+    const [alphaR, bR] = makeReflector(A, k * n + k1, 1, len1, VR, ro);
+    e[k] = alphaR;
+    betaR[k] = bR;
+    for (let j = k1; j < n; j++) A[vO + j] = VR[ro + j - k1] as number;
+    A.fill(0, uO + k2, uO + n);
+    for (let i = k1; i < m; i++) {
+      const ri = i * n;
+      blas.axpy(ri + k1, wO + k1, len1, -(vL[i] as number));
+      if (bR !== 0) blas.axpy(ri + k1, vO + k1, len1, -bR * blas.dot(ri + k1, vO + k1, len1));
+      if (i >= k2) blas.axpy(uO + k2, ri + k2, len2, A[ri + k1] as number);
+    }
+    // Next left reflector (column k+1) and its w = beta (v0 row_{k+1} + u).
+    const lo2 = wantUV ? k1 * m : 0;
+    [alpha, beta] = makeReflector(A, k1 * n + k1, n, m - k1, VL, lo2);
+    const v0 = VL[lo2] as number;
+    const r1 = k1 * n;
+    for (let j = k2; j < n; j++) A[wO + j] = beta * (v0 * (A[r1 + j] as number) + (A[uO + j] as number));
+  }
 }
 
 /**
@@ -319,7 +395,7 @@ function bidiagonalQR(s: Float64Array, e: Float64Array, n: number, U: Float64Arr
       p--;
     }
   }
-  if (logU) logU.flush();
-  if (logV) logV.flush();
+  if (logU) logU.finish();
+  if (logV) logV.finish();
   return signs;
 }

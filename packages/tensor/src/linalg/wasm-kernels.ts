@@ -18,6 +18,8 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 type KernelFn = (pa: number, pb: number, pc: number, kc: number, nj: number, ldc: number) => void;
+type DotFn = (pX: number, pY: number, n: number) => number;
+type AxpyFn = (pY: number, pX: number, n: number, alpha: number) => void;
 type RotFn = (pY: number, nGroups: number, groupStride: number, pC: number, pS: number, pSeq: number, nSeq: number) => void;
 
 // --- a tiny assembler -------------------------------------------------------------------------
@@ -47,13 +49,13 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 const name = (s: string): number[] => vec(Array.from(s, (ch) => [ch.charCodeAt(0)]));
 const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
 const I32 = 0x7f;
+const F64 = 0x7c;
 const V128 = 0x7b;
 const get = (i: number): number[] => [0x20, ...uleb(i)];
 const set = (i: number): number[] => [0x21, ...uleb(i)];
 const i32c = (v: number): number[] => [0x41, ...sleb(v)];
 const ADD = [0x6a];
 const SUB = [0x6b];
-const EQ = [0x46];
 const IF = [0x04, 0x40];
 const ELSE = [0x05];
 const i32Load = (offset: number): number[] => [0x28, 2, ...uleb(offset)];
@@ -72,6 +74,12 @@ const splat64 = (offset: number): number[] => simd(10, 3, ...uleb(offset)); // v
 const F64X2_ADD = simd(240);
 const F64X2_MUL = simd(242);
 const F64X2_SUB = simd(241);
+const lane = (i: number): number[] => simd(33, i); // f64x2.extract_lane
+const F64_ADD = [0xa0];
+const F64_MUL = [0xa2];
+const f64Load = (offset: number): number[] => [0x2b, 3, ...uleb(offset)];
+const f64Store = (offset: number): number[] => [0x39, 3, ...uleb(offset)];
+const AND = [0x71];
 const V_ZERO = simd(12, ...new Array<number>(16).fill(0)); // v128.const 0
 
 /** Rows of A per micro-kernel call (columns per panel of B are fixed at 4 = two f64x2). */
@@ -208,16 +216,93 @@ function rotBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * `dot(pX, pY, n) -> f64`: sum of x_t y_t over n doubles (byte addresses, any alignment), in a
+ * fixed order: two f64x2 accumulators over blocks of 4, lanes summed, then the scalar tail.
+ */
+function dotBody(): number[] {
+  // params 0 pX, 1 pY, 2 n; locals 3 end (i32), 4 s (f64), 5 acc0, 6 acc1 (v128)
+  const c: number[] = [];
+  c.push(...V_ZERO, ...set(5), ...V_ZERO, ...set(6));
+  c.push(...get(0), ...get(2), ...i32c(-4), ...AND, ...i32c(8), ...MUL, ...ADD, ...set(3));
+  c.push(...BLOCK, ...LOOP);
+  c.push(...get(0), ...get(3), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(5), ...get(0), ...vLoad(0), ...get(1), ...vLoad(0), ...F64X2_MUL, ...F64X2_ADD, ...set(5));
+  c.push(...get(6), ...get(0), ...vLoad(16), ...get(1), ...vLoad(16), ...F64X2_MUL, ...F64X2_ADD, ...set(6));
+  c.push(...get(0), ...i32c(32), ...ADD, ...set(0), ...get(1), ...i32c(32), ...ADD, ...set(1));
+  c.push(...br(0), ...END, ...END);
+  // s = (acc0[0] + acc0[1]) + (acc1[0] + acc1[1])
+  c.push(...get(5), ...lane(0), ...get(5), ...lane(1), ...F64_ADD, ...get(6), ...lane(0), ...get(6), ...lane(1), ...F64_ADD, ...F64_ADD, ...set(4));
+  // tail: end = pX + (n & 3) * 8
+  c.push(...get(0), ...get(2), ...i32c(3), ...AND, ...i32c(8), ...MUL, ...ADD, ...set(3));
+  c.push(...BLOCK, ...LOOP);
+  c.push(...get(0), ...get(3), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(4), ...get(0), ...f64Load(0), ...get(1), ...f64Load(0), ...F64_MUL, ...F64_ADD, ...set(4));
+  c.push(...get(0), ...i32c(8), ...ADD, ...set(0), ...get(1), ...i32c(8), ...ADD, ...set(1));
+  c.push(...br(0), ...END, ...END);
+  c.push(...get(4));
+  const locals = vec([
+    [...uleb(1), I32],
+    [...uleb(1), F64],
+    [...uleb(2), V128],
+  ]);
+  const body = [...locals, ...c, ...END];
+  return [...uleb(body.length), ...body];
+}
+
+/** `axpy(pY, pX, n, alpha)`: y_t += alpha x_t over n doubles (byte addresses, any alignment). */
+function axpyBody(): number[] {
+  // params 0 pY, 1 pX, 2 n, 3 alpha (f64); locals 4 end (i32), 5 va (v128)
+  const c: number[] = [];
+  c.push(...get(3), ...simd(20), ...set(5)); // f64x2.splat
+  c.push(...get(0), ...get(2), ...i32c(-4), ...AND, ...i32c(8), ...MUL, ...ADD, ...set(4));
+  c.push(...BLOCK, ...LOOP);
+  c.push(...get(0), ...get(4), ...LT_U, ...EQZ, ...brIf(1));
+  for (const off of [0, 16]) {
+    c.push(...get(0), ...get(0), ...vLoad(off), ...get(5), ...get(1), ...vLoad(off), ...F64X2_MUL, ...F64X2_ADD, ...vStore(off));
+  }
+  c.push(...get(0), ...i32c(32), ...ADD, ...set(0), ...get(1), ...i32c(32), ...ADD, ...set(1));
+  c.push(...br(0), ...END, ...END);
+  c.push(...get(0), ...get(2), ...i32c(3), ...AND, ...i32c(8), ...MUL, ...ADD, ...set(4));
+  c.push(...BLOCK, ...LOOP);
+  c.push(...get(0), ...get(4), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(0), ...get(0), ...f64Load(0), ...get(3), ...get(1), ...f64Load(0), ...F64_MUL, ...F64_ADD, ...f64Store(0));
+  c.push(...get(0), ...i32c(8), ...ADD, ...set(0), ...get(1), ...i32c(8), ...ADD, ...set(1));
+  c.push(...br(0), ...END, ...END);
+  const locals = vec([
+    [...uleb(1), I32],
+    [...uleb(1), V128],
+  ]);
+  const body = [...locals, ...c, ...END];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
   const params6 = vec([[I32], [I32], [I32], [I32], [I32], [I32]]);
   const params7 = vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]);
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...params6, ...vec([])], [0x60, ...params7, ...vec([])]])),
+    ...section(
+      1,
+      vec([
+        [0x60, ...params6, ...vec([])],
+        [0x60, ...params7, ...vec([])],
+        [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[F64]])],
+        [0x60, ...vec([[I32], [I32], [I32], [F64]]), ...vec([])],
+      ]),
+    ),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name('gemm4'), 0x00, 0], [...name('rot'), 0x00, 1]])),
-    ...section(10, vec([kernelBody(), rotBody()])),
+    ...section(3, vec([[0], [1], [2], [3]])),
+    ...section(
+      7,
+      vec([
+        [...name('gemm4'), 0x00, 0],
+        [...name('rot'), 0x00, 1],
+        [...name('dot'), 0x00, 2],
+        [...name('axpy'), 0x00, 3],
+      ]),
+    ),
+    ...section(10, vec([kernelBody(), rotBody(), dotBody(), axpyBody()])),
   ]);
 }
 
@@ -229,6 +314,15 @@ interface WasmState {
 }
 
 let state: WasmState | null | undefined;
+let disabled = false;
+
+/**
+ * Test hook: `false` forces the JavaScript kernels (to compare both paths), `true` restores
+ * the default. Not part of the public API.
+ */
+export function setWasmEnabled(on: boolean): void {
+  disabled = !on;
+}
 
 function instantiate(api: WasmApi, module: object, memory: WasmMemory): KernelFn | null {
   const instance = new api.Instance(module, { env: { mem: memory } });
@@ -243,6 +337,7 @@ function instantiateRot(api: WasmApi, module: object, memory: WasmMemory): RotFn
 }
 
 function wasmState(): WasmState | null {
+  if (disabled) return null;
   if (state !== undefined) return state;
   state = null;
   try {
@@ -289,85 +384,116 @@ const KC = 256; // depth of a packed block (A panel: 4 x 256 doubles = 8 KiB, in
 const NC = 256; // columns of a packed B block (256 x 256 doubles = 512 KiB, in L2)
 
 /**
- * C (m x n, row-major, overwritten) = op(A) · op(B) with the WebAssembly kernel, where
- * op(A) is A (m x k, row-major) or, with `transA`, the transpose of A stored as k x m; op(B) is
- * B (k x n) or, with `transB`, the transpose of B stored as n x k. With `upperOnly` (square
- * output) only tiles touching the upper triangle are computed (the rest is left 0). Returns
- * false (C untouched) when WebAssembly is unavailable.
+ * Operands of a strided matrix product `C (+)= op(A) · op(B)` (row-major storage with row
+ * strides): op(A) is m x k — A[aOff + i*lda + p], or with `transA` A[aOff + p*lda + i];
+ * op(B) is k x n — B[bOff + p*ldb + j], or with `transB` B[bOff + j*ldb + p]; C[cOff + i*ldc + j].
  */
-export function wasmGemm(
-  C: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  A: Float64Array,
-  transA: boolean,
-  B: Float64Array,
-  transB: boolean,
-  upperOnly = false,
-): boolean {
+export interface GemmArgs {
+  m: number;
+  n: number;
+  k: number;
+  A: Float64Array;
+  aOff: number;
+  lda: number;
+  transA: boolean;
+  B: Float64Array;
+  bOff: number;
+  ldb: number;
+  transB: boolean;
+  C: Float64Array;
+  cOff: number;
+  ldc: number;
+  /** Add to C instead of overwriting it. */
+  accumulate: boolean;
+  /** Square output: only tiles touching the upper triangle are computed (others left as is / 0). */
+  upperOnly: boolean;
+}
+
+/**
+ * The product with the WebAssembly kernel: packed panels (A: MR rows x KC, B: KC x 4 columns),
+ * blocked over k (KC) and n (NC). Summation order: for each output entry, C_in + (sum over the
+ * first KC products, in order) + (sum over the next KC) + ... — the same as the JavaScript
+ * kernel. Returns false (C untouched) when WebAssembly is unavailable.
+ */
+export function wasmGemm(g: GemmArgs): boolean {
+  const { m, n, k, A, aOff, lda, transA, B, bOff, ldb, transB, C, cOff, ldc, accumulate, upperOnly } = g;
   const mp = Math.ceil(m / MR) * MR;
   const np = Math.ceil(n / 4) * 4;
   const kcMax = Math.min(KC, k);
   const ncMax = Math.min(NC, np);
-  const aOff = 0;
-  const bOff = aOff + mp * kcMax;
-  const cOff = bOff + kcMax * ncMax;
-  const total = (cOff + mp * np) * 8;
+  const aPack = 0;
+  const bPack = aPack + mp * kcMax;
+  const cBuf = bPack + kcMax * ncMax;
+  const total = (cBuf + mp * np) * 8;
   if (total > 2 ** 31) return false; // keep i32 byte addresses well inside the signed range
   const st = kernelWithMemory(total);
   if (st === null) return false;
   const F = new Float64Array(st.memory.buffer);
-  F.fill(0, cOff, cOff + mp * np);
+  if (accumulate) {
+    for (let i = 0; i < m; i++) F.set(C.subarray(cOff + i * ldc, cOff + i * ldc + n), cBuf + i * np);
+    for (let i = 0; i < m; i++) F.fill(0, cBuf + i * np + n, cBuf + (i + 1) * np);
+    F.fill(0, cBuf + m * np, cBuf + mp * np);
+  } else {
+    F.fill(0, cBuf, cBuf + mp * np);
+  }
   const kernel = st.kernel;
-  for (let j0 = 0; j0 < np; j0 += NC) {
-    const nc = Math.min(NC, np - j0);
-    const nPanels = nc / 4;
-    for (let k0 = 0; k0 < k; k0 += KC) {
-      const kc = Math.min(KC, k - k0);
-      // Pack B[k0:k0+kc, j0:j0+nc] into panels of 4 columns, interleaved by k.
-      for (let jp = 0; jp < nPanels; jp++) {
-        const base = bOff + jp * kc * 4;
-        for (let c = 0; c < 4; c++) {
-          const j = j0 + jp * 4 + c;
+  const panels = mp / MR;
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const kc = Math.min(KC, k - k0);
+    // Pack op(A)[:, k0:k0+kc] into panels of MR rows, interleaved by k (rows >= m are 0).
+    if (transA) {
+      for (let p = 0; p < kc; p++) {
+        const row = aOff + (k0 + p) * lda;
+        for (let i = 0; i < mp; i++) {
+          F[aPack + (i >> 2) * kc * MR + p * MR + (i & 3)] = i < m ? (A[row + i] as number) : 0;
+        }
+      }
+    } else {
+      for (let i = 0; i < mp; i++) {
+        const dst = aPack + (i >> 2) * kc * MR + (i & 3);
+        if (i >= m) {
+          for (let p = 0; p < kc; p++) F[dst + p * MR] = 0;
+          continue;
+        }
+        const src = aOff + i * lda + k0;
+        for (let p = 0; p < kc; p++) F[dst + p * MR] = A[src + p] as number;
+      }
+    }
+    for (let j0 = 0; j0 < np; j0 += NC) {
+      const nc = Math.min(NC, np - j0);
+      const nPanels = nc / 4;
+      // Pack op(B)[k0:k0+kc, j0:j0+nc] into panels of 4 columns, interleaved by k.
+      if (transB) {
+        for (let jj = 0; jj < nc; jj++) {
+          const j = j0 + jj;
+          const dst = bPack + (jj >> 2) * kc * 4 + (jj & 3);
           if (j >= n) {
-            for (let p = 0; p < kc; p++) F[base + p * 4 + c] = 0;
-          } else if (transB) {
-            const src = j * k + k0;
-            for (let p = 0; p < kc; p++) F[base + p * 4 + c] = B[src + p] as number;
-          } else {
-            let src = k0 * n + j;
-            for (let p = 0; p < kc; p++, src += n) F[base + p * 4 + c] = B[src] as number;
+            for (let p = 0; p < kc; p++) F[dst + p * 4] = 0;
+            continue;
+          }
+          const src = bOff + j * ldb + k0;
+          for (let p = 0; p < kc; p++) F[dst + p * 4] = B[src + p] as number;
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const row = bOff + (k0 + p) * ldb;
+          for (let jj = 0; jj < nc; jj++) {
+            const j = j0 + jj;
+            F[bPack + (jj >> 2) * kc * 4 + p * 4 + (jj & 3)] = j < n ? (B[row + j] as number) : 0;
           }
         }
       }
-      // Pack A[:, k0:k0+kc] into panels of MR rows, interleaved by k.
-      for (let ip = 0; ip < mp / MR; ip++) {
-        const base = aOff + ip * kc * MR;
-        for (let r = 0; r < MR; r++) {
-          const i = ip * MR + r;
-          if (i >= m) {
-            for (let p = 0; p < kc; p++) F[base + p * MR + r] = 0;
-          } else if (transA) {
-            let src = k0 * m + i;
-            for (let p = 0; p < kc; p++, src += m) F[base + p * MR + r] = A[src] as number;
-          } else {
-            const src = i * k + k0;
-            for (let p = 0; p < kc; p++) F[base + p * MR + r] = A[src + p] as number;
-          }
-        }
-      }
-      for (let ip = 0; ip < mp / MR; ip++) {
+      for (let ip = 0; ip < panels; ip++) {
         let jp0 = 0;
         if (upperOnly) {
-          // Global panel index of the first tile touching the upper triangle of this row panel.
+          // First tile of this row panel that touches the upper triangle.
           jp0 = Math.max(0, Math.floor((ip * MR) / 4) - j0 / 4);
           if (jp0 >= nPanels) continue;
         }
         kernel(
-          (aOff + ip * kc * MR) * 8,
-          (bOff + jp0 * kc * 4) * 8,
-          (cOff + ip * MR * np + j0 + jp0 * 4) * 8,
+          (aPack + ip * kc * MR) * 8,
+          (bPack + jp0 * kc * 4) * 8,
+          (cBuf + ip * MR * np + j0 + jp0 * 4) * 8,
           kc,
           nPanels - jp0,
           np * 8,
@@ -375,8 +501,7 @@ export function wasmGemm(
       }
     }
   }
-  if (np === n) C.set(F.subarray(cOff, cOff + m * n));
-  else for (let i = 0; i < m; i++) C.set(F.subarray(cOff + i * np, cOff + i * np + n), i * n);
+  for (let i = 0; i < m; i++) C.set(F.subarray(cBuf + i * np, cBuf + i * np + n), cOff + i * ldc);
   return true;
 }
 
@@ -480,5 +605,50 @@ export class RotationWorkspace {
       const dst = i * cols;
       for (let j = 0; j < cols; j++) X[dst + j] = F[base + j * 8] as number;
     }
+  }
+}
+
+/**
+ * A block of WebAssembly memory with `dot` and `axpy` kernels addressed by double offsets into
+ * its view `F` (the view stays valid: the memory never grows). Used by the Householder
+ * reductions, which keep their working matrix in `F` for the whole factorisation.
+ */
+export class Blas2Workspace {
+  readonly F: Float64Array;
+  private readonly dotFn: DotFn;
+  private readonly axpyFn: AxpyFn;
+
+  private constructor(F: Float64Array, dotFn: DotFn, axpyFn: AxpyFn) {
+    this.F = F;
+    this.dotFn = dotFn;
+    this.axpyFn = axpyFn;
+  }
+
+  /** A workspace of `doubles` doubles (zeroed), or null when WebAssembly is unavailable. */
+  static create(doubles: number): Blas2Workspace | null {
+    const st = wasmState();
+    if (st === null) return null;
+    const bytes = doubles * 8;
+    if (bytes > 2 ** 31) return null;
+    try {
+      const memory = new st.api.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+      const instance = new st.api.Instance(st.module, { env: { mem: memory } });
+      const dotFn = instance.exports['dot'];
+      const axpyFn = instance.exports['axpy'];
+      if (typeof dotFn !== 'function' || typeof axpyFn !== 'function') return null;
+      return new Blas2Workspace(new Float64Array(memory.buffer, 0, doubles), dotFn as DotFn, axpyFn as AxpyFn);
+    } catch {
+      return null;
+    }
+  }
+
+  /** sum_t F[x + t] F[y + t], t < n. */
+  dot(x: number, y: number, n: number): number {
+    return n > 0 ? this.dotFn(x * 8, y * 8, n) : 0;
+  }
+
+  /** F[y + t] += alpha F[x + t], t < n. */
+  axpy(y: number, x: number, n: number, alpha: number): void {
+    if (n > 0 && alpha !== 0) this.axpyFn(y * 8, x * 8, n, alpha);
   }
 }
