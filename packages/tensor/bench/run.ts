@@ -43,7 +43,7 @@ const cases: Case[] = [
 const only = process.env['BENCH_ONLY']?.split(',').filter((s) => s.length > 0);
 const selected = only === undefined || only.length === 0 ? cases : cases.filter((c) => only.includes(c.name));
 
-const results: Record<string, { seconds: number; gflops?: number; numpy?: number; ratio?: number; what: string }> = {};
+const results: Record<string, { seconds: number; gflops?: number; numpy?: number; ratio?: number; numpy1?: number; ratio1?: number; what: string }> = {};
 for (const c of selected) {
   const fn = c.setup();
   fn(); // warm-up (JIT)
@@ -57,14 +57,21 @@ for (const c of selected) {
   process.stderr.write(`  ${c.name}: ${best.toFixed(3)} s\n`);
 }
 
-let python: { times: Record<string, number>; info: Record<string, string> } | undefined;
+type PythonTimes = { times: Record<string, number>; info: Record<string, string> };
+let python: PythonTimes | undefined;
+let python1: PythonTimes | undefined;
 let pythonNote = '';
+const runPython = (env: NodeJS.ProcessEnv): PythonTimes => {
+  const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
+  const out = execFileSync('python3', [script, selected.map((c) => c.name).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, env });
+  return JSON.parse(out) as PythonTimes;
+};
 if (process.env['BASIS_SKIP_PYTHON'] === '1') pythonNote = 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)';
 else {
   try {
-    const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
-    const out = execFileSync('python3', [script, selected.map((c) => c.name).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-    python = JSON.parse(out) as typeof python;
+    python = runPython(process.env);
+    // basis kernels use one thread: compare with single-threaded BLAS too
+    python1 = runPython({ ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' });
   } catch (e) {
     pythonNote = `numpy comparison skipped: no python3 with numpy (${(e as Error).message.split('\n')[0]})`;
   }
@@ -76,17 +83,23 @@ if (python) {
       r.numpy = t;
       r.ratio = r.seconds / t;
     }
+    const t1 = python1?.times[name];
+    if (t1 !== undefined) {
+      r.numpy1 = t1;
+      r.ratio1 = r.seconds / t1;
+    }
   }
 }
 
-const rows = [['benchmark', 'basis (s)', 'GFLOP/s', 'numpy/scipy (s)', 'basis / numpy']];
+const rows = [['benchmark', 'basis (s)', 'GFLOP/s', 'numpy (s)', 'basis/numpy', 'numpy 1 thread (s)', 'basis/numpy-1t']];
 for (const [name, r] of Object.entries(results)) {
-  rows.push([name, r.seconds.toFixed(3), r.gflops?.toFixed(2) ?? '', r.numpy?.toFixed(3) ?? '-', r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`]);
+  const x = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
+  rows.push([name, r.seconds.toFixed(3), r.gflops?.toFixed(2) ?? '', r.numpy?.toFixed(3) ?? '-', x(r.ratio), r.numpy1?.toFixed(3) ?? '-', x(r.ratio1)]);
 }
 const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
 for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
 if (pythonNote) console.log(pythonNote);
-else console.log(`reference: numpy ${python?.info['numpy']}, scipy ${python?.info['scipy'] ?? 'absent'} (default BLAS threads)`);
+else console.log(`reference: numpy ${python?.info['numpy']}, scipy ${python?.info['scipy'] ?? 'absent'}; 'numpy' uses its default BLAS threads, 'numpy 1 thread' sets OMP/OPENBLAS/MKL_NUM_THREADS=1 (basis kernels are single-threaded)`);
 
 const outDir = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
