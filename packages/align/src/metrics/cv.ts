@@ -1,4 +1,4 @@
-import { Matrix, crossprod, kfold, linearSumAssignment, matmul, svd } from '@basis/tensor';
+import { Matrix, crossprod, kfold, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
 import { columnPearson, correlations, takeRows } from '../prep.js';
 import { padColumns } from '../util.js';
 import type { MetricDefinition } from '../types.js';
@@ -62,18 +62,21 @@ export function linearCvFolds(X: Matrix, Y: Matrix): number[] {
     const UtY = crossprod(U, Yc); // k x dy
     let best = Infinity;
     let bestAlpha = RIDGE_ALPHAS[0] as number;
+    // leverage and residuals per alpha: h = 1/n + (U∘U) f, E = Yc - U diag(f) UᵀYc (products on the SIMD kernel)
+    const U2 = new Matrix(n, k);
+    for (let t = 0; t < U.data.length; t++) U2.data[t] = (U.data[t] as number) ** 2;
     for (const alpha of RIDGE_ALPHAS) {
       const f = new Float64Array(k);
       for (let r = 0; r < k; r++) f[r] = (s[r] as number) ** 2 / ((s[r] as number) ** 2 + alpha);
+      const h = matvec(U2, f);
+      const scaledUtY = new Matrix(k, Yc.cols);
+      for (let r = 0; r < k; r++) for (let j = 0; j < Yc.cols; j++) scaledUtY.data[r * Yc.cols + j] = (f[r] as number) * (UtY.data[r * Yc.cols + j] as number);
+      const fit = matmul(U, scaledUtY);
       let crit = 0;
       for (let i = 0; i < n; i++) {
-        let h = 1 / n;
-        for (let r = 0; r < k; r++) h += (U.data[i * k + r] as number) ** 2 * (f[r] as number);
-        const scale = 1 / (1 - h);
+        const scale = 1 / (1 - (1 / n + (h[i] as number)));
         for (let j = 0; j < Yc.cols; j++) {
-          let fit = 0;
-          for (let r = 0; r < k; r++) fit += (U.data[i * k + r] as number) * (f[r] as number) * (UtY.data[r * Yc.cols + j] as number);
-          const e = ((Yc.data[i * Yc.cols + j] as number) - fit) * scale;
+          const e = ((Yc.data[i * Yc.cols + j] as number) - (fit.data[i * Yc.cols + j] as number)) * scale;
           crit += e * e;
         }
       }

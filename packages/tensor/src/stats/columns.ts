@@ -1,4 +1,5 @@
 import { BasisError } from '../errors.js';
+import { crossprod } from '../linalg/basic.js';
 import { Matrix, assertFinite, asMatrix, type MatrixLike } from '../matrix.js';
 
 function checked(X: MatrixLike, name: string, minRows: number): Matrix {
@@ -128,18 +129,8 @@ export function corrMatrix(
   const zv = opts.zeroVariance ?? 'zero';
   const nx = normalizeColumns(center(x).centred);
   const ny = normalizeColumns(center(y).centred);
-  const A = nx.normalized;
-  const B = ny.normalized;
-  const n = x.rows;
-  const corr = new Matrix(x.cols, y.cols);
-  for (let t = 0; t < n; t++) {
-    for (let i = 0; i < x.cols; i++) {
-      const v = A.data[t * x.cols + i] as number;
-      if (v === 0) continue;
-      const row = i * y.cols;
-      for (let j = 0; j < y.cols; j++) corr.data[row + j] = (corr.data[row + j] as number) + v * (B.data[t * y.cols + j] as number);
-    }
-  }
+  // unit(Xc)ᵀ unit(Yc) on the blocked (SIMD) product kernel
+  const corr = crossprod(nx.normalized, ny.normalized);
   for (let k = 0; k < corr.data.length; k++) corr.data[k] = Math.max(-1, Math.min(1, corr.data[k] as number));
   if (zv === 'nan') {
     for (const i of nx.zeroColumns) for (let j = 0; j < y.cols; j++) corr.set(i, j, NaN);
