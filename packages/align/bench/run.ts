@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Matrix, createRng, matmul, randn } from '@basis/tensor';
+import { createRng, matmul, randn, type Matrix } from '@basis/tensor';
 import { compareLayers, listMetrics, metric } from '@basis/align';
 
 const rng = createRng(1);
