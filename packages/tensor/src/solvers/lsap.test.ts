@@ -2,22 +2,17 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
+import { createRng } from '../random/index.js';
 import { linearSumAssignment, lsapKernel } from './lsap.js';
 
-/** Small deterministic PRNG (mulberry32) for test data. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform [0, 1) test data from the project's seeded generator. */
+const uniformSource = (seed: number): (() => number) => {
+  const g = createRng(seed);
+  return () => g.uniform();
+};
 
 function uniformMatrix(m: number, n: number, seed: number, scale = 1): Matrix {
-  const r = mulberry32(seed);
+  const r = uniformSource(seed);
   const M = new Matrix(m, n);
   for (let k = 0; k < m * n; k++) M.data[k] = r() * scale;
   return M;
@@ -164,7 +159,7 @@ describe('linearSumAssignment', () => {
 
   it('recovers a planted permutation', () => {
     const n = 60;
-    const r = mulberry32(99);
+    const r = uniformSource(99);
     const perm = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
@@ -188,7 +183,7 @@ describe('linearSumAssignment', () => {
 
   describe('deterministic tie-breaking', () => {
     it('gives identical assignments for the same tie-heavy input', () => {
-      const r = mulberry32(3);
+      const r = uniformSource(3);
       const C = new Matrix(40, 40);
       for (let k = 0; k < C.size; k++) C.data[k] = Math.floor(r() * 3);
       const x = linearSumAssignment(C);

@@ -1,30 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Matrix } from '../matrix.js';
+import { createRng } from '../random/index.js';
 import { linearSumAssignment } from './lsap.js';
 import { exactTransport } from './transport.js';
 import type { ExactTransportResult } from './transport.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform [0, 1) test data from the project's seeded generator. */
+const uniformSource = (seed: number): (() => number) => {
+  const g = createRng(seed);
+  return () => g.uniform();
+};
 
 function uniformMatrix(m: number, n: number, seed: number): Matrix {
-  const r = mulberry32(seed);
+  const r = uniformSource(seed);
   const M = new Matrix(m, n);
   for (let k = 0; k < m * n; k++) M.data[k] = r();
   return M;
 }
 
 function randomSimplex(n: number, seed: number): Float64Array {
-  const r = mulberry32(seed);
+  const r = uniformSource(seed);
   const x = new Float64Array(n).map(() => 0.05 + r());
   const s = x.reduce((p, q) => p + q, 0);
   return x.map((v) => v / s);
