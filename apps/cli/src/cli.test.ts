@@ -72,6 +72,18 @@ describe('basis binary', () => {
     expect(cka).toBeLessThanOrEqual(1);
     expect(Object.keys(out.metrics).length).toBeGreaterThanOrEqual(7);
   });
+  it('compare --options passes metric options and reports them', async () => {
+    const r = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'b.npy'), '--metric', 'knn.mutual,linear.cv', '--options', '{"knn.mutual":{"k":3},"linear.cv":{"folds":4}}', '--json', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { metrics: Record<string, { options: Record<string, unknown>; folds?: { scores: number[] } }> };
+    expect(out.metrics['knn.mutual']?.options).toEqual({ k: 3 });
+    expect(out.metrics['linear.cv']?.folds?.scores).toHaveLength(4);
+    const bad = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'b.npy'), '--options', '{"knn.mutual":{"k":0}}');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('[CONFIG_INVALID]');
+    const notJson = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'b.npy'), '--options', '{k:3}');
+    expect(notJson.code).toBe(2);
+  });
   it('compare --metric selects metrics and prints a table', async () => {
     const r = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'a.npy'), '--metric', 'cka.linear,procrustes.angular');
     expect(r.code).toBe(0);

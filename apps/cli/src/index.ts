@@ -31,6 +31,21 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { flags: '--quiet', description: 'no progress or informational messages on stderr' },
 ];
 
+/** Parses `--options` JSON: an object mapping metric ids to option objects. */
+function parseOptions(raw: unknown): Record<string, Record<string, unknown>> {
+  if (raw === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(String(raw));
+  } catch (e) {
+    throw new UsageError(`--options is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((o) => typeof o !== 'object' || o === null || Array.isArray(o))) {
+    throw new UsageError(`--options must map metric ids to option objects, e.g. '{"knn.mutual":{"k":5}}'`);
+  }
+  return v as Record<string, Record<string, unknown>>;
+}
+
 function globalOptions(raw: Record<string, unknown>): GlobalOptions {
   const backend = String(raw['backend'] ?? 'auto');
   if (!(BACKENDS as readonly string[]).includes(backend)) {
@@ -79,6 +94,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   cli
     .command('compare <a> <b>', 'Compare two activation matrices (rows = the same inputs, columns = units)')
     .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
+    .option('--options <json>', `metric options as JSON, e.g. '{"knn.mutual":{"k":5},"linear.cv":{"folds":10}}'`)
     .option('--layers', 'A and B are folders with one .npy per layer: compare every layer pair')
     .option('--out <dir>', 'with --layers: folder for audit.json, <metric>.csv and <metric>.html', { default: 'basis-compare' })
     .example('basis compare layer3_a.npy layer3_b.npy --metric cka.linear,procrustes.similarity')
@@ -86,13 +102,14 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .example('basis compare model_a.safetensors:blocks.2 model_b.npz:acts --json')
     .action(async (a: string, b: string, raw: Record<string, unknown>) => {
       const metric = raw['metric'] === undefined ? undefined : String(raw['metric']);
+      const options = parseOptions(raw['options']);
       if (raw['layers'] === true) {
         const { runCompareLayers } = await import('./commands/layers.js');
-        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']) });
+        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']), options });
         return;
       }
       const { runCompare } = await import('./commands/compare.js');
-      await runCompare(context(raw), a, b, { metric });
+      await runCompare(context(raw), a, b, { metric, options });
     });
 
   try {

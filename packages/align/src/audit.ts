@@ -1,5 +1,6 @@
 import { BasisError, asMatrix, type Matrix, type MatrixLike } from '@basis/tensor';
-import { getMetric, listMetrics } from './registry.js';
+import { getMetric, listMetrics, resolveOptions } from './registry.js';
+import type { ResolvedOptions } from './types.js';
 import { validatePair } from './validate.js';
 
 /** Named layers: an object `{ name: matrix }` or `[name, matrix]` pairs (order is kept). */
@@ -15,6 +16,8 @@ export interface LayerAudit {
   metrics: string[];
   /** For each metric id, `values[id][i][j]` = metric(layer i of A, layer j of B). */
   values: Record<string, number[][]>;
+  /** Options each metric was computed with (defaults filled in). */
+  options: Record<string, ResolvedOptions>;
   /** Arithmetic of every value. */
   precision: 'float64';
 }
@@ -51,13 +54,14 @@ export function compareLayers(
   layersA: Layers,
   layersB: Layers,
   metrics?: readonly string[],
-  opts: { onProgress?: AuditProgress } = {},
+  opts: { onProgress?: AuditProgress; options?: Record<string, Record<string, unknown>> } = {},
 ): LayerAudit {
   const A = named(layersA, 'layersA');
   const B = named(layersB, 'layersB');
   const ids = metrics ?? listMetrics().map((d) => d.id);
   if (ids.length === 0) throw new BasisError('INVALID_ARGUMENT', 'no metric ids given');
   const defs = ids.map((id) => getMetric(id));
+  const resolved = Object.fromEntries(ids.map((id) => [id, resolveOptions(id, opts.options?.[id])]));
   // validate every layer once (rows, size, finiteness) before any work
   const rows = (A[0] as [string, Matrix])[1].rows;
   for (const [name, m] of [...A, ...B]) {
@@ -74,7 +78,7 @@ export function compareLayers(
   for (const d of defs) {
     values[d.id] = A.map(([na, x]) =>
       B.map(([nb, y]) => {
-        const v = d.compute(x, y);
+        const v = d.compute(x, y, resolved[d.id] as ResolvedOptions);
         if (!Number.isFinite(v)) throw new BasisError('NOT_CONVERGED', `${d.id} produced ${v} for layers '${na}' and '${nb}'; this is a bug in basis`);
         done++;
         opts.onProgress?.(done, total, { metric: d.id, a: na, b: nb });
@@ -82,5 +86,5 @@ export function compareLayers(
       }),
     );
   }
-  return { layersA: A.map(([n]) => n), layersB: B.map(([n]) => n), metrics: defs.map((d) => d.id), values, precision: 'float64' };
+  return { layersA: A.map(([n]) => n), layersB: B.map(([n]) => n), metrics: defs.map((d) => d.id), values, options: resolved, precision: 'float64' };
 }

@@ -1,6 +1,13 @@
 // @basis/align public API.
-export { compare, getMetric, listMetrics, metric } from './registry.js';
-export { INVARIANCES, type Invariance, type MetricDefinition, type MetricResult } from './types.js';
+export { compare, getMetric, listMetrics, metric, resolveOptions } from './registry.js';
+export {
+  INVARIANCES,
+  type Invariance,
+  type MetricDefinition,
+  type MetricOption,
+  type MetricResult,
+  type ResolvedOptions,
+} from './types.js';
 export { compareLayers, type AuditProgress, type LayerAudit, type Layers } from './audit.js';
 export { StreamingLinearCka } from './streaming.js';
 export { permutationTest, type PermutationTestResult } from './nulls.js';

@@ -28,6 +28,11 @@ export function unitCentred(X: Matrix): Matrix {
   return cached(X, 'unitCentred', () => normalizeColumns(centred(X), { zeroPolicy: 'keep-zero' }).normalized);
 }
 
+/** Uncentred copy whose columns have unit Euclidean norm (zero columns stay zero). */
+export function unitColumns(X: Matrix): Matrix {
+  return cached(X, 'unitColumns', () => normalizeColumns(X, { zeroPolicy: 'keep-zero' }).normalized);
+}
+
 /** The dx x dy Pearson matrix; zero-variance units correlate 0 with everything. */
 export function correlations(X: Matrix, Y: Matrix): Matrix {
   return corrMatrix(X, Y, { zeroVariance: 'zero' }).corr;

@@ -7,7 +7,7 @@ import { mutualKnn, rsaSpearman } from './metrics/neighbours.js';
 import { greluProcrustes, permcorr, softmatch } from './metrics/unitwise.js';
 import { permutationAngular, permutationSimilarity } from './metrics/permutation.js';
 import { procrustesAngular, procrustesEuclidean, procrustesSimilarity } from './metrics/procrustes.js';
-import type { MetricDefinition, MetricResult } from './types.js';
+import type { MetricDefinition, MetricResult, ResolvedOptions } from './types.js';
 import { validatePair } from './validate.js';
 
 const DEFINITIONS: readonly MetricDefinition[] = [
@@ -59,6 +59,50 @@ export function getMetric(id: string): MetricDefinition {
 }
 
 /**
+ * Fills in a metric's option defaults and validates the given values; unknown names, wrong types
+ * and out-of-range values raise `CONFIG_INVALID` naming the option and its schema.
+ *
+ * @example
+ * ```ts
+ * resolveOptions('knn.mutual', { k: 5 }); // { k: 5 }
+ * ```
+ */
+export function resolveOptions(id: string, given: Record<string, unknown> = {}): ResolvedOptions {
+  const d = getMetric(id);
+  const schema = d.options ?? [];
+  const out: Record<string, number | boolean | readonly number[]> = {};
+  for (const key of Object.keys(given)) {
+    if (!schema.some((o) => o.name === key)) {
+      throw new BasisError(
+        'CONFIG_INVALID',
+        `${id} has no option '${key}'${schema.length === 0 ? ' (it takes no options)' : `; its options are ${schema.map((o) => o.name).join(', ')}`}`,
+      );
+    }
+  }
+  for (const o of schema) {
+    const v = given[o.name] ?? o.default;
+    const bad = (why: string) => new BasisError('CONFIG_INVALID', `${id} option '${o.name}' ${why}, got ${JSON.stringify(v)} (${o.description})`);
+    const checkNumber = (x: unknown): number => {
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw bad('must be a finite number');
+      if (o.type === 'integer' && !Number.isInteger(x)) throw bad('must be an integer');
+      if (o.min !== undefined && x < o.min) throw bad(`must be >= ${o.min}`);
+      if (o.exclusiveMin !== undefined && !(x > o.exclusiveMin)) throw bad(`must be > ${o.exclusiveMin}`);
+      return x;
+    };
+    if (o.type === 'boolean') {
+      if (typeof v !== 'boolean') throw bad('must be true or false');
+      out[o.name] = v;
+    } else if (o.type === 'number[]') {
+      if (!Array.isArray(v) || v.length === 0) throw bad('must be a non-empty list of numbers');
+      out[o.name] = Object.freeze(v.map(checkNumber));
+    } else {
+      out[o.name] = checkNumber(v);
+    }
+  }
+  return Object.freeze(out);
+}
+
+/**
  * Computes one metric between activation matrices X (N x dx) and Y (N x dy) whose rows are the
  * same N inputs. Validates the inputs (same rows, enough rows, finite) and never returns NaN.
  *
@@ -70,25 +114,26 @@ export function getMetric(id: string): MetricDefinition {
  * metric('cka.linear', X, X).value; // 1
  * ```
  */
-export function metric(id: string, X: MatrixLike, Y: MatrixLike): MetricResult {
+export function metric(id: string, X: MatrixLike, Y: MatrixLike, options: Record<string, unknown> = {}): MetricResult {
   const d = getMetric(id);
+  const opts = resolveOptions(id, options);
   const x = asMatrix(X);
   const y = asMatrix(Y);
   validatePair(x, y, d.minRows, d.id);
   let value: number;
   let folds: MetricResult['folds'];
   if (d.foldScores !== undefined) {
-    const scores = d.foldScores(x, y);
+    const scores = d.foldScores(x, y, opts);
     value = scores.reduce((s, v) => s + v, 0) / scores.length;
     const std = Math.sqrt(scores.reduce((s, v) => s + (v - value) ** 2, 0) / (scores.length - 1));
     folds = { scores, mean: value, std };
   } else {
-    value = d.compute(x, y);
+    value = d.compute(x, y, opts);
   }
   if (!Number.isFinite(value)) {
     throw new BasisError('NOT_CONVERGED', `${d.id} produced ${value}; this is a bug in basis, please report it with the inputs`);
   }
-  return { id: d.id, value, kind: d.kind, options: {}, precision: 'float64', ...(folds === undefined ? {} : { folds }) };
+  return { id: d.id, value, kind: d.kind, options: opts, precision: 'float64', ...(folds === undefined ? {} : { folds }) };
 }
 
 /**
@@ -100,11 +145,16 @@ export function metric(id: string, X: MatrixLike, Y: MatrixLike): MetricResult {
  * for (const r of compare(X, Y, ['cka.linear', 'procrustes.similarity'])) console.log(r.id, r.value);
  * ```
  */
-export function compare(X: MatrixLike, Y: MatrixLike, ids?: readonly string[]): MetricResult[] {
+export function compare(
+  X: MatrixLike,
+  Y: MatrixLike,
+  ids?: readonly string[],
+  options: Record<string, Record<string, unknown>> = {},
+): MetricResult[] {
   const list = ids ?? DEFINITIONS.map((d) => d.id);
   if (list.length === 0) throw new BasisError('INVALID_ARGUMENT', 'no metric ids given');
-  for (const id of list) getMetric(id);
+  for (const id of list) resolveOptions(id, options[id]);
   const x = asMatrix(X);
   const y = asMatrix(Y);
-  return list.map((id) => metric(id, x, y));
+  return list.map((id) => metric(id, x, y, options[id]));
 }

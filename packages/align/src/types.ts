@@ -27,6 +27,21 @@ export const INVARIANCES: readonly Invariance[] = [
   'invertible-linear',
 ];
 
+/** One option of a metric: its type, default and allowed range. */
+export interface MetricOption {
+  readonly name: string;
+  readonly type: 'number' | 'integer' | 'boolean' | 'number[]';
+  readonly default: number | boolean | readonly number[];
+  readonly description: string;
+  /** Inclusive lower bound for numbers (each entry for number[]). */
+  readonly min?: number;
+  /** Strict lower bound (value must exceed it). */
+  readonly exclusiveMin?: number;
+}
+
+/** Options after defaults are filled in and values validated. */
+export type ResolvedOptions = Readonly<Record<string, number | boolean | readonly number[]>>;
+
 /** A registered metric: its identity, direction, range, invariances and kernel. */
 export interface MetricDefinition {
   /** Stable id, as in the fixtures README (e.g. `cka.linear`). */
@@ -45,10 +60,12 @@ export interface MetricDefinition {
   readonly minRows: number;
   /** Whether metric(X, Y) = metric(Y, X). */
   readonly symmetric: boolean;
-  /** The kernel; inputs are validated by the caller ({@link compare} / {@link metric}). */
-  readonly compute: (X: Matrix, Y: Matrix) => number;
+  /** The options schema (empty when the metric has none). */
+  readonly options?: readonly MetricOption[];
+  /** The kernel; inputs and options are validated by the caller ({@link compare} / {@link metric}). */
+  readonly compute: (X: Matrix, Y: Matrix, options: ResolvedOptions) => number;
   /** Cross-validated metrics: the per-fold scores whose mean is the value. */
-  readonly foldScores?: (X: Matrix, Y: Matrix) => number[];
+  readonly foldScores?: (X: Matrix, Y: Matrix, options: ResolvedOptions) => number[];
 }
 
 /** One metric value with what produced it. */
@@ -56,8 +73,8 @@ export interface MetricResult {
   id: string;
   value: number;
   kind: 'similarity' | 'distance';
-  /** Options the value was computed with (none yet for the closed forms). */
-  options: Record<string, unknown>;
+  /** Options the value was computed with (defaults filled in). */
+  options: ResolvedOptions;
   /** Arithmetic used for the value. */
   precision: 'float64';
   /** Cross-validated metrics: the fold scores, their mean (= value) and sample standard deviation. */

@@ -1,4 +1,4 @@
-import { compare, getMetric, listMetrics } from '@basis/align';
+import { compare, getMetric, listMetrics, resolveOptions } from '@basis/align';
 import { readMatrixFile } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
@@ -8,7 +8,7 @@ export async function runCompare(
   ctx: CommandContext,
   a: string,
   b: string,
-  opts: { metric: string | undefined },
+  opts: { metric: string | undefined; options: Record<string, Record<string, unknown>> },
 ): Promise<void> {
   const ids =
     opts.metric === undefined
@@ -17,10 +17,11 @@ export async function runCompare(
           .split(',')
           .map((s) => s.trim())
           .filter((s) => s.length > 0);
-  for (const id of ids) getMetric(id);
+  for (const id of ids) resolveOptions(id, opts.options[id]);
+  for (const id of Object.keys(opts.options)) if (!ids.includes(id)) getMetric(id);
   const [X, Y] = await Promise.all([readMatrixFile(a), readMatrixFile(b)]);
   ctx.info(`comparing ${a} (${X.rows} x ${X.cols}) with ${b} (${Y.rows} x ${Y.cols})`);
-  const results = compare(X, Y, ids);
+  const results = compare(X, Y, ids, opts.options);
   const json = {
     a: { source: a, shape: [X.rows, X.cols] },
     b: { source: b, shape: [Y.rows, Y.cols] },

@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { compareLayers, getMetric, listMetrics } from '@basis/align';
+import { compareLayers, getMetric, listMetrics, resolveOptions } from '@basis/align';
 import { BasisError, type Matrix } from '@basis/tensor';
 import { readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
@@ -28,16 +28,17 @@ export async function runCompareLayers(
   ctx: CommandContext,
   dirA: string,
   dirB: string,
-  opts: { metric: string | undefined; out: string },
+  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>> },
 ): Promise<void> {
   const ids = opts.metric === undefined ? listMetrics().map((d) => d.id) : opts.metric.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  for (const id of ids) getMetric(id);
+  for (const id of ids) resolveOptions(id, opts.options[id]);
   const [fa, fb] = await Promise.all([layerFiles(dirA), layerFiles(dirB)]);
   const read = async (files: [string, string][]) => Promise.all(files.map(async ([n, p]) => [n, await readMatrixFile(p)] as [string, Matrix]));
   const [A, B] = await Promise.all([read(fa), read(fb)]);
   ctx.info(`comparing ${A.length} layers of ${dirA} with ${B.length} layers of ${dirB} on ${(A[0] as [string, Matrix])[1].rows} inputs`);
   let last = 0;
   const audit = compareLayers(A, B, ids, {
+    options: opts.options,
     onProgress: (done, total) => {
       const pct = Math.floor((100 * done) / total);
       if (pct >= last + 10 || done === total) {

@@ -1,13 +1,18 @@
-import { Matrix, crossprod, kfold, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
+import { BasisError, Matrix, crossprod, kfold, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
 import { columnPearson, correlations, takeRows } from '../prep.js';
 import { padColumns } from '../util.js';
-import type { MetricDefinition } from '../types.js';
+import type { MetricDefinition, MetricOption, ResolvedOptions } from '../types.js';
 
 /** Ridge penalties searched by `linear.cv` (raw scale). */
 export const RIDGE_ALPHAS: readonly number[] = [1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3];
 
-/** Number of contiguous folds of every `*.cv` metric. */
+/** Default number of contiguous folds of every `*.cv` metric. */
 export const CV_FOLDS = 5;
+
+const FOLDS_OPTION: MetricOption = { name: 'folds', type: 'integer', default: CV_FOLDS, min: 2, description: 'number of contiguous, unshuffled folds' };
+const ALPHAS_OPTION: MetricOption = { name: 'alphas', type: 'number[]', default: RIDGE_ALPHAS, exclusiveMin: 0, description: 'ridge penalties searched by exact leave-one-out (raw scale; ties go to the first)' };
+const DEFAULT_FOLDS: ResolvedOptions = { folds: CV_FOLDS };
+const DEFAULT_LINEAR: ResolvedOptions = { folds: CV_FOLDS, alphas: RIDGE_ALPHAS };
 
 interface Split {
   Xtr: Matrix;
@@ -16,8 +21,11 @@ interface Split {
   Yte: Matrix;
 }
 
-function splits(X: Matrix, Y: Matrix): Split[] {
-  return kfold(X.rows, CV_FOLDS).map(({ train, test }) => ({
+function splits(X: Matrix, Y: Matrix, folds: number): Split[] {
+  if (X.rows < 2 * folds) {
+    throw new BasisError('TOO_SMALL', `${folds}-fold cross-validation needs at least ${2 * folds} rows (2 per test fold), got ${X.rows}`);
+  }
+  return kfold(X.rows, folds).map(({ train, test }) => ({
     Xtr: takeRows(X, train),
     Ytr: takeRows(Y, train),
     Xte: takeRows(X, test),
@@ -50,8 +58,9 @@ function predictionScore(Yhat: Matrix, Yte: Matrix, units: number): number {
 }
 
 /** The fold scores of `linear.cv`: ridge regression X -> Y with the penalty chosen by exact LOO. */
-export function linearCvFolds(X: Matrix, Y: Matrix): number[] {
-  return splits(X, Y).map(({ Xtr, Ytr, Xte, Yte }) => {
+export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_LINEAR): number[] {
+  const alphas = o['alphas'] as readonly number[];
+  return splits(X, Y, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
     const n = Xtr.rows;
     const mx = columnMeans(Xtr);
     const my = columnMeans(Ytr);
@@ -61,11 +70,11 @@ export function linearCvFolds(X: Matrix, Y: Matrix): number[] {
     const k = s.length;
     const UtY = crossprod(U, Yc); // k x dy
     let best = Infinity;
-    let bestAlpha = RIDGE_ALPHAS[0] as number;
+    let bestAlpha = alphas[0] as number;
     // leverage and residuals per alpha: h = 1/n + (U∘U) f, E = Yc - U diag(f) UᵀYc (products on the SIMD kernel)
     const U2 = new Matrix(n, k);
     for (let t = 0; t < U.data.length; t++) U2.data[t] = (U.data[t] as number) ** 2;
-    for (const alpha of RIDGE_ALPHAS) {
+    for (const alpha of alphas) {
       const f = new Float64Array(k);
       for (let r = 0; r < k; r++) f[r] = (s[r] as number) ** 2 / ((s[r] as number) ** 2 + alpha);
       const h = matvec(U2, f);
@@ -98,9 +107,9 @@ export function linearCvFolds(X: Matrix, Y: Matrix): number[] {
 }
 
 /** The fold scores of `procrustes.cv`: an orthogonal map fitted on centred, zero-padded training data. */
-export function procrustesCvFolds(X: Matrix, Y: Matrix): number[] {
+export function procrustesCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_FOLDS): number[] {
   const p = Math.max(X.cols, Y.cols);
-  return splits(X, Y).map(({ Xtr, Ytr, Xte, Yte }) => {
+  return splits(X, Y, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
     const mx = columnMeans(Xtr);
     const Xc = padColumns(subtract(Xtr, mx), p);
     const Yc = padColumns(subtract(Ytr, columnMeans(Ytr)), p);
@@ -112,8 +121,8 @@ export function procrustesCvFolds(X: Matrix, Y: Matrix): number[] {
 }
 
 /** The fold scores of `permutation.cv`: units matched on the training correlations. */
-export function permutationCvFolds(X: Matrix, Y: Matrix): number[] {
-  return splits(X, Y).map(({ Xtr, Ytr, Xte, Yte }) => {
+export function permutationCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_FOLDS): number[] {
+  return splits(X, Y, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
     const { rowInd, colInd } = linearSumAssignment(correlations(Xtr, Ytr), { maximize: true });
     let s = 0;
     for (let k = 0; k < rowInd.length; k++) s += columnPearson(Xte, rowInd[k] as number, Yte, colInd[k] as number);
@@ -134,7 +143,8 @@ export const linearCv: MetricDefinition = {
   title: 'Cross-validated ridge regression X -> Y (5 contiguous folds, LOO-chosen penalty): mean held-out correlation',
   invariances: ['permutation', 'translation'],
   symmetric: false,
-  compute: (X, Y) => meanOf(linearCvFolds(X, Y)),
+  options: [ALPHAS_OPTION, FOLDS_OPTION],
+  compute: (X, Y, o) => meanOf(linearCvFolds(X, Y, o)),
   foldScores: linearCvFolds,
 };
 
@@ -144,7 +154,8 @@ export const procrustesCv: MetricDefinition = {
   title: 'Cross-validated orthogonal map X -> Y (5 contiguous folds): mean held-out correlation',
   invariances: ['permutation', 'translation', 'isotropic-scale'],
   symmetric: false,
-  compute: (X, Y) => meanOf(procrustesCvFolds(X, Y)),
+  options: [FOLDS_OPTION],
+  compute: (X, Y, o) => meanOf(procrustesCvFolds(X, Y, o)),
   foldScores: procrustesCvFolds,
 };
 
@@ -154,6 +165,7 @@ export const permutationCv: MetricDefinition = {
   title: 'Cross-validated unit matching X -> Y (5 contiguous folds): mean held-out correlation of matched units',
   invariances: ['permutation', 'translation', 'isotropic-scale', 'unit-positive-scale'],
   symmetric: false,
-  compute: (X, Y) => meanOf(permutationCvFolds(X, Y)),
+  options: [FOLDS_OPTION],
+  compute: (X, Y, o) => meanOf(permutationCvFolds(X, Y, o)),
   foldScores: permutationCvFolds,
 };

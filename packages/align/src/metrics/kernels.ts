@@ -3,7 +3,7 @@ import { BasisError } from '@basis/tensor';
 import { unitCentred } from '../prep.js';
 import { sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
-import type { MetricDefinition } from '../types.js';
+import type { MetricDefinition, ResolvedOptions } from '../types.js';
 
 /** Symmetric N x N matrix of squared Euclidean distances between rows (computed directly). */
 function squaredDistances(X: Matrix): Float64Array {
@@ -55,10 +55,10 @@ function frob(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-function rbfKernel(X: Matrix, name: string): Float64Array {
+function rbfKernel(X: Matrix, name: string, factor: number): Float64Array {
   const n = X.rows;
   const D2 = squaredDistances(X);
-  const sigma = 0.5 * medianPairDistance(D2, n);
+  const sigma = factor * medianPairDistance(D2, n);
   if (!(sigma > 0)) {
     throw new BasisError(
       'RANK_DEFICIENT',
@@ -72,10 +72,10 @@ function rbfKernel(X: Matrix, name: string): Float64Array {
 }
 
 /** RBF CKA with the median-distance bandwidth `0.5 * median ||x_i - x_j||` and the biased HSIC_0. */
-export function ckaRbfKernel(X: Matrix, Y: Matrix): number {
+export function ckaRbfKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = { bandwidth: 0.5 }): number {
   const n = X.rows;
-  const K = rbfKernel(X, 'X');
-  const L = rbfKernel(Y, 'Y');
+  const K = rbfKernel(X, 'X', o['bandwidth'] as number);
+  const L = rbfKernel(Y, 'Y', o['bandwidth'] as number);
   doubleCentre(K, n);
   doubleCentre(L, n);
   return frob(K, L) / Math.sqrt(frob(K, K) * frob(L, L));
@@ -155,6 +155,7 @@ export const ckaRbf: MetricDefinition = {
   widths: 'any',
   minRows: 3,
   symmetric: true,
+  options: [{ name: 'bandwidth', type: 'number', default: 0.5, exclusiveMin: 0, description: 'kernel width as a multiple of the median distance between distinct rows' }],
   compute: ckaRbfKernel,
 };
 

@@ -22,6 +22,7 @@ describe('RSA and mutual k-NN against scipy/numpy on the fixture inputs', () => 
   }
   it('mutual k-NN needs k + 2 inputs', () => {
     const X = Matrix.from(Array.from({ length: 11 }, (_, i) => [i, i * i]));
-    expect(() => metric('knn.mutual', X, X)).toThrow(/at least 12 rows/);
+    expect(() => metric('knn.mutual', X, X)).toThrow(/k = 10 needs at least 12 rows/);
+    expect(metric('knn.mutual', X, X, { k: 3 }).value).toBe(1);
   });
 });

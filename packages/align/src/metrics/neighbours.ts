@@ -1,8 +1,8 @@
-import type { Matrix } from '@basis/tensor';
+import { BasisError, type Matrix } from '@basis/tensor';
 import { assertNotConstant } from '../validate.js';
 import { sumSquares } from '../util.js';
 import { centred } from '../prep.js';
-import type { MetricDefinition } from '../types.js';
+import type { MetricDefinition, ResolvedOptions } from '../types.js';
 
 /** Number of neighbours of `knn.mutual`. */
 export const MUTUAL_KNN_K = 10;
@@ -46,9 +46,10 @@ function neighbourSets(X: Matrix, k: number): Uint8Array {
  * Mutual k-nearest-neighbour alignment (Huh et al. 2024): the mean over inputs of the fraction of
  * an input's k = 10 nearest neighbours (Euclidean, in each representation) that both share.
  */
-export function mutualKnnKernel(X: Matrix, Y: Matrix): number {
+export function mutualKnnKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = { k: MUTUAL_KNN_K }): number {
   const n = X.rows;
-  const k = MUTUAL_KNN_K;
+  const k = o['k'] as number;
+  if (n < k + 2) throw new BasisError('TOO_SMALL', `knn.mutual with k = ${k} needs at least ${k + 2} rows (inputs), got ${n}`);
   const a = neighbourSets(X, k);
   const b = neighbourSets(Y, k);
   let shared = 0;
@@ -136,13 +137,14 @@ export function rsaSpearmanKernel(X: Matrix, Y: Matrix): number {
 
 export const mutualKnn: MetricDefinition = {
   id: 'knn.mutual',
-  title: `Mutual k-nearest-neighbour alignment, k = ${MUTUAL_KNN_K}, Euclidean`,
+  title: 'Mutual k-nearest-neighbour alignment (Euclidean)',
   kind: 'similarity',
   range: [0, 1],
   invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'],
   widths: 'any',
-  minRows: MUTUAL_KNN_K + 2,
+  minRows: 3,
   symmetric: true,
+  options: [{ name: 'k', type: 'integer', default: MUTUAL_KNN_K, min: 1, description: 'neighbours per input' }],
   compute: mutualKnnKernel,
 };
 

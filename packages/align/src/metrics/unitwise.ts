@@ -1,8 +1,8 @@
 import { Matrix, crossprod, exactTransport, linearSumAssignment } from '@basis/tensor';
-import { correlations, unitCentred } from '../prep.js';
+import { correlations, unitCentred, unitColumns } from '../prep.js';
 import { matchingResidual, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
-import type { MetricDefinition } from '../types.js';
+import type { MetricDefinition, ResolvedOptions } from '../types.js';
 
 /** Mean correlation of the best one-to-one matching of units (Li et al. 2015's perm-corr). */
 export function permcorrKernel(X: Matrix, Y: Matrix): number {
@@ -17,9 +17,10 @@ export function permcorrKernel(X: Matrix, Y: Matrix): number {
  * G_ReLU-Procrustes (S003 Def. 5.2, centred first as the errata require): one minus the residual
  * of the best unit matching of column-normalised data, over its maximum `2 sqrt(p)`.
  */
-export function greluProcrustesKernel(X: Matrix, Y: Matrix): number {
-  const Xn = unitCentred(X);
-  const Yn = unitCentred(Y);
+export function greluProcrustesKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = { center: true }): number {
+  // center: false reproduces S003 Def. 5.2 literally (not translation-invariant; spec errata 0.5.3)
+  const Xn = o['center'] === false ? unitColumns(X) : unitCentred(X);
+  const Yn = o['center'] === false ? unitColumns(Y) : unitCentred(Y);
   assertNotConstant(sumSquares(Xn), 'X', 'grelu.procrustes');
   assertNotConstant(sumSquares(Yn), 'Y', 'grelu.procrustes');
   const { rowInd, colInd } = linearSumAssignment(crossprod(Xn, Yn), { maximize: true });
@@ -65,6 +66,7 @@ export const greluProcrustes: MetricDefinition = {
   widths: 'zero-padding',
   minRows: 3,
   symmetric: true,
+  options: [{ name: 'center', type: 'boolean', default: true, description: 'subtract column means first (false = S003 Def. 5.2 literally)' }],
   compute: greluProcrustesKernel,
 };
 
