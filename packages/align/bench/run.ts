@@ -14,6 +14,7 @@ const rng = createRng(1);
 const SHAPES: [number, number][] = [
   [2000, 64],
   [10000, 256],
+  [10000, 1024],
 ];
 // N x N kernels (RBF, max kernel, RDM, k-NN) are O(N²) memory and O(N² d) time: timed at N = 2000 only
 const QUADRATIC = new Set(['cka.rbf', 'grelu.cka', 'rsa.spearman', 'knn.mutual']);
