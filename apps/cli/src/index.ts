@@ -112,6 +112,25 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       await runCompare(context(raw), a, b, { metric, options });
     });
 
+  cli
+    .command('symmetry <action>', 'Intertwiner groups: `table` (computed activation/group table) or `probe --fn "x => ..."` (classify an activation)')
+    .option('--fn <src>', 'with probe: the activation as a JS function or expression in x, or a registry id (relu, tanh, leaky_relu, ...)')
+    .option('--n <units>', 'number of units of the random group elements', { default: 4 })
+    .option('--slope <a>', 'with probe --fn leaky_relu: the negative slope')
+    .option('--degree <d>', 'with probe --fn polynomial: the degree')
+    .example('basis symmetry table')
+    .example('basis symmetry probe --fn "x => x / (1 + Math.exp(-x))"')
+    .example('basis symmetry probe --fn leaky_relu --slope 1 --json')
+    .action(async (action: string, raw: Record<string, unknown>) => {
+      const { runSymmetry } = await import('./commands/symmetry.js');
+      await runSymmetry(context(raw), action, {
+        n: Number(raw['n']),
+        ...(raw['fn'] === undefined ? {} : { fn: String(raw['fn']) }),
+        ...(raw['slope'] === undefined ? {} : { slope: Number(raw['slope']) }),
+        ...(raw['degree'] === undefined ? {} : { degree: Number(raw['degree']) }),
+      });
+    });
+
   try {
     cli.parse(['node', 'basis', ...argv], { run: false });
     if (cli.matchedCommand === undefined) {
