@@ -3,6 +3,14 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import basis from '@basis/eslint-plugin';
 
+// Package layering (DESIGN.md): for each library package, the packages it must never import.
+const LAYERS = [['tensor'], ['align'], ['symmetry'], ['zoo'], ['connectivity', 'degeneracy'], ['experiments']];
+const ABOVE = Object.fromEntries(
+  LAYERS.flatMap((layer, i) =>
+    layer.map((pkg) => [pkg, [...layer.filter((p) => p !== pkg), ...LAYERS.slice(i + 1).flat(), 'cli', 'docs']]),
+  ),
+);
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'apps/docs/.vitepress/cache/**', '**/fixtures/**'] },
   js.configs.recommended,
@@ -33,9 +41,10 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
     },
   },
-  {
-    // Library packages: only @tensorflow/tfjs-core may be imported statically; backends are chosen by the CLI.
-    files: ['packages/*/src/**/*.ts'],
+  // Library packages: only @tensorflow/tfjs-core may be imported statically (backends are chosen by
+  // the CLI), and package arrows point down only (DESIGN.md): each package lists what sits above it.
+  ...Object.entries(ABOVE).map(([pkg, above]) => ({
+    files: [`packages/${pkg}/src/**/*.ts`],
     ignores: ['packages/*/src/**/*.test.ts', 'packages/tensor/src/tfjs/backend.ts'],
     rules: {
       'no-restricted-imports': [
@@ -44,9 +53,10 @@ export default tseslint.config(
           patterns: [
             { group: ['@basis/*/src', '@basis/*/src/**', '@basis/*/dist', '@basis/*/dist/**'], message: "Import the package's public entry." },
             { group: ['@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-*', '@tensorflow/*/dist/**'], message: 'Library code imports only @tensorflow/tfjs-core; backends are selected by the CLI (see DESIGN.md).' },
+            ...(above.length === 0 ? [] : [{ group: above.flatMap((a) => [`@basis/${a}`, `@basis/${a}/*`]), message: `@basis/${pkg} must not import packages above it (arrows point down: cli → experiments → connectivity/degeneracy → zoo → symmetry → align → tensor).` }]),
           ],
         },
       ],
     },
-  },
+  })),
 );

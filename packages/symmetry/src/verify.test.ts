@@ -4,7 +4,7 @@ import { act, invertAssignment, sampleAssignment, transformFeature } from './act
 import { activationGroup, getActivation, listActivations, type Activation } from './activations.js';
 import { phiFixedSubgroup, type GroupDecl } from './groups.js';
 import { SpecBuilder, denseChainSpec, type SymmetrySpec } from './spec.js';
-import { cnnForward, cnnParams, mlpForward, mlpParams, randTensor, resmlpForward, resmlpParams } from './test-helpers.js';
+import { cnnForward, cnnParams, dense, mlpForward, mlpParams, randTensor, resmlpForward, resmlpParams } from './test-helpers.js';
 import { relativeError, type Tensor } from './tensor.js';
 import { verifySpec } from './verify.js';
 
@@ -213,5 +213,38 @@ describe('verifySpec on hand-written float64 models', () => {
     const spec = denseChainSpec(layersOf(2), [6], { kind: 'signed-permutation' });
     const r = await verifySpec(async (p) => mlpForward(p, X, Math.tanh, 2), params, spec);
     expect(r.ok).toBe(true);
+  });
+});
+
+describe('block permutations (attention-style heads)', () => {
+  // y = Wo · blocksoftmax(Wv x): a per-head nonlinearity; heads may be permuted as blocks only
+  const heads = 3;
+  const dh = 2;
+  const X = randTensor([16, 4], createRng(21));
+  const params = { 'v.weight': randTensor([heads * dh, 4], createRng(22)), 'o.weight': randTensor([3, heads * dh], createRng(23)) };
+  const forward = (p: Record<string, Tensor>) => {
+    const z = dense(X, p['v.weight'] as Tensor);
+    const h = new Float64Array(z.data.length);
+    for (let n = 0; n < 16; n++)
+      for (let b = 0; b < heads; b++) {
+        let s = 0;
+        for (let r = 0; r < dh; r++) s += Math.exp(z.data[n * heads * dh + b * dh + r] as number);
+        for (let r = 0; r < dh; r++) h[n * heads * dh + b * dh + r] = Math.exp(z.data[n * heads * dh + b * dh + r] as number) / s;
+      }
+    return { output: dense({ shape: [16, heads * dh], data: h }, p['o.weight'] as Tensor) };
+  };
+  const specOf = (kind: 'block-permutation' | 'permutation') =>
+    new SpecBuilder()
+      .group('heads', kind === 'block-permutation' ? { kind, size: heads * dh, blockSize: dh } : { kind, size: heads * dh })
+      .out('v.weight', 2, 0, 'heads')
+      .in('o.weight', 2, 1, 'heads')
+      .build();
+
+  it('heads permuted as blocks keep the output; the same group as units is caught', async () => {
+    const ok = await verifySpec(forward, params, specOf('block-permutation'), { tol: 1e-12, trials: 4 });
+    expect(ok.worstOutputError).toBeLessThan(1e-12);
+    const e = await rejection(verifySpec(forward, params, specOf('permutation'), { trials: 4 }));
+    expect(e.code).toBe('NOT_A_SYMMETRY');
+    expect(e.message).toContain("group 'heads' (permutation, 6 units)");
   });
 });
