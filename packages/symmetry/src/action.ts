@@ -116,7 +116,7 @@ export function checkSpecShapes(params: Readonly<Record<string, Tensor>>, spec: 
 }
 
 /**
- * Transforms a feature tensor the way the spec declares for it (A or φ(A) along its unit axis).
+ * Transforms a feature tensor the way the spec declares for it (A, φ(A) or A's permutation part along its unit axis).
  *
  * @example
  * ```ts
@@ -130,7 +130,7 @@ export function transformFeature(feature: TensorLike, spec: SymmetrySpec, name: 
   const A = assignment[f.group];
   if (A === undefined) return t;
   const decl = spec.groups[f.group]!;
-  const el = f.transform === 'A' ? A : applyPhi(decl.phi, A);
+  const el = f.transform === 'A' ? A : f.transform === 'perm' ? A.permutationPart() : applyPhi(decl.phi, A);
   return applyAxisMap(t, f.axis ?? 1, el.axisMap(), f.repeat ?? 1);
 }
 

@@ -22,10 +22,14 @@ export interface AxisRole {
   readonly repeat?: number;
 }
 
-/** A named feature (capture point) and how it transforms: by A (pre-activation) or φ(A) (post-activation). */
+/**
+ * A named feature (capture point) and how it transforms: by A (pre-activation), φ(A)
+ * (post-activation), or only A's permutation part (`'perm'`: a conv output read by a batchnorm,
+ * which removes the scale).
+ */
 export interface FeatureRole {
   readonly group: string;
-  readonly transform: 'A' | 'phi';
+  readonly transform: 'A' | 'phi' | 'perm';
   /** Axis holding the units (default 1: `N x d` matrices and `N x C x H x W` maps). */
   readonly axis?: number;
   readonly repeat?: number;
@@ -102,7 +106,12 @@ export function validateSpec(spec: unknown): SymmetrySpec {
     const where = `spec.features['${name}']`;
     if (f === null || typeof f !== 'object') throw new BasisError('CONFIG_INVALID', `${where} must be { group, transform }`);
     if (s.groups[f.group] === undefined) throw new BasisError('CONFIG_INVALID', `${where} names group '${f.group}', which spec.groups does not declare`);
-    if (f.transform !== 'A' && f.transform !== 'phi') throw new BasisError('CONFIG_INVALID', `${where}: transform must be 'A' or 'phi', got ${JSON.stringify(f.transform)}`);
+    if (f.transform !== 'A' && f.transform !== 'phi' && f.transform !== 'perm') {
+      throw new BasisError('CONFIG_INVALID', `${where}: transform must be 'A', 'phi' or 'perm', got ${JSON.stringify(f.transform)}`);
+    }
+    if (f.transform === 'perm' && !isMonomialGroup(s.groups[f.group]!.kind)) {
+      throw new BasisError('CONFIG_INVALID', `${where}: transform 'perm' needs a monomial group, but '${f.group}' is ${s.groups[f.group]!.kind}`);
+    }
     if (f.axis !== undefined && (!Number.isInteger(f.axis) || f.axis < 0)) throw new BasisError('CONFIG_INVALID', `${where}: axis must be a non-negative integer`);
     checkRepeat(f.repeat, where);
   }
@@ -193,8 +202,8 @@ export class SpecBuilder {
     return this.axis(param, ndim, axis, group, 'perm', repeat);
   }
 
-  /** Declares a feature (capture point) transforming by A or φ(A). */
-  feature(name: string, group: string, transform: 'A' | 'phi', opts: { axis?: number; repeat?: number } = {}): this {
+  /** Declares a feature (capture point) transforming by A, φ(A) or A's permutation part. */
+  feature(name: string, group: string, transform: 'A' | 'phi' | 'perm', opts: { axis?: number; repeat?: number } = {}): this {
     this.features[name] = { group, transform, ...opts };
     return this;
   }

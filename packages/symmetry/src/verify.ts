@@ -44,7 +44,7 @@ export interface VerifyReport {
   /** Per group: output change when only that group acts. */
   groups: Array<{ name: string; kind: string; size: number } & CheckResult>;
   /** Per declared feature present in the forward output: the error of the declared transform. */
-  features: Array<{ name: string; group: string; transform: 'A' | 'phi' } & CheckResult>;
+  features: Array<{ name: string; group: string; transform: 'A' | 'phi' | 'perm' } & CheckResult>;
   /** All groups acting at once. */
   joint: CheckResult;
   /** Names of the groups and features that failed. */
@@ -147,7 +147,7 @@ export async function verifySpec(
   if (!report.ok && (opts.throwOnFailure ?? true)) {
     const parts = [
       ...groups.filter((g) => !g.ok).map((g) => `group '${g.name}' (${g.kind}, ${g.size} units) changes the outputs by ${g.worstError.toExponential(2)}`),
-      ...features.filter((f) => !f.ok).map((f) => `feature '${f.name}' does not transform by ${f.transform === 'A' ? 'A' : 'φ(A)'} of group '${f.group}' (error ${f.worstError.toExponential(2)})`),
+      ...features.filter((f) => !f.ok).map((f) => `feature '${f.name}' does not transform by ${f.transform === 'A' ? 'A' : f.transform === 'perm' ? "the permutation part of A" : 'φ(A)'} of group '${f.group}' (error ${f.worstError.toExponential(2)})`),
     ];
     if (parts.length === 0) parts.push(`the groups acting together change the outputs by ${jointWorst.toExponential(2)}`);
     throw new BasisError(
