@@ -77,6 +77,21 @@ describe('eigh', () => {
     }
   });
 
+  it('ill-conditioned (condition 1e12): spectrum to n eps max|λ|, reconstruction and orthogonality', () => {
+    const n = 30;
+    const rng = rngFor('eigh-illcond');
+    // log-spaced magnitudes 1 .. 1e-12 with alternating signs (indefinite as well as SPD)
+    for (const signs of [false, true]) {
+      const lam = Array.from({ length: n }, (_, i) => (signs && i % 2 === 1 ? -1 : 1) * 10 ** (-12 * (i / (n - 1))));
+      const Q = randomOrthogonal(rng, n);
+      const S = usvt(Q, lam, Q);
+      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) S.set(i, j, S.get(j, i));
+      const { values } = eigh(S);
+      expect(values).toBeAllclose([...lam].sort((a, b) => b - a), { rtol: 0, atol: 1e-14 * n });
+      checkDecomposition(S);
+    }
+  });
+
   it('values-only mode returns the same spectrum', () => {
     const S = randomSymmetric('vals', 30);
     const full = eigh(S);

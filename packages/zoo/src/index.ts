@@ -1,0 +1,2 @@
+// @basis/zoo public API (browser-safe). Node-only file access lives in `@basis/zoo/node`.
+export * from './data/index.js';

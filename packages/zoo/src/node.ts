@@ -1,0 +1,2 @@
+// @basis/zoo/node: Node-only loaders (file system access). Everything in `@basis/zoo` works here too.
+export * from './data/node.js';
