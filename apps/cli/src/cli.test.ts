@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
+import { compareLayers } from '@basis/align';
 import { createRng, matrixToNpy, randn } from '@basis/tensor';
 
 const run = promisify(execFile);
@@ -18,10 +19,12 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs the real built binary. */
-async function basis(...args: string[]): Promise<Outcome> {
+/** Runs the real built binary (optionally with extra environment variables first). */
+async function basis(...argv: [Record<string, string>, ...string[]] | string[]): Promise<Outcome> {
+  const env = typeof argv[0] === 'object' ? { ...process.env, ...argv[0] } : process.env;
+  const args = (typeof argv[0] === 'object' ? argv.slice(1) : argv) as string[];
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 60_000, env });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -150,6 +153,35 @@ describe('compare --layers', () => {
     expect(csv[0]).toBe('layer,x');
     expect(Number(csv[2]!.split(',')[1])).toBeCloseTo(1, 12);
     expect(readFileSync(join(out, 'permcorr.html'), 'utf8')).toMatch(/<svg[\s\S]*layer10[\s\S]*<\/svg>/);
+  });
+  it('spreads a large audit over worker threads (built package) with the in-process values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'basis-layers-par-'));
+    const rng = createRng(2);
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    const A = [randn(300, 12, rng), randn(300, 8, rng)];
+    const B = [randn(300, 10, rng), A[0]!.clone(), randn(300, 6, rng)];
+    A.forEach((m, k) => writeFileSync(join(dir, 'a', `l${k}.npy`), matrixToNpy(m)));
+    B.forEach((m, k) => writeFileSync(join(dir, 'b', `l${k}.npy`), matrixToNpy(m)));
+    const out = join(dir, 'out');
+    const ids = ['cka.rbf', 'cka.linear', 'permcorr', 'linear.cv'];
+    const args = ['compare', '--layers', join(dir, 'a'), join(dir, 'b'), '--metric', ids.join(','), '--out', out, '--json'];
+    // BASIS_PARALLEL_MIN_SECONDS=0 makes even this small audit use the worker threads
+    const r = await basis({ BASIS_PARALLEL_MIN_SECONDS: '0' }, ...args);
+    expect(r.code, r.stderr).toBe(0);
+    if (availableParallelism() > 1) expect(r.stderr).toMatch(/computed on \d+ worker threads/);
+    const res = JSON.parse(r.stdout) as { values: Record<string, number[][]> };
+    const want = compareLayers({ l0: A[0]!, l1: A[1]! }, { l0: B[0]!, l1: B[1]!, l2: B[2]! }, ids);
+    expect(res.values).toEqual(want.values); // bit-identical (JSON keeps every float64 exactly)
+    expect(res.values['cka.rbf']![0]![1]).toBeCloseTo(1, 12);
+    // the default threshold keeps it in-process
+    const small = await basis(...args);
+    expect(small.code, small.stderr).toBe(0);
+    expect(small.stderr).not.toMatch(/worker threads/);
+    expect((JSON.parse(small.stdout) as { values: unknown }).values).toEqual(want.values);
+    const bad = await basis({ BASIS_PARALLEL_MIN_SECONDS: 'soon' }, ...args);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/BASIS_PARALLEL_MIN_SECONDS/);
   });
   it('fails clearly on a folder without layers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'basis-empty-'));

@@ -1,6 +1,6 @@
 import { BasisError, asMatrix, type Matrix, type MatrixLike } from '@basis/tensor';
 import { getMetric, listMetrics, resolveOptions } from './registry.js';
-import type { ResolvedOptions } from './types.js';
+import type { MetricDefinition, ResolvedOptions } from './types.js';
 import { validatePair } from './validate.js';
 
 /** Named layers: an object `{ name: matrix }` or `[name, matrix]` pairs (order is kept). */
@@ -36,10 +36,62 @@ function named(layers: Layers, which: string): [string, Matrix][] {
   });
 }
 
+/** Validated inputs of an audit (shared by {@link compareLayers} and the Node worker pool). */
+export interface PreparedAudit {
+  A: [string, Matrix][];
+  B: [string, Matrix][];
+  defs: MetricDefinition[];
+  resolved: Record<string, ResolvedOptions>;
+  /** Number of (metric, layer pair) cells. */
+  total: number;
+}
+
+/**
+ * Names, validates and resolves the inputs of an audit: every layer once (rows, size,
+ * finiteness) and every metric's options, before any work.
+ */
+export function prepareAudit(
+  layersA: Layers,
+  layersB: Layers,
+  metrics: readonly string[] | undefined,
+  options: Record<string, Record<string, unknown>> | undefined,
+): PreparedAudit {
+  const A = named(layersA, 'layersA');
+  const B = named(layersB, 'layersB');
+  const ids = metrics ?? listMetrics().map((d) => d.id);
+  if (ids.length === 0) throw new BasisError('INVALID_ARGUMENT', 'no metric ids given');
+  const defs = ids.map((id) => getMetric(id));
+  const resolved = Object.fromEntries(ids.map((id) => [id, resolveOptions(id, options?.[id])]));
+  const rows = (A[0] as [string, Matrix])[1].rows;
+  for (const [name, m] of [...A, ...B]) {
+    if (m.rows !== rows) {
+      throw new BasisError('SHAPE_MISMATCH', `layer '${name}' has ${m.rows} rows but '${(A[0] as [string, Matrix])[0]}' has ${rows}; every layer must hold the same inputs`);
+    }
+  }
+  const minRows = Math.max(...defs.map((d) => d.minRows));
+  for (const [name, m] of A) validatePair(m, m, minRows, `layer '${name}'`);
+  for (const [name, m] of B) validatePair(m, m, minRows, `layer '${name}'`);
+  return { A, B, defs, resolved, total: defs.length * A.length * B.length };
+}
+
+/** One cell of an audit: metric `d` between layer `na` (x) of A and `nb` (y) of B. */
+export function auditCell(d: MetricDefinition, x: Matrix, y: Matrix, options: ResolvedOptions, na: string, nb: string): number {
+  const v = d.compute(x, y, options);
+  if (!Number.isFinite(v)) throw new BasisError('NOT_CONVERGED', `${d.id} produced ${v} for layers '${na}' and '${nb}'; this is a bug in basis`);
+  return v;
+}
+
+/** The {@link LayerAudit} of prepared inputs and their value matrices. */
+export function auditResult(p: PreparedAudit, values: Record<string, number[][]>): LayerAudit {
+  return { layersA: p.A.map(([n]) => n), layersB: p.B.map(([n]) => n), metrics: p.defs.map((d) => d.id), values, options: p.resolved, precision: 'float64' };
+}
+
 /**
  * All-pairs audit: every metric between every layer of model A and every layer of model B (all
  * captured on the same N inputs). Per-layer work — centring, normalisation, range bases, Gram
  * norms — is computed once per layer and reused across pairs. Progress goes to `onProgress`.
+ * This runs in the calling thread; in Node, `compareLayersParallel` from `@basis/align/node`
+ * spreads large audits over worker threads and gives identical values.
  *
  * @example
  * ```ts
@@ -56,35 +108,18 @@ export function compareLayers(
   metrics?: readonly string[],
   opts: { onProgress?: AuditProgress; options?: Record<string, Record<string, unknown>> } = {},
 ): LayerAudit {
-  const A = named(layersA, 'layersA');
-  const B = named(layersB, 'layersB');
-  const ids = metrics ?? listMetrics().map((d) => d.id);
-  if (ids.length === 0) throw new BasisError('INVALID_ARGUMENT', 'no metric ids given');
-  const defs = ids.map((id) => getMetric(id));
-  const resolved = Object.fromEntries(ids.map((id) => [id, resolveOptions(id, opts.options?.[id])]));
-  // validate every layer once (rows, size, finiteness) before any work
-  const rows = (A[0] as [string, Matrix])[1].rows;
-  for (const [name, m] of [...A, ...B]) {
-    if (m.rows !== rows) {
-      throw new BasisError('SHAPE_MISMATCH', `layer '${name}' has ${m.rows} rows but '${(A[0] as [string, Matrix])[0]}' has ${rows}; every layer must hold the same inputs`);
-    }
-  }
-  const minRows = Math.max(...defs.map((d) => d.minRows));
-  for (const [name, m] of A) validatePair(m, m, minRows, `layer '${name}'`);
-  for (const [name, m] of B) validatePair(m, m, minRows, `layer '${name}'`);
-  const total = defs.length * A.length * B.length;
+  const p = prepareAudit(layersA, layersB, metrics, opts.options);
   let done = 0;
   const values: Record<string, number[][]> = {};
-  for (const d of defs) {
-    values[d.id] = A.map(([na, x]) =>
-      B.map(([nb, y]) => {
-        const v = d.compute(x, y, resolved[d.id] as ResolvedOptions);
-        if (!Number.isFinite(v)) throw new BasisError('NOT_CONVERGED', `${d.id} produced ${v} for layers '${na}' and '${nb}'; this is a bug in basis`);
+  for (const d of p.defs) {
+    values[d.id] = p.A.map(([na, x]) =>
+      p.B.map(([nb, y]) => {
+        const v = auditCell(d, x, y, p.resolved[d.id] as ResolvedOptions, na, nb);
         done++;
-        opts.onProgress?.(done, total, { metric: d.id, a: na, b: nb });
+        opts.onProgress?.(done, p.total, { metric: d.id, a: na, b: nb });
         return v;
       }),
     );
   }
-  return { layersA: A.map(([n]) => n), layersB: B.map(([n]) => n), metrics: defs.map((d) => d.id), values, options: resolved, precision: 'float64' };
+  return auditResult(p, values);
 }

@@ -9,5 +9,5 @@ export {
   type ResolvedOptions,
 } from './types.js';
 export { compareLayers, type AuditProgress, type LayerAudit, type Layers } from './audit.js';
-export { StreamingLinearCka } from './streaming.js';
+export { MinibatchLinearCka, StreamingLinearCka } from './streaming.js';
 export { permutationTest, type PermutationTestResult } from './nulls.js';

@@ -18,6 +18,77 @@ export function cached<T>(X: Matrix, key: string, compute: () => T): T {
   return m.get(key) as T;
 }
 
+/**
+ * A layer's memoised per-matrix work in a form that can be posted to another thread: matrices and
+ * float arrays live in SharedArrayBuffers (not copied by postMessage), and a matrix carries its
+ * own memoised values (e.g. the range basis of a centred copy).
+ */
+export type CacheTree = [key: string, value: CacheValue][];
+type CacheValue =
+  | { t: 'matrix'; rows: number; cols: number; data: Float64Array; cache: CacheTree }
+  | { t: 'f64'; data: Float64Array }
+  | { t: 'plain'; value: number | boolean | string }
+  | { t: 'object'; entries: [string, CacheValue][] };
+
+function shared(a: Float64Array): Float64Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const out = new Float64Array(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
+}
+
+function encode(v: unknown): CacheValue | undefined {
+  if (v instanceof Matrix) return { t: 'matrix', rows: v.rows, cols: v.cols, data: shared(v.data), cache: exportCache(v) };
+  if (v instanceof Float64Array) return { t: 'f64', data: shared(v) };
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return { t: 'plain', value: v };
+  if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    const entries: [string, CacheValue][] = [];
+    for (const [k, x] of Object.entries(v)) {
+      const e = encode(x);
+      if (e === undefined) return undefined;
+      entries.push([k, e]);
+    }
+    return { t: 'object', entries };
+  }
+  return undefined; // not transferable: simply not shared (the receiver recomputes it)
+}
+
+function decode(v: CacheValue): unknown {
+  switch (v.t) {
+    case 'matrix': {
+      const m = new Matrix(v.rows, v.cols, v.data);
+      importCache(m, v.cache);
+      return m;
+    }
+    case 'f64':
+      return v.data;
+    case 'plain':
+      return v.value;
+    case 'object':
+      return Object.fromEntries(v.entries.map(([k, x]) => [k, decode(x)]));
+  }
+}
+
+/** The memoised work of `X` (and of the matrices derived from it), ready to post to a worker. */
+export function exportCache(X: Matrix): CacheTree {
+  const out: CacheTree = [];
+  for (const [k, v] of memo.get(X) ?? []) {
+    const e = encode(v);
+    if (e !== undefined) out.push([k, e]);
+  }
+  return out;
+}
+
+/** Adds exported memoised work to `X` (entries already present are kept). */
+export function importCache(X: Matrix, tree: CacheTree): void {
+  let m = memo.get(X);
+  if (m === undefined) {
+    m = new Map();
+    memo.set(X, m);
+  }
+  for (const [k, v] of tree) if (!m.has(k)) m.set(k, decode(v));
+}
+
 /** Column-centred copy (means over the rows). */
 export function centred(X: Matrix): Matrix {
   return cached(X, 'centred', () => center(X).centred);

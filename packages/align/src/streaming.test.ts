@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError, createRng, randn } from '@basis/tensor';
-import { StreamingLinearCka, metric, permutationTest } from './index.js';
+import { haarOrthogonal, matmul, readNpyMatrix } from '@basis/tensor';
+import { fixtureBytes } from '@basis/test-utils';
+import { MinibatchLinearCka, StreamingLinearCka, metric, permutationTest } from './index.js';
 
 describe('StreamingLinearCka', () => {
   it('equals exact linear CKA for any split into batches, also with large offsets', () => {
@@ -32,6 +34,48 @@ describe('StreamingLinearCka', () => {
     const bad = randn(2, 3, createRng(3));
     bad.set(0, 0, NaN);
     expect(() => s.update(bad, randn(2, 2, createRng(2)))).toThrow(BasisError);
+  });
+});
+
+describe('MinibatchLinearCka', () => {
+  const X = readNpyMatrix(fixtureBytes('metrics/kornblith-100x10/X.npy'));
+  const Y = readNpyMatrix(fixtureBytes('metrics/kornblith-100x10/Y.npy'));
+  it('one batch of all rows equals the debiased CKA (cka.linear.unbiased), also uncentred and shifted', () => {
+    const m = new MinibatchLinearCka();
+    const shifted = X.clone();
+    for (let k = 0; k < shifted.data.length; k++) shifted.data[k] = (shifted.data[k] as number) + 50 + (k % 10);
+    m.update(shifted, Y);
+    expect(Math.abs(m.value() - metric('cka.linear.unbiased', X, Y).value)).toBeLessThan(1e-12);
+    expect(Math.abs(m.value() - 0.5134564895)).toBeLessThan(1e-10); // anchors-metrics §5 (ckatorch, anatome, Kornblith)
+  });
+  it('4 batches of 25 match ckatorch cka_batch on the Kornblith fixture (anchors-metrics §5)', () => {
+    const m = new MinibatchLinearCka();
+    for (let b = 0; b < 4; b++) m.update(X.slice(25 * b, 25 * b + 25), Y.slice(25 * b, 25 * b + 25));
+    expect(m.batches).toBe(4);
+    expect(m.rows).toBe(100);
+    expect(Math.abs(m.value() - 0.5132675064)).toBeLessThan(1e-9);
+  });
+  it('is invariant to rotations and isotropic scaling of a side, and rejects bad batches', () => {
+    const rng = createRng(4);
+    const A = randn(80, 5, rng);
+    const B = randn(80, 4, rng);
+    for (let i = 0; i < 80; i++) B.set(i, 0, B.get(i, 0) + A.get(i, 2));
+    const run = (P: typeof A, Q: typeof B) => {
+      const m = new MinibatchLinearCka();
+      for (let s = 0; s < 80; s += 20) m.update(P.slice(s, s + 20), Q.slice(s, s + 20));
+      return m.value();
+    };
+    const base = run(A, B);
+    const scaled = A.clone();
+    for (let k = 0; k < scaled.data.length; k++) scaled.data[k] = (scaled.data[k] as number) * 1e3;
+    expect(Math.abs(run(scaled, B) - base)).toBeLessThan(1e-12);
+    expect(Math.abs(run(A, matmul(B, haarOrthogonal(4, rng))) - base)).toBeLessThan(1e-12);
+    const m = new MinibatchLinearCka();
+    expect(() => m.value()).toThrow(BasisError);
+    expect(() => m.update(A.slice(0, 3), B.slice(0, 3))).toThrow(/at least 4 rows/);
+    m.update(A.slice(0, 10), B.slice(0, 10));
+    expect(() => m.update(B.slice(0, 10), B.slice(0, 10))).toThrow(/widths/);
+    expect(() => m.update(A.slice(0, 10), B.slice(0, 9))).toThrow(BasisError);
   });
 });
 

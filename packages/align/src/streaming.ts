@@ -1,4 +1,6 @@
-import { BasisError, asMatrix, assertFinite, type Matrix, type MatrixLike } from '@basis/tensor';
+import { BasisError, asMatrix, assertFinite, center, crossprod, gram, type Matrix, type MatrixLike } from '@basis/tensor';
+import { hsic1Scaled, rowSquares } from './metrics/cka.js';
+import { sumSquares } from './util.js';
 
 /**
  * Linear CKA (biased HSIC_0) over data that arrives in batches, with memory independent of N:
@@ -113,4 +115,78 @@ function centredNormSq(S: Float64Array, s: Float64Array, t: Float64Array, n: num
     }
   }
   return acc;
+}
+
+/**
+ * Minibatch linear CKA (Nguyen, Raghu and Kornblith 2021): the unbiased HSIC_1 of each batch's
+ * linear kernels, averaged over batches, `CKA = mean_b HSIC_1(K_b, L_b) / sqrt(mean_b HSIC_1(K_b, K_b) mean_b HSIC_1(L_b, L_b))`.
+ * Memory is independent of N (three running sums; each batch costs O(b (dx² + dy² + dx dy))).
+ * Because HSIC_1 ignores mean shifts, batches need no global centring, and one batch holding
+ * all rows gives exactly `cka.linear.unbiased` (Kornblith's debiased CKA). Unlike
+ * {@link StreamingLinearCka} the value depends on how rows are split into batches (it estimates
+ * the population CKA; it is not the full-data statistic). Every batch needs at least 4 rows.
+ *
+ * @example
+ * ```ts
+ * import { MinibatchLinearCka } from '@basis/align';
+ * const cka = new MinibatchLinearCka();
+ * for (const [xb, yb] of batches) cka.update(xb, yb); // e.g. 256 rows each
+ * cka.value();
+ * ```
+ */
+export class MinibatchLinearCka {
+  private dx = -1;
+  private dy = -1;
+  private k = 0;
+  private n = 0;
+  private xy = 0;
+  private xx = 0;
+  private yy = 0;
+
+  /** Number of batches seen so far. */
+  get batches(): number {
+    return this.k;
+  }
+
+  /** Number of rows seen so far. */
+  get rows(): number {
+    return this.n;
+  }
+
+  /** Adds one batch of rows (the same inputs in X and Y; at least 4 rows). */
+  update(Xb: MatrixLike, Yb: MatrixLike): void {
+    const X = asMatrix(Xb);
+    const Y = asMatrix(Yb);
+    if (X.rows !== Y.rows) throw new BasisError('SHAPE_MISMATCH', `batch X has ${X.rows} rows but Y has ${Y.rows}`);
+    if (X.rows < 4) throw new BasisError('TOO_SMALL', `minibatch CKA uses the unbiased HSIC, which needs batches of at least 4 rows, got ${X.rows}`);
+    assertFinite(X, 'X batch');
+    assertFinite(Y, 'Y batch');
+    if (this.dx < 0) {
+      this.dx = X.cols;
+      this.dy = Y.cols;
+    }
+    if (X.cols !== this.dx || Y.cols !== this.dy) {
+      throw new BasisError('SHAPE_MISMATCH', `batch widths ${X.cols} and ${Y.cols} differ from the first batch's ${this.dx} and ${this.dy}`);
+    }
+    // centring each batch leaves HSIC_1 unchanged and keeps the feature-space form accurate
+    const Xc = center(X).centred;
+    const Yc = center(Y).centred;
+    const a = rowSquares(Xc);
+    const b = rowSquares(Yc);
+    const scale = X.rows * (X.rows - 3);
+    this.xy += hsic1Scaled(sumSquares(crossprod(Xc, Yc)), a, b) / scale;
+    this.xx += hsic1Scaled(sumSquares(gram(Xc)), a, a) / scale;
+    this.yy += hsic1Scaled(sumSquares(gram(Yc)), b, b) / scale;
+    this.k++;
+    this.n += X.rows;
+  }
+
+  /** The minibatch CKA of the batches seen (RANK_DEFICIENT if a mean self-HSIC is not positive). */
+  value(): number {
+    if (this.k === 0) throw new BasisError('TOO_SMALL', 'minibatch CKA has seen no batches');
+    if (!(this.xx > 0) || !(this.yy > 0)) {
+      throw new BasisError('RANK_DEFICIENT', `minibatch CKA: the mean unbiased HSIC of ${this.xx > 0 ? 'Y' : 'X'} with itself is not positive (constant or too few rows per batch)`);
+    }
+    return this.xy / Math.sqrt(this.xx * this.yy);
+  }
 }

@@ -64,6 +64,12 @@ export interface MetricDefinition {
   readonly options?: readonly MetricOption[];
   /** The kernel; inputs and options are validated by the caller ({@link compare} / {@link metric}). */
   readonly compute: (X: Matrix, Y: Matrix, options: ResolvedOptions) => number;
+  /**
+   * Per-layer work the metric memoises on its inputs (centring, norms, range bases), run on one
+   * matrix. Audits call it once per layer, so that worker threads share that work instead of
+   * each redoing it; it only warms caches and never changes a value.
+   */
+  readonly prepare?: (X: Matrix, options: ResolvedOptions) => void;
   /** Cross-validated metrics: the per-fold scores whose mean is the value. */
   readonly foldScores?: (X: Matrix, Y: Matrix, options: ResolvedOptions) => number[];
 }

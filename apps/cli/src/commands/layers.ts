@@ -1,6 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { compareLayers, getMetric, listMetrics, resolveOptions } from '@basis/align';
+import { getMetric, listMetrics, resolveOptions } from '@basis/align';
+import { compareLayersParallel } from '@basis/align/node';
 import { BasisError, type Matrix } from '@basis/tensor';
 import { readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
@@ -23,22 +24,38 @@ function csv(rowLabels: string[], colLabels: string[], values: number[][]): stri
   return [['layer', ...colLabels].map(q).join(','), ...values.map((row, i) => [q(rowLabels[i] as string), ...row.map((v) => String(v))].join(','))].join('\n') + '\n';
 }
 
-/** `basis compare --layers DIR_A DIR_B`: all layer pairs -> CSV, JSON and an HTML heatmap per metric. */
+/**
+ * `basis compare --layers DIR_A DIR_B`: all layer pairs -> CSV, JSON and an HTML heatmap per metric.
+ * Large audits run on worker threads (`compareLayersParallel`; small ones stay in-process);
+ * `workers` caps the thread count (1 = in-process), and the environment variable
+ * `BASIS_PARALLEL_MIN_SECONDS` overrides the estimated serial time above which workers are used
+ * (default 3 s; 0 = always).
+ */
 export async function runCompareLayers(
   ctx: CommandContext,
   dirA: string,
   dirB: string,
-  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>> },
+  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>>; workers?: number },
 ): Promise<void> {
   const ids = opts.metric === undefined ? listMetrics().map((d) => d.id) : opts.metric.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   for (const id of ids) resolveOptions(id, opts.options[id]);
+  if (opts.workers !== undefined && !(Number.isSafeInteger(opts.workers) && opts.workers >= 1)) {
+    throw new BasisError('USAGE', `--workers must be a positive integer (1 = compute in-process), got '${String(opts.workers)}'`);
+  }
+  const minSecondsRaw = process.env['BASIS_PARALLEL_MIN_SECONDS'];
+  const minSeconds = minSecondsRaw === undefined || minSecondsRaw === '' ? undefined : Number(minSecondsRaw);
+  if (minSeconds !== undefined && !(minSeconds >= 0)) {
+    throw new BasisError('USAGE', `BASIS_PARALLEL_MIN_SECONDS must be a non-negative number of seconds, got '${minSecondsRaw}'`);
+  }
   const [fa, fb] = await Promise.all([layerFiles(dirA), layerFiles(dirB)]);
   const read = async (files: [string, string][]) => Promise.all(files.map(async ([n, p]) => [n, await readMatrixFile(p)] as [string, Matrix]));
   const [A, B] = await Promise.all([read(fa), read(fb)]);
   ctx.info(`comparing ${A.length} layers of ${dirA} with ${B.length} layers of ${dirB} on ${(A[0] as [string, Matrix])[1].rows} inputs`);
   let last = 0;
-  const audit = compareLayers(A, B, ids, {
+  const { workers, ...audit } = await compareLayersParallel(A, B, ids, {
     options: opts.options,
+    ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+    ...(minSeconds === undefined ? {} : { minSeconds }),
     onProgress: (done, total) => {
       const pct = Math.floor((100 * done) / total);
       if (pct >= last + 10 || done === total) {
@@ -47,6 +64,7 @@ export async function runCompareLayers(
       }
     },
   });
+  if (workers > 0) ctx.info(`  (computed on ${workers} worker threads)`);
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
   const files: Record<string, { csv: string; html: string }> = {};

@@ -83,6 +83,8 @@ const shared = {
   invariances: ['rotation', 'permutation', 'isotropic-scale', 'unit-positive-scale', 'translation', 'invertible-linear'],
   widths: 'any',
   minRows: 3,
+  // the range basis (an SVD of the centred layer) is the dominant per-layer cost
+  prepare: (X: Matrix) => void rangeBasis(centred(X), 'X', 'cca'),
 } as const;
 
 export const ccaMeanRho: MetricDefinition = {

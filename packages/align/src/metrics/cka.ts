@@ -1,12 +1,12 @@
 import type { Matrix } from '@basis/tensor';
-import { crossprod } from '@basis/tensor';
+import { crossprod, gram } from '@basis/tensor';
 import { cached, centred } from '../prep.js';
 import { assertNotConstant } from '../validate.js';
 import { sumSquares } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
 /** Squared row norms of a matrix. */
-function rowSquares(m: Matrix): Float64Array {
+export function rowSquares(m: Matrix): Float64Array {
   const out = new Float64Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
     let s = 0;
@@ -44,19 +44,28 @@ export function ckaLinearKernel(X: Matrix, Y: Matrix): number {
   return xy / (gramNorm(Xc) * gramNorm(Yc));
 }
 
-/** `||Xcᵀ Xc||_F`, cached per centred matrix. */
-function gramNorm(Xc: Matrix): number {
-  return cached(Xc, 'gramNorm', () => Math.sqrt(sumSquares(crossprod(Xc, Xc))));
+/** `||Xcᵀ Xc||²_F`, cached per centred matrix (the symmetric product costs half a crossprod). */
+function gramSquares(Xc: Matrix): number {
+  return cached(Xc, 'gramSquares', () => sumSquares(gram(Xc)));
 }
 
-/** `N(N-3) HSIC_1` in feature space (fixtures README, cka.linear.unbiased). */
-function hsic1Scaled(Xc: Matrix, Yc: Matrix, a: Float64Array, b: Float64Array): number {
-  const n = Xc.rows;
-  return (
-    sumSquares(crossprod(Xc, Yc)) -
-    (n / (n - 2)) * dot(a, b) +
-    (total(a) * total(b)) / ((n - 1) * (n - 2))
-  );
+/** `||Xcᵀ Xc||_F`. */
+function gramNorm(Xc: Matrix): number {
+  return Math.sqrt(gramSquares(Xc));
+}
+
+/**
+ * `N(N-3) HSIC_1` in feature space (fixtures README, cka.linear.unbiased) from `||Xcᵀ Yc||²_F` and
+ * the squared row norms `a`, `b` of the centred data.
+ */
+export function hsic1Scaled(crossSquares: number, a: Float64Array, b: Float64Array): number {
+  const n = a.length;
+  return crossSquares - (n / (n - 2)) * dot(a, b) + (total(a) * total(b)) / ((n - 1) * (n - 2));
+}
+
+/** Squared row norms of a centred matrix, cached. */
+function cachedRowSquares(Xc: Matrix): Float64Array {
+  return cached(Xc, 'rowSquares', () => rowSquares(Xc));
 }
 
 /** Linear CKA with the unbiased HSIC_1 of Song et al. ("debiased" CKA); needs N >= 4. */
@@ -65,11 +74,11 @@ export function ckaLinearUnbiasedKernel(X: Matrix, Y: Matrix): number {
   const Yc = centred(Y);
   assertNotConstant(sumSquares(Xc), 'X', 'cka.linear.unbiased');
   assertNotConstant(sumSquares(Yc), 'Y', 'cka.linear.unbiased');
-  const a = rowSquares(Xc);
-  const b = rowSquares(Yc);
-  const xy = hsic1Scaled(Xc, Yc, a, b);
-  const xx = hsic1Scaled(Xc, Xc, a, a);
-  const yy = hsic1Scaled(Yc, Yc, b, b);
+  const a = cachedRowSquares(Xc);
+  const b = cachedRowSquares(Yc);
+  const xy = hsic1Scaled(sumSquares(crossprod(Xc, Yc)), a, b);
+  const xx = hsic1Scaled(gramSquares(Xc), a, a);
+  const yy = hsic1Scaled(gramSquares(Yc), b, b);
   assertNotConstant(xx, 'X (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
   assertNotConstant(yy, 'Y (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
   return xy / Math.sqrt(xx * yy);
@@ -84,6 +93,7 @@ export const ckaLinear: MetricDefinition = {
   widths: 'any',
   minRows: 3,
   symmetric: true,
+  prepare: (X) => void gramSquares(centred(X)),
   compute: ckaLinearKernel,
 };
 
@@ -96,5 +106,10 @@ export const ckaLinearUnbiased: MetricDefinition = {
   widths: 'any',
   minRows: 4,
   symmetric: true,
+  prepare: (X) => {
+    const Xc = centred(X);
+    gramSquares(Xc);
+    cachedRowSquares(Xc);
+  },
   compute: ckaLinearUnbiasedKernel,
 };

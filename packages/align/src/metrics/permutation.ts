@@ -1,5 +1,5 @@
 import { crossprod, linearSumAssignment, type Matrix } from '@basis/tensor';
-import { normalisedPair } from '../prep.js';
+import { centred, normalisedPair } from '../prep.js';
 import { chordToAngle, matchingResidual } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -26,6 +26,7 @@ const shared = {
   widths: 'rectangular-assignment',
   minRows: 3,
   symmetric: true,
+  prepare: (X: Matrix) => void centred(X),
   invariances: ['permutation', 'isotropic-scale', 'translation'],
 } as const;
 

@@ -54,6 +54,7 @@ const shared = {
   widths: 'zero-padding',
   minRows: 3,
   symmetric: true,
+  prepare: (X: Matrix) => void centred(X),
 } as const;
 
 export const procrustesSimilarity: MetricDefinition = {

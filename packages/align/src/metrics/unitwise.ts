@@ -67,6 +67,7 @@ export const greluProcrustes: MetricDefinition = {
   minRows: 3,
   symmetric: true,
   options: [{ name: 'center', type: 'boolean', default: true, description: 'subtract column means first (false = S003 Def. 5.2 literally)' }],
+  prepare: (X, o) => void (o['center'] === false ? unitColumns(X) : unitCentred(X)),
   compute: greluProcrustesKernel,
 };
 
