@@ -1,2 +1,3 @@
 // @basis/zoo public API (browser-safe). Node-only file access lives in `@basis/zoo/node`.
 export * from './data/index.js';
+export * from './graph/index.js';
