@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
-import { compareLayers } from '@basis/align';
-import { createRng, matrixToNpy, randn } from '@basis/tensor';
+import { compareLayers, metric } from '@basis/align';
+import { Matrix, createRng, matrixToNpy, randn, writeNpz, writeSafetensors } from '@basis/tensor';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/basis.js', import.meta.url));
@@ -86,6 +86,29 @@ describe('basis binary', () => {
     expect(bad.stderr).toContain('[CONFIG_INVALID]');
     const notJson = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'b.npy'), '--options', '{k:3}');
     expect(notJson.code).toBe(2);
+  });
+  it('compare reads file.npz:key and file.safetensors:key (float32) inputs; mismatched rows fail clearly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'basis-formats-'));
+    const rng = createRng(5);
+    const X = randn(40, 4, rng);
+    const Y = randn(40, 6, rng);
+    const f32 = new Float32Array(Y.data);
+    writeFileSync(join(dir, 'a.npz'), writeNpz({ acts: { dtype: 'float64', shape: [40, 4], data: X.data }, other: { dtype: 'float64', shape: [2], data: new Float64Array(2) } }));
+    writeFileSync(join(dir, 'b.safetensors'), writeSafetensors({ 'blocks.2': { dtype: 'float32', shape: [40, 6], data: f32 } }));
+    const r = await basis('compare', join(dir, 'a.npz') + ':acts', join(dir, 'b.safetensors') + ':blocks.2', '--metric', 'cka.linear,procrustes.similarity', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { metrics: Record<string, { value: number; options: unknown; precision: string }> };
+    const Yf = new Matrix(40, 6, Float64Array.from(f32));
+    expect(out.metrics['cka.linear']!.value).toBe(metric('cka.linear', X, Yf).value);
+    expect(out.metrics['procrustes.similarity']!.precision).toBe('float64');
+    expect(out.metrics['cka.linear']!.options).toEqual({});
+    writeFileSync(join(dir, 'short.npy'), matrixToNpy(randn(30, 4, rng)));
+    const bad = await basis('compare', join(dir, 'a.npz') + ':acts', join(dir, 'short.npy'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/\[SHAPE_MISMATCH\].*40 rows.*30/);
+    const ambiguous = await basis('compare', join(dir, 'a.npz'), join(dir, 'short.npy'));
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toMatch(/holds 2 arrays/);
   });
   it('compare --metric selects metrics and prints a table', async () => {
     const r = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'a.npy'), '--metric', 'cka.linear,procrustes.angular');

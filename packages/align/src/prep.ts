@@ -1,4 +1,4 @@
-import { Matrix, center, corrMatrix, normalizeColumns, svd } from '@basis/tensor';
+import { Matrix, center, corrMatrix, normalizeColumns, qr, svd } from '@basis/tensor';
 import { assertNotConstant } from './validate.js';
 import { scaled, sumSquares } from './util.js';
 
@@ -156,6 +156,28 @@ export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matri
     let rank = 0;
     while (rank < s.length && (s[rank] as number) > tol) rank++;
     return { Q: U.slice(0, U.rows, 0, rank), s, rank };
+  });
+}
+
+/**
+ * An orthonormal basis of the column space of the centred X and its numerical rank, for metrics
+ * that depend only on that subspace (CCA, PWCCA). When X has full column rank (N > d and every
+ * singular value above the {@link rangeBasis} tolerance) the thin QR factor Q is such a basis and
+ * only the singular values of R are needed, which skips the SVD's left vectors (about half the
+ * work for a tall layer); otherwise the SVD basis of {@link rangeBasis} is used.
+ */
+export function spanBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix; rank: number } {
+  assertNotConstant(sumSquares(Xc), name, metric);
+  return cached(Xc, 'spanBasis', () => {
+    if (Xc.rows > Xc.cols) {
+      const { Q, R } = qr(Xc);
+      const s = svd(R, { computeUV: false }).s;
+      const tol = Math.max(Xc.rows, Xc.cols) * 2 ** -52 * (s[0] as number);
+      // a margin of 1e3 keeps the choice away from rounding at the threshold
+      if ((s[s.length - 1] as number) > 1e3 * tol) return { Q, rank: Xc.cols };
+    }
+    const b = rangeBasis(Xc, name, metric);
+    return { Q: b.Q, rank: b.rank };
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Matrix } from '@basis/tensor';
 import { crossprod, matmul, svd } from '@basis/tensor';
-import { centred, rangeBasis } from '../prep.js';
+import { centred, rangeBasis, spanBasis } from '../prep.js';
 import type { MetricDefinition } from '../types.js';
 
 function clip01(v: number): number {
@@ -10,10 +10,11 @@ function clip01(v: number): number {
 /**
  * Canonical correlations of X and Y: singular values of `Qxᵀ Qy` for orthonormal bases of the
  * centred data's column spaces (numerical ranks r_x, r_y); `min(r_x, r_y)` of them, clipped to [0, 1].
+ * Any orthonormal bases of the same subspaces give the same values (see `spanBasis`).
  */
 export function canonicalCorrelations(X: Matrix, Y: Matrix, metric = 'cca'): Float64Array {
-  const bx = rangeBasis(centred(X), 'X', metric);
-  const by = rangeBasis(centred(Y), 'Y', metric);
+  const bx = spanBasis(centred(X), 'X', metric);
+  const by = spanBasis(centred(Y), 'Y', metric);
   const m = Math.min(bx.rank, by.rank);
   const s = svd(crossprod(bx.Q, by.Q), { computeUV: false }).s;
   const rho = new Float64Array(m);
@@ -60,8 +61,8 @@ export function svccaKernel(X: Matrix, Y: Matrix): number {
  */
 export function pwccaKernel(X: Matrix, Y: Matrix): number {
   const Xc = centred(X);
-  const bx = rangeBasis(Xc, 'X', 'pwcca');
-  const by = rangeBasis(centred(Y), 'Y', 'pwcca');
+  const bx = spanBasis(Xc, 'X', 'pwcca');
+  const by = spanBasis(centred(Y), 'Y', 'pwcca');
   const m = Math.min(bx.rank, by.rank);
   const { U, s } = svd(crossprod(bx.Q, by.Q));
   const H = matmul(bx.Q, U.slice(0, U.rows, 0, m)); // N x m canonical variates of X
@@ -83,8 +84,8 @@ const shared = {
   invariances: ['rotation', 'permutation', 'isotropic-scale', 'unit-positive-scale', 'translation', 'invertible-linear'],
   widths: 'any',
   minRows: 3,
-  // the range basis (an SVD of the centred layer) is the dominant per-layer cost
-  prepare: (X: Matrix) => void rangeBasis(centred(X), 'X', 'cca'),
+  // the basis of the centred layer's column space (a QR or an SVD) is the dominant per-layer cost
+  prepare: (X: Matrix) => void spanBasis(centred(X), 'X', 'cca'),
 } as const;
 
 export const ccaMeanRho: MetricDefinition = {
@@ -110,6 +111,7 @@ export const svcca: MetricDefinition = {
   // The SVD truncation depends on the variance spectrum, which invertible maps change.
   invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'],
   symmetric: true,
+  prepare: (X: Matrix) => void rangeBasis(centred(X), 'X', 'svcca'),
   compute: svccaKernel,
 };
 
