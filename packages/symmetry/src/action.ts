@@ -68,18 +68,40 @@ export function act(params: Readonly<Record<string, TensorLike>>, spec: Symmetry
     maps.set(name, new RoleMaps(A, decl.phi));
   }
   checkSpecShapes(p, spec);
+  return applyMaps(p, spec, maps);
+}
+
+function applyMaps(p: Readonly<Record<string, Tensor>>, spec: SymmetrySpec, maps: Map<string, RoleMaps>): Record<string, Tensor> {
   const out: Record<string, Tensor> = { ...p };
   for (const [param, roles] of Object.entries(spec.axes)) {
     let t = p[param] as Tensor;
+    let moved = false;
     roles.forEach((r, axis) => {
       if (r === null) return;
       const m = maps.get(r.group);
       if (m === undefined) return;
       t = applyAxisMap(t, axis, m.get(r.role), r.repeat ?? 1);
+      moved = true;
     });
-    out[param] = t;
+    if (moved) out[param] = t;
   }
   return out;
+}
+
+/**
+ * {@link act} without any validation, for inner loops (matching, canonical forms) over
+ * parameters and elements that were validated once before. Wrong inputs give wrong results.
+ *
+ * @example
+ * ```ts
+ * checkSpecShapes(params, spec);
+ * for (const asg of candidates) score(actTrusted(params, spec, asg));
+ * ```
+ */
+export function actTrusted(params: Readonly<Record<string, Tensor>>, spec: SymmetrySpec, assignment: Assignment): Record<string, Tensor> {
+  const maps = new Map<string, RoleMaps>();
+  for (const [name, A] of Object.entries(assignment)) maps.set(name, new RoleMaps(A, (spec.groups[name] as { phi?: Parameters<typeof applyPhi>[0] }).phi));
+  return applyMaps(params, spec, maps);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { BasisError, createRng, haarOrthogonal, orthogonalPower, type Rng } from '@basis/tensor';
-import { act, composeAssignments } from './action.js';
+import { act, actTrusted, composeAssignments } from './action.js';
 import { GroupElement } from './elements.js';
 import { hasScaling, hasSigns } from './groups.js';
 import { validateSpec, groupUsage, type SymmetrySpec } from './spec.js';
@@ -13,6 +13,10 @@ export interface CanonicalOptions {
   sign?: boolean;
   /** Only these groups (default: every group with scales or signs). */
   groups?: readonly string[];
+  /** Stop when every unit's correction is within `tol` of 1 (default 1e-14). */
+  tol?: number;
+  /** Sweep cap (default 500); tied residual streams need several sweeps. */
+  maxSweeps?: number;
 }
 
 /** Result of {@link canonicalize}. */
@@ -21,8 +25,10 @@ export interface CanonicalResult {
   params: Record<string, Tensor>;
   /** The elements that were applied, per group (compose with their inverses to go back). */
   assignment: Record<string, GroupElement>;
-  /** Sweeps over the groups until nothing changed (1 when groups are listed in forward order). */
+  /** Sweeps over the groups until nothing changed (2 for a feedforward chain in forward order: one that normalises, one that confirms). */
   sweeps: number;
+  /** Whether the last sweep changed nothing (false when `maxSweeps` stopped it). */
+  converged: boolean;
 }
 
 /**
@@ -76,7 +82,11 @@ export function canonicalize(params: Readonly<Record<string, TensorLike>>, spec:
   p = act(p, spec, {});
   let total: Record<string, GroupElement> = {};
   let sweeps = 0;
-  const maxSweeps = Math.max(1, names.length + 1);
+  let converged = false;
+  // a feedforward chain settles in one sweep; tied residual streams couple groups in a cycle
+  // (stream -> block -> stream), where the alternating normalisation converges geometrically
+  const maxSweeps = opts.maxSweeps ?? 500;
+  const tol = opts.tol ?? 1e-14;
   for (; sweeps < maxSweeps; sweeps++) {
     let changed = false;
     for (const g of names) {
@@ -98,15 +108,18 @@ export function canonicalize(params: Readonly<Record<string, TensorLike>>, spec:
         if (hasSigns(decl.kind) && opts.sign !== false && big < 0) si = -si;
         s[i] = si;
       }
-      if (s.every((x) => Math.abs(x - 1) <= 1e-13)) continue;
+      if (s.every((x) => Math.abs(x - 1) <= tol)) continue;
       changed = true;
       const D = GroupElement.diagonal(s);
-      p = act(p, spec, { [g]: D });
+      p = actTrusted(p, spec, { [g]: D });
       total = composeAssignments({ [g]: D }, total);
     }
-    if (!changed) break;
+    if (!changed) {
+      converged = true;
+      break;
+    }
   }
-  return { params: p, assignment: total, sweeps: sweeps + 1 };
+  return { params: p, assignment: total, sweeps: Math.min(sweeps + 1, maxSweeps), converged };
 }
 
 /**

@@ -59,6 +59,7 @@ export {
 } from './spec.js';
 export {
   act,
+  actTrusted,
   checkSpecShapes,
   composeAssignments,
   invertAssignment,

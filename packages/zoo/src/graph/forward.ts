@@ -15,6 +15,8 @@ export interface ForwardOptions {
   from?: string | number;
   /** Stop after this top-level node, inclusive (the first half `f≤l`). */
   to?: string | number;
+  /** Override every batchnorm's momentum in training mode (1: the returned buffers are the batch statistics). */
+  bnMomentum?: number;
 }
 
 /** Result of {@link forward}. All tensors are new; dispose them (or run inside `tf.tidy`). */
@@ -86,6 +88,7 @@ function lastAxisMatMul(x: tf.Tensor, W: tf.Tensor): tf.Tensor {
 interface RunState {
   params: TensorParams;
   training: boolean;
+  bnMomentum: number | undefined;
   capture: 'all' | ReadonlySet<string>;
   captures: Record<string, tf.Tensor>;
   buffers: Record<string, tf.Tensor>;
@@ -170,7 +173,7 @@ function runNode(node: GraphNode, x: tf.Tensor, st: RunState): tf.Tensor {
         variance = m.variance;
         const count = x.size / (x.shape[x.rank - 1] as number);
         if (count < 2) throw new BasisError('TOO_SMALL', `batchnorm '${node.name}' in training mode needs more than one value per channel; use a batch of at least 2`);
-        const mom = node.momentum ?? 0.1;
+        const mom = st.bnMomentum ?? node.momentum ?? 0.1;
         // PyTorch convention: running_var tracks the unbiased batch variance
         st.buffers[`${node.name}.running_mean`] = tf.add(tf.mul(p('running_mean'), 1 - mom), tf.mul(mean, mom));
         st.buffers[`${node.name}.running_var`] = tf.add(tf.mul(p('running_var'), 1 - mom), tf.mul(variance, (mom * count) / (count - 1)));
@@ -250,7 +253,10 @@ export function forward(graph: ModelGraph, params: TensorParams, x: tf.Tensor, o
     const known = new Set(desc.nodes.map((n) => n.name));
     for (const c of capture) if (!known.has(c)) throw new BasisError('INVALID_ARGUMENT', `unknown capture point '${c}'; capture points are node names: ${[...known].join(', ')}`);
   }
-  const st: RunState = { params, training: opts.training ?? false, capture, captures: {}, buffers: {} };
+  if (opts.bnMomentum !== undefined && !(opts.bnMomentum > 0 && opts.bnMomentum <= 1)) {
+    throw new BasisError('INVALID_ARGUMENT', `bnMomentum must be in (0, 1], got ${opts.bnMomentum}`);
+  }
+  const st: RunState = { params, training: opts.training ?? false, bnMomentum: opts.bnMomentum, capture, captures: {}, buffers: {} };
   let h: tf.Tensor;
   if (graph.tokens !== undefined && start === 0) {
     const vocab = graph.tokens.vocab;

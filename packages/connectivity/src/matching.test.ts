@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BasisError, createRng } from '@basis/tensor';
+import type { GroupElement} from '@basis/symmetry';
+import { act, composeAssignments, sampleAssignment, sampleElement, type SymmetrySpec } from '@basis/symmetry';
+import { forward, inferSpec, initParams, miniMyrtle, mlp, paramsToTensors, resmlp, toFloat64, transformer, type ModelGraph } from '@basis/zoo';
+import { activationMatching, weightMatching } from './matching.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function maxDiff(a: Record<string, { data: ArrayLike<number> }>, b: Record<string, { data: ArrayLike<number> }>): number {
+  let d = 0;
+  for (const k of Object.keys(a)) {
+    const x = a[k]!.data;
+    const y = b[k]!.data;
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs((x[i] as number) - (y[i] as number)));
+  }
+  return d;
+}
+
+/** A random element of every group, planted on a copy of A. */
+function planted(graph: ModelGraph, seed: number, kinds?: (spec: SymmetrySpec, g: string) => GroupElement | undefined) {
+  const spec = inferSpec(graph);
+  const A = toFloat64(initParams(graph, createRng(seed)));
+  const rng = createRng(seed + 1);
+  const asg: Record<string, GroupElement> = {};
+  for (const [g, decl] of Object.entries(spec.groups)) asg[g] = kinds?.(spec, g) ?? sampleElement(decl, rng);
+  return { spec, A, B: act(A, spec, asg), asg };
+}
+
+function features(graph: ModelGraph, params: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, x: tf.Tensor) {
+  const out: Record<string, { shape: number[]; data: Float64Array }> = {};
+  tf.tidy(() => {
+    const r = forward(graph, paramsToTensors(params), x, { capture: 'all' });
+    for (const [k, v] of Object.entries(r.captures)) out[k] = { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
+  });
+  return out;
+}
+
+describe('weight matching', () => {
+  it('recovers a planted G_ReLU element exactly (permutation and positive scales) in an MLP', () => {
+    const g = mlp({ width: 16, depth: 3, inputDim: 10, classes: 4 });
+    const { spec, A, B } = planted(g, 1);
+    const r = weightMatching(A, B, spec, { rng: createRng(5) });
+    expect(maxDiff(r.params, A)).toBeLessThan(1e-10);
+    expect(r.converged).toBe(true);
+    for (let i = 1; i < r.objective.length; i++) expect(r.objective[i]!).toBeGreaterThanOrEqual(r.objective[i - 1]! - 1e-9);
+    expect(r.matched.map((m) => m.how)).toEqual(['permutation', 'permutation', 'permutation']);
+  });
+
+  it('recovers planted permutations in a residual MLP (tied stream), a CNN with batchnorm and a transformer (block heads, orthogonal stream)', () => {
+    const cases: Array<[string, ModelGraph, ((s: SymmetrySpec, g: string) => GroupElement | undefined)?]> = [
+      ['resmlp', resmlp({ width: 8, blocks: 2, hidden: 6, inputDim: 5, classes: 3 })],
+      ['minimyrtle', miniMyrtle(3, { input: [1, 8, 8], classes: 3 })],
+      [
+        'transformer',
+        transformer({ vocab: 7, seqLen: 3, dim: 8, heads: 2, mlp: 12, classes: 5 }),
+        (s, g) => (s.groups[g]!.kind === 'invertible' ? sampleElement({ kind: 'orthogonal', size: s.groups[g]!.size }, createRng(9)) : undefined),
+      ],
+    ];
+    for (const [name, g, kinds] of cases) {
+      const { spec, A, B } = planted(g, 3, kinds);
+      const r = weightMatching(A, B, spec);
+      expect(maxDiff(r.params, A), name).toBeLessThan(1e-8);
+    }
+  });
+
+  it('the sinkhorn solver also recovers the planted permutation', () => {
+    const g = mlp({ width: 12, depth: 2, inputDim: 6, classes: 3 });
+    const { spec, A, B } = planted(g, 4);
+    const r = weightMatching(A, B, spec, { solver: 'sinkhorn' });
+    expect(maxDiff(r.params, A)).toBeLessThan(1e-10);
+  });
+
+  it('on two unrelated models the objective never decreases and the result is functionally B', () => {
+    const g = mlp({ width: 24, depth: 3, inputDim: 8, classes: 3 });
+    const spec = inferSpec(g);
+    const A = toFloat64(initParams(g, createRng(10)));
+    const B = toFloat64(initParams(g, createRng(11)));
+    const r = weightMatching(A, B, spec, { rng: createRng(1) });
+    for (let i = 1; i < r.objective.length; i++) expect(r.objective[i]!).toBeGreaterThanOrEqual(r.objective[i - 1]! - 1e-9);
+    expect(r.objective.at(-1)!).toBeGreaterThan(r.objective[0]!);
+    const x = tf.randomNormal([5, 8], 0, 1, 'float32', 3);
+    const yb = forward(g, paramsToTensors(B), x).output.dataSync();
+    const ya = forward(g, paramsToTensors(r.params), x).output.dataSync();
+    expect(Array.from(ya)).toBeAllclose(Array.from(yb), { rtol: 1e-5, atol: 1e-5 });
+    // the returned assignment reproduces the aligned parameters
+    expect(maxDiff(act(B, spec, r.assignment), r.params)).toBeLessThan(1e-12);
+  });
+
+  it('rejects mismatched models and bad options', () => {
+    const g = mlp({ width: 4, depth: 2, inputDim: 3, classes: 2 });
+    const spec = inferSpec(g);
+    const A = toFloat64(initParams(g, createRng(1)));
+    const other = toFloat64(initParams(mlp({ width: 5, depth: 2, inputDim: 3, classes: 2 }), createRng(1)));
+    expect(() => weightMatching(A, other, spec)).toThrow(BasisError);
+    expect(() => weightMatching(A, A, spec, { maxSweeps: 0 })).toThrow(/maxSweeps/);
+    expect(() => weightMatching(A, A, spec, { groups: ['nope'] })).toThrow(/unknown group/);
+    const { 'layers.0.weight': _w, ...missing } = A;
+    expect(() => weightMatching(A, missing, spec)).toThrow(/missing/);
+    const nan = { ...A, 'layers.0.bias': { shape: [4], data: Float64Array.from([0, NaN, 0, 0]) } };
+    expect(() => weightMatching(A, nan, spec)).toThrow(/NaN/);
+  });
+});
+
+describe('activation matching', () => {
+  it('recovers a planted G_ReLU element from features (correlation and inner products)', () => {
+    const g = mlp({ width: 16, depth: 2, inputDim: 6, classes: 3 });
+    const { spec, A, B } = planted(g, 7);
+    const x = tf.randomNormal([64, 6], 0, 1, 'float32', 1);
+    const fa = features(g, A, x);
+    const fb = features(g, B, x);
+    const pairs = Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }]));
+    for (const correlation of [true, false]) {
+      const r = activationMatching(A, B, spec, pairs, { correlation });
+      expect(maxDiff(r.params, A)).toBeLessThan(1e-8);
+    }
+  });
+
+  it('works on conv channels (channel view through the feature axis) and needs features for every group', () => {
+    const g = miniMyrtle(3, { input: [1, 8, 8], classes: 3 });
+    const { spec, A, B } = planted(g, 8);
+    const x = tf.randomNormal([6, 1, 8, 8], 0, 1, 'float32', 2);
+    const fa = features(g, A, x);
+    const fb = features(g, B, x);
+    const pairs = Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }]));
+    expect(maxDiff(activationMatching(A, B, spec, pairs).params, A)).toBeLessThan(1e-6);
+    expect(() => activationMatching(A, B, spec, {})).toThrow(/no features given for group/);
+  });
+
+  it('composition: matching B against a transformed A gives the inverse transform', () => {
+    const g = mlp({ width: 10, depth: 2, inputDim: 4, classes: 2 });
+    const spec = inferSpec(g);
+    const A = toFloat64(initParams(g, createRng(2)));
+    const t = sampleAssignment(spec, createRng(3));
+    const B = act(A, spec, t);
+    const r = weightMatching(A, B, spec);
+    const id = composeAssignments(r.assignment, t);
+    for (const el of Object.values(id)) expect(el.isIdentity(1e-9)).toBe(true);
+  });
+});
