@@ -8,6 +8,7 @@ import { ndarrayToMatrix, type NdArray } from './io/ndarray.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import { readNpz } from './io/npz.js';
 import { readSafetensors, writeSafetensors } from './io/safetensors.js';
+import { readTorch, writeTorch, type TorchContent } from './io/torch.js';
 
 const EXTENSIONS = ['.npy', '.npz', '.safetensors'] as const;
 
@@ -97,4 +98,14 @@ export async function writeSafetensorsFile(
   metadata?: Record<string, string>,
 ): Promise<void> {
   await writeFileAtomic(path, writeSafetensors(tensors, metadata));
+}
+
+/** Reads a PyTorch `torch.save` file (a state_dict); see {@link readTorch}. */
+export async function readTorchFile(path: string): Promise<TorchContent> {
+  return readTorch(await readBytes(path));
+}
+
+/** Writes tensors as a PyTorch `torch.save` file (an OrderedDict state_dict), atomically. */
+export async function writeTorchFile(path: string, tensors: Map<string, NdArray> | Record<string, NdArray>): Promise<void> {
+  await writeFileAtomic(path, writeTorch(tensors));
 }

@@ -13,3 +13,4 @@ export {
 export { matrixToNpy, readNpy, readNpyMatrix, writeNpy } from './npy.js';
 export { readNpz, writeNpz } from './npz.js';
 export { readSafetensors, writeSafetensors, type SafetensorsContent } from './safetensors.js';
+export { readTorch, writeTorch, type ReadTorchOptions, type TorchContent, type TorchSkipped } from './torch.js';
