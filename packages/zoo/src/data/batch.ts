@@ -28,7 +28,14 @@ export interface Batch {
   readonly index: number;
 }
 
-/** Options of {@link batches}. */
+/**
+ * Options of {@link batches}.
+ *
+ * @example
+ * ```ts
+ * batches(train, { batchSize: 64, seed: 'run-0:epoch-1', dropLast: true } satisfies BatchOptions);
+ * ```
+ */
 export interface BatchOptions {
   /** Examples per batch (the last batch may be smaller unless `dropLast`). */
   batchSize: number;

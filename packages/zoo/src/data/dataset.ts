@@ -14,7 +14,14 @@ import {
   toRng,
 } from './validate.js';
 
-/** Options of {@link classificationDataset}. */
+/**
+ * Options of {@link classificationDataset}.
+ *
+ * @example
+ * ```ts
+ * const init: ClassificationDatasetInit = { x: [0, 1, 1, 0], shape: [2], labels: [0, 1], classNames: ['a', 'b'] };
+ * ```
+ */
 export interface ClassificationDatasetInit {
   /** Display name (default `'dataset'`). */
   name?: string;
@@ -38,7 +45,14 @@ export interface ClassificationDatasetInit {
   meta?: Record<string, unknown>;
 }
 
-/** Options of {@link regressionDataset}. */
+/**
+ * Options of {@link regressionDataset}.
+ *
+ * @example
+ * ```ts
+ * const init: RegressionDatasetInit = { x: [0, 1], shape: [1], targets: [0, 0, 1, 2], targetDim: 2 };
+ * ```
+ */
 export interface RegressionDatasetInit {
   name?: string;
   source?: string;
@@ -319,7 +333,14 @@ function apportion(total: number, weights: Int32Array): Int32Array {
   return out;
 }
 
-/** Options of {@link sampleSubset}. */
+/**
+ * Options of {@link sampleSubset}.
+ *
+ * @example
+ * ```ts
+ * sampleSubset(train, { size: 500, seed: 1, stratified: true } satisfies SampleSubsetOptions);
+ * ```
+ */
 export interface SampleSubsetOptions {
   /** Number of examples to draw (without replacement). */
   size: number;
@@ -355,7 +376,14 @@ export function sampleSubset<D extends Dataset>(ds: D, opts: SampleSubsetOptions
   return gather(ds, idx, `${ds.name}/sample`);
 }
 
-/** Options of {@link splitDataset}. */
+/**
+ * Options of {@link splitDataset}.
+ *
+ * @example
+ * ```ts
+ * splitDataset(all, { testSize: 1000, seed: 2 } satisfies SplitOptions);
+ * ```
+ */
 export interface SplitOptions {
   /** Fraction of examples in the test set, in (0, 1) (default 0.2). Ignored when `testSize` is given. */
   testFraction?: number;

@@ -39,7 +39,14 @@ function crc32(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** True when the bytes start with the gzip magic number. */
+/**
+ * True when the bytes start with the gzip magic number.
+ *
+ * @example
+ * ```ts
+ * isGzip(encodeIdx(arr, { gzip: true })); // true
+ * ```
+ */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
@@ -213,7 +220,14 @@ export function encodeIdx(arr: NdArray, opts: { gzip?: boolean } = {}): Uint8Arr
   return opts.gzip ? gzipSync(out, { level: 6, mtime: 0 }) : out;
 }
 
-/** Options of {@link idxToDataset}. */
+/**
+ * Options of {@link idxToDataset}.
+ *
+ * @example
+ * ```ts
+ * const opts: IdxDatasetOptions = { source: 'fashion-mnist', name: 'fashion/test', normalize: 'standard' };
+ * ```
+ */
 export interface IdxDatasetOptions {
   /** Display name (default `'idx'`). */
   name?: string;

@@ -24,14 +24,28 @@ import { checkInt, checkOptions, describe, toRng } from './validate.js';
 /** Pixels per 28 x 28 image. */
 const PIXELS = 784;
 
-/** Image counts per digit in the `mnist` 1.1.0 package (`src/digits/0.json` ... `9.json`). */
+/**
+ * Image counts per digit in the `mnist` 1.1.0 package (`src/digits/0.json` ... `9.json`).
+ *
+ * @example
+ * ```ts
+ * MNIST_PACKAGE_CLASS_COUNTS[5]; // 863 images of the digit 5
+ * ```
+ */
 export const MNIST_PACKAGE_CLASS_COUNTS: readonly number[] = Object.freeze([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
 
 /** Images per class in the `fashion-mnist` package: 1,000 test then 6,000 train. */
 const FASHION_TEST_PER_CLASS = 1000;
 const FASHION_TRAIN_PER_CLASS = 6000;
 
-/** The result of scanning one package JSON file. */
+/**
+ * The result of scanning one package JSON file.
+ *
+ * @example
+ * ```ts
+ * const { pixels, rowLengths }: ScannedClassFile = scanClassJson(bytes, 'nested-bytes');
+ * ```
+ */
 export interface ScannedClassFile {
   /** All pixels, 0..255. */
   readonly pixels: Uint8Array;
@@ -235,7 +249,14 @@ function fromPixelRows(
   };
 }
 
-/** Options of {@link mnistFromClassArrays} and the Node loader `loadMnistAll`. */
+/**
+ * Options of {@link mnistFromClassArrays} and the Node loader `loadMnistAll`.
+ *
+ * @example
+ * ```ts
+ * mnistFromClassArrays(arrays, { normalize: 'raw' } satisfies MnistAllOptions);
+ * ```
+ */
 export interface MnistAllOptions {
   /** Pixel normalisation (default `'unit'`). */
   normalize?: NormalizeOption;
@@ -303,7 +324,14 @@ export function mnistFromClassArrays(perClass: readonly ArrayLike<number>[], opt
   return mnistFromPixels(perClass.map((a, k) => unitArrayToBytes(a, `mnistFromClassArrays: digit ${k}`)), opts, 'mnistFromClassArrays');
 }
 
-/** Options of {@link fashionMnistFromClassArrays} and the Node loader `loadFashionMnist`. */
+/**
+ * Options of {@link fashionMnistFromClassArrays} and the Node loader `loadFashionMnist`.
+ *
+ * @example
+ * ```ts
+ * fashionMnistFromClassArrays(classes, { trainSize: 6000, testSize: 1000, seed: 0, normalize: 'standard' } satisfies FashionMnistOptions);
+ * ```
+ */
 export interface FashionMnistOptions {
   /** Pixel normalisation (default `'unit'`). */
   normalize?: NormalizeOption;

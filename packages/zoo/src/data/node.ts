@@ -78,7 +78,14 @@ async function readClassFiles(dir: string, mode: 'flat-unit' | 'nested-bytes'): 
   return out;
 }
 
-/** Options of {@link loadMnistAll}. */
+/**
+ * Options of {@link loadMnistAll}.
+ *
+ * @example
+ * ```ts
+ * await loadMnistAll({ dir: '/data/mnist-json/digits', normalize: 'unit' } satisfies LoadMnistAllOptions);
+ * ```
+ */
 export interface LoadMnistAllOptions extends MnistAllOptions {
   /** Folder holding `0.json` ... `9.json` (default: `src/digits` of the installed `mnist` package). */
   dir?: string;
@@ -104,7 +111,14 @@ export async function loadMnistAll(opts: LoadMnistAllOptions = {}): Promise<Clas
   return mnistFromPixels(files.map((f) => f.pixels), { ...(opts.normalize === undefined ? {} : { normalize: opts.normalize }) }, dir);
 }
 
-/** Options of {@link loadMnist}. */
+/**
+ * Options of {@link loadMnist}.
+ *
+ * @example
+ * ```ts
+ * await loadMnist({ testFraction: 0.1, seed: 3, normalize: 'standard' } satisfies LoadMnistOptions);
+ * ```
+ */
 export interface LoadMnistOptions extends LoadMnistAllOptions {
   /** Fraction of the 10,000 digits in the test set (default 0.2: 8,000 train, 2,000 test). */
   testFraction?: number;
@@ -136,7 +150,14 @@ export async function loadMnist(opts: LoadMnistOptions = {}): Promise<DataSplit>
   return { train: { ...split.train, name: 'mnist/train' }, test: { ...split.test, name: 'mnist/test' } };
 }
 
-/** Options of {@link loadFashionMnist}. */
+/**
+ * Options of {@link loadFashionMnist}.
+ *
+ * @example
+ * ```ts
+ * await loadFashionMnist({ trainSize: 10_000, seed: 1 } satisfies LoadFashionMnistOptions);
+ * ```
+ */
 export interface LoadFashionMnistOptions extends FashionMnistOptions {
   /** Folder holding `0.json` ... `9.json` (default: `src/clothes` of the installed `fashion-mnist` package). */
   dir?: string;
@@ -192,7 +213,14 @@ export async function writeIdxFile(path: string, arr: NdArray, opts: { gzip?: bo
   await writeFileAtomic(path, encodeIdx(arr, { gzip: opts.gzip ?? path.endsWith('.gz') }));
 }
 
-/** Options of {@link loadIdxDataset}. */
+/**
+ * Options of {@link loadIdxDataset}.
+ *
+ * @example
+ * ```ts
+ * await loadIdxDataset({ images: 'a-images-idx3-ubyte.gz', labels: 'a-labels-idx1-ubyte.gz', source: 'mnist' } satisfies LoadIdxDatasetOptions);
+ * ```
+ */
 export interface LoadIdxDatasetOptions extends IdxDatasetOptions {
   /** Path of the images file (`*-images-idx3-ubyte`, optionally `.gz`). */
   images: string;
@@ -232,7 +260,14 @@ async function findFile(dir: string, stems: readonly string[]): Promise<string> 
   throw new BasisError('IO', `no ${stems[0]} file in '${dir}' (looked for ${tried.join(', ')}); download the original files into that folder`);
 }
 
-/** Options of {@link loadMnistIdx}. */
+/**
+ * Options of {@link loadMnistIdx}.
+ *
+ * @example
+ * ```ts
+ * await loadMnistIdx('data/fashion', { source: 'fashion-mnist', normalize: 'raw' } satisfies LoadMnistIdxOptions);
+ * ```
+ */
 export interface LoadMnistIdxOptions {
   /** Which dataset the files hold (default `'mnist'`): sets class names and `'standard'` constants. */
   source?: 'mnist' | 'fashion-mnist';

@@ -13,7 +13,14 @@ import { assertImages, checkFiniteArray, checkNumber, describe } from './validat
  * ```
  */
 export const MNIST_MEAN = 0.1307;
-/** Standard deviation of the MNIST training pixels in the unit scale, `0.3081`; see {@link MNIST_MEAN}. */
+/**
+ * Standard deviation of the MNIST training pixels in the unit scale, `0.3081`; see {@link MNIST_MEAN}.
+ *
+ * @example
+ * ```ts
+ * const z = (0.5 - MNIST_MEAN) / MNIST_STD;
+ * ```
+ */
 export const MNIST_STD = 0.3081;
 /**
  * Mean pixel value of the 60,000 Fashion-MNIST training images in the unit scale, `0.2860`.
@@ -24,7 +31,14 @@ export const MNIST_STD = 0.3081;
  * ```
  */
 export const FASHION_MNIST_MEAN = 0.286;
-/** Standard deviation of the Fashion-MNIST training pixels in the unit scale, `0.3530`. */
+/**
+ * Standard deviation of the Fashion-MNIST training pixels in the unit scale, `0.3530`.
+ *
+ * @example
+ * ```ts
+ * const z = (0.5 - FASHION_MNIST_MEAN) / FASHION_MNIST_STD;
+ * ```
+ */
 export const FASHION_MNIST_STD = 0.353;
 
 const STANDARD: Record<string, { mean: number; std: number }> = {

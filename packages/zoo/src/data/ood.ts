@@ -8,7 +8,14 @@ import { fromUnit, toUnit } from './normalize.js';
 import type { ClassificationDataset, Dataset, SeedLike } from './types.js';
 import { assertClassification, assertImages, checkInt, checkNumber, checkOptions, describe, toRng } from './validate.js';
 
-/** Kinds of OOD condition. */
+/**
+ * Kinds of OOD condition.
+ *
+ * @example
+ * ```ts
+ * listOodConditions().filter((c) => c.family === ('rotation' satisfies OodFamily));
+ * ```
+ */
 export type OodFamily =
   | 'noise'
   | 'rotation'
@@ -109,7 +116,14 @@ function clip01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/** Options of {@link addGaussianNoise}. */
+/**
+ * Options of {@link addGaussianNoise}.
+ *
+ * @example
+ * ```ts
+ * addGaussianNoise(test, { std: 0.3, seed: 2, clip: false } satisfies NoiseOptions);
+ * ```
+ */
 export interface NoiseOptions {
   /** Noise standard deviation in the 0..1 pixel scale. */
   std: number;
@@ -186,7 +200,14 @@ export function blurImages<D extends Dataset>(ds: D, sigma: number): D {
   return mapPlanes(ds, 'blurImages', `blur(${s})`, (u, off, out, H, W) => convolveSeparable(u, off, out, off, H, W, kernel, 'clamp'));
 }
 
-/** Options of {@link elasticDeform}. */
+/**
+ * Options of {@link elasticDeform}.
+ *
+ * @example
+ * ```ts
+ * elasticDeform(test, { alpha: 34, sigma: 4, seed: 0 } satisfies ElasticOptions);
+ * ```
+ */
 export interface ElasticOptions {
   /** Displacement scale in pixels (Simard et al. use 34 for MNIST). */
   alpha: number;
@@ -378,7 +399,14 @@ export function crossDataset(ds: ClassificationDataset, other: ClassificationDat
   };
 }
 
-/** Options of {@link applyOod} and {@link oodBattery}. */
+/**
+ * Options of {@link applyOod} and {@link oodBattery}.
+ *
+ * @example
+ * ```ts
+ * applyOod(test, 'cross-dataset', { seed: 1, other: fashionTest } satisfies OodOptions);
+ * ```
+ */
 export interface OodOptions {
   /** Seed of random conditions (default 0); each condition forks its own stream from it. */
   seed?: SeedLike;

@@ -3,7 +3,14 @@ import { BasisError, Matrix, shuffle, type Rng } from '@basis/tensor';
 import type { ClassificationDataset, DataSplit, RegressionDataset, SeedLike } from './types.js';
 import { checkInt, checkNumber, checkOptions, describe, toRng } from './validate.js';
 
-/** Options of {@link gaussianMixture}. */
+/**
+ * Options of {@link gaussianMixture}.
+ *
+ * @example
+ * ```ts
+ * gaussianMixture({ n: 600, numClasses: 3, dim: 5, separation: 2, std: 1, weights: [1, 1, 2], seed: 0 } satisfies GaussianMixtureOptions);
+ * ```
+ */
 export interface GaussianMixtureOptions {
   /** Number of examples. */
   n: number;
@@ -64,7 +71,7 @@ export function gaussianMixture(opts: GaussianMixtureOptions): ClassificationDat
     let norm: number;
     do {
       v = Array.from({ length: dim }, () => meanRng.normal());
-      norm = Math.hypot(...v);
+      norm = Math.sqrt(v.reduce((a, b) => a + b * b, 0));
     } while (norm === 0);
     means.push(v.map((x) => (sep * x) / norm));
   }
@@ -95,10 +102,24 @@ export function gaussianMixture(opts: GaussianMixtureOptions): ClassificationDat
   };
 }
 
-/** Activation functions of a teacher network. */
+/**
+ * Activation functions of a teacher network.
+ *
+ * @example
+ * ```ts
+ * createTeacherMlp({ inputDim: 4, activation: 'tanh' satisfies TeacherActivation });
+ * ```
+ */
 export type TeacherActivation = 'relu' | 'tanh' | 'sigmoid' | 'identity';
 
-/** One dense layer of a teacher: `y = W x + b`, `W` of shape `out x in` (PyTorch layout). */
+/**
+ * One dense layer of a teacher: `y = W x + b`, `W` of shape `out x in` (PyTorch layout).
+ *
+ * @example
+ * ```ts
+ * const first: TeacherLayer = teacher.layers[0]; // first.name === 'layers.0'
+ * ```
+ */
 export interface TeacherLayer {
   /** PyTorch-style prefix, `layers.0`, `layers.1`, ... (weights are `layers.i.weight`). */
   readonly name: string;
@@ -124,7 +145,14 @@ export interface TeacherMlp {
   readonly layers: readonly TeacherLayer[];
 }
 
-/** Options of {@link createTeacherMlp}. */
+/**
+ * Options of {@link createTeacherMlp}.
+ *
+ * @example
+ * ```ts
+ * createTeacherMlp({ inputDim: 20, hidden: [64, 64], outputDim: 10, weightScale: 2, seed: 1 } satisfies TeacherOptions);
+ * ```
+ */
 export interface TeacherOptions {
   inputDim: number;
   /** Hidden widths (default `[32]`; `[]` gives a linear teacher). */
@@ -239,7 +267,14 @@ export function teacherForward(teacher: TeacherMlp, x: ArrayLike<number>): Float
   return h;
 }
 
-/** Options of {@link teacherDataset}. */
+/**
+ * Options of {@link teacherDataset}.
+ *
+ * @example
+ * ```ts
+ * teacherDataset({ teacher, n: 1000, noiseStd: 0.1, inputDistribution: 'uniform', seed: 4 } satisfies TeacherDatasetOptions);
+ * ```
+ */
 export interface TeacherDatasetOptions {
   /** The teacher; see {@link createTeacherMlp}. */
   teacher: TeacherMlp;
@@ -322,7 +357,14 @@ export function teacherDataset(opts: TeacherDatasetOptions): ClassificationDatas
   return { ...base, kind: 'regression', name: 'teacher/regression', targets, targetDim: K, meta: { ...meta, noiseStd } };
 }
 
-/** Options of {@link modularAddition}. */
+/**
+ * Options of {@link modularAddition}.
+ *
+ * @example
+ * ```ts
+ * modularAddition({ p: 113, trainFraction: 0.3, encoding: 'onehot', seed: 0 } satisfies ModularAdditionOptions);
+ * ```
+ */
 export interface ModularAdditionOptions {
   /** The modulus (at least 2; a prime such as 97 or 113 as in the grokking literature). */
   p: number;

@@ -17,7 +17,14 @@ import { assertDataset, checkInt, checkOptions, describe, shapeProduct } from '.
  */
 export type TensorLayout = 'nchw' | 'nhwc' | 'flat';
 
-/** Options of {@link datasetToTensors} and {@link batchToTensors}. */
+/**
+ * Options of {@link datasetToTensors} and {@link batchToTensors}.
+ *
+ * @example
+ * ```ts
+ * datasetToTensors(test, { layout: 'flat', oneHot: true } satisfies ToTensorOptions);
+ * ```
+ */
 export interface ToTensorOptions {
   /** Input layout (default `'nchw'`, i.e. the stored shape). */
   layout?: TensorLayout;
@@ -28,7 +35,16 @@ export interface ToTensorOptions {
   oneHot?: boolean | number;
 }
 
-/** Inputs and labels/targets as tensors. The caller must dispose both. */
+/**
+ * Inputs and labels/targets as tensors. The caller must dispose both.
+ *
+ * @example
+ * ```ts
+ * const { x, y }: TensorPair = datasetToTensors(test);
+ * x.dispose();
+ * y.dispose();
+ * ```
+ */
 export interface TensorPair {
   readonly x: Tensor;
   readonly y: Tensor;
