@@ -321,12 +321,18 @@ def pair_of(rng, n, d):
     return x, x @ rng.standard_normal((d, d)) + rng.standard_normal((n, d))
 
 
-def best(f, reps):
-    t = []
+CPU = {}
+
+
+def best(f, reps, name=None):
+    t, c = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         f()
         t.append(time.perf_counter() - t0)
+        c.append(time.process_time() - c0)
+    if name is not None:
+        CPU[name] = min(c)
     return min(t)
 
 
@@ -344,7 +350,7 @@ def main():
                 big = n * d >= 10000 * 1024 or (kinds and d >= 1024)
                 if not big:
                     f(x, y)  # warm-up, as basis does
-                out[f"{name}@{n}x{d}"] = best(lambda: f(x, y), 1 if big else 3)
+                out[f"{name}@{n}x{d}"] = best(lambda: f(x, y), 1 if big else 3, f"{name}@{n}x{d}")
                 sys.stderr.write(f"  numpy {name}@{n}x{d}: {out[f'{name}@{n}x{d}']:.3f} s\n")
     if len(sys.argv) > 3 and sys.argv[3]:
         layers, n, d, ids = sys.argv[3].split(",")
@@ -352,8 +358,8 @@ def main():
         a = [rng.standard_normal((n, d)) for _ in range(layers)]
         b = [rng.standard_normal((n, d)) for _ in range(layers)]
         fs = [METRICS[i] for i in ids.split("+")]
-        out["audit"] = best(lambda: [f(x, y) for f in fs for x in a for y in b], 1)
-    print(json.dumps({"times": out, "info": {"numpy": np.__version__, "scipy": scipy.__version__}}))
+        out["audit"] = best(lambda: [f(x, y) for f in fs for x in a for y in b], 1, "audit")
+    print(json.dumps({"times": out, "cpu": CPU, "info": {"numpy": np.__version__, "scipy": scipy.__version__}}))
 
 
 if __name__ == "__main__":

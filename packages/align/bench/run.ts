@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRng, matmul, randn, type Matrix } from '@basis/tensor';
 import { compareLayers, listMetrics, metric } from '@basis/align';
@@ -31,17 +31,27 @@ function pairOf(n: number, d: number): [Matrix, Matrix] {
   return [X, Y];
 }
 
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+let lastCpu = 0; // CPU seconds of the best run of the last best() call (all threads of the process)
 const best = async (f: () => unknown, reps: number): Promise<number> => {
   let b = Infinity;
+  let c = Infinity;
   for (let r = 0; r < reps; r++) {
     const t = performance.now();
+    const u = cpuSeconds();
     await f();
     b = Math.min(b, (performance.now() - t) / 1000);
+    c = Math.min(c, cpuSeconds() - u);
   }
+  lastCpu = c;
   return b;
 };
 
 const times: Record<string, number> = {};
+const cpu: Record<string, number> = {};
 for (const [shapes, quadratic] of [[SHAPES, false], [QUADRATIC_SHAPES, true]] as const) {
   for (const [n, d] of shapes) {
     const [X, Y] = pairOf(n, d);
@@ -53,7 +63,8 @@ for (const [shapes, quadratic] of [[SHAPES, false], [QUADRATIC_SHAPES, true]] as
       if (!big) run(); // warm-up (JIT)
       const key = `${def.id}@${n}x${d}`;
       times[key] = await best(run, big ? 1 : 3);
-      process.stderr.write(`  ${key}: ${times[key]!.toFixed(3)} s\n`);
+      cpu[key] = lastCpu;
+      process.stderr.write(`  ${key}: ${times[key]!.toFixed(3)} s (cpu ${lastCpu.toFixed(3)} s)\n`);
     }
   }
 }
@@ -63,7 +74,9 @@ const AUDIT_IDS = ['cka.linear', 'procrustes.similarity', 'cca.mean_rho', 'svcca
 interface AuditTimes {
   shape: string;
   compareLayers: number;
+  compareLayersCpu: number;
   parallel: number;
+  parallelCpu: number;
   parallelWorkers: number;
   perPairLoop?: number;
   numpyLoop?: number;
@@ -80,11 +93,12 @@ for (const [n, d, withLoop] of AUDIT_SHAPES) {
   const A = mk();
   const B = mk();
   const serial = await best(() => compareLayers(copies(A), copies(B), AUDIT_IDS), 1);
+  const serialCpu = lastCpu;
   let workers = 0;
   const parallel = await best(async () => {
     workers = (await compareLayersParallel(copies(A), copies(B), AUDIT_IDS)).workers;
   }, 1);
-  const entry: AuditTimes = { shape: `${n}x${d}`, compareLayers: serial, parallel, parallelWorkers: workers };
+  const entry: AuditTimes = { shape: `${n}x${d}`, compareLayers: serial, compareLayersCpu: serialCpu, parallel, parallelCpu: lastCpu, parallelWorkers: workers };
   if (withLoop) {
     entry.perPairLoop = await best(() => {
       for (const id of AUDIT_IDS) for (const [, a] of A) for (const [, b] of B) metric(id, a.clone(), b.clone());
@@ -94,7 +108,7 @@ for (const [n, d, withLoop] of AUDIT_SHAPES) {
   process.stderr.write(`  audit ${n}x${d}: compareLayers ${serial.toFixed(2)} s, parallel ${parallel.toFixed(2)} s (${workers} workers)${entry.perPairLoop === undefined ? '' : `, per-pair loop ${entry.perPairLoop.toFixed(2)} s`}\n`);
 }
 
-type PythonOut = { times: Record<string, number>; info: Record<string, string> };
+type PythonOut = { times: Record<string, number>; cpu: Record<string, number>; info: Record<string, string> };
 let numpy: PythonOut | undefined;
 let numpy1: PythonOut | undefined;
 let note = '';
@@ -120,29 +134,31 @@ else {
 }
 
 const x = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
-const rows = [['metric @ N x d', 'basis (s)', 'numpy (s)', 'basis/numpy', 'numpy 1t (s)', 'basis/numpy-1t']];
+const rows = [['metric @ N x d', 'basis (s)', 'numpy (s)', 'basis/numpy', 'numpy 1t (s)', 'basis/numpy-1t', 'basis cpu (s)', 'numpy-1t cpu (s)', 'cpu ratio']];
 for (const [k, t] of Object.entries(times)) {
   const r = numpy?.times[k];
   const r1 = numpy1?.times[k];
-  rows.push([k, t.toFixed(4), r?.toFixed(4) ?? '-', x(t, r), r1?.toFixed(4) ?? '-', x(t, r1)]);
+  const c = cpu[k] as number;
+  const c1 = numpy1?.cpu[k];
+  rows.push([k, t.toFixed(4), r?.toFixed(4) ?? '-', x(t, r), r1?.toFixed(4) ?? '-', x(t, r1), c.toFixed(4), c1?.toFixed(4) ?? '-', x(c, c1)]);
 }
 const w = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
 for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  '));
 console.log(`\nall-pairs audits, 2 models x 6 layers, metrics ${AUDIT_IDS.join(', ')} (worker pool start-up alone: ${startup.toFixed(2)} s):`);
 for (const a of audits) {
-  const parts = [`compareLayers ${a.compareLayers.toFixed(2)} s`, `compareLayersParallel ${a.parallel.toFixed(2)} s on ${a.parallelWorkers} workers (${(a.compareLayers / a.parallel).toFixed(2)}x)`];
+  const parts = [`compareLayers ${a.compareLayers.toFixed(2)} s (cpu ${a.compareLayersCpu.toFixed(2)} s)`, `compareLayersParallel ${a.parallel.toFixed(2)} s on ${a.parallelWorkers} workers (${(a.compareLayers / a.parallel).toFixed(2)}x; cpu of all threads ${a.parallelCpu.toFixed(2)} s)`];
   if (a.perPairLoop !== undefined) parts.push(`per-pair metric() loop ${a.perPairLoop.toFixed(2)} s (compareLayers ${(a.perPairLoop / a.compareLayers).toFixed(2)}x, parallel ${(a.perPairLoop / a.parallel).toFixed(2)}x faster)`);
   if (a.numpyLoop !== undefined) parts.push(`numpy per-pair loop ${a.numpyLoop.toFixed(2)} s (1 thread ${a.numpyLoop1?.toFixed(2) ?? '-'} s)`);
   console.log(`  ${a.shape}: ${parts.join('; ')}`);
 }
 if (note) console.log(note);
-else console.log(`reference: numpy ${numpy?.info['numpy']}, scipy ${numpy?.info['scipy']}; 'numpy 1t' sets OMP/OPENBLAS/MKL_NUM_THREADS=1 (each basis metric runs on one thread)`);
+else console.log(`reference: numpy ${numpy?.info['numpy']}, scipy ${numpy?.info['scipy']}; 'numpy 1t' sets OMP/OPENBLAS/MKL_NUM_THREADS=1 (each basis metric runs on one thread); 'cpu' columns are process CPU seconds of the best run, which a loaded machine disturbs less than wall time`);
 const outDir = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
   outDir + 'align.json',
   JSON.stringify(
-    { date: new Date().toISOString(), node: process.versions.node, cpu: cpus()[0]?.model ?? 'unknown', threads: availableParallelism(), times, numpy: numpy?.times ?? null, numpy1Thread: numpy1?.times ?? null, reference: numpy?.info ?? null, audits: { metrics: AUDIT_IDS, workerStartup: startup, runs: audits }, note: note || undefined },
+    { date: new Date().toISOString(), node: process.versions.node, cpuModel: cpus()[0]?.model ?? 'unknown', threads: availableParallelism(), loadAverage: loadavg(), times, cpuSeconds: cpu, numpy: numpy?.times ?? null, numpy1Thread: numpy1?.times ?? null, numpy1ThreadCpu: numpy1?.cpu ?? null, reference: numpy?.info ?? null, audits: { metrics: AUDIT_IDS, workerStartup: startup, runs: audits }, note: note || undefined },
     null,
     2,
   ) + '\n',

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Matrix, createRng, crossprod, eigh, linearSumAssignment, matmul, svd } from '@basis/tensor';
 
@@ -43,21 +43,28 @@ const cases: Case[] = [
 const only = process.env['BENCH_ONLY']?.split(',').filter((s) => s.length > 0);
 const selected = only === undefined || only.length === 0 ? cases : cases.filter((c) => only.includes(c.name));
 
-const results: Record<string, { seconds: number; gflops?: number; numpy?: number; ratio?: number; numpy1?: number; ratio1?: number; what: string }> = {};
+const results: Record<string, { seconds: number; cpu: number; gflops?: number; numpy?: number; ratio?: number; numpy1?: number; ratio1?: number; numpy1Cpu?: number; cpuRatio1?: number; what: string }> = {};
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 for (const c of selected) {
   const fn = c.setup();
   fn(); // warm-up (JIT)
   let best = Infinity;
+  let bestCpu = Infinity;
   for (let r = 0; r < c.reps; r++) {
     const t = performance.now();
+    const u = cpuSeconds();
     fn();
     best = Math.min(best, (performance.now() - t) / 1000);
+    bestCpu = Math.min(bestCpu, cpuSeconds() - u);
   }
-  results[c.name] = { seconds: best, what: c.what, ...(c.flops ? { gflops: c.flops / best / 1e9 } : {}) };
-  process.stderr.write(`  ${c.name}: ${best.toFixed(3)} s\n`);
+  results[c.name] = { seconds: best, cpu: bestCpu, what: c.what, ...(c.flops ? { gflops: c.flops / best / 1e9 } : {}) };
+  process.stderr.write(`  ${c.name}: ${best.toFixed(3)} s (cpu ${bestCpu.toFixed(3)} s)\n`);
 }
 
-type PythonTimes = { times: Record<string, number>; info: Record<string, string> };
+type PythonTimes = { times: Record<string, number>; cpu?: Record<string, number>; info: Record<string, string> };
 let python: PythonTimes | undefined;
 let python1: PythonTimes | undefined;
 let pythonNote = '';
@@ -88,18 +95,23 @@ if (python) {
       r.numpy1 = t1;
       r.ratio1 = r.seconds / t1;
     }
+    const c1 = python1?.cpu?.[name];
+    if (c1 !== undefined) {
+      r.numpy1Cpu = c1;
+      r.cpuRatio1 = r.cpu / c1;
+    }
   }
 }
 
-const rows = [['benchmark', 'basis (s)', 'GFLOP/s', 'numpy (s)', 'basis/numpy', 'numpy 1 thread (s)', 'basis/numpy-1t']];
+const rows = [['benchmark', 'basis (s)', 'GFLOP/s', 'numpy (s)', 'basis/numpy', 'numpy 1 thread (s)', 'basis/numpy-1t', 'basis cpu (s)', 'numpy-1t cpu (s)', 'cpu ratio']];
 for (const [name, r] of Object.entries(results)) {
   const x = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
-  rows.push([name, r.seconds.toFixed(3), r.gflops?.toFixed(2) ?? '', r.numpy?.toFixed(3) ?? '-', x(r.ratio), r.numpy1?.toFixed(3) ?? '-', x(r.ratio1)]);
+  rows.push([name, r.seconds.toFixed(3), r.gflops?.toFixed(2) ?? '', r.numpy?.toFixed(3) ?? '-', x(r.ratio), r.numpy1?.toFixed(3) ?? '-', x(r.ratio1), r.cpu.toFixed(3), r.numpy1Cpu?.toFixed(3) ?? '-', x(r.cpuRatio1)]);
 }
 const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
 for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
 if (pythonNote) console.log(pythonNote);
-else console.log(`reference: numpy ${python?.info['numpy']}, scipy ${python?.info['scipy'] ?? 'absent'}; 'numpy' uses its default BLAS threads, 'numpy 1 thread' sets OMP/OPENBLAS/MKL_NUM_THREADS=1 (basis kernels are single-threaded)`);
+else console.log(`reference: numpy ${python?.info['numpy']}, scipy ${python?.info['scipy'] ?? 'absent'}; 'numpy' uses its default BLAS threads, 'numpy 1 thread' sets OMP/OPENBLAS/MKL_NUM_THREADS=1 (basis kernels are single-threaded); 'cpu' columns are process CPU seconds (best run), which a loaded machine disturbs less than wall time`);
 
 const outDir = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
@@ -108,6 +120,7 @@ const report = {
   node: process.versions.node,
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
+  loadAverage: loadavg(),
   results,
   reference: python?.info ?? null,
   note: pythonNote || undefined,
