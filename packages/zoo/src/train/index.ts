@@ -1,0 +1,71 @@
+// Public API of the training area (browser-safe: tfjs-core and @basis/tensor only; checkpoint
+// files on disk live in `./node.ts`).
+export { registerGradients } from './gradients.js';
+export {
+  createOptimizer,
+  frozenNames,
+  gradsByName,
+  isOptimizer,
+  resolveOptimizerConfig,
+  type AdamConfig,
+  type ApplyInfo,
+  type ApplyOptions,
+  type FreezeSpec,
+  type Optimizer,
+  type OptimizerConfig,
+  type OptimizerState,
+  type ResolvedOptimizerConfig,
+  type SgdConfig,
+} from './optimizers.js';
+export {
+  createSchedule,
+  isSchedule,
+  resolveScheduleConfig,
+  type ResolvedScheduleConfig,
+  type Schedule,
+  type ScheduleConfig,
+  type ScheduleDefaults,
+  type WarmupConfig,
+} from './schedules.js';
+export {
+  assignParams,
+  cloneVariables,
+  readParams,
+  variablesFromArrays,
+  type NamedVariables,
+} from './params.js';
+export {
+  checkTrainState,
+  train,
+  type TrainBatch,
+  type CheckpointPlan,
+  type CheckpointReason,
+  type EpochRecord,
+  type EvalFn,
+  type LossFn,
+  type LossOutput,
+  type StepContext,
+  type StepRecord,
+  type TrainConfigRecord,
+  type TrainData,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+  type TrainSnapshot,
+  type TrainStart,
+  type TrainState,
+} from './loop.js';
+export {
+  CHECKPOINT_FILES,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  checkpointFromSnapshot,
+  crc32,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  parseCheckpointManifest,
+  type Checkpoint,
+  type CheckpointFileInfo,
+  type CheckpointFiles,
+  type CheckpointManifest,
+} from './checkpoint.js';
