@@ -1,3 +1,4 @@
 // @basis/zoo public API (browser-safe). Node-only file access lives in `@basis/zoo/node`.
 export * from './data/index.js';
 export * from './graph/index.js';
+export * from './train/index.js';

@@ -1,3 +1,4 @@
 // Public API of the tfjs area that needs only @tensorflow/tfjs-core (backend selection lives in
 // the `@basis/tensor/backend` subpath, which may load backend packages).
 export { matrixToTensor, tensorToMatrix, tensorToMatrixAsync } from './bridge.js';
+export { registerGradients } from './gradients.js';

@@ -1,6 +1,6 @@
 // Public API of the training area (browser-safe: tfjs-core and @basis/tensor only; checkpoint
 // files on disk live in `./node.ts`).
-export { registerGradients } from './gradients.js';
+// registerGradients lives in @basis/tensor (tfjs area) since connectivity and degeneracy need it too
 export {
   createOptimizer,
   frozenNames,

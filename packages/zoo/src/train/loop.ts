@@ -1,6 +1,6 @@
 // The training loop: seeded data order, gradient steps, history, checkpoints, abort, resume/fork.
 import { Tensor, cast, keep, tidy, variableGrads, type Scalar } from '@tensorflow/tfjs-core';
-import { BasisError, Rng, createRng, permutation, shuffle, type NdArray, type RngState } from '@basis/tensor';
+import { BasisError, Rng, createRng, permutation, registerGradients, shuffle, type NdArray, type RngState } from '@basis/tensor';
 import {
   createOptimizer,
   frozenNames,
@@ -14,7 +14,7 @@ import {
   type OptimizerState,
   type ResolvedOptimizerConfig,
 } from './optimizers.js';
-import { registerGradients } from './gradients.js';
+
 import { checkParams, readParams, type NamedVariables } from './params.js';
 import { createSchedule, isSchedule, type ResolvedScheduleConfig, type Schedule, type ScheduleConfig } from './schedules.js';
 import { checkBool, checkFn, checkInt, checkKeys, checkNum, checkObject, checkSeed, invalid, show } from './validate.js';

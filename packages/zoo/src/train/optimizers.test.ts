@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoTensorLeak } from '@basis/test-utils';
 import { createOptimizer, gradsByName, resolveOptimizerConfig, type Optimizer, type OptimizerConfig } from './optimizers.js';
-import { registerGradients } from './gradients.js';
+import { registerGradients } from '@basis/tensor';
 import type { NamedVariables } from './params.js';
 import { cloneVariables } from './params.js';
 import { bitEqual, values } from './test-helpers.js';

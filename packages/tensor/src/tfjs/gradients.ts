@@ -418,7 +418,7 @@ let registered = false;
  *
  * @example
  * ```ts
- * import { registerGradients } from '@basis/zoo';
+ * import { registerGradients } from '@basis/tensor';
  * registerGradients();
  * const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, 2])); // [2, 4]
  * ```
