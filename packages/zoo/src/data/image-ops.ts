@@ -18,12 +18,18 @@ export function sampleBilinear(src: Float32Array, off: number, H: number, W: num
     y0++;
     fy = 0;
   }
-  const at = (y: number, x: number): number => (y >= 0 && y < H && x >= 0 && x < W ? src[off + y * W + x]! : 0);
-  if (fx === 0 && fy === 0) return at(y0, x0);
-  return (
-    (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
-    fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1))
-  );
+  const x1 = x0 + 1;
+  const y1 = y0 + 1;
+  const inX0 = x0 >= 0 && x0 < W;
+  const inY0 = y0 >= 0 && y0 < H;
+  const v00 = inY0 && inX0 ? src[off + y0 * W + x0]! : 0;
+  if (fx === 0 && fy === 0) return v00;
+  const inX1 = x1 >= 0 && x1 < W;
+  const inY1 = y1 >= 0 && y1 < H;
+  const v01 = inY0 && inX1 ? src[off + y0 * W + x1]! : 0;
+  const v10 = inY1 && inX0 ? src[off + y1 * W + x0]! : 0;
+  const v11 = inY1 && inX1 ? src[off + y1 * W + x1]! : 0;
+  return (1 - fy) * ((1 - fx) * v00 + fx * v01) + fy * ((1 - fx) * v10 + fx * v11);
 }
 
 /** Rotates a plane by `degrees` counter-clockwise (as displayed, rows downwards) about its centre. */
@@ -56,9 +62,13 @@ export function gaussianKernel(sigma: number): Float64Array {
   return k;
 }
 
+let scratchPlane = new Float64Array(0);
+let scratchLine = new Float64Array(0);
+
 /**
  * Separable convolution of a plane with `kernel` along rows then columns, in float64.
  * `mode` 'clamp' repeats the edge pixels (a constant image stays constant); 'zero' pads with 0.
+ * Each line is copied once into a padded buffer, so the inner loop has no bounds checks.
  */
 export function convolveSeparable(
   src: ArrayLike<number>,
@@ -71,33 +81,41 @@ export function convolveSeparable(
   mode: 'clamp' | 'zero',
 ): void {
   const r = (kernel.length - 1) / 2;
-  const tmp = new Float64Array(H * W);
+  const K = kernel.length;
+  if (scratchPlane.length < H * W) scratchPlane = new Float64Array(H * W);
+  if (scratchLine.length < Math.max(H, W) + 2 * r) scratchLine = new Float64Array(Math.max(H, W) + 2 * r);
+  const tmp = scratchPlane;
+  const line = scratchLine;
+  const clamp = mode === 'clamp';
+  // rows: src -> tmp
   for (let y = 0; y < H; y++) {
+    const base = off + y * W;
+    for (let x = 0; x < W; x++) line[r + x] = src[base + x] as number;
+    const lo = clamp ? line[r]! : 0;
+    const hi = clamp ? line[r + W - 1]! : 0;
+    for (let k = 0; k < r; k++) {
+      line[k] = lo;
+      line[r + W + k] = hi;
+    }
     for (let x = 0; x < W; x++) {
-      let s = 0;
-      for (let k = -r; k <= r; k++) {
-        let xx = x + k;
-        if (xx < 0 || xx >= W) {
-          if (mode === 'zero') continue;
-          xx = xx < 0 ? 0 : W - 1;
-        }
-        s += kernel[k + r]! * (src[off + y * W + xx] as number);
-      }
-      tmp[y * W + x] = s;
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += kernel[k]! * line[x + k]!;
+      tmp[y * W + x] = acc;
     }
   }
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      let s = 0;
-      for (let k = -r; k <= r; k++) {
-        let yy = y + k;
-        if (yy < 0 || yy >= H) {
-          if (mode === 'zero') continue;
-          yy = yy < 0 ? 0 : H - 1;
-        }
-        s += kernel[k + r]! * tmp[yy * W + x]!;
-      }
-      dst[dOff + y * W + x] = s;
+  // columns: tmp -> dst
+  for (let x = 0; x < W; x++) {
+    for (let y = 0; y < H; y++) line[r + y] = tmp[y * W + x]!;
+    const lo = clamp ? line[r]! : 0;
+    const hi = clamp ? line[r + H - 1]! : 0;
+    for (let k = 0; k < r; k++) {
+      line[k] = lo;
+      line[r + H + k] = hi;
+    }
+    for (let y = 0; y < H; y++) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += kernel[k]! * line[y + k]!;
+      dst[dOff + y * W + x] = acc;
     }
   }
 }

@@ -8,7 +8,7 @@ import { splitDataset } from './dataset.js';
 import { decodeIdx, encodeIdx, idxToDataset, type IdxDatasetOptions } from './idx.js';
 import { fashionFromScanned, mnistFromPixels, scanClassJson, type FashionMnistOptions, type MnistAllOptions, type ScannedClassFile } from './mnist.js';
 import type { ClassificationDataset, DataSplit, NormalizeOption, SeedLike } from './types.js';
-import { checkOptions, describe } from './validate.js';
+import { checkInt, checkNumber, checkOptions, describe } from './validate.js';
 
 const require = createRequire(import.meta.url);
 
@@ -142,6 +142,9 @@ export interface LoadMnistOptions extends LoadMnistAllOptions {
 export async function loadMnist(opts: LoadMnistOptions = {}): Promise<DataSplit> {
   checkOptions(opts, ['normalize', 'dir', 'testFraction', 'testSize', 'seed'], 'loadMnist');
   const { testFraction, testSize, seed, ...rest } = opts;
+  // fail fast, before reading 21 MB
+  if (testSize !== undefined) checkInt(testSize, 'loadMnist: testSize', 1, 9999);
+  else if (testFraction !== undefined) checkNumber(testFraction, 'loadMnist: testFraction', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   const all = await loadMnistAll(rest);
   const split = splitDataset(all, {
     ...(testSize === undefined ? { testFraction: testFraction ?? 0.2 } : { testSize }),
@@ -168,7 +171,8 @@ export interface LoadFashionMnistOptions extends FashionMnistOptions {
  * with its standard split: 60,000 training and 10,000 test images (6,000 and 1,000 per class).
  * Per class, the package stores the 1,000 test images first, then the 6,000 training images; the
  * loader checks these counts. Optional class-balanced subsets (`trainSize`, `testSize`) by seed;
- * both sets are shuffled by seed. Takes about 1.5 s (the files are scanned, not `JSON.parse`d).
+ * both sets are shuffled by seed. Takes about 2 s on 2 cores (the files are scanned, not
+ * `JSON.parse`d, which would take about 4x longer).
  *
  * @example
  * ```ts

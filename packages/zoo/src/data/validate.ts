@@ -86,6 +86,8 @@ export function checkShape(shape: unknown, name: string): number[] {
 export function toRng(seed: SeedLike | undefined, name = 'seed'): Rng {
   if (seed === undefined) return createRng(0);
   if (seed instanceof Rng) return seed;
+  // an Rng from another copy of @basis/tensor (e.g. dist next to src) is accepted by shape
+  if (typeof seed === 'object' && seed !== null && typeof (seed as Rng).nextUint32 === 'function' && typeof (seed as Rng).fork === 'function') return seed as Rng;
   if (typeof seed === 'string') return createRng(seed);
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
     throw new BasisError('INVALID_ARGUMENT', `${name} must be a non-negative integer, a string or an Rng, got ${describe(seed)}`);
