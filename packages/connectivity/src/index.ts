@@ -14,6 +14,7 @@ export {
 export {
   barrierOf,
   evaluate,
+  evaluateFn,
   interpolationCurve,
   lerpParams,
   repair,
@@ -28,3 +29,4 @@ export {
   type RepairMode,
 } from './interpolate.js';
 export { llfc, type CommutativityLayer, type LlfcLayer, type LlfcOptions, type LlfcReport, type Summary, type WeakAdditivityLayer } from './llfc.js';
+export { stitch, type StitchKind, type StitchOptions, type StitchResult } from './stitch.js';

@@ -91,28 +91,43 @@ function checkData(graph: ModelGraph, data: LabelledData): number {
  * ```
  */
 export async function evaluate(graph: ModelGraph, params: Params, data: LabelledData, opts: { batchSize?: number } = {}): Promise<EvalResult> {
-  const n = checkData(graph, data);
-  const bs = opts.batchSize ?? 1000;
   const t = paramsToTensors(params);
-  let lossSum = 0;
-  let correct = 0;
   try {
-    for (let s = 0; s < n; s += bs) {
-      const m = Math.min(bs, n - s);
-      const [ls, pred] = tf.tidy(() => {
-        const logits = forward(graph, t, tf.slice(data.x, s, m)).output as tf.Tensor2D;
-        const lse = tf.logSumExp(logits, 1);
-        const y = tf.tensor1d(data.labels.subarray(s, s + m), 'int32');
-        const picked = tf.sum(tf.mul(logits, tf.oneHot(y, logits.shape[1])), 1);
-        return [tf.sum(tf.sub(lse, picked)).dataSync()[0] as number, tf.argMax(logits, 1).dataSync() as Int32Array];
-      });
-      if (!Number.isFinite(ls)) throw new BasisError('NON_FINITE_INPUT', 'the model produced non-finite logits; check its parameters');
-      lossSum += ls;
-      for (let i = 0; i < m; i++) if (pred[i] === data.labels[s + i]) correct++;
-      await Promise.resolve();
-    }
+    return await evaluateFn(graph, (x) => forward(graph, t, x).output, data, opts);
   } finally {
     tf.dispose(Object.values(t));
+  }
+}
+
+/**
+ * {@link evaluate} for any logits function of an input batch (stitched or otherwise modified
+ * models); tensors made inside `logits` are disposed per batch.
+ *
+ * @example
+ * ```ts
+ * await evaluateFn(graph, (x) => forward(graph, t, x).output, { x: testX, labels: testY });
+ * ```
+ */
+export async function evaluateFn(graph: ModelGraph, logits: (x: tf.Tensor) => tf.Tensor, data: LabelledData, opts: { batchSize?: number } = {}): Promise<EvalResult> {
+  const n = checkData(graph, data);
+  const bs = opts.batchSize ?? 1000;
+  let lossSum = 0;
+  let correct = 0;
+  for (let s = 0; s < n; s += bs) {
+    const m = Math.min(bs, n - s);
+    const [ls, pred] = tf.tidy(() => {
+      const z = logits(tf.slice(data.x, s, m)) as tf.Tensor2D;
+      const lse = tf.logSumExp(z, 1);
+      const y = tf.tensor1d(data.labels.subarray(s, s + m), 'int32');
+      const picked = tf.sum(tf.mul(z, tf.oneHot(y, z.shape[1])), 1);
+      return [tf.sum(tf.sub(lse, picked)), tf.argMax(z, 1)];
+    });
+    const lv = (await ls.data())[0] as number;
+    const pv = (await pred.data()) as Int32Array;
+    tf.dispose([ls, pred]);
+    if (!Number.isFinite(lv)) throw new BasisError('NON_FINITE_INPUT', 'the model produced non-finite logits; check its parameters');
+    lossSum += lv;
+    for (let i = 0; i < m; i++) if (pv[i] === data.labels[s + i]) correct++;
   }
   const accuracy = correct / n;
   return { loss: lossSum / n, error: 1 - accuracy, accuracy, n };

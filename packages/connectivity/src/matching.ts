@@ -369,7 +369,7 @@ function toTensorChecked(t: TensorLike, what: string): Tensor {
 }
 
 /** Columns centred and scaled to unit norm (constant columns stay zero). */
-function standardize(m: Matrix): Matrix {
+export function standardize(m: Matrix): Matrix {
   const out = new Matrix(m.rows, m.cols, Float64Array.from(m.data));
   for (let j = 0; j < m.cols; j++) {
     let mean = 0;
