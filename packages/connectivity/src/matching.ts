@@ -241,6 +241,13 @@ export function weightMatching(
   let sweeps = 0;
   let converged = false;
   const order = p.groups.map((_, i) => i);
+  // each step needs only the tensors its group acts on (with the other groups applied)
+  const local = new Map<string, SymmetrySpec>();
+  for (const g of p.groups) {
+    const names = new Set(groupUsage(spec, g.name).map((u) => u.param));
+    local.set(g.name, { ...spec, axes: Object.fromEntries(Object.entries(spec.axes).filter(([k]) => names.has(k))) });
+  }
+  const pick = (params: Record<string, Tensor>, sub: SymmetrySpec): Record<string, Tensor> => Object.fromEntries(Object.keys(sub.axes).map((k) => [k, params[k] as Tensor]));
   while (sweeps < maxSweeps) {
     sweeps++;
     shuffle(order, rng);
@@ -249,7 +256,8 @@ export function weightMatching(
       const g = p.groups[gi] as Prepared['groups'][number];
       const others: Record<string, GroupElement> = { ...current };
       delete others[g.name];
-      const Bx = actTrusted(p.B, spec, others);
+      const sub = local.get(g.name) as SymmetrySpec;
+      const Bx = actTrusted(pick(p.B, sub), sub, others);
       const C = costMatrix(p.A, Bx, spec, g.name, g.decl);
       const next = solveStep(C, g.decl, g.how, opts);
       const prev = current[g.name] as GroupElement;
