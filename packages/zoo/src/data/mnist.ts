@@ -14,6 +14,10 @@
 //   at its end) left by the blank last lines of the two CSV files the package was made from.
 //   1,000 per class is the test split of Fashion-MNIST and 6,000 per class the training split, so
 //   the standard 60k/10k split is: entries 0..999 of each class -> test, 1000..6999 -> train.
+//   Consistent with this: class 0 entry 0 is the first data row of the widely used test CSV (a
+//   T-shirt), class 2 entry 1000 the first row of the training CSV (a pullover), and the ankle
+//   boot commonly printed from Keras' `fashion_mnist` as a query image is class 9 entry 899. The
+//   order within each part is the CSVs' order, not the order of the original IDX files.
 import { BasisError, shuffle, type Rng } from '@basis/tensor';
 import { stratifiedIndices } from './dataset.js';
 import { FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES } from './names.js';
