@@ -2,6 +2,7 @@
 export {
   activationMatching,
   costMatrix,
+  mergeModels,
   unfold,
   weightMatching,
   type ActivationMatchingOptions,
@@ -9,6 +10,7 @@ export {
   type MatchOptions,
   type MatchResult,
   type MatchSolver,
+  type MergeResult,
   type WeightMatchingOptions,
 } from './matching.js';
 export {

@@ -5,7 +5,7 @@ import { BasisError, createRng } from '@basis/tensor';
 import type { GroupElement} from '@basis/symmetry';
 import { act, composeAssignments, sampleAssignment, sampleElement, type SymmetrySpec } from '@basis/symmetry';
 import { forward, inferSpec, initParams, miniMyrtle, mlp, paramsToTensors, resmlp, toFloat64, transformer, type ModelGraph } from '@basis/zoo';
-import { activationMatching, weightMatching } from './matching.js';
+import { activationMatching, mergeModels, weightMatching } from './matching.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -140,5 +140,19 @@ describe('activation matching', () => {
     const r = weightMatching(A, B, spec);
     const id = composeAssignments(r.assignment, t);
     for (const el of Object.values(id)) expect(el.isIdentity(1e-9)).toBe(true);
+  });
+});
+
+describe('merging', () => {
+  it('merging a model with permuted copies of itself gives the model back', () => {
+    const g = mlp({ width: 10, depth: 2, inputDim: 4, classes: 3 });
+    const spec = inferSpec(g);
+    const A = toFloat64(initParams(g, createRng(1)));
+    const copies = [2, 3].map((s) => act(A, spec, sampleAssignment(spec, createRng(s))));
+    const m = mergeModels([A, ...copies], spec, { rounds: 2 });
+    expect(maxDiff(m.params, A)).toBeLessThan(1e-9);
+    expect(m.aligned).toHaveLength(3);
+    expect(() => mergeModels([A], spec)).toThrow(/at least 2/);
+    expect(() => mergeModels([A, A], spec, { rounds: 0 })).toThrow(/rounds/);
   });
 });

@@ -394,3 +394,63 @@ export function standardize(m: Matrix): Matrix {
   }
   return out;
 }
+
+/** Result of {@link mergeModels}. */
+export interface MergeResult {
+  /** The average of the aligned models. */
+  params: Record<string, Tensor>;
+  /** Every model aligned to the reference (the first is the reference itself). */
+  aligned: Array<Record<string, Tensor>>;
+  /** Weight-matching sweeps per model (0 for the reference). */
+  sweeps: number[];
+}
+
+/**
+ * Merges several models of one architecture: each is weight-matched to the first (through the
+ * spec, modulo G_ReLU where the groups allow), then all are averaged parameter by parameter —
+ * "merging = averaging aligned models" (Git Re-Basin, ZipIt's baseline). With `rounds > 1` every
+ * model is re-matched to the current average, which reduces the bias towards the first model.
+ * For batchnorm models re-estimate the statistics of the merge (`resetBatchNorm`) before use.
+ *
+ * @example
+ * ```ts
+ * const merged = mergeModels([A, B, C], spec, { rounds: 2 }).params;
+ * ```
+ */
+export function mergeModels(models: ReadonlyArray<Readonly<Record<string, TensorLike>>>, spec: SymmetrySpec, opts: WeightMatchingOptions & { rounds?: number } = {}): MergeResult {
+  if (!Array.isArray(models) || models.length < 2) throw new BasisError('TOO_SMALL', `mergeModels needs at least 2 models, got ${Array.isArray(models) ? models.length : 0}`);
+  const rounds = opts.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new BasisError('CONFIG_INVALID', `rounds must be a positive integer, got ${rounds}`);
+  const all = models.map((m, i) => toParams(m, `models[${i}]`));
+  let reference = all[0] as Record<string, Tensor>;
+  let aligned: Array<Record<string, Tensor>> = [];
+  let sweeps: number[] = [];
+  let mean: Record<string, Tensor> = reference;
+  for (let r = 0; r < rounds; r++) {
+    aligned = [];
+    sweeps = [];
+    all.forEach((m, i) => {
+      if (r === 0 && i === 0) {
+        aligned.push(m);
+        sweeps.push(0);
+        return;
+      }
+      const res = weightMatching(reference, m, spec, opts);
+      aligned.push(res.params);
+      sweeps.push(res.sweeps);
+    });
+    mean = {};
+    for (const k of Object.keys(all[0] as Record<string, Tensor>)) {
+      const first = (aligned[0] as Record<string, Tensor>)[k] as Tensor;
+      const acc = new Float64Array(first.data.length);
+      for (const m of aligned) {
+        const d = (m[k] as Tensor).data;
+        for (let j = 0; j < acc.length; j++) acc[j] = (acc[j] as number) + (d[j] as number);
+      }
+      for (let j = 0; j < acc.length; j++) acc[j] = (acc[j] as number) / aligned.length;
+      mean[k] = { shape: first.shape, data: acc };
+    }
+    reference = mean;
+  }
+  return { params: mean, aligned, sweeps };
+}
