@@ -2,3 +2,4 @@
 export * from './data/index.js';
 export * from './graph/index.js';
 export * from './train/index.js';
+export * from './model/index.js';

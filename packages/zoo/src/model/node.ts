@@ -1,0 +1,160 @@
+// Node-only model helpers: datasets from specs, training into a run directory with resume, and
+// the default recipes end to end.
+import { join } from 'node:path';
+import { BasisError } from '@basis/tensor';
+import { writeFileAtomic } from '@basis/tensor/node';
+import { sampleSubset } from '../data/dataset.js';
+import { loadFashionMnist, loadMnist } from '../data/node.js';
+import type { ClassificationDataset, DataSplit } from '../data/types.js';
+import { CHECKPOINT_FILES, encodeCheckpoint } from '../train/checkpoint.js';
+import { findLatestCheckpoint, trainResumable, type TrainResumableResult } from '../train/node.js';
+import { checkDataSpec, type DataSpec, type Recipe } from './recipes.js';
+import { buildModel } from './spec.js';
+import { prepareModelTraining, trainModel, type TrainModelOptions, type TrainModelResult } from './train-model.js';
+
+/**
+ * Loads the train and test sets a {@link DataSpec} describes (validated first: CONFIG_INVALID
+ * names the field). Fashion-MNIST needs the optional `fashion-mnist` package.
+ *
+ * @example
+ * ```ts
+ * const { train, test } = await loadDataSpec({ dataset: 'mnist', trainSize: 2000, testSize: 500 });
+ * ```
+ */
+export async function loadDataSpec(spec: DataSpec, field = 'data'): Promise<DataSplit> {
+  const s = checkDataSpec(spec, field);
+  const normalize = s.normalize ?? 'standard';
+  const seed = s.seed ?? 0;
+  if (s.dataset === 'fashion') {
+    return loadFashionMnist({
+      normalize,
+      seed,
+      ...(s.trainSize === undefined ? {} : { trainSize: s.trainSize }),
+      ...(s.testSize === undefined ? {} : { testSize: s.testSize }),
+    });
+  }
+  const split = await loadMnist({ normalize, seed, ...(s.testFraction === undefined ? {} : { testFraction: s.testFraction }) });
+  const cut = (ds: ClassificationDataset, size: number | undefined, what: string): ClassificationDataset => {
+    if (size === undefined || size === ds.n) return ds;
+    if (size > ds.n) throw new BasisError('CONFIG_INVALID', `${field}.${what} is ${size} but the mnist ${what === 'trainSize' ? 'train' : 'test'} set has ${ds.n} examples`, { details: { field: `${field}.${what}` } });
+    return { ...sampleSubset(ds, { size, seed: `${String(seed)}:${what}` }), name: ds.name };
+  };
+  return { train: cut(split.train, s.trainSize, 'trainSize'), test: cut(split.test, s.testSize, 'testSize') };
+}
+
+/**
+ * Options of {@link trainModelResumable}: those of `trainModel` plus the run directory.
+ *
+ * @example
+ * ```ts
+ * const opts: TrainModelResumableOptions = { graph, train, test, recipe, runDir: 'runs/mlp/seed-0' };
+ * ```
+ */
+export interface TrainModelResumableOptions extends Omit<TrainModelOptions, 'save' | 'start'> {
+  runDir: string;
+  /** Free-form data stored in every manifest (e.g. the data spec). */
+  meta?: Record<string, unknown>;
+  /** Called after each checkpoint is written. */
+  onSave?: (path: string) => void;
+}
+
+/**
+ * What {@link trainModelResumable} returns.
+ *
+ * @example
+ * ```ts
+ * const r = await trainModelResumable(opts);
+ * r.resumedFrom; // null for a fresh run
+ * ```
+ */
+export interface TrainModelResumableResult extends TrainModelResult {
+  runDir: string;
+  resumedFrom: string | null;
+  skipped: TrainResumableResult['skipped'];
+}
+
+/**
+ * {@link trainModel} into a run directory: checkpoints go to `runDir/step-NNNNNNNNN/` (at the
+ * recipe's epoch fractions, every epoch, on abort and at the end) and a run that is started again
+ * resumes from the latest complete one, ending with bit-identical weights (same backend). When the
+ * run completes, the final model is also written to `runDir/model.safetensors` and
+ * `runDir/manifest.json` (without optimizer state), so `runDir` itself is a checkpoint directory
+ * that {@link loadModel} and the CLI read. The manifest holds the graph IR and the recipe.
+ *
+ * @example
+ * ```ts
+ * const r = await trainModelResumable({ graph, train, test, recipe: RECIPES.mlpMnist.train, runDir: 'runs/mlp/seed-0' });
+ * const again = await loadModel('runs/mlp/seed-0'); // same weights as r.params
+ * ```
+ */
+export async function trainModelResumable(opts: TrainModelResumableOptions): Promise<TrainModelResumableResult> {
+  const { runDir, meta, onSave, ...rest } = opts;
+  if (typeof runDir !== 'string' || runDir === '') throw new BasisError('CONFIG_INVALID', 'trainModelResumable: runDir must be a directory path', { details: { field: 'runDir' } });
+  const p = prepareModelTraining(rest);
+  try {
+    const r = await trainResumable({
+      ...p.trainOptions,
+      runDir,
+      checkpoints: { at: p.recipe.checkpoints },
+      graph: opts.graph,
+      meta: { recipe: p.recipe, train: opts.train.name, test: opts.test?.name ?? null, ...(meta ?? {}) },
+      ...(onSave === undefined ? {} : { onSave: (path: string) => onSave(path) }),
+    });
+    const summary = p.summarize(r);
+    if (r.stopped === 'completed') await exportFinalModel(runDir);
+    return { ...summary, runDir, resumedFrom: r.resumedFrom, skipped: r.skipped };
+  } finally {
+    p.dispose();
+  }
+}
+
+/** Copies the latest checkpoint of a run directory (without optimizer state) to the run directory itself. */
+async function exportFinalModel(runDir: string): Promise<void> {
+  const latest = await findLatestCheckpoint(runDir);
+  if (latest === null) throw new BasisError('BAD_FILE', `run directory '${runDir}' holds no complete checkpoint after training`);
+  const files = encodeCheckpoint({ ...latest.checkpoint, optimizer: null });
+  await writeFileAtomic(join(runDir, CHECKPOINT_FILES.params), files.params);
+  await writeFileAtomic(join(runDir, CHECKPOINT_FILES.manifest), files.manifest);
+}
+
+/**
+ * Options of {@link runRecipe}.
+ *
+ * @example
+ * ```ts
+ * await runRecipe(RECIPES.mlpMnist, { seed: 3, runDir: 'runs/mlp-3' } satisfies RunRecipeOptions);
+ * ```
+ */
+export interface RunRecipeOptions {
+  /** Override the recipe's seed. */
+  seed?: number | string;
+  /** Train into this run directory (resumable); default: in memory. */
+  runDir?: string;
+  onProgress?: TrainModelOptions['onProgress'];
+  signal?: AbortSignal;
+}
+
+/**
+ * Loads a recipe's data, builds its model and trains it (see {@link trainModelResumable} for `runDir`).
+ *
+ * @example
+ * ```ts
+ * const r = await runRecipe(RECIPES.miniMyrtleFashion);
+ * console.log(r.final.testAccuracy, r.history.map((h) => h.seconds));
+ * ```
+ */
+export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Promise<TrainModelResult> {
+  const { train, test } = await loadDataSpec(recipe.data, 'recipe.data');
+  const graph = buildModel(recipe.model, { input: train.shape, classes: train.numClasses }, 'recipe.model');
+  const trainRecipe = { ...recipe.train, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
+  const common = {
+    graph,
+    train,
+    test,
+    recipe: trainRecipe,
+    ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  };
+  if (opts.runDir !== undefined) return trainModelResumable({ ...common, runDir: opts.runDir, meta: { data: recipe.data, model: recipe.model } });
+  return trainModel(common);
+}

@@ -1,0 +1,183 @@
+// Model specifications as data: `{ arch: 'mlp', width: 512, depth: 2 }` -> a model graph. The one
+// place where the CLI flags (--arch, --width, --depth), config files and recipes meet the
+// architecture builders.
+import { ACTIVATION_FNS, miniMyrtle, mlp, resmlp, resnet, transformer, type ActivationFn, type ModelGraph } from '../graph/index.js';
+import { checkInt, checkKeys, checkNum, checkObject, invalid, show } from '../train/validate.js';
+
+/**
+ * Architecture ids understood by {@link buildModel}.
+ *
+ * @example
+ * ```ts
+ * MODEL_ARCHS.includes('minimyrtle'); // true
+ * ```
+ */
+export const MODEL_ARCHS = ['mlp', 'resmlp', 'minimyrtle', 'resnet', 'transformer'] as const;
+
+/**
+ * An architecture id: `mlp`, `resmlp`, `minimyrtle`, `resnet` or `transformer`.
+ *
+ * @example
+ * ```ts
+ * const arch: ModelArch = 'resnet';
+ * ```
+ */
+export type ModelArch = (typeof MODEL_ARCHS)[number];
+
+/**
+ * A model as plain JSON. `width` and `depth` mean, per architecture:
+ * - `mlp`: hidden width (or one width per layer) and number of hidden layers (default 512 x 2);
+ * - `resmlp`: residual-stream width and number of blocks (default 128 x 2; `hidden` the block width);
+ * - `minimyrtle`: base channel count c (default 16; `depth` is not used);
+ * - `resnet`: width multiplier k (stage widths 16k/32k/64k) and blocks per stage (default 1 x 3, ResNet-20);
+ * - `transformer`: model width d and number of layers (default 128 x 1; needs `vocab` and `seqLen`).
+ * Input shape and class count come from the dataset (see {@link buildModel}).
+ *
+ * @example
+ * ```ts
+ * const spec: ModelSpec = { arch: 'mlp', width: 512, depth: 2, activation: 'relu' };
+ * const cnn: ModelSpec = { arch: 'minimyrtle', width: 16 };
+ * ```
+ */
+export interface ModelSpec {
+  arch: ModelArch;
+  width?: number | readonly number[];
+  depth?: number;
+  /** Hidden activation (default relu). */
+  activation?: ActivationFn;
+  /** Negative slope of leaky_relu. */
+  slope?: number;
+  /** resmlp: width inside the blocks (default `width`). */
+  hidden?: number;
+  /** transformer: attention heads (default 4). */
+  heads?: number;
+  /** transformer: vocabulary size. */
+  vocab?: number;
+  /** transformer: sequence length. */
+  seqLen?: number;
+  /** transformer: pre-layernorm blocks (default false). */
+  layernorm?: boolean;
+}
+
+/**
+ * The data-dependent part of a model: per-example input shape and number of classes.
+ *
+ * @example
+ * ```ts
+ * const io: ModelIo = { input: [1, 28, 28], classes: 10 };
+ * ```
+ */
+export interface ModelIo {
+  input: readonly number[];
+  classes: number;
+}
+
+const SPEC_KEYS = ['arch', 'width', 'depth', 'activation', 'slope', 'hidden', 'heads', 'vocab', 'seqLen', 'layernorm'] as const;
+
+/**
+ * Validates a model spec (CONFIG_INVALID naming the field, e.g. `model.width`), returning a copy.
+ *
+ * @example
+ * ```ts
+ * checkModelSpec(JSON.parse(text).model, 'config.model');
+ * ```
+ */
+export function checkModelSpec(v: unknown, field = 'model'): ModelSpec {
+  const o = checkObject(v, field);
+  checkKeys(o, SPEC_KEYS, field);
+  if (typeof o.arch !== 'string' || !(MODEL_ARCHS as readonly string[]).includes(o.arch)) {
+    invalid(`${field}.arch`, `must be one of ${MODEL_ARCHS.join(', ')}, got ${show(o.arch)}`);
+  }
+  const arch = o.arch as ModelArch;
+  const out: ModelSpec = { arch };
+  if (o.width !== undefined) {
+    if (Array.isArray(o.width)) {
+      if (arch !== 'mlp') invalid(`${field}.width`, `may be a list of widths only for mlp, got ${show(o.width)}`);
+      if (o.width.length === 0) invalid(`${field}.width`, 'must list at least one hidden width');
+      out.width = o.width.map((w, i) => checkInt(w, `${field}.width[${i}]`, 1));
+    } else out.width = checkInt(o.width, `${field}.width`, 1);
+  }
+  if (o.depth !== undefined) out.depth = checkInt(o.depth, `${field}.depth`, 1);
+  if (o.activation !== undefined) {
+    if (typeof o.activation !== 'string' || !(ACTIVATION_FNS as readonly string[]).includes(o.activation)) {
+      invalid(`${field}.activation`, `must be one of ${ACTIVATION_FNS.join(', ')}, got ${show(o.activation)}`);
+    }
+    out.activation = o.activation as ActivationFn;
+  }
+  if (o.slope !== undefined) out.slope = checkNum(o.slope, `${field}.slope`, { ge: 0 });
+  if (o.hidden !== undefined) out.hidden = checkInt(o.hidden, `${field}.hidden`, 1);
+  if (o.heads !== undefined) out.heads = checkInt(o.heads, `${field}.heads`, 1);
+  if (o.vocab !== undefined) out.vocab = checkInt(o.vocab, `${field}.vocab`, 2);
+  if (o.seqLen !== undefined) out.seqLen = checkInt(o.seqLen, `${field}.seqLen`, 1);
+  if (o.layernorm !== undefined) {
+    if (typeof o.layernorm !== 'boolean') invalid(`${field}.layernorm`, `must be true or false, got ${show(o.layernorm)}`);
+    out.layernorm = o.layernorm;
+  }
+  return out;
+}
+
+function rewrap<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code === 'CONFIG_INVALID') invalid(field, `is not a valid model: ${err.message ?? String(e)}`);
+    throw e;
+  }
+}
+
+/**
+ * Builds the graph of a model spec for data of the given shape and class count (the spec is
+ * validated first; CONFIG_INVALID names the bad field). The spec is recorded in `graph.meta.spec`.
+ *
+ * @example
+ * ```ts
+ * const g = buildModel({ arch: 'mlp', width: 512, depth: 2 }, { input: [1, 28, 28], classes: 10 }); // 784-512-512-10
+ * const c = buildModel({ arch: 'minimyrtle', width: 16 }, { input: [1, 28, 28], classes: 10 });
+ * ```
+ */
+export function buildModel(spec: ModelSpec, io: ModelIo, field = 'model'): ModelGraph {
+  const s = checkModelSpec(spec, field);
+  if (!Array.isArray(io.input) || io.input.length === 0) invalid(`${field}: input`, `must be a shape, got ${show(io.input)}`);
+  const classes = checkInt(io.classes, `${field}: classes`, 2);
+  const activation = s.activation === undefined ? undefined : s.slope === undefined ? s.activation : { fn: s.activation, slope: s.slope };
+  const act = activation === undefined ? {} : { activation };
+  const size = io.input.reduce((a, b) => a * b, 1);
+  const image = (): [number, number, number] => {
+    if (io.input.length !== 3) invalid(`${field}.arch`, `${s.arch} needs image data [C, H, W], but the data has shape [${io.input.join(', ')}]`);
+    return [...io.input] as [number, number, number];
+  };
+  const depthUnused = (): void => {
+    if (s.depth !== undefined) invalid(`${field}.depth`, `is not used by ${s.arch}; leave it out`);
+  };
+  const graph = rewrap(field, (): ModelGraph => {
+    switch (s.arch) {
+      case 'mlp':
+        return mlp({ width: s.width ?? 512, ...(Array.isArray(s.width) ? {} : { depth: s.depth ?? 2 }), ...act, inputDim: size, classes });
+      case 'resmlp':
+        if (Array.isArray(s.width)) invalid(`${field}.width`, 'must be one number for resmlp');
+        return resmlp({ width: (s.width as number | undefined) ?? 128, blocks: s.depth ?? 2, ...(s.hidden === undefined ? {} : { hidden: s.hidden }), ...act, inputDim: size, classes });
+      case 'minimyrtle':
+        depthUnused();
+        return miniMyrtle((s.width as number | undefined) ?? 16, { input: image(), classes, ...act });
+      case 'resnet':
+        return resnet({ widthMultiplier: (s.width as number | undefined) ?? 1, blocksPerStage: s.depth ?? 3, input: image(), classes, ...act });
+      case 'transformer': {
+        if (s.vocab === undefined) invalid(`${field}.vocab`, 'is needed for a transformer (the token vocabulary size)');
+        const seqLen = s.seqLen ?? (io.input.length === 1 ? (io.input[0] as number) : undefined);
+        if (seqLen === undefined) invalid(`${field}.seqLen`, 'is needed for a transformer');
+        return transformer({
+          vocab: s.vocab,
+          seqLen,
+          dim: (s.width as number | undefined) ?? 128,
+          layers: s.depth ?? 1,
+          ...(s.heads === undefined ? {} : { heads: s.heads }),
+          ...(s.layernorm === undefined ? {} : { layernorm: s.layernorm }),
+          ...act,
+          classes,
+        });
+      }
+    }
+  });
+  return { ...graph, meta: { ...(graph.meta ?? {}), spec: s } };
+}

@@ -1,0 +1,74 @@
+// The wasm backend (with @basis/tensor's kernel fixes) trains like the cpu reference: a few steps
+// of an MLP and of a batchnorm CNN from the same seed end at the same weights up to float32
+// rounding, and the same seed is bit-identical on wasm too.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '@basis/tensor/backend';
+import { sampleSubset } from '../data/dataset.js';
+import type { ClassificationDataset } from '../data/types.js';
+import type { ParamDict } from '../graph/index.js';
+import { loadDataSpec } from './node.js';
+import { buildModel, type ModelSpec } from './spec.js';
+import { trainModel, type TrainRecipe } from './train-model.js';
+
+let train: ClassificationDataset;
+
+beforeAll(async () => {
+  train = sampleSubset((await loadDataSpec({ dataset: 'mnist' })).train, { size: 64, seed: 5 });
+});
+
+afterAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+async function run(backend: 'cpu' | 'wasm', spec: ModelSpec, recipe: TrainRecipe, data = train): Promise<{ params: ParamDict; losses: number[] }> {
+  if (backend === 'wasm') await selectBackend('wasm');
+  else await tf.setBackend('cpu');
+  expect(tf.getBackend()).toBe(backend);
+  const graph = buildModel(spec, { input: data.shape, classes: 10 });
+  const losses: number[] = [];
+  const r = await trainModel({ graph, train: data, recipe, onProgress: (e) => e.kind === 'step' && losses.push(e.loss) });
+  return { params: r.params, losses };
+}
+
+function maxRelDiff(a: ParamDict, b: ParamDict): number {
+  let worst = 0;
+  for (const k of Object.keys(a)) {
+    const x = a[k]!.data;
+    const y = b[k]!.data;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < x.length; i++) {
+      num = Math.max(num, Math.abs(x[i]! - y[i]!));
+      den = Math.max(den, Math.abs(x[i]!));
+    }
+    worst = Math.max(worst, num / Math.max(den, 1e-6));
+  }
+  return worst;
+}
+
+const recipe: TrainRecipe = { epochs: 1, batchSize: 16, seed: 1, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
+
+describe('wasm training agrees with cpu', () => {
+  it('MLP: 4 steps (dense backprop through the transposed-matmul fix)', async () => {
+    const spec: ModelSpec = { arch: 'mlp', width: 32, depth: 2 };
+    const cpu = await run('cpu', spec, recipe);
+    const wasm = await run('wasm', spec, recipe);
+    expect(wasm.losses).toHaveLength(4);
+    wasm.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!)).toBeLessThan(1e-4));
+    expect(maxRelDiff(cpu.params, wasm.params)).toBeLessThan(1e-4);
+    const again = await run('wasm', spec, recipe);
+    for (const k of Object.keys(wasm.params)) expect(again.params[k]!.data).toEqual(wasm.params[k]!.data);
+  });
+
+  it('MiniMyrtle with batchnorm: 2 steps (conv filter/input gradients, max-pool, running statistics)', async () => {
+    const spec: ModelSpec = { arch: 'minimyrtle', width: 4 };
+    const few = sampleSubset(train, { size: 24, seed: 0 });
+    const cpu = await run('cpu', spec, { ...recipe, batchSize: 12 }, few);
+    const wasm = await run('wasm', spec, { ...recipe, batchSize: 12 }, few);
+    expect(wasm.losses).toHaveLength(2);
+    wasm.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!)).toBeLessThan(1e-3));
+    expect(maxRelDiff(cpu.params, wasm.params)).toBeLessThan(1e-3);
+  });
+});
