@@ -1,0 +1,3 @@
+import { basisVitestConfig } from '@basis/test-utils/vitest';
+
+export default basisVitestConfig();
