@@ -41,3 +41,20 @@ export {
   type NetworkBasis,
   type NetworkBasisLayer,
 } from './interaction-basis.js';
+export {
+  estimateLlc,
+  finiteScaleLambda,
+  ggnHessian,
+  hessianFiniteDifference,
+  hessianRankBound,
+  modelLlcTarget,
+  volumeMonteCarlo,
+  volumeRadial,
+  type ChainDiagnostics,
+  type LlcEstimate,
+  type LlcTarget,
+  type ModelLike,
+  type ModelLossKind,
+  type SgldOptions,
+  type VolumeEstimate,
+} from './llc.js';

@@ -1,0 +1,638 @@
+// D2/D3: local learning coefficient — SGLD estimator with diagnostics, Monte-Carlo and radial
+// volume estimators for toy landscapes, Hessian-rank lower bounds.
+import * as tf from '@tensorflow/tfjs-core';
+import { BasisError, Matrix, createRng, eigh, registerGradients, sampleWithoutReplacement, type Rng } from '@basis/tensor';
+import { describeGraph, forward, type ModelGraph } from '@basis/zoo';
+import type { ParamsLike } from './dense.js';
+import { behavioralLossTensor } from './grams.js';
+import { checkEnum, checkFiniteArray, checkOpt } from './util.js';
+
+/** A loss landscape for the SGLD sampler: minibatch loss and gradient at a flat parameter vector. */
+export interface LlcTarget {
+  /** Number of parameters N. */
+  readonly dim: number;
+  /** Number of data points n (default nβ = n / log n); use 1 for data-free potentials and set nBeta. */
+  readonly n: number;
+  /** Loss and gradient at `w` on the minibatch `batch` (row indices; null = the full data set). */
+  lossAndGrad(w: Float64Array, batch: Int32Array | null): { loss: number; grad: Float64Array };
+}
+
+/** Options of {@link estimateLlc}. */
+export interface SgldOptions {
+  /** Step size ε (default 1e-4). */
+  step?: number;
+  /** Localisation strength γ (default 100; 0 = none). */
+  gamma?: number;
+  /** Inverse temperature times n (default n / log n). */
+  nBeta?: number;
+  /** Chains (default 4). */
+  chains?: number;
+  /** Recorded draws per chain (default 1000). */
+  draws?: number;
+  /** Burn-in steps per chain before the first draw (default 10% of draws). */
+  burnin?: number;
+  /** Minibatch size (default: the full data). */
+  batchSize?: number;
+  /** Noise multiplier (default 1; 0 turns SGLD into gradient descent on nβ L + γ/2 ‖w − w*‖²). */
+  noiseLevel?: number;
+  /** Seed or generator (default seed 0). */
+  seed?: number | Rng;
+  /** Minibatches averaged for each chain's initial loss L(w*) (default 4; 1 with full batches). */
+  initBatches?: number;
+}
+
+/** Per-chain diagnostics of {@link estimateLlc}. */
+export interface ChainDiagnostics {
+  readonly llc: number;
+  readonly initLoss: number;
+  /** Loss at every recorded draw. */
+  readonly trace: Float64Array;
+  /** Mean MALA acceptance probability min(1, α) of the SGLD moves (gradients of consecutive steps). */
+  readonly malaAcceptance: number;
+  /** Effective sample size of the loss trace (Geyer initial monotone sequence). */
+  readonly ess: number;
+  /** Largest ‖w − w*‖ seen. */
+  readonly maxDistance: number;
+  /** Mean of the first and last quarter of the trace (drift check: they should agree). */
+  readonly drift: { readonly first: number; readonly last: number };
+}
+
+/** Result of {@link estimateLlc}. */
+export interface LlcEstimate {
+  /** λ̂ = nβ (E_p[L] − L(w*)), mean over chains. */
+  readonly llc: number;
+  /** Standard deviation over chains. */
+  readonly std: number;
+  /** 2 λ̂ (the effective parameter count when the loss is the behavioral loss). */
+  readonly effectiveParameters: number;
+  /** `eps_eff = E_p[L] − L(w*)`: the loss scale the posterior probes. */
+  readonly epsEff: number;
+  readonly nBeta: number;
+  readonly chains: ChainDiagnostics[];
+  /** Summed ESS over chains. */
+  readonly ess: number;
+  /** Mean MALA acceptance over chains. */
+  readonly malaAcceptance: number;
+  /** Warnings: λ̂ ≤ 0, λ̂ > N/2, drift, non-finite loss. */
+  readonly warnings: string[];
+  readonly options: Required<Omit<SgldOptions, 'seed' | 'batchSize'>> & { batchSize: number | null };
+}
+
+function geyerEss(x: Float64Array): number {
+  const n = x.length;
+  if (n < 4) return n;
+  let mu = 0;
+  for (const v of x) mu += v;
+  mu /= n;
+  let v0 = 0;
+  for (const v of x) v0 += (v - mu) ** 2;
+  v0 /= n;
+  if (!(v0 > 0)) return n;
+  const rho = (lag: number): number => {
+    let s = 0;
+    for (let t = 0; t + lag < n; t++) s += ((x[t] as number) - mu) * ((x[t + lag] as number) - mu);
+    return s / n / v0;
+  };
+  let sum = 0;
+  let prev = Infinity;
+  for (let k = 0; 2 * k + 1 < n; k++) {
+    let g = rho(2 * k) + rho(2 * k + 1);
+    if (g <= 0) break;
+    g = Math.min(g, prev);
+    prev = g;
+    sum += g;
+  }
+  const tau = -1 + 2 * sum;
+  return n / Math.max(tau, 1e-12 + 1 / n);
+}
+
+function resolveRng(seed: number | Rng | undefined): Rng {
+  if (seed === undefined) return createRng(0);
+  if (typeof seed === 'number') return createRng(seed);
+  return seed;
+}
+
+/**
+ * SGLD estimate of the local learning coefficient at `w0` (Lau et al. 2023; seeds-spec D3(b)):
+ * samples the tempered, localised posterior `exp(−nβ L(w) − γ/2 ‖w − w0‖²)` with
+ * `w ← w − (ε/2)(nβ ∇L_batch(w) + γ (w − w0)) + N(0, ε)` from `w0` in several seeded chains, and
+ * returns `λ̂ = nβ (E[L] − L(w0))` with per-chain loss traces, MALA acceptance, ESS and drift.
+ * With `noiseLevel: 0` the update is plain gradient descent.
+ *
+ * @example
+ * ```ts
+ * const target = { dim: 1, n: 1, lossAndGrad: (w) => ({ loss: w[0] ** 4, grad: Float64Array.of(4 * w[0] ** 3) }) };
+ * estimateLlc(target, new Float64Array(1), { nBeta: 100, gamma: 0, step: 1e-3, draws: 5000 }).llc; // ≈ 0.25
+ * ```
+ */
+export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptions = {}): LlcEstimate {
+  checkOpt(opts.step, 'step', (v) => Number.isFinite(v) && v > 0, 'a positive number');
+  checkOpt(opts.gamma, 'gamma', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
+  checkOpt(opts.nBeta, 'nBeta', (v) => Number.isFinite(v) && v > 0, 'a positive number');
+  checkOpt(opts.chains, 'chains', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  checkOpt(opts.draws, 'draws', (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2');
+  checkOpt(opts.burnin, 'burnin', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+  checkOpt(opts.batchSize, 'batchSize', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  checkOpt(opts.noiseLevel, 'noiseLevel', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
+  checkOpt(opts.initBatches, 'initBatches', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  if (!(w0 instanceof Float64Array) || w0.length !== target.dim) throw new BasisError('SHAPE_MISMATCH', `w0 must be a Float64Array of length ${target.dim} (target.dim)`);
+  checkFiniteArray(w0, 'w0');
+  const n = target.n;
+  const step = opts.step ?? 1e-4;
+  const gamma = opts.gamma ?? 100;
+  const nBeta = opts.nBeta ?? (n > 1 ? n / Math.log(n) : 1);
+  const chains = opts.chains ?? 4;
+  const draws = opts.draws ?? 1000;
+  const burnin = opts.burnin ?? Math.floor(draws / 10);
+  const batchSize = opts.batchSize !== undefined && opts.batchSize < n ? opts.batchSize : null;
+  const noise = opts.noiseLevel ?? 1;
+  const initBatches = batchSize === null ? 1 : (opts.initBatches ?? 4);
+  const root = resolveRng(opts.seed);
+  const N = target.dim;
+  const sd = Math.sqrt(step) * noise;
+  const warnings: string[] = [];
+  const out: ChainDiagnostics[] = [];
+  for (let c = 0; c < chains; c++) {
+    const rng = root.fork(`chain-${c}`);
+    const pick = (): Int32Array | null => (batchSize === null ? null : sampleWithoutReplacement(n, batchSize, rng));
+    let l0 = 0;
+    for (let b = 0; b < initBatches; b++) l0 += target.lossAndGrad(w0, pick()).loss;
+    l0 /= initBatches;
+    const w = Float64Array.from(w0);
+    const trace = new Float64Array(draws);
+    let cur = target.lossAndGrad(w, pick());
+    let acc = 0;
+    let accN = 0;
+    let maxDist = 0;
+    const logp = (x: Float64Array, loss: number): number => {
+      let s = 0;
+      for (let i = 0; i < N; i++) s += ((x[i] as number) - (w0[i] as number)) ** 2;
+      return -nBeta * loss - 0.5 * gamma * s;
+    };
+    const drift = (x: Float64Array, g: Float64Array, i: number): number => -nBeta * (g[i] as number) - gamma * ((x[i] as number) - (w0[i] as number));
+    const prop = new Float64Array(N);
+    for (let t = 0; t < burnin + draws; t++) {
+      if (!Number.isFinite(cur.loss)) {
+        warnings.push(`chain ${c}: the loss became non-finite at step ${t}; lower the step size`);
+        break;
+      }
+      if (t >= burnin) trace[t - burnin] = cur.loss;
+      for (let i = 0; i < N; i++) prop[i] = (w[i] as number) + 0.5 * step * drift(w, cur.grad, i) + (sd > 0 ? sd * rng.normal() : 0);
+      const next = target.lossAndGrad(prop, pick());
+      if (t >= burnin && sd > 0 && Number.isFinite(next.loss)) {
+        // MALA ratio of this move (the reverse proposal uses the gradient of the next step)
+        let fwd = 0;
+        let rev = 0;
+        for (let i = 0; i < N; i++) {
+          fwd += ((prop[i] as number) - (w[i] as number) - 0.5 * step * drift(w, cur.grad, i)) ** 2;
+          rev += ((w[i] as number) - (prop[i] as number) - 0.5 * step * drift(prop, next.grad, i)) ** 2;
+        }
+        const la = logp(prop, next.loss) - logp(w, cur.loss) - rev / (2 * step) + fwd / (2 * step);
+        acc += la >= 0 ? 1 : Math.exp(la);
+        accN++;
+      }
+      w.set(prop);
+      cur = next;
+      let dist = 0;
+      for (let i = 0; i < N; i++) dist += ((w[i] as number) - (w0[i] as number)) ** 2;
+      maxDist = Math.max(maxDist, Math.sqrt(dist));
+    }
+    let mean = 0;
+    for (const v of trace) mean += v;
+    mean /= draws;
+    const q = Math.max(1, Math.floor(draws / 4));
+    let first = 0;
+    let last = 0;
+    for (let k = 0; k < q; k++) {
+      first += trace[k] as number;
+      last += trace[draws - 1 - k] as number;
+    }
+    out.push({
+      llc: nBeta * (mean - l0),
+      initLoss: l0,
+      trace,
+      malaAcceptance: accN === 0 ? NaN : acc / accN,
+      ess: geyerEss(trace),
+      maxDistance: maxDist,
+      drift: { first: first / q, last: last / q },
+    });
+  }
+  const ls = out.map((c) => c.llc);
+  const llc = ls.reduce((a, b) => a + b, 0) / ls.length;
+  const std = ls.length > 1 ? Math.sqrt(ls.reduce((a, b) => a + (b - llc) ** 2, 0) / (ls.length - 1)) : 0;
+  if (!Number.isFinite(llc)) throw new BasisError('NOT_CONVERGED', `the SGLD estimate is ${llc}: the chains diverged; lower step (${step}) or raise gamma (${gamma})`);
+  if (llc <= 0) warnings.push(`λ̂ = ${llc.toPrecision(3)} <= 0: w0 is not a local minimum of the loss at this scale, or the chains are too short`);
+  if (llc > 1.1 * (N / 2) + 2 * std) warnings.push(`λ̂ = ${llc.toPrecision(3)} exceeds N/2 = ${N / 2} by more than 10% + 2 std: the step is too large or the chains have not converged`);
+  for (const [c, ch] of out.entries()) {
+    const spread = Math.abs(ch.drift.last - ch.drift.first);
+    const scale = Math.abs(ch.drift.first - ch.initLoss) + 1e-300;
+    if (spread > 0.5 * scale && ch.ess < draws / 2) warnings.push(`chain ${c}: the loss trace drifts (first quarter ${ch.drift.first.toPrecision(3)}, last ${ch.drift.last.toPrecision(3)}); use more burn-in or a smaller step`);
+  }
+  const meanLoss = out.reduce((a, c) => a + (c.llc / nBeta), 0) / out.length;
+  return {
+    llc,
+    std,
+    effectiveParameters: 2 * llc,
+    epsEff: meanLoss,
+    nBeta,
+    chains: out,
+    ess: out.reduce((a, c) => a + c.ess, 0),
+    malaAcceptance: out.reduce((a, c) => a + c.malaAcceptance, 0) / out.length,
+    warnings,
+    options: { step, gamma, nBeta, chains, draws, burnin, noiseLevel: noise, initBatches, batchSize },
+  };
+}
+
+/** Loss of {@link modelLlcTarget}. */
+export type ModelLossKind = 'behavioral-mse' | 'behavioral-kl' | 'mse' | 'cross-entropy';
+
+/** A model as data: graph and parameters at rest (the CLI's checkpoint loader gives this). */
+export interface ModelLike {
+  readonly graph: ModelGraph;
+  readonly params: ParamsLike;
+}
+
+/**
+ * An {@link LlcTarget} for a model graph through tfjs (float32 forward and backward passes,
+ * float64 sampler state). The parameters are the graph's trainable tensors in graph order;
+ * buffers stay fixed. `'behavioral-*'` losses compare with the outputs at `model.params`
+ * (S001 eq. 6; L(w*) = 0); `'mse'` and `'cross-entropy'` need targets `y` (`[n, k]` values or
+ * `[n]` class ids).
+ *
+ * @example
+ * ```ts
+ * const { target, w0 } = modelLlcTarget({ graph, params }, x, { loss: 'behavioral-mse' });
+ * const est = estimateLlc(target, w0, { step: 1e-4, gamma: 100, draws: 500 });
+ * est.effectiveParameters; // N_eff = 2 λ̂_B
+ * ```
+ */
+export function modelLlcTarget(
+  model: ModelLike,
+  x: tf.Tensor,
+  opts: { loss?: ModelLossKind; y?: tf.Tensor } = {},
+): { target: LlcTarget; w0: Float64Array; names: string[]; dispose(): void } {
+  registerGradients();
+  checkEnum(opts.loss, 'loss', ['behavioral-mse', 'behavioral-kl', 'mse', 'cross-entropy']);
+  const kind = opts.loss ?? 'behavioral-mse';
+  const desc = describeGraph(model.graph);
+  const trainable = desc.params.filter((p) => p.trainable);
+  const fixed = desc.params.filter((p) => !p.trainable);
+  const names = trainable.map((p) => p.name);
+  const sizes = trainable.map((p) => p.shape.reduce((a, b) => a * b, 1));
+  const N = sizes.reduce((a, b) => a + b, 0);
+  const w0 = new Float64Array(N);
+  let o = 0;
+  trainable.forEach((p, i) => {
+    const v = model.params[p.name];
+    if (v === undefined) throw new BasisError('INVALID_ARGUMENT', `missing parameter '${p.name}'`);
+    if (v.data.length !== sizes[i]) throw new BasisError('SHAPE_MISMATCH', `parameter '${p.name}' has ${v.data.length} values, the graph needs ${sizes[i]}`);
+    w0.set(Array.from(v.data), o);
+    o += sizes[i] as number;
+  });
+  checkFiniteArray(w0, 'parameters');
+  const bufs: Record<string, tf.Tensor> = {};
+  for (const p of fixed) {
+    const v = model.params[p.name];
+    if (v !== undefined) bufs[p.name] = tf.tensor(Float32Array.from(v.data), [...v.shape]);
+  }
+  const n = x.shape[0] as number;
+  if ((kind === 'mse' || kind === 'cross-entropy') && opts.y === undefined) throw new BasisError('CONFIG_INVALID', `loss '${kind}' needs targets y`, { details: { field: 'y' } });
+  if (opts.y !== undefined && opts.y.shape[0] !== n) throw new BasisError('SHAPE_MISMATCH', `y has ${opts.y.shape[0]} rows but x has ${n}`);
+  const toTensors = (w: Float64Array): Record<string, tf.Tensor> => {
+    const t: Record<string, tf.Tensor> = { ...bufs };
+    let k = 0;
+    trainable.forEach((p, i) => {
+      const s = sizes[i] as number;
+      t[p.name] = tf.tensor(Float32Array.from(w.subarray(k, k + s)), [...p.shape]);
+      k += s;
+    });
+    return t;
+  };
+  const ref = (() => {
+    if (!kind.startsWith('behavioral')) return null;
+    const t = toTensors(w0);
+    const r = tf.tidy(() => forward(model.graph, t, x).output);
+    for (const nm of names) t[nm]!.dispose();
+    return r;
+  })();
+  const target: LlcTarget = {
+    dim: N,
+    n,
+    lossAndGrad(w, batch) {
+      let loss = NaN;
+      const g = new Float64Array(N);
+      tf.tidy(() => {
+        const idx = batch === null ? null : tf.tensor1d(batch, 'int32');
+        const xb = idx === null ? x : tf.gather(x, idx);
+        const rb = ref === null ? null : idx === null ? ref : tf.gather(ref, idx);
+        const yb = opts.y === undefined ? null : idx === null ? opts.y : tf.gather(opts.y, idx);
+        const t = toTensors(w);
+        const vars = names.map((nm) => t[nm]!);
+        const f = (...ws: tf.Tensor[]): tf.Scalar => {
+          const pt: Record<string, tf.Tensor> = { ...bufs };
+          names.forEach((nm, i) => (pt[nm] = ws[i]!));
+          const out = forward(model.graph, pt, xb).output;
+          if (rb !== null) return behavioralLossTensor(out, rb, kind === 'behavioral-kl' ? 'kl' : 'mse');
+          if (kind === 'mse') return tf.div(tf.sum(tf.square(tf.sub(out, yb!))), out.shape[0] as number) as tf.Scalar;
+          const lab = yb!.rank === 1 ? tf.oneHot(tf.cast(yb!, 'int32') as tf.Tensor1D, out.shape[1] as number) : yb!;
+          return tf.neg(tf.mean(tf.sum(tf.mul(lab, tf.logSoftmax(out)), 1))) as tf.Scalar;
+        };
+        const { value, grads } = tf.valueAndGrads(f)(vars);
+        let k = 0;
+        grads.forEach((gt) => {
+          g.set(gt.dataSync(), k);
+          k += gt.size;
+        });
+        loss = value.dataSync()[0] as number;
+      });
+      return { loss, grad: g };
+    },
+  };
+  return {
+    target,
+    w0,
+    names,
+    dispose() {
+      tf.dispose(Object.values(bufs));
+      ref?.dispose();
+    },
+  };
+}
+
+/** Result of the volume estimators. */
+export interface VolumeEstimate {
+  readonly eps: number[];
+  readonly volume: number[];
+  /** Sample hits per ε (Monte Carlo) or directions (radial). */
+  readonly counts: number[];
+  /** Finite-scale λ between consecutive ε (slope of log V against log ε), at their geometric means. */
+  readonly lambda: { readonly eps: number; readonly value: number }[];
+}
+
+function slopes(eps: number[], vol: number[]): { eps: number; value: number }[] {
+  const out: { eps: number; value: number }[] = [];
+  for (let k = 0; k + 1 < eps.length; k++) {
+    const a = vol[k] as number;
+    const b = vol[k + 1] as number;
+    if (a > 0 && b > 0) out.push({ eps: Math.sqrt((eps[k] as number) * (eps[k + 1] as number)), value: Math.log(b / a) / Math.log((eps[k + 1] as number) / (eps[k] as number)) });
+  }
+  return out;
+}
+
+function checkEps(eps: readonly number[]): number[] {
+  if (!Array.isArray(eps) || eps.length === 0) throw new BasisError('CONFIG_INVALID', 'eps must be a non-empty array of increasing positive numbers', { details: { field: 'eps' } });
+  for (let k = 0; k < eps.length; k++) {
+    if (!(eps[k]! > 0) || (k > 0 && !(eps[k]! > eps[k - 1]!))) throw new BasisError('CONFIG_INVALID', `eps[${k}] = ${eps[k]}: eps must be increasing positive numbers`, { details: { field: `eps[${k}]` } });
+  }
+  return [...eps];
+}
+
+/**
+ * Monte-Carlo volume estimator (D3(a)): `V̂(ε) = vol(B) #{L(w) − L(w*) < ε} / M` for M points
+ * uniform in the box `w* ± radius`, and the finite-scale λ as log-log slopes. Exact in the limit;
+ * for N ≤ ~6. Aim for ≥ 100 hits per ε (see `counts`).
+ *
+ * @example
+ * ```ts
+ * volumeMonteCarlo((w) => w[0] ** 2, new Float64Array(3), { eps: [1e-3, 1e-2], samples: 1e5 }).lambda; // ≈ 0.5
+ * ```
+ */
+export function volumeMonteCarlo(
+  loss: (w: Float64Array) => number,
+  center: Float64Array,
+  opts: { eps: readonly number[]; radius?: number; samples?: number; seed?: number | Rng },
+): VolumeEstimate {
+  const eps = checkEps(opts.eps);
+  checkOpt(opts.radius, 'radius', (v) => v > 0, 'a positive number');
+  checkOpt(opts.samples, 'samples', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  checkFiniteArray(center, 'center');
+  const r = opts.radius ?? 1;
+  const M = opts.samples ?? 100000;
+  const rng = resolveRng(opts.seed);
+  const N = center.length;
+  const l0 = loss(center);
+  const counts = new Array<number>(eps.length).fill(0);
+  const w = new Float64Array(N);
+  for (let s = 0; s < M; s++) {
+    for (let i = 0; i < N; i++) w[i] = (center[i] as number) + rng.uniformRange(-r, r);
+    const dl = loss(w) - l0;
+    for (let k = 0; k < eps.length; k++) if (dl < eps[k]!) counts[k]!++;
+  }
+  const box = (2 * r) ** N;
+  const volume = counts.map((c) => (box * c) / M);
+  return { eps, volume, counts, lambda: slopes(eps, volume) };
+}
+
+function unitBallVolume(N: number): number {
+  let v = N % 2 === 0 ? 1 : 2;
+  for (let k = N % 2 === 0 ? 2 : 3; k <= N; k += 2) v *= (2 * Math.PI) / k;
+  return v;
+}
+
+/**
+ * Radial volume estimator for star-shaped sub-level sets (the loss increases along every ray
+ * from `center`): `V(ε) = vol(B^N) E_u[r_ε(u)^N]` with `r_ε(u)` the ray's exit from
+ * `{L − L(w*) < ε} ∩ box`, found by bisection. Resolves very small ε (where uniform sampling
+ * sees no hits); in one dimension it is exact (rays ±1). `lambda` holds log-log slopes between
+ * consecutive ε; {@link finiteScaleLambda} gives the local derivative.
+ *
+ * @example
+ * ```ts
+ * const f = (w: Float64Array) => 1e-4 * w[0] ** 2 + w[0] ** 4;
+ * finiteScaleLambda(f, new Float64Array(1), 1e-12); // 0.500
+ * ```
+ */
+export function volumeRadial(
+  loss: (w: Float64Array) => number,
+  center: Float64Array,
+  opts: { eps: readonly number[]; radius?: number; directions?: number; seed?: number | Rng },
+): VolumeEstimate {
+  const eps = checkEps(opts.eps);
+  checkOpt(opts.radius, 'radius', (v) => v > 0, 'a positive number');
+  checkOpt(opts.directions, 'directions', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  checkFiniteArray(center, 'center');
+  const N = center.length;
+  if (N < 1) throw new BasisError('TOO_SMALL', 'center must have at least one coordinate');
+  const box = opts.radius ?? 1;
+  const rng = resolveRng(opts.seed);
+  const l0 = loss(center);
+  const dirs: Float64Array[] = [];
+  if (N === 1) dirs.push(Float64Array.of(1), Float64Array.of(-1));
+  else {
+    const K = opts.directions ?? 2000;
+    for (let k = 0; k < K; k++) {
+      const u = new Float64Array(N);
+      let s = 0;
+      for (let i = 0; i < N; i++) {
+        u[i] = rng.normal();
+        s += (u[i] as number) ** 2;
+      }
+      s = Math.sqrt(s);
+      for (let i = 0; i < N; i++) u[i] = (u[i] as number) / s;
+      dirs.push(u);
+    }
+  }
+  const w = new Float64Array(N);
+  const at = (u: Float64Array, t: number): number => {
+    for (let i = 0; i < N; i++) w[i] = (center[i] as number) + t * (u[i] as number);
+    return loss(w) - l0;
+  };
+  const sums = new Array<number>(eps.length).fill(0);
+  for (const u of dirs) {
+    let tmax = Infinity;
+    for (let i = 0; i < N; i++) if (u[i] !== 0) tmax = Math.min(tmax, box / Math.abs(u[i] as number));
+    for (let k = 0; k < eps.length; k++) {
+      const e = eps[k]!;
+      let rr: number;
+      if (at(u, tmax) < e) rr = tmax;
+      else {
+        let lo = 0;
+        let hi = tmax;
+        for (let it = 0; it < 200 && hi - lo > 1e-15 * hi; it++) {
+          const mid = 0.5 * (lo + hi);
+          if (at(u, mid) < e) lo = mid;
+          else hi = mid;
+        }
+        rr = 0.5 * (lo + hi);
+      }
+      sums[k]! += rr ** N;
+    }
+  }
+  const vb = N === 1 ? 2 : unitBallVolume(N);
+  const volume = sums.map((s) => (vb * s) / dirs.length);
+  return { eps, volume, counts: eps.map(() => dirs.length), lambda: slopes(eps, volume) };
+}
+
+/**
+ * Finite-scale learning coefficient `λ(ε) = ε d/dε log V(ε)` (S001 eq. 8) by a central difference
+ * in log ε (half-width `h`, default 0.01) of the radial volume with common directions.
+ *
+ * @example
+ * ```ts
+ * finiteScaleLambda((w) => 1e-4 * w[0] ** 2 + w[0] ** 4, new Float64Array(1), 1e-4); // 0.251
+ * ```
+ */
+export function finiteScaleLambda(
+  loss: (w: Float64Array) => number,
+  center: Float64Array,
+  eps: number,
+  opts: { radius?: number; directions?: number; seed?: number | Rng; h?: number } = {},
+): number {
+  checkOpt(eps, 'eps', (v) => v > 0, 'a positive number');
+  checkOpt(opts.h, 'h', (v) => v > 0 && v < 1, 'a number in (0, 1)');
+  const h = opts.h ?? 0.01;
+  const v = volumeRadial(loss, center, { ...opts, eps: [eps * Math.exp(-h), eps * Math.exp(h)] });
+  return Math.log((v.volume[1] as number) / (v.volume[0] as number)) / (2 * h);
+}
+
+/**
+ * Float64 Hessian by central differences of a gradient function: `H_ij = (g(w + h e_j) − g(w − h e_j))_i / 2h`,
+ * symmetrised. `2N` gradient evaluations.
+ *
+ * @example
+ * ```ts
+ * hessianFiniteDifference((w) => Float64Array.of(2 * w[0], 0), new Float64Array(2)).toArray(); // [[2, 0], [0, 0]]
+ * ```
+ */
+export function hessianFiniteDifference(grad: (w: Float64Array) => Float64Array, w: Float64Array, opts: { h?: number } = {}): Matrix {
+  checkOpt(opts.h, 'h', (v) => v > 0, 'a positive number');
+  checkFiniteArray(w, 'w');
+  const h = opts.h ?? 1e-5;
+  const N = w.length;
+  const H = new Matrix(N, N);
+  const x = Float64Array.from(w);
+  for (let j = 0; j < N; j++) {
+    x[j] = (w[j] as number) + h;
+    const gp = grad(x);
+    x[j] = (w[j] as number) - h;
+    const gm = grad(x);
+    x[j] = w[j] as number;
+    for (let i = 0; i < N; i++) H.data[i * N + j] = ((gp[i] as number) - (gm[i] as number)) / (2 * h);
+  }
+  for (let i = 0; i < N; i++) {
+    for (let j = i + 1; j < N; j++) {
+      const v = 0.5 * ((H.data[i * N + j] as number) + (H.data[j * N + i] as number));
+      H.data[i * N + j] = v;
+      H.data[j * N + i] = v;
+    }
+  }
+  return H;
+}
+
+/**
+ * Gauss-Newton Hessian of the MSE behavioral loss at the reference, `H = (2/n) Σ_x J_θ(x)ᵀ J_θ(x)`
+ * (S001 eq. 10 with the factor 2 of erratum 8), from per-sample output gradients through tfjs
+ * (`n · d_out` backward passes: for small models). Parameter order: trainable tensors in graph
+ * order, row-major.
+ *
+ * @example
+ * ```ts
+ * const H = ggnHessian({ graph, params }, x);
+ * hessianRankBound(H).lowerBound; // λ ≥ rank(H)/2
+ * ```
+ */
+export function ggnHessian(model: ModelLike, x: tf.Tensor): Matrix {
+  registerGradients();
+  const { target: _t, w0, names, dispose } = modelLlcTarget(model, x);
+  void _t;
+  const desc = describeGraph(model.graph);
+  const N = w0.length;
+  const n = x.shape[0] as number;
+  const H = new Float64Array(N * N);
+  const params: Record<string, tf.Tensor> = {};
+  for (const p of desc.params) {
+    const v = model.params[p.name]!;
+    params[p.name] = tf.tensor(Float32Array.from(v.data), [...v.shape]);
+  }
+  const vars = names.map((nm) => params[nm]!);
+  try {
+    for (let r = 0; r < n; r++) {
+      const xr = tf.slice(x, r, 1);
+      const k = tf.tidy(() => forward(model.graph, params, xr).output.shape[1] as number);
+      for (let o = 0; o < k; o++) {
+        const g = tf.tidy(() => {
+          const f = (...ws: tf.Tensor[]): tf.Scalar => {
+            const pt = { ...params };
+            names.forEach((nm, i) => (pt[nm] = ws[i]!));
+            const out = forward(model.graph, pt, xr).output;
+            return tf.sum(tf.slice(out, [0, o], [1, 1])) as tf.Scalar;
+          };
+          const gs = tf.grads(f)(vars);
+          return tf.concat(gs.map((t) => tf.reshape(t, [-1])));
+        });
+        const gv = g.dataSync();
+        g.dispose();
+        for (let i = 0; i < N; i++) {
+          const a = gv[i] as number;
+          if (a === 0) continue;
+          for (let j = i; j < N; j++) H[i * N + j] = (H[i * N + j] as number) + a * (gv[j] as number);
+        }
+      }
+      xr.dispose();
+    }
+  } finally {
+    tf.dispose(Object.values(params));
+    dispose();
+  }
+  for (let i = 0; i < N; i++) for (let j = i; j < N; j++) H[j * N + i] = H[i * N + j] = (2 * (H[i * N + j] as number)) / n;
+  return new Matrix(N, N, H);
+}
+
+/**
+ * Hessian-rank lower bound on the LLC (D2, D3(c)): `λ ≥ rank_tol(H)/2`, with eigenvalues above
+ * `rtol · λ_max` (default 1e-6) counted as non-zero.
+ *
+ * @example
+ * ```ts
+ * hessianRankBound(Matrix.diag([2, 1, 0])); // { rank: 2, lowerBound: 1, ... }
+ * ```
+ */
+export function hessianRankBound(H: Matrix, opts: { rtol?: number } = {}): { rank: number; lowerBound: number; eigenvalues: Float64Array; nullity: number } {
+  checkOpt(opts.rtol, 'rtol', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  if (!(H instanceof Matrix) || H.rows !== H.cols) throw new BasisError('SHAPE_MISMATCH', 'H must be a square Matrix');
+  const ev = eigh(H, { vectors: false, symmetryTol: 1e-6 }).values;
+  const top = Math.max(...Array.from(ev, Math.abs));
+  const tol = (opts.rtol ?? 1e-6) * top;
+  const rank = Array.from(ev).filter((v) => v > tol).length;
+  return { rank, lowerBound: rank / 2, eigenvalues: ev, nullity: H.rows - rank };
+}
