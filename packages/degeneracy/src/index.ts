@@ -58,3 +58,20 @@ export {
   type SgldOptions,
   type VolumeEstimate,
 } from './llc.js';
+export {
+  forwardSparse,
+  interactionGraph,
+  interactionSparsity,
+  sparsifyMlp,
+  type InteractionEdge,
+  type SparseLayer,
+  type SparsifyResult,
+} from './sparsify.js';
+export {
+  bestBipartition,
+  constrainedLoss,
+  gammaFraction,
+  layeredAdjacency,
+  modularityCost,
+  type Bipartition,
+} from './modularity.js';
