@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BasisError, type Matrix } from '@basis/tensor';
-import { compareLayers, getMetric, listMetrics, metric } from '@basis/align';
+import { getMetric, listMetrics } from '@basis/align';
+import { compareLayersParallel } from '@basis/align/node';
 import { activationMatching, evaluate, interpolationCurve, llfc, weightMatching, type BarrierRecord, type LlfcReport } from '@basis/connectivity';
 import { RECIPES, captureActivations, checkModelSymmetry, datasetToTensors, forward, inferSpec, mlp, paramsToTensors, toFloat64, trainModel, type ModelGraph } from '@basis/zoo';
 import { loadMnist } from '@basis/zoo/node';
@@ -124,15 +125,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const layerNames = points.map((p) => (graph.nodes.find((n) => n.name === p)!.op === 'activation' ? `${p} (post)` : `${p} (pre)`));
     // every metric on the post-activation layers (where the theory speaks); fast ones on all pairs
     const postPoints = points.filter((p) => graph.nodes.find((n) => n.name === p)!.op === 'activation');
-    const diagonal: Record<string, number[]> = {};
-    for (const def of listMetrics()) {
-      const vals: number[] = [];
-      for (const p of postPoints) vals.push(metric(def.id, ca[p] as Matrix, cb[p] as Matrix).value);
-      diagonal[def.id] = vals;
-      say('audit', `${def.id} on matching layers`);
-      await Promise.resolve();
+    const ids = listMetrics().map((d) => d.id);
+    const diagonal: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, [] as number[]]));
+    for (const p of postPoints) {
+      // one layer pair, every metric: the cells spread over worker threads when the work is large
+      const cell = await compareLayersParallel({ [p]: ca[p] as Matrix }, { [p]: cb[p] as Matrix }, ids, {
+        onProgress: (done, total, cur) => say('audit', `${p}: ${cur.metric} (${done}/${total})`),
+      });
+      for (const id of ids) (diagonal[id] as number[]).push((cell.values[id] as number[][])[0]![0] as number);
     }
-    const heat = compareLayers(Object.fromEntries(points.map((p) => [p, ca[p] as Matrix])), Object.fromEntries(points.map((p) => [p, cb[p] as Matrix])), HEATMAP_METRICS);
+    const heat = await compareLayersParallel(Object.fromEntries(points.map((p) => [p, ca[p] as Matrix])), Object.fromEntries(points.map((p) => [p, cb[p] as Matrix])), HEATMAP_METRICS);
     const auditSeconds = (performance.now() - ta) / 1000;
 
     say('connectivity', 'weight matching, activation matching, interpolation curves, LLFC');
