@@ -7,3 +7,12 @@ export {
   type TrainModelResumableOptions,
   type TrainModelResumableResult,
 } from './node.js';
+export {
+  TrainPool,
+  trainSeeds,
+  type TrainJob,
+  type TrainJobOptions,
+  type TrainJobResult,
+  type TrainPoolOptions,
+  type TrainSeedsOptions,
+} from './pool.js';

@@ -1,0 +1,95 @@
+// The training pool on worker threads (source mode: the workers load the TypeScript sources via
+// tsx): results identical to in-process training on the same backend, progress per seed, errors
+// with their BasisError code, aborts, run directories.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isBasisError } from '@basis/tensor';
+import { sampleSubset } from '../data/dataset.js';
+import type { ClassificationDataset } from '../data/types.js';
+import type { ModelGraph } from '../graph/index.js';
+import type { TrainProgress } from '../train/loop.js';
+import { loadDataSpec } from './node.js';
+import { TrainPool, trainSeeds } from './pool.js';
+import { buildModel } from './spec.js';
+import { trainModel, type TrainRecipe } from './train-model.js';
+
+let pool: TrainPool;
+let train: ClassificationDataset;
+let test: ClassificationDataset;
+let graph: ModelGraph;
+let root: string;
+const recipe: TrainRecipe = { epochs: 2, batchSize: 32, seed: 0, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  pool = await TrainPool.create({ workers: 2, backend: 'cpu' });
+  const split = await loadDataSpec({ dataset: 'mnist' });
+  train = sampleSubset(split.train, { size: 192, seed: 1 });
+  test = sampleSubset(split.test, { size: 64, seed: 1 });
+  graph = buildModel({ arch: 'mlp', width: 16, depth: 1 }, { input: train.shape, classes: 10 });
+  root = await mkdtemp(join(tmpdir(), 'basis-pool-'));
+});
+
+afterAll(async () => {
+  await pool?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('TrainPool', () => {
+  it('trains seeds in parallel with exactly the weights of in-process training', async () => {
+    expect(pool.size).toBe(2);
+    expect(pool.backends.map((b) => b.name)).toEqual(['cpu', 'cpu']);
+    const events = new Map<number | string, TrainProgress[]>();
+    const runs = await trainSeeds({
+      pool,
+      graph,
+      train,
+      test,
+      recipe,
+      seeds: [0, 1],
+      onProgress: (seed, e) => events.set(seed, [...(events.get(seed) ?? []), e]),
+    });
+    expect(runs.map((r) => r.recipe.seed)).toEqual([0, 1]);
+    for (const [i, seed] of [0, 1].entries()) {
+      const local = await trainModel({ graph, train, test, recipe: { ...recipe, seed } });
+      const r = runs[i]!;
+      expect(r.backend).toBe('cpu');
+      expect(r.history).toEqual(local.history.map((h) => ({ ...h, seconds: expect.any(Number) })));
+      for (const k of Object.keys(local.params)) expect(r.params[k]!.data).toEqual(local.params[k]!.data);
+      const ev = events.get(seed)!;
+      expect(ev.filter((e) => e.kind === 'step')).toHaveLength(12);
+      expect(ev.filter((e) => e.kind === 'epoch').map((e) => (e as { record: { epoch: number } }).record.epoch)).toEqual([1, 2]);
+    }
+  });
+
+  it('a failing job rejects with its BasisError; the pool keeps working', async () => {
+    const err = await pool.run({ graph, train, recipe: { ...recipe, optimizer: { kind: 'sgd', lr: -1 } } }).catch((e: unknown) => e);
+    expect(isBasisError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe('CONFIG_INVALID');
+    expect((err as Error).message).toMatch(/recipe\.optimizer\.lr must be > 0/);
+    const ok = await pool.run({ graph, train, recipe: { ...recipe, epochs: 1 } });
+    expect(ok.stopped).toBe('completed');
+  });
+
+  it('aborts a running job after its current step; run directories are written by the worker', async () => {
+    const ctl = new AbortController();
+    const runDir = join(root, 'abort');
+    const r = await pool.run(
+      { graph, train, recipe, runDir },
+      { signal: ctl.signal, onProgress: (e) => e.kind === 'step' && e.step === 3 && ctl.abort() },
+    );
+    expect(r.stopped).toBe('aborted');
+    expect(r.steps).toBeGreaterThanOrEqual(3);
+    expect(r.steps).toBeLessThan(12);
+    expect(r.resumedFrom).toBeNull();
+    expect((await readdir(runDir)).some((n) => n.startsWith('step-'))).toBe(true);
+    const resumed = await pool.run({ graph, train, recipe, runDir });
+    expect(resumed.resumedFrom).toMatch(/step-\d+$/);
+    expect(resumed.stopped).toBe('completed');
+    expect(await readdir(runDir)).toContain('model.safetensors');
+  });
+});

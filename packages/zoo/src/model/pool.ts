@@ -1,0 +1,355 @@
+// A pool of worker threads that train models, one tfjs backend per worker: several seeds of a
+// recipe train at once (about 1.8x the throughput of one thread on 2 cores).
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BasisError, type BasisErrorCode } from '@basis/tensor';
+import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
+import type { ClassificationDataset } from '../data/types.js';
+import type { ModelGraph, ParamDict } from '../graph/index.js';
+import type { TrainProgress } from '../train/loop.js';
+import type { FromTrainWorker, ToTrainWorker, WireJob, WireResult } from './train-worker.js';
+import type { TrainRecipe } from './train-model.js';
+
+/**
+ * Options of {@link TrainPool.create}.
+ *
+ * @example
+ * ```ts
+ * const pool = await TrainPool.create({ workers: 2, backend: 'wasm' } satisfies TrainPoolOptions);
+ * ```
+ */
+export interface TrainPoolOptions {
+  /** Worker threads (default `os.availableParallelism()`). */
+  workers?: number;
+  /** Backend each worker selects (`selectBackend`; default `'auto'`: tensorflow > wasm > cpu). */
+  backend?: BackendPreference;
+}
+
+/**
+ * One model to train on the pool: the options of `trainModel` (plain data), and optionally a run
+ * directory (then as `trainModelResumable`: checkpoints, resume, final model in the directory).
+ *
+ * @example
+ * ```ts
+ * const job: TrainJob = { graph, train, test, recipe: { ...RECIPES.mlpMnist.train, seed: 1 }, runDir: 'runs/mlp/seed-1' };
+ * ```
+ */
+export interface TrainJob {
+  graph: ModelGraph;
+  train: ClassificationDataset;
+  test?: ClassificationDataset;
+  recipe: TrainRecipe;
+  initial?: ParamDict;
+  runDir?: string;
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * Per-job options of {@link TrainPool.run}.
+ *
+ * @example
+ * ```ts
+ * await pool.run(job, { onProgress: (e) => e.kind === 'epoch' && console.log(e.record) });
+ * ```
+ */
+export interface TrainJobOptions {
+  /** Progress events of this job (step events are sent only when this is given). */
+  onProgress?: (event: TrainProgress) => void;
+  /** Aborts the job after its current step (with an abort checkpoint when it has a run directory). */
+  signal?: AbortSignal;
+}
+
+/**
+ * What a pool job returns: the `trainModel` result (`resumedFrom` set for jobs with a run directory).
+ *
+ * @example
+ * ```ts
+ * const r: TrainJobResult = await pool.run(job);
+ * r.final.testAccuracy;
+ * ```
+ */
+export type TrainJobResult = WireResult;
+
+/** Copies typed arrays into shared memory once per dataset, so that every worker reads the same bytes. */
+const shared = new WeakMap<ClassificationDataset, ClassificationDataset>();
+
+function share<T extends Float32Array | Int32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
+  const out = new Ctor(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
+}
+
+function sharedDataset(ds: ClassificationDataset): ClassificationDataset {
+  let s = shared.get(ds);
+  if (s === undefined) {
+    s = { ...ds, x: share(ds.x), labels: share(ds.labels), sourceIndex: share(ds.sourceIndex) };
+    shared.set(ds, s);
+  }
+  return s;
+}
+
+/** The worker script: the built `train-worker.js`, or the TypeScript one through tsx in source mode. */
+function workerScript(): { url: URL; execArgv: string[] | undefined } {
+  const here = import.meta.url;
+  if (/\.[cm]?ts$/.test(new URL(here).pathname)) {
+    return { url: new URL('./train-worker-source.mjs', here), execArgv: ['--conditions=@basis/source'] };
+  }
+  return { url: new URL('./train-worker.js', here), execArgv: undefined };
+}
+
+interface Slot {
+  worker: Worker;
+  backend: ActiveBackend;
+  busy: boolean;
+  dead?: boolean;
+}
+
+interface Pending {
+  id: number;
+  job: WireJob;
+  opts: TrainJobOptions;
+  resolve: (r: TrainJobResult) => void;
+  reject: (e: Error) => void;
+  slot?: Slot;
+  /** Already rejected (its callback threw); the worker still has to report the end of the job. */
+  settled?: boolean;
+}
+
+/**
+ * A pool of worker threads training models, one tfjs backend per worker (selected by each worker
+ * with `selectBackend`). Jobs queue and go to the first free worker; each worker trains one job at
+ * a time. Dataset arrays are copied into shared memory once and read by every worker in place.
+ * Results are the same as `trainModel` in the calling thread on the same backend (bit-identical
+ * weights). Errors in a job reject its promise with the same `BasisError` code and message.
+ * Works from the built package (`dist/model/train-worker.js`) and from TypeScript sources (tests,
+ * benchmarks: the worker registers tsx).
+ *
+ * @example
+ * ```ts
+ * import { TrainPool } from '@basis/zoo/node';
+ * const pool = await TrainPool.create({ workers: 2, backend: 'wasm' });
+ * try {
+ *   const [a, b] = await Promise.all([0, 1].map((seed) => pool.run({ graph, train, test, recipe: { ...recipe, seed } })));
+ * } finally {
+ *   await pool.close();
+ * }
+ * ```
+ */
+export class TrainPool {
+  private readonly queue: Pending[] = [];
+  private readonly active = new Map<number, Pending>();
+  private nextId = 0;
+  private closed = false;
+
+  private constructor(private readonly slots: Slot[]) {
+    for (const s of slots) this.listen(s);
+  }
+
+  /** Starts the workers and waits until each has initialised its backend. */
+  static async create(opts: TrainPoolOptions = {}): Promise<TrainPool> {
+    const n = opts.workers ?? availableParallelism();
+    if (!Number.isInteger(n) || n < 1) throw new BasisError('INVALID_ARGUMENT', `workers must be a positive integer, got ${String(n)}`);
+    const backend = opts.backend ?? 'auto';
+    const script = workerScript();
+    const workers = Array.from({ length: n }, () => new Worker(script.url, script.execArgv === undefined ? {} : { execArgv: script.execArgv }));
+    try {
+      const backends = await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<ActiveBackend>((resolve, reject) => {
+              const onMsg = (m: FromTrainWorker): void => {
+                if (m.type === 'ready') resolve(m.backend);
+                else if (m.type === 'init-error') reject(new BasisError((m.code ?? 'BACKEND_UNAVAILABLE') as BasisErrorCode, m.message));
+                else return;
+                w.off('message', onMsg);
+                w.off('error', onErr);
+              };
+              const onErr = (e: Error): void => reject(new BasisError('BACKEND_UNAVAILABLE', `a training worker failed to start: ${e.message}`, { cause: e }));
+              w.on('message', onMsg);
+              w.once('error', onErr);
+              w.postMessage({ type: 'init', backend } satisfies ToTrainWorker);
+            }),
+        ),
+      );
+      return new TrainPool(workers.map((worker, i) => ({ worker, backend: backends[i] as ActiveBackend, busy: false })));
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** The backend of each worker. */
+  get backends(): ActiveBackend[] {
+    return this.slots.map((s) => s.backend);
+  }
+
+  /** Queues a job; resolves with its result when a worker has trained it. */
+  run(job: TrainJob, opts: TrainJobOptions = {}): Promise<TrainJobResult> {
+    if (this.closed) return Promise.reject(new BasisError('INVALID_ARGUMENT', 'the training pool is closed'));
+    const wire: WireJob = {
+      graph: job.graph,
+      train: sharedDataset(job.train),
+      ...(job.test === undefined ? {} : { test: sharedDataset(job.test) }),
+      recipe: job.recipe,
+      ...(job.initial === undefined ? {} : { initial: job.initial }),
+      ...(job.runDir === undefined ? {} : { runDir: job.runDir }),
+      ...(job.meta === undefined ? {} : { meta: job.meta }),
+      steps: opts.onProgress !== undefined,
+      abort: new Int32Array(new SharedArrayBuffer(4)),
+    };
+    return new Promise<TrainJobResult>((resolve, reject) => {
+      const p: Pending = { id: this.nextId++, job: wire, opts, resolve, reject };
+      if (opts.signal?.aborted) {
+        reject(new BasisError('INVALID_ARGUMENT', 'the job was aborted before it started'));
+        return;
+      }
+      opts.signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.queue.indexOf(p);
+          if (i >= 0) {
+            this.queue.splice(i, 1);
+            reject(new BasisError('INVALID_ARGUMENT', 'the job was aborted before it started'));
+          } else Atomics.store(wire.abort, 0, 1);
+        },
+        { once: true },
+      );
+      this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  /** Stops every worker (running jobs are rejected). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new BasisError('INVALID_ARGUMENT', 'the training pool was closed before the job finished');
+    for (const p of [...this.queue, ...this.active.values()]) p.reject(err);
+    this.queue.length = 0;
+    this.active.clear();
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || this.queue.length === 0) continue;
+      const p = this.queue.shift() as Pending;
+      slot.busy = true;
+      p.slot = slot;
+      this.active.set(p.id, p);
+      slot.worker.postMessage({ type: 'job', id: p.id, job: p.job } satisfies ToTrainWorker);
+    }
+  }
+
+  private listen(slot: Slot): void {
+    slot.worker.on('message', (m: FromTrainWorker) => {
+      if (m.type === 'ready' || m.type === 'init-error') return;
+      const p = this.active.get(m.id);
+      if (p === undefined) return;
+      if (m.type === 'progress') {
+        if (p.settled === true) return;
+        try {
+          p.opts.onProgress?.(m.event);
+        } catch (e) {
+          // an exception in the caller's callback stops the job (the worker stays busy until it reports)
+          p.settled = true;
+          Atomics.store(p.job.abort, 0, 1);
+          p.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        return;
+      }
+      this.active.delete(p.id);
+      slot.busy = false;
+      if (p.settled !== true) {
+        if (m.type === 'done') p.resolve(m.result);
+        else p.reject(m.code === undefined ? new Error(`training worker failed: ${m.message}`) : new BasisError(m.code as BasisErrorCode, m.message, m.details === undefined ? undefined : { details: m.details }));
+      }
+      this.pump();
+    });
+    const fail = (e: Error): void => {
+      for (const p of [...this.active.values()]) {
+        if (p.slot === slot) {
+          this.active.delete(p.id);
+          if (p.settled !== true) p.reject(e);
+        }
+      }
+      slot.busy = true; // never reuse a dead worker
+      slot.dead = true;
+      if (this.slots.every((s) => s.dead === true)) for (const p of this.queue.splice(0)) p.reject(e);
+      this.pump();
+    };
+    slot.worker.on('error', (e) => fail(new BasisError('BACKEND_UNAVAILABLE', `a training worker thread failed: ${e.message}`, { cause: e })));
+    slot.worker.on('exit', (code) => {
+      if (!this.closed) fail(new BasisError('BACKEND_UNAVAILABLE', `a training worker thread exited early (code ${code})`));
+    });
+  }
+}
+
+/**
+ * Options of {@link trainSeeds}.
+ *
+ * @example
+ * ```ts
+ * const opts: TrainSeedsOptions = { graph, train, test, recipe, seeds: [0, 1, 2], runDir: (s) => `runs/mlp/seed-${s}` };
+ * ```
+ */
+export interface TrainSeedsOptions extends Omit<TrainJob, 'runDir'> {
+  seeds: readonly (number | string)[];
+  /** A run directory per seed (resumable); default: in memory only. */
+  runDir?: (seed: number | string) => string;
+  /** An existing pool to use (it stays open); otherwise one is created with `workers`/`backend` and closed. */
+  pool?: TrainPool;
+  workers?: number;
+  backend?: BackendPreference;
+  onProgress?: (seed: number | string, event: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Trains one model per seed of `recipe` on a {@link TrainPool} (by default one worker per core, at
+ * most one per seed), in parallel; results in seed order. A failing seed rejects the whole call
+ * (the others are aborted).
+ *
+ * @example
+ * ```ts
+ * import { trainSeeds } from '@basis/zoo/node';
+ * const runs = await trainSeeds({ graph, train, test, recipe: RECIPES.mlpMnist.train, seeds: [0, 1], backend: 'wasm' });
+ * runs.map((r) => r.final.testAccuracy); // [0.959, 0.961]
+ * ```
+ */
+export async function trainSeeds(opts: TrainSeedsOptions): Promise<TrainJobResult[]> {
+  const { seeds, runDir, pool: given, workers, backend, onProgress, signal, ...job } = opts;
+  if (!Array.isArray(seeds) || seeds.length === 0) throw new BasisError('CONFIG_INVALID', 'seeds must list at least one seed', { details: { field: 'seeds' } });
+  const pool = given ?? (await TrainPool.create({ workers: Math.min(workers ?? availableParallelism(), seeds.length), ...(backend === undefined ? {} : { backend }) }));
+  const ctl = new AbortController();
+  const onAbort = (): void => ctl.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const settled = await Promise.allSettled(
+      seeds.map((seed) =>
+        pool
+          .run(
+            { ...job, recipe: { ...job.recipe, seed }, ...(runDir === undefined ? {} : { runDir: runDir(seed) }) },
+            { signal: ctl.signal, ...(onProgress === undefined ? {} : { onProgress: (e: TrainProgress) => onProgress(seed, e) }) },
+          )
+          .catch((e: unknown) => {
+            ctl.abort(); // the other seeds stop after their current step
+            throw e;
+          }),
+      ),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<TrainJobResult>).value);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (given === undefined) await pool.close();
+  }
+}

@@ -1,0 +1,95 @@
+// Worker thread of the training pool (`TrainPool` in `@basis/zoo/node`): selects its own tfjs
+// backend once, then trains the jobs it is sent one at a time, streaming progress events back.
+// Datasets arrive with their arrays in shared memory (not copied).
+import { parentPort } from 'node:worker_threads';
+import { isBasisError } from '@basis/tensor';
+import { selectBackend, type ActiveBackend, type BackendPreference } from '@basis/tensor/backend';
+import type { ClassificationDataset } from '../data/types.js';
+import type { ModelGraph, ParamDict } from '../graph/index.js';
+import type { TrainProgress } from '../train/loop.js';
+import { trainModelResumable } from './node.js';
+import { trainModel, type TrainModelResult, type TrainRecipe } from './train-model.js';
+
+/** A training job as sent to a worker. */
+export interface WireJob {
+  graph: ModelGraph;
+  train: ClassificationDataset;
+  test?: ClassificationDataset;
+  recipe: TrainRecipe;
+  initial?: ParamDict;
+  runDir?: string;
+  meta?: Record<string, unknown>;
+  /** Forward step events (else only epochs and checkpoints). */
+  steps: boolean;
+  /**
+   * Abort flag in shared memory, set by the parent: checked after every step, since a busy
+   * training loop does not return to the event loop to receive messages.
+   */
+  abort: Int32Array;
+}
+
+/** Parent -> worker messages. */
+export type ToTrainWorker =
+  | { type: 'init'; backend: BackendPreference }
+  | { type: 'job'; id: number; job: WireJob };
+
+/** A job's result as sent back (`resumedFrom` only for jobs with a run directory). */
+export type WireResult = TrainModelResult & { resumedFrom?: string | null };
+
+/** Worker -> parent messages. */
+export type FromTrainWorker =
+  | { type: 'ready'; backend: ActiveBackend }
+  | { type: 'init-error'; code: string | undefined; message: string }
+  | { type: 'progress'; id: number; event: TrainProgress }
+  | { type: 'done'; id: number; result: WireResult }
+  | { type: 'error'; id: number; code: string | undefined; message: string; details: Record<string, unknown> | undefined };
+
+const port = parentPort;
+if (port === null) throw new Error('train-worker must run in a worker thread');
+
+async function runJob(id: number, job: WireJob): Promise<void> {
+  const ctl = new AbortController();
+  try {
+    const onProgress = (event: TrainProgress): void => {
+      if (event.kind !== 'step' || job.steps) port!.postMessage({ type: 'progress', id, event } satisfies FromTrainWorker);
+      if (Atomics.load(job.abort, 0) !== 0) ctl.abort();
+    };
+    if (Atomics.load(job.abort, 0) !== 0) ctl.abort();
+    const common = {
+      graph: job.graph,
+      train: job.train,
+      ...(job.test === undefined ? {} : { test: job.test }),
+      recipe: job.recipe,
+      ...(job.initial === undefined ? {} : { initial: job.initial }),
+      onProgress,
+      signal: ctl.signal,
+    };
+    const result: WireResult =
+      job.runDir === undefined ? await trainModel(common) : await trainModelResumable({ ...common, runDir: job.runDir, ...(job.meta === undefined ? {} : { meta: job.meta }) });
+    const transfer = Object.values(result.params).map((p) => p.data.buffer as ArrayBuffer);
+    port!.postMessage({ type: 'done', id, result } satisfies FromTrainWorker, transfer);
+  } catch (e) {
+    const basis = isBasisError(e);
+    port!.postMessage({
+      type: 'error',
+      id,
+      code: basis ? e.code : undefined,
+      message: e instanceof Error ? e.message : String(e),
+      details: basis ? (e.details as Record<string, unknown> | undefined) : undefined,
+    } satisfies FromTrainWorker);
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (msg: ToTrainWorker) => {
+  if (msg.type === 'init') {
+    selectBackend(msg.backend).then(
+      (backend) => port.postMessage({ type: 'ready', backend } satisfies FromTrainWorker),
+      (e: unknown) => port.postMessage({ type: 'init-error', code: isBasisError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e) } satisfies FromTrainWorker),
+    );
+    return;
+  }
+  // one job at a time per worker (one backend, one thread)
+  queue = queue.then(() => runJob(msg.id, msg.job));
+});
