@@ -1,0 +1,326 @@
+// `basis degeneracy`, `basis interaction-basis` and `basis llc`: S001 degeneracy analysis of a
+// model. The caller loads the checkpoint and passes it in (`LoadedModel`).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  approximateSyncBlocks,
+  bestBipartition,
+  denseChain,
+  estimateLlc,
+  firingPatterns,
+  freeDirections,
+  ggnHessian,
+  hessianRankBound,
+  interactionBasisMlp,
+  interactionSparsity,
+  layeredAdjacency,
+  layerGrams,
+  modelLlcTarget,
+  type ModelLossKind,
+} from '@basis/degeneracy';
+import { BasisError, Matrix, createRng, type NdArray } from '@basis/tensor';
+import { selectBackend } from '@basis/tensor/backend';
+import { readMatrixFile, writeFileAtomic, writeSafetensorsFile } from '@basis/tensor/node';
+import { forward, paramsToTensors, type ModelGraph } from '@basis/zoo';
+import { loadMnist } from '@basis/zoo/node';
+import type { CommandContext } from '../context.js';
+
+/** A model as the checkpoint loader returns it. */
+export interface LoadedModel {
+  graph: ModelGraph;
+  params: Record<string, { shape: number[]; data: Float32Array | Float64Array }>;
+}
+
+/** How the command gets its model: already loaded, or a loader for `modelPath`. */
+export interface ModelSource {
+  model?: LoadedModel;
+  load?: (path: string) => Promise<LoadedModel>;
+}
+
+async function getModel(modelPath: string, src: ModelSource): Promise<LoadedModel> {
+  if (src.model !== undefined) return src.model;
+  if (src.load !== undefined) return src.load(modelPath);
+  throw new BasisError('USAGE', `no model loader was given for '${modelPath}'`);
+}
+
+/**
+ * Inputs for the analysis: `mnist[:N]` (first N test digits, default 1000), `gaussian[:N]`
+ * (standard normal inputs of the model's input shape, default 512, seeded by --seed), or an
+ * array file (`.npy`, `file.npz:key`, `file.safetensors:name`; rows = inputs).
+ */
+async function loadInputs(spec: string, graph: ModelGraph, seed: number): Promise<{ x: tf.Tensor; n: number; labels: Int32Array | null }> {
+  const size = graph.input.reduce((a, b) => a * b, 1);
+  const m = /^(mnist|gaussian)(?::(\d+))?$/.exec(spec);
+  if (m !== null) {
+    const n = m[2] === undefined ? (m[1] === 'mnist' ? 1000 : 512) : Number(m[2]);
+    if (!(n >= 2)) throw new BasisError('USAGE', `--data ${spec}: need at least 2 inputs`);
+    if (m[1] === 'gaussian') {
+      const rng = createRng(seed);
+      return { x: tf.tensor(Float32Array.from({ length: n * size }, () => rng.normal()), [n, ...graph.input]), n, labels: null };
+    }
+    if (size !== 784) throw new BasisError('SHAPE_MISMATCH', `--data mnist gives 784 inputs but the model takes [${graph.input.join(', ')}]`);
+    const { test } = await loadMnist({ seed });
+    const k = Math.min(n, test.n);
+    return { x: tf.tensor(test.x.subarray(0, k * 784), [k, ...graph.input]), n: k, labels: test.labels.subarray(0, k) };
+  }
+  const X = await readMatrixFile(spec);
+  if (X.cols !== size) throw new BasisError('SHAPE_MISMATCH', `--data ${spec} has ${X.cols} columns but the model takes ${size} inputs`);
+  return { x: tf.tensor(Float32Array.from(X.data), [X.rows, ...graph.input]), n: X.rows, labels: null };
+}
+
+function inputMatrix(x: tf.Tensor): Matrix {
+  return Matrix.fromArray(x.shape[0] as number, x.size / (x.shape[0] as number), x.dataSync());
+}
+
+function isMlp(graph: ModelGraph, params: LoadedModel['params']): boolean {
+  try {
+    denseChain(graph, params);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toFixed(4) : v.toExponential(2));
+
+/** Options of {@link runDegeneracy}. */
+export interface DegeneracyCommandOptions extends ModelSource {
+  /** Input spec (see loadInputs). */
+  data: string;
+  /** Noise scales for the free-direction counts (default [1e-6, 1e-4, 1e-2]). */
+  eps?: number[];
+  /** Approximate-synchronisation threshold (default 0.01). */
+  tau?: number;
+  /** Folder for report.json (optional). */
+  out?: string;
+}
+
+/**
+ * `basis degeneracy MODEL --data SPEC`: per-layer report of the S001 measures — G/M/K spectra,
+ * free directions at each ε, firing patterns (exact and approximate synchronised blocks, dead
+ * and always-on units, Σ s_a²), and for MLPs the interaction basis sizes, interaction sparsity
+ * and the best 2-way module split.
+ */
+export async function runDegeneracy(ctx: CommandContext, modelPath: string, opts: DegeneracyCommandOptions): Promise<void> {
+  const { graph, params } = await getModel(modelPath, opts);
+  const eps = opts.eps ?? [1e-6, 1e-4, 1e-2];
+  for (const e of eps) if (!(e > 0)) throw new BasisError('USAGE', `--eps values must be positive, got ${e}`);
+  const backend = await selectBackend(ctx.options.backend);
+  const { x, n } = await loadInputs(opts.data, graph, ctx.options.seed);
+  ctx.info(`degeneracy of ${modelPath} (${graph.name}) on ${n} inputs, backend ${backend.name}`);
+  const t = paramsToTensors(params);
+  try {
+    const t0 = performance.now();
+    const grams = layerGrams(graph, t, x);
+    const acts = graph.nodes.filter((nd) => nd.op === 'activation' && (nd.fn === 'relu' || nd.fn === 'leaky_relu'));
+    const firing: Record<string, unknown>[] = [];
+    for (const a of acts) {
+      const idx = graph.nodes.findIndex((nd) => nd.name === a.name);
+      const pre = graph.nodes[idx - 1];
+      if (pre === undefined) continue;
+      const P = tf.tidy(() => forward(graph, t, x, { to: pre.name }).output);
+      if (P.rank !== 2) {
+        P.dispose();
+        continue;
+      }
+      const Pm = inputMatrix(P);
+      P.dispose();
+      const fopts = a.op === 'activation' && a.fn === 'leaky_relu' ? ({ activation: 'leaky_relu', slope: a.slope ?? 0.01 } as const) : ({ activation: 'relu' } as const);
+      const rep = firingPatterns(Pm, fopts);
+      const approx = approximateSyncBlocks(Pm, { ...fopts, tau: opts.tau ?? 0.01 });
+      firing.push({
+        layer: a.name,
+        units: rep.d,
+        blocks: rep.blocks.length,
+        synchronisedBlocks: rep.blocks.filter((b) => b.units.length > 1).length,
+        dead: rep.dead.length,
+        alwaysOn: rep.alwaysOn.length,
+        sumSizeSquared: rep.sumSizeSquared,
+        sumRankSquared: rep.sumRankSquared,
+        excess: rep.excess,
+        approximateBlocks: approx.filter((b) => b.units.length > 1).length,
+        approximateUnitsInBlocks: approx.filter((b) => b.units.length > 1).reduce((s, b) => s + b.units.length, 0),
+      });
+    }
+    let ib: Record<string, unknown> | null = null;
+    if (isMlp(graph, params)) {
+      const X = inputMatrix(x);
+      const nb = interactionBasisMlp(graph, params, X, { tol: 1e-6 });
+      const layers = denseChain(graph, params);
+      const sparsity = nb.edges.map((E, l) => ({ layer: layers[l]!.name, interactionBasis: interactionSparsity(E, 1e-2), neuronBasis: interactionSparsity(layers[l]!.W, 1e-2) }));
+      let modules: Record<string, unknown> | null = null;
+      const A = layeredAdjacency(nb.edges);
+      if (A.rows >= 2 && A.rows <= 600) {
+        const part = bestBipartition(A, eps[Math.floor(eps.length / 2)]!, { minSize: Math.max(1, Math.floor(A.rows / 10)) });
+        modules = { cost: part.cost, sizes: part.sizes, method: part.method };
+      }
+      ib = { summary: nb.summary, sparsity, modules };
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const layers = grams.map((l) => ({
+      layer: l.layer,
+      dim: l.dim,
+      next: l.next,
+      spectra: { G: Array.from(l.spectra.G), M: Array.from(l.spectra.M), K: l.spectra.K === null ? null : Array.from(l.spectra.K) },
+      free: eps.map((e) => freeDirections(l, e)),
+    }));
+    const report = { model: modelPath, graph: graph.name, n, backend: backend.name, precision: 'tfjs float32 features and gradients, float64 accumulation and linear algebra', eps, layers, firing, interactionBasis: ib, seconds };
+    if (opts.out !== undefined) {
+      await mkdir(opts.out, { recursive: true });
+      await writeFileAtomic(join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    }
+    ctx.result(report, () => {
+      const lines = [`${graph.name} on ${n} inputs (${seconds.toFixed(1)} s)`, 'layer            dim  rank G(>1e-6)  λmax(G)   λmin(G)   ' + eps.map((e) => `free@${e.toExponential(0)}`).join('  ')];
+      for (const l of layers) {
+        const G = l.spectra.G;
+        const rk = G.filter((v) => v > 1e-6 * (G[0] ?? 0)).length;
+        lines.push(`${l.layer.padEnd(16)} ${String(l.dim).padStart(4)}  ${String(rk).padStart(12)}  ${fmt(G[0] ?? 0).padStart(8)}  ${fmt(G[G.length - 1] ?? 0).padStart(8)}   ${l.free.map((f) => String(f.fromActivations).padStart(9)).join('  ')}`);
+      }
+      for (const f of firing) lines.push(`firing ${String(f['layer'])}: ${String(f['synchronisedBlocks'])} synchronised blocks, ${String(f['dead'])} dead, ${String(f['alwaysOn'])} always-on, Σs² = ${String(f['sumRankSquared'])}, approx blocks ${String(f['approximateBlocks'])}`);
+      if (ib !== null) {
+        for (const s of ib['summary'] as { name: string; d: number; r: number; s: number }[]) lines.push(`interaction basis ${s.name}: d ${s.d} -> r ${s.r} -> s ${s.s}`);
+      }
+      return lines.join('\n');
+    });
+  } finally {
+    tf.dispose([x, ...Object.values(t)]);
+  }
+}
+
+/** Options of {@link runInteractionBasis}. */
+export interface InteractionBasisCommandOptions extends ModelSource {
+  data: string;
+  out: string;
+  scaling?: 'sqrt' | 'inv_sqrt';
+  center?: boolean;
+  tol?: number;
+}
+
+/**
+ * `basis interaction-basis MODEL --data SPEC --out DIR`: the interaction basis of every layer of an
+ * MLP, written as `DIR/interaction-basis.safetensors` (`C.<layer>`, `Cpinv.<layer>`,
+ * `edges.<l>`, `incoming.<l>`, float64) and `DIR/summary.json`.
+ */
+export async function runInteractionBasis(ctx: CommandContext, modelPath: string, opts: InteractionBasisCommandOptions): Promise<void> {
+  const { graph, params } = await getModel(modelPath, opts);
+  await selectBackend(ctx.options.backend);
+  const { x, n } = await loadInputs(opts.data, graph, ctx.options.seed);
+  const X = inputMatrix(x);
+  x.dispose();
+  const nb = interactionBasisMlp(graph, params, X, {
+    ...(opts.scaling === undefined ? {} : { scaling: opts.scaling }),
+    ...(opts.center === undefined ? {} : { center: opts.center }),
+    ...(opts.tol === undefined ? {} : { tol: opts.tol }),
+  });
+  const arr = (m: Matrix): NdArray => ({ dtype: 'float64', shape: [m.rows, m.cols], data: m.data });
+  const tensors: Record<string, NdArray> = {};
+  for (const l of nb.layers) {
+    tensors[`C.${l.name}`] = arr(l.basis.C);
+    tensors[`Cpinv.${l.name}`] = arr(l.basis.Cpinv);
+  }
+  nb.edges.forEach((E, l) => (tensors[`edges.${l}`] = arr(E)));
+  nb.incoming.forEach((E, l) => (tensors[`incoming.${l}`] = arr(E)));
+  await mkdir(opts.out, { recursive: true });
+  await writeSafetensorsFile(join(opts.out, 'interaction-basis.safetensors'), tensors, { format: 'basis.interaction-basis', scaling: opts.scaling ?? 'sqrt', center: String(opts.center ?? false), n: String(n) });
+  const summary = { model: modelPath, n, scaling: opts.scaling ?? 'sqrt', center: opts.center ?? false, layers: nb.summary };
+  await writeFileAtomic(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  ctx.result(summary, () => nb.summary.map((s) => `${s.name.padEnd(16)} d ${s.d} -> r ${s.r} (−${s.activationReduction}) -> s ${s.s} (−${s.jacobianReduction})`).join('\n') + `\nwrote ${join(opts.out, 'interaction-basis.safetensors')}`);
+}
+
+/** Options of {@link runLlc}. */
+export interface LlcCommandOptions extends ModelSource {
+  data: string;
+  loss?: ModelLossKind;
+  step?: number;
+  gamma?: number;
+  nBeta?: number;
+  chains?: number;
+  draws?: number;
+  burnin?: number;
+  batchSize?: number;
+  /** Also compute the GGN Hessian-rank lower bound on the first `hessianN` inputs (0 = skip; default 0). */
+  hessianN?: number;
+  out?: string;
+}
+
+/**
+ * `basis llc MODEL --data SPEC`: SGLD estimate of the (behavioral by default) local learning
+ * coefficient with per-chain diagnostics, N_eff = 2 λ̂ and eps_eff; with `--out` also the loss
+ * traces (CSV) and a Vega-Lite spec of them.
+ */
+export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCommandOptions): Promise<void> {
+  const model = await getModel(modelPath, opts);
+  await selectBackend(ctx.options.backend);
+  const { x, n, labels } = await loadInputs(opts.data, model.graph, ctx.options.seed);
+  const loss = opts.loss ?? 'behavioral-mse';
+  const y = loss === 'cross-entropy' && labels !== null ? tf.tensor1d(labels, 'int32') : undefined;
+  const tg = modelLlcTarget(model, x, { loss, ...(y === undefined ? {} : { y }) });
+  try {
+    ctx.info(`llc of ${modelPath}: N = ${tg.target.dim} parameters, n = ${n}, loss ${loss}`);
+    const t0 = performance.now();
+    const est = estimateLlc(tg.target, tg.w0, {
+      seed: ctx.options.seed,
+      ...(opts.step === undefined ? {} : { step: opts.step }),
+      ...(opts.gamma === undefined ? {} : { gamma: opts.gamma }),
+      ...(opts.nBeta === undefined ? {} : { nBeta: opts.nBeta }),
+      ...(opts.chains === undefined ? {} : { chains: opts.chains }),
+      ...(opts.draws === undefined ? {} : { draws: opts.draws }),
+      ...(opts.burnin === undefined ? {} : { burnin: opts.burnin }),
+      ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+    });
+    let hessian: { rank: number; lowerBound: number; n: number } | null = null;
+    if ((opts.hessianN ?? 0) > 0) {
+      const k = Math.min(opts.hessianN!, n);
+      const xs = tf.slice(x, 0, k);
+      const b = hessianRankBound(ggnHessian(model, xs));
+      xs.dispose();
+      hessian = { rank: b.rank, lowerBound: b.lowerBound, n: k };
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const result = {
+      model: modelPath,
+      parameters: tg.target.dim,
+      n,
+      loss,
+      llc: est.llc,
+      std: est.std,
+      effectiveParameters: est.effectiveParameters,
+      epsEff: est.epsEff,
+      nBeta: est.nBeta,
+      ess: est.ess,
+      malaAcceptance: est.malaAcceptance,
+      chains: est.chains.map((c) => ({ llc: c.llc, initLoss: c.initLoss, ess: c.ess, malaAcceptance: c.malaAcceptance, maxDistance: c.maxDistance, drift: c.drift })),
+      hessian,
+      warnings: est.warnings,
+      options: est.options,
+      seconds,
+    };
+    if (opts.out !== undefined) {
+      await mkdir(opts.out, { recursive: true });
+      const rows = ['chain,draw,loss', ...est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => `${ci},${t},${v}`))];
+      await writeFileAtomic(join(opts.out, 'llc-traces.csv'), rows.join('\n') + '\n');
+      const spec = {
+        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+        title: `SGLD loss traces (λ̂ = ${est.llc.toFixed(3)})`,
+        data: { values: est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => ({ chain: ci, draw: t, loss: v }))) },
+        mark: 'line',
+        encoding: { x: { field: 'draw', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' }, color: { field: 'chain', type: 'nominal' } },
+      };
+      await writeFileAtomic(join(opts.out, 'llc-traces.vl.json'), JSON.stringify(spec) + '\n');
+      await writeFileAtomic(join(opts.out, 'llc.json'), JSON.stringify(result, null, 2) + '\n');
+    }
+    ctx.result(result, () =>
+      [
+        `λ̂ = ${est.llc.toFixed(4)} ± ${est.std.toFixed(4)} (${est.chains.length} chains), N_eff = 2λ̂ = ${est.effectiveParameters.toFixed(2)} of N = ${tg.target.dim}`,
+        `nβ = ${est.nBeta.toFixed(2)}, eps_eff = ${est.epsEff.toExponential(3)}, ESS = ${est.ess.toFixed(0)}, MALA acceptance = ${est.malaAcceptance.toFixed(3)}`,
+        ...(hessian === null ? [] : [`Hessian-rank bound: rank ${hessian.rank} on ${hessian.n} inputs -> λ ≥ ${hessian.lowerBound}`]),
+        ...est.warnings.map((w) => `warning: ${w}`),
+      ].join('\n'),
+    );
+  } finally {
+    tg.dispose();
+    x.dispose();
+    y?.dispose();
+  }
+}
