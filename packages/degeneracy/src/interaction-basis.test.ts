@@ -92,6 +92,10 @@ describe('interaction basis (D9)', () => {
         expect(offDiagonalRatio(E)).toBeLessThan(1e-9);
         if (l < 2 || scaling === 'sqrt') {
           for (const v of E.diagonal()) expect(Math.abs(Math.abs(v) - 1)).toBeLessThan(1e-8);
+        } else {
+          // ±σ_i² with σ_i = sqrt of the M̃ eigenvalues of the last hidden layer (singular values of the whitened last weight)
+          const mu = nb.layers[2]!.basis.mEigenvalues;
+          E.diagonal().forEach((v, i) => expect(Math.abs(Math.abs(v) - (mu[i] as number)) / (mu[i] as number)).toBeLessThan(1e-8));
         }
       }
     }

@@ -229,7 +229,8 @@ export interface NetworkBasis {
  * The non-local interaction basis (S001 Sec. 6) of every feature layer of an MLP (dense and
  * activation nodes; see {@link denseChain}) on inputs `X`, computed exactly in float64:
  * activations and Jacobians by the float64 engine, the output layer's basis as PCA without
- * whitening. Biases are handled through centring (`center: true`, which appends the constant
+ * whitening under both scalings (D9 step 8), so under `'inv_sqrt'` the last transition of a
+ * deep linear network is diagonal with entries ±σ_i². Biases are handled through centring (`center: true`, which appends the constant
  * feature); without centring they are ignored in `edges` (fold them in, or use centring).
  *
  * @example
@@ -245,7 +246,8 @@ export function interactionBasisMlp(graph: ModelGraph, params: ParamsLike, X: Ma
   const L = layers.length;
   const names = ['input', ...layers.map((l, i) => (i === L - 1 ? l.name : (l.activationNode ?? l.name)))];
   const bases: NetworkBasisLayer[] = [];
-  for (let l = 0; l <= L; l++) bases.push({ name: names[l]!, basis: interactionBasis(g.forward.post[l]!, l === L ? null : g.M[l]!, opts) });
+  // the output layer always gets the PCA basis without whitening (D9 step 8), whatever the scaling
+  for (let l = 0; l <= L; l++) bases.push({ name: names[l]!, basis: interactionBasis(g.forward.post[l]!, l === L ? null : g.M[l]!, l === L ? { ...opts, scaling: 'sqrt' } : opts) });
   const edges: Matrix[] = [];
   const incoming: Matrix[] = [];
   for (let l = 0; l < L; l++) {
