@@ -14,3 +14,4 @@ export {
   type TrainRecipe,
 } from './train-model.js';
 export { DATASET_NAMES, RECIPES, checkDataSpec, type DataSpec, type Recipe } from './recipes.js';
+export { exportStateDict, importStateDict, type ExportStateDictOptions, type ImportStateDictOptions } from './state-dict.js';

@@ -16,3 +16,4 @@ export {
   type TrainPoolOptions,
   type TrainSeedsOptions,
 } from './pool.js';
+export { loadModel, saveModel, type LoadedModel, type SaveModelOptions } from './load.js';
