@@ -92,6 +92,19 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     });
 
   cli
+    .command('demo', 'The main job: train two MNIST MLPs, verify their symmetry spec, audit them with every metric, measure LMC before/after matching and LLFC, write an HTML report')
+    .option('--out <dir>', 'folder for report.html, result.json and figures/', { default: 'basis-demo' })
+    .option('--quick', 'a smaller, faster profile (width 128, 2 epochs, 500 audit inputs)')
+    .option('--width <n>', 'hidden width of the two MLPs (default 512; quick 128)')
+    .option('--epochs <n>', 'training epochs (default 10, the mlpMnist recipe; quick 2)')
+    .example('basis demo --out basis-demo')
+    .example('basis demo --quick --json')
+    .action(async (raw: Record<string, unknown>) => {
+      const { runDemoCommand } = await import('./commands/demo.js');
+      await runDemoCommand(context(raw), { out: String(raw['out']), quick: raw['quick'] === true, width: raw['width'], epochs: raw['epochs'] });
+    });
+
+  cli
     .command('compare <a> <b>', 'Compare two activation matrices (rows = the same inputs, columns = units)')
     .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
     .option('--options <json>', `metric options as JSON, e.g. '{"knn.mutual":{"k":5},"linear.cv":{"folds":10}}'`)

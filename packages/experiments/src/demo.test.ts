@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('runDemo (tiny profile)', () => {
   it('trains, verifies, audits, interpolates and writes a self-contained report', async () => {
     const stages: string[] = [];
-    const r = await runDemo({ out: dir, width: 16, epochs: 1, auditN: 60, onProgress: (s) => stages.push(s) });
+    const r = await runDemo({ out: dir, width: 16, epochs: 1, auditN: 60, parallel: false, onProgress: (s) => stages.push(s) });
     expect([...new Set(stages)]).toEqual(['data', 'train', 'symmetry', 'audit', 'connectivity', 'report']);
     for (const t of r.training) expect(t.testAccuracy).toBeGreaterThan(0.7);
     expect(r.symmetry.worstOutputError).toBeLessThan(1e-5);

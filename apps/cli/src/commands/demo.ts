@@ -33,6 +33,7 @@ export async function runDemoCommand(ctx: CommandContext, raw: { out: string; qu
   const r = await runDemo({
     out,
     quick: raw.quick,
+    backend: ctx.options.backend,
     ...(width === undefined ? {} : { width }),
     ...(epochs === undefined ? {} : { epochs }),
     seeds: [ctx.options.seed, ctx.options.seed + 1],
