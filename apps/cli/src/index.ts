@@ -46,6 +46,19 @@ function parseOptions(raw: unknown): Record<string, Record<string, unknown>> {
   return v as Record<string, Record<string, unknown>>;
 }
 
+/** The given flags as strings (cac turns numeric-looking values into numbers), absent ones left out. */
+function strings<K extends string>(raw: Record<string, unknown>, keys: readonly K[]): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const k of keys) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} was given more than once`);
+    if (typeof v === 'boolean') throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs a value`);
+    out[k] = String(v);
+  }
+  return out;
+}
+
 function globalOptions(raw: Record<string, unknown>): GlobalOptions {
   const backend = String(raw['backend'] ?? 'auto');
   if (!(BACKENDS as readonly string[]).includes(backend)) {
@@ -81,6 +94,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   cli.version(CLI_VERSION);
 
   let ctx: CommandContext | undefined;
+  let exitCode: number = EXIT.ok;
   const context = (raw: Record<string, unknown>): CommandContext => (ctx = makeContext(globalOptions(raw), io));
 
   cli
@@ -126,21 +140,106 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     });
 
   cli
-    .command('symmetry <action>', 'Intertwiner groups: `table` (computed activation/group table) or `probe --fn "x => ..."` (classify an activation)')
+    .command('train', 'Train models (one per seed, in parallel on worker threads) into run directories with checkpoints')
+    .option('--config <file>', 'JSON config { model, data, train, seeds } (flags override its fields)')
+    .option('--arch <name>', 'architecture: mlp, resmlp, minimyrtle or resnet (default mlp)')
+    .option('--width <n>', 'mlp/resmlp: hidden width; minimyrtle: channels c; resnet: width multiplier')
+    .option('--depth <n>', 'mlp: hidden layers; resmlp: blocks; resnet: blocks per stage')
+    .option('--activation <fn>', 'hidden activation (relu, leaky_relu, tanh, gelu, ...)')
+    .option('--dataset <name>', 'mnist (10k digits, 8k/2k split) or fashion (60k/10k)')
+    .option('--train-size <n>', 'class-balanced training subset')
+    .option('--test-size <n>', 'class-balanced test subset')
+    .option('--epochs <n>', 'epochs')
+    .option('--batch-size <n>', 'batch size')
+    .option('--optimizer <kind>', 'sgd (momentum 0.9, Nesterov), adam or adamw')
+    .option('--lr <x>', 'learning rate (cosine decay unless the config says otherwise)')
+    .option('--weight-decay <x>', 'weight decay')
+    .option('--checkpoints <fractions>', 'extra checkpoints at these epoch fractions, e.g. 0,0.1,0.25,0.5 (every epoch is saved too)')
+    .option('--seeds <list>', 'comma-separated seeds, trained in parallel (default: --seed)')
+    .option('--workers <n>', 'worker threads for several seeds (default: one per core)')
+    .option('--out <dir>', 'output folder: one run directory per seed (OUT/seed-S)', { default: 'basis-runs' })
+    .option('--resume', 'continue interrupted runs in OUT from their latest checkpoints')
+    .example('basis train --arch mlp --width 512 --depth 2 --dataset mnist --seeds 0,1 --out runs/mlp')
+    .example('basis train --arch minimyrtle --width 16 --dataset fashion --epochs 3 --out runs/cnn')
+    .example('basis train --config train.json --resume')
+    .action(async (raw: Record<string, unknown>) => {
+      const { runTrain } = await import('./commands/train.js');
+      exitCode = await runTrain(context(raw), {
+        ...strings(raw, ['config', 'arch', 'width', 'depth', 'activation', 'dataset', 'trainSize', 'testSize', 'epochs', 'batchSize', 'optimizer', 'lr', 'weightDecay', 'checkpoints', 'seeds', 'workers']),
+        out: String(raw['out']),
+        resume: raw['resume'] === true,
+      });
+    });
+
+  cli
+    .command('eval <model>', 'Accuracy and loss of a trained model on its test set and on out-of-distribution conditions')
+    .option('--dataset <name>', 'mnist or fashion (default: the dataset the model was trained on)')
+    .option('--ood <conditions>', 'comma-separated OOD conditions, or all (noise-0.2, rotate-30, invert, blur-1, elastic-mild, cross-dataset, ...)')
+    .option('--n <count>', 'only the first N test examples')
+    .option('--batch-size <n>', 'examples per forward pass', { default: 1000 })
+    .option('--arch <name>', 'architecture of a bare .safetensors/.pt MODEL (with --width, --depth)')
+    .option('--width <n>', 'with --arch')
+    .option('--depth <n>', 'with --arch')
+    .example('basis eval runs/mlp/seed-0')
+    .example('basis eval runs/mlp/seed-0 --ood all --json')
+    .example('basis eval mlp.pt --arch mlp --width 512 --depth 2')
+    .action(async (model: string, raw: Record<string, unknown>) => {
+      const { runEval } = await import('./commands/eval.js');
+      await runEval(context(raw), model, strings(raw, ['dataset', 'ood', 'n', 'batchSize', 'arch', 'width', 'depth']));
+    });
+
+  cli
+    .command('activations <model>', 'Capture activations of a trained model on test inputs: one .npy per capture point, for compare --layers')
+    .option('--out <dir>', 'output folder', { default: 'basis-activations' })
+    .option('--points <names>', 'comma-separated capture points (node names), or all (default: every activation and the output)')
+    .option('--view <view>', 'conv feature maps: pooled (spatial mean, N x C), channel (rows = inputs x positions) or flat (N x C·H·W)', { default: 'pooled' })
+    .option('--n <count>', 'number of test inputs', { default: 1000 })
+    .option('--max-rows <n>', 'channel view: keep at most this many rows, drawn by --seed (the same rows for every model)')
+    .option('--dataset <name>', 'mnist or fashion (default: the dataset the model was trained on)')
+    .option('--arch <name>', 'architecture of a bare .safetensors/.pt MODEL (with --width, --depth)')
+    .option('--width <n>', 'with --arch')
+    .option('--depth <n>', 'with --arch')
+    .example('basis activations runs/mlp/seed-0 --out acts/seed0 --n 2000')
+    .example('basis compare --layers acts/seed0 acts/seed1 --metric cka.linear')
+    .action(async (model: string, raw: Record<string, unknown>) => {
+      const { runActivations } = await import('./commands/activations.js');
+      await runActivations(context(raw), model, {
+        ...strings(raw, ['points', 'maxRows', 'dataset', 'arch', 'width', 'depth']),
+        out: String(raw['out']),
+        view: String(raw['view']),
+        n: String(raw['n']),
+      });
+    });
+
+  cli
+    .command('symmetry <action> [model]', 'Symmetries: `table`, `probe --fn "x => ..."`, `check MODEL` (infer and verify the spec) or `apply MODEL --out DIR` (random group element)')
     .option('--fn <src>', 'with probe: the activation as a JS function or expression in x, or a registry id (relu, tanh, leaky_relu, ...)')
-    .option('--n <units>', 'number of units of the random group elements', { default: 4 })
+    .option('--n <units>', 'with table/probe: number of units of the random group elements', { default: 4 })
     .option('--slope <a>', 'with probe --fn leaky_relu: the negative slope')
     .option('--degree <d>', 'with probe --fn polynomial: the degree')
+    .option('--out <dir>', 'with apply: where to write the transformed model')
+    .option('--inputs <k>', 'with check/apply: test inputs to run the model on', { default: 64 })
+    .option('--tol <x>', 'with check: relative tolerance (float32)', { default: 1e-5 })
+    .option('--trials <k>', 'with check: random elements per group', { default: 2 })
+    .option('--scale-sigma <s>', 'with check/apply: log-scale spread of random positive scales', { default: 0.5 })
+    .option('--dataset <name>', 'with check/apply: mnist or fashion (default: the dataset the model was trained on)')
+    .option('--arch <name>', 'with check/apply: architecture of a bare .safetensors/.pt MODEL (with --width, --depth)')
+    .option('--width <n>', 'with --arch')
+    .option('--depth <n>', 'with --arch')
     .example('basis symmetry table')
     .example('basis symmetry probe --fn "x => x / (1 + Math.exp(-x))"')
     .example('basis symmetry probe --fn leaky_relu --slope 1 --json')
-    .action(async (action: string, raw: Record<string, unknown>) => {
+    .example('basis symmetry check runs/mlp/seed-0')
+    .example('basis symmetry apply runs/mlp/seed-0 --out runs/mlp/seed-0-permuted --seed 3')
+    .action(async (action: string, model: string | undefined, raw: Record<string, unknown>) => {
       const { runSymmetry } = await import('./commands/symmetry.js');
       await runSymmetry(context(raw), action, {
         n: Number(raw['n']),
         ...(raw['fn'] === undefined ? {} : { fn: String(raw['fn']) }),
         ...(raw['slope'] === undefined ? {} : { slope: Number(raw['slope']) }),
         ...(raw['degree'] === undefined ? {} : { degree: Number(raw['degree']) }),
+        ...(model === undefined ? {} : { model }),
+        ...strings(raw, ['out', 'inputs', 'tol', 'trials', 'scaleSigma', 'dataset', 'arch', 'width', 'depth']),
       });
     });
 
@@ -156,7 +255,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     }
     if (cli.options['help'] === true) return EXIT.ok;
     await cli.runMatchedCommand();
-    return EXIT.ok;
+    return exitCode;
   } catch (e) {
     return reportError(e, io, ctx?.options.json ?? argv.includes('--json'));
   }

@@ -1,0 +1,283 @@
+import { availableParallelism } from 'node:os';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BasisError, isBasisError } from '@basis/tensor';
+import { selectBackend } from '@basis/tensor/backend';
+import { writeFileAtomic } from '@basis/tensor/node';
+import {
+  RECIPES,
+  buildModel,
+  checkDataSpec,
+  checkModelSpec,
+  resolveRecipe,
+  DATASET_NAMES,
+  type DataSpec,
+  type ModelSpec,
+  type TrainProgress,
+  type TrainRecipe,
+} from '@basis/zoo';
+import { TrainPool, loadDataSpec, trainModelResumable, type TrainJobResult } from '@basis/zoo/node';
+import type { CommandContext } from '../context.js';
+import { ProgressBars, formatDuration } from '../progress.js';
+import { formatNumber, formatTable } from '../table.js';
+import { choiceFlag, intFlag, numFlag, specFromFlags, type ModelFlags } from './model-args.js';
+
+/** Flags of `basis train` (raw strings from the command line). */
+export interface TrainFlags extends ModelFlags {
+  config?: string;
+  epochs?: string;
+  batchSize?: string;
+  lr?: string;
+  optimizer?: string;
+  weightDecay?: string;
+  trainSize?: string;
+  testSize?: string;
+  seeds?: string;
+  checkpoints?: string;
+  workers?: string;
+  out: string;
+  resume: boolean;
+}
+
+/** A training configuration file (and what `basis train` writes to OUT/train.json). */
+export interface TrainConfig {
+  model: ModelSpec;
+  data: DataSpec;
+  train: TrainRecipe;
+  seeds: (number | string)[];
+}
+
+/** A resolved config and whether its recipe is a built-in default (not from a config file). */
+type ResolvedTrainConfig = TrainConfig & { defaultRecipe: boolean };
+
+const CONFIG_KEYS = ['model', 'data', 'train', 'seeds', 'description', 'target'];
+
+function invalid(field: string, message: string): never {
+  throw new BasisError('CONFIG_INVALID', `${field} ${message}`, { details: { field } });
+}
+
+async function readConfig(path: string): Promise<Partial<TrainConfig>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new BasisError('IO', `cannot read config '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new BasisError('CONFIG_INVALID', `config '${path}' is not valid JSON: ${(e as Error).message}`, { details: { field: 'config' } });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalid('config', 'must be a JSON object { model, data, train, seeds }');
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!CONFIG_KEYS.includes(k)) invalid(`config.${k}`, `is not a known field; allowed: model, data, train, seeds`);
+  const out: Partial<TrainConfig> = {};
+  if (o.model !== undefined) out.model = checkModelSpec(o.model, 'config.model');
+  if (o.data !== undefined) out.data = checkDataSpec(o.data, 'config.data');
+  if (o.train !== undefined) {
+    resolveRecipe(o.train, 'config.train');
+    out.train = o.train as TrainRecipe;
+  }
+  if (o.seeds !== undefined) out.seeds = checkSeeds(o.seeds, 'config.seeds');
+  return out;
+}
+
+function checkSeeds(v: unknown, field: string): (number | string)[] {
+  if (!Array.isArray(v) || v.length === 0) invalid(field, 'must be a non-empty list of seeds');
+  const seeds = v.map((s, i) => {
+    if (!(typeof s === 'string' ? /^[A-Za-z0-9_.-]+$/.test(s) : Number.isSafeInteger(s) && (s as number) >= 0)) invalid(`${field}[${i}]`, `must be a non-negative integer or a name, got ${JSON.stringify(s)}`);
+    return s as number | string;
+  });
+  if (new Set(seeds.map(String)).size !== seeds.length) invalid(field, 'lists a seed twice');
+  return seeds;
+}
+
+/** The default recipe for a model and dataset: the matching default recipe, else a generic SGD one. */
+function defaultRecipe(model: ModelSpec, data: DataSpec): TrainRecipe {
+  if (model.arch === 'mlp' && data.dataset === 'mnist') return RECIPES.mlpMnist.train;
+  if (model.arch === 'minimyrtle' && data.dataset === 'fashion') return RECIPES.miniMyrtleFashion.train;
+  return { epochs: 5, batchSize: 128, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true }, schedule: { kind: 'cosine' }, weightDecay: 5e-4 };
+}
+
+/** Merges the config file (if any) with the flags (flags win) and validates the result. */
+export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number): Promise<ResolvedTrainConfig> {
+  const file = flags.config === undefined ? {} : await readConfig(flags.config);
+  const fromFlags = specFromFlags(flags);
+  let model: ModelSpec = file.model ?? { arch: 'mlp' };
+  if (fromFlags !== undefined) model = fromFlags.arch === model.arch ? { ...model, ...fromFlags } : fromFlags;
+  else if (flags.width !== undefined || flags.depth !== undefined) model = { ...model, ...specFromFlags({ ...flags, arch: model.arch }) };
+  model = checkModelSpec(model, flags.config === undefined ? 'model' : 'config.model');
+  let data: DataSpec = file.data ?? { dataset: 'mnist' };
+  if (flags.dataset !== undefined) {
+    const d = choiceFlag(flags.dataset, '--dataset', DATASET_NAMES);
+    data = d === data.dataset ? data : { dataset: d };
+  }
+  if (flags.trainSize !== undefined) data = { ...data, trainSize: intFlag(flags.trainSize, '--train-size', 10) };
+  if (flags.testSize !== undefined) data = { ...data, testSize: intFlag(flags.testSize, '--test-size', 10) };
+  data = checkDataSpec(data, 'data');
+  const train: Record<string, unknown> = { ...(file.train ?? defaultRecipe(model, data)) };
+  if (flags.epochs !== undefined) train.epochs = intFlag(flags.epochs, '--epochs', 1);
+  if (flags.batchSize !== undefined) train.batchSize = intFlag(flags.batchSize, '--batch-size', 1);
+  if (flags.optimizer !== undefined) {
+    const kind = choiceFlag(flags.optimizer, '--optimizer', ['sgd', 'adam', 'adamw'] as const);
+    const lr = flags.lr === undefined ? (kind === 'sgd' ? 0.05 : 1e-3) : numFlag(flags.lr, '--lr', { gt: 0 });
+    train.optimizer = kind === 'sgd' ? { kind, lr, momentum: 0.9, nesterov: true } : { kind, lr };
+  } else if (flags.lr !== undefined) train.optimizer = { ...(train.optimizer as object), lr: numFlag(flags.lr, '--lr', { gt: 0 }) };
+  if (flags.weightDecay !== undefined) train.weightDecay = numFlag(flags.weightDecay, '--weight-decay', { ge: 0 });
+  if (flags.checkpoints !== undefined) train.checkpoints = flags.checkpoints.split(',').map((s) => numFlag(s.trim(), '--checkpoints', { ge: 0 }));
+  resolveRecipe(train, 'train');
+  let seeds: (number | string)[] = file.seeds ?? [globalSeed];
+  if (flags.seeds !== undefined) {
+    seeds = flags.seeds.split(',').map((s) => s.trim());
+    try {
+      seeds = checkSeeds(
+        seeds.map((s) => (/^\d+$/.test(String(s)) ? Number(s) : s)),
+        '--seeds',
+      );
+    } catch (e) {
+      if (isBasisError(e)) throw new BasisError('USAGE', `${e.message} (e.g. --seeds 0,1,2)`);
+      throw e;
+    }
+  }
+  return { model, data, train: train as unknown as TrainRecipe, seeds, defaultRecipe: file.train === undefined };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One line per seed in the result. */
+interface RunSummary {
+  seed: number | string;
+  dir: string;
+  stopped: string;
+  resumedFrom: string | null;
+  epochs: number;
+  steps: number;
+  trainLoss: number | null;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  seconds: number;
+}
+
+/** `basis train`: trains one model per seed (in parallel on worker threads), one run directory each. */
+export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<number> {
+  const { defaultRecipe: isDefault, ...config } = await resolveTrainConfig(flags, ctx.options.seed);
+  const out = resolve(flags.out);
+  const dirs = config.seeds.map((s) => join(out, `seed-${String(s)}`));
+  for (const d of dirs) {
+    const names = (await exists(d)) ? await readdir(d) : [];
+    if (names.length > 0 && !flags.resume) {
+      throw new BasisError('USAGE', `'${d}' already holds a run; pass --resume to continue it, or choose another --out`);
+    }
+  }
+  const workers = Math.min(config.seeds.length, flags.workers === undefined ? availableParallelism() : intFlag(flags.workers, '--workers', 1));
+  const { train, test } = await loadDataSpec(config.data);
+  const graph = buildModel(config.model, { input: train.shape, classes: train.numClasses });
+  let recipe = resolveRecipe(config.train, 'train');
+  const stepsPerEpoch = recipe.dropLast ? Math.floor(train.n / recipe.batchSize) : Math.ceil(train.n / recipe.batchSize);
+  const warmup = recipe.schedule !== null && 'warmup' in recipe.schedule ? recipe.schedule.warmup : undefined;
+  if (isDefault && warmup !== undefined && warmup.steps >= recipe.epochs * stepsPerEpoch) {
+    // the built-in recipe's warm-up is longer than this (shortened) run: leave it out
+    const { warmup: _w, ...schedule } = recipe.schedule as Exclude<typeof recipe.schedule, null>;
+    config.train = { ...config.train, schedule: schedule as TrainRecipe['schedule'] };
+    recipe = resolveRecipe(config.train, 'train');
+    ctx.info(`(the default recipe's ${warmup.steps}-step warm-up is longer than this run of ${recipe.epochs * stepsPerEpoch} steps: training without warm-up)`);
+  }
+  await mkdir(out, { recursive: true });
+  await writeFileAtomic(join(out, 'train.json'), JSON.stringify(config, null, 2) + '\n');
+  const stepsPerSeed = recipe.epochs * stepsPerEpoch;
+  ctx.info(
+    `training ${graph.name} on ${train.name} (${train.n} examples; test ${test.n}) for ${recipe.epochs} epochs of batch ${recipe.batchSize}, seeds ${config.seeds.join(', ')}` +
+      (workers > 1 ? ` on ${workers} worker threads` : ''),
+  );
+  const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet);
+  const label = (seed: number | string): string => `seed ${String(seed).padEnd(Math.max(...config.seeds.map((s) => String(s).length)))}`;
+  const progress = (seed: number | string) => {
+    let detail = '';
+    return (e: TrainProgress): void => {
+      if (e.kind === 'step') bars.update(label(seed), { done: e.step, total: stepsPerSeed, detail: `loss ${formatNumber(e.loss, 3)} ${detail}` });
+      else if (e.kind === 'epoch') {
+        const acc = e.record.metrics?.testAccuracy;
+        detail = `epoch ${e.record.epoch}/${recipe.epochs}${acc === undefined ? '' : ` acc ${(100 * acc).toFixed(2)}%`}`;
+        bars.log(`${label(seed)}: epoch ${e.record.epoch}/${recipe.epochs}, train loss ${formatNumber(e.record.loss, 4)}${acc === undefined ? '' : `, test accuracy ${(100 * acc).toFixed(2)}%`} (${e.record.seconds.toFixed(1)} s)`);
+      }
+    };
+  };
+  const ctl = new AbortController();
+  const onSignal = (): void => {
+    bars.log('interrupted: stopping after the current step (with a checkpoint; rerun with --resume)');
+    ctl.abort();
+  };
+  process.once('SIGINT', onSignal);
+  const meta = { data: config.data, model: config.model };
+  const t0 = performance.now();
+  let results: (TrainJobResult & { resumedFrom: string | null; seconds: number })[];
+  try {
+    if (workers <= 1) {
+      await selectBackend(ctx.options.backend);
+      results = [];
+      for (const [i, seed] of config.seeds.entries()) {
+        if (ctl.signal.aborted) break;
+        const s0 = performance.now();
+        const r = await trainModelResumable({ graph, train, test, recipe: { ...config.train, seed }, runDir: dirs[i] as string, meta, onProgress: progress(seed), signal: ctl.signal });
+        results.push({ ...r, seconds: (performance.now() - s0) / 1000 });
+      }
+    } else {
+      const pool = await TrainPool.create({ workers, backend: ctx.options.backend });
+      try {
+        results = await Promise.all(
+          config.seeds.map(async (seed, i) => {
+            const s0 = performance.now();
+            const r = await pool.run({ graph, train, test, recipe: { ...config.train, seed }, runDir: dirs[i] as string, meta }, { onProgress: progress(seed), signal: ctl.signal });
+            return { ...r, resumedFrom: r.resumedFrom ?? null, seconds: (performance.now() - s0) / 1000 };
+          }),
+        );
+      } finally {
+        await pool.close();
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    bars.finish();
+  }
+  const runs: RunSummary[] = results.map((r, i) => ({
+    seed: config.seeds[i] as number | string,
+    dir: dirs[i] as string,
+    stopped: r.stopped,
+    resumedFrom: r.resumedFrom,
+    epochs: r.history.length,
+    steps: r.steps,
+    trainLoss: r.final.trainLoss,
+    testAccuracy: r.final.testAccuracy,
+    testLoss: r.final.testLoss,
+    seconds: r.seconds,
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  ctx.result({ out, graph: graph.name, backend: results[0]?.backend ?? null, config, seconds, runs }, () => {
+    const rows: (string | number)[][] = [['seed', 'test accuracy', 'test loss', 'train loss', 'epochs', 'time', 'run directory']];
+    for (const r of runs) {
+      rows.push([
+        String(r.seed),
+        r.testAccuracy === null ? '-' : `${(100 * r.testAccuracy).toFixed(2)}%`,
+        r.testLoss ?? '-',
+        r.trainLoss ?? '-',
+        `${r.epochs}${r.stopped === 'completed' ? '' : ` (${r.stopped})`}`,
+        formatDuration(r.seconds),
+        r.dir,
+      ]);
+    }
+    return `${formatTable(rows, 4)}\n\n${graph.name} on ${train.name}, ${formatDuration(seconds)} in total on ${results[0]?.backend ?? '?'}; each run directory is a checkpoint (model.safetensors + manifest.json) for basis eval, activations and symmetry.`;
+  });
+  if (ctl.signal.aborted) {
+    ctx.info('training was interrupted; rerun the same command with --resume to continue');
+    return 130;
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+import type { Writable } from 'node:stream';
+
+/** State of one progress line. */
+export interface ProgressState {
+  /** Units done and total (e.g. optimizer steps). */
+  done: number;
+  total: number;
+  /** Short text after the bar (epoch, loss, accuracy). */
+  detail: string;
+}
+
+/** Seconds as `1m05s` / `42s`. */
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * Progress bars on a stream, one line per task. On a terminal the lines are redrawn in place (at
+ * most 10 times a second); elsewhere (pipes, logs, tests) only `log` lines are written, so output
+ * stays readable. Disabled entirely when `enabled` is false (`--quiet`).
+ */
+export class ProgressBars {
+  private readonly states = new Map<string, ProgressState & { start: number }>();
+  private drawn = 0;
+  private lastDraw = 0;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly enabled: boolean,
+    private readonly width = 24,
+  ) {
+    this.tty = enabled && (out as Writable & { isTTY?: boolean }).isTTY === true;
+  }
+
+  /** Adds or updates a line. */
+  update(label: string, s: ProgressState): void {
+    if (!this.enabled) return;
+    const prev = this.states.get(label);
+    this.states.set(label, { ...s, start: prev?.start ?? performance.now() });
+    const now = performance.now();
+    if (this.tty && (now - this.lastDraw > 100 || s.done >= s.total)) this.draw();
+  }
+
+  /** A permanent message above the bars (or a plain line off a terminal). */
+  log(line: string): void {
+    if (!this.enabled) return;
+    if (!this.tty) {
+      this.out.write(line + '\n');
+      return;
+    }
+    this.clear();
+    this.out.write(line + '\n');
+    this.draw();
+  }
+
+  /** Draws the final state and leaves the bars on screen. */
+  finish(): void {
+    if (!this.tty) return;
+    this.draw();
+    this.drawn = 0;
+  }
+
+  private line(label: string, s: ProgressState & { start: number }): string {
+    const f = s.total > 0 ? Math.min(1, s.done / s.total) : 0;
+    const full = Math.round(f * this.width);
+    const bar = '█'.repeat(full) + '░'.repeat(this.width - full);
+    const elapsed = (performance.now() - s.start) / 1000;
+    const eta = f > 0 && f < 1 ? ` eta ${formatDuration((elapsed * (1 - f)) / f)}` : '';
+    return `${label} ${bar} ${String(Math.floor(100 * f)).padStart(3)}% ${s.detail}${eta}`;
+  }
+
+  private clear(): void {
+    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A`);
+    for (let i = 0; i < this.drawn; i++) this.out.write('\x1b[2K\n');
+    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A`);
+    this.drawn = 0;
+  }
+
+  private draw(): void {
+    this.lastDraw = performance.now();
+    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A`);
+    const cols = (this.out as Writable & { columns?: number }).columns ?? 100;
+    for (const [label, s] of this.states) this.out.write(`\x1b[2K${this.line(label, s).slice(0, Math.max(20, cols - 1))}\n`);
+    this.drawn = this.states.size;
+  }
+}
