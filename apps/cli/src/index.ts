@@ -243,6 +243,124 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       });
     });
 
+  const pairFlags = (c: ReturnType<typeof cli.command>) =>
+    c
+      .option('--dataset <name>', 'mnist or fashion (default: the dataset A was trained on)')
+      .option('--n <k>', 'test inputs to evaluate (default: the whole test split)')
+      .option('--out <dir>', 'folder for JSON, CSV, SVG and HTML results');
+  const pairOpts = (raw: Record<string, unknown>) => ({
+    ...(raw['dataset'] === undefined ? {} : { dataset: String(raw['dataset']) }),
+    ...(raw['n'] === undefined ? {} : { n: Number(raw['n']) }),
+    ...(raw['out'] === undefined ? {} : { out: String(raw['out']) }),
+  });
+
+  pairFlags(cli.command('interpolate <a> <b>', 'Loss and error along the linear path between two models (barriers: max−mean and max−linear), optionally after matching'))
+    .option('--match <method>', 'none, weight, activation or sinkhorn', { default: 'weight' })
+    .option('--points <k>', 'λ grid size', { default: 11 })
+    .option('--repair <mode>', 'none, bn-reset or repair (default: bn-reset for batchnorm models)')
+    .example('basis interpolate runs/mlp/seed-0 runs/mlp/seed-1 --match weight --out lmc/')
+    .action(async (a: string, b: string, raw: Record<string, unknown>) => {
+      const { runInterpolate } = await import('./commands/connectivity.js');
+      await runInterpolate(context(raw), a, b, { ...pairOpts(raw), match: String(raw['match']), points: Number(raw['points']), ...(raw['repair'] === undefined ? {} : { repair: String(raw['repair']) }) });
+    });
+
+  pairFlags(cli.command('match <a> <b>', "Align B's units to A's through the inferred symmetry spec and write the aligned copy of B"))
+    .option('--method <m>', 'weight (coordinate descent, modulo G_ReLU), activation (feature correlations) or sinkhorn', { default: 'weight' })
+    .example('basis match runs/mlp/seed-0 runs/mlp/seed-1 --out runs/mlp/seed-1-aligned')
+    .action(async (a: string, b: string, raw: Record<string, unknown>) => {
+      const { runMatch } = await import('./commands/connectivity.js');
+      await runMatch(context(raw), a, b, { ...pairOpts(raw), method: String(raw['method']) });
+    });
+
+  pairFlags(cli.command('llfc <a> <b>', 'Layerwise linear feature connectivity, weak additivity and commutativity (S004), before or after matching'))
+    .option('--match <method>', 'none, weight, activation or sinkhorn', { default: 'weight' })
+    .option('--alphas <list>', 'comma-separated α values', { default: '0.5' })
+    .example('basis llfc runs/mlp/seed-0 runs/mlp/seed-1 --match none')
+    .action(async (a: string, b: string, raw: Record<string, unknown>) => {
+      const { runLlfc } = await import('./commands/connectivity.js');
+      await runLlfc(context(raw), a, b, { ...pairOpts(raw), match: String(raw['match']), alphas: String(raw['alphas']).split(',').map(Number) });
+    });
+
+  pairFlags(cli.command('stitch <a> <b>', "Stitch A's layers ≤ L to B's layers > L through a trained stitching layer; report the S003 penalty"))
+    .option('--layer <name>', 'the cut (a top-level node, e.g. layers.1)')
+    .option('--kind <kind>', 'identity, permutation, affine, rank:R or grelu', { default: 'affine' })
+    .option('--epochs <k>', 'epochs of stitching-layer training', { default: 5 })
+    .example('basis stitch runs/mlp/seed-0 runs/mlp/seed-1 --layer layers.1 --kind grelu')
+    .action(async (a: string, b: string, raw: Record<string, unknown>) => {
+      if (raw['layer'] === undefined) throw new UsageError('basis stitch needs --layer, e.g. --layer layers.1');
+      const { runStitch } = await import('./commands/connectivity.js');
+      await runStitch(context(raw), a, b, { ...pairOpts(raw), layer: String(raw['layer']), kind: String(raw['kind']), epochs: Number(raw['epochs']) });
+    });
+
+  cli
+    .command('degeneracy <model>', 'Degeneracy report per layer (S001): Gram/Jacobian spectra, free directions, firing patterns, interaction basis, modules')
+    .option('--data <spec>', 'inputs: mnist[:N], gaussian[:N] or an array file (.npy, file.npz:key, file.safetensors:name)', { default: 'gaussian:512' })
+    .option('--eps <list>', 'comma-separated noise scales for free-direction counts', { default: '1e-6,1e-4,1e-2' })
+    .option('--tau <t>', 'approximate-synchronisation threshold (normalised Hamming distance)', { default: 0.01 })
+    .option('--out <dir>', 'folder for report.json')
+    .example('basis degeneracy runs/mlp/seed-0 --data mnist:1000 --json')
+    .action(async (model: string, raw: Record<string, unknown>) => {
+      const { runDegeneracy } = await import('./commands/degeneracy.js');
+      const { loadModel } = await import('@basis/zoo/node');
+      await runDegeneracy(context(raw), model, {
+        load: loadModel,
+        data: String(raw['data']),
+        eps: String(raw['eps']).split(',').map(Number),
+        tau: Number(raw['tau']),
+        ...(raw['out'] === undefined ? {} : { out: String(raw['out']) }),
+      });
+    });
+
+  cli
+    .command('interaction-basis <model>', 'Interaction basis of every MLP layer (S001 Sec. 6 / App. A) as safetensors')
+    .option('--data <spec>', 'inputs: mnist[:N], gaussian[:N] or an array file', { default: 'gaussian:512' })
+    .option('--out <dir>', 'folder for interaction-basis.safetensors and summary.json', { default: 'basis-interaction-basis' })
+    .option('--scaling <s>', "final scaling: 'sqrt' (App. A) or 'inv_sqrt' (Sec. 6)", { default: 'sqrt' })
+    .option('--center', 'centre the features and append the constant feature')
+    .option('--tol <t>', 'relative eigenvalue cut-off', { default: 1e-6 })
+    .example('basis interaction-basis runs/mlp/seed-0 --data mnist:2000 --out ib/')
+    .action(async (model: string, raw: Record<string, unknown>) => {
+      const scaling = String(raw['scaling']);
+      if (scaling !== 'sqrt' && scaling !== 'inv_sqrt') throw new UsageError(`--scaling must be sqrt or inv_sqrt, got '${scaling}'`);
+      const { runInteractionBasis } = await import('./commands/degeneracy.js');
+      const { loadModel } = await import('@basis/zoo/node');
+      await runInteractionBasis(context(raw), model, { load: loadModel, data: String(raw['data']), out: String(raw['out']), scaling, center: raw['center'] === true, tol: Number(raw['tol']) });
+    });
+
+  cli
+    .command('llc <model>', 'Local learning coefficient by SGLD (behavioral loss by default) with diagnostics')
+    .option('--data <spec>', 'inputs: mnist[:N], gaussian[:N] or an array file', { default: 'gaussian:512' })
+    .option('--loss <kind>', 'behavioral-mse, behavioral-kl, mse or cross-entropy (mnist labels)', { default: 'behavioral-mse' })
+    .option('--step <eps>', 'SGLD step size', { default: 1e-5 })
+    .option('--gamma <g>', 'localisation strength', { default: 100 })
+    .option('--n-beta <nb>', 'n·β (default n / log n)')
+    .option('--chains <k>', 'chains', { default: 4 })
+    .option('--draws <k>', 'draws per chain', { default: 500 })
+    .option('--burnin <k>', 'burn-in steps per chain', { default: 50 })
+    .option('--batch-size <b>', 'minibatch size (default: full batch)')
+    .option('--hessian-n <k>', 'also compute the GGN Hessian-rank lower bound on k inputs (small models)', { default: 0 })
+    .option('--out <dir>', 'folder for llc.json, llc-traces.csv and llc-traces.vl.json')
+    .example('basis llc runs/mlp/seed-0 --data mnist:1000 --batch-size 256 --out llc/')
+    .action(async (model: string, raw: Record<string, unknown>) => {
+      const { runLlc } = await import('./commands/degeneracy.js');
+      const { loadModel } = await import('@basis/zoo/node');
+      const num = (k: string) => (raw[k] === undefined ? {} : { [k]: Number(raw[k]) });
+      await runLlc(context(raw), model, {
+        load: loadModel,
+        data: String(raw['data']),
+        loss: String(raw['loss']) as 'behavioral-mse',
+        ...num('step'),
+        ...num('gamma'),
+        ...num('nBeta'),
+        ...num('chains'),
+        ...num('draws'),
+        ...num('burnin'),
+        ...num('batchSize'),
+        ...num('hessianN'),
+        ...(raw['out'] === undefined ? {} : { out: String(raw['out']) }),
+      });
+    });
+
   try {
     cli.parse(['node', 'basis', ...argv], { run: false });
     if (cli.matchedCommand === undefined) {

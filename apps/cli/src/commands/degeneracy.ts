@@ -29,7 +29,7 @@ import type { CommandContext } from '../context.js';
 /** A model as the checkpoint loader returns it. */
 export interface LoadedModel {
   graph: ModelGraph;
-  params: Record<string, { shape: number[]; data: Float32Array | Float64Array }>;
+  params: Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>;
 }
 
 /** How the command gets its model: already loaded, or a loader for `modelPath`. */
