@@ -156,3 +156,17 @@ describe('merging', () => {
     expect(() => mergeModels([A, A], spec, { rounds: 0 })).toThrow(/rounds/);
   });
 });
+
+describe('every matchable group kind', () => {
+  it('signed permutations (tanh), monomials (x³ with φ = A^∘3) and plain permutations (sigmoid) are recovered exactly', () => {
+    for (const activation of ['tanh', 'sigmoid', 'polynomial'] as const) {
+      const g = mlp({ width: 10, depth: 2, inputDim: 5, classes: 3, activation: activation === 'polynomial' ? { fn: 'polynomial', degree: 3 } : activation });
+      const { spec, A, B } = planted(g, 11);
+      const kind = spec.groups['layers.0']!.kind;
+      expect(kind).toBe(activation === 'tanh' ? 'signed-permutation' : activation === 'sigmoid' ? 'permutation' : 'monomial');
+      const r = weightMatching(A, B, spec);
+      expect(maxDiff(r.params, A), activation).toBeLessThan(1e-8);
+      for (let i = 1; i < r.objective.length; i++) expect(r.objective[i]!).toBeGreaterThanOrEqual(r.objective[i - 1]! - 1e-9);
+    }
+  });
+});
