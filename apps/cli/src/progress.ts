@@ -84,8 +84,9 @@ export class ProgressBars {
   private draw(): void {
     this.lastDraw = performance.now();
     if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A`);
-    const cols = (this.out as Writable & { columns?: number }).columns ?? 100;
-    for (const [label, s] of this.states) this.out.write(`\x1b[2K${this.line(label, s).slice(0, Math.max(20, cols - 1))}\n`);
+    const c = (this.out as Writable & { columns?: number }).columns;
+    const cols = c !== undefined && c > 20 ? c : 100;
+    for (const [label, s] of this.states) this.out.write(`\x1b[2K${this.line(label, s).slice(0, cols - 1)}\n`);
     this.drawn = this.states.size;
   }
 }

@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BasisError, isBasisError } from '@basis/tensor';
-import { selectBackend } from '@basis/tensor/backend';
 import { writeFileAtomic } from '@basis/tensor/node';
 import {
   RECIPES,
@@ -16,7 +15,7 @@ import {
   type TrainProgress,
   type TrainRecipe,
 } from '@basis/zoo';
-import { TrainPool, loadDataSpec, trainModelResumable, type TrainJobResult } from '@basis/zoo/node';
+import { TrainPool, loadDataSpec, type TrainJobResult } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { ProgressBars, formatDuration } from '../progress.js';
 import { formatNumber, formatTable } from '../table.js';
@@ -103,10 +102,10 @@ function defaultRecipe(model: ModelSpec, data: DataSpec): TrainRecipe {
 /** Merges the config file (if any) with the flags (flags win) and validates the result. */
 export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number): Promise<ResolvedTrainConfig> {
   const file = flags.config === undefined ? {} : await readConfig(flags.config);
-  const fromFlags = specFromFlags(flags);
   let model: ModelSpec = file.model ?? { arch: 'mlp' };
-  if (fromFlags !== undefined) model = fromFlags.arch === model.arch ? { ...model, ...fromFlags } : fromFlags;
-  else if (flags.width !== undefined || flags.depth !== undefined) model = { ...model, ...specFromFlags({ ...flags, arch: model.arch }) };
+  // --width/--depth/--activation apply to --arch, else to the config's (or the default) architecture
+  const fromFlags = specFromFlags({ ...flags, arch: flags.arch ?? model.arch }) as ModelSpec;
+  model = fromFlags.arch === model.arch ? { ...model, ...fromFlags } : fromFlags;
   model = checkModelSpec(model, flags.config === undefined ? 'model' : 'config.model');
   let data: DataSpec = file.data ?? { dataset: 'mnist' };
   if (flags.dataset !== undefined) {
@@ -195,7 +194,7 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
   const stepsPerSeed = recipe.epochs * stepsPerEpoch;
   ctx.info(
     `training ${graph.name} on ${train.name} (${train.n} examples; test ${test.n}) for ${recipe.epochs} epochs of batch ${recipe.batchSize}, seeds ${config.seeds.join(', ')}` +
-      (workers > 1 ? ` on ${workers} worker threads` : ''),
+      ` on ${workers} worker thread${workers > 1 ? 's' : ''}`,
   );
   const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet);
   const label = (seed: number | string): string => `seed ${String(seed).padEnd(Math.max(...config.seeds.map((s) => String(s).length)))}`;
@@ -210,6 +209,7 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
       }
     };
   };
+  for (const seed of config.seeds) bars.update(label(seed), { done: 0, total: stepsPerSeed, detail: 'starting' });
   const ctl = new AbortController();
   const onSignal = (): void => {
     bars.log('interrupted: stopping after the current step (with a checkpoint; rerun with --resume)');
@@ -220,28 +220,19 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
   const t0 = performance.now();
   let results: (TrainJobResult & { resumedFrom: string | null; seconds: number })[];
   try {
-    if (workers <= 1) {
-      await selectBackend(ctx.options.backend);
-      results = [];
-      for (const [i, seed] of config.seeds.entries()) {
-        if (ctl.signal.aborted) break;
-        const s0 = performance.now();
-        const r = await trainModelResumable({ graph, train, test, recipe: { ...config.train, seed }, runDir: dirs[i] as string, meta, onProgress: progress(seed), signal: ctl.signal });
-        results.push({ ...r, seconds: (performance.now() - s0) / 1000 });
-      }
-    } else {
-      const pool = await TrainPool.create({ workers, backend: ctx.options.backend });
-      try {
-        results = await Promise.all(
-          config.seeds.map(async (seed, i) => {
-            const s0 = performance.now();
-            const r = await pool.run({ graph, train, test, recipe: { ...config.train, seed }, runDir: dirs[i] as string, meta }, { onProgress: progress(seed), signal: ctl.signal });
-            return { ...r, resumedFrom: r.resumedFrom ?? null, seconds: (performance.now() - s0) / 1000 };
-          }),
-        );
-      } finally {
-        await pool.close();
-      }
+    // always on worker threads, even for one seed: the calling thread stays free to draw progress
+    // and to react to Ctrl-C within one step (a busy training loop would not see the signal)
+    const pool = await TrainPool.create({ workers, backend: ctx.options.backend });
+    try {
+      results = await Promise.all(
+        config.seeds.map(async (seed, i) => {
+          const s0 = performance.now();
+          const r = await pool.run({ graph, train, test, recipe: { ...config.train, seed }, runDir: dirs[i] as string, meta }, { onProgress: progress(seed), signal: ctl.signal });
+          return { ...r, resumedFrom: r.resumedFrom ?? null, seconds: (performance.now() - s0) / 1000 };
+        }),
+      );
+    } finally {
+      await pool.close();
     }
   } finally {
     process.off('SIGINT', onSignal);
