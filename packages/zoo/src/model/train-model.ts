@@ -214,7 +214,16 @@ function product(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
 }
 
-/** Checks that a dataset fits a graph: same per-example size and labels within the outputs. */
+/**
+ * Checks that a classification dataset fits a graph: the same number of values per example (an
+ * MLP on `[784]` takes `[1, 28, 28]` images) and no more classes than outputs; SHAPE_MISMATCH
+ * naming `field` otherwise. Returns the input size and the number of outputs.
+ *
+ * @example
+ * ```ts
+ * checkDataFits(mlp({ width: 64 }), test, 'test'); // { inputSize: 784, classes: 10 }
+ * ```
+ */
 export function checkDataFits(graph: ModelGraph, ds: ClassificationDataset, field: string): { inputSize: number; classes: number } {
   assertClassification(ds, field);
   const desc = describeGraph(graph);
