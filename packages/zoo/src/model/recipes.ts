@@ -91,9 +91,10 @@ export interface Recipe {
  * The default recipes (plain data, frozen):
  * - `mlpMnist`: MLP 784-512-512-10 (ReLU) on the 10k MNIST digits (8,000 train / 2,000 test),
  *   SGD with Nesterov momentum, cosine decay, 10 epochs of batch 128: at least 95% test accuracy
- *   (about 96% measured; PyTorch reaches the same on this split).
+ *   (95.75% measured with seed 0 on wasm, 10 epochs in 29 s; PyTorch reaches the same on this split).
  * - `miniMyrtleFashion`: MiniMyrtle(16) on Fashion-MNIST (60,000 / 10,000), SGD with Nesterov
- *   momentum, cosine decay with warm-up, 3 epochs of batch 128: at least 85% test accuracy (about 90% measured).
+ *   momentum, cosine decay with warm-up, 3 epochs of batch 128: at least 85% test accuracy (89.73% measured
+ *   with seed 0 on wasm; about 8 minutes per epoch on an idle core).
  *
  * @example
  * ```ts
