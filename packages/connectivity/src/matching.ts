@@ -1,4 +1,4 @@
-import { BasisError, Matrix, createRng, crossprod, linearSumAssignment, shuffle, sinkhorn, svd, type Rng } from '@basis/tensor';
+import { BasisError, Matrix, corrMatrix, createRng, crossprod, linearSumAssignment, shuffle, sinkhorn, svd, type Rng } from '@basis/tensor';
 import {
   GroupElement,
   act,
@@ -352,15 +352,11 @@ export function activationMatching(
       // features of the canonical models: the canonicalising scales move them like any element
       const fa = transformFeature(toTensorChecked(pair.a, `features['${name}'].a`), spec, name, p.toCanonA);
       const fb = transformFeature(toTensorChecked(pair.b, `features['${name}'].b`), spec, name, p.toCanonB);
-      let za = unfold(fa, role.axis ?? 1, units, repeat);
-      let zb = unfold(fb, role.axis ?? 1, units, repeat);
+      const za = unfold(fa, role.axis ?? 1, units, repeat);
+      const zb = unfold(fb, role.axis ?? 1, units, repeat);
       if (za.rows !== zb.rows) throw new BasisError('SHAPE_MISMATCH', `feature '${name}': A has ${za.rows} rows but B has ${zb.rows}; capture both models on the same inputs`);
       if (za.rows < 2) throw new BasisError('TOO_SMALL', `feature '${name}' has ${za.rows} row(s); activation matching needs several inputs`);
-      if (opts.correlation ?? true) {
-        za = standardize(za);
-        zb = standardize(zb);
-      }
-      const c = crossprod(za, zb);
+      const c = (opts.correlation ?? true) ? corrMatrix(za, zb).corr : crossprod(za, zb);
       if (C === undefined) C = c;
       else for (let k = 0; k < C.data.length; k++) C.data[k] = (C.data[k] as number) + (c.data[k] as number);
     }
@@ -374,25 +370,6 @@ export function activationMatching(
 
 function toTensorChecked(t: TensorLike, what: string): Tensor {
   return toParams({ [what]: t })[what] as Tensor;
-}
-
-/** Columns centred and scaled to unit norm (constant columns stay zero). */
-export function standardize(m: Matrix): Matrix {
-  const out = new Matrix(m.rows, m.cols, Float64Array.from(m.data));
-  for (let j = 0; j < m.cols; j++) {
-    let mean = 0;
-    for (let i = 0; i < m.rows; i++) mean += out.data[i * m.cols + j] as number;
-    mean /= m.rows;
-    let ss = 0;
-    for (let i = 0; i < m.rows; i++) {
-      const v = (out.data[i * m.cols + j] as number) - mean;
-      out.data[i * m.cols + j] = v;
-      ss += v * v;
-    }
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let i = 0; i < m.rows; i++) out.data[i * m.cols + j] = (out.data[i * m.cols + j] as number) * inv;
-  }
-  return out;
 }
 
 /** Result of {@link mergeModels}. */

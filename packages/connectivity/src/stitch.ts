@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, Matrix, crossprod, linearSumAssignment, lstsq, svd } from '@basis/tensor';
+import { BasisError, Matrix, corrMatrix, linearSumAssignment, lstsq, svd } from '@basis/tensor';
 import { cutIndex, describeGraph, forward, paramsToTensors, train, type ModelGraph } from '@basis/zoo';
 import { evaluateFn, type EvalResult, type LabelledData, type Params } from './interpolate.js';
-import { standardize } from './matching.js';
 
 /** Stitching-layer classes (seeds-spec F1). */
 export type StitchKind = 'identity' | 'permutation' | 'affine' | 'grelu' | { readonly rank: number };
@@ -155,7 +154,7 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
     let stitchedSoft: EvalResult | undefined;
     const matchPerm = (): Int32Array => {
       // correlation of top unit i with bottom unit j; φ(h)_i = h_{src[i]}
-      const C = correlation(hb, ha);
+      const C = corrMatrix(hb, ha).corr;
       return linearSumAssignment(C, { maximize: true }).colInd;
     };
 
@@ -311,9 +310,4 @@ async function evalStitched(graph: ModelGraph, tb: Record<string, tf.Tensor>, tt
   } finally {
     tf.dispose([Mt, bt]);
   }
-}
-
-/** Pearson correlations between the columns of X (d) and of Y (d'): a d x d' matrix (0 for constant columns). */
-function correlation(X: Matrix, Y: Matrix): Matrix {
-  return crossprod(standardize(X), standardize(Y));
 }
