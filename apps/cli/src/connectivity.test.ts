@@ -1,26 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { basis } from './test-helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../bin/basis.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'basis-cli-conn-'));
 const runs = join(dir, 'runs');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function basis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 180_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 beforeAll(async () => {
   const r = await basis('train', '--arch', 'mlp', '--width', '16', '--depth', '1', '--dataset', 'mnist', '--train-size', '600', '--test-size', '200', '--epochs', '2', '--batch-size', '32', '--seeds', '0,1', '--out', runs, '--quiet');

@@ -1,21 +1,7 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { basis } from './test-helpers.js';
 import { describe, expect, it } from 'vitest';
 import { parseActivation } from './commands/symmetry.js';
 
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../bin/basis.js', import.meta.url));
-
-async function basis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 describe('basis symmetry', () => {
   it('table: every row computed and agreeing with the closed forms (JSON)', async () => {

@@ -1,26 +1,12 @@
 // The model commands on the real binary with tiny models: train (two seeds in parallel, resume,
 // config files), eval (clean and OOD), activations -> compare --layers, symmetry check / apply, and
 // the error codes for bad configs and missing or corrupt checkpoints.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { basis } from './test-helpers.js';
 import { describe, expect, it } from 'vitest';
 
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../bin/basis.js', import.meta.url));
-
-async function basis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-train-cli-'));
 const runs = join(dir, 'runs');
