@@ -196,38 +196,32 @@ export class GroupElement {
 
   /** The inverse element. */
   inverse(): GroupElement {
-    const n = this.n;
-    if (this.isMonomial) {
-      const src = new Int32Array(n);
-      const scale = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const j = this.src![i] as number;
-        src[j] = i;
-        scale[j] = 1 / (this.scale![i] as number);
-      }
-      return new GroupElement(n, monomialKind(src, scale), src, scale);
-    }
+    if (this.isMonomial) return this.flipMonomial((s) => 1 / s);
     if (this.kind === 'orthogonal') return this.transpose();
-    return GroupElement.denseUnchecked(solve(this.toMatrix(), Matrix.identity(n)));
+    return GroupElement.denseUnchecked(solve(this.toMatrix(), Matrix.identity(this.n)));
   }
 
   /** The transpose (for monomials: the same permutation pattern, transposed). */
   transpose(): GroupElement {
     const n = this.n;
-    if (this.isMonomial) {
-      const src = new Int32Array(n);
-      const scale = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const j = this.src![i] as number;
-        src[j] = i;
-        scale[j] = this.scale![i] as number;
-      }
-      return new GroupElement(n, monomialKind(src, scale), src, scale);
-    }
+    if (this.isMonomial) return this.flipMonomial((s) => s);
     const m = this.dense!;
     const t = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = m[i * n + j] as number;
     return new GroupElement(n, this.kind, undefined, undefined, t);
+  }
+
+  /** Aᵀ with each entry mapped by `f` (identity: transpose; reciprocal: inverse). */
+  private flipMonomial(f: (s: number) => number): GroupElement {
+    const n = this.n;
+    const src = new Int32Array(n);
+    const scale = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const j = this.src![i] as number;
+      src[j] = i;
+      scale[j] = f(this.scale![i] as number);
+    }
+    return new GroupElement(n, monomialKind(src, scale), src, scale);
   }
 
   /**
