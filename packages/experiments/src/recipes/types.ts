@@ -1,0 +1,101 @@
+// The contract between the experiment runner (`basis reproduce`, the run cache, reports) and the
+// recipes, one per seed experiment (seeds-spec section 2). Types only: the runner implements
+// RunContext; each recipe module exports one `ExperimentRecipe`.
+import type { ModelGraph, TrainModelResult } from '@basis/zoo';
+import type { Figure, Table } from '../report.js';
+
+/** `quick` finishes in about a minute on 2 cores (CI smoke); `full` is closer to the papers. */
+export type Profile = 'quick' | 'full';
+
+/** The verdict a recipe reaches about the paper's claim. */
+export type Verdict = 'held' | 'not held' | 'inconclusive';
+
+/** A number with a confidence interval over seeds or pairs (t interval unless `method` says otherwise). */
+export interface Estimate {
+  mean: number;
+  lo: number;
+  hi: number;
+  /** Number of independent values behind the estimate (seeds, pairs, folds, conditions). */
+  n: number;
+  method?: 't95' | 'bootstrap95' | 'none';
+}
+
+/** One claim checked by a recipe, with what the paper says and what basis measured. */
+export interface ClaimCheck {
+  /** The claim in the paper's words (or seeds-spec's reading of it). */
+  claim: string;
+  /** What the paper reports (numbers copied exactly where the seed gives them), or '' when it gives none. */
+  paper: string;
+  /** What basis measured, in words with numbers. */
+  measured: string;
+  verdict: Verdict;
+  /** The estimates behind `measured`, by name. */
+  estimates?: Record<string, Estimate>;
+}
+
+/**
+ * A trained model served by the run cache. `key` is the content hash of everything that
+ * produced it (data spec, model spec, recipe, seed, warm start, frozen layers, steps).
+ */
+export interface CachedModel {
+  key: string;
+  graph: ModelGraph;
+  /** Parameters as float64 arrays by PyTorch-style name (the checkpoint's contents). */
+  params: Record<string, { shape: number[]; data: Float64Array }>;
+  /** The training summary (accuracy, loss, per-epoch records). */
+  result: TrainModelResult;
+  /** Directory of the checkpoint in the run folder. */
+  dir: string;
+  /** True when it was loaded from the cache instead of trained in this run. */
+  cached: boolean;
+}
+
+/** What the runner gives a recipe. Everything expensive goes through it so that it is cached and resumable. */
+export interface RunContext {
+  profile: Profile;
+  /** Base seed of the run (recipes derive model seeds from it). */
+  seed: number;
+  /** The run directory (the cache lives under it). */
+  dir: string;
+  /**
+   * Trains the models of `jobs` (several at once on the worker pool) or loads them from the
+   * cache when an identical job finished before. Order of the result = order of `jobs`.
+   * A job is the JSON-serialisable description accepted by the zoo's training
+   * (data, model, recipe, seed, and optional init/freeze/checkpoint fractions).
+   */
+  models(jobs: ReadonlyArray<Record<string, unknown>>): Promise<CachedModel[]>;
+  /**
+   * Memoises a JSON-serialisable computation under the run directory, keyed by `key`
+   * (hashed together with the recipe id): a second run or a resumed run returns the stored value.
+   */
+  cached<T>(key: unknown, compute: () => Promise<T> | T): Promise<T>;
+  /** Progress: a stage name, items done and total (the CLI shows bars and time left). */
+  progress(stage: string, done: number, total: number): void;
+  /** Aborted when the user interrupts; finished work is already on disk. */
+  signal: AbortSignal;
+}
+
+/** What a recipe returns. The runner turns it into report.html, result.json, figures (.svg/.csv). */
+export interface RecipeResult {
+  checks: ClaimCheck[];
+  figures: Figure[];
+  tables: Table[];
+  /** Free-form notes: [OPEN] choices used, deviations from the paper, caveats. */
+  notes: string[];
+  /** Everything measured, JSON-serialisable (written to result.json). */
+  data: Record<string, unknown>;
+}
+
+/** One experiment of seeds-spec section 2. */
+export interface ExperimentRecipe<C = Record<string, unknown>> {
+  /** `E000-1` … `V001-4`. */
+  id: string;
+  title: string;
+  /** Source paper id (`S000`, `S002`, …) and the figure/table reproduced. */
+  source: string;
+  /** The configuration of each profile (validated, shown verbatim in the report). */
+  profiles: Record<Profile, C>;
+  /** Validates a user-supplied configuration (throws BasisError CONFIG_INVALID with the field path). */
+  checkConfig(v: unknown): C;
+  run(ctx: RunContext, config: C): Promise<RecipeResult>;
+}
