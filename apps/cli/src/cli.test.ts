@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { compareLayers, metric } from '@basis/align';
 import { Matrix, createRng, matrixToNpy, randn, writeNpz, writeSafetensors } from '@basis/tensor';
@@ -109,6 +109,7 @@ describe('basis binary', () => {
     const ambiguous = await basis('compare', join(dir, 'a.npz'), join(dir, 'short.npy'));
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stderr).toMatch(/holds 2 arrays/);
+    rmSync(dir, { recursive: true, force: true });
   });
   it('compare --metric selects metrics and prints a table', async () => {
     const r = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'a.npy'), '--metric', 'cka.linear,procrustes.angular');
@@ -121,6 +122,7 @@ describe('basis binary', () => {
 
 describe('errors: one line on stderr, exit 2 for usage, 1 for runtime', () => {
   const dir = mkdtempSync(join(tmpdir(), 'basis-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('unknown command, unknown flag, bad flag value, missing argument', async () => {
     for (const args of [['frobnicate'], ['info', '--nope'], ['info', '--backend', 'tpu'], ['compare', 'a.npy'], ['info', '--seed', '-3']]) {
       const r = await basis(...args);
@@ -211,5 +213,6 @@ describe('compare --layers', () => {
     const r = await basis('compare', '--layers', dir, dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\[TOO_SMALL\].*no \.npy files/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fixtureBytes, fixtureJson } from '@basis/test-utils';
 import { BasisError } from '../errors.js';
@@ -125,6 +125,7 @@ describe('npz and safetensors written by other tools', () => {
 
 describe('node file helpers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'basis-io-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('read path specs with keys and write atomically', async () => {
     await writeNpyFile(join(dir, 'a.npy'), { dtype: 'float64', shape: [2, 2], data: new Float64Array([1, 2, 3, 4]) });
     await writeSafetensorsFile(join(dir, 'm.safetensors'), { w: { dtype: 'float32', shape: [3], data: new Float32Array([1, 2, 3]) }, v: { dtype: 'float32', shape: [1], data: new Float32Array([9]) } });
