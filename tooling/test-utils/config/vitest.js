@@ -20,6 +20,7 @@ export function basisVitestConfig(overrides = {}) {
       pool: 'forks',
       include: overrides.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       setupFiles: [fileURLToPath(new URL('../src/setup.ts', import.meta.url))],
+      globalSetup: [fileURLToPath(new URL('./global-setup.js', import.meta.url))],
       testTimeout: overrides.testTimeout ?? 60_000,
       hookTimeout: 60_000,
       // The JSON report feeds the one-line summary printed by `pnpm test` (tooling/scripts/test-summary.mjs).
