@@ -12,3 +12,6 @@ export {
   type Table,
   type VegaLiteSpec,
 } from './report.js';
+export { bootstrapEstimate, difference, estimate, formatEstimate } from './runner/estimate.js';
+export { checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, within } from './runner/check.js';
+export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';

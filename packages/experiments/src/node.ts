@@ -1,2 +1,7 @@
-// @basis/experiments/node: the parts that read and write files (demo, recipes).
+// @basis/experiments/node: the parts that read and write files (demo, recipes, the run cache).
 export { demoReport, runDemo, type DemoOptions, type DemoResult } from './demo.js';
+export { checkModelJob, createRunContext, packageVersions, type ModelJob, type NodeRunContext, type RunContextOptions, type RunStats } from './runner/context.js';
+export { loadData } from './runner/data.js';
+export { contentHash, parseStored, stringifyStored } from './runner/json.js';
+export { RECIPE_LIST, RECIPE_REGISTRY, getRecipe, type AnyRecipe } from './recipes/index.js';
+export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';

@@ -48,6 +48,12 @@ export interface CachedModel {
   dir: string;
   /** True when it was loaded from the cache instead of trained in this run. */
   cached: boolean;
+  /**
+   * The checkpoints written while training (the recipe's `checkpoints` epoch fractions and every
+   * epoch end), by increasing step; each `path` is a checkpoint directory that `loadModel` reads.
+   * `epoch` is fractional (epochs done). Added by the runner; optional for other implementations.
+   */
+  checkpoints?: Array<{ step: number; epoch: number; path: string }>;
 }
 
 /** What the runner gives a recipe. Everything expensive goes through it so that it is cached and resumable. */

@@ -1,0 +1,176 @@
+// The run cache: models keyed by content, trained on the pool, reused by a second run, resumed
+// after an interrupt; the JSON memo; job validation.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isBasisError } from '@basis/tensor';
+import { checkModelJob, createRunContext, type ModelJob } from './context.js';
+import { parseStored, stringifyStored, contentHash } from './json.js';
+
+let root: string;
+const job = (seed: number, epochs = 2): ModelJob => ({
+  data: { dataset: 'mnist', trainSize: 300, testSize: 100 },
+  model: { arch: 'mlp', width: 12, depth: 1 },
+  recipe: { epochs, batchSize: 32, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 }, checkpoints: [0, 0.5] },
+  seed,
+});
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = await mkdtemp(join(tmpdir(), 'basis-runctx-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('json helpers', () => {
+  it('round-trips typed arrays and non-finite numbers; hashes ignore key order', () => {
+    const v = { b: new Float64Array([1, NaN, -Infinity]), a: [Infinity, 2], c: new Int32Array([3]), f: new Float32Array([0.5]) };
+    const back = parseStored(stringifyStored(v)) as typeof v;
+    expect(Array.from(back.b)).toEqual([1, NaN, -Infinity]);
+    expect(back.b).toBeInstanceOf(Float64Array);
+    expect(back.a).toEqual([Infinity, 2]);
+    expect(back.c).toBeInstanceOf(Int32Array);
+    expect(back.f).toBeInstanceOf(Float32Array);
+    expect(contentHash({ x: 1, y: [1, 2] })).toBe(contentHash({ y: [1, 2], x: 1 }));
+    expect(contentHash({ y: [2, 1] })).not.toBe(contentHash({ y: [1, 2] }));
+    expect(() => stringifyStored({ f: () => 1 })).toThrow(/function/);
+    const cyc: Record<string, unknown> = {};
+    cyc.self = cyc;
+    expect(() => stringifyStored(cyc)).toThrow(/refers back/);
+  });
+});
+
+describe('checkModelJob', () => {
+  it('names the bad field', () => {
+    const bad: Array<[unknown, RegExp]> = [
+      [{ ...job(0), data: { dataset: 'cifar' } }, /^jobs\[0\]\.data\.dataset must be one of mnist, fashion/],
+      [{ ...job(0), model: { arch: 'mlp', width: 0 } }, /^jobs\[0\]\.model\.width must be an integer >= 1/],
+      [{ ...job(0), recipe: { epochs: 1, batchSize: 8, optimizer: { kind: 'sgd', lr: -1 } } }, /jobs\[0\]\.recipe\.optimizer\.lr/],
+      [{ ...job(0), seed: -1 }, /^jobs\[0\]\.seed must be a non-negative integer/],
+      [{ ...job(0), init: { from: 'abc' } }, /^jobs\[0\]\.init\.from must be the key of a cached model/],
+      [{ ...job(0), extra: 1 }, /^jobs\[0\]\.extra is not a known option/],
+    ];
+    for (const [v, re] of bad) {
+      let err: unknown;
+      try {
+        checkModelJob(v, 'jobs[0]');
+      } catch (e) {
+        err = e;
+      }
+      expect(isBasisError(err) && err.code === 'CONFIG_INVALID').toBe(true);
+      expect((err as Error).message).toMatch(re);
+    }
+  });
+});
+
+describe('createRunContext', () => {
+  it('trains on the pool, reuses finished models on a second run, and memoises JSON', async () => {
+    const dir = join(root, 'reuse');
+    const stages: Array<[string, number, number]> = [];
+    const ctx = await createRunContext({ dir, recipeId: 'T-1', profile: 'quick', workers: 2, backend: 'cpu', onProgress: (s, d, t) => stages.push([s, d, t]) });
+    let models;
+    try {
+      models = await ctx.models([job(0), job(1), job(0)]);
+      expect(ctx.stats.trained).toBe(2); // the duplicate job is trained once
+      expect(models[0]!.key).toBe(models[2]!.key);
+      expect(models[0]!.key).not.toBe(models[1]!.key);
+      expect(models.every((m) => !m.cached)).toBe(true);
+      expect(models[0]!.result.final.testAccuracy).toBeGreaterThan(0.3);
+      // checkpoints at 0, 0.5 and every epoch end (2 epochs of 10 steps)
+      expect(models[0]!.checkpoints!.map((c) => c.epoch)).toEqual([0, 0.5, 1, 2]);
+      expect(stages.at(-1)).toEqual(['models trained', 2, 2]);
+      let calls = 0;
+      const v1 = await ctx.cached({ q: 1 }, () => (calls++, { x: new Float64Array([1, NaN]) }));
+      const v2 = await ctx.cached({ q: 1 }, () => (calls++, { x: new Float64Array([0]) }));
+      expect(calls).toBe(1);
+      expect(Array.from(v2.x)).toEqual(Array.from(v1.x));
+    } finally {
+      await ctx.close();
+    }
+    const again = await createRunContext({ dir, recipeId: 'T-1', profile: 'quick', workers: 2, backend: 'cpu' });
+    try {
+      const m2 = await again.models([job(1), job(0)]);
+      expect(again.stats.trained).toBe(0);
+      expect(again.stats.reused).toBe(2);
+      expect(m2.every((m) => m.cached)).toBe(true);
+      expect(m2[1]!.key).toBe(models[0]!.key);
+      expect(Array.from(m2[1]!.params['layers.0.weight']!.data)).toEqual(Array.from(models[0]!.params['layers.0.weight']!.data));
+      expect(m2[1]!.result.history).toEqual(models[0]!.result.history);
+      expect(m2[1]!.result.result.optimizer).not.toBeNull();
+      let calls = 0;
+      await again.cached({ q: 1 }, () => (calls++, 0));
+      expect(calls).toBe(0);
+      expect(again.stats.memoHits).toBe(1);
+      // a different recipe id does not share memo entries
+      const other = await createRunContext({ dir, recipeId: 'T-2', profile: 'quick', workers: 1, backend: 'cpu' });
+      await other.cached({ q: 1 }, () => (calls++, 0));
+      await other.close();
+      expect(calls).toBe(1);
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
+
+  it('keeps finished work when interrupted and resumes the unfinished model', async () => {
+    const dir = join(root, 'abort');
+    const ctl = new AbortController();
+    // model 0 finishes quickly (1 epoch); model 1 is interrupted mid-way
+    const jobs = [job(5, 1), job(6, 30)];
+    const ctx = await createRunContext({
+      dir,
+      recipeId: 'T-3',
+      profile: 'quick',
+      workers: 2,
+      backend: 'cpu',
+      signal: ctl.signal,
+      onProgress: (_s, done) => {
+        if (done >= 1.2) ctl.abort();
+      },
+    });
+    let err: unknown;
+    try {
+      await ctx.models(jobs);
+    } catch (e) {
+      err = e;
+    } finally {
+      await ctx.close();
+    }
+    expect(isBasisError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/interrupted/);
+    expect(ctx.stats.trained).toBe(1);
+    const k1 = ctx.modelKey(jobs[1] as unknown as Record<string, unknown>);
+    const partial = (await readdir(join(dir, 'models', k1))).filter((n) => n.startsWith('step-'));
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial).not.toContain('summary.json');
+    const ctx2 = await createRunContext({ dir, recipeId: 'T-3', profile: 'quick', workers: 2, backend: 'cpu' });
+    try {
+      const ms = await ctx2.models(jobs);
+      expect(ctx2.stats.reused).toBe(1);
+      expect(ctx2.stats.trained).toBe(1);
+      expect(ctx2.stats.resumed).toBe(1);
+      expect(ms[1]!.result.steps).toBe(30 * 10);
+    } finally {
+      await ctx2.close();
+    }
+  }, 120_000);
+
+  it('warm-starts from a cached model, copying only the named layers', async () => {
+    const dir = join(root, 'init');
+    const ctx = await createRunContext({ dir, recipeId: 'T-4', profile: 'quick', workers: 1, backend: 'cpu' });
+    try {
+      const [trunk] = await ctx.models([job(0, 1)]);
+      const branch: ModelJob = { ...job(9, 1), recipe: { ...job(9, 1).recipe, freeze: ['layers.0'] }, init: { from: trunk!.key, layers: ['layers.0'] } };
+      const [b] = await ctx.models([branch]);
+      expect(Array.from(b!.params['layers.0.weight']!.data)).toEqual(Array.from(trunk!.params['layers.0.weight']!.data));
+      expect(Array.from(b!.params['layers.2.weight']!.data)).not.toEqual(Array.from(trunk!.params['layers.2.weight']!.data));
+      await expect(ctx.models([{ ...job(1), init: { from: 'f'.repeat(64) } }])).rejects.toThrow(/no finished model with key/);
+      await expect(ctx.models([{ ...job(1), init: { from: trunk!.key, layers: ['nope'] } }])).rejects.toThrow(/neither a parameter nor a node/);
+    } finally {
+      await ctx.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,474 @@
+// The run context of the experiment runner (Node only): a run directory that caches trained
+// models and JSON results by content hash, a training pool that trains several models at once,
+// progress and interruption. A second run reuses everything; an interrupted run resumes from the
+// last checkpoint of each unfinished model and keeps every finished one.
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BasisError, createRng } from '@basis/tensor';
+import { writeFileAtomic } from '@basis/tensor/node';
+import type { BackendPreference } from '@basis/tensor/backend';
+import {
+  buildModel,
+  checkDataSpec,
+  checkModelSpec,
+  describeGraph,
+  initParams,
+  resolveRecipe,
+  toFloat64,
+  type DataSpec,
+  type ModelGraph,
+  type ModelSpec,
+  type ParamDict,
+  type TrainModelResult,
+  type TrainRecipe,
+} from '@basis/zoo';
+import { TrainPool, listCheckpoints, loadCheckpoint, loadModel, type TrainJobResult } from '@basis/zoo/node';
+import type { CachedModel, Profile, RunContext } from '../recipes/types.js';
+import { checkKeys, checkList, checkObject, invalid, show } from './check.js';
+import { loadData } from './data.js';
+import { contentHash, parseStored, stringifyStored } from './json.js';
+
+/**
+ * One model to train, as JSON (the input of `RunContext.models`). Everything in it except `label`
+ * goes into the cache key, together with the package versions.
+ * - `data`, `model`, `recipe`: the zoo's DataSpec, ModelSpec and TrainRecipe (the recipe's
+ *   `freeze` and `checkpoints` fractions apply);
+ * - `seed`: overrides `recipe.seed` (initialisation and data order);
+ * - `init`: warm start. `{ from: key }` starts from a model of this run cache (by its `key`);
+ *   with `layers` only those parameters or nodes are copied (e.g. a shared trunk) and the rest is
+ *   initialised from the seed. `{ params }` starts from explicit parameters (hashed by content).
+ *
+ * @example
+ * ```ts
+ * const job: ModelJob = {
+ *   data: { dataset: 'mnist', trainSize: 1000, testSize: 500 },
+ *   model: { arch: 'mlp', width: 32, depth: 2 },
+ *   recipe: { epochs: 2, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-3 } },
+ *   seed: 1,
+ * };
+ * ```
+ */
+export interface ModelJob {
+  data: DataSpec;
+  model: ModelSpec;
+  recipe: TrainRecipe;
+  seed?: number | string;
+  init?: { from: string; layers?: string[] } | { params: Record<string, { shape: number[]; data: ArrayLike<number> }> };
+  /** A name for progress lines; not part of the cache key. */
+  label?: string;
+}
+
+/**
+ * Validates a {@link ModelJob} (CONFIG_INVALID naming the field, e.g. `jobs[1].recipe.optimizer.lr`).
+ *
+ * @example
+ * ```ts
+ * checkModelJob({ data: { dataset: 'mnist' }, model: { arch: 'mlp', width: 16 }, recipe: { epochs: 1, batchSize: 32, optimizer: { kind: 'sgd', lr: 0.1 } } }, 'job');
+ * ```
+ */
+export function checkModelJob(v: unknown, field = 'job'): ModelJob {
+  const o = checkObject(v, field);
+  checkKeys(o, ['data', 'model', 'recipe', 'seed', 'init', 'label'], field);
+  const data = checkDataSpec(o.data, `${field}.data`);
+  const model = checkModelSpec(o.model, `${field}.model`);
+  resolveRecipe(o.recipe, `${field}.recipe`);
+  const out: ModelJob = { data, model, recipe: o.recipe as TrainRecipe };
+  if (o.seed !== undefined) {
+    if (!(typeof o.seed === 'string' || (typeof o.seed === 'number' && Number.isSafeInteger(o.seed) && o.seed >= 0))) invalid(`${field}.seed`, `must be a non-negative integer or a string, got ${show(o.seed)}`);
+    out.seed = o.seed;
+  }
+  if (o.init !== undefined) {
+    const i = checkObject(o.init, `${field}.init`);
+    if ('from' in i) {
+      checkKeys(i, ['from', 'layers'], `${field}.init`);
+      if (typeof i.from !== 'string' || !/^[0-9a-f]{64}$/.test(i.from)) invalid(`${field}.init.from`, `must be the key of a cached model (64 hex digits), got ${show(i.from)}`);
+      const layers = i.layers === undefined ? undefined : checkList(i.layers, `${field}.init.layers`, (x, f) => (typeof x === 'string' && x !== '' ? x : invalid(f, `must be a parameter or node name, got ${show(x)}`)));
+      out.init = { from: i.from, ...(layers === undefined ? {} : { layers }) };
+    } else if ('params' in i) {
+      checkKeys(i, ['params'], `${field}.init`);
+      const p = checkObject(i.params, `${field}.init.params`);
+      for (const [k, a] of Object.entries(p)) {
+        const e = checkObject(a, `${field}.init.params.${k}`);
+        if (!Array.isArray(e.shape) || !(Array.isArray(e.data) || ArrayBuffer.isView(e.data))) invalid(`${field}.init.params.${k}`, 'must be { shape, data }');
+        for (const x of Array.from(e.data as ArrayLike<number>)) if (!Number.isFinite(x)) invalid(`${field}.init.params.${k}.data`, 'holds a non-finite value');
+      }
+      out.init = { params: p as Record<string, { shape: number[]; data: ArrayLike<number> }> };
+    } else invalid(`${field}.init`, 'must be { from: key, layers? } or { params }');
+  }
+  if (o.label !== undefined) {
+    if (typeof o.label !== 'string') invalid(`${field}.label`, `must be a string, got ${show(o.label)}`);
+    out.label = o.label;
+  }
+  return out;
+}
+
+/**
+ * Options of {@link createRunContext}.
+ *
+ * @example
+ * ```ts
+ * const opts: RunContextOptions = { dir: 'runs/E000-1', recipeId: 'E000-1', profile: 'quick', seed: 0 };
+ * ```
+ */
+export interface RunContextOptions {
+  /** Run directory (created); the cache lives in `dir/models` and `dir/cache`. */
+  dir: string;
+  /** Recipe id: `cached()` keys are hashed together with it. */
+  recipeId: string;
+  profile: Profile;
+  /** Base seed of the run (default 0). */
+  seed?: number;
+  /** Progress callback: stage, done, total. */
+  onProgress?: (stage: string, done: number, total: number) => void;
+  /** Interrupts training after the current step (finished models and memoised values stay on disk). */
+  signal?: AbortSignal;
+  /** Training worker threads (default: the number of cores, at most the models waiting to train). */
+  workers?: number;
+  /** Backend of the training workers (default 'auto'). */
+  backend?: BackendPreference;
+  /** Extra values hashed into every model key (default: the versions of @basis/zoo, @basis/experiments and tfjs-core). */
+  versions?: Record<string, string>;
+}
+
+/** Counters of a run context (what was trained, loaded, computed, reused). */
+export interface RunStats {
+  /** Models trained (to completion) in this run. */
+  trained: number;
+  /** Models served from the cache. */
+  reused: number;
+  /** Models whose training resumed from a checkpoint of an interrupted run. */
+  resumed: number;
+  /** `cached()` values computed / read back. */
+  computed: number;
+  memoHits: number;
+}
+
+/** A {@link RunContext} with its counters and `close()` (stops the training workers). */
+export interface NodeRunContext extends RunContext {
+  readonly stats: RunStats;
+  /** The versions hashed into model keys. */
+  readonly versions: Record<string, string>;
+  /** The key a job would be cached under (validated first). */
+  modelKey(job: Record<string, unknown>): string;
+  close(): Promise<void>;
+}
+
+let versionsPromise: Promise<Record<string, string>> | undefined;
+
+/**
+ * Versions of the packages whose code produces a model or a result: @basis/experiments, @basis/zoo
+ * and @tensorflow/tfjs-core (read from their package.json files once per process).
+ *
+ * @example
+ * ```ts
+ * (await packageVersions())['@basis/zoo']; // '0.0.0'
+ * ```
+ */
+export function packageVersions(): Promise<Record<string, string>> {
+  versionsPromise ??= (async () => {
+    const out: Record<string, string> = {};
+    const own = new URL('../../package.json', import.meta.url);
+    const read = async (path: string | URL): Promise<{ name?: string; version?: string } | null> => {
+      try {
+        return JSON.parse(await readFile(path, 'utf8')) as { name?: string; version?: string };
+      } catch {
+        return null;
+      }
+    };
+    const me = await read(own);
+    if (me?.name === '@basis/experiments' && typeof me.version === 'string') out[me.name] = me.version;
+    for (const name of ['@basis/zoo', '@tensorflow/tfjs-core']) {
+      let dir = dirname(fileURLToPath(import.meta.url));
+      for (;;) {
+        const pkg = await read(join(dir, 'node_modules', ...name.split('/'), 'package.json'));
+        if (pkg?.name === name && typeof pkg.version === 'string') {
+          out[name] = pkg.version;
+          break;
+        }
+        const up = dirname(dir);
+        if (up === dir) break;
+        dir = up;
+      }
+    }
+    return out;
+  })();
+  return versionsPromise;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the cache stores beside a trained model: the training summary without parameters and optimizer state. */
+interface StoredSummary {
+  key: string;
+  job: ModelJob;
+  versions: Record<string, string>;
+  result: Omit<TrainModelResult, 'params' | 'graph' | 'result'> & { result: Omit<TrainModelResult['result'], 'optimizer'> };
+  checkpoints: Array<{ step: number; epoch: number; path: string }>;
+}
+
+const SUMMARY = 'summary.json';
+
+/**
+ * Creates the {@link RunContext} of one recipe run in `opts.dir`:
+ * - `models(jobs)`: each job (a {@link ModelJob}) is keyed by the sha256 of its canonical JSON and the
+ *   package versions; a finished model lives in `dir/models/<key>/` (a zoo run directory with its
+ *   step checkpoints, `model.safetensors`, `manifest.json` and `summary.json`, the last written
+ *   atomically once the model is complete). Missing models train at once on a zoo `TrainPool`
+ *   (one worker per core); an interrupted model resumes from its latest checkpoint.
+ * - `cached(key, compute)`: JSON memo in `dir/cache/<hash>.json` (atomic writes; typed arrays and
+ *   NaN survive the round trip).
+ * - `progress`, `signal`: passed through; training stops after the current step on abort.
+ * Call `close()` when done (stops the workers).
+ *
+ * @example
+ * ```ts
+ * import { createRunContext } from '@basis/experiments/node';
+ * const ctx = await createRunContext({ dir: 'runs/E000-1', recipeId: 'E000-1', profile: 'quick' });
+ * try {
+ *   const [a, b] = await ctx.models([job0, job1]);
+ *   const score = await ctx.cached({ what: 'permcorr', a: a.key, b: b.key }, () => compute(a, b));
+ * } finally {
+ *   await ctx.close();
+ * }
+ * ```
+ */
+export async function createRunContext(opts: RunContextOptions): Promise<NodeRunContext> {
+  if (typeof opts.dir !== 'string' || opts.dir === '') throw new BasisError('CONFIG_INVALID', 'run context: dir must be a folder path', { details: { field: 'dir' } });
+  if (typeof opts.recipeId !== 'string' || opts.recipeId === '') throw new BasisError('CONFIG_INVALID', 'run context: recipeId must be a non-empty string', { details: { field: 'recipeId' } });
+  if (opts.profile !== 'quick' && opts.profile !== 'full') throw new BasisError('CONFIG_INVALID', `run context: profile must be 'quick' or 'full', got ${show(opts.profile)}`, { details: { field: 'profile' } });
+  const seed = opts.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new BasisError('CONFIG_INVALID', `run context: seed must be a non-negative integer, got ${show(opts.seed)}`, { details: { field: 'seed' } });
+  if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) throw new BasisError('CONFIG_INVALID', `run context: workers must be a positive integer, got ${show(opts.workers)}`, { details: { field: 'workers' } });
+  const dir = opts.dir;
+  const modelsDir = join(dir, 'models');
+  const memoDir = join(dir, 'cache');
+  await mkdir(modelsDir, { recursive: true });
+  await mkdir(memoDir, { recursive: true });
+  const versions = opts.versions ?? (await packageVersions());
+  const signal = opts.signal ?? new AbortController().signal;
+  const onProgress = opts.onProgress ?? (() => undefined);
+  const stats: RunStats = { trained: 0, reused: 0, resumed: 0, computed: 0, memoHits: 0 };
+  let pool: TrainPool | null = null;
+  let poolSize = 0;
+  let closed = false;
+
+  const keyOf = (job: ModelJob): string => {
+    const { label: _label, ...rest } = job;
+    void _label;
+    return contentHash({ kind: 'basis.experiments.model', job: rest, versions });
+  };
+
+  let active = 0;
+  const maxWorkers = opts.workers ?? availableParallelism();
+
+  /** The training pool, sized for `want` models at once (recreated larger when idle and too small). */
+  async function getPool(want: number): Promise<TrainPool> {
+    const size = Math.max(1, Math.min(maxWorkers, want));
+    if (pool !== null && (size <= poolSize || active > 0)) return pool;
+    if (pool !== null) await pool.close();
+    poolSize = size;
+    pool = await TrainPool.create({ workers: size, ...(opts.backend === undefined ? {} : { backend: opts.backend }) });
+    return pool;
+  }
+
+  async function load(key: string, job: ModelJob): Promise<CachedModel | null> {
+    const mdir = join(modelsDir, key);
+    let summary: StoredSummary;
+    try {
+      summary = parseStored(await readFile(join(mdir, SUMMARY), 'utf8')) as StoredSummary;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      // a damaged summary: retrain (the checkpoints let training resume)
+      await rm(join(mdir, SUMMARY), { force: true });
+      return null;
+    }
+    if (summary.key !== key) return null;
+    const m = await loadModel(mdir);
+    const last = summary.checkpoints.at(-1);
+    const optimizer = last === undefined ? null : (await loadCheckpoint(join(mdir, last.path))).optimizer;
+    const result = {
+      ...summary.result,
+      graph: m.graph,
+      params: m.params,
+      result: { ...summary.result.result, optimizer },
+    } as TrainModelResult;
+    void job;
+    return {
+      key,
+      graph: m.graph,
+      params: toFloat64(m.params),
+      result,
+      dir: mdir,
+      cached: true,
+      checkpoints: summary.checkpoints.map((c) => ({ ...c, path: join(mdir, c.path) })),
+    };
+  }
+
+  async function initialFor(job: ModelJob, graph: ModelGraph, field: string): Promise<ParamDict | undefined> {
+    if (job.init === undefined) return undefined;
+    if ('params' in job.init) {
+      const out: ParamDict = {};
+      for (const [k, v] of Object.entries(job.init.params)) out[k] = { shape: [...v.shape], data: Float32Array.from(v.data) };
+      return out;
+    }
+    const srcDir = join(modelsDir, job.init.from);
+    if (!(await exists(join(srcDir, SUMMARY)))) {
+      throw new BasisError('CONFIG_INVALID', `${field}.init.from: no finished model with key ${job.init.from} in ${modelsDir}; train it first (ctx.models) and pass its key`, { details: { field: `${field}.init.from` } });
+    }
+    const src = await loadModel(srcDir);
+    if (job.init.layers === undefined) return src.params;
+    const recipe = resolveRecipe({ ...job.recipe, ...(job.seed === undefined ? {} : { seed: job.seed }) }, `${field}.recipe`);
+    const fresh = initParams(graph, createRng(recipe.seed).fork('init'), { scheme: recipe.init });
+    const names = describeGraph(graph).params.map((p) => p.name);
+    for (const l of job.init.layers) {
+      const hit = names.filter((n) => n === l || n.startsWith(`${l}.`));
+      if (hit.length === 0) invalid(`${field}.init.layers`, `names '${l}', which is neither a parameter nor a node of ${graph.name}; parameters: ${names.join(', ')}`);
+      for (const n of hit) {
+        const p = src.params[n];
+        if (p === undefined) throw new BasisError('SHAPE_MISMATCH', `${field}.init.from: the source model has no parameter '${n}'`);
+        fresh[n] = { shape: [...p.shape], data: Float32Array.from(p.data) };
+      }
+    }
+    return fresh;
+  }
+
+  async function train(key: string, job: ModelJob, field: string, progress: (f: number) => void): Promise<CachedModel> {
+    const mdir = join(modelsDir, key);
+    const { train: trainSet, test } = await loadData(job.data, `${field}.data`);
+    const graph = buildModel(job.model, { input: trainSet.shape, classes: trainSet.numClasses }, `${field}.model`);
+    const recipe: TrainRecipe = { ...job.recipe, ...(job.seed === undefined ? {} : { seed: job.seed }) };
+    const epochs = recipe.epochs;
+    const initial = await initialFor(job, graph, field);
+    const resumed = (await listCheckpoints(mdir)).length > 0;
+    await mkdir(mdir, { recursive: true });
+    await writeFileAtomic(join(mdir, 'job.json'), stringifyStored({ key, job, versions }, 2));
+    const p = pool ?? (await getPool(1));
+    const r: TrainJobResult = await p.run(
+      { graph, train: trainSet, test, recipe, ...(initial === undefined ? {} : { initial }), runDir: mdir, meta: { cacheKey: key, job } },
+      {
+        signal,
+        onProgress: (e) => {
+          if (e.kind === 'step') progress(Math.min(1, e.step / e.totalSteps));
+          else if (e.kind === 'epoch') progress(Math.min(1, e.record.epoch / epochs));
+        },
+      },
+    );
+    if (r.stopped !== 'completed') {
+      throw new BasisError('INVALID_ARGUMENT', `training of ${job.label ?? key.slice(0, 12)} was interrupted (${r.stopped}); run again to resume from its last checkpoint`, { details: { aborted: true } });
+    }
+    if (resumed) stats.resumed++;
+    const checkpoints: StoredSummary['checkpoints'] = [];
+    for (const c of await listCheckpoints(mdir)) {
+      const ck = await loadCheckpoint(c.path);
+      checkpoints.push({ step: c.step, epoch: ck.manifest.epoch, path: c.path.slice(mdir.length + 1) });
+    }
+    const { params, graph: _g, result: raw, ...rest } = r;
+    void _g;
+    const { optimizer: _o, ...rawRest } = raw;
+    void _o;
+    const summary: StoredSummary = { key, job, versions, result: { ...rest, result: rawRest }, checkpoints };
+    await writeFileAtomic(join(mdir, SUMMARY), stringifyStored(summary));
+    stats.trained++;
+    return {
+      key,
+      graph,
+      params: toFloat64(params),
+      result: r,
+      dir: mdir,
+      cached: false,
+      checkpoints: checkpoints.map((c) => ({ ...c, path: join(mdir, c.path) })),
+    };
+  }
+
+  const ctx: NodeRunContext = {
+    profile: opts.profile,
+    seed,
+    dir,
+    signal,
+    stats,
+    versions,
+    modelKey(job) {
+      return keyOf(checkModelJob(job));
+    },
+    progress(stage, done, total) {
+      onProgress(stage, done, total);
+    },
+    async models(jobs) {
+      if (closed) throw new BasisError('INVALID_ARGUMENT', 'the run context is closed');
+      if (!Array.isArray(jobs) || jobs.length === 0) throw new BasisError('CONFIG_INVALID', 'models: jobs must list at least one model', { details: { field: 'jobs' } });
+      const checked = jobs.map((j, i) => checkModelJob(j, `jobs[${i}]`));
+      const keys = checked.map(keyOf);
+      const out: Array<CachedModel | null> = [];
+      for (let i = 0; i < checked.length; i++) {
+        const prev = out.findIndex((_, k) => keys[k] === keys[i]);
+        out.push(prev >= 0 ? out[prev]! : await load(keys[i]!, checked[i]!));
+      }
+      const todo = [...new Set(out.map((m, i) => (m === null ? i : -1)).filter((i) => i >= 0).map((i) => keys[i]!))];
+      const reused = checked.length - out.filter((m) => m === null).length;
+      const total = reused + todo.length;
+      stats.reused += out.filter((m, i) => m !== null && keys.indexOf(keys[i]!) === i).length;
+      if (todo.length > 0) {
+        if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'the run was interrupted before training started', { details: { aborted: true } });
+        await getPool(todo.length);
+        active++;
+        let settled: Array<PromiseSettledResult<CachedModel>>;
+        try {
+        const frac = new Map<string, number>(todo.map((k) => [k, 0]));
+        const report = (): void => onProgress('models trained', reused + [...frac.values()].reduce((a, b) => a + b, 0), total);
+        report();
+        settled = await Promise.allSettled(
+          todo.map((k) => {
+            const i = keys.indexOf(k);
+            return train(k, checked[i]!, `jobs[${i}]`, (f) => {
+              frac.set(k, f);
+              report();
+            }).then((m) => {
+              frac.set(k, 1);
+              report();
+              return m;
+            });
+          }),
+        );
+        } finally {
+          active--;
+        }
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+        const byKey = new Map(settled.map((s) => (s as PromiseFulfilledResult<CachedModel>).value).map((m) => [m.key, m]));
+        for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = byKey.get(keys[i]!)!;
+      } else onProgress('models trained', total, total);
+      return out as CachedModel[];
+    },
+    async cached<T>(key: unknown, compute: () => Promise<T> | T): Promise<T> {
+      const h = contentHash({ kind: 'basis.experiments.memo', recipe: opts.recipeId, key, versions });
+      const path = join(memoDir, `${h}.json`);
+      try {
+        const stored = parseStored(await readFile(path, 'utf8')) as { key: unknown; value: T };
+        stats.memoHits++;
+        return stored.value;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
+      }
+      const value = await compute();
+      await writeFileAtomic(path, stringifyStored({ recipe: opts.recipeId, key, value }));
+      stats.computed++;
+      return value;
+    },
+    async close() {
+      closed = true;
+      const p = pool;
+      pool = null;
+      if (p !== null) await p.close();
+    },
+  };
+  return ctx;
+}
