@@ -48,7 +48,7 @@ describe('backend detection and selection', () => {
     const w = await selectBackend('wasm');
     expect(w.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(w.fixesApplied).toEqual(['BatchMatMul(transpose)', 'Conv2DBackpropFilter', 'Conv2DBackpropInput(stride 1)', 'Conv2D(explicit padding)']);
+    expect(w.fixesApplied).toEqual(['Transpose(block swap)', 'BatchMatMul(transpose)', 'Conv2DBackpropFilter', 'Conv2DBackpropInput(stride 1)', 'Conv2D(explicit padding)']);
     const c = await selectBackend('cpu');
     expect(c.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
@@ -86,7 +86,31 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     got.forEach((g, i) => expectClose(g, want[i] as Float32Array));
   });
 
-  const convCases: [string, number[], number[], [number, number], 'same' | 'valid' | number][] = [
+  it('Transpose: block swaps (done from JS) and other permutations are exact', async () => {
+    const cases: [number[], number[]][] = [
+      [[37, 53], [1, 0]],
+      [[3, 17, 21], [0, 2, 1]],
+      [[2, 5, 6, 7], [0, 3, 1, 2]],
+      [[2, 5, 6, 7], [0, 2, 3, 1]],
+      [[2, 5, 6, 7], [2, 3, 1, 0]],
+      [[4, 3, 2], [1, 2, 0]],
+      [[1, 5, 1, 7], [3, 2, 1, 0]],
+      [[6, 1, 4], [2, 1, 0]],
+      [[3, 4], [0, 1]],
+    ];
+    const run = () =>
+      cases.flatMap(([shape, perm], i) => {
+        const n = shape.reduce((a, b) => a * b);
+        const f = tf.tensor(values(n, 10 + i), shape);
+        const k = tf.tensor(Int32Array.from(values(n, 20 + i), (v) => Math.round(v * 1000)), shape, 'int32');
+        return [tf.transpose(f, perm), tf.transpose(k, perm)];
+      });
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    got.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(want[i] as Float32Array)));
+  });
+
+  const convCases: [string, number[], number[], [number, number], 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]][] = [
     ['3x3 same stride 1', [2, 9, 9, 3], [3, 3, 3, 4], [1, 1], 'same'],
     ['3x3 valid stride 1', [2, 8, 7, 2], [3, 3, 2, 5], [1, 1], 'valid'],
     ['3x3 numeric pad 1', [1, 8, 8, 3], [3, 3, 3, 2], [1, 1], 1],
@@ -94,8 +118,40 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     ['3x3 same stride 2, odd size', [1, 7, 7, 2], [3, 3, 2, 3], [2, 2], 'same'],
     ['3x3 same stride 2', [2, 9, 9, 3], [3, 3, 3, 4], [2, 2], 'same'],
     ['2x2 valid stride 2', [3, 8, 8, 2], [2, 2, 2, 3], [2, 2], 'valid'],
+    ['3x5 same stride 1 (non-square kernel)', [2, 9, 8, 3], [3, 5, 3, 4], [1, 1], 'same'],
+    ['5x3 valid stride (2, 1)', [3, 10, 9, 2], [5, 3, 2, 3], [2, 1], 'valid'],
+    // (tfjs-core's numeric padding computes the output width from the filter height, so non-square
+    // kernels get explicit padding, as the zoo's conv2d nodes do)
+    [
+      '2x4 explicit pad 1 stride (1, 2)',
+      [2, 7, 9, 3],
+      [2, 4, 3, 2],
+      [1, 2],
+      [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
+    ],
+    ['1x1 valid stride 2, batch 4', [4, 6, 6, 5], [1, 1, 5, 3], [2, 2], 'valid'],
+    ['3x3 same stride 3, even size', [2, 10, 10, 2], [3, 3, 2, 2], [3, 3], 'same'],
+    ['4x2 same stride 2 (even kernel, asymmetric padding)', [3, 9, 7, 2], [4, 2, 2, 3], [2, 2], 'same'],
+    [
+      '3x3 explicit asymmetric padding',
+      [2, 6, 7, 3],
+      [3, 3, 3, 2],
+      [1, 1],
+      [
+        [0, 0],
+        [2, 1],
+        [0, 2],
+        [0, 0],
+      ],
+    ],
+    ['3x3 same, 16 channels, batch 5', [5, 8, 8, 16], [3, 3, 16, 8], [1, 1], 'same'],
   ];
-  const convGrads = (xs: number[], fs: number[], strides: [number, number], pad: 'same' | 'valid' | number) => () => {
+  const convGrads = (xs: number[], fs: number[], strides: [number, number], pad: (typeof convCases)[number][4]) => () => {
     const x = tf.tensor4d(values(xs.reduce((a, b) => a * b), 5), xs as [number, number, number, number]);
     const f = tf.tensor4d(values(fs.reduce((a, b) => a * b), 6), fs as [number, number, number, number]);
     const y = tf.conv2d(x, f, strides, pad);

@@ -13,6 +13,8 @@ import {
 
 interface WasmLikeBackend {
   disposeData(dataId: object): void;
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 type Inputs = Record<string, TensorInfo>;
@@ -36,6 +38,71 @@ function replace(name: string, make: (original: KernelConfig | undefined) => Ker
     ...(original?.disposeFunc === undefined ? {} : { disposeFunc: original.disposeFunc }),
   });
   return true;
+}
+
+/**
+ * `[B, R, C] -> [B, C, R]` view of a permutation, if it is one: after dropping size-1 axes the
+ * permutation keeps a leading block of axes and swaps the two blocks after it (2-D transposes,
+ * swapping the last two axes, NHWC <-> NCHW). Returns undefined for other permutations.
+ */
+function blockSwap(shape: readonly number[], perm: readonly number[]): { B: number; R: number; C: number } | undefined {
+  const keep = shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+  const rank = new Map(keep.map((axis, j) => [axis, j]));
+  const p = perm.filter((a) => shape[a] !== 1).map((a) => rank.get(a) as number);
+  const dims = keep.map((a) => shape[a] as number);
+  const r = p.length;
+  let a = 0;
+  while (a < r && p[a] === a) a++;
+  if (a >= r - 1) return undefined; // identity: the original kernel copies
+  const b = p[a] as number; // the C block is axes b..r-1, the R block a..b-1
+  for (let i = 0; i < r - b; i++) if (p[a + i] !== b + i) return undefined;
+  for (let i = 0; i < b - a; i++) if (p[a + (r - b) + i] !== a + i) return undefined;
+  const prod = (lo: number, hi: number): number => dims.slice(lo, hi).reduce((x, y) => x * y, 1);
+  return { B: prod(0, a), R: prod(a, b), C: prod(b, r) };
+}
+
+/** `dst[b][j][i] = src[b][i][j]` for `B` matrices of `R x C`, in cache-friendly 16 x 16 tiles. */
+function transposeBlocks(src: ArrayLike<number>, dst: { [i: number]: number }, B: number, R: number, C: number): void {
+  const T = 16;
+  for (let bb = 0; bb < B; bb++) {
+    const base = bb * R * C;
+    for (let i0 = 0; i0 < R; i0 += T) {
+      const i1 = Math.min(i0 + T, R);
+      for (let j0 = 0; j0 < C; j0 += T) {
+        const j1 = Math.min(j0 + T, C);
+        for (let i = i0; i < i1; i++) {
+          const row = base + i * C;
+          for (let j = j0; j < j1; j++) dst[base + j * R + i] = src[row + j] as number;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Transpose in wasm 4.22 is a scalar loop with strided writes: a 512 x 784 transpose takes ~7.5 ms
+ * (as long as the matmul it feeds). Permutations that swap two blocks of axes (2-D transposes,
+ * the last two axes, NHWC <-> NCHW) are done on the wasm heap from JS in 16 x 16 tiles (~0.6 ms);
+ * others use the original kernel. Exact (a copy), so results are unchanged.
+ */
+function fixTranspose(): boolean {
+  return replace('Transpose', (original) => {
+    if (original === undefined) throw new Error('wasm Transpose is not registered');
+    return (args) => {
+      const { inputs, backend, attrs } = args as unknown as { inputs: Inputs; backend: WasmLikeBackend; attrs: NamedAttrMap };
+      const x = inputs['x'] as TensorInfo;
+      const perm = (attrs as unknown as { perm: number[] }).perm;
+      const view = x.dtype === 'complex64' || x.dtype === 'string' ? undefined : blockSwap(x.shape, perm);
+      if (view === undefined) return original.kernelFunc(args);
+      const out = backend.makeOutput(
+        perm.map((a) => x.shape[a] as number),
+        x.dtype,
+      );
+      // views taken after makeOutput (an allocation may grow the heap and detach older views)
+      transposeBlocks(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), view.B, view.R, view.C);
+      return out;
+    };
+  });
 }
 
 /** Swaps the last two axes of a tensor with the wasm Transpose kernel. */
@@ -81,11 +148,54 @@ function explicitPads(pad: Pad): [[number, number], [number, number]] | undefine
 }
 
 /**
+ * Writes the transposed im2col matrix of an NHWC input: `dst[k][r]` with filter tap and channel
+ * `k = (kh * fw + kw) * c + ci` and output position `r = (n * oh + oy) * ow + ox`, holding
+ * `x[n, oy*sh + kh - top, ox*sw + kw - left, ci]` (0 in the padding). Rows are written
+ * contiguously, one output row at a time.
+ */
+function im2colT(
+  src: ArrayLike<number>,
+  dst: { [i: number]: number; fill(v: number, start?: number, end?: number): unknown },
+  g: { b: number; h: number; w: number; c: number; fh: number; fw: number; oh: number; ow: number; sh: number; sw: number; top: number; left: number },
+): void {
+  const { b, h, w, c, fh, fw, oh, ow, sh, sw, top, left } = g;
+  const rows = b * oh * ow;
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      const tap = (kh * fw + kw) * c;
+      // output columns whose input column ox*sw + kw - left lies inside 0..w-1
+      const oxLo = Math.min(ow, Math.max(0, Math.ceil((left - kw) / sw)));
+      const oxHi = Math.max(oxLo, Math.min(ow, Math.floor((w - 1 + left - kw) / sw) + 1));
+      for (let n = 0; n < b; n++) {
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh + kh - top;
+          const r0 = (n * oh + oy) * ow;
+          if (iy < 0 || iy >= h) {
+            for (let ci = 0; ci < c; ci++) dst.fill(0, (tap + ci) * rows + r0, (tap + ci) * rows + r0 + ow);
+            continue;
+          }
+          const srcRow = ((n * h + iy) * w + kw - left) * c;
+          for (let ci = 0; ci < c; ci++) {
+            const d0 = (tap + ci) * rows + r0;
+            if (oxLo > 0) dst.fill(0, d0, d0 + oxLo);
+            let s0 = srcRow + oxLo * sw * c + ci;
+            const step = sw * c;
+            for (let ox = oxLo; ox < oxHi; ox++, s0 += step) dst[d0 + ox] = src[s0] as number;
+            if (oxHi < ow) dst.fill(0, d0 + oxHi, d0 + ow);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
  * Conv2DBackpropFilter is not registered in wasm 4.22 (CNN training throws). NHWC, dilation 1:
- * pad the input explicitly (the forward pass's padding), crop it to the receptive extent, gather
- * the filter taps with strided slices (im2col) and compute `dW = patchesᵀ dy` with the fast
- * matmul. (The wasm Conv3DBackpropFilterV2 kernel would do on a depth-1 view, but it is a scalar
- * loop, ~0.25 GFLOP/s, and its strided path disagrees with the cpu backend.)
+ * one pass from JS over the wasm heap writes the transposed patch matrix `Pᵀ` (filter taps x
+ * output positions, the padding as zeros; see `im2colT`), then `dW = Pᵀ dy` runs on the fast
+ * untransposed matmul. (Building P with strided slices, a concat and a transpose cost ~10x the
+ * matmul; the wasm Conv3DBackpropFilterV2 kernel on a depth-1 view is a scalar loop, ~0.25
+ * GFLOP/s, and its strided path disagrees with the cpu backend.)
  */
 function fixConv2DBackpropFilter(): boolean {
   return replace('Conv2DBackpropFilter', () => (args) => {
@@ -115,50 +225,19 @@ function fixConv2DBackpropFilter(): boolean {
       left = pads[1][0];
     }
     const [b, h, w, c] = x.shape as [number, number, number, number];
-    const needH = (oh - 1) * sh + fh;
-    const needW = (ow - 1) * sw + fw;
+    const rows = b * oh * ow;
     const owned: TensorInfo[] = [];
     try {
-      // pad (top/left as the forward pass; bottom/right as far as the receptive extent needs), then crop
-      const bottom = Math.max(0, needH - top - h);
-      const right = Math.max(0, needW - left - w);
-      let xin = x;
-      if (top > 0 || left > 0 || bottom > 0 || right > 0) {
-        xin = call('PadV2', { x }, backend, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
-        owned.push(xin);
+      let xf = x;
+      if (x.dtype !== 'float32') {
+        xf = call('Cast', { x }, backend, { dtype: 'float32' });
+        owned.push(xf);
       }
-      if ((xin.shape[1] as number) !== needH || (xin.shape[2] as number) !== needW) {
-        xin = call('Slice', { x: xin }, backend, { begin: [0, 0, 0, 0], size: [b, needH, needW, c] });
-        owned.push(xin);
-      }
-      // im2col: one strided slice of the padded input per filter tap, concatenated along channels
-      // (channel index (kh * fw + kw) * c + ci), then dW = patchesᵀ dy on the fast matmul path.
-      const taps: TensorInfo[] = [];
-      for (let kh = 0; kh < fh; kh++) {
-        for (let kw = 0; kw < fw; kw++) {
-          const t = call('StridedSlice', { x: xin }, backend, {
-            begin: [0, kh, kw, 0],
-            end: [b, kh + (oh - 1) * sh + 1, kw + (ow - 1) * sw + 1, c],
-            strides: [1, sh, sw, 1],
-            beginMask: 0,
-            endMask: 0,
-            ellipsisMask: 0,
-            newAxisMask: 0,
-            shrinkAxisMask: 0,
-          });
-          owned.push(t);
-          taps.push(t);
-        }
-      }
-      const patches = taps.length === 1 ? (taps[0] as TensorInfo) : call('Concat', taps as unknown as Inputs, backend, { axis: 3 });
-      if (taps.length > 1) owned.push(patches);
-      const rows = b * oh * ow;
-      const P = call('Reshape', { x: patches }, backend, { shape: [1, rows, fh * fw * c] });
-      owned.push(P);
+      const Pt = backend.makeOutput([1, fh * fw * c, rows], 'float32');
+      owned.push(Pt);
+      im2colT(backend.typedArrayFromHeap(xf), backend.typedArrayFromHeap(Pt) as Float32Array, { b, h, w, c, fh, fw, oh, ow, sh, sw, top, left });
       const D = call('Reshape', { x: dy }, backend, { shape: [1, rows, fo] });
       owned.push(D);
-      const Pt = transposeLast2(P, backend);
-      owned.push(Pt);
       const W = call('BatchMatMul', { a: Pt, b: D }, backend, { transposeA: false, transposeB: false });
       owned.push(W);
       return call('Reshape', { x: W }, backend, { shape: [fh, fw, fi, fo] });
@@ -251,12 +330,13 @@ let applied: string[] | undefined;
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
- * applyWasmKernelFixes(); // ['BatchMatMul(transpose)', 'Conv2DBackpropFilter', 'Conv2DBackpropInput(stride 1)', 'Conv2D(explicit padding)']
+ * applyWasmKernelFixes(); // ['Transpose(block swap)', 'BatchMatMul(transpose)', 'Conv2DBackpropFilter', 'Conv2DBackpropInput(stride 1)', 'Conv2D(explicit padding)']
  * ```
  */
 export function applyWasmKernelFixes(): string[] {
   if (applied !== undefined) return applied;
   const out: string[] = [];
+  if (fixTranspose()) out.push('Transpose(block swap)');
   if (fixBatchMatMul()) out.push('BatchMatMul(transpose)');
   if (fixConv2DBackpropFilter()) out.push('Conv2DBackpropFilter');
   if (fixConv2DBackpropInput()) out.push('Conv2DBackpropInput(stride 1)');
