@@ -1,6 +1,6 @@
 import { Matrix, center, corrMatrix, normalizeColumns, qr, svd } from '@basis/tensor';
 import { assertNotConstant } from './validate.js';
-import { scaled, sumSquares } from './util.js';
+import { sumSquares } from './util.js';
 
 // Per-matrix work (centring, normalisation, range bases, Gram products) is memoised on the input
 // Matrix object, so that an all-pairs audit computes it once per layer, not once per pair. Metric
@@ -181,13 +181,17 @@ export function spanBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix
   });
 }
 
-/** Centred copies of X and Y scaled to unit Frobenius norm (RANK_DEFICIENT if either is constant). */
-export function normalisedPair(X: Matrix, Y: Matrix, metric: string): { Xn: Matrix; Yn: Matrix } {
+/**
+ * The centred X and Y with the factors `ax = 1/||Xc||_F`, `ay = 1/||Yc||_F` that normalise them
+ * (RANK_DEFICIENT if either is constant). The scaled copies are never formed: callers apply the
+ * factors to d x d products or inside their residual loops.
+ */
+export function normalisedPair(X: Matrix, Y: Matrix, metric: string): { Xc: Matrix; Yc: Matrix; ax: number; ay: number } {
   const Xc = centred(X);
   const Yc = centred(Y);
-  const sx = sumSquares(Xc);
-  const sy = sumSquares(Yc);
+  const sx = cached(Xc, 'sumSquares', () => sumSquares(Xc));
+  const sy = cached(Yc, 'sumSquares', () => sumSquares(Yc));
   assertNotConstant(sx, 'X', metric);
   assertNotConstant(sy, 'Y', metric);
-  return { Xn: scaled(Xc, Math.sqrt(sx)), Yn: scaled(Yc, Math.sqrt(sy)) };
+  return { Xc, Yc, ax: 1 / Math.sqrt(sx), ay: 1 / Math.sqrt(sy) };
 }

@@ -26,11 +26,16 @@ export function padColumns(m: Matrix, p: number): Matrix {
   return out;
 }
 
-/** Frobenius norm of A - B (same shape), accumulated with scaling against overflow-free sums. */
-export function residualNorm(A: Matrix, B: Matrix): number {
+/**
+ * Frobenius norm of `a·A - b·B` (same shape; a = b = 1 by default), without forming the scaled
+ * copies: N x d buffers are expensive to allocate at the sizes the audits use.
+ */
+export function residualNorm(A: Matrix, B: Matrix, a = 1, b = 1): number {
   let s = 0;
-  for (let k = 0; k < A.data.length; k++) {
-    const d = (A.data[k] as number) - (B.data[k] as number);
+  const x = A.data;
+  const y = B.data;
+  for (let k = 0; k < x.length; k++) {
+    const d = a * (x[k] as number) - b * (y[k] as number);
     s += d * d;
   }
   return Math.sqrt(s);
@@ -42,26 +47,34 @@ export function chordToAngle(r: number): number {
 }
 
 /**
- * `||A P - B||_F` for a (possibly partial) matching of A's columns to B's columns given as pairs
- * `(rowInd[k], colInd[k])`; unmatched columns of either side count with their own norm (the
- * zero-padded residual). Computed column by column, which stays accurate when A P ≈ B.
+ * `||a·A P - b·B||_F` for a (possibly partial) matching of A's columns to B's columns given as
+ * pairs `(rowInd[k], colInd[k])`; unmatched columns of either side count with their own norm (the
+ * zero-padded residual). Differences are taken entry by entry, which stays accurate when A P ≈ B;
+ * the traversal is row by row (cache-friendly) and the scales a, b avoid scaled copies.
  */
-export function matchingResidual(A: Matrix, B: Matrix, rowInd: Int32Array, colInd: Int32Array): number {
+export function matchingResidual(A: Matrix, B: Matrix, rowInd: Int32Array, colInd: Int32Array, a = 1, b = 1): number {
   const n = A.rows;
-  const usedA = new Uint8Array(A.cols);
-  const usedB = new Uint8Array(B.cols);
-  let r2 = 0;
+  const ca = A.cols;
+  const cb = B.cols;
+  const usedA = new Uint8Array(ca);
+  const usedB = new Uint8Array(cb);
   for (let k = 0; k < rowInd.length; k++) {
-    const i = rowInd[k] as number;
-    const j = colInd[k] as number;
-    usedA[i] = 1;
-    usedB[j] = 1;
-    for (let t = 0; t < n; t++) {
-      const d = (A.data[t * A.cols + i] as number) - (B.data[t * B.cols + j] as number);
+    usedA[rowInd[k] as number] = 1;
+    usedB[colInd[k] as number] = 1;
+  }
+  const x = A.data;
+  const y = B.data;
+  const m = rowInd.length;
+  let r2 = 0;
+  for (let t = 0; t < n; t++) {
+    const oa = t * ca;
+    const ob = t * cb;
+    for (let k = 0; k < m; k++) {
+      const d = a * (x[oa + (rowInd[k] as number)] as number) - b * (y[ob + (colInd[k] as number)] as number);
       r2 += d * d;
     }
+    for (let i = 0; i < ca; i++) if (usedA[i] === 0) r2 += (a * (x[oa + i] as number)) ** 2;
+    for (let j = 0; j < cb; j++) if (usedB[j] === 0) r2 += (b * (y[ob + j] as number)) ** 2;
   }
-  for (let i = 0; i < A.cols; i++) if (!usedA[i]) for (let t = 0; t < n; t++) r2 += (A.data[t * A.cols + i] as number) ** 2;
-  for (let j = 0; j < B.cols; j++) if (!usedB[j]) for (let t = 0; t < n; t++) r2 += (B.data[t * B.cols + j] as number) ** 2;
   return Math.sqrt(r2);
 }

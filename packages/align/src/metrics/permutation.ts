@@ -3,23 +3,31 @@ import { centred, normalisedPair } from '../prep.js';
 import { chordToAngle, matchingResidual } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
+/** Scales every entry of a (small, d x d) matrix in place and returns it. */
+function scaleInPlace(S: Matrix, c: number): Matrix {
+  for (let k = 0; k < S.data.length; k++) S.data[k] = (S.data[k] as number) * c;
+  return S;
+}
+
 interface Matched {
   similarity: number;
-  residual: number;
+  /** `||Xn P - Yn||_F` over the zero-padded matrices; computed only when asked for. */
+  residual: () => number;
 }
 
 /**
  * Best unit-to-unit matching of centred, Frobenius-normalised X and Y: the assignment maximising
  * `sum_i S[i, pi(i)]` with `S = Xnᵀ Yn` (rectangular when widths differ), and the residual
  * `||Xn P - Yn||_F` over the zero-padded matrices (unmatched columns count with their own norm).
+ * `S` is formed as `Xcᵀ Yc / (||Xc|| ||Yc||)`, so no normalised N x d copies are made.
  */
 function matched(X: Matrix, Y: Matrix, metric: string): Matched {
-  const { Xn, Yn } = normalisedPair(X, Y, metric);
-  const S = crossprod(Xn, Yn);
+  const { Xc, Yc, ax, ay } = normalisedPair(X, Y, metric);
+  const S = scaleInPlace(crossprod(Xc, Yc), ax * ay);
   const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
   let similarity = 0;
   for (let k = 0; k < rowInd.length; k++) similarity += S.get(rowInd[k] as number, colInd[k] as number);
-  return { similarity: Math.max(-1, Math.min(1, similarity)), residual: matchingResidual(Xn, Yn, rowInd, colInd) };
+  return { similarity: Math.max(-1, Math.min(1, similarity)), residual: () => matchingResidual(Xc, Yc, rowInd, colInd, ax, ay) };
 }
 
 const shared = {
@@ -45,5 +53,5 @@ export const permutationAngular: MetricDefinition = {
   title: 'Permutation angular distance arccos(permutation.similarity), radians',
   kind: 'distance',
   range: [0, Math.PI],
-  compute: (X, Y) => chordToAngle(matched(X, Y, 'permutation.angular').residual),
+  compute: (X, Y) => chordToAngle(matched(X, Y, 'permutation.angular').residual()),
 };

@@ -13,30 +13,28 @@ function procrustesRotation(A: Matrix, B: Matrix): Matrix {
   return matmul(U, V.transpose());
 }
 
-/** Centred, Frobenius-normalised copies of X and Y, zero-padded to p = max widths. */
-function paddedPair(X: Matrix, Y: Matrix, metric: string): { Xn: Matrix; Yn: Matrix } {
-  const { Xn, Yn } = normalisedPair(X, Y, metric);
-  const p = Math.max(X.cols, Y.cols);
-  return { Xn: padColumns(Xn, p), Yn: padColumns(Yn, p) };
-}
-
-/** `||Xnᵀ Yn||_*`, the Procrustes similarity of centred, normalised X and Y. */
+/** `||Xnᵀ Yn||_*`, the Procrustes similarity of centred, normalised X and Y (zero padding to equal widths does not change it). */
 export function procrustesSimilarityKernel(X: Matrix, Y: Matrix): number {
-  const { Xn, Yn } = paddedPair(X, Y, 'procrustes.similarity');
-  const s = svd(crossprod(Xn, Yn), { computeUV: false }).s;
+  const { Xc, Yc, ax, ay } = normalisedPair(X, Y, 'procrustes.similarity');
+  const s = svd(crossprod(Xc, Yc), { computeUV: false }).s;
   let nuc = 0;
   for (let i = 0; i < s.length; i++) nuc += s[i] as number;
-  return Math.min(1, nuc);
+  return Math.min(1, nuc * ax * ay);
 }
 
 /**
  * Procrustes angle `arccos(similarity)`, evaluated stably as `2 asin(r/2)` with `r` the residual
- * `||Xn Q* - Yn||_F` at the optimal rotation.
+ * `||Xn Q* - Yn||_F` at the optimal rotation (Xn, Yn centred, normalised, zero-padded; the
+ * normalisation is applied as factors, not as copies).
  */
 export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
-  const { Xn, Yn } = paddedPair(X, Y, 'procrustes.angular');
-  const Q = procrustesRotation(Xn, Yn);
-  return chordToAngle(residualNorm(matmul(Xn, Q), Yn));
+  const { Xc, Yc, ax, ay } = normalisedPair(X, Y, 'procrustes.angular');
+  const p = Math.max(X.cols, Y.cols);
+  const Xp = padColumns(Xc, p);
+  const Yp = padColumns(Yc, p);
+  // The optimal rotation of the scaled pair equals that of the unscaled one.
+  const Q = procrustesRotation(Xp, Yp);
+  return chordToAngle(residualNorm(matmul(Xp, Q), Yp, ax, ay));
 }
 
 /** `min_Q ||pad(Xc) - pad(Yc) Q||_F`, evaluated as the residual at the optimum. */
