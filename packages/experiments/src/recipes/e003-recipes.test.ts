@@ -1,0 +1,99 @@
+// Quick runs of the S003, S004 and S001 recipes through the real run context. All recipes share one
+// run directory, so the base model family (identical jobs) is trained once and reused.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '@basis/tensor/backend';
+import { createRunContext } from '../runner/context.js';
+import type { ExperimentRecipe, RecipeResult } from './types.js';
+import { e003_1 } from './e003-1.js';
+import { e003_2 } from './e003-2.js';
+import { e003_4 } from './e003-4.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'basis-e003-recipes-'));
+const log: string[] = [];
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  console.log(log.join('\n'));
+});
+
+async function runQuick<C>(r: ExperimentRecipe<C>): Promise<RecipeResult> {
+  const ctx = await createRunContext({ dir, recipeId: r.id, profile: 'quick', seed: 0, backend: 'wasm' });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  try {
+    const res = await r.run(ctx, r.checkConfig(r.profiles.quick));
+    const cpu = process.cpuUsage(cpu0);
+    log.push(`${r.id}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s main-thread CPU, trained ${ctx.stats.trained}, reused ${ctx.stats.reused}`);
+    for (const c of res.checks) log.push(`  [${c.verdict}] ${c.claim}\n      ${c.measured}`);
+    return res;
+  } finally {
+    await ctx.close();
+  }
+}
+
+function finiteDeep(v: unknown, path = 'data'): void {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`${path} is ${v}`);
+  } else if (Array.isArray(v)) v.forEach((x, i) => finiteDeep(x, `${path}[${i}]`));
+  else if (ArrayBuffer.isView(v)) Array.from(v as Float64Array).forEach((x, i) => finiteDeep(x, `${path}[${i}]`));
+  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) finiteDeep(x, `${path}.${k}`);
+}
+
+/** The common contract: computed verdicts, finite estimates and data, the expected figures. */
+function expectWellFormed(res: RecipeResult, figureIds: string[]): void {
+  expect(res.checks.length).toBeGreaterThan(0);
+  for (const c of res.checks) {
+    expect(['held', 'not held', 'inconclusive']).toContain(c.verdict);
+    expect(c.claim.length).toBeGreaterThan(10);
+    expect(c.measured.length).toBeGreaterThan(10);
+    for (const e of Object.values(c.estimates ?? {})) {
+      for (const x of [e.mean, e.lo, e.hi]) expect(Number.isFinite(x)).toBe(true);
+      expect(e.lo).toBeLessThanOrEqual(e.mean + 1e-12);
+      expect(e.hi).toBeGreaterThanOrEqual(e.mean - 1e-12);
+    }
+  }
+  expect(res.figures.map((f) => f.id)).toEqual(figureIds);
+  for (const f of res.figures) expect(f.rows.length).toBeGreaterThan(0);
+  expect(res.notes.some((n) => n.includes('[OPEN]'))).toBe(true);
+  finiteDeep(res.data);
+  expect(() => JSON.stringify(res)).not.toThrow();
+}
+
+describe('S003 recipes (quick)', () => {
+  it('E003-1: rotation penalties', async () => {
+    const res = await runQuick(e003_1);
+    expectWellFormed(res, ['rotation-penalty']);
+    const trials = (res.data as { trials: Array<{ kind: string; before: number; transformed: number }> }).trials;
+    // before any fine-tuning the identity transform changes nothing; G_ReLU and orthogonal ones break the model
+    for (const t of trials.filter((x) => x.kind === 'identity')) expect(t.transformed).toBeCloseTo(t.before, 6);
+    for (const t of trials.filter((x) => x.kind !== 'identity')) expect(t.transformed).toBeLessThan(t.before);
+  }, 300_000);
+
+  it('E003-2: stitching classes', async () => {
+    const res = await runQuick(e003_2);
+    expectWellFormed(res, ['stitching-penalty']);
+    expect(res.checks).toHaveLength(5);
+    const cells = (res.data as { cells: Array<{ kind: string; penalty: number }> }).cells;
+    // identity stitching between independent models is far worse than affine stitching
+    const mean = (k: string): number => cells.filter((c) => c.kind === k).reduce((a, c) => a + c.penalty, 0) / cells.filter((c) => c.kind === k).length;
+    expect(mean('identity')).toBeGreaterThan(mean('affine') + 0.2);
+  }, 300_000);
+
+  it('E003-4: G_ReLU-Procrustes below orthogonal Procrustes, paper Table 2 copied', async () => {
+    const res = await runQuick(e003_4);
+    expectWellFormed(res, ['similarity-by-layer']);
+    expect(res.checks[0]!.paper).toContain('0.6208 ± 0.008');
+    expect(res.checks[0]!.paper).toContain('0.5825 ± 0.019');
+    // group inclusion holds by construction
+    expect(res.checks[2]!.verdict).toBe('held');
+    expect(tf.memory().numTensors).toBeLessThan(50);
+  }, 300_000);
+});

@@ -1,0 +1,193 @@
+// Helpers shared by the S003, S004 and S001 recipes (E003-*, E004-*, V001-*): the base model
+// families of their quick/full profiles (identical jobs, so the run cache trains them once for all
+// recipes), confidence intervals and interval verdicts, config validation against a profile, and
+// evaluation data as tensors.
+import * as tf from '@tensorflow/tfjs-core';
+import { BasisError, type Matrix } from '@basis/tensor';
+import { captureActivations, checkDataSpec, checkModelSpec, paramsToTensors, resolveRecipe, type DataSpec, type DataSplit, type ModelSpec, type TrainRecipe } from '@basis/zoo';
+import { checkObject, invalid, show } from '../runner/check.js';
+import { loadData } from '../runner/data.js';
+import type { CachedModel, Estimate, RunContext, Verdict } from './types.js';
+
+
+/** A family of independently trained models: data, architecture, training recipe and seed offsets. */
+export interface ModelFamily {
+  data: DataSpec;
+  model: ModelSpec;
+  train: TrainRecipe;
+  /** Seed offsets; model k gets seed `ctx.seed + seeds[k]`. */
+  seeds: number[];
+}
+
+/** Quick data: 4000 / 1000 MNIST digits (standardised). */
+export const QUICK_DATA: DataSpec = { dataset: 'mnist', trainSize: 4000, testSize: 1000 };
+/** Full data: 20,000 / 5,000 Fashion-MNIST images (seeds-spec 2.0: FMNIST where MNIST saturates). */
+export const FULL_DATA: DataSpec = { dataset: 'fashion', trainSize: 20000, testSize: 5000 };
+/** Quick training: 2 epochs of Adam (lr 1e-3), batch 128. */
+export const QUICK_TRAIN: TrainRecipe = { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } };
+/** Full training: 10 epochs of Adam with a cosine schedule. */
+export const FULL_TRAIN: TrainRecipe = { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
+
+/** The quick base family shared by most S003/S004/S001 recipes: MLP 784-64-64-64-10, 3 seeds. */
+export const QUICK_FAMILY: ModelFamily = { data: QUICK_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: QUICK_TRAIN, seeds: [0, 1, 2] };
+/** The full base family: MLP 784-256x4-10 on Fashion-MNIST, 6 seeds (15 pairs). */
+export const FULL_FAMILY: ModelFamily = { data: FULL_DATA, model: { arch: 'mlp', width: 256, depth: 4 }, train: FULL_TRAIN, seeds: [0, 1, 2, 3, 4, 5] };
+
+/** The run-cache job of model k of a family. */
+export function familyJob(f: ModelFamily, seed: number, label: string): Record<string, unknown> {
+  return { data: f.data, model: f.model, recipe: f.train, seed, label };
+}
+
+/** Trains (or loads) every seed of a family through the run cache. */
+export function trainFamily(ctx: RunContext, f: ModelFamily, label: string): Promise<CachedModel[]> {
+  return ctx.models(f.seeds.map((s) => familyJob(f, ctx.seed + s, `${label} seed ${ctx.seed + s}`)));
+}
+
+/** All unordered pairs `(i, j)`, `i < j`, of `n` items. */
+export function pairs(n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) out.push([i, j]);
+  return out;
+}
+
+export { difference, estimate, formatEstimate as fmt } from '../runner/estimate.js';
+
+/**
+ * Verdict of a one-sided claim about an interval: `'above'` holds when the whole interval lies
+ * above `threshold`, fails when it lies entirely at or below it, and is inconclusive otherwise
+ * (`'below'` mirrors it).
+ *
+ * @example
+ * ```ts
+ * intervalVerdict({ mean: 0.2, lo: 0.1, hi: 0.3, n: 3 }, 'above', 0); // 'held'
+ * ```
+ */
+export function intervalVerdict(e: Estimate, side: 'above' | 'below', threshold: number): Verdict {
+  if (side === 'above') return e.lo > threshold ? 'held' : e.hi <= threshold ? 'not held' : 'inconclusive';
+  return e.hi < threshold ? 'held' : e.lo >= threshold ? 'not held' : 'inconclusive';
+}
+
+/** Combines verdicts: held if all held, not held if any is not held, else inconclusive. */
+export function allOf(vs: readonly Verdict[]): Verdict {
+  if (vs.some((v) => v === 'not held')) return 'not held';
+  return vs.every((v) => v === 'held') ? 'held' : 'inconclusive';
+}
+
+/**
+ * Validates a configuration against the shape of a profile (the template): the same keys, numbers
+ * where the template has numbers (integers where it has integers), lists whose items match the
+ * template's first item, and zoo specs under `data`, `model` and `train`. CONFIG_INVALID names the
+ * field. Recipe-specific range checks follow in each recipe.
+ *
+ * @example
+ * ```ts
+ * checkLike({ seeds: [0, 1], epochs: 2 }, { seeds: [0, 1, 2], epochs: 1 }, 'config');
+ * ```
+ */
+export function checkLike<C>(v: unknown, template: C, field: string): C {
+  return checkValue(v, template, field) as C;
+}
+
+function checkValue(v: unknown, t: unknown, field: string): unknown {
+  const key = field.split('.').pop() ?? '';
+  if (key === 'data' && typeof t === 'object' && t !== null && 'dataset' in t) return checkDataSpec(v, field);
+  if (key === 'model' && typeof t === 'object' && t !== null && 'arch' in t) return checkModelSpec(v, field);
+  if (key === 'train' && typeof t === 'object' && t !== null && 'optimizer' in t) {
+    resolveRecipe(v, field);
+    return v;
+  }
+  if (typeof t === 'number') {
+    if (typeof v !== 'number' || !Number.isFinite(v)) invalid(field, `must be a finite number, got ${show(v)}`);
+    if (Number.isInteger(t) && !Number.isInteger(v) && !/alpha|lr|eps|tol|fraction|slope|rate|scale|sigma|beta|gamma|step/i.test(key)) invalid(field, `must be an integer, got ${v}`);
+    return v;
+  }
+  if (typeof t === 'boolean') {
+    if (typeof v !== 'boolean') invalid(field, `must be true or false, got ${show(v)}`);
+    return v;
+  }
+  if (typeof t === 'string') {
+    if (typeof v !== 'string' || v === '') invalid(field, `must be a non-empty string, got ${show(v)}`);
+    return v;
+  }
+  if (Array.isArray(t)) {
+    if (!Array.isArray(v)) invalid(field, `must be a list, got ${show(v)}`);
+    if (v.length === 0) invalid(field, 'must not be empty');
+    return t.length === 0 ? v : v.map((x, i) => checkValue(x, t[0], `${field}[${i}]`));
+  }
+  if (typeof t === 'object' && t !== null) {
+    const o = checkObject(v, field);
+    const tt = t as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (!(k in tt)) invalid(`${field}.${k}`, `is not a known option; allowed: ${Object.keys(tt).join(', ')}`);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(tt)) {
+      if (!(k in o)) invalid(`${field}.${k}`, 'is missing');
+      out[k] = checkValue(o[k], tt[k], `${field}.${k}`);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Throws CONFIG_INVALID unless `n >= min`. */
+export function needAtLeast(n: number, min: number, field: string, what: string): void {
+  if (n < min) invalid(field, `needs at least ${min} ${what}, got ${n}`);
+}
+
+/** Test (or train) inputs of a split as a `[n, ...input]` tensor, with labels. */
+export interface EvalData {
+  x: tf.Tensor;
+  labels: Int32Array;
+  n: number;
+}
+
+/** Loads the split of a data spec (once per process) and returns `n` evenly spaced inputs as tensors. */
+export async function evalData(data: DataSpec, which: 'train' | 'test', n: number, input: readonly number[]): Promise<EvalData> {
+  const split: DataSplit = await loadData(data);
+  const ds = split[which];
+  const m = Math.min(n, ds.n);
+  const size = input.reduce((a, b) => a * b, 1);
+  // evenly spaced rows, so the subset is balanced even if the split is ordered by class
+  const xs = new Float32Array(m * size);
+  const labels = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const r = Math.floor((i * ds.n) / m);
+    xs.set(ds.x.subarray(r * size, (r + 1) * size), i * size);
+    labels[i] = ds.labels[r] as number;
+  }
+  return { x: tf.tensor(xs, [m, ...input]), labels, n: m };
+}
+
+/** Params as the connectivity and symmetry packages take them. */
+export function paramsOf(m: CachedModel): Record<string, { shape: number[]; data: Float64Array }> {
+  return m.params;
+}
+
+/** Test accuracy of a cached model (from its training summary). */
+export function accuracyOf(m: CachedModel): number {
+  const a = m.result.final.testAccuracy;
+  if (a === null || !Number.isFinite(a)) throw new BasisError('INVALID_ARGUMENT', `model ${m.key.slice(0, 12)} has no test accuracy`);
+  return a;
+}
+
+/** Names of the hidden activation nodes of a graph, in order. */
+export function activationNodes(graph: CachedModel['graph']): string[] {
+  const out: string[] = [];
+  const walk = (nodes: CachedModel['graph']['nodes']): void => {
+    for (const n of nodes) {
+      if (n.op === 'activation') out.push(n.name);
+      if (n.op === 'residual') walk(n.body);
+    }
+  };
+  walk(graph.nodes);
+  return out;
+}
+
+/** Activations of a cached model at `points` on `x` (float64 matrices, rows in input order; channel view for maps). */
+export async function captureAt(m: CachedModel, x: tf.Tensor, points: readonly string[]): Promise<Record<string, Matrix>> {
+  const t = paramsToTensors(m.params);
+  try {
+    return await captureActivations(m.graph, t, x, { points });
+  } finally {
+    tf.dispose(Object.values(t));
+  }
+}
