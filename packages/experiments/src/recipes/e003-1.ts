@@ -3,7 +3,7 @@
 // freeze everything up to it, fine-tune the layers after it from their trained values, and measure
 // the accuracy lost.
 import { evaluate } from '@basis/connectivity';
-import { BasisError, createRng, haarOrthogonal, permutation } from '@basis/tensor';
+import { BasisError, Matrix, createRng, haarOrthogonal, permutation } from '@basis/tensor';
 import type { TrainRecipe } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
@@ -29,21 +29,23 @@ const PROFILES: Record<'quick' | 'full', E0031Config> = {
 };
 
 const KINDS = ['identity', 'grelu', 'orthogonal'] as const;
-type Kind = (typeof KINDS)[number];
+/** Kinds of random transform. */
+export type Kind = (typeof KINDS)[number];
 
-type P64 = Record<string, { shape: number[]; data: Float64Array }>;
+/** Float64 parameters by name. */
+export type P64 = Record<string, { shape: number[]; data: Float64Array }>;
 
 /**
  * `W_l <- A W_l`, `b_l <- A b_l` for a dense node `l` (A acts on its output units, i.e. on the
  * pre-activation): `grelu` A = P D (random permutation, lognormal D), `orthogonal` Haar Q,
- * `identity` A = I. Returns new parameters (the others are shared).
+ * `identity` A = I. Returns the new parameters (the others are shared) and A.
  *
  * @example
  * ```ts
- * const p2 = transformPreactivation(params, 'layers.2', 'grelu', createRng(0));
+ * const { params: p2, A } = transformPreactivation(params, 'layers.2', 'grelu', createRng(0));
  * ```
  */
-export function transformPreactivation(params: P64, layer: string, kind: Kind, rng: ReturnType<typeof createRng>, scaleSigma = 1): P64 {
+export function transformPreactivation(params: P64, layer: string, kind: Kind, rng: ReturnType<typeof createRng>, scaleSigma = 1): { params: P64; A: Matrix } {
   const W = params[`${layer}.weight`];
   const b = params[`${layer}.bias`];
   if (W === undefined || W.shape.length !== 2) throw new BasisError('INVALID_ARGUMENT', `'${layer}' is not a dense node with a 2-D weight`);
@@ -68,7 +70,7 @@ export function transformPreactivation(params: P64, layer: string, kind: Kind, r
     for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) b2[i] = (b2[i] as number) + (A[i * n + k] as number) * (b.data[k] as number);
     out[`${layer}.bias`] = { shape: [n], data: b2 };
   }
-  return out;
+  return { params: out, A: new Matrix(n, n, A) };
 }
 
 /** Node names up to and including `layer` (frozen during fine-tuning). */
@@ -110,7 +112,7 @@ export const e003_1: ExperimentRecipe<E0031Config> = {
           for (let t = 0; t < c.trialsPerModel; t++) {
             for (const kind of KINDS) {
               const rng = createRng(`E003-1:${ctx.seed}:${m.key}:${layer}:${t}:${kind}`);
-              const params = transformPreactivation(m.params, layer, kind, rng, c.scaleSigma);
+              const { params } = transformPreactivation(m.params, layer, kind, rng, c.scaleSigma);
               const transformed = await ctx.cached({ what: 'eval-transformed', model: m.key, layer, t, kind, sigma: c.scaleSigma }, async () => (await evaluate(m.graph, params, test)).accuracy);
               jobs.push({ data: c.family.data, model: c.family.model, recipe: { ...c.finetune, freeze: upTo(m, layer) }, seed: ctx.seed + 1000 + t, init: { params }, label: `E003-1 ${kind} ${layer} model ${mi} trial ${t}` });
               meta.push({ model: mi, trial: t, layer, kind, before: base.accuracy, transformed, lossBefore: base.loss });

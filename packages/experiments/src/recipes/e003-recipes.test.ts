@@ -12,6 +12,8 @@ import type { ExperimentRecipe, RecipeResult } from './types.js';
 import { e003_1 } from './e003-1.js';
 import { e003_2 } from './e003-2.js';
 import { e003_4 } from './e003-4.js';
+import { e003_5 } from './e003-5.js';
+import { e003_7 } from './e003-7.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-e003-recipes-'));
 const log: string[] = [];
@@ -95,5 +97,19 @@ describe('S003 recipes (quick)', () => {
     // group inclusion holds by construction
     expect(res.checks[2]!.verdict).toBe('held');
     expect(tf.memory().numTensors).toBeLessThan(50);
+  }, 300_000);
+
+  it('E003-5: CKA and G_ReLU-CKA heatmaps for an MLP and a residual MLP', async () => {
+    const res = await runQuick(e003_5);
+    expectWellFormed(res, ['mlp-cka-linear', 'mlp-grelu-cka', 'resmlp-cka-linear', 'resmlp-grelu-cka']);
+    expect(res.checks).toHaveLength(4);
+    expect(res.figures[2]!.rows).toHaveLength(25); // 5 ReLU layers of the residual MLP, squared
+  }, 300_000);
+
+  it('E003-7: same function, different hidden representations', async () => {
+    const res = await runQuick(e003_7);
+    expectWellFormed(res, ['representation-change']);
+    // these are identities of Prop. 3.4 (float64): they must hold
+    expect(res.checks.slice(0, 3).map((c) => c.verdict)).toEqual(['held', 'held', 'held']);
   }, 300_000);
 });

@@ -1,0 +1,197 @@
+// E003-5 (S003 Figs. 2 and 5): layer x layer similarity matrices between independently trained
+// models with (orthogonal, linear) CKA and G_ReLU-CKA, for an MLP and a residual MLP.
+import { compareLayers } from '@basis/align';
+import { invalid } from '../runner/check.js';
+import { heatmap, type Figure, type Table } from '../report.js';
+import { FULL_DATA, FULL_FAMILY, FULL_TRAIN, QUICK_DATA, QUICK_FAMILY, QUICK_TRAIN, activationNodes, allOf, captureAt, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+
+/** Configuration of E003-5. */
+export interface E0035Config {
+  mlp: ModelFamily;
+  /** A residual MLP family (block structure: layers inside blocks against block ends). */
+  resmlp: ModelFamily;
+  /** Test inputs (the kernels are N x N). */
+  inputs: number;
+}
+
+const PROFILES: Record<'quick' | 'full', E0035Config> = {
+  quick: { mlp: QUICK_FAMILY, resmlp: { data: QUICK_DATA, model: { arch: 'resmlp', width: 64, depth: 2 }, train: QUICK_TRAIN, seeds: [0, 1, 2] }, inputs: 500 },
+  full: { mlp: FULL_FAMILY, resmlp: { data: FULL_DATA, model: { arch: 'resmlp', width: 128, depth: 4 }, train: FULL_TRAIN, seeds: [0, 1, 2, 3, 4, 5] }, inputs: 2000 },
+};
+
+const METRICS = ['cka.linear', 'grelu.cka'] as const;
+
+interface PairMaps {
+  pair: [number, number];
+  values: Record<string, number[][]>;
+}
+
+async function layerMaps(ctx: Parameters<ExperimentRecipe['run']>[0], f: ModelFamily, inputs: number, label: string): Promise<{ layers: string[]; maps: PairMaps[]; n: number }> {
+  const models = await trainFamily(ctx, f, label);
+  const graph = models[0]!.graph;
+  const layers = activationNodes(graph);
+  const ps = pairs(models.length);
+  const maps = await ctx.cached({ what: 'cka-maps', keys: models.map((m) => m.key), inputs, layers, metrics: METRICS }, async () => {
+    const data = await evalData(f.data, 'test', inputs, graph.input);
+    try {
+      const acts = [];
+      for (const m of models) acts.push(await captureAt(m, data.x, layers));
+      const out: PairMaps[] = [];
+      let done = 0;
+      for (const [i, j] of ps) {
+        const audit = compareLayers(acts[i]!, acts[j]!, [...METRICS]);
+        out.push({ pair: [i, j], values: audit.values });
+        ctx.progress(`${label}: pairs compared`, ++done, ps.length);
+      }
+      return out;
+    } finally {
+      data.x.dispose();
+    }
+  });
+  return { layers, maps, n: ps.length };
+}
+
+/** Fraction of rows whose maximum lies on the diagonal. */
+function diagonalDominance(m: number[][]): number {
+  let hit = 0;
+  m.forEach((row, i) => {
+    if (row.indexOf(Math.max(...row)) === i) hit++;
+  });
+  return hit / m.length;
+}
+
+function pearson(a: number[], b: number[]): number {
+  const n = a.length;
+  const ma = a.reduce((s, x) => s + x, 0) / n;
+  const mb = b.reduce((s, x) => s + x, 0) / n;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let k = 0; k < n; k++) {
+    ab += ((a[k] as number) - ma) * ((b[k] as number) - mb);
+    aa += ((a[k] as number) - ma) ** 2;
+    bb += ((b[k] as number) - mb) ** 2;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+function meanMap(maps: PairMaps[], id: string): number[][] {
+  const first = maps[0]!.values[id]!;
+  return first.map((row, i) => row.map((_, j) => maps.reduce((s, p) => s + (p.values[id]![i]![j] as number), 0) / maps.length));
+}
+
+function heatRows(m: number[][], layers: string[]): Figure['rows'] {
+  return m.flatMap((row, i) => row.map((v, j) => ({ a: layers[i]!, b: layers[j]!, value: v })));
+}
+
+export const e003_5: ExperimentRecipe<E0035Config> = {
+  id: 'E003-5',
+  title: 'G_ReLU-CKA vs CKA layer-by-layer similarity matrices',
+  source: 'S003 Figs. 2 and 5',
+  profiles: PROFILES,
+  checkConfig(v: unknown): E0035Config {
+    const c = checkLike(v, PROFILES.quick, 'config');
+    needAtLeast(c.mlp.seeds.length, 2, 'config.mlp.seeds', 'seeds (one pair)');
+    needAtLeast(c.resmlp.seeds.length, 2, 'config.resmlp.seeds', 'seeds (one pair)');
+    needAtLeast(c.inputs, 20, 'config.inputs', 'inputs');
+    if (c.resmlp.model.arch !== 'resmlp') invalid('config.resmlp.model.arch', `must be 'resmlp' (the block-structure claim needs residual blocks), got '${c.resmlp.model.arch}'`);
+    return c;
+  },
+  async run(ctx, c): Promise<RecipeResult> {
+    const mlp = await layerMaps(ctx, c.mlp, c.inputs, 'E003-5 mlp');
+    const res = await layerMaps(ctx, c.resmlp, c.inputs, 'E003-5 resmlp');
+    const L = mlp.layers.length;
+    const dom = (id: string): Estimate => estimate(mlp.maps.map((p) => diagonalDominance(p.values[id]!)), `diagonal dominance ${id}`);
+    const corr = estimate(mlp.maps.map((p) => pearson(p.values['cka.linear']!.flat(), p.values['grelu.cka']!.flat())), 'heatmap correlation');
+    const diag = (id: string, l: number): number[] => mlp.maps.map((p) => p.values[id]![l]![l] as number);
+    const lastDiff = difference(diag('grelu.cka', L - 1), diag('cka.linear', L - 1), 'grelu.cka - cka at the last hidden layer');
+    const contrast = (id: string): number[] => mlp.maps.map((p) => {
+      const m = p.values[id]!;
+      const dmean = m.reduce((s, row, i) => s + (row[i] as number), 0) / m.length;
+      return dmean - (m[0]![L - 1] as number);
+    });
+    const contrastDiff = difference(contrast('grelu.cka'), contrast('cka.linear'), 'contrast grelu.cka - cka');
+    // residual block structure: inside-block layers (blocks.b.act) against block ends (blocks.b.out)
+    const inside = res.layers.map((l, k) => [l, k] as const).filter(([l]) => /\.act$/.test(l) && l.startsWith('blocks.'));
+    const ends = res.layers.map((l, k) => [l, k] as const).filter(([l]) => /\.out$/.test(l));
+    const blockGap = (id: string): Estimate =>
+      estimate(
+        res.maps.map((p) => {
+          const m = p.values[id]!;
+          const mi = inside.reduce((s, [, k]) => s + (m[k]![k] as number), 0) / Math.max(1, inside.length);
+          const me = ends.reduce((s, [, k]) => s + (m[k]![k] as number), 0) / Math.max(1, ends.length);
+          return mi - me;
+        }),
+        `block gap ${id}`,
+      );
+    const gaps = { cka: blockGap('cka.linear'), grelu: blockGap('grelu.cka') };
+    const domG = dom('grelu.cka');
+    const domC = dom('cka.linear');
+    const paper2 = 'Fig. 2 (ResNet20s, 16 pairs) and Fig. 5 (Myrtle CNNs, 16 pairs): G_ReLU-CKA keeps the trends of CKA (same-depth layers most similar, early layers highly similar, block structure visible), with a less pronounced early-vs-late contrast and later layers less similar between runs.';
+    const checks: ClaimCheck[] = [
+      {
+        claim: 'G_ReLU-CKA keeps the basic trend of CKA: layers at the same depth are the most similar, and the two matrices agree in shape.',
+        paper: paper2,
+        measured: `rows with the maximum on the diagonal: G_ReLU-CKA ${fmt(domG)}, CKA ${fmt(domC)}; Pearson correlation of the two matrices ${fmt(corr)} (held when the G_ReLU-CKA fraction's CI lies above 0.5 and the correlation's above 0.5)`,
+        verdict: allOf([intervalVerdict(domG, 'above', 0.5), intervalVerdict(corr, 'above', 0.5)]),
+        estimates: { diagonalDominanceGrelu: domG, diagonalDominanceCka: domC, correlation: corr },
+      },
+      {
+        claim: 'Later layers come out less similar between runs under G_ReLU-CKA than under CKA.',
+        paper: paper2,
+        measured: `G_ReLU-CKA minus CKA at the last hidden layer ${mlp.layers[L - 1]}: ${fmt(lastDiff)} (held when the paired CI lies below 0)`,
+        verdict: intervalVerdict(lastDiff, 'below', 0),
+        estimates: { difference: lastDiff },
+      },
+      {
+        claim: 'The early-vs-late contrast is less pronounced under G_ReLU-CKA.',
+        paper: paper2,
+        measured: `contrast = mean diagonal - similarity(first layer of A, last layer of B); G_ReLU-CKA minus CKA: ${fmt(contrastDiff)} (held when the paired CI lies below 0)`,
+        verdict: intervalVerdict(contrastDiff, 'below', 0),
+        estimates: { difference: contrastDiff },
+      },
+      {
+        claim: 'Residual block structure is visible: layers inside residual blocks are less similar than layers at block ends (both measures).',
+        paper: paper2,
+        measured: `inside-block minus block-end diagonal similarity (ResMLP): CKA ${fmt(gaps.cka)}, G_ReLU-CKA ${fmt(gaps.grelu)} (held when both CIs lie below 0)`,
+        verdict: allOf([intervalVerdict(gaps.cka, 'below', 0), intervalVerdict(gaps.grelu, 'below', 0)]),
+        estimates: { gapCka: gaps.cka, gapGrelu: gaps.grelu },
+      },
+    ];
+    const figures: Figure[] = [];
+    for (const [fam, name] of [[mlp, 'mlp'], [res, 'resmlp']] as const) {
+      for (const id of METRICS) {
+        const rows = heatRows(meanMap(fam.maps, id), fam.layers);
+        figures.push({
+          id: `${name}-${id.replace('.', '-')}`,
+          title: `${name === 'mlp' ? 'MLP' : 'Residual MLP'}: ${id === 'cka.linear' ? 'CKA' : 'G_ReLU-CKA'}, layer of model A x layer of model B`,
+          caption: `Mean over ${fam.n} pairs on ${c.inputs} test inputs.${name === 'resmlp' ? ' blocks.b.act are inside residual blocks, blocks.b.out at block ends.' : ''}`,
+          spec: heatmap(rows, { a: 'model A layer', b: 'model B layer', order: fam.layers }),
+          rows,
+        });
+      }
+    }
+    const tables: Table[] = [
+      {
+        id: 'diagonals',
+        title: 'Same-layer similarity between runs (mean over pairs)',
+        columns: ['family', 'layer', 'CKA', 'G_ReLU-CKA'],
+        rows: [mlp, res].flatMap((fam, fi) =>
+          fam.layers.map((l, k) => [fi === 0 ? 'mlp' : 'resmlp', l, ...METRICS.map((id) => fmt(estimate(fam.maps.map((p) => p.values[id]![k]![k] as number))))]),
+        ),
+      },
+    ];
+    return {
+      checks,
+      figures,
+      tables,
+      notes: [
+        '[OPEN] Orthogonal CKA is linear CKA (biased HSIC); G_ReLU-CKA uses the unbiased HSIC of the max kernel on centred, column-normalised data (seeds-spec M9; the kernel is not PSD, values are reported raw).',
+        '[OPEN] "Early-vs-late contrast" read as the mean diagonal similarity minus the similarity between the first layer of A and the last layer of B.',
+        'Deviation: MLPs and residual MLPs instead of Myrtle CNNs and ResNet20s.',
+      ],
+      data: { mlp, resmlp: res },
+    };
+  },
+};
