@@ -184,12 +184,34 @@ export function accumulateReflectors(
   voff: (j: number) => number,
   betas: Float64Array,
 ): void {
+  applyReflectorsLeft(X, rows, cols, K, shift, vs, voff, betas, true);
+}
+
+/**
+ * X <- H_0 H_1 ... H_{K-1} X for a general X (rows x cols, row-major): like
+ * {@link accumulateReflectors} (same reflector layout, same blocking into compact-WY products)
+ * but every block acts on all columns (LAPACK dormtr/dormqr, side L, no transpose). With
+ * `identityPrefix` the caller promises the "form Q" structure and the columns left of each
+ * block's first row are skipped.
+ */
+export function applyReflectorsLeft(
+  X: Float64Array,
+  rows: number,
+  cols: number,
+  K: number,
+  shift: number,
+  vs: Float64Array,
+  voff: (j: number) => number,
+  betas: Float64Array,
+  identityPrefix = false,
+): void {
   const w = new Float64Array(cols);
   for (let j1 = K; j1 > 0; j1 -= NB) {
     const j0 = Math.max(0, j1 - NB);
     const o = j0 + shift;
+    const c0 = identityPrefix ? o : 0;
     const L = rows - o;
-    const W = cols - o;
+    const W = cols - c0;
     const b = j1 - j0;
     if (L <= 0 || W <= 0) continue;
     if (L * W * b < 32 * 32 * 32) {
@@ -197,7 +219,7 @@ export function accumulateReflectors(
       for (let j = j1 - 1; j >= j0; j--) {
         const oj = j + shift;
         if (oj >= rows) continue;
-        applyReflectorLeft(X, cols, oj, rows, oj, cols, vs, voff(j), betas[j] as number, w);
+        applyReflectorLeft(X, cols, oj, rows, identityPrefix ? oj : 0, cols, vs, voff(j), betas[j] as number, w);
       }
       continue;
     }
@@ -208,7 +230,7 @@ export function accumulateReflectors(
       for (let t = jj; t < L; t++) V[t * b + jj] = vs[base + t - jj] as number;
     }
     const T = blockT(V, L, b, betas, j0);
-    applyBlockReflector(X, cols, o, o, L, W, V, b, T, false);
+    applyBlockReflector(X, cols, o, c0, L, W, V, b, T, false);
   }
 }
 
