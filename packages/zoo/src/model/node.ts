@@ -52,6 +52,8 @@ export async function loadDataSpec(spec: DataSpec, field = 'data'): Promise<Data
  */
 export interface TrainModelResumableOptions extends Omit<TrainModelOptions, 'save' | 'start'> {
   runDir: string;
+  /** Where to start when `runDir` holds no checkpoint yet (a spawned child: the trunk's state; see `trainSeeds`). */
+  start?: TrainModelOptions['start'];
   /** Free-form data stored in every manifest (e.g. the data spec). */
   meta?: Record<string, unknown>;
   /** Called after each checkpoint is written. */
@@ -88,7 +90,7 @@ export interface TrainModelResumableResult extends TrainModelResult {
  * ```
  */
 export async function trainModelResumable(opts: TrainModelResumableOptions): Promise<TrainModelResumableResult> {
-  const { runDir, meta, onSave, ...rest } = opts;
+  const { runDir, meta, onSave, start, ...rest } = opts;
   if (typeof runDir !== 'string' || runDir === '') throw new BasisError('CONFIG_INVALID', 'trainModelResumable: runDir must be a directory path', { details: { field: 'runDir' } });
   const p = prepareModelTraining(rest);
   try {
@@ -99,6 +101,7 @@ export async function trainModelResumable(opts: TrainModelResumableOptions): Pro
       graph: opts.graph,
       meta: { recipe: p.recipe, train: opts.train.name, test: opts.test?.name ?? null, ...(meta ?? {}) },
       ...(onSave === undefined ? {} : { onSave: (path: string) => onSave(path) }),
+      ...(start === undefined ? {} : { start }),
     });
     const summary = p.summarize(r);
     if (r.stopped === 'completed') await exportFinalModel(runDir);

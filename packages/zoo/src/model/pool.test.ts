@@ -12,6 +12,7 @@ import { sampleSubset } from '../data/dataset.js';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph } from '../graph/index.js';
 import type { TrainProgress } from '../train/loop.js';
+import { loadCheckpoint } from '../train/node.js';
 import { loadDataSpec } from './node.js';
 import { TrainPool, trainSeeds } from './pool.js';
 import { buildModel } from './spec.js';
@@ -91,5 +92,52 @@ describe('TrainPool', () => {
     expect(resumed.resumedFrom).toMatch(/step-\d+$/);
     expect(resumed.stopped).toBe('completed');
     expect(await readdir(runDir)).toContain('model.safetensors');
+  });
+
+  it('spawning: children share the trunk at step k exactly, differ afterwards, and are reproducible', async () => {
+    const k = 5; // mid-epoch (6 steps per epoch): the children reshuffle the rest of the epoch
+    const dirs = (tag: string) => ({ trunkDir: join(root, tag, 'trunk'), runDir: (s: number | string) => join(root, tag, `seed-${String(s)}`) });
+    const trunkSteps: number[] = [];
+    const a = await trainSeeds({ pool, graph, train, test, recipe, seeds: [0, 1, 2], spawnSteps: k, ...dirs('spawn-a'), onTrunkProgress: (e) => e.kind === 'step' && trunkSteps.push(e.step) });
+    expect(trunkSteps).toEqual([1, 2, 3, 4, 5]);
+    expect(a.map((r) => [r.recipe.seed, r.stopped, r.steps])).toEqual([
+      [0, 'completed', 12],
+      [1, 'completed', 12],
+      [2, 'completed', 12],
+    ]);
+    // the trunk's step-k checkpoint is each child's step-k checkpoint
+    const trunk = await loadCheckpoint(join(root, 'spawn-a', 'trunk', 'step-000000005'));
+    expect(trunk.manifest.state.seed).toBe(0);
+    for (const seed of [0, 1, 2]) {
+      const start = await loadCheckpoint(join(root, 'spawn-a', `seed-${seed}`, 'step-000000005'));
+      for (const [name, arr] of trunk.params) expect(start.params.get(name)!.data, `${name} of seed ${seed} at step ${k}`).toEqual(arr.data);
+      for (const [name, arr] of trunk.optimizer!.slots) expect(start.optimizer!.slots.get(name)!.data).toEqual(arr.data);
+    }
+    // child 0 continues the trunk's own data order: exactly the unspawned seed-0 run
+    const plain = await trainModel({ graph, train, test, recipe: { ...recipe, seed: 0 } });
+    for (const name of Object.keys(plain.params)) expect(a[0]!.params[name]!.data).toEqual(plain.params[name]!.data);
+    // children with other seeds differ from it and from each other
+    const w = 'layers.0.weight';
+    expect(a[1]!.params[w]!.data).not.toEqual(a[0]!.params[w]!.data);
+    expect(a[2]!.params[w]!.data).not.toEqual(a[1]!.params[w]!.data);
+    // reproducible, in memory as well as with run directories
+    const b = await trainSeeds({ pool, graph, train, test, recipe, seeds: [1, 2], spawnSteps: k });
+    for (const [i, seed] of [1, 2].entries()) {
+      for (const name of Object.keys(plain.params)) expect(b[i]!.params[name]!.data, `seed ${seed}: ${name}`).toEqual(a[i + 1]!.params[name]!.data);
+    }
+  });
+
+  it('spawning options are validated (CONFIG_INVALID naming the field)', async () => {
+    const base = { pool, graph, train, recipe, seeds: [1] };
+    for (const [extra, field] of [
+      [{ spawnSteps: 0 }, 'spawnSteps'],
+      [{ spawnSteps: 12 }, 'spawnSteps'],
+      [{ spawnSteps: 2.5 }, 'spawnSteps'],
+      [{ spawnSteps: 3, runDir: (s: number | string) => join(root, 'x', String(s)) }, 'trunkDir'],
+      [{ trunkDir: join(root, 'x', 'trunk') }, 'trunkDir'],
+    ] as const) {
+      const err = await trainSeeds({ ...base, ...extra }).catch((e: unknown) => e);
+      expect(err, JSON.stringify(extra)).toMatchObject({ code: 'CONFIG_INVALID', details: { field } });
+    }
   });
 });

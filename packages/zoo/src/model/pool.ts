@@ -6,9 +6,9 @@ import { BasisError, type BasisErrorCode } from '@basis/tensor';
 import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph, ParamDict } from '../graph/index.js';
-import type { TrainProgress } from '../train/loop.js';
+import type { TrainProgress, TrainStart } from '../train/loop.js';
 import type { FromTrainWorker, ToTrainWorker, WireJob, WireResult } from './train-worker.js';
-import type { TrainRecipe } from './train-model.js';
+import { resolveRecipe, type TrainRecipe } from './train-model.js';
 
 /**
  * Options of {@link TrainPool.create}.
@@ -42,6 +42,10 @@ export interface TrainJob {
   initial?: ParamDict;
   runDir?: string;
   meta?: Record<string, unknown>;
+  /** Stop after this many steps in total (the trunk of a spawn). */
+  maxSteps?: number;
+  /** Continue from this state (a fork when its seed differs from the recipe's); with `runDir`, only when the directory holds no checkpoint yet. */
+  start?: TrainStart;
 }
 
 /**
@@ -201,6 +205,8 @@ export class TrainPool {
       ...(job.initial === undefined ? {} : { initial: job.initial }),
       ...(job.runDir === undefined ? {} : { runDir: job.runDir }),
       ...(job.meta === undefined ? {} : { meta: job.meta }),
+      ...(job.maxSteps === undefined ? {} : { maxSteps: job.maxSteps }),
+      ...(job.start === undefined ? {} : { start: job.start }),
       steps: opts.onProgress !== undefined,
       abort: new Int32Array(new SharedArrayBuffer(4)),
     };
@@ -298,12 +304,25 @@ export class TrainPool {
  * @example
  * ```ts
  * const opts: TrainSeedsOptions = { graph, train, test, recipe, seeds: [0, 1, 2], runDir: (s) => `runs/mlp/seed-${s}` };
+ * // spawning: one shared trunk of 100 steps (seed recipe.seed), then one child per seed
+ * const spawned: TrainSeedsOptions = { ...opts, spawnSteps: 100, trunkDir: 'runs/mlp/trunk' };
  * ```
  */
-export interface TrainSeedsOptions extends Omit<TrainJob, 'runDir'> {
+export interface TrainSeedsOptions extends Omit<TrainJob, 'runDir' | 'maxSteps' | 'start'> {
   seeds: readonly (number | string)[];
   /** A run directory per seed (resumable); default: in memory only. */
   runDir?: (seed: number | string) => string;
+  /**
+   * Spawning: train one shared trunk for this many steps first (initialisation and data order from
+   * `recipe.seed`, default 0), then fork it into one child per seed: each child starts from the
+   * trunk's weights and optimizer state at that step and continues with its own data order (the
+   * rest of the epoch reshuffled by its seed). Must be between 1 and the run's total steps - 1.
+   */
+  spawnSteps?: number;
+  /** Run directory of the trunk (resumable; needed with `runDir` so that an interrupted spawn resumes). */
+  trunkDir?: string;
+  /** Progress of the trunk. */
+  onTrunkProgress?: (event: TrainProgress) => void;
   /** An existing pool to use (it stays open); otherwise one is created with `workers`/`backend` and closed. */
   pool?: TrainPool;
   workers?: number;
@@ -312,31 +331,71 @@ export interface TrainSeedsOptions extends Omit<TrainJob, 'runDir'> {
   signal?: AbortSignal;
 }
 
+/** Validates `spawnSteps` against the run length; returns it (or undefined). */
+function checkSpawn(opts: TrainSeedsOptions): number | undefined {
+  const k = opts.spawnSteps;
+  const bad = (message: string): never => {
+    throw new BasisError('CONFIG_INVALID', `spawnSteps ${message}`, { details: { field: 'spawnSteps' } });
+  };
+  if (k === undefined) {
+    if (opts.trunkDir !== undefined) throw new BasisError('CONFIG_INVALID', 'trunkDir is given without spawnSteps', { details: { field: 'trunkDir' } });
+    return undefined;
+  }
+  if (!Number.isSafeInteger(k) || k < 1) bad(`must be a positive integer, got ${String(k)}`);
+  const r = resolveRecipe(opts.recipe, 'recipe');
+  const n = opts.train.n;
+  const total = r.epochs * (r.dropLast ? Math.floor(n / r.batchSize) : Math.ceil(n / r.batchSize));
+  if (k >= total) bad(`is ${k} but the run has only ${total} steps (${r.epochs} epochs); the trunk must stop before the end`);
+  if (opts.runDir !== undefined && opts.trunkDir === undefined) throw new BasisError('CONFIG_INVALID', 'spawning with run directories needs trunkDir (where the shared trunk is checkpointed)', { details: { field: 'trunkDir' } });
+  return k;
+}
+
 /**
  * Trains one model per seed of `recipe` on a {@link TrainPool} (by default one worker per core, at
  * most one per seed), in parallel; results in seed order. A failing seed rejects the whole call
  * (the others are aborted).
+ *
+ * With `spawnSteps: k` the seeds share a trunk: it is trained once for k steps (seed
+ * `recipe.seed`; checkpointed in `trunkDir`), then every seed resumes from its state at step k
+ * with its own data order (weights and optimizer state identical at step k, different afterwards;
+ * each child is reproducible). With run directories, each child's directory starts with the
+ * trunk's state as its step-k checkpoint, and a rerun resumes the trunk and the children where
+ * they stopped. If `signal` aborts the trunk, no child starts and every entry of the result is the
+ * trunk's (aborted) result.
  *
  * @example
  * ```ts
  * import { trainSeeds } from '@basis/zoo/node';
  * const runs = await trainSeeds({ graph, train, test, recipe: RECIPES.mlpMnist.train, seeds: [0, 1], backend: 'wasm' });
  * runs.map((r) => r.final.testAccuracy); // [0.959, 0.961]
+ * // two children forked after 50 shared steps
+ * const kids = await trainSeeds({ graph, train, recipe, seeds: [1, 2], spawnSteps: 50 });
  * ```
  */
 export async function trainSeeds(opts: TrainSeedsOptions): Promise<TrainJobResult[]> {
-  const { seeds, runDir, pool: given, workers, backend, onProgress, signal, ...job } = opts;
+  const { seeds, runDir, pool: given, workers, backend, onProgress, signal, spawnSteps: _k, trunkDir, onTrunkProgress, ...job } = opts;
   if (!Array.isArray(seeds) || seeds.length === 0) throw new BasisError('CONFIG_INVALID', 'seeds must list at least one seed', { details: { field: 'seeds' } });
+  const spawnSteps = checkSpawn(opts);
   const pool = given ?? (await TrainPool.create({ workers: Math.min(workers ?? availableParallelism(), seeds.length), ...(backend === undefined ? {} : { backend }) }));
   const ctl = new AbortController();
   const onAbort = (): void => ctl.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted === true) ctl.abort();
   try {
+    let fork: Pick<TrainJob, 'initial' | 'start'> = {};
+    if (spawnSteps !== undefined) {
+      const trunk = await pool.run(
+        { ...job, maxSteps: spawnSteps, ...(trunkDir === undefined ? {} : { runDir: trunkDir }) },
+        { signal: ctl.signal, ...(onTrunkProgress === undefined ? {} : { onProgress: onTrunkProgress }) },
+      );
+      if (trunk.stopped === 'aborted') return seeds.map(() => trunk);
+      fork = { initial: trunk.params, start: { state: trunk.result.state, optimizer: trunk.result.optimizer, history: trunk.result.epochs } };
+    }
     const settled = await Promise.allSettled(
       seeds.map((seed) =>
         pool
           .run(
-            { ...job, recipe: { ...job.recipe, seed }, ...(runDir === undefined ? {} : { runDir: runDir(seed) }) },
+            { ...job, ...fork, recipe: { ...job.recipe, seed }, ...(runDir === undefined ? {} : { runDir: runDir(seed) }) },
             { signal: ctl.signal, ...(onProgress === undefined ? {} : { onProgress: (e: TrainProgress) => onProgress(seed, e) }) },
           )
           .catch((e: unknown) => {

@@ -165,8 +165,10 @@ export interface TrainModelOptions {
   signal?: AbortSignal;
   /** Receives the checkpoints (at `recipe.checkpoints` fractions and every epoch); see `trainModelResumable` for run directories. */
   save?: CheckpointPlan['save'];
-  /** Continue from a saved state (see `train`). */
+  /** Continue from a saved state (see `train`); a seed other than `start.state.seed` forks the run. */
   start?: TrainStart;
+  /** Stop once this many steps (in total, counting from the run's start) are done: the trunk of a spawn (see `trainSeeds`). */
+  maxSteps?: number;
 }
 
 /**
@@ -324,7 +326,7 @@ export interface PreparedModelTraining {
 /** Builds the training problem of {@link trainModel}. @internal */
 export function prepareModelTraining(o: TrainModelOptions): PreparedModelTraining {
   checkObject(o, 'trainModel');
-  checkKeys(o as unknown as Record<string, unknown>, ['graph', 'train', 'test', 'recipe', 'initial', 'onProgress', 'signal', 'save', 'start'], 'trainModel');
+  checkKeys(o as unknown as Record<string, unknown>, ['graph', 'train', 'test', 'recipe', 'initial', 'onProgress', 'signal', 'save', 'start', 'maxSteps'], 'trainModel');
   const recipe = resolveRecipe(o.recipe, 'recipe');
   const graph = o.graph;
   const desc = describeGraph(graph);
@@ -383,6 +385,7 @@ export function prepareModelTraining(o: TrainModelOptions): PreparedModelTrainin
     ...(evalFn === undefined ? {} : { evalFn }),
     ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
     ...(o.signal === undefined ? {} : { signal: o.signal }),
+    ...(o.maxSteps === undefined ? {} : { maxSteps: o.maxSteps }),
     config: { graph: graph.name, recipe, train: trainSet.name, test: testSet?.name ?? null },
   };
   const summarize = (result: TrainResult): TrainModelResult => {

@@ -6,7 +6,7 @@ import { isBasisError } from '@basis/tensor';
 import { selectBackend, type ActiveBackend, type BackendPreference } from '@basis/tensor/backend';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph, ParamDict } from '../graph/index.js';
-import type { TrainProgress } from '../train/loop.js';
+import type { TrainProgress, TrainStart } from '../train/loop.js';
 import { trainModelResumable } from './node.js';
 import { trainModel, type TrainModelResult, type TrainRecipe } from './train-model.js';
 
@@ -19,6 +19,8 @@ export interface WireJob {
   initial?: ParamDict;
   runDir?: string;
   meta?: Record<string, unknown>;
+  maxSteps?: number;
+  start?: TrainStart;
   /** Forward step events (else only epochs and checkpoints). */
   steps: boolean;
   /**
@@ -61,11 +63,14 @@ async function runJob(id: number, job: WireJob): Promise<void> {
       ...(job.test === undefined ? {} : { test: job.test }),
       recipe: job.recipe,
       ...(job.initial === undefined ? {} : { initial: job.initial }),
+      ...(job.maxSteps === undefined ? {} : { maxSteps: job.maxSteps }),
       onProgress,
       signal: ctl.signal,
     };
     const result: WireResult =
-      job.runDir === undefined ? await trainModel(common) : await trainModelResumable({ ...common, runDir: job.runDir, ...(job.meta === undefined ? {} : { meta: job.meta }) });
+      job.runDir === undefined
+        ? await trainModel({ ...common, ...(job.start === undefined ? {} : { start: job.start }) })
+        : await trainModelResumable({ ...common, runDir: job.runDir, ...(job.meta === undefined ? {} : { meta: job.meta }), ...(job.start === undefined ? {} : { start: job.start }) });
     const transfer = Object.values(result.params).map((p) => p.data.buffer as ArrayBuffer);
     port!.postMessage({ type: 'done', id, result } satisfies FromTrainWorker, transfer);
   } catch (e) {

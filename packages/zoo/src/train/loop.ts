@@ -275,6 +275,8 @@ export interface TrainStart {
   optimizer?: OptimizerState;
   /** Epoch history so far (prepended to the result's). */
   history?: readonly EpochRecord[];
+  /** Save a 'start' checkpoint before the first step (default: only when forking; a resumed run has one already). */
+  checkpoint?: boolean;
 }
 
 /**
@@ -617,11 +619,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let startOptimizer: OptimizerState | undefined;
   const fresh = o.start === undefined;
   let forked = false;
+  let startCheckpoint = false;
   if (o.start === undefined) {
     state = { seed, step: 0, epoch: 0, batchInEpoch: 0, rng: createRng(seed).state(), forks: [], epochLoss: { sum: 0, count: 0 }, n, batchSize, dropLast };
   } else {
     const st = checkObject(o.start, 'train.start');
-    checkKeys(st, ['state', 'optimizer', 'history'], 'train.start');
+    checkKeys(st, ['state', 'optimizer', 'history', 'checkpoint'], 'train.start');
+    if (st.checkpoint !== undefined) startCheckpoint = checkBool(st.checkpoint, 'train.start.checkpoint');
     state = cloneState(checkTrainState(st.state, 'train.start.state'));
     for (const [k, v] of [['n', n], ['batchSize', batchSize], ['dropLast', dropLast]] as const) {
       if (state[k] !== v) invalid(`train.start.state.${k}`, `is ${state[k]} but this run has ${k === 'n' ? 'data.n' : k} ${v}; resume with the same data and batching`);
@@ -653,7 +657,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const steps: StepRecord[] = [];
   let lastLoss: number | null = null;
   // a resumed run starts from a checkpoint already saved at this step; a fork saves its start
-  let lastSaved = fresh || forked ? -1 : state.step;
+  let lastSaved = fresh || forked || startCheckpoint ? -1 : state.step;
   let evalCache: { step: number; metrics: Record<string, number> } | null = null;
   let epochStart = performance.now();
   let epochFresh = state.batchInEpoch === 0;
@@ -687,7 +691,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let stopped: TrainResult['stopped'] = 'completed';
   try {
     if (startOptimizer !== undefined) optimizer.setState(startOptimizer, params);
-    if ((fresh && plan !== null && plan.steps.has(0)) || forked) await checkpoint(['start']);
+    if ((fresh && plan !== null && plan.steps.has(0)) || forked || startCheckpoint) await checkpoint(['start']);
     while (state.step < endStep) {
       if (signal?.aborted) {
         stopped = 'aborted';

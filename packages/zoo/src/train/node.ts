@@ -342,7 +342,8 @@ export async function trainResumable(options: TrainResumableOptions): Promise<Tr
     };
     resumedFrom = latest.path;
   } else if (start !== undefined) {
-    trainOptions.start = start;
+    // the run directory's first checkpoint is the state it starts from
+    trainOptions.start = { ...start, checkpoint: true };
   }
   const result = await train(trainOptions);
   return { ...result, runDir, resumedFrom, skipped: latest?.skipped ?? [] };
