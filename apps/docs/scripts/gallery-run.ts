@@ -1,0 +1,65 @@
+// `pnpm --filter docs gallery`: runs `basis demo --quick` and `basis reproduce <id> --quick` for every
+// recipe the CLI offers, into apps/docs/gallery-data/<id>/ (result.json, report.html, figures/*.svg),
+// then renders the gallery pages. Commit gallery-data/ afterwards: the site build only reads it.
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { cliBin, parseCommands } from './cli-reference.js';
+import { renderGallery } from './gallery.js';
+
+const run = promisify(execFile);
+const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = join(DOCS, 'gallery-data');
+
+async function basis(args: string[]): Promise<string> {
+  process.stderr.write(`$ basis ${args.join(' ')}\n`);
+  const t = performance.now();
+  const { stdout } = await run(process.execPath, [cliBin(), ...args], { maxBuffer: 1 << 26 });
+  process.stderr.write(`  done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  return stdout;
+}
+
+/** Recipe ids offered by `basis reproduce` (empty when the CLI has no reproduce command yet). */
+async function recipeIds(): Promise<string[]> {
+  const commands = parseCommands(await basis(['--help'])).map((c) => c.name);
+  if (!commands.includes('reproduce')) {
+    process.stderr.write('basis has no `reproduce` command yet: the gallery holds the demo report only\n');
+    return [];
+  }
+  const experiments = (await import('@basis/experiments')) as Record<string, unknown>;
+  const registry = experiments['RECIPE_REGISTRY'];
+  if (registry === undefined) return [];
+  const ids = registry instanceof Map ? [...registry.keys()] : Array.isArray(registry) ? registry.map((r: { id: string }) => r.id) : Object.keys(registry as object);
+  return ids.map(String);
+}
+
+/** Copies the committed parts of one report (result.json, report.html, figures/*.svg). */
+async function keep(from: string, id: string): Promise<void> {
+  const to = join(DATA, id);
+  await rm(to, { recursive: true, force: true });
+  await mkdir(join(to, 'figures'), { recursive: true });
+  for (const f of ['result.json', 'report.html']) if (existsSync(join(from, f))) await cp(join(from, f), join(to, f));
+  if (existsSync(join(from, 'figures'))) {
+    for (const f of await readdir(join(from, 'figures'))) if (f.endsWith('.svg')) await cp(join(from, 'figures', f), join(to, 'figures', f));
+  }
+}
+
+const only = process.argv.slice(2);
+const work = join(tmpdir(), `basis-gallery-${process.pid}`);
+await mkdir(work, { recursive: true });
+try {
+  const ids = ['demo', ...(await recipeIds())].filter((id) => only.length === 0 || only.includes(id));
+  for (const id of ids) {
+    const out = join(work, id);
+    await basis(id === 'demo' ? ['demo', '--quick', '--out', out] : ['reproduce', id, '--quick', '--out', out]);
+    await keep(out, id);
+  }
+  const entries = await renderGallery(DATA, DOCS, join(DOCS, 'public'));
+  process.stderr.write(`gallery: ${entries.map((e) => e.id).join(', ')}\n`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

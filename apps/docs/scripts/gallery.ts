@@ -1,0 +1,146 @@
+// The gallery: one page per quick-run report in gallery-data/<id>/ (result.json + figures/*.svg),
+// written by `pnpm --filter docs gallery` (scripts/gallery-run.ts) and committed, so the site builds
+// offline in seconds. Recipe reports show the paper-vs-basis table of their claim checks; the
+// `basis demo --quick` report shows its training, symmetry and barrier tables.
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BasisError } from '@basis/tensor';
+import { escapeMd } from './cli-reference.js';
+
+/** One claim of a recipe report (the ClaimCheck of @basis/experiments' recipe contract). */
+interface Check {
+  claim: string;
+  paper: string;
+  measured: string;
+  verdict: string;
+}
+
+/** What a gallery page was built from. */
+export interface GalleryEntry {
+  id: string;
+  title: string;
+  kind: 'recipe' | 'demo';
+  figures: string[];
+  checks: number;
+  page: string;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const num = (v: unknown, digits = 4): string =>
+  typeof v !== 'number' || !Number.isFinite(v) ? escapeMd(String(v)) : Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toPrecision(digits);
+
+function table(columns: string[], rows: unknown[][]): string {
+  const cell = (v: unknown): string => (typeof v === 'number' ? num(v) : escapeMd(String(v)).replace(/\|/g, '\\|').replace(/\n/g, ' '));
+  return [`| ${columns.map(cell).join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+function checksOf(result: Record<string, unknown>, file: string): Check[] | undefined {
+  const raw = result['checks'] ?? (isObj(result['result']) ? result['result']['checks'] : undefined);
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw)) throw new BasisError('BAD_FILE', `${file}: "checks" must be an array of claim checks`);
+  return raw.map((c, i) => {
+    if (!isObj(c) || typeof c['claim'] !== 'string' || typeof c['measured'] !== 'string' || typeof c['verdict'] !== 'string') {
+      throw new BasisError('BAD_FILE', `${file}: checks[${i}] needs string fields claim, paper, measured and verdict`);
+    }
+    return { claim: c['claim'], paper: typeof c['paper'] === 'string' ? c['paper'] : '', measured: c['measured'], verdict: c['verdict'] };
+  });
+}
+
+function demoSections(r: Record<string, unknown>, file: string): string[] {
+  const training = r['training'];
+  const conn = r['connectivity'];
+  const sym = r['symmetry'];
+  if (!Array.isArray(training) || !isObj(conn) || !isObj(conn['curves']) || !isObj(sym)) {
+    throw new BasisError('BAD_FILE', `${file}: neither a recipe report (no "checks") nor a basis demo report (training, symmetry, connectivity.curves)`);
+  }
+  const out: string[] = [];
+  out.push('## Training', '', table(['seed', 'test accuracy (%)', 'test loss'], training.map((t: Record<string, unknown>) => [t['seed'], (t['testAccuracy'] as number) * 100, t['testLoss']])), '');
+  out.push(
+    '## Symmetry spec, verified',
+    '',
+    `Random group elements applied to the weights changed the outputs by at most ${num(sym['worstOutputError'], 3)} (relative, float32) while the hidden features moved exactly by the group element (worst error ${num(sym['worstFeatureError'], 3)}).`,
+    '',
+  );
+  const curves = conn['curves'] as Record<string, { barrier: { loss: Record<string, number>; error: Record<string, number> } }>;
+  out.push(
+    '## Interpolation barriers',
+    '',
+    table(
+      ['path', 'loss barrier (max − linear)', 'error barrier (points)'],
+      Object.entries(curves).map(([k, c]) => [k, c.barrier.loss['maxMinusLinear'], 100 * (c.barrier.error['maxMinusLinear'] as number)]),
+    ),
+    '',
+  );
+  return out;
+}
+
+/**
+ * Renders `gallery/index.md` and `gallery/<id>.md` for every folder of `dataDir` holding a
+ * result.json, and copies the figures to `<publicDir>/gallery/<id>/`.
+ */
+export async function renderGallery(dataDir: string, docsDir: string, publicDir: string): Promise<GalleryEntry[]> {
+  const pagesDir = join(docsDir, 'gallery');
+  const figOut = join(publicDir, 'gallery');
+  await rm(pagesDir, { recursive: true, force: true });
+  await rm(figOut, { recursive: true, force: true });
+  await mkdir(pagesDir, { recursive: true });
+  const ids = existsSync(dataDir) ? (await readdir(dataDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+  const entries: GalleryEntry[] = [];
+  for (const id of ids) {
+    if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new BasisError('BAD_FILE', `gallery-data/${id}: folder names must be recipe ids (letters, digits, . _ -)`);
+    const file = join(dataDir, id, 'result.json');
+    if (!existsSync(file)) continue;
+    let result: unknown;
+    try {
+      result = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new BasisError('BAD_FILE', `${file}: not valid JSON (${(e as Error).message})`);
+    }
+    if (!isObj(result)) throw new BasisError('BAD_FILE', `${file}: expected a JSON object`);
+    const figDir = join(dataDir, id, 'figures');
+    const figures = existsSync(figDir) ? (await readdir(figDir)).filter((f) => f.endsWith('.svg')).sort() : [];
+    await mkdir(join(figOut, id), { recursive: true });
+    for (const f of figures) await copyFile(join(figDir, f), join(figOut, id, f));
+    const hasReport = existsSync(join(dataDir, id, 'report.html'));
+    if (hasReport) await copyFile(join(dataDir, id, 'report.html'), join(figOut, id, 'report.html'));
+    const checks = checksOf(result, file);
+    const kind = checks === undefined ? 'demo' : 'recipe';
+    const title = typeof result['title'] === 'string' ? result['title'] : kind === 'demo' ? 'basis demo --quick: two MNIST MLPs' : id;
+    const source = typeof result['source'] === 'string' ? result['source'] : '';
+    const lines = [`# ${escapeMd(id)}: ${escapeMd(title)}`, ''];
+    if (source !== '') lines.push(`Source: ${escapeMd(source)}.`, '');
+    lines.push(
+      kind === 'demo'
+        ? 'The `basis demo --quick` report (MLP 784-128-128-10, 2 epochs). Regenerate with `pnpm --filter docs gallery`.'
+        : `The quick profile of recipe \`${id}\` (\`basis reproduce ${id} --quick\`). Regenerate with \`pnpm --filter docs gallery\`.`,
+      '',
+    );
+    if (checks !== undefined) {
+      lines.push('## Paper vs basis', '', table(['claim', 'paper', 'basis (quick run)', 'verdict'], checks.map((c) => [c.claim, c.paper === '' ? '—' : c.paper, c.measured, c.verdict])), '');
+      const notes = result['notes'];
+      if (Array.isArray(notes) && notes.length > 0) lines.push('## Notes', '', ...notes.map((n) => `- ${escapeMd(String(n))}`), '');
+    } else {
+      lines.push(...demoSections(result, file));
+    }
+    if (figures.length > 0) {
+      lines.push('## Figures', '');
+      for (const f of figures) lines.push(`<figure class="gallery-figure"><img src="/gallery/${id}/${f}" alt="${escapeMd(f.replace(/\.svg$/, ''))}" loading="lazy"><figcaption>${escapeMd(f.replace(/\.svg$/, ''))}</figcaption></figure>`, '');
+    }
+    if (hasReport) lines.push(`The full self-contained report: <a href="/gallery/${id}/report.html" target="_blank">report.html</a>.`, '');
+    await writeFile(join(pagesDir, `${id}.md`), lines.join('\n'));
+    entries.push({ id, title, kind, figures, checks: checks?.length ?? 0, page: `gallery/${id}.md` });
+  }
+  const index = [
+    '# Gallery of reproduced experiments',
+    '',
+    'Each page is the quick profile of one experiment, rendered from the committed outputs in `apps/docs/gallery-data/`',
+    '(regenerate them with `pnpm --filter docs gallery`, which runs `basis demo --quick` and `basis reproduce <id> --quick` for every recipe).',
+    '',
+    entries.length === 0 ? 'No reports yet: run `pnpm --filter docs gallery`.' : table(['report', 'kind', 'figures', 'claims checked'], entries.map((e) => [`[${e.id}: ${e.title}](./${e.id})`, e.kind, e.figures.length, e.checks])),
+    '',
+  ].join('\n');
+  await writeFile(join(pagesDir, 'index.md'), index);
+  return entries;
+}
