@@ -14,6 +14,9 @@ import { e003_2 } from './e003-2.js';
 import { e003_4 } from './e003-4.js';
 import { e003_5 } from './e003-5.js';
 import { e003_7 } from './e003-7.js';
+import { e004_1 } from './e004-1.js';
+import { e004_2 } from './e004-2.js';
+import { e004_3 } from './e004-3.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-e003-recipes-'));
 const log: string[] = [];
@@ -111,5 +114,25 @@ describe('S003 recipes (quick)', () => {
     expectWellFormed(res, ['representation-change']);
     // these are identities of Prop. 3.4 (float64): they must hold
     expect(res.checks.slice(0, 3).map((c) => c.verdict)).toEqual(['held', 'held', 'held']);
+  }, 300_000);
+});
+
+describe('S004 recipes (quick)', () => {
+  it('E004-1: LLFC co-occurs with LMC', async () => {
+    const res = await runQuick(e004_1);
+    expectWellFormed(res, ['llfc-by-layer', 'barrier-vs-llfc']);
+    const pairs = (res.data as { pairs: Array<{ condition: string }> }).pairs;
+    expect([...new Set(pairs.map((p) => p.condition))]).toEqual(['spawn-0', 'spawn-1', 'independent', 'weight-matched']);
+  }, 300_000);
+
+  it('E004-2: weak additivity and commutativity', async () => {
+    const res = await runQuick(e004_2);
+    expectWellFormed(res, ['weak-additivity', 'commutativity']);
+  }, 300_000);
+
+  it('E004-3: matching enforces commutativity', async () => {
+    const res = await runQuick(e004_3);
+    expectWellFormed(res, ['commutativity']);
+    expect(res.checks).toHaveLength(2);
   }, 300_000);
 });
