@@ -13,5 +13,5 @@ export {
   type TrainModelResult,
   type TrainRecipe,
 } from './train-model.js';
-export { DATASET_NAMES, RECIPES, checkDataSpec, type DataSpec, type Recipe } from './recipes.js';
+export { DATASET_NAMES, RECIPES, checkDataSpec, type DataSpec, type IdxFiles, type Recipe } from './recipes.js';
 export { exportStateDict, importStateDict, type ExportStateDictOptions, type ImportStateDictOptions } from './state-dict.js';
