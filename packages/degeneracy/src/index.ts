@@ -34,6 +34,7 @@ export {
 export {
   interactionBasis,
   interactionBasisMlp,
+  localInteractionBasisMlp,
   offDiagonalRatio,
   transformFeatures,
   type InteractionBasisOptions,
@@ -51,6 +52,7 @@ export {
   volumeMonteCarlo,
   volumeRadial,
   type ChainDiagnostics,
+  type LlcDiagnosis,
   type LlcEstimate,
   type LlcTarget,
   type ModelLike,

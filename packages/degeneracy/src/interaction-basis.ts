@@ -1,7 +1,7 @@
 // D9: the interaction basis (S001 Sec. 6 and App. A) in float64.
 import { BasisError, Matrix, eigh, matmul, pinv } from '@basis/tensor';
 import type { ModelGraph } from '@basis/zoo';
-import { denseChain, denseGrams, type ParamsLike } from './dense.js';
+import { denseChain, denseGrams, forwardDense, type DenseForward, type DenseLayer, type ParamsLike } from './dense.js';
 import { checkEnum, checkMatrix, checkOpt, checkShape, maxAbs, secondMoment } from './util.js';
 
 /** Options of {@link interactionBasis}. */
@@ -244,20 +244,72 @@ export function interactionBasisMlp(graph: ModelGraph, params: ParamsLike, X: Ma
   const layers = denseChain(graph, params);
   const g = denseGrams(layers, X);
   const L = layers.length;
-  const names = ['input', ...layers.map((l, i) => (i === L - 1 ? l.name : (l.activationNode ?? l.name)))];
-  const bases: NetworkBasisLayer[] = [];
+  const bases: LayerBasis[] = [];
   // the output layer always gets the PCA basis without whitening (D9 step 8), whatever the scaling
-  for (let l = 0; l <= L; l++) bases.push({ name: names[l]!, basis: interactionBasis(g.forward.post[l]!, l === L ? null : g.M[l]!, l === L ? { ...opts, scaling: 'sqrt' } : opts) });
+  for (let l = 0; l <= L; l++) bases.push(interactionBasis(g.forward.post[l]!, l === L ? null : g.M[l]!, l === L ? { ...opts, scaling: 'sqrt' } : opts));
+  return assemble(layers, g.forward, bases);
+}
+
+/**
+ * The local interaction basis (LIB; S001 App. A, Bushnaq et al. 2024, arXiv 2405.10928) of every
+ * feature layer of an MLP on inputs `X`, in float64. Built from the output backwards: the output
+ * layer gets the PCA basis without whitening; layer l uses, in place of the output Jacobian, the
+ * Jacobian of the next layer's basis coordinates, `J^l(x) = ∂(C^{l+1} f^{l+1})/∂f^l
+ * = C^{l+1} diag(σ'(p^{l+1}(x))) W^l`, so `M^l = W^lᵀ (C^{l+1}ᵀ C^{l+1} ∘ (1/n) Σ_x σ'σ'ᵀ) W^l`
+ * (the point-gradient Jacobian basis of ApolloResearch/rib). Then steps 2-6 of D9 as in
+ * {@link interactionBasis}. For deep linear networks every transition is diagonal with entries ±1
+ * under `'sqrt'` (App. A; the default). Under `'inv_sqrt'` the M̃ eigenvalues invert from layer to
+ * layer, so the descending order reverses and each linear transition is monomial (a signed, scaled
+ * permutation) instead. Under `'sqrt'`, `C^{l+1}ᵀ C^{l+1}` equals `M^{l+1}` on the data span, so the
+ * local and non-local bases coincide until two nonlinear layers follow.
+ *
+ * @example
+ * ```ts
+ * const lib = localInteractionBasisMlp(g, params, X);
+ * lib.edges[0]; // diagonal with entries ±1 for a linear network under 'sqrt'
+ * ```
+ */
+export function localInteractionBasisMlp(graph: ModelGraph, params: ParamsLike, X: Matrix, opts: InteractionBasisOptions = {}): NetworkBasis {
+  const layers = denseChain(graph, params);
+  const fw = forwardDense(layers, X);
+  const L = layers.length;
+  const bases: LayerBasis[] = new Array<LayerBasis>(L + 1);
+  bases[L] = interactionBasis(fw.post[L]!, null, { ...opts, scaling: 'sqrt' });
+  for (let l = L - 1; l >= 0; l--) {
+    const Ly = layers[l]!;
+    const dout = Ly.W.rows;
+    const C = bases[l + 1]!.C; // s x dout (or s x (dout + 1) when centred: the constant column has no derivative)
+    const s = C.rows;
+    const B = new Matrix(dout, dout);
+    for (let i = 0; i < dout; i++) {
+      for (let j = i; j < dout; j++) {
+        let v = 0;
+        for (let a = 0; a < s; a++) v += (C.data[a * C.cols + i] as number) * (C.data[a * C.cols + j] as number);
+        B.data[i * dout + j] = v;
+        B.data[j * dout + i] = v;
+      }
+    }
+    const Dbar = secondMoment(fw.deriv[l]!); // (1/n) Σ_x σ'(p) σ'(p)ᵀ
+    for (let k = 0; k < B.data.length; k++) B.data[k] = (B.data[k] as number) * (Dbar.data[k] as number);
+    const M = matmul(matmul(Ly.W.transpose(), B), Ly.W);
+    bases[l] = interactionBasis(fw.post[l]!, M, opts);
+  }
+  return assemble(layers, fw, bases);
+}
+
+function assemble(layers: readonly DenseLayer[], fw: DenseForward, bases: readonly LayerBasis[]): NetworkBasis {
+  const L = layers.length;
+  const names = ['input', ...layers.map((l, i) => (i === L - 1 ? l.name : (l.activationNode ?? l.name)))];
   const edges: Matrix[] = [];
   const incoming: Matrix[] = [];
   for (let l = 0; l < L; l++) {
-    const Bin = bases[l]!.basis;
-    const Bout = bases[l + 1]!.basis;
+    const Bin = bases[l]!;
+    const Bout = bases[l + 1]!;
     const Ly = layers[l]!;
     const T = transitionMatrix(Ly.W, Ly.b, Bin.mean, null); // dout x Din (preactivation part)
     const inc = matmul(T, Bin.Cpinv); // dout x s_l
     incoming.push(inc);
-    const deriv = g.forward.deriv[l]!;
+    const deriv = fw.deriv[l]!;
     const n = deriv.rows;
     const dout = Ly.W.rows;
     const avg = new Float64Array(dout);
@@ -270,26 +322,16 @@ export function interactionBasisMlp(graph: ModelGraph, params: ParamsLike, X: Ma
       }
     }
     // C^{l+1} restricted to the non-constant part (centred bases act on [f − μ; 1]; the
-    // constant coordinate's derivative is 0)
+    // constant coordinate's derivative is 0); (1/n) Σ_x C diag(σ'(x)) inc = C diag(mean σ') inc
     const Cout = Bout.C;
     const so = Cout.rows;
     const E = new Matrix(so, inc.cols);
-    if (constant || Ly.act === 'identity') {
-      for (let a = 0; a < so; a++) {
-        for (let c = 0; c < inc.cols; c++) {
-          let v = 0;
-          for (let i = 0; i < dout; i++) v += (Cout.data[a * Cout.cols + i] as number) * (deriv.data[i] as number) * (inc.data[i * inc.cols + c] as number);
-          E.data[a * inc.cols + c] = v;
-        }
-      }
-    } else {
-      // (1/n) Σ_x C diag(σ'(x)) inc = C diag(mean σ') inc (σ' enters linearly)
-      for (let a = 0; a < so; a++) {
-        for (let c = 0; c < inc.cols; c++) {
-          let v = 0;
-          for (let i = 0; i < dout; i++) v += (Cout.data[a * Cout.cols + i] as number) * (avg[i] as number) * (inc.data[i * inc.cols + c] as number);
-          E.data[a * inc.cols + c] = v;
-        }
+    const dv = constant || Ly.act === 'identity' ? deriv.data.subarray(0, dout) : avg;
+    for (let a = 0; a < so; a++) {
+      for (let c = 0; c < inc.cols; c++) {
+        let v = 0;
+        for (let i = 0; i < dout; i++) v += (Cout.data[a * Cout.cols + i] as number) * (dv[i] as number) * (inc.data[i * inc.cols + c] as number);
+        E.data[a * inc.cols + c] = v;
       }
     }
     if (Bin.mean !== null && Bout.mean !== null && (constant || Ly.act === 'identity')) {
@@ -299,10 +341,10 @@ export function interactionBasisMlp(graph: ModelGraph, params: ParamsLike, X: Ma
     } else edges.push(E);
   }
   return {
-    layers: bases,
+    layers: bases.map((basis, l) => ({ name: names[l]!, basis })),
     edges,
     incoming,
-    summary: bases.map((b) => ({ name: b.name, d: b.basis.dims.d, r: b.basis.dims.r, s: b.basis.dims.s, activationReduction: b.basis.reductions.activation, jacobianReduction: b.basis.reductions.jacobian })),
+    summary: bases.map((b, l) => ({ name: names[l]!, d: b.dims.d, r: b.dims.r, s: b.dims.s, activationReduction: b.reductions.activation, jacobianReduction: b.reductions.jacobian })),
   };
 }
 

@@ -39,6 +39,8 @@ export interface SgldOptions {
   seed?: number | Rng;
   /** Minibatches averaged for each chain's initial loss L(w*) (default 4; 1 with full batches). */
   initBatches?: number;
+  /** Summed ESS below `minEssPerChain · chains` raises the low-ESS warning (default 100). */
+  minEssPerChain?: number;
 }
 
 /** Per-chain diagnostics of {@link estimateLlc}. */
@@ -55,6 +57,31 @@ export interface ChainDiagnostics {
   readonly maxDistance: number;
   /** Mean of the first and last quarter of the trace (drift check: they should agree). */
   readonly drift: { readonly first: number; readonly last: number };
+  /**
+   * Geweke-style stationarity z-score: (mean of the last half − mean of the first 10%) over its
+   * standard error (each part's variance / its ESS). |z| > 4 means the trace has not settled.
+   */
+  readonly stationarityZ: number;
+  /** Fraction of draws whose scaled rise nβ (L − L(w*)) exceeds λ̂ + 12 √max(λ̂, 1) + 12, far in the Gamma(λ̂, 1) tail (spikes). */
+  readonly spikeFraction: number;
+}
+
+/** Outcome of the automatic health checks of {@link estimateLlc} (each true flag also adds a warning). */
+export interface LlcDiagnosis {
+  /** Summed ESS below `minEss` (default 100 per chain): more draws, or a larger step. */
+  readonly lowEss: boolean;
+  /** Some chain's trace has not settled (|stationarityZ| > 4) or split-R̂ > 1.1. */
+  readonly notStationary: boolean;
+  /** The loss trace is spiky: more than 0.5% of a chain's draws lie far above the posterior's Gamma(λ̂, 1) tail (see `spikeFraction`). */
+  readonly diverged: boolean;
+  /** λ̂ ≤ 0 or λ̂ > N/2 beyond its error: the estimate is outside the possible range. */
+  readonly outOfRange: boolean;
+  /** Split-R̂ of the loss traces over chains (1 = chains agree; NaN with one chain). */
+  readonly rhat: number;
+  /** Smallest per-chain ESS. */
+  readonly minChainEss: number;
+  /** True when no flag is raised. */
+  readonly ok: boolean;
 }
 
 /** Result of {@link estimateLlc}. */
@@ -73,8 +100,10 @@ export interface LlcEstimate {
   readonly ess: number;
   /** Mean MALA acceptance over chains. */
   readonly malaAcceptance: number;
-  /** Warnings: λ̂ ≤ 0, λ̂ > N/2, drift, non-finite loss. */
+  /** Warnings: λ̂ ≤ 0, λ̂ > N/2, low ESS, unsettled or spiky traces, non-finite loss. */
   readonly warnings: string[];
+  /** The health checks behind the warnings, as flags. */
+  readonly diagnosis: LlcDiagnosis;
   readonly options: Required<Omit<SgldOptions, 'seed' | 'batchSize'>> & { batchSize: number | null };
 }
 
@@ -106,6 +135,60 @@ function geyerEss(x: Float64Array): number {
   return n / Math.max(tau, 1e-12 + 1 / n);
 }
 
+function meanVar(x: ArrayLike<number>, from: number, to: number): { mean: number; v: number } {
+  let m = 0;
+  for (let t = from; t < to; t++) m += x[t] as number;
+  m /= to - from;
+  let v = 0;
+  for (let t = from; t < to; t++) v += ((x[t] as number) - m) ** 2;
+  return { mean: m, v: to - from > 1 ? v / (to - from - 1) : 0 };
+}
+
+/** Geweke z: last half against the first 10%, each standard error from its own ESS. */
+function stationarityZ(x: Float64Array): number {
+  const n = x.length;
+  const a = Math.max(2, Math.floor(0.1 * n));
+  const b = Math.floor(n / 2);
+  if (n < 20) return 0;
+  const A = meanVar(x, 0, a);
+  const B = meanVar(x, b, n);
+  const se2 = A.v / geyerEss(x.subarray(0, a)) + B.v / geyerEss(x.subarray(b));
+  if (!(se2 > 0)) return A.mean === B.mean ? 0 : Infinity;
+  return (B.mean - A.mean) / Math.sqrt(se2);
+}
+
+/**
+ * Fraction of draws whose scaled rise `u = nβ (L − L(w*))` exceeds `λ̂ + 12 √max(λ̂, 1) + 12`. At a
+ * normal crossing `u` is exactly Gamma(λ, 1) distributed, and near any minimum roughly so; that
+ * threshold is far in its tail (probability below 1e-5 for every λ), so draws above it are spikes
+ * of an unstable step, not posterior mass.
+ */
+function spikeFraction(x: Float64Array, l0: number, nBeta: number, llc: number): number {
+  const lam = Math.max(llc, 0);
+  const thr = lam + 12 * Math.sqrt(Math.max(lam, 1)) + 12;
+  let k = 0;
+  for (const v of x) if (nBeta * (v - l0) > thr) k++;
+  return k / x.length;
+}
+
+/** Split-R̂ (Gelman et al.) of several traces: each split in halves; NaN for one short chain. */
+function splitRhat(traces: Float64Array[]): number {
+  const halves: Float64Array[] = [];
+  for (const t of traces) {
+    const h = Math.floor(t.length / 2);
+    if (h < 2) return NaN;
+    halves.push(t.subarray(0, h), t.subarray(t.length - h));
+  }
+  const m = halves.length;
+  const n = halves[0]!.length;
+  const stats = halves.map((h) => meanVar(h, 0, h.length));
+  const grand = stats.reduce((a, s) => a + s.mean, 0) / m;
+  const B = (n / (m - 1)) * stats.reduce((a, s) => a + (s.mean - grand) ** 2, 0);
+  const W = stats.reduce((a, s) => a + s.v, 0) / m;
+  if (!(W > 0)) return B > 0 ? Infinity : 1;
+  return Math.sqrt(((n - 1) / n) * W + B / n) / Math.sqrt(W);
+}
+
 function resolveRng(seed: number | Rng | undefined): Rng {
   if (seed === undefined) return createRng(0);
   if (typeof seed === 'number') return createRng(seed);
@@ -135,6 +218,7 @@ export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptio
   checkOpt(opts.batchSize, 'batchSize', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
   checkOpt(opts.noiseLevel, 'noiseLevel', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
   checkOpt(opts.initBatches, 'initBatches', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  checkOpt(opts.minEssPerChain, 'minEssPerChain', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
   if (!(w0 instanceof Float64Array) || w0.length !== target.dim) throw new BasisError('SHAPE_MISMATCH', `w0 must be a Float64Array of length ${target.dim} (target.dim)`);
   checkFiniteArray(w0, 'w0');
   const n = target.n;
@@ -173,8 +257,7 @@ export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptio
     const prop = new Float64Array(N);
     for (let t = 0; t < burnin + draws; t++) {
       if (!Number.isFinite(cur.loss)) {
-        warnings.push(`chain ${c}: the loss became non-finite at step ${t}; lower the step size`);
-        break;
+        throw new BasisError('NOT_CONVERGED', `SGLD chain ${c} diverged: the loss became ${cur.loss} at step ${t} (max ‖w − w*‖ = ${maxDist.toPrecision(3)}); lower step (${step}) or raise gamma (${gamma})`);
       }
       if (t >= burnin) trace[t - burnin] = cur.loss;
       for (let i = 0; i < N; i++) prop[i] = (w[i] as number) + 0.5 * step * drift(w, cur.grad, i) + (sd > 0 ? sd * rng.normal() : 0);
@@ -215,19 +298,41 @@ export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptio
       ess: geyerEss(trace),
       maxDistance: maxDist,
       drift: { first: first / q, last: last / q },
+      stationarityZ: stationarityZ(trace),
+      spikeFraction: spikeFraction(trace, l0, nBeta, nBeta * (mean - l0)),
     });
   }
   const ls = out.map((c) => c.llc);
   const llc = ls.reduce((a, b) => a + b, 0) / ls.length;
   const std = ls.length > 1 ? Math.sqrt(ls.reduce((a, b) => a + (b - llc) ** 2, 0) / (ls.length - 1)) : 0;
   if (!Number.isFinite(llc)) throw new BasisError('NOT_CONVERGED', `the SGLD estimate is ${llc}: the chains diverged; lower step (${step}) or raise gamma (${gamma})`);
+  const minEss = (opts.minEssPerChain ?? 100) * chains;
+  const totalEss = out.reduce((a, c) => a + c.ess, 0);
+  const rhat = splitRhat(out.map((c) => c.trace));
+  const outOfRange = llc <= 0 || llc > 1.1 * (N / 2) + 2 * std;
   if (llc <= 0) warnings.push(`λ̂ = ${llc.toPrecision(3)} <= 0: w0 is not a local minimum of the loss at this scale, or the chains are too short`);
   if (llc > 1.1 * (N / 2) + 2 * std) warnings.push(`λ̂ = ${llc.toPrecision(3)} exceeds N/2 = ${N / 2} by more than 10% + 2 std: the step is too large or the chains have not converged`);
+  const lowEss = totalEss < minEss;
+  if (lowEss) warnings.push(`low effective sample size: ESS = ${totalEss.toFixed(0)} over ${chains} chains (want >= ${minEss}); use more draws or a larger step`);
+  let notStationary = false;
   for (const [c, ch] of out.entries()) {
-    const spread = Math.abs(ch.drift.last - ch.drift.first);
-    const scale = Math.abs(ch.drift.first - ch.initLoss) + 1e-300;
-    if (spread > 0.5 * scale && ch.ess < draws / 2) warnings.push(`chain ${c}: the loss trace drifts (first quarter ${ch.drift.first.toPrecision(3)}, last ${ch.drift.last.toPrecision(3)}); use more burn-in or a smaller step`);
+    if (Math.abs(ch.stationarityZ) > 4) {
+      notStationary = true;
+      warnings.push(`chain ${c}: the loss trace has not settled (first 10% mean ${ch.drift.first.toPrecision(4)}, last half vs first 10%: z = ${ch.stationarityZ.toFixed(1)}); use more burn-in or a smaller step`);
+    }
   }
+  if (rhat > 1.1) {
+    notStationary = true;
+    warnings.push(`the chains disagree: split-R̂ of the loss traces = ${rhat.toFixed(3)} > 1.1; run longer chains`);
+  }
+  let diverged = false;
+  for (const [c, ch] of out.entries()) {
+    if (ch.spikeFraction > 0.005) {
+      diverged = true;
+      warnings.push(`chain ${c}: the loss trace spikes (${(100 * ch.spikeFraction).toFixed(1)}% of draws rise far above the posterior's tail); the step (${step}) is too large`);
+    }
+  }
+  const diagnosis: LlcDiagnosis = { lowEss, notStationary, diverged, outOfRange, rhat, minChainEss: Math.min(...out.map((c) => c.ess)), ok: !(lowEss || notStationary || diverged || outOfRange) };
   const meanLoss = out.reduce((a, c) => a + (c.llc / nBeta), 0) / out.length;
   return {
     llc,
@@ -236,10 +341,11 @@ export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptio
     epsEff: meanLoss,
     nBeta,
     chains: out,
-    ess: out.reduce((a, c) => a + c.ess, 0),
+    ess: totalEss,
     malaAcceptance: out.reduce((a, c) => a + c.malaAcceptance, 0) / out.length,
     warnings,
-    options: { step, gamma, nBeta, chains, draws, burnin, noiseLevel: noise, initBatches, batchSize },
+    diagnosis,
+    options: { step, gamma, nBeta, chains, draws, burnin, noiseLevel: noise, initBatches, batchSize, minEssPerChain: opts.minEssPerChain ?? 100 },
   };
 }
 
