@@ -2,9 +2,13 @@ import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
 import { makeBlas2 } from './blas2.js';
 import { accumulateReflectors, applyReflectorsLeft, makeReflector } from './householder.js';
+import { tridiagonalizeBlocked } from './tridiag-blocked.js';
 import { DC_LEAF, tridiagEigDC } from './tridiag-dc.js';
 import { tql } from './tridiag-ql.js';
 import { DEFAULT_SYMMETRY_TOL, checkOption, checkedSquare, maxAbs, pow2Near, symmetrised } from './validate.js';
+
+/** From this size on the reduction to tridiagonal form is blocked (panels + matrix products). */
+const BLOCKED_MIN = 96;
 
 /** Options of {@link eigh}. */
 export interface EighOptions {
@@ -82,7 +86,7 @@ export function eighKernel(
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const betas = new Float64Array(n);
-  const work = tridiagonalize(a, n, d, e, betas);
+  const work = n >= BLOCKED_MIN ? tridiagonalizeBlocked(a, n, d, e, betas) : tridiagonalize(a, n, d, e, betas);
   let V: Float64Array | null = null;
   if (wantVectors && n > DC_LEAF) {
     // Divide and conquer on the tridiagonal, then V = Q Z (reflectors applied blockwise).
