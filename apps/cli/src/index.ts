@@ -141,12 +141,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
   cli
     .command('train', 'Train models (one per seed, in parallel on worker threads) into run directories with checkpoints')
-    .option('--config <file>', 'JSON config { model, data, train, seeds } (flags override its fields)')
-    .option('--arch <name>', 'architecture: mlp, resmlp, minimyrtle or resnet (default mlp)')
-    .option('--width <n>', 'mlp/resmlp: hidden width; minimyrtle: channels c; resnet: width multiplier')
-    .option('--depth <n>', 'mlp: hidden layers; resmlp: blocks; resnet: blocks per stage')
+    .option('--config <file>', 'JSON config { model, data, train, seeds, spawnSteps } (flags override its fields)')
+    .option('--arch <name>', 'architecture: mlp, resmlp, minimyrtle, resnet or transformer (default mlp; the transformer needs --data modadd)')
+    .option('--width <n>', 'mlp/resmlp: hidden width; minimyrtle: channels c; resnet: width multiplier; transformer: model width')
+    .option('--depth <n>', 'mlp: hidden layers; resmlp: blocks; resnet: blocks per stage; transformer: layers')
     .option('--activation <fn>', 'hidden activation (relu, leaky_relu, tanh, gelu, ...)')
-    .option('--dataset <name>', 'mnist (10k digits, 8k/2k split) or fashion (60k/10k)')
+    .option('--dataset <name>', 'mnist (10k digits, 8k/2k split) or fashion (60k/10k); see --data for the others')
+    .option(
+      '--data <spec>',
+      'data: mnist | fashion | idx:DIR (the 4 standard MNIST-layout files) | idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS] (IDX, optionally .gz; ' +
+        'without test files 20% is held out; add source=fashion-mnist|idx, testFraction=) | modadd[:p=97,trainFraction=0.3,encoding=tokens|onehot] ' +
+        '(modular addition; tokens for the transformer, one-hot otherwise) | gaussian[:n=2000,classes=3,dim=10,separation=3,std=1]',
+    )
     .option('--train-size <n>', 'class-balanced training subset')
     .option('--test-size <n>', 'class-balanced test subset')
     .option('--epochs <n>', 'epochs')
@@ -157,15 +163,19 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--checkpoints <fractions>', 'extra checkpoints at these epoch fractions, e.g. 0,0.1,0.25,0.5 (every epoch is saved too)')
     .option('--seeds <list>', 'comma-separated seeds, trained in parallel (default: --seed)')
     .option('--workers <n>', 'worker threads for several seeds (default: one per core)')
+    .option('--spawn-steps <k>', 'spawning: train one shared trunk (OUT/trunk, seed --seed) for k steps, then fork it into the --seeds (same weights at step k, own data order after)')
     .option('--out <dir>', 'output folder: one run directory per seed (OUT/seed-S)', { default: 'basis-runs' })
     .option('--resume', 'continue interrupted runs in OUT from their latest checkpoints')
     .example('basis train --arch mlp --width 512 --depth 2 --dataset mnist --seeds 0,1 --out runs/mlp')
     .example('basis train --arch minimyrtle --width 16 --dataset fashion --epochs 3 --out runs/cnn')
     .example('basis train --config train.json --resume')
+    .example('basis train --data idx:train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz,t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz --out runs/idx')
+    .example('basis train --arch transformer --width 64 --data modadd:p=59 --epochs 20 --out runs/grok')
+    .example('basis train --seeds 1,2,3 --spawn-steps 100 --out runs/spawned')
     .action(async (raw: Record<string, unknown>) => {
       const { runTrain } = await import('./commands/train.js');
       exitCode = await runTrain(context(raw), {
-        ...strings(raw, ['config', 'arch', 'width', 'depth', 'activation', 'dataset', 'trainSize', 'testSize', 'epochs', 'batchSize', 'optimizer', 'lr', 'weightDecay', 'checkpoints', 'seeds', 'workers']),
+        ...strings(raw, ['config', 'arch', 'width', 'depth', 'activation', 'dataset', 'data', 'trainSize', 'testSize', 'epochs', 'batchSize', 'optimizer', 'lr', 'weightDecay', 'checkpoints', 'seeds', 'workers', 'spawnSteps']),
         out: String(raw['out']),
         resume: raw['resume'] === true,
       });

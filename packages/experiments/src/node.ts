@@ -5,3 +5,5 @@ export { loadData } from './runner/data.js';
 export { contentHash, parseStored, stringifyStored } from './runner/json.js';
 export { RECIPE_LIST, RECIPE_REGISTRY, getRecipe, type AnyRecipe } from './recipes/index.js';
 export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';
+export { recipeReport, runRecipe, type RecipeRun, type RunRecipeOptions } from './runner/run.js';
+export { mergeConfig, parseExperimentText, readExperimentFile, type ExperimentFile } from './runner/config.js';

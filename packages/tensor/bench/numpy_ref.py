@@ -40,9 +40,11 @@ if want("crossprod-10000x1024"):
 if want("svd-1024"):
     a = rng.standard_normal((1024, 1024))
     out["svd-1024"] = best(lambda: np.linalg.svd(a, full_matrices=False), 3, "svd-1024")
-if want("eigh-1024"):
-    a = rng.standard_normal((1024, 1024)); s = (a + a.T) / 2
-    out["eigh-1024"] = best(lambda: np.linalg.eigh(s), 3, "eigh-1024")
+for n in (256, 512, 1024):
+    name = f"eigh-{n}"
+    if want(name):
+        a = rng.standard_normal((n, n)); s = (a + a.T) / 2
+        out[name] = best(lambda: np.linalg.eigh(s), 3 if n == 1024 else 5, name)
 try:
     from scipy.optimize import linear_sum_assignment
     for n in (1024, 2048):

@@ -35,7 +35,7 @@ const cases: Case[] = [
   { name: 'matmul-1024', what: 'A B, 1024 x 1024', flops: 2 * 1024 ** 3, reps: 3, setup: () => { const a = gaussian(1024, 1024); const b = gaussian(1024, 1024); return () => matmul(a, b); } },
   { name: 'crossprod-10000x1024', what: 'Xᵀ Y, X and Y 10000 x 1024', flops: 2 * 10000 * 1024 ** 2, reps: 2, setup: () => { const x = gaussian(10000, 1024); const y = gaussian(10000, 1024); return () => crossprod(x, y); } },
   { name: 'svd-1024', what: 'thin SVD with U and V, 1024 x 1024', reps: 1, setup: () => { const a = gaussian(1024, 1024); return () => svd(a); } },
-  { name: 'eigh-1024', what: 'symmetric eigendecomposition with vectors, 1024 x 1024', reps: 1, setup: () => { const a = gaussian(1024, 1024); const s = matmul(a, Matrix.identity(1024)); for (let i = 0; i < 1024; i++) for (let j = 0; j < i; j++) { const v = (s.get(i, j) + s.get(j, i)) / 2; s.set(i, j, v); s.set(j, i, v); } return () => eigh(s); } },
+  ...[256, 512, 1024].map((n): Case => ({ name: `eigh-${n}`, what: `symmetric eigendecomposition with vectors, ${n} x ${n}`, reps: n === 1024 ? 3 : 5, setup: () => { const s = gaussian(n, n); for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) { const v = (s.get(i, j) + s.get(j, i)) / 2; s.set(i, j, v); s.set(j, i, v); } return () => eigh(s); } })),
   { name: 'lap-1024', what: 'linear sum assignment, uniform [0,1) costs, 1024 x 1024', reps: 3, setup: () => { const c = uniform(1024, 1024); return () => linearSumAssignment(c); } },
   { name: 'lap-2048', what: 'linear sum assignment, uniform [0,1) costs, 2048 x 2048', reps: 2, setup: () => { const c = uniform(2048, 2048); return () => linearSumAssignment(c); } },
 ];

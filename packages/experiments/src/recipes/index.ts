@@ -1,6 +1,15 @@
 // The registry of experiment recipes (seeds-spec section 2): one entry per experiment id. To add a
 // recipe, import it and add it to RECIPE_LIST (keep the list in id order).
 import { BasisError } from '@basis/tensor';
+import { e000_1 } from './e000-1.js';
+import { e000_2 } from './e000-2.js';
+import { e000_3 } from './e000-3.js';
+import { e000_4 } from './e000-4.js';
+import { e002_1 } from './e002-1.js';
+import { e002_2 } from './e002-2.js';
+import { e002_3 } from './e002-3.js';
+import { e002_4 } from './e002-4.js';
+import { e002_5 } from './e002-5.js';
 import type { ExperimentRecipe } from './types.js';
 
 /** A recipe of any configuration type (the registry holds recipes with different configs). */
@@ -16,6 +25,15 @@ export type AnyRecipe = ExperimentRecipe<any>;
  * ```
  */
 export const RECIPE_LIST: readonly AnyRecipe[] = [
+  e000_1,
+  e000_2,
+  e000_3,
+  e000_4,
+  e002_1,
+  e002_2,
+  e002_3,
+  e002_4,
+  e002_5,
 ];
 
 /**

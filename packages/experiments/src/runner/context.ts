@@ -2,6 +2,7 @@
 // models and JSON results by content hash, a training pool that trains several models at once,
 // progress and interruption. A second run reuses everything; an interrupted run resumes from the
 // last checkpoint of each unfinished model and keeps every finished one.
+import { setMaxListeners } from 'node:events';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -50,7 +51,7 @@ import { contentHash, parseStored, stringifyStored } from './json.js';
  * };
  * ```
  */
-export interface ModelJob {
+export type ModelJob = {
   data: DataSpec;
   model: ModelSpec;
   recipe: TrainRecipe;
@@ -58,7 +59,7 @@ export interface ModelJob {
   init?: { from: string; layers?: string[] } | { params: Record<string, { shape: number[]; data: ArrayLike<number> }> };
   /** A name for progress lines; not part of the cache key. */
   label?: string;
-}
+};
 
 /**
  * Validates a {@link ModelJob} (CONFIG_INVALID naming the field, e.g. `jobs[1].recipe.optimizer.lr`).
@@ -254,7 +255,12 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
   await mkdir(modelsDir, { recursive: true });
   await mkdir(memoDir, { recursive: true });
   const versions = opts.versions ?? (await packageVersions());
-  const signal = opts.signal ?? new AbortController().signal;
+  // one internal signal linked to the caller's: every queued training job listens to it
+  const ctl = new AbortController();
+  setMaxListeners(0, ctl.signal);
+  if (opts.signal?.aborted === true) ctl.abort();
+  else opts.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
+  const signal = ctl.signal;
   const onProgress = opts.onProgress ?? (() => undefined);
   const stats: RunStats = { trained: 0, reused: 0, resumed: 0, computed: 0, memoHits: 0 };
   let pool: TrainPool | null = null;

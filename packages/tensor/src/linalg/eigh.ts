@@ -34,15 +34,20 @@ export interface EighResult {
 }
 
 /**
- * Symmetric eigendecomposition `S = V diag(values) Vᵀ`: Householder tridiagonalisation followed by
- * implicit QL iterations with Wilkinson-type shifts. Values are sorted in descending order and
+ * Symmetric eigendecomposition `S = V diag(values) Vᵀ`: Householder tridiagonalisation (blocked
+ * from n = 96 on), then — with eigenvectors and n > 25 — the tridiagonal divide-and-conquer
+ * method (Cuppen, with Gu–Eisenstat deflation and eigenvector recomputation, as LAPACK dstedc)
+ * and the blocked back-transformation, otherwise implicit QL iterations with Wilkinson-type
+ * shifts (values only always use QL). Values are sorted in descending order and
  * each eigenvector's largest-magnitude component is positive (seeds-spec 0.4); within a repeated
  * eigenvalue the basis is whatever the algorithm produces (deterministically). The input must be
  * square (SHAPE_MISMATCH), finite (NON_FINITE_INPUT), non-empty (TOO_SMALL) and symmetric to
- * within `symmetryTol` (INVALID_ARGUMENT). Absolute accuracy is about `n * 2^-52 * max|λ|`.
- * The reduction, the back-transformation (blocked, matrix products) and the rotation
- * accumulation run on WebAssembly SIMD kernels when available; the JavaScript fallback gives
- * bit-identical results.
+ * within `symmetryTol` (INVALID_ARGUMENT). Absolute accuracy is about `n * 2^-52 * max|λ|`;
+ * the eigenvectors are orthonormal to about `n * 2^-52` also for clustered eigenvalues.
+ * The reduction, the divide-and-conquer merges and the back-transformation (matrix products)
+ * and the rotation accumulation run on WebAssembly SIMD kernels when available; the JavaScript
+ * fallback gives bit-identical results. NOT_CONVERGED is thrown if an iteration fails to
+ * converge (not observed in practice).
  *
  * @example
  * ```ts

@@ -204,10 +204,11 @@ export function applyReflectorsLeft(
   voff: (j: number) => number,
   betas: Float64Array,
   identityPrefix = false,
+  nb = NB,
 ): void {
   const w = new Float64Array(cols);
-  for (let j1 = K; j1 > 0; j1 -= NB) {
-    const j0 = Math.max(0, j1 - NB);
+  for (let j1 = K; j1 > 0; j1 -= nb) {
+    const j0 = Math.max(0, j1 - nb);
     const o = j0 + shift;
     const c0 = identityPrefix ? o : 0;
     const L = rows - o;

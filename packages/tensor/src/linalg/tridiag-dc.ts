@@ -321,19 +321,36 @@ export function secularRoots(K: number, dl: Float64Array, z2: Float64Array, rho:
     const p = j < K - 1 ? j : K - 2; // poles p, p+1 of the rational model
     if (j < K - 1) {
       const dj = dl[j] as number;
-      const half = ((dl[j + 1] as number) - dj) / 2;
+      const gap = (dl[j + 1] as number) - dj;
+      const half = gap / 2;
       let g = rinv;
       for (let i = 0; i < K; i++) g += (z2[i] as number) / ((dl[i] as number) - dj - half);
+      // Initial guess (as dlaed4): keep the other poles' contribution at the midpoint fixed and
+      // solve C + z2_j / (0 - x) + z2_{j+1} / (gap - x) = 0 for x = lam - dl_j in (0, gap).
+      const zj = z2[j] as number;
+      const zj1 = z2[j + 1] as number;
+      const C = g + zj / half - zj1 / half;
+      const qa = C * gap + zj + zj1;
+      const qb = zj * gap;
+      let x: number;
+      if (C === 0) x = qb / qa;
+      else {
+        const q = (qa + (qa >= 0 ? 1 : -1) * Math.sqrt(Math.abs(qa * qa - 4 * C * qb))) / 2;
+        const x1 = q / C;
+        const x2 = q !== 0 ? qb / q : NaN;
+        x = x1 > 0 && x1 < gap ? x1 : x2;
+      }
       if (g > 0) {
         o = j;
         lo = 0;
         hi = half;
-        tau = half / 2;
+        tau = x > 0 && x < half ? x : half / 2;
       } else {
         o = j + 1;
-        lo = (dj - (dl[j + 1] as number)) + half; // = -half, measured from dl[j+1]
+        lo = -half; // measured from dl[j+1]
         hi = 0;
-        tau = lo / 2;
+        tau = x >= half && x < gap ? x - gap : lo / 2;
+        if (!(tau > lo && tau < hi)) tau = lo / 2;
       }
     } else {
       o = K - 1;

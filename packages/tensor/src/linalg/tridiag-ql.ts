@@ -9,7 +9,8 @@ import { EPS } from './validate.js';
  */
 export function tql(d: Float64Array, e: Float64Array, n: number, V: Float64Array | null): void {
   e[n - 1] = 0;
-  const log = V === null ? null : new RotationLog(V, n, n);
+  // Small problems (divide-and-conquer leaves) need only a small rotation buffer.
+  const log = V === null ? null : new RotationLog(V, n, n, Math.min(16384, 4 * n * n + 64));
   let f = 0;
   let tst1 = 0;
   const maxIter = 60;

@@ -1,0 +1,121 @@
+// `basis reproduce`: runs the experiment recipes of the seed papers (one id, or all) with the run
+// cache, progress bars and Ctrl-C that keeps finished work.
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BasisError, isBasisError } from '@basis/tensor';
+import { selectBackend } from '@basis/tensor/backend';
+import type { CommandContext } from '../context.js';
+import { CLI_VERSION } from '../index.js';
+import { ProgressBars, formatDuration } from '../progress.js';
+import { formatTable } from '../table.js';
+
+/** Flags of `basis reproduce`. */
+export interface ReproduceFlags {
+  quick: boolean;
+  list: boolean;
+  out?: string;
+  config?: string;
+  cache?: string;
+  workers?: string;
+}
+
+interface Summary {
+  id: string;
+  title: string;
+  profile: string;
+  report: string | null;
+  seconds: number;
+  verdicts: Array<{ claim: string; verdict: string }>;
+  trained: number;
+  reused: number;
+  error?: string;
+}
+
+/**
+ * `basis reproduce <id>|all [--quick] [--out DIR] [--config FILE] [--cache DIR]` and
+ * `basis reproduce --list`. Returns the exit code (130 when interrupted).
+ */
+export async function runReproduce(ctx: CommandContext, id: string | undefined, flags: ReproduceFlags): Promise<number> {
+  const { RECIPE_LIST, getRecipe, readExperimentFile, runRecipe } = await import('@basis/experiments/node');
+  if (flags.list) {
+    const rows = RECIPE_LIST.map((r) => ({ id: r.id, title: r.title, source: r.source }));
+    ctx.result(rows, () => formatTable([['id', 'title', 'source'], ...rows.map((r) => [r.id, r.title, r.source])]));
+    return 0;
+  }
+  const file = flags.config === undefined ? undefined : await readExperimentFile(flags.config);
+  let target = id ?? file?.experiment;
+  if (target === undefined) throw new BasisError('USAGE', "name an experiment (e.g. 'basis reproduce E000-1'), 'all', or use --list");
+  if (id !== undefined && file?.experiment !== undefined && file.experiment !== id) {
+    throw new BasisError('USAGE', `--config ${flags.config} describes experiment ${file.experiment}, but the command names ${id}`);
+  }
+  if (target === 'all' && file !== undefined) throw new BasisError('USAGE', '--config applies to one experiment, not to all');
+  const ids = target === 'all' ? RECIPE_LIST.map((r) => r.id) : [getRecipe(target).id];
+  target = target === 'all' ? 'all' : ids[0]!;
+  let workers: number | undefined;
+  if (flags.workers !== undefined) {
+    workers = Number(flags.workers);
+    if (!Number.isInteger(workers) || workers < 1) throw new BasisError('USAGE', `--workers must be a positive integer, got '${flags.workers}'`);
+  }
+  const profile = flags.quick ? 'quick' : (file?.profile ?? 'full');
+  const seed = file?.seed ?? ctx.options.seed;
+  const out = resolve(flags.out ?? (target === 'all' ? 'basis-reproduce' : join('basis-reproduce', target)));
+  const cacheDir = resolve(flags.cache ?? join(target === 'all' ? out : resolve(out, '..'), 'cache'));
+  const backend = await selectBackend(ctx.options.backend);
+  const environment = { basis: CLI_VERSION, node: process.versions.node, backend: `${backend.name} (${backend.package}@${backend.version})`, threads: availableParallelism() };
+  ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}`);
+
+  const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet);
+  const ctl = new AbortController();
+  const onSignal = (): void => {
+    bars.log('interrupted: stopping after the current training step; finished models and results stay in the cache (run the same command again to resume)');
+    ctl.abort();
+  };
+  process.once('SIGINT', onSignal);
+  const summaries: Summary[] = [];
+  try {
+    for (const rid of ids) {
+      if (ctl.signal.aborted) break;
+      const recipe = getRecipe(rid);
+      const dir = target === 'all' ? join(out, rid) : out;
+      const t0 = performance.now();
+      bars.log(`${rid}: ${recipe.title}`);
+      try {
+        const r = await runRecipe(rid, {
+          profile,
+          out: dir,
+          cacheDir,
+          seed,
+          ...(file === undefined ? {} : { config: file.config }),
+          signal: ctl.signal,
+          backend: ctx.options.backend,
+          ...(workers === undefined ? {} : { workers }),
+          environment,
+          onProgress: (stage, done, total) => bars.update(`${rid} ${stage}`, { done, total, detail: `${Math.floor(done)}/${total}` }),
+        });
+        summaries.push({ id: rid, title: recipe.title, profile, report: join(dir, 'report.html'), seconds: r.seconds, verdicts: r.checks.map((c) => ({ claim: c.claim, verdict: c.verdict })), trained: r.stats.trained, reused: r.stats.reused });
+        bars.log(`${rid}: ${r.checks.map((c) => c.verdict).join(', ')} (${formatDuration(r.seconds)}; ${r.stats.trained} models trained, ${r.stats.reused} from the cache) → ${join(dir, 'report.html')}`);
+      } catch (e) {
+        if (ctl.signal.aborted) break;
+        // one failing recipe does not stop `all`; a single experiment reports its error
+        if (ids.length === 1) throw e;
+        const message = isBasisError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+        summaries.push({ id: rid, title: recipe.title, profile, report: null, seconds: (performance.now() - t0) / 1000, verdicts: [], trained: 0, reused: 0, error: message });
+        bars.log(`${rid}: failed: ${message}`);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    bars.finish();
+  }
+  if (ctl.signal.aborted) {
+    ctx.info(`interrupted; rerun 'basis reproduce ${target}${flags.quick ? ' --quick' : ''}' to resume from the cache in ${cacheDir}`);
+    return 130;
+  }
+  ctx.result(target === 'all' ? { out, cache: cacheDir, experiments: summaries } : summaries[0], () =>
+    formatTable([
+      ['experiment', 'verdicts', 'time', 'report'],
+      ...summaries.map((s) => [s.id, s.error === undefined ? s.verdicts.map((v) => v.verdict).join(', ') : `failed: ${s.error}`, formatDuration(s.seconds), s.report ?? '-']),
+    ]),
+  );
+  return summaries.some((s) => s.error !== undefined) ? 1 : 0;
+}

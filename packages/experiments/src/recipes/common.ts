@@ -1,0 +1,272 @@
+// Helpers shared by the S000 and S002 recipes (E000-*, E002-*): the configuration pieces of their
+// profiles and their checkers, evaluation data as tensors, activation capture, pairs, slopes and
+// the interval verdicts every claim check uses.
+import * as tf from '@tensorflow/tfjs-core';
+import { BasisError, createRng, type Matrix } from '@basis/tensor';
+import {
+  buildModel,
+  captureActivations,
+  checkDataSpec,
+  checkModelSpec,
+  initParams,
+  paramsToTensors,
+  resolveRecipe,
+  toFloat64,
+  type ClassificationDataset,
+  type DataSpec,
+  type ModelGraph,
+  type ModelSpec,
+  type TrainRecipe,
+} from '@basis/zoo';
+import { checkInt, checkKeys, checkList, checkObject, invalid } from '../runner/check.js';
+import { loadData } from '../runner/data.js';
+import type { CachedModel, Estimate, Verdict } from './types.js';
+
+/** Quick data: 4,000 / 1,000 MNIST digits, standardised (the same jobs as the other quick recipes, so a shared cache trains them once). */
+export const QUICK_DATA: DataSpec = { dataset: 'mnist', trainSize: 4000, testSize: 1000 };
+/** Full data: 20,000 / 5,000 Fashion-MNIST images (seeds-spec 2.0: Fashion-MNIST where MNIST saturates). */
+export const FULL_DATA: DataSpec = { dataset: 'fashion', trainSize: 20000, testSize: 5000 };
+/** Quick training: 2 epochs of Adam (lr 1e-3), batch 128. */
+export const QUICK_TRAIN: TrainRecipe = { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } };
+/** Full training: 10 epochs of Adam with a cosine schedule, batch 128. */
+export const FULL_TRAIN: TrainRecipe = { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
+
+/** The configuration fields every S000/S002 recipe has. */
+export interface BaseConfig {
+  data: DataSpec;
+  train: TrainRecipe;
+  /** Number of independently trained models per configuration (seeds ctx.seed .. ctx.seed + seeds - 1). */
+  seeds: number;
+  /** Test inputs used for representation metrics (0 when the recipe uses only test accuracy). */
+  inputs: number;
+}
+
+/**
+ * Validates the shared fields (`data`, `train`, `seeds`, `inputs`) of a recipe configuration and
+ * the recipe's own keys; returns the checked object.
+ *
+ * @example
+ * ```ts
+ * const o = checkBase(v, 'E000-1', ['widths', 'depth'], 2);
+ * ```
+ */
+export function checkBase(v: unknown, field: string, extraKeys: readonly string[], minSeeds = 2, withInputs = true): Record<string, unknown> & BaseConfig {
+  const o = checkObject(v, field);
+  checkKeys(o, ['data', 'train', 'seeds', ...(withInputs ? ['inputs'] : []), ...extraKeys], field);
+  const data = checkDataSpec(o.data, `${field}.data`);
+  resolveRecipe(o.train, `${field}.train`);
+  const seeds = checkInt(o.seeds, `${field}.seeds`, minSeeds, 64);
+  if (!withInputs) return { ...o, data, train: o.train as TrainRecipe, seeds, inputs: 0 };
+  const inputs = checkInt(o.inputs, `${field}.inputs`, 50);
+  const testSize = data.testSize ?? (data.dataset === 'fashion' ? 10000 : 2000);
+  if (inputs > testSize) invalid(`${field}.inputs`, `is ${inputs} but the test set has ${testSize} examples (${field}.data.testSize)`);
+  return { ...o, data, train: o.train as TrainRecipe, seeds, inputs };
+}
+
+/**
+ * A list of distinct hidden widths (integers >= 2, increasing).
+ *
+ * @example
+ * ```ts
+ * checkWidths([16, 32, 64], 'E000-1.widths'); // [16, 32, 64]
+ * ```
+ */
+export function checkWidths(v: unknown, field: string, minLength = 2): number[] {
+  const ws = checkList(v, field, (x, f) => checkInt(x, f, 2, 4096), minLength);
+  for (let i = 1; i < ws.length; i++) if (!((ws[i] as number) > (ws[i - 1] as number))) invalid(`${field}[${i}]`, `must be larger than the width before it (${ws[i - 1]}), got ${ws[i]}`);
+  return ws;
+}
+
+/**
+ * A model spec (the zoo's checker) restricted to architectures the recipe supports.
+ *
+ * @example
+ * ```ts
+ * checkModel({ arch: 'mlp', width: 64, depth: 3 }, 'E002-1.model', ['mlp']);
+ * ```
+ */
+export function checkModel(v: unknown, field: string, archs: readonly string[]): ModelSpec {
+  const m = checkModelSpec(v, field);
+  if (!archs.includes(m.arch)) invalid(`${field}.arch`, `must be one of ${archs.join(', ')} for this experiment, got '${m.arch}'`);
+  return m;
+}
+
+/** The model-cache job of one seed. */
+export function job(data: DataSpec, model: ModelSpec, train: TrainRecipe, seed: number, label: string): Record<string, unknown> {
+  return { data, model, recipe: train, seed, label };
+}
+
+/** Evaluation data as tensors: the first `n` test examples, flattened for MLPs when `flat`. */
+export interface EvalSet {
+  x: tf.Tensor;
+  labels: Int32Array;
+  test: ClassificationDataset;
+  dispose(): void;
+}
+
+/**
+ * The first `n` test examples of a data spec as a tensor `[n, ...shape]` with their labels.
+ *
+ * @example
+ * ```ts
+ * const ev = await evalSet(config.data, 1000);
+ * try { ... } finally { ev.dispose(); }
+ * ```
+ */
+export async function evalSet(data: DataSpec, n: number, split: 'test' | 'train' = 'test'): Promise<EvalSet> {
+  const s = await loadData(data);
+  const ds = s[split];
+  return datasetTensor(ds, n);
+}
+
+/** The first `n` examples of a dataset as a tensor with labels. */
+export function datasetTensor(ds: ClassificationDataset, n: number): EvalSet {
+  if (!Number.isInteger(n) || n < 1 || n > ds.n) throw new BasisError('CONFIG_INVALID', `need between 1 and ${ds.n} examples of ${ds.name}, asked for ${n}`);
+  const size = ds.shape.reduce((a, b) => a * b, 1);
+  const x = tf.tensor(ds.x.subarray(0, n * size), [n, ...ds.shape], 'float32');
+  return { x, labels: ds.labels.slice(0, n), test: ds, dispose: () => x.dispose() };
+}
+
+/** Names of the post-activation nodes of a graph (where S000/S002/S003 compare representations). */
+export function activationPoints(graph: ModelGraph): string[] {
+  return graph.nodes.filter((n) => n.op === 'activation').map((n) => n.name);
+}
+
+/**
+ * Activations of a model (trained or not) at `points` on inputs `x`, as float64 matrices
+ * (rows = inputs).
+ *
+ * @example
+ * ```ts
+ * const acts = await capture(model.graph, model.params, ev.x, ['layers.1', 'layers.3']);
+ * ```
+ */
+export async function capture(graph: ModelGraph, params: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, x: tf.Tensor, points: readonly string[]): Promise<Record<string, Matrix>> {
+  const t = paramsToTensors(params);
+  try {
+    // graph inputs are [784] for MLPs: flatten image tensors
+    const want = graph.input.reduce((a, b) => a * b, 1);
+    const n = x.shape[0] as number;
+    const xin = graph.input.length === 1 && x.rank > 2 ? tf.reshape(x, [n, want]) : x;
+    try {
+      return await captureActivations(graph, t, xin, { points });
+    } finally {
+      if (xin !== x) xin.dispose();
+    }
+  } finally {
+    tf.dispose(Object.values(t));
+  }
+}
+
+/** Untrained parameters of a graph with the zoo's initialisation for `seed` (the stream trainModel uses). */
+export function untrained(graph: ModelGraph, seed: number): Record<string, { shape: number[]; data: Float64Array }> {
+  return toFloat64(initParams(graph, createRng(seed).fork('init')));
+}
+
+/** The graph a model spec builds for 28x28 grey images and 10 classes. */
+export function graphOf(model: ModelSpec): ModelGraph {
+  return buildModel(model, { input: [1, 28, 28], classes: 10 });
+}
+
+/** All unordered pairs `(i, j)`, `i < j`, of `n` items. */
+export function pairs(n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) out.push([i, j]);
+  return out;
+}
+
+/** Least-squares slope of `ys` against `xs`. */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length !== ys.length || xs.length < 2) throw new BasisError('TOO_SMALL', `a slope needs at least 2 paired points, got ${xs.length} and ${ys.length}`);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+    sxx += ((xs[i] as number) - mx) ** 2;
+  }
+  if (sxx === 0) throw new BasisError('TOO_SMALL', 'a slope needs at least 2 distinct x values');
+  return sxy / sxx;
+}
+
+/** Pearson correlation of two equally long lists (0 when either is constant). */
+export function correlation(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  const ma = a.reduce((s, v) => s + v, 0) / n;
+  const mb = b.reduce((s, v) => s + v, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += ((a[i] as number) - ma) * ((b[i] as number) - mb);
+    saa += ((a[i] as number) - ma) ** 2;
+    sbb += ((b[i] as number) - mb) ** 2;
+  }
+  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
+}
+
+/**
+ * Verdict of "the quantity is above `t`": held when the whole interval is above, not held when it
+ * lies entirely at or below, inconclusive when it straddles `t`.
+ *
+ * @example
+ * ```ts
+ * above({ mean: 0.2, lo: 0.1, hi: 0.3, n: 3 }, 0); // 'held'
+ * ```
+ */
+export function above(e: Estimate, t: number): Verdict {
+  return e.lo > t ? 'held' : e.hi <= t ? 'not held' : 'inconclusive';
+}
+
+/** Verdict of "the quantity is below `t`" (mirror of {@link above}). */
+export function below(e: Estimate, t: number): Verdict {
+  return e.hi < t ? 'held' : e.lo >= t ? 'not held' : 'inconclusive';
+}
+
+/** Verdict of "the quantity lies within [lo, hi]": held when the interval is inside, not held when disjoint. */
+export function inside(e: Estimate, lo: number, hi: number): Verdict {
+  return e.lo >= lo && e.hi <= hi ? 'held' : e.hi < lo || e.lo > hi ? 'not held' : 'inconclusive';
+}
+
+/** All of several verdicts: not held if any is not held, held if all hold, else inconclusive. */
+export function allOf(vs: readonly Verdict[]): Verdict {
+  return vs.includes('not held') ? 'not held' : vs.every((v) => v === 'held') ? 'held' : 'inconclusive';
+}
+
+/** Mean of a list (TOO_SMALL when empty). */
+export function meanOf(v: readonly number[]): number {
+  if (v.length === 0) throw new BasisError('TOO_SMALL', 'mean of an empty list');
+  return v.reduce((a, b) => a + b, 0) / v.length;
+}
+
+/** The trained models' test accuracies (a recipe's sanity table). */
+export function accuracyRows(models: readonly CachedModel[], label: (i: number) => string): Array<Array<string | number | null>> {
+  return models.map((m, i) => [label(i), m.result.final.testAccuracy === null ? null : 100 * m.result.final.testAccuracy, m.result.final.testLoss, m.cached ? 'cache' : 'trained']);
+}
+
+/**
+ * Captures activations of models once per model key (in memory for the duration of a recipe).
+ *
+ * @example
+ * ```ts
+ * const acts = activationCache(ev.x, points);
+ * const xa = await acts(modelA);
+ * ```
+ */
+export function activationCache(x: tf.Tensor, points: readonly string[]): (m: { key: string; graph: ModelGraph; params: CachedModel['params'] }) => Promise<Record<string, Matrix>> {
+  const memo = new Map<string, Promise<Record<string, Matrix>>>();
+  return (m) => {
+    let p = memo.get(m.key);
+    if (p === undefined) {
+      p = capture(m.graph, m.params, x, points);
+      memo.set(m.key, p);
+    }
+    return p;
+  };
+}
+
+/** An untrained model of a graph as a cache-like record (key `untrained:<graph>:<seed>`). */
+export function untrainedModel(graph: ModelGraph, seed: number): { key: string; graph: ModelGraph; params: CachedModel['params'] } {
+  return { key: `untrained:${graph.name}:${JSON.stringify(graph.meta?.spec ?? null)}:${seed}`, graph, params: untrained(graph, seed) };
+}

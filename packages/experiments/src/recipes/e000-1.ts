@@ -1,0 +1,183 @@
+// E000-1 (S000): basis convergence against width — perm-corr between independent runs, per
+// layer, as the hidden width grows.
+import { metric } from '@basis/align';
+import type { ModelSpec } from '@basis/zoo';
+import { lineChart, type Figure } from '../report.js';
+import { checkNum } from '../runner/check.js';
+import { estimate, formatEstimate } from '../runner/estimate.js';
+import {
+  FULL_DATA,
+  FULL_TRAIN,
+  QUICK_DATA,
+  QUICK_TRAIN,
+  accuracyRows,
+  activationCache,
+  activationPoints,
+  below,
+  checkBase,
+  checkWidths,
+  evalSet,
+  inside,
+  job,
+  meanOf,
+  pairs,
+  slope,
+  untrainedModel,
+  type BaseConfig,
+} from './common.js';
+import { checkInt } from '../runner/check.js';
+import type { ExperimentRecipe, RecipeResult } from './types.js';
+
+/** Configuration of E000-1. */
+export interface E0001Config extends BaseConfig {
+  widths: number[];
+  depth: number;
+  /** "Far from 1": the upper CI bound of perm-corr at the largest width must be below this. */
+  farBelow: number;
+  /** "Flat or slowly varying": |slope| per doubling of width must stay within this. */
+  flatSlope: number;
+}
+
+function check(v: unknown): E0001Config {
+  const o = checkBase(v, 'E000-1', ['widths', 'depth', 'farBelow', 'flatSlope']);
+  return {
+    data: o.data,
+    train: o.train,
+    seeds: o.seeds,
+    inputs: o.inputs,
+    widths: checkWidths(o.widths, 'E000-1.widths', 2),
+    depth: checkInt(o.depth, 'E000-1.depth', 1, 8),
+    farBelow: checkNum(o.farBelow, 'E000-1.farBelow', { gt: 0, le: 1 }),
+    flatSlope: checkNum(o.flatSlope, 'E000-1.flatSlope', { gt: 0, le: 1 }),
+  };
+}
+
+/**
+ * Perm-corr between the layers of independently trained MLPs as a function of width, over every
+ * pair of seeds, compared with untrained pairs. Shared by E000-4 (same models).
+ */
+export async function permcorrSweep(ctx: Parameters<ExperimentRecipe['run']>[0], c: Pick<E0001Config, 'data' | 'train' | 'seeds' | 'inputs' | 'widths' | 'depth'>, recipeLabel: string) {
+  const specs: ModelSpec[] = c.widths.map((w) => ({ arch: 'mlp', width: w, depth: c.depth }));
+  const jobs = specs.flatMap((m, wi) => Array.from({ length: c.seeds }, (_, s) => job(c.data, m, c.train, ctx.seed + s, `${recipeLabel} width ${c.widths[wi]} seed ${ctx.seed + s}`)));
+  const models = await ctx.models(jobs);
+  const byWidth = c.widths.map((_, wi) => models.slice(wi * c.seeds, (wi + 1) * c.seeds));
+  const ev = await evalSet(c.data, c.inputs);
+  const ps = pairs(c.seeds);
+  try {
+    const points = activationPoints(byWidth[0]![0]!.graph);
+    const acts = activationCache(ev.x, points);
+    // perm-corr[w][pair][layer], trained and untrained
+    const trained: number[][][] = [];
+    const random: number[][][] = [];
+    let done = 0;
+    const total = c.widths.length * ps.length;
+    for (let wi = 0; wi < c.widths.length; wi++) {
+      const ms = byWidth[wi]!;
+      const us = ms.map((m, s) => untrainedModel(m.graph, ctx.seed + s));
+      trained.push([]);
+      random.push([]);
+      for (const [i, j] of ps) {
+        const [a, b, ua, ub] = [ms[i]!, ms[j]!, us[i]!, us[j]!];
+        const v = await ctx.cached({ what: 'permcorr', a: a.key, b: b.key, inputs: c.inputs, data: c.data, points }, async () => {
+          const [xa, xb, xua, xub] = [await acts(a), await acts(b), await acts(ua), await acts(ub)];
+          return {
+            trained: points.map((p) => metric('permcorr', xa[p]!, xb[p]!).value),
+            random: points.map((p) => metric('permcorr', xua[p]!, xub[p]!).value),
+          };
+        });
+        trained[wi]!.push(v.trained);
+        random[wi]!.push(v.random);
+        ctx.progress('pairs compared', ++done, total);
+      }
+    }
+    return { models, byWidth, points, trained, random, pairs: ps };
+  } finally {
+    ev.dispose();
+  }
+}
+
+/** Rows of a "metric against width" figure with a t band over pairs, one series per layer. */
+export function widthRows(widths: readonly number[], values: number[][][], points: readonly string[], suffix: string): Figure['rows'] {
+  const rows: Figure['rows'] = [];
+  for (let wi = 0; wi < widths.length; wi++) {
+    for (let li = 0; li < points.length; li++) {
+      const e = estimate(values[wi]!.map((pl) => pl[li] as number));
+      rows.push({ x: widths[wi] as number, y: e.mean, lo: e.lo, hi: e.hi, series: `${points[li]}${suffix}` });
+    }
+  }
+  return rows;
+}
+
+async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0001Config): Promise<RecipeResult> {
+  const s = await permcorrSweep(ctx, c, 'E000-1');
+  const layerMean = (wv: number[][]): number[] => wv.map((pl) => meanOf(pl));
+  const top = c.widths.length - 1;
+  const atTop = estimate(layerMean(s.trained[top]!), 'perm-corr at the largest width');
+  const log2w = c.widths.map((w) => Math.log2(w));
+  const slopes = s.pairs.map((_, p) => slope(log2w, c.widths.map((_, wi) => meanOf(s.trained[wi]![p]!))));
+  const slopeE = estimate(slopes, 'perm-corr slope');
+  const randTop = estimate(layerMean(s.random[top]!), 'untrained perm-corr');
+  const rows = [...widthRows(c.widths, s.trained, s.points, ''), ...widthRows(c.widths, s.random, s.points, ' (untrained)')];
+  const figures: Figure[] = [
+    {
+      id: 'permcorr-vs-width',
+      title: 'Perm-corr against width',
+      caption: `Mean matched correlation of the best one-to-one unit matching (M1) between independently trained MLPs (depth ${c.depth}), per post-activation layer; bands are 95% t intervals over ${s.pairs.length} pairs of seeds. Untrained pairs (same initialisations) for reference.`,
+      spec: lineChart(rows, { x: 'hidden width', y: 'perm-corr', band: true }),
+      rows,
+    },
+  ];
+  return {
+    checks: [
+      {
+        claim: 'Networks do not converge to a unique basis even when wide: perm-corr between independent runs stays far from 1.',
+        paper: 'S000: perm-corr stays almost constant as width grows (high confidence per the summary; no numbers given).',
+        measured: `Perm-corr (mean over hidden layers) at width ${c.widths[top]}: ${formatEstimate(atTop)}; untrained pairs ${formatEstimate(randTop)}. Criterion: upper 95% bound < ${c.farBelow}.`,
+        verdict: below(atTop, c.farBelow),
+        estimates: { permcorrLargestWidth: atTop, untrainedLargestWidth: randTop },
+      },
+      {
+        claim: 'Perm-corr is flat or slowly varying with width.',
+        paper: 'S000: "perm-corr stays almost constant as width grows" (seeds-spec caveat: at small widths it may rise).',
+        measured: `Slope of perm-corr per doubling of width (paired over seed pairs, widths ${c.widths.join(', ')}): ${formatEstimate(slopeE, 4)}. Criterion: the 95% interval lies within ±${c.flatSlope}.`,
+        verdict: inside(slopeE, -c.flatSlope, c.flatSlope),
+        estimates: { slopePerDoubling: slopeE },
+      },
+    ],
+    figures,
+    tables: [
+      {
+        id: 'permcorr-table',
+        title: 'Perm-corr per width and layer',
+        caption: 'Mean and 95% t interval over seed pairs.',
+        columns: ['width', 'layer', 'trained mean', 'lo', 'hi', 'untrained mean'],
+        rows: c.widths.flatMap((w, wi) =>
+          s.points.map((p, li) => {
+            const e = estimate(s.trained[wi]!.map((pl) => pl[li] as number));
+            return [w, p, e.mean, e.lo, e.hi, meanOf(s.random[wi]!.map((pl) => pl[li] as number))];
+          }),
+        ),
+      },
+      { id: 'accuracy', title: 'Test accuracy of the trained models', columns: ['model', 'test accuracy (%)', 'test loss', 'source'], rows: accuracyRows(s.models, (i) => `width ${c.widths[Math.floor(i / c.seeds)]} seed ${ctx.seed + (i % c.seeds)}`) },
+    ],
+    notes: [
+      'perm-corr is M1 of seeds-spec: Pearson correlations between units on the same test inputs, matched one to one by an exact assignment (LSAP), averaged over units; dead units count as correlation 0.',
+      `Post-activation layers of MLP(w) x ${c.depth} (ReLU), ${c.inputs} test inputs; the S000 setting (ResNet-20, ConvNeXt, ViT on CIFAR-10/ImageNet) is out of reach on 2 CPU cores.`,
+      'Verdicts come from 95% t intervals over pairs of seeds; pairs share models, so the intervals are approximate.',
+    ],
+    data: { widths: c.widths, points: s.points, pairs: s.pairs, permcorr: s.trained, untrained: s.random, slopes },
+  };
+}
+
+/** E000-1: basis convergence against width (S000). */
+export const e000_1: ExperimentRecipe<E0001Config> = {
+  id: 'E000-1',
+  title: 'Basis convergence against width (perm-corr)',
+  source: 'S000 (privileged and convergent bases), width sweep',
+  profiles: {
+    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, widths: [16, 32, 64, 128], depth: 2, farBelow: 0.9, flatSlope: 0.05 },
+    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 4, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, farBelow: 0.9, flatSlope: 0.05 },
+  },
+  checkConfig: check,
+  run,
+};

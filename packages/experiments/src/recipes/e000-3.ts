@@ -1,0 +1,166 @@
+// E000-3 (S000, protocol F4): freezing early layers identically — two networks share a frozen
+// trunk bit for bit and train the rest from different seeds; perm-corr above the trunk and
+// identity stitching are compared with fully independent pairs.
+import * as tf from '@tensorflow/tfjs-core';
+import { metric } from '@basis/align';
+import { stitch } from '@basis/connectivity';
+import { barChart, type Figure } from '../report.js';
+import { checkInt, checkList, checkOneOf, invalid } from '../runner/check.js';
+import { difference, estimate, formatEstimate } from '../runner/estimate.js';
+import { loadData } from '../runner/data.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, above, activationCache, activationPoints, checkBase, datasetTensor, evalSet, graphOf, job, meanOf, pairs, untrained, type BaseConfig } from './common.js';
+import type { CachedModel, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+
+type Trunk = 'trained' | 'random-init';
+
+/** Configuration of E000-3. */
+export interface E0003Config extends BaseConfig {
+  width: number;
+  depth: number;
+  /** Hidden layers in the shared frozen trunk (1 or 2 per seeds-spec). */
+  frozen: number;
+  /** Trunk variants: trained once, or only randomly initialised (seeds-spec F4 runs both). */
+  trunks: Trunk[];
+}
+
+function check(v: unknown): E0003Config {
+  const o = checkBase(v, 'E000-3', ['width', 'depth', 'frozen', 'trunks']);
+  const depth = checkInt(o.depth, 'E000-3.depth', 2, 8);
+  const frozen = checkInt(o.frozen, 'E000-3.frozen', 1, depth - 1);
+  const trunks = checkList(o.trunks, 'E000-3.trunks', (x, f) => checkOneOf(x, f, ['trained', 'random-init'] as const));
+  if (new Set(trunks).size !== trunks.length) invalid('E000-3.trunks', 'lists a variant twice');
+  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, width: checkInt(o.width, 'E000-3.width', 2, 4096), depth, frozen, trunks };
+}
+
+type P64 = CachedModel['params'];
+
+async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0003Config): Promise<RecipeResult> {
+  const model = { arch: 'mlp' as const, width: c.width, depth: c.depth };
+  const graph = graphOf(model);
+  const dense = graph.nodes.filter((n) => n.op === 'dense').map((n) => n.name);
+  const trunkNodes = dense.slice(0, c.frozen);
+  const seeds = Array.from({ length: c.seeds }, (_, s) => ctx.seed + s);
+  const trunkSeed = ctx.seed + 1000;
+  const indep = await ctx.models(seeds.map((s) => job(c.data, model, c.train, s, `E000-3 independent seed ${s}`)));
+  const groups: Record<string, CachedModel[]> = { independent: indep };
+  for (const t of c.trunks) {
+    if (t === 'trained') {
+      const [trunk] = await ctx.models([job(c.data, model, c.train, trunkSeed, `E000-3 trunk seed ${trunkSeed}`)]);
+      groups[t] = await ctx.models(seeds.map((s) => ({ ...job(c.data, model, { ...c.train, freeze: trunkNodes }, s, `E000-3 trained trunk, seed ${s}`), init: { from: trunk!.key, layers: trunkNodes } })));
+    } else {
+      const trunkInit = untrained(graph, trunkSeed);
+      groups[t] = await ctx.models(
+        seeds.map((s) => {
+          const p: P64 = untrained(graph, s);
+          for (const n of Object.keys(p)) if (trunkNodes.some((l) => n.startsWith(`${l}.`))) p[n] = trunkInit[n]!;
+          return { ...job(c.data, model, { ...c.train, freeze: trunkNodes }, s, `E000-3 random trunk, seed ${s}`), init: { params: p } };
+        }),
+      );
+    }
+  }
+  const points = activationPoints(graph);
+  const above_ = points.slice(c.frozen); // post-activation layers above the trunk
+  const cut = above_[0]!; // identity stitching at the first cut above the trunk
+  const ps = pairs(c.seeds);
+  const ev = await evalSet(c.data, c.inputs);
+  const trainSet = datasetTensor((await loadData(c.data)).train, Math.min(1000, (await loadData(c.data)).train.n));
+  const results: Record<string, { permcorr: number[]; stitchPenalty: number[] }> = {};
+  try {
+    const x = tf.reshape(ev.x, [ev.labels.length, -1]);
+    const xt = tf.reshape(trainSet.x, [trainSet.labels.length, -1]);
+    try {
+      const acts = activationCache(ev.x, above_);
+      let done = 0;
+      const total = Object.keys(groups).length * ps.length;
+      for (const [g, ms] of Object.entries(groups)) {
+        results[g] = { permcorr: [], stitchPenalty: [] };
+        for (const [i, j] of ps) {
+          const a = ms[i]!;
+          const b = ms[j]!;
+          const r = await ctx.cached({ what: 'freeze-pair', a: a.key, b: b.key, points: above_, cut, inputs: c.inputs, data: c.data }, async () => {
+            const [xa, xb] = [await acts(a), await acts(b)];
+            const pc = meanOf(above_.map((p) => metric('permcorr', xa[p]!, xb[p]!).value));
+            const st = await stitch(a.graph, a.params, b.params, { kind: 'identity', layer: cut, train: { x: xt, labels: trainSet.labels }, test: { x, labels: ev.labels } });
+            return { permcorr: pc, penalty: st.penalty };
+          });
+          results[g]!.permcorr.push(r.permcorr);
+          results[g]!.stitchPenalty.push(r.penalty);
+          ctx.progress('pairs compared', ++done, total);
+        }
+      }
+    } finally {
+      tf.dispose([x, xt]);
+    }
+  } finally {
+    ev.dispose();
+    trainSet.dispose();
+  }
+  const checks = [];
+  const estimates: Record<string, Estimate> = {};
+  const ind = results.independent!;
+  for (const t of c.trunks) {
+    const r = results[t]!;
+    const dPc = difference(r.permcorr, ind.permcorr, `perm-corr gain (${t})`);
+    const dSt = difference(ind.stitchPenalty, r.stitchPenalty, `stitching gain (${t})`);
+    estimates[`permcorr ${t}`] = estimate(r.permcorr);
+    estimates[`stitch penalty ${t}`] = estimate(r.stitchPenalty);
+    checks.push(
+      {
+        claim: `Freezing the first ${c.frozen} layer(s) identically (${t} trunk) increases basis correlation above the trunk.`,
+        paper: 'S000: basis correlation increases significantly (medium confidence per the summary; no numbers).',
+        measured: `Perm-corr above the trunk (mean over ${above_.join(', ')}): shared ${t} trunk ${formatEstimate(estimate(r.permcorr))}, independent ${formatEstimate(estimate(ind.permcorr))}; paired gain ${formatEstimate(dPc)}. Criterion: the gain's 95% interval lies above 0.`,
+        verdict: above(dPc, 0),
+        estimates: { permcorrGain: dPc },
+      },
+      {
+        claim: `With a shared ${t} trunk, identity stitching above the trunk works better.`,
+        paper: 'S000: identity stitching improves.',
+        measured: `Identity-stitching penalty at ${cut} (mean accuracy of the two models minus the stitched model's): shared ${formatEstimate(estimate(r.stitchPenalty), 4)}, independent ${formatEstimate(estimate(ind.stitchPenalty), 4)}; improvement ${formatEstimate(dSt, 4)}. Criterion: the improvement's 95% interval lies above 0.`,
+        verdict: above(dSt, 0),
+        estimates: { stitchingImprovement: dSt },
+      },
+    );
+  }
+  estimates['permcorr independent'] = estimate(ind.permcorr);
+  estimates['stitch penalty independent'] = estimate(ind.stitchPenalty);
+  const rows: Figure['rows'] = Object.keys(groups).flatMap((g) => [
+    { group: g, series: 'perm-corr above trunk', value: estimates[`permcorr ${g}`]!.mean },
+    { group: g, series: 'identity-stitching accuracy kept', value: 1 - estimates[`stitch penalty ${g}`]!.mean },
+  ]);
+  return {
+    checks,
+    figures: [{ id: 'freeze-comparison', title: 'Shared frozen trunk against independent training', caption: `MLP(${c.width}) x ${c.depth}; perm-corr averaged over the post-activation layers above the trunk, and 1 − identity-stitching penalty at ${cut}; means over ${ps.length} pairs.`, spec: barChart(rows, { x: 'pairs', y: 'value' }), rows }],
+    tables: [
+      {
+        id: 'freeze-table',
+        title: 'Per group',
+        caption: '95% t intervals over pairs of seeds (branch seeds are the same in every group).',
+        columns: ['group', 'perm-corr mean', 'lo', 'hi', 'stitch penalty mean', 'lo', 'hi', 'test accuracy (mean %)'],
+        rows: Object.entries(groups).map(([g, ms]) => {
+          const a = estimates[`permcorr ${g}`]!;
+          const b = estimates[`stitch penalty ${g}`]!;
+          return [g, a.mean, a.lo, a.hi, b.mean, b.lo, b.hi, 100 * meanOf(ms.map((m) => m.result.final.testAccuracy as number))];
+        }),
+      },
+    ],
+    notes: [
+      `Protocol F4 (common reading): the trunk is the first ${c.frozen} dense layer(s) (${trunkNodes.join(', ')}), either trained once (seed ${trunkSeed}) or only initialised (seed ${trunkSeed}); it is copied bit for bit into every branch model and frozen, and the remaining layers train from the branch seed (its initialisation and data order).`,
+      'Perm-corr (M1) is measured on the post-activation layers above the trunk (the trunk layers themselves are identical by construction). Identity stitching (F1-1) feeds model A\'s features at the cut into model B\'s upper layers, no training; penalty = mean accuracy of the two models − stitched accuracy (F2).',
+      'Gains are paired: pair (i, j) of a shared-trunk group against pair (i, j) of independent models with the same seeds.',
+    ],
+    data: { results, points: above_, cut, trunkNodes },
+  };
+}
+
+/** E000-3: freezing early layers (S000). */
+export const e000_3: ExperimentRecipe<E0003Config> = {
+  id: 'E000-3',
+  title: 'Freezing early layers identically',
+  source: 'S000 (privileged bases), freezing experiment (protocol F4)',
+  profiles: {
+    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, width: 64, depth: 3, frozen: 1, trunks: ['trained'] },
+    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 4, inputs: 2000, width: 256, depth: 4, frozen: 2, trunks: ['trained', 'random-init'] },
+  },
+  checkConfig: check,
+  run,
+};
