@@ -119,6 +119,23 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     });
 
   cli
+    .command('reproduce [id]', 'Reproduce an experiment of the seed papers (E000-1 ... V001-4, or all) with a cached, resumable run; writes report.html with claim, paper, measured and verdict')
+    .option('--quick', 'the quick profile (tiny models, about a minute per experiment on 2 cores); default: the full profile')
+    .option('--list', 'list the experiment ids and exit')
+    .option('--out <dir>', 'output folder (default basis-reproduce/<id>; for all: basis-reproduce, one folder per experiment)')
+    .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
+    .option('--cache <dir>', 'run cache of trained models and results (default: cache/ beside the output; shared by all)')
+    .option('--workers <n>', 'training worker threads (default: one per core)')
+    .example('basis reproduce --list')
+    .example('basis reproduce E000-1 --quick')
+    .example('basis reproduce all --quick --out reproduce/')
+    .example('basis reproduce E002-1 --config widths.yaml')
+    .action(async (id: string | undefined, raw: Record<string, unknown>) => {
+      const { runReproduce } = await import('./commands/reproduce.js');
+      exitCode = await runReproduce(context(raw), id === undefined ? undefined : String(id), { ...strings(raw, ['out', 'config', 'cache', 'workers']), quick: raw['quick'] === true, list: raw['list'] === true });
+    });
+
+  cli
     .command('compare <a> <b>', 'Compare two activation matrices (rows = the same inputs, columns = units)')
     .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
     .option('--options <json>', `metric options as JSON, e.g. '{"knn.mutual":{"k":5},"linear.cv":{"folds":10}}'`)
