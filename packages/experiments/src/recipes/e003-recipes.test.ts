@@ -17,6 +17,9 @@ import { e003_7 } from './e003-7.js';
 import { e004_1 } from './e004-1.js';
 import { e004_2 } from './e004-2.js';
 import { e004_3 } from './e004-3.js';
+import { v001_1 } from './v001-1.js';
+import { v001_2 } from './v001-2.js';
+import { v001_4 } from './v001-4.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-e003-recipes-'));
 const log: string[] = [];
@@ -134,5 +137,28 @@ describe('S004 recipes (quick)', () => {
     const res = await runQuick(e004_3);
     expectWellFormed(res, ['commutativity']);
     expect(res.checks).toHaveLength(2);
+  }, 300_000);
+});
+
+describe('S001 validation recipes (quick)', () => {
+  it('V001-1: LLC oracles', async () => {
+    const res = await runQuick(v001_1);
+    expectWellFormed(res, ['toy-lambda', 'oracles']);
+    // the toy curve uses the exact 1-D radial volume: it must match the closed form
+    expect(res.checks[0]!.verdict).toBe('held');
+  }, 300_000);
+
+  it('V001-2: degeneracy census against width and training time', async () => {
+    const res = await runQuick(v001_2);
+    expectWellFormed(res, ['low-variance-vs-width', 'synchronisation']);
+    expect(res.checks[2]!.verdict).toBe('held'); // counts are monotone in eps by construction
+  }, 300_000);
+
+  it('V001-4: interaction basis vs neuron basis', async () => {
+    const res = await runQuick(v001_4);
+    expectWellFormed(res, ['dimensions', 'sparsity']);
+    // the last hidden layer feeds a linear 10-way readout: at most 10 directions survive
+    expect(res.checks[0]!.measured).toContain('d_out = 10');
+    expect(res.checks[3]!.verdict).toBe('held');
   }, 300_000);
 });

@@ -3,7 +3,7 @@
 // recipes), confidence intervals and interval verdicts, config validation against a profile, and
 // evaluation data as tensors.
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, type Matrix } from '@basis/tensor';
+import { BasisError, Matrix } from '@basis/tensor';
 import { captureActivations, checkDataSpec, checkModelSpec, paramsToTensors, resolveRecipe, type DataSpec, type DataSplit, type ModelSpec, type TrainRecipe } from '@basis/zoo';
 import { checkObject, invalid, show } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
@@ -189,5 +189,15 @@ export async function captureAt(m: CachedModel, x: tf.Tensor, points: readonly s
     return await captureActivations(m.graph, t, x, { points });
   } finally {
     tf.dispose(Object.values(t));
+  }
+}
+
+/** `n` evenly spaced inputs of a split as a float64 matrix (rows = inputs, flattened). */
+export async function inputMatrix(data: DataSpec, which: 'train' | 'test', n: number, input: readonly number[]): Promise<Matrix> {
+  const d = await evalData(data, which, n, input);
+  try {
+    return new Matrix(d.n, input.reduce((a, b) => a * b, 1), Float64Array.from(d.x.dataSync()));
+  } finally {
+    d.x.dispose();
   }
 }
