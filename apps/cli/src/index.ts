@@ -341,17 +341,22 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   cli
     .command('interaction-basis <model>', 'Interaction basis of every MLP layer (S001 Sec. 6 / App. A) as safetensors')
     .option('--data <spec>', 'inputs: mnist[:N], gaussian[:N] or an array file', { default: 'gaussian:512' })
-    .option('--out <dir>', 'folder for interaction-basis.safetensors and summary.json', { default: 'basis-interaction-basis' })
+    .option('--out <dir>', 'folder for interaction-basis.safetensors (float64 C.<layer> = basis, Cpinv.<layer>, edges.<l> = transition between consecutive bases, incoming.<l> = W^l (C^l)⁺) and summary.json', { default: 'basis-interaction-basis' })
     .option('--scaling <s>', "final scaling: 'sqrt' (App. A) or 'inv_sqrt' (Sec. 6)", { default: 'sqrt' })
     .option('--center', 'centre the features and append the constant feature')
     .option('--tol <t>', 'relative eigenvalue cut-off', { default: 1e-6 })
+    .option('--variant <v>', "'non-local' (Sec. 6: output Jacobians) or 'local' (LIB, App. A: Jacobians of the next layer's basis)", { default: 'non-local' })
     .example('basis interaction-basis runs/mlp/seed-0 --data mnist:2000 --out ib/')
     .action(async (model: string, raw: Record<string, unknown>) => {
       const scaling = String(raw['scaling']);
       if (scaling !== 'sqrt' && scaling !== 'inv_sqrt') throw new UsageError(`--scaling must be sqrt or inv_sqrt, got '${scaling}'`);
+      const variant = String(raw['variant']);
+      if (variant !== 'non-local' && variant !== 'local') throw new UsageError(`--variant must be non-local or local, got '${variant}'`);
+      const tol = Number(raw['tol']);
+      if (!(tol >= 0 && tol < 1)) throw new UsageError(`--tol must be a number in [0, 1), got '${String(raw['tol'])}'`);
       const { runInteractionBasis } = await import('./commands/degeneracy.js');
       const { loadModel } = await import('@basis/zoo/node');
-      await runInteractionBasis(context(raw), model, { load: loadModel, data: String(raw['data']), out: String(raw['out']), scaling, center: raw['center'] === true, tol: Number(raw['tol']) });
+      await runInteractionBasis(context(raw), model, { load: loadModel, data: String(raw['data']), out: String(raw['out']), scaling, center: raw['center'] === true, tol, variant });
     });
 
   cli
@@ -366,7 +371,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--burnin <k>', 'burn-in steps per chain', { default: 50 })
     .option('--batch-size <b>', 'minibatch size (default: full batch)')
     .option('--hessian-n <k>', 'also compute the GGN Hessian-rank lower bound on k inputs (small models)', { default: 0 })
-    .option('--out <dir>', 'folder for llc.json, llc-traces.csv and llc-traces.vl.json')
+    .option('--out <dir>', 'folder for llc.json, the loss traces per chain (llc-traces.csv), their plot (llc-traces.svg) and its Vega-Lite spec (llc-traces.vl.json)')
     .example('basis llc runs/mlp/seed-0 --data mnist:1000 --batch-size 256 --out llc/')
     .action(async (model: string, raw: Record<string, unknown>) => {
       const { runLlc } = await import('./commands/degeneracy.js');

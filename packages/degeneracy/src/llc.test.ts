@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Matrix, createRng } from '@basis/tensor';
+import { behavioralLossFromOutputs } from './grams.js';
 import type { ModelGraph } from '@basis/zoo';
 import { estimateLlc, finiteScaleLambda, ggnHessian, hessianFiniteDifference, hessianRankBound, modelLlcTarget, volumeMonteCarlo, volumeRadial, type LlcTarget } from './llc.js';
 import { params64, randMat } from './test-helpers.js';
@@ -369,4 +370,92 @@ describe('LLC diagnostics', () => {
     const blow: LlcTarget = { dim: 1, n: 1, lossAndGrad: (w) => ({ loss: -Math.exp((w[0] as number) ** 2 * 50), grad: Float64Array.of(-100 * (w[0] as number) * Math.exp((w[0] as number) ** 2 * 50)) }) };
     expect(() => estimateLlc(blow, Float64Array.of(0.5), { nBeta: 10, gamma: 0, step: 1e-2, chains: 1, draws: 200 })).toThrow(expect.objectContaining({ code: 'NOT_CONVERGED' }));
   });
+});
+
+describe('behavioural KL and cross-entropy targets (softmax regression: λ = (k − 1)(d + 1)/2)', () => {
+  // 4 inputs, 3 classes: N = 15 parameters; softmax ignores a common shift of the logits, so the
+  // d + 1 = 5 directions that add the same vector to every row of [W b] are free: λ = (15 − 5)/2 = 5
+  const g: ModelGraph = { format: 'basis.model', version: 1, name: 'softmax', input: [4], nodes: [{ op: 'dense', name: 'fc', units: 3 }] };
+  const rng = createRng(17);
+  const W = randMat(3, 4, rng, 0.8);
+  const b = Float64Array.from([0.2, -0.1, 0.3]);
+  const params = params64({ 'fc.weight': W, 'fc.bias': b });
+  const n = 400;
+  const X = randMat(n, 4, rng);
+  const logits = (w: Float64Array): Matrix => {
+    const out = new Matrix(n, 3);
+    for (let r = 0; r < n; r++) for (let i = 0; i < 3; i++) {
+      let v = w[12 + i] as number;
+      for (let j = 0; j < 4; j++) v += (w[i * 4 + j] as number) * X.get(r, j);
+      out.set(r, i, v);
+    }
+    return out;
+  };
+  const labels = Int32Array.from({ length: n }, (_, r) => {
+    const z = [0, 1, 2].map((i) => b[i]! + [0, 1, 2, 3].reduce((a, j) => a + W.get(i, j) * X.get(r, j), 0));
+    const p = z.map((v) => Math.exp(v - Math.max(...z)));
+    const u = rng.uniform() * p.reduce((a, c) => a + c, 0);
+    return u < p[0]! ? 0 : u < p[0]! + p[1]! ? 1 : 2;
+  });
+
+  it('loss values match float64 references and gradients match finite differences', () => {
+    const x = tf.tensor2d(Float32Array.from(X.data), [n, 4]);
+    const y = tf.tensor1d(labels, 'int32');
+    const kl = modelLlcTarget({ graph: g, params }, x, { loss: 'behavioral-kl' });
+    const ce = modelLlcTarget({ graph: g, params }, x, { loss: 'cross-entropy', y });
+    const w = Float64Array.from(kl.w0, (v, i) => v + 0.3 * Math.sin(i + 1));
+    expect(kl.target.lossAndGrad(kl.w0, null).loss).toBeCloseTo(0, 6);
+    expect(Math.max(...Array.from(kl.target.lossAndGrad(kl.w0, null).grad, Math.abs))).toBeLessThan(1e-5);
+    const ref = behavioralLossFromOutputs(logits(w), logits(kl.w0), 'kl');
+    expect(Math.abs(kl.target.lossAndGrad(w, null).loss / ref - 1)).toBeLessThan(1e-4);
+    const Z = logits(w);
+    let ceRef = 0;
+    for (let r = 0; r < n; r++) {
+      const row = Z.row(r);
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+      ceRef += lse - row[labels[r]!]!;
+    }
+    expect(Math.abs(ce.target.lossAndGrad(w, null).loss / (ceRef / n) - 1)).toBeLessThan(1e-5);
+    for (const tg of [kl, ce]) {
+      const { grad } = tg.target.lossAndGrad(w, null);
+      for (const k of [0, 5, 13]) {
+        const h = 1e-2;
+        const wp = Float64Array.from(w);
+        const wm = Float64Array.from(w);
+        wp[k] = wp[k]! + h;
+        wm[k] = wm[k]! - h;
+        const fd = (tg.target.lossAndGrad(wp, null).loss - tg.target.lossAndGrad(wm, null).loss) / (2 * h);
+        expect(Math.abs(grad[k]! - fd)).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
+      }
+      // minibatches are the same loss on the chosen rows
+      const batch = Int32Array.from([3, 7, 11, 200]);
+      expect(tg.target.lossAndGrad(w, batch).loss).toBeGreaterThan(0);
+    }
+    kl.dispose();
+    ce.dispose();
+    tf.dispose([x, y]);
+  });
+
+  it('SGLD recovers λ = 5 on the behavioural KL and on the cross-entropy at its fitted minimum', () => {
+    const x = tf.tensor2d(Float32Array.from(X.data), [n, 4]);
+    const y = tf.tensor1d(labels, 'int32');
+    const kl = modelLlcTarget({ graph: g, params }, x, { loss: 'behavioral-kl' });
+    const estKl = estimateLlc(kl.target, kl.w0, { gamma: 1, step: 3e-3, chains: 2, draws: 700, burnin: 150, seed: 4 });
+    expect(Math.abs(estKl.llc / 5 - 1), `KL: λ̂ = ${estKl.llc}`).toBeLessThan(0.2);
+    expect(estKl.effectiveParameters).toBeLessThan(15); // N_eff < N: the shift directions are free
+    const ce = modelLlcTarget({ graph: g, params }, x, { loss: 'cross-entropy', y });
+    // fit the maximum-likelihood weights by full-batch gradient descent
+    const w = Float64Array.from(ce.w0);
+    for (let t = 0; t < 400; t++) {
+      const { grad } = ce.target.lossAndGrad(w, null);
+      for (let k = 0; k < w.length; k++) w[k] = w[k]! - 2 * grad[k]!;
+    }
+    expect(Math.max(...Array.from(ce.target.lossAndGrad(w, null).grad, Math.abs))).toBeLessThan(1e-3);
+    const estCe = estimateLlc(ce.target, w, { gamma: 1, step: 3e-3, chains: 2, draws: 700, burnin: 150, seed: 5 });
+    expect(Math.abs(estCe.llc / 5 - 1), `CE: λ̂ = ${estCe.llc}`).toBeLessThan(0.2);
+    kl.dispose();
+    ce.dispose();
+    tf.dispose([x, y]);
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ import {
   hessianRankBound,
   interactionBasisMlp,
   interactionSparsity,
+  localInteractionBasisMlp,
   layeredAdjacency,
   layerGrams,
   modelLlcTarget,
@@ -23,13 +24,16 @@ import { BasisError, Matrix, createRng, type NdArray } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { readMatrixFile, writeFileAtomic, writeSafetensorsFile } from '@basis/tensor/node';
 import { forward, paramsToTensors, type ModelGraph } from '@basis/zoo';
-import { loadMnist } from '@basis/zoo/node';
+import { loadDataSpec } from '@basis/zoo/node';
+import { lineChart, renderSvg } from '@basis/experiments';
 import type { CommandContext } from '../context.js';
 
 /** A model as the checkpoint loader returns it. */
 export interface LoadedModel {
   graph: ModelGraph;
   params: Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }>;
+  /** The checkpoint manifest (its `meta.data` records the training data spec, used for `--data mnist`). */
+  manifest?: { meta?: Record<string, unknown> | null } | null;
 }
 
 /** How the command gets its model: already loaded, or a loader for `modelPath`. */
@@ -45,11 +49,14 @@ async function getModel(modelPath: string, src: ModelSource): Promise<LoadedMode
 }
 
 /**
- * Inputs for the analysis: `mnist[:N]` (first N test digits, default 1000), `gaussian[:N]`
- * (standard normal inputs of the model's input shape, default 512, seeded by --seed), or an
- * array file (`.npy`, `file.npz:key`, `file.safetensors:name`; rows = inputs).
+ * Inputs for the analysis: `mnist[:N]` (first N test digits, default 1000, normalised as the
+ * checkpoint's training data was — its manifest's `meta.data.normalize`, else 'standard' as `basis
+ * train` does), `gaussian[:N]` (standard normal inputs of the model's input shape, default 512,
+ * seeded by --seed), or an array file (`.npy`, `file.npz:key`, `file.safetensors:name`; rows =
+ * inputs). Non-finite values are NON_FINITE_INPUT.
  */
-async function loadInputs(spec: string, graph: ModelGraph, seed: number): Promise<{ x: tf.Tensor; n: number; labels: Int32Array | null }> {
+async function loadInputs(spec: string, model: LoadedModel, seed: number): Promise<{ x: tf.Tensor; n: number; labels: Int32Array | null }> {
+  const graph = model.graph;
   const size = graph.input.reduce((a, b) => a * b, 1);
   const m = /^(mnist|gaussian)(?::(\d+))?$/.exec(spec);
   if (m !== null) {
@@ -60,12 +67,18 @@ async function loadInputs(spec: string, graph: ModelGraph, seed: number): Promis
       return { x: tf.tensor(Float32Array.from({ length: n * size }, () => rng.normal()), [n, ...graph.input]), n, labels: null };
     }
     if (size !== 784) throw new BasisError('SHAPE_MISMATCH', `--data mnist gives 784 inputs but the model takes [${graph.input.join(', ')}]`);
-    const { test } = await loadMnist({ seed });
+    const recorded = (model.manifest?.meta?.['data'] ?? null) as { normalize?: unknown } | null;
+    const normalize = recorded !== null && typeof recorded === 'object' && recorded.normalize !== undefined ? recorded.normalize : 'standard';
+    const { test } = await loadDataSpec({ dataset: 'mnist', normalize: normalize as 'standard' });
     const k = Math.min(n, test.n);
     return { x: tf.tensor(test.x.subarray(0, k * 784), [k, ...graph.input]), n: k, labels: test.labels.subarray(0, k) };
   }
   const X = await readMatrixFile(spec);
   if (X.cols !== size) throw new BasisError('SHAPE_MISMATCH', `--data ${spec} has ${X.cols} columns but the model takes ${size} inputs`);
+  if (X.rows < 2) throw new BasisError('TOO_SMALL', `--data ${spec} has ${X.rows} row(s); the analysis needs at least 2 inputs`);
+  for (let k = 0; k < X.data.length; k++) {
+    if (!Number.isFinite(X.data[k] as number)) throw new BasisError('NON_FINITE_INPUT', `--data ${spec} holds ${X.data[k]} at row ${Math.floor(k / X.cols)}, column ${k % X.cols}; remove the non-finite rows`);
+  }
   return { x: tf.tensor(Float32Array.from(X.data), [X.rows, ...graph.input]), n: X.rows, labels: null };
 }
 
@@ -103,11 +116,12 @@ export interface DegeneracyCommandOptions extends ModelSource {
  * and the best 2-way module split.
  */
 export async function runDegeneracy(ctx: CommandContext, modelPath: string, opts: DegeneracyCommandOptions): Promise<void> {
-  const { graph, params } = await getModel(modelPath, opts);
+  const model = await getModel(modelPath, opts);
+  const { graph, params } = model;
   const eps = opts.eps ?? [1e-6, 1e-4, 1e-2];
   for (const e of eps) if (!(e > 0)) throw new BasisError('USAGE', `--eps values must be positive, got ${e}`);
   const backend = await selectBackend(ctx.options.backend);
-  const { x, n } = await loadInputs(opts.data, graph, ctx.options.seed);
+  const { x, n } = await loadInputs(opts.data, model, ctx.options.seed);
   ctx.info(`degeneracy of ${modelPath} (${graph.name}) on ${n} inputs, backend ${backend.name}`);
   const t = paramsToTensors(params);
   try {
@@ -195,20 +209,27 @@ export interface InteractionBasisCommandOptions extends ModelSource {
   scaling?: 'sqrt' | 'inv_sqrt';
   center?: boolean;
   tol?: number;
+  /** `'non-local'` (Sec. 6, output Jacobians; default) or `'local'` (LIB, App. A: Jacobians of the next layer's basis). */
+  variant?: 'non-local' | 'local';
 }
 
 /**
  * `basis interaction-basis MODEL --data SPEC --out DIR`: the interaction basis of every layer of an
- * MLP, written as `DIR/interaction-basis.safetensors` (`C.<layer>`, `Cpinv.<layer>`,
- * `edges.<l>`, `incoming.<l>`, float64) and `DIR/summary.json`.
+ * MLP, written as `DIR/interaction-basis.safetensors` (float64: `C.<layer>` the basis, `s x d`,
+ * `fhat = C f`; `Cpinv.<layer>` its pseudo-inverse; `edges.<l>` the data-averaged transition from
+ * layer l's basis to layer l+1's, `s_{l+1} x s_l`; `incoming.<l>` = `W^l (C^l)⁺`, the next
+ * preactivations in layer l's coordinates; metadata: format, variant, scaling, center, n) and
+ * `DIR/summary.json` (d, r, s and the reductions per layer).
  */
 export async function runInteractionBasis(ctx: CommandContext, modelPath: string, opts: InteractionBasisCommandOptions): Promise<void> {
-  const { graph, params } = await getModel(modelPath, opts);
+  const model = await getModel(modelPath, opts);
+  const { graph, params } = model;
   await selectBackend(ctx.options.backend);
-  const { x, n } = await loadInputs(opts.data, graph, ctx.options.seed);
+  const { x, n } = await loadInputs(opts.data, model, ctx.options.seed);
   const X = inputMatrix(x);
   x.dispose();
-  const nb = interactionBasisMlp(graph, params, X, {
+  const variant = opts.variant ?? 'non-local';
+  const nb = (variant === 'local' ? localInteractionBasisMlp : interactionBasisMlp)(graph, params, X, {
     ...(opts.scaling === undefined ? {} : { scaling: opts.scaling }),
     ...(opts.center === undefined ? {} : { center: opts.center }),
     ...(opts.tol === undefined ? {} : { tol: opts.tol }),
@@ -222,8 +243,8 @@ export async function runInteractionBasis(ctx: CommandContext, modelPath: string
   nb.edges.forEach((E, l) => (tensors[`edges.${l}`] = arr(E)));
   nb.incoming.forEach((E, l) => (tensors[`incoming.${l}`] = arr(E)));
   await mkdir(opts.out, { recursive: true });
-  await writeSafetensorsFile(join(opts.out, 'interaction-basis.safetensors'), tensors, { format: 'basis.interaction-basis', scaling: opts.scaling ?? 'sqrt', center: String(opts.center ?? false), n: String(n) });
-  const summary = { model: modelPath, n, scaling: opts.scaling ?? 'sqrt', center: opts.center ?? false, layers: nb.summary };
+  await writeSafetensorsFile(join(opts.out, 'interaction-basis.safetensors'), tensors, { format: 'basis.interaction-basis', variant, scaling: opts.scaling ?? 'sqrt', center: String(opts.center ?? false), n: String(n) });
+  const summary = { model: modelPath, n, variant, scaling: opts.scaling ?? 'sqrt', center: opts.center ?? false, layers: nb.summary, edges: nb.edges.map((E, l) => ({ from: nb.layers[l]!.name, to: nb.layers[l + 1]!.name, shape: [E.rows, E.cols], sparsity: interactionSparsity(E, 1e-2) })) };
   await writeFileAtomic(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   ctx.result(summary, () => nb.summary.map((s) => `${s.name.padEnd(16)} d ${s.d} -> r ${s.r} (−${s.activationReduction}) -> s ${s.s} (−${s.jacobianReduction})`).join('\n') + `\nwrote ${join(opts.out, 'interaction-basis.safetensors')}`);
 }
@@ -246,13 +267,14 @@ export interface LlcCommandOptions extends ModelSource {
 
 /**
  * `basis llc MODEL --data SPEC`: SGLD estimate of the (behavioral by default) local learning
- * coefficient with per-chain diagnostics, N_eff = 2 λ̂ and eps_eff; with `--out` also the loss
- * traces (CSV) and a Vega-Lite spec of them.
+ * coefficient with per-chain diagnostics (ESS, MALA acceptance, stationarity z, split-R̂, spikes and
+ * the warnings they raise), N_eff = 2 λ̂ and eps_eff; with `--out DIR` also `llc.json`, the loss traces
+ * per chain as `llc-traces.csv`, their plot `llc-traces.svg` and its Vega-Lite spec `llc-traces.vl.json`.
  */
 export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCommandOptions): Promise<void> {
   const model = await getModel(modelPath, opts);
   await selectBackend(ctx.options.backend);
-  const { x, n, labels } = await loadInputs(opts.data, model.graph, ctx.options.seed);
+  const { x, n, labels } = await loadInputs(opts.data, model, ctx.options.seed);
   const loss = opts.loss ?? 'behavioral-mse';
   const y = loss === 'cross-entropy' && labels !== null ? tf.tensor1d(labels, 'int32') : undefined;
   const tg = modelLlcTarget(model, x, { loss, ...(y === undefined ? {} : { y }) });
@@ -290,8 +312,9 @@ export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCo
       nBeta: est.nBeta,
       ess: est.ess,
       malaAcceptance: est.malaAcceptance,
-      chains: est.chains.map((c) => ({ llc: c.llc, initLoss: c.initLoss, ess: c.ess, malaAcceptance: c.malaAcceptance, maxDistance: c.maxDistance, drift: c.drift })),
+      chains: est.chains.map((c) => ({ llc: c.llc, initLoss: c.initLoss, ess: c.ess, malaAcceptance: c.malaAcceptance, maxDistance: c.maxDistance, drift: c.drift, stationarityZ: c.stationarityZ, spikeFraction: c.spikeFraction })),
       hessian,
+      diagnosis: est.diagnosis,
       warnings: est.warnings,
       options: est.options,
       seconds,
@@ -300,20 +323,23 @@ export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCo
       await mkdir(opts.out, { recursive: true });
       const rows = ['chain,draw,loss', ...est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => `${ci},${t},${v}`))];
       await writeFileAtomic(join(opts.out, 'llc-traces.csv'), rows.join('\n') + '\n');
-      const spec = {
-        $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-        title: `SGLD loss traces (λ̂ = ${est.llc.toFixed(3)})`,
-        data: { values: est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => ({ chain: ci, draw: t, loss: v }))) },
-        mark: 'line',
-        encoding: { x: { field: 'draw', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' }, color: { field: 'chain', type: 'nominal' } },
-      };
+      // at most ~500 points per chain in the plot (every k-th draw)
+      const every = Math.max(1, Math.ceil(est.options.draws / 500));
+      const points = est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => ({ x: t, y: v, series: `chain ${ci}` })).filter((_, t) => t % every === 0));
+      const spec = lineChart(points, { x: 'draw (after burn-in)', y: `${loss} loss`, title: `SGLD loss traces: λ̂ = ${est.llc.toPrecision(4)} ± ${est.std.toPrecision(2)}, ESS ${est.ess.toFixed(0)}`, width: 520, height: 260 });
+      // lines only: thousands of points make the markers unreadable
+      const layer = (spec as { layer: { mark: unknown }[] }).layer;
+      for (const l of layer) l.mark = { type: 'line', strokeWidth: 1 };
       await writeFileAtomic(join(opts.out, 'llc-traces.vl.json'), JSON.stringify(spec) + '\n');
+      await writeFileAtomic(join(opts.out, 'llc-traces.svg'), await renderSvg(spec));
       await writeFileAtomic(join(opts.out, 'llc.json'), JSON.stringify(result, null, 2) + '\n');
     }
     ctx.result(result, () =>
       [
         `λ̂ = ${est.llc.toFixed(4)} ± ${est.std.toFixed(4)} (${est.chains.length} chains), N_eff = 2λ̂ = ${est.effectiveParameters.toFixed(2)} of N = ${tg.target.dim}`,
-        `nβ = ${est.nBeta.toFixed(2)}, eps_eff = ${est.epsEff.toExponential(3)}, ESS = ${est.ess.toFixed(0)}, MALA acceptance = ${est.malaAcceptance.toFixed(3)}`,
+        `nβ = ${est.nBeta.toFixed(2)}, eps_eff = ${est.epsEff.toExponential(3)}, ESS = ${est.ess.toFixed(0)}, split-R̂ = ${est.diagnosis.rhat.toFixed(3)}, MALA acceptance = ${est.malaAcceptance.toFixed(3)}`,
+        `diagnosis: ${est.diagnosis.ok ? 'ok' : (['lowEss', 'notStationary', 'diverged', 'outOfRange'] as const).filter((k) => est.diagnosis[k]).join(', ')}`,
+        ...(opts.out === undefined ? [] : [`wrote ${join(opts.out, 'llc.json')}, llc-traces.csv, llc-traces.svg`]),
         ...(hessian === null ? [] : [`Hessian-rank bound: rank ${hessian.rank} on ${hessian.n} inputs -> λ ≥ ${hessian.lowerBound}`]),
         ...est.warnings.map((w) => `warning: ${w}`),
       ].join('\n'),
