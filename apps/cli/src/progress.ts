@@ -20,8 +20,9 @@ export function formatDuration(s: number): string {
 
 /**
  * Progress bars on a stream, one line per task. On a terminal the lines are redrawn in place (at
- * most 10 times a second); elsewhere (pipes, logs, tests) only `log` lines are written, so output
- * stays readable. Disabled entirely when `enabled` is false (`--quiet`).
+ * most 10 times a second); elsewhere (pipes, logs, tests), and when `animate` is false (`--json`),
+ * only `log` lines are written, so output stays readable. Disabled entirely when `enabled` is
+ * false (`--quiet`).
  */
 export class ProgressBars {
   private readonly states = new Map<string, ProgressState & { start: number }>();
@@ -33,8 +34,9 @@ export class ProgressBars {
     private readonly out: Writable,
     private readonly enabled: boolean,
     private readonly width = 24,
+    animate = true,
   ) {
-    this.tty = enabled && (out as Writable & { isTTY?: boolean }).isTTY === true;
+    this.tty = enabled && animate && (out as Writable & { isTTY?: boolean }).isTTY === true;
   }
 
   /** Adds or updates a line. */

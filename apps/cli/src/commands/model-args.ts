@@ -42,7 +42,7 @@ export function specFromFlags(f: ModelFlags): ModelSpec | undefined {
     for (const k of ['width', 'depth', 'activation'] as const) if (f[k] !== undefined) throw new BasisError('USAGE', `--${k} needs --arch`);
     return undefined;
   }
-  const spec: ModelSpec = { arch: choiceFlag(f.arch, '--arch', MODEL_ARCHS.filter((a) => a !== 'transformer')) };
+  const spec: ModelSpec = { arch: choiceFlag(f.arch, '--arch', MODEL_ARCHS) };
   if (f.width !== undefined) spec.width = intFlag(f.width, '--width', 1);
   if (f.depth !== undefined) spec.depth = intFlag(f.depth, '--depth', 1);
   if (f.activation !== undefined) spec.activation = f.activation as ModelSpec['activation'];

@@ -15,7 +15,7 @@ import {
   type TrainProgress,
   type TrainRecipe,
 } from '@basis/zoo';
-import { TrainPool, loadDataSpec, type TrainJobResult } from '@basis/zoo/node';
+import { TrainPool, loadDataSpec, trainSeeds, type TrainJobResult } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { ProgressBars, formatDuration } from '../progress.js';
 import { formatNumber, formatTable } from '../table.js';
@@ -34,6 +34,8 @@ export interface TrainFlags extends ModelFlags {
   seeds?: string;
   checkpoints?: string;
   workers?: string;
+  data?: string;
+  spawnSteps?: string;
   out: string;
   resume: boolean;
 }
@@ -44,12 +46,14 @@ export interface TrainConfig {
   data: DataSpec;
   train: TrainRecipe;
   seeds: (number | string)[];
+  /** Spawning: train a shared trunk (OUT/trunk) for this many steps, then fork it into the seeds. */
+  spawnSteps?: number;
 }
 
 /** A resolved config and whether its recipe is a built-in default (not from a config file). */
 type ResolvedTrainConfig = TrainConfig & { defaultRecipe: boolean };
 
-const CONFIG_KEYS = ['model', 'data', 'train', 'seeds', 'description', 'target'];
+const CONFIG_KEYS = ['model', 'data', 'train', 'seeds', 'spawnSteps', 'description', 'target'];
 
 function invalid(field: string, message: string): never {
   throw new BasisError('CONFIG_INVALID', `${field} ${message}`, { details: { field } });
@@ -70,7 +74,7 @@ async function readConfig(path: string): Promise<Partial<TrainConfig>> {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalid('config', 'must be a JSON object { model, data, train, seeds }');
   const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!CONFIG_KEYS.includes(k)) invalid(`config.${k}`, `is not a known field; allowed: model, data, train, seeds`);
+  for (const k of Object.keys(o)) if (!CONFIG_KEYS.includes(k)) invalid(`config.${k}`, `is not a known field; allowed: model, data, train, seeds, spawnSteps`);
   const out: Partial<TrainConfig> = {};
   if (o.model !== undefined) out.model = checkModelSpec(o.model, 'config.model');
   if (o.data !== undefined) out.data = checkDataSpec(o.data, 'config.data');
@@ -79,6 +83,10 @@ async function readConfig(path: string): Promise<Partial<TrainConfig>> {
     out.train = o.train as TrainRecipe;
   }
   if (o.seeds !== undefined) out.seeds = checkSeeds(o.seeds, 'config.seeds');
+  if (o.spawnSteps !== undefined) {
+    if (typeof o.spawnSteps !== 'number' || !Number.isSafeInteger(o.spawnSteps) || o.spawnSteps < 1) invalid('config.spawnSteps', `must be a positive integer, got ${JSON.stringify(o.spawnSteps)}`);
+    out.spawnSteps = o.spawnSteps;
+  }
   return out;
 }
 
@@ -92,11 +100,57 @@ function checkSeeds(v: unknown, field: string): (number | string)[] {
   return seeds;
 }
 
-/** The default recipe for a model and dataset: the matching default recipe, else a generic SGD one. */
+/** The default recipe for a model and dataset: the matching default recipe, else a generic SGD one (AdamW for the transformer). */
 function defaultRecipe(model: ModelSpec, data: DataSpec): TrainRecipe {
   if (model.arch === 'mlp' && data.dataset === 'mnist') return RECIPES.mlpMnist.train;
   if (model.arch === 'minimyrtle' && data.dataset === 'fashion') return RECIPES.miniMyrtleFashion.train;
+  if (model.arch === 'transformer') return { epochs: 10, batchSize: 128, optimizer: { kind: 'adamw', lr: 1e-3, weightDecay: 0.1 }, schedule: { kind: 'cosine' } };
   return { epochs: 5, batchSize: 128, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true }, schedule: { kind: 'cosine' }, weightDecay: 5e-4 };
+}
+
+const NUMERIC_DATA_KEYS = new Set(['p', 'trainFraction', 'testFraction', 'n', 'classes', 'dim', 'separation', 'std', 'trainSize', 'testSize']);
+
+/**
+ * Parses `--data`: `mnist`, `fashion`, `idx:DIR`, `idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS]`,
+ * `modadd[:p=97,trainFraction=0.3,encoding=tokens]`, `gaussian[:n=2000,classes=3,dim=10,separation=3,std=1]`
+ * (options are DataSpec fields; also `seed=`, `testFraction=`, `source=` for idx).
+ */
+export function parseDataFlag(v: string): DataSpec {
+  const usage = (why: string): never => {
+    throw new BasisError('USAGE', `--data ${why} (e.g. --data idx:train-images.gz,train-labels.gz or --data modadd:p=97)`);
+  };
+  const colon = v.indexOf(':');
+  const name = colon < 0 ? v : v.slice(0, colon);
+  const rest = colon < 0 ? '' : v.slice(colon + 1);
+  if (!(DATASET_NAMES as readonly string[]).includes(name)) usage(`must start with one of ${DATASET_NAMES.join(', ')}, got '${name}'`);
+  const spec: Record<string, unknown> = { dataset: name };
+  const parts = rest === '' ? [] : rest.split(',').map((x) => x.trim());
+  if (name === 'idx') {
+    const files = parts.filter((x) => !x.includes('='));
+    for (const kv of parts.filter((x) => x.includes('='))) {
+      const [k, val] = kv.split('=') as [string, string];
+      spec[k] = NUMERIC_DATA_KEYS.has(k) ? Number(val) : val;
+    }
+    if (files.length === 1) spec.dir = files[0];
+    else if (files.length === 2 || files.length === 4) {
+      spec.train = { images: files[0], labels: files[1] };
+      if (files.length === 4) spec.test = { images: files[2], labels: files[3] };
+    } else usage(`idx: needs a folder, or 2 files (train images, labels) or 4 (then test images, labels); got ${files.length}`);
+  } else {
+    for (const kv of parts) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) usage(`${name}: options are key=value pairs, got '${kv}'`);
+      const k = kv.slice(0, eq);
+      const val = kv.slice(eq + 1);
+      spec[k] = NUMERIC_DATA_KEYS.has(k) ? Number(val) : k === 'seed' && /^\d+$/.test(val) ? Number(val) : val;
+    }
+  }
+  try {
+    return checkDataSpec(spec, '--data');
+  } catch (e) {
+    if (isBasisError(e)) throw new BasisError('USAGE', e.message);
+    throw e;
+  }
 }
 
 /** Merges the config file (if any) with the flags (flags win) and validates the result. */
@@ -108,13 +162,20 @@ export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number):
   model = fromFlags.arch === model.arch ? { ...model, ...fromFlags } : fromFlags;
   model = checkModelSpec(model, flags.config === undefined ? 'model' : 'config.model');
   let data: DataSpec = file.data ?? { dataset: 'mnist' };
+  if (flags.data !== undefined && flags.dataset !== undefined) throw new BasisError('USAGE', 'give --data or --dataset, not both');
+  if (flags.data !== undefined) data = parseDataFlag(flags.data);
   if (flags.dataset !== undefined) {
     const d = choiceFlag(flags.dataset, '--dataset', DATASET_NAMES);
     data = d === data.dataset ? data : { dataset: d };
   }
   if (flags.trainSize !== undefined) data = { ...data, trainSize: intFlag(flags.trainSize, '--train-size', 10) };
   if (flags.testSize !== undefined) data = { ...data, testSize: intFlag(flags.testSize, '--test-size', 10) };
+  // modular addition: tokens for the transformer, one-hot vectors for the other architectures
+  if (data.dataset === 'modadd' && data.encoding === undefined) data = { ...data, encoding: model.arch === 'transformer' ? 'tokens' : 'onehot' };
   data = checkDataSpec(data, 'data');
+  if (model.arch === 'transformer' && !(data.dataset === 'modadd' && data.encoding === 'tokens')) {
+    throw new BasisError('USAGE', `the transformer trains on token data: use --data modadd (with encoding=tokens), not ${data.dataset}${data.encoding === undefined ? '' : ` with encoding=${data.encoding}`}`);
+  }
   const train: Record<string, unknown> = { ...(file.train ?? defaultRecipe(model, data)) };
   if (flags.epochs !== undefined) train.epochs = intFlag(flags.epochs, '--epochs', 1);
   if (flags.batchSize !== undefined) train.batchSize = intFlag(flags.batchSize, '--batch-size', 1);
@@ -139,7 +200,8 @@ export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number):
       throw e;
     }
   }
-  return { model, data, train: train as unknown as TrainRecipe, seeds, defaultRecipe: file.train === undefined };
+  const spawnSteps = flags.spawnSteps !== undefined ? intFlag(flags.spawnSteps, '--spawn-steps', 1) : file.spawnSteps;
+  return { model, data, train: train as unknown as TrainRecipe, seeds, ...(spawnSteps === undefined ? {} : { spawnSteps }), defaultRecipe: file.train === undefined };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -170,7 +232,8 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
   const { defaultRecipe: isDefault, ...config } = await resolveTrainConfig(flags, ctx.options.seed);
   const out = resolve(flags.out);
   const dirs = config.seeds.map((s) => join(out, `seed-${String(s)}`));
-  for (const d of dirs) {
+  const trunkDir = join(out, 'trunk');
+  for (const d of config.spawnSteps === undefined ? dirs : [...dirs, trunkDir]) {
     const names = (await exists(d)) ? await readdir(d) : [];
     if (names.length > 0 && !flags.resume) {
       throw new BasisError('USAGE', `'${d}' already holds a run; pass --resume to continue it, or choose another --out`);
@@ -178,6 +241,10 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
   }
   const workers = Math.min(config.seeds.length, flags.workers === undefined ? availableParallelism() : intFlag(flags.workers, '--workers', 1));
   const { train, test } = await loadDataSpec(config.data);
+  if (config.model.arch === 'transformer' && config.model.vocab === undefined) {
+    // the token vocabulary of the data (modular addition: p + 1 with the '=' token)
+    config.model = { ...config.model, vocab: train.meta?.['vocabSize'] as number };
+  }
   const graph = buildModel(config.model, { input: train.shape, classes: train.numClasses });
   let recipe = resolveRecipe(config.train, 'train');
   const stepsPerEpoch = recipe.dropLast ? Math.floor(train.n / recipe.batchSize) : Math.ceil(train.n / recipe.batchSize);
@@ -192,16 +259,25 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
   await mkdir(out, { recursive: true });
   await writeFileAtomic(join(out, 'train.json'), JSON.stringify(config, null, 2) + '\n');
   const stepsPerSeed = recipe.epochs * stepsPerEpoch;
+  const spawn = config.spawnSteps;
+  if (spawn !== undefined && spawn >= stepsPerSeed) {
+    throw new BasisError('CONFIG_INVALID', `spawnSteps is ${spawn} but each run has only ${stepsPerSeed} steps (${recipe.epochs} epochs of ${stepsPerEpoch}); the trunk must stop before the end`, { details: { field: 'spawnSteps' } });
+  }
   ctx.info(
     `training ${graph.name} on ${train.name} (${train.n} examples; test ${test.n}) for ${recipe.epochs} epochs of batch ${recipe.batchSize}, seeds ${config.seeds.join(', ')}` +
-      ` on ${workers} worker thread${workers > 1 ? 's' : ''}`,
+      ` on ${workers} worker thread${workers > 1 ? 's' : ''}` +
+      (spawn === undefined ? '' : `, spawned from a shared trunk of ${spawn} steps (${trunkDir})`),
   );
-  const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet);
-  const label = (seed: number | string): string => `seed ${String(seed).padEnd(Math.max(...config.seeds.map((s) => String(s).length)))}`;
-  const progress = (seed: number | string) => {
+  // --json: no redrawn bars (only the epoch lines on stderr); --quiet: nothing
+  const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet, 24, !ctx.options.json);
+  const labelWidth = Math.max(...config.seeds.map((s) => `seed ${String(s)}`.length), spawn === undefined ? 0 : 'trunk'.length);
+  const label = (seed: number | string | null): string => (seed === null ? 'trunk' : `seed ${String(seed)}`).padEnd(labelWidth);
+  const lastEvent = new Map<number | string, number>();
+  const progress = (seed: number | string | null) => {
     let detail = '';
     return (e: TrainProgress): void => {
-      if (e.kind === 'step') bars.update(label(seed), { done: e.step, total: stepsPerSeed, detail: `loss ${formatNumber(e.loss, 3)} ${detail}` });
+      if (seed !== null) lastEvent.set(seed, performance.now());
+      if (e.kind === 'step') bars.update(label(seed), { done: e.step, total: seed === null ? (spawn as number) : stepsPerSeed, detail: `loss ${formatNumber(e.loss, 3)} ${detail}` });
       else if (e.kind === 'epoch') {
         const acc = e.record.metrics?.testAccuracy;
         detail = `epoch ${e.record.epoch}/${recipe.epochs}${acc === undefined ? '' : ` acc ${(100 * acc).toFixed(2)}%`}`;
@@ -209,7 +285,8 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
       }
     };
   };
-  for (const seed of config.seeds) bars.update(label(seed), { done: 0, total: stepsPerSeed, detail: 'starting' });
+  if (spawn !== undefined) bars.update(label(null), { done: 0, total: spawn, detail: 'starting' });
+  for (const seed of config.seeds) bars.update(label(seed), { done: 0, total: stepsPerSeed, detail: spawn === undefined ? 'starting' : `waiting for the trunk (${spawn} steps)` });
   const ctl = new AbortController();
   const onSignal = (): void => {
     bars.log('interrupted: stopping after the current step (with a checkpoint; rerun with --resume)');
@@ -224,13 +301,23 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
     // and to react to Ctrl-C within one step (a busy training loop would not see the signal)
     const pool = await TrainPool.create({ workers, backend: ctx.options.backend });
     try {
-      results = await Promise.all(
-        config.seeds.map(async (seed, i) => {
-          const s0 = performance.now();
-          const r = await pool.run({ graph, train, test, recipe: { ...config.train, seed }, runDir: dirs[i] as string, meta }, { onProgress: progress(seed), signal: ctl.signal });
-          return { ...r, resumedFrom: r.resumedFrom ?? null, seconds: (performance.now() - s0) / 1000 };
-        }),
-      );
+      const progressOf = new Map(config.seeds.map((s) => [s, progress(s)]));
+      // the trunk (spawning) uses the seed of the recipe: --seed, or the config's train.seed
+      const trunkSeed = config.train.seed ?? ctx.options.seed;
+      const raw = await trainSeeds({
+        pool,
+        graph,
+        train,
+        test,
+        recipe: { ...config.train, seed: trunkSeed },
+        seeds: config.seeds,
+        runDir: (s) => dirs[config.seeds.indexOf(s)] as string,
+        meta,
+        signal: ctl.signal,
+        onProgress: (seed, e) => progressOf.get(seed)!(e),
+        ...(spawn === undefined ? {} : { spawnSteps: spawn, trunkDir, onTrunkProgress: progress(null) }),
+      });
+      results = raw.map((r, i) => ({ ...r, resumedFrom: r.resumedFrom ?? null, seconds: ((lastEvent.get(config.seeds[i] as number | string) ?? performance.now()) - t0) / 1000 }));
     } finally {
       await pool.close();
     }

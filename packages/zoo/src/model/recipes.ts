@@ -121,7 +121,7 @@ export function checkDataSpec(v: unknown, field = 'data'): DataSpec {
   }
   const kind = o.dataset as DataSpec['dataset'];
   for (const k of Object.keys(o)) {
-    if (k !== 'dataset' && !DATA_KEYS[kind].includes(k)) invalid(`${field}.${k}`, `does not apply to dataset '${kind}' (its fields: ${DATA_KEYS[kind].join(', ')})`);
+    if (k !== 'dataset' && !DATA_KEYS[kind].includes(k)) invalid(`${field}.${k}`, `is not a known option of dataset '${kind}' (its options: ${DATA_KEYS[kind].join(', ')})`);
   }
   const out: DataSpec = { dataset: kind };
   if (o.normalize !== undefined) {

@@ -122,7 +122,7 @@ describe('trainModel', () => {
     expect(await code(() => checkModelSpec({ arch: 'mlp', width: [64, 0] }))).toMatch(/model\.width\[1\] must be an integer >= 1/);
     expect(await code(() => buildModel({ arch: 'minimyrtle', width: 4 }, { input: [784], classes: 10 }))).toMatch(/model\.arch minimyrtle needs image data/);
     expect(await code(() => checkDataSpec({ dataset: 'cifar' }))).toMatch(/data\.dataset must be one of mnist, fashion/);
-    expect(await code(() => checkDataSpec({ dataset: 'fashion', testFraction: 0.1 }))).toMatch(/data\.testFraction does not apply to dataset 'fashion'/);
+    expect(await code(() => checkDataSpec({ dataset: 'fashion', testFraction: 0.1 }))).toMatch(/data\.testFraction is not a known option of dataset 'fashion'/);
     const wrong = buildModel({ arch: 'mlp', width: 8, depth: 1 }, { input: [100], classes: 10 });
     expect(await code(trainModel({ graph: wrong, train: small.train, recipe: sgd }))).toMatch(/^SHAPE_MISMATCH: train 'mnist\/train\/sample' has examples of shape \[1, 28, 28\] \(784 values\) but mlp-8-relu takes \[100\]/);
   });
