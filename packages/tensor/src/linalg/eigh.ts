@@ -1,3 +1,4 @@
+import { isBasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
 import { makeBlas2 } from './blas2.js';
@@ -93,9 +94,9 @@ export function eighKernel(
   const betas = new Float64Array(n);
   const work = n >= BLOCKED_MIN ? tridiagonalizeBlocked(a, n, d, e, betas) : tridiagonalize(a, n, d, e, betas);
   let V: Float64Array | null = null;
-  if (wantVectors && n > DC_LEAF) {
-    // Divide and conquer on the tridiagonal, then V = Q Z (reflectors applied blockwise).
-    V = tridiagEigDC(d, e, n);
+  if (wantVectors && n > DC_LEAF) V = divideAndConquer(d, e, n);
+  if (V !== null) {
+    // V = Q Z (the reflectors applied blockwise to the tridiagonal's eigenvectors).
     applyReflectorsLeft(V, n, n, n - 2, 1, work, (j) => j * n + j + 1, betas);
   } else {
     if (wantVectors) V = formQ(work, n, betas);
@@ -115,6 +116,26 @@ export function eighKernel(
   }
   normalizeColumnSigns(out, n, n);
   return { values, vectors: out };
+}
+
+/**
+ * Divide and conquer on (d, e): eigenvalues into d, eigenvectors returned. Should the secular
+ * solver fail to converge or anything come out non-finite (never observed), returns null with
+ * d untouched, and the caller uses implicit QL instead.
+ */
+function divideAndConquer(d: Float64Array, e: Float64Array, n: number): Float64Array | null {
+  const dd = d.slice();
+  let Z: Float64Array;
+  try {
+    Z = tridiagEigDC(dd, e, n);
+  } catch (err) {
+    if (isBasisError(err) && err.code === 'NOT_CONVERGED') return null;
+    throw err;
+  }
+  for (let i = 0; i < n; i++) if (!Number.isFinite(dd[i] as number)) return null;
+  for (let k = 0; k < Z.length; k++) if (!Number.isFinite(Z[k] as number)) return null;
+  d.set(dd);
+  return Z;
 }
 
 /**
