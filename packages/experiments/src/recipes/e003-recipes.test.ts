@@ -11,6 +11,7 @@ import { createRunContext } from '../runner/context.js';
 import type { ExperimentRecipe, RecipeResult } from './types.js';
 import { e003_1 } from './e003-1.js';
 import { e003_2 } from './e003-2.js';
+import { e003_3 } from './e003-3.js';
 import { e003_4 } from './e003-4.js';
 import { e003_5 } from './e003-5.js';
 import { e003_7 } from './e003-7.js';
@@ -19,6 +20,7 @@ import { e004_2 } from './e004-2.js';
 import { e004_3 } from './e004-3.js';
 import { v001_1 } from './v001-1.js';
 import { v001_2 } from './v001-2.js';
+import { v001_3 } from './v001-3.js';
 import { v001_4 } from './v001-4.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-e003-recipes-'));
@@ -95,6 +97,12 @@ describe('S003 recipes (quick)', () => {
     expect(mean('identity')).toBeGreaterThan(mean('affine') + 0.2);
   }, 300_000);
 
+  it('E003-3: LeakyReLU slope sweep', async () => {
+    const res = await runQuick(e003_3);
+    expectWellFormed(res, ['penalty-vs-slope']);
+    expect(res.figures[0]!.rows).toHaveLength(8); // 2 classes x 4 slopes
+  }, 300_000);
+
   it('E003-4: G_ReLU-Procrustes below orthogonal Procrustes, paper Table 2 copied', async () => {
     const res = await runQuick(e003_4);
     expectWellFormed(res, ['similarity-by-layer']);
@@ -152,6 +160,12 @@ describe('S001 validation recipes (quick)', () => {
     const res = await runQuick(v001_2);
     expectWellFormed(res, ['low-variance-vs-width', 'synchronisation']);
     expect(res.checks[2]!.verdict).toBe('held'); // counts are monotone in eps by construction
+  }, 300_000);
+
+  it('V001-3: N_eff against width and eps', async () => {
+    const res = await runQuick(v001_3);
+    expectWellFormed(res, ['n-eff']);
+    expect(res.checks).toHaveLength(4);
   }, 300_000);
 
   it('V001-4: interaction basis vs neuron basis', async () => {
