@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BasisError, Matrix, eigh, registerGradients } from '@basis/tensor';
 import { describeGraph, forward, type ModelGraph, type TensorParams } from '@basis/zoo';
-import { checkEnum, checkMatrix, checkOpt, checkShape } from './util.js';
+import { checkEnum, checkFiniteTensor, checkMatrix, checkOpt, checkShape } from './util.js';
 
 /** Kind of behavioral loss: squared error of outputs, or KL(p* ‖ p) of their softmax. */
 export type BehavioralKind = 'mse' | 'kl';
@@ -130,8 +130,8 @@ export interface LayerGram {
 export function jacobianGram(graph: ModelGraph, params: TensorParams, x: tf.Tensor, at: string, opts: { batchSize?: number } = {}): { M: Matrix; features: Matrix } {
   registerGradients();
   checkOpt(opts.batchSize, 'batchSize', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  checkFiniteTensor(x, 'x');
   const n = x.shape[0] as number;
-  if (n < 1) throw new BasisError('TOO_SMALL', 'jacobianGram needs at least one input');
   const bs = opts.batchSize ?? 256;
   const last = graph.nodes[graph.nodes.length - 1]!.name;
   let Macc: Float64Array | null = null;

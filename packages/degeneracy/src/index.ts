@@ -33,10 +33,13 @@ export {
 } from './firing.js';
 export {
   interactionBasis,
+  integratedGradientEdges,
   interactionBasisMlp,
   localInteractionBasisMlp,
   offDiagonalRatio,
   transformFeatures,
+  type IntegratedGradientEdges,
+  type IntegrationMethod,
   type InteractionBasisOptions,
   type LayerBasis,
   type NetworkBasis,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BasisError, Matrix, createRng, matmul, solve } from '@basis/tensor';
 import type { ModelGraph } from '@basis/zoo';
 import { denseChain, denseGrams, forwardDense } from './dense.js';
-import { interactionBasis, interactionBasisMlp, localInteractionBasisMlp, offDiagonalRatio, transformFeatures } from './interaction-basis.js';
+import { integratedGradientEdges, interactionBasis, interactionBasisMlp, localInteractionBasisMlp, offDiagonalRatio, transformFeatures } from './interaction-basis.js';
 import { maxDiff, maxDiffUpToSign, params64, randMat } from './test-helpers.js';
 import { secondMoment } from './util.js';
 
@@ -270,5 +270,57 @@ describe('local interaction basis (LIB, App. A / arXiv 2405.10928)', () => {
     expect(() => localInteractionBasisMlp(mlp3, p, bad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
     expect(() => localInteractionBasisMlp(mlp3, p, randMat(10, 4, r))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
     expect(() => localInteractionBasisMlp(mlp3, p, X, { scaling: 'x' as 'sqrt' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+describe('integrated-gradient edges (rib squared formula)', () => {
+  it('linear transitions: edge = What² · mean ĥ², exactly complete for every quadrature', () => {
+    const dims = [5, 4, 4, 3];
+    const g = linearNet(dims);
+    const r = createRng(41);
+    const p = params64(Object.fromEntries(dims.slice(1).map((u, i) => [`fc${i}.weight`, randMat(u, dims[i]!, r)])));
+    const X = randMat(120, 5, r);
+    const nb = interactionBasisMlp(g, p, X);
+    const fw = forwardDense(denseChain(g, p), X);
+    for (const method of ['gradient', 'trapezoidal', 'gauss-legendre'] as const) {
+      const ig = integratedGradientEdges(g, p, X, nb, { method, intervals: 4 });
+      ig.edges.forEach((E, l) => {
+        const H = transformFeatures(nb.layers[l]!.basis, fw.post[l]!);
+        const What = nb.edges[l]!;
+        for (let i = 0; i < E.rows; i++) for (let j = 0; j < E.cols; j++) {
+          let m2 = 0;
+          for (let t = 0; t < H.rows; t++) m2 += H.get(t, j) ** 2 / H.rows;
+          expect(Math.abs(E.get(i, j) - What.get(i, j) ** 2 * m2)).toBeLessThan(1e-9 * Math.max(1, E.get(i, j)));
+        }
+        expect(ig.completeness[l]).toBeLessThan(1e-10);
+      });
+    }
+  });
+
+  it('nonlinear transitions: Gauss-Legendre is complete (Σ_j IG_ij = ĝ_i(ĥ) − ĝ_i(0)), the trapezoid converges O(h²), the point gradient is not complete', () => {
+    const g: ModelGraph = {
+      format: 'basis.model',
+      version: 1,
+      name: 'tanh',
+      input: [4],
+      nodes: [
+        { op: 'dense', name: 'a', units: 5 },
+        { op: 'activation', name: 'a.act', fn: 'tanh' },
+        { op: 'dense', name: 'b', units: 3 },
+      ],
+    };
+    const r = createRng(43);
+    const p = params64({ 'a.weight': randMat(5, 4, r), 'a.bias': Float64Array.from([0.3, -0.2, 0.1, 0.5, -0.4]), 'b.weight': randMat(3, 5, r), 'b.bias': new Float64Array(3) });
+    const X = randMat(80, 4, r);
+    const nb = interactionBasisMlp(g, p, X);
+    const gl = integratedGradientEdges(g, p, X, nb, { method: 'gauss-legendre', intervals: 24 });
+    expect(gl.completeness[0]).toBeLessThan(1e-9);
+    const t8 = integratedGradientEdges(g, p, X, nb, { method: 'trapezoidal', intervals: 8 }).completeness[0]!;
+    const t32 = integratedGradientEdges(g, p, X, nb, { method: 'trapezoidal', intervals: 32 }).completeness[0]!;
+    expect(t32).toBeLessThan(t8 / 8); // ~16x for O(h²)
+    expect(integratedGradientEdges(g, p, X, nb).completeness[0]).toBeGreaterThan(1e-3);
+    for (const E of gl.edges) for (const v of E.data) expect(v).toBeGreaterThanOrEqual(0);
+    expect(() => integratedGradientEdges(g, p, X, nb, { method: 'simpson' as 'gradient' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => integratedGradientEdges(g, p, X, nb, { intervals: 0 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

@@ -432,6 +432,10 @@ describe('behavioural KL and cross-entropy targets (softmax regression: λ = (k 
       const batch = Int32Array.from([3, 7, 11, 200]);
       expect(tg.target.lossAndGrad(w, batch).loss).toBeGreaterThan(0);
     }
+    const xbad = tf.tensor2d([[0, 1, 2, 3], [0, Infinity, 0, 0]]);
+    expect(() => modelLlcTarget({ graph: g, params }, xbad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT', message: expect.stringMatching(/row 1/) }));
+    expect(() => modelLlcTarget({ graph: g, params }, x, { loss: 'cross-entropy' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    xbad.dispose();
     kl.dispose();
     ce.dispose();
     tf.dispose([x, y]);

@@ -5,7 +5,7 @@ import { BasisError, Matrix, createRng, eigh, registerGradients, sampleWithoutRe
 import { describeGraph, forward, type ModelGraph } from '@basis/zoo';
 import type { ParamsLike } from './dense.js';
 import { behavioralLossTensor } from './grams.js';
-import { checkEnum, checkFiniteArray, checkOpt } from './util.js';
+import { checkEnum, checkFiniteArray, checkFiniteTensor, checkOpt } from './util.js';
 
 /** A loss landscape for the SGLD sampler: minibatch loss and gradient at a flat parameter vector. */
 export interface LlcTarget {
@@ -401,6 +401,8 @@ export function modelLlcTarget(
     const v = model.params[p.name];
     if (v !== undefined) bufs[p.name] = tf.tensor(Float32Array.from(v.data), [...v.shape]);
   }
+  checkFiniteTensor(x, 'x');
+  if (opts.y !== undefined) checkFiniteTensor(opts.y, 'y');
   const n = x.shape[0] as number;
   if ((kind === 'mse' || kind === 'cross-entropy') && opts.y === undefined) throw new BasisError('CONFIG_INVALID', `loss '${kind}' needs targets y`, { details: { field: 'y' } });
   if (opts.y !== undefined && opts.y.shape[0] !== n) throw new BasisError('SHAPE_MISMATCH', `y has ${opts.y.shape[0]} rows but x has ${n}`);

@@ -1,4 +1,5 @@
 // Shared validation helpers (internal; not exported from the package entry).
+import type * as tf from '@tensorflow/tfjs-core';
 import { BasisError, Matrix } from '@basis/tensor';
 
 /** CONFIG_INVALID naming `field` unless `v` is undefined or passes `ok`. */
@@ -87,4 +88,14 @@ export function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] as number));
   return m;
+}
+
+/** Throws NON_FINITE_INPUT (naming the row) unless every value of the tensor `x` (rows = inputs) is finite; TOO_SMALL when it has no rows. */
+export function checkFiniteTensor(x: tf.Tensor, name: string): void {
+  if (x.rank < 1 || (x.shape[0] as number) < 1) throw new BasisError('TOO_SMALL', `${name} has shape [${x.shape.join(', ')}]; it needs at least one input row`);
+  const v = x.dataSync();
+  const per = x.size / (x.shape[0] as number);
+  for (let k = 0; k < v.length; k++) {
+    if (!Number.isFinite(v[k] as number)) throw new BasisError('NON_FINITE_INPUT', `${name} holds ${v[k]} in input row ${Math.floor(k / per)}; remove non-finite inputs`);
+  }
 }
