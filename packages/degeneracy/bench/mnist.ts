@@ -50,9 +50,13 @@ const backend = await selectBackend('wasm');
 const data = await loadDataSpec({ dataset: 'mnist', normalize: 'standard' });
 const results: Record<string, unknown> = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>) : {};
 
+const mine = new Set<string>();
+/** Merges this run's stages into the file (other stages may be running in parallel processes). */
 function save(): void {
   mkdirSync(join(outFile, '..'), { recursive: true });
-  writeFileSync(outFile, JSON.stringify({ ...results, date: new Date().toISOString(), node: process.versions.node, cpuModel: cpus()[0]?.model ?? 'unknown', backend: backend.name }, null, 2) + '\n');
+  const onDisk = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>) : {};
+  for (const k of Object.keys(results)) if (mine.has(k)) onDisk[k] = results[k];
+  writeFileSync(outFile, JSON.stringify({ ...onDisk, date: new Date().toISOString(), node: process.versions.node, cpuModel: cpus()[0]?.model ?? 'unknown', backend: backend.name }, null, 2) + '\n');
 }
 
 function timed<T>(fn: () => T): { value: T; seconds: number; cpuSeconds: number; loadAverage: number[] } {
@@ -83,6 +87,7 @@ if (stages.has('train')) {
     train[String(w)] = { testAccuracy: r.final.testAccuracy, testLoss: r.final.testLoss, trainLoss: r.final.trainLoss, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, loadAverage: loadavg() };
     console.log(`w = ${w}: test accuracy ${(100 * (r.final.testAccuracy ?? 0)).toFixed(2)}% after 3 epochs`);
   }
+  mine.add('train');
   results['train'] = { recipe: 'mlpMnist with epochs = 3', split: '8,000 train / 2,000 test digits, standardised', models: train };
   save();
 }
@@ -149,6 +154,7 @@ if (stages.has('census')) {
     for (const f of run.value.firing) console.log(`  firing ${f.layer}: dead ${f.dead}, always-on ${f.alwaysOn}, blocks ${f.synchronisedBlocks.length}, approx ${f.approximateBlocks.length}`);
     for (const k of ['nonLocal', 'local'] as const) console.log(`  IB ${k}: ${run.value.interactionBasis[k].summary.map((s) => `${s.d}->${s.r}->${s.s}`).join(' | ')}`);
   }
+  mine.add('census');
   results['census'] = census;
   save();
 }
@@ -197,7 +203,8 @@ if (stages.has('llc')) {
         console.log(`sweep step ${step}: ${(e as Error).message}`);
       }
       sweep.push(rec);
-      results['llcSweep'] = { model: 'mlp-784-64-64-10', loss: 'cross-entropy', n, ...base, chains: 2, draws: 600, burnin: 100, runs: sweep };
+      mine.add('llcSweep');
+  results['llcSweep'] = { model: 'mlp-784-64-64-10', loss: 'cross-entropy', n, ...base, chains: 2, draws: 600, burnin: 100, runs: sweep };
       save();
     }
     tg.dispose();
@@ -221,8 +228,35 @@ if (stages.has('llc')) {
     width[String(w)] = { parameters: tg.target.dim, ...llcSummary(t.value, t) };
     console.log(`w = ${w} (N = ${tg.target.dim}): λ̂ = ${t.value.llc.toFixed(1)} ± ${t.value.std.toFixed(1)}, ESS ${t.value.ess.toFixed(0)} (chains ${t.value.chains.map((c) => c.ess.toFixed(0)).join(', ')}), R̂ ${t.value.diagnosis.rhat.toFixed(3)}, warnings: ${t.value.warnings.length} (${t.seconds.toFixed(0)} s, cpu ${t.cpuSeconds.toFixed(0)} s)`);
     tg.dispose();
-    results['llcWidth'] = { loss: 'cross-entropy', n, ...base, step: chosen, chains: 4, draws: 1000, burnin: 200, widths: width };
+    mine.add('llcWidth');
+  results['llcWidth'] = { loss: 'cross-entropy', n, ...base, step: chosen, chains: 4, draws: 1000, burnin: 200, widths: width };
     save();
   }
   tf.dispose([x, y]);
+}
+
+if (stages.has('llc-behavioral')) {
+  // step sweep for the behavioural MSE loss (the CLI's default loss) on 1,000 test digits, w = 32
+  const n = 1000;
+  const x = tf.tensor2d(data.test.x.subarray(0, n * 784), [n, 784]);
+  const m = await trained(32);
+  const tg = modelLlcTarget(m, x, { loss: 'behavioral-mse' });
+  const runs: Record<string, unknown>[] = [];
+  for (const step of [1e-6, 3e-6, 1e-5, 3e-5, 1e-4]) {
+    let rec: Record<string, unknown>;
+    try {
+      const t = timed(() => estimateLlc(tg.target, tg.w0, { gamma: 100, batchSize: 512, seed: 0, step, chains: 2, draws: 500, burnin: 100 }));
+      rec = { step, ...llcSummary(t.value, t) };
+      console.log(`behavioral sweep step ${step}: λ̂ = ${t.value.llc.toFixed(1)} ± ${t.value.std.toFixed(1)}, ESS ${t.value.ess.toFixed(0)}, R̂ ${t.value.diagnosis.rhat.toFixed(3)}, ok ${t.value.diagnosis.ok}, warnings ${t.value.warnings.length} (${t.seconds.toFixed(0)} s)`);
+    } catch (e) {
+      rec = { step, error: (e as Error).message };
+      console.log(`behavioral sweep step ${step}: ${(e as Error).message}`);
+    }
+    runs.push(rec);
+    mine.add('llcBehavioralSweep');
+  results['llcBehavioralSweep'] = { model: 'mlp-784-32-32-10', loss: 'behavioral-mse', n, gamma: 100, batchSize: 512, chains: 2, draws: 500, burnin: 100, runs };
+    save();
+  }
+  tg.dispose();
+  x.dispose();
 }
