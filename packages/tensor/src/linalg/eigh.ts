@@ -9,7 +9,7 @@ import { tql } from './tridiag-ql.js';
 import { DEFAULT_SYMMETRY_TOL, checkOption, checkedSquare, maxAbs, pow2Near, symmetrised } from './validate.js';
 
 /** From this size on the reduction to tridiagonal form is blocked (panels + matrix products). */
-const BLOCKED_MIN = 96;
+const BLOCKED_MIN = 256;
 
 /** Options of {@link eigh}. */
 export interface EighOptions {
@@ -36,7 +36,7 @@ export interface EighResult {
 
 /**
  * Symmetric eigendecomposition `S = V diag(values) Vᵀ`: Householder tridiagonalisation (blocked
- * from n = 96 on), then — with eigenvectors and n > 25 — the tridiagonal divide-and-conquer
+ * from n = 256 on), then — with eigenvectors and n > 25 — the tridiagonal divide-and-conquer
  * method (Cuppen, with Gu–Eisenstat deflation and eigenvector recomputation, as LAPACK dstedc)
  * and the blocked back-transformation, otherwise implicit QL iterations with Wilkinson-type
  * shifts (values only always use QL). Values are sorted in descending order and
@@ -172,7 +172,7 @@ export function normalizeColumnSigns(X: Float64Array, rows: number, cols: number
  * product of step k+1, so the trailing matrix is streamed once per step; rows are processed by
  * the dot/axpy kernels of {@link makeBlas2} (WebAssembly SIMD when available).
  */
-function tridiagonalize(a0: Float64Array, n: number, d: Float64Array, e: Float64Array, betas: Float64Array): Float64Array {
+export function tridiagonalize(a0: Float64Array, n: number, d: Float64Array, e: Float64Array, betas: Float64Array): Float64Array {
   if (n === 1) {
     d[0] = a0[0] as number;
     return a0;
@@ -241,7 +241,7 @@ function tridiagonalize(a0: Float64Array, n: number, d: Float64Array, e: Float64
 }
 
 /** Q = H_0 H_1 ... H_{n-3} from the reflectors left in `a` (backward accumulation). */
-function formQ(a: Float64Array, n: number, betas: Float64Array): Float64Array {
+export function formQ(a: Float64Array, n: number, betas: Float64Array): Float64Array {
   const Q = new Float64Array(n * n);
   for (let i = 0; i < n; i++) Q[i * n + i] = 1;
   if (n >= 3) accumulateReflectors(Q, n, n, n - 2, 1, a, (j) => j * n + j + 1, betas);
