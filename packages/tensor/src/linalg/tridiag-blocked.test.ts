@@ -1,9 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Matrix } from '../matrix.js';
 import { accumulateReflectors } from './householder.js';
 import { tridiagonalizeBlocked } from './tridiag-blocked.js';
 import { tql } from './tridiag-ql.js';
+import { eigh } from './eigh.js';
 import { gaussian, orthDefect, randomOrthogonal, rngFor, usvt } from './test-helpers.js';
+import { setWasmEnabled } from './wasm-kernels.js';
+
+afterEach(() => setWasmEnabled(true));
 
 /** Runs the blocked reduction; returns Q, d, e and max |Qᵀ A Q - T| / max|A|. */
 function reduce(A: Matrix): { Q: Matrix; d: Float64Array; e: Float64Array; err: number } {
@@ -87,5 +91,29 @@ describe('blocked tridiagonalisation', () => {
       Z.set(j, k, 0);
     }
     expect(reduce(Z).err).toBeLessThan(1e-14 * n);
+  });
+
+  it('is bit-identical between the WebAssembly and JavaScript kernels (and so is eigh on this path)', () => {
+    const A = symmetric('blk-bits', 100);
+    const run = (): Float64Array[] => {
+      const n = A.rows;
+      const d = new Float64Array(n);
+      const e = new Float64Array(n);
+      const betas = new Float64Array(n);
+      const w = tridiagonalizeBlocked(A.data.slice(), n, d, e, betas);
+      return [d, e, betas, w.slice(0, n * n)];
+    };
+    setWasmEnabled(true);
+    const wasm = run();
+    setWasmEnabled(false);
+    const js = run();
+    for (let k = 0; k < wasm.length; k++) expect(wasm[k]).toEqual(js[k]);
+    const S = symmetric('blk-bits-eigh', 260); // blocked reduction + divide and conquer
+    setWasmEnabled(true);
+    const ew = eigh(S);
+    setWasmEnabled(false);
+    const ej = eigh(S);
+    expect(ew.values).toEqual(ej.values);
+    expect(ew.vectors.data).toEqual(ej.vectors.data);
   });
 });
