@@ -205,7 +205,7 @@ const escapeXml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, 
 export function heatmapSvg(title: string, labels: readonly string[], values: readonly (readonly number[])[]): string {
   const n = labels.length;
   const cell = 46, left = 120, top = 40;
-  const w = left + n * cell + 10, h = top + n * cell + 110;
+  const w = left + n * cell + 70, h = top + n * cell + 110;
   const colour = (v: number): string => {
     const t = Math.max(0, Math.min(1, v));
     return `rgb(${Math.round(255 - 200 * t)},${Math.round(255 - 120 * t)},${Math.round(255 - 40 * t)})`;

@@ -60,7 +60,7 @@ export async function apiReference(): Promise<{ pages: string[]; warnings: numbe
     outputFileStrategy: 'modules',
     hidePageHeader: true,
     hideBreadcrumbs: true,
-    useCodeBlocks: true,
+    useCodeBlocks: false,
     parametersFormat: 'table',
     excludePrivate: true,
     excludeInternal: true,

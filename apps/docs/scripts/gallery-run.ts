@@ -30,7 +30,7 @@ async function recipeIds(): Promise<string[]> {
     process.stderr.write('basis has no `reproduce` command yet: the gallery holds the demo report only\n');
     return [];
   }
-  const experiments = (await import('@basis/experiments')) as Record<string, unknown>;
+  const experiments = (await import('@basis/experiments/node')) as Record<string, unknown>;
   const registry = experiments['RECIPE_REGISTRY'];
   if (registry === undefined) return [];
   const ids = registry instanceof Map ? [...registry.keys()] : Array.isArray(registry) ? registry.map((r: { id: string }) => r.id) : Object.keys(registry as object);
