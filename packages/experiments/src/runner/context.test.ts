@@ -2,7 +2,7 @@
 // after an interrupt; the JSON memo; job validation.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,23 @@ describe('createRunContext', () => {
       expect(calls).toBe(1);
     } finally {
       await again.close();
+    }
+  }, 120_000);
+
+  it('retrains a cached model whose files are damaged', async () => {
+    const dir = join(root, 'reuse');
+    const ctx = await createRunContext({ dir, recipeId: 'T-1', profile: 'quick', workers: 1, backend: 'cpu' });
+    try {
+      const key = ctx.modelKey(job(1) as unknown as Record<string, unknown>);
+      await writeFile(join(dir, 'models', key, 'model.safetensors'), 'not a safetensors file');
+      const [m] = await ctx.models([job(1)]);
+      expect(ctx.stats.trained).toBe(1);
+      expect(m!.cached).toBe(false);
+      expect(m!.result.final.testAccuracy).toBeGreaterThan(0.3);
+      const again = await ctx.models([job(1)]);
+      expect(again[0]!.cached).toBe(true);
+    } finally {
+      await ctx.close();
     }
   }, 120_000);
 

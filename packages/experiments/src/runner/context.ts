@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BasisError, createRng } from '@basis/tensor';
+import { BasisError, createRng, isBasisError } from '@basis/tensor';
 import { writeFileAtomic } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import {
@@ -286,7 +286,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     return pool;
   }
 
-  async function load(key: string, job: ModelJob): Promise<CachedModel | null> {
+  async function load(key: string): Promise<CachedModel | null> {
     const mdir = join(modelsDir, key);
     let summary: StoredSummary;
     try {
@@ -298,16 +298,26 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       return null;
     }
     if (summary.key !== key) return null;
-    const m = await loadModel(mdir);
-    const last = summary.checkpoints.at(-1);
-    const optimizer = last === undefined ? null : (await loadCheckpoint(join(mdir, last.path))).optimizer;
+    let m: Awaited<ReturnType<typeof loadModel>>;
+    let optimizer: TrainModelResult['result']['optimizer'] | null;
+    try {
+      m = await loadModel(mdir);
+      const last = summary.checkpoints.at(-1);
+      optimizer = last === undefined ? null : (await loadCheckpoint(join(mdir, last.path))).optimizer;
+    } catch (e) {
+      // damaged model files: forget the summary so the model is trained again (from its checkpoints when they are intact)
+      if (isBasisError(e) && (e.code === 'BAD_FILE' || e.code === 'IO')) {
+        await rm(join(mdir, SUMMARY), { force: true });
+        return null;
+      }
+      throw e;
+    }
     const result = {
       ...summary.result,
       graph: m.graph,
       params: m.params,
       result: { ...summary.result.result, optimizer },
     } as TrainModelResult;
-    void job;
     return {
       key,
       graph: m.graph,
@@ -416,7 +426,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       const out: Array<CachedModel | null> = [];
       for (let i = 0; i < checked.length; i++) {
         const prev = out.findIndex((_, k) => keys[k] === keys[i]);
-        out.push(prev >= 0 ? out[prev]! : await load(keys[i]!, checked[i]!));
+        out.push(prev >= 0 ? out[prev]! : await load(keys[i]!));
       }
       const todo = [...new Set(out.map((m, i) => (m === null ? i : -1)).filter((i) => i >= 0).map((i) => keys[i]!))];
       const reused = checked.length - out.filter((m) => m === null).length;
