@@ -83,6 +83,17 @@ describe('tridiagonal divide and conquer', () => {
     }
   });
 
+  it('Clement matrices: closed-form eigenvalues -(n-1), -(n-3), ..., n-1', () => {
+    for (const n of [26, 27, 64, 201]) {
+      const d = new Float64Array(n);
+      const e = Float64Array.from({ length: n - 1 }, (_, i) => Math.sqrt((i + 1) * (n - 1 - i)));
+      const c = runDC(d, e);
+      expectGood(c, n);
+      const want = Array.from({ length: n }, (_, k) => -(n - 1) + 2 * k);
+      expect(c.values).toBeAllclose(want, { rtol: 0, atol: 1e-14 * n * n });
+    }
+  });
+
   it('Wilkinson matrices W_n⁺ (pairs of nearly equal eigenvalues)', () => {
     for (const n of [21, 41, 101, 301]) {
       const h = (n - 1) / 2;

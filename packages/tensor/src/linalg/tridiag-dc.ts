@@ -367,16 +367,16 @@ export function secularRoots(K: number, dl: Float64Array, z2: Float64Array, rho:
       let phi = 0;
       let dphi = 0;
       for (let i = 0; i <= p; i++) {
-        const di = (dd[i] as number) - tau;
-        const t = (z2[i] as number) / di;
+        const inv = 1 / ((dd[i] as number) - tau);
+        const t = (z2[i] as number) * inv;
         psi += t;
-        dpsi += t / di;
+        dpsi += t * inv;
       }
       for (let i = p + 1; i < K; i++) {
-        const di = (dd[i] as number) - tau;
-        const t = (z2[i] as number) / di;
+        const inv = 1 / ((dd[i] as number) - tau);
+        const t = (z2[i] as number) * inv;
         phi += t;
-        dphi += t / di;
+        dphi += t * inv;
       }
       const g = rinv + psi + phi;
       const errBound = EPS * (10 * (phi - psi) + 2 * rinv + 3 * Math.abs(tau) * (dpsi + dphi));
