@@ -79,6 +79,25 @@ describe('importStateDict / exportStateDict', () => {
     });
   }
 
+  it("transformer: nn.MultiheadAttention names (in_proj_weight = [q; k; v], out_proj) round-trip exactly", () => {
+    const graph = buildModel({ arch: 'transformer', width: 8, depth: 1, heads: 2, vocab: 7, seqLen: 3 }, { input: [3], classes: 7 });
+    const params = paramsOf(graph);
+    const sd = exportStateDict(graph, params, { attention: 'mha' });
+    const att = describeGraph(graph).nodes.find((n) => n.op === 'attention')!.name;
+    const w = sd.get(`${att}.in_proj_weight`)!;
+    expect(w.shape).toEqual([24, 8]);
+    expect(sd.get(`${att}.in_proj_bias`)!.shape).toEqual([24]);
+    expect(sd.has(`${att}.out_proj.weight`) && sd.has(`${att}.out_proj.bias`)).toBe(true);
+    expect([...sd.keys()].some((k) => /\.(q|k|v|o)\.(weight|bias)$/.test(k))).toBe(false);
+    // rows 8..15 are k's weight
+    expect(Array.from(w.data as Float32Array).slice(8 * 8, 16 * 8)).toEqual(Array.from(params[`${att}.k.weight`]!.data));
+    bitEqual(params, importStateDict(graph, readTorch(writeTorch(sd)).tensors));
+    bitEqual(params, importStateDict(graph, exportStateDict(graph, params)));
+    const bad = new Map(sd).set(`${att}.in_proj_weight`, { dtype: 'float32', shape: [23, 8], data: new Float32Array(184) });
+    expect(codeOf(() => importStateDict(graph, bad))).toMatch(/^SHAPE_MISMATCH: '.*in_proj_weight' has shape \[23, 8\]/);
+    expect(codeOf(() => exportStateDict(graph, params, { attention: 'fused' as never }))).toMatch(/^INVALID_ARGUMENT: attention must be/);
+  });
+
   it('converts float64 / float16 / bfloat16, strips module. prefixes, ignores num_batches_tracked', () => {
     const graph = buildModel({ arch: 'minimyrtle', width: 2 }, { input: [1, 8, 8], classes: 3 });
     const params = paramsOf(graph);

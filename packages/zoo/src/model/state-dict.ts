@@ -23,6 +23,61 @@ export interface ImportStateDictOptions {
   allowExtra?: boolean;
 }
 
+/**
+ * Attention weights in the `nn.MultiheadAttention` layout: `<node>.in_proj_weight` `[3d, d]` (q, k
+ * and v stacked by rows), `<node>.in_proj_bias` `[3d]`, `<node>.out_proj.weight` / `.bias`, from
+ * the graph's `<node>.q|k|v|o.weight|bias`.
+ */
+function toMha(graph: ModelGraph, out: Map<string, NdArray>): Map<string, NdArray> {
+  const att = describeGraph(graph).nodes.filter((n) => n.op === 'attention').map((n) => n.name);
+  if (att.length === 0) return out;
+  const res = new Map<string, NdArray>();
+  for (const [k, v] of out) {
+    const node = att.find((a) => k.startsWith(`${a}.`));
+    if (node === undefined) {
+      res.set(k, v);
+      continue;
+    }
+    const rest = k.slice(node.length + 1);
+    if (rest === 'q.weight' || rest === 'q.bias') {
+      const kind = rest.slice(2);
+      const parts = ['q', 'k', 'v'].map((m) => out.get(`${node}.${m}.${kind}`)!);
+      const data = new (v.data.constructor as Float32ArrayConstructor)(3 * v.data.length);
+      parts.forEach((p, i) => data.set(p.data as Float32Array, i * v.data.length));
+      res.set(`${node}.in_proj_${kind}`, { dtype: v.dtype, shape: [3 * (v.shape[0] as number), ...v.shape.slice(1)], data });
+    } else if (rest.startsWith('o.')) res.set(`${node}.out_proj.${rest.slice(2)}`, v);
+    else if (!/^[kv]\.(weight|bias)$/.test(rest)) res.set(k, v);
+  }
+  return res;
+}
+
+/** The inverse of {@link toMha} on a state_dict being imported (entries of other nodes unchanged). */
+function fromMha(graph: ModelGraph, byName: Map<string, NdArray>): void {
+  for (const n of describeGraph(graph).nodes) {
+    if (n.op !== 'attention') continue;
+    for (const kind of ['weight', 'bias'] as const) {
+      const key = `${n.name}.in_proj_${kind}`;
+      const t = byName.get(key);
+      if (t === undefined) continue;
+      const rows = t.shape[0] as number;
+      if (rows % 3 !== 0 || t.shape.length !== (kind === 'weight' ? 2 : 1)) {
+        throw new BasisError('SHAPE_MISMATCH', `'${key}' has shape ${shapeStr(t.shape)}; nn.MultiheadAttention stacks q, k and v: [3d${kind === 'weight' ? ', d' : ''}]`, { details: { name: key } });
+      }
+      const len = t.data.length / 3;
+      const sub = t.data as unknown as { subarray(a: number, b: number): ArrayLike<number> };
+      ['q', 'k', 'v'].forEach((m, i) => byName.set(`${n.name}.${m}.${kind}`, { dtype: t.dtype, shape: [rows / 3, ...t.shape.slice(1)], data: sub.subarray(i * len, (i + 1) * len) } as NdArray));
+      byName.delete(key);
+    }
+    for (const kind of ['weight', 'bias']) {
+      const key = `${n.name}.out_proj.${kind}`;
+      const t = byName.get(key);
+      if (t === undefined) continue;
+      byName.set(`${n.name}.o.${kind}`, t);
+      byName.delete(key);
+    }
+  }
+}
+
 /** Buffers PyTorch modules keep that a basis graph does not need. */
 const IGNORED = /(^|\.)num_batches_tracked$/;
 
@@ -69,6 +124,7 @@ export function importStateDict(
     if (IGNORED.test(name)) continue;
     byName.set(name, t);
   }
+  fromMha(graph, byName);
   const known = new Set(desc.params.map((p) => p.name));
   if (opts.allowExtra !== true) {
     for (const name of byName.keys()) {
@@ -121,6 +177,12 @@ export interface ExportStateDictOptions {
   numBatchesTracked?: number | false;
   /** Element type of the exported values (default float32). */
   dtype?: 'float32' | 'float64';
+  /**
+   * Attention layout: `'separate'` (default: `<node>.q|k|v|o.weight|bias`, as the graph) or
+   * `'mha'` (`nn.MultiheadAttention`: `in_proj_weight` `[3d, d]`, `in_proj_bias`, `out_proj.*`).
+   * {@link importStateDict} reads both.
+   */
+  attention?: 'separate' | 'mha';
 }
 
 /**
@@ -134,6 +196,8 @@ export interface ExportStateDictOptions {
  * ```ts
  * import { writeTorchFile } from '@basis/tensor/node';
  * await writeTorchFile('mlp.pt', exportStateDict(graph, result.params));
+ * // a transformer with nn.MultiheadAttention names (in_proj_weight, out_proj.weight, ...)
+ * await writeTorchFile('grok.pt', exportStateDict(transformerGraph, params, { attention: 'mha' }));
  * ```
  */
 export function exportStateDict(
@@ -150,6 +214,8 @@ export function exportStateDict(
   if (nbt !== false && !(Number.isSafeInteger(nbt) && nbt >= 0)) throw new BasisError('INVALID_ARGUMENT', `numBatchesTracked must be an integer >= 0 or false, got ${String(nbt)}`);
   const dtype = opts.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new BasisError('INVALID_ARGUMENT', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+  const attention = opts.attention ?? 'separate';
+  if (attention !== 'separate' && attention !== 'mha') throw new BasisError('INVALID_ARGUMENT', `attention must be 'separate' or 'mha', got ${String(attention)}`);
   const ops = new Map(desc.nodes.map((n) => [n.name, n.op]));
   const out = new Map<string, NdArray>();
   for (const p of desc.params) {
@@ -164,5 +230,5 @@ export function exportStateDict(
       out.set(`${p.node}.num_batches_tracked`, { dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(nbt)) });
     }
   }
-  return out;
+  return attention === 'mha' ? toMha(graph, out) : out;
 }
