@@ -1,6 +1,7 @@
 // `pnpm --filter docs gallery`: runs `basis demo --quick` and `basis reproduce <id> --quick` for every
 // recipe the CLI offers, into apps/docs/gallery-data/<id>/ (result.json, report.html, figures/*.svg),
 // then renders the gallery pages. Commit gallery-data/ afterwards: the site build only reads it.
+// `pnpm --filter docs gallery E002-1 demo` reruns only the named reports.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { BasisError } from '@basis/tensor';
 import { cliBin, parseCommands } from './cli-reference.js';
 import { renderGallery } from './gallery.js';
 
@@ -23,18 +25,18 @@ async function basis(args: string[]): Promise<string> {
   return stdout;
 }
 
-/** Recipe ids offered by `basis reproduce` (empty when the CLI has no reproduce command yet). */
+/** Recipe ids offered by `basis reproduce --list --json` (empty when the CLI has no reproduce command yet). */
 async function recipeIds(): Promise<string[]> {
   const commands = parseCommands(await basis(['--help'])).map((c) => c.name);
   if (!commands.includes('reproduce')) {
     process.stderr.write('basis has no `reproduce` command yet: the gallery holds the demo report only\n');
     return [];
   }
-  const experiments = (await import('@basis/experiments/node')) as Record<string, unknown>;
-  const registry = experiments['RECIPE_REGISTRY'];
-  if (registry === undefined) return [];
-  const ids = registry instanceof Map ? [...registry.keys()] : Array.isArray(registry) ? registry.map((r: { id: string }) => r.id) : Object.keys(registry as object);
-  return ids.map(String);
+  const list: unknown = JSON.parse(await basis(['reproduce', '--list', '--json']));
+  if (!Array.isArray(list) || list.some((r) => typeof (r as { id?: unknown })?.id !== 'string')) {
+    throw new BasisError('BAD_FILE', 'basis reproduce --list --json did not print a list of { id, title, source }');
+  }
+  return list.map((r: { id: string }) => r.id);
 }
 
 /** Copies the committed parts of one report (result.json, report.html, figures/*.svg). */
