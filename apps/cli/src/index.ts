@@ -320,8 +320,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     });
 
   cli
-    .command('degeneracy <model>', 'Degeneracy report per layer (S001): Gram/Jacobian spectra, free directions, firing patterns, interaction basis, modules')
-    .option('--data <spec>', 'inputs: mnist[:N], gaussian[:N] or an array file (.npy, file.npz:key, file.safetensors:name)', { default: 'gaussian:512' })
+    .command('degeneracy <model>', 'Degeneracy report per layer (S001): Gram/Jacobian spectra, free directions, firing patterns, interaction bases (non-local and local), modules')
+    .option('--data <spec>', 'inputs: mnist[:N] (test digits, normalised as the checkpoint was trained), gaussian[:N] or an array file (.npy, file.npz:key, file.safetensors:name)', { default: 'gaussian:512' })
     .option('--eps <list>', 'comma-separated noise scales for free-direction counts', { default: '1e-6,1e-4,1e-2' })
     .option('--tau <t>', 'approximate-synchronisation threshold (normalised Hamming distance)', { default: 0.01 })
     .option('--out <dir>', 'folder for report.json')

@@ -169,7 +169,9 @@ export async function runDegeneracy(ctx: CommandContext, modelPath: string, opts
         const part = bestBipartition(A, eps[Math.floor(eps.length / 2)]!, { minSize: Math.max(1, Math.floor(A.rows / 10)) });
         modules = { cost: part.cost, sizes: part.sizes, method: part.method };
       }
-      ib = { summary: nb.summary, sparsity, modules };
+      const lib = localInteractionBasisMlp(graph, params, X, { tol: 1e-6 });
+      const localSparsity = lib.edges.map((E, l) => ({ layer: layers[l]!.name, interactionBasis: interactionSparsity(E, 1e-2) }));
+      ib = { summary: nb.summary, sparsity, modules, local: { summary: lib.summary, sparsity: localSparsity } };
     }
     const seconds = (performance.now() - t0) / 1000;
     const layers = grams.map((l) => ({
@@ -193,7 +195,8 @@ export async function runDegeneracy(ctx: CommandContext, modelPath: string, opts
       }
       for (const f of firing) lines.push(`firing ${String(f['layer'])}: ${String(f['synchronisedBlocks'])} synchronised blocks, ${String(f['dead'])} dead, ${String(f['alwaysOn'])} always-on, Σs² = ${String(f['sumRankSquared'])}, approx blocks ${String(f['approximateBlocks'])}`);
       if (ib !== null) {
-        for (const s of ib['summary'] as { name: string; d: number; r: number; s: number }[]) lines.push(`interaction basis ${s.name}: d ${s.d} -> r ${s.r} -> s ${s.s}`);
+        const loc = (ib['local'] as { summary: { s: number }[] }).summary;
+        (ib['summary'] as { name: string; d: number; r: number; s: number }[]).forEach((s, i) => lines.push(`interaction basis ${s.name}: d ${s.d} -> r ${s.r} -> s ${s.s} (local: s ${loc[i]?.s ?? '-'})`));
       }
       return lines.join('\n');
     });
