@@ -6,7 +6,7 @@
  *
  *   nice -n 10 npx tsx --conditions=@basis/source bench/eigh-stages.ts [256,512,1024]
  *
- * Each stage is timed on its own (best of REPS runs after a warm-up) with process.cpuUsage.
+ * Each stage is timed on its own (best of REPS runs after WARM warm-ups) with process.cpuUsage.
  */
 import { loadavg } from 'node:os';
 import { createRng } from '@basis/tensor';
@@ -17,6 +17,7 @@ import { tridiagEigDC } from '../src/linalg/tridiag-dc.js';
 import { tql } from '../src/linalg/tridiag-ql.js';
 
 const REPS = 3;
+const WARM = 2; // warm-up runs per size (JIT)
 const cpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -34,7 +35,7 @@ for (const n of sizes) {
     }
   }
   const best = new Array<number>(6).fill(Infinity);
-  for (let r = 0; r <= REPS; r++) {
+  for (let r = 0; r < WARM + REPS; r++) {
     const t: number[] = [cpu()];
     const d0 = new Float64Array(n), e0 = new Float64Array(n), b0 = new Float64Array(n);
     const w0 = tridiagonalize(a.slice(), n, d0, e0, b0);
@@ -50,7 +51,7 @@ for (const n of sizes) {
     t.push(cpu());
     applyReflectorsLeft(Z, n, n, n - 2, 1, w, (j) => j * n + j + 1, b);
     t.push(cpu());
-    if (r === 0) continue; // warm-up
+    if (r < WARM) continue;
     for (let k = 0; k < 6; k++) best[k] = Math.min(best[k] as number, (t[k + 1] as number) - (t[k] as number));
   }
   const f = (x: number): string => x.toFixed(3);
