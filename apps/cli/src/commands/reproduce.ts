@@ -79,6 +79,8 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
       const dir = target === 'all' ? join(out, rid) : out;
       const t0 = performance.now();
       bars.log(`${rid}: ${recipe.title}`);
+      // off a terminal the bars are silent: log each stage once when it completes
+      const finished = new Set<string>();
       try {
         const r = await runRecipe(rid, {
           profile,
@@ -90,7 +92,13 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
           backend: ctx.options.backend,
           ...(workers === undefined ? {} : { workers }),
           environment,
-          onProgress: (stage, done, total) => bars.update(`${rid} ${stage}`, { done, total, detail: `${Math.floor(done)}/${total}` }),
+          onProgress: (stage, done, total) => {
+            bars.update(`${rid} ${stage}`, { done, total, detail: `${Math.floor(done)}/${total}` });
+            if (done >= total && !finished.has(stage)) {
+              finished.add(stage);
+              bars.log(`${rid}: ${stage} ${total}/${total} (${formatDuration((performance.now() - t0) / 1000)})`);
+            }
+          },
         });
         summaries.push({ id: rid, title: recipe.title, profile, report: join(dir, 'report.html'), seconds: r.seconds, verdicts: r.checks.map((c) => ({ claim: c.claim, verdict: c.verdict })), trained: r.stats.trained, reused: r.stats.reused });
         bars.log(`${rid}: ${r.checks.map((c) => c.verdict).join(', ')} (${formatDuration(r.seconds)}; ${r.stats.trained} models trained, ${r.stats.reused} from the cache) → ${join(dir, 'report.html')}`);
