@@ -12,7 +12,14 @@ import { e002_4 } from './e002-4.js';
 import { e002_5 } from './e002-5.js';
 import type { ExperimentRecipe } from './types.js';
 
-/** A recipe of any configuration type (the registry holds recipes with different configs). */
+/**
+ * A recipe of any configuration type (the registry holds recipes with different configs).
+ *
+ * @example
+ * ```ts
+ * const r: AnyRecipe = getRecipe('E000-1');
+ * ```
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRecipe = ExperimentRecipe<any>;
 

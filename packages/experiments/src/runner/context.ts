@@ -133,7 +133,14 @@ export interface RunContextOptions {
   versions?: Record<string, string>;
 }
 
-/** Counters of a run context (what was trained, loaded, computed, reused). */
+/**
+ * Counters of a run context (what was trained, loaded, computed, reused).
+ *
+ * @example
+ * ```ts
+ * const { trained, reused } = ctx.stats; // 0 and 12 on a second run
+ * ```
+ */
 export interface RunStats {
   /** Models trained (to completion) in this run. */
   trained: number;
@@ -146,7 +153,16 @@ export interface RunStats {
   memoHits: number;
 }
 
-/** A {@link RunContext} with its counters and `close()` (stops the training workers). */
+/**
+ * A {@link RunContext} with its counters and `close()` (stops the training workers).
+ *
+ * @example
+ * ```ts
+ * const ctx: NodeRunContext = await createRunContext({ dir: 'runs/x', recipeId: 'X', profile: 'quick' });
+ * ctx.modelKey(job); // the 64-hex cache key of a job
+ * await ctx.close();
+ * ```
+ */
 export interface NodeRunContext extends RunContext {
   readonly stats: RunStats;
   /** The versions hashed into model keys. */
