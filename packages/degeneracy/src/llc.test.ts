@@ -445,18 +445,18 @@ describe('behavioural KL and cross-entropy targets (softmax regression: λ = (k 
     const x = tf.tensor2d(Float32Array.from(X.data), [n, 4]);
     const y = tf.tensor1d(labels, 'int32');
     const kl = modelLlcTarget({ graph: g, params }, x, { loss: 'behavioral-kl' });
-    const estKl = estimateLlc(kl.target, kl.w0, { gamma: 1, step: 3e-3, chains: 2, draws: 700, burnin: 150, seed: 4 });
+    const estKl = estimateLlc(kl.target, kl.w0, { gamma: 1, step: 3e-3, chains: 2, draws: 600, burnin: 100, seed: 4 });
     expect(Math.abs(estKl.llc / 5 - 1), `KL: λ̂ = ${estKl.llc}`).toBeLessThan(0.2);
     expect(estKl.effectiveParameters).toBeLessThan(15); // N_eff < N: the shift directions are free
     const ce = modelLlcTarget({ graph: g, params }, x, { loss: 'cross-entropy', y });
     // fit the maximum-likelihood weights by full-batch gradient descent
     const w = Float64Array.from(ce.w0);
-    for (let t = 0; t < 400; t++) {
+    for (let t = 0; t < 300; t++) {
       const { grad } = ce.target.lossAndGrad(w, null);
       for (let k = 0; k < w.length; k++) w[k] = w[k]! - 2 * grad[k]!;
     }
     expect(Math.max(...Array.from(ce.target.lossAndGrad(w, null).grad, Math.abs))).toBeLessThan(1e-3);
-    const estCe = estimateLlc(ce.target, w, { gamma: 1, step: 3e-3, chains: 2, draws: 700, burnin: 150, seed: 5 });
+    const estCe = estimateLlc(ce.target, w, { gamma: 1, step: 3e-3, chains: 2, draws: 600, burnin: 100, seed: 5 });
     expect(Math.abs(estCe.llc / 5 - 1), `CE: λ̂ = ${estCe.llc}`).toBeLessThan(0.2);
     kl.dispose();
     ce.dispose();
