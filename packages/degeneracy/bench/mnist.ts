@@ -104,7 +104,8 @@ if (stages.has('census')) {
   const census: Record<string, unknown> = {};
   const nIn = 1000;
   const X = Matrix.fromArray(nIn, 784, data.test.x.subarray(0, nIn * 784));
-  for (const w of WIDTHS) {
+  const censusWidths = (process.env['BASIS_CENSUS_WIDTHS'] ?? WIDTHS.join(',')).split(',').map(Number);
+  for (const w of censusWidths) {
     const { graph, params } = await trained(w);
     const layers = denseChain(graph, params);
     const run = timed(() => {
@@ -152,7 +153,9 @@ if (stages.has('census')) {
     console.log(`census w = ${w}: ${run.seconds.toFixed(1)} s`);
     for (const l of run.value.layers) console.log(`  ${l.layer}: G top ${l.G.top.join(', ')}, eff. rank ${l.G.effectiveRank}, rank>1e-6 ${l.G.rankAbove1e6}/${l.G.dim}; K ${l.K === null ? '-' : `top ${l.K.top.join(', ')}, eff. rank ${l.K.effectiveRank}`}`);
     for (const f of run.value.firing) console.log(`  firing ${f.layer}: dead ${f.dead}, always-on ${f.alwaysOn}, blocks ${f.synchronisedBlocks.length}, approx ${f.approximateBlocks.length}`);
-    for (const k of ['nonLocal', 'local'] as const) console.log(`  IB ${k}: ${run.value.interactionBasis[k].summary.map((s) => `${s.d}->${s.r}->${s.s}`).join(' | ')}`);
+    for (const k of ['nonLocal', 'local'] as const) console.log(`  IB ${k}: ${run.value.interactionBasis[k].summary.map((s) => `${s.d}->${s.r}->${s.s}`).join(' | ')}; sparsity@1e-2 ${run.value.interactionBasis[k].sparsity.map((q) => `${q.interactionBasis} (neuron ${q.neuronBasis})`).join(', ')}`);
+    for (const l of run.value.layers) console.log(`  free ${l.layer}: ${l.free.map((f) => `ε=${f.eps}: #λG<ε ${f.lowVarianceDirections} -> ${f.fromActivations}, #μK<ε ${f.lowJacobianDirections ?? '-'} -> ${f.fromJacobians ?? '-'}`).join('; ')}`);
+    writeFileSync(join(cacheDir, `census-${w}.json`), JSON.stringify(census[String(w)], null, 2) + '\n');
   }
   mine.add('census');
   results['census'] = census;
