@@ -107,20 +107,20 @@ export const e003_4: ExperimentRecipe<E0034Config> = {
       {
         claim: 'G_ReLU-Procrustes similarity is below orthogonal Procrustes similarity at every layer (a smaller group aligns less).',
         paper: paperTable,
-        measured: layers.map((l, k) => `${l}: mu_GReLU ${fmt(g[k]!)}, mu_O ${fmt(o[k]!)}, difference ${fmt(diffs[k]!)}`).join('; '),
+        measured: `${layers.map((l, k) => `${l}: mu_GReLU ${fmt(g[k]!)}, mu_O ${fmt(o[k]!)}, difference ${fmt(diffs[k]!)}`).join('; ')}. Criterion: held when every paired CI of the difference lies below 0.`,
         verdict: orderVerdict,
         estimates: Object.fromEntries([...Object.entries(est), ...layers.map((l, k) => [`difference ${l}`, diffs[k]!] as const)]),
       },
       {
         claim: 'Both similarities fall with depth and rise again at the last layer (tracking the stitching penalties of Fig. 1).',
         paper: paperTable,
-        measured: `mu_GReLU by layer ${g.map((e) => e.mean.toFixed(3)).join(' → ')}; mu_O ${o.map((e) => e.mean.toFixed(3)).join(' → ')} (held when the minimum is at an inner layer and its CI lies below both ends)`,
+        measured: `mu_GReLU by layer ${g.map((e) => e.mean.toFixed(3)).join(' → ')}; mu_O ${o.map((e) => e.mean.toFixed(3)).join(' → ')}. Criterion: held when the minimum is at an inner layer and its CI lies below both ends.`,
         verdict: shape,
       },
       {
         claim: 'Sanity (seeds-spec M3c): mu_O_colnorm >= mu_GReLU for every pair and layer, by group inclusion.',
         paper: '',
-        measured: `${values.filter((v) => v.muOColnorm >= v.grelu - 1e-9).length} of ${values.length} pair-layer cells satisfy it`,
+        measured: `${values.filter((v) => v.muOColnorm >= v.grelu - 1e-9).length} of ${values.length} pair-layer cells satisfy it. Criterion: held when all do.`,
         verdict: inclusion ? 'held' : 'not held',
       },
     ];

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '@basis/tensor/backend';
+import { renderSvg } from '../report.js';
 import { createRunContext } from '../runner/context.js';
 import type { ExperimentRecipe, RecipeResult } from './types.js';
 import { e003_1 } from './e003-1.js';
@@ -38,10 +39,13 @@ async function runQuick<C>(r: ExperimentRecipe<C>): Promise<RecipeResult> {
   const ctx = await createRunContext({ dir, recipeId: r.id, profile: 'quick', seed: 0, backend: 'wasm' });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const tensors0 = tf.memory().numTensors;
   try {
     const res = await r.run(ctx, r.checkConfig(r.profiles.quick));
     const cpu = process.cpuUsage(cpu0);
-    log.push(`${r.id}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s main-thread CPU, trained ${ctx.stats.trained}, reused ${ctx.stats.reused}`);
+    const leaked = tf.memory().numTensors - tensors0;
+    log.push(`${r.id}: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s main-thread CPU, trained ${ctx.stats.trained}, reused ${ctx.stats.reused}, tensors left ${leaked}`);
+    expect(leaked).toBeLessThanOrEqual(0);
     for (const c of res.checks) log.push(`  [${c.verdict}] ${c.claim}\n      ${c.measured}`);
     return res;
   } finally {
@@ -57,13 +61,13 @@ function finiteDeep(v: unknown, path = 'data'): void {
   else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) finiteDeep(x, `${path}.${k}`);
 }
 
-/** The common contract: computed verdicts, finite estimates and data, the expected figures. */
-function expectWellFormed(res: RecipeResult, figureIds: string[]): void {
+/** The common contract: computed verdicts with stated criteria, finite estimates and data, the expected figures (which render). */
+async function expectWellFormed(res: RecipeResult, figureIds: string[]): Promise<void> {
   expect(res.checks.length).toBeGreaterThan(0);
   for (const c of res.checks) {
     expect(['held', 'not held', 'inconclusive']).toContain(c.verdict);
     expect(c.claim.length).toBeGreaterThan(10);
-    expect(c.measured.length).toBeGreaterThan(10);
+    expect(c.measured).toMatch(/Criterion: held when/);
     for (const e of Object.values(c.estimates ?? {})) {
       for (const x of [e.mean, e.lo, e.hi]) expect(Number.isFinite(x)).toBe(true);
       expect(e.lo).toBeLessThanOrEqual(e.mean + 1e-12);
@@ -71,7 +75,10 @@ function expectWellFormed(res: RecipeResult, figureIds: string[]): void {
     }
   }
   expect(res.figures.map((f) => f.id)).toEqual(figureIds);
-  for (const f of res.figures) expect(f.rows.length).toBeGreaterThan(0);
+  for (const f of res.figures) {
+    expect(f.rows.length).toBeGreaterThan(0);
+    expect(await renderSvg(f.spec)).toMatch(/<svg[\s\S]*<path/);
+  }
   expect(res.notes.some((n) => n.includes('[OPEN]'))).toBe(true);
   finiteDeep(res.data);
   expect(() => JSON.stringify(res)).not.toThrow();
@@ -80,7 +87,7 @@ function expectWellFormed(res: RecipeResult, figureIds: string[]): void {
 describe('S003 recipes (quick)', () => {
   it('E003-1: rotation penalties', async () => {
     const res = await runQuick(e003_1);
-    expectWellFormed(res, ['rotation-penalty']);
+    await expectWellFormed(res, ['rotation-penalty']);
     const trials = (res.data as { trials: Array<{ kind: string; before: number; transformed: number }> }).trials;
     // before any fine-tuning the identity transform changes nothing; G_ReLU and orthogonal ones break the model
     for (const t of trials.filter((x) => x.kind === 'identity')) expect(t.transformed).toBeCloseTo(t.before, 6);
@@ -89,7 +96,7 @@ describe('S003 recipes (quick)', () => {
 
   it('E003-2: stitching classes', async () => {
     const res = await runQuick(e003_2);
-    expectWellFormed(res, ['stitching-penalty']);
+    await expectWellFormed(res, ['stitching-penalty']);
     expect(res.checks).toHaveLength(5);
     const cells = (res.data as { cells: Array<{ kind: string; penalty: number }> }).cells;
     // identity stitching between independent models is far worse than affine stitching
@@ -99,30 +106,29 @@ describe('S003 recipes (quick)', () => {
 
   it('E003-3: LeakyReLU slope sweep', async () => {
     const res = await runQuick(e003_3);
-    expectWellFormed(res, ['penalty-vs-slope']);
+    await expectWellFormed(res, ['penalty-vs-slope']);
     expect(res.figures[0]!.rows).toHaveLength(8); // 2 classes x 4 slopes
   }, 300_000);
 
   it('E003-4: G_ReLU-Procrustes below orthogonal Procrustes, paper Table 2 copied', async () => {
     const res = await runQuick(e003_4);
-    expectWellFormed(res, ['similarity-by-layer']);
+    await expectWellFormed(res, ['similarity-by-layer']);
     expect(res.checks[0]!.paper).toContain('0.6208 ± 0.008');
     expect(res.checks[0]!.paper).toContain('0.5825 ± 0.019');
     // group inclusion holds by construction
     expect(res.checks[2]!.verdict).toBe('held');
-    expect(tf.memory().numTensors).toBeLessThan(50);
   }, 300_000);
 
   it('E003-5: CKA and G_ReLU-CKA heatmaps for an MLP and a residual MLP', async () => {
     const res = await runQuick(e003_5);
-    expectWellFormed(res, ['mlp-cka-linear', 'mlp-grelu-cka', 'resmlp-cka-linear', 'resmlp-grelu-cka']);
+    await expectWellFormed(res, ['mlp-cka-linear', 'mlp-grelu-cka', 'resmlp-cka-linear', 'resmlp-grelu-cka']);
     expect(res.checks).toHaveLength(4);
     expect(res.figures[2]!.rows).toHaveLength(25); // 5 ReLU layers of the residual MLP, squared
   }, 300_000);
 
   it('E003-7: same function, different hidden representations', async () => {
     const res = await runQuick(e003_7);
-    expectWellFormed(res, ['representation-change']);
+    await expectWellFormed(res, ['representation-change']);
     // these are identities of Prop. 3.4 (float64): they must hold
     expect(res.checks.slice(0, 3).map((c) => c.verdict)).toEqual(['held', 'held', 'held']);
   }, 300_000);
@@ -131,19 +137,19 @@ describe('S003 recipes (quick)', () => {
 describe('S004 recipes (quick)', () => {
   it('E004-1: LLFC co-occurs with LMC', async () => {
     const res = await runQuick(e004_1);
-    expectWellFormed(res, ['llfc-by-layer', 'barrier-vs-llfc']);
+    await expectWellFormed(res, ['llfc-by-layer', 'barrier-vs-llfc']);
     const pairs = (res.data as { pairs: Array<{ condition: string }> }).pairs;
     expect([...new Set(pairs.map((p) => p.condition))]).toEqual(['spawn-0', 'spawn-1', 'independent', 'weight-matched']);
   }, 300_000);
 
   it('E004-2: weak additivity and commutativity', async () => {
     const res = await runQuick(e004_2);
-    expectWellFormed(res, ['weak-additivity', 'commutativity']);
+    await expectWellFormed(res, ['weak-additivity', 'commutativity']);
   }, 300_000);
 
   it('E004-3: matching enforces commutativity', async () => {
     const res = await runQuick(e004_3);
-    expectWellFormed(res, ['commutativity']);
+    await expectWellFormed(res, ['commutativity']);
     expect(res.checks).toHaveLength(2);
   }, 300_000);
 });
@@ -151,26 +157,26 @@ describe('S004 recipes (quick)', () => {
 describe('S001 validation recipes (quick)', () => {
   it('V001-1: LLC oracles', async () => {
     const res = await runQuick(v001_1);
-    expectWellFormed(res, ['toy-lambda', 'oracles']);
+    await expectWellFormed(res, ['toy-lambda', 'oracles']);
     // the toy curve uses the exact 1-D radial volume: it must match the closed form
     expect(res.checks[0]!.verdict).toBe('held');
   }, 300_000);
 
   it('V001-2: degeneracy census against width and training time', async () => {
     const res = await runQuick(v001_2);
-    expectWellFormed(res, ['low-variance-vs-width', 'synchronisation']);
+    await expectWellFormed(res, ['low-variance-vs-width', 'synchronisation']);
     expect(res.checks[2]!.verdict).toBe('held'); // counts are monotone in eps by construction
   }, 300_000);
 
   it('V001-3: N_eff against width and eps', async () => {
     const res = await runQuick(v001_3);
-    expectWellFormed(res, ['n-eff']);
+    await expectWellFormed(res, ['n-eff']);
     expect(res.checks).toHaveLength(4);
   }, 300_000);
 
   it('V001-4: interaction basis vs neuron basis', async () => {
     const res = await runQuick(v001_4);
-    expectWellFormed(res, ['dimensions', 'sparsity']);
+    await expectWellFormed(res, ['dimensions', 'sparsity']);
     // the last hidden layer feeds a linear 10-way readout: at most 10 directions survive
     expect(res.checks[0]!.measured).toContain('d_out = 10');
     expect(res.checks[3]!.verdict).toBe('held');

@@ -92,7 +92,7 @@ function checkValue(v: unknown, t: unknown, field: string): unknown {
   const key = field.split('.').pop() ?? '';
   if (key === 'data' && typeof t === 'object' && t !== null && 'dataset' in t) return checkDataSpec(v, field);
   if (key === 'model' && typeof t === 'object' && t !== null && 'arch' in t) return checkModelSpec(v, field);
-  if (key === 'train' && typeof t === 'object' && t !== null && 'optimizer' in t) {
+  if ((key === 'train' || key === 'finetune') && typeof t === 'object' && t !== null && 'optimizer' in t) {
     resolveRecipe(v, field);
     return v;
   }

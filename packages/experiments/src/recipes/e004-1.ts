@@ -57,13 +57,13 @@ export const e004_1: ExperimentRecipe<E0041Config> = {
       {
         claim: 'Whenever two modes are linearly connected (LMC, via spawning or permutation), the feature maps of almost all layers are linearly connected too (LLFC).',
         paper: 'S004: LLFC holds whenever LMC holds (spawning or permutation alignment), at almost all layers; the blog gives no numbers.',
-        measured: `${connected.length} of ${ms.length} pairs have an error barrier <= ${c.barrierTol}; fraction of their layers with E[1-cos_alpha] <= ${c.llfcRatio} E[1-cos_AB]: ${fractions.map((f) => f.toFixed(2)).join(', ') || 'none'} (held when every connected pair reaches 0.75; inconclusive without connected pairs)`,
+        measured: `${connected.length} of ${ms.length} pairs have an error barrier <= ${c.barrierTol}; fraction of their layers with E[1-cos_alpha] <= ${c.llfcRatio} E[1-cos_AB]: ${fractions.map((f) => f.toFixed(2)).join(', ') || 'none'}. Criterion: held when every connected pair reaches 0.75; inconclusive without connected pairs.`,
         verdict: v1,
       },
       {
         claim: 'LLFC fails where LMC fails: unaligned independent pairs have a barrier and a larger 1 - cos_alpha than connected pairs.',
         paper: 'S004 Lemma 1: LLFC at the output layer with small endpoint errors implies LMC.',
-        measured: `mean-over-layers E[1-cos_alpha]: connected ${eConn === null ? 'n/a' : fmt(eConn, 4)}, unaligned ${fmt(eUn, 4)}; unaligned error barrier ${fmt(eBarUn)} (held when the unaligned CI lies above the connected one and the barrier CI above the tolerance)`,
+        measured: `mean-over-layers E[1-cos_alpha]: connected ${eConn === null ? 'n/a' : fmt(eConn, 4)}, unaligned ${fmt(eUn, 4)}; unaligned error barrier ${fmt(eBarUn)}. Criterion: held when the unaligned CI lies above the connected one and the barrier CI above the tolerance.`,
         verdict: v2,
         estimates: { unaligned: eUn, unalignedBarrier: eBarUn, ...(eConn === null ? {} : { connected: eConn }) },
       },

@@ -67,14 +67,14 @@ export const e004_2: ExperimentRecipe<E0042Config> = {
       {
         claim: 'Weak additivity of ReLU holds for linearly connected modes: ReLU((1-a) h_A + a h_B) ≈ (1-a) ReLU(h_A) + a ReLU(h_B), far better than for unaligned modes.',
         paper,
-        measured: `E[1 - cos] at alpha 0.5 (${connected.length} connected pairs, barrier <= ${c.barrierTol}): ${line('weak additivity', waLayers)} (held when at every ReLU layer the connected CI lies below the unaligned one)`,
+        measured: `E[1 - cos] at alpha 0.5 (${connected.length} connected pairs, barrier <= ${c.barrierTol}): ${line('weak additivity', waLayers)}. Criterion: held when at every ReLU layer the connected CI lies below the unaligned one.`,
         verdict: none ? 'inconclusive' : allOf(vWa),
         estimates: Object.fromEntries(Object.entries(est).filter(([k]) => k.startsWith('weak'))),
       },
       {
         claim: 'Commutativity holds for linearly connected modes: (W_A - W_B)(H_A - H_B) ≈ 0, far smaller than for unaligned modes.',
         paper,
-        measured: `Dist_com: ${line('commutativity', comLayers)} (held when at every dense layer the connected CI lies below the unaligned one)`,
+        measured: `Dist_com: ${line('commutativity', comLayers)}. Criterion: held when at every dense layer the connected CI lies below the unaligned one.`,
         verdict: none ? 'inconclusive' : allOf(vCom),
         estimates: Object.fromEntries(Object.entries(est).filter(([k]) => k.startsWith('comm'))),
       },

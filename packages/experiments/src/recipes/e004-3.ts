@@ -31,14 +31,14 @@ export const e004_3: ExperimentRecipe<ModePairsConfig> = {
       {
         claim: 'Weight matching lowers the commutativity distance Dist_com at every hidden dense layer.',
         paper,
-        measured: `Dist_com before → change after weight matching: ${line(dW)} (held when every paired CI lies below 0)`,
+        measured: `Dist_com before → change after weight matching: ${line(dW)}. Criterion: held when every paired CI lies below 0.`,
         verdict: allOf(dW.map((d) => intervalVerdict(d, 'below', 0))),
         estimates: Object.fromEntries(layers.map((l, k) => [`weight-matched - independent ${l}`, dW[k]!])),
       },
       {
         claim: 'Activation matching lowers the commutativity distance Dist_com at every hidden dense layer.',
         paper,
-        measured: `Dist_com before → change after activation matching: ${line(dA)} (held when every paired CI lies below 0)`,
+        measured: `Dist_com before → change after activation matching: ${line(dA)}. Criterion: held when every paired CI lies below 0.`,
         verdict: allOf(dA.map((d) => intervalVerdict(d, 'below', 0))),
         estimates: Object.fromEntries(layers.map((l, k) => [`activation-matched - independent ${l}`, dA[k]!])),
       },

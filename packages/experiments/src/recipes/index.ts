@@ -10,6 +10,19 @@ import { e002_2 } from './e002-2.js';
 import { e002_3 } from './e002-3.js';
 import { e002_4 } from './e002-4.js';
 import { e002_5 } from './e002-5.js';
+import { e003_1 } from './e003-1.js';
+import { e003_2 } from './e003-2.js';
+import { e003_3 } from './e003-3.js';
+import { e003_4 } from './e003-4.js';
+import { e003_5 } from './e003-5.js';
+import { e003_7 } from './e003-7.js';
+import { e004_1 } from './e004-1.js';
+import { e004_2 } from './e004-2.js';
+import { e004_3 } from './e004-3.js';
+import { v001_1 } from './v001-1.js';
+import { v001_2 } from './v001-2.js';
+import { v001_3 } from './v001-3.js';
+import { v001_4 } from './v001-4.js';
 import type { ExperimentRecipe } from './types.js';
 
 /**
@@ -41,6 +54,19 @@ export const RECIPE_LIST: readonly AnyRecipe[] = [
   e002_3,
   e002_4,
   e002_5,
+  e003_1,
+  e003_2,
+  e003_3,
+  e003_4,
+  e003_5,
+  e003_7,
+  e004_1,
+  e004_2,
+  e004_3,
+  v001_1,
+  v001_2,
+  v001_3,
+  v001_4,
 ];
 
 /**

@@ -160,21 +160,21 @@ export const v001_2: ExperimentRecipe<V0012Config> = {
       {
         claim: `Wider MLPs have more low-variance activation directions (lambda(G) < eps = ${midEps}), each giving d^{l+1} free weight directions.`,
         paper: 'S001 Sec. 3.1: linear dependence among a layer\'s activations on the data gives free directions; no experiments in the seed (seeds-spec 2.2 [EXT]).',
-        measured: `summed over hidden layers after ${last} epoch(s): width ${wMax} minus width ${wMin}: ${fmt(dWidth, 1)} directions; as a fraction of the units ${fmt(dWidthFrac)} (held when the paired CI of the count lies above 0)`,
+        measured: `summed over hidden layers after ${last} epoch(s): width ${wMax} minus width ${wMin}: ${fmt(dWidth, 1)} directions; as a fraction of the units ${fmt(dWidthFrac)}. Criterion: held when the paired CI of the count lies above 0.`,
         verdict: intervalVerdict(dWidth, 'above', 0),
         estimates: { difference: dWidth, fractionDifference: dWidthFrac },
       },
       {
         claim: `Training creates activation degeneracy: after ${last} epoch(s) the width-${wMax} MLPs have more low-variance directions than at initialisation.`,
         paper: '',
-        measured: `trained minus initial low-variance directions (eps ${midEps}): ${fmt(dTrain, 1)} (held when the paired CI lies above 0)`,
+        measured: `trained minus initial low-variance directions (eps ${midEps}): ${fmt(dTrain, 1)}. Criterion: held when the paired CI lies above 0.`,
         verdict: intervalVerdict(dTrain, 'above', 0),
         estimates: { difference: dTrain },
       },
       {
         claim: 'Consistency of the census: free-direction counts grow with the noise scale eps.',
         paper: 'S001 Sec. 2.2.2 / 3.1: directions with variance below eps count as free at scale eps.',
-        measured: `counts non-decreasing in eps (${eps.join(', ')}) for ${monotone ? 'every' : 'not every'} model and layer`,
+        measured: `counts non-decreasing in eps (${eps.join(', ')}) for ${monotone ? 'every' : 'not every'} model and layer. Criterion: held when every count is non-decreasing.`,
         verdict: monotone ? 'held' : 'not held',
       },
     ];

@@ -23,7 +23,7 @@ export interface V0014Config {
 }
 
 const PROFILES: Record<'quick' | 'full', V0014Config> = {
-  quick: { family: QUICK_FAMILY, inputs: 300, sparsityTol: 0.01, eps: 1e-4, scalingModels: 1 },
+  quick: { family: QUICK_FAMILY, inputs: 200, sparsityTol: 0.01, eps: 1e-4, scalingModels: 1 },
   full: { family: FULL_FAMILY, inputs: 2000, sparsityTol: 0.01, eps: 1e-4, scalingModels: 6 },
 };
 
@@ -106,28 +106,28 @@ export const v001_4: ExperimentRecipe<V0014Config> = {
       {
         claim: 'The interaction basis drops directions without activation variance (d - r > 0 at the MNIST input, whose border pixels are constant) and directions the output ignores: at the last hidden layer s <= d_out.',
         paper: 'S001 Sec. 6: the basis removes low-rank-activation and Jacobian (downstream-ignored) degeneracies; App. A: the final layer is PCA without whitening.',
-        measured: `input d - r ${fmt(inputDrop, 1)}; last hidden layer ${names[last]}: s at most ${lastS} against d_out = ${dOut}, r - s ${fmt(est[`r-s ${names[last]}`]!, 1)} (held when the input CI lies above 0 and s <= d_out)`,
+        measured: `input d - r ${fmt(inputDrop, 1)}; last hidden layer ${names[last]}: s at most ${lastS} against d_out = ${dOut}, r - s ${fmt(est[`r-s ${names[last]}`]!, 1)}. Criterion: held when the input CI lies above 0 and s <= d_out.`,
         verdict: allOf([intervalVerdict(inputDrop, 'above', 0), lastS <= dOut ? 'held' : 'not held']),
         estimates: Object.fromEntries(Object.entries(est).filter(([k]) => k.startsWith('d-r') || k.startsWith('r-s'))),
       },
       {
         claim: 'The transformed weights are sparser in the interaction basis than in the neuron basis (interaction sparsity, seeds-spec D7 metric).',
         paper: 'S001 Sec. 6 and the follow-up (arXiv 2405.10928): the interaction basis was found sparse and modular on toy models, much less useful on LLMs; no numbers in the seed.',
-        measured: `${transitions.map((t, k) => `${t}: IB ${est[`sparsity IB ${t}`]!.mean.toFixed(3)} vs neuron ${est[`sparsity neuron ${t}`]!.mean.toFixed(3)}, difference ${fmt(dSparse[k]!)}`).join('; ')} (tol ${c.sparsityTol} x max|w|; held when every paired CI lies above 0)`,
+        measured: `${transitions.map((t, k) => `${t}: IB ${est[`sparsity IB ${t}`]!.mean.toFixed(3)} vs neuron ${est[`sparsity neuron ${t}`]!.mean.toFixed(3)}, difference ${fmt(dSparse[k]!)}`).join('; ')} (tol ${c.sparsityTol} x max|w|). Criterion: held when every paired CI lies above 0.`,
         verdict: allOf(dSparse.map((d) => intervalVerdict(d, 'above', 0))),
         estimates: Object.fromEntries(transitions.map((t, k) => [`IB - neuron ${t}`, dSparse[k]!])),
       },
       {
         claim: 'The interaction basis is more modular: the best 2-way split of its hidden interaction graph costs less than in the neuron basis.',
         paper: 'S001 Sec. 5: modularity through weak interactions (cost sum_v max(0, log(w_v / sqrt(eps)))); concrete form [OPEN].',
-        measured: `modularity cost IB ${fmt(estimate(s.map((m) => m.costIb)), 2)}, neuron ${fmt(estimate(s.map((m) => m.costNeuron)), 2)}, difference ${fmt(dCost, 2)} (eps ${c.eps}; held when the paired CI lies below 0)`,
+        measured: `modularity cost IB ${fmt(estimate(s.map((m) => m.costIb)), 2)}, neuron ${fmt(estimate(s.map((m) => m.costNeuron)), 2)}, difference ${fmt(dCost, 2)} (eps ${c.eps}). Criterion: held when the paired CI lies below 0.`,
         verdict: intervalVerdict(dCost, 'below', 0),
         estimates: { difference: dCost },
       },
       {
         claim: "The 'sqrt' (App. A) and 'inv_sqrt' (Sec. 6) scalings keep the same dimensions r and s; they only rescale the basis (erratum 0.5 item 13).",
         paper: 'S001 Sec. 6 vs App. A conflict on the final scaling; both drop the zero-eigenvalue directions.',
-        measured: `dimensions equal in ${sameDims ? 'every' : 'not every'} layer of the ${per.inv_sqrt.length} model(s) computed both ways; sparsity under inv_sqrt ${transitions.map((t) => est[`sparsity IB inv_sqrt ${t}`]!.mean.toFixed(3)).join(', ')} vs sqrt ${transitions.map((t) => est[`sparsity IB ${t}`]!.mean.toFixed(3)).join(', ')}`,
+        measured: `dimensions equal in ${sameDims ? 'every' : 'not every'} layer of the ${per.inv_sqrt.length} model(s) computed both ways; sparsity under inv_sqrt ${transitions.map((t) => est[`sparsity IB inv_sqrt ${t}`]!.mean.toFixed(3)).join(', ')} vs sqrt ${transitions.map((t) => est[`sparsity IB ${t}`]!.mean.toFixed(3)).join(', ')}. Criterion: held when r and s agree everywhere.`,
         verdict: sameDims ? 'held' : 'not held',
       },
     ];
