@@ -2,6 +2,7 @@
 // after an interrupt; the JSON memo; job validation.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,16 @@ describe('createRunContext', () => {
       await again.close();
     }
   }, 120_000);
+
+  it('closing a context detaches it from the caller\'s abort signal (many runs can share one signal)', async () => {
+    const ctl = new AbortController();
+    for (let i = 0; i < 12; i++) {
+      const ctx = await createRunContext({ dir: join(root, 'signal'), recipeId: `S-${i}`, profile: 'quick', signal: ctl.signal });
+      expect(getEventListeners(ctl.signal, 'abort')).toHaveLength(1);
+      await ctx.close();
+    }
+    expect(getEventListeners(ctl.signal, 'abort')).toHaveLength(0);
+  });
 
   it('retrains a cached model whose files are damaged', async () => {
     const dir = join(root, 'reuse');

@@ -274,8 +274,9 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
   // one internal signal linked to the caller's: every queued training job listens to it
   const ctl = new AbortController();
   setMaxListeners(0, ctl.signal);
+  const forward = (): void => ctl.abort();
   if (opts.signal?.aborted === true) ctl.abort();
-  else opts.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
+  else opts.signal?.addEventListener('abort', forward, { once: true });
   const signal = ctl.signal;
   const onProgress = opts.onProgress ?? (() => undefined);
   const stats: RunStats = { trained: 0, reused: 0, resumed: 0, computed: 0, memoHits: 0 };
@@ -497,6 +498,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     },
     async close() {
       closed = true;
+      opts.signal?.removeEventListener('abort', forward);
       const p = pool;
       pool = null;
       if (p !== null) await p.close();
