@@ -2,13 +2,14 @@
 // run directory, so the base model family (identical jobs) is trained once and reused.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '@basis/tensor/backend';
 import { renderSvg } from '../report.js';
 import { createRunContext } from '../runner/context.js';
+import { runRecipe } from '../runner/run.js';
 import type { ExperimentRecipe, RecipeResult } from './types.js';
 import { e003_1 } from './e003-1.js';
 import { e003_2 } from './e003-2.js';
@@ -131,6 +132,18 @@ describe('S003 recipes (quick)', () => {
     await expectWellFormed(res, ['representation-change']);
     // these are identities of Prop. 3.4 (float64): they must hold
     expect(res.checks.slice(0, 3).map((c) => c.verdict)).toEqual(['held', 'held', 'held']);
+  }, 300_000);
+
+  it('E003-4 through runRecipe: report.html with the paper table, result.json, figure files', async () => {
+    const out = join(dir, 'E003-4-report');
+    const r = await runRecipe('E003-4', { profile: 'quick', out, cacheDir: dir, workers: 2, backend: 'wasm' });
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('0.6208 ± 0.008');
+    expect(html).toContain('G_ReLU-Procrustes similarity is below orthogonal Procrustes similarity at every layer');
+    expect(existsSync(join(out, 'figures', 'similarity-by-layer.svg'))).toBe(true);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { id: string; checks: unknown[] };
+    expect(result.id).toBe('E003-4');
+    expect(result.checks).toHaveLength(r.checks.length);
   }, 300_000);
 });
 
