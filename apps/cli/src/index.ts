@@ -124,7 +124,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--list', 'list the experiment ids and exit')
     .option('--out <dir>', 'output folder (default basis-reproduce/<id>; for all: basis-reproduce, one folder per experiment)')
     .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
-    .option('--cache <dir>', 'run cache of trained models and results (default: cache/ beside the output; shared by all)')
+    .option('--cache <dir>', 'run cache of trained models and results (default: a cache/ folder beside OUT for one experiment, OUT/cache for all)')
     .option('--workers <n>', 'training worker threads (default: one per core)')
     .example('basis reproduce --list')
     .example('basis reproduce E000-1 --quick')
