@@ -366,6 +366,9 @@ describe('LLC diagnostics', () => {
     };
     const sp = estimateLlc(spiky, new Float64Array(1), { nBeta: 100, gamma: 0, step: 2e-3, chains: 2, draws: 3000, burnin: 100, seed: 1 });
     expect(sp.diagnosis.diverged).toBe(true);
+    // MALA acceptance of a well-resolved chain is high (the low-acceptance flag fired at 0.089 on an MNIST MLP at ε = 1e-3, bench/mnist.ts)
+    expect(healthy.malaAcceptance).toBeGreaterThan(0.5);
+    expect(healthy.diagnosis.lowAcceptance).toBe(false);
     // a diverging chain is an error, not a silent NaN
     const blow: LlcTarget = { dim: 1, n: 1, lossAndGrad: (w) => ({ loss: -Math.exp((w[0] as number) ** 2 * 50), grad: Float64Array.of(-100 * (w[0] as number) * Math.exp((w[0] as number) ** 2 * 50)) }) };
     expect(() => estimateLlc(blow, Float64Array.of(0.5), { nBeta: 10, gamma: 0, step: 1e-2, chains: 1, draws: 200 })).toThrow(expect.objectContaining({ code: 'NOT_CONVERGED' }));

@@ -76,6 +76,8 @@ export interface LlcDiagnosis {
   readonly diverged: boolean;
   /** λ̂ ≤ 0 or λ̂ > N/2 beyond its error: the estimate is outside the possible range. */
   readonly outOfRange: boolean;
+  /** Mean MALA acceptance below 0.1: the step is too coarse for the local curvature and λ̂ is biased (usually upwards). */
+  readonly lowAcceptance: boolean;
   /** Split-R̂ of the loss traces over chains (1 = chains agree; NaN with one chain). */
   readonly rhat: number;
   /** Smallest per-chain ESS. */
@@ -332,7 +334,10 @@ export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptio
       warnings.push(`chain ${c}: the loss trace spikes (${(100 * ch.spikeFraction).toFixed(1)}% of draws rise far above the posterior's tail); the step (${step}) is too large`);
     }
   }
-  const diagnosis: LlcDiagnosis = { lowEss, notStationary, diverged, outOfRange, rhat, minChainEss: Math.min(...out.map((c) => c.ess)), ok: !(lowEss || notStationary || diverged || outOfRange) };
+  const mala = out.reduce((a, c) => a + c.malaAcceptance, 0) / out.length;
+  const lowAcceptance = mala < 0.1;
+  if (lowAcceptance) warnings.push(`MALA acceptance ${mala.toFixed(3)} < 0.1: the step (${step}) is too coarse for the local curvature and biases λ̂; use a smaller step`);
+  const diagnosis: LlcDiagnosis = { lowEss, notStationary, diverged, outOfRange, lowAcceptance, rhat, minChainEss: Math.min(...out.map((c) => c.ess)), ok: !(lowEss || notStationary || diverged || outOfRange || lowAcceptance) };
   const meanLoss = out.reduce((a, c) => a + (c.llc / nBeta), 0) / out.length;
   return {
     llc,
