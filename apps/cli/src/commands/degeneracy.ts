@@ -343,7 +343,7 @@ export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCo
       [
         `λ̂ = ${est.llc.toFixed(4)} ± ${est.std.toFixed(4)} (${est.chains.length} chains), N_eff = 2λ̂ = ${est.effectiveParameters.toFixed(2)} of N = ${tg.target.dim}`,
         `nβ = ${est.nBeta.toFixed(2)}, eps_eff = ${est.epsEff.toExponential(3)}, ESS = ${est.ess.toFixed(0)}, split-R̂ = ${est.diagnosis.rhat.toFixed(3)}, MALA acceptance = ${est.malaAcceptance.toFixed(3)}`,
-        `diagnosis: ${est.diagnosis.ok ? 'ok' : (['lowEss', 'notStationary', 'diverged', 'outOfRange'] as const).filter((k) => est.diagnosis[k]).join(', ')}`,
+        `diagnosis: ${est.diagnosis.ok ? 'ok' : (['lowEss', 'notStationary', 'diverged', 'lowAcceptance', 'outOfRange'] as const).filter((k) => est.diagnosis[k]).join(', ')}`,
         ...(opts.out === undefined ? [] : [`wrote ${join(opts.out, 'llc.json')}, llc-traces.csv, llc-traces.svg`]),
         ...(hessian === null ? [] : [`Hessian-rank bound: rank ${hessian.rank} on ${hessian.n} inputs -> λ ≥ ${hessian.lowerBound}`]),
         ...est.warnings.map((w) => `warning: ${w}`),
