@@ -48,6 +48,14 @@ describe('stitching (S003 Sec. 4, Theorem 4.2 oracle)', () => {
     expect(err).toBeLessThan(0.05);
   });
 
+  it('leaves no tensors behind for any trained class', async () => {
+    for (const kind of ['affine', 'grelu', { rank: 2 }] as const) {
+      const before = tf.memory().numTensors;
+      await stitch(g, A, T, { kind, layer: 'layers.1', train, test, epochs: 1 });
+      expect(tf.memory().numTensors, JSON.stringify(kind)).toBe(before);
+    }
+  });
+
   it('affine and rank-r stitching: affine is exact from the least-squares start, rank 1 pays a penalty', async () => {
     const aff = await stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, epochs: 0 });
     expect(aff.penalty).toBe(0); // the least-squares start is exact: ReLU features of T are P·D times A's

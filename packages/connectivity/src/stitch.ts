@@ -3,6 +3,23 @@ import { BasisError, Matrix, corrMatrix, linearSumAssignment, lstsq, svd } from 
 import { cutIndex, describeGraph, forward, paramsToTensors, train, type ModelGraph } from '@basis/zoo';
 import { evaluateFn, type EvalResult, type LabelledData, type Params } from './interpolate.js';
 
+/** A trainable variable holding `init`; the initial tensor is disposed (a variable keeps its own reference to the data). */
+function trainable(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init, true);
+  init.dispose();
+  return v;
+}
+
+/** The values of the tensor `make` returns, as float64; the tensor (and intermediates) are disposed. */
+function valuesOf(make: () => tf.Tensor): Float64Array {
+  const t = tf.tidy(make);
+  try {
+    return Float64Array.from(t.dataSync());
+  } finally {
+    t.dispose();
+  }
+}
+
 /** Stitching-layer classes (seeds-spec F1). */
 export type StitchKind = 'identity' | 'permutation' | 'affine' | 'grelu' | { readonly rank: number };
 
@@ -211,8 +228,8 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Mi.data[i * n + j] = W.get(j, i);
       const bi = Float64Array.from({ length: n }, (_, i) => W.get(n, i));
       if (kind === 'affine') {
-        vars['M'] = tf.variable(tf.tensor2d(Float32Array.from(Mi.data), [n, n]), true);
-        vars['b'] = tf.variable(tf.tensor1d(Float32Array.from(bi)), true);
+        vars['M'] = trainable(tf.tensor2d(Float32Array.from(Mi.data), [n, n]));
+        vars['b'] = trainable(tf.tensor1d(Float32Array.from(bi)));
         await trainLayer((h) => applyMap(h, vars['M'] as unknown as tf.Tensor2D, vars['b'] as tf.Tensor), epochs, () => 1);
         M = new Matrix(n, n, Float64Array.from(vars['M']!.dataSync()));
         b = Float64Array.from(vars['b']!.dataSync());
@@ -227,12 +244,12 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
             U[i * r + k] = f.U.get(i, k) * sq;
             V[i * r + k] = f.V.get(i, k) * sq;
           }
-        vars['U'] = tf.variable(tf.tensor2d(U, [n, r]), true);
-        vars['V'] = tf.variable(tf.tensor2d(V, [n, r]), true);
-        vars['b'] = tf.variable(tf.tensor1d(Float32Array.from(bi)), true);
+        vars['U'] = trainable(tf.tensor2d(U, [n, r]));
+        vars['V'] = trainable(tf.tensor2d(V, [n, r]));
+        vars['b'] = trainable(tf.tensor1d(Float32Array.from(bi)));
         const map = (): tf.Tensor2D => tf.matMul(vars['U'] as unknown as tf.Tensor2D, vars['V'] as unknown as tf.Tensor2D, false, true);
         await trainLayer((h) => applyMap(h, map(), vars['b'] as tf.Tensor), epochs, () => 1);
-        Mi = new Matrix(n, n, Float64Array.from(tf.tidy(map).dataSync()));
+        Mi = new Matrix(n, n, valuesOf(map));
         M = Mi;
         b = Float64Array.from(vars['b']!.dataSync());
       }
@@ -257,13 +274,13 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
         // φ(h)_i = exp(s_j) h_j with j = src[i]: the scale belongs to the bottom unit
         s0[j] = na > 0 && nb > 0 ? 0.5 * Math.log(nb / na) : 0;
       }
-      vars['Z'] = tf.variable(tf.tensor2d(Z, [n, n]), true);
-      vars['s'] = tf.variable(tf.tensor1d(s0), true);
+      vars['Z'] = trainable(tf.tensor2d(Z, [n, n]));
+      vars['s'] = trainable(tf.tensor1d(s0));
       const tau = (frac: number): number => t0 * (t1 / t0) ** Math.min(1, Math.max(0, frac));
       const soft = (t: number): tf.Tensor2D => tf.mul(softPermutation(vars['Z'] as unknown as tf.Tensor2D, t, iters), tf.exp(tf.reshape(vars['s'] as tf.Tensor, [1, n])));
       await trainLayer((h, t) => applyMap(h, soft(t), null), epochs, tau);
-      const Psoft = new Matrix(n, n, Float64Array.from(tf.tidy(() => softPermutation(vars['Z'] as unknown as tf.Tensor2D, t1, iters)).dataSync()));
-      const softM = new Matrix(n, n, Float64Array.from(tf.tidy(() => soft(t1)).dataSync()));
+      const Psoft = new Matrix(n, n, valuesOf(() => softPermutation(vars['Z'] as unknown as tf.Tensor2D, t1, iters)));
+      const softM = new Matrix(n, n, valuesOf(() => soft(t1)));
       stitchedSoft = await evalStitched(graph, tb, tt, li, softM, new Float64Array(n), opts.test);
       permutation = linearSumAssignment(Psoft, { maximize: true }).colInd;
       // harden: fixed P, re-fit the log-scales
