@@ -5,7 +5,8 @@ import { Matrix, createRng } from '@basis/tensor';
 import { initParams, mlp, paramsToTensors, toFloat64 } from '@basis/zoo';
 import { denseChain, denseGrams } from './dense.js';
 import { behavioralLoss, behavioralLossFromOutputs, freeDirections, layerGrams } from './grams.js';
-import { maxDiff, randMat } from './test-helpers.js';
+import { ggnHessian, hessianRankBound } from './llc.js';
+import { maxDiff, params64, randMat } from './test-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -61,5 +62,34 @@ describe('Gram matrices and spectra (D5) through tfjs', () => {
     const c = freeDirections(lay, 1e-8);
     expect(c).toEqual({ eps: 1e-8, lowVarianceDirections: 1, fromActivations: 4, lowJacobianDirections: 1, fromJacobians: 3, kronecker: 6 });
     expect(() => freeDirections(lay, -1)).toThrow(/eps/);
+  });
+});
+
+describe('a duplicated hidden neuron (D5 TEST)', () => {
+  it('drops rank G by 1 and raises the GGN nullity by at least d^{l+1}', () => {
+    const g = mlp({ width: 4, depth: 1, inputDim: 3, classes: 2, activation: 'tanh' });
+    const r = createRng(23);
+    const W0 = randMat(4, 3, r);
+    const b0 = Float64Array.from([0.1, -0.3, 0.2, 0.4]);
+    const make = (dup: boolean) => {
+      const W = W0.clone();
+      const b = Float64Array.from(b0);
+      if (dup) {
+        for (let j = 0; j < 3; j++) W.set(3, j, W.get(0, j));
+        b[3] = b[0]!;
+      }
+      return params64({ 'layers.0.weight': W, 'layers.0.bias': b, 'layers.2.weight': randMat(2, 4, createRng(5)), 'layers.2.bias': Float64Array.of(0, 0.1) });
+    };
+    const X = randMat(40, 3, r);
+    const x = tf.tensor2d(Float32Array.from(X.data), [40, 3]);
+    const rankG = (p: ReturnType<typeof make>) => {
+      const G = denseGrams(denseChain(g, p), X).G[1]!;
+      return hessianRankBound(G, { rtol: 1e-9 }).rank;
+    };
+    expect(rankG(make(false))).toBe(4);
+    expect(rankG(make(true))).toBe(3);
+    const nullity = (p: ReturnType<typeof make>) => hessianRankBound(ggnHessian({ graph: g, params: p }, x), { rtol: 1e-5 }).nullity;
+    expect(nullity(make(true)) - nullity(make(false))).toBeGreaterThanOrEqual(2);
+    x.dispose();
   });
 });
