@@ -4,9 +4,17 @@ import { gemm, gemmStrided } from './gemm.js';
 // access; this roughly doubles throughput over one row at a time).
 
 /**
+ * Vectors of smaller norm get no reflector from {@link makeReflector} (2^-500 ≈ 3e-151): the
+ * reflector's beta would overflow, and relative to a matrix scaled to entries of order 1 they
+ * are far below rounding.
+ */
+export const NEGLIGIBLE_NORM = 2 ** -500;
+
+/**
  * Householder reflector for the strided vector x_t = a[off + t * stride], t = 0..len-1.
  * Writes v (v_0 = x_0 - alpha, v_t = x_t) into `v[vOff + t]` and returns
- * `[alpha, beta]` with (I - beta v vᵀ) x = alpha e1; beta = 0 (v = 0) when x_1.. are all zero.
+ * `[alpha, beta]` with (I - beta v vᵀ) x = alpha e1; beta = 0 (v = 0) when x_1.. are all zero
+ * or the whole vector is below {@link NEGLIGIBLE_NORM}.
  * alpha has the sign opposite to x_0 (no cancellation).
  */
 export function makeReflector(
@@ -35,6 +43,12 @@ export function makeReflector(
     ss += x * x;
   }
   const sigma = sc * Math.sqrt(ss);
+  if (sigma < NEGLIGIBLE_NORM) {
+    // beta ~ 1/sigma² would overflow. Callers scale their matrices to a maximum entry near 1
+    // (exact powers of two) first, so such a vector is negligible: leave it, reflect nothing.
+    for (let t = 0; t < len; t++) v[vOff + t] = 0;
+    return [x0, 0];
+  }
   const alpha = x0 >= 0 ? -sigma : sigma;
   v[vOff] = x0 - alpha;
   for (let t = 1; t < len; t++) v[vOff + t] = a[off + t * stride] as number;

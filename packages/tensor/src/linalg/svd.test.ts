@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fixtureBytes, fixtureJson } from '@basis/test-utils';
-import { readNpyMatrix } from '../io/index.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readNpy, readNpyMatrix } from '../io/index.js';
 import { Matrix } from '../matrix.js';
 import { frobeniusNorm, matmul } from './basic.js';
 import { rank } from './lstsq.js';
@@ -144,5 +146,42 @@ describe('svd', () => {
     expectCode(() => svd(new Matrix(3, 0)), 'TOO_SMALL');
     expectCode(() => svd([[1, NaN]]), 'NON_FINITE_INPUT');
     expectCode(() => singularValues([[-Infinity]]), 'NON_FINITE_INPUT');
+  });
+});
+
+describe('svd and qr at extreme scales and with dead units (reflectors never overflow)', () => {
+  it('values scale exactly with the input from 1e-300 to 1e300, tall, square and wide', async () => {
+    const { qr, qrPivoted } = await import('./qr.js');
+    for (const [m, n] of [[40, 10], [12, 12], [8, 20]] as const) {
+      const A = gaussian(rngFor(`scale-${m}x${n}`), m, n);
+      const ref = svd(A).s;
+      const r00 = qr(A).R.get(0, 0);
+      for (const c of [1e-300, 1e-170, 1e-160, 1e160, 1e170, 1e300]) {
+        const B = new Matrix(m, n, A.data.map((x) => x * c));
+        const f = svd(B);
+        for (let i = 0; i < ref.length; i++) expect(f.s[i]! / c).toBeCloseTo(ref[i]!, 10);
+        expect(f.U.data.every(Number.isFinite) && f.V.data.every(Number.isFinite)).toBe(true);
+        expect(orthDefect(f.U)).toBeLessThan(1e-13);
+        const q = qr(B);
+        expect(q.R.get(0, 0) / c).toBeCloseTo(r00, 10);
+        expect(orthDefect(q.Q)).toBeLessThan(1e-13);
+        expect(qrPivoted(B).R.data.every(Number.isFinite)).toBe(true);
+      }
+    }
+  });
+
+  it('the 64 x 64 cross-product of MNIST activations with 48 dead units (it failed to converge) matches numpy', () => {
+    // XᵀY of inverted-MNIST activations in which 48 of 64 units never fire: the bidiagonalisation's
+    // trailing vectors shrank by ~1e-16 per step until the reflector's beta overflowed.
+    const raw = readNpy(readFileSync(fileURLToPath(new URL('./testdata/svd-dead-units-64x64.npy', import.meta.url))));
+    const M = new Matrix(64, 64, Float64Array.from(raw.data as Float64Array));
+    const f = svd(M);
+    // numpy.linalg.svd(M, compute_uv=False)[:7] (numpy 2.4.6, LAPACK gesdd)
+    const want = [84782.6444660944, 896.0674985342157, 270.1810688491735, 111.01383439546329, 103.29145847925584, 28.86730348865965, 11.503040266994992];
+    for (let i = 0; i < 7; i++) expect(f.s[i]! / want[i]!).toBeCloseTo(1, 10);
+    expect(rank(M)).toBe(7);
+    expect(maxAbsDiff(usvt(f.U, f.s, f.V), M)).toBeLessThan(1e-12 * f.s[0]!);
+    expect(orthDefect(f.U)).toBeLessThan(1e-13);
+    expect(orthDefect(f.V)).toBeLessThan(1e-13);
   });
 });

@@ -94,13 +94,20 @@ export function svdKernel(data: Float64Array, m: number, n: number, wantUV: bool
  * of the n x n factor R, then U = Q U_R — fewer operations than bidiagonalising A directly.
  */
 function svdViaQR(data: Float64Array, m: number, n: number, wantUV: boolean): SvdData {
-  const f = householderQR(data.slice(), m, n, false);
+  // Exact power-of-two scaling to entries of order 1 first, as svdTall does (tiny or huge
+  // inputs would otherwise underflow or overflow inside the reflectors).
+  const top = maxAbs(data);
+  const scale = top === 0 ? 1 : pow2Near(top);
+  const a = data.slice();
+  if (scale !== 1) for (let k = 0; k < a.length; k++) a[k] = (a[k] as number) / scale;
+  const f = householderQR(a, m, n, false);
   const R = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     R[i * n + i] = f.diag[i] as number;
     for (let j = i + 1; j < n; j++) R[i * n + j] = f.a[i * n + j] as number;
   }
   const r = svdTall(R, n, n, wantUV);
+  if (scale !== 1) for (let k = 0; k < r.s.length; k++) r.s[k] = (r.s[k] as number) * scale;
   if (!wantUV) return r;
   const Q = new Float64Array(m * n);
   for (let j = 0; j < n; j++) Q[j * n + j] = 1;
