@@ -126,7 +126,7 @@ export async function renderGallery(dataDir: string, docsDir: string, publicDir:
     }
     if (figures.length > 0) {
       lines.push('## Figures', '');
-      for (const f of figures) lines.push(`<figure class="gallery-figure"><img src="/gallery/${id}/${f}" alt="${escapeMd(f.replace(/\.svg$/, ''))}" loading="lazy"><figcaption>${escapeMd(f.replace(/\.svg$/, ''))}</figcaption></figure>`, '');
+      for (const f of figures) lines.push(`<figure class="gallery-figure"><img src="/gallery/${id}/${f}" alt="${escapeMd(f.replace(/\.svg$/, ''))}"><figcaption>${escapeMd(f.replace(/\.svg$/, ''))}</figcaption></figure>`, '');
     }
     if (hasReport) lines.push(`The full self-contained report: <a href="/gallery/${id}/report.html" target="_blank">report.html</a>.`, '');
     await writeFile(join(pagesDir, `${id}.md`), lines.join('\n'));
