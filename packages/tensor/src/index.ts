@@ -1,5 +1,6 @@
 // @basis/tensor public API. Each area keeps an explicit export list in its own index.
 export { BasisError, BASIS_ERROR_CODES, isBasisError, type BasisErrorCode } from './errors.js';
+export { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show, type NumBounds } from './config.js';
 export {
   Matrix,
   asMatrix,
