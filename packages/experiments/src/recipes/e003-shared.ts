@@ -7,6 +7,7 @@ import { BasisError, Matrix } from '@basis/tensor';
 import { captureActivations, checkDataSpec, checkModelSpec, paramsToTensors, resolveRecipe, type DataSpec, type DataSplit, type ModelSpec, type TrainRecipe } from '@basis/zoo';
 import { checkObject, invalid, show } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
+import { above, below } from './common.js';
 import type { CachedModel, Estimate, RunContext, Verdict } from './types.js';
 
 
@@ -63,15 +64,11 @@ export { difference, estimate, formatEstimate as fmt } from '../runner/estimate.
  * ```
  */
 export function intervalVerdict(e: Estimate, side: 'above' | 'below', threshold: number): Verdict {
-  if (side === 'above') return e.lo > threshold ? 'held' : e.hi <= threshold ? 'not held' : 'inconclusive';
-  return e.hi < threshold ? 'held' : e.lo >= threshold ? 'not held' : 'inconclusive';
+  return side === 'above' ? above(e, threshold) : below(e, threshold);
 }
 
-/** Combines verdicts: held if all held, not held if any is not held, else inconclusive. */
-export function allOf(vs: readonly Verdict[]): Verdict {
-  if (vs.some((v) => v === 'not held')) return 'not held';
-  return vs.every((v) => v === 'held') ? 'held' : 'inconclusive';
-}
+/** Combines verdicts (the shared rule of common.ts). */
+export { allOf } from './common.js';
 
 /**
  * Validates a configuration against the shape of a profile (the template): the same keys, numbers
