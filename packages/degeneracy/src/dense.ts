@@ -65,7 +65,8 @@ export function denseChain(graph: ModelGraph, params: ParamsLike): DenseLayer[] 
   return out;
 }
 
-function actValue(a: DenseActivation, p: number, slope: number): number {
+/** σ(p) for a dense layer's activation (`slope` for leaky ReLU). */
+export function actValue(a: DenseActivation, p: number, slope: number): number {
   switch (a) {
     case 'identity':
       return p;
@@ -80,7 +81,8 @@ function actValue(a: DenseActivation, p: number, slope: number): number {
   }
 }
 
-function actDeriv(a: DenseActivation, p: number, slope: number): number {
+/** σ'(p) for a dense layer's activation (`slope` for leaky ReLU). */
+export function actDeriv(a: DenseActivation, p: number, slope: number): number {
   switch (a) {
     case 'identity':
       return 1;

@@ -1,7 +1,7 @@
 // D9: the interaction basis (S001 Sec. 6 and App. A) in float64.
 import { BasisError, Matrix, eigh, matmul, pinv } from '@basis/tensor';
 import type { ModelGraph } from '@basis/zoo';
-import { denseChain, denseGrams, forwardDense, type DenseForward, type DenseLayer, type ParamsLike } from './dense.js';
+import { actDeriv, actValue, denseChain, denseGrams, forwardDense, type DenseForward, type DenseLayer, type ParamsLike } from './dense.js';
 import { checkEnum, checkMatrix, checkOpt, checkShape, maxAbs, secondMoment } from './util.js';
 
 /** Options of {@link interactionBasis}. */
@@ -464,23 +464,8 @@ export function integratedGradientEdges(
     const Cout = Bout.C;
     const sOut = Cout.rows;
     const slope = Ly.slope ?? 0.01;
-    const act = (p: number): number => (Ly.act === 'identity' ? p : Ly.act === 'relu' ? Math.max(p, 0) : Ly.act === 'leaky_relu' ? (p > 0 ? p : slope * p) : Ly.act === 'tanh' ? Math.tanh(p) : 1 / (1 + Math.exp(-p)));
-    const der = (p: number): number => {
-      switch (Ly.act) {
-        case 'identity':
-          return 1;
-        case 'relu':
-          return p > 0 ? 1 : 0;
-        case 'leaky_relu':
-          return p > 0 ? 1 : slope;
-        case 'tanh':
-          return 1 - Math.tanh(p) ** 2;
-        case 'sigmoid': {
-          const q = 1 / (1 + Math.exp(-p));
-          return q * (1 - q);
-        }
-      }
-    };
+    const act = (p: number): number => actValue(Ly.act, p, slope);
+    const der = (p: number): number => actDeriv(Ly.act, p, slope);
     const g = (h: Float64Array): Float64Array => {
       // ĝ(h) = C^{l+1} aug(σ(inc h + b))
       const f = new Float64Array(dout);
