@@ -47,6 +47,7 @@ export {
 } from './interaction-basis.js';
 export {
   estimateLlc,
+  regressionTarget,
   finiteScaleLambda,
   ggnHessian,
   hessianFiniteDifference,

@@ -749,3 +749,43 @@ export function hessianRankBound(H: Matrix, opts: { rtol?: number } = {}): { ran
   const rank = Array.from(ev).filter((v) => v > tol).length;
   return { rank, lowerBound: rank / 2, eigenvalues: ev, nullity: H.rows - rank };
 }
+
+/**
+ * A regular LLC oracle: the behavioural loss of linear regression with N parameters at its
+ * minimiser w₀, `L(w) = mean_r (x_rᵀ (w - w₀))²` over n seeded Gaussian inputs; its learning
+ * coefficient is λ = N/2. `batch` selects rows (minibatch SGLD).
+ *
+ * @example
+ * ```ts
+ * const { target, w0 } = regressionTarget(1000, 10, 3);
+ * estimateLlc(target, w0, { seed: 1 }).llc; // ≈ 5
+ * ```
+ */
+export function regressionTarget(n: number, N: number, seed: number): { target: LlcTarget; w0: Float64Array } {
+  if (!Number.isSafeInteger(n) || n < 1 || !Number.isSafeInteger(N) || N < 1) {
+    throw new BasisError('INVALID_ARGUMENT', `regressionTarget: n and N must be positive integers, got n = ${n}, N = ${N}`);
+  }
+  const rng = createRng(seed);
+  const X = new Matrix(n, N, Float64Array.from({ length: n * N }, () => rng.normal()));
+  const w0 = Float64Array.from({ length: N }, () => rng.normal());
+  return {
+    w0,
+    target: {
+      dim: N,
+      n,
+      lossAndGrad(w, batch) {
+        const rows = batch ?? Int32Array.from({ length: n }, (_, i) => i);
+        let loss = 0;
+        const grad = new Float64Array(N);
+        for (const r of rows) {
+          let e = 0;
+          for (let j = 0; j < N; j++) e += X.get(r, j) * ((w[j] as number) - (w0[j] as number));
+          loss += e * e;
+          for (let j = 0; j < N; j++) grad[j] = (grad[j] as number) + 2 * e * X.get(r, j);
+        }
+        for (let j = 0; j < N; j++) grad[j] = (grad[j] as number) / rows.length;
+        return { loss: loss / rows.length, grad };
+      },
+    },
+  };
+}

@@ -1,7 +1,6 @@
 // V001-1 (S001 Sec. 2 and 5.1; seeds-spec D2-D3): the learning-coefficient estimators against the
 // toy landscapes whose (finite-scale) LLC is known in closed form.
-import { estimateLlc, finiteScaleLambda, volumeMonteCarlo, type LlcTarget } from '@basis/degeneracy';
-import { Matrix, createRng } from '@basis/tensor';
+import { estimateLlc, finiteScaleLambda, regressionTarget, volumeMonteCarlo } from '@basis/degeneracy';
 import { invalid } from '../runner/check.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
 import { checkLike, estimate, fmt, needAtLeast } from './e003-shared.js';
@@ -40,32 +39,6 @@ export function crossLambda(eps: number): number {
   return 0.5 - 1 / (2 + Math.log(1 / eps));
 }
 
-/** Linear regression with N parameters, behavioral loss at w* (regular: lambda = N/2). */
-function regression(n: number, N: number, seed: number): { target: LlcTarget; w0: Float64Array } {
-  const rng = createRng(seed);
-  const X = new Matrix(n, N, Float64Array.from({ length: n * N }, () => rng.normal()));
-  const w0 = Float64Array.from({ length: N }, () => rng.normal());
-  return {
-    w0,
-    target: {
-      dim: N,
-      n,
-      lossAndGrad(w, batch) {
-        const rows = batch ?? Int32Array.from({ length: n }, (_, i) => i);
-        let loss = 0;
-        const grad = new Float64Array(N);
-        for (const r of rows) {
-          let e = 0;
-          for (let j = 0; j < N; j++) e += X.get(r, j) * ((w[j] as number) - (w0[j] as number));
-          loss += e * e;
-          for (let j = 0; j < N; j++) grad[j] = (grad[j] as number) + 2 * e * X.get(r, j);
-        }
-        for (let j = 0; j < N; j++) grad[j] = (grad[j] as number) / rows.length;
-        return { loss: loss / rows.length, grad };
-      },
-    },
-  };
-}
 
 function closeTo(e: Estimate, truth: number, tol: number): Verdict {
   if (e.lo >= truth - tol && e.hi <= truth + tol) return 'held';
@@ -104,7 +77,7 @@ export const v001_1: ExperimentRecipe<V0011Config> = {
         const xs = [0.5, 1, -2, 0.3];
         const m2 = xs.reduce((a, x) => a + x * x, 0) / xs.length;
         const product = volumeMonteCarlo((w) => ((w[0] as number) * (w[1] as number) - 1.2) ** 2 * m2, ab, { eps: [1e-4, 1e-3, 1e-2], samples: c.samples, radius: 0.5, seed });
-        const { target, w0 } = regression(1000, 10, 100 + seed);
+        const { target, w0 } = regressionTarget(1000, 10, 100 + seed);
         const sgld = estimateLlc(target, w0, { gamma: 1, step: 5e-4, chains: 2, draws: c.draws, burnin: Math.floor(c.draws / 10), seed });
         const slopes = (v: { lambda: ReadonlyArray<{ value: number }> }): number => v.lambda.reduce((a, l) => a + l.value, 0) / v.lambda.length;
         out.push({ seed, square3d: slopes(sq), square3dHits: Math.min(...sq.counts), cross, product: slopes(product), productHits: Math.min(...product.counts), regression: sgld.llc, regressionWarnings: sgld.warnings, epsEff: sgld.epsEff });
