@@ -440,46 +440,54 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       if (!Array.isArray(jobs) || jobs.length === 0) throw new BasisError('CONFIG_INVALID', 'models: jobs must list at least one model', { details: { field: 'jobs' } });
       const checked = jobs.map((j, i) => checkModelJob(j, `jobs[${i}]`));
       const keys = checked.map(keyOf);
-      const out: Array<CachedModel | null> = [];
-      for (let i = 0; i < checked.length; i++) {
-        const prev = out.findIndex((_, k) => keys[k] === keys[i]);
-        out.push(prev >= 0 ? out[prev]! : await load(keys[i]!));
+      // Each distinct job once: load what the cache has, train the rest on the pool.
+      const first = new Map<string, number>();
+      keys.forEach((k, i) => {
+        if (!first.has(k)) first.set(k, i);
+      });
+      const models = new Map<string, CachedModel>();
+      const todo: string[] = [];
+      for (const k of first.keys()) {
+        const m = await load(k);
+        if (m === null) todo.push(k);
+        else models.set(k, m);
       }
-      const todo = [...new Set(out.map((m, i) => (m === null ? i : -1)).filter((i) => i >= 0).map((i) => keys[i]!))];
-      const reused = checked.length - out.filter((m) => m === null).length;
-      const total = reused + todo.length;
-      stats.reused += out.filter((m, i) => m !== null && keys.indexOf(keys[i]!) === i).length;
+      stats.reused += models.size;
+      const reused = models.size;
+      const total = first.size;
       if (todo.length > 0) {
         if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'the run was interrupted before training started', { details: { aborted: true } });
         await getPool(todo.length);
         active++;
         let settled: Array<PromiseSettledResult<CachedModel>>;
         try {
-        const frac = new Map<string, number>(todo.map((k) => [k, 0]));
-        const report = (): void => onProgress('models trained', reused + [...frac.values()].reduce((a, b) => a + b, 0), total);
-        report();
-        settled = await Promise.allSettled(
-          todo.map((k) => {
-            const i = keys.indexOf(k);
-            return train(k, checked[i]!, `jobs[${i}]`, (f) => {
-              frac.set(k, f);
-              report();
-            }).then((m) => {
-              frac.set(k, 1);
-              report();
-              return m;
-            });
-          }),
-        );
+          const frac = new Map<string, number>(todo.map((k) => [k, 0]));
+          const report = (): void => onProgress('models trained', reused + [...frac.values()].reduce((a, b) => a + b, 0), total);
+          report();
+          settled = await Promise.allSettled(
+            todo.map((k) => {
+              const i = first.get(k)!;
+              return train(k, checked[i]!, `jobs[${i}]`, (f) => {
+                frac.set(k, f);
+                report();
+              }).then((m) => {
+                frac.set(k, 1);
+                report();
+                return m;
+              });
+            }),
+          );
         } finally {
           active--;
         }
         const failed = settled.find((s) => s.status === 'rejected');
         if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-        const byKey = new Map(settled.map((s) => (s as PromiseFulfilledResult<CachedModel>).value).map((m) => [m.key, m]));
-        for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = byKey.get(keys[i]!)!;
+        for (const s of settled) {
+          const m = (s as PromiseFulfilledResult<CachedModel>).value;
+          models.set(m.key, m);
+        }
       } else onProgress('models trained', total, total);
-      return out as CachedModel[];
+      return keys.map((k) => models.get(k)!);
     },
     async cached<T>(key: unknown, compute: () => Promise<T> | T): Promise<T> {
       const h = contentHash({ kind: 'basis.experiments.memo', recipe: opts.recipeId, key, versions });
