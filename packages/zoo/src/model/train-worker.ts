@@ -4,23 +4,13 @@
 import { parentPort } from 'node:worker_threads';
 import { isBasisError } from '@basis/tensor';
 import { selectBackend, type ActiveBackend, type BackendPreference } from '@basis/tensor/backend';
-import type { ClassificationDataset } from '../data/types.js';
-import type { ModelGraph, ParamDict } from '../graph/index.js';
-import type { TrainProgress, TrainStart } from '../train/loop.js';
+import type { TrainProgress } from '../train/loop.js';
 import { trainModelResumable } from './node.js';
-import { trainModel, type TrainModelResult, type TrainRecipe } from './train-model.js';
+import type { TrainJob } from './pool.js';
+import { trainModel, type TrainModelResult } from './train-model.js';
 
-/** A training job as sent to a worker. */
-export interface WireJob {
-  graph: ModelGraph;
-  train: ClassificationDataset;
-  test?: ClassificationDataset;
-  recipe: TrainRecipe;
-  initial?: ParamDict;
-  runDir?: string;
-  meta?: Record<string, unknown>;
-  maxSteps?: number;
-  start?: TrainStart;
+/** A training job as sent to a worker: a {@link TrainJob} plus the wire-only fields. */
+export interface WireJob extends TrainJob {
   /** Forward step events (else only epochs and checkpoints). */
   steps: boolean;
   /**
