@@ -446,26 +446,26 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
         if (!first.has(k)) first.set(k, i);
       });
       const models = new Map<string, CachedModel>();
-      const todo: string[] = [];
+      const missing: string[] = [];
       for (const k of first.keys()) {
         const m = await load(k);
-        if (m === null) todo.push(k);
+        if (m === null) missing.push(k);
         else models.set(k, m);
       }
       stats.reused += models.size;
       const reused = models.size;
       const total = first.size;
-      if (todo.length > 0) {
+      if (missing.length > 0) {
         if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'the run was interrupted before training started', { details: { aborted: true } });
-        await getPool(todo.length);
+        await getPool(missing.length);
         active++;
         let settled: Array<PromiseSettledResult<CachedModel>>;
         try {
-          const frac = new Map<string, number>(todo.map((k) => [k, 0]));
+          const frac = new Map<string, number>(missing.map((k) => [k, 0]));
           const report = (): void => onProgress('models trained', reused + [...frac.values()].reduce((a, b) => a + b, 0), total);
           report();
           settled = await Promise.allSettled(
-            todo.map((k) => {
+            missing.map((k) => {
               const i = first.get(k)!;
               return train(k, checked[i]!, `jobs[${i}]`, (f) => {
                 frac.set(k, f);
