@@ -2,7 +2,7 @@ import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
 import { accumulateReflectors, applyBlockReflector, applyReflectorLeft, blockT, makeReflector } from './householder.js';
-import { EPS, checkedMatrix, maxAbs, pow2Near } from './validate.js';
+import { EPS, checkedMatrix, pow2ScaledCopy } from './validate.js';
 
 /** Options of {@link qr}. */
 export interface QrOptions {
@@ -45,21 +45,13 @@ export function qr(A: MatrixLike, opts: QrOptions = {}): QrResult {
   if (mode !== 'thin' && mode !== 'complete') {
     throw new BasisError('INVALID_ARGUMENT', `qr: option mode must be 'thin' or 'complete', got ${String(mode)}`);
   }
-  const { data, scale } = scaledCopy(a.data);
+  const { data, scale } = pow2ScaledCopy(a.data);
   const f = householderQR(data, a.rows, a.cols, false);
   return unscaleR(assemble(f, a.rows, a.cols, mode === 'complete'), scale);
 }
 
-/** A copy scaled by an exact power of two to a largest entry of order 1, and that power. */
-function scaledCopy(src: Float64Array): { data: Float64Array; scale: number } {
-  const top = maxAbs(src);
-  const scale = top === 0 ? 1 : pow2Near(top);
-  const data = src.slice();
-  if (scale !== 1) for (let k = 0; k < data.length; k++) data[k] = (data[k] as number) / scale;
-  return { data, scale };
-}
 
-/** Undoes {@link scaledCopy} on R (Q does not depend on the scale). */
+/** Undoes {@link pow2ScaledCopy} on R (Q does not depend on the scale). */
 function unscaleR<T extends { R: Matrix }>(r: T, scale: number): T {
   if (scale !== 1) for (let k = 0; k < r.R.data.length; k++) r.R.data[k] = (r.R.data[k] as number) * scale;
   return r;
@@ -80,7 +72,7 @@ function unscaleR<T extends { R: Matrix }>(r: T, scale: number): T {
  */
 export function qrPivoted(A: MatrixLike): QrPivotedResult {
   const a = checkedMatrix(A, 'A');
-  const { data, scale } = scaledCopy(a.data);
+  const { data, scale } = pow2ScaledCopy(a.data);
   const f = householderQR(data, a.rows, a.cols, true);
   const { Q, R } = unscaleR(assemble(f, a.rows, a.cols, false), scale);
   return { Q, R, perm: f.perm };

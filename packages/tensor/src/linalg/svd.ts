@@ -6,7 +6,7 @@ import { householderQR } from './qr.js';
 import { makeBlas2 } from './blas2.js';
 import { accumulateReflectors, makeReflector } from './householder.js';
 import { RotationLog } from './rotations.js';
-import { EPS, checkedMatrix, maxAbs, pow2Near } from './validate.js';
+import { EPS, checkedMatrix, maxAbs, pow2Near, pow2ScaledCopy } from './validate.js';
 
 /** Options of {@link svd}. */
 export interface SvdOptions {
@@ -96,10 +96,7 @@ export function svdKernel(data: Float64Array, m: number, n: number, wantUV: bool
 function svdViaQR(data: Float64Array, m: number, n: number, wantUV: boolean): SvdData {
   // Exact power-of-two scaling to entries of order 1 first, as svdTall does (tiny or huge
   // inputs would otherwise underflow or overflow inside the reflectors).
-  const top = maxAbs(data);
-  const scale = top === 0 ? 1 : pow2Near(top);
-  const a = data.slice();
-  if (scale !== 1) for (let k = 0; k < a.length; k++) a[k] = (a[k] as number) / scale;
+  const { data: a, scale } = pow2ScaledCopy(data);
   const f = householderQR(a, m, n, false);
   const R = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

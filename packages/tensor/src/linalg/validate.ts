@@ -126,3 +126,12 @@ export function pow2Near(m: number): number {
   const e = Math.max(-1000, Math.min(1000, Math.floor(Math.log2(m))));
   return 2 ** e;
 }
+
+/** A copy scaled by an exact power of two to a largest entry of order 1, and that power. */
+export function pow2ScaledCopy(src: Float64Array): { data: Float64Array; scale: number } {
+  const top = maxAbs(src);
+  const scale = top === 0 ? 1 : pow2Near(top);
+  const data = src.slice();
+  if (scale !== 1) for (let k = 0; k < data.length; k++) data[k] = (data[k] as number) / scale;
+  return { data, scale };
+}
