@@ -10,6 +10,7 @@ export {
   type MatrixLike,
   type NumericArrayLike,
 } from './matrix.js';
+export * from './engine/index.js';
 export * from './linalg/index.js';
 export * from './solvers/index.js';
 export * from './random/index.js';

@@ -1,3 +1,4 @@
+import { nativeGemm } from '../engine/blas.js';
 import { wasmGemm } from './wasm-kernels.js';
 import type { GemmArgs } from './wasm-kernels.js';
 
@@ -172,9 +173,10 @@ export function gemm(
 
 /**
  * General strided product `C (+)= op(A) op(B)` on sub-blocks of row-major arrays (see
- * {@link GemmArgs}). Uses the WebAssembly SIMD kernel when available and the product is large
- * enough, else the JavaScript kernel; both sum in the same order, so the results are
- * bit-identical. With `upperOnly` the caller mirrors the upper triangle.
+ * {@link GemmArgs}). Uses the native BLAS when the engine has one (`cblas_dgemm`, or `cblas_dsyrk`
+ * for symmetric products), else the WebAssembly SIMD kernel when available and the product is
+ * large enough, else the JavaScript kernel; the last two sum in the same order, so their results
+ * are bit-identical. With `upperOnly` the caller mirrors the upper triangle.
  */
 export function gemmStrided(g: GemmArgs): void {
   const { m, n, k, C, cOff, ldc } = g;
@@ -183,6 +185,7 @@ export function gemmStrided(g: GemmArgs): void {
     if (!g.accumulate) for (let i = 0; i < m; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + n);
     return;
   }
+  if (nativeGemm(g)) return;
   if (m * n * k >= WASM_MIN_WORK && wasmGemm(g)) return;
   // JavaScript path: contiguous A (m x k), Bᵀ (n x k) and C (m x n) copies.
   const a = new Float64Array(m * k);

@@ -1,0 +1,118 @@
+// Checked BLAS wrappers over the native provider. Every wrapper validates dimensions, leading
+// dimensions and buffer lengths before the call (a wrong one would crash the process, not throw)
+// and returns false when no native library is in use, so callers fall back to WebAssembly.
+import { BasisError } from '../errors.js';
+import type { GemmArgs } from '../linalg/wasm-kernels.js';
+import { nativeLib } from './engine.js';
+import type { NativeLib } from './native.js';
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+const UPPER = 121;
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Throws unless every value is a non-negative integer that the library's integers can hold. */
+export function checkDims(lib: NativeLib, what: string, dims: Record<string, number>): void {
+  for (const [name, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 0) throw new BasisError('INVALID_ARGUMENT', `${what}: ${name} must be a non-negative integer, got ${v}`);
+    if (!lib.int64 && v > INT32_MAX) {
+      throw new BasisError(
+        'INVALID_ARGUMENT',
+        `${what}: ${name} = ${v} does not fit the 32-bit integers of ${lib.path}; use a 64-bit-integer (ILP64) BLAS or BASIS_BLAS=off`,
+      );
+    }
+  }
+}
+
+/**
+ * Throws unless `buf` holds a row-major `rows x cols` block with row stride `ld` from `off`
+ * (also checks `ld >= cols`).
+ */
+export function checkBlock(what: string, name: string, buf: ArrayLike<number>, off: number, rows: number, cols: number, ld: number): void {
+  if (ld < Math.max(1, cols)) throw new BasisError('INVALID_ARGUMENT', `${what}: leading dimension of ${name} is ${ld}, must be >= max(1, ${cols})`);
+  if (!Number.isInteger(off) || off < 0) throw new BasisError('INVALID_ARGUMENT', `${what}: offset of ${name} must be a non-negative integer, got ${off}`);
+  if (rows === 0 || cols === 0) return;
+  const need = off + (rows - 1) * ld + cols;
+  if (buf.length < need) {
+    throw new BasisError(
+      'INVALID_ARGUMENT',
+      `${what}: ${name} needs ${need} elements (offset ${off}, ${rows} x ${cols}, leading dimension ${ld}) but has ${buf.length}${buf.length === 0 ? ' (a detached or stale view?)' : ''}`,
+    );
+  }
+}
+
+/** `C (+)= op(A) op(B)` on the native BLAS (see {@link GemmArgs}); false when not native. */
+export function nativeGemm(g: GemmArgs): boolean {
+  const lib = nativeLib();
+  if (lib === null) return false;
+  const { m, n, k, A, aOff, lda, transA, B, bOff, ldb, transB, C, cOff, ldc } = g;
+  const what = 'gemm';
+  checkDims(lib, what, { m, n, k, lda, ldb, ldc });
+  checkBlock(what, 'A', A, aOff, transA ? k : m, transA ? m : k, lda);
+  checkBlock(what, 'B', B, bOff, transB ? n : k, transB ? k : n, ldb);
+  checkBlock(what, 'C', C, cOff, m, n, ldc);
+  if (m === 0 || n === 0) return true;
+  if (A === B && aOff === bOff && lda === ldb && transA !== transB && m === n && C !== A) {
+    // op(A) op(A)ᵀ or op(A)ᵀ op(A): a symmetric rank-k update (half the work), upper triangle.
+    // With upperOnly the caller mirrors; otherwise mirror here.
+    lib.fn.dsyrk(ROW_MAJOR, UPPER, transA ? TRANS : NO_TRANS, n, k, 1, aOff === 0 ? A : A.subarray(aOff), lda, g.accumulate ? 1 : 0, cOff === 0 ? C : C.subarray(cOff), ldc);
+    if (!g.upperOnly) {
+      for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) C[cOff + i * ldc + j] = C[cOff + j * ldc + i] as number;
+    }
+    return true;
+  }
+  lib.fn.dgemm(
+    ROW_MAJOR,
+    transA ? TRANS : NO_TRANS,
+    transB ? TRANS : NO_TRANS,
+    m,
+    n,
+    k,
+    1,
+    aOff === 0 ? A : A.subarray(aOff),
+    lda,
+    bOff === 0 ? B : B.subarray(bOff),
+    ldb,
+    g.accumulate ? 1 : 0,
+    cOff === 0 ? C : C.subarray(cOff),
+    ldc,
+  );
+  return true;
+}
+
+/** Operands of a float32 product `C = alpha op(A) op(B) + beta C` (row-major, offsets in elements). */
+export interface SgemmArgs {
+  m: number;
+  n: number;
+  k: number;
+  alpha?: number;
+  A: Float32Array;
+  lda: number;
+  transA: boolean;
+  B: Float32Array;
+  ldb: number;
+  transB: boolean;
+  beta?: number;
+  C: Float32Array;
+  ldc: number;
+}
+
+/**
+ * Float32 `C = alpha op(A) op(B) + beta C` on the native BLAS (`cblas_sgemm`), for the training
+ * kernels; the arrays may be views on WebAssembly memory (take them right before the call).
+ * False when no native library is in use.
+ */
+export function nativeSgemm(g: SgemmArgs): boolean {
+  const lib = nativeLib();
+  if (lib === null) return false;
+  const { m, n, k, A, lda, transA, B, ldb, transB, C, ldc } = g;
+  const what = 'sgemm';
+  checkDims(lib, what, { m, n, k, lda, ldb, ldc });
+  checkBlock(what, 'A', A, 0, transA ? k : m, transA ? m : k, lda);
+  checkBlock(what, 'B', B, 0, transB ? n : k, transB ? k : n, ldb);
+  checkBlock(what, 'C', C, 0, m, n, ldc);
+  if (m === 0 || n === 0) return true;
+  lib.fn.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, g.alpha ?? 1, A, lda, B, ldb, g.beta ?? 0, C, ldc);
+  return true;
+}
