@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configureEngine, engineInfo } from '../engine/engine.js';
 import { Matrix } from '../matrix.js';
 import { accumulateReflectors } from './householder.js';
 import { tridiagonalizeBlocked } from './tridiag-blocked.js';
@@ -8,6 +9,14 @@ import { gaussian, orthDefect, randomOrthogonal, rngFor, usvt } from './test-hel
 import { setWasmEnabled } from './wasm-kernels.js';
 
 afterEach(() => setWasmEnabled(true));
+// These tests compare basis' own kernels (WebAssembly against JavaScript): keep the native
+// provider out of the way while they run (the native path is tested against them elsewhere).
+let requested = 'auto';
+beforeAll(() => {
+  requested = engineInfo().requested;
+  configureEngine({ blas: 'off' });
+});
+afterAll(() => configureEngine({ blas: requested }));
 
 /** Runs the blocked reduction; returns Q, d, e and max |Qᵀ A Q - T| / max|A|. */
 function reduce(A: Matrix): { Q: Matrix; d: Float64Array; e: Float64Array; err: number } {

@@ -1,0 +1,191 @@
+// The compute engine: finding the system library, falling back to WebAssembly, the checked
+// boundary (a bad dimension must throw, never reach the library), and the native products
+// against basis' own WebAssembly kernels.
+import { existsSync } from 'node:fs';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isBasisError } from '../errors.js';
+import { crossprod, gram, matmul } from '../linalg/basic.js';
+import { gemmStrided } from '../linalg/gemm.js';
+import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
+import { checkBlock, checkDims, nativeGemm, nativeSgemm } from './blas.js';
+import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
+import { candidateLibraries, loadNative } from './native.js';
+
+const initial = engineInfo();
+afterEach(() => {
+  configureEngine({ blas: initial.requested });
+});
+
+/** A system OpenBLAS that this machine has (the test of the loader must not trust the loader). */
+const SYSTEM_OPENBLAS = ['/usr/lib/x86_64-linux-gnu/libopenblas.so.0', '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0', '/usr/lib64/libopenblas.so.0'].find((p) => existsSync(p));
+const forcedOff = process.env['BASIS_BLAS'] === 'off';
+
+function onBoth<T>(f: () => T): { native: T; wasm: T } {
+  const before = engineInfo().requested;
+  configureEngine({ blas: 'auto' });
+  const native = f();
+  configureEngine({ blas: 'off' });
+  const wasm = f();
+  configureEngine({ blas: before });
+  return { native, wasm };
+}
+
+describe('engine selection', () => {
+  it.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('finds the system OpenBLAS this machine has', () => {
+    const e = configureEngine({ blas: 'auto' });
+    expect(e.provider).toBe('native');
+    expect(e.flavour).toBe('openblas');
+    expect(e.coreType).toMatch(/\S/);
+    expect(e.threads).toBeGreaterThanOrEqual(1);
+    expect(e.library).toMatch(/^\//); // resolved to a real file
+    expect(engineSummary(e)).toMatch(/^native openblas/);
+  });
+
+  it('BASIS_BLAS=off (or blas: off) is WebAssembly with one thread and says why', () => {
+    const e = configureEngine({ blas: 'off' });
+    expect(e).toMatchObject({ provider: 'wasm', requested: 'off', threads: 1, reason: 'BASIS_BLAS=off' });
+    expect(nativeLib()).toBeNull();
+    expect(engineSummary(e)).toBe('wasm (BASIS_BLAS=off)');
+  });
+
+  it('a missing library falls back to WebAssembly with the reason, never an error', () => {
+    const e = configureEngine({ blas: '/nonexistent/libopenblas.so.0' });
+    expect(e.provider).toBe('wasm');
+    expect(e.reason).toMatch(/could not be used/);
+    expect(e.tried?.[0]).toMatch(/nonexistent/);
+    // and the kernels keep working
+    expect(matmul([[1, 2]], [[3], [4]]).toArray()).toEqual([[11]]);
+  });
+
+  it('a library without CBLAS/LAPACK symbols is refused with the missing symbol named', () => {
+    // libm loads but has no cblas_dgemm
+    const r = loadNative('libm.so.6');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.tried.join(' ')).toMatch(/libm\.so\.6: no cblas_dgemm/);
+  });
+
+  it.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('an explicit path loads that library; blas:lapack pairs load both', () => {
+    const e = configureEngine({ blas: SYSTEM_OPENBLAS as string });
+    expect(e.provider).toBe('native');
+    expect(e.library).toMatch(/openblas/);
+  });
+
+  it('lists the usual library names per platform', () => {
+    expect(candidateLibraries('linux', 'x64').map((c) => c[0])).toContain('libopenblas.so.0');
+    expect(candidateLibraries('linux', 'x64').at(-1)).toEqual(['libblas.so.3', 'liblapack.so.3']);
+    expect(candidateLibraries('darwin', 'arm64').at(-1)?.[0]).toMatch(/Accelerate/);
+  });
+
+  it('parses thread counts and rejects bad ones with INVALID_ARGUMENT', () => {
+    expect(parseThreads('3')).toBe(3);
+    expect(parseThreads('all')).toBeGreaterThanOrEqual(1);
+    for (const bad of ['0', '-1', '1.5', 'x', '', '2000']) {
+      expect(() => parseThreads(bad, '--threads')).toThrow(/--threads must be a positive integer/);
+    }
+  });
+
+  it.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('sets and reports the provider threads', () => {
+    configureEngine({ blas: 'auto' });
+    expect(configureEngine({ threads: 1 }).threads).toBe(1);
+    expect(configureEngine({ threads: 2 }).threads).toBe(2);
+  });
+});
+
+describe('checked boundary', () => {
+  it('rejects buffers too short for the declared block (a stale view has length 0)', () => {
+    expect(() => checkBlock('gemm', 'A', new Float64Array(5), 0, 2, 3, 3)).toThrow(/A needs 6 elements/);
+    expect(() => checkBlock('gemm', 'A', new Float64Array(0), 0, 2, 3, 3)).toThrow(/stale view/);
+    expect(() => checkBlock('gemm', 'A', new Float64Array(100), 0, 2, 3, 2)).toThrow(/leading dimension of A is 2, must be >= max\(1, 3\)/);
+    expect(() => checkBlock('gemm', 'B', new Float64Array(100), -1, 2, 3, 3)).toThrow(/offset of B/);
+    expect(() => checkBlock('gemm', 'A', new Float64Array(6), 0, 2, 3, 3)).not.toThrow();
+  });
+
+  it.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('rejects dimensions >= 2^31 on 32-bit-integer libraries and non-integers', () => {
+    configureEngine({ blas: 'auto' });
+    const lib = nativeLib();
+    expect(lib).not.toBeNull();
+    if (lib === null || lib.int64) return;
+    expect(() => checkDims(lib, 'gemm', { m: 2 ** 31 })).toThrow(/does not fit the 32-bit integers/);
+    expect(() => checkDims(lib, 'gemm', { m: 1.5 })).toThrow(/non-negative integer/);
+    expect(() => checkDims(lib, 'gemm', { m: -1 })).toThrow(/non-negative integer/);
+    // through the wrapper: nothing reaches the library
+    const A = new Float64Array(4);
+    const bad = { m: 2, n: 2, k: 3, A, aOff: 0, lda: 3, transA: false, B: A, bOff: 0, ldb: 2, transB: false, C: new Float64Array(4), cOff: 0, ldc: 2, accumulate: false, upperOnly: false };
+    let err: unknown;
+    try {
+      nativeGemm(bad);
+    } catch (e) {
+      err = e;
+    }
+    expect(isBasisError(err) && err.code === 'INVALID_ARGUMENT').toBe(true);
+    expect(() => nativeSgemm({ m: 2, n: 2, k: 2, A: new Float32Array(3), lda: 2, transA: false, B: new Float32Array(4), ldb: 2, transB: false, C: new Float32Array(4), ldc: 2 })).toThrow(/A needs 4 elements/);
+  });
+});
+
+describe.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('native products against the WebAssembly kernels', () => {
+  it('matmul, crossprod and gram agree to 1e-12 and gram stays exactly symmetric', () => {
+    const rng = rngFor('engine-products');
+    const A = gaussian(rng, 70, 300);
+    const B = gaussian(rng, 300, 263);
+    const X = gaussian(rng, 301, 37);
+    const Y = gaussian(rng, 301, 45);
+    const mm = onBoth(() => matmul(A, B));
+    expect(mm.native).toBeAllclose(mm.wasm, { rtol: 1e-12, atol: 1e-11 });
+    expect(mm.native).toBeAllclose(naiveMatmul(A, B), { rtol: 1e-12, atol: 1e-11 });
+    const cp = onBoth(() => crossprod(X, Y));
+    expect(cp.native).toBeAllclose(cp.wasm, { rtol: 1e-12, atol: 1e-11 });
+    const g = onBoth(() => gram(X));
+    expect(g.native).toBeAllclose(g.wasm, { rtol: 1e-12, atol: 1e-11 });
+    expect(g.native).toEqual(g.native.transpose());
+  });
+
+  it('strided products with offsets, every transpose combination and accumulation (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 9 }),
+          n: fc.integer({ min: 1, max: 9 }),
+          k: fc.integer({ min: 1, max: 9 }),
+          transA: fc.boolean(),
+          transB: fc.boolean(),
+          accumulate: fc.boolean(),
+          pad: fc.integer({ min: 0, max: 3 }),
+          off: fc.integer({ min: 0, max: 5 }),
+          seed: fc.integer({ min: 0, max: 1000 }),
+        }),
+        ({ m, n, k, transA, transB, accumulate, pad, off, seed }) => {
+          const rng = rngFor(`strided-${seed}`);
+          const [ar, ac] = transA ? [k, m] : [m, k];
+          const [br, bc] = transB ? [n, k] : [k, n];
+          const lda = ac + pad;
+          const ldb = bc + pad;
+          const ldc = n + pad;
+          const A = gaussian(rng, 1, off + ar * lda).data;
+          const B = gaussian(rng, 1, off + br * ldb).data;
+          const C0 = gaussian(rng, 1, off + m * ldc).data;
+          const run = (): Float64Array => {
+            const C = C0.slice();
+            gemmStrided({ m, n, k, A, aOff: off, lda, transA, B, bOff: off, ldb, transB, C, cOff: off, ldc, accumulate, upperOnly: false });
+            return C;
+          };
+          const r = onBoth(run);
+          for (let i = 0; i < r.native.length; i++) {
+            expect(Math.abs((r.native[i] as number) - (r.wasm[i] as number))).toBeLessThan(1e-12 * (1 + Math.abs(r.wasm[i] as number)));
+          }
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it('is bit-identical run to run for the same library, core type and thread count', () => {
+    configureEngine({ blas: 'auto', threads: 2 });
+    const rng = rngFor('engine-determinism');
+    const X = gaussian(rng, 2000, 200);
+    const first = gram(X).data;
+    for (let r = 0; r < 3; r++) expect(gram(X).data).toEqual(first);
+    const a = crossprod(X, X).data;
+    expect(crossprod(X, X).data).toEqual(a);
+  });
+});
