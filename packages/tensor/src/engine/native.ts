@@ -34,6 +34,7 @@ export interface NativeBindings {
   dgeqrf: (...a: unknown[]) => void;
   dorgqr: (...a: unknown[]) => void;
   dgesv: (...a: unknown[]) => void;
+  dgetrf: (...a: unknown[]) => void;
   dpotrf: (...a: unknown[]) => void;
   dgels: (...a: unknown[]) => void;
 }
@@ -175,6 +176,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
     dgeqrf: [lapack, `dgeqrf_${s}`, `void dgeqrf_${s}(${P}, ${P}, double *, ${P}, double *, double *, ${P}, ${P})`],
     dorgqr: [lapack, `dorgqr_${s}`, `void dorgqr_${s}(${P}, ${P}, ${P}, double *, ${P}, double *, double *, ${P}, ${P})`],
     dgesv: [lapack, `dgesv_${s}`, `void dgesv_${s}(${P}, ${P}, double *, ${P}, ${P}, double *, ${P}, ${P})`],
+    dgetrf: [lapack, `dgetrf_${s}`, `void dgetrf_${s}(${P}, ${P}, double *, ${P}, ${P}, ${P})`],
     dpotrf: [lapack, `dpotrf_${s}`, `void dpotrf_${s}(${CHAR}, ${P}, double *, ${P}, ${P}, ${L})`],
     dgels: [lapack, `dgels_${s}`, `void dgels_${s}(${CHAR}, ${P}, ${P}, ${P}, double *, ${P}, double *, ${P}, double *, ${P}, ${P}, ${L})`],
   };

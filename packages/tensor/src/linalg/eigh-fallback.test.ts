@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { setLapackCrossover } from '../engine/lapack.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import { eigh } from './eigh.js';
@@ -23,6 +24,14 @@ vi.mock('./tridiag-dc.js', async (importOriginal) => {
 });
 
 describe('eigh fallback from divide and conquer to QL', () => {
+  // basis' own kernel is under test: keep eigh off the native provider (LAPACK dsyevd).
+  let prev: ReturnType<typeof setLapackCrossover>;
+  beforeAll(() => {
+    prev = setLapackCrossover('never');
+  });
+  afterAll(() => {
+    setLapackCrossover(prev);
+  });
   it('still returns a correct decomposition when divide and conquer fails or yields non-finite numbers', () => {
     const g = gaussian(rngFor('fallback'), 40, 40);
     const S = new Matrix(40, 40);

@@ -1,3 +1,4 @@
+import { lapackSyevd, nativeFor } from '../engine/lapack.js';
 import { isBasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
@@ -35,20 +36,28 @@ export interface EighResult {
 }
 
 /**
- * Symmetric eigendecomposition `S = V diag(values) Vᵀ`: Householder tridiagonalisation (blocked
- * from n = 256 on), then — with eigenvectors and n > 25 — the tridiagonal divide-and-conquer
- * method (Cuppen, with Gu–Eisenstat deflation and eigenvector recomputation, as LAPACK dstedc)
- * and the blocked back-transformation, otherwise implicit QL iterations with Wilkinson-type
- * shifts (values only always use QL). Values are sorted in descending order and
- * each eigenvector's largest-magnitude component is positive (seeds-spec 0.4); within a repeated
- * eigenvalue the basis is whatever the algorithm produces (deterministically). The input must be
- * square (SHAPE_MISMATCH), finite (NON_FINITE_INPUT), non-empty (TOO_SMALL) and symmetric to
- * within `symmetryTol` (INVALID_ARGUMENT). Absolute accuracy is about `n * 2^-52 * max|λ|`;
- * the eigenvectors are orthonormal to about `n * 2^-52` also for clustered eigenvalues.
- * The reduction, the divide-and-conquer merges and the back-transformation (matrix products)
- * and the rotation accumulation run on WebAssembly SIMD kernels when available; the JavaScript
- * fallback gives bit-identical results. NOT_CONVERGED is thrown if an iteration fails to
- * converge (not observed in practice).
+ * Symmetric eigendecomposition `S = V diag(values) Vᵀ`.
+ *
+ * Provider: with the native engine (a system LAPACK, see `engineInfo()`) and n >= 4, LAPACK
+ * `dsyevd` computes it (Householder tridiagonalisation, then divide and conquer; values only:
+ * root-free QR) on a copy scaled by an exact power of two, and basis applies the contract below
+ * (order, signs) to its output; NOT_CONVERGED if dsyevd reports a failure. Otherwise, and always
+ * with `BASIS_BLAS=off` or in the browser, basis' own kernel computes it: Householder
+ * tridiagonalisation (blocked from n = 256 on), then — with eigenvectors and n > 25 — the
+ * tridiagonal divide-and-conquer method (Cuppen, with Gu–Eisenstat deflation and eigenvector
+ * recomputation, as LAPACK dstedc) and the blocked back-transformation, otherwise implicit QL
+ * iterations with Wilkinson-type shifts (values only always use QL). Its reduction,
+ * divide-and-conquer merges, back-transformation (matrix products) and rotation accumulation run
+ * on WebAssembly SIMD kernels when available (the JavaScript fallback gives bit-identical
+ * results); NOT_CONVERGED is thrown if an iteration fails to converge (not observed in practice).
+ *
+ * Contract (both providers): values are sorted in descending order and each eigenvector's
+ * largest-magnitude component is positive (seeds-spec 0.4); within a repeated eigenvalue the
+ * basis is whatever the algorithm produces (deterministic for a given provider, core type and
+ * thread count). The input must be square (SHAPE_MISMATCH), finite (NON_FINITE_INPUT), non-empty
+ * (TOO_SMALL) and symmetric to within `symmetryTol` (INVALID_ARGUMENT). Absolute accuracy is
+ * about `n * 2^-52 * max|λ|`; the eigenvectors are orthonormal to about `n * 2^-52` also for
+ * clustered eigenvalues. The two providers agree to rounding (~1e-14 relative).
  *
  * @example
  * ```ts
@@ -72,7 +81,8 @@ export function eigh(S: MatrixLike, opts: EighOptions = {}): EighResult | { valu
 
 /**
  * Kernel over a symmetric row-major n x n array (overwritten). Returns descending values and,
- * when asked, the eigenvector matrix (columns, sign-normalised).
+ * when asked, the eigenvector matrix (columns, sign-normalised). Native provider (LAPACK
+ * dsyevd) from the crossover size on, basis' own kernel otherwise.
  */
 export function eighKernel(
   a: Float64Array,
@@ -88,6 +98,29 @@ export function eighKernel(
   const scale = pow2Near(top); // exact scaling
   const inv = 1 / scale;
   for (let k = 0; k < a.length; k++) a[k] = (a[k] as number) * inv;
+
+  const lib = nativeFor(wantVectors ? 'eigh' : 'eighValues', n);
+  if (lib !== null) {
+    // LAPACK dsyevd: ascending values, column-major eigenvectors in place of a.
+    const w = lapackSyevd(lib, a, n, wantVectors);
+    const values = new Float64Array(n);
+    for (let j = 0; j < n; j++) values[j] = (w[n - 1 - j] as number) * scale;
+    if (!wantVectors) return { values, vectors: null };
+    // Row-major, columns in descending order: out[i][j] = Z[i][n-1-j] (32 x 32 tiles).
+    const out = new Float64Array(n * n);
+    for (let j0 = 0; j0 < n; j0 += 32) {
+      const j1 = Math.min(j0 + 32, n);
+      for (let i0 = 0; i0 < n; i0 += 32) {
+        const i1 = Math.min(i0 + 32, n);
+        for (let j = j0; j < j1; j++) {
+          const src = (n - 1 - j) * n;
+          for (let i = i0; i < i1; i++) out[i * n + j] = a[src + i] as number;
+        }
+      }
+    }
+    normalizeColumnSigns(out, n, n);
+    return { values, vectors: out };
+  }
 
   const d = new Float64Array(n);
   const e = new Float64Array(n);

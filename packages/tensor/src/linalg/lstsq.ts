@@ -35,7 +35,8 @@ function countAbove(s: Float64Array, tol: number): number {
 
 /**
  * Numerical rank: the number of singular values above the tolerance (see {@link RankTolerance};
- * default `max(m, n) * 2^-52 * s_1`). 0 for the zero matrix.
+ * default `max(m, n) * 2^-52 * s_1`). 0 for the zero matrix. The singular values come from
+ * {@link svd} (LAPACK dgesdd on the native provider).
  *
  * @example
  * ```ts
@@ -50,8 +51,9 @@ export function rank(A: MatrixLike, opts: RankTolerance = {}): number {
 }
 
 /**
- * Moore–Penrose pseudo-inverse `A⁺ = V_r diag(1/s_r) U_rᵀ` (n x m) from the SVD, keeping the
- * singular values above the rank tolerance (see {@link RankTolerance}).
+ * Moore–Penrose pseudo-inverse `A⁺ = V_r diag(1/s_r) U_rᵀ` (n x m) from the SVD ({@link svd}:
+ * LAPACK dgesdd on the native provider), keeping the singular values above the rank tolerance
+ * (see {@link RankTolerance}).
  *
  * @example
  * ```ts
@@ -94,8 +96,10 @@ export interface LstsqResult<T> {
 
 /**
  * Minimum-norm least squares `x = argmin ||A x - B||` (and of minimum `||x||` among minimisers)
- * through the SVD, dropping singular values at or below the rank tolerance (see
- * {@link RankTolerance}). Works for tall, wide and rank-deficient A. `B` is a matrix with m rows
+ * through the SVD ({@link svd}: LAPACK dgesdd on the native provider, basis' kernel otherwise),
+ * dropping singular values at or below the rank tolerance (see {@link RankTolerance}). LAPACK's
+ * dgels is not used: it assumes full rank and gives neither the minimum-norm solution of a
+ * rank-deficient A nor `s`. Works for tall, wide and rank-deficient A. `B` is a matrix with m rows
  * or a vector of length m.
  *
  * @example

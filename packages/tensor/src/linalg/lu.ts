@@ -1,6 +1,8 @@
+import { lapackGesv, lapackGetrf, nativeFor } from '../engine/lapack.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike, NumericArrayLike } from '../matrix.js';
+import { transposeData } from './gemm.js';
 import { EPS, checkedRhs, checkedSquare, maxAbs } from './validate.js';
 
 /** LU factors with partial pivoting: P A = L U, packed (unit L below the diagonal). */
@@ -60,9 +62,25 @@ function luKernel(a: Float64Array, n: number): LuFactors {
   return { lu: a, piv, sign, zeroAt };
 }
 
+/** RANK_DEFICIENT at the first pivot with `|u_kk| <= tol` (A numerically singular). */
+function checkPivots(pivot: (k: number) => number, n: number, tol: number): void {
+  for (let k = 0; k < n; k++) {
+    const u = Math.abs(pivot(k));
+    if (u <= tol) {
+      throw new BasisError(
+        'RANK_DEFICIENT',
+        `solve: A is singular to working precision (pivot ${k} is ${u} <= ${tol}); use lstsq for a least-squares / minimum-norm solution`,
+        { details: { pivot: k, value: u, tol } },
+      );
+    }
+  }
+}
+
 /**
- * Solves `A X = B` for square A by LU with partial pivoting. `B` is a matrix (n x r; returns a
- * Matrix) or a vector of length n (returns a Float64Array). A pivot with
+ * Solves `A X = B` for square A by LU with partial pivoting: LAPACK `dgesv` on the native
+ * provider (see `engineInfo()`) from n = 24 on, basis' own kernel otherwise; both factor A
+ * itself with the same pivoting rule. `B` is a matrix (n x r; returns a
+ * Matrix) or a vector of length n (returns a Float64Array). A pivot of U with
  * `|u_kk| <= n * 2^-52 * max|A|` means A is numerically singular: RANK_DEFICIENT (use
  * {@link lstsq} for singular or rectangular systems).
  *
@@ -80,19 +98,20 @@ export function solve(A: MatrixLike, B: MatrixLike | NumericArrayLike): Matrix |
   if (b.rows !== n) {
     throw new BasisError('SHAPE_MISMATCH', `solve(A, B): A is ${n} x ${n} but B has ${b.rows} rows; B needs ${n}`);
   }
-  const f = luKernel(a.data.slice(), n);
   const tol = n * EPS * maxAbs(a.data);
-  for (let k = 0; k < n; k++) {
-    const u = Math.abs(f.lu[k * n + k] as number);
-    if (u <= tol) {
-      throw new BasisError(
-        'RANK_DEFICIENT',
-        `solve: A is singular to working precision (pivot ${k} is ${u} <= ${tol}); use lstsq for a least-squares / minimum-norm solution`,
-        { details: { pivot: k, value: u, tol } },
-      );
-    }
-  }
   const r = b.cols;
+  const lib = nativeFor('solve', n);
+  if (lib !== null) {
+    // LAPACK dgesv on column-major copies (the LU of A itself, so pivots match the kernel below).
+    const lu = transposeData(a.data, n, n);
+    const xc = r === 1 ? b.data.slice() : transposeData(b.data, n, r);
+    lapackGesv(lib, lu, n, xc, r);
+    checkPivots((k) => lu[k * n + k] as number, n, tol);
+    const x = r === 1 ? xc : transposeData(xc, r, n);
+    return vector ? x : new Matrix(n, r, x);
+  }
+  const f = luKernel(a.data.slice(), n);
+  checkPivots((k) => f.lu[k * n + k] as number, n, tol);
   const x = new Float64Array(n * r);
   // Apply P, then forward (unit L) and backward (U) substitution on rows of X.
   for (let i = 0; i < n; i++) x.set(b.data.subarray((f.piv[i] as number) * r, (f.piv[i] as number) * r + r), i * r);
@@ -122,7 +141,8 @@ export function solve(A: MatrixLike, B: MatrixLike | NumericArrayLike): Matrix |
 
 /**
  * Determinant of a square matrix via LU with partial pivoting (product of the pivots times the
- * permutation sign; exactly 0 when a pivot is exactly 0). May over/underflow to ±Infinity / 0
+ * permutation sign; exactly 0 when a pivot is exactly 0): LAPACK `dgetrf` on the native provider
+ * from n = 32 on, basis' own kernel otherwise. May over/underflow to ±Infinity / 0
  * for very large matrices with large/small entries.
  *
  * @example
@@ -137,6 +157,19 @@ export function determinant(A: MatrixLike): number {
 
 /** Determinant of a row-major n x n array (overwritten). */
 export function determinantData(a: Float64Array, n: number): number {
+  const lib = nativeFor('det', n);
+  if (lib !== null) {
+    // LAPACK dgetrf on the column-major copy (the LU of A itself, as the kernel below).
+    const lu = transposeData(a, n, n);
+    const { ipiv, info } = lapackGetrf(lib, lu, n);
+    if (info > 0) return 0;
+    let det = 1;
+    for (let k = 0; k < n; k++) {
+      det *= lu[k * n + k] as number;
+      if (lib.intAt(ipiv, k) !== k + 1) det = -det;
+    }
+    return det;
+  }
   const f = luKernel(a, n);
   if (f.zeroAt >= 0) return 0;
   let det = f.sign;

@@ -1,7 +1,10 @@
+import { lapackQR, lapackSize, nativeFor } from '../engine/lapack.js';
+import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
 import { accumulateReflectors, applyBlockReflector, applyReflectorLeft, blockT, makeReflector } from './householder.js';
+import { transposeData } from './gemm.js';
 import { EPS, checkedMatrix, pow2ScaledCopy } from './validate.js';
 
 /** Options of {@link qr}. */
@@ -28,7 +31,9 @@ export interface QrPivotedResult extends QrResult {
 }
 
 /**
- * Householder QR decomposition `A = Q R` of an m x n matrix. R's diagonal is made non-negative
+ * Householder QR decomposition `A = Q R` of an m x n matrix: LAPACK `dgeqrf` + `dorgqr` on the
+ * native provider (see `engineInfo()`) from about 16 x 16 on, basis' blocked Householder
+ * kernel otherwise; both on a copy scaled by an exact power of two. R's diagonal is made non-negative
  * (each negative `R_jj` flips row j of R and column j of Q), which makes the factorisation
  * unique for full-column-rank A and deterministic otherwise. Thin by default.
  *
@@ -46,8 +51,26 @@ export function qr(A: MatrixLike, opts: QrOptions = {}): QrResult {
     throw new BasisError('INVALID_ARGUMENT', `qr: option mode must be 'thin' or 'complete', got ${String(mode)}`);
   }
   const { data, scale } = pow2ScaledCopy(a.data);
+  const lib = nativeFor('qr', lapackSize(a.rows, a.cols));
+  if (lib !== null) return unscaleR(qrNative(lib, data, a.rows, a.cols, mode === 'complete'), scale);
   const f = householderQR(data, a.rows, a.cols, false);
   return unscaleR(assemble(f, a.rows, a.cols, mode === 'complete'), scale);
+}
+
+/**
+ * QR through LAPACK dgeqrf + dorgqr on a column-major copy of the row-major m x n array, with
+ * R's diagonal made non-negative as in {@link assemble}.
+ */
+function qrNative(lib: NativeLib, data: Float64Array, m: number, n: number, complete: boolean): QrResult {
+  const k = Math.min(m, n);
+  const { R, q, qc } = lapackQR(lib, transposeData(data, m, n), m, n, complete);
+  const Q = transposeData(q.length === m * qc ? q : q.subarray(0, m * qc), qc, m);
+  for (let i = 0; i < k; i++) {
+    if ((R[i * n + i] as number) >= 0) continue;
+    for (let j = i; j < n; j++) R[i * n + j] = -(R[i * n + j] as number);
+    for (let r = 0; r < m; r++) Q[r * qc + i] = -(Q[r * qc + i] as number);
+  }
+  return { Q: new Matrix(m, qc, Q), R: new Matrix(R.length / n, n, R) };
 }
 
 
@@ -61,7 +84,10 @@ function unscaleR<T extends { R: Matrix }>(r: T, scale: number): T {
  * Column-pivoted Householder QR (Businger–Golub, with LAPACK's safe norm downdating):
  * `A[:, perm] = Q R` where at each step the remaining column of largest norm is chosen (first
  * on ties), so `|R_00| >= |R_11| >= ...`. R's diagonal is non-negative. The first r entries of
- * `perm` select a well-conditioned basis of r columns (basis selection); thin factors.
+ * `perm` select a well-conditioned basis of r columns (basis selection); thin factors. Always
+ * basis' own kernel, on every provider: LAPACK's dgeqp3 downdates the column norms blockwise
+ * (dlaqps) and takes the first maximum of those, so its choice among equal-norm columns can
+ * differ from "first on ties" of the exact norms; the pivot order is part of this contract.
  *
  * @example
  * ```ts

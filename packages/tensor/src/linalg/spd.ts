@@ -1,3 +1,4 @@
+import { lapackPotrf, nativeFor } from '../engine/lapack.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
@@ -13,7 +14,8 @@ export interface SymmetricOptions {
 
 /**
  * Cholesky factorisation `S = L Lᵀ` of a symmetric positive definite matrix (L lower triangular
- * with a positive diagonal). Throws RANK_DEFICIENT naming the first pivot that is not positive
+ * with a positive diagonal): LAPACK `dpotrf` on the native provider (see `engineInfo()`)
+ * from n = 32 on, basis' own kernel otherwise. Throws RANK_DEFICIENT naming the first pivot that is not positive
  * (S is not positive definite to working precision); asymmetry beyond `symmetryTol` is
  * INVALID_ARGUMENT.
  *
@@ -27,6 +29,14 @@ export function cholesky(S: MatrixLike, opts: SymmetricOptions = {}): Matrix {
   checkOption(opts.symmetryTol, 'symmetryTol', (x) => x >= 0, 'a non-negative number');
   const n = s.rows;
   const a = symmetrised(s, 'S', opts.symmetryTol ?? DEFAULT_SYMMETRY_TOL);
+  const lib = nativeFor('cholesky', n);
+  if (lib !== null) {
+    // LAPACK dpotrf, UPLO 'U' on the column-major view = L in the row-major lower triangle.
+    const info = lapackPotrf(lib, a, n);
+    if (info > 0) notPositiveDefinite(info - 1, a[(info - 1) * (n + 1)] as number);
+    for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, i * n + n);
+    return new Matrix(n, n, a);
+  }
   const L = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const ri = i * n;
@@ -35,14 +45,7 @@ export function cholesky(S: MatrixLike, opts: SymmetricOptions = {}): Matrix {
       let sum = a[ri + j] as number;
       for (let k = 0; k < j; k++) sum -= (L[ri + k] as number) * (L[rj + k] as number);
       if (i === j) {
-        if (!(sum > 0)) {
-          throw new BasisError(
-            'RANK_DEFICIENT',
-            `cholesky: S is not positive definite: pivot ${i} is ${sum} (must be > 0); ` +
-              `regularise (S + eps I) or use eigh / sqrtmSpd for semi-definite matrices`,
-            { details: { pivot: i, value: sum } },
-          );
-        }
+        if (!(sum > 0)) notPositiveDefinite(i, sum);
         L[ri + i] = Math.sqrt(sum);
       } else {
         L[ri + j] = sum / (L[rj + j] as number);
@@ -50,6 +53,16 @@ export function cholesky(S: MatrixLike, opts: SymmetricOptions = {}): Matrix {
     }
   }
   return new Matrix(n, n, L);
+}
+
+/** RANK_DEFICIENT naming the first pivot of the Cholesky factorisation that is not positive. */
+function notPositiveDefinite(pivot: number, value: number): never {
+  throw new BasisError(
+    'RANK_DEFICIENT',
+    `cholesky: S is not positive definite: pivot ${pivot} is ${value} (must be > 0); ` +
+      `regularise (S + eps I) or use eigh / sqrtmSpd for semi-definite matrices`,
+    { details: { pivot, value } },
+  );
 }
 
 /** Options of {@link sqrtmSpd}. */
@@ -114,7 +127,7 @@ function reconstruct(V: Float64Array, f: Float64Array, n: number): Matrix {
 
 /**
  * Principal square root of a symmetric positive semi-definite matrix, `S^{1/2} = V diag(sqrt λ)
- * Vᵀ` via {@link eigh}: symmetric PSD with `S^{1/2} S^{1/2} = S`. Eigenvalues within `tol` below
+ * Vᵀ` via {@link eigh} (LAPACK dsyevd on the native provider): symmetric PSD with `S^{1/2} S^{1/2} = S`. Eigenvalues within `tol` below
  * zero are clipped to 0; more negative ones are INVALID_ARGUMENT.
  *
  * @example
@@ -131,7 +144,7 @@ export function sqrtmSpd(S: MatrixLike, opts: SqrtmOptions = {}): Matrix {
 
 /**
  * Inverse square root `S^{-1/2} = V diag(1/sqrt λ) Vᵀ` of a symmetric positive (semi-)definite
- * matrix via {@link eigh} (whitening). Rank-deficient input follows the documented policy:
+ * matrix via {@link eigh} (LAPACK dsyevd on the native provider; whitening). Rank-deficient input follows the documented policy:
  * by default eigenvalues `<= tol` are dropped (pseudo-inverse square root, so
  * `S^{-1/2} S S^{-1/2}` is the projector onto the range of S); `singular: 'error'` throws
  * RANK_DEFICIENT instead; `floor` regularises with `max(λ, floor)`.

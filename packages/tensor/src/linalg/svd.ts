@@ -1,3 +1,5 @@
+import { lapackGesdd, lapackSize, nativeFor } from '../engine/lapack.js';
+import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
@@ -25,14 +27,22 @@ export interface SvdResult {
 }
 
 /**
- * Thin singular value decomposition `A = U diag(s) Vᵀ` of an m x n matrix (k = min(m, n)):
+ * Thin singular value decomposition `A = U diag(s) Vᵀ` of an m x n matrix (k = min(m, n)).
+ *
+ * Provider: with the native engine (a system LAPACK, see `engineInfo()`) LAPACK `dgesdd`
+ * computes it (divide and conquer; JOBZ 'S', values only 'N'), on a copy scaled by an
+ * exact power of two so that inputs near the overflow/underflow limits work; should dgesdd
+ * report non-convergence, basis' own kernel below is used instead. Otherwise (`BASIS_BLAS=off`,
+ * browser, tiny matrices) basis' own kernel computes it:
  * Householder bidiagonalisation followed by implicit-shift QR on the bidiagonal (Golub–Kahan–
  * Reinsch); tall inputs (m >= 1.6 n) are first reduced by a blocked QR, wide ones are
  * transposed. Backward stable: singular values are accurate to about `max(m, n) * 2^-52 * s_1`
  * absolutely, also for ill-conditioned and rank-deficient inputs. Singular values are descending;
  * sign convention: each column of U has its largest-|.| entry positive (first index on ties) and
- * the matching column of V is flipped with it, so `A = U diag(s) Vᵀ` still holds. For a zero
- * singular value the vectors are an arbitrary (deterministic) orthonormal completion.
+ * the matching column of V is flipped with it, so `A = U diag(s) Vᵀ` still holds (both
+ * providers). For a zero singular value the vectors are an arbitrary (deterministic for a given
+ * provider, core type and thread count) orthonormal completion; the zero matrix gives identity
+ * columns on both.
  * Empty input is TOO_SMALL, NaN/Inf is NON_FINITE_INPUT.
  *
  * @example
@@ -55,7 +65,8 @@ export function svd(A: MatrixLike, opts: SvdOptions = {}): SvdResult | { s: Floa
 }
 
 /**
- * The singular values of A, descending (`svd(A, { computeUV: false }).s`).
+ * The singular values of A, descending (`svd(A, { computeUV: false }).s`; LAPACK dgesdd on the
+ * native provider).
  *
  * @example
  * ```ts
@@ -73,8 +84,17 @@ export interface SvdData {
   V: Float64Array | null;
 }
 
-/** SVD kernel over a row-major m x n array (not modified). */
+/**
+ * SVD kernel over a row-major m x n array (not modified): LAPACK dgesdd on the native provider
+ * above the crossover size (falling back to the WebAssembly kernel should dgesdd not converge),
+ * otherwise basis' own kernel.
+ */
 export function svdKernel(data: Float64Array, m: number, n: number, wantUV: boolean): SvdData {
+  const lib = nativeFor(wantUV ? 'svd' : 'svdValues', lapackSize(m, n));
+  if (lib !== null) {
+    const r = svdNative(lib, data, m, n, wantUV);
+    if (r !== null) return r;
+  }
   if (m < n) {
     const t = svdTall(transposeData(data, m, n), n, m, wantUV);
     if (!wantUV) return { U: null, s: t.s, V: null };
@@ -87,6 +107,28 @@ export function svdKernel(data: Float64Array, m: number, n: number, wantUV: bool
   const r = m >= 1.6 * n && n >= 8 ? svdViaQR(data, m, n, wantUV) : svdTall(data.slice(), m, n, wantUV);
   if (wantUV) signConvention(r.U as Float64Array, r.V as Float64Array, m, n, r.s.length);
   return r;
+}
+
+/**
+ * SVD through LAPACK dgesdd. The row-major m x n array is the column-major n x m array Aᵀ, so
+ * dgesdd factors `Aᵀ = U' S V'ᵀ` with no copy beyond the exact power-of-two scaling, and
+ * `A = V' S U'ᵀ`: U = V' is dgesdd's Vᵀ buffer read as row-major m x k as it stands, V = U' is
+ * its U buffer transposed. Returns null for the zero matrix (the WebAssembly kernel's identity
+ * completion is the contract) and when dgesdd does not converge.
+ */
+function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wantUV: boolean): SvdData | null {
+  if (maxAbs(data) === 0) return null;
+  const { data: a, scale } = pow2ScaledCopy(data);
+  const g = lapackGesdd(lib, a, n, m, wantUV);
+  if (g === null) return null;
+  const s = g.s;
+  const k = s.length;
+  if (scale !== 1) for (let j = 0; j < k; j++) s[j] = (s[j] as number) * scale;
+  if (!wantUV) return { U: null, s, V: null };
+  const U = g.vt as Float64Array;
+  const V = transposeData(g.u as Float64Array, k, n);
+  signConvention(U, V, m, n, k);
+  return { U, s, V };
 }
 
 /**

@@ -1,0 +1,337 @@
+// Checked LAPACK wrappers over the native provider (column-major Fortran routines called through
+// koffi). Each wrapper validates dimensions, leading dimensions and buffer lengths before every
+// call (a wrong one crashes the process instead of throwing), makes the workspace query
+// (`lwork = -1`) once per shape and caches it, and maps LAPACK's `info` to basis' errors or to a
+// `null` the caller answers by falling back to WebAssembly. Layout conversions between basis'
+// row-major arrays and LAPACK's column-major ones, and basis' conventions (order, signs), stay at
+// the dispatch points in `linalg/`. `nativeFor` decides, per kernel and size, whether the
+// native provider is used at all (tiny problems are faster on the WebAssembly kernels).
+import { BasisError } from '../errors.js';
+import { checkDims } from './blas.js';
+import { nativeLib } from './engine.js';
+import type { IntArray, NativeLib } from './native.js';
+
+/** The LAPACK-level kernels that dispatch to the native provider. */
+export type LapackKernel = 'eigh' | 'eighValues' | 'svd' | 'svdValues' | 'qr' | 'solve' | 'cholesky' | 'det';
+
+/**
+ * Smallest problem (in {@link lapackSize} units) that goes to the native provider, per kernel;
+ * below it the WebAssembly kernels are faster than the FFI calls plus LAPACK's workspace queries
+ * and blocking set-up. Measured on 2 cores (OpenBLAS 0.3.21, Zen), see `lapack.test.ts`'s notes.
+ */
+export const LAPACK_CROSSOVER: Readonly<Record<LapackKernel, number>> = Object.freeze({
+  eigh: 4,
+  eighValues: 4,
+  svd: 4,
+  svdValues: 4,
+  qr: 16,
+  solve: 24,
+  cholesky: 32,
+  det: 32,
+});
+
+let crossover: Record<LapackKernel, number> = { ...LAPACK_CROSSOVER };
+
+/**
+ * Problem size compared with {@link LAPACK_CROSSOVER}: the order n of a square problem, or
+ * `cbrt(m * n * min(m, n))` for a rectangular m x n one (the cube root of its flop count's shape
+ * factor, so an n x n matrix has size n).
+ */
+export function lapackSize(m: number, n: number): number {
+  return m === n ? n : Math.cbrt(m * n * Math.min(m, n));
+}
+
+/**
+ * Test/benchmark hook: `'always'` sends every problem size to the native provider (when one is
+ * loaded), `'never'` none, `'default'` restores {@link LAPACK_CROSSOVER}; an object overrides
+ * single kernels. Returns the previous setting, for restoring.
+ */
+export function setLapackCrossover(
+  mode: 'always' | 'never' | 'default' | Partial<Record<LapackKernel, number>>,
+): Record<LapackKernel, number> {
+  const prev = { ...crossover };
+  if (mode === 'always') for (const k of Object.keys(crossover) as LapackKernel[]) crossover[k] = 0;
+  else if (mode === 'never') for (const k of Object.keys(crossover) as LapackKernel[]) crossover[k] = Infinity;
+  else if (mode === 'default') crossover = { ...LAPACK_CROSSOVER };
+  else crossover = { ...crossover, ...mode };
+  return prev;
+}
+
+/** The native library when `kernel` at this size should run on it, otherwise null. */
+export function nativeFor(kernel: LapackKernel, size: number): NativeLib | null {
+  const lib = nativeLib();
+  return lib !== null && size >= crossover[kernel] ? lib : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boundary checks and small helpers.
+
+/** Throws unless `buf` holds a column-major `rows x cols` block with leading dimension `ld`. */
+function checkCol(what: string, name: string, buf: { length: number }, rows: number, cols: number, ld: number): void {
+  if (!Number.isInteger(ld) || ld < Math.max(1, rows)) {
+    throw new BasisError('INVALID_ARGUMENT', `${what}: leading dimension of ${name} is ${ld}, must be >= max(1, ${rows})`);
+  }
+  const need = rows === 0 || cols === 0 ? 0 : (cols - 1) * ld + rows;
+  if (buf.length < Math.max(1, need)) {
+    throw new BasisError(
+      'INVALID_ARGUMENT',
+      `${what}: ${name} needs ${Math.max(1, need)} elements (${rows} x ${cols}, leading dimension ${ld}) but has ${buf.length}${buf.length === 0 ? ' (a detached or stale view?)' : ''}`,
+    );
+  }
+}
+
+/** Throws unless `buf` has at least `need` elements. */
+function checkLen(what: string, name: string, buf: { length: number }, need: number): void {
+  if (buf.length < Math.max(1, need)) throw new BasisError('INVALID_ARGUMENT', `${what}: ${name} needs ${Math.max(1, need)} elements but has ${buf.length}`);
+}
+
+/** NON_FINITE_INPUT unless every entry is finite (LAPACK would return NaN or iterate on it). */
+function checkFinite(what: string, a: Float64Array): void {
+  for (let k = 0; k < a.length; k++) {
+    if (!Number.isFinite(a[k] as number)) {
+      throw new BasisError('NON_FINITE_INPUT', `${what}: the input holds ${a[k]} at index ${k}; remove or impute non-finite values`, {
+        details: { index: k, value: a[k] },
+      });
+    }
+  }
+}
+
+function intArray(lib: NativeLib, n: number): IntArray {
+  return lib.int64 ? new BigInt64Array(Math.max(1, n)) : new Int32Array(Math.max(1, n));
+}
+
+/** LAPACK's info: < 0 is a wrong argument (a bug in these wrappers, never the caller's input). */
+function infoOf(lib: NativeLib, info: IntArray, routine: string): number {
+  const v = lib.intAt(info, 0);
+  if (v < 0) throw new BasisError('INVALID_ARGUMENT', `${routine}: LAPACK rejected argument ${-v} (a bug in basis' native wrapper; BASIS_BLAS=off avoids it)`);
+  return v;
+}
+
+/** Workspace sizes from `lwork = -1` queries, per library and shape. */
+const workCache = new WeakMap<NativeLib, Map<string, number[]>>();
+
+function cachedWork(lib: NativeLib, key: string, query: () => number[]): number[] {
+  let m = workCache.get(lib);
+  if (m === undefined) {
+    m = new Map();
+    workCache.set(lib, m);
+  }
+  let w = m.get(key);
+  if (w === undefined) {
+    w = query();
+    if (m.size > 256) m.clear();
+    m.set(key, w);
+  }
+  return w;
+}
+
+/** A workspace length from a query's result (a double, or an int) and the documented minimum. */
+function lworkFrom(q: number, min: number): number {
+  const v = Number.isFinite(q) ? Math.ceil(q) : 0;
+  return Math.max(1, min, v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wrappers.
+
+/**
+ * `dsyevd`: eigenvalues (ascending, returned) and, with `vectors`, eigenvectors of the symmetric
+ * n x n array `a` (full storage; overwritten: column-major eigenvectors, column j belonging to
+ * value j). NOT_CONVERGED when LAPACK reports `info > 0`.
+ */
+export function lapackSyevd(lib: NativeLib, a: Float64Array, n: number, vectors: boolean): Float64Array {
+  const what = 'eigh (dsyevd)';
+  checkDims(lib, what, { n, lda: n });
+  checkCol(what, 'A', a, n, n, Math.max(1, n));
+  checkFinite(what, a.subarray(0, n * n));
+  const w = new Float64Array(Math.max(1, n));
+  if (n === 0) return new Float64Array(0);
+  const jobz = vectors ? 'V' : 'N';
+  const N = lib.ints([n]);
+  const info = intArray(lib, 1);
+  const [lwork, liwork] = cachedWork(lib, `syevd:${jobz}:${n}`, () => {
+    const wq = new Float64Array(1);
+    const iq = intArray(lib, 1);
+    lib.fn.dsyevd(jobz, 'L', N, a, N, w, wq, lib.ints([-1]), iq, lib.ints([-1]), info, 1, 1);
+    infoOf(lib, info, 'dsyevd workspace query');
+    const minW = n <= 1 ? 1 : vectors ? 1 + 6 * n + 2 * n * n : 2 * n + 1;
+    const minI = n <= 1 || !vectors ? 1 : 3 + 5 * n;
+    return [lworkFrom(wq[0] as number, minW), lworkFrom(lib.intAt(iq, 0), minI)];
+  }) as [number, number];
+  checkDims(lib, what, { lwork, liwork });
+  const work = new Float64Array(lwork);
+  const iwork = intArray(lib, liwork);
+  checkLen(what, 'W', w, n);
+  lib.fn.dsyevd(jobz, 'L', N, a, N, w, work, lib.ints([lwork]), iwork, lib.ints([liwork]), info, 1, 1);
+  const r = infoOf(lib, info, 'dsyevd');
+  if (r > 0) {
+    throw new BasisError('NOT_CONVERGED', `eigh: LAPACK dsyevd did not converge (info ${r}) on a ${n} x ${n} matrix; BASIS_BLAS=off uses basis' own kernel`, {
+      details: { info: r },
+    });
+  }
+  return w;
+}
+
+/** Result of {@link lapackGesdd} (column-major factors of the rows x cols input). */
+export interface GesddResult {
+  /** k = min(rows, cols) singular values, descending. */
+  s: Float64Array;
+  /** rows x k, column-major (leading dimension rows); null without vectors. */
+  u: Float64Array | null;
+  /** k x cols (Vᵀ), column-major (leading dimension k); null without vectors. */
+  vt: Float64Array | null;
+}
+
+/**
+ * `dgesdd` (thin, JOBZ 'S'; values only 'N') of the column-major `rows x cols` array `a`
+ * (leading dimension rows; destroyed). Returns null when LAPACK does not converge (`info > 0`)
+ * so the caller can fall back to WebAssembly.
+ */
+export function lapackGesdd(lib: NativeLib, a: Float64Array, rows: number, cols: number, vectors: boolean): GesddResult | null {
+  const what = 'svd (dgesdd)';
+  const k = Math.min(rows, cols);
+  const mx = Math.max(rows, cols);
+  const lda = Math.max(1, rows);
+  const ldu = vectors ? Math.max(1, rows) : 1;
+  const ldvt = vectors ? Math.max(1, k) : 1;
+  checkDims(lib, what, { m: rows, n: cols, lda, ldu, ldvt, iwork: 8 * k });
+  checkCol(what, 'A', a, rows, cols, lda);
+  checkFinite(what, a.subarray(0, rows * cols));
+  const s = new Float64Array(Math.max(1, k));
+  if (k === 0) return { s: new Float64Array(0), u: vectors ? new Float64Array(0) : null, vt: vectors ? new Float64Array(0) : null };
+  const u = new Float64Array(vectors ? ldu * k : 1);
+  const vt = new Float64Array(vectors ? ldvt * cols : 1);
+  if (vectors) {
+    checkCol(what, 'U', u, rows, k, ldu);
+    checkCol(what, 'VT', vt, k, cols, ldvt);
+  }
+  checkLen(what, 'S', s, k);
+  const jobz = vectors ? 'S' : 'N';
+  const M = lib.ints([rows]);
+  const Nn = lib.ints([cols]);
+  const LDA = lib.ints([lda]);
+  const LDU = lib.ints([ldu]);
+  const LDVT = lib.ints([ldvt]);
+  const iwork = intArray(lib, 8 * k);
+  const info = intArray(lib, 1);
+  const [lwork] = cachedWork(lib, `gesdd:${jobz}:${rows}x${cols}`, () => {
+    const wq = new Float64Array(1);
+    lib.fn.dgesdd(jobz, M, Nn, a, LDA, s, u, LDU, vt, LDVT, wq, lib.ints([-1]), iwork, info, 1);
+    infoOf(lib, info, 'dgesdd workspace query');
+    // Documented minima (LAPACK 3.7+); some older builds under-report the query.
+    const min = vectors ? 4 * k * k + 7 * k : 3 * k + Math.max(mx, 7 * k);
+    return [lworkFrom(wq[0] as number, min)];
+  }) as [number];
+  checkDims(lib, what, { lwork });
+  const work = new Float64Array(lwork);
+  lib.fn.dgesdd(jobz, M, Nn, a, LDA, s, u, LDU, vt, LDVT, work, lib.ints([lwork]), iwork, info, 1);
+  if (infoOf(lib, info, 'dgesdd') > 0) return null;
+  return { s, u: vectors ? u : null, vt: vectors ? vt : null };
+}
+
+/**
+ * `dgeqrf` then `dorgqr`: QR of the column-major m x n array `a` (leading dimension m;
+ * overwritten by the factors). Returns R (row-major, `rRows x n`: k rows, or m rows when
+ * `complete`) and Q (column-major m x qc, leading dimension m; qc = k, or m when `complete`).
+ * R's diagonal is LAPACK's (either sign).
+ */
+export function lapackQR(lib: NativeLib, a: Float64Array, m: number, n: number, complete: boolean): { R: Float64Array; q: Float64Array; qc: number } {
+  const what = 'qr (dgeqrf/dorgqr)';
+  const k = Math.min(m, n);
+  const lda = Math.max(1, m);
+  const qc = complete ? m : k;
+  const rRows = complete ? m : k;
+  checkDims(lib, what, { m, n, k, lda, qc });
+  checkCol(what, 'A', a, m, n, lda);
+  checkFinite(what, a.subarray(0, m * n));
+  const tau = new Float64Array(Math.max(1, k));
+  const M = lib.ints([m]);
+  const Nn = lib.ints([n]);
+  const K = lib.ints([k]);
+  const QC = lib.ints([qc]);
+  const LDA = lib.ints([lda]);
+  const info = intArray(lib, 1);
+  // Q's buffer: the factored A itself when its first qc columns suffice, else an m x m copy.
+  const q = qc <= n ? a : new Float64Array(lda * qc);
+  checkCol(what, 'Q', q, m, qc, lda);
+  checkLen(what, 'TAU', tau, k);
+  const [lwQ, lwO] = cachedWork(lib, `qr:${m}x${n}:${qc}`, () => {
+    const wq = new Float64Array(1);
+    lib.fn.dgeqrf(M, Nn, a, LDA, tau, wq, lib.ints([-1]), info);
+    infoOf(lib, info, 'dgeqrf workspace query');
+    const a1 = lworkFrom(wq[0] as number, Math.max(1, n));
+    lib.fn.dorgqr(M, QC, K, q, LDA, tau, wq, lib.ints([-1]), info);
+    infoOf(lib, info, 'dorgqr workspace query');
+    return [a1, lworkFrom(wq[0] as number, Math.max(1, qc))];
+  }) as [number, number];
+  checkDims(lib, what, { lwQ, lwO });
+  const work = new Float64Array(Math.max(lwQ, lwO));
+  lib.fn.dgeqrf(M, Nn, a, LDA, tau, work, lib.ints([lwQ]), info);
+  infoOf(lib, info, 'dgeqrf');
+  const R = new Float64Array(rRows * n);
+  for (let j = 0; j < n; j++) {
+    const top = Math.min(j, k - 1);
+    for (let i = 0; i <= top; i++) R[i * n + j] = a[j * lda + i] as number;
+  }
+  if (q !== a) q.set(a.subarray(0, lda * n));
+  lib.fn.dorgqr(M, QC, K, q, LDA, tau, work, lib.ints([lwO]), info);
+  infoOf(lib, info, 'dorgqr');
+  return { R, q, qc };
+}
+
+/**
+ * `dgesv`: LU with partial pivoting of the column-major n x n array `a` (overwritten by L and
+ * U) and, when the factorisation has no exactly-zero pivot, the solution of `A X = B` in place
+ * of the column-major n x r array `b`. Returns LAPACK's info (> 0: U(info-1, info-1) is exactly 0
+ * and `b` was not solved).
+ */
+export function lapackGesv(lib: NativeLib, a: Float64Array, n: number, b: Float64Array, r: number): number {
+  const what = 'solve (dgesv)';
+  const ld = Math.max(1, n);
+  checkDims(lib, what, { n, nrhs: r, lda: ld, ldb: ld });
+  checkCol(what, 'A', a, n, n, ld);
+  checkCol(what, 'B', b, n, r, ld);
+  checkFinite(what, a.subarray(0, n * n));
+  checkFinite(what, b.subarray(0, n * r));
+  if (n === 0) return 0;
+  const ipiv = intArray(lib, n);
+  const info = intArray(lib, 1);
+  lib.fn.dgesv(lib.ints([n]), lib.ints([r]), a, lib.ints([ld]), ipiv, b, lib.ints([ld]), info);
+  return infoOf(lib, info, 'dgesv');
+}
+
+/**
+ * `dgetrf`: LU with partial pivoting of the column-major n x n array `a` (overwritten). Returns
+ * the pivots (1-based, LAPACK's) and info (> 0: U(info-1, info-1) is exactly 0).
+ */
+export function lapackGetrf(lib: NativeLib, a: Float64Array, n: number): { ipiv: IntArray; info: number } {
+  const what = 'determinant (dgetrf)';
+  const ld = Math.max(1, n);
+  checkDims(lib, what, { n, lda: ld });
+  checkCol(what, 'A', a, n, n, ld);
+  checkFinite(what, a.subarray(0, n * n));
+  const ipiv = intArray(lib, n);
+  if (n === 0) return { ipiv, info: 0 };
+  checkLen(what, 'IPIV', ipiv, n);
+  const info = intArray(lib, 1);
+  lib.fn.dgetrf(lib.ints([n]), lib.ints([n]), a, lib.ints([ld]), ipiv, info);
+  return { ipiv, info: infoOf(lib, info, 'dgetrf') };
+}
+
+/**
+ * `dpotrf` with UPLO 'U' on the symmetric n x n array `a` (column-major upper = row-major lower:
+ * on return the row-major lower triangle holds L of `S = L Lᵀ`; the strict upper triangle is
+ * untouched). Returns info (> 0: the leading minor of order info is not positive definite, and
+ * `a[(info-1) * (n + 1)]` holds the failing pivot).
+ */
+export function lapackPotrf(lib: NativeLib, a: Float64Array, n: number): number {
+  const what = 'cholesky (dpotrf)';
+  const ld = Math.max(1, n);
+  checkDims(lib, what, { n, lda: ld });
+  checkCol(what, 'A', a, n, n, ld);
+  checkFinite(what, a.subarray(0, n * n));
+  if (n === 0) return 0;
+  const info = intArray(lib, 1);
+  lib.fn.dpotrf('U', lib.ints([n]), a, lib.ints([ld]), info, 1);
+  return infoOf(lib, info, 'dpotrf');
+}
