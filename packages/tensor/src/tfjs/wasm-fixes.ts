@@ -10,6 +10,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { registerNativeKernels } from './native-kernels.js';
 
 interface WasmLikeBackend {
   disposeData(dataId: object): void;
@@ -325,7 +326,9 @@ let applied: string[] | undefined;
 
 /**
  * Registers basis' fixes of the tfjs wasm backend's kernels (idempotent). Call after the wasm
- * backend package has been imported; returns the names of the fixes in force.
+ * backend package has been imported; returns the names of the fixes in force. When the engine
+ * uses a native BLAS (see `engineInfo`), the training products and convolutions run on it too
+ * (names ending in `(native ...)`; see `native-kernels.ts`).
  *
  * @example
  * ```ts
@@ -341,6 +344,9 @@ export function applyWasmKernelFixes(): string[] {
   if (fixConv2DBackpropFilter()) out.push('Conv2DBackpropFilter');
   if (fixConv2DBackpropInput()) out.push('Conv2DBackpropInput(stride 1)');
   if (fixConv2DExplicitPad()) out.push('Conv2D(explicit padding)');
+  // with a native BLAS: products and convolutions on cblas_sgemm over the fixed kernels above
+  // (which stay the fallback when the engine is switched to WebAssembly later)
+  out.push(...registerNativeKernels());
   applied = out;
   return out;
 }

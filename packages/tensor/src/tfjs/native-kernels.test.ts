@@ -1,0 +1,436 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { expectNoTensorLeak } from '@basis/test-utils';
+import { configureEngine, engineInfo } from '../index.js';
+import { nativeLib } from '../engine/engine.js';
+import { registerGradients } from './gradients.js';
+import { selectBackend } from './backend.js';
+
+// Runs on the machine's engine: with a native BLAS every comparison runs three ways (cpu backend,
+// wasm with the native kernels, wasm with BASIS_BLAS switched off at run time); without one, the
+// native-only checks are skipped and the rest still compares wasm with cpu.
+
+const startedNative = engineInfo().provider === 'native';
+
+/** Deterministic pseudo-random float32 values in [-0.5, 0.5). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+function rand(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+}
+
+type Mode = 'cpu' | 'native' | 'wasm';
+
+async function use(mode: Mode): Promise<void> {
+  if (mode === 'cpu') {
+    await tf.setBackend('cpu');
+  } else {
+    configureEngine({ blas: mode === 'native' ? 'auto' : 'off' });
+    await tf.setBackend('wasm');
+  }
+  await tf.ready();
+}
+
+/** Runs `f` in a mode and returns the shapes and values of the tensors it returns. */
+async function on(mode: Mode, f: () => tf.Tensor[]): Promise<{ shape: number[]; data: Float32Array }[]> {
+  await use(mode);
+  return tf.tidy(f).map((t) => {
+    const r = { shape: t.shape, data: t.dataSync() as Float32Array };
+    t.dispose();
+    return r;
+  });
+}
+
+function expectClose(got: { shape: number[]; data: Float32Array }, want: { shape: number[]; data: Float32Array }, what: string, rtol = 1e-4): void {
+  expect(got.shape, `${what}: shape`).toEqual(want.shape);
+  const a = got.data;
+  const b = want.data;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i] as number));
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs((a[i] as number) - (b[i] as number));
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  expect(worst, `${what}: max |difference| ${worst} at ${at} (scale ${scale})`).toBeLessThanOrEqual(rtol * Math.max(1, scale));
+}
+
+const modes: Mode[] = startedNative ? ['native', 'wasm'] : ['wasm'];
+
+/**
+ * Compares the wasm modes with the cpu backend, and the native kernels with the WebAssembly ones
+ * (`stock: false` where the WebAssembly kernels are known to be wrong or to refuse the case).
+ */
+async function agree(f: () => tf.Tensor[], what: string, opts: { rtol?: number; stock?: boolean } = {}): Promise<void> {
+  const rtol = opts.rtol ?? 1e-4;
+  const want = await on('cpu', f);
+  const got = new Map<Mode, { shape: number[]; data: Float32Array }[]>();
+  for (const m of modes.filter((m) => m === 'native' || opts.stock !== false)) got.set(m, await on(m, f));
+  for (const [m, r] of got) r.forEach((g, i) => expectClose(g, want[i]!, `${what} [${i}] ${m} vs cpu`, rtol));
+  if (got.has('native') && got.has('wasm')) got.get('native')!.forEach((g, i) => expectClose(g, got.get('wasm')![i]!, `${what} [${i}] native vs wasm`, rtol));
+}
+
+beforeAll(async () => {
+  registerGradients();
+  const active = await selectBackend('wasm');
+  if (startedNative) {
+    expect(active.fixesApplied).toEqual(
+      expect.arrayContaining(['BatchMatMul(native sgemm)', '_FusedMatMul(native sgemm)', 'Conv2D(native im2col+sgemm)', 'Conv2DBackpropFilter(native im2col+sgemm)', 'Conv2DBackpropInput(native sgemm+col2im)']),
+    );
+  } else {
+    expect(active.fixesApplied.some((n) => n.includes('native'))).toBe(false);
+  }
+});
+
+afterAll(async () => {
+  configureEngine({ blas: startedNative ? 'auto' : 'off' });
+  await tf.setBackend('cpu');
+});
+
+/** Counts native sgemm calls made by `f` (0 on WebAssembly). */
+async function countSgemm(mode: Mode, f: () => void): Promise<number> {
+  await use(mode);
+  const lib = nativeLib();
+  if (lib === null) {
+    f();
+    return 0;
+  }
+  const spy = vi.spyOn(lib.fn, 'sgemm');
+  try {
+    f();
+    return spy.mock.calls.length;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('BatchMatMul on the native BLAS', () => {
+  const shapes: [string, number[], number[]][] = [
+    ['2-D', [7, 5], [5, 9]],
+    ['batched', [3, 7, 5], [3, 5, 9]],
+    ['b broadcast (rank 3 x rank 2)', [3, 7, 5], [5, 9]],
+    ['a broadcast (batch 1)', [1, 7, 5], [4, 5, 9]],
+    ['rank 4 x rank 3 (trailing broadcast)', [2, 3, 7, 5], [3, 5, 9]],
+    ['vector-like (m = n = 1)', [1, 5], [5, 1]],
+    ['k = 1', [6, 1], [1, 4]],
+    ['larger (64 x 300 x 129)', [64, 300], [300, 129]],
+  ];
+  for (const [name, as, bs] of shapes) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      it(`${name}, transposeA=${ta} transposeB=${tb}`, async () => {
+        // the operands are stored transposed when the flag is set
+        const t = (s: number[], on: boolean): number[] => (on ? [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!] : s);
+        await agree(() => [tf.matMul(rand(t(as, ta), 1), rand(t(bs, tb), 2), ta, tb)], name);
+      });
+    }
+  }
+
+  it('general batch broadcasting ([2,1] x [1,3] batches) matches the tiled product', async () => {
+    // (tfjs' own kernels index batches modulo their count, which this case breaks; the reference
+    // tiles the operands explicitly)
+    const a = () => rand([2, 1, 4, 5], 3);
+    const b = () => rand([1, 3, 5, 6], 4);
+    const want = await on('cpu', () => [tf.matMul(tf.tile(a(), [1, 3, 1, 1]), tf.tile(b(), [2, 1, 1, 1]))]);
+    if (!startedNative) return;
+    const got = await on('native', () => [tf.matMul(a(), b())]);
+    expectClose(got[0]!, want[0]!, 'broadcast batches');
+    const gotT = await on('native', () => [tf.matMul(tf.transpose(a(), [0, 1, 3, 2]), tf.transpose(b(), [0, 1, 3, 2]), true, true)]);
+    expectClose(gotT[0]!, want[0]!, 'broadcast batches, transposed');
+  });
+
+  it('empty and zero-depth products (zeros; the WebAssembly kernel returns uninitialised memory for k = 0)', async () => {
+    await agree(() => [tf.matMul(tf.zeros([0, 3]), rand([3, 4], 5))], 'empty');
+    await agree(() => [tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])), tf.matMul(tf.ones([2, 3, 0]), tf.ones([2, 0, 5]), false, false)], 'zero depth', { stock: false });
+  });
+
+  it.skipIf(!startedNative)('runs on sgemm when native and on the WebAssembly kernels after BASIS_BLAS=off', async () => {
+    const a = rand([16, 8], 1);
+    const b = rand([8, 4], 2);
+    const run = () => tf.tidy(() => void tf.matMul(a, b, false, false).dataSync());
+    expect(await countSgemm('native', run)).toBe(1);
+    expect(await countSgemm('wasm', run)).toBe(0);
+    expect(await countSgemm('native', () => tf.tidy(() => void tf.matMul(rand([3, 4, 8], 3), rand([3, 8, 5], 4)).dataSync()))).toBe(3);
+    // batches of a stack into one product when b is shared
+    expect(await countSgemm('native', () => tf.tidy(() => void tf.matMul(rand([3, 4, 8], 3), rand([8, 5], 4)).dataSync()))).toBe(1);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('bad shapes raise tfjs errors on every path, also when the kernel is called directly', async () => {
+    for (const m of ['native', 'wasm'] as const) {
+      if (m === 'native' && !startedNative) continue;
+      await use(m);
+      const a = rand([3, 4], 1);
+      const b = rand([5, 6], 2);
+      expect(() => tf.matMul(a, b)).toThrow(/inner shapes/);
+      expect(() => tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA: false, transposeB: false })).toThrow(/inner shapes/);
+      const c = rand([2, 4, 5], 3);
+      const d = rand([3, 5, 6], 4);
+      expect(() => tf.matMul(c, d)).toThrow(/broadcast/);
+      tf.dispose([a, b, c, d]);
+    }
+  });
+});
+
+describe('_FusedMatMul on the native BLAS', () => {
+  const activations = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'prelu', 'sigmoid'] as const;
+  for (const activation of activations) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      it(`${activation}, transposeA=${ta} transposeB=${tb}, with and without a bias`, async () => {
+        const [m, k, n] = [6, 5, 7];
+        const run = (withBias = true) => {
+          const a = rand(ta ? [2, k, m] : [2, m, k], 11);
+          const b = rand(tb ? [2, n, k] : [2, k, n], 12);
+          // scaled so that the activations' kinks and saturations are exercised
+          const scale = (t: tf.Tensor) => tf.mul(t, 8);
+          const common = {
+            a: scale(a) as tf.Tensor3D,
+            b: b as tf.Tensor3D,
+            transposeA: ta,
+            transposeB: tb,
+            activation,
+            ...(activation === 'prelu' ? { preluActivationWeights: rand([n], 13) } : {}),
+            ...(activation === 'leakyrelu' ? { leakyreluAlpha: 0.3 } : {}),
+          };
+          const plain = tf.fused.matMul(common);
+          return withBias ? [plain, tf.fused.matMul({ ...common, bias: rand([n], 14) }), tf.fused.matMul({ ...common, bias: tf.scalar(0.25) })] : [plain];
+        };
+        await agree(run, `fused ${activation}`, { stock: false });
+        // the WebAssembly kernel refuses a scalar bias and, outside its batch-1 untransposed path,
+        // adds the last bias entry to every row after the first (so only the bias-free product
+        // is compared with it)
+        await agree(() => run(false), `fused ${activation} (stock)`);
+      });
+    }
+  }
+
+  it('a 2-D bias and per-element prelu weights broadcast like tfjs', async () => {
+    const run = () => {
+      const a = rand([3, 4, 5], 21);
+      const b = rand([5, 6], 22);
+      return [tf.fused.matMul({ a: tf.mul(a, 4) as tf.Tensor3D, b: b as unknown as tf.Tensor3D, bias: rand([4, 6], 23), activation: 'prelu', preluActivationWeights: rand([4, 6], 24) })];
+    };
+    const want = await on('cpu', run);
+    if (!startedNative) return;
+    expectClose((await on('native', run))[0]!, want[0]!, 'fused, 2-D bias and weights');
+  });
+});
+
+// every stride/padding case of the wasm kernel-fix tests (backend.test.ts), plus 1x1 convolutions
+type ConvCase = [string, number[], number[], [number, number], 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]]];
+const convCases: ConvCase[] = [
+  ['3x3 same stride 1', [2, 9, 9, 3], [3, 3, 3, 4], [1, 1], 'same'],
+  ['3x3 valid stride 1', [2, 8, 7, 2], [3, 3, 2, 5], [1, 1], 'valid'],
+  ['3x3 numeric pad 1', [1, 8, 8, 3], [3, 3, 3, 2], [1, 1], 1],
+  ['5x5 numeric pad 2 stride 2', [2, 11, 10, 3], [5, 5, 3, 2], [2, 2], 2],
+  ['3x3 same stride 2, odd size', [1, 7, 7, 2], [3, 3, 2, 3], [2, 2], 'same'],
+  ['3x3 same stride 2', [2, 9, 9, 3], [3, 3, 3, 4], [2, 2], 'same'],
+  ['2x2 valid stride 2', [3, 8, 8, 2], [2, 2, 2, 3], [2, 2], 'valid'],
+  ['3x5 same stride 1 (non-square kernel)', [2, 9, 8, 3], [3, 5, 3, 4], [1, 1], 'same'],
+  ['5x3 valid stride (2, 1)', [3, 10, 9, 2], [5, 3, 2, 3], [2, 1], 'valid'],
+  [
+    '2x4 explicit pad 1 stride (1, 2)',
+    [2, 7, 9, 3],
+    [2, 4, 3, 2],
+    [1, 2],
+    [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  ],
+  ['1x1 valid stride 2, batch 4', [4, 6, 6, 5], [1, 1, 5, 3], [2, 2], 'valid'],
+  ['3x3 same stride 3, even size', [2, 10, 10, 2], [3, 3, 2, 2], [3, 3], 'same'],
+  ['4x2 same stride 2 (even kernel, asymmetric padding)', [3, 9, 7, 2], [4, 2, 2, 3], [2, 2], 'same'],
+  [
+    '3x3 explicit asymmetric padding',
+    [2, 6, 7, 3],
+    [3, 3, 3, 2],
+    [1, 1],
+    [
+      [0, 0],
+      [2, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  ],
+  ['3x3 same, 16 channels, batch 5', [5, 8, 8, 16], [3, 3, 16, 8], [1, 1], 'same'],
+  ['1x1 stride 1 (the input is the patch matrix)', [3, 5, 6, 7], [1, 1, 7, 4], [1, 1], 'valid'],
+  [
+    'filter as large as the padded input',
+    [2, 4, 5, 2],
+    [6, 7, 2, 3],
+    [1, 1],
+    [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  ],
+  ['wide rows (copied with copyWithin)', [2, 6, 12, 40], [3, 3, 40, 5], [1, 1], 'same'],
+];
+
+describe('convolutions on the native BLAS (im2col + sgemm)', () => {
+  for (const [name, xs, fs, strides, pad] of convCases) {
+    it(`forward, filter and input gradients: ${name}`, async () => {
+      const run = () => {
+        const x = rand(xs, 5) as tf.Tensor4D;
+        const f = rand(fs, 6) as tf.Tensor4D;
+        const y = tf.conv2d(x, f, strides, pad);
+        const dy = rand(y.shape, 7);
+        const common = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+        // the kernels the conv2d gradient runs, called directly
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: fs } as never) as tf.Tensor;
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...common, inputShape: xs } as never) as tf.Tensor;
+        return [y, dw, dx];
+      };
+      await agree(run, name);
+    });
+  }
+
+  it('FusedConv2D: bias and activations', async () => {
+    const run = () =>
+      (['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'prelu', 'sigmoid'] as const).flatMap((activation, i) => {
+        const x = tf.mul(rand([2, 7, 6, 3], 30 + i), 4) as tf.Tensor4D;
+        const filter = rand([3, 3, 3, 4], 40 + i) as tf.Tensor4D;
+        const extra = activation === 'prelu' ? { preluActivationWeights: rand([4], 50 + i) } : activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {};
+        return [
+          tf.fused.conv2d({ x, filter, strides: [1, 1], pad: 'same', activation, bias: rand([4], 60 + i), ...extra }),
+          tf.fused.conv2d({ x, filter, strides: [2, 2], pad: 'valid', activation, ...extra }),
+        ];
+      });
+    await agree(run, 'fused conv2d');
+  });
+
+  it('dilations > 1 and NCHW stay on the WebAssembly kernels', async () => {
+    if (!startedNative) return;
+    const run = () => tf.tidy(() => void tf.conv2d(rand([1, 9, 9, 2], 1) as tf.Tensor4D, rand([3, 3, 2, 2], 2) as tf.Tensor4D, 1, 'same', 'NHWC', 2).dataSync());
+    expect(await countSgemm('native', run)).toBe(0);
+    const want = await on('cpu', () => [tf.conv2d(rand([1, 9, 9, 2], 1) as tf.Tensor4D, rand([3, 3, 2, 2], 2) as tf.Tensor4D, 1, 'same', 'NHWC', 2)]);
+    expectClose((await on('native', () => [tf.conv2d(rand([1, 9, 9, 2], 1) as tf.Tensor4D, rand([3, 3, 2, 2], 2) as tf.Tensor4D, 1, 'same', 'NHWC', 2)]))[0]!, want[0]!, 'dilated');
+  });
+
+  it('bad shapes raise tfjs errors on every path', async () => {
+    for (const m of ['native', 'wasm'] as const) {
+      if (m === 'native' && !startedNative) continue;
+      await use(m);
+      const x = rand([1, 5, 5, 3], 1) as tf.Tensor4D;
+      const f = rand([3, 3, 4, 2], 2) as tf.Tensor4D;
+      expect(() => tf.conv2d(x, f, 1, 'same')).toThrow(/depth of input/);
+      expect(() => tf.conv2d(x, tf.reshape(f, [9, 4, 2]) as never, 1, 'same')).toThrow(/filter must be rank 4/);
+      const dy = rand([1, 5, 5, 2], 3);
+      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4, 2] };
+      // channels of x and of the filter shape disagree: not a native case; the fallback's error
+      expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never)).toThrow();
+      dy.dispose();
+      tf.dispose([x, f]);
+    }
+  });
+});
+
+describe('training through the native kernels matches the cpu backend', () => {
+  it('an MLP (matMul with transposes, fused matMul, bias, relu)', async () => {
+    const run = () => {
+      const x = rand([16, 20], 1);
+      const t = rand([16, 4], 2);
+      const w1 = tf.variable(rand([20, 32], 3));
+      const b1 = tf.variable(rand([32], 4));
+      const w2 = tf.variable(rand([12, 32], 5)); // [out, in], used transposed as zoo's dense layers are
+      const w3 = tf.variable(rand([12, 4], 6));
+      const loss = () => {
+        const h1 = tf.relu(tf.add(tf.matMul(x, w1), b1));
+        const h2 = tf.fused.matMul({ a: h1 as tf.Tensor2D, b: w2 as tf.Tensor2D, transposeB: true, bias: tf.slice(b1, [0], [12]), activation: 'relu' });
+        return tf.mean(tf.square(tf.sub(tf.matMul(h2, w3), t))) as tf.Scalar;
+      };
+      const { value, grads } = tf.variableGrads(loss, [w1, b1, w2, w3]);
+      const out = [value, ...[w1, b1, w2, w3].map((v) => grads[v.name]!)];
+      tf.dispose([w1, b1, w2, w3]);
+      return out;
+    };
+    await agree(run, 'MLP gradients', { rtol: 2e-4 });
+  });
+
+  it('a small conv net (same/strided/1x1 convolutions, explicit padding)', async () => {
+    const run = () => {
+      const x = rand([4, 10, 10, 2], 1);
+      const t = rand([4, 5], 2);
+      const f1 = tf.variable(rand([3, 3, 2, 6], 3));
+      const c1 = tf.variable(rand([6], 4));
+      const f2 = tf.variable(rand([3, 3, 6, 8], 5));
+      const f3 = tf.variable(rand([1, 1, 8, 4], 6));
+      const w = tf.variable(rand([5, 4 * 5 * 5], 7));
+      const vars = [f1, c1, f2, f3, w];
+      const loss = () => {
+        const pad1: [[number, number], [number, number], [number, number], [number, number]] = [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ];
+        const h1 = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, f1 as tf.Tensor4D, 1, pad1), c1));
+        const h2 = tf.relu(tf.conv2d(h1 as tf.Tensor4D, f2 as tf.Tensor4D, 2, 'same'));
+        const h3 = tf.conv2d(h2, f3 as tf.Tensor4D, 1, 'valid');
+        const logits = tf.matMul(tf.reshape(h3, [4, -1]), w, false, true);
+        return tf.mean(tf.square(tf.sub(logits, t))) as tf.Scalar;
+      };
+      const { value, grads } = tf.variableGrads(loss, vars);
+      const out = [value, ...vars.map((v) => grads[v.name]!)];
+      tf.dispose(vars);
+      return out;
+    };
+    await agree(run, 'conv net gradients', { rtol: 2e-4 });
+  });
+});
+
+describe('native kernels hold no memory', () => {
+  it('leak no tensors or WebAssembly buffers over repeated calls', async () => {
+    await use(startedNative ? 'native' : 'wasm');
+    const x = rand([2, 8, 8, 3], 1) as tf.Tensor4D;
+    const f = rand([3, 3, 3, 4], 2) as tf.Tensor4D;
+    const step = () =>
+      tf.tidy(() => {
+        const y = tf.conv2d(x, f, 1, 'same');
+        const dy = tf.onesLike(y);
+        const common = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC' };
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: f.shape } as never) as tf.Tensor;
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...common, inputShape: x.shape } as never) as tf.Tensor;
+        const mm = tf.matMul(tf.reshape(y, [2, 64, 4]), tf.reshape(y, [2, 64, 4]), true, false);
+        const fm = tf.fused.matMul({ a: tf.reshape(y, [128, 4]) as tf.Tensor2D, b: tf.ones([4, 3]) as tf.Tensor2D, bias: tf.ones([3]), activation: 'relu' });
+        const fc = tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', bias: tf.ones([4]), activation: 'relu' });
+        return dw.dataSync()[0]! + dx.dataSync()[0]! + mm.dataSync()[0]! + fm.dataSync()[0]! + fc.dataSync()[0]!;
+      });
+    step();
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const ids = backend.numDataIds();
+    await expectNoTensorLeak(() => {
+      for (let i = 0; i < 10; i++) step();
+    });
+    expect(backend.numDataIds()).toBe(ids);
+    tf.dispose([x, f]);
+  });
+});

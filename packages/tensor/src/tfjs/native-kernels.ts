@@ -1,0 +1,588 @@
+// Training kernels for the tfjs WebAssembly backend that run their products on the native BLAS
+// (`cblas_sgemm` through `nativeSgemm`), directly on the tensors' WebAssembly memory (no copies):
+// BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter.
+//
+// Each kernel wraps the kernel registered before it (stock wasm or basis' fix) and falls back to it
+// at call time when the engine is not native (`nativeLib()` is checked per call, so
+// `configureEngine({ blas: 'off' })` after registration takes effect at once), and for anything it
+// does not cover (other dtypes, NCHW, dilations > 1, shapes tfjs would reject: the fallback raises
+// tfjs' own error). Views on the heap are taken after the last allocation of a kernel: an
+// allocation may grow the WebAssembly memory and detach older views.
+import { backend_util, broadcast_util, getKernel, registerKernel, unregisterKernel, util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { nativeSgemm } from '../engine/blas.js';
+import { nativeLib } from '../engine/engine.js';
+
+/** The parts of tfjs-backend-wasm's BackendWasm used here. */
+interface WasmBackend {
+  disposeData(dataId: object): void;
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+type Inputs = Record<string, TensorInfo | undefined>;
+interface Args {
+  inputs: Inputs;
+  backend: WasmBackend;
+  attrs: NamedAttrMap;
+}
+type NativeKernel = (args: Args, fallback: KernelFunc) => TensorInfo;
+
+/**
+ * The whole WebAssembly heap as floats and the float offset of `t` in it (malloc aligns to 8
+ * bytes, so offsets are whole floats). Take it after the kernel's last allocation.
+ */
+function heapOf(backend: WasmBackend, t: TensorInfo): { H: Float32Array; off: number } {
+  const v = backend.typedArrayFromHeap(t);
+  return { H: new Float32Array(v.buffer, 0, v.buffer.byteLength >>> 2), off: v.byteOffset >>> 2 };
+}
+
+function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** `C = op(A) op(B)` (beta 0) on float views; `k = 0` gives zeros (BLAS would reject lda = 0). */
+function sgemm(
+  m: number,
+  n: number,
+  k: number,
+  A: Float32Array,
+  transA: boolean,
+  B: Float32Array,
+  transB: boolean,
+  C: Float32Array,
+  opts: { lda?: number; ldb?: number; ldc?: number; alpha?: number; beta?: number } = {},
+): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    if ((opts.beta ?? 0) === 0) C.fill(0, 0, m * (opts.ldc ?? n));
+    return;
+  }
+  const done = nativeSgemm({
+    m,
+    n,
+    k,
+    A,
+    lda: opts.lda ?? (transA ? m : k),
+    transA,
+    B,
+    ldb: opts.ldb ?? (transB ? k : n),
+    transB,
+    C,
+    ldc: opts.ldc ?? n,
+    alpha: opts.alpha ?? 1,
+    beta: opts.beta ?? 0,
+  });
+  if (!done) throw new Error('native sgemm is not available'); // unreachable: callers check nativeLib() first
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products
+
+interface MatMulPlan {
+  outShape: number[];
+  m: number;
+  n: number;
+  k: number;
+  /** Element offsets of each output batch's A and B matrices (broadcast batch dimensions). */
+  aOffsets: Int32Array | number[];
+  bOffsets: Int32Array | number[];
+  /** A's batches stack into one (m * batches) x k operand (B not batched, A untransposed). */
+  foldA: boolean;
+}
+
+/** Shapes and batch offsets of `op(a) op(b)`, or undefined when tfjs would reject them. */
+function planMatMul(a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): MatMulPlan | undefined {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (ra < 2 || rb < 2) return undefined;
+  const m = (transA ? a.shape[ra - 1] : a.shape[ra - 2]) as number;
+  const ka = (transA ? a.shape[ra - 2] : a.shape[ra - 1]) as number;
+  const kb = (transB ? b.shape[rb - 1] : b.shape[rb - 2]) as number;
+  const n = (transB ? b.shape[rb - 2] : b.shape[rb - 1]) as number;
+  if (ka !== kb) return undefined;
+  const aOuter = a.shape.slice(0, -2);
+  const bOuter = b.shape.slice(0, -2);
+  let outer: number[];
+  try {
+    outer = broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter);
+  } catch {
+    return undefined;
+  }
+  const batches = util.sizeFromShape(outer);
+  const aSize = m * ka;
+  const bSize = ka * n;
+  const batchA = util.sizeFromShape(aOuter);
+  const batchB = util.sizeFromShape(bOuter);
+  let aOffsets: Int32Array | number[];
+  let bOffsets: Int32Array | number[];
+  if (batchA === batches && batchB === batches) {
+    aOffsets = Int32Array.from({ length: batches }, (_, i) => i * aSize);
+    bOffsets = Int32Array.from({ length: batches }, (_, i) => i * bSize);
+  } else {
+    // true broadcasting: walk the output batch index and map it into each operand
+    const r = outer.length;
+    const pad = (s: number[]): number[] => [...Array<number>(r - s.length).fill(1), ...s];
+    const as = pad(aOuter);
+    const bs = pad(bOuter);
+    const strides = (s: number[], size: number): number[] => {
+      const out = new Array<number>(r).fill(0);
+      let acc = size;
+      for (let d = r - 1; d >= 0; d--) {
+        out[d] = s[d] === 1 ? 0 : acc;
+        acc *= s[d] as number;
+      }
+      return out;
+    };
+    const sa = strides(as, aSize);
+    const sb = strides(bs, bSize);
+    aOffsets = new Int32Array(batches);
+    bOffsets = new Int32Array(batches);
+    const idx = new Array<number>(r).fill(0);
+    for (let i = 0; i < batches; i++) {
+      let oa = 0;
+      let ob = 0;
+      for (let d = 0; d < r; d++) {
+        oa += (idx[d] as number) * (sa[d] as number);
+        ob += (idx[d] as number) * (sb[d] as number);
+      }
+      aOffsets[i] = oa;
+      bOffsets[i] = ob;
+      for (let d = r - 1; d >= 0; d--) {
+        idx[d] = (idx[d] as number) + 1;
+        if ((idx[d] as number) < (outer[d] as number)) break;
+        idx[d] = 0;
+      }
+    }
+  }
+  return { outShape: [...outer, m, n], m, n, k: ka, aOffsets, bOffsets, foldA: batchB === 1 && !transA && batchA === batches };
+}
+
+/** Runs a planned product into `out` (already allocated; views taken here). */
+function runMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, p: MatMulPlan, transA: boolean, transB: boolean): void {
+  const A = f32(backend, a);
+  const B = f32(backend, b);
+  const C = f32(backend, out);
+  const { m, n, k } = p;
+  const batches = p.aOffsets.length;
+  if (p.foldA || batches === 1) {
+    sgemm(m * (p.foldA ? batches : 1), n, k, A, transA, B, transB, C);
+    return;
+  }
+  const aSize = m * k;
+  const bSize = k * n;
+  const cSize = m * n;
+  for (let i = 0; i < batches; i++) {
+    const ao = p.aOffsets[i] as number;
+    const bo = p.bOffsets[i] as number;
+    sgemm(m, n, k, A.subarray(ao, ao + aSize), transA, B.subarray(bo, bo + bSize), transB, C.subarray(i * cSize, (i + 1) * cSize));
+  }
+}
+
+const batchMatMul: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const a = inputs['a'] as TensorInfo;
+  const b = inputs['b'] as TensorInfo;
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args) as TensorInfo;
+  const p = planMatMul(a, b, transposeA, transposeB);
+  if (p === undefined) return fallback(args) as TensorInfo;
+  const out = backend.makeOutput(p.outShape, 'float32');
+  runMatMul(backend, a, b, out, p, transposeA, transposeB);
+  return out;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Bias and activation epilogue (in place on the output, in JS over the heap)
+
+type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu' | 'prelu' | 'sigmoid';
+const ACTIVATIONS: ReadonlySet<string> = new Set<Activation>(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'prelu', 'sigmoid']);
+
+/**
+ * Whether `t` broadcasts against `outShape` as a repeating block: its shape, leading 1s dropped,
+ * equals the trailing dimensions of `outShape` (a scalar, a per-column vector, ...). Element `i`
+ * of the output then pairs with element `i % size` of `t`.
+ */
+function periodic(t: TensorInfo, outShape: number[]): boolean {
+  const s = [...t.shape];
+  while (s.length > 0 && s[0] === 1) s.shift();
+  if (s.length > outShape.length) return false;
+  const tail = outShape.slice(outShape.length - s.length);
+  return s.every((d, i) => d === tail[i]);
+}
+
+/** `y += bias` (periodic), then the activation, in place over `y`. */
+function epilogue(y: Float32Array, bias: Float32Array | undefined, activation: Activation, weights: Float32Array | undefined, alpha: number): void {
+  const len = y.length;
+  if (bias !== undefined) {
+    const p = bias.length;
+    if (p === 1) {
+      const v = bias[0] as number;
+      for (let i = 0; i < len; i++) y[i] = (y[i] as number) + v;
+    } else {
+      for (let i0 = 0; i0 < len; i0 += p) for (let j = 0; j < p; j++) y[i0 + j] = (y[i0 + j] as number) + (bias[j] as number);
+    }
+  }
+  switch (activation) {
+    case 'linear':
+      return;
+    case 'relu':
+      for (let i = 0; i < len; i++) if ((y[i] as number) < 0) y[i] = 0;
+      return;
+    case 'relu6':
+      for (let i = 0; i < len; i++) {
+        const v = y[i] as number;
+        y[i] = v < 0 ? 0 : v > 6 ? 6 : v;
+      }
+      return;
+    case 'elu':
+      for (let i = 0; i < len; i++) {
+        const v = y[i] as number;
+        if (v < 0) y[i] = Math.expm1(v);
+      }
+      return;
+    case 'leakyrelu':
+      for (let i = 0; i < len; i++) {
+        const v = y[i] as number;
+        if (v < 0) y[i] = alpha * v;
+      }
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-(y[i] as number)));
+      return;
+    case 'prelu': {
+      const w = weights as Float32Array;
+      const p = w.length;
+      for (let i0 = 0; i0 < len; i0 += p) {
+        for (let j = 0; j < p; j++) {
+          const v = y[i0 + j] as number;
+          if (v < 0) y[i0 + j] = v * (w[j] as number);
+        }
+      }
+      return;
+    }
+  }
+}
+
+interface Fused {
+  bias: TensorInfo | undefined;
+  weights: TensorInfo | undefined;
+  activation: Activation;
+  alpha: number;
+}
+
+/** The bias/activation inputs of a fused kernel, or undefined when not covered here. */
+function fusedParts(inputs: Inputs, attrs: NamedAttrMap, outShape: number[]): Fused | undefined {
+  const { activation = 'linear', leakyreluAlpha } = attrs as unknown as { activation?: string; leakyreluAlpha?: number };
+  if (!ACTIVATIONS.has(activation)) return undefined;
+  const bias = inputs['bias'] ?? undefined;
+  const weights = inputs['preluActivationWeights'] ?? undefined;
+  if (bias !== undefined && (bias.dtype !== 'float32' || !periodic(bias, outShape))) return undefined;
+  if (activation === 'prelu' && (weights === undefined || weights.dtype !== 'float32' || !periodic(weights, outShape))) return undefined;
+  return { bias, weights: activation === 'prelu' ? weights : undefined, activation: activation as Activation, alpha: leakyreluAlpha ?? 0.2 };
+}
+
+function applyFused(backend: WasmBackend, out: TensorInfo, f: Fused): void {
+  if (f.bias === undefined && f.activation === 'linear') return;
+  epilogue(f32(backend, out), f.bias && f32(backend, f.bias), f.activation, f.weights && f32(backend, f.weights), f.alpha);
+}
+
+const fusedMatMul: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const a = inputs['a'] as TensorInfo;
+  const b = inputs['b'] as TensorInfo;
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args) as TensorInfo;
+  const p = planMatMul(a, b, transposeA, transposeB);
+  if (p === undefined) return fallback(args) as TensorInfo;
+  const f = fusedParts(inputs, attrs, p.outShape);
+  if (f === undefined) return fallback(args) as TensorInfo;
+  const out = backend.makeOutput(p.outShape, 'float32');
+  runMatMul(backend, a, b, out, p, transposeA, transposeB);
+  applyFused(backend, out, f);
+  return out;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Convolutions (NHWC, dilation 1) through im2col + GEMM
+
+/** Geometry of an NHWC convolution with dilation 1. */
+interface ConvGeom {
+  b: number;
+  h: number;
+  w: number;
+  c: number;
+  fh: number;
+  fw: number;
+  co: number;
+  oh: number;
+  ow: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+}
+
+type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+
+/**
+ * The geometry tfjs gives this convolution, or undefined when not covered (NCHW, dilation > 1,
+ * non-4-D shapes, channel mismatch, empty output). A numeric pad is taken as explicit padding, as
+ * basis' Conv2D fix does (tfjs-core's numeric padding sizes the output width from the filter
+ * height).
+ */
+function convGeom(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: { strides: number | [number, number]; pad: Pad; dataFormat?: string; dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
+): ConvGeom | undefined {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return undefined;
+  if (xShape.length !== 4 || filterShape.length !== 4 || xShape[3] !== filterShape[2]) return undefined;
+  const d = attrs.dilations ?? 1;
+  if (!(typeof d === 'number' ? d === 1 : d.every((v) => v === 1))) return undefined;
+  const pad: Pad =
+    typeof attrs.pad === 'number'
+      ? [
+          [0, 0],
+          [attrs.pad, attrs.pad],
+          [attrs.pad, attrs.pad],
+          [0, 0],
+        ]
+      : attrs.pad;
+  let info: backend_util.Conv2DInfo;
+  try {
+    info = backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, pad, attrs.dimRoundingMode, false, 'channelsLast');
+  } catch {
+    return undefined;
+  }
+  const g: ConvGeom = {
+    b: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    co: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+  const dims = Object.values(g);
+  if (!dims.every((v) => Number.isInteger(v)) || g.b * g.oh * g.ow * g.fh * g.fw * g.c * g.co === 0 || g.top < 0 || g.left < 0) return undefined;
+  return g;
+}
+
+/** A 1x1 convolution with stride 1 and no padding: the input already is the patch matrix. */
+function pointwise(g: ConvGeom): boolean {
+  return g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w;
+}
+
+/**
+ * Writes the patch matrix of an NHWC input at float offset `p` of the heap `H`: row
+ * `r = (n * oh + oy) * ow + ox`, column `(kh * fw + kw) * c + ci`, holding
+ * `x[n, oy*sh + kh - top, ox*sw + kw - left, ci]` (0 in the padding). Each (row, kh) is one run
+ * of `fw * c` floats, contiguous in the input too.
+ */
+function im2col(H: Float32Array, x: number, p: number, g: ConvGeom): void {
+  const { b, h, w, c, fh, fw, oh, ow, sh, sw, top, left } = g;
+  const run = fw * c;
+  let d = p;
+  for (let n = 0; n < b; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const ix0 = ox * sw - left;
+        const lo = ix0 < 0 ? Math.min(fw, -ix0) * c : 0; // floats of padding on the left
+        const hi = Math.max(lo, Math.min(fw, w - ix0) * c); // end of the input part
+        for (let kh = 0; kh < fh; kh++, d += run) {
+          const iy = oy * sh + kh - top;
+          if (iy < 0 || iy >= h) {
+            for (let j = 0; j < run; j++) H[d + j] = 0;
+            continue;
+          }
+          for (let j = 0; j < lo; j++) H[d + j] = 0;
+          const s = x + ((n * h + iy) * w + ix0) * c;
+          if (hi - lo > 64) H.copyWithin(d + lo, s + lo, s + hi);
+          else for (let j = lo; j < hi; j++) H[d + j] = H[s + j] as number;
+          for (let j = hi; j < run; j++) H[d + j] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of {@link im2col}: `dx` (zeroed here) accumulates every patch entry of `dp`. */
+function col2im(H: Float32Array, dp: number, dx: number, g: ConvGeom): void {
+  const { b, h, w, c, fh, fw, oh, ow, sh, sw, top, left } = g;
+  H.fill(0, dx, dx + b * h * w * c);
+  const run = fw * c;
+  let s = dp;
+  for (let n = 0; n < b; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const ix0 = ox * sw - left;
+        const lo = ix0 < 0 ? Math.min(fw, -ix0) * c : 0;
+        const hi = Math.max(lo, Math.min(fw, w - ix0) * c);
+        for (let kh = 0; kh < fh; kh++, s += run) {
+          const iy = oy * sh + kh - top;
+          if (iy < 0 || iy >= h) continue;
+          const d = dx + ((n * h + iy) * w + ix0) * c;
+          for (let j = lo; j < hi; j++) H[d + j] = (H[d + j] as number) + (H[s + j] as number);
+        }
+      }
+    }
+  }
+}
+
+/** `out = conv(x, filter)` into an allocated NHWC output. */
+function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: TensorInfo, g: ConvGeom): void {
+  const rows = g.b * g.oh * g.ow;
+  const kd = g.fh * g.fw * g.c;
+  if (pointwise(g)) {
+    sgemm(rows, g.co, kd, f32(backend, x), false, f32(backend, filter), false, f32(backend, out));
+    return;
+  }
+  const P = backend.makeOutput([rows, kd], 'float32');
+  try {
+    const { H, off: xo } = heapOf(backend, x);
+    const po = heapOf(backend, P).off;
+    im2col(H, xo, po, g);
+    sgemm(rows, g.co, kd, H.subarray(po, po + rows * kd), false, f32(backend, filter), false, f32(backend, out));
+  } finally {
+    backend.disposeData(P.dataId);
+  }
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+const conv2D: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const x = inputs['x'] as TensorInfo;
+  const filter = inputs['filter'] as TensorInfo;
+  const g = x.dtype === 'float32' && filter.dtype === 'float32' ? convGeom(x.shape, filter.shape, attrs as unknown as ConvAttrs) : undefined;
+  if (g === undefined) return fallback(args) as TensorInfo;
+  const out = backend.makeOutput([g.b, g.oh, g.ow, g.co], 'float32');
+  runConv(backend, x, filter, out, g);
+  return out;
+};
+
+const fusedConv2D: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const x = inputs['x'] as TensorInfo;
+  const filter = inputs['filter'] as TensorInfo;
+  const g = x.dtype === 'float32' && filter.dtype === 'float32' ? convGeom(x.shape, filter.shape, attrs as unknown as ConvAttrs) : undefined;
+  if (g === undefined) return fallback(args) as TensorInfo;
+  const outShape = [g.b, g.oh, g.ow, g.co];
+  const f = fusedParts(inputs, attrs, outShape);
+  if (f === undefined) return fallback(args) as TensorInfo;
+  const out = backend.makeOutput(outShape, 'float32');
+  runConv(backend, x, filter, out, g);
+  applyFused(backend, out, f);
+  return out;
+};
+
+/** `dW = Pᵀ dY` (P the patch matrix of x): [fh * fw * c, co], shaped as the HWIO filter. */
+const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const x = inputs['x'] as TensorInfo;
+  const dy = inputs['dy'] as TensorInfo;
+  const filterShape = (attrs as unknown as { filterShape: number[] }).filterShape;
+  const g = x.dtype === 'float32' && dy.dtype === 'float32' && Array.isArray(filterShape) ? convGeom(x.shape, filterShape, attrs as unknown as ConvAttrs) : undefined;
+  if (g === undefined || dy.shape.length !== 4 || dy.shape[0] !== g.b || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow || dy.shape[3] !== g.co) return fallback(args) as TensorInfo;
+  const rows = g.b * g.oh * g.ow;
+  const kd = g.fh * g.fw * g.c;
+  const out = backend.makeOutput([g.fh, g.fw, g.c, g.co], 'float32');
+  if (pointwise(g)) {
+    sgemm(kd, g.co, rows, f32(backend, x), true, f32(backend, dy), false, f32(backend, out));
+    return out;
+  }
+  const P = backend.makeOutput([rows, kd], 'float32');
+  try {
+    const { H, off: xo } = heapOf(backend, x);
+    const po = heapOf(backend, P).off;
+    im2col(H, xo, po, g);
+    sgemm(kd, g.co, rows, H.subarray(po, po + rows * kd), true, f32(backend, dy), false, f32(backend, out));
+  } finally {
+    backend.disposeData(P.dataId);
+  }
+  return out;
+};
+
+/** `dP = dY Wᵀ` (W the [fh * fw * c, co] filter), then `dx = col2im(dP)`. */
+const conv2DBackpropInput: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const dy = inputs['dy'] as TensorInfo;
+  const filter = inputs['filter'] as TensorInfo;
+  const inputShape = (attrs as unknown as { inputShape: number[] }).inputShape;
+  const g = dy.dtype === 'float32' && filter.dtype === 'float32' && Array.isArray(inputShape) ? convGeom(inputShape, filter.shape, attrs as unknown as ConvAttrs) : undefined;
+  if (g === undefined || dy.shape.length !== 4 || dy.shape[0] !== g.b || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow || dy.shape[3] !== g.co) return fallback(args) as TensorInfo;
+  const rows = g.b * g.oh * g.ow;
+  const kd = g.fh * g.fw * g.c;
+  const out = backend.makeOutput([g.b, g.h, g.w, g.c], 'float32');
+  if (pointwise(g)) {
+    sgemm(rows, kd, g.co, f32(backend, dy), false, f32(backend, filter), true, f32(backend, out));
+    return out;
+  }
+  const dP = backend.makeOutput([rows, kd], 'float32');
+  try {
+    const po = heapOf(backend, dP).off;
+    const { H, off: xo } = heapOf(backend, out);
+    sgemm(rows, kd, g.co, f32(backend, dy), false, f32(backend, filter), true, H.subarray(po, po + rows * kd));
+    col2im(H, po, xo, g);
+  } finally {
+    backend.disposeData(dP.dataId);
+  }
+  return out;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+const KERNELS: readonly [string, NativeKernel, string][] = [
+  ['BatchMatMul', batchMatMul, 'BatchMatMul(native sgemm)'],
+  ['_FusedMatMul', fusedMatMul, '_FusedMatMul(native sgemm)'],
+  ['Conv2D', conv2D, 'Conv2D(native im2col+sgemm)'],
+  ['FusedConv2D', fusedConv2D, 'FusedConv2D(native im2col+sgemm)'],
+  ['Conv2DBackpropFilter', conv2DBackpropFilter, 'Conv2DBackpropFilter(native im2col+sgemm)'],
+  ['Conv2DBackpropInput', conv2DBackpropInput, 'Conv2DBackpropInput(native sgemm+col2im)'],
+];
+
+let registered: string[] | undefined;
+
+/**
+ * Registers the native-BLAS training kernels over the wasm kernels in force (stock or basis'
+ * fixes), once, when a native BLAS is in use; returns the names registered (empty on WebAssembly).
+ * Each kernel checks the engine per call and runs the kernel it replaced when the engine is not
+ * native, so `configureEngine({ blas: 'off' })` later switches them off.
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * registerNativeKernels(); // ['BatchMatMul(native sgemm)', '_FusedMatMul(native sgemm)', ...] with OpenBLAS
+ * ```
+ */
+export function registerNativeKernels(): string[] {
+  if (registered !== undefined) return registered;
+  if (nativeLib() === null) return [];
+  const names: string[] = [];
+  for (const [name, kernel, label] of KERNELS) {
+    const original = getKernel(name, 'wasm');
+    if (original === undefined) continue;
+    const fallback = original.kernelFunc;
+    unregisterKernel(name, 'wasm');
+    registerKernel({
+      ...original,
+      kernelFunc: (args) => (nativeLib() === null ? fallback(args) : kernel(args as unknown as Args, fallback)),
+    });
+    names.push(label);
+  }
+  registered = names;
+  return names;
+}
