@@ -1,8 +1,9 @@
 // Worker thread of `compareLayersParallel` (`@basis/align/node`): computes audit cells on layers
 // shared with the parent through SharedArrayBuffers. Per-layer work is memoised on this worker's
-// Matrix objects, so it is done at most once per worker and layer.
+// Matrix objects, so it is done at most once per worker and layer. The worker first configures
+// the compute engine as the parent says (same provider, its share of the thread budget).
 import { parentPort } from 'node:worker_threads';
-import { Matrix, isBasisError } from '@basis/tensor';
+import { Matrix, configureEngine, isBasisError, type WorkerEngineSettings } from '@basis/tensor';
 import { auditCell } from './audit.js';
 import { exportCache, importCache, type CacheTree } from './prep.js';
 import { getMetric } from './registry.js';
@@ -18,7 +19,7 @@ export interface WireLayer {
 
 /** Parent -> worker messages. */
 export type ToWorker =
-  | { type: 'init'; A: WireLayer[]; B: WireLayer[]; ids: string[]; options: Record<string, ResolvedOptions> }
+  | { type: 'init'; A: WireLayer[]; B: WireLayer[]; ids: string[]; options: Record<string, ResolvedOptions>; engine: WorkerEngineSettings }
   | { type: 'task'; m: number; i: number; j: number }
   /** Run every metric's per-layer `prepare` on one layer and send back its memoised work. */
   | { type: 'prepare'; side: 'A' | 'B'; i: number }
@@ -44,6 +45,7 @@ const toMatrix = (l: WireLayer): [string, Matrix] => [l.name, new Matrix(l.rows,
 port.on('message', (msg: ToWorker) => {
   try {
     if (msg.type === 'init') {
+      configureEngine(msg.engine);
       A = msg.A.map(toMatrix);
       B = msg.B.map(toMatrix);
       defs = msg.ids.map((id) => getMetric(id));

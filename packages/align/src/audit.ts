@@ -1,4 +1,4 @@
-import { BasisError, asMatrix, type Matrix, type MatrixLike } from '@basis/tensor';
+import { BasisError, asMatrix, engineInfo, type EngineInfo, type Matrix, type MatrixLike } from '@basis/tensor';
 import { getMetric, listMetrics, resolveOptions } from './registry.js';
 import type { MetricDefinition, ResolvedOptions } from './types.js';
 import { validatePair } from './validate.js';
@@ -20,6 +20,12 @@ export interface LayerAudit {
   options: Record<string, ResolvedOptions>;
   /** Arithmetic of every value. */
   precision: 'float64';
+  /**
+   * The compute engine that produced the values (`engineInfo()`: provider, library, core type,
+   * threads), recorded once per audit. Values are bit-identical for the same provider, core type
+   * and thread count.
+   */
+  engine: EngineInfo;
 }
 
 /** Progress of an audit: pairs done out of the total (a pair = one metric on one layer pair). */
@@ -81,9 +87,9 @@ export function auditCell(d: MetricDefinition, x: Matrix, y: Matrix, options: Re
   return v;
 }
 
-/** The {@link LayerAudit} of prepared inputs and their value matrices. */
-export function auditResult(p: PreparedAudit, values: Record<string, number[][]>): LayerAudit {
-  return { layersA: p.A.map(([n]) => n), layersB: p.B.map(([n]) => n), metrics: p.defs.map((d) => d.id), values, options: p.resolved, precision: 'float64' };
+/** The {@link LayerAudit} of prepared inputs and their value matrices (engine: the calling thread's unless given). */
+export function auditResult(p: PreparedAudit, values: Record<string, number[][]>, engine: EngineInfo = engineInfo()): LayerAudit {
+  return { layersA: p.A.map(([n]) => n), layersB: p.B.map(([n]) => n), metrics: p.defs.map((d) => d.id), values, options: p.resolved, precision: 'float64', engine };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BasisError, Matrix, createRng, randn } from '@basis/tensor';
+import { BasisError, Matrix, configureEngine, createRng, engineInfo, randn, workerEngine } from '@basis/tensor';
 import { compareLayers, type AuditProgress } from './index.js';
 import { compareLayersParallel } from './node.js';
 
@@ -86,6 +86,38 @@ describe('compareLayersParallel', () => {
     expect(err).toBeInstanceOf(BasisError);
     expect((err as BasisError).code).toBe((serialError as BasisError).code);
     expect((err as BasisError).message).toBe((serialError as BasisError).message);
+  });
+
+  it('computes every cell with the workers\' share of the BLAS threads, workers or not, records the engine and restores the threads', async () => {
+    const before = engineInfo();
+    const big = (seed: number): [string, Matrix][] => {
+      const r = createRng(seed);
+      return [0, 1].map((i) => [`l${i}`, randn(2000, 120, r)] as [string, Matrix]);
+    };
+    const ids = ['cca.mean_rho', 'svcca', 'procrustes.similarity'];
+    const par = await compareLayersParallel(big(1), big(2), ids, { workers: 2, minSeconds: 0 });
+    const inProcess = await compareLayersParallel(big(1), big(2), ids, { workers: 2, minSeconds: Infinity });
+    expect(par.workers).toBe(2);
+    expect(inProcess.workers).toBe(0);
+    // bit-identical whatever the timing-based choice (threads matter on a native BLAS)
+    expect(inProcess.values).toEqual(par.values);
+    const share = workerEngine(2).threads;
+    expect(par.engine.provider).toBe(before.provider);
+    expect(par.engine.threads).toBe(before.provider === 'native' ? share : 1);
+    expect(inProcess.engine).toEqual(par.engine);
+    const previous = before.threads;
+    configureEngine({ threads: share });
+    try {
+      expect(compareLayers(big(1), big(2), ids).values).toEqual(par.values);
+    } finally {
+      configureEngine({ threads: previous });
+    }
+    // the process-wide count is the caller's again
+    expect(engineInfo().threads).toBe(before.threads);
+    // one worker: the calling thread's own threads, exactly compareLayers
+    const one = await compareLayersParallel(big(1), big(2), ids, { workers: 1 });
+    expect(one.engine).toEqual(before);
+    expect(one.values).toEqual(compareLayers(big(1), big(2), ids).values);
   });
 
   it('validates before starting any worker', async () => {

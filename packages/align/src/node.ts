@@ -1,8 +1,7 @@
 // Node-only entry of @basis/align (`@basis/align/node`): all-pairs audits on worker threads.
 // The main entry stays free of node: imports so that it runs in browsers.
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { BasisError, type BasisErrorCode, type Matrix } from '@basis/tensor';
+import { BasisError, limitThreads, threadBudget, workerEngine, type BasisErrorCode, type Matrix, type WorkerEngineSettings } from '@basis/tensor';
 import { auditCell, auditResult, prepareAudit, type AuditProgress, type LayerAudit, type Layers, type PreparedAudit } from './audit.js';
 import type { FromWorker, ToWorker, WireLayer } from './audit-worker.js';
 import type { CacheTree } from './prep.js';
@@ -15,8 +14,10 @@ export interface ParallelAuditOptions {
   /** Per-metric options, as for `compareLayers`. */
   options?: Record<string, Record<string, unknown>>;
   /**
-   * Worker threads to use for large audits (default `os.availableParallelism()`, never more than
-   * the cells left). 1 or less runs the whole audit in the calling thread.
+   * Worker threads to use for large audits (default: the engine's thread budget, `threadBudget()`,
+   * never more than the cells left). 1 or less runs the whole audit in the calling thread, exactly
+   * as `compareLayers`. With more, every cell (in the calling thread too) is computed with the
+   * workers' share of the BLAS threads, `max(1, floor(budget / workers))`.
    */
   workers?: number;
   /**
@@ -37,6 +38,14 @@ export interface ParallelLayerAudit extends LayerAudit {
 /** Default {@link ParallelAuditOptions.minSeconds}. */
 export const DEFAULT_MIN_SECONDS = 3;
 
+/**
+ * Default {@link ParallelAuditOptions.workers}: the engine's thread budget (`threadBudget()`:
+ * `BASIS_THREADS`, the CLI's `--threads`, or every core).
+ */
+function defaultAuditWorkers(): number {
+  return threadBudget();
+}
+
 interface Cell {
   m: number;
   i: number;
@@ -45,7 +54,11 @@ interface Cell {
 
 /**
  * {@link compareLayers} for Node, on worker threads when the work is large. The values are
- * identical to `compareLayers`: the same kernels run on the same float64 data. Per-layer work
+ * identical to `compareLayers` at the same BLAS thread count: the same kernels run on the same
+ * float64 data (on the WebAssembly engine, always identical; with a native BLAS, results differ by
+ * ~1e-14 relative across thread counts, so with more than one worker every cell runs with the
+ * workers' share of the thread budget, whether or not the workers are started, and
+ * `audit.engine.threads` says which). Per-layer work
  * that metrics memoise (centring, Gram norms, the range bases of CCA/SVCCA/PWCCA) is computed once
  * per layer by one worker and shared with the others through shared memory, as `compareLayers`
  * computes it once per layer.
@@ -77,9 +90,25 @@ export async function compareLayersParallel(
 ): Promise<ParallelLayerAudit> {
   const minSeconds = opts.minSeconds ?? DEFAULT_MIN_SECONDS;
   if (!(minSeconds >= 0)) throw new BasisError('INVALID_ARGUMENT', `minSeconds must be a non-negative number of seconds, got ${minSeconds}`);
-  const maxWorkers = opts.workers ?? availableParallelism();
+  const maxWorkers = opts.workers ?? defaultAuditWorkers();
   if (!Number.isInteger(maxWorkers)) throw new BasisError('INVALID_ARGUMENT', `workers must be an integer, got ${maxWorkers}`);
   const p = prepareAudit(layersA, layersB, metrics, opts.options);
+  // in the calling thread with its own threads: exactly compareLayers
+  if (maxWorkers <= 1) return auditOnThreads(p, 1, minSeconds, undefined, opts.onProgress);
+  // Every cell, in the calling thread or on a worker, is computed with the workers' share of the
+  // BLAS threads (process-wide in the native libraries), so the values do not depend on whether
+  // the timing-based decision below chose the workers (results differ by ~1e-14 across thread counts).
+  const engine = workerEngine(Math.min(maxWorkers, p.total));
+  const release = limitThreads(engine.threads);
+  try {
+    return await auditOnThreads(p, maxWorkers, minSeconds, engine, opts.onProgress);
+  } finally {
+    release();
+  }
+}
+
+/** The audit, calibrating and then running in-process or on the workers (`engine`: their settings). */
+async function auditOnThreads(p: PreparedAudit, maxWorkers: number, minSeconds: number, engine: WorkerEngineSettings | undefined, onProgress: AuditProgress | undefined): Promise<ParallelLayerAudit> {
   const values: Record<string, number[][]> = {};
   for (const d of p.defs) values[d.id] = p.A.map(() => new Array<number>(p.B.length).fill(Number.NaN));
   let done = 0;
@@ -87,7 +116,7 @@ export async function compareLayersParallel(
     const d = p.defs[c.m] as PreparedAudit['defs'][number];
     (values[d.id] as number[][])[c.i]![c.j] = v;
     done++;
-    opts.onProgress?.(done, p.total, { metric: d.id, a: (p.A[c.i] as [string, Matrix])[0], b: (p.B[c.j] as [string, Matrix])[0] });
+    onProgress?.(done, p.total, { metric: d.id, a: (p.A[c.i] as [string, Matrix])[0], b: (p.B[c.j] as [string, Matrix])[0] });
   };
   const inProcess = (c: Cell): number => {
     const d = p.defs[c.m] as PreparedAudit['defs'][number];
@@ -121,11 +150,11 @@ export async function compareLayersParallel(
   }
   const workers = Math.min(maxWorkers, rest.length);
   const parallel = workers > 1 && minSeconds !== Infinity && (minSeconds === 0 || predicted >= minSeconds);
-  if (!parallel) {
+  if (!parallel || engine === undefined) {
     for (const c of rest) record(c, inProcess(c));
     return { ...auditResult(p, values), workers: 0 };
   }
-  await runOnWorkers(p, rest, workers, record);
+  await runOnWorkers(p, rest, workers, engine, record);
   return { ...auditResult(p, values), workers };
 }
 
@@ -151,9 +180,9 @@ function workerScript(): { url: URL; execArgv: string[] | undefined } {
  * is prepared once, by one worker, and the memoised results are shared with all workers through
  * shared memory. Phase 2: the cells, handed out one by one to whichever worker is free.
  */
-function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, record: (c: Cell, v: number) => void): Promise<void> {
+function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, engine: WorkerEngineSettings, record: (c: Cell, v: number) => void): Promise<void> {
   const script = workerScript();
-  const init: ToWorker = { type: 'init', A: p.A.map(wire), B: p.B.map(wire), ids: p.defs.map((d) => d.id), options: p.resolved };
+  const init: ToWorker = { type: 'init', A: p.A.map(wire), B: p.B.map(wire), ids: p.defs.map((d) => d.id), options: p.resolved, engine };
   const prepTasks: { side: 'A' | 'B'; i: number }[] = p.defs.some((d) => d.prepare !== undefined)
     ? [...p.A.map((_, i) => ({ side: 'A' as const, i })), ...p.B.map((_, i) => ({ side: 'B' as const, i }))]
     : [];

@@ -37,8 +37,14 @@ interface State {
   lib: NativeLib | null;
   reason?: string;
   tried?: string[];
+  /** The provider's threads as this thread configured them (WebAssembly: 1). */
   threads: number;
+  /** Thread budget: BASIS_THREADS / configureEngine's threads, or every core. */
+  budget: number;
 }
+
+/** Open {@link limitThreads} holds (their thread counts). */
+const holds: number[] = [];
 
 let state: State | undefined;
 
@@ -72,21 +78,22 @@ export function parseThreads(value: string | number, source = 'threads'): number
 }
 
 function init(requested: BlasRequest, threads: number | undefined): State {
-  if (requested === 'off') return { requested, lib: null, reason: 'BASIS_BLAS=off', threads: 1 };
+  const budget = threads ?? availableCores();
+  if (requested === 'off') return { requested, lib: null, reason: 'BASIS_BLAS=off', threads: 1, budget };
   const r = loadNative(requested);
-  if (!r.ok) return { requested, lib: null, reason: r.reason, tried: r.tried, threads: 1 };
-  const want = threads ?? availableCores();
-  r.lib.setThreads(want);
+  if (!r.ok) return { requested, lib: null, reason: r.reason, tried: r.tried, threads: 1, budget };
+  r.lib.setThreads(budget);
   const got = r.lib.getThreads();
-  return { requested, lib: r.lib, threads: got > 0 ? got : want };
+  return { requested, lib: r.lib, threads: got > 0 ? got : budget, budget };
+}
+
+function envThreads(): number | undefined {
+  const t = env('BASIS_THREADS');
+  return t === undefined ? undefined : parseThreads(t, 'BASIS_THREADS');
 }
 
 function current(): State {
-  if (state === undefined) {
-    const req = env('BASIS_BLAS') ?? 'auto';
-    const t = env('BASIS_THREADS');
-    state = init(req === 'auto' || req === 'off' ? req : req, t === undefined ? undefined : parseThreads(t, 'BASIS_THREADS'));
-  }
+  state ??= init(env('BASIS_BLAS') ?? 'auto', envThreads());
   return state;
 }
 
@@ -98,7 +105,8 @@ export function nativeLib(): NativeLib | null {
 /**
  * Chooses the engine and/or its threads at run time (the CLI's `--threads`, worker pools, tests).
  * `blas`: `'auto'` (find a system BLAS/LAPACK), `'off'` (WebAssembly) or a library path;
- * `threads`: the provider's thread count. A library that cannot be loaded is not an error: the
+ * `threads`: the provider's thread count, also the budget worker pools share ({@link threadBudget}).
+ * A library that cannot be loaded is not an error: the
  * engine falls back to WebAssembly and {@link engineInfo} says why.
  *
  * @example
@@ -112,13 +120,16 @@ export function nativeLib(): NativeLib | null {
 export function configureEngine(opts: { blas?: BlasRequest; threads?: number | 'all' }): EngineInfo {
   const threads = opts.threads === undefined ? undefined : parseThreads(opts.threads);
   if (opts.blas !== undefined && (state === undefined || opts.blas !== state.requested)) {
-    state = init(opts.blas, threads ?? (state?.lib ? state.threads : undefined));
+    state = init(opts.blas, threads ?? state?.budget ?? envThreads());
+    if (holds.length > 0) applyHolds();
   } else if (threads !== undefined) {
     const s = current();
+    s.budget = threads;
     if (s.lib !== null) {
       s.lib.setThreads(threads);
       const got = s.lib.getThreads();
       s.threads = got > 0 ? got : threads;
+      if (holds.length > 0) applyHolds();
     }
   }
   return engineInfo();
@@ -141,6 +152,8 @@ export function engineInfo(): EngineInfo {
     return { provider: 'wasm', requested: s.requested, threads: 1, ...(s.reason !== undefined ? { reason: s.reason } : {}), ...(s.tried && s.tried.length > 0 ? { tried: s.tried } : {}) };
   }
   const l = s.lib;
+  // the library's count is process-wide (shared by worker threads): report what it is now
+  const live = l.getThreads();
   return {
     provider: 'native',
     requested: s.requested,
@@ -149,7 +162,87 @@ export function engineInfo(): EngineInfo {
     flavour: l.flavour,
     coreType: l.coreType,
     int64: l.int64,
-    threads: s.threads,
+    threads: live > 0 ? live : s.threads,
+  };
+}
+
+/**
+ * The thread budget: `BASIS_THREADS` (or the CLI's `--threads`, or {@link configureEngine}'s
+ * `threads`), by default every core. A single job gives it all to the provider; worker pools size
+ * themselves by it and give each worker its share ({@link workerEngine}). Also defined when the
+ * provider is WebAssembly (which computes on one thread).
+ *
+ * @example
+ * ```ts
+ * import { threadBudget } from '@basis/tensor';
+ * const workers = Math.min(threadBudget(), jobs.length);
+ * ```
+ */
+export function threadBudget(): number {
+  return current().budget;
+}
+
+/** Engine settings for the worker threads of a pool ({@link workerEngine}). */
+export interface WorkerEngineSettings {
+  /** The provider request of the calling thread, so that workers compute on the same provider. */
+  blas: BlasRequest;
+  /** Provider threads per worker: `max(1, floor(budget / workers))`. */
+  threads: number;
+}
+
+/**
+ * The engine settings each worker of a pool of `workers` threads applies at start
+ * (`configureEngine(settings)`, before any kernel runs): the calling thread's provider and an equal
+ * share of the thread budget, so that the workers together never use more threads than the budget
+ * (a 1-worker pool gets all of it).
+ *
+ * @example
+ * ```ts
+ * import { configureEngine, workerEngine } from '@basis/tensor';
+ * const settings = workerEngine(2);      // { blas: 'auto', threads: 1 } on 2 cores
+ * // in each worker, first thing: configureEngine(settings);
+ * ```
+ */
+export function workerEngine(workers: number): WorkerEngineSettings {
+  if (!Number.isInteger(workers) || workers < 1) throw new BasisError('INVALID_ARGUMENT', `workers must be a positive integer, got ${String(workers)}`);
+  const s = current();
+  return { blas: s.requested, threads: Math.max(1, Math.floor(s.budget / workers)) };
+}
+
+function applyHolds(): void {
+  const s = current();
+  if (s.lib === null) return;
+  s.lib.setThreads(holds.length > 0 ? Math.min(...holds) : s.threads);
+}
+
+/**
+ * Caps the provider's thread count at `threads` until the returned function is called. The
+ * native libraries keep ONE thread count per process, shared by every worker thread (OpenBLAS'
+ * `openblas_set_num_threads` from a worker changes it for the main thread too), so a pool holds
+ * the count at its per-worker share while its jobs run; when the last hold is released, this
+ * thread's configured count is restored. Holds nest (the smallest applies). A no-op on WebAssembly.
+ *
+ * @example
+ * ```ts
+ * import { limitThreads, workerEngine } from '@basis/tensor';
+ * const release = limitThreads(workerEngine(2).threads);
+ * try {
+ *   await runJobsOnWorkers();
+ * } finally {
+ *   release();
+ * }
+ * ```
+ */
+export function limitThreads(threads: number): () => void {
+  const n = parseThreads(threads);
+  holds.push(n);
+  applyHolds();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    holds.splice(holds.indexOf(n), 1);
+    applyHolds();
   };
 }
 

@@ -4,8 +4,12 @@ export {
   configureEngine,
   engineInfo,
   engineSummary,
+  limitThreads,
   parseThreads,
+  threadBudget,
+  workerEngine,
   type BlasRequest,
   type EngineInfo,
+  type WorkerEngineSettings,
 } from './engine.js';
 export type { NativeFlavour } from './native.js';

@@ -165,6 +165,7 @@ export async function saveModel(dir: string, opts: SaveModelOptions): Promise<vo
     optimizer: null,
     packages: b?.packages ?? {},
     backend: b?.backend ?? null,
+    engine: b?.engine ?? null,
     createdAt: new Date().toISOString(),
     meta: { ...(b?.meta ?? {}), ...(opts.meta ?? {}) },
     files: { params: { name: CHECKPOINT_FILES.params, bytes: 0, crc32: '' }, optimizer: null },

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBasisError } from '@basis/tensor';
+import { engineInfo, isBasisError, threadBudget, workerEngine } from '@basis/tensor';
 import { sampleSubset } from '../data/dataset.js';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph } from '../graph/index.js';
@@ -125,6 +125,21 @@ describe('TrainPool', () => {
     for (const [i, seed] of [1, 2].entries()) {
       for (const name of Object.keys(plain.params)) expect(b[i]!.params[name]!.data, `seed ${seed}: ${name}`).toEqual(a[i + 1]!.params[name]!.data);
     }
+  });
+
+  it('shares the thread budget: workers compute with max(1, floor(budget / workers)) BLAS threads, held process-wide while jobs run', async () => {
+    const before = engineInfo();
+    expect(pool.engine).toEqual(workerEngine(2));
+    expect(pool.engine.threads).toBe(Math.max(1, Math.floor(threadBudget() / 2)));
+    const share = before.provider === 'native' ? pool.engine.threads : 1;
+    const during: number[] = [];
+    const runDir = join(root, 'engine');
+    await pool.run({ graph, train, recipe: { ...recipe, epochs: 1 }, runDir }, { onProgress: () => during.push(engineInfo().threads) });
+    expect(new Set(during)).toEqual(new Set([share]));
+    // the worker recorded its own engine in the manifest; the caller has its threads back
+    const m = (await loadCheckpoint(runDir)).manifest;
+    expect(m.engine).toMatchObject({ provider: before.provider, threads: share });
+    expect(engineInfo().threads).toBe(before.threads);
   });
 
   it('spawning options are validated (CONFIG_INVALID naming the field)', async () => {

@@ -1,8 +1,8 @@
 // A pool of worker threads that train models, one tfjs backend per worker: several seeds of a
-// recipe train at once (about 1.8x the throughput of one thread on 2 cores).
-import { availableParallelism } from 'node:os';
+// recipe train at once (about 1.8x the throughput of one thread on 2 cores). The workers share
+// the engine's thread budget: each computes with max(1, floor(budget / workers)) provider threads.
 import { Worker } from 'node:worker_threads';
-import { BasisError, type BasisErrorCode } from '@basis/tensor';
+import { BasisError, limitThreads, threadBudget, workerEngine, type BasisErrorCode, type WorkerEngineSettings } from '@basis/tensor';
 import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph, ParamDict } from '../graph/index.js';
@@ -19,7 +19,10 @@ import { resolveRecipe, type TrainRecipe } from './train-model.js';
  * ```
  */
 export interface TrainPoolOptions {
-  /** Worker threads (default `os.availableParallelism()`). */
+  /**
+   * Worker threads (default: the engine's thread budget, `threadBudget()`: `BASIS_THREADS` or
+   * every core). Each worker computes with `max(1, floor(budget / workers))` BLAS threads.
+   */
   workers?: number;
   /** Backend each worker selects (`selectBackend`; default `'auto'`: tensorflow > wasm > cpu). */
   backend?: BackendPreference;
@@ -110,6 +113,12 @@ interface Slot {
   dead?: boolean;
 }
 
+/** What a worker reports when it is ready. */
+interface Ready {
+  backend: ActiveBackend;
+  engine: WorkerEngineSettings;
+}
+
 interface Pending {
   id: number;
   job: WireJob;
@@ -126,7 +135,15 @@ interface Pending {
  * with `selectBackend`). Jobs queue and go to the first free worker; each worker trains one job at
  * a time. Dataset arrays are copied into shared memory once and read by every worker in place.
  * Results are the same as `trainModel` in the calling thread on the same backend (bit-identical
- * weights). Errors in a job reject its promise with the same `BasisError` code and message.
+ * weights; with the native engine, at the same BLAS thread count: the workers use their share of
+ * the thread budget, {@link TrainPool.engine}). Errors in a job reject its promise with the same
+ * `BasisError` code and message.
+ *
+ * Threads: every worker configures the engine (`configureEngine`) with the calling thread's
+ * provider and `max(1, floor(budget / workers))` threads before its first job, so a pool never
+ * uses more threads than the budget. System BLAS libraries keep one thread count per process
+ * (shared by all worker threads), so while jobs run the pool also holds the process-wide count at
+ * that share (`limitThreads`); when the pool is idle the calling thread gets its own count back.
  * Works from the built package (`dist/model/train-worker.js`) and from TypeScript sources (tests,
  * benchmarks: the worker registers tsx).
  *
@@ -146,25 +163,34 @@ export class TrainPool {
   private readonly active = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
+  /** Releases the process-wide thread cap while jobs run. */
+  private release: (() => void) | null = null;
 
-  private constructor(private readonly slots: Slot[]) {
+  private constructor(
+    private readonly slots: Slot[],
+    /** Engine settings every worker applied (provider request and threads per worker). */
+    readonly engine: WorkerEngineSettings,
+  ) {
     for (const s of slots) this.listen(s);
   }
 
-  /** Starts the workers and waits until each has initialised its backend. */
+  /** Starts the workers and waits until each has initialised its engine and backend. */
   static async create(opts: TrainPoolOptions = {}): Promise<TrainPool> {
-    const n = opts.workers ?? availableParallelism();
+    const n = opts.workers ?? threadBudget();
     if (!Number.isInteger(n) || n < 1) throw new BasisError('INVALID_ARGUMENT', `workers must be a positive integer, got ${String(n)}`);
     const backend = opts.backend ?? 'auto';
+    const engine = workerEngine(n);
     const script = workerScript();
+    // the workers set the (process-wide) BLAS thread count as they start: hold it at their share meanwhile
+    const release = limitThreads(engine.threads);
     const workers = Array.from({ length: n }, () => new Worker(script.url, script.execArgv === undefined ? {} : { execArgv: script.execArgv }));
     try {
-      const backends = await Promise.all(
+      const ready = await Promise.all(
         workers.map(
           (w) =>
-            new Promise<ActiveBackend>((resolve, reject) => {
+            new Promise<Ready>((resolve, reject) => {
               const onMsg = (m: FromTrainWorker): void => {
-                if (m.type === 'ready') resolve(m.backend);
+                if (m.type === 'ready') resolve({ backend: m.backend, engine: m.engine });
                 else if (m.type === 'init-error') reject(new BasisError((m.code ?? 'BACKEND_UNAVAILABLE') as BasisErrorCode, m.message));
                 else return;
                 w.off('message', onMsg);
@@ -173,14 +199,19 @@ export class TrainPool {
               const onErr = (e: Error): void => reject(new BasisError('BACKEND_UNAVAILABLE', `a training worker failed to start: ${e.message}`, { cause: e }));
               w.on('message', onMsg);
               w.once('error', onErr);
-              w.postMessage({ type: 'init', backend } satisfies ToTrainWorker);
+              w.postMessage({ type: 'init', backend, engine } satisfies ToTrainWorker);
             }),
         ),
       );
-      return new TrainPool(workers.map((worker, i) => ({ worker, backend: backends[i] as ActiveBackend, busy: false })));
+      return new TrainPool(
+        workers.map((worker, i) => ({ worker, backend: (ready[i] as Ready).backend, busy: false })),
+        engine,
+      );
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
+    } finally {
+      release();
     }
   }
 
@@ -241,6 +272,17 @@ export class TrainPool {
     this.queue.length = 0;
     this.active.clear();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.holdThreads();
+  }
+
+  /** Caps the process-wide BLAS threads at the workers' share while jobs run; releases the cap when idle. */
+  private holdThreads(): void {
+    const busy = !this.closed && this.active.size > 0;
+    if (busy && this.release === null) this.release = limitThreads(this.engine.threads);
+    else if (!busy && this.release !== null) {
+      this.release();
+      this.release = null;
+    }
   }
 
   private pump(): void {
@@ -250,8 +292,10 @@ export class TrainPool {
       slot.busy = true;
       p.slot = slot;
       this.active.set(p.id, p);
+      this.holdThreads();
       slot.worker.postMessage({ type: 'job', id: p.id, job: p.job } satisfies ToTrainWorker);
     }
+    this.holdThreads();
   }
 
   private listen(slot: Slot): void {
@@ -351,8 +395,8 @@ function checkSpawn(opts: TrainSeedsOptions): number | undefined {
 }
 
 /**
- * Trains one model per seed of `recipe` on a {@link TrainPool} (by default one worker per core, at
- * most one per seed), in parallel; results in seed order. A failing seed rejects the whole call
+ * Trains one model per seed of `recipe` on a {@link TrainPool} (by default as many workers as the
+ * engine's thread budget allows, `threadBudget()`, at most one per seed), in parallel; results in seed order. A failing seed rejects the whole call
  * (the others are aborted).
  *
  * With `spawnSteps: k` the seeds share a trunk: it is trained once for k steps (seed
@@ -376,7 +420,7 @@ export async function trainSeeds(opts: TrainSeedsOptions): Promise<TrainJobResul
   const { seeds, runDir, pool: given, workers, backend, onProgress, signal, spawnSteps: _k, trunkDir, onTrunkProgress, ...job } = opts;
   if (!Array.isArray(seeds) || seeds.length === 0) throw new BasisError('CONFIG_INVALID', 'seeds must list at least one seed', { details: { field: 'seeds' } });
   const spawnSteps = checkSpawn(opts);
-  const pool = given ?? (await TrainPool.create({ workers: Math.min(workers ?? availableParallelism(), seeds.length), ...(backend === undefined ? {} : { backend }) }));
+  const pool = given ?? (await TrainPool.create({ workers: Math.min(workers ?? threadBudget(), seeds.length), ...(backend === undefined ? {} : { backend }) }));
   const ctl = new AbortController();
   const onAbort = (): void => ctl.abort();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,8 +1,9 @@
-// Worker thread of the training pool (`TrainPool` in `@basis/zoo/node`): selects its own tfjs
-// backend once, then trains the jobs it is sent one at a time, streaming progress events back.
-// Datasets arrive with their arrays in shared memory (not copied).
+// Worker thread of the training pool (`TrainPool` in `@basis/zoo/node`): configures the compute
+// engine (the pool's provider, its share of the thread budget) and selects its own tfjs backend
+// once, then trains the jobs it is sent one at a time, streaming progress events back. Datasets
+// arrive with their arrays in shared memory (not copied).
 import { parentPort } from 'node:worker_threads';
-import { isBasisError } from '@basis/tensor';
+import { configureEngine, isBasisError, type WorkerEngineSettings } from '@basis/tensor';
 import { selectBackend, type ActiveBackend, type BackendPreference } from '@basis/tensor/backend';
 import type { TrainProgress } from '../train/loop.js';
 import { trainModelResumable } from './node.js';
@@ -22,7 +23,7 @@ export interface WireJob extends TrainJob {
 
 /** Parent -> worker messages. */
 export type ToTrainWorker =
-  | { type: 'init'; backend: BackendPreference }
+  | { type: 'init'; backend: BackendPreference; engine: WorkerEngineSettings }
   | { type: 'job'; id: number; job: WireJob };
 
 /** A job's result as sent back (`resumedFrom` only for jobs with a run directory). */
@@ -30,7 +31,7 @@ export type WireResult = TrainModelResult & { resumedFrom?: string | null };
 
 /** Worker -> parent messages. */
 export type FromTrainWorker =
-  | { type: 'ready'; backend: ActiveBackend }
+  | { type: 'ready'; backend: ActiveBackend; engine: WorkerEngineSettings }
   | { type: 'init-error'; code: string | undefined; message: string }
   | { type: 'progress'; id: number; event: TrainProgress }
   | { type: 'done'; id: number; result: WireResult }
@@ -79,10 +80,15 @@ let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (msg: ToTrainWorker) => {
   if (msg.type === 'init') {
-    selectBackend(msg.backend).then(
-      (backend) => port.postMessage({ type: 'ready', backend } satisfies FromTrainWorker),
-      (e: unknown) => port.postMessage({ type: 'init-error', code: isBasisError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e) } satisfies FromTrainWorker),
-    );
+    // before any kernel runs: the engine's first use would otherwise claim every core
+    const engine = msg.engine;
+    Promise.resolve()
+      .then(() => configureEngine(engine))
+      .then(() => selectBackend(msg.backend))
+      .then(
+        (backend) => port.postMessage({ type: 'ready', backend, engine } satisfies FromTrainWorker),
+        (e: unknown) => port.postMessage({ type: 'init-error', code: isBasisError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e) } satisfies FromTrainWorker),
+      );
     return;
   }
   // one job at a time per worker (one backend, one thread)

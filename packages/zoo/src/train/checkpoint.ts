@@ -3,7 +3,7 @@
 // (optimizer slots, optional) and manifest.json (everything else), the manifest recording the size
 // and CRC-32 of the other two so that a truncated or mixed-up checkpoint is detected.
 import { getBackend, version_core } from '@tensorflow/tfjs-core';
-import { BasisError, isBasisError, readSafetensors, writeSafetensors, type NdArray } from '@basis/tensor';
+import { BasisError, engineInfo, isBasisError, readSafetensors, writeSafetensors, type EngineInfo, type NdArray } from '@basis/tensor';
 import { checkTrainState, type CheckpointReason, type EpochRecord, type TrainConfigRecord, type TrainSnapshot, type TrainState } from './loop.js';
 import type { OptimizerState } from './optimizers.js';
 
@@ -89,6 +89,11 @@ export interface CheckpointManifest {
   packages: Record<string, string>;
   /** tfjs backend the weights were computed on (bit-identity holds per backend). */
   backend: string | null;
+  /**
+   * The compute engine of the thread that wrote it (`engineInfo()`: provider, library, core type,
+   * threads; bit-identity holds per backend and engine); null in manifests written before it was recorded.
+   */
+  engine: EngineInfo | null;
   /** ISO time of writing. */
   createdAt: string;
   /** Free-form caller data, or null. */
@@ -151,7 +156,7 @@ export function crc32(bytes: Uint8Array): string {
 
 /**
  * Builds a checkpoint from a training snapshot, adding the caller's graph description, free-form
- * metadata and package versions (tfjs-core and the backend are recorded automatically).
+ * metadata and package versions (tfjs-core, the backend and the compute engine are recorded automatically).
  *
  * @example
  * ```ts
@@ -191,6 +196,7 @@ export function checkpointFromSnapshot(
     optimizer: { kind: snap.optimizer.kind, step: snap.optimizer.step },
     packages: { '@tensorflow/tfjs-core': version_core, ...(extra.packages ?? {}) },
     backend,
+    engine: engineInfo(),
     createdAt: new Date().toISOString(),
     meta: extra.meta ?? null,
     files: { params: { name: CHECKPOINT_FILES.params, bytes: 0, crc32: '' }, optimizer: null },
@@ -303,6 +309,7 @@ export function parseCheckpointManifest(text: string | Uint8Array, where = 'mani
     optimizer,
     packages: raw.packages as Record<string, string>,
     backend: typeof raw.backend === 'string' ? raw.backend : null,
+    engine: isObj(raw.engine) && (raw.engine.provider === 'native' || raw.engine.provider === 'wasm') ? (raw.engine as unknown as EngineInfo) : null,
     createdAt: typeof raw.createdAt === 'string' ? raw.createdAt : '',
     meta: (raw.meta as Record<string, unknown> | null | undefined) ?? null,
     files,
