@@ -524,6 +524,19 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
       ] as const) {
         expect(both(() => pivotOf(() => cholesky(M)))).toEqual([want, want]);
       }
+      // the failing pivot's value (the Schur complement LAPACK leaves on the diagonal) is reported too
+      const valueOf = (M: Matrix): number => {
+        try {
+          cholesky(M);
+        } catch (e) {
+          if (isBasisError(e)) return (e.details as { value: number }).value;
+          throw e;
+        }
+        return NaN;
+      };
+      const [va, vb] = both(() => valueOf(S));
+      expect(vb).toBeLessThan(0);
+      expect(Math.abs(va - vb)).toBeLessThan(1e-12 * Math.max(...S.data));
       expect(both(() => codeOf(() => cholesky([[1, NaN], [NaN, 1]])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
       expect(both(() => codeOf(() => cholesky([[1, 2, 3]])))).toEqual(['SHAPE_MISMATCH', 'SHAPE_MISMATCH']);
       expect(both(() => codeOf(() => cholesky(new Matrix(0, 0))))).toEqual(['TOO_SMALL', 'TOO_SMALL']);

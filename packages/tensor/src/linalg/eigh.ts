@@ -106,7 +106,22 @@ export function eighKernel(
     const values = new Float64Array(n);
     for (let j = 0; j < n; j++) values[j] = (w[n - 1 - j] as number) * scale;
     if (!wantVectors) return { values, vectors: null };
-    // Row-major, columns in descending order: out[i][j] = Z[i][n-1-j] (32 x 32 tiles).
+    // Sign convention of normalizeColumnSigns, read off each (contiguous) eigenvector column,
+    // then row-major with columns in descending order: out[i][j] = sign_j Z[i][n-1-j] (32 x 32 tiles).
+    const sign = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const src = (n - 1 - j) * n;
+      let best = 0;
+      let val = 0;
+      for (let i = 0; i < n; i++) {
+        const v = a[src + i] as number;
+        if (Math.abs(v) > best) {
+          best = Math.abs(v);
+          val = v;
+        }
+      }
+      sign[j] = val < 0 ? -1 : 1;
+    }
     const out = new Float64Array(n * n);
     for (let j0 = 0; j0 < n; j0 += 32) {
       const j1 = Math.min(j0 + 32, n);
@@ -114,11 +129,11 @@ export function eighKernel(
         const i1 = Math.min(i0 + 32, n);
         for (let j = j0; j < j1; j++) {
           const src = (n - 1 - j) * n;
-          for (let i = i0; i < i1; i++) out[i * n + j] = a[src + i] as number;
+          const sj = sign[j] as number;
+          for (let i = i0; i < i1; i++) out[i * n + j] = sj * (a[src + i] as number);
         }
       }
     }
-    normalizeColumnSigns(out, n, n);
     return { values, vectors: out };
   }
 

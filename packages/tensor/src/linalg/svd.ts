@@ -117,8 +117,8 @@ export function svdKernel(data: Float64Array, m: number, n: number, wantUV: bool
  * completion is the contract) and when dgesdd does not converge.
  */
 function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wantUV: boolean): SvdData | null {
-  if (maxAbs(data) === 0) return null;
   const { data: a, scale } = pow2ScaledCopy(data);
+  if (scale === 1 && maxAbs(a) === 0) return null; // (scale is 1 for the zero matrix)
   const g = lapackGesdd(lib, a, n, m, wantUV);
   if (g === null) return null;
   const s = g.s;
