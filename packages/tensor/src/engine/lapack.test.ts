@@ -60,10 +60,19 @@ vi.mock('./engine.js', async (importOriginal) => {
 
 type Path = 'native' | 'wasm';
 
+/**
+ * The library the native runs use: the one BASIS_BLAS names when it names one (so that
+ * `BASIS_BLAS=/path/to/libopenblas64.so.0` runs this file on an ILP64 build), else 'auto'.
+ */
+const nativeRequest = ((): string => {
+  const r = engineInfo().requested;
+  return r === 'off' ? 'auto' : r;
+})();
+
 /** Can a native library be loaded here at all (koffi + a system BLAS/LAPACK)? */
 function probeNative(): boolean {
   const before = engineInfo();
-  const ok = configureEngine({ blas: 'auto' }).provider === 'native';
+  const ok = configureEngine({ blas: nativeRequest }).provider === 'native';
   restore(before);
   return ok;
 }
@@ -78,7 +87,7 @@ function on<T>(path: Path, f: () => T): T {
   const before = engineInfo();
   const prev = setLapackCrossover(path === 'native' ? 'always' : 'default');
   try {
-    configureEngine({ blas: path === 'native' ? 'auto' : 'off' });
+    configureEngine({ blas: path === 'native' ? nativeRequest : 'off' });
     if (path === 'native') expect(engineInfo().provider).toBe('native');
     return f();
   } finally {
