@@ -10,6 +10,8 @@ export interface GlobalOptions {
   json: boolean;
   /** No progress or informational output on stderr. */
   quiet: boolean;
+  /** Threads of the compute engine (`--threads`; default `BASIS_THREADS`, else every core). */
+  threads?: number;
 }
 
 /** Where a command writes: stdout for results, stderr for progress and diagnostics. */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
 import { listMetrics } from '@basis/align';
-import { isBasisError } from '@basis/tensor';
+import { configureEngine, isBasisError, parseThreads } from '@basis/tensor';
 import { makeContext, type CommandContext, type GlobalOptions, type Io } from './context.js';
+import { fallbackNotice } from './engine.js';
 
 /** The CLI's version (that of the @basis/cli package). */
 export const CLI_VERSION: string = (
@@ -27,6 +28,10 @@ export interface OptionSpec {
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { flags: '--backend <name>', description: 'tfjs backend: auto (tensorflow > wasm > cpu), tensorflow, wasm or cpu', default: 'auto' },
   { flags: '--seed <n>', description: 'seed for every random draw', default: 0 },
+  {
+    flags: '--threads <n>',
+    description: 'threads of the compute engine (system BLAS/LAPACK): a number or all (default: BASIS_THREADS, else every core; worker pools share them, one per worker when they run several jobs)',
+  },
   { flags: '--json', description: 'print a machine-readable result on stdout and nothing else there' },
   { flags: '--quiet', description: 'no progress or informational messages on stderr' },
 ];
@@ -69,12 +74,36 @@ function globalOptions(raw: Record<string, unknown>): GlobalOptions {
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw new UsageError(`--seed must be a non-negative integer, got '${String(seedRaw)}'`);
   }
+  let threads: number | undefined;
+  const threadsRaw = raw['threads'];
+  if (threadsRaw !== undefined) {
+    if (Array.isArray(threadsRaw)) throw new UsageError('--threads was given more than once');
+    if (typeof threadsRaw === 'boolean') throw new UsageError('--threads needs a value: a number of threads or all');
+    try {
+      threads = parseThreads(String(threadsRaw), '--threads');
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+  }
   return {
     backend: backend as GlobalOptions['backend'],
     seed,
     json: raw['json'] === true,
     quiet: raw['quiet'] === true,
+    ...(threads === undefined ? {} : { threads }),
   };
+}
+
+/**
+ * Applies the engine flags and, when the engine falls back to WebAssembly for want of a system
+ * BLAS/LAPACK, prints one informational line on stderr (not under --quiet or --json, and not
+ * when BASIS_BLAS=off asked for it; `basis info` shows the engine itself).
+ */
+function setUpEngine(ctx: CommandContext, notice: boolean): void {
+  if (ctx.options.threads !== undefined) configureEngine({ threads: ctx.options.threads });
+  if (!notice || ctx.options.json || ctx.options.quiet) return;
+  const line = fallbackNotice();
+  if (line !== null) ctx.io.stderr.write(line + '\n');
 }
 
 /**
@@ -95,14 +124,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
   let ctx: CommandContext | undefined;
   let exitCode: number = EXIT.ok;
-  const context = (raw: Record<string, unknown>): CommandContext => (ctx = makeContext(globalOptions(raw), io));
+  const context = (raw: Record<string, unknown>, notice = true): CommandContext => {
+    ctx = makeContext(globalOptions(raw), io);
+    setUpEngine(ctx, notice);
+    return ctx;
+  };
 
   cli
-    .command('info', 'Show versions, the active tfjs backend, threads and which optional backends load')
+    .command('info', 'Show versions, the compute engine (system BLAS/LAPACK or WebAssembly, library, core type, threads), the active tfjs backend and which optional backends load')
     .example('basis info --json')
     .action(async (raw: Record<string, unknown>) => {
       const { runInfo } = await import('./commands/info.js');
-      await runInfo(context(raw));
+      await runInfo(context(raw, false));
     });
 
   cli

@@ -17,8 +17,15 @@ export interface Outcome {
 
 /** Runs `basis ...args` and resolves to its exit code and output (never rejects on a non-zero exit). */
 export async function basis(...args: string[]): Promise<Outcome> {
+  return basisWithEnv({}, ...args);
+}
+
+/** {@link basis} with extra environment variables (a value of undefined removes the variable). */
+export async function basisWithEnv(env: Record<string, string | undefined>, ...args: string[]): Promise<Outcome> {
+  const merged: Record<string, string | undefined> = { ...process.env, ...env };
+  for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 240_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 240_000, env: merged });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BasisError } from '@basis/tensor';
+import { BasisError, engineInfo } from '@basis/tensor';
 import { runDemo } from './demo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-demo-test-'));
@@ -32,8 +32,13 @@ describe('runDemo (tiny profile)', () => {
     expect(html).toContain('<svg');
     expect(html).not.toContain('<script');
     for (const f of r.files) expect(existsSync(join(dir, f)), f).toBe(true);
-    const json = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { seconds: number };
+    const json = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { seconds: number; config: { engine: { provider: string } }; audit: { engine: { provider: string; threads: number } } };
     expect(json.seconds).toBeGreaterThan(0);
+    // provenance: the compute engine of the run and of the audit
+    expect(json.config.engine.provider).toBe(engineInfo().provider);
+    expect(json.audit.engine).toEqual(r.audit.engine);
+    expect(json.audit.engine.threads).toBeGreaterThanOrEqual(1);
+    expect(html).toContain('&quot;engine&quot;');
   }, 120_000);
 
   it('rejects bad options', async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BasisError, type Matrix } from '@basis/tensor';
+import { BasisError, engineInfo, type EngineInfo, type Matrix } from '@basis/tensor';
 import { getMetric, listMetrics } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
 import { activationMatching, evaluate, interpolationCurve, llfc, weightMatching, type BarrierRecord, type LlfcReport } from '@basis/connectivity';
@@ -39,7 +39,8 @@ export interface DemoResult {
   config: Record<string, unknown>;
   training: Array<{ seed: number; testAccuracy: number; testLoss: number; seconds: number }>;
   symmetry: { groups: Array<{ name: string; kind: string; size: number; worstError: number }>; worstOutputError: number; worstFeatureError: number; features: number };
-  audit: { layers: string[]; diagonalLayers: string[]; diagonal: Record<string, number[]>; heatmaps: Record<string, number[][]>; seconds: number };
+  /** `engine`: the compute engine of the heatmap audit (provider, library, core type, threads). */
+  audit: { layers: string[]; diagonalLayers: string[]; diagonal: Record<string, number[]>; heatmaps: Record<string, number[][]>; seconds: number; engine: EngineInfo };
   connectivity: {
     curves: Record<'naive' | 'weightMatching' | 'activationMatching', BarrierRecord>;
     weightMatching: { sweeps: number; seconds: number; objective: number[] };
@@ -196,6 +197,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       audit: { inputs: auditN, points, heatmapMetrics: HEATMAP_METRICS },
       connectivity: { lambdas, split: 'test', matching: ['weight (modulo G_ReLU)', 'activation (correlation)'] },
       environment: opts.environment ?? {},
+      // the compute engine of this thread (the audit records its own; training workers use their share of the threads)
+      engine: engineInfo(),
     };
     const result: DemoResult = {
       config,
@@ -206,7 +209,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         worstFeatureError: sym.worstFeatureError,
         features: sym.features.length,
       },
-      audit: { layers: layerNames, diagonalLayers: postPoints, diagonal, heatmaps: heat.values, seconds: auditSeconds },
+      audit: { layers: layerNames, diagonalLayers: postPoints, diagonal, heatmaps: heat.values, seconds: auditSeconds, engine: heat.engine },
       connectivity: { curves, weightMatching: { sweeps: wm.sweeps, seconds: wmSeconds, objective: wm.objective }, llfc: { before: llfcBefore, after: llfcAfter } },
       seconds: 0,
       files: [],

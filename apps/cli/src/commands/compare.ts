@@ -1,4 +1,5 @@
 import { compare, getMetric, listMetrics, resolveOptions } from '@basis/align';
+import { engineInfo } from '@basis/tensor';
 import { readMatrixFile } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
@@ -28,6 +29,8 @@ export async function runCompare(
     metrics: Object.fromEntries(
       results.map((r) => [r.id, { value: r.value, kind: r.kind, options: r.options, precision: r.precision, ...(r.folds ? { folds: r.folds } : {}) }]),
     ),
+    // the engine that computed every value (one record for the whole comparison)
+    engine: engineInfo(),
   };
   ctx.result(json, () =>
     formatTable([['metric', 'value', 'kind'], ...results.map((r) => [r.id, r.value, r.kind])], 10),

@@ -1,13 +1,16 @@
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { engineInfo, threadBudget } from '@basis/tensor';
 import { detectBackends, selectBackend } from '@basis/tensor/backend';
 import type { CommandContext } from '../context.js';
+import { DETERMINISM, engineRows } from '../engine.js';
 import { CLI_VERSION } from '../index.js';
 import { formatTable } from '../table.js';
 
-/** `basis info`: versions, active backend, threads, which optional backends load. */
+/** `basis info`: versions, the compute engine, the active backend, threads, which optional backends load. */
 export async function runInfo(ctx: CommandContext): Promise<void> {
   const detected = await detectBackends();
   const active = await selectBackend(ctx.options.backend);
+  const engine = engineInfo();
   const info = {
     basis: CLI_VERSION,
     node: process.versions.node,
@@ -15,6 +18,7 @@ export async function runInfo(ctx: CommandContext): Promise<void> {
     cpu: cpus()[0]?.model ?? 'unknown',
     threads: availableParallelism(),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    engine: { ...engine, threadBudget: threadBudget(), determinism: DETERMINISM },
     backend: active,
     candidates: detected,
   };
@@ -25,8 +29,9 @@ export async function runInfo(ctx: CommandContext): Promise<void> {
       ['node', info.node],
       ['platform', info.platform],
       ['cpu', info.cpu],
-      ['threads', String(info.threads)],
+      ['cores', String(info.threads)],
       ['memory (GiB)', String(info.memoryGiB)],
+      ...engineRows(engine),
       ['active backend', `${active.name} (${active.package}@${active.version})`],
       ['backend threads', String(active.threads)],
       ['kernel fixes', active.fixesApplied.length === 0 ? 'none' : active.fixesApplied.join(', ')],

@@ -27,7 +27,7 @@ function csv(rowLabels: string[], colLabels: string[], values: number[][]): stri
 /**
  * `basis compare --layers DIR_A DIR_B`: all layer pairs -> CSV, JSON and an HTML heatmap per metric.
  * Large audits run on worker threads (`compareLayersParallel`; small ones stay in-process);
- * `workers` caps the thread count (1 = in-process), and the environment variable
+ * `workers` caps the thread count (default: the engine's thread budget, `--threads`; 1 = in-process), and the environment variable
  * `BASIS_PARALLEL_MIN_SECONDS` overrides the estimated serial time above which workers are used
  * (default 3 s; 0 = always).
  */
@@ -64,7 +64,10 @@ export async function runCompareLayers(
       }
     },
   });
-  if (workers > 0) ctx.info(`  (computed on ${workers} worker threads)`);
+  if (workers > 0) {
+    const blas = audit.engine.provider === 'native' ? `, ${audit.engine.threads} BLAS thread${audit.engine.threads === 1 ? '' : 's'} each` : '';
+    ctx.info(`  (computed on ${workers} worker threads${blas})`);
+  }
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
   const files: Record<string, { csv: string; html: string }> = {};

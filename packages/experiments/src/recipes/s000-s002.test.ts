@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBasisError } from '@basis/tensor';
+import { engineInfo, isBasisError } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { artifactDir, findChromium, launchChromium, openPage, serveDirectory } from '@basis/test-utils/browser';
 import { runDemo } from '../demo.js';
@@ -104,8 +104,10 @@ describe('S000 and S002 recipes, quick profiles', () => {
           expect(e.n).toBeGreaterThanOrEqual(2);
         }
       }
-      const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { id: string; checks: unknown[]; versions: Record<string, string> };
+      const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { id: string; checks: unknown[]; versions: Record<string, string>; engine: { provider: string } };
       expect(result.id).toBe(id);
+      expect(result.engine.provider).toBe(engineInfo().provider);
+      expect(html).toContain('&quot;engine&quot;');
       expect(result.checks).toHaveLength(r.checks.length);
       expect(result.versions['@basis/experiments']).toBeDefined();
       const svgs = r.files.filter((f) => f.endsWith('.svg'));

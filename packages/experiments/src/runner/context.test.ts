@@ -3,11 +3,11 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { getEventListeners } from 'node:events';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBasisError } from '@basis/tensor';
+import { configureEngine, engineInfo, isBasisError } from '@basis/tensor';
 import { checkModelJob, createRunContext, type ModelJob } from './context.js';
 import { parseStored, stringifyStored, contentHash } from './json.js';
 
@@ -125,6 +125,28 @@ describe('createRunContext', () => {
     }
     expect(getEventListeners(ctl.signal, 'abort')).toHaveLength(0);
   });
+
+  it('cache keys do not depend on the compute engine; the model records the engine that trained it', async () => {
+    const dir = join(root, 'engine');
+    const before = engineInfo();
+    const ctx = await createRunContext({ dir, recipeId: 'T-5', profile: 'quick', workers: 1, backend: 'cpu' });
+    try {
+      const key = ctx.modelKey(job(2, 1) as unknown as Record<string, unknown>);
+      configureEngine({ blas: before.requested === 'off' ? 'auto' : 'off' });
+      try {
+        expect(ctx.modelKey(job(2, 1) as unknown as Record<string, unknown>)).toBe(key);
+      } finally {
+        configureEngine({ blas: before.requested });
+      }
+      const [m] = await ctx.models([job(2, 1)]);
+      expect(m!.key).toBe(key);
+      const manifest = JSON.parse(await readFile(join(dir, 'models', key, 'manifest.json'), 'utf8')) as { engine: { provider: string; threads: number } };
+      // a 1-worker pool gets the whole thread budget
+      expect(manifest.engine).toMatchObject({ provider: before.provider, threads: before.threads });
+    } finally {
+      await ctx.close();
+    }
+  }, 120_000);
 
   it('retrains a cached model whose files are damaged', async () => {
     const dir = join(root, 'reuse');

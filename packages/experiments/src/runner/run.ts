@@ -1,7 +1,7 @@
 // `basis reproduce`: runs one recipe in a run directory and writes its report, result and figures.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BasisError, isBasisError } from '@basis/tensor';
+import { BasisError, engineInfo, isBasisError, type EngineInfo } from '@basis/tensor';
 import { writeFileAtomic } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import { getRecipe, type AnyRecipe } from '../recipes/index.js';
@@ -62,6 +62,12 @@ export interface RecipeRun {
   data: Record<string, unknown>;
   versions: Record<string, string>;
   environment: Record<string, unknown>;
+  /**
+   * The compute engine of the run (`engineInfo()`: provider, library, core type, threads). Not part
+   * of any cache key: a cached model stays valid on another engine; each model's manifest.json
+   * records the engine that trained it.
+   */
+  engine: EngineInfo;
   stats: RunStats;
   seconds: number;
   /** Files written, relative to `out`. */
@@ -89,7 +95,7 @@ function estimatesText(es: Record<string, Estimate> | undefined): string {
 export function recipeReport(
   recipe: Pick<AnyRecipe, 'id' | 'title' | 'source'>,
   result: RecipeResult,
-  run: { profile: Profile; seed: number; config: unknown; versions: Record<string, string>; environment: Record<string, unknown>; seconds: number; stats?: RunStats },
+  run: { profile: Profile; seed: number; config: unknown; versions: Record<string, string>; environment: Record<string, unknown>; seconds: number; stats?: RunStats; engine?: EngineInfo },
 ): Report {
   const counts = (['held', 'not held', 'inconclusive'] as const).map((v) => [v, result.checks.filter((c) => c.verdict === v).length] as const).filter(([, n]) => n > 0);
   return {
@@ -112,7 +118,17 @@ export function recipeReport(
       ...(result.tables.length > 0 ? [{ heading: 'Tables', tables: result.tables }] : []),
       ...(result.notes.length > 0 ? [{ heading: 'Notes, choices and deviations', text: result.notes.join('\n\n') }] : []),
     ],
-    config: { experiment: recipe.id, source: recipe.source, profile: run.profile, seed: run.seed, config: run.config, versions: run.versions, environment: run.environment, ...(run.stats === undefined ? {} : { cache: run.stats }) },
+    config: {
+      experiment: recipe.id,
+      source: recipe.source,
+      profile: run.profile,
+      seed: run.seed,
+      config: run.config,
+      versions: run.versions,
+      environment: run.environment,
+      ...(run.engine === undefined ? {} : { engine: run.engine }),
+      ...(run.stats === undefined ? {} : { cache: run.stats }),
+    },
   };
 }
 
@@ -185,7 +201,8 @@ export async function runRecipe(id: string, opts: RunRecipeOptions): Promise<Rec
   checkResult(recipe.id, result);
   const seconds = (performance.now() - t0) / 1000;
   const environment = opts.environment ?? {};
-  const report = recipeReport(recipe, result, { profile: opts.profile, seed, config, versions: ctx.versions, environment, seconds, stats: ctx.stats });
+  const engine = engineInfo();
+  const report = recipeReport(recipe, result, { profile: opts.profile, seed, config, versions: ctx.versions, environment, seconds, stats: ctx.stats, engine });
   const { html, svgs } = await renderReport(report);
   const files: string[] = [];
   for (const f of result.figures) {
@@ -207,6 +224,7 @@ export async function runRecipe(id: string, opts: RunRecipeOptions): Promise<Rec
     data: result.data,
     versions: ctx.versions,
     environment,
+    engine,
     stats: { ...ctx.stats },
     seconds,
     files: ['report.html', 'result.json', ...files],
