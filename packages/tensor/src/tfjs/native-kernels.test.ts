@@ -88,7 +88,16 @@ beforeAll(async () => {
   const active = await selectBackend('wasm');
   if (startedNative) {
     expect(active.fixesApplied).toEqual(
-      expect.arrayContaining(['BatchMatMul(native sgemm)', '_FusedMatMul(native sgemm)', 'Conv2D(native im2col+sgemm)', 'Conv2DBackpropFilter(native im2col+sgemm)', 'Conv2DBackpropInput(native sgemm+col2im)']),
+      expect.arrayContaining([
+        'BatchMatMul(native sgemm)',
+        '_FusedMatMul(native sgemm)',
+        'Conv2D(native sgemm)',
+        'FusedConv2D(native sgemm)',
+        'Conv2DBackpropFilter(native sgemm)',
+        'Conv2DBackpropInput(native sgemm)',
+        'Sum(native sgemm, leading axes)',
+        'Mean(native sgemm, leading axes)',
+      ]),
     );
   } else {
     expect(active.fixesApplied.some((n) => n.includes('native'))).toBe(false);
@@ -327,6 +336,16 @@ describe('convolutions on the native BLAS (im2col + sgemm)', () => {
     await agree(run, 'fused conv2d');
   });
 
+  it.skipIf(!startedNative)('stride 1 runs one product per filter tap, strided convolutions one product on the patch matrix', async () => {
+    const x = rand([2, 7, 7, 3], 1) as tf.Tensor4D;
+    const f = rand([3, 3, 3, 4], 2) as tf.Tensor4D;
+    const count = (f: () => tf.Tensor) => countSgemm('native', () => tf.tidy(() => void f().dataSync()));
+    expect(await count(() => tf.conv2d(x, f, 1, 'same'))).toBe(9);
+    expect(await count(() => tf.conv2d(x, f, 2, 'same'))).toBe(1);
+    expect(await count(() => tf.conv2d(x, rand([1, 1, 3, 4], 3) as tf.Tensor4D, 1, 'valid'))).toBe(1);
+    tf.dispose([x, f]);
+  });
+
   it('dilations > 1 and NCHW stay on the WebAssembly kernels', async () => {
     if (!startedNative) return;
     const run = () => tf.tidy(() => void tf.conv2d(rand([1, 9, 9, 2], 1) as tf.Tensor4D, rand([3, 3, 2, 2], 2) as tf.Tensor4D, 1, 'same', 'NHWC', 2).dataSync());
@@ -350,6 +369,81 @@ describe('convolutions on the native BLAS (im2col + sgemm)', () => {
       dy.dispose();
       tf.dispose([x, f]);
     }
+  });
+});
+
+describe('Sum and Mean over leading or middle axes on the native BLAS', () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[4, 5, 6, 3], [0, 1, 2], false],
+    [[4, 5, 6, 3], [0, 1, 2], true],
+    [[3, 4, 5, 6], [1, 2], false],
+    [[3, 4, 5, 6], [2, 1], true],
+    [[7, 5], 0, false],
+    [[7, 5], [-2], true],
+    [[2, 3, 4], [0, 1], false],
+    [[2, 3, 4], [2], false], // innermost: the wasm kernel
+    [[2, 3, 4], [0, 2], false], // not contiguous: the wasm kernel
+    [[2, 3, 4], [0, 1, 2], false],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    it(`shape [${shape.join(', ')}], axis ${JSON.stringify(axis)}, keepDims ${keepDims}`, async () => {
+      await agree(() => [tf.sum(tf.mul(rand(shape, 1), 10), axis, keepDims), tf.mean(tf.mul(rand(shape, 2), 10), axis, keepDims)], 'reduction');
+    });
+  }
+
+  it.skipIf(!startedNative)('only leading/middle contiguous float32 reductions use sgemm', async () => {
+    const x = rand([6, 5, 4], 1);
+    const count = (f: () => tf.Tensor) => countSgemm('native', () => tf.tidy(() => void f().dataSync()));
+    expect(await count(() => tf.sum(x, [0, 1]))).toBe(1);
+    expect(await count(() => tf.mean(x, [1]))).toBe(6);
+    expect(await count(() => tf.sum(x, [2]))).toBe(0);
+    expect(await count(() => tf.sum(x, [0, 2]))).toBe(0);
+    expect(await count(() => tf.sum(tf.cast(x, 'int32'), [0]))).toBe(0);
+    x.dispose();
+  });
+});
+
+describe('companions of the native kernels', () => {
+  const pools: [string, number[], number | [number, number], number | [number, number], 'valid' | 'same'][] = [
+    ['2x2 stride 2 valid', [3, 8, 8, 5], 2, 2, 'valid'],
+    ['2x2 stride 2 valid, odd size', [2, 7, 9, 3], 2, 2, 'valid'],
+    ['3x3 stride 1 same (overlapping windows)', [2, 6, 7, 4], 3, 1, 'same'],
+    ['3x3 stride 2 same', [2, 9, 8, 3], 3, 2, 'same'],
+    ['3x2 stride (2, 1) valid', [2, 7, 6, 2], [3, 2], [2, 1], 'valid'],
+  ];
+  for (const [name, xs, size, strides, pad] of pools) {
+    it(`MaxPoolGrad: ${name}`, async () => {
+      const run = (kind: 'positive' | 'signed' | 'ties') => () => {
+        // ties: values on a coarse grid, so that windows hold equal maxima (the first one wins in
+        // tfjs' cpu kernel). The wasm kernel breaks ties differently and drops the gradient of
+        // some windows whose maximum is negative, so it is compared on positive values only.
+        const r = rand(xs, 8);
+        const x = (kind === 'ties' ? tf.round(tf.mul(r, 4)) : kind === 'positive' ? tf.add(r, 1) : r) as tf.Tensor4D;
+        const y = tf.maxPool(x, size, strides, pad);
+        const dy = rand(y.shape, 9);
+        return [y, tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: size, strides, pad } as never) as tf.Tensor];
+      };
+      await agree(run('positive'), `max pool ${name}`);
+      await agree(run('signed'), `max pool ${name}, signed`, { stock: false });
+      await agree(run('ties'), `max pool ${name}, ties`, { stock: false });
+    });
+  }
+
+  it('Identity and same-dtype Cast share the data; other casts convert', async () => {
+    await use(startedNative ? 'native' : 'wasm');
+    const before = tf.memory().numTensors;
+    const x = rand([4, 5], 1);
+    const c = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    const toInt = tf.tidy(() => tf.cast(tf.mul(x, 10), 'int32'));
+    const want = Array.from(x.dataSync());
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual(want);
+    expect(Array.from(same.dataSync())).toEqual(want);
+    expect(toInt.dtype).toBe('int32');
+    expect(Array.from(toInt.dataSync())).toEqual(want.map((v) => Math.fround(v * 10) | 0));
+    tf.dispose([c, same, toInt]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
@@ -422,7 +516,11 @@ describe('native kernels hold no memory', () => {
         const mm = tf.matMul(tf.reshape(y, [2, 64, 4]), tf.reshape(y, [2, 64, 4]), true, false);
         const fm = tf.fused.matMul({ a: tf.reshape(y, [128, 4]) as tf.Tensor2D, b: tf.ones([4, 3]) as tf.Tensor2D, bias: tf.ones([3]), activation: 'relu' });
         const fc = tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', bias: tf.ones([4]), activation: 'relu' });
-        return dw.dataSync()[0]! + dx.dataSync()[0]! + mm.dataSync()[0]! + fm.dataSync()[0]! + fc.dataSync()[0]!;
+        const red = tf.add(tf.sum(y, [0, 1, 2]), tf.mean(y, [1, 2]));
+        const pooled = tf.maxPool(y, 2, 2, 'valid');
+        const dpool = tf.engine().runKernel('MaxPoolGrad', { dy: pooled, input: y, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' } as never) as tf.Tensor;
+        tf.cast(tf.clone(dpool), 'float32');
+        return dw.dataSync()[0]! + dx.dataSync()[0]! + mm.dataSync()[0]! + fm.dataSync()[0]! + fc.dataSync()[0]! + red.dataSync()[0]!;
       });
     step();
     const backend = tf.backend() as unknown as { numDataIds(): number };

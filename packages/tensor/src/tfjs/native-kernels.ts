@@ -1,6 +1,8 @@
 // Training kernels for the tfjs WebAssembly backend that run their products on the native BLAS
 // (`cblas_sgemm` through `nativeSgemm`), directly on the tensors' WebAssembly memory (no copies):
-// BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter.
+// BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter, and
+// Sum/Mean over leading axes; plus three companions that remove copies and scalar loops of the
+// wasm backend from a training step (Identity, same-dtype Cast, MaxPoolGrad).
 //
 // Each kernel wraps the kernel registered before it (stock wasm or basis' fix) and falls back to it
 // at call time when the engine is not native (`nativeLib()` is checked per call, so
@@ -15,6 +17,7 @@ import { nativeLib } from '../engine/engine.js';
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackend {
   disposeData(dataId: object): void;
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -320,9 +323,19 @@ interface ConvGeom {
   sw: number;
   top: number;
   left: number;
+  bottom: number;
+  right: number;
 }
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
 
 /**
  * The geometry tfjs gives this convolution, or undefined when not covered (NCHW, dilation > 1,
@@ -330,11 +343,7 @@ type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
  * basis' Conv2D fix does (tfjs-core's numeric padding sizes the output width from the filter
  * height).
  */
-function convGeom(
-  xShape: readonly number[],
-  filterShape: readonly number[],
-  attrs: { strides: number | [number, number]; pad: Pad; dataFormat?: string; dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
-): ConvGeom | undefined {
+function convGeom(xShape: readonly number[], filterShape: readonly number[], attrs: ConvAttrs): ConvGeom | undefined {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return undefined;
   if (xShape.length !== 4 || filterShape.length !== 4 || xShape[3] !== filterShape[2]) return undefined;
   const d = attrs.dilations ?? 1;
@@ -368,20 +377,78 @@ function convGeom(
     sw: info.strideWidth,
     top: info.padInfo.top,
     left: info.padInfo.left,
+    bottom: info.padInfo.bottom,
+    right: info.padInfo.right,
   };
   const dims = Object.values(g);
-  if (!dims.every((v) => Number.isInteger(v)) || g.b * g.oh * g.ow * g.fh * g.fw * g.c * g.co === 0 || g.top < 0 || g.left < 0) return undefined;
+  if (!dims.every((v) => Number.isInteger(v) && v >= 0) || g.b * g.oh * g.ow * g.fh * g.fw * g.c * g.co === 0) return undefined;
   return g;
 }
 
-/** A 1x1 convolution with stride 1 and no padding: the input already is the patch matrix. */
-function pointwise(g: ConvGeom): boolean {
-  return g.fh === 1 && g.fw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w;
+/** Copies `count` runs of `len` floats (strides in floats) within the heap. */
+function copyRows(H: Float32Array, src: number, srcStride: number, dst: number, dstStride: number, count: number, len: number): void {
+  for (let i = 0; i < count; i++, src += srcStride, dst += dstStride) {
+    if (len >= 16) H.copyWithin(dst, src, src + len);
+    else for (let j = 0; j < len; j++) H[dst + j] = H[src + j] as number;
+  }
 }
 
 /**
- * Writes the patch matrix of an NHWC input at float offset `p` of the heap `H`: row
- * `r = (n * oh + oy) * ow + ox`, column `(kh * fw + kw) * c + ci`, holding
+ * Stride-1 convolutions run as one product per filter tap on the padded grid: with the input
+ * zero-padded to `hp x wp` and flattened to `m = b * hp * wp` rows of `c` channels, output row
+ * `q` (grid position (n, y, x); valid when y < oh and x < ow) takes tap (kh, kw) from input row
+ * `q + kh * wp + kw`, so each tap is a single GEMM over contiguous rows (`lda = c`) accumulating
+ * into the output grid. Rows outside the valid output are computed and dropped (forward) or held
+ * at zero (gradients). No patch matrix is built: the only copies are the padding and the crop.
+ */
+interface Grid {
+  hp: number;
+  wp: number;
+  m: number;
+  /** The input needs padding (else the input itself is the grid). */
+  padded: boolean;
+  /** The output is smaller than the grid (else the output itself is the grid). */
+  cropped: boolean;
+}
+
+function gridOf(g: ConvGeom): Grid | undefined {
+  if (g.sh !== 1 || g.sw !== 1) return undefined;
+  const hp = g.h + g.top + g.bottom;
+  const wp = g.w + g.left + g.right;
+  if (hp - g.fh + 1 !== g.oh || wp - g.fw + 1 !== g.ow) return undefined;
+  return { hp, wp, m: g.b * hp * wp, padded: hp !== g.h || wp !== g.w, cropped: g.oh !== hp || g.ow !== wp };
+}
+
+/** Writes `[b, h, w, c]` at `src` into a zeroed `[b, hp, wp, c]` grid at `dst`, offset by (top, left). */
+function toGrid(H: Float32Array, src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
+  H.fill(0, dst, dst + b * hp * wp * c);
+  for (let n = 0; n < b; n++) copyRows(H, src + n * h * w * c, w * c, dst + ((n * hp + top) * wp + left) * c, wp * c, h, w * c);
+}
+
+/** The inverse of {@link toGrid}: the `[b, h, w, c]` window at (top, left) of the grid. */
+function fromGrid(H: Float32Array, src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
+  for (let n = 0; n < b; n++) copyRows(H, src + ((n * hp + top) * wp + left) * c, wp * c, dst + n * h * w * c, w * c, h, w * c);
+}
+
+/** Heap offsets of a kernel's operands and temporaries, taken after its last allocation. */
+function offsets(backend: WasmBackend, ts: TensorInfo[]): { H: Float32Array; at: number[] } {
+  const first = heapOf(backend, ts[0] as TensorInfo);
+  return { H: first.H, at: ts.map((t, i) => (i === 0 ? first.off : heapOf(backend, t).off)) };
+}
+
+/** Allocates float32 temporaries, runs `f`, frees them (also when `f` throws). */
+function withTemps<T>(backend: WasmBackend, sizes: number[], f: (temps: TensorInfo[]) => T): T {
+  const temps = sizes.map((n) => backend.makeOutput([n], 'float32'));
+  try {
+    return f(temps);
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * Writes the patch matrix of an NHWC input at float offset `p` of the heap `H` (strided
+ * convolutions): row `r = (n * oh + oy) * ow + ox`, column `(kh * fw + kw) * c + ci`, holding
  * `x[n, oy*sh + kh - top, ox*sw + kw - left, ci]` (0 in the padding). Each (row, kh) is one run
  * of `fw * c` floats, contiguous in the input too.
  */
@@ -403,7 +470,7 @@ function im2col(H: Float32Array, x: number, p: number, g: ConvGeom): void {
           }
           for (let j = 0; j < lo; j++) H[d + j] = 0;
           const s = x + ((n * h + iy) * w + ix0) * c;
-          if (hi - lo > 64) H.copyWithin(d + lo, s + lo, s + hi);
+          if (hi - lo >= 16) H.copyWithin(d + lo, s + lo, s + hi);
           else for (let j = lo; j < hi; j++) H[d + j] = H[s + j] as number;
           for (let j = hi; j < run; j++) H[d + j] = 0;
         }
@@ -437,29 +504,38 @@ function col2im(H: Float32Array, dp: number, dx: number, g: ConvGeom): void {
 
 /** `out = conv(x, filter)` into an allocated NHWC output. */
 function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: TensorInfo, g: ConvGeom): void {
-  const rows = g.b * g.oh * g.ow;
-  const kd = g.fh * g.fw * g.c;
-  if (pointwise(g)) {
-    sgemm(rows, g.co, kd, f32(backend, x), false, f32(backend, filter), false, f32(backend, out));
+  const { b, c, fh, fw, co } = g;
+  const grid = gridOf(g);
+  if (grid !== undefined) {
+    const { hp, wp, m } = grid;
+    withTemps(backend, [grid.padded ? m * c : 0, grid.cropped ? m * co : 0], ([xp, yg]) => {
+      const { H, at } = offsets(backend, [x, filter, out, xp as TensorInfo, yg as TensorInfo]);
+      const [xo, fo, oo, xpo, ygo] = at as [number, number, number, number, number];
+      const X = grid.padded ? xpo : xo;
+      const Y = grid.cropped ? ygo : oo;
+      if (grid.padded) toGrid(H, xo, xpo, b, g.h, g.w, c, hp, wp, g.top, g.left);
+      for (let kh = 0; kh < fh; kh++) {
+        for (let kw = 0; kw < fw; kw++) {
+          const off = kh * wp + kw;
+          const t = kh * fw + kw;
+          sgemm(m - off, co, c, H.subarray(X + off * c, X + m * c), false, H.subarray(fo + t * c * co, fo + (t + 1) * c * co), false, H.subarray(Y, Y + (m - off) * co), {
+            lda: c,
+            beta: t === 0 ? 0 : 1,
+          });
+        }
+      }
+      if (grid.cropped) fromGrid(H, ygo, oo, b, g.oh, g.ow, co, hp, wp, 0, 0);
+    });
     return;
   }
-  const P = backend.makeOutput([rows, kd], 'float32');
-  try {
-    const { H, off: xo } = heapOf(backend, x);
-    const po = heapOf(backend, P).off;
+  const rows = b * g.oh * g.ow;
+  const kd = fh * fw * c;
+  withTemps(backend, [rows * kd], ([P]) => {
+    const { H, at } = offsets(backend, [x, filter, out, P as TensorInfo]);
+    const [xo, fo, oo, po] = at as [number, number, number, number];
     im2col(H, xo, po, g);
-    sgemm(rows, g.co, kd, H.subarray(po, po + rows * kd), false, f32(backend, filter), false, f32(backend, out));
-  } finally {
-    backend.disposeData(P.dataId);
-  }
-}
-
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: Pad;
-  dataFormat?: string;
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    sgemm(rows, co, kd, H.subarray(po, po + rows * kd), false, H.subarray(fo, fo + kd * co), false, H.subarray(oo, oo + rows * co));
+  });
 }
 
 const conv2D: NativeKernel = (args, fallback) => {
@@ -488,56 +564,218 @@ const fusedConv2D: NativeKernel = (args, fallback) => {
   return out;
 };
 
-/** `dW = Pᵀ dY` (P the patch matrix of x): [fh * fw * c, co], shaped as the HWIO filter. */
+/** Checks the output gradient's shape against the geometry. */
+function dyFits(dy: TensorInfo, g: ConvGeom): boolean {
+  return dy.dtype === 'float32' && dy.shape.length === 4 && dy.shape[0] === g.b && dy.shape[1] === g.oh && dy.shape[2] === g.ow && dy.shape[3] === g.co;
+}
+
+/** `dW = Σ_taps` (shifted input)ᵀ dY on the grid (stride 1), else `Pᵀ dY` with the patch matrix P. */
 const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
   const { inputs, backend, attrs } = args;
   const x = inputs['x'] as TensorInfo;
   const dy = inputs['dy'] as TensorInfo;
   const filterShape = (attrs as unknown as { filterShape: number[] }).filterShape;
-  const g = x.dtype === 'float32' && dy.dtype === 'float32' && Array.isArray(filterShape) ? convGeom(x.shape, filterShape, attrs as unknown as ConvAttrs) : undefined;
-  if (g === undefined || dy.shape.length !== 4 || dy.shape[0] !== g.b || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow || dy.shape[3] !== g.co) return fallback(args) as TensorInfo;
-  const rows = g.b * g.oh * g.ow;
-  const kd = g.fh * g.fw * g.c;
-  const out = backend.makeOutput([g.fh, g.fw, g.c, g.co], 'float32');
-  if (pointwise(g)) {
-    sgemm(kd, g.co, rows, f32(backend, x), true, f32(backend, dy), false, f32(backend, out));
+  const g = x.dtype === 'float32' && Array.isArray(filterShape) ? convGeom(x.shape, filterShape, attrs as unknown as ConvAttrs) : undefined;
+  if (g === undefined || !dyFits(dy, g)) return fallback(args) as TensorInfo;
+  const { b, c, fh, fw, co } = g;
+  const out = backend.makeOutput([fh, fw, c, co], 'float32');
+  const grid = gridOf(g);
+  if (grid !== undefined) {
+    const { hp, wp, m } = grid;
+    withTemps(backend, [grid.padded ? m * c : 0, grid.cropped ? m * co : 0], ([xp, dyg]) => {
+      const { H, at } = offsets(backend, [x, dy, out, xp as TensorInfo, dyg as TensorInfo]);
+      const [xo, dyo, oo, xpo, dygo] = at as [number, number, number, number, number];
+      const X = grid.padded ? xpo : xo;
+      const D = grid.cropped ? dygo : dyo;
+      if (grid.padded) toGrid(H, xo, xpo, b, g.h, g.w, c, hp, wp, g.top, g.left);
+      if (grid.cropped) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, hp, wp, 0, 0);
+      for (let kh = 0; kh < fh; kh++) {
+        for (let kw = 0; kw < fw; kw++) {
+          const off = kh * wp + kw;
+          const t = kh * fw + kw;
+          sgemm(c, co, m - off, H.subarray(X + off * c, X + m * c), true, H.subarray(D, D + (m - off) * co), false, H.subarray(oo + t * c * co, oo + (t + 1) * c * co), { lda: c });
+        }
+      }
+    });
     return out;
   }
-  const P = backend.makeOutput([rows, kd], 'float32');
-  try {
-    const { H, off: xo } = heapOf(backend, x);
-    const po = heapOf(backend, P).off;
+  const rows = b * g.oh * g.ow;
+  const kd = fh * fw * c;
+  withTemps(backend, [rows * kd], ([P]) => {
+    const { H, at } = offsets(backend, [x, dy, out, P as TensorInfo]);
+    const [xo, dyo, oo, po] = at as [number, number, number, number];
     im2col(H, xo, po, g);
-    sgemm(kd, g.co, rows, H.subarray(po, po + rows * kd), true, f32(backend, dy), false, f32(backend, out));
-  } finally {
-    backend.disposeData(P.dataId);
-  }
+    sgemm(kd, co, rows, H.subarray(po, po + rows * kd), true, H.subarray(dyo, dyo + rows * co), false, H.subarray(oo, oo + kd * co));
+  });
   return out;
 };
 
-/** `dP = dY Wᵀ` (W the [fh * fw * c, co] filter), then `dx = col2im(dP)`. */
+/** `dX`: per tap, dY W_tapᵀ accumulated into the shifted grid (stride 1), else `col2im(dY Wᵀ)`. */
 const conv2DBackpropInput: NativeKernel = (args, fallback) => {
   const { inputs, backend, attrs } = args;
   const dy = inputs['dy'] as TensorInfo;
   const filter = inputs['filter'] as TensorInfo;
   const inputShape = (attrs as unknown as { inputShape: number[] }).inputShape;
-  const g = dy.dtype === 'float32' && filter.dtype === 'float32' && Array.isArray(inputShape) ? convGeom(inputShape, filter.shape, attrs as unknown as ConvAttrs) : undefined;
-  if (g === undefined || dy.shape.length !== 4 || dy.shape[0] !== g.b || dy.shape[1] !== g.oh || dy.shape[2] !== g.ow || dy.shape[3] !== g.co) return fallback(args) as TensorInfo;
-  const rows = g.b * g.oh * g.ow;
-  const kd = g.fh * g.fw * g.c;
-  const out = backend.makeOutput([g.b, g.h, g.w, g.c], 'float32');
-  if (pointwise(g)) {
-    sgemm(rows, kd, g.co, f32(backend, dy), false, f32(backend, filter), true, f32(backend, out));
+  const g = filter.dtype === 'float32' && Array.isArray(inputShape) ? convGeom(inputShape, filter.shape, attrs as unknown as ConvAttrs) : undefined;
+  if (g === undefined || !dyFits(dy, g)) return fallback(args) as TensorInfo;
+  const { b, c, fh, fw, co } = g;
+  const out = backend.makeOutput([b, g.h, g.w, c], 'float32');
+  const grid = gridOf(g);
+  if (grid !== undefined) {
+    const { hp, wp, m } = grid;
+    withTemps(backend, [grid.cropped ? m * co : 0, grid.padded ? m * c : 0], ([dyg, dxp]) => {
+      const { H, at } = offsets(backend, [dy, filter, out, dyg as TensorInfo, dxp as TensorInfo]);
+      const [dyo, fo, oo, dygo, dxpo] = at as [number, number, number, number, number];
+      const D = grid.cropped ? dygo : dyo;
+      const X = grid.padded ? dxpo : oo;
+      if (grid.cropped) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, hp, wp, 0, 0);
+      for (let kh = 0; kh < fh; kh++) {
+        for (let kw = 0; kw < fw; kw++) {
+          const off = kh * wp + kw;
+          const t = kh * fw + kw;
+          sgemm(m - off, c, co, H.subarray(D, D + (m - off) * co), false, H.subarray(fo + t * c * co, fo + (t + 1) * c * co), true, H.subarray(X + off * c, X + m * c), {
+            ldc: c,
+            beta: t === 0 ? 0 : 1,
+          });
+        }
+      }
+      if (grid.padded) fromGrid(H, dxpo, oo, b, g.h, g.w, c, hp, wp, g.top, g.left);
+    });
     return out;
   }
-  const dP = backend.makeOutput([rows, kd], 'float32');
+  const rows = b * g.oh * g.ow;
+  const kd = fh * fw * c;
+  withTemps(backend, [rows * kd], ([dP]) => {
+    const { H, at } = offsets(backend, [dy, filter, out, dP as TensorInfo]);
+    const [dyo, fo, oo, po] = at as [number, number, number, number];
+    sgemm(rows, kd, co, H.subarray(dyo, dyo + rows * co), false, H.subarray(fo, fo + kd * co), true, H.subarray(po, po + rows * kd));
+    col2im(H, po, oo, g);
+  });
+  return out;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Reductions over leading or middle axes (the wasm kernels transpose such inputs first, with a
+// scalar transpose: batchnorm statistics and bias gradients over N, H, W spent most of a CNN step
+// there). `sum_r x[o, r, i]` is `ones[1, red] X_o[red, inner]`, one product per outer index.
+
+/** Outer indices beyond which the per-index products cost more than the wasm kernel's transpose. */
+const MAX_OUTER = 4096;
+
+function reduction(mean: boolean): NativeKernel {
+  return (args, fallback) => {
+    const { inputs, backend, attrs } = args;
+    const x = inputs['x'] as TensorInfo;
+    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims?: boolean };
+    if (x.dtype !== 'float32') return fallback(args) as TensorInfo;
+    let axes: number[];
+    try {
+      axes = [...new Set(util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+    } catch {
+      return fallback(args) as TensorInfo;
+    }
+    const lo = axes[0];
+    const hi = (axes[axes.length - 1] ?? -1) + 1;
+    // contiguous axes that are not innermost (innermost reductions need no transpose in wasm)
+    if (lo === undefined || hi - lo !== axes.length || hi === x.shape.length) return fallback(args) as TensorInfo;
+    const size = (from: number, to: number): number => util.sizeFromShape(x.shape.slice(from, to));
+    const outer = size(0, lo);
+    const red = size(lo, hi);
+    const inner = size(hi, x.shape.length);
+    if (outer * red * inner === 0 || outer > MAX_OUTER) return fallback(args) as TensorInfo;
+    const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const out = backend.makeOutput(keepDims === true ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape, 'float32');
+    withTemps(backend, [red], ([ones]) => {
+      const O = f32(backend, ones as TensorInfo);
+      O.fill(1);
+      const X = f32(backend, x);
+      const Y = f32(backend, out);
+      const alpha = mean ? 1 / red : 1;
+      for (let o = 0; o < outer; o++) {
+        sgemm(1, inner, red, O, false, X.subarray(o * red * inner, (o + 1) * red * inner), false, Y.subarray(o * inner, (o + 1) * inner), { alpha });
+      }
+    });
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Companions: work of the wasm backend that the native training path avoids (exact results).
+// - Identity and same-dtype Cast copy the tensor in wasm 4.22; tfjs-core clones every tensor it
+//   saves for the backward pass (and basis' gradients cast float32 to float32), so a training step
+//   copied each activation several times. They share the data instead (reference counted), as the
+//   cpu backend does.
+// - MaxPoolGrad is a scalar loop in wasm 4.22 (the largest kernel of a CNN step once the products
+//   are native): one pass from JS over the heap, first maximum of each window as in tfjs.
+
+function share(x: TensorInfo, backend: WasmBackend): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+const identity: NativeKernel = (args, fallback) => {
+  const x = args.inputs['x'] as TensorInfo;
+  return x.dtype === 'string' || x.dtype === 'complex64' ? (fallback(args) as TensorInfo) : share(x, args.backend);
+};
+
+const cast: NativeKernel = (args, fallback) => {
+  const x = args.inputs['x'] as TensorInfo;
+  const { dtype } = args.attrs as unknown as { dtype: string };
+  return dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64' ? (fallback(args) as TensorInfo) : share(x, args.backend);
+};
+
+const maxPoolGrad: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const dy = inputs['dy'] as TensorInfo;
+  const x = inputs['input'] as TensorInfo;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) return fallback(args) as TensorInfo;
+  let info: backend_util.Conv2DInfo;
   try {
-    const po = heapOf(backend, dP).off;
-    const { H, off: xo } = heapOf(backend, out);
-    sgemm(rows, kd, g.co, f32(backend, dy), false, f32(backend, filter), true, H.subarray(po, po + rows * kd));
-    col2im(H, po, xo, g);
-  } finally {
-    backend.disposeData(dP.dataId);
+    info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  } catch {
+    return fallback(args) as TensorInfo;
+  }
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  if (dy.shape.length !== 4 || dy.shape[0] !== b || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== c) return fallback(args) as TensorInfo;
+  const out = backend.makeOutput([...x.shape], 'float32');
+  const X = f32(backend, x);
+  const D = f32(backend, dy);
+  const G = f32(backend, out);
+  G.fill(0);
+  const best = new Float64Array(c);
+  const at = new Int32Array(c);
+  let o = 0;
+  for (let n = 0; n < b; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - top;
+      const yLo = Math.max(0, y0);
+      const yHi = Math.min(h, y0 + fh);
+      for (let ox = 0; ox < ow; ox++, o += c) {
+        const x0 = ox * sw - left;
+        const xLo = Math.max(0, x0);
+        const xHi = Math.min(w, x0 + fw);
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        for (let iy = yLo; iy < yHi; iy++) {
+          for (let ix = xLo; ix < xHi; ix++) {
+            const base = ((n * h + iy) * w + ix) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = X[base + ch] as number;
+              if (v > (best[ch] as number)) {
+                best[ch] = v;
+                at[ch] = base + ch;
+              }
+            }
+          }
+        }
+        for (let ch = 0; ch < c; ch++) {
+          const p = at[ch] as number;
+          if (p >= 0) G[p] = (G[p] as number) + (D[o + ch] as number);
+        }
+      }
+    }
   }
   return out;
 };
@@ -548,10 +786,15 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
 const KERNELS: readonly [string, NativeKernel, string][] = [
   ['BatchMatMul', batchMatMul, 'BatchMatMul(native sgemm)'],
   ['_FusedMatMul', fusedMatMul, '_FusedMatMul(native sgemm)'],
-  ['Conv2D', conv2D, 'Conv2D(native im2col+sgemm)'],
-  ['FusedConv2D', fusedConv2D, 'FusedConv2D(native im2col+sgemm)'],
-  ['Conv2DBackpropFilter', conv2DBackpropFilter, 'Conv2DBackpropFilter(native im2col+sgemm)'],
-  ['Conv2DBackpropInput', conv2DBackpropInput, 'Conv2DBackpropInput(native sgemm+col2im)'],
+  ['Conv2D', conv2D, 'Conv2D(native sgemm)'],
+  ['FusedConv2D', fusedConv2D, 'FusedConv2D(native sgemm)'],
+  ['Conv2DBackpropFilter', conv2DBackpropFilter, 'Conv2DBackpropFilter(native sgemm)'],
+  ['Conv2DBackpropInput', conv2DBackpropInput, 'Conv2DBackpropInput(native sgemm)'],
+  ['Sum', reduction(false), 'Sum(native sgemm, leading axes)'],
+  ['Mean', reduction(true), 'Mean(native sgemm, leading axes)'],
+  ['Identity', identity, 'Identity(shared data)'],
+  ['Cast', cast, 'Cast(same dtype: shared data)'],
+  ['MaxPoolGrad', maxPoolGrad, 'MaxPoolGrad(JS)'],
 ];
 
 let registered: string[] | undefined;
@@ -565,7 +808,7 @@ let registered: string[] | undefined;
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
- * registerNativeKernels(); // ['BatchMatMul(native sgemm)', '_FusedMatMul(native sgemm)', ...] with OpenBLAS
+ * registerNativeKernels(); // ['BatchMatMul(native sgemm)', '_FusedMatMul(native sgemm)', 'Conv2D(native sgemm)', ...] with OpenBLAS
  * ```
  */
 export function registerNativeKernels(): string[] {
