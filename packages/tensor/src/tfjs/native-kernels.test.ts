@@ -302,6 +302,9 @@ const convCases: ConvCase[] = [
     ],
   ],
   ['wide rows (copied with copyWithin)', [2, 6, 12, 40], [3, 3, 40, 5], [1, 1], 'same'],
+  // grids of more rows than one block of the tap products (chunkRows: 16384 rows at 2 + 3 channels)
+  ['3x3 same, grid of two row blocks', [1, 130, 130, 2], [3, 3, 2, 3], [1, 1], 'same'],
+  ['3x3 valid, grid of two row blocks', [2, 91, 92, 2], [3, 3, 2, 3], [1, 1], 'valid'],
 ];
 
 describe('convolutions on the native BLAS (im2col + sgemm)', () => {
