@@ -57,7 +57,7 @@ afterAll(async () => {
 describe('the built documentation site', () => {
   it('has the pages the sidebar promises', () => {
     const pages = sitePages();
-    for (const p of ['/', '/guide/getting-started', '/playground', '/reference/cli', '/reference/api/', '/reference/api/align', '/gallery/', '/gallery/demo']) expect(pages).toContain(p);
+    for (const p of ['/', '/guide/getting-started', '/guide/compute-engine', '/playground', '/reference/cli', '/reference/api/', '/reference/api/align', '/gallery/', '/gallery/demo']) expect(pages).toContain(p);
     for (const pkg of ['tensor', 'align', 'symmetry', 'zoo', 'connectivity', 'degeneracy', 'experiments']) expect(pages).toContain(`/packages/${pkg}`);
   });
 

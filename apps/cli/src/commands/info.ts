@@ -6,6 +6,21 @@ import { DETERMINISM, engineRows } from '../engine.js';
 import { CLI_VERSION } from '../index.js';
 import { formatTable } from '../table.js';
 
+/** Rows of a long list: the label on the first, the items joined up to about 100 characters per row. */
+function wrapped(label: string, items: readonly string[], width = 100): string[][] {
+  const rows: string[][] = [];
+  let line = '';
+  for (const item of items) {
+    if (line !== '' && line.length + item.length + 2 > width) {
+      rows.push([rows.length === 0 ? label : '', `${line},`]);
+      line = '';
+    }
+    line = line === '' ? item : `${line}, ${item}`;
+  }
+  rows.push([rows.length === 0 ? label : '', line]);
+  return rows;
+}
+
 /** `basis info`: versions, the compute engine, the active backend, threads, which optional backends load. */
 export async function runInfo(ctx: CommandContext): Promise<void> {
   const detected = await detectBackends();
@@ -34,7 +49,7 @@ export async function runInfo(ctx: CommandContext): Promise<void> {
       ...engineRows(engine),
       ['active backend', `${active.name} (${active.package}@${active.version})`],
       ['backend threads', String(active.threads)],
-      ['kernel fixes', active.fixesApplied.length === 0 ? 'none' : active.fixesApplied.join(', ')],
+      ...wrapped('kernel fixes', active.fixesApplied.length === 0 ? ['none'] : active.fixesApplied),
     ];
     for (const c of detected.candidates) {
       rows.push([`can load ${c.package}`, c.available ? 'yes' : `no (${c.error ?? 'not installed'})`]);
