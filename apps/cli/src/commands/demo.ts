@@ -1,7 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { selectBackend } from '@basis/tensor/backend';
-import { BasisError } from '@basis/tensor';
+import { BasisError, threadBudget } from '@basis/tensor';
 import type { CommandContext } from '../context.js';
 import { CLI_VERSION } from '../index.js';
 import { formatTable } from '../table.js';
@@ -38,7 +37,7 @@ export async function runDemoCommand(ctx: CommandContext, raw: { out: string; qu
     ...(epochs === undefined ? {} : { epochs }),
     seeds: [ctx.options.seed, ctx.options.seed + 1],
     onProgress: (stage, detail) => ctx.info(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${stage}: ${detail}`),
-    environment: { basis: CLI_VERSION, node: process.versions.node, backend: `${backend.name} (${backend.package}@${backend.version})`, threads: availableParallelism() },
+    environment: { basis: CLI_VERSION, node: process.versions.node, backend: `${backend.name} (${backend.package}@${backend.version})`, threads: threadBudget() },
   });
   const c = r.connectivity.curves;
   const summary = {

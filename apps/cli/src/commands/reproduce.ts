@@ -1,8 +1,7 @@
 // `basis reproduce`: runs the experiment recipes of the seed papers (one id, or all) with the run
 // cache, progress bars and Ctrl-C that keeps finished work.
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BasisError, isBasisError } from '@basis/tensor';
+import { BasisError, isBasisError, threadBudget } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import type { CommandContext } from '../context.js';
 import { CLI_VERSION } from '../index.js';
@@ -61,7 +60,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   const out = resolve(flags.out ?? (target === 'all' ? 'basis-reproduce' : join('basis-reproduce', target)));
   const cacheDir = resolve(flags.cache ?? join(target === 'all' ? out : resolve(out, '..'), 'cache'));
   const backend = await selectBackend(ctx.options.backend);
-  const environment = { basis: CLI_VERSION, node: process.versions.node, backend: `${backend.name} (${backend.package}@${backend.version})`, threads: availableParallelism() };
+  const environment = { basis: CLI_VERSION, node: process.versions.node, backend: `${backend.name} (${backend.package}@${backend.version})`, threads: threadBudget() };
   ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}`);
 
   const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet);

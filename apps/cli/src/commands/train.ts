@@ -1,7 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BasisError, isBasisError } from '@basis/tensor';
+import { BasisError, isBasisError, threadBudget } from '@basis/tensor';
 import { writeFileAtomic } from '@basis/tensor/node';
 import {
   RECIPES,
@@ -239,7 +238,7 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
       throw new BasisError('USAGE', `'${d}' already holds a run; pass --resume to continue it, or choose another --out`);
     }
   }
-  const workers = Math.min(config.seeds.length, flags.workers === undefined ? availableParallelism() : intFlag(flags.workers, '--workers', 1));
+  const workers = Math.min(config.seeds.length, flags.workers === undefined ? threadBudget() : intFlag(flags.workers, '--workers', 1));
   const { train, test } = await loadDataSpec(config.data);
   if (config.model.arch === 'transformer' && config.model.vocab === undefined) {
     // the token vocabulary of the data (modular addition: p + 1 with the '=' token)

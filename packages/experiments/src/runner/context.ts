@@ -4,10 +4,9 @@
 // last checkpoint of each unfinished model and keeps every finished one.
 import { setMaxListeners } from 'node:events';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BasisError, createRng, isBasisError } from '@basis/tensor';
+import { BasisError, createRng, isBasisError, threadBudget } from '@basis/tensor';
 import { writeFileAtomic } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import {
@@ -125,7 +124,7 @@ export interface RunContextOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   /** Interrupts training after the current step (finished models and memoised values stay on disk). */
   signal?: AbortSignal;
-  /** Training worker threads (default: the number of cores, at most the models waiting to train). */
+  /** Training worker threads (default: the engine's thread budget, `threadBudget()`: BASIS_THREADS or every core; at most the models waiting to train). */
   workers?: number;
   /** Backend of the training workers (default 'auto'). */
   backend?: BackendPreference;
@@ -291,7 +290,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
   };
 
   let active = 0;
-  const maxWorkers = opts.workers ?? availableParallelism();
+  const maxWorkers = opts.workers ?? threadBudget();
 
   /** The training pool, sized for `want` models at once (recreated larger when idle and too small). */
   async function getPool(want: number): Promise<TrainPool> {
