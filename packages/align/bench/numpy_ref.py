@@ -2,11 +2,12 @@
 fixtures README (the same definitions, vectorised the way a numpy user would write them), timed on
 the shapes bench/run.ts asks for. Also times the all-pairs audit as a per-pair loop.
 
-usage: numpy_ref.py SHAPES QUADRATIC_SHAPES [AUDIT]
+usage: numpy_ref.py SHAPES QUADRATIC_SHAPES [AUDITS [METRICS]]
   SHAPES            comma-separated NxD shapes for the feature-space metrics
   QUADRATIC_SHAPES  comma-separated NxD shapes for the N x N kernel metrics (RBF, max kernel, RDM, k-NN)
-  AUDIT             L,N,D,ids: L layers per model of N x D, metric ids separated by '+'
-prints JSON {"times": {"<metric>@<N>x<D>": seconds, "audit": seconds}, "info": {...}}.
+  AUDITS            ';'-separated L,N,D,ids: L layers per model of N x D, metric ids separated by '+'
+  METRICS           comma-separated metric ids to time (default: all)
+prints JSON {"times": {"<metric>@<N>x<D>": seconds, "audit@<L>x<N>x<D>": seconds}, "cpu": {...}, "info": {...}}.
 Threads: whatever numpy's BLAS uses (the caller may set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS).
 """
 import json
@@ -339,26 +340,30 @@ def best(f, reps, name=None):
 def main():
     shapes = [tuple(int(v) for v in s.split("x")) for s in sys.argv[1].split(",") if s]
     quad = [tuple(int(v) for v in s.split("x")) for s in sys.argv[2].split(",") if s] if len(sys.argv) > 2 else []
+    audits = [a for a in sys.argv[3].split(";") if a] if len(sys.argv) > 3 else []
+    only = set(m for m in sys.argv[4].split(",") if m) if len(sys.argv) > 4 else set()
     rng = np.random.default_rng(0)
     out = {}
     for shapes_, kinds in ((shapes, False), (quad, True)):
         for n, d in shapes_:
             x, y = pair_of(rng, n, d)
             for name, f in METRICS.items():
-                if (name in QUADRATIC) != kinds:
+                if (name in QUADRATIC) != kinds or (only and name not in only):
                     continue
                 big = n * d >= 10000 * 1024 or (kinds and d >= 1024)
                 if not big:
                     f(x, y)  # warm-up, as basis does
                 out[f"{name}@{n}x{d}"] = best(lambda: f(x, y), 1 if big else 3, f"{name}@{n}x{d}")
                 sys.stderr.write(f"  numpy {name}@{n}x{d}: {out[f'{name}@{n}x{d}']:.3f} s\n")
-    if len(sys.argv) > 3 and sys.argv[3]:
-        layers, n, d, ids = sys.argv[3].split(",")
+    for spec in audits:
+        layers, n, d, ids = spec.split(",")
         layers, n, d = int(layers), int(n), int(d)
         a = [rng.standard_normal((n, d)) for _ in range(layers)]
         b = [rng.standard_normal((n, d)) for _ in range(layers)]
         fs = [METRICS[i] for i in ids.split("+")]
-        out["audit"] = best(lambda: [f(x, y) for f in fs for x in a for y in b], 1, "audit")
+        name = f"audit@{layers}x{n}x{d}"
+        out[name] = best(lambda: [f(x, y) for f in fs for x in a for y in b], 1, name)
+        sys.stderr.write(f"  numpy {name}: {out[name]:.3f} s\n")
     print(json.dumps({"times": out, "cpu": CPU, "info": {"numpy": np.__version__, "scipy": scipy.__version__}}))
 
 

@@ -1,28 +1,75 @@
 /**
- * `pnpm bench` for @basis/align: per-metric times at a few shapes, beside numpy/scipy versions of
- * the same definitions (bench/numpy_ref.py, checked against the fixtures) when python3 with numpy
- * and scipy is present, at numpy's default BLAS threads and single-threaded; and all-pairs audits
- * (2 models x 6 layers): compareLayers, compareLayersParallel (worker threads) and a per-pair loop.
- * Writes bench-results/align.json at the repository root.
+ * `pnpm bench` for @basis/align: every metric beside numpy/scipy versions of the same definitions
+ * (bench/numpy_ref.py, checked against the fixtures), and the all-pairs audits (2 models x 6
+ * layers: compareLayers, compareLayersParallel, a per-pair loop) beside a numpy per-pair loop.
  *
- * Options (environment): BENCH_QUICK=1 smaller shapes only; BASIS_SKIP_PYTHON=1 skip numpy.
+ * Sides, side by side in one run, all under this process' environment (OPENBLAS_CORETYPE etc. as
+ * found): basis on the engine as found (native BLAS/LAPACK when one loads) at each thread count of
+ * BENCH_THREADS (default 1,2; configureEngine({ threads })); basis on its WebAssembly kernels
+ * (BASIS_BLAS=off) for the headline metrics at the largest shape; numpy at the same thread counts
+ * (OPENBLAS/OMP/MKL_NUM_THREADS) on Debian's /usr/bin/python3 (the system BLAS basis loads) and on
+ * the python3 on PATH when it differs. Every column names provider, core type and threads.
+ * Prints a table and the acceptance rows; writes bench-results/align.json.
+ *
+ * Shapes: 2000x64, 10000x256, 10000x1024 (N x N kernel metrics on the first 2000 rows: 2000x64,
+ * 2000x256, 2000x1024). Environment: BENCH_QUICK=1 2000x64 only (kernels on 500 rows, audit of 500x32 layers); BENCH_SHAPES=10000x1024 a subset
+ * (the kernel metrics follow with 2000 rows); BENCH_METRICS=id,id a subset; BENCH_WASM=all|none|id,id
+ * which metrics also run on WebAssembly (default: the headline ones); BENCH_THREADS=1,2;
+ * BENCH_PYTHONS=system,pyenv; BASIS_SKIP_PYTHON=1 no numpy.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createRng, matmul, randn, type Matrix } from '@basis/tensor';
+import { configureEngine, createRng, engineInfo, engineSummary, matmul, randn, type EngineInfo, type Matrix } from '@basis/tensor';
 import { compareLayers, listMetrics, metric } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
+import {
+  benchHeader,
+  engineTag,
+  findPythons,
+  fmtRatio,
+  fmtSeconds,
+  formatAcceptance,
+  formatTable,
+  headerLine,
+  peerSummary,
+  peerTag,
+  probePeer,
+  threadEnv,
+  timeBest,
+  writeBenchResult,
+  type AcceptanceRow,
+  type Measure,
+  type PeerInfo,
+} from '@basis/test-utils/bench';
 
 const quick = process.env['BENCH_QUICK'] === '1';
-const rng = createRng(1);
-const SHAPES: [number, number][] = quick ? [[2000, 64]] : [[2000, 64], [10000, 256], [10000, 1024]];
+const header = benchHeader();
+console.log(headerLine(header));
+const log = (s: string): void => void process.stderr.write(s + '\n');
+const list = (name: string): string[] | undefined => {
+  const v = process.env[name]?.split(',').filter((s) => s.length > 0);
+  return v === undefined || v.length === 0 ? undefined : v;
+};
+const THREADS = (list('BENCH_THREADS') ?? ['1', '2']).map(Number);
+const parseShape = (s: string): [number, number] => s.split('x').map(Number) as [number, number];
+const key = (n: number, d: number) => `${n}x${d}`;
+
+const ALL_SHAPES: [number, number][] = quick ? [[2000, 64]] : [[2000, 64], [10000, 256], [10000, 1024]];
+const SHAPES = list('BENCH_SHAPES')?.map(parseShape) ?? ALL_SHAPES;
 // N x N kernels (RBF, max kernel, RDM, k-NN) cost O(N²) memory and O(N² d) time; seeds-spec M7/M9
 // subsample N to 2000 on CPU, so they are timed on the first 2000 rows of each shape.
 const QUADRATIC = new Set(['cka.rbf', 'grelu.cka', 'rsa.spearman', 'knn.mutual']);
-const QUADRATIC_SHAPES: [number, number][] = quick ? [[2000, 64]] : [[2000, 64], [2000, 256], [2000, 1024]];
+const KN = quick ? 500 : 2000;
+const QUADRATIC_SHAPES: [number, number][] = SHAPES.map(([n, d]) => [Math.min(KN, n), d]);
+const [HN, HD] = SHAPES[SHAPES.length - 1] as [number, number]; // the headline shape (acceptance rows)
+const AUDIT_IDS = ['cka.linear', 'procrustes.similarity', 'cca.mean_rho', 'svcca', 'permcorr'];
+const metricIds = listMetrics()
+  .map((d) => d.id)
+  .filter((id) => list('BENCH_METRICS')?.includes(id) ?? true);
+const wasmWanted = process.env['BENCH_WASM'] ?? 'headline';
+const WASM_METRICS = new Set(wasmWanted === 'all' ? metricIds : wasmWanted === 'none' ? [] : wasmWanted === 'headline' ? [...AUDIT_IDS, 'cka.rbf'] : wasmWanted.split(','));
 
+const rng = createRng(1);
 function pairOf(n: number, d: number): [Matrix, Matrix] {
   const X = randn(n, d, rng);
   const Y = matmul(X, randn(d, d, rng));
@@ -31,136 +78,205 @@ function pairOf(n: number, d: number): [Matrix, Matrix] {
   return [X, Y];
 }
 
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-let lastCpu = 0; // CPU seconds of the best run of the last best() call (all threads of the process)
-const best = async (f: () => unknown, reps: number): Promise<number> => {
-  let b = Infinity;
-  let c = Infinity;
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    const u = cpuSeconds();
-    await f();
-    b = Math.min(b, (performance.now() - t) / 1000);
-    c = Math.min(c, cpuSeconds() - u);
-  }
-  lastCpu = c;
-  return b;
-};
+// ---- basis: engine as found at each thread count, and WebAssembly ----
+const found = engineInfo();
+interface Config {
+  key: string;
+  engine: EngineInfo;
+}
+const configs: Config[] = [];
+const basisConfigs: { key: string; apply: () => void }[] = [
+  ...(found.provider === 'native' ? THREADS : [1]).map((t) => ({ key: found.provider === 'native' ? `native-${t}t` : 'wasm', apply: () => void configureEngine({ threads: t }) })),
+  ...(found.provider === 'native' && WASM_METRICS.size > 0 ? [{ key: 'wasm', apply: () => void configureEngine({ blas: 'off' }) }] : []),
+];
+const restore = () => void configureEngine({ blas: found.requested, threads: found.threads });
+const times: Record<string, Record<string, { wall: number; cpu: number }>> = {}; // config -> metric@shape -> timing
+for (const c of basisConfigs) {
+  c.apply();
+  configs.push({ key: c.key, engine: engineInfo() });
+  times[c.key] = {};
+}
+restore();
+log(`basis: ${configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; ')}`);
 
-const times: Record<string, number> = {};
-const cpu: Record<string, number> = {};
-for (const [shapes, quadratic] of [[SHAPES, false], [QUADRATIC_SHAPES, true]] as const) {
-  for (const [n, d] of shapes) {
-    const [X, Y] = pairOf(n, d);
-    for (const def of listMetrics()) {
-      if (QUADRATIC.has(def.id) !== quadratic) continue;
+for (const [n, d] of SHAPES) {
+  const [X, Y] = pairOf(n, d);
+  const [Xq, Yq] = [X.slice(0, Math.min(KN, n)), Y.slice(0, Math.min(KN, n))];
+  for (const id of metricIds) {
+    const quadratic = QUADRATIC.has(id);
+    const [x, y, shape] = quadratic ? [Xq, Yq, key(Xq.rows, d)] : [X, Y, key(n, d)];
+    const headline = n === HN && d === HD;
+    const big = n * d >= 10000 * 1024 || (quadratic && d >= 1024);
+    for (const c of basisConfigs) {
+      if (c.key === 'wasm' && found.provider === 'native' && !(headline && WASM_METRICS.has(id))) continue;
+      c.apply();
       // fresh copies: per-matrix memoisation must not make repeated runs free
-      const run = () => metric(def.id, X.clone(), Y.clone());
-      const big = n * d >= 10000 * 1024 || (quadratic && d >= 1024);
-      if (!big) run(); // warm-up (JIT)
-      const key = `${def.id}@${n}x${d}`;
-      times[key] = await best(run, big ? 1 : 3);
-      cpu[key] = lastCpu;
-      process.stderr.write(`  ${key}: ${times[key]!.toFixed(3)} s (cpu ${lastCpu.toFixed(3)} s)\n`);
+      const t = await timeBest(() => metric(id, x.clone(), y.clone()), big ? 1 : 3, big ? 0 : 1);
+      times[c.key]![`${id}@${shape}`] = t;
+      log(`  ${c.key} ${id}@${shape}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
     }
+    restore();
   }
 }
 
-// all-pairs audits: 2 models x 6 layers
-const AUDIT_IDS = ['cka.linear', 'procrustes.similarity', 'cca.mean_rho', 'svcca', 'permcorr'];
-interface AuditTimes {
+// ---- all-pairs audits: 2 models x 6 layers ----
+interface AuditRun {
   shape: string;
-  compareLayers: number;
-  compareLayersCpu: number;
-  parallel: number;
-  parallelCpu: number;
-  parallelWorkers: number;
-  perPairLoop?: number;
-  numpyLoop?: number;
-  numpyLoop1?: number;
+  /** config -> seconds of compareLayers */
+  compareLayers: Record<string, { wall: number; cpu: number }>;
+  parallel: { wall: number; cpu: number; workers: number; engine: EngineInfo };
+  perPairLoop?: { wall: number; cpu: number; config: string };
 }
-const audits: AuditTimes[] = [];
-const AUDIT_SHAPES: [number, number, boolean][] = quick ? [[2000, 64, true]] : [[2000, 64, true], [10000, 256, false]];
-const copies = (L: [string, Matrix][]) => L.map(([n, m]) => [n, m.clone()] as [string, Matrix]);
-// start-up cost of the worker pool alone (one tiny cell per worker)
-const tiny: [string, Matrix][] = [['t0', randn(20, 3, rng)], ['t1', randn(20, 3, rng)]];
-const startup = await best(() => compareLayersParallel(tiny, tiny, ['cka.linear'], { minSeconds: 0 }), 2);
-for (const [n, d, withLoop] of AUDIT_SHAPES) {
+const audits: AuditRun[] = [];
+const AUDIT_SHAPES: [number, number][] = quick ? [[500, 32]] : [[2000, 64], [10000, 256]];
+const copies = (L: [string, Matrix][]) => L.map(([nm, m]) => [nm, m.clone()] as [string, Matrix]);
+for (const [n, d] of AUDIT_SHAPES) {
   const mk = (): [string, Matrix][] => Array.from({ length: 6 }, (_, i) => [`l${i}`, randn(n, d, rng)] as [string, Matrix]);
   const A = mk();
   const B = mk();
-  const serial = await best(() => compareLayers(copies(A), copies(B), AUDIT_IDS), 1);
-  const serialCpu = lastCpu;
+  const run: AuditRun = { shape: key(n, d), compareLayers: {}, parallel: { wall: 0, cpu: 0, workers: 0, engine: found } };
+  for (const c of basisConfigs) {
+    c.apply();
+    run.compareLayers[c.key] = await timeBest(() => compareLayers(copies(A), copies(B), AUDIT_IDS), 1, n * d <= 2000 * 64 ? 1 : 0);
+    log(`  audit ${run.shape} compareLayers ${c.key}: ${run.compareLayers[c.key]!.wall.toFixed(2)} s`);
+  }
+  restore();
   let workers = 0;
-  const parallel = await best(async () => {
+  const p = await timeBest(async () => {
     workers = (await compareLayersParallel(copies(A), copies(B), AUDIT_IDS)).workers;
-  }, 1);
-  const entry: AuditTimes = { shape: `${n}x${d}`, compareLayers: serial, compareLayersCpu: serialCpu, parallel, parallelCpu: lastCpu, parallelWorkers: workers };
-  if (withLoop) {
-    entry.perPairLoop = await best(() => {
+  });
+  run.parallel = { ...p, workers, engine: engineInfo() };
+  log(`  audit ${run.shape} compareLayersParallel: ${p.wall.toFixed(2)} s on ${workers} workers`);
+  if (n * d <= 2000 * 64) {
+    const t = await timeBest(() => {
       for (const id of AUDIT_IDS) for (const [, a] of A) for (const [, b] of B) metric(id, a.clone(), b.clone());
-    }, 1);
+    });
+    run.perPairLoop = { ...t, config: configs[configs.length > 1 && found.provider === 'native' ? THREADS.length - 1 : 0]!.key };
   }
-  audits.push(entry);
-  process.stderr.write(`  audit ${n}x${d}: compareLayers ${serial.toFixed(2)} s, parallel ${parallel.toFixed(2)} s (${workers} workers)${entry.perPairLoop === undefined ? '' : `, per-pair loop ${entry.perPairLoop.toFixed(2)} s`}\n`);
+  audits.push(run);
 }
 
-type PythonOut = { times: Record<string, number>; cpu: Record<string, number>; info: Record<string, string> };
-let numpy: PythonOut | undefined;
-let numpy1: PythonOut | undefined;
-let note = '';
-const fmt = (s: [number, number][]) => s.map(([n, d]) => `${n}x${d}`).join(',');
-const runPython = (env: NodeJS.ProcessEnv, audit: string): PythonOut => {
-  const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
-  return JSON.parse(execFileSync('python3', [script, fmt(SHAPES), fmt(QUADRATIC_SHAPES), audit], { encoding: 'utf8', timeout: 3_600_000, env, stdio: ['ignore', 'pipe', 'inherit'] })) as PythonOut;
-};
-if (process.env['BASIS_SKIP_PYTHON'] === '1') note = 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)';
-else {
-  try {
-    const ids = AUDIT_IDS.join('+');
-    numpy = runPython(process.env, `6,2000,64,${ids}`);
-    numpy1 = runPython({ ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, `6,2000,64,${ids}`);
-    const a = audits[0];
-    if (a !== undefined) {
-      a.numpyLoop = numpy.times['audit'];
-      a.numpyLoop1 = numpy1.times['audit'];
+// ---- numpy/scipy at the same thread counts, same environment ----
+interface PythonRun {
+  python: string;
+  threads: number;
+  info: PeerInfo | null;
+  times: Record<string, number>;
+  cpu: Record<string, number>;
+}
+const pythonRuns: PythonRun[] = [];
+const pythons = findPythons();
+let note = pythons.length === 0 ? (process.env['BASIS_SKIP_PYTHON'] === '1' ? 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)' : 'numpy comparison skipped: no python3 with numpy and scipy') : '';
+const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
+const fmtShapes = (s: [number, number][]) => s.map(([n, d]) => key(n, d)).join(',');
+const auditSpec = AUDIT_SHAPES.map(([n, d]) => `6,${n},${d},${AUDIT_IDS.join('+')}`).join(';');
+for (const p of pythons) {
+  for (const t of THREADS) {
+    const env = threadEnv(t);
+    try {
+      const info = probePeer(p.command, p.label, env);
+      log(`numpy ${p.label} ${t}t: ${info === null ? 'BLAS unknown' : peerSummary(info)}`);
+      const out = JSON.parse(execFileSync(p.command, [script, fmtShapes(SHAPES), fmtShapes(QUADRATIC_SHAPES), auditSpec, metricIds.join(',')], { encoding: 'utf8', timeout: 7_200_000, env, stdio: ['ignore', 'pipe', 'inherit'] })) as { times: Record<string, number>; cpu: Record<string, number> };
+      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info });
+    } catch (e) {
+      note += `numpy ${p.label} ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
     }
-  } catch (e) {
-    note = `numpy comparison skipped: ${(e as Error).message.split('\n')[0]}`;
   }
 }
 
-const x = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
-const rows = [['metric @ N x d', 'basis (s)', 'numpy (s)', 'basis/numpy', 'numpy 1t (s)', 'basis/numpy-1t', 'basis cpu (s)', 'numpy-1t cpu (s)', 'cpu ratio']];
-for (const [k, t] of Object.entries(times)) {
-  const r = numpy?.times[k];
-  const r1 = numpy1?.times[k];
-  const c = cpu[k] as number;
-  const c1 = numpy1?.cpu[k];
-  rows.push([k, t.toFixed(4), r?.toFixed(4) ?? '-', x(t, r), r1?.toFixed(4) ?? '-', x(t, r1), c.toFixed(4), c1?.toFixed(4) ?? '-', x(c, c1)]);
+// ---- tables ----
+const py = (label: string, t: number) => pythonRuns.find((r) => r.python === label && r.threads === t);
+const peerLabels = [...new Set(pythonRuns.map((r) => r.python))];
+const primary = peerLabels[0];
+const basisKey = (t: number) => (found.provider === 'native' ? `native-${t}t` : 'wasm');
+const configOf = (k: string) => configs.find((c) => c.key === k);
+const peerMeasure = (r: PythonRun | undefined, k: string): Measure | null =>
+  r === undefined ? null : { seconds: r.times[k] ?? null, tag: r.info === null ? `numpy-${r.python} ${r.threads}t` : peerTag(r.info), ...(r.cpu[k] !== undefined ? { cpu: r.cpu[k] } : {}) };
+const wasmTimes = found.provider === 'native' ? times['wasm'] : undefined;
+
+const table: string[][] = [['metric @ N x d', 'thr', 'basis (s)', 'basis side', ...(wasmTimes ? ['wasm (s)'] : []), ...peerLabels.flatMap((l) => [`numpy-${l} (s)`, `basis/numpy-${l}`]), 'basis cpu (s)', ...(primary ? [`numpy-${primary} cpu (s)`, 'cpu ratio'] : [])]];
+const acceptance: AcceptanceRow[] = [];
+const metricKeys = Object.keys(times[basisKey(THREADS[0] as number)] ?? {});
+for (const k of metricKeys) {
+  for (const t of found.provider === 'native' ? THREADS : [THREADS[0] as number]) {
+    const b = times[basisKey(t)]?.[k];
+    const cfg = configOf(basisKey(t));
+    if (b === undefined || cfg === undefined) continue;
+    const pr = primary === undefined ? undefined : py(primary, t);
+    table.push([
+      k,
+      String(t),
+      fmtSeconds(b.wall),
+      engineTag(cfg.engine),
+      ...(wasmTimes ? [fmtSeconds(wasmTimes[k]?.wall)] : []),
+      ...peerLabels.flatMap((l) => {
+        const r = py(l, t)?.times[k];
+        return [fmtSeconds(r), fmtRatio(b.wall, r)];
+      }),
+      fmtSeconds(b.cpu),
+      ...(primary ? [fmtSeconds(pr?.cpu[k]), fmtRatio(b.cpu, pr?.cpu[k])] : []),
+    ]);
+    const [id, shape] = k.split('@') as [string, string];
+    const [, d] = parseShape(shape);
+    if (d === HD && (QUADRATIC.has(id) || shape === key(HN, HD))) {
+      const others: Record<string, Measure> = {};
+      if (wasmTimes?.[k] !== undefined) others['basis wasm'] = { seconds: wasmTimes[k]!.wall, tag: 'wasm 1t', cpu: wasmTimes[k]!.cpu };
+      for (const l of peerLabels.slice(1)) {
+        const m = peerMeasure(py(l, t), k);
+        if (m !== null) others[`numpy-${l}`] = m;
+      }
+      acceptance.push({ section: `every metric @${key(HN, HD)} (N x N kernel metrics @${key(Math.min(KN, HN), HD)}) vs numpy/scipy`, name: k, threads: t, basis: { seconds: b.wall, tag: engineTag(cfg.engine), cpu: b.cpu }, peer: peerMeasure(pr, k), maxRatio: 1, others });
+    }
+  }
 }
-const w = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  '));
-console.log(`\nall-pairs audits, 2 models x 6 layers, metrics ${AUDIT_IDS.join(', ')} (worker pool start-up alone: ${startup.toFixed(2)} s):`);
+console.log('\n' + formatTable(table, { left: [3] }));
+
+const auditTable: string[][] = [['audit 2x6 layers', 'thr', 'compareLayers (s)', 'side', ...(wasmTimes ? ['wasm (s)'] : []), 'parallel (s)', 'workers', 'per-pair loop (s)', ...peerLabels.map((l) => `numpy-${l} loop (s)`), ...(primary ? [`numpy-${primary}/compareLayers`] : [])]];
 for (const a of audits) {
-  const parts = [`compareLayers ${a.compareLayers.toFixed(2)} s (cpu ${a.compareLayersCpu.toFixed(2)} s)`, `compareLayersParallel ${a.parallel.toFixed(2)} s on ${a.parallelWorkers} workers (${(a.compareLayers / a.parallel).toFixed(2)}x; cpu of all threads ${a.parallelCpu.toFixed(2)} s)`];
-  if (a.perPairLoop !== undefined) parts.push(`per-pair metric() loop ${a.perPairLoop.toFixed(2)} s (compareLayers ${(a.perPairLoop / a.compareLayers).toFixed(2)}x, parallel ${(a.perPairLoop / a.parallel).toFixed(2)}x faster)`);
-  if (a.numpyLoop !== undefined) parts.push(`numpy per-pair loop ${a.numpyLoop.toFixed(2)} s (1 thread ${a.numpyLoop1?.toFixed(2) ?? '-'} s)`);
-  console.log(`  ${a.shape}: ${parts.join('; ')}`);
+  for (const t of found.provider === 'native' ? THREADS : [THREADS[0] as number]) {
+    const b = a.compareLayers[basisKey(t)];
+    const cfg = configOf(basisKey(t));
+    if (b === undefined || cfg === undefined) continue;
+    const ak = `audit@6x${a.shape}`;
+    const last = t === THREADS[THREADS.length - 1];
+    auditTable.push([
+      a.shape,
+      String(t),
+      fmtSeconds(b.wall),
+      engineTag(cfg.engine),
+      ...(wasmTimes ? [fmtSeconds(a.compareLayers['wasm']?.wall)] : []),
+      last ? fmtSeconds(a.parallel.wall) : '',
+      last ? String(a.parallel.workers) : '',
+      a.perPairLoop !== undefined && a.perPairLoop.config === basisKey(t) ? fmtSeconds(a.perPairLoop.wall) : '',
+      ...peerLabels.map((l) => fmtSeconds(py(l, t)?.times[ak])),
+      ...(primary ? [fmtRatio(py(primary, t)?.times[ak], b.wall)] : []),
+    ]);
+    const others: Record<string, Measure> = {};
+    if (a.compareLayers['wasm'] !== undefined && found.provider === 'native') others['basis wasm'] = { seconds: a.compareLayers['wasm'].wall, tag: 'wasm 1t' };
+    if (a.perPairLoop !== undefined && a.perPairLoop.config === basisKey(t)) others['basis per-pair loop'] = { seconds: a.perPairLoop.wall, tag: `${engineTag(cfg.engine)} metric() loop` };
+    for (const l of peerLabels.slice(1)) {
+      const m = peerMeasure(py(l, t), ak);
+      if (m !== null) others[`numpy-${l}`] = m;
+    }
+    const section = `all-pairs audit, 2 models x 6 layers x ${AUDIT_IDS.length} metrics (${AUDIT_IDS.join(', ')}) vs a numpy per-pair loop`;
+    acceptance.push({ section, name: `compareLayers ${a.shape}`, threads: t, basis: { seconds: b.wall, tag: engineTag(cfg.engine), cpu: b.cpu }, peer: peerMeasure(primary === undefined ? undefined : py(primary, t), ak), maxRatio: 1 / 3, others });
+    if (last && a.parallel.workers > 1) {
+      acceptance.push({ section, name: `compareLayersParallel ${a.shape}`, threads: t, basis: { seconds: a.parallel.wall, tag: `${a.parallel.workers} workers, ${engineTag(a.parallel.engine)}`, cpu: a.parallel.cpu }, peer: peerMeasure(primary === undefined ? undefined : py(primary, t), ak), maxRatio: 1 / 3 });
+    }
+  }
 }
+console.log('\n' + formatTable(auditTable, { left: [3] }));
+console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; '));
+for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+console.log("'cpu' columns: process CPU seconds of the timed run (all threads), which a loaded machine disturbs less than wall time");
 if (note) console.log(note);
-else console.log(`reference: numpy ${numpy?.info['numpy']}, scipy ${numpy?.info['scipy']}; 'numpy 1t' sets OMP/OPENBLAS/MKL_NUM_THREADS=1 (each basis metric runs on one thread); 'cpu' columns are process CPU seconds of the best run, which a loaded machine disturbs less than wall time`);
-const outDir = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
-mkdirSync(outDir, { recursive: true });
-writeFileSync(
-  outDir + 'align.json',
-  JSON.stringify(
-    { date: new Date().toISOString(), node: process.versions.node, cpuModel: cpus()[0]?.model ?? 'unknown', threads: availableParallelism(), loadAverage: loadavg(), times, cpuSeconds: cpu, numpy: numpy?.times ?? null, numpy1Thread: numpy1?.times ?? null, numpy1ThreadCpu: numpy1?.cpu ?? null, reference: numpy?.info ?? null, audits: { metrics: AUDIT_IDS, workerStartup: startup, runs: audits }, note: note || undefined },
-    null,
-    2,
-  ) + '\n',
-);
-console.log(`wrote ${outDir}align.json`);
+console.log('\n' + formatAcceptance(acceptance));
+const path = writeBenchResult('align', header, {
+  shapes: { features: SHAPES.map(([n, d]) => key(n, d)), kernels: QUADRATIC_SHAPES.map(([n, d]) => key(n, d)), headline: key(HN, HD) },
+  basis: { configs, times },
+  audits: { metrics: AUDIT_IDS, runs: audits },
+  numpy: pythonRuns,
+  acceptance,
+  note: note || undefined,
+});
+console.log(`wrote ${path}`);

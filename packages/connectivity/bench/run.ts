@@ -2,39 +2,48 @@
  * `pnpm bench` for @basis/connectivity: weight matching of two 4x512 MLPs (784-512x4-10) and of two
  * MiniMyrtle(32) CNNs, beside a numpy/scipy implementation of the same algorithm through the same
  * spec table (bench/numpy_ref.py) when python3 with numpy and scipy is present. Writes
- * bench-results/connectivity.json at the repository root. BASIS_SKIP_PYTHON=1 skips numpy.
+ * bench-results/connectivity.json at the repository root. The numpy side is Debian's
+ * /usr/bin/python3 (numpy on the system BLAS basis loads) when it has numpy and scipy, else the
+ * python3 on PATH; both sides name their BLAS, core type and threads (engine as found; numpy's
+ * default threads). BASIS_SKIP_PYTHON=1 skips numpy; BENCH_QUICK=1 small models (784-128x2-10,
+ * MiniMyrtle(16)), best of 1.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRng, writeNpy } from '@basis/tensor';
+import { createRng, engineInfo, engineSummary, writeNpy } from '@basis/tensor';
 import { inferSpec, initParams, miniMyrtle, mlp, toFloat64, type ModelGraph } from '@basis/zoo';
 import { weightMatching } from '@basis/connectivity';
+import { benchHeader, findPythons, headerLine, peerSummary, probePeer, writeBenchResult } from '@basis/test-utils/bench';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const skipPython = process.env['BASIS_SKIP_PYTHON'] === '1';
+const quick = process.env['BENCH_QUICK'] === '1';
+const header = benchHeader();
+console.log(headerLine(header));
+const REPS = quick ? 1 : 3;
 
-function python(): string | null {
-  if (skipPython) return null;
-  for (const p of ['python3', '/usr/bin/python3']) {
-    try {
-      execFileSync(p, ['-c', 'import numpy, scipy'], { stdio: 'ignore' });
-      return p;
-    } catch {
-      // try the next one
-    }
+// numpy and scipy both needed; the system python first (same BLAS as basis)
+const candidate = findPythons().find((p) => {
+  try {
+    execFileSync(p.command, ['-c', 'import numpy, scipy'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
-  return null;
-}
-
-const py = python();
+});
+const py = candidate?.command ?? null;
+const peer = candidate === undefined ? null : probePeer(candidate.command, candidate.label);
 const rows: Array<Record<string, unknown>> = [];
-const cases: Array<[string, ModelGraph]> = [
-  ['mlp 784-512x4-10', mlp({ width: 512, depth: 4 })],
-  ['minimyrtle(32)', miniMyrtle(32)],
-];
+const cases: Array<[string, ModelGraph]> = quick
+  ? [
+      ['mlp 784-128x2-10', mlp({ width: 128, depth: 2 })],
+      ['minimyrtle(16)', miniMyrtle(16)],
+    ]
+  : [
+      ['mlp 784-512x4-10', mlp({ width: 512, depth: 4 })],
+      ['minimyrtle(32)', miniMyrtle(32)],
+    ];
 for (const [name, g] of cases) {
   const spec = inferSpec(g, { features: false });
   const A = toFloat64(initParams(g, createRng(1)));
@@ -42,7 +51,7 @@ for (const [name, g] of cases) {
   const time = (canonical: boolean): { seconds: number; sweeps: number; objective: number } => {
     let best = Infinity;
     let r = weightMatching(A, B, spec, { canonical });
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < REPS; k++) {
       const t = performance.now();
       r = weightMatching(A, B, spec, { canonical });
       best = Math.min(best, (performance.now() - t) / 1000);
@@ -68,10 +77,9 @@ for (const [name, g] of cases) {
   rows.push({ model: name, basis: perm, basisModuloGReLU: grelu, numpy });
 }
 
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'connectivity.json'), JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));
+const path = writeBenchResult('connectivity', header, { engine: engineInfo(), numpy: peer, rows });
 const fmt = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3));
-console.log('weight matching (best of 3, seconds; sweeps)');
+console.log(`weight matching (best of ${REPS}, seconds; sweeps)`);
 console.log('model                 basis (perm)      basis (mod G_ReLU)   numpy/scipy       ratio');
 for (const r of rows) {
   const b = r['basis'] as { seconds: number; sweeps: number };
@@ -81,3 +89,5 @@ for (const r of rows) {
     `${String(r['model']).padEnd(22)}${fmt(b.seconds).padStart(7)} (${b.sweeps})      ${fmt(g.seconds).padStart(7)} (${g.sweeps})        ${n === null ? 'skipped (no python3 with numpy/scipy)' : `${fmt(n.seconds).padStart(7)} (${n.sweeps})       ${(b.seconds / n.seconds).toFixed(2)}x`}`,
   );
 }
+console.log(`basis: ${engineSummary()}; numpy: ${peer === null ? 'none' : peerSummary(peer)}`);
+console.log(`wrote ${path}`);

@@ -1,21 +1,51 @@
 /**
- * `pnpm bench`: times the core kernels of @basis/tensor, compares them with numpy/scipy when a
- * python3 with numpy is present (skipped, and said so, otherwise), prints a table and writes
- * JSON to `bench-results/tensor.json` at the repository root.
+ * `pnpm bench` for @basis/tensor: the core float64 kernels (GEMM, Xᵀ Y, thin SVD, eigh, LAP) on
+ * the engine as found (native BLAS/LAPACK when one loads, else WebAssembly) at 1 and 2 threads,
+ * the WebAssembly kernels (BASIS_BLAS=off) beside them, and numpy/scipy (bench/numpy_ref.py) at the
+ * same thread counts under the same environment: Debian's /usr/bin/python3 (numpy on the system
+ * BLAS, the library basis loads) and the python3 on PATH when it differs (numpy's bundled
+ * OpenBLAS). Every column names its provider, core type and threads. Prints a table and the
+ * acceptance rows (eigh and SVD at 1024²: no slower than numpy), writes bench-results/tensor.json.
  *
- * Options (environment): BENCH_ONLY=name,name  run a subset; BASIS_SKIP_PYTHON=1 skip numpy.
+ * Environment: BENCH_QUICK=1 small sizes only (smoke test); BENCH_ONLY=name,name a subset;
+ * BENCH_THREADS=1,2 the thread counts; BENCH_PYTHONS=system,pyenv which peers; BASIS_SKIP_PYTHON=1
+ * no peers.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Matrix, createRng, crossprod, eigh, linearSumAssignment, matmul, svd } from '@basis/tensor';
+import { Matrix, configureEngine, createRng, crossprod, eigh, engineInfo, engineSummary, linearSumAssignment, matmul, svd, type EngineInfo } from '@basis/tensor';
+import {
+  benchHeader,
+  engineTag,
+  findPythons,
+  fmtRatio,
+  fmtSeconds,
+  formatAcceptance,
+  formatTable,
+  headerLine,
+  peerSummary,
+  peerTag,
+  probePeer,
+  threadEnv,
+  timeBest,
+  writeBenchResult,
+  type AcceptanceRow,
+  type Measure,
+  type PeerInfo,
+} from '@basis/test-utils/bench';
+
+const quick = process.env['BENCH_QUICK'] === '1';
+const header = benchHeader();
+console.log(headerLine(header));
+const THREADS = (process.env['BENCH_THREADS'] ?? '1,2').split(',').map(Number);
 
 interface Case {
   name: string;
   what: string;
   flops?: number;
   reps: number;
+  /** Uses the BLAS (timed per thread count and on WebAssembly); false: JavaScript only, timed once. */
+  blas: boolean;
   setup: () => () => unknown;
 }
 
@@ -30,100 +60,146 @@ const uniform = (r: number, c: number): Matrix => {
   for (let k = 0; k < m.data.length; k++) m.data[k] = rng.uniform();
   return m;
 };
+const symmetric = (n: number): Matrix => {
+  const s = gaussian(n, n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const v = (s.get(i, j) + s.get(j, i)) / 2;
+      s.set(i, j, v);
+      s.set(j, i, v);
+    }
+  }
+  return s;
+};
 
+const M = quick ? 256 : 1024;
+const [CN, CD] = quick ? [2000, 256] : [10000, 1024];
 const cases: Case[] = [
-  { name: 'matmul-1024', what: 'A B, 1024 x 1024', flops: 2 * 1024 ** 3, reps: 3, setup: () => { const a = gaussian(1024, 1024); const b = gaussian(1024, 1024); return () => matmul(a, b); } },
-  { name: 'crossprod-10000x1024', what: 'Xᵀ Y, X and Y 10000 x 1024', flops: 2 * 10000 * 1024 ** 2, reps: 2, setup: () => { const x = gaussian(10000, 1024); const y = gaussian(10000, 1024); return () => crossprod(x, y); } },
-  { name: 'svd-1024', what: 'thin SVD with U and V, 1024 x 1024', reps: 1, setup: () => { const a = gaussian(1024, 1024); return () => svd(a); } },
-  ...[256, 512, 1024].map((n): Case => ({ name: `eigh-${n}`, what: `symmetric eigendecomposition with vectors, ${n} x ${n}`, reps: n === 1024 ? 3 : 5, setup: () => { const s = gaussian(n, n); for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) { const v = (s.get(i, j) + s.get(j, i)) / 2; s.set(i, j, v); s.set(j, i, v); } return () => eigh(s); } })),
-  { name: 'lap-1024', what: 'linear sum assignment, uniform [0,1) costs, 1024 x 1024', reps: 3, setup: () => { const c = uniform(1024, 1024); return () => linearSumAssignment(c); } },
-  { name: 'lap-2048', what: 'linear sum assignment, uniform [0,1) costs, 2048 x 2048', reps: 2, setup: () => { const c = uniform(2048, 2048); return () => linearSumAssignment(c); } },
+  { name: `matmul-${M}`, what: `A B, ${M} x ${M}`, flops: 2 * M ** 3, reps: 3, blas: true, setup: () => { const a = gaussian(M, M); const b = gaussian(M, M); return () => matmul(a, b); } },
+  { name: `crossprod-${CN}x${CD}`, what: `Xᵀ Y, X and Y ${CN} x ${CD}`, flops: 2 * CN * CD ** 2, reps: 2, blas: true, setup: () => { const x = gaussian(CN, CD); const y = gaussian(CN, CD); return () => crossprod(x, y); } },
+  { name: `svd-${M}`, what: `thin SVD with U and V, ${M} x ${M}`, reps: 2, blas: true, setup: () => { const a = gaussian(M, M); return () => svd(a); } },
+  ...(quick ? [256] : [256, 512, 1024]).map((n): Case => ({ name: `eigh-${n}`, what: `symmetric eigendecomposition with vectors, ${n} x ${n}`, reps: 3, blas: true, setup: () => { const s = symmetric(n); return () => eigh(s); } })),
+  ...(quick ? [256] : [1024, 2048]).map((n): Case => ({ name: `lap-${n}`, what: `linear sum assignment, uniform [0,1) costs, ${n} x ${n}`, reps: n > 1024 ? 2 : 3, blas: false, setup: () => { const c = uniform(n, n); return () => linearSumAssignment(c); } })),
 ];
-
 const only = process.env['BENCH_ONLY']?.split(',').filter((s) => s.length > 0);
 const selected = only === undefined || only.length === 0 ? cases : cases.filter((c) => only.includes(c.name));
 
-const results: Record<string, { seconds: number; cpu: number; gflops?: number; numpy?: number; ratio?: number; numpy1?: number; ratio1?: number; numpy1Cpu?: number; cpuRatio1?: number; what: string }> = {};
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+/** One basis configuration: the engine as found at T threads, or WebAssembly. */
+interface Config {
+  key: string;
+  engine: EngineInfo;
+}
+interface Timing {
+  seconds: number;
+  cpu: number;
+  gflops?: number;
+}
+const found = engineInfo();
+const basis: Record<string, Record<string, Timing>> = {}; // config key -> case -> timing
+const configs: Config[] = [];
+const log = (s: string): void => void process.stderr.write(s + '\n');
+
+async function runConfig(key: string, blasOnly: boolean): Promise<void> {
+  const engine = engineInfo();
+  configs.push({ key, engine });
+  log(`basis ${key}: ${engineSummary(engine)}`);
+  const out: Record<string, Timing> = (basis[key] = {});
+  for (const c of selected) {
+    if (blasOnly && !c.blas) continue;
+    const fn = c.setup();
+    const t = await timeBest(fn, c.reps, 1);
+    out[c.name] = { seconds: t.wall, cpu: t.cpu, ...(c.flops ? { gflops: c.flops / t.wall / 1e9 } : {}) };
+    log(`  ${c.name}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
+  }
+}
+
+// the engine as found, at each thread count (WebAssembly computes on one thread whatever is asked)
+for (const [i, t] of THREADS.entries()) {
+  configureEngine({ threads: t });
+  if (found.provider === 'wasm' && i > 0) break;
+  await runConfig(found.provider === 'native' ? `native-${t}t` : 'wasm', i > 0);
+}
+// the WebAssembly kernels beside them (today's path, and the fallback)
+if (found.provider === 'native') {
+  configureEngine({ blas: 'off' });
+  await runConfig('wasm', true);
+  configureEngine({ blas: found.requested, threads: found.threads });
+}
+
+// numpy/scipy at the same thread counts, same environment
+interface PythonRun {
+  python: string;
+  threads: number;
+  info: PeerInfo | null;
+  times: Record<string, number>;
+  cpu: Record<string, number>;
+}
+const pythonRuns: PythonRun[] = [];
+const pythons = findPythons();
+const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
+let note = pythons.length === 0 ? (process.env['BASIS_SKIP_PYTHON'] === '1' ? 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)' : 'numpy comparison skipped: no python3 with numpy') : '';
+for (const p of pythons) {
+  for (const t of THREADS) {
+    const env = threadEnv(t);
+    try {
+      const info = probePeer(p.command, p.label, env);
+      log(`numpy ${p.label} ${t}t: ${info === null ? 'unknown BLAS' : peerSummary(info)}`);
+      const out = JSON.parse(execFileSync(p.command, [script, selected.map((c) => c.name).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000, env })) as { times: Record<string, number>; cpu: Record<string, number> };
+      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info });
+    } catch (e) {
+      note += `numpy ${p.label} ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
+    }
+  }
+}
+
+// per-case table: every basis configuration and every peer, per thread count
+const py = (label: string, t: number) => pythonRuns.find((r) => r.python === label && r.threads === t);
+const peerLabels = [...new Set(pythonRuns.map((r) => r.python))];
+const primaryPeer = peerLabels[0];
+const rows: string[][] = [['kernel', 'thr', 'basis (s)', 'GFLOP/s', 'basis side', ...(found.provider === 'native' ? ['wasm (s)'] : []), ...peerLabels.flatMap((l) => [`numpy-${l} (s)`, `basis/numpy-${l}`]), 'basis cpu (s)']];
+const acceptance: AcceptanceRow[] = [];
+const wasm = basis['wasm'];
 for (const c of selected) {
-  const fn = c.setup();
-  fn(); // warm-up (JIT)
-  let best = Infinity;
-  let bestCpu = Infinity;
-  for (let r = 0; r < c.reps; r++) {
-    const t = performance.now();
-    const u = cpuSeconds();
-    fn();
-    best = Math.min(best, (performance.now() - t) / 1000);
-    bestCpu = Math.min(bestCpu, cpuSeconds() - u);
-  }
-  results[c.name] = { seconds: best, cpu: bestCpu, what: c.what, ...(c.flops ? { gflops: c.flops / best / 1e9 } : {}) };
-  process.stderr.write(`  ${c.name}: ${best.toFixed(3)} s (cpu ${bestCpu.toFixed(3)} s)\n`);
-}
-
-type PythonTimes = { times: Record<string, number>; cpu?: Record<string, number>; info: Record<string, string> };
-let python: PythonTimes | undefined;
-let python1: PythonTimes | undefined;
-let pythonNote = '';
-const runPython = (env: NodeJS.ProcessEnv): PythonTimes => {
-  const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
-  const out = execFileSync('python3', [script, selected.map((c) => c.name).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, env });
-  return JSON.parse(out) as PythonTimes;
-};
-if (process.env['BASIS_SKIP_PYTHON'] === '1') pythonNote = 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)';
-else {
-  try {
-    python = runPython(process.env);
-    // basis kernels use one thread: compare with single-threaded BLAS too
-    python1 = runPython({ ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' });
-  } catch (e) {
-    pythonNote = `numpy comparison skipped: no python3 with numpy (${(e as Error).message.split('\n')[0]})`;
-  }
-}
-if (python) {
-  for (const [name, r] of Object.entries(results)) {
-    const t = python.times[name];
-    if (t !== undefined) {
-      r.numpy = t;
-      r.ratio = r.seconds / t;
-    }
-    const t1 = python1?.times[name];
-    if (t1 !== undefined) {
-      r.numpy1 = t1;
-      r.ratio1 = r.seconds / t1;
-    }
-    const c1 = python1?.cpu?.[name];
-    if (c1 !== undefined) {
-      r.numpy1Cpu = c1;
-      r.cpuRatio1 = r.cpu / c1;
+  for (const t of c.blas ? THREADS : [THREADS[0] as number]) {
+    const cfg = configs.find((k) => k.key === (found.provider === 'native' ? `native-${t}t` : 'wasm'));
+    const b = cfg === undefined ? undefined : basis[cfg.key]?.[c.name];
+    if (cfg === undefined || b === undefined) continue;
+    rows.push([
+      c.name,
+      c.blas ? String(t) : 'js',
+      b.seconds.toFixed(3),
+      b.gflops?.toFixed(1) ?? '',
+      c.blas ? engineTag(cfg.engine) : 'JavaScript',
+      ...(found.provider === 'native' ? [c.blas ? fmtSeconds(wasm?.[c.name]?.seconds) : ''] : []),
+      ...peerLabels.flatMap((l) => {
+        const r = py(l, c.blas ? t : 1)?.times[c.name];
+        return [fmtSeconds(r), fmtRatio(b.seconds, r)];
+      }),
+      b.cpu.toFixed(3),
+    ]);
+    if (/^(eigh|svd)-/.test(c.name) && (quick || c.name.endsWith('-1024'))) {
+      const peerRun = primaryPeer === undefined ? undefined : py(primaryPeer, t);
+      const peer: Measure | null = peerRun === undefined ? null : { seconds: peerRun.times[c.name] ?? null, tag: peerRun.info === null ? `numpy-${peerRun.python} ${t}t` : peerTag(peerRun.info), cpu: peerRun.cpu[c.name] };
+      const others: Record<string, Measure> = {};
+      if (found.provider === 'native' && wasm?.[c.name] !== undefined) others['basis wasm'] = { seconds: wasm[c.name]!.seconds, tag: 'wasm 1t' };
+      for (const l of peerLabels.slice(1)) {
+        const r = py(l, t);
+        if (r !== undefined) others[`numpy-${l}`] = { seconds: r.times[c.name] ?? null, tag: r.info === null ? `numpy-${l} ${t}t` : peerTag(r.info) };
+      }
+      acceptance.push({ section: `eigh / thin SVD @${M}² (numpy.linalg.eigh, numpy.linalg.svd full_matrices=False)`, name: c.name, threads: t, basis: { seconds: b.seconds, tag: engineTag(cfg.engine), cpu: b.cpu }, peer, maxRatio: 1, others });
     }
   }
 }
-
-const rows = [['benchmark', 'basis (s)', 'GFLOP/s', 'numpy (s)', 'basis/numpy', 'numpy 1 thread (s)', 'basis/numpy-1t', 'basis cpu (s)', 'numpy-1t cpu (s)', 'cpu ratio']];
-for (const [name, r] of Object.entries(results)) {
-  const x = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
-  rows.push([name, r.seconds.toFixed(3), r.gflops?.toFixed(2) ?? '', r.numpy?.toFixed(3) ?? '-', x(r.ratio), r.numpy1?.toFixed(3) ?? '-', x(r.ratio1), r.cpu.toFixed(3), r.numpy1Cpu?.toFixed(3) ?? '-', x(r.cpuRatio1)]);
-}
-const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
-if (pythonNote) console.log(pythonNote);
-else console.log(`reference: numpy ${python?.info['numpy']}, scipy ${python?.info['scipy'] ?? 'absent'}; 'numpy' uses its default BLAS threads, 'numpy 1 thread' sets OMP/OPENBLAS/MKL_NUM_THREADS=1 (basis kernels are single-threaded); 'cpu' columns are process CPU seconds (best run), which a loaded machine disturbs less than wall time`);
-
-const outDir = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
-mkdirSync(outDir, { recursive: true });
-const report = {
-  date: new Date().toISOString(),
-  node: process.versions.node,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  loadAverage: loadavg(),
-  results,
-  reference: python?.info ?? null,
-  note: pythonNote || undefined,
-};
-writeFileSync(outDir + 'tensor.json', JSON.stringify(report, null, 2) + '\n');
-console.log(`wrote ${outDir}tensor.json`);
+console.log('\n' + formatTable(rows, { left: [4] }));
+console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; '));
+for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+if (note) console.log(note);
+console.log('\n' + formatAcceptance(acceptance));
+const path = writeBenchResult('tensor', header, {
+  cases: Object.fromEntries(selected.map((c) => [c.name, c.what])),
+  basis: { configs, times: basis },
+  numpy: pythonRuns,
+  acceptance,
+  note: note || undefined,
+});
+console.log(`wrote ${path}`);

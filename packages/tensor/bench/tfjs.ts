@@ -1,11 +1,16 @@
 /**
- * Benchmarks the tfjs wasm kernel fixes of @basis/tensor: each operation on the stock wasm
- * backend, then with `applyWasmKernelFixes()`. Appends to `bench-results/tfjs.json`.
+ * Benchmarks the training kernels @basis/tensor registers on the tfjs wasm backend: each operation
+ * on stock tfjs-wasm, then after `applyWasmKernelFixes()` with the engine switched to WebAssembly
+ * (basis' WebAssembly kernel fixes) and with the engine as found (native BLAS kernels through
+ * cblas_sgemm when a BLAS loads). Writes `bench-results/tfjs.json`. BENCH_QUICK=1: small shapes.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { configureEngine, engineInfo, engineSummary } from '@basis/tensor';
 import { applyWasmKernelFixes, selectBackend } from '@basis/tensor/backend';
+import { benchHeader, engineTag, fmtSeconds, headerLine, writeBenchResult } from '@basis/test-utils/bench';
+
+const quick = process.env['BENCH_QUICK'] === '1';
+const header = benchHeader();
 
 function fill(shape: number[]): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -36,51 +41,54 @@ function time(f: () => tf.Tensor | tf.Tensor[], reps: number): number {
   return best;
 }
 
+const found = engineInfo();
 await selectBackend('wasm', { wasmFixes: false });
-const a = fill([1024, 1024]);
-const b = fill([1024, 1024]);
-const x = fill([32, 28, 28, 32]);
-const filt = fill([3, 3, 32, 32]);
-const dy = fill([32, 28, 28, 32]);
-const flops = 2 * 1024 ** 3;
-const cases: Record<string, { stock: () => tf.Tensor | tf.Tensor[]; reps: number; flops?: number }> = {
-  'matmul 1024² transposeB': { stock: () => tf.matMul(a, b, false, true), reps: 3, flops },
-  'matmul 1024² transposeA': { stock: () => tf.matMul(a, b, true, false), reps: 3, flops },
-  'Conv2DBackpropInput 32x28x28x32, 3x3x32x32': {
-    stock: () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: filt }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [32, 28, 28, 32] } as never) as tf.Tensor,
+const M = quick ? 256 : 1024;
+const [B, H, C] = quick ? [8, 14, 16] : [32, 28, 32];
+const a = fill([M, M]);
+const b = fill([M, M]);
+const x = fill([B, H, H, C]);
+const filt = fill([3, 3, C, C]);
+const dy = fill([B, H, H, C]);
+const flops = 2 * M ** 3;
+const conv = `${B}x${H}x${H}x${C}, 3x3x${C}x${C}`;
+const cases: Record<string, { run: () => tf.Tensor | tf.Tensor[]; reps: number; flops?: number }> = {
+  [`matmul ${M}² transposeB`]: { run: () => tf.matMul(a, b, false, true), reps: 3, flops },
+  [`matmul ${M}² transposeA`]: { run: () => tf.matMul(a, b, true, false), reps: 3, flops },
+  [`Conv2DBackpropInput ${conv}`]: {
+    run: () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: filt }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [B, H, H, C] } as never) as tf.Tensor,
     reps: 3,
   },
-  'Conv2DBackpropFilter 32x28x28x32, 3x3x32x32': {
-    stock: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 32] } as never) as tf.Tensor,
+  [`Conv2DBackpropFilter ${conv}`]: {
+    run: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, C, C] } as never) as tf.Tensor,
     reps: 3,
   },
 };
-const results: Record<string, { stock: number | string; fixed: number; speedup?: number; gflopsStock?: number; gflopsFixed?: number }> = {};
-const stock: Record<string, number | string> = {};
-for (const [name, c] of Object.entries(cases)) {
-  try {
-    stock[name] = time(c.stock, c.reps);
-  } catch (e) {
-    stock[name] = `fails: ${(e as Error).message.split('\n')[0]}`;
+type Time = number | string;
+const timeAll = (): Record<string, Time> => {
+  const out: Record<string, Time> = {};
+  for (const [name, c] of Object.entries(cases)) {
+    try {
+      out[name] = time(c.run, c.reps);
+    } catch (e) {
+      out[name] = `fails: ${(e as Error).message.split('\n')[0]}`;
+    }
   }
+  return out;
+};
+const stock = timeAll();
+const registered = applyWasmKernelFixes();
+configureEngine({ blas: 'off' });
+const wasmFixes = timeAll();
+configureEngine({ blas: found.requested, threads: found.threads });
+const asFound = found.provider === 'native' ? timeAll() : undefined;
+const f = (t: Time | undefined): string => (t === undefined ? '-' : typeof t === 'number' ? fmtSeconds(t) : t.slice(0, 40));
+const gf = (n: string, t: Time | undefined): string => (typeof t === 'number' && cases[n]?.flops !== undefined ? ` (${(cases[n]!.flops! / t / 1e9).toFixed(1)} GFLOP/s)` : '');
+console.log(headerLine(header));
+console.log(`tfjs-wasm training kernels (seconds, best of 3): stock tfjs-wasm; basis' WebAssembly fixes (BASIS_BLAS=off); ${asFound === undefined ? '' : `basis native kernels [${engineTag(found)}]`}`);
+for (const name of Object.keys(cases)) {
+  console.log(`  ${name.padEnd(44)} stock ${f(stock[name]).padStart(8)}${gf(name, stock[name])}  wasm fixes ${f(wasmFixes[name])}${gf(name, wasmFixes[name])}${asFound === undefined ? '' : `  native ${f(asFound[name])}${gf(name, asFound[name])}`}`);
 }
-applyWasmKernelFixes();
-for (const [name, c] of Object.entries(cases)) {
-  const fixed = time(c.stock, c.reps);
-  const s = stock[name]!;
-  results[name] = {
-    stock: s,
-    fixed,
-    ...(typeof s === 'number' ? { speedup: s / fixed } : {}),
-    ...(c.flops !== undefined && typeof s === 'number' ? { gflopsStock: c.flops / s / 1e9, gflopsFixed: c.flops / fixed / 1e9 } : {}),
-  };
-}
-console.log('wasm kernel fixes (seconds, best of 3):');
-for (const [name, r] of Object.entries(results)) {
-  const st = typeof r.stock === 'number' ? r.stock.toFixed(3) : r.stock;
-  console.log(`  ${name.padEnd(44)} stock ${st.padStart(8)}  fixed ${r.fixed.toFixed(3)}${r.speedup ? `  (${r.speedup.toFixed(1)}x)` : ''}${r.gflopsFixed ? `  ${r.gflopsStock!.toFixed(1)} -> ${r.gflopsFixed.toFixed(1)} GFLOP/s` : ''}`);
-}
-const outDir = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
-mkdirSync(outDir, { recursive: true });
-writeFileSync(outDir + 'tfjs.json', JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + '\n');
-console.log(`wrote ${outDir}tfjs.json`);
+console.log(`engine: ${engineSummary(found)}; kernels registered: ${registered.join(', ')}`);
+const path = writeBenchResult('tfjs', header, { engine: found, registered, stock, wasmFixes, native: asFound ?? null });
+console.log(`wrote ${path}`);

@@ -1,151 +1,154 @@
 /**
- * `pnpm bench` for @basis/zoo: training throughput on the wasm backend (with @basis/tensor's kernel
- * fixes) beside the same training in PyTorch CPU (bench/torch_ref.py, when `/usr/bin/python3` has
- * torch; otherwise skipped and said so):
- * - epoch time of MLP 784-512-512-10 on the 8,000 training digits of the 10k MNIST set, batch 128;
- * - epoch time of MiniMyrtle(16) on the same data;
- * - two seeds of the MLP, one after the other vs in parallel on a 2-worker TrainPool (and, for
- *   PyTorch, two single-threaded processes at once).
- * Wall and process CPU seconds are recorded (wall times on a shared machine swing; the load
- * average is recorded too). Writes bench-results/zoo.json at the repository root and prints a table.
+ * `pnpm bench` for @basis/zoo: training epochs beside PyTorch CPU on the same data, same threads,
+ * same environment (OPENBLAS_CORETYPE etc. as found):
+ * - MLP 784-512-512-10 and MiniMyrtle(16) on the 8,000 training digits of the 10k MNIST set
+ *   (the mlpMnist recipe's split), batch 128 (a Fashion-MNIST epoch of the miniMyrtleFashion recipe
+ *   is 60,000 images: 7.5x these epochs);
+ * - basis on the tfjs wasm backend with the kernels @basis/tensor registers, in a fresh process per
+ *   configuration (bench/train-epochs.ts): the engine as found at 1 and 2 threads (BASIS_THREADS:
+ *   native BLAS training kernels when a BLAS loads), its WebAssembly kernel fixes (BASIS_BLAS=off,
+ *   today's path) and stock tfjs-wasm (for reference);
+ * - PyTorch (bench/torch_ref.py on Debian's /usr/bin/python3: torch on the system BLAS) at 1 and 2
+ *   threads (torch.set_num_threads, OMP_WAIT_POLICY=PASSIVE);
+ * - two MLP seeds one after the other vs in parallel on a 2-worker TrainPool, and PyTorch as two
+ *   single-threaded processes at once.
+ * Prints a table and the acceptance rows (epochs no slower than PyTorch); writes bench-results/zoo.json.
  *
- * Environment: BENCH_QUICK=1 one MLP epoch and 10 CNN steps (extrapolated); BASIS_SKIP_PYTHON=1
- * skips PyTorch; BASIS_TORCH_THREADS sets PyTorch's second thread count (default 2). Debian's
- * python3-torch links the reference BLAS (a few GFLOP/s); run with LD_LIBRARY_PATH set to an
- * OpenBLAS folder (libopenblas0-pthread's openblas-pthread/) for a fair dense-layer comparison.
+ * Environment: BENCH_QUICK=1 a few steps per model, extrapolated to an epoch; BENCH_THREADS=1,2;
+ * BASIS_SKIP_PYTHON=1 no PyTorch.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { engineInfo, engineSummary, type EngineInfo } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { writeNpyFile } from '@basis/tensor/node';
-import { RECIPES, buildModel, evaluateModel, paramsToTensors, trainModel, type TrainRecipe } from '@basis/zoo';
+import { RECIPES, buildModel, type TrainRecipe } from '@basis/zoo';
 import { TrainPool, loadDataSpec } from '@basis/zoo/node';
+import {
+  benchHeader,
+  cpuSeconds,
+  engineTag,
+  fmtSeconds,
+  formatAcceptance,
+  formatTable,
+  headerLine,
+  peerTag,
+  primaryBlas,
+  probePeer,
+  threadEnv,
+  writeBenchResult,
+  type AcceptanceRow,
+  type Measure,
+  type PeerInfo,
+} from '@basis/test-utils/bench';
 
 const quick = process.env['BENCH_QUICK'] === '1';
+const header = benchHeader();
+console.log(headerLine(header));
 const execFileP = promisify(execFile);
-const cpuNow = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 const log = (s: string): void => void process.stderr.write(s + '\n');
+const THREADS = (process.env['BENCH_THREADS'] ?? '1,2').split(',').filter((s) => s.length > 0).map(Number);
+const EPOCHS = quick ? 1 : 2; // best of 2 epochs (the first compiles kernels)
+const MAX_STEPS = quick ? { mlp: 10, cnn: 5 } : undefined;
+const pkgDir = fileURLToPath(new URL('../', import.meta.url));
 
+// ---- basis: one fresh process per configuration ----
+interface EpochTiming {
+  wall: number;
+  cpu: number;
+  epochs: number[];
+  extrapolated: boolean;
+  testAccuracy: number | null;
+}
+interface BasisRun {
+  key: string;
+  env: Record<string, string>;
+  engine?: EngineInfo;
+  backend?: { name: string; fixesApplied: string[] };
+  mlp?: EpochTiming | { error: string };
+  cnn?: EpochTiming | { error: string };
+  error?: string;
+}
+const found = engineInfo();
+const configs: { key: string; env: Record<string, string>; models: string }[] = [
+  ...(found.provider === 'native' ? THREADS.map((t) => ({ key: `native-${t}t`, env: { BASIS_THREADS: String(t) }, models: 'mlp,cnn' })) : []),
+  { key: 'wasm', env: { BASIS_BLAS: 'off' }, models: 'mlp,cnn' },
+  // stock tfjs-wasm registers no Conv2DBackpropFilter: the CNN cannot train there
+  { key: 'stock-wasm', env: { BASIS_BLAS: 'off', BENCH_WASM_FIXES: '0' }, models: 'mlp' },
+];
+const basisRuns: BasisRun[] = [];
+const child = fileURLToPath(new URL('./train-epochs.ts', import.meta.url));
+for (const c of configs) {
+  log(`basis ${c.key} (${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}): ${c.models}`);
+  const epochs = c.key === 'stock-wasm' ? 1 : EPOCHS;
+  const run: BasisRun = { key: c.key, env: c.env };
+  try {
+    const steps = MAX_STEPS === undefined ? [] : [c.models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
+    const o = await execFileP(process.execPath, ['--conditions=@basis/source', '--import', 'tsx', child, c.models, String(epochs), ...steps], { cwd: pkgDir, env: { ...process.env, ...c.env }, timeout: 3_600_000, maxBuffer: 1 << 24 });
+    Object.assign(run, JSON.parse(o.stdout.trim().split('\n').pop() ?? '{}') as Omit<BasisRun, 'key' | 'env'>);
+    log(o.stderr.trimEnd());
+  } catch (e) {
+    run.error = (e as Error).message.split('\n')[0];
+    log(`  failed: ${run.error}`);
+  }
+  basisRuns.push(run);
+}
+
+// ---- two seeds of the MLP: one after the other vs in parallel on a 2-worker pool (engine as found) ----
 const backend = await selectBackend('wasm');
 const { train, test } = await loadDataSpec(RECIPES.mlpMnist.data);
 const mlp = buildModel(RECIPES.mlpMnist.model, { input: train.shape, classes: 10 });
-const cnn = buildModel({ arch: 'minimyrtle', width: 16 }, { input: train.shape, classes: 10 });
-const mlpRecipe: TrainRecipe = { ...RECIPES.mlpMnist.train, epochs: quick ? 1 : 2 };
-const cnnRecipe: TrainRecipe = { ...RECIPES.miniMyrtleFashion.train, schedule: { kind: 'cosine' }, epochs: 1 };
-const stepsPerEpoch = Math.ceil(train.n / 128);
-const load0 = loadavg();
-
-interface EpochTiming {
-  /** Seconds per epoch (best epoch; the first one includes kernel compilation and warm-up). */
-  wall: number;
-  cpu: number;
-  testAccuracy: number | null;
-  epochs: number[];
-}
-
-/**
- * Trains in-process and times every epoch (wall and CPU); best epoch reported. Like torch_ref.py,
- * the epoch time is training only: the test set is evaluated once, after training.
- */
-async function timeEpochs(graph: typeof mlp, recipe: TrainRecipe, maxSteps?: number): Promise<EpochTiming> {
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  let t = performance.now();
-  let c = cpuNow();
-  let steps = 0;
-  const ctl = new AbortController();
-  const r = await trainModel({
-    graph,
-    train,
-    recipe,
-    signal: ctl.signal,
-    onProgress: (e) => {
-      if (e.kind === 'step') {
-        steps++;
-        // quick mode: time steps 3..maxSteps and extrapolate to an epoch
-        if (maxSteps !== undefined && steps === 2) {
-          t = performance.now();
-          c = cpuNow();
-        }
-        if (maxSteps !== undefined && steps === maxSteps) {
-          const k = stepsPerEpoch / (maxSteps - 2);
-          walls.push(((performance.now() - t) / 1000) * k);
-          cpus.push((cpuNow() - c) * k);
-          ctl.abort();
-        }
-      }
-      if (e.kind === 'epoch' && maxSteps === undefined) {
-        walls.push((performance.now() - t) / 1000);
-        cpus.push(cpuNow() - c);
-        t = performance.now();
-        c = cpuNow();
-      }
-    },
-  });
-  const best = walls.indexOf(Math.min(...walls));
-  const params = paramsToTensors(r.params);
-  const testAccuracy = evaluateModel(graph, params, test).accuracy;
-  Object.values(params).forEach((t) => t.dispose());
-  return { wall: walls[best]!, cpu: cpus[best]!, testAccuracy, epochs: walls };
-}
-
-log(`MLP 784-512-512-10, ${train.n} digits, batch 128, ${mlpRecipe.epochs} epoch(s) on ${backend.name} (${backend.fixesApplied.join(', ')})`);
-const mlpEpoch = await timeEpochs(mlp, mlpRecipe);
-log(`  epochs ${mlpEpoch.epochs.map((s) => s.toFixed(2)).join(', ')} s`);
-log(`MiniMyrtle(16), ${quick ? '10 steps, extrapolated to an epoch' : '1 epoch'}`);
-const cnnEpoch = await timeEpochs(cnn, cnnRecipe, quick ? 12 : undefined);
-log(`  epoch ${cnnEpoch.wall.toFixed(1)} s`);
-
-// two seeds: sequentially on one worker vs in parallel on two (same pool, warmed up)
-log('two seeds of the MLP (1 epoch each): sequential vs parallel on a 2-worker pool');
-const pool = await TrainPool.create({ workers: 2, backend: 'wasm' });
 const oneEpoch: TrainRecipe = { ...RECIPES.mlpMnist.train, epochs: 1 };
-let parallel: { sequential: number; parallel: number; sequentialCpu: number; parallelCpu: number };
-try {
-  await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train: test, recipe: { ...oneEpoch, seed } }))); // warm-up both workers
-  // (process CPU seconds include the worker threads)
-  let t = performance.now();
-  let c = cpuNow();
-  for (const seed of [0, 1]) await pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } });
-  const sequential = (performance.now() - t) / 1000;
-  const sequentialCpu = cpuNow() - c;
-  t = performance.now();
-  c = cpuNow();
-  await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } })));
-  parallel = { sequential, parallel: (performance.now() - t) / 1000, sequentialCpu, parallelCpu: cpuNow() - c };
-} finally {
-  await pool.close();
+let twoSeeds: { sequential: number; parallel: number; sequentialCpu: number; parallelCpu: number; workers: number } | undefined;
+if (!quick) {
+  log('two seeds of the MLP (1 epoch each): sequential vs parallel on a 2-worker pool');
+  const pool = await TrainPool.create({ workers: 2, backend: 'wasm' });
+  try {
+    await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train: test, recipe: { ...oneEpoch, seed } }))); // warm-up both workers
+    // (process CPU seconds include the worker threads)
+    let t = performance.now();
+    let c = cpuSeconds();
+    for (const seed of [0, 1]) await pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } });
+    const sequential = (performance.now() - t) / 1000;
+    const sequentialCpu = cpuSeconds() - c;
+    t = performance.now();
+    c = cpuSeconds();
+    await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } })));
+    twoSeeds = { sequential, parallel: (performance.now() - t) / 1000, sequentialCpu, parallelCpu: cpuSeconds() - c, workers: 2 };
+  } finally {
+    await pool.close();
+  }
+  log(`  sequential ${twoSeeds.sequential.toFixed(2)} s, parallel ${twoSeeds.parallel.toFixed(2)} s`);
 }
-log(`  sequential ${parallel.sequential.toFixed(2)} s, parallel ${parallel.parallel.toFixed(2)} s: ${(parallel.sequential / parallel.parallel).toFixed(2)}x`);
 
-// PyTorch on the same data
-interface TorchRun {
-  info: { torch: string; threads: number; blas: string; matmulGflops: number };
-  mlp?: { epochs: number[]; cpu: number[]; testAccuracy: number };
-  cnn?: { epochs: number[]; cpu: number[]; testAccuracy: number };
+// ---- PyTorch on the same data, same threads ----
+interface TorchModel {
+  epochs: number[];
+  cpu: number[];
+  testAccuracy: number;
+  extrapolated?: boolean;
 }
-let torch1: TorchRun | undefined;
-let torch2: TorchRun | undefined;
+interface TorchRun {
+  threads: number;
+  peer: PeerInfo | null;
+  info: { torch: string; threads: number; blas: string; matmulGflops: number };
+  mlp?: TorchModel;
+  cnn?: TorchModel;
+}
+const torchRuns: TorchRun[] = [];
 let torchParallel: number | undefined;
 let note = '';
 const python = '/usr/bin/python3';
 if (process.env['BASIS_SKIP_PYTHON'] === '1') note = 'PyTorch comparison skipped (BASIS_SKIP_PYTHON=1)';
 else {
-  let hasTorch = false;
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 120_000 });
-    hasTorch = true;
-  } catch {
+  const peer = probePeer(python, 'system', threadEnv(1), { torch: true });
+  if (peer === null || peer.torch === undefined || 'error' in peer.torch) {
     note = `PyTorch comparison skipped: ${python} cannot import torch (on Debian: apt-get install python3-torch)`;
-  }
-  if (hasTorch) {
+  } else {
     const dir = mkdtempSync(join(tmpdir(), 'basis-zoo-bench-'));
     try {
       for (const [name, ds] of [['train', train], ['test', test]] as const) {
@@ -153,24 +156,22 @@ else {
         await writeNpyFile(join(dir, `${name}_y.npy`), { dtype: 'int32', shape: [ds.n], data: ds.labels });
       }
       const script = fileURLToPath(new URL('./torch_ref.py', import.meta.url));
-      const epochs = quick ? '1' : '2';
       const runTorch = async (models: string, threads: number): Promise<TorchRun> => {
-        const env = { ...process.env, BASIS_TORCH_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' };
-        const { stdout } = await execFileP(python, [script, dir, models, epochs], { env, timeout: 3_600_000, maxBuffer: 1 << 20 });
-        return JSON.parse(stdout) as TorchRun;
+        const env = threadEnv(threads, { passiveWait: true });
+        const steps = MAX_STEPS === undefined ? [] : [models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
+        const { stdout } = await execFileP(python, [script, dir, models, String(EPOCHS), ...steps], { env, timeout: 3_600_000, maxBuffer: 1 << 20 });
+        return { threads, peer: probePeer(python, 'system', env, { torch: true }), ...(JSON.parse(stdout) as Omit<TorchRun, 'threads' | 'peer'>) };
       };
-      log('PyTorch, 1 thread: MLP and MiniMyrtle(16)');
-      torch1 = await runTorch('mlp,cnn', 1);
-      const t2 = Number(process.env['BASIS_TORCH_THREADS'] ?? 2);
-      log(`PyTorch, ${t2} threads`);
-      torch2 = await runTorch('mlp,cnn', t2);
-      log('PyTorch: two single-threaded MLP processes at once');
-      const t = performance.now();
-      const both = await Promise.all([runTorch('mlp', 1), runTorch('mlp', 1)]);
-      const wall = (performance.now() - t) / 1000;
-      // compare like with like: the training time of the processes, without interpreter start-up
-      torchParallel = Math.max(...both.map((b) => b.mlp!.epochs.reduce((a, x) => a + x, 0))) / Number(epochs);
-      log(`  (wall ${wall.toFixed(1)} s incl. start-up)`);
+      for (const t of THREADS) {
+        log(`PyTorch, ${t} thread(s): MLP and MiniMyrtle(16)`);
+        torchRuns.push(await runTorch('mlp,cnn', t));
+      }
+      if (!quick) {
+        log('PyTorch: two single-threaded MLP processes at once');
+        const both = await Promise.all([runTorch('mlp', 1), runTorch('mlp', 1)]);
+        // like with like: the training time of the processes, without interpreter start-up
+        torchParallel = Math.max(...both.map((b) => (b.mlp?.epochs ?? []).reduce((a, x) => a + x, 0))) / EPOCHS;
+      }
     } catch (e) {
       note = `PyTorch comparison failed: ${(e as Error).message.split('\n')[0]}`;
     } finally {
@@ -179,54 +180,70 @@ else {
   }
 }
 
-const bestOf = (a: number[] | undefined): number | undefined => (a === undefined ? undefined : Math.min(...a));
-const torchMlp1 = bestOf(torch1?.mlp?.epochs);
-const torchCnn1 = bestOf(torch1?.cnn?.epochs);
-const torchMlp2 = bestOf(torch2?.mlp?.epochs);
-const torchCnn2 = bestOf(torch2?.cnn?.epochs);
-const f = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
-const ratio = (a: number, b: number | undefined): string => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
-const rows: string[][] = [
-  ['measure (8,000 MNIST digits, batch 128)', 'basis wasm (s)', 'basis cpu-s', 'PyTorch 1t (s)', 'ratio', `PyTorch ${torch2?.info.threads ?? 2}t (s)`, 'ratio'],
-  ['MLP 784-512-512-10 epoch', f(mlpEpoch.wall), f(mlpEpoch.cpu), f(torchMlp1), ratio(mlpEpoch.wall, torchMlp1), f(torchMlp2), ratio(mlpEpoch.wall, torchMlp2)],
-  ['MiniMyrtle(16) epoch', f(cnnEpoch.wall, 1), f(cnnEpoch.cpu, 1), f(torchCnn1, 1), ratio(cnnEpoch.wall, torchCnn1), f(torchCnn2, 1), ratio(cnnEpoch.wall, torchCnn2)],
-  ['2 MLP seeds x 1 epoch, sequential', f(parallel.sequential), f(parallel.sequentialCpu), f(torchMlp1 === undefined ? undefined : 2 * torchMlp1), '', '', ''],
-  ['2 MLP seeds x 1 epoch, parallel (2 workers / 2 processes)', f(parallel.parallel), f(parallel.parallelCpu), f(torchParallel), ratio(parallel.parallel, torchParallel), '', ''],
-];
-const w = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-for (const r of rows) console.log(r.map((c, j) => (j === 0 ? c.padEnd(w[j]!) : c.padStart(w[j]!))).join('  '));
-const speedup = parallel.sequential / parallel.parallel;
-console.log(`\nparallel speedup of 2 seeds on the TrainPool: ${speedup.toFixed(2)}x (goal ~1.8x on 2 idle cores; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
-if (torch1 !== undefined) {
-  console.log(`goals: MLP epoch within 3x of PyTorch (${ratio(mlpEpoch.wall, torchMlp1)}), CNN within 4x (${ratio(cnnEpoch.wall, torchCnn1)}); PyTorch ${torch1.info.torch}, BLAS ${torch1.info.blas}, 1024^3 matmul ${torch1.info.matmulGflops.toFixed(1)} GFLOP/s on 1 thread`);
-  if (torch1.info.matmulGflops < 20) {
-    console.log(
-      `note: this PyTorch runs matmuls at ${torch1.info.matmulGflops.toFixed(1)} GFLOP/s (BLAS '${torch1.info.blas}': Debian's python3-torch on the reference libblas3), so its dense layers are slow; ` +
-        'with OpenBLAS (apt-get install libopenblas0-pthread, or LD_LIBRARY_PATH pointing at its openblas-pthread folder) its MLP epoch is several times faster',
-    );
+// ---- tables ----
+const measureOf = (r: BasisRun | undefined, m: 'mlp' | 'cnn'): Measure | null => {
+  if (r === undefined) return null;
+  const v = r[m];
+  const tag = r.engine === undefined ? r.key : `${r.key === 'stock-wasm' ? 'stock ' : ''}${engineTag(r.engine)}${r.engine.provider === 'wasm' ? ` (${(r.backend?.fixesApplied ?? []).length} fixes)` : ''}`;
+  if (v === undefined) return { seconds: null, tag, note: r.error ?? (r.key === 'stock-wasm' && m === 'cnn' ? 'cannot train (stock tfjs-wasm has no Conv2DBackpropFilter)' : 'not run') };
+  if ('error' in v) return { seconds: null, tag, note: `fails: ${v.error}` };
+  return { seconds: v.wall, tag, cpu: v.cpu };
+};
+const torchBest = (r: TorchRun | undefined, m: 'mlp' | 'cnn'): number | undefined => (r?.[m] === undefined ? undefined : Math.min(...r[m]!.epochs));
+const torchMeasure = (r: TorchRun | undefined, m: 'mlp' | 'cnn'): Measure | null => {
+  if (r === undefined) return null;
+  const best = torchBest(r, m);
+  const i = best === undefined ? -1 : r[m]!.epochs.indexOf(best);
+  return { seconds: best ?? null, tag: r.peer === null ? `torch ${r.threads}t` : peerTag(r.peer, 'torch'), ...(i >= 0 ? { cpu: r[m]!.cpu[i] } : {}) };
+};
+const run = (k: string) => basisRuns.find((r) => r.key === k);
+const torchAt = (t: number) => torchRuns.find((r) => r.threads === t);
+const modelName = { mlp: 'MLP 784-512-512-10 epoch', cnn: 'MiniMyrtle(16) epoch' } as const;
+
+const table: string[][] = [['epoch (8,000 digits, batch 128)', 'thr', ...basisRuns.map((r) => `basis ${r.key} (s)`), 'PyTorch (s)', 'basis/PyTorch']];
+const acceptance: AcceptanceRow[] = [];
+const section = `training epoch, 8,000 MNIST digits, batch 128${quick ? ' (QUICK: extrapolated from a few steps)' : ''} vs PyTorch CPU`;
+for (const m of ['mlp', 'cnn'] as const) {
+  for (const t of THREADS) {
+    const primary = run(found.provider === 'native' ? `native-${t}t` : 'wasm');
+    const b = measureOf(primary, m);
+    const p = torchMeasure(torchAt(t), m);
+    table.push([
+      modelName[m],
+      String(t),
+      ...basisRuns.map((r) => (r.key.startsWith('native-') && r.key !== `native-${t}t` ? '' : (() => { const x = measureOf(r, m); return x?.seconds === null ? (x.note ?? '-') : fmtSeconds(x?.seconds); })())),
+      fmtSeconds(p?.seconds),
+      b?.seconds != null && p?.seconds != null ? `${(b.seconds / p.seconds).toFixed(2)}x` : '-',
+    ]);
+    if (b === null) continue;
+    const others: Record<string, Measure> = {};
+    for (const k of ['wasm', 'stock-wasm']) {
+      const x = measureOf(run(k), m);
+      if (x !== null && run(k) !== primary) others[`basis ${k}`] = x;
+    }
+    acceptance.push({ section, name: modelName[m], threads: t, basis: b, peer: p, maxRatio: 1, others });
   }
 }
+if (twoSeeds !== undefined) {
+  table.push(['2 MLP seeds x 1 epoch, sequential (pool)', '', fmtSeconds(twoSeeds.sequential), ...basisRuns.slice(1).map(() => ''), fmtSeconds((torchBest(torchAt(1), 'mlp') ?? Number.NaN) * 2), '']);
+  table.push(['2 MLP seeds x 1 epoch, parallel (2 workers / 2 torch processes)', '', fmtSeconds(twoSeeds.parallel), ...basisRuns.slice(1).map(() => ''), fmtSeconds(torchParallel), torchParallel ? `${(twoSeeds.parallel / torchParallel).toFixed(2)}x` : '-']);
+}
+console.log('\n' + formatTable(table));
+for (const r of basisRuns) console.log(`basis ${r.key}: ${r.engine === undefined ? (r.error ?? '?') : engineSummary(r.engine)}; backend ${r.backend?.name ?? '?'} with ${r.backend?.fixesApplied.length ? r.backend.fixesApplied.join(', ') : 'no basis kernels'}`);
+for (const r of torchRuns) {
+  const b = r.peer === null ? undefined : primaryBlas(r.peer);
+  console.log(`PyTorch ${r.threads}t: torch ${r.info.torch} (${python}), ${r.info.threads} thread(s), BLAS_INFO=${r.info.blas}, BLAS ${b === undefined ? '?' : `${b.library} (${b.coreType ?? b.kind}, ${b.threads ?? '?'} threads)`}, 1024^3 float32 matmul ${r.info.matmulGflops.toFixed(1)} GFLOP/s`);
+}
+if (twoSeeds !== undefined) console.log(`parallel speedup of 2 seeds on the TrainPool: ${(twoSeeds.sequential / twoSeeds.parallel).toFixed(2)}x (engine as found: ${engineSummary(found)})`);
 if (note) console.log(note);
-const outDir = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
-mkdirSync(outDir, { recursive: true });
-writeFileSync(
-  outDir + 'zoo.json',
-  JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      node: process.versions.node,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      threads: availableParallelism(),
-      loadAverage: { start: load0, end: loadavg() },
-      quick,
-      backend,
-      data: { train: train.n, test: test.n, batchSize: 128 },
-      basis: { mlpEpoch, cnnEpoch, twoSeeds: { ...parallel, speedup } },
-      pytorch: torch1 === undefined ? null : { oneThread: torch1, moreThreads: torch2 ?? null, twoProcessesMlpEpoch: torchParallel ?? null },
-      note: note || undefined,
-    },
-    null,
-    2,
-  ) + '\n',
-);
-console.log(`wrote ${outDir}zoo.json`);
+console.log('\n' + formatAcceptance(acceptance));
+const path = writeBenchResult('zoo', header, {
+  data: { train: train.n, test: test.n, batchSize: 128, epochs: EPOCHS, maxSteps: MAX_STEPS ?? null },
+  backend,
+  basis: basisRuns,
+  twoSeeds: twoSeeds ?? null,
+  pytorch: { runs: torchRuns, twoProcessesMlpEpoch: torchParallel ?? null },
+  acceptance,
+  note: note || undefined,
+});
+console.log(`wrote ${path}`);

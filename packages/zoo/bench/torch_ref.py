@@ -1,6 +1,9 @@
 """PyTorch CPU reference for packages/zoo/bench/run.ts: the same training on the same data.
 
-Usage: torch_ref.py DATA_DIR MODELS EPOCHS  (MODELS: comma list of mlp, cnn; data from run.ts as .npy)
+Usage: torch_ref.py DATA_DIR MODELS EPOCHS [MAX_STEPS]
+  MODELS: comma list of mlp, cnn; data from run.ts as .npy. With MAX_STEPS (a comma list, one per
+  model), steps 3..MAX_STEPS are timed and extrapolated to an epoch (quick mode), as
+  bench/train-epochs.ts does.
 Prints one JSON object: per model the epoch times (wall and process CPU seconds) and test
 accuracy, plus torch's version, threads, BLAS and a 1024^3 matmul rate. Threads come from
 torch.set_num_threads(BASIS_TORCH_THREADS or 1).
@@ -25,7 +28,7 @@ def mini_myrtle(c):
     return nn.Sequential(*block(1, c, False), *block(c, 2 * c, True), *block(2 * c, 2 * c, True), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * c, 10))
 
 
-def train(kind, X, Y, Xt, Yt, epochs, batch=128):
+def train(kind, X, Y, Xt, Yt, epochs, max_steps=None, batch=128):
     torch.manual_seed(0)
     if kind == "mlp":
         X, Xt = X.reshape(len(X), -1), Xt.reshape(len(Xt), -1)
@@ -36,19 +39,26 @@ def train(kind, X, Y, Xt, Yt, epochs, batch=128):
     steps = epochs * math.ceil(n / batch)
     opt = torch.optim.SGD(model.parameters(), lr=0.1 if kind == "mlp" else 0.1, momentum=0.9, nesterov=True, weight_decay=1e-4 if kind == "mlp" else 5e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    out = {"epochs": [], "cpu": []}
+    out = {"epochs": [], "cpu": [], "extrapolated": max_steps is not None}
     for _ in range(epochs):
         t, c = time.perf_counter(), time.process_time()
         model.train()
         perm = torch.randperm(n)
-        for i in range(0, n, batch):
+        for step, i in enumerate(range(0, n, batch)):
+            if max_steps is not None and step == 2:
+                t, c = time.perf_counter(), time.process_time()
+            if max_steps is not None and step == max_steps:
+                break
             idx = perm[i : i + batch]
             opt.zero_grad()
             F.cross_entropy(model(X[idx]), Y[idx]).backward()
             opt.step()
             sched.step()
-        out["epochs"].append(time.perf_counter() - t)
-        out["cpu"].append(time.process_time() - c)
+        k = 1 if max_steps is None else math.ceil(n / batch) / (max_steps - 2)
+        out["epochs"].append((time.perf_counter() - t) * k)
+        out["cpu"].append((time.process_time() - c) * k)
+        if max_steps is not None:
+            break
     model.eval()
     with torch.no_grad():
         out["testAccuracy"] = (model(Xt).argmax(1) == Yt).float().mean().item()
@@ -57,6 +67,7 @@ def train(kind, X, Y, Xt, Yt, epochs, batch=128):
 
 def main():
     d, models, epochs = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+    max_steps = [int(v) for v in sys.argv[4].split(",")] if len(sys.argv) > 4 else None
     torch.set_num_threads(int(os.environ.get("BASIS_TORCH_THREADS", "1")))
     X = torch.from_numpy(np.load(os.path.join(d, "train_x.npy")))
     Y = torch.from_numpy(np.load(os.path.join(d, "train_y.npy"))).long()
@@ -71,8 +82,8 @@ def main():
     cfg = torch.__config__.show()
     blas = next((part.split("=", 1)[1] for line in cfg.splitlines() for part in line.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "unknown")
     result = {"info": {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas, "matmulGflops": gflops}}
-    for m in models:
-        result[m] = train(m, X, Y, Xt, Yt, epochs)
+    for i, m in enumerate(models):
+        result[m] = train(m, X, Y, Xt, Yt, epochs, None if max_steps is None else max_steps[i])
     print(json.dumps(result))
 
 

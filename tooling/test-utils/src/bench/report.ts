@@ -1,0 +1,69 @@
+// Where `pnpm bench` writes (bench-results/ at the repository root, gitignored) and the header
+// every result file carries: when, where, on which code, under which load and BLAS environment.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { blasEnvironment, blasEnvironmentLine } from './peers.js';
+
+/** Absolute path of `bench-results/` at the repository root (created on demand). */
+export const RESULTS_DIR = fileURLToPath(new URL('../../../../bench-results/', import.meta.url));
+
+/** Load average (1, 5, 15 min) rounded to 2 decimals. */
+export function loadAverage(): number[] {
+  return loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+/** `HEAD` commit (with `+dirty` when the work tree has changes), or `unknown`. */
+export function codeVersion(): string {
+  try {
+    const root = fileURLToPath(new URL('../../../../', import.meta.url));
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty.length > 0 ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** What every result file records about the run. */
+export interface BenchHeader {
+  date: string;
+  code: string;
+  node: string;
+  cpuModel: string;
+  cores: number;
+  quick: boolean;
+  /** Load average when the bench started (and, once written, when it ended). */
+  loadAverage: { start: number[]; end?: number[] };
+  /** OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, thread variables... as found (null: unset). */
+  blasEnvironment: Record<string, string | null>;
+}
+
+/** The header for a bench starting now. */
+export function benchHeader(): BenchHeader {
+  return {
+    date: new Date().toISOString(),
+    code: codeVersion(),
+    node: process.versions.node,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: availableParallelism(),
+    quick: process.env['BENCH_QUICK'] === '1',
+    loadAverage: { start: loadAverage() },
+    blasEnvironment: blasEnvironment(),
+  };
+}
+
+/** One line for the top of a bench's output. */
+export function headerLine(h: BenchHeader): string {
+  return `${h.date} code ${h.code}, node ${h.node}, ${h.cpuModel} (${h.cores} cores), load average ${h.loadAverage.start.join(' ')}; ${blasEnvironmentLine(h.blasEnvironment)}${h.quick ? '; QUICK mode (BENCH_QUICK=1: small sizes, not the acceptance sizes)' : ''}`;
+}
+
+/** Writes `bench-results/<name>.json` (with the header, its end load average set) and returns the path. */
+export function writeBenchResult(name: string, header: BenchHeader, body: Record<string, unknown>): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const path = `${RESULTS_DIR}${name}.json`;
+  const h = { ...header, loadAverage: { ...header.loadAverage, end: loadAverage() } };
+  writeFileSync(path, JSON.stringify({ ...h, ...body }, null, 2) + '\n');
+  return path;
+}

@@ -1,0 +1,27 @@
+// Timing for `pnpm bench`: best wall time over repetitions, with the process CPU seconds of that
+// run (all threads; a loaded machine disturbs it less than wall time).
+
+/** Process CPU seconds so far (user + system, all threads). */
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Best of `reps` runs (after `warmup` untimed runs): wall seconds, and the CPU seconds of the best-wall run. */
+export async function timeBest(f: () => unknown, reps = 1, warmup = 0): Promise<{ wall: number; cpu: number }> {
+  for (let i = 0; i < warmup; i++) await f();
+  let wall = Infinity;
+  let cpu = Infinity;
+  for (let r = 0; r < Math.max(1, reps); r++) {
+    const t = performance.now();
+    const c = cpuSeconds();
+    await f();
+    const w = (performance.now() - t) / 1000;
+    const cc = cpuSeconds() - c;
+    if (w < wall) {
+      wall = w;
+      cpu = cc;
+    }
+  }
+  return { wall, cpu };
+}
