@@ -81,7 +81,12 @@ export interface MetricResult {
   kind: 'similarity' | 'distance';
   /** Options the value was computed with (defaults filled in). */
   options: ResolvedOptions;
-  /** Arithmetic used for the value. */
+  /**
+   * Arithmetic used for the value. The compute engine (provider, library, core type, threads) is
+   * recorded once per result set rather than per value — `LayerAudit.engine` for audits,
+   * `engine` beside the metrics in `basis compare --json`; call `engineInfo()` from
+   * `@basis/tensor` when storing single values.
+   */
   precision: 'float64';
   /** Cross-validated metrics: the fold scores, their mean (= value) and sample standard deviation. */
   folds?: { scores: number[]; mean: number; std: number };
