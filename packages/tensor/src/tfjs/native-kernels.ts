@@ -814,7 +814,9 @@ let registered: string[] | undefined;
  * Registers the native-BLAS training kernels over the wasm kernels in force (stock or basis'
  * fixes), once, when a native BLAS is in use; returns the names registered (empty on WebAssembly).
  * Each kernel checks the engine per call and runs the kernel it replaced when the engine is not
- * native, so `configureEngine({ blas: 'off' })` later switches them off.
+ * native, so `configureEngine({ blas: 'off' })` later switches them off. Called while the engine
+ * is on WebAssembly it registers nothing and may be called again once the engine is native
+ * (`applyWasmKernelFixes` calls it once, when it first runs).
  *
  * @example
  * ```ts
@@ -837,6 +839,6 @@ export function registerNativeKernels(): string[] {
     });
     names.push(label);
   }
-  registered = names;
+  if (names.length > 0) registered = names;
   return names;
 }
