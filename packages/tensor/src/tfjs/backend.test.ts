@@ -5,6 +5,7 @@ import { BasisError, Matrix, engineInfo } from '../index.js';
 import { matrixToTensor, tensorToMatrix, tensorToMatrixAsync } from './index.js';
 import { applyWasmKernelFixes, detectBackends, selectBackend } from './backend.js';
 import { registerNativeKernels } from './native-kernels.js';
+import { registerFusedKernels } from './fused-kernels.js';
 
 /** Deterministic pseudo-random float32 values. */
 function values(n: number, seed: number): Float32Array {
@@ -51,7 +52,7 @@ describe('backend detection and selection', () => {
     expect(tf.getBackend()).toBe('wasm');
     const fixes = ['Transpose(block swap)', 'BatchMatMul(transpose)', 'Conv2DBackpropFilter', 'Conv2DBackpropInput(stride 1)', 'Conv2D(explicit padding)'];
     // with a native BLAS the training products and convolutions run on it (native-kernels.test.ts)
-    expect(w.fixesApplied).toEqual([...fixes, ...(engineInfo().provider === 'native' ? registerNativeKernels() : [])]);
+    expect(w.fixesApplied).toEqual([...fixes, ...(engineInfo().provider === 'native' ? registerNativeKernels() : []), ...registerFusedKernels('wasm')]);
     const c = await selectBackend('cpu');
     expect(c.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');

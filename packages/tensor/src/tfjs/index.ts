@@ -2,3 +2,16 @@
 // the `@basis/tensor/backend` subpath, which may load backend packages).
 export { matrixToTensor, tensorToMatrix, tensorToMatrixAsync } from './bridge.js';
 export { registerGradients } from './gradients.js';
+export {
+  adamStep,
+  adamStepComposed,
+  batchNormTrain,
+  batchNormTrainComposed,
+  registerFusedKernels,
+  sgdStep,
+  sgdStepComposed,
+  unregisterFusedKernels,
+  type AdamStepOptions,
+  type BatchNormTrainResult,
+  type SgdStepOptions,
+} from './fused-kernels.js';

@@ -10,6 +10,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { registerFusedKernels } from './fused-kernels.js';
 import { registerNativeKernels } from './native-kernels.js';
 
 interface WasmLikeBackend {
@@ -347,6 +348,8 @@ export function applyWasmKernelFixes(): string[] {
   // with a native BLAS: products and convolutions on cblas_sgemm over the fixed kernels above
   // (which stay the fallback when the engine is switched to WebAssembly later)
   out.push(...registerNativeKernels());
+  // fused batchnorm and optimizer updates (JS over the heap; no BLAS needed)
+  out.push(...registerFusedKernels('wasm'));
   applied = out;
   return out;
 }

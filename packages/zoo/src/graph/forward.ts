@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError } from '@basis/tensor';
+import { BasisError, batchNormTrain } from '@basis/tensor';
 import { cutIndex, describeGraph, type GraphNode, type ModelGraph } from './ir.js';
 
 /** Parameters (and buffers) of a model as tfjs tensors, by PyTorch-style name. */
@@ -164,24 +164,31 @@ function runNode(node: GraphNode, x: tf.Tensor, st: RunState): tf.Tensor {
     }
     case 'batchnorm': {
       const eps = node.eps ?? 1e-5;
-      const axes = x.rank === 4 ? [0, 1, 2] : [0];
-      let mean: tf.Tensor;
-      let variance: tf.Tensor;
       if (st.training) {
-        const m = tf.moments(x, axes);
-        mean = m.mean;
-        variance = m.variance;
         const count = x.size / (x.shape[x.rank - 1] as number);
-        if (count < 2) throw new BasisError('TOO_SMALL', `batchnorm '${node.name}' in training mode needs more than one value per channel; use a batch of at least 2`);
         const mom = st.bnMomentum ?? node.momentum ?? 0.1;
+        let mean: tf.Tensor;
+        let variance: tf.Tensor;
+        if (x.rank === 2 || x.rank === 4) {
+          // statistics over every axis but the channels: one fused kernel where the backend has it
+          if (count < 2) throw new BasisError('TOO_SMALL', `batchnorm '${node.name}' in training mode needs more than one value per channel; use a batch of at least 2`);
+          const r = batchNormTrain(x, p('weight'), p('bias'), eps);
+          mean = r.mean;
+          variance = r.variance;
+          y = r.y;
+        } else {
+          const m = tf.moments(x, [0]);
+          mean = m.mean;
+          variance = m.variance;
+          if (count < 2) throw new BasisError('TOO_SMALL', `batchnorm '${node.name}' in training mode needs more than one value per channel; use a batch of at least 2`);
+          y = tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), p('weight')), p('bias'));
+        }
         // PyTorch convention: running_var tracks the unbiased batch variance
         st.buffers[`${node.name}.running_mean`] = tf.add(tf.mul(p('running_mean'), 1 - mom), tf.mul(mean, mom));
         st.buffers[`${node.name}.running_var`] = tf.add(tf.mul(p('running_var'), 1 - mom), tf.mul(variance, (mom * count) / (count - 1)));
       } else {
-        mean = p('running_mean');
-        variance = p('running_var');
+        y = tf.add(tf.mul(tf.div(tf.sub(x, p('running_mean')), tf.sqrt(tf.add(p('running_var'), eps))), p('weight')), p('bias'));
       }
-      y = tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), p('weight')), p('bias'));
       break;
     }
     case 'layernorm': {

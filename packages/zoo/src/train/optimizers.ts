@@ -1,7 +1,7 @@
 // Optimizers on tfjs-core ops with serialisable state (no tf.train.*): SGD (momentum, Nesterov),
 // Adam and AdamW, L2 or decoupled weight decay, gradient clipping by global norm, freezing.
-import { add, addN, div, mul, sqrt, square, sub, sum, tidy, variable, type Tensor, type Variable } from '@tensorflow/tfjs-core';
-import { BasisError, type NdArray } from '@basis/tensor';
+import { addN, sqrt, square, sum, tidy, variable, type Tensor, type Variable } from '@tensorflow/tfjs-core';
+import { BasisError, adamStep, sgdStep, type NdArray } from '@basis/tensor';
 import { ndArrayToTensor, tensorToNdArray, type NamedVariables } from './params.js';
 import { checkBool, checkKeys, checkNum, checkObject, invalid, show } from './validate.js';
 
@@ -296,10 +296,9 @@ class TfOptimizer implements Optimizer {
     tidy(() => {
       for (const name of names) {
         const p = params[name]!;
-        let g: Tensor = grads[name]!;
-        if (scale !== 1) g = mul(g, scale);
-        if (this.config.kind === 'sgd') this.sgdUpdate(name, p, g, lr);
-        else this.adamUpdate(name, p, g, lr);
+        const g: Tensor = grads[name]!;
+        if (this.config.kind === 'sgd') this.sgdUpdate(name, p, g, lr, scale);
+        else this.adamUpdate(name, p, g, lr, scale);
       }
     });
     return { lr, gradNorm, clipped: scale !== 1 };
@@ -311,38 +310,42 @@ class TfOptimizer implements Optimizer {
     else v.assign(value);
   }
 
-  private sgdUpdate(name: string, p: Variable, g0: Tensor, lr: number): void {
+  // One fused kernel per parameter where the backend has it (@basis/tensor's sgdStep/adamStep),
+  // composed tfjs-core ops elsewhere.
+  private sgdUpdate(name: string, p: Variable, g: Tensor, lr: number, gradScale: number): void {
     const c = this.config as Extract<ResolvedOptimizerConfig, { kind: 'sgd' }>;
-    let g = c.weightDecay !== 0 ? add(g0, mul(p, c.weightDecay)) : g0;
-    if (c.momentum !== 0) {
-      const key = `${name}.momentum_buffer`;
-      const prev = this.slotVars.get(key);
-      const buf = prev === undefined ? g.clone() : add(mul(prev, c.momentum), c.dampening === 0 ? g : mul(g, 1 - c.dampening));
-      this.setSlot(key, buf);
-      g = c.nesterov ? add(g, mul(buf, c.momentum)) : buf;
-    }
-    p.assign(sub(p, mul(g, lr)));
+    const key = `${name}.momentum_buffer`;
+    const r = sgdStep(p, g, c.momentum === 0 ? null : (this.slotVars.get(key) ?? null), {
+      lr,
+      momentum: c.momentum,
+      dampening: c.dampening,
+      nesterov: c.nesterov,
+      weightDecay: c.weightDecay,
+      gradScale,
+    });
+    if (r.buf !== null) this.setSlot(key, r.buf);
+    p.assign(r.param);
   }
 
-  private adamUpdate(name: string, p: Variable, g0: Tensor, lr: number): void {
+  private adamUpdate(name: string, p: Variable, g: Tensor, lr: number, gradScale: number): void {
     const c = this.config as Extract<ResolvedOptimizerConfig, { kind: 'adam' | 'adamw' }>;
-    const decoupled = c.kind === 'adamw';
-    const g = !decoupled && c.weightDecay !== 0 ? add(g0, mul(p, c.weightDecay)) : g0;
-    const base = decoupled && c.weightDecay !== 0 ? mul(p, 1 - lr * c.weightDecay) : p;
     const mKey = `${name}.exp_avg`;
     const vKey = `${name}.exp_avg_sq`;
-    const mPrev = this.slotVars.get(mKey);
-    const vPrev = this.slotVars.get(vKey);
-    const m = mPrev === undefined ? mul(g, 1 - c.beta1) : add(mul(mPrev, c.beta1), mul(g, 1 - c.beta1));
-    const v = vPrev === undefined ? mul(square(g), 1 - c.beta2) : add(mul(vPrev, c.beta2), mul(square(g), 1 - c.beta2));
-    this.setSlot(mKey, m);
-    this.setSlot(vKey, v);
     const t = (this.paramSteps.get(name) ?? 0) + 1;
+    const r = adamStep(p, g, this.slotVars.get(mKey) ?? null, this.slotVars.get(vKey) ?? null, {
+      lr,
+      beta1: c.beta1,
+      beta2: c.beta2,
+      epsilon: c.epsilon,
+      weightDecay: c.weightDecay,
+      decoupled: c.kind === 'adamw',
+      step: t,
+      gradScale,
+    });
+    this.setSlot(mKey, r.m);
+    this.setSlot(vKey, r.v);
     this.paramSteps.set(name, t);
-    const bc1 = 1 - Math.pow(c.beta1, t);
-    const bc2 = 1 - Math.pow(c.beta2, t);
-    const denom = add(div(sqrt(v), Math.sqrt(bc2)), c.epsilon);
-    p.assign(sub(base, mul(div(m, denom), lr / bc1)));
+    p.assign(r.param);
   }
 
   async getState(): Promise<OptimizerState> {

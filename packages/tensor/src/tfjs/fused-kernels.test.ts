@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { expectNoTensorLeak } from '@basis/test-utils';
+import {
+  adamStep,
+  adamStepComposed,
+  batchNormTrain,
+  batchNormTrainComposed,
+  registerFusedKernels,
+  sgdStep,
+  sgdStepComposed,
+  unregisterFusedKernels,
+  type AdamStepOptions,
+  type SgdStepOptions,
+} from './fused-kernels.js';
+import { registerGradients } from './gradients.js';
+import { selectBackend } from './backend.js';
+
+// Each fused kernel against the composed tfjs-core ops it replaces: on the cpu backend with the
+// kernels registered for cpu, and on wasm (registered by applyWasmKernelFixes), both against the
+// composed ops on cpu. Float32 tolerance: the kernels accumulate in float64 and round once.
+
+function values(n: number, seed: number, scale = 1, shift = 0): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * scale + shift;
+  }
+  return out;
+}
+function rand(shape: number[], seed: number, scale = 1, shift = 0): tf.Tensor {
+  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed, scale, shift), shape);
+}
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, rtol = 2e-5): void {
+  expect(got.length, what).toBe(want.length);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i] as number));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
+  expect(worst, `${what}: max |diff| ${worst} at scale ${scale}`).toBeLessThanOrEqual(rtol * Math.max(scale, 1e-6));
+}
+
+type Case = { shape: number[]; scale: number; shift: number };
+const BN_CASES: Case[] = [
+  { shape: [4, 5, 6, 3], scale: 1, shift: 0 },
+  { shape: [7, 4], scale: 2, shift: 0.3 },
+  { shape: [2, 3, 3, 16], scale: 0.01, shift: 100 }, // large mean, small spread: the shifted sums
+  { shape: [3, 8, 8, 5], scale: 1e-3, shift: 0 }, // variance near eps
+];
+
+/** Forward outputs and the gradients of Σ w·y + Σ a·mean + Σ b·var in x, gamma, beta (as plain arrays). */
+function bnRun(bn: typeof batchNormTrain, c: Case, seed: number, withStats: boolean): Float32Array[] {
+  return tf.tidy(() => {
+    const C = c.shape[c.shape.length - 1] as number;
+    const x = rand(c.shape, seed, c.scale, c.shift);
+    const gamma = rand([C], seed + 1, 1, 1);
+    const beta = rand([C], seed + 2);
+    const w = rand(c.shape, seed + 3);
+    const a = rand([C], seed + 4);
+    const b = rand([C], seed + 5);
+    const r = bn(x, gamma, beta, 1e-5);
+    const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor): tf.Scalar => {
+      const o = bn(xx, gg, bb, 1e-5);
+      let l = tf.sum(tf.mul(o.y, w));
+      if (withStats) l = tf.add(l, tf.add(tf.sum(tf.mul(o.mean, a)), tf.sum(tf.mul(o.variance, b))));
+      return l as tf.Scalar;
+    };
+    const grads = tf.grads(f)([x, gamma, beta]);
+    return [r.y, r.mean, r.variance, ...grads].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
+  if (name === 'wasm') await selectBackend('wasm');
+  else await tf.setBackend('cpu');
+  await tf.ready();
+}
+
+beforeAll(async () => {
+  registerGradients();
+  await selectBackend('wasm'); // registers the wasm kernels
+  await useBackend('cpu');
+});
+afterAll(() => unregisterFusedKernels('cpu'));
+
+describe('fused kernels: registration', () => {
+  it('are registered on wasm by the kernel fixes, on cpu only on request', async () => {
+    expect(tf.getKernel('BasisBatchNormTrain', 'wasm')).toBeDefined();
+    expect(tf.getKernel('BasisSgdStep', 'wasm')).toBeDefined();
+    unregisterFusedKernels('cpu');
+    expect(tf.getKernel('BasisBatchNormTrain', 'cpu')).toBeUndefined();
+    // without the kernel the op is the composed ops, exactly
+    const c = BN_CASES[0] as Case;
+    const a = bnRun(batchNormTrain, c, 7, true);
+    const b = bnRun(batchNormTrainComposed, c, 7, true);
+    a.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(b[i] as Float32Array)));
+    expect(registerFusedKernels('cpu')).toEqual(['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)']);
+    expect(tf.getKernel('BasisBatchNormTrain', 'cpu')).toBeDefined();
+  });
+});
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`fused batchnorm (training mode) on ${backend}`, () => {
+    beforeAll(async () => {
+      await useBackend('cpu');
+      registerFusedKernels('cpu');
+    });
+    for (const [k, c] of BN_CASES.entries()) {
+      for (const withStats of [false, true]) {
+        it(`[${c.shape.join(', ')}] scale ${c.scale} shift ${c.shift}${withStats ? ', loss on the statistics too' : ''}: forward and gradients match the composed ops`, async () => {
+          await useBackend('cpu');
+          const want = bnRun(batchNormTrainComposed, c, 11 + k, withStats);
+          await useBackend(backend);
+          expect(tf.getKernel('BasisBatchNormTrain', backend)).toBeDefined();
+          const got = await expectNoTensorLeak(() => bnRun(batchNormTrain, c, 11 + k, withStats));
+          const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
+          // large mean, small spread: x − mean keeps ~11 of float32's 24 bits in both versions (the
+          // wasm kernel runs in float32 like the composed ops), so they agree to ~1% there
+          const rtol = c.shift > 10 ? 1e-2 : 5e-5;
+          got.forEach((g, i) => expectClose(g, want[i] as Float32Array, `${names[i]}`, rtol));
+          await useBackend('cpu');
+        });
+      }
+    }
+
+    it('runs under variableGrads inside tidy without leaking', async () => {
+      await useBackend(backend);
+      const x = rand([8, 3, 3, 4], 3);
+      const gamma = tf.variable(tf.ones([4]));
+      const beta = tf.variable(tf.zeros([4]));
+      await expectNoTensorLeak(() =>
+        tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(batchNormTrain(x, gamma, beta).y)) as tf.Scalar, [gamma, beta]);
+          // Σ y² = N·C·γ²·var/(var + ε) → d/dγ ≈ 2N per channel, d/dβ = 2Σy = 0
+          expect(value.dataSync()[0]).toBeCloseTo(72 * 4, 1);
+          expectClose(grads[gamma.name]!.dataSync(), [144, 144, 144, 144], 'dgamma', 1e-3);
+          expect(Math.max(...Array.from(grads[beta.name]!.dataSync(), Math.abs))).toBeLessThan(1e-4);
+        }),
+      );
+      x.dispose();
+      gamma.dispose();
+      beta.dispose();
+      await useBackend('cpu');
+    });
+  });
+
+  describe(`fused optimizer updates on ${backend}`, () => {
+    const SGD: SgdStepOptions[] = [
+      { lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 5e-4 },
+      { lr: 0.05, momentum: 0.9, dampening: 0.1, nesterov: false, weightDecay: 0 },
+      { lr: 0.2, momentum: 0, dampening: 0, nesterov: false, weightDecay: 1e-2, gradScale: 0.5 },
+      { lr: 0.1, momentum: 0.5, dampening: 0, nesterov: true, weightDecay: 0, gradScale: 0.25 },
+    ];
+    for (const [k, o] of SGD.entries()) {
+      it(`sgdStep ${JSON.stringify(o)} matches the composed ops over 3 steps (first step without a buffer)`, async () => {
+        const run = (step: typeof sgdStep): Float32Array[] =>
+          tf.tidy(() => {
+            let p = rand([5, 7], 20 + k);
+            let buf: tf.Tensor | null = null;
+            for (let t = 0; t < 3; t++) {
+              const r = step(p, rand([5, 7], 30 + t), buf, o);
+              p = r.param;
+              buf = r.buf;
+            }
+            expect(buf === null).toBe(o.momentum === 0);
+            return [p, ...(buf === null ? [] : [buf])].map((t) => t.dataSync() as Float32Array);
+          });
+        await useBackend('cpu');
+        const want = run(sgdStepComposed);
+        await useBackend(backend);
+        const got = await expectNoTensorLeak(() => run(sgdStep));
+        got.forEach((g, i) => expectClose(g, want[i] as Float32Array, i === 0 ? 'param' : 'buf', 1e-6));
+        await useBackend('cpu');
+      });
+    }
+
+    const ADAM: Omit<AdamStepOptions, 'step'>[] = [
+      { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decoupled: false },
+      { lr: 1e-2, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, weightDecay: 0.1, decoupled: false, gradScale: 0.5 },
+      { lr: 3e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, decoupled: true },
+    ];
+    for (const [k, o] of ADAM.entries()) {
+      it(`adamStep ${JSON.stringify(o)} matches the composed ops over 3 steps (first step without moments)`, async () => {
+        const run = (step: typeof adamStep): Float32Array[] =>
+          tf.tidy(() => {
+            let p = rand([6, 4], 40 + k);
+            let m: tf.Tensor | null = null;
+            let v: tf.Tensor | null = null;
+            for (let t = 1; t <= 3; t++) {
+              const r = step(p, rand([6, 4], 50 + t), m, v, { ...o, step: t });
+              p = r.param;
+              m = r.m;
+              v = r.v;
+            }
+            return [p, m!, v!].map((t) => t.dataSync() as Float32Array);
+          });
+        await useBackend('cpu');
+        const want = run(adamStepComposed);
+        await useBackend(backend);
+        const got = await expectNoTensorLeak(() => run(adamStep));
+        got.forEach((g, i) => expectClose(g, want[i] as Float32Array, ['param', 'exp_avg', 'exp_avg_sq'][i] as string, 1e-5));
+        await useBackend('cpu');
+      });
+    }
+  });
+}
+
+describe('fused ops: argument checks', () => {
+  it('name the bad shape or value', () => {
+    tf.tidy(() => {
+      const x = tf.ones([4, 3]);
+      expect(() => batchNormTrain(x, tf.ones([2]), tf.zeros([3]))).toThrow(/gamma must have shape \[3\]/);
+      expect(() => batchNormTrain(tf.ones([3]), tf.ones([3]), tf.zeros([3]))).toThrow(/batch axis and a channel axis/);
+      expect(() => batchNormTrain(x, tf.ones([3]), tf.zeros([3]), 0)).toThrow(/eps must be > 0/);
+      const o: SgdStepOptions = { lr: 0.1, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 };
+      expect(() => sgdStep(x, tf.ones([3, 4]), null, o)).toThrow(/gradient has shape \[3, 4\], the parameter \[4, 3\]/);
+      expect(() => adamStep(x, x, null, null, { lr: 1, beta1: 0.9, beta2: 0.9, epsilon: 1e-8, weightDecay: 0, decoupled: false, step: 0 })).toThrow(/step must be an integer >= 1/);
+    });
+  });
+});

@@ -1,0 +1,574 @@
+// Fused training kernels: batchnorm in training mode (forward in two passes over the data, backward
+// in two) and the SGD/Adam parameter updates (one pass per parameter), as tfjs kernels registered
+// for the wasm backend (JS loops over the WebAssembly heap; no BLAS needed, no Node APIs) and, on
+// request, for the cpu backend. The ops below run the kernel when the active backend has it and
+// otherwise the composed tfjs-core ops they replace, so library code stays backend-agnostic.
+//
+// A training step of a small CNN ran about 160 element-wise kernels (batch statistics, their
+// backward pass, optimizer updates); each costs a pass over the data plus tfjs' per-op overhead.
+// The fused kernels accumulate per channel in float64 and round once to float32, so they differ
+// from the composed ops by float32 rounding only.
+import {
+  add,
+  div,
+  engine,
+  getBackend,
+  getKernel,
+  moments,
+  mul,
+  registerGradient,
+  registerKernel,
+  sqrt,
+  square,
+  sub,
+  unregisterKernel,
+  type GradConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type Tensor,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { BasisError } from '../errors.js';
+
+const BN_TRAIN = 'BasisBatchNormTrain';
+const BN_TRAIN_GRAD = 'BasisBatchNormTrainGrad';
+const SGD_STEP = 'BasisSgdStep';
+const ADAM_STEP = 'BasisAdamStep';
+
+// ---------------------------------------------------------------------------------------------
+// Backend access: float32 views of inputs and fresh outputs on the wasm heap or the cpu backend.
+
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+interface CpuBackend {
+  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
+  data: { get(dataId: object): { values?: unknown } | undefined };
+}
+
+/**
+ * Allocates `shapes` as float32 outputs, then returns views of `inputs` and the outputs. On wasm the
+ * views are taken after the last allocation (an allocation may grow the heap and detach older views).
+ */
+function io(backend: unknown, inputs: readonly TensorInfo[], shapes: readonly number[][]): { ins: Float32Array[]; outs: Float32Array[]; infos: TensorInfo[] } {
+  const w = backend as Partial<WasmBackend>;
+  if (typeof w.typedArrayFromHeap === 'function' && typeof w.makeOutput === 'function') {
+    const infos = shapes.map((s) => (w as WasmBackend).makeOutput(s, 'float32'));
+    const view = (t: TensorInfo): Float32Array => (w as WasmBackend).typedArrayFromHeap(t) as Float32Array;
+    return { ins: inputs.map(view), outs: infos.map(view), infos };
+  }
+  const c = backend as CpuBackend;
+  const outs = shapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)));
+  const infos = shapes.map((s, i) => c.makeTensorInfo(s, 'float32', outs[i] as Float32Array));
+  const view = (t: TensorInfo): Float32Array => {
+    const v = c.data.get(t.dataId)?.values;
+    if (!(v instanceof Float32Array)) throw new Error(`fused kernel: input of shape [${t.shape.join(', ')}] has no float32 data on this backend`);
+    return v;
+  };
+  return { ins: inputs.map(view), outs, infos };
+}
+
+type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs: NamedAttrMap };
+
+function input(args: Args, name: string): TensorInfo {
+  const t = args.inputs[name];
+  if (t === undefined) throw new Error(`fused kernel: missing input '${name}'`);
+  return t;
+}
+
+/** Whether the active backend runs `kernel` (else the ops compose tfjs-core ops). */
+function hasKernel(kernel: string): boolean {
+  return getKernel(kernel, getBackend()) !== undefined;
+}
+
+function allFloat32(ts: readonly (Tensor | null | undefined)[]): boolean {
+  return ts.every((t) => t === null || t === undefined || t.dtype === 'float32');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batchnorm, training mode (statistics over every axis but the last, channel-last layout)
+
+/** Outputs y, mean, variance (biased) of x `[..., C]` with per-channel scale and offset. */
+function bnTrainKernel(args: Args): TensorInfo[] {
+  const x = input(args, 'x');
+  const scale = input(args, 'scale');
+  const offset = input(args, 'offset');
+  const eps = args.attrs['varianceEpsilon'] as number;
+  const C = x.shape[x.shape.length - 1] as number;
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  const rows = size / C;
+  const { ins, outs, infos } = io(args.backend, [x, scale, offset], [[...x.shape], [C], [C]]);
+  const [X, G, B] = ins as [Float32Array, Float32Array, Float32Array];
+  const [Y, M, V] = outs as [Float32Array, Float32Array, Float32Array];
+  // pass 1: sums shifted by the first row (stable without a separate pass for the mean)
+  const k = new Float64Array(C);
+  const s1 = new Float64Array(C);
+  const s2 = new Float64Array(C);
+  for (let c = 0; c < C; c++) k[c] = X[c] as number;
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) {
+      const d = (X[i] as number) - (k[c] as number);
+      s1[c] = (s1[c] as number) + d;
+      s2[c] = (s2[c] as number) + d * d;
+    }
+  }
+  const mean = new Float64Array(C);
+  const mul_ = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const m1 = (s1[c] as number) / rows;
+    const v = Math.max(0, (s2[c] as number) / rows - m1 * m1);
+    const m = (k[c] as number) + m1;
+    mean[c] = m;
+    M[c] = m;
+    V[c] = v;
+    mul_[c] = (G[c] as number) / Math.sqrt(Math.fround(v) + eps);
+  }
+  // pass 2: y = (x - mean) · γ/√(var + ε) + β
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) Y[i] = ((X[i] as number) - (mean[c] as number)) * (mul_[c] as number) + (B[c] as number);
+  }
+  return infos;
+}
+
+/** dx, dscale, doffset of the training-mode batchnorm from dy, x, scale and the saved statistics. */
+function bnTrainGradKernel(args: Args): TensorInfo[] {
+  const dy = input(args, 'dy');
+  const x = input(args, 'x');
+  const scale = input(args, 'scale');
+  const mean = input(args, 'mean');
+  const variance = input(args, 'variance');
+  const eps = args.attrs['varianceEpsilon'] as number;
+  const C = x.shape[x.shape.length - 1] as number;
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  const rows = size / C;
+  const { ins, outs, infos } = io(args.backend, [dy, x, scale, mean, variance], [[...x.shape], [C], [C]]);
+  const [D, X, G, M, V] = ins as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [DX, DG, DB] = outs as [Float32Array, Float32Array, Float32Array];
+  // pass 1: Σ dy and Σ dy·(x − mean) per channel
+  const sd = new Float64Array(C);
+  const sdx = new Float64Array(C);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) {
+      const d = D[i] as number;
+      sd[c] = (sd[c] as number) + d;
+      sdx[c] = (sdx[c] as number) + d * ((X[i] as number) - (M[c] as number));
+    }
+  }
+  // dx = γ·s·(dy − Σdy/N − (x − mean)·s²·Σdy(x − mean)/N), s = 1/√(var + ε)
+  const a = new Float64Array(C);
+  const b = new Float64Array(C);
+  const k = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const s = 1 / Math.sqrt((V[c] as number) + eps);
+    const g = G[c] as number;
+    DB[c] = sd[c] as number;
+    DG[c] = (sdx[c] as number) * s;
+    a[c] = g * s;
+    b[c] = (-g * s * s * s * (sdx[c] as number)) / rows;
+    k[c] = (-g * s * (sd[c] as number)) / rows;
+  }
+  // pass 2
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++, i++) DX[i] = (a[c] as number) * (D[i] as number) + (b[c] as number) * ((X[i] as number) - (M[c] as number)) + (k[c] as number);
+  }
+  return infos;
+}
+
+// On wasm the per-element passes run on the backend's own SIMD kernels, called from inside the
+// fused kernel (no engine bookkeeping, no tape): JS loops over the heap measured 5-10x slower than
+// wasm's SIMD loops, while the composed ops cost mostly tfjs' per-op overhead and the backward
+// pass of the broadcasts (a dozen reductions). Per-channel arithmetic is done in JS on [C] views.
+
+interface WasmCalls {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): void;
+}
+
+function wasmCall(name: string, inputs: Record<string, TensorInfo>, backend: WasmCalls, attrs: NamedAttrMap = {}): TensorInfo {
+  const k = getKernel(name, 'wasm');
+  if (k === undefined) throw new Error(`wasm kernel ${name} is not registered`);
+  return k.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
+}
+
+/** A [C] float32 tensor on the heap filled from `values`. */
+function wasmVector(backend: WasmCalls, values: ArrayLike<number>): TensorInfo {
+  const t = backend.makeOutput([values.length], 'float32');
+  (backend.typedArrayFromHeap(t) as Float32Array).set(values);
+  return t;
+}
+
+function wasmF32(backend: WasmCalls, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+function bnTrainWasm(args: Args): TensorInfo[] {
+  const backend = args.backend as WasmCalls;
+  const x = input(args, 'x');
+  const scale = input(args, 'scale');
+  const offset = input(args, 'offset');
+  const eps = args.attrs['varianceEpsilon'] as number;
+  const C = x.shape[x.shape.length - 1] as number;
+  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const x2: TensorInfo = { dataId: x.dataId, shape: [rows, C], dtype: 'float32' };
+  const s = wasmCall('Sum', { x: x2 }, backend, { axis: [0], keepDims: false });
+  const mean = wasmVector(backend, Array.from(wasmF32(backend, s), (v) => v / rows));
+  backend.disposeData(s.dataId);
+  const xc = wasmCall('Sub', { a: x2, b: mean }, backend);
+  const sq = wasmCall('Square', { x: xc }, backend);
+  backend.disposeData(xc.dataId);
+  const ss = wasmCall('Sum', { x: sq }, backend, { axis: [0], keepDims: false });
+  backend.disposeData(sq.dataId);
+  const variance = wasmVector(backend, Array.from(wasmF32(backend, ss), (v) => v / rows));
+  backend.disposeData(ss.dataId);
+  const y = wasmCall('FusedBatchNorm', { x, mean, variance, offset, scale }, backend, { varianceEpsilon: eps });
+  return [y, mean, variance];
+}
+
+function bnTrainGradWasm(args: Args): TensorInfo[] {
+  const backend = args.backend as WasmCalls;
+  const dy = input(args, 'dy');
+  const x = input(args, 'x');
+  const scale = input(args, 'scale');
+  const mean = input(args, 'mean');
+  const variance = input(args, 'variance');
+  const eps = args.attrs['varianceEpsilon'] as number;
+  const C = x.shape[x.shape.length - 1] as number;
+  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const x2: TensorInfo = { dataId: x.dataId, shape: [rows, C], dtype: 'float32' };
+  const dy2: TensorInfo = { dataId: dy.dataId, shape: [rows, C], dtype: 'float32' };
+  const temps: TensorInfo[] = [];
+  const tmp = (t: TensorInfo): TensorInfo => {
+    temps.push(t);
+    return t;
+  };
+  try {
+    const sdyT = tmp(wasmCall('Sum', { x: dy2 }, backend, { axis: [0], keepDims: false }));
+    const xc = tmp(wasmCall('Sub', { a: x2, b: mean }, backend));
+    const prod = tmp(wasmCall('Multiply', { a: dy2, b: xc }, backend));
+    const sdyxT = tmp(wasmCall('Sum', { x: prod }, backend, { axis: [0], keepDims: false }));
+    // dx = A·dy + B·(x − mean) + K per channel; B·(x − mean) + K as FusedBatchNorm of x − mean
+    // with scale B·√(var + ε) (the kernel multiplies by 1/√(var + ε))
+    const sd = Float64Array.from(wasmF32(backend, sdyT));
+    const sdx = Float64Array.from(wasmF32(backend, sdyxT));
+    const G = wasmF32(backend, scale);
+    const V = wasmF32(backend, variance);
+    const A = new Float32Array(C);
+    const Bs = new Float32Array(C);
+    const K = new Float32Array(C);
+    const DG = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const root = Math.sqrt((V[c] as number) + eps);
+      const inv = 1 / root;
+      const g = G[c] as number;
+      A[c] = g * inv;
+      Bs[c] = ((-g * inv * inv * inv * (sdx[c] as number)) / rows) * root;
+      K[c] = (-g * inv * (sd[c] as number)) / rows;
+      DG[c] = (sdx[c] as number) * inv;
+    }
+    const zeros = tmp(wasmVector(backend, new Float32Array(C)));
+    const bT = tmp(wasmVector(backend, Bs));
+    const kT = tmp(wasmVector(backend, K));
+    const aT = tmp(wasmVector(backend, A));
+    const u = tmp(wasmCall('FusedBatchNorm', { x: xc, mean: zeros, variance, offset: kT, scale: bT }, backend, { varianceEpsilon: eps }));
+    const w = tmp(wasmCall('Multiply', { a: dy2, b: aT }, backend));
+    const dx2 = wasmCall('Add', { a: u, b: w }, backend);
+    const dx: TensorInfo = { dataId: dx2.dataId, shape: [...x.shape], dtype: 'float32' };
+    const dgamma = wasmVector(backend, DG);
+    const dbeta = wasmVector(backend, wasmF32(backend, sdyT));
+    return [dx, dgamma, dbeta];
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+const bnTrainGradConfig: GradConfig = {
+  kernelName: BN_TRAIN,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: NamedAttrMap) => {
+    const [dy, dMean, dVar] = dys as (Tensor | null)[];
+    const [x, scale, mean, variance] = saved as [Tensor, Tensor, Tensor, Tensor];
+    const eps = attrs?.['varianceEpsilon'] as number;
+    const C = x.shape[x.rank - 1] as number;
+    const n = x.size / C;
+    // computed here, not in the thunks: the tape runs each thunk in its own tidy, which would
+    // dispose the other two outputs of the one kernel call
+    let parts: Tensor[];
+    if (dy === null || dy === undefined) parts = [mul(x, 0), mul(scale, 0), mul(scale, 0)];
+    else parts = engine().runKernel(BN_TRAIN_GRAD, { dy, x, scale, mean, variance } as never, { varianceEpsilon: eps } as never) as unknown as Tensor[];
+    // the statistics are outputs too: d mean/dx = 1/N, d var/dx = 2(x − mean)/N
+    if (dMean !== null && dMean !== undefined) parts[0] = add(parts[0] as Tensor, div(dMean, n));
+    if (dVar !== null && dVar !== undefined) parts[0] = add(parts[0] as Tensor, mul(sub(x, mean), div(mul(dVar, 2), n)));
+    const grads = (): Tensor[] => parts;
+    return { x: () => grads()[0] as Tensor, scale: () => grads()[1] as Tensor, offset: () => grads()[2] as Tensor };
+  },
+};
+
+/** Result of {@link batchNormTrain}. */
+export interface BatchNormTrainResult {
+  /** The normalised, scaled and shifted input (shape of x). */
+  y: Tensor;
+  /** Per-channel batch mean `[C]`. */
+  mean: Tensor;
+  /** Per-channel biased batch variance `[C]` (divides by N). */
+  variance: Tensor;
+}
+
+/**
+ * Batchnorm in training mode over every axis but the last (channel-last: `[N, C]`, `[N, H, W, C]`):
+ * `y = (x − mean)/√(variance + eps)·gamma + beta` with the batch statistics, which it also returns
+ * (the biased variance; PyTorch's running variance uses the unbiased one, `variance·N/(N − 1)`).
+ * Differentiable in x, gamma and beta. Runs as one fused kernel on backends that have it (wasm,
+ * after `applyWasmKernelFixes`), otherwise as `tf.moments` and element-wise ops; the two agree to
+ * float32 rounding.
+ *
+ * @example
+ * ```ts
+ * const { y, mean, variance } = batchNormTrain(x, gamma, beta, 1e-5); // x [128, 28, 28, 16], gamma/beta [16]
+ * ```
+ */
+export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): BatchNormTrainResult {
+  if (x.rank < 2) throw new BasisError('SHAPE_MISMATCH', `batchNormTrain: x must have a batch axis and a channel axis, got shape [${x.shape.join(', ')}]`);
+  const C = x.shape[x.rank - 1] as number;
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const) {
+    if (t.rank !== 1 || t.shape[0] !== C) throw new BasisError('SHAPE_MISMATCH', `batchNormTrain: ${name} must have shape [${C}] (the channels of x), got [${t.shape.join(', ')}]`);
+  }
+  if (!(eps > 0)) throw new BasisError('INVALID_ARGUMENT', `batchNormTrain: eps must be > 0, got ${eps}`);
+  if (x.size === 0) throw new BasisError('TOO_SMALL', 'batchNormTrain: x is empty');
+  if (hasKernel(BN_TRAIN) && allFloat32([x, gamma, beta])) {
+    const [y, mean, variance] = engine().runKernel(BN_TRAIN, { x, scale: gamma, offset: beta } as never, { varianceEpsilon: eps } as never) as unknown as Tensor[];
+    return { y: y as Tensor, mean: mean as Tensor, variance: variance as Tensor };
+  }
+  return batchNormTrainComposed(x, gamma, beta, eps);
+}
+
+/** The composed-ops version of {@link batchNormTrain} (the fallback; tests compare against it). */
+export function batchNormTrainComposed(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): BatchNormTrainResult {
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const m = moments(x, axes);
+  const y = add(mul(div(sub(x, m.mean), sqrt(add(m.variance, eps))), gamma), beta);
+  return { y, mean: m.mean, variance: m.variance };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimizer updates
+
+/** Hyper-parameters of one {@link sgdStep}. */
+export interface SgdStepOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  /** Factor applied to the gradient first (gradient clipping; default 1). */
+  gradScale?: number;
+}
+
+/** Hyper-parameters of one {@link adamStep}. */
+export interface AdamStepOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  /** AdamW's decoupled decay `p·(1 − lr·weightDecay)` instead of an L2 term in the gradient. */
+  decoupled: boolean;
+  /** This parameter's update count, counting this update (>= 1): the bias corrections. */
+  step: number;
+  /** Factor applied to the gradient first (gradient clipping; default 1). */
+  gradScale?: number;
+}
+
+function sgdKernel(args: Args): TensorInfo[] {
+  const p = input(args, 'param');
+  const g = input(args, 'grad');
+  const buf = args.inputs['buf'];
+  const a = args.attrs as unknown as Required<SgdStepOptions> & { first: boolean };
+  const n = p.shape.reduce((x, y) => x * y, 1);
+  const withBuf = a.momentum !== 0;
+  const { ins, outs, infos } = io(args.backend, buf === undefined ? [p, g] : [p, g, buf], withBuf ? [[...p.shape], [...p.shape]] : [[...p.shape]]);
+  const [P, G, Bf] = ins as [Float32Array, Float32Array, Float32Array | undefined];
+  const [PO, BO] = outs as [Float32Array, Float32Array | undefined];
+  const { lr, momentum: mu, weightDecay: wd, gradScale: s, nesterov } = a;
+  const keep = 1 - a.dampening;
+  for (let i = 0; i < n; i++) {
+    const p0 = P[i] as number;
+    let d = (G[i] as number) * s + wd * p0;
+    if (BO !== undefined) {
+      const b = Bf === undefined ? d : mu * (Bf[i] as number) + keep * d;
+      const b32 = Math.fround(b);
+      BO[i] = b32;
+      d = nesterov ? d + mu * b32 : b32;
+    }
+    PO[i] = p0 - lr * d;
+  }
+  return infos;
+}
+
+function adamKernel(args: Args): TensorInfo[] {
+  const p = input(args, 'param');
+  const g = input(args, 'grad');
+  const m = args.inputs['m'];
+  const v = args.inputs['v'];
+  const a = args.attrs as unknown as Required<AdamStepOptions>;
+  const n = p.shape.reduce((x, y) => x * y, 1);
+  const first = m === undefined || v === undefined;
+  const { ins, outs, infos } = io(args.backend, first ? [p, g] : [p, g, m, v], [[...p.shape], [...p.shape], [...p.shape]]);
+  const [P, G, Mi, Vi] = ins as [Float32Array, Float32Array, Float32Array | undefined, Float32Array | undefined];
+  const [PO, MO, VO] = outs as [Float32Array, Float32Array, Float32Array];
+  const { lr, beta1: b1, beta2: b2, epsilon: eps, weightDecay: wd, decoupled, gradScale: s, step } = a;
+  const l2 = decoupled ? 0 : wd;
+  const shrink = decoupled ? 1 - lr * wd : 1;
+  const sb2 = Math.sqrt(1 - Math.pow(b2, step));
+  const rate = lr / (1 - Math.pow(b1, step));
+  for (let i = 0; i < n; i++) {
+    const p0 = P[i] as number;
+    const gi = (G[i] as number) * s + l2 * p0;
+    const mi = Math.fround(Mi === undefined ? (1 - b1) * gi : b1 * (Mi[i] as number) + (1 - b1) * gi);
+    const vi = Math.fround(Vi === undefined ? (1 - b2) * gi * gi : b2 * (Vi[i] as number) + (1 - b2) * gi * gi);
+    MO[i] = mi;
+    VO[i] = vi;
+    PO[i] = p0 * shrink - (rate * mi) / (Math.sqrt(vi) / sb2 + eps);
+  }
+  return infos;
+}
+
+function checkSame(what: string, p: Tensor, t: Tensor | null): void {
+  if (t !== null && (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i]))) {
+    throw new BasisError('SHAPE_MISMATCH', `${what} has shape [${t.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`);
+  }
+}
+
+/**
+ * One SGD update of a parameter, as `torch.optim.SGD`: `g = gradScale·grad + weightDecay·p`;
+ * with momentum, `buf = momentum·buf + (1 − dampening)·g` (`buf = g` when `buf` is null, the first
+ * step) and `g = nesterov ? g + momentum·buf : buf`; `p − lr·g`. Returns the new parameter and
+ * momentum buffer (null without momentum) as new tensors. One fused kernel per call on backends
+ * that have it (wasm), else composed ops; the two agree to float32 rounding.
+ *
+ * @example
+ * ```ts
+ * const r = sgdStep(p, g, buf, { lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 5e-4 });
+ * p.assign(r.param); // and keep r.buf for the next step
+ * ```
+ */
+export function sgdStep(param: Tensor, grad: Tensor, buf: Tensor | null, o: SgdStepOptions): { param: Tensor; buf: Tensor | null } {
+  checkSame('sgdStep: the gradient', param, grad);
+  checkSame('sgdStep: the momentum buffer', param, buf);
+  const gradScale = o.gradScale ?? 1;
+  if (hasKernel(SGD_STEP) && allFloat32([param, grad, buf])) {
+    const inputs: Record<string, Tensor> = buf === null || o.momentum === 0 ? { param, grad } : { param, grad, buf };
+    const attrs = { lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay, gradScale };
+    const out = engine().runKernel(SGD_STEP, inputs as never, attrs as never) as unknown as Tensor | Tensor[];
+    const outs = Array.isArray(out) ? out : [out];
+    return { param: outs[0] as Tensor, buf: o.momentum === 0 ? null : (outs[1] as Tensor) };
+  }
+  return sgdStepComposed(param, grad, buf, o);
+}
+
+/** The composed-ops version of {@link sgdStep} (the fallback; tests compare against it). */
+export function sgdStepComposed(param: Tensor, grad: Tensor, buf: Tensor | null, o: SgdStepOptions): { param: Tensor; buf: Tensor | null } {
+  const g0 = (o.gradScale ?? 1) !== 1 ? mul(grad, o.gradScale ?? 1) : grad;
+  let g = o.weightDecay !== 0 ? add(g0, mul(param, o.weightDecay)) : g0;
+  let newBuf: Tensor | null = null;
+  if (o.momentum !== 0) {
+    newBuf = buf === null ? g.clone() : add(mul(buf, o.momentum), o.dampening === 0 ? g : mul(g, 1 - o.dampening));
+    g = o.nesterov ? add(g, mul(newBuf, o.momentum)) : newBuf;
+  }
+  return { param: sub(param, mul(g, o.lr)), buf: newBuf };
+}
+
+/**
+ * One Adam/AdamW update of a parameter, as `torch.optim.Adam`/`AdamW`: `g = gradScale·grad`
+ * (`+ weightDecay·p` for Adam; AdamW scales `p` by `1 − lr·weightDecay` instead);
+ * `m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²` (null m/v: zeros, the first step);
+ * `p − lr/(1−β1^t) · m/(√v/√(1−β2^t) + ε)`. Returns new tensors. One fused kernel per call on
+ * backends that have it (wasm), else composed ops; the two agree to float32 rounding.
+ *
+ * @example
+ * ```ts
+ * const r = adamStep(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, decoupled: true, step: 1 });
+ * ```
+ */
+export function adamStep(param: Tensor, grad: Tensor, m: Tensor | null, v: Tensor | null, o: AdamStepOptions): { param: Tensor; m: Tensor; v: Tensor } {
+  checkSame('adamStep: the gradient', param, grad);
+  checkSame('adamStep: exp_avg', param, m);
+  checkSame('adamStep: exp_avg_sq', param, v);
+  if (!Number.isSafeInteger(o.step) || o.step < 1) throw new BasisError('INVALID_ARGUMENT', `adamStep: step must be an integer >= 1 (this update's count), got ${o.step}`);
+  const gradScale = o.gradScale ?? 1;
+  if (hasKernel(ADAM_STEP) && allFloat32([param, grad, m, v])) {
+    const inputs: Record<string, Tensor> = m === null || v === null ? { param, grad } : { param, grad, m, v };
+    const attrs = { lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay, decoupled: o.decoupled, step: o.step, gradScale };
+    const [p, mo, vo] = engine().runKernel(ADAM_STEP, inputs as never, attrs as never) as unknown as Tensor[];
+    return { param: p as Tensor, m: mo as Tensor, v: vo as Tensor };
+  }
+  return adamStepComposed(param, grad, m, v, o);
+}
+
+/** The composed-ops version of {@link adamStep} (the fallback; tests compare against it). */
+export function adamStepComposed(param: Tensor, grad: Tensor, m0: Tensor | null, v0: Tensor | null, o: AdamStepOptions): { param: Tensor; m: Tensor; v: Tensor } {
+  const g1 = (o.gradScale ?? 1) !== 1 ? mul(grad, o.gradScale ?? 1) : grad;
+  const g = !o.decoupled && o.weightDecay !== 0 ? add(g1, mul(param, o.weightDecay)) : g1;
+  const base = o.decoupled && o.weightDecay !== 0 ? mul(param, 1 - o.lr * o.weightDecay) : param;
+  const m = m0 === null ? mul(g, 1 - o.beta1) : add(mul(m0, o.beta1), mul(g, 1 - o.beta1));
+  const v = v0 === null ? mul(square(g), 1 - o.beta2) : add(mul(v0, o.beta2), mul(square(g), 1 - o.beta2));
+  const bc1 = 1 - Math.pow(o.beta1, o.step);
+  const bc2 = 1 - Math.pow(o.beta2, o.step);
+  const denom = add(div(sqrt(v), Math.sqrt(bc2)), o.epsilon);
+  return { param: sub(base, mul(div(m, denom), o.lr / bc1)), m, v };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+type Kernel = (args: Args) => TensorInfo[];
+/** Name, kernel (JS loops), kernel on wasm (when different), label. */
+const KERNELS: readonly [string, Kernel, Kernel | undefined, string][] = [
+  [BN_TRAIN, bnTrainKernel, bnTrainWasm, 'BatchNormTrain(fused)'],
+  [BN_TRAIN_GRAD, bnTrainGradKernel, bnTrainGradWasm, 'BatchNormTrainGrad(fused)'],
+  [SGD_STEP, sgdKernel, undefined, 'SgdStep(fused)'],
+  [ADAM_STEP, adamKernel, undefined, 'AdamStep(fused)'],
+];
+
+let gradientRegistered = false;
+
+/**
+ * Registers the fused training kernels (batchnorm, SGD and Adam updates) for a backend by name —
+ * `'wasm'` (done by `applyWasmKernelFixes`) or `'cpu'` — and their gradient (once). Idempotent;
+ * returns the kernels' labels. {@link batchNormTrain}, {@link sgdStep} and {@link adamStep} use them
+ * on that backend and compose tfjs-core ops elsewhere.
+ *
+ * @example
+ * ```ts
+ * registerFusedKernels('cpu'); // ['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)']
+ * ```
+ */
+export function registerFusedKernels(backendName: string): string[] {
+  if (!gradientRegistered) {
+    registerGradient(bnTrainGradConfig);
+    gradientRegistered = true;
+  }
+  for (const [name, kernel, onWasm] of KERNELS) {
+    if (getKernel(name, backendName) !== undefined) continue;
+    const k = backendName === 'wasm' && onWasm !== undefined ? onWasm : kernel;
+    registerKernel({ kernelName: name, backendName, kernelFunc: k as unknown as KernelFunc });
+  }
+  return KERNELS.map(([, , , label]) => label);
+}
+
+/**
+ * Removes the fused kernels from a backend (its ops then compose tfjs-core ops again).
+ *
+ * @example
+ * ```ts
+ * unregisterFusedKernels('cpu');
+ * ```
+ */
+export function unregisterFusedKernels(backendName: string): void {
+  for (const [name] of KERNELS) if (getKernel(name, backendName) !== undefined) unregisterKernel(name, backendName);
+}
