@@ -148,10 +148,14 @@ for (const [n, d] of AUDIT_SHAPES) {
   run.parallel = { ...p, workers, engine: engineInfo() };
   log(`  audit ${run.shape} compareLayersParallel: ${p.wall.toFixed(2)} s on ${workers} workers`);
   if (n * d <= 2000 * 64) {
+    // basis' own per-pair loop, at the largest thread count
+    const c = basisConfigs[found.provider === 'native' ? THREADS.length - 1 : 0]!;
+    c.apply();
     const t = await timeBest(() => {
       for (const id of AUDIT_IDS) for (const [, a] of A) for (const [, b] of B) metric(id, a.clone(), b.clone());
     });
-    run.perPairLoop = { ...t, config: configs[configs.length > 1 && found.provider === 'native' ? THREADS.length - 1 : 0]!.key };
+    restore();
+    run.perPairLoop = { ...t, config: c.key };
   }
   audits.push(run);
 }

@@ -2,6 +2,6 @@
 // peers and how each side computes (BLAS, core type, threads), side-by-side and acceptance tables,
 // timing, and bench-results/ files.
 export { BLAS_ENV_VARS, blasEnvironment, blasEnvironmentLine, engineTag, findPythons, peerSummary, peerTag, primaryBlas, probePeer, threadEnv, type EngineLike, type PeerBlas, type PeerInfo, type PythonCandidate } from './peers.js';
-export { fmtRatio, fmtSeconds, formatAcceptance, formatTable, rowRatio, rowVerdict, type AcceptanceRow, type Measure } from './table.js';
-export { RESULTS_DIR, benchHeader, codeVersion, headerLine, loadAverage, writeBenchResult, type BenchHeader } from './report.js';
+export { TIE, fmtRatio, fmtSeconds, formatAcceptance, formatTable, rowRatio, rowVerdict, type AcceptanceRow, type Measure } from './table.js';
+export { RESULTS_DIR, benchHeader, codeVersion, cpuPressure, headerLine, loadAverage, writeBenchResult, type BenchHeader } from './report.js';
 export { cpuSeconds, timeBest } from './timing.js';

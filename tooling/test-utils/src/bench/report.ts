@@ -1,7 +1,7 @@
 // Where `pnpm bench` writes (bench-results/ at the repository root, gitignored) and the header
 // every result file carries: when, where, on which code, under which load and BLAS environment.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { blasEnvironment, blasEnvironmentLine } from './peers.js';
@@ -12,6 +12,22 @@ export const RESULTS_DIR = fileURLToPath(new URL('../../../../bench-results/', i
 /** Load average (1, 5, 15 min) rounded to 2 decimals. */
 export function loadAverage(): number[] {
   return loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+/**
+ * Linux CPU pressure (`/proc/pressure/cpu`, "some" line: share of time at least one task waited for
+ * a CPU, averaged over 10 s and 60 s, in %), or null where unavailable. On a shared machine this
+ * says more about how much wall times are inflated than the load average.
+ */
+export function cpuPressure(): { avg10: number; avg60: number } | null {
+  try {
+    const line = readFileSync('/proc/pressure/cpu', 'utf8').split('\n')[0] ?? '';
+    const get = (k: string) => Number(new RegExp(`\\b${k}=([\\d.]+)`).exec(line)?.[1] ?? Number.NaN);
+    const r = { avg10: get('avg10'), avg60: get('avg60') };
+    return Number.isFinite(r.avg10) ? r : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `HEAD` commit (with `+dirty` when the work tree has changes), or `unknown`. */
@@ -36,6 +52,8 @@ export interface BenchHeader {
   quick: boolean;
   /** Load average when the bench started (and, once written, when it ended). */
   loadAverage: { start: number[]; end?: number[] };
+  /** CPU pressure (%) when the bench started and ended ({@link cpuPressure}). */
+  cpuPressure: { start: ReturnType<typeof cpuPressure>; end?: ReturnType<typeof cpuPressure> };
   /** OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, thread variables... as found (null: unset). */
   blasEnvironment: Record<string, string | null>;
 }
@@ -50,20 +68,22 @@ export function benchHeader(): BenchHeader {
     cores: availableParallelism(),
     quick: process.env['BENCH_QUICK'] === '1',
     loadAverage: { start: loadAverage() },
+    cpuPressure: { start: cpuPressure() },
     blasEnvironment: blasEnvironment(),
   };
 }
 
 /** One line for the top of a bench's output. */
 export function headerLine(h: BenchHeader): string {
-  return `${h.date} code ${h.code}, node ${h.node}, ${h.cpuModel} (${h.cores} cores), load average ${h.loadAverage.start.join(' ')}; ${blasEnvironmentLine(h.blasEnvironment)}${h.quick ? '; QUICK mode (BENCH_QUICK=1: small sizes, not the acceptance sizes)' : ''}`;
+  const p = h.cpuPressure.start;
+  return `${h.date} code ${h.code}, node ${h.node}, ${h.cpuModel} (${h.cores} cores), load average ${h.loadAverage.start.join(' ')}${p === null ? '' : `, CPU pressure ${p.avg10}% (10 s) ${p.avg60}% (60 s)`}; ${blasEnvironmentLine(h.blasEnvironment)}${h.quick ? '; QUICK mode (BENCH_QUICK=1: small sizes, not the acceptance sizes)' : ''}`;
 }
 
 /** Writes `bench-results/<name>.json` (with the header, its end load average set) and returns the path. */
 export function writeBenchResult(name: string, header: BenchHeader, body: Record<string, unknown>): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = `${RESULTS_DIR}${name}.json`;
-  const h = { ...header, loadAverage: { ...header.loadAverage, end: loadAverage() } };
+  const h = { ...header, loadAverage: { ...header.loadAverage, end: loadAverage() }, cpuPressure: { ...header.cpuPressure, end: cpuPressure() } };
   writeFileSync(path, JSON.stringify({ ...h, ...body }, null, 2) + '\n');
   return path;
 }

@@ -13,7 +13,7 @@ import { formatAcceptance, rowRatio, rowVerdict, type AcceptanceRow } from './ta
 
 const FILES = ['tensor', 'align', 'zoo', 'demo'];
 const rows: AcceptanceRow[] = [];
-const sources: Record<string, { date: string; code: string; loadAverage: BenchHeader['loadAverage']; quick: boolean }> = {};
+const sources: Record<string, { date: string; code: string; loadAverage: BenchHeader['loadAverage']; cpuPressure?: BenchHeader['cpuPressure']; quick: boolean }> = {};
 for (const name of FILES) {
   const path = `${RESULTS_DIR}${name}.json`;
   if (!existsSync(path)) {
@@ -21,9 +21,9 @@ for (const name of FILES) {
     continue;
   }
   const r = JSON.parse(readFileSync(path, 'utf8')) as BenchHeader & { acceptance?: AcceptanceRow[] };
-  sources[name] = { date: r.date, code: r.code, loadAverage: r.loadAverage, quick: r.quick };
+  sources[name] = { date: r.date, code: r.code, loadAverage: r.loadAverage, cpuPressure: r.cpuPressure, quick: r.quick };
   console.log(
-    `${name}: ${r.date}, code ${r.code}${r.quick ? ', QUICK' : ''}, load average ${r.loadAverage.start.join(' ')} -> ${r.loadAverage.end?.join(' ') ?? '?'}; ${blasEnvironmentLine(r.blasEnvironment)}`,
+    `${name}: ${r.date}, code ${r.code}${r.quick ? ', QUICK' : ''}, load average ${r.loadAverage.start.join(' ')} -> ${r.loadAverage.end?.join(' ') ?? '?'}${r.cpuPressure?.start ? `, CPU pressure (60 s) ${r.cpuPressure.start.avg60}% -> ${r.cpuPressure.end?.avg60 ?? '?'}%` : ''}; ${blasEnvironmentLine(r.blasEnvironment)}`,
   );
   rows.push(...(r.acceptance ?? []));
 }

@@ -67,10 +67,16 @@ export function rowRatio(r: AcceptanceRow): number | null {
   return a === null || b === null || b === undefined || !(b > 0) ? null : a / b;
 }
 
-/** `ok` when basis/peer ≤ maxRatio, `MISSED` otherwise, `-` when a side is missing. */
-export function rowVerdict(r: AcceptanceRow): 'ok' | 'MISSED' | '-' {
+/** Ratios up to this factor above the goal are reported as ties (`~`): run-to-run noise on one library. */
+export const TIE = 1.05;
+
+/**
+ * `ok` when basis/peer ≤ maxRatio, `~` (a tie, not a pass) when within {@link TIE} of it,
+ * `MISSED` otherwise, `-` when a side is missing.
+ */
+export function rowVerdict(r: AcceptanceRow): 'ok' | '~' | 'MISSED' | '-' {
   const q = rowRatio(r);
-  return q === null ? '-' : q <= r.maxRatio ? 'ok' : 'MISSED';
+  return q === null ? '-' : q <= r.maxRatio ? 'ok' : q <= r.maxRatio * TIE ? '~' : 'MISSED';
 }
 
 function goal(maxRatio: number): string {
@@ -85,7 +91,7 @@ export function formatAcceptance(rows: AcceptanceRow[]): string {
   const sections = [...new Set(rows.map((r) => r.section))];
   for (const s of sections) {
     const rs = rows.filter((r) => r.section === s);
-    const table: string[][] = [['row', 'thr', 'basis (s)', 'basis side', 'peer (s)', 'peer side', 'basis/peer', 'goal', 'verdict', 'also']];
+    const table: string[][] = [['row', 'thr', 'basis (s)', 'basis side', 'peer (s)', 'peer side', 'basis/peer', 'goal', 'verdict', 'cpu ratio', 'also']];
     for (const r of rs) {
       const q = rowRatio(r);
       const also = Object.entries(r.others ?? {})
@@ -101,13 +107,18 @@ export function formatAcceptance(rows: AcceptanceRow[]): string {
         q === null ? '-' : `${q.toFixed(2)}x`,
         goal(r.maxRatio),
         rowVerdict(r),
+        fmtRatio(r.basis.cpu, r.peer?.cpu),
         also,
       ]);
     }
-    out.push(`${s}:`, formatTable(table, { left: [3, 5, 9] }), '');
+    out.push(`${s}:`, formatTable(table, { left: [3, 5, 10] }), '');
   }
   const v = rows.map(rowVerdict);
-  out.push("'also': other variants of either side at the row's threads, with (their time / basis time)");
-  out.push(`acceptance: ${v.filter((x) => x === 'ok').length} ok, ${v.filter((x) => x === 'MISSED').length} missed, ${v.filter((x) => x === '-').length} without a peer (of ${rows.length} rows)`);
+  out.push(
+    "'cpu ratio': basis/peer process CPU seconds (all threads; a busy machine inflates wall times more than CPU times); 'also': other variants of either side at the row's threads, with (their time / basis time)",
+  );
+  out.push(
+    `acceptance: ${v.filter((x) => x === 'ok').length} ok, ${v.filter((x) => x === '~').length} within ${Math.round((TIE - 1) * 100)}% of the goal (~), ${v.filter((x) => x === 'MISSED').length} missed, ${v.filter((x) => x === '-').length} without a peer (of ${rows.length} rows)`,
+  );
   return out.join('\n');
 }
