@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { engineTag, type EngineLike } from './peers.js';
 import { benchHeader, headerLine, loadAverage, writeBenchResult } from './report.js';
-import { fmtSeconds, formatAcceptance, type AcceptanceRow } from './table.js';
+import { fmtSeconds, formatAcceptance, formatTable, type AcceptanceRow } from './table.js';
 
 const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -36,7 +36,25 @@ interface DemoRun {
   seconds: number | null;
   loadAverage: { start: number[]; end: number[] };
   error?: string;
+  /** Seconds spent in each stage of the demo, from its progress lines (`[  12.3 s] stage: detail`). */
+  stages?: Record<string, number>;
   tail?: string;
+}
+
+/** Per-stage durations from the demo's progress lines: each stage lasts until the next one starts. */
+function stagesOf(output: string, total: number): Record<string, number> {
+  const starts: [string, number][] = [];
+  for (const line of output.split('\n')) {
+    const m = /^\[\s*([\d.]+) s\] ([^:]+):/.exec(line);
+    if (m === null) continue;
+    const stage = m[2] as string;
+    if (starts.at(-1)?.[0] !== stage) starts.push([stage, Number(m[1])]);
+  }
+  const out: Record<string, number> = {};
+  starts.forEach(([stage, t], i) => {
+    out[stage] = (out[stage] ?? 0) + ((starts[i + 1]?.[1] ?? total) - t);
+  });
+  return out;
 }
 
 const engineOf = (env: NodeJS.ProcessEnv): EngineLike | null => {
@@ -65,6 +83,7 @@ for (const v of variants) {
     const r = await execFileP(process.execPath, [cli, 'demo', '--out', out, ...(quick ? ['--quick'] : [])], { env, timeout: 3_600_000, maxBuffer: 1 << 26 });
     run.seconds = (performance.now() - t) / 1000;
     run.tail = (r.stdout + r.stderr).trim().split('\n').slice(-3).join('\n');
+    run.stages = stagesOf(r.stderr + '\n' + r.stdout, run.seconds);
   } catch (e) {
     run.error = (e as Error).message.split('\n').slice(0, 3).join(' ');
   } finally {
@@ -88,6 +107,11 @@ const acceptance: AcceptanceRow[] = [
   },
 ];
 console.log('\n' + formatAcceptance(acceptance));
+const stageNames = [...new Set(runs.flatMap((r) => Object.keys(r.stages ?? {})))];
+if (stageNames.length > 0) {
+  const table = [['stage (s)', ...runs.map((r) => r.key)], ...stageNames.map((st) => [st, ...runs.map((r) => fmtSeconds(r.stages?.[st]))])];
+  console.log('\n' + formatTable(table));
+}
 for (const r of runs) console.log(`${r.key}: ${r.seconds === null ? `failed (${r.error})` : `${fmtSeconds(r.seconds)} s`}, load average ${r.loadAverage.start.join(' ')} -> ${r.loadAverage.end.join(' ')}`);
 const path = writeBenchResult('demo', header, { runs, acceptance });
 console.log(`wrote ${path}`);
