@@ -29,6 +29,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { BasisError } from '../errors.js';
+import { simdKernelsFor, type SimdKernels } from './wasm-simd.js';
 
 const BN_TRAIN = 'BasisBatchNormTrain';
 const BN_TRAIN_GRAD = 'BasisBatchNormTrainGrad';
@@ -203,7 +204,93 @@ function wasmF32(backend: WasmCalls, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
+// With WebAssembly SIMD (wasm-simd.ts), batchnorm is two passes forward (sums, normalise) and two
+// backward (sums, dx), each one SIMD loop over the heap in place; the composed wasm kernels below
+// are the fallback (no SIMD, memory not found).
+
+function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
+  const backend = args.backend as WasmCalls;
+  const x = input(args, 'x');
+  const scale = input(args, 'scale');
+  const offset = input(args, 'offset');
+  const eps = args.attrs['varianceEpsilon'] as number;
+  const C = x.shape[x.shape.length - 1] as number;
+  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const y = backend.makeOutput([...x.shape], 'float32');
+  const mean = backend.makeOutput([C], 'float32');
+  const variance = backend.makeOutput([C], 'float32');
+  const scratch = backend.makeOutput([8 * C + 1], 'float32');
+  try {
+    // views after the last allocation (an allocation may grow the heap)
+    const X = wasmF32(backend, x);
+    const S = wasmF32(backend, scratch);
+    const shift = S.subarray(0, C);
+    const mul_ = S.subarray(C, 2 * C);
+    shift.set(X.subarray(0, C));
+    const { s1, s2 } = k.sums(k.region(X), null, rows, C, k.region(shift), k.region(S.subarray(2 * C)));
+    const M = wasmF32(backend, mean);
+    const V = wasmF32(backend, variance);
+    const G = wasmF32(backend, scale);
+    for (let c = 0; c < C; c++) {
+      const m1 = (s1[c] as number) / rows;
+      const v = Math.max(0, (s2[c] as number) / rows - m1 * m1);
+      M[c] = (shift[c] as number) + m1;
+      V[c] = v;
+      mul_[c] = (G[c] as number) / Math.sqrt((V[c] as number) + eps);
+    }
+    k.affine(k.region(X), k.region(wasmF32(backend, y)), rows, C, k.region(M), k.region(mul_), k.region(wasmF32(backend, offset)));
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return [y, mean, variance];
+}
+
+function bnTrainGradSimd(k: SimdKernels, args: Args): TensorInfo[] {
+  const backend = args.backend as WasmCalls;
+  const dy = input(args, 'dy');
+  const x = input(args, 'x');
+  const scale = input(args, 'scale');
+  const mean = input(args, 'mean');
+  const variance = input(args, 'variance');
+  const eps = args.attrs['varianceEpsilon'] as number;
+  const C = x.shape[x.shape.length - 1] as number;
+  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const dx = backend.makeOutput([...x.shape], 'float32');
+  const dgamma = backend.makeOutput([C], 'float32');
+  const dbeta = backend.makeOutput([C], 'float32');
+  const scratch = backend.makeOutput([9 * C + 1], 'float32');
+  try {
+    const X = wasmF32(backend, x);
+    const D = wasmF32(backend, dy);
+    const M = wasmF32(backend, mean);
+    const S = wasmF32(backend, scratch);
+    const A = S.subarray(0, C);
+    const Bc = S.subarray(C, 2 * C);
+    const K = S.subarray(2 * C, 3 * C);
+    const { s1: sd, s2: sdx } = k.sums(k.region(X), k.region(D), rows, C, k.region(M), k.region(S.subarray(3 * C)));
+    const G = wasmF32(backend, scale);
+    const V = wasmF32(backend, variance);
+    const DG = wasmF32(backend, dgamma);
+    const DB = wasmF32(backend, dbeta);
+    for (let c = 0; c < C; c++) {
+      const s = 1 / Math.sqrt((V[c] as number) + eps);
+      const g = G[c] as number;
+      DB[c] = sd[c] as number;
+      DG[c] = (sdx[c] as number) * s;
+      A[c] = g * s;
+      Bc[c] = (-g * s * s * s * (sdx[c] as number)) / rows;
+      K[c] = (-g * s * (sd[c] as number)) / rows;
+    }
+    k.backDx(k.region(D), k.region(X), k.region(wasmF32(backend, dx)), rows, C, k.region(M), k.region(A), k.region(Bc), k.region(K));
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return [dx, dgamma, dbeta];
+}
+
 function bnTrainWasm(args: Args): TensorInfo[] {
+  const simdK = simdKernelsFor(args.backend);
+  if (simdK !== null) return bnTrainSimd(simdK, args);
   const backend = args.backend as WasmCalls;
   const x = input(args, 'x');
   const scale = input(args, 'scale');
@@ -227,6 +314,8 @@ function bnTrainWasm(args: Args): TensorInfo[] {
 }
 
 function bnTrainGradWasm(args: Args): TensorInfo[] {
+  const simdK = simdKernelsFor(args.backend);
+  if (simdK !== null) return bnTrainGradSimd(simdK, args);
   const backend = args.backend as WasmCalls;
   const dy = input(args, 'dy');
   const x = input(args, 'x');
@@ -438,6 +527,47 @@ function adamKernel(args: Args): TensorInfo[] {
   return infos;
 }
 
+/** SGD on wasm: one SIMD pass over the heap (wasm-simd.ts), else the JS pass. */
+function sgdWasm(args: Args): TensorInfo[] {
+  const k = simdKernelsFor(args.backend);
+  if (k === null) return sgdKernel(args);
+  const backend = args.backend as WasmCalls;
+  const p = input(args, 'param');
+  const g = input(args, 'grad');
+  const buf = args.inputs['buf'];
+  const a = args.attrs as unknown as Required<SgdStepOptions>;
+  const n = p.shape.reduce((x, y) => x * y, 1);
+  const withBuf = a.momentum !== 0;
+  const pOut = backend.makeOutput([...p.shape], 'float32');
+  const bOut = withBuf ? backend.makeOutput([...p.shape], 'float32') : null;
+  const r = (t: TensorInfo): ReturnType<SimdKernels['region']> => k.region(wasmF32(backend, t));
+  k.sgd(n, r(p), r(g), withBuf && buf !== undefined ? r(buf) : null, r(pOut), bOut === null ? null : r(bOut), a);
+  return bOut === null ? [pOut] : [pOut, bOut];
+}
+
+/** Adam on wasm: one SIMD pass over the heap (wasm-simd.ts), else the JS pass. */
+function adamWasm(args: Args): TensorInfo[] {
+  const k = simdKernelsFor(args.backend);
+  if (k === null) return adamKernel(args);
+  const backend = args.backend as WasmCalls;
+  const p = input(args, 'param');
+  const g = input(args, 'grad');
+  const m = args.inputs['m'];
+  const v = args.inputs['v'];
+  const a = args.attrs as unknown as Required<AdamStepOptions>;
+  const n = p.shape.reduce((x, y) => x * y, 1);
+  const outs = [0, 1, 2].map(() => backend.makeOutput([...p.shape], 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
+  const r = (t: TensorInfo): ReturnType<SimdKernels['region']> => k.region(wasmF32(backend, t));
+  const first = m === undefined || v === undefined;
+  k.adam(n, r(p), r(g), first ? null : r(m), first ? null : r(v), r(outs[0]), r(outs[1]), r(outs[2]), a);
+  return outs;
+}
+
+/** Whether the active backend runs the optimizer kernels as SIMD passes (any size is then fused). */
+function simdUpdates(): boolean {
+  return getBackend() === 'wasm' && simdKernelsFor(engine().backend) !== null;
+}
+
 /**
  * Parameters up to this many elements update in one JS pass (the fused kernel); larger ones run the
  * composed ops on the backend's SIMD kernels, which beat a JS pass once the per-op overhead (~7 ops)
@@ -470,7 +600,7 @@ export function sgdStep(param: Tensor, grad: Tensor, buf: Tensor | null, o: SgdS
   checkSame('sgdStep: the gradient', param, grad);
   checkSame('sgdStep: the momentum buffer', param, buf);
   const gradScale = o.gradScale ?? 1;
-  if (param.size <= FUSED_UPDATE_MAX && hasKernel(SGD_STEP) && allFloat32([param, grad, buf])) {
+  if ((param.size <= FUSED_UPDATE_MAX || simdUpdates()) && hasKernel(SGD_STEP) && allFloat32([param, grad, buf])) {
     const inputs: Record<string, Tensor> = buf === null || o.momentum === 0 ? { param, grad } : { param, grad, buf };
     const attrs = { lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay, gradScale };
     const out = engine().runKernel(SGD_STEP, inputs as never, attrs as never) as unknown as Tensor | Tensor[];
@@ -511,7 +641,7 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor | null, v: Tenso
   checkSame('adamStep: exp_avg_sq', param, v);
   if (!Number.isSafeInteger(o.step) || o.step < 1) throw new BasisError('INVALID_ARGUMENT', `adamStep: step must be an integer >= 1 (this update's count), got ${o.step}`);
   const gradScale = o.gradScale ?? 1;
-  if (param.size <= FUSED_UPDATE_MAX && hasKernel(ADAM_STEP) && allFloat32([param, grad, m, v])) {
+  if ((param.size <= FUSED_UPDATE_MAX || simdUpdates()) && hasKernel(ADAM_STEP) && allFloat32([param, grad, m, v])) {
     const inputs: Record<string, Tensor> = m === null || v === null ? { param, grad } : { param, grad, m, v };
     const attrs = { lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay, decoupled: o.decoupled, step: o.step, gradScale };
     const [p, mo, vo] = engine().runKernel(ADAM_STEP, inputs as never, attrs as never) as unknown as Tensor[];
@@ -541,8 +671,8 @@ type Kernel = (args: Args) => TensorInfo[];
 const KERNELS: readonly [string, Kernel, Kernel | undefined, string][] = [
   [BN_TRAIN, bnTrainKernel, bnTrainWasm, 'BatchNormTrain(fused)'],
   [BN_TRAIN_GRAD, bnTrainGradKernel, bnTrainGradWasm, 'BatchNormTrainGrad(fused)'],
-  [SGD_STEP, sgdKernel, undefined, 'SgdStep(fused)'],
-  [ADAM_STEP, adamKernel, undefined, 'AdamStep(fused)'],
+  [SGD_STEP, sgdKernel, sgdWasm, 'SgdStep(fused)'],
+  [ADAM_STEP, adamKernel, adamWasm, 'AdamStep(fused)'],
 ];
 
 let gradientRegistered = false;

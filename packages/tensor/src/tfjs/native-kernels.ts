@@ -13,6 +13,7 @@
 import { backend_util, broadcast_util, getKernel, registerKernel, unregisterKernel, util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeSgemm } from '../engine/blas.js';
 import { nativeLib } from '../engine/engine.js';
+import { simdKernelsFor } from './wasm-simd.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackend {
@@ -717,7 +718,8 @@ function reduction(mean: boolean): NativeKernel {
 //   copied each activation several times. They share the data instead (reference counted), as the
 //   cpu backend does.
 // - MaxPoolGrad is a scalar loop in wasm 4.22 (the largest kernel of a CNN step once the products
-//   are native): one pass from JS over the heap, first maximum of each window as in tfjs.
+//   are native): one WebAssembly SIMD pass over the heap (wasm-simd.ts) when the channels are a
+//   multiple of 4, else one pass from JS; first maximum of each window as in tfjs.
 
 function share(x: TensorInfo, backend: WasmBackend): TensorInfo {
   backend.incRef(x.dataId);
@@ -754,6 +756,12 @@ const maxPoolGrad: NativeKernel = (args, fallback) => {
   const X = f32(backend, x);
   const D = f32(backend, dy);
   const G = f32(backend, out);
+  const simdK = c % 4 === 0 ? simdKernelsFor(backend) : null;
+  if (simdK !== null) {
+    // one SIMD pass (4 channels per instruction), same first-maximum rule
+    simdK.maxPoolGrad(simdK.region(X), simdK.region(D), simdK.region(G), { b, h, w, c, oh, ow, sh, sw, fh, fw, top, left });
+    return out;
+  }
   G.fill(0);
   const best = new Float64Array(c);
   const at = new Int32Array(c);
@@ -805,7 +813,7 @@ const KERNELS: readonly [string, NativeKernel, string][] = [
   ['Mean', reduction(true), 'Mean(native sgemm, leading axes)'],
   ['Identity', identity, 'Identity(shared data)'],
   ['Cast', cast, 'Cast(same dtype: shared data)'],
-  ['MaxPoolGrad', maxPoolGrad, 'MaxPoolGrad(JS)'],
+  ['MaxPoolGrad', maxPoolGrad, 'MaxPoolGrad(SIMD/JS)'],
 ];
 
 let registered: string[] | undefined;
