@@ -90,6 +90,21 @@ function allFloat32(ts: readonly (Tensor | null | undefined)[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Batchnorm, training mode (statistics over every axis but the last, channel-last layout)
 
+/**
+ * The gradients reaching the mean and variance outputs (optional inputs `dMean`, `dVar` of the
+ * backward kernel) as per-channel terms of dx: dx += dMean/N + (x − mean)·2·dVar/N, that is
+ * `k` (constant) and `b` (coefficient of x − mean), each [C] or null.
+ */
+function statGrads(views: (t: TensorInfo) => Float32Array, args: Args, rows: number): { kS: Float32Array | null; bS: Float32Array | null; scale: (v: Float32Array | null, c: number, f: number) => number } {
+  const dm = args.inputs['dMean'];
+  const dv = args.inputs['dVar'];
+  return {
+    kS: dm === undefined ? null : views(dm),
+    bS: dv === undefined ? null : views(dv),
+    scale: (v, c, f) => (v === null ? 0 : ((v[c] as number) * f) / rows),
+  };
+}
+
 /** Outputs y, mean, variance (biased) of x `[..., C]` with per-channel scale and offset. */
 function bnTrainKernel(args: Args): TensorInfo[] {
   const x = input(args, 'x');
@@ -143,8 +158,11 @@ function bnTrainGradKernel(args: Args): TensorInfo[] {
   const C = x.shape[x.shape.length - 1] as number;
   const size = x.shape.reduce((a, b) => a * b, 1);
   const rows = size / C;
-  const { ins, outs, infos } = io(args.backend, [dy, x, scale, mean, variance], [[...x.shape], [C], [C]]);
+  const extra = ['dMean', 'dVar'].map((n) => args.inputs[n]).filter((t): t is TensorInfo => t !== undefined);
+  const { ins, outs, infos } = io(args.backend, [dy, x, scale, mean, variance, ...extra], [[...x.shape], [C], [C]]);
   const [D, X, G, M, V] = ins as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const more = ins.slice(5);
+  const st = statGrads((t) => more[extra.indexOf(t)] as Float32Array, args, rows);
   const [DX, DG, DB] = outs as [Float32Array, Float32Array, Float32Array];
   // pass 1: Σ dy and Σ dy·(x − mean) per channel
   const sd = new Float64Array(C);
@@ -166,8 +184,8 @@ function bnTrainGradKernel(args: Args): TensorInfo[] {
     DB[c] = sd[c] as number;
     DG[c] = (sdx[c] as number) * s;
     a[c] = g * s;
-    b[c] = (-g * s * s * s * (sdx[c] as number)) / rows;
-    k[c] = (-g * s * (sd[c] as number)) / rows;
+    b[c] = (-g * s * s * s * (sdx[c] as number)) / rows + st.scale(st.bS, c, 2);
+    k[c] = (-g * s * (sd[c] as number)) / rows + st.scale(st.kS, c, 1);
   }
   // pass 2
   for (let r = 0, i = 0; r < rows; r++) {
@@ -272,14 +290,15 @@ function bnTrainGradSimd(k: SimdKernels, args: Args): TensorInfo[] {
     const V = wasmF32(backend, variance);
     const DG = wasmF32(backend, dgamma);
     const DB = wasmF32(backend, dbeta);
+    const st = statGrads((t) => wasmF32(backend, t), args, rows);
     for (let c = 0; c < C; c++) {
       const s = 1 / Math.sqrt((V[c] as number) + eps);
       const g = G[c] as number;
       DB[c] = sd[c] as number;
       DG[c] = (sdx[c] as number) * s;
       A[c] = g * s;
-      Bc[c] = (-g * s * s * s * (sdx[c] as number)) / rows;
-      K[c] = (-g * s * (sd[c] as number)) / rows;
+      Bc[c] = (-g * s * s * s * (sdx[c] as number)) / rows + st.scale(st.bS, c, 2);
+      K[c] = (-g * s * (sd[c] as number)) / rows + st.scale(st.kS, c, 1);
     }
     k.backDx(k.region(D), k.region(X), k.region(wasmF32(backend, dx)), rows, C, k.region(M), k.region(A), k.region(Bc), k.region(K));
   } finally {
@@ -343,6 +362,7 @@ function bnTrainGradWasm(args: Args): TensorInfo[] {
     const sdx = Float64Array.from(wasmF32(backend, sdyxT));
     const G = wasmF32(backend, scale);
     const V = wasmF32(backend, variance);
+    const st = statGrads((t) => wasmF32(backend, t), args, rows);
     const A = new Float32Array(C);
     const Bs = new Float32Array(C);
     const K = new Float32Array(C);
@@ -352,8 +372,8 @@ function bnTrainGradWasm(args: Args): TensorInfo[] {
       const inv = 1 / root;
       const g = G[c] as number;
       A[c] = g * inv;
-      Bs[c] = ((-g * inv * inv * inv * (sdx[c] as number)) / rows) * root;
-      K[c] = (-g * inv * (sd[c] as number)) / rows;
+      Bs[c] = ((-g * inv * inv * inv * (sdx[c] as number)) / rows + st.scale(st.bS, c, 2)) * root;
+      K[c] = (-g * inv * (sd[c] as number)) / rows + st.scale(st.kS, c, 1);
       DG[c] = (sdx[c] as number) * inv;
     }
     const zeros = tmp(wasmVector(backend, new Float32Array(C)));
@@ -385,11 +405,19 @@ const bnTrainGradConfig: GradConfig = {
     // computed here, not in the thunks: the tape runs each thunk in its own tidy, which would
     // dispose the other two outputs of the one kernel call
     let parts: Tensor[];
-    if (dy === null || dy === undefined) parts = [mul(x, 0), mul(scale, 0), mul(scale, 0)];
-    else parts = engine().runKernel(BN_TRAIN_GRAD, { dy, x, scale, mean, variance } as never, { varianceEpsilon: eps } as never) as unknown as Tensor[];
-    // the statistics are outputs too: d mean/dx = 1/N, d var/dx = 2(x − mean)/N
-    if (dMean !== null && dMean !== undefined) parts[0] = add(parts[0] as Tensor, div(dMean, n));
-    if (dVar !== null && dVar !== undefined) parts[0] = add(parts[0] as Tensor, mul(sub(x, mean), div(mul(dVar, 2), n)));
+    if (dy === null || dy === undefined) {
+      parts = [mul(x, 0), mul(scale, 0), mul(scale, 0)];
+      // the statistics are outputs too: d mean/dx = 1/N, d var/dx = 2(x − mean)/N
+      if (dMean !== null && dMean !== undefined) parts[0] = add(parts[0] as Tensor, div(dMean, n));
+      if (dVar !== null && dVar !== undefined) parts[0] = add(parts[0] as Tensor, mul(sub(x, mean), div(mul(dVar, 2), n)));
+    } else {
+      // gradients reaching the statistics (tfjs passes them when anything downstream of the
+      // statistics is differentiated) fold into the kernel's per-channel terms: no extra passes
+      const inputs: Record<string, Tensor> = { dy, x, scale, mean, variance };
+      if (dMean !== null && dMean !== undefined) inputs['dMean'] = dMean;
+      if (dVar !== null && dVar !== undefined) inputs['dVar'] = dVar;
+      parts = engine().runKernel(BN_TRAIN_GRAD, inputs as never, { varianceEpsilon: eps } as never) as unknown as Tensor[];
+    }
     const grads = (): Tensor[] => parts;
     return { x: () => grads()[0] as Tensor, scale: () => grads()[1] as Tensor, offset: () => grads()[2] as Tensor };
   },

@@ -177,6 +177,8 @@ describe('wasm SIMD MaxPoolGrad', () => {
     ['3x3 stride 1 same (overlapping windows), c 4', [2, 6, 7, 4], 3, 1, 'same'],
     ['3x3 stride 2 same, c 12', [2, 9, 8, 12], 3, 2, 'same'],
     ['3x2 stride (2, 1) valid, c 4', [2, 7, 6, 4], [3, 2], [2, 1], 'valid'],
+    ['2x2 stride 3 valid (gaps between windows), c 8', [2, 8, 7, 8], 2, 3, 'valid'],
+    ['2x2 stride 2 same, odd size (padded windows), c 4', [3, 7, 5, 4], 2, 2, 'same'],
   ];
   for (const [name, xs, size, strides, pad] of cases) {
     for (const kind of ['signed', 'ties'] as const) {

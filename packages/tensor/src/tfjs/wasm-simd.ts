@@ -335,8 +335,11 @@ function adam(first: boolean): FnDef {
 /**
  * maxPoolGrad(pX, pD, pG, b, h, w, c, oh, ow, sh, sw, fh, fw, top, left): G (zeroed by the caller)
  * += dy at the first maximum of each window, per channel; c must be a multiple of 4.
+ * `direct` (windows that do not overlap): each window's positions are written once, dy at the
+ * first maximum and 0 elsewhere, with vector stores (positions outside every window are left as
+ * they are: the caller zeroes them).
  */
-function maxPoolGrad(): FnDef {
+function maxPoolGrad(direct: boolean): FnDef {
   // params 0 pX, 1 pD, 2 pG, 3 b, 4 h, 5 w, 6 c, 7 oh, 8 ow, 9 sh, 10 sw, 11 fh, 12 fw, 13 top, 14 left
   const [pX, pD, pG, B, H, W, Cc, OH, OW, SH, SW, FH, FW, TOP, LEFT] = Array.from({ length: 15 }, (_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
   // i32 locals
@@ -372,6 +375,13 @@ function maxPoolGrad(): FnDef {
     ...get(v), ...get(best), ...get(m), ...BITSELECT, ...set(best),
     ...get(addr), ...I32X4_SPLAT, ...i32x4Const(0, 4, 8, 12), ...I32X4_ADD, ...get(at), ...get(m), ...BITSELECT, ...set(at),
   ]));
+  // direct: second walk over the window, G = dy where the lane's address is the maximum, else 0
+  const writeBack: Code = loopTo(iy, get(yLo), get(yHi), loopTo(ix, get(xLo), get(xHi), [
+    ...get(pX), ...get(n), ...get(H), ...MUL, ...get(iy), ...ADD, ...get(W), ...MUL, ...get(ix), ...ADD, ...get(cb), ...MUL, ...ADD, ...get(j), ...ADD, ...set(addr),
+    ...get(addr), ...get(pX), ...SUB, ...get(pG), ...ADD,
+    ...get(d), ...get(addr), ...I32X4_SPLAT, ...i32x4Const(0, 4, 8, 12), ...I32X4_ADD, ...get(at), ...simd(55) /* i32x4.eq */, ...simd(78) /* v128.and */,
+    ...vStore,
+  ]));
   const chans: Code = [
     ...i32c(0), ...set(j),
     ...BLOCK, ...LOOP, ...get(j), ...get(cb), ...GE_S, ...brIf(1),
@@ -379,7 +389,7 @@ function maxPoolGrad(): FnDef {
     ...i32x4Const(-1, -1, -1, -1), ...set(at),
     ...window,
     ...get(o), ...get(j), ...ADD, ...vLoad, ...set(d),
-    ...lanes,
+    ...(direct ? writeBack : lanes),
     ...get(j), ...i32c(16), ...ADD, ...set(j), ...br(0), ...END, ...END,
   ];
   const body: Code = [
@@ -396,11 +406,11 @@ function maxPoolGrad(): FnDef {
       ]),
     ])),
   ];
-  return { name: 'maxPoolGrad', params: new Array<number>(15).fill(I32), locals, body };
+  return { name: direct ? 'maxPoolGradDirect' : 'maxPoolGrad', params: new Array<number>(15).fill(I32), locals, body };
 }
 
 function allKernels(): FnDef[] {
-  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), bnBackDx(), maxPoolGrad(), adam(true), adam(false)];
+  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), adam(true), adam(false)];
   for (const [mo, fi, ne] of [
     [false, false, false],
     [true, true, false],
@@ -570,8 +580,12 @@ export class SimdKernels {
     const sx = this.check('x', x, nx);
     const sd = this.check('dy', dy, b * oh * ow * c);
     const sg = this.check('dx', g, nx);
-    new Float32Array(this.memory.buffer, sg, nx).fill(0);
-    (this.fns['maxPoolGrad'] as Fn)(sx, sd, sg, b, h, w, c, oh, ow, sh, sw, fh, fw, top, left);
+    // windows that do not overlap are written directly; zeroing is needed only where no window
+    // reaches (or, with overlaps, everywhere: the kernel then adds into G)
+    const direct = sh >= fh && sw >= fw;
+    const covered = direct && sh === fh && sw === fw && top === 0 && left === 0 && oh * sh === h && ow * sw === w;
+    if (!covered) new Float32Array(this.memory.buffer, sg, nx).fill(0);
+    (this.fns[direct ? 'maxPoolGradDirect' : 'maxPoolGrad'] as Fn)(sx, sd, sg, b, h, w, c, oh, ow, sh, sw, fh, fw, top, left);
   }
 
   /** One SGD update over n floats (see fused-kernels' sgdStep); buf/bufOut null without momentum. */
