@@ -119,6 +119,23 @@ export function svdKernel(data: Float64Array, m: number, n: number, wantUV: bool
 function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wantUV: boolean): SvdData | null {
   const { data: a, scale } = pow2ScaledCopy(data);
   if (scale === 1 && maxAbs(a) === 0) return null; // (scale is 1 for the zero matrix)
+  // LAPACK's tall path (QR, then the small SVD) is markedly faster than its wide path (LQ):
+  // 10000 x 256 takes ~300 ms tall and ~470 ms wide on one OpenBLAS thread. So a tall A is
+  // factored as itself in column-major order (one transposed copy); a wide A as Aᵀ, which is
+  // its row-major buffer as it stands.
+  if (m > n) {
+    const g = lapackGesdd(lib, transposeData(a, m, n), m, n, wantUV);
+    if (g === null) return null;
+    const s = g.s;
+    const k = s.length;
+    if (scale !== 1) for (let j = 0; j < k; j++) s[j] = (s[j] as number) * scale;
+    if (!wantUV) return { U: null, s, V: null };
+    // U: column-major m x k -> row-major; V: Vᵀ column-major k x n is V row-major n x k.
+    const U = transposeData(g.u as Float64Array, k, m);
+    const V = g.vt as Float64Array;
+    signConvention(U, V, m, n, k);
+    return { U, s, V };
+  }
   const g = lapackGesdd(lib, a, n, m, wantUV);
   if (g === null) return null;
   const s = g.s;
