@@ -10,6 +10,7 @@ import {
   registerFusedKernels,
   sgdStep,
   sgdStepComposed,
+  softmaxCrossEntropyMean,
   unregisterFusedKernels,
   type AdamStepOptions,
   type SgdStepOptions,
@@ -97,7 +98,7 @@ describe('fused kernels: registration', () => {
     const a = bnRun(batchNormTrain, c, 7, true);
     const b = bnRun(batchNormTrainComposed, c, 7, true);
     a.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(b[i] as Float32Array)));
-    expect(registerFusedKernels('cpu')).toEqual(['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)']);
+    expect(registerFusedKernels('cpu')).toEqual(['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)', 'SoftmaxCrossEntropy(fused)']);
     expect(tf.getKernel('BasisBatchNormTrain', 'cpu')).toBeDefined();
   });
 });
@@ -207,6 +208,47 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+describe('fused softmax cross-entropy', () => {
+  const cases: [number[], number, 'one-hot' | 'soft'][] = [
+    [[128, 10], 3, 'one-hot'],
+    [[7, 3], 1, 'soft'],
+    [[1, 10], 50, 'one-hot'], // large logits: shifted log-sum-exp
+    [[2, 3, 5], 2, 'soft'],
+  ];
+  const run = (loss: (y: tf.Tensor, z: tf.Tensor) => tf.Tensor, shape: number[], scale: number, kind: 'one-hot' | 'soft'): Float32Array[] =>
+    tf.tidy(() => {
+      const K = shape[shape.length - 1] as number;
+      const z = rand(shape, 61, 2 * scale);
+      const raw = kind === 'soft' ? tf.softmax(rand(shape, 62, 3)) : tf.reshape(tf.oneHot(tf.tensor1d(Array.from(values(z.size / K, 63), (v) => Math.floor((v + 0.5) * K)), 'int32'), K), shape);
+      const y = tf.cast(raw, 'float32');
+      const l = loss(y, z);
+      const [gy, gz] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(loss(a, b), 3) as tf.Scalar)([y, z]);
+      // tfjs' own gradient in the labels is (labels − softmax)·dy; the true one, −log softmax·dy/N, is
+      // the reference for the labels
+      const trueGy = tf.mul(tf.logSoftmax(z), -3 / (z.size / K));
+      return [l, loss === softmaxCrossEntropyMean ? gy! : trueGy, gz!].map((t) => t.dataSync() as Float32Array);
+    });
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const [shape, scale, kind] of cases) {
+      it(`on ${backend}, [${shape.join(', ')}] ${kind} labels, logit scale ${scale}: loss and gradients match tf.losses.softmaxCrossEntropy`, async () => {
+        await useBackend('cpu');
+        registerFusedKernels('cpu');
+        const want = run((y, z) => tf.losses.softmaxCrossEntropy(y, z), shape, scale, kind);
+        await useBackend(backend);
+        expect(tf.getKernel('BasisSoftmaxCrossEntropy', backend)).toBeDefined();
+        const got = await expectNoTensorLeak(() => run(softmaxCrossEntropyMean, shape, scale, kind));
+        ['loss', 'd labels', 'd logits'].forEach((name, i) => expectClose(got[i] as Float32Array, want[i] as Float32Array, name, 1e-5));
+        await useBackend('cpu');
+      });
+    }
+  }
+  it('rejects mismatched shapes', () => {
+    tf.tidy(() => {
+      expect(() => softmaxCrossEntropyMean(tf.ones([2, 3]), tf.ones([3, 2]))).toThrow(/same shape/);
+    });
+  });
+});
 
 describe('fused ops: argument checks', () => {
   it('name the bad shape or value', () => {

@@ -10,6 +10,7 @@ export {
   registerFusedKernels,
   sgdStep,
   sgdStepComposed,
+  softmaxCrossEntropyMean,
   unregisterFusedKernels,
   type AdamStepOptions,
   type BatchNormTrainResult,

@@ -3,7 +3,7 @@
 // batchnorm running statistics written back through `updates`), browser-safe; the Node entry adds
 // run directories with resume (`trainModelResumable`).
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, createRng } from '@basis/tensor';
+import { BasisError, createRng, softmaxCrossEntropyMean } from '@basis/tensor';
 import type { ClassificationDataset } from '../data/types.js';
 import { assertClassification } from '../data/validate.js';
 import { describeGraph, forward, initParams, type ModelGraph, type ParamDict, type TensorParams } from '../graph/index.js';
@@ -362,7 +362,7 @@ export function prepareModelTraining(o: TrainModelOptions): PreparedModelTrainin
   };
   const lossFn: LossFn = (b, ctx) => {
     const r = forward(graph, ctx.params, b.x, { training: true });
-    return { loss: tf.losses.softmaxCrossEntropy(b.y, r.output) as tf.Scalar, updates: r.buffers };
+    return { loss: softmaxCrossEntropyMean(b.y, r.output) as tf.Scalar, updates: r.buffers };
   };
   const evalFn =
     testSet === undefined
