@@ -229,6 +229,30 @@ function wasmF32(backend: WasmCalls, t: TensorInfo): Float32Array {
 // backward (sums, dx), each one SIMD loop over the heap in place; the composed wasm kernels below
 // are the fallback (no SIMD, memory not found).
 
+/**
+ * Rows merged per SIMD row: with few channels (MiniMyrtle's first layer has 16) the per-row loop
+ * overhead dominates, so m consecutive rows are treated as one row of m·C channels (per-channel
+ * vectors repeated m times, sums folded back); m is a power of two dividing the row count.
+ */
+function mergedRows(rows: number, C: number): number {
+  let m = 1;
+  while (C * m < 64 && rows % (2 * m) === 0) m *= 2;
+  return m;
+}
+
+/** `dst[i·C + c] = src[c]` for i < m. */
+function repeat(dst: Float32Array, src: ArrayLike<number>, C: number, m: number): void {
+  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) dst[i * C + c] = src[c] as number;
+}
+
+/** Per-channel sums folded over the m merged copies of each channel. */
+function foldSums(v: Float64Array, C: number, m: number): Float64Array {
+  if (m === 1) return v;
+  const out = new Float64Array(C);
+  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) out[c] = (out[c] as number) + (v[i * C + c] as number);
+  return out;
+}
+
 function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
   const backend = args.backend as WasmCalls;
   const x = input(args, 'x');
@@ -237,21 +261,29 @@ function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
   const eps = args.attrs['varianceEpsilon'] as number;
   const C = x.shape[x.shape.length - 1] as number;
   const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const m = mergedRows(rows, C);
+  const L = m * C;
   const y = backend.makeOutput([...x.shape], 'float32');
   const mean = backend.makeOutput([C], 'float32');
   const variance = backend.makeOutput([C], 'float32');
-  const scratch = backend.makeOutput([8 * C + 1], 'float32');
+  const scratch = backend.makeOutput([10 * L + 1], 'float32');
   try {
     // views after the last allocation (an allocation may grow the heap)
     const X = wasmF32(backend, x);
     const S = wasmF32(backend, scratch);
-    const shift = S.subarray(0, C);
-    const mul_ = S.subarray(C, 2 * C);
-    shift.set(X.subarray(0, C));
-    const { s1, s2 } = k.sums(k.region(X), null, rows, C, k.region(shift), k.region(S.subarray(2 * C)));
+    const shift = S.subarray(0, L);
+    const mRep = S.subarray(L, 2 * L);
+    const aRep = S.subarray(2 * L, 3 * L);
+    const bRep = S.subarray(3 * L, 4 * L);
+    // shift by the first row (stable sums of squares without a separate pass for the mean)
+    repeat(shift, X.subarray(0, C), C, m);
+    const sums = k.sums(k.region(X), null, rows / m, L, k.region(shift), k.region(S.subarray(4 * L)));
+    const s1 = foldSums(sums.s1, C, m);
+    const s2 = foldSums(sums.s2, C, m);
     const M = wasmF32(backend, mean);
     const V = wasmF32(backend, variance);
     const G = wasmF32(backend, scale);
+    const mul_ = new Float32Array(C);
     for (let c = 0; c < C; c++) {
       const m1 = (s1[c] as number) / rows;
       const v = Math.max(0, (s2[c] as number) / rows - m1 * m1);
@@ -259,7 +291,10 @@ function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
       V[c] = v;
       mul_[c] = (G[c] as number) / Math.sqrt((V[c] as number) + eps);
     }
-    k.affine(k.region(X), k.region(wasmF32(backend, y)), rows, C, k.region(M), k.region(mul_), k.region(wasmF32(backend, offset)));
+    repeat(mRep, M, C, m);
+    repeat(aRep, mul_, C, m);
+    repeat(bRep, wasmF32(backend, offset), C, m);
+    k.affine(k.region(X), k.region(wasmF32(backend, y)), rows / m, L, k.region(mRep), k.region(aRep), k.region(bRep));
   } finally {
     backend.disposeData(scratch.dataId);
   }
@@ -276,24 +311,32 @@ function bnTrainGradSimd(k: SimdKernels, args: Args): TensorInfo[] {
   const eps = args.attrs['varianceEpsilon'] as number;
   const C = x.shape[x.shape.length - 1] as number;
   const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const m = mergedRows(rows, C);
+  const L = m * C;
   const dx = backend.makeOutput([...x.shape], 'float32');
   const dgamma = backend.makeOutput([C], 'float32');
   const dbeta = backend.makeOutput([C], 'float32');
-  const scratch = backend.makeOutput([9 * C + 1], 'float32');
+  const scratch = backend.makeOutput([10 * L + 1], 'float32');
   try {
     const X = wasmF32(backend, x);
     const D = wasmF32(backend, dy);
-    const M = wasmF32(backend, mean);
     const S = wasmF32(backend, scratch);
-    const A = S.subarray(0, C);
-    const Bc = S.subarray(C, 2 * C);
-    const K = S.subarray(2 * C, 3 * C);
-    const { s1: sd, s2: sdx } = k.sums(k.region(X), k.region(D), rows, C, k.region(M), k.region(S.subarray(3 * C)));
+    const mRep = S.subarray(0, L);
+    const aRep = S.subarray(L, 2 * L);
+    const bRep = S.subarray(2 * L, 3 * L);
+    const kRep = S.subarray(3 * L, 4 * L);
+    repeat(mRep, wasmF32(backend, mean), C, m);
+    const sums = k.sums(k.region(X), k.region(D), rows / m, L, k.region(mRep), k.region(S.subarray(4 * L)));
+    const sd = foldSums(sums.s1, C, m);
+    const sdx = foldSums(sums.s2, C, m);
     const G = wasmF32(backend, scale);
     const V = wasmF32(backend, variance);
     const DG = wasmF32(backend, dgamma);
     const DB = wasmF32(backend, dbeta);
     const st = statGrads((t) => wasmF32(backend, t), args, rows);
+    const A = new Float32Array(C);
+    const Bc = new Float32Array(C);
+    const K = new Float32Array(C);
     for (let c = 0; c < C; c++) {
       const s = 1 / Math.sqrt((V[c] as number) + eps);
       const g = G[c] as number;
@@ -303,7 +346,10 @@ function bnTrainGradSimd(k: SimdKernels, args: Args): TensorInfo[] {
       Bc[c] = (-g * s * s * s * (sdx[c] as number)) / rows + st.scale(st.bS, c, 2);
       K[c] = (-g * s * (sd[c] as number)) / rows + st.scale(st.kS, c, 1);
     }
-    k.backDx(k.region(D), k.region(X), k.region(wasmF32(backend, dx)), rows, C, k.region(M), k.region(A), k.region(Bc), k.region(K));
+    repeat(aRep, A, C, m);
+    repeat(bRep, Bc, C, m);
+    repeat(kRep, K, C, m);
+    k.backDx(k.region(D), k.region(X), k.region(wasmF32(backend, dx)), rows / m, L, k.region(mRep), k.region(aRep), k.region(bRep), k.region(kRep));
   } finally {
     backend.disposeData(scratch.dataId);
   }
@@ -312,7 +358,7 @@ function bnTrainGradSimd(k: SimdKernels, args: Args): TensorInfo[] {
 
 function bnTrainWasm(args: Args): TensorInfo[] {
   const simdK = simdKernelsFor(args.backend);
-  if (simdK !== null) return bnTrainSimd(simdK, args);
+  if (simdK !== null && simdK.usable()) return bnTrainSimd(simdK, args);
   const backend = args.backend as WasmCalls;
   const x = input(args, 'x');
   const scale = input(args, 'scale');
@@ -337,7 +383,7 @@ function bnTrainWasm(args: Args): TensorInfo[] {
 
 function bnTrainGradWasm(args: Args): TensorInfo[] {
   const simdK = simdKernelsFor(args.backend);
-  if (simdK !== null) return bnTrainGradSimd(simdK, args);
+  if (simdK !== null && simdK.usable()) return bnTrainGradSimd(simdK, args);
   const backend = args.backend as WasmCalls;
   const dy = input(args, 'dy');
   const x = input(args, 'x');
@@ -561,7 +607,7 @@ function adamKernel(args: Args): TensorInfo[] {
 /** SGD on wasm: one SIMD pass over the heap (wasm-simd.ts), else the JS pass. */
 function sgdWasm(args: Args): TensorInfo[] {
   const k = simdKernelsFor(args.backend);
-  if (k === null) return sgdKernel(args);
+  if (k === null || !k.usable()) return sgdKernel(args);
   const backend = args.backend as WasmCalls;
   const p = input(args, 'param');
   const g = input(args, 'grad');
@@ -579,7 +625,7 @@ function sgdWasm(args: Args): TensorInfo[] {
 /** Adam on wasm: one SIMD pass over the heap (wasm-simd.ts), else the JS pass. */
 function adamWasm(args: Args): TensorInfo[] {
   const k = simdKernelsFor(args.backend);
-  if (k === null) return adamKernel(args);
+  if (k === null || !k.usable()) return adamKernel(args);
   const backend = args.backend as WasmCalls;
   const p = input(args, 'param');
   const g = input(args, 'grad');

@@ -757,7 +757,7 @@ const maxPoolGrad: NativeKernel = (args, fallback) => {
   const D = f32(backend, dy);
   const G = f32(backend, out);
   const simdK = c % 4 === 0 ? simdKernelsFor(backend) : null;
-  if (simdK !== null) {
+  if (simdK !== null && simdK.usable()) {
     // one SIMD pass (4 channels per instruction), same first-maximum rule
     simdK.maxPoolGrad(simdK.region(X), simdK.region(D), simdK.region(G), { b, h, w, c, oh, ow, sh, sw, fh, fw, top, left });
     return out;

@@ -490,6 +490,9 @@ function memoryOf(backend: unknown): WasmMemory | null {
   return null;
 }
 
+/** Regions must end at or below this byte address (signed 32-bit comparisons in the kernels). */
+const ADDRESS_LIMIT = 2 ** 31;
+
 /** A float32 region of the heap: byte offset and length in floats. */
 export interface Region {
   off: number;
@@ -520,8 +523,16 @@ export class SimdKernels {
     return { off: view.byteOffset, len: view.length };
   }
 
+  /**
+   * Whether the heap is small enough for the kernels (they compare addresses as signed 32-bit
+   * integers: regions must end below 2 GiB). Callers check before allocating and fall back.
+   */
+  usable(): boolean {
+    return this.memory.buffer.byteLength <= ADDRESS_LIMIT;
+  }
+
   private check(what: string, r: Region, need: number): number {
-    const size = this.memory.buffer.byteLength;
+    const size = Math.min(this.memory.buffer.byteLength, ADDRESS_LIMIT);
     if (!Number.isInteger(r.off) || r.off < 0 || r.off % 4 !== 0 || !Number.isInteger(need) || need < 0 || r.len < need || r.off + need * 4 > size) {
       throw new Error(`wasm-simd: ${what} region (byte ${r.off}, ${r.len} floats) cannot hold ${need} floats inside the ${size}-byte heap`);
     }
