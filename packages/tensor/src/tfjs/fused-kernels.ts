@@ -1,7 +1,8 @@
 // Fused training kernels: batchnorm in training mode (forward in two passes over the data, backward
-// in two) and the SGD/Adam parameter updates (one pass per parameter), as tfjs kernels registered
-// for the wasm backend (JS loops over the WebAssembly heap; no BLAS needed, no Node APIs) and, on
-// request, for the cpu backend. The ops below run the kernel when the active backend has it and
+// in two), the SGD/Adam parameter updates (one pass per parameter) and the batch-mean softmax
+// cross-entropy, as tfjs kernels registered for the wasm backend (WebAssembly SIMD passes over the
+// heap from wasm-simd.ts where available, else the backend's own kernels or JS loops; no BLAS
+// needed, no Node APIs) and, on request, for the cpu backend (JS loops). The ops below run the kernel when the active backend has it and
 // otherwise the composed tfjs-core ops they replace, so library code stays backend-agnostic.
 //
 // A training step of a small CNN ran about 160 element-wise kernels (batch statistics, their
@@ -664,8 +665,8 @@ function checkSame(what: string, p: Tensor, t: Tensor | null): void {
  * with momentum, `buf = momentum·buf + (1 − dampening)·g` (`buf = g` when `buf` is null, the first
  * step) and `g = nesterov ? g + momentum·buf : buf`; `p − lr·g`. Returns the new parameter and
  * momentum buffer (null without momentum) as new tensors. One fused kernel per call on backends
- * that have it (wasm) for parameters up to 16,384 elements, else composed ops (faster on large
- * parameters); the two agree to float32 rounding.
+ * that have it: on wasm one SIMD pass for any size (without SIMD, a JS pass for parameters up to
+ * 16,384 elements and composed ops above); the two agree to float32 rounding.
  *
  * @example
  * ```ts
@@ -704,8 +705,8 @@ export function sgdStepComposed(param: Tensor, grad: Tensor, buf: Tensor | null,
  * (`+ weightDecay·p` for Adam; AdamW scales `p` by `1 − lr·weightDecay` instead);
  * `m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²` (null m/v: zeros, the first step);
  * `p − lr/(1−β1^t) · m/(√v/√(1−β2^t) + ε)`. Returns new tensors. One fused kernel per call on
- * backends that have it (wasm) for parameters up to 16,384 elements, else composed ops; the two
- * agree to float32 rounding.
+ * backends that have it (wasm: one SIMD pass for any size; without SIMD a JS pass up to 16,384
+ * elements), else composed ops; the two agree to float32 rounding.
  *
  * @example
  * ```ts
