@@ -1,25 +1,26 @@
-import type { Matrix } from '@basis/tensor';
-import { BasisError } from '@basis/tensor';
-import { unitCentred } from '../prep.js';
+import { BasisError, Matrix, gram, pow2ScaledCopy } from '@basis/tensor';
+import { centred, unitCentred } from '../prep.js';
 import { sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
 
-/** Symmetric N x N matrix of squared Euclidean distances between rows (computed directly). */
+/**
+ * Symmetric N x N matrix of squared Euclidean distances between rows: `||x_i||² + ||x_j||² -
+ * 2 x_i·x_j` of the centred rows from one Gram product on the engine (distances are translation
+ * invariant; centring keeps the cancellation small), clamped at 0, zero diagonal. Returned with
+ * the exact power-of-two scale `s` of the prescaled copy (the distances are those of `X / s`).
+ */
 function squaredDistances(X: Matrix): Float64Array {
   const n = X.rows;
-  const d = X.cols;
+  const { data: a } = pow2ScaledCopy(centred(X).data);
+  const G = gram(new Matrix(n, X.cols, a).transpose()).data;
   const D = new Float64Array(n * n);
-  const a = X.data;
   for (let i = 0; i < n; i++) {
+    const gi = G[i * n + i] as number;
     for (let j = i + 1; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < d; k++) {
-        const t = (a[i * d + k] as number) - (a[j * d + k] as number);
-        s += t * t;
-      }
-      D[i * n + j] = s;
-      D[j * n + i] = s;
+      const v = Math.max(0, gi + (G[j * n + j] as number) - 2 * (G[i * n + j] as number));
+      D[i * n + j] = v;
+      D[j * n + i] = v;
     }
   }
   return D;

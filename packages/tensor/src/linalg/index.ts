@@ -20,3 +20,4 @@ export {
   type NormalSource,
   type OrthogonalPowerOptions,
 } from './orthogonal.js';
+export { pow2ScaledCopy } from './validate.js';

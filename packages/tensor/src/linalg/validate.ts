@@ -137,7 +137,16 @@ export function pow2Near(m: number): number {
   return 2 ** e;
 }
 
-/** A copy scaled by an exact power of two to a largest entry of order 1, and that power. */
+/**
+ * A copy scaled by an exact power of two to a largest entry of order 1, and that power
+ * (`data * scale` is the input exactly). Scale-invariant computations on it cannot overflow or
+ * underflow for inputs of any finite scale.
+ *
+ * @example
+ * ```ts
+ * pow2ScaledCopy(Float64Array.of(3e300, -1e300)); // { data: [~1.33, ~-0.44], scale: 2^997 }
+ * ```
+ */
 export function pow2ScaledCopy(src: Float64Array): { data: Float64Array; scale: number } {
   const top = maxAbs(src);
   const scale = top === 0 ? 1 : pow2Near(top);
