@@ -233,6 +233,21 @@ export function asMatrix(m: MatrixLike): Matrix {
  */
 export function assertFinite(m: Matrix, name = 'matrix'): void {
   const a = m.data;
+  // Fast screen: x * 0 is 0 for every finite x and NaN for ±Inf and NaN, so the sum is NaN
+  // exactly when some entry is not finite (four accumulators, no branch per entry).
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n4 = a.length - (a.length % 4);
+  for (let k = 0; k < n4; k += 4) {
+    s0 += (a[k] as number) * 0;
+    s1 += (a[k + 1] as number) * 0;
+    s2 += (a[k + 2] as number) * 0;
+    s3 += (a[k + 3] as number) * 0;
+  }
+  for (let k = n4; k < a.length; k++) s0 += (a[k] as number) * 0;
+  if (s0 + s1 + s2 + s3 === 0) return;
   for (let k = 0; k < a.length; k++) {
     const v = a[k] as number;
     if (!Number.isFinite(v)) {

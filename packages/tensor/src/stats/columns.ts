@@ -76,19 +76,28 @@ export function normalizeColumns(
     throw new BasisError('INVALID_ARGUMENT', `zeroPolicy must be 'keep-zero', 'drop' or 'error', got '${String(policy)}'`);
   }
   const { rows: n, cols: d, data: a } = m;
-  const norms = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    // scaled sum of squares (no overflow for huge entries)
-    let scale = 0;
-    for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(a[i * d + j] as number));
-    if (scale === 0) continue;
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      const v = (a[i * d + j] as number) / scale;
-      s += v * v;
+  // Scaled sum of squares per column (no overflow for huge entries), walking rows so that the
+  // reads are sequential; each column still sums over i in ascending order.
+  const scales = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) {
+      const v = Math.abs(a[r + j] as number);
+      if (v > (scales[j] as number)) scales[j] = v;
     }
-    norms[j] = scale * Math.sqrt(s);
   }
+  const sums = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) {
+      const sc = scales[j] as number;
+      if (sc === 0) continue;
+      const v = (a[r + j] as number) / sc;
+      sums[j] = (sums[j] as number) + v * v;
+    }
+  }
+  const norms = new Float64Array(d);
+  for (let j = 0; j < d; j++) if (scales[j] !== 0) norms[j] = (scales[j] as number) * Math.sqrt(sums[j] as number);
   const zeroColumns: number[] = [];
   for (let j = 0; j < d; j++) if (norms[j] === 0) zeroColumns.push(j);
   if (policy === 'error' && zeroColumns.length > 0) {
