@@ -10,6 +10,7 @@ import {
   registerFusedKernels,
   sgdStep,
   sgdStepComposed,
+  reluGrad,
   softmaxCrossEntropyMean,
   unregisterFusedKernels,
   type AdamStepOptions,
@@ -98,7 +99,7 @@ describe('fused kernels: registration', () => {
     const a = bnRun(batchNormTrain, c, 7, true);
     const b = bnRun(batchNormTrainComposed, c, 7, true);
     a.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(b[i] as Float32Array)));
-    expect(registerFusedKernels('cpu')).toEqual(['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)', 'SoftmaxCrossEntropy(fused)']);
+    expect(registerFusedKernels('cpu')).toEqual(['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)', 'SoftmaxCrossEntropy(fused)', 'ReluGrad(fused)']);
     expect(tf.getKernel('BasisBatchNormTrain', 'cpu')).toBeDefined();
   });
 });
@@ -248,6 +249,38 @@ describe('fused softmax cross-entropy', () => {
       expect(() => softmaxCrossEntropyMean(tf.ones([2, 3]), tf.ones([3, 2]))).toThrow(/same shape/);
     });
   });
+});
+
+describe('fused relu gradient', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const shape of [[7], [3, 5, 7], [128, 13, 13, 4]]) {
+      it(`on ${backend}, [${shape.join(', ')}]: dy·step(x) as the composed ops (zeros, negatives, NaN), and tf.grads of relu`, async () => {
+        const run = (f: (dy: tf.Tensor, x: tf.Tensor) => tf.Tensor): Float32Array[] =>
+          tf.tidy(() => {
+            const xv = values(shape.reduce((a, b) => a * b, 1), 71, 2);
+            xv[0] = 0;
+            if (xv.length > 3) xv[3] = Number.NaN; // in a SIMD lane
+            xv[xv.length - 1] = Number.NaN; // in the scalar tail when the length is not a multiple of 4
+            const x = tf.tensor(xv, shape);
+            const dy = rand(shape, 72);
+            const w = rand(shape, 73);
+            const [g] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), w)) as tf.Scalar)([tf.tensor(values(xv.length, 74), shape)]);
+            return [f(dy, x), g!].map((t) => t.dataSync() as Float32Array);
+          });
+        await useBackend('cpu');
+        const want = run((dy, x) => tf.mul(dy, tf.cast(tf.step(x, 0), 'float32')));
+        await useBackend(backend);
+        expect(tf.getKernel('BasisReluGrad', backend)).toBeDefined();
+        const got = await expectNoTensorLeak(() => run(reluGrad));
+        const nan = (a: Float32Array): number[] => Array.from(a).flatMap((v, i) => (Number.isNaN(v) ? [i] : []));
+        expect(nan(got[0] as Float32Array)).toEqual(nan(want[0] as Float32Array));
+        const clean = (a: Float32Array): Float32Array => a.map((v) => (Number.isNaN(v) ? 0 : v));
+        expectClose(clean(got[0] as Float32Array), clean(want[0] as Float32Array), 'dx', 0);
+        expectClose(got[1] as Float32Array, want[1] as Float32Array, 'grad of relu', 0);
+        await useBackend('cpu');
+      });
+    }
+  }
 });
 
 describe('fused ops: argument checks', () => {

@@ -23,6 +23,8 @@ import {
   registerKernel,
   sqrt,
   square,
+  step,
+  cast,
   sub,
   unregisterKernel,
   type GradConfig,
@@ -39,6 +41,7 @@ const BN_TRAIN_GRAD = 'BasisBatchNormTrainGrad';
 const SGD_STEP = 'BasisSgdStep';
 const ADAM_STEP = 'BasisAdamStep';
 const SOFTMAX_CE = 'BasisSoftmaxCrossEntropy';
+const RELU_GRAD = 'BasisReluGrad';
 
 // ---------------------------------------------------------------------------------------------
 // Backend access: float32 views of inputs and fresh outputs on the wasm heap or the cpu backend.
@@ -742,6 +745,62 @@ export function adamStepComposed(param: Tensor, grad: Tensor, m0: Tensor | null,
 }
 
 // ---------------------------------------------------------------------------------------------
+// Relu backward
+
+/** dx = dy · step(x) (step: 1 for x > 0, NaN for NaN, else 0), in one pass. */
+function reluGradKernel(args: Args): TensorInfo[] {
+  const dy = input(args, 'dy');
+  const x = input(args, 'x');
+  const { ins, outs, infos } = io(args.backend, [dy, x], [[...x.shape]]);
+  const [D, X] = ins as [Float32Array, Float32Array];
+  const O = outs[0] as Float32Array;
+  for (let i = 0; i < O.length; i++) {
+    const v = X[i] as number;
+    O[i] = (D[i] as number) * (v > 0 ? 1 : v !== v ? Number.NaN : 0);
+  }
+  return infos;
+}
+
+function reluGradWasm(args: Args): TensorInfo[] {
+  const k = simdKernelsFor(args.backend);
+  if (k === null || !k.usable()) return reluGradKernel(args);
+  const backend = args.backend as WasmCalls;
+  const dy = input(args, 'dy');
+  const x = input(args, 'x');
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput([...x.shape], 'float32');
+  k.reluGrad(n, k.region(wasmF32(backend, dy)), k.region(wasmF32(backend, x)), k.region(wasmF32(backend, out)));
+  return [out];
+}
+
+const reluGradGradConfig: GradConfig = {
+  kernelName: RELU_GRAD,
+  inputsToSave: ['x'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+    const [x] = saved as [Tensor];
+    return { dy: () => reluGrad(dy as Tensor, x), x: () => mul(x, 0) };
+  },
+};
+
+/**
+ * The gradient of relu, `dy·step(x)` (1 for x > 0, NaN for NaN inputs, else 0: tfjs' own
+ * definition), as one kernel on backends that have it (wasm: one SIMD pass; cpu after
+ * `registerFusedKernels`), else `mul(dy, step(x))`.
+ *
+ * @example
+ * ```ts
+ * const dx = reluGrad(dy, x); // x the input of relu
+ * ```
+ */
+export function reluGrad(dy: Tensor, x: Tensor): Tensor {
+  if (dy.rank === x.rank && dy.shape.every((d, i) => d === x.shape[i]) && hasKernel(RELU_GRAD) && allFloat32([dy, x])) {
+    const [out] = engine().runKernel(RELU_GRAD, { dy, x } as never, {} as never) as unknown as Tensor[];
+    return out as Tensor;
+  }
+  return mul(dy, cast(step(x, 0), 'float32'));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Softmax cross-entropy (mean over the batch)
 
 /**
@@ -828,6 +887,7 @@ const KERNELS: readonly [string, Kernel, Kernel | undefined, string][] = [
   [SGD_STEP, sgdKernel, sgdWasm, 'SgdStep(fused)'],
   [ADAM_STEP, adamKernel, adamWasm, 'AdamStep(fused)'],
   [SOFTMAX_CE, softmaxCeKernel, undefined, 'SoftmaxCrossEntropy(fused)'],
+  [RELU_GRAD, reluGradKernel, reluGradWasm, 'ReluGrad(fused)'],
 ];
 
 let gradientRegistered = false;
@@ -840,13 +900,14 @@ let gradientRegistered = false;
  *
  * @example
  * ```ts
- * registerFusedKernels('cpu'); // ['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)', 'SoftmaxCrossEntropy(fused)']
+ * registerFusedKernels('cpu'); // ['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)', 'SoftmaxCrossEntropy(fused)', 'ReluGrad(fused)']
  * ```
  */
 export function registerFusedKernels(backendName: string): string[] {
   if (!gradientRegistered) {
     registerGradient(bnTrainGradConfig);
     registerGradient(softmaxCeGradConfig);
+    registerGradient(reluGradGradConfig);
     gradientRegistered = true;
   }
   for (const [name, kernel, onWasm] of KERNELS) {

@@ -20,6 +20,7 @@ import {
   unsortedSegmentSum, unstack, util, where, zeros, zerosLike,
   type GradConfig, type NamedAttrMap, type Tensor,
 } from '@tensorflow/tfjs-core';
+import { reluGrad } from './fused-kernels.js';
 
 type Der = () => Tensor;
 type Grads = Record<string, Der> | Der[];
@@ -147,7 +148,7 @@ const GRADIENTS: readonly GradConfig[] = [
   cfg(Reciprocal, (dy, [x]) => ({ x: () => div(dy, neg(square(x!))) }), { inputs: ['x'] }),
   cfg(Sigmoid, (dy, [y]) => ({ x: () => mul(dy, mul(y!, sub(scalar(1), y!))) }), { outputs: [true] }),
   cfg(Tanh, (dy, [y]) => ({ x: () => mul(sub(scalar(1), square(y!)), dy) }), { outputs: [true] }),
-  cfg(Relu, (dy, [x]) => ({ x: () => mul(dy, cast(step(x!, 0), 'float32')) }), { inputs: ['x'] }),
+  cfg(Relu, (dy, [x]) => ({ x: () => reluGrad(dy, x!) }), { inputs: ['x'] }), // mul(dy, step(x)), one kernel where registered
   cfg(Relu6, (dy, [x]) => ({ x: () => mul(dy, cast(mul(lessEqual(x!, 6), step(x!, 0)), 'float32')) }), { inputs: ['x'] }),
   cfg(Elu, (dy, [y]) => ({ x: () => engine().runKernel(EluGrad, { dy, y: y! }) }), { outputs: [true] }),
   cfg(

@@ -8,6 +8,7 @@ export {
   batchNormTrain,
   batchNormTrainComposed,
   registerFusedKernels,
+  reluGrad,
   sgdStep,
   sgdStepComposed,
   softmaxCrossEntropyMean,

@@ -89,6 +89,7 @@ const f32Lane = (i: number): Code => simd(31, i);
 const i32Lane = (i: number): Code => simd(27, i);
 const v128Const = (bytes: number[]): Code => simd(12, ...bytes);
 const i32x4Const = (a: number, b: number, c: number, d: number): Code => v128Const(Array.from(new Uint8Array(Int32Array.of(a, b, c, d).buffer)));
+const V_ZERO = simd(12, ...new Array<number>(16).fill(0));
 const f32x4Splat = (v: number): Code => v128Const(Array.from(new Uint8Array(Float32Array.of(v, v, v, v).buffer)));
 
 /** Float32 arithmetic on one lane (scalar tails) or four (the SIMD loop), for shared emitters. */
@@ -257,6 +258,34 @@ const bnBackDx = (): FnDef =>
   });
 
 /**
+ * reluGrad (streams DY, X, OUT): OUT = DY · step(X), step(x) = 1 for x > 0, NaN for NaN, else 0 —
+ * tfjs' `mul(dy, step(x))` in one pass.
+ */
+function reluGrad(): FnDef {
+  const f32c = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
+  return rowwise({
+    name: 'reluGrad',
+    streams: 3,
+    chans: 0,
+    scalars: 0,
+    stmt: (ty, s, _ch, _sc, tmp) => {
+      const x = tmp(0);
+      const c: Code = [...s(1), ...ty.load, ...set(x), ...s(2), ...s(0), ...ty.load];
+      if (ty === VEC) {
+        // (1 & (x > 0)) | (x & (x != x))
+        c.push(...f32x4Splat(1), ...get(x), ...V_ZERO, ...F32X4_GT, ...simd(78));
+        c.push(...get(x), ...get(x), ...get(x), ...simd(66) /* f32x4.ne */, ...simd(78), ...simd(80) /* v128.or */);
+      } else {
+        // x > 0 ? 1 : (x != x ? x : 0)
+        c.push(...f32c(1), ...get(x), ...f32c(0), ...get(x), ...get(x), 0x5c /* f32.ne */, ...SELECT, ...get(x), ...f32c(0), 0x5e /* f32.gt */, ...SELECT);
+      }
+      c.push(...ty.mul, ...ty.store);
+      return c;
+    },
+  });
+}
+
+/**
  * SGD (streams P, G, [Bf], PO, [BO]; scalars lr, mu, keep, wd, s):
  * d = g·s + wd·p; with momentum b = first ? d : mu·bf + keep·d, BO = b, d = nesterov ? d + mu·b : b;
  * PO = p − lr·d.
@@ -410,7 +439,7 @@ function maxPoolGrad(direct: boolean): FnDef {
 }
 
 function allKernels(): FnDef[] {
-  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), adam(true), adam(false)];
+  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), adam(true), adam(false)];
   for (const [mo, fi, ne] of [
     [false, false, false],
     [true, true, false],
@@ -597,6 +626,12 @@ export class SimdKernels {
     const covered = direct && sh === fh && sw === fw && top === 0 && left === 0 && oh * sh === h && ow * sw === w;
     if (!covered) new Float32Array(this.memory.buffer, sg, nx).fill(0);
     (this.fns[direct ? 'maxPoolGradDirect' : 'maxPoolGrad'] as Fn)(sx, sd, sg, b, h, w, c, oh, ow, sh, sw, fh, fw, top, left);
+  }
+
+  /** out = dy · step(x) over n floats (the gradient of relu). */
+  reluGrad(n: number, dy: Region, x: Region, out: Region): void {
+    this.dims(1, n);
+    (this.fns['reluGrad'] as Fn)(this.check('dy', dy, n), this.check('x', x, n), this.check('out', out, n), 1, n);
   }
 
   /** One SGD update over n floats (see fused-kernels' sgdStep); buf/bufOut null without momentum. */
