@@ -1,8 +1,8 @@
 // One-pass WebAssembly SIMD (f32x4) kernels that work in place on the tfjs wasm backend's own
-// memory: batchnorm statistics/normalisation and their backward passes, MaxPoolGrad, and the SGD
-// and Adam parameter updates. The module is assembled at load time from the instruction helpers
-// below (no binary blob, no build step) and instantiated with the backend's WebAssembly.Memory
-// imported, so the kernels read and write tensors where they are: callers pass byte offsets taken
+// memory: batchnorm statistics/normalisation and their backward passes, MaxPoolGrad, relu's
+// gradient, and the SGD and Adam parameter updates. The module is assembled at load time from the
+// instruction helpers below (no binary blob, no build step) and instantiated with the backend's
+// WebAssembly.Memory imported, so the kernels read and write tensors where they are: callers pass byte offsets taken
 // right before each call (the memory may grow; the module always sees its current buffer).
 //
 // Safety: wasm bounds-checks every access (an offset past the end traps with an exception), but a
