@@ -6,6 +6,7 @@
 //
 // Determinism: IEEE-754 double arithmetic with separate multiply and add (no FMA), in an order
 // fixed by the blocking constants below, so results do not depend on the machine or on timing.
+import { ADD, AND, BLOCK, ELSE, END, EQZ, F64, F64_ADD, F64_MUL, I32, IF, LOOP, LT_U, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name, section, set, simd, uleb, vec } from '../wasm-asm.js';
 
 /** The minimal subset of the WebAssembly JS API used here (typed locally: lib.dom is not loaded). */
 interface WasmMemory {
@@ -22,52 +23,8 @@ type DotFn = (pX: number, pY: number, n: number) => number;
 type AxpyFn = (pY: number, pX: number, n: number, alpha: number) => void;
 type RotFn = (pY: number, nGroups: number, groupStride: number, pC: number, pS: number, pSeq: number, nSeq: number) => void;
 
-// --- a tiny assembler -------------------------------------------------------------------------
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => vec(Array.from(s, (ch) => [ch.charCodeAt(0)]));
-const section = (id: number, bytes: number[]): number[] => [id, ...uleb(bytes.length), ...bytes];
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const i32c = (v: number): number[] => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const SUB = [0x6b];
-const IF = [0x04, 0x40];
-const ELSE = [0x05];
+// --- instructions beyond the shared assembler (../wasm-asm.ts) --------------------------------
 const i32Load = (offset: number): number[] => [0x28, 2, ...uleb(offset)];
-const MUL = [0x6c];
-const LT_U = [0x49];
-const EQZ = [0x45];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = [0x0b];
-const br = (d: number): number[] => [0x0c, ...uleb(d)];
-const brIf = (d: number): number[] => [0x0d, ...uleb(d)];
-const simd = (code: number, ...imm: number[]): number[] => [0xfd, ...uleb(code), ...imm];
 const vLoad = (offset: number): number[] => simd(0, 4, ...uleb(offset)); // v128.load align=16
 const vStore = (offset: number): number[] => simd(11, 4, ...uleb(offset)); // v128.store
 const splat64 = (offset: number): number[] => simd(10, 3, ...uleb(offset)); // v128.load64_splat
@@ -75,12 +32,8 @@ const F64X2_ADD = simd(240);
 const F64X2_MUL = simd(242);
 const F64X2_SUB = simd(241);
 const lane = (i: number): number[] => simd(33, i); // f64x2.extract_lane
-const F64_ADD = [0xa0];
-const F64_MUL = [0xa2];
 const f64Load = (offset: number): number[] => [0x2b, 3, ...uleb(offset)];
 const f64Store = (offset: number): number[] => [0x39, 3, ...uleb(offset)];
-const AND = [0x71];
-const V_ZERO = simd(12, ...new Array<number>(16).fill(0)); // v128.const 0
 
 /** Rows of A per micro-kernel call (columns per panel of B are fixed at 4 = two f64x2). */
 const MR = 4;

@@ -12,6 +12,7 @@
 //
 // Arithmetic is float32 (as the composed tfjs ops); the batchnorm sums add float32 partial sums of
 // 16 rows into float64 accumulators, so long reductions do not lose precision.
+import { ADD, AND, BLOCK, END, F32, F64_ADD, GE_S, GT_S, I32, IF, LOOP, LT_S, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name as str, section, set, simd, uleb, vec, type Code } from '../wasm-asm.js';
 
 // --- the WebAssembly JS API subset used (lib.dom is not loaded) -------------------------------
 interface WasmMemory {
@@ -23,61 +24,14 @@ interface WasmApi {
   Memory: abstract new (...args: never[]) => WasmMemory;
 }
 
-// --- a tiny assembler -------------------------------------------------------------------------
-type Code = number[];
-const uleb = (n: number): Code => {
-  const out: Code = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): Code => {
-  const out: Code = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: Code[]): Code => [...uleb(items.length), ...items.flat()];
-const str = (s: string): Code => vec(Array.from(s, (ch) => [ch.charCodeAt(0)]));
-const section = (id: number, bytes: Code): Code => [id, ...uleb(bytes.length), ...bytes];
+// --- instructions beyond the shared assembler (../wasm-asm.ts) --------------------------------
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-const get = (i: number): Code => [0x20, ...uleb(i)];
-const set = (i: number): Code => [0x21, ...uleb(i)];
-const i32c = (v: number): Code => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const SUB = [0x6b];
-const MUL = [0x6c];
-const AND = [0x71];
-const LT_S = [0x48];
-const GT_S = [0x4a];
-const GE_S = [0x4e];
 const SELECT = [0x1b];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const IF = [0x04, 0x40];
-const END = [0x0b];
-const br = (d: number): Code => [0x0c, ...uleb(d)];
-const brIf = (d: number): Code => [0x0d, ...uleb(d)];
 const f32Load = [0x2a, 2, 0];
 const f32Store = [0x38, 2, 0];
 const f64Load = [0x2b, 3, 0];
 const f64Store = [0x39, 3, 0];
-const F64_ADD = [0xa0];
 const F64_PROMOTE = [0xbb];
-const simd = (op: number, ...imm: number[]): Code => [0xfd, ...uleb(op), ...imm];
 const vLoad = simd(0, 2, 0); // v128.load (align hint 4 bytes: tensors are only float-aligned)
 const vStore = simd(11, 2, 0);
 const F32X4_SPLAT = simd(19);
@@ -89,7 +43,6 @@ const f32Lane = (i: number): Code => simd(31, i);
 const i32Lane = (i: number): Code => simd(27, i);
 const v128Const = (bytes: number[]): Code => simd(12, ...bytes);
 const i32x4Const = (a: number, b: number, c: number, d: number): Code => v128Const(Array.from(new Uint8Array(Int32Array.of(a, b, c, d).buffer)));
-const V_ZERO = simd(12, ...new Array<number>(16).fill(0));
 const f32x4Splat = (v: number): Code => v128Const(Array.from(new Uint8Array(Float32Array.of(v, v, v, v).buffer)));
 
 /** Float32 arithmetic on one lane (scalar tails) or four (the SIMD loop), for shared emitters. */
