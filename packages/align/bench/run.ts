@@ -31,6 +31,8 @@ import {
   formatAcceptance,
   formatTable,
   headerLine,
+  loadSpan,
+  loadSpanText,
   peerSummary,
   peerTag,
   probePeer,
@@ -38,6 +40,7 @@ import {
   timeBest,
   writeBenchResult,
   type AcceptanceRow,
+  type LoadSpan,
   type Measure,
   type PeerInfo,
 } from '@basis/test-utils/bench';
@@ -99,6 +102,7 @@ for (const c of basisConfigs) {
 restore();
 log(`basis: ${configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; ')}`);
 
+const basisEnd = loadSpan();
 for (const [n, d] of SHAPES) {
   const [X, Y] = pairOf(n, d);
   const [Xq, Yq] = [X.slice(0, Math.min(KN, n)), Y.slice(0, Math.min(KN, n))];
@@ -118,6 +122,8 @@ for (const [n, d] of SHAPES) {
     restore();
   }
 }
+
+const basisSpan = basisEnd();
 
 // ---- all-pairs audits: 2 models x 6 layers ----
 interface AuditRun {
@@ -167,6 +173,7 @@ interface PythonRun {
   info: PeerInfo | null;
   times: Record<string, number>;
   cpu: Record<string, number>;
+  span: LoadSpan;
 }
 const pythonRuns: PythonRun[] = [];
 const pythons = findPythons();
@@ -180,8 +187,9 @@ for (const p of pythons) {
     try {
       const info = probePeer(p.command, p.label, env);
       log(`numpy ${p.label} ${t}t: ${info === null ? 'BLAS unknown' : peerSummary(info)}`);
+      const end = loadSpan();
       const out = JSON.parse(execFileSync(p.command, [script, fmtShapes(SHAPES), fmtShapes(QUADRATIC_SHAPES), auditSpec, metricIds.join(',')], { encoding: 'utf8', timeout: 7_200_000, env, stdio: ['ignore', 'pipe', 'inherit'] })) as { times: Record<string, number>; cpu: Record<string, number> };
-      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info });
+      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info, span: end() });
     } catch (e) {
       note += `numpy ${p.label} ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
     }
@@ -270,14 +278,14 @@ for (const a of audits) {
   }
 }
 console.log('\n' + formatTable(auditTable, { left: [3] }));
-console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; '));
-for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; ') + ` (metrics: ${loadSpanText(basisSpan)})`);
+for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)} (${loadSpanText(r.span)})`);
 console.log("'cpu' columns: process CPU seconds of the timed run (all threads), which a loaded machine disturbs less than wall time");
 if (note) console.log(note);
 console.log('\n' + formatAcceptance(acceptance));
 const path = writeBenchResult('align', header, {
   shapes: { features: SHAPES.map(([n, d]) => key(n, d)), kernels: QUADRATIC_SHAPES.map(([n, d]) => key(n, d)), headline: key(HN, HD) },
-  basis: { configs, times },
+  basis: { configs, times, span: basisSpan },
   audits: { metrics: AUDIT_IDS, runs: audits },
   numpy: pythonRuns,
   acceptance,

@@ -23,6 +23,8 @@ import {
   formatAcceptance,
   formatTable,
   headerLine,
+  loadSpan,
+  loadSpanText,
   peerSummary,
   peerTag,
   probePeer,
@@ -30,6 +32,7 @@ import {
   timeBest,
   writeBenchResult,
   type AcceptanceRow,
+  type LoadSpan,
   type Measure,
   type PeerInfo,
 } from '@basis/test-utils/bench';
@@ -88,6 +91,7 @@ const selected = only === undefined || only.length === 0 ? cases : cases.filter(
 interface Config {
   key: string;
   engine: EngineInfo;
+  span?: LoadSpan;
 }
 interface Timing {
   seconds: number;
@@ -101,8 +105,10 @@ const log = (s: string): void => void process.stderr.write(s + '\n');
 
 async function runConfig(key: string, blasOnly: boolean): Promise<void> {
   const engine = engineInfo();
-  configs.push({ key, engine });
+  const cfg: Config = { key, engine };
+  configs.push(cfg);
   log(`basis ${key}: ${engineSummary(engine)}`);
+  const end = loadSpan();
   const out: Record<string, Timing> = (basis[key] = {});
   for (const c of selected) {
     if (blasOnly && !c.blas) continue;
@@ -111,6 +117,7 @@ async function runConfig(key: string, blasOnly: boolean): Promise<void> {
     out[c.name] = { seconds: t.wall, cpu: t.cpu, ...(c.flops ? { gflops: c.flops / t.wall / 1e9 } : {}) };
     log(`  ${c.name}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
   }
+  cfg.span = end();
 }
 
 // the engine as found, at each thread count (WebAssembly computes on one thread whatever is asked)
@@ -133,6 +140,7 @@ interface PythonRun {
   info: PeerInfo | null;
   times: Record<string, number>;
   cpu: Record<string, number>;
+  span: LoadSpan;
 }
 const pythonRuns: PythonRun[] = [];
 const pythons = findPythons();
@@ -144,8 +152,9 @@ for (const p of pythons) {
     try {
       const info = probePeer(p.command, p.label, env);
       log(`numpy ${p.label} ${t}t: ${info === null ? 'unknown BLAS' : peerSummary(info)}`);
+      const end = loadSpan();
       const out = JSON.parse(execFileSync(p.command, [script, selected.map((c) => c.name).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000, env })) as { times: Record<string, number>; cpu: Record<string, number> };
-      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info });
+      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info, span: end() });
     } catch (e) {
       note += `numpy ${p.label} ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
     }
@@ -191,8 +200,8 @@ for (const c of selected) {
   }
 }
 console.log('\n' + formatTable(rows, { left: [4] }));
-console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; '));
-for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}${c.span ? ` (${loadSpanText(c.span)})` : ''}`).join('; '));
+for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)} (${loadSpanText(r.span)})`);
 if (note) console.log(note);
 console.log('\n' + formatAcceptance(acceptance));
 const path = writeBenchResult('tensor', header, {

@@ -36,12 +36,15 @@ import {
   formatAcceptance,
   formatTable,
   headerLine,
+  loadSpan,
+  loadSpanText,
   peerTag,
   primaryBlas,
   probePeer,
   threadEnv,
   writeBenchResult,
   type AcceptanceRow,
+  type LoadSpan,
   type Measure,
   type PeerInfo,
 } from '@basis/test-utils/bench';
@@ -53,7 +56,7 @@ const execFileP = promisify(execFile);
 const log = (s: string): void => void process.stderr.write(s + '\n');
 const THREADS = (process.env['BENCH_THREADS'] ?? '1,2').split(',').filter((s) => s.length > 0).map(Number);
 const EPOCHS = quick ? 1 : 2; // best of 2 epochs (the first compiles kernels)
-const MAX_STEPS = quick ? { mlp: 10, cnn: 5 } : undefined;
+const MAX_STEPS = quick ? { mlp: 8, cnn: 4 } : undefined;
 const pkgDir = fileURLToPath(new URL('../', import.meta.url));
 
 // ---- basis: one fresh process per configuration ----
@@ -72,6 +75,7 @@ interface BasisRun {
   mlp?: EpochTiming | { error: string };
   cnn?: EpochTiming | { error: string };
   error?: string;
+  span?: LoadSpan;
 }
 const found = engineInfo();
 const configs: { key: string; env: Record<string, string>; models: string }[] = [
@@ -86,6 +90,7 @@ for (const c of configs) {
   log(`basis ${c.key} (${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}): ${c.models}`);
   const epochs = c.key === 'stock-wasm' ? 1 : EPOCHS;
   const run: BasisRun = { key: c.key, env: c.env };
+  const end = loadSpan();
   try {
     const steps = MAX_STEPS === undefined ? [] : [c.models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
     const o = await execFileP(process.execPath, ['--conditions=@basis/source', '--import', 'tsx', child, c.models, String(epochs), ...steps], { cwd: pkgDir, env: { ...process.env, ...c.env }, timeout: 3_600_000, maxBuffer: 1 << 24 });
@@ -95,6 +100,7 @@ for (const c of configs) {
     run.error = (e as Error).message.split('\n')[0];
     log(`  failed: ${run.error}`);
   }
+  run.span = end();
   basisRuns.push(run);
 }
 
@@ -138,6 +144,7 @@ interface TorchRun {
   info: { torch: string; threads: number; blas: string; matmulGflops: number };
   mlp?: TorchModel;
   cnn?: TorchModel;
+  span: LoadSpan;
 }
 const torchRuns: TorchRun[] = [];
 let torchParallel: number | undefined;
@@ -158,9 +165,11 @@ else {
       const script = fileURLToPath(new URL('./torch_ref.py', import.meta.url));
       const runTorch = async (models: string, threads: number): Promise<TorchRun> => {
         const env = threadEnv(threads, { passiveWait: true });
+        const end = loadSpan();
         const steps = MAX_STEPS === undefined ? [] : [models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
         const { stdout } = await execFileP(python, [script, dir, models, String(EPOCHS), ...steps], { env, timeout: 3_600_000, maxBuffer: 1 << 20 });
-        return { threads, peer: probePeer(python, 'system', env, { torch: true }), ...(JSON.parse(stdout) as Omit<TorchRun, 'threads' | 'peer'>) };
+        const span = end();
+        return { threads, peer: probePeer(python, 'system', env, { torch: true }), span, ...(JSON.parse(stdout) as Omit<TorchRun, 'threads' | 'peer' | 'span'>) };
       };
       for (const t of THREADS) {
         log(`PyTorch, ${t} thread(s): MLP and MiniMyrtle(16)`);
@@ -229,10 +238,10 @@ if (twoSeeds !== undefined) {
   table.push(['2 MLP seeds x 1 epoch, parallel (2 workers / 2 torch processes)', '', fmtSeconds(twoSeeds.parallel), ...basisRuns.slice(1).map(() => ''), fmtSeconds(torchParallel), torchParallel ? `${(twoSeeds.parallel / torchParallel).toFixed(2)}x` : '-']);
 }
 console.log('\n' + formatTable(table));
-for (const r of basisRuns) console.log(`basis ${r.key}: ${r.engine === undefined ? (r.error ?? '?') : engineSummary(r.engine)}; backend ${r.backend?.name ?? '?'} with ${r.backend?.fixesApplied.length ? r.backend.fixesApplied.join(', ') : 'no basis kernels'}`);
+for (const r of basisRuns) console.log(`basis ${r.key}: ${r.engine === undefined ? (r.error ?? '?') : engineSummary(r.engine)}${r.span ? ` (${loadSpanText(r.span)})` : ''}; backend ${r.backend?.name ?? '?'} with ${r.backend?.fixesApplied.length ? r.backend.fixesApplied.join(', ') : 'no basis kernels'}`);
 for (const r of torchRuns) {
   const b = r.peer === null ? undefined : primaryBlas(r.peer);
-  console.log(`PyTorch ${r.threads}t: torch ${r.info.torch} (${python}), ${r.info.threads} thread(s), BLAS_INFO=${r.info.blas}, BLAS ${b === undefined ? '?' : `${b.library} (${b.coreType ?? b.kind}, ${b.threads ?? '?'} threads)`}, 1024^3 float32 matmul ${r.info.matmulGflops.toFixed(1)} GFLOP/s`);
+  console.log(`PyTorch ${r.threads}t: torch ${r.info.torch} (${python}), ${r.info.threads} thread(s), BLAS_INFO=${r.info.blas}, BLAS ${b === undefined ? '?' : `${b.library} (${b.coreType ?? b.kind}, ${b.threads ?? '?'} threads)`}, 1024^3 float32 matmul ${r.info.matmulGflops.toFixed(1)} GFLOP/s (${loadSpanText(r.span)})`);
 }
 if (twoSeeds !== undefined) console.log(`parallel speedup of 2 seeds on the TrainPool: ${(twoSeeds.sequential / twoSeeds.parallel).toFixed(2)}x (engine as found: ${engineSummary(found)})`);
 if (note) console.log(note);

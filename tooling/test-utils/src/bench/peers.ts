@@ -123,7 +123,8 @@ export interface PythonCandidate {
  * the system BLAS, the same library basis loads: the apples-to-apples peer) first, then the
  * `python3` on PATH when it is a different interpreter (e.g. pyenv's, numpy with its own bundled
  * scipy-openblas). Only those that can import numpy are kept. `BENCH_PYTHONS=system` or
- * `=system,pyenv` restricts the list; BASIS_SKIP_PYTHON=1 empties it.
+ * `=system,pyenv` restricts the list (BENCH_QUICK=1 keeps the first only unless BENCH_PYTHONS
+ * says otherwise); BASIS_SKIP_PYTHON=1 empties it.
  */
 export function findPythons(env: NodeJS.ProcessEnv = process.env): PythonCandidate[] {
   if (env['BASIS_SKIP_PYTHON'] === '1') return [];
@@ -147,7 +148,8 @@ export function findPythons(env: NodeJS.ProcessEnv = process.env): PythonCandida
     out.push({ label: pyenv ? 'pyenv' : 'path', command: 'python3', description: `the python3 on PATH (${path}): numpy with its own bundled BLAS` });
   }
   const want = env['BENCH_PYTHONS']?.split(',').filter((s) => s.length > 0);
-  return want === undefined || want.length === 0 ? out : out.filter((p) => want.includes(p.label));
+  if (want === undefined || want.length === 0) return env['BENCH_QUICK'] === '1' ? out.slice(0, 1) : out;
+  return out.filter((p) => want.includes(p.label));
 }
 
 function realpath(p: string): string {

@@ -87,3 +87,24 @@ export function writeBenchResult(name: string, header: BenchHeader, body: Record
   writeFileSync(path, JSON.stringify({ ...h, ...body }, null, 2) + '\n');
   return path;
 }
+
+/** Load over one side's run: load average (1 min) and CPU pressure (10 s, %) at its start and end. */
+export interface LoadSpan {
+  load: [number, number];
+  pressure: [number, number] | null;
+}
+
+/** Starts a {@link LoadSpan}; call the returned function when the run ends. */
+export function loadSpan(): () => LoadSpan {
+  const l0 = loadAverage()[0] as number;
+  const p0 = cpuPressure();
+  return () => {
+    const p1 = cpuPressure();
+    return { load: [l0, loadAverage()[0] as number], pressure: p0 === null || p1 === null ? null : [p0.avg10, p1.avg10] };
+  };
+}
+
+/** `load 3.1->3.4, CPU pressure 40->55%`. */
+export function loadSpanText(s: LoadSpan): string {
+  return `load ${s.load[0]}->${s.load[1]}${s.pressure === null ? '' : `, CPU pressure ${s.pressure[0]}->${s.pressure[1]}%`}`;
+}
