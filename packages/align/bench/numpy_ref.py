@@ -2,7 +2,16 @@
 fixtures README (the same definitions, vectorised the way a numpy user would write them), timed on
 the shapes bench/run.ts asks for. Also times the all-pairs audit as a per-pair loop.
 
-usage: numpy_ref.py SHAPES QUADRATIC_SHAPES [AUDITS [METRICS]]
+usage: numpy_ref.py --serve
+  one JSON request per line on stdin, one JSON answer per line on stdout (bench/run.ts times each
+  metric on basis and then here, under the same load):
+  {"op": "metric", "id": "cka.linear", "n": 10000, "d": 1024, "kn": 2000}
+      -> {"seconds": s, "cpu": s}; the pair for (n, d) is drawn once and kept; the N x N kernel
+      metrics use its first kn rows
+  {"op": "audit", "layers": 6, "n": 2000, "d": 64, "ids": ["cka.linear", ...]}
+      -> {"seconds": s, "cpu": s}: the per-pair loop over two models' layers
+  {"op": "info"} -> {"numpy": version, "scipy": version}
+usage: numpy_ref.py SHAPES QUADRATIC_SHAPES [AUDITS [METRICS]]   (one batch, for manual runs)
   SHAPES            comma-separated NxD shapes for the feature-space metrics
   QUADRATIC_SHAPES  comma-separated NxD shapes for the N x N kernel metrics (RBF, max kernel, RDM, k-NN)
   AUDITS            ';'-separated L,N,D,ids: L layers per model of N x D, metric ids separated by '+'
@@ -337,7 +346,49 @@ def best(f, reps, name=None):
     return min(t)
 
 
+def serve():
+    rng = np.random.default_rng(0)
+    data = {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            op = req["op"]
+            if op == "info":
+                out = {"numpy": np.__version__, "scipy": scipy.__version__}
+            elif op == "metric":
+                n, d, name = int(req["n"]), int(req["d"]), req["id"]
+                if (n, d) not in data:
+                    data.clear()  # one shape at a time (10000 x 1024 pairs are 160 MB)
+                    data[(n, d)] = pair_of(rng, n, d)
+                x, y = data[(n, d)]
+                quadratic = name in QUADRATIC
+                if quadratic:
+                    kn = int(req.get("kn", 2000))
+                    x, y = x[:kn], y[:kn]
+                f = METRICS[name]
+                big = n * d >= 10000 * 1024 or (quadratic and d >= 1024)
+                if not big:
+                    f(x, y)  # warm-up, as basis does
+                out = {"seconds": best(lambda: f(x, y), 1 if big else 3, "last"), "cpu": CPU["last"]}
+            elif op == "audit":
+                layers, n, d = int(req["layers"]), int(req["n"]), int(req["d"])
+                a = [rng.standard_normal((n, d)) for _ in range(layers)]
+                b = [rng.standard_normal((n, d)) for _ in range(layers)]
+                fs = [METRICS[i] for i in req["ids"]]
+                out = {"seconds": best(lambda: [f(x, y) for f in fs for x in a for y in b], 1, "last"), "cpu": CPU["last"]}
+            else:
+                out = {"error": f"unknown op {op!r}"}
+        except Exception as e:  # noqa: BLE001 - reported to the caller, which goes on
+            out = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(out), flush=True)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve()
+        return
     shapes = [tuple(int(v) for v in s.split("x")) for s in sys.argv[1].split(",") if s]
     quad = [tuple(int(v) for v in s.split("x")) for s in sys.argv[2].split(",") if s] if len(sys.argv) > 2 else []
     audits = [a for a in sys.argv[3].split(";") if a] if len(sys.argv) > 3 else []

@@ -8,7 +8,9 @@
  * BENCH_THREADS (default 1,2; configureEngine({ threads })); basis on its WebAssembly kernels
  * (BASIS_BLAS=off) for the headline metrics at the largest shape; numpy at the same thread counts
  * (OPENBLAS/OMP/MKL_NUM_THREADS) on Debian's /usr/bin/python3 (the system BLAS basis loads) and on
- * the python3 on PATH when it differs. Every column names provider, core type and threads.
+ * the python3 on PATH when it differs, each a long-lived process (numpy_ref.py --serve) timing a
+ * case right after basis timed it, so that both sides see the same load on a shared machine.
+ * Every column names provider, core type and threads.
  * Prints a table and the acceptance rows; writes bench-results/align.json.
  *
  * Shapes: 2000x64, 10000x256, 10000x1024 (N x N kernel metrics on the first 2000 rows: 2000x64,
@@ -17,7 +19,6 @@
  * which metrics also run on WebAssembly (default: the headline ones); BENCH_THREADS=1,2;
  * BENCH_PYTHONS=system,pyenv; BASIS_SKIP_PYTHON=1 no numpy.
  */
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { configureEngine, createRng, engineInfo, engineSummary, matmul, randn, type EngineInfo, type Matrix } from '@basis/tensor';
 import { compareLayers, listMetrics, metric } from '@basis/align';
@@ -31,6 +32,7 @@ import {
   formatAcceptance,
   formatTable,
   headerLine,
+  loadAverage,
   loadSpan,
   loadSpanText,
   peerSummary,
@@ -39,8 +41,8 @@ import {
   threadEnv,
   timeBest,
   writeBenchResult,
+  PythonWorker,
   type AcceptanceRow,
-  type LoadSpan,
   type Measure,
   type PeerInfo,
 } from '@basis/test-utils/bench';
@@ -102,6 +104,47 @@ for (const c of basisConfigs) {
 restore();
 log(`basis: ${configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; ')}`);
 
+// ---- numpy/scipy: one long-lived process per (python, thread count), same environment ----
+interface PythonRun {
+  python: string;
+  threads: number;
+  info: PeerInfo | null;
+  worker: PythonWorker;
+  times: Record<string, number>;
+  cpu: Record<string, number>;
+  failed?: string;
+}
+const pythonRuns: PythonRun[] = [];
+const pythons = findPythons();
+let note = pythons.length === 0 ? (process.env['BASIS_SKIP_PYTHON'] === '1' ? 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)' : 'numpy comparison skipped: no python3 with numpy and scipy') : '';
+const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
+for (const p of pythons) {
+  for (const t of THREADS) {
+    const env = threadEnv(t);
+    const info = probePeer(p.command, p.label, env);
+    log(`numpy ${p.label} ${t}t: ${info === null ? 'BLAS unknown' : peerSummary(info)}`);
+    pythonRuns.push({ python: p.label, threads: t, info, worker: new PythonWorker(p.command, script, env), times: {}, cpu: {} });
+  }
+}
+/** Times one case on every peer, right after basis timed it. */
+async function peers(k: string, req: Record<string, unknown>): Promise<void> {
+  for (const r of pythonRuns) {
+    if (r.failed !== undefined) continue;
+    try {
+      const out = await r.worker.request<{ seconds: number; cpu: number }>(req);
+      r.times[k] = out.seconds;
+      r.cpu[k] = out.cpu;
+      log(`  numpy-${r.python}-${r.threads}t ${k}: ${out.seconds.toFixed(3)} s (cpu ${out.cpu.toFixed(3)} s)`);
+    } catch (e) {
+      const msg = (e as Error).message.split('\n')[0] ?? '';
+      if (/exited/.test(msg)) r.failed = msg;
+      note += `numpy ${r.python} ${r.threads}t ${k}: ${msg}. `;
+    }
+  }
+}
+
+// ---- every metric: basis (each configuration), then each peer, case by case (same load) ----
+const loads: Record<string, number> = {}; // load average (1 min) when each case started
 const basisEnd = loadSpan();
 for (const [n, d] of SHAPES) {
   const [X, Y] = pairOf(n, d);
@@ -111,18 +154,20 @@ for (const [n, d] of SHAPES) {
     const [x, y, shape] = quadratic ? [Xq, Yq, key(Xq.rows, d)] : [X, Y, key(n, d)];
     const headline = n === HN && d === HD;
     const big = n * d >= 10000 * 1024 || (quadratic && d >= 1024);
+    const k = `${id}@${shape}`;
+    loads[k] = loadAverage()[0] as number;
     for (const c of basisConfigs) {
       if (c.key === 'wasm' && found.provider === 'native' && !(headline && WASM_METRICS.has(id))) continue;
       c.apply();
       // fresh copies: per-matrix memoisation must not make repeated runs free
       const t = await timeBest(() => metric(id, x.clone(), y.clone()), big ? 1 : 3, big ? 0 : 1);
-      times[c.key]![`${id}@${shape}`] = t;
-      log(`  ${c.key} ${id}@${shape}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
+      times[c.key]![k] = t;
+      log(`  ${c.key} ${k}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
     }
     restore();
+    await peers(k, { op: 'metric', id, n, d, kn: Math.min(KN, n) });
   }
 }
-
 const basisSpan = basisEnd();
 
 // ---- all-pairs audits: 2 models x 6 layers ----
@@ -141,6 +186,7 @@ for (const [n, d] of AUDIT_SHAPES) {
   const A = mk();
   const B = mk();
   const run: AuditRun = { shape: key(n, d), compareLayers: {}, parallel: { wall: 0, cpu: 0, workers: 0, engine: found } };
+  loads[`audit@6x${run.shape}`] = loadAverage()[0] as number;
   for (const c of basisConfigs) {
     c.apply();
     run.compareLayers[c.key] = await timeBest(() => compareLayers(copies(A), copies(B), AUDIT_IDS), 1, n * d <= 2000 * 64 ? 1 : 0);
@@ -164,37 +210,9 @@ for (const [n, d] of AUDIT_SHAPES) {
     run.perPairLoop = { ...t, config: c.key };
   }
   audits.push(run);
+  await peers(`audit@6x${run.shape}`, { op: 'audit', layers: 6, n, d, ids: AUDIT_IDS });
 }
-
-// ---- numpy/scipy at the same thread counts, same environment ----
-interface PythonRun {
-  python: string;
-  threads: number;
-  info: PeerInfo | null;
-  times: Record<string, number>;
-  cpu: Record<string, number>;
-  span: LoadSpan;
-}
-const pythonRuns: PythonRun[] = [];
-const pythons = findPythons();
-let note = pythons.length === 0 ? (process.env['BASIS_SKIP_PYTHON'] === '1' ? 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)' : 'numpy comparison skipped: no python3 with numpy and scipy') : '';
-const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
-const fmtShapes = (s: [number, number][]) => s.map(([n, d]) => key(n, d)).join(',');
-const auditSpec = AUDIT_SHAPES.map(([n, d]) => `6,${n},${d},${AUDIT_IDS.join('+')}`).join(';');
-for (const p of pythons) {
-  for (const t of THREADS) {
-    const env = threadEnv(t);
-    try {
-      const info = probePeer(p.command, p.label, env);
-      log(`numpy ${p.label} ${t}t: ${info === null ? 'BLAS unknown' : peerSummary(info)}`);
-      const end = loadSpan();
-      const out = JSON.parse(execFileSync(p.command, [script, fmtShapes(SHAPES), fmtShapes(QUADRATIC_SHAPES), auditSpec, metricIds.join(',')], { encoding: 'utf8', timeout: 7_200_000, env, stdio: ['ignore', 'pipe', 'inherit'] })) as { times: Record<string, number>; cpu: Record<string, number> };
-      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info, span: end() });
-    } catch (e) {
-      note += `numpy ${p.label} ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
-    }
-  }
-}
+for (const r of pythonRuns) r.worker.close();
 
 // ---- tables ----
 const py = (label: string, t: number) => pythonRuns.find((r) => r.python === label && r.threads === t);
@@ -279,7 +297,8 @@ for (const a of audits) {
 }
 console.log('\n' + formatTable(auditTable, { left: [3] }));
 console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; ') + ` (metrics: ${loadSpanText(basisSpan)})`);
-for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)} (${loadSpanText(r.span)})`);
+for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+console.log(`each case ran on basis and then on every peer before the next case (same load); load average over the metrics: ${loadSpanText(basisSpan)}`);
 console.log("'cpu' columns: process CPU seconds of the timed run (all threads), which a loaded machine disturbs less than wall time");
 if (note) console.log(note);
 console.log('\n' + formatAcceptance(acceptance));
@@ -287,7 +306,8 @@ const path = writeBenchResult('align', header, {
   shapes: { features: SHAPES.map(([n, d]) => key(n, d)), kernels: QUADRATIC_SHAPES.map(([n, d]) => key(n, d)), headline: key(HN, HD) },
   basis: { configs, times, span: basisSpan },
   audits: { metrics: AUDIT_IDS, runs: audits },
-  numpy: pythonRuns,
+  numpy: pythonRuns.map(({ worker: _w, ...r }) => r),
+  loadAverageAtCase: loads,
   acceptance,
   note: note || undefined,
 });

@@ -1,7 +1,8 @@
 /**
  * `pnpm bench` for @basis/tensor: the core float64 kernels (GEMM, Xᵀ Y, thin SVD, eigh, LAP) on
  * the engine as found (native BLAS/LAPACK when one loads, else WebAssembly) at 1 and 2 threads,
- * the WebAssembly kernels (BASIS_BLAS=off) beside them, and numpy/scipy (bench/numpy_ref.py) at the
+ * the WebAssembly kernels (BASIS_BLAS=off) beside them, and numpy/scipy (bench/numpy_ref.py, one
+ * long-lived process per peer and thread count, timing each case right after basis) at the
  * same thread counts under the same environment: Debian's /usr/bin/python3 (numpy on the system
  * BLAS, the library basis loads) and the python3 on PATH when it differs (numpy's bundled
  * OpenBLAS). Every column names its provider, core type and threads. Prints a table and the
@@ -11,7 +12,6 @@
  * BENCH_THREADS=1,2 the thread counts; BENCH_PYTHONS=system,pyenv which peers; BASIS_SKIP_PYTHON=1
  * no peers.
  */
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Matrix, configureEngine, createRng, crossprod, eigh, engineInfo, engineSummary, linearSumAssignment, matmul, svd, type EngineInfo } from '@basis/tensor';
 import {
@@ -23,6 +23,7 @@ import {
   formatAcceptance,
   formatTable,
   headerLine,
+  loadAverage,
   loadSpan,
   loadSpanText,
   peerSummary,
@@ -31,8 +32,8 @@ import {
   threadEnv,
   timeBest,
   writeBenchResult,
+  PythonWorker,
   type AcceptanceRow,
-  type LoadSpan,
   type Measure,
   type PeerInfo,
 } from '@basis/test-utils/bench';
@@ -91,7 +92,6 @@ const selected = only === undefined || only.length === 0 ? cases : cases.filter(
 interface Config {
   key: string;
   engine: EngineInfo;
-  span?: LoadSpan;
 }
 interface Timing {
   seconds: number;
@@ -103,44 +103,29 @@ const basis: Record<string, Record<string, Timing>> = {}; // config key -> case 
 const configs: Config[] = [];
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
-async function runConfig(key: string, blasOnly: boolean): Promise<void> {
-  const engine = engineInfo();
-  const cfg: Config = { key, engine };
-  configs.push(cfg);
-  log(`basis ${key}: ${engineSummary(engine)}`);
-  const end = loadSpan();
-  const out: Record<string, Timing> = (basis[key] = {});
-  for (const c of selected) {
-    if (blasOnly && !c.blas) continue;
-    const fn = c.setup();
-    const t = await timeBest(fn, c.reps, 1);
-    out[c.name] = { seconds: t.wall, cpu: t.cpu, ...(c.flops ? { gflops: c.flops / t.wall / 1e9 } : {}) };
-    log(`  ${c.name}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
-  }
-  cfg.span = end();
+// basis configurations: the engine as found at each thread count (WebAssembly computes on one
+// thread whatever is asked), and the WebAssembly kernels beside them (today's path, the fallback)
+const basisConfigs: { key: string; blasOnly: boolean; apply: () => void }[] = [
+  ...(found.provider === 'native' ? THREADS : [1]).map((t, i) => ({ key: found.provider === 'native' ? `native-${t}t` : 'wasm', blasOnly: i > 0, apply: () => void configureEngine({ threads: t }) })),
+  ...(found.provider === 'native' ? [{ key: 'wasm', blasOnly: true, apply: () => void configureEngine({ blas: 'off' }) }] : []),
+];
+const restore = () => void configureEngine({ blas: found.requested, threads: found.threads });
+for (const c of basisConfigs) {
+  c.apply();
+  configs.push({ key: c.key, engine: engineInfo() });
+  basis[c.key] = {};
 }
+restore();
 
-// the engine as found, at each thread count (WebAssembly computes on one thread whatever is asked)
-for (const [i, t] of THREADS.entries()) {
-  configureEngine({ threads: t });
-  if (found.provider === 'wasm' && i > 0) break;
-  await runConfig(found.provider === 'native' ? `native-${t}t` : 'wasm', i > 0);
-}
-// the WebAssembly kernels beside them (today's path, and the fallback)
-if (found.provider === 'native') {
-  configureEngine({ blas: 'off' });
-  await runConfig('wasm', true);
-  configureEngine({ blas: found.requested, threads: found.threads });
-}
-
-// numpy/scipy at the same thread counts, same environment
+// numpy/scipy at the same thread counts, same environment: one long-lived process each
 interface PythonRun {
   python: string;
   threads: number;
   info: PeerInfo | null;
+  worker: PythonWorker;
   times: Record<string, number>;
   cpu: Record<string, number>;
-  span: LoadSpan;
+  failed?: string;
 }
 const pythonRuns: PythonRun[] = [];
 const pythons = findPythons();
@@ -149,17 +134,42 @@ let note = pythons.length === 0 ? (process.env['BASIS_SKIP_PYTHON'] === '1' ? 'n
 for (const p of pythons) {
   for (const t of THREADS) {
     const env = threadEnv(t);
+    const info = probePeer(p.command, p.label, env);
+    log(`numpy ${p.label} ${t}t: ${info === null ? 'unknown BLAS' : peerSummary(info)}`);
+    pythonRuns.push({ python: p.label, threads: t, info, worker: new PythonWorker(p.command, script, env), times: {}, cpu: {} });
+  }
+}
+
+// case by case: basis in each configuration, then every peer (same load on both sides)
+const loads: Record<string, number> = {};
+const span = loadSpan();
+for (const c of selected) {
+  const fn = c.setup();
+  loads[c.name] = loadAverage()[0] as number;
+  for (const cfg of basisConfigs) {
+    if (cfg.blasOnly && !c.blas) continue;
+    cfg.apply();
+    const t = await timeBest(fn, c.reps, 1);
+    basis[cfg.key]![c.name] = { seconds: t.wall, cpu: t.cpu, ...(c.flops ? { gflops: c.flops / t.wall / 1e9 } : {}) };
+    log(`  basis ${cfg.key} ${c.name}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
+  }
+  restore();
+  for (const r of pythonRuns) {
+    if (r.failed !== undefined || (!c.blas && r.threads !== THREADS[0])) continue;
     try {
-      const info = probePeer(p.command, p.label, env);
-      log(`numpy ${p.label} ${t}t: ${info === null ? 'unknown BLAS' : peerSummary(info)}`);
-      const end = loadSpan();
-      const out = JSON.parse(execFileSync(p.command, [script, selected.map((c) => c.name).join(',')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 1_800_000, env })) as { times: Record<string, number>; cpu: Record<string, number> };
-      pythonRuns.push({ times: out.times, cpu: out.cpu, python: p.label, threads: t, info, span: end() });
+      const out = await r.worker.request<{ seconds: number; cpu: number }>({ name: c.name });
+      r.times[c.name] = out.seconds;
+      r.cpu[c.name] = out.cpu;
+      log(`  numpy-${r.python}-${r.threads}t ${c.name}: ${out.seconds.toFixed(3)} s (cpu ${out.cpu.toFixed(3)} s)`);
     } catch (e) {
-      note += `numpy ${p.label} ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
+      const msg = (e as Error).message.split('\n')[0] ?? '';
+      if (/exited/.test(msg)) r.failed = msg;
+      note += `numpy ${r.python} ${r.threads}t ${c.name}: ${msg}. `;
     }
   }
 }
+const loadOverCases = span();
+for (const r of pythonRuns) r.worker.close();
 
 // per-case table: every basis configuration and every peer, per thread count
 const py = (label: string, t: number) => pythonRuns.find((r) => r.python === label && r.threads === t);
@@ -181,7 +191,7 @@ for (const c of selected) {
       c.blas ? engineTag(cfg.engine) : 'JavaScript',
       ...(found.provider === 'native' ? [c.blas ? fmtSeconds(wasm?.[c.name]?.seconds) : ''] : []),
       ...peerLabels.flatMap((l) => {
-        const r = py(l, c.blas ? t : 1)?.times[c.name];
+        const r = py(l, c.blas ? t : (THREADS[0] as number))?.times[c.name];
         return [fmtSeconds(r), fmtRatio(b.seconds, r)];
       }),
       b.cpu.toFixed(3),
@@ -200,14 +210,16 @@ for (const c of selected) {
   }
 }
 console.log('\n' + formatTable(rows, { left: [4] }));
-console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}${c.span ? ` (${loadSpanText(c.span)})` : ''}`).join('; '));
-for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)} (${loadSpanText(r.span)})`);
+console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; '));
+for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+console.log(`each case ran on basis and then on every peer before the next case (same load); ${loadSpanText(loadOverCases)}`);
 if (note) console.log(note);
 console.log('\n' + formatAcceptance(acceptance));
 const path = writeBenchResult('tensor', header, {
   cases: Object.fromEntries(selected.map((c) => [c.name, c.what])),
   basis: { configs, times: basis },
-  numpy: pythonRuns,
+  numpy: pythonRuns.map(({ worker: _w, ...r }) => r),
+  loadAverageAtCase: loads,
   acceptance,
   note: note || undefined,
 });

@@ -12,6 +12,7 @@
  *   threads (torch.set_num_threads, OMP_WAIT_POLICY=PASSIVE);
  * - two MLP seeds one after the other vs in parallel on a 2-worker TrainPool, and PyTorch as two
  *   single-threaded processes at once.
+ * At each thread count basis runs first and PyTorch right after, so both see the same load.
  * Prints a table and the acceptance rows (epochs no slower than PyTorch); writes bench-results/zoo.json.
  *
  * Environment: BENCH_QUICK=1 a few steps per model, extrapolated to an epoch; BENCH_THREADS=1,2;
@@ -60,6 +61,7 @@ const MAX_STEPS = quick ? { mlp: 8, cnn: 4 } : undefined;
 const pkgDir = fileURLToPath(new URL('../', import.meta.url));
 
 // ---- basis: one fresh process per configuration ----
+let twoSeeds: { sequential: number; parallel: number; sequentialCpu: number; parallelCpu: number; workers: number } | undefined;
 interface EpochTiming {
   wall: number;
   cpu: number;
@@ -78,15 +80,15 @@ interface BasisRun {
   span?: LoadSpan;
 }
 const found = engineInfo();
-const configs: { key: string; env: Record<string, string>; models: string }[] = [
-  ...(found.provider === 'native' ? THREADS.map((t) => ({ key: `native-${t}t`, env: { BASIS_THREADS: String(t) }, models: 'mlp,cnn' })) : []),
-  { key: 'wasm', env: { BASIS_BLAS: 'off' }, models: 'mlp,cnn' },
+const configs: { key: string; env: Record<string, string>; models: string; threads?: number }[] = [
+  ...(found.provider === 'native' ? THREADS.map((t) => ({ key: `native-${t}t`, env: { BASIS_THREADS: String(t) }, models: 'mlp,cnn', threads: t })) : []),
+  { key: 'wasm', env: { BASIS_BLAS: 'off' }, models: 'mlp,cnn', ...(found.provider === 'native' ? {} : { threads: THREADS[0] as number }) },
   // stock tfjs-wasm registers no Conv2DBackpropFilter: the CNN cannot train there
   { key: 'stock-wasm', env: { BASIS_BLAS: 'off', BENCH_WASM_FIXES: '0' }, models: 'mlp' },
 ];
 const basisRuns: BasisRun[] = [];
 const child = fileURLToPath(new URL('./train-epochs.ts', import.meta.url));
-for (const c of configs) {
+async function runBasis(c: (typeof configs)[number]): Promise<void> {
   log(`basis ${c.key} (${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}): ${c.models}`);
   const epochs = c.key === 'stock-wasm' ? 1 : EPOCHS;
   const run: BasisRun = { key: c.key, env: c.env };
@@ -104,34 +106,7 @@ for (const c of configs) {
   basisRuns.push(run);
 }
 
-// ---- two seeds of the MLP: one after the other vs in parallel on a 2-worker pool (engine as found) ----
-const backend = await selectBackend('wasm');
-const { train, test } = await loadDataSpec(RECIPES.mlpMnist.data);
-const mlp = buildModel(RECIPES.mlpMnist.model, { input: train.shape, classes: 10 });
-const oneEpoch: TrainRecipe = { ...RECIPES.mlpMnist.train, epochs: 1 };
-let twoSeeds: { sequential: number; parallel: number; sequentialCpu: number; parallelCpu: number; workers: number } | undefined;
-if (!quick) {
-  log('two seeds of the MLP (1 epoch each): sequential vs parallel on a 2-worker pool');
-  const pool = await TrainPool.create({ workers: 2, backend: 'wasm' });
-  try {
-    await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train: test, recipe: { ...oneEpoch, seed } }))); // warm-up both workers
-    // (process CPU seconds include the worker threads)
-    let t = performance.now();
-    let c = cpuSeconds();
-    for (const seed of [0, 1]) await pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } });
-    const sequential = (performance.now() - t) / 1000;
-    const sequentialCpu = cpuSeconds() - c;
-    t = performance.now();
-    c = cpuSeconds();
-    await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } })));
-    twoSeeds = { sequential, parallel: (performance.now() - t) / 1000, sequentialCpu, parallelCpu: cpuSeconds() - c, workers: 2 };
-  } finally {
-    await pool.close();
-  }
-  log(`  sequential ${twoSeeds.sequential.toFixed(2)} s, parallel ${twoSeeds.parallel.toFixed(2)} s`);
-}
-
-// ---- PyTorch on the same data, same threads ----
+// ---- PyTorch on the same data (Debian's python3: torch on the system BLAS) ----
 interface TorchModel {
   epochs: number[];
   cpu: number[];
@@ -150,43 +125,85 @@ const torchRuns: TorchRun[] = [];
 let torchParallel: number | undefined;
 let note = '';
 const python = '/usr/bin/python3';
+const { train, test } = await loadDataSpec(RECIPES.mlpMnist.data);
+const dir = mkdtempSync(join(tmpdir(), 'basis-zoo-bench-'));
+let runTorch: ((models: string, threads: number) => Promise<TorchRun>) | undefined;
 if (process.env['BASIS_SKIP_PYTHON'] === '1') note = 'PyTorch comparison skipped (BASIS_SKIP_PYTHON=1)';
 else {
   const peer = probePeer(python, 'system', threadEnv(1), { torch: true });
   if (peer === null || peer.torch === undefined || 'error' in peer.torch) {
     note = `PyTorch comparison skipped: ${python} cannot import torch (on Debian: apt-get install python3-torch)`;
   } else {
-    const dir = mkdtempSync(join(tmpdir(), 'basis-zoo-bench-'));
-    try {
-      for (const [name, ds] of [['train', train], ['test', test]] as const) {
-        await writeNpyFile(join(dir, `${name}_x.npy`), { dtype: 'float32', shape: [ds.n, ...ds.shape], data: ds.x });
-        await writeNpyFile(join(dir, `${name}_y.npy`), { dtype: 'int32', shape: [ds.n], data: ds.labels });
-      }
-      const script = fileURLToPath(new URL('./torch_ref.py', import.meta.url));
-      const runTorch = async (models: string, threads: number): Promise<TorchRun> => {
-        const env = threadEnv(threads, { passiveWait: true });
-        const end = loadSpan();
-        const steps = MAX_STEPS === undefined ? [] : [models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
-        const { stdout } = await execFileP(python, [script, dir, models, String(EPOCHS), ...steps], { env, timeout: 3_600_000, maxBuffer: 1 << 20 });
-        const span = end();
-        return { threads, peer: probePeer(python, 'system', env, { torch: true }), span, ...(JSON.parse(stdout) as Omit<TorchRun, 'threads' | 'peer' | 'span'>) };
-      };
-      for (const t of THREADS) {
-        log(`PyTorch, ${t} thread(s): MLP and MiniMyrtle(16)`);
+    for (const [name, ds] of [['train', train], ['test', test]] as const) {
+      await writeNpyFile(join(dir, `${name}_x.npy`), { dtype: 'float32', shape: [ds.n, ...ds.shape], data: ds.x });
+      await writeNpyFile(join(dir, `${name}_y.npy`), { dtype: 'int32', shape: [ds.n], data: ds.labels });
+    }
+    const script = fileURLToPath(new URL('./torch_ref.py', import.meta.url));
+    runTorch = async (models: string, threads: number): Promise<TorchRun> => {
+      const env = threadEnv(threads, { passiveWait: true });
+      const end = loadSpan();
+      const steps = MAX_STEPS === undefined ? [] : [models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
+      const { stdout } = await execFileP(python, [script, dir, models, String(EPOCHS), ...steps], { env, timeout: 3_600_000, maxBuffer: 1 << 20 });
+      const span = end();
+      return { threads, peer: probePeer(python, 'system', env, { torch: true }), span, ...(JSON.parse(stdout) as Omit<TorchRun, 'threads' | 'peer' | 'span'>) };
+    };
+  }
+}
+
+try {
+  // each thread count: basis, then PyTorch right after (same load on both sides)
+  for (const t of THREADS) {
+    const c = configs.find((x) => x.threads === t);
+    if (c !== undefined) await runBasis(c);
+    if (runTorch !== undefined) {
+      log(`PyTorch, ${t} thread(s): MLP and MiniMyrtle(16)`);
+      try {
         torchRuns.push(await runTorch('mlp,cnn', t));
+      } catch (e) {
+        note += `PyTorch ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
       }
-      if (!quick) {
-        log('PyTorch: two single-threaded MLP processes at once');
+    }
+  }
+  // the other basis configurations (WebAssembly kernels; stock tfjs-wasm)
+  for (const c of configs) if (c.threads === undefined) await runBasis(c);
+
+  // two seeds of the MLP: one after the other vs in parallel on a 2-worker pool (engine as found),
+  // and PyTorch as two single-threaded processes at once
+  if (!quick) {
+    await selectBackend('wasm');
+    const mlp = buildModel(RECIPES.mlpMnist.model, { input: train.shape, classes: 10 });
+    const oneEpoch: TrainRecipe = { ...RECIPES.mlpMnist.train, epochs: 1 };
+    log('two seeds of the MLP (1 epoch each): sequential vs parallel on a 2-worker pool');
+    const pool = await TrainPool.create({ workers: 2, backend: 'wasm' });
+    try {
+      await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train: test, recipe: { ...oneEpoch, seed } }))); // warm-up both workers
+      // (process CPU seconds include the worker threads)
+      let t = performance.now();
+      let c = cpuSeconds();
+      for (const seed of [0, 1]) await pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } });
+      const sequential = (performance.now() - t) / 1000;
+      const sequentialCpu = cpuSeconds() - c;
+      t = performance.now();
+      c = cpuSeconds();
+      await Promise.all([0, 1].map((seed) => pool.run({ graph: mlp, train, recipe: { ...oneEpoch, seed } })));
+      twoSeeds = { sequential, parallel: (performance.now() - t) / 1000, sequentialCpu, parallelCpu: cpuSeconds() - c, workers: 2 };
+    } finally {
+      await pool.close();
+    }
+    log(`  sequential ${twoSeeds.sequential.toFixed(2)} s, parallel ${twoSeeds.parallel.toFixed(2)} s`);
+    if (runTorch !== undefined) {
+      log('PyTorch: two single-threaded MLP processes at once');
+      try {
         const both = await Promise.all([runTorch('mlp', 1), runTorch('mlp', 1)]);
         // like with like: the training time of the processes, without interpreter start-up
         torchParallel = Math.max(...both.map((b) => (b.mlp?.epochs ?? []).reduce((a, x) => a + x, 0))) / EPOCHS;
+      } catch (e) {
+        note += `PyTorch two processes failed: ${(e as Error).message.split('\n')[0]}. `;
       }
-    } catch (e) {
-      note = `PyTorch comparison failed: ${(e as Error).message.split('\n')[0]}`;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // ---- tables ----
@@ -248,7 +265,6 @@ if (note) console.log(note);
 console.log('\n' + formatAcceptance(acceptance));
 const path = writeBenchResult('zoo', header, {
   data: { train: train.n, test: test.n, batchSize: 128, epochs: EPOCHS, maxSteps: MAX_STEPS ?? null },
-  backend,
   basis: basisRuns,
   twoSeeds: twoSeeds ?? null,
   pytorch: { runs: torchRuns, twoProcessesMlpEpoch: torchParallel ?? null },

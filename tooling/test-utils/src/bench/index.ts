@@ -5,3 +5,4 @@ export { BLAS_ENV_VARS, blasEnvironment, blasEnvironmentLine, engineTag, findPyt
 export { TIE, fmtRatio, fmtSeconds, formatAcceptance, formatTable, rowRatio, rowVerdict, type AcceptanceRow, type Measure } from './table.js';
 export { RESULTS_DIR, benchHeader, codeVersion, cpuPressure, headerLine, loadAverage, loadSpan, loadSpanText, writeBenchResult, type BenchHeader, type LoadSpan } from './report.js';
 export { cpuSeconds, timeBest } from './timing.js';
+export { PythonWorker } from './worker.js';
