@@ -8,7 +8,8 @@ import { ndarrayToMatrix, type NdArray } from './io/ndarray.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import { readNpz } from './io/npz.js';
 import { readSafetensors, writeSafetensors } from './io/safetensors.js';
-import { readTorch, writeTorch, type TorchContent } from './io/torch.js';
+import type { ReadOptions } from './io/limits.js';
+import { readTorch, writeTorch, type ReadTorchOptions, type TorchContent } from './io/torch.js';
 
 const EXTENSIONS = ['.npy', '.npz', '.safetensors'] as const;
 
@@ -47,7 +48,9 @@ function pick(map: Map<string, NdArray>, key: string | undefined, path: string):
 
 /**
  * Reads one array from `file.npy`, `file.npz[:key]` or `file.safetensors[:key]` (the key may be
- * omitted when the archive holds exactly one array).
+ * omitted when the archive holds exactly one array). `opts.maxBytes` bounds what the file may
+ * decode to (see {@link ReadOptions}; default `BASIS_MAX_BYTES`, else 16 × the file size and at
+ * least 256 MiB).
  *
  * @example
  * ```ts
@@ -55,20 +58,20 @@ function pick(map: Map<string, NdArray>, key: string | undefined, path: string):
  * const w = await readArrayFile('model.safetensors:layers.0.weight');
  * ```
  */
-export async function readArrayFile(spec: string): Promise<NdArray> {
+export async function readArrayFile(spec: string, opts: ReadOptions = {}): Promise<NdArray> {
   const { path, key, kind } = parseArraySpec(spec);
   const bytes = await readBytes(path);
   if (kind === 'npy') {
     if (key !== undefined) throw new BasisError('INVALID_ARGUMENT', `'${path}' is a single-array .npy file; drop ':${key}'`);
-    return readNpy(bytes);
+    return readNpy(bytes, opts);
   }
-  if (kind === 'npz') return pick(readNpz(bytes), key, path);
-  return pick(readSafetensors(bytes).tensors, key, path);
+  if (kind === 'npz') return pick(readNpz(bytes, opts), key, path);
+  return pick(readSafetensors(bytes, opts).tensors, key, path);
 }
 
 /** Reads one 2-D array (rows = inputs, columns = units) as a float64 Matrix; see {@link readArrayFile}. */
-export async function readMatrixFile(spec: string): Promise<Matrix> {
-  return ndarrayToMatrix(await readArrayFile(spec), spec);
+export async function readMatrixFile(spec: string, opts: ReadOptions = {}): Promise<Matrix> {
+  return ndarrayToMatrix(await readArrayFile(spec, opts), spec);
 }
 
 /**
@@ -101,11 +104,13 @@ export async function writeSafetensorsFile(
 }
 
 /** Reads a PyTorch `torch.save` file (a state_dict); see {@link readTorch}. */
-export async function readTorchFile(path: string): Promise<TorchContent> {
-  return readTorch(await readBytes(path));
+export async function readTorchFile(path: string, opts: ReadTorchOptions = {}): Promise<TorchContent> {
+  return readTorch(await readBytes(path), opts);
 }
 
 /** Writes tensors as a PyTorch `torch.save` file (an OrderedDict state_dict), atomically. */
 export async function writeTorchFile(path: string, tensors: Map<string, NdArray> | Record<string, NdArray>): Promise<void> {
   await writeFileAtomic(path, writeTorch(tensors));
 }
+
+export { LOCK_FILE, cleanTempFiles, lockDir, readDirLock, setLockNoticeHandler, withDirLock, type DirLock, type DirLockOwner, type LockDirOptions } from './lock.js';
