@@ -153,7 +153,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
   cli
     .command('reproduce [id]', 'Reproduce an experiment of the seed papers (E000-1 ... V001-4, or all) with a cached, resumable run; writes report.html with claim, paper, measured and verdict')
-    .option('--quick', 'the quick profile (tiny models, about a minute per experiment on 2 cores); default: the full profile')
+    .option('--quick', 'the quick profile (tiny models, about a minute per experiment on 2 cores; too small to decide a claim); same as --profile quick')
+    .option('--profile <name>', "quick, standard (models trained to their plateau, >= 5 seeds, <= 30 min per experiment on 2 cores: the gallery's profile) or full (default)")
     .option('--list', 'list the experiment ids and exit')
     .option('--out <dir>', 'output folder (default basis-reproduce/<id>; for all: basis-reproduce, one folder per experiment)')
     .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
@@ -162,10 +163,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .example('basis reproduce --list')
     .example('basis reproduce E000-1 --quick')
     .example('basis reproduce all --quick --out reproduce/')
+    .example('basis reproduce all --profile standard --out reproduce/   # also writes reproduce/index.html')
     .example('basis reproduce E002-1 --config widths.yaml')
     .action(async (id: string | undefined, raw: Record<string, unknown>) => {
       const { runReproduce } = await import('./commands/reproduce.js');
-      exitCode = await runReproduce(context(raw), id === undefined ? undefined : String(id), { ...strings(raw, ['out', 'config', 'cache', 'workers']), quick: raw['quick'] === true, list: raw['list'] === true });
+      exitCode = await runReproduce(context(raw), id === undefined ? undefined : String(id), { ...strings(raw, ['out', 'config', 'cache', 'workers', 'profile']), quick: raw['quick'] === true, list: raw['list'] === true });
     });
 
   cli

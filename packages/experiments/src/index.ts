@@ -15,3 +15,5 @@ export {
 export { bootstrapEstimate, difference, estimate, formatEstimate } from './runner/estimate.js';
 export { checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, within } from './runner/check.js';
 export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';
+export { PROFILES } from './recipes/types.js';
+export { judge, judgeAll, judgeFlag, pairBootstrap, QUICK_CAVEAT, type Judgement, type Rule } from './recipes/verdict.js';

@@ -16,6 +16,8 @@ export interface ReproduceFlags {
   config?: string;
   cache?: string;
   workers?: string;
+  /** `quick`, `standard` or `full` (`--quick` is `quick`). */
+  profile?: string;
 }
 
 interface Summary {
@@ -55,7 +57,9 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
     workers = Number(flags.workers);
     if (!Number.isInteger(workers) || workers < 1) throw new BasisError('USAGE', `--workers must be a positive integer, got '${flags.workers}'`);
   }
-  const profile = flags.quick ? 'quick' : (file?.profile ?? 'full');
+  if (flags.profile !== undefined && !['quick', 'standard', 'full'].includes(flags.profile)) throw new BasisError('USAGE', `--profile must be quick, standard or full, got '${flags.profile}'`);
+  if (flags.quick && flags.profile !== undefined && flags.profile !== 'quick') throw new BasisError('USAGE', `--quick and --profile ${flags.profile} contradict each other`);
+  const profile = (flags.quick ? 'quick' : (flags.profile ?? file?.profile ?? 'full')) as 'quick' | 'standard' | 'full';
   const seed = file?.seed ?? ctx.options.seed;
   const out = resolve(flags.out ?? (target === 'all' ? 'basis-reproduce' : join('basis-reproduce', target)));
   const cacheDir = resolve(flags.cache ?? join(target === 'all' ? out : resolve(out, '..'), 'cache'));
@@ -115,7 +119,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
     bars.finish();
   }
   if (ctl.signal.aborted) {
-    ctx.info(`interrupted; rerun 'basis reproduce ${target}${flags.quick ? ' --quick' : ''}' to resume from the cache in ${cacheDir}`);
+    ctx.info(`interrupted; rerun 'basis reproduce ${target} --profile ${profile}' to resume from the cache in ${cacheDir}`);
     return 130;
   }
   ctx.result(target === 'all' ? { out, cache: cacheDir, experiments: summaries } : summaries[0], () =>

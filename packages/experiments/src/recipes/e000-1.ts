@@ -10,14 +10,15 @@ import {
   FULL_TRAIN,
   QUICK_DATA,
   QUICK_TRAIN,
+  STANDARD_DATA,
+  STANDARD_SEEDS,
+  STANDARD_TRAIN,
   accuracyRows,
   activationCache,
   activationPoints,
-  below,
   checkBase,
   checkWidths,
   evalSet,
-  inside,
   job,
   meanOf,
   pairs,
@@ -26,7 +27,8 @@ import {
   type BaseConfig,
 } from './common.js';
 import { checkInt } from '../runner/check.js';
-import type { ExperimentRecipe, RecipeResult } from './types.js';
+import type { ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
+import { judge, pairBootstrap } from './verdict.js';
 
 /** Configuration of E000-1. */
 export interface E0001Config extends BaseConfig {
@@ -34,12 +36,71 @@ export interface E0001Config extends BaseConfig {
   depth: number;
   /** "Far from 1": the upper CI bound of perm-corr at the largest width must be below this. */
   farBelow: number;
-  /** "Flat or slowly varying": |slope| per doubling of width must stay within this. */
-  flatSlope: number;
+  /**
+   * "Flat or slowly varying": the change of perm-corr across the whole sweep (slope per doubling
+   * times the number of doublings from the smallest to the largest width) must stay within ± this.
+   */
+  flatChange: number;
+}
+
+/** What E000-1 measured: perm-corr per width, pair of seeds and layer, trained and untrained. */
+export interface E0001Measured {
+  widths: number[];
+  /** Pairs of model indices (seeds), the same at every width. */
+  pairs: Array<[number, number]>;
+  /** Number of models (seeds) per width. */
+  models: number;
+  /** permcorr[width][pair][layer]. */
+  trained: number[][][];
+  random: number[][][];
+}
+
+/**
+ * The verdicts of E000-1 from its measurements (pure: planted data in, claim checks out).
+ * Intervals are model-level bootstraps over seeds (pairs share models).
+ *
+ * @example
+ * ```ts
+ * const checks = decideE0001(measured, { farBelow: 0.9, flatChange: 0.05 });
+ * ```
+ */
+export function decideE0001(m: E0001Measured, c: Pick<E0001Config, 'farBelow' | 'flatChange'>): ClaimCheck[] {
+  const top = m.widths.length - 1;
+  const layerMean = (wv: number[][]): number[] => wv.map((pl) => meanOf(pl));
+  const atTop = pairBootstrap(layerMean(m.trained[top]!), m.pairs, m.models, 1);
+  const randTop = pairBootstrap(layerMean(m.random[top]!), m.pairs, m.models, 2);
+  const log2w = m.widths.map((w) => Math.log2(w));
+  const doublings = (log2w[top] as number) - (log2w[0] as number);
+  const changes = m.pairs.map((_, p) => doublings * slope(log2w, m.widths.map((_, wi) => meanOf(m.trained[wi]![p]!))));
+  const changeE = pairBootstrap(changes, m.pairs, m.models, 3);
+  const j1 = judge(atTop, { side: 'below', null: c.farBelow, effect: 0 });
+  const j2 = judge(changeE, { side: 'within', lo: -c.flatChange, hi: c.flatChange });
+  return [
+    {
+      claim: 'Networks do not converge to a unique basis even when wide: perm-corr between independent runs stays far from 1.',
+      paper: 'S000: perm-corr stays almost constant as width grows (high confidence per the summary; no numbers given).',
+      measured: `Perm-corr (mean over hidden layers) at width ${m.widths[top]}: ${formatEstimate(atTop)}; untrained pairs ${formatEstimate(randTop)} (model-level bootstrap over ${m.models} seeds). Criterion: ${j1.criterion}.`,
+      verdict: j1.verdict,
+      estimates: { permcorrLargestWidth: atTop, untrainedLargestWidth: randTop },
+      primary: 'permcorrLargestWidth',
+      criterion: j1.criterion,
+      change: j1.change,
+    },
+    {
+      claim: 'Perm-corr is flat or slowly varying with width.',
+      paper: 'S000: "perm-corr stays almost constant as width grows" (seeds-spec caveat: at small widths it may rise).',
+      measured: `Change of perm-corr from width ${m.widths[0]} to ${m.widths[top]} (least-squares slope per doubling × ${doublings.toFixed(1)} doublings, per seed pair): ${formatEstimate(changeE, 4)}. Criterion: ${j2.criterion}.`,
+      verdict: j2.verdict,
+      estimates: { changeAcrossSweep: changeE },
+      primary: 'changeAcrossSweep',
+      criterion: j2.criterion,
+      change: j2.change,
+    },
+  ];
 }
 
 function check(v: unknown): E0001Config {
-  const o = checkBase(v, 'E000-1', ['widths', 'depth', 'farBelow', 'flatSlope']);
+  const o = checkBase(v, 'E000-1', ['widths', 'depth', 'farBelow', 'flatChange']);
   return {
     data: o.data,
     train: o.train,
@@ -48,7 +109,7 @@ function check(v: unknown): E0001Config {
     widths: checkWidths(o.widths, 'E000-1.widths', 2),
     depth: checkInt(o.depth, 'E000-1.depth', 1, 8),
     farBelow: checkNum(o.farBelow, 'E000-1.farBelow', { gt: 0, le: 1 }),
-    flatSlope: checkNum(o.flatSlope, 'E000-1.flatSlope', { gt: 0, le: 1 }),
+    flatChange: checkNum(o.flatChange, 'E000-1.flatChange', { gt: 0, le: 1 }),
   };
 }
 
@@ -110,13 +171,7 @@ export function widthRows(widths: readonly number[], values: number[][][], point
 
 async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0001Config): Promise<RecipeResult> {
   const s = await permcorrSweep(ctx, c, 'E000-1');
-  const layerMean = (wv: number[][]): number[] => wv.map((pl) => meanOf(pl));
-  const top = c.widths.length - 1;
-  const atTop = estimate(layerMean(s.trained[top]!), 'perm-corr at the largest width');
-  const log2w = c.widths.map((w) => Math.log2(w));
-  const slopes = s.pairs.map((_, p) => slope(log2w, c.widths.map((_, wi) => meanOf(s.trained[wi]![p]!))));
-  const slopeE = estimate(slopes, 'perm-corr slope');
-  const randTop = estimate(layerMean(s.random[top]!), 'untrained perm-corr');
+  const checks = decideE0001({ widths: c.widths, pairs: s.pairs, models: c.seeds, trained: s.trained, random: s.random }, c);
   const rows = [...widthRows(c.widths, s.trained, s.points, ''), ...widthRows(c.widths, s.random, s.points, ' (untrained)')];
   const figures: Figure[] = [
     {
@@ -128,22 +183,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0001Config):
     },
   ];
   return {
-    checks: [
-      {
-        claim: 'Networks do not converge to a unique basis even when wide: perm-corr between independent runs stays far from 1.',
-        paper: 'S000: perm-corr stays almost constant as width grows (high confidence per the summary; no numbers given).',
-        measured: `Perm-corr (mean over hidden layers) at width ${c.widths[top]}: ${formatEstimate(atTop)}; untrained pairs ${formatEstimate(randTop)}. Criterion: upper 95% bound < ${c.farBelow}.`,
-        verdict: below(atTop, c.farBelow),
-        estimates: { permcorrLargestWidth: atTop, untrainedLargestWidth: randTop },
-      },
-      {
-        claim: 'Perm-corr is flat or slowly varying with width.',
-        paper: 'S000: "perm-corr stays almost constant as width grows" (seeds-spec caveat: at small widths it may rise).',
-        measured: `Slope of perm-corr per doubling of width (paired over seed pairs, widths ${c.widths.join(', ')}): ${formatEstimate(slopeE, 4)}. Criterion: the 95% interval lies within ±${c.flatSlope}.`,
-        verdict: inside(slopeE, -c.flatSlope, c.flatSlope),
-        estimates: { slopePerDoubling: slopeE },
-      },
-    ],
+    checks,
     figures,
     tables: [
       {
@@ -163,9 +203,9 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0001Config):
     notes: [
       'perm-corr is M1 of seeds-spec: Pearson correlations between units on the same test inputs, matched one to one by an exact assignment (LSAP), averaged over units; dead units count as correlation 0.',
       `Post-activation layers of MLP(w) x ${c.depth} (ReLU), ${c.inputs} test inputs; the S000 setting (ResNet-20, ConvNeXt, ViT on CIFAR-10/ImageNet) is out of reach on 2 CPU cores.`,
-      'Verdicts come from 95% t intervals over pairs of seeds; pairs share models, so the intervals are approximate.',
+      'Verdicts come from 95% model-level bootstrap intervals: seeds are resampled with replacement and the mean over pairs of distinct resampled seeds recomputed, so pairs that share a model are not counted as independent.',
     ],
-    data: { widths: c.widths, points: s.points, pairs: s.pairs, permcorr: s.trained, untrained: s.random, slopes },
+    data: { widths: c.widths, points: s.points, pairs: s.pairs, permcorr: s.trained, untrained: s.random },
   };
 }
 
@@ -175,8 +215,9 @@ export const e000_1: ExperimentRecipe<E0001Config> = {
   title: 'Basis convergence against width (perm-corr)',
   source: 'S000 (privileged and convergent bases), width sweep',
   profiles: {
-    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, widths: [16, 32, 64, 128], depth: 2, farBelow: 0.9, flatSlope: 0.05 },
-    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 4, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, farBelow: 0.9, flatSlope: 0.05 },
+    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, widths: [16, 32, 64, 128], depth: 2, farBelow: 0.9, flatChange: 0.05 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [16, 32, 64, 128], depth: 2, farBelow: 0.9, flatChange: 0.05 },
+    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, farBelow: 0.9, flatChange: 0.05 },
   },
   checkConfig: check,
   run,

@@ -5,11 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { metric } from '@basis/align';
 import { stitch } from '@basis/connectivity';
 import { barChart, type Figure } from '../report.js';
-import { checkInt, checkList, checkOneOf, invalid } from '../runner/check.js';
-import { difference, estimate, formatEstimate } from '../runner/estimate.js';
+import { checkInt, checkList, checkNum, checkOneOf, invalid } from '../runner/check.js';
+import { estimate, formatEstimate } from '../runner/estimate.js';
 import { loadData } from '../runner/data.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, above, activationCache, activationPoints, checkBase, datasetTensor, evalSet, graphOf, job, meanOf, pairs, untrained, type BaseConfig } from './common.js';
-import type { CachedModel, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, datasetTensor, evalSet, graphOf, job, meanOf, pairs, untrained, type BaseConfig } from './common.js';
+import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import { checkOf, judge, pairBootstrap } from './verdict.js';
 
 type Trunk = 'trained' | 'random-init';
 
@@ -21,18 +22,67 @@ export interface E0003Config extends BaseConfig {
   frozen: number;
   /** Trunk variants: trained once, or only randomly initialised (seeds-spec F4 runs both). */
   trunks: Trunk[];
+  /** Minimum gain (perm-corr, or stitching accuracy) for "increases" / "works better". */
+  minGain: number;
 }
 
 function check(v: unknown): E0003Config {
-  const o = checkBase(v, 'E000-3', ['width', 'depth', 'frozen', 'trunks']);
+  const o = checkBase(v, 'E000-3', ['width', 'depth', 'frozen', 'trunks', 'minGain']);
   const depth = checkInt(o.depth, 'E000-3.depth', 2, 8);
   const frozen = checkInt(o.frozen, 'E000-3.frozen', 1, depth - 1);
   const trunks = checkList(o.trunks, 'E000-3.trunks', (x, f) => checkOneOf(x, f, ['trained', 'random-init'] as const));
   if (new Set(trunks).size !== trunks.length) invalid('E000-3.trunks', 'lists a variant twice');
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, width: checkInt(o.width, 'E000-3.width', 2, 4096), depth, frozen, trunks };
+  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, width: checkInt(o.width, 'E000-3.width', 2, 4096), depth, frozen, trunks, minGain: checkNum(o.minGain, 'E000-3.minGain', { ge: 0, le: 1 }) };
 }
 
 type P64 = CachedModel['params'];
+
+/** What E000-3 measured per group ('independent' and each trunk variant): per seed pair, perm-corr above the trunk and the identity-stitching penalty. */
+export type E0003Measured = Record<string, { permcorr: number[]; stitchPenalty: number[] }>;
+
+/**
+ * The verdicts of E000-3 (pure): paired gains of each shared-trunk group over independent pairs
+ * with the same seeds, with model-level bootstrap intervals (pairs share models).
+ *
+ * @example
+ * ```ts
+ * decideE0003(results, { trunks: ['trained'], pairs: [[0, 1], [0, 2], [1, 2]], models: 3, minGain: 0.01, layers: 'layers.3', cut: 'layers.1' });
+ * ```
+ */
+export function decideE0003(results: E0003Measured, o: { trunks: readonly string[]; pairs: Array<[number, number]>; models: number; minGain: number; layers: string; cut: string; frozen?: number }): ClaimCheck[] {
+  const ind = results.independent!;
+  const checks: ClaimCheck[] = [];
+  for (const t of o.trunks) {
+    const r = results[t]!;
+    const dPc = pairBootstrap(r.permcorr.map((v, k) => v - ind.permcorr[k]!), o.pairs, o.models, 1);
+    const dSt = pairBootstrap(r.stitchPenalty.map((v, k) => ind.stitchPenalty[k]! - v), o.pairs, o.models, 2);
+    const j1 = judge(dPc, { side: 'above', null: 0, effect: o.minGain });
+    const j2 = judge(dSt, { side: 'above', null: 0, effect: o.minGain });
+    checks.push(
+      checkOf(
+        {
+          claim: `Freezing the first ${o.frozen ?? 1} layer(s) identically (${t} trunk) increases basis correlation above the trunk.`,
+          paper: 'S000: basis correlation increases significantly (medium confidence per the summary; no numbers).',
+          measured: `Perm-corr above the trunk (mean over ${o.layers}): shared ${t} trunk ${formatEstimate(estimate(r.permcorr))}, independent ${formatEstimate(estimate(ind.permcorr))}; paired gain ${formatEstimate(dPc)} (model-level bootstrap).`,
+          estimates: { permcorrGain: dPc },
+          primary: 'permcorrGain',
+        },
+        j1,
+      ),
+      checkOf(
+        {
+          claim: `With a shared ${t} trunk, identity stitching above the trunk works better.`,
+          paper: 'S000: identity stitching improves.',
+          measured: `Identity-stitching penalty at ${o.cut} (mean accuracy of the two models minus the stitched model's): shared ${formatEstimate(estimate(r.stitchPenalty), 4)}, independent ${formatEstimate(estimate(ind.stitchPenalty), 4)}; improvement ${formatEstimate(dSt, 4)} (model-level bootstrap).`,
+          estimates: { stitchingImprovement: dSt },
+          primary: 'stitchingImprovement',
+        },
+        j2,
+      ),
+    );
+  }
+  return checks;
+}
 
 async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0003Config): Promise<RecipeResult> {
   const model = { arch: 'mlp' as const, width: c.width, depth: c.depth };
@@ -95,31 +145,13 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0003Config):
     ev.dispose();
     trainSet.dispose();
   }
-  const checks = [];
+  const checks = decideE0003(results, { trunks: c.trunks, pairs: ps, models: c.seeds, minGain: c.minGain, layers: above_.join(', '), cut, frozen: c.frozen });
   const estimates: Record<string, Estimate> = {};
   const ind = results.independent!;
   for (const t of c.trunks) {
     const r = results[t]!;
-    const dPc = difference(r.permcorr, ind.permcorr, `perm-corr gain (${t})`);
-    const dSt = difference(ind.stitchPenalty, r.stitchPenalty, `stitching gain (${t})`);
     estimates[`permcorr ${t}`] = estimate(r.permcorr);
     estimates[`stitch penalty ${t}`] = estimate(r.stitchPenalty);
-    checks.push(
-      {
-        claim: `Freezing the first ${c.frozen} layer(s) identically (${t} trunk) increases basis correlation above the trunk.`,
-        paper: 'S000: basis correlation increases significantly (medium confidence per the summary; no numbers).',
-        measured: `Perm-corr above the trunk (mean over ${above_.join(', ')}): shared ${t} trunk ${formatEstimate(estimate(r.permcorr))}, independent ${formatEstimate(estimate(ind.permcorr))}; paired gain ${formatEstimate(dPc)}. Criterion: the gain's 95% interval lies above 0.`,
-        verdict: above(dPc, 0),
-        estimates: { permcorrGain: dPc },
-      },
-      {
-        claim: `With a shared ${t} trunk, identity stitching above the trunk works better.`,
-        paper: 'S000: identity stitching improves.',
-        measured: `Identity-stitching penalty at ${cut} (mean accuracy of the two models minus the stitched model's): shared ${formatEstimate(estimate(r.stitchPenalty), 4)}, independent ${formatEstimate(estimate(ind.stitchPenalty), 4)}; improvement ${formatEstimate(dSt, 4)}. Criterion: the improvement's 95% interval lies above 0.`,
-        verdict: above(dSt, 0),
-        estimates: { stitchingImprovement: dSt },
-      },
-    );
   }
   estimates['permcorr independent'] = estimate(ind.permcorr);
   estimates['stitch penalty independent'] = estimate(ind.stitchPenalty);
@@ -158,8 +190,9 @@ export const e000_3: ExperimentRecipe<E0003Config> = {
   title: 'Freezing early layers identically',
   source: 'S000 (privileged bases), freezing experiment (protocol F4)',
   profiles: {
-    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, width: 64, depth: 3, frozen: 1, trunks: ['trained'] },
-    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 4, inputs: 2000, width: 256, depth: 4, frozen: 2, trunks: ['trained', 'random-init'] },
+    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, width: 64, depth: 3, frozen: 1, trunks: ['trained'], minGain: 0.01 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, width: 64, depth: 3, frozen: 1, trunks: ['trained', 'random-init'], minGain: 0.01 },
+    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, width: 256, depth: 4, frozen: 2, trunks: ['trained', 'random-init'], minGain: 0.01 },
   },
   checkConfig: check,
   run,

@@ -6,9 +6,10 @@ import { inferSpec } from '@basis/zoo';
 import { lineChart, type Figure } from '../report.js';
 import { checkInt, checkNum } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, allOf, below, checkBase, checkWidths, evalSet, inside, meanOf, slope, type BaseConfig } from './common.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, checkBase, checkWidths, evalSet, meanOf, slope, type BaseConfig } from './common.js';
+import { judge, judgeAll, pairBootstrap } from './verdict.js';
 import { permcorrSweep } from './e000-1.js';
-import type { ExperimentRecipe, RecipeResult } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
 
 /** Configuration of E000-4. */
 export interface E0004Config extends BaseConfig {
@@ -16,12 +17,69 @@ export interface E0004Config extends BaseConfig {
   depth: number;
   /** Interpolation grid size (λ = 0, 1/(n-1), ..., 1). */
   lambdas: number;
-  /** "Flat" perm-corr: |slope| per doubling within this. */
-  flatSlope: number;
+  /** "Flat" perm-corr: its change across the whole width sweep (slope × doublings) within ± this. */
+  flatChange: number;
+  /** Minimum shrinkage of the matched loss barrier across the sweep for "LMC improves" (loss units). */
+  minShrink: number;
+}
+
+/** What E000-4 measured: matched barriers [width][pair] and perm-corr [width][pair][layer]. */
+export interface E0004Measured {
+  widths: number[];
+  pairs: Array<[number, number]>;
+  models: number;
+  lossBarrier: number[][];
+  errorBarrier: number[][];
+  permcorr: number[][][];
+}
+
+/**
+ * The verdicts of E000-4 from its measurements (pure). Changes across the sweep are per seed pair
+ * (slope against log2 width × doublings), with model-level bootstrap intervals.
+ *
+ * @example
+ * ```ts
+ * decideE0004(measured, { flatChange: 0.05, minShrink: 0.01 }).map((c) => c.verdict);
+ * ```
+ */
+export function decideE0004(m: E0004Measured, c: Pick<E0004Config, 'flatChange' | 'minShrink'>): ClaimCheck[] {
+  const log2w = m.widths.map((w) => Math.log2(w));
+  const top = m.widths.length - 1;
+  const doublings = (log2w[top] as number) - (log2w[0] as number);
+  const sweep = (ys: (p: number) => number[], seed: number): Estimate => pairBootstrap(m.pairs.map((_, p) => doublings * slope(log2w, ys(p))), m.pairs, m.models, seed);
+  const barrier = sweep((p) => m.lossBarrier.map((wv) => wv[p]!), 1);
+  const error = sweep((p) => m.errorBarrier.map((wv) => wv[p]!), 2);
+  const pc = sweep((p) => m.permcorr.map((wv) => meanOf(wv[p]!)), 3);
+  const topBarrier = pairBootstrap(m.lossBarrier[top]!, m.pairs, m.models, 4);
+  const j1 = judge(barrier, { side: 'below', null: 0, effect: c.minShrink });
+  const jFlat = judge(pc, { side: 'within', lo: -c.flatChange, hi: c.flatChange });
+  const j2 = judgeAll([j1, jFlat], ['barrier shrinks', 'perm-corr flat']);
+  return [
+    {
+      claim: 'Linear mode connectivity improves with width: the barrier after permutation alignment shrinks as networks get wider.',
+      paper: 'S000: LMC improves with width (no numbers in the summary); well established at this scale (seeds-spec 2.1).',
+      measured: `Change of the test-loss barrier after weight matching from width ${m.widths[0]} to ${m.widths[top]}: ${formatEstimate(barrier, 4)} (error barrier ${formatEstimate(error, 4)}); barrier at width ${m.widths[top]} ${formatEstimate(topBarrier, 4)}. Criterion: ${j1.criterion}.`,
+      verdict: j1.verdict,
+      estimates: { lossBarrierChange: barrier, errorBarrierChange: error, lossBarrierLargestWidth: topBarrier },
+      primary: 'lossBarrierChange',
+      criterion: j1.criterion,
+      change: j1.change,
+    },
+    {
+      claim: 'The improvement is not explained by higher basis correlation: perm-corr stays about flat over the same widths while the barrier falls.',
+      paper: 'S000: LMC improves with width but perm-corr stays flat (the open part of the claim, seeds-spec 2.1).',
+      measured: `Perm-corr change across the sweep ${formatEstimate(pc, 4)} over the same models. Criterion: ${j2.criterion}.`,
+      verdict: j2.verdict,
+      estimates: { permcorrChange: pc, lossBarrierChange: barrier },
+      primary: 'permcorrChange',
+      criterion: j2.criterion,
+      change: j2.change,
+    },
+  ];
 }
 
 function check(v: unknown): E0004Config {
-  const o = checkBase(v, 'E000-4', ['widths', 'depth', 'lambdas', 'flatSlope']);
+  const o = checkBase(v, 'E000-4', ['widths', 'depth', 'lambdas', 'flatChange', 'minShrink']);
   return {
     data: o.data,
     train: o.train,
@@ -30,7 +88,8 @@ function check(v: unknown): E0004Config {
     widths: checkWidths(o.widths, 'E000-4.widths', 2),
     depth: checkInt(o.depth, 'E000-4.depth', 1, 8),
     lambdas: checkInt(o.lambdas, 'E000-4.lambdas', 3, 101),
-    flatSlope: checkNum(o.flatSlope, 'E000-4.flatSlope', { gt: 0, le: 1 }),
+    flatChange: checkNum(o.flatChange, 'E000-4.flatChange', { gt: 0, le: 1 }),
+    minShrink: checkNum(o.minShrink, 'E000-4.minShrink', { ge: 0, le: 10 }),
   };
 }
 
@@ -81,10 +140,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0004Config):
   } finally {
     ev.dispose();
   }
-  const log2w = c.widths.map((w) => Math.log2(w));
-  const barrierSlope = estimate(s.pairs.map((_, p) => slope(log2w, matched.map((wv) => wv[p]!.loss))), 'barrier slope');
-  const errorSlope = estimate(s.pairs.map((_, p) => slope(log2w, matched.map((wv) => wv[p]!.error))), 'error-barrier slope');
-  const pcSlope = estimate(s.pairs.map((_, p) => slope(log2w, c.widths.map((_, wi) => meanOf(s.trained[wi]![p]!)))), 'perm-corr slope');
+  const checks = decideE0004({ widths: c.widths, pairs: s.pairs, models: c.seeds, lossBarrier: matched.map((w) => w.map((b) => b.loss)), errorBarrier: matched.map((w) => w.map((b) => b.error)), permcorr: s.trained }, c);
   const barrierRows: Figure['rows'] = [];
   for (const [name, vals] of [['loss barrier (matched)', matched.map((w) => w.map((b) => b.loss))], ['loss barrier (naive)', naive.map((w) => w.map((b) => b.loss))], ['error barrier (matched)', matched.map((w) => w.map((b) => b.error))]] as const) {
     for (const [wi, w] of c.widths.entries()) {
@@ -96,25 +152,8 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0004Config):
     const e = estimate(s.trained[wi]!.map((pl) => meanOf(pl)));
     return { x: w, y: e.mean, lo: e.lo, hi: e.hi, series: 'perm-corr (mean over layers)' };
   });
-  const top = c.widths.length - 1;
-  const topBarrier = estimate(matched[top]!.map((b) => b.loss));
   return {
-    checks: [
-      {
-        claim: 'Linear mode connectivity improves with width: the barrier after permutation alignment shrinks as networks get wider.',
-        paper: 'S000: LMC improves with width (no numbers in the summary); well established at this scale (seeds-spec 2.1).',
-        measured: `Slope of the test-loss barrier after weight matching per doubling of width: ${formatEstimate(barrierSlope, 4)} (error barrier ${formatEstimate(errorSlope, 4)}); barrier at width ${c.widths[top]} ${formatEstimate(topBarrier, 4)}. Criterion: the loss-barrier slope's 95% interval lies below 0.`,
-        verdict: below(barrierSlope, 0),
-        estimates: { lossBarrierSlope: barrierSlope, errorBarrierSlope: errorSlope, lossBarrierLargestWidth: topBarrier },
-      },
-      {
-        claim: 'The improvement is not explained by higher basis correlation: perm-corr stays about flat over the same widths while the barrier falls.',
-        paper: 'S000: LMC improves with width but perm-corr stays flat (the open part of the claim, seeds-spec 2.1).',
-        measured: `Perm-corr slope per doubling ${formatEstimate(pcSlope, 4)} over the same models. Criterion: the barrier slope is below 0 AND the perm-corr slope lies within ±${c.flatSlope}.`,
-        verdict: allOf([below(barrierSlope, 0), inside(pcSlope, -c.flatSlope, c.flatSlope)]),
-        estimates: { permcorrSlope: pcSlope, lossBarrierSlope: barrierSlope },
-      },
-    ],
+    checks,
     figures: [
       { id: 'barrier-vs-width', title: 'Barriers against width', caption: `max_λ [L(λ) − linear interpolation of the endpoints] on ${c.inputs} test inputs, naive and after weight matching (G_ReLU-aware coordinate descent); bands: 95% t intervals over ${s.pairs.length} pairs.`, spec: lineChart(barrierRows, { x: 'hidden width', y: 'barrier', band: true }), rows: barrierRows },
       { id: 'permcorr-vs-width', title: 'Perm-corr against width (same models)', caption: 'Mean over hidden layers; bands: 95% t intervals over pairs.', spec: lineChart(pcRows, { x: 'hidden width', y: 'perm-corr', band: true }), rows: pcRows },
@@ -131,7 +170,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0004Config):
     ],
     notes: [
       'Weight matching (C4) aligns B to A through the symmetry spec inferred from the graph (permutations with positive scalings of each hidden layer); the barrier is C2(a), max over λ of the loss minus the linear interpolation of the endpoint losses, on the test inputs.',
-      'Slopes are least-squares fits against log2(width), one per pair of seeds (the same seeds at every width), summarised by a t interval.',
+      'Changes across the sweep are least-squares slopes against log2(width) times the number of doublings, one per pair of seeds (the same seeds at every width), summarised by a model-level bootstrap (pairs share models).',
       'These are the same models as E000-1 (identical cache jobs); run both with one cache folder to train them once.',
     ],
     data: { widths: c.widths, lambdas, naive, matched, permcorr: s.trained, points: s.points },
@@ -144,8 +183,9 @@ export const e000_4: ExperimentRecipe<E0004Config> = {
   title: 'Linear mode connectivity against width',
   source: 'S000 (privileged and convergent bases), perm-LMC against width',
   profiles: {
-    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, widths: [16, 32, 64, 128], depth: 2, lambdas: 11, flatSlope: 0.05 },
-    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 4, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, lambdas: 21, flatSlope: 0.05 },
+    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, widths: [16, 32, 64, 128], depth: 2, lambdas: 11, flatChange: 0.05, minShrink: 0.01 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [16, 32, 64, 128], depth: 2, lambdas: 11, flatChange: 0.05, minShrink: 0.01 },
+    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, lambdas: 21, flatChange: 0.05, minShrink: 0.01 },
   },
   checkConfig: check,
   run,

@@ -2,27 +2,102 @@
 // soft-matching alignment between different seeds of the same architecture, per layer, against
 // untrained networks and a shuffled-rows chance level.
 import { metric } from '@basis/align';
-import { Matrix, createRng } from '@basis/tensor';
+import { Matrix, createRng, haarOrthogonal, matmul } from '@basis/tensor';
 import { lineChart, type Figure } from '../report.js';
 import { checkNum } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, above, accuracyRows, activationCache, activationPoints, allOf, below, checkBase, checkModel, evalSet, job, meanOf, pairs, slope, untrainedModel, type BaseConfig } from './common.js';
+import { checkOf, judge, judgeAll, pairBootstrap } from './verdict.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, accuracyRows, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, slope, untrainedModel, type BaseConfig } from './common.js';
 import type { ModelSpec } from '@basis/zoo';
-import type { ExperimentRecipe, RecipeResult } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
 
 /** Configuration of E002-1. */
 export interface E0021Config extends BaseConfig {
   model: ModelSpec;
   /** "Procrustes comes close to Linear": the lower 95% bound of Procrustes / Linear must exceed this. */
   closeRatio: number;
+  /** Minimum margin (score units) of the permutation score over its rotated-basis chance level. */
+  minMargin: number;
+}
+
+/** What E002-1 measured, per seed pair and layer: scores of trained and untrained pairs, and the rotated-basis chance level. */
+export interface E0021Measured {
+  layers: number;
+  pairs: Array<[number, number]>;
+  models: number;
+  /** trained[metric][pair][layer] for every metric of {@link S002_METRICS}. */
+  trained: Record<string, number[][]>;
+  random: Record<string, number[][]>;
+  /** Permutation score of A against B rotated by a Haar orthogonal matrix, [pair][layer]. */
+  chance: number[][];
+}
+
+/**
+ * The verdicts of E002-1 (pure), with model-level bootstrap intervals over seeds.
+ *
+ * @example
+ * ```ts
+ * decideE0021(measured, { closeRatio: 0.8, minMargin: 0.05 }).map((c) => c.verdict);
+ * ```
+ */
+export function decideE0021(m: E0021Measured, c: Pick<E0021Config, 'closeRatio' | 'minMargin'>): ClaimCheck[] {
+  const L = m.layers;
+  const layers = Array.from({ length: L }, (_, l) => l);
+  const depth = layers.map((l) => (l + 1) / L);
+  const boot = (f: (p: number) => number, seed: number): Estimate => pairBootstrap(m.pairs.map((_, p) => f(p)), m.pairs, m.models, seed);
+  const lin = m.trained['linear.cv']!;
+  const pro = m.trained['procrustes.cv']!;
+  const per = m.trained['permutation.cv']!;
+  const depthSlope = boot((p) => slope(depth, layers.map((l) => meanOf([lin[p]![l]!, pro[p]![l]!, per[p]![l]!]))), 1);
+  const proSlope = boot((p) => slope(depth, pro[p]!), 2);
+  // per-layer gaps, each with its own interval (a min over layers is biased low under noise)
+  const gapLP = layers.map((l) => boot((p) => lin[p]![l]! - pro[p]![l]!, 10 + l));
+  const gapPP = layers.map((l) => boot((p) => pro[p]![l]! - per[p]![l]!, 20 + l));
+  const marginL = layers.map((l) => boot((p) => per[p]![l]! - m.chance[p]![l]!, 30 + l));
+  const smallest = (es: Estimate[]): Estimate => es.reduce((a, b) => (b.mean < a.mean ? b : a));
+  const linMinusPro = smallest(gapLP);
+  const proMinusPer = smallest(gapPP);
+  const ratio = boot((p) => meanOf(layers.map((l) => pro[p]![l]! / lin[p]![l]!)), 5);
+  const overChance = smallest(marginL);
+  const overUntrained = boot((p) => meanOf(layers.map((l) => per[p]![l]! - m.random['permutation.cv']![p]![l]!)), 7);
+  const j1 = judge(depthSlope, { side: 'below', null: 0, effect: 0 });
+  const j2 = judgeAll(
+    [...gapLP.map((e) => judge(e, { side: 'above', null: 0, effect: 0 })), ...gapPP.map((e) => judge(e, { side: 'above', null: 0, effect: 0 }))],
+    [...layers.map((l) => `Linear − Procrustes at layer ${l + 1}`), ...layers.map((l) => `Procrustes − Permutation at layer ${l + 1}`)],
+  );
+  const j3 = judge(ratio, { side: 'above', null: c.closeRatio, effect: 0 });
+  const j4 = judgeAll(
+    marginL.map((e) => judge(e, { side: 'above', null: 0, effect: c.minMargin })),
+    layers.map((l) => `margin at layer ${l + 1}`),
+  );
+  return [
+    checkOf({ claim: 'Alignment between different seeds falls steadily with depth.', paper: 'S002 Fig. 1: alignment falls steadily with depth (four ImageNet architectures).', measured: `Slope of the mean of Linear, Procrustes and Permutation scores against normalised depth: ${formatEstimate(depthSlope)} (Procrustes alone ${formatEstimate(proSlope)}).`, estimates: { depthSlope, procrustesDepthSlope: proSlope }, primary: 'depthSlope' }, j1),
+    checkOf({ claim: 'The ordering is always Linear > Procrustes > Permutation.', paper: 'S002 Fig. 1: the ordering is always Linear > Procrustes > Permutation.', measured: `Per-layer gaps (each with its own interval; the smallest shown) Linear − Procrustes: ${formatEstimate(linMinusPro, 4)}; Procrustes − Permutation: ${formatEstimate(proMinusPer, 4)}.`, estimates: { linearMinusProcrustes: linMinusPro, procrustesMinusPermutation: proMinusPer }, primary: 'linearMinusProcrustes' }, j2),
+    checkOf({ claim: 'Procrustes comes close to Linear: most of the variability between seeds is a rotation.', paper: 'S002 Fig. 1: Procrustes comes close to Linear.', measured: `Procrustes / Linear, averaged over layers: ${formatEstimate(ratio)}.`, estimates: { procrustesOverLinear: ratio }, primary: 'procrustesOverLinear' }, j3),
+    checkOf(
+      {
+        claim: 'Permutation scores are lower but substantial and significantly above chance (a privileged basis with one-to-one neuron correspondence).',
+        paper: 'S002 Fig. 1: permutation scores significantly above chance; random networks shown as a baseline.',
+        measured: `Per-layer margin (the smallest shown) of permutation.cv over its chance level (the same score against the other model's layer rotated by a Haar orthogonal matrix: same information, no privileged basis): ${formatEstimate(overChance)}; over untrained pairs (mean over layers): ${formatEstimate(overUntrained)}.`,
+        estimates: { permutationOverChance: overChance, permutationOverUntrained: overUntrained },
+        primary: 'permutationOverChance',
+      },
+      j4,
+    ),
+  ];
 }
 
 /** The S002 scores, in the paper's order (soft matching shown too). */
 export const S002_METRICS = ['linear.cv', 'procrustes.cv', 'permutation.cv', 'softmatch'] as const;
 
 function check(v: unknown): E0021Config {
-  const o = checkBase(v, 'E002-1', ['model', 'closeRatio']);
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, 'E002-1.model', ['mlp', 'resmlp']), closeRatio: checkNum(o.closeRatio, 'E002-1.closeRatio', { gt: 0, le: 1 }) };
+  const o = checkBase(v, 'E002-1', ['model', 'closeRatio', 'minMargin']);
+  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, 'E002-1.model', ['mlp', 'resmlp']), closeRatio: checkNum(o.closeRatio, 'E002-1.closeRatio', { gt: 0, le: 1 }), minMargin: checkNum(o.minMargin, 'E002-1.minMargin', { ge: 0, le: 1 }) };
+}
+
+/** `Y Q` for a Haar orthogonal `Q` (seeded): the same information as `Y` with no privileged basis (the chance level of a unit-matching score). */
+export function rotateColumns(Y: Matrix, seed: string): Matrix {
+  return matmul(Y, haarOrthogonal(Y.cols, createRng(seed)));
 }
 
 /** Rows of Y in a random order (the chance level of a unit-matching score: inputs no longer correspond). */
@@ -61,14 +136,14 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0021Config):
       const b = models[j]!;
       const ua = untrainedModel(a.graph, seeds[i]!);
       const ub = untrainedModel(b.graph, seeds[j]!);
-      const r = await ctx.cached({ what: 'hierarchy', a: a.key, b: b.key, points, inputs: c.inputs, data: c.data, metrics: S002_METRICS }, async () => {
+      const r = await ctx.cached({ what: 'hierarchy', chance: 'rotated', a: a.key, b: b.key, points, inputs: c.inputs, data: c.data, metrics: S002_METRICS }, async () => {
         const [xa, xb, xua, xub] = [await acts(a), await acts(b), await acts(ua), await acts(ub)];
         const out: { trained: Record<string, number[]>; random: Record<string, number[]>; chance: number[] } = { trained: {}, random: {}, chance: [] };
         for (const m of S002_METRICS) {
           out.trained[m] = points.map((p) => bothWays(m, xa[p]!, xb[p]!));
           out.random[m] = points.map((p) => bothWays(m, xua[p]!, xub[p]!));
         }
-        out.chance = points.map((p) => bothWays('permutation.cv', xa[p]!, shuffleRows(xb[p]!, `E002-1:${p}:${i}:${j}`)));
+        out.chance = points.map((p) => bothWays('permutation.cv', xa[p]!, rotateColumns(xb[p]!, `E002-1:${p}:${i}:${j}`)));
         return out;
       });
       for (const m of S002_METRICS) {
@@ -81,19 +156,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0021Config):
   } finally {
     ev.dispose();
   }
-  const L = points.length;
-  const depth = points.map((_, l) => (l + 1) / L);
-  const perPair = <T>(f: (p: number) => T): T[] => ps.map((_, p) => f(p));
-  const lin = trained['linear.cv']!;
-  const pro = trained['procrustes.cv']!;
-  const per = trained['permutation.cv']!;
-  const depthSlope = estimate(perPair((p) => slope(depth, points.map((_, l) => meanOf([lin[p]![l]!, pro[p]![l]!, per[p]![l]!])))), 'depth slope');
-  const proSlope = estimate(perPair((p) => slope(depth, pro[p]!)), 'Procrustes depth slope');
-  const linMinusPro = estimate(perPair((p) => Math.min(...points.map((_, l) => lin[p]![l]! - pro[p]![l]!))), 'min over layers of Linear − Procrustes');
-  const proMinusPer = estimate(perPair((p) => Math.min(...points.map((_, l) => pro[p]![l]! - per[p]![l]!))), 'min over layers of Procrustes − Permutation');
-  const ratio = estimate(perPair((p) => meanOf(points.map((_, l) => pro[p]![l]! / lin[p]![l]!))), 'Procrustes / Linear');
-  const overChance = estimate(perPair((p) => Math.min(...points.map((_, l) => per[p]![l]! - chance[p]![l]!))), 'min over layers of Permutation − chance');
-  const overUntrained = estimate(perPair((p) => meanOf(points.map((_, l) => per[p]![l]! - random['permutation.cv']![p]![l]!))), 'Permutation − untrained');
+  const checks = decideE0021({ layers: points.length, pairs: ps, models: c.seeds, trained, random, chance }, c);
   const rows: Figure['rows'] = [];
   for (const m of S002_METRICS) {
     for (const [l, p] of points.entries()) {
@@ -105,44 +168,15 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0021Config):
   }
   for (const [l, p] of points.entries()) {
     const e = estimate(chance.map((v) => v[l]!));
-    rows.push({ x: l + 1, y: e.mean, lo: e.lo, hi: e.hi, series: 'permutation.cv chance (shuffled rows)', layer: p });
+    rows.push({ x: l + 1, y: e.mean, lo: e.lo, hi: e.hi, series: 'permutation.cv chance (rotated basis)', layer: p });
   }
   return {
-    checks: [
-      {
-        claim: 'Alignment between different seeds falls steadily with depth.',
-        paper: 'S002 Fig. 1: alignment falls steadily with depth (four ImageNet architectures).',
-        measured: `Slope of the mean of Linear, Procrustes and Permutation scores against normalised depth: ${formatEstimate(depthSlope)} (Procrustes alone ${formatEstimate(proSlope)}). Criterion: the 95% interval lies below 0.`,
-        verdict: below(depthSlope, 0),
-        estimates: { depthSlope, procrustesDepthSlope: proSlope },
-      },
-      {
-        claim: 'The ordering is always Linear > Procrustes > Permutation.',
-        paper: 'S002 Fig. 1: the ordering is always Linear > Procrustes > Permutation.',
-        measured: `Smallest per-layer gap Linear − Procrustes: ${formatEstimate(linMinusPro, 4)}; Procrustes − Permutation: ${formatEstimate(proMinusPer, 4)}. Criterion: both intervals above 0 (the ordering holds at every layer).`,
-        verdict: allOf([above(linMinusPro, 0), above(proMinusPer, 0)]),
-        estimates: { linearMinusProcrustes: linMinusPro, procrustesMinusPermutation: proMinusPer },
-      },
-      {
-        claim: 'Procrustes comes close to Linear: most of the variability between seeds is a rotation.',
-        paper: 'S002 Fig. 1: Procrustes comes close to Linear.',
-        measured: `Procrustes / Linear, averaged over layers: ${formatEstimate(ratio)}. Criterion: the lower 95% bound exceeds ${c.closeRatio}.`,
-        verdict: above(ratio, c.closeRatio),
-        estimates: { procrustesOverLinear: ratio },
-      },
-      {
-        claim: 'Permutation scores are lower but substantial and significantly above chance (a privileged basis with one-to-one neuron correspondence).',
-        paper: 'S002 Fig. 1: permutation scores significantly above chance; random networks shown as a baseline.',
-        measured: `Smallest per-layer margin of permutation.cv over its shuffled-rows chance level: ${formatEstimate(overChance)}; over untrained pairs (mean over layers): ${formatEstimate(overUntrained)}. Criterion: the chance margin's interval lies above 0.`,
-        verdict: above(overChance, 0),
-        estimates: { permutationOverChance: overChance, permutationOverUntrained: overUntrained },
-      },
-    ],
+    checks,
     figures: [
       {
         id: 'alignment-by-layer',
         title: 'Alignment across the hierarchy',
-        caption: `Cross-validated (5-fold) scores between models of different seeds (mean of both directions), per post-activation layer, ${c.inputs} test inputs; bands: 95% t intervals over ${ps.length} pairs. "(untrained)": the same architectures at initialisation; chance: permutation score with the rows of one model shuffled.`,
+        caption: `Cross-validated (5-fold) scores between models of different seeds (mean of both directions), per post-activation layer, ${c.inputs} test inputs; bands: 95% t intervals over ${ps.length} pairs. "(untrained)": the same architectures at initialisation; chance: permutation score against the other model's layer rotated by a Haar orthogonal matrix (same information, no privileged basis).`,
         spec: lineChart(rows, { x: 'layer (1 = first hidden)', y: 'score', band: true }),
         rows,
       },
@@ -158,7 +192,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0021Config):
     ],
     notes: [
       'Scores (seeds-spec M2-M5): linear.cv = ridge regression with the penalty chosen by exact leave-one-out; procrustes.cv = orthogonal map; permutation.cv = one-to-one unit matching; all with 5 contiguous folds and the unit-averaged held-out Pearson correlation, averaged over the two directions. softmatch (M5) is the optimal-transport-weighted correlation, in-sample (the toolkit has no cross-validated soft matching).',
-      'S002 error bars are standard deviations over the 5 folds; here intervals are over pairs of seeds, which is the stricter comparison.',
+      'S002 error bars are standard deviations over the 5 folds; here intervals are model-level bootstraps over seeds (pairs share models), the stricter comparison. The chance level rotates one model\'s layer by a Haar orthogonal matrix (a row shuffle gives about 0 and cannot fail).',
       `Model: ${JSON.stringify(c.model)}; S002's ImageNet CNNs/ViTs are out of reach on 2 CPU cores.`,
     ],
     data: { points, pairs: ps, trained, untrained: random, chance },
@@ -171,8 +205,9 @@ export const e002_1: ExperimentRecipe<E0021Config> = {
   title: 'Convergence across the hierarchy (Linear > Procrustes > Permutation)',
   source: 'S002 (convergent learning), Fig. 1',
   profiles: {
-    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, model: { arch: 'mlp', width: 64, depth: 3 }, closeRatio: 0.8 },
-    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 4, inputs: 5000, model: { arch: 'mlp', width: 256, depth: 4 }, closeRatio: 0.8 },
+    quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, model: { arch: 'mlp', width: 64, depth: 3 }, closeRatio: 0.8, minMargin: 0.05 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, model: { arch: 'mlp', width: 64, depth: 3 }, closeRatio: 0.8, minMargin: 0.05 },
+    full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 5000, model: { arch: 'mlp', width: 256, depth: 4 }, closeRatio: 0.8, minMargin: 0.05 },
   },
   checkConfig: check,
   run,

@@ -2,22 +2,60 @@
 // layer of another (Procrustes and soft matching), and whether the best matches follow depth.
 import type { ModelSpec } from '@basis/zoo';
 import { heatmap, type Figure } from '../report.js';
-import { checkList, invalid } from '../runner/check.js';
+import { checkList, checkNum, invalid } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, above, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, type BaseConfig } from './common.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, type BaseConfig } from './common.js';
 import { bothWays } from './e002-1.js';
-import type { CachedModel, ExperimentRecipe, RecipeResult } from './types.js';
+import type { CachedModel, ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
+import { checkOf, judge } from './verdict.js';
 
 /** Configuration of E002-2. */
 export interface E0022Config extends BaseConfig {
   /** Different architectures (at least 2); every pair of them is compared, seed by seed. */
   models: ModelSpec[];
+  /** Minimum depth-consistency gain (chance depth error − observed) for "consistent correspondences". */
+  minGain: number;
+}
+
+/** What E002-2 measured: the layer × layer score matrices (hidden layers only, no logits) of each architecture pair, with the seed they come from. */
+export interface E0022Measured {
+  results: Array<{ seed: number; matrices: Record<string, number[][]> }>;
+}
+
+/**
+ * The verdicts of E002-2 (pure). Each seed's models are independent of the other seeds', so the
+ * interval is a t interval over seeds of the per-seed mean gain (architecture pairs of one seed
+ * share models and are averaged first).
+ *
+ * @example
+ * ```ts
+ * decideE0022({ results: [{ seed: 0, matrices: { 'procrustes.cv': M, softmatch: M } }, ...] }, { minGain: 0.02 });
+ * ```
+ */
+export function decideE0022(m: E0022Measured, c: Pick<E0022Config, 'minGain'>): ClaimCheck[] {
+  const seeds = [...new Set(m.results.map((r) => r.seed))];
+  return METRICS.map((id) => {
+    const cons = m.results.map((r) => ({ seed: r.seed, ...depthConsistency(r.matrices[id]!) }));
+    const perSeed = seeds.map((s) => meanOf(cons.filter((x) => x.seed === s).map((x) => x.gain)));
+    const gain = estimate(perSeed, `${id} depth consistency`);
+    const j = judge(gain, { side: 'above', null: 0, effect: c.minGain });
+    return checkOf(
+      {
+        claim: `Different architectures show consistent layer correspondences (${id === 'softmatch' ? 'soft matching' : 'Procrustes'}): each hidden layer's best match in the other network sits at a similar relative depth.`,
+        paper: `S002 Fig. 2 (${id === 'softmatch' ? 'bottom' : 'top'}): consistent layer correspondences between CNNs of different architectures; row and column maxima plotted.`,
+        measured: `Mean |relative depth − relative depth of the row/column maximum| over hidden layers (the logits are excluded: they match each other trivially): observed ${meanOf(cons.map((x) => x.observed)).toFixed(3)} against ${meanOf(cons.map((x) => x.chance)).toFixed(3)} for a random choice; gain ${formatEstimate(gain)} (t interval over ${seeds.length} independent seeds).`,
+        estimates: { depthConsistencyGain: gain },
+        primary: 'depthConsistencyGain',
+      },
+      j,
+    );
+  });
 }
 
 const METRICS = ['procrustes.cv', 'softmatch'] as const;
 
 function check(v: unknown): E0022Config {
-  const o = checkBase(v, 'E002-2', ['models'], 1);
+  const o = checkBase(v, 'E002-2', ['models', 'minGain'], 1);
   const models = checkList(o.models, 'E002-2.models', (m, f) => checkModel(m, f, ['mlp', 'resmlp']), 2);
   const seen = new Set<string>();
   models.forEach((m, i) => {
@@ -25,7 +63,7 @@ function check(v: unknown): E0022Config {
     if (seen.has(k)) invalid(`E002-2.models[${i}]`, 'repeats an earlier architecture; list different ones');
     seen.add(k);
   });
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, models };
+  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, models, minGain: checkNum(o.minGain, 'E002-2.minGain', { ge: 0, le: 1 }) };
 }
 
 const label = (m: ModelSpec): string => `${m.arch} ${Array.isArray(m.width) ? m.width.join('-') : String(m.width ?? '')}x${m.depth ?? ''}`;
@@ -71,7 +109,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0022Config):
     const acts = (arch: number): ReturnType<typeof activationCache> => {
       let f = cache.get(arch);
       if (f === undefined) {
-        f = activationCache(ev.x, [...activationPoints(byArch[arch]![0]!.graph), outputNode(byArch[arch]![0]!)]);
+        f = activationCache(ev.x, activationPoints(byArch[arch]![0]!.graph));
         cache.set(arch, f);
       }
       return f;
@@ -82,8 +120,8 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0022Config):
       for (const [s, seed] of seeds.entries()) {
         const A = byArch[a]![s]!;
         const B = byArch[b]![s]!;
-        const pa = [...activationPoints(A.graph), outputNode(A)];
-        const pb = [...activationPoints(B.graph), outputNode(B)];
+        const pa = activationPoints(A.graph);
+        const pb = activationPoints(B.graph);
         const matrices = await ctx.cached({ what: 'inter-model', a: A.key, b: B.key, pa, pb, inputs: c.inputs, data: c.data, metrics: METRICS }, async () => {
           const [xa, xb] = [await acts(a)(A), await acts(b)(B)];
           const out: Record<string, number[][]> = {};
@@ -102,19 +140,13 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0022Config):
     for (const m of METRICS) {
       const rows = r.points[0].flatMap((p, i) => r.points[1].map((q, j) => ({ a: p, b: q, value: r.matrices[m]![i]![j]! })));
       const name = `${label(c.models[r.a]!)} vs ${label(c.models[r.b]!)}`;
-      figures.push({ id: `heatmap-${m}-${r.a}-${r.b}`, title: `${m}: ${name}`, caption: `Every post-activation layer (and the logits) of ${label(c.models[r.a]!)} (rows) against ${label(c.models[r.b]!)} (columns), seed ${r.seed}; mean of both directions.`, spec: heatmap(rows, { a: label(c.models[r.a]!), b: label(c.models[r.b]!), title: `${m}`, order: [...r.points[0], ...r.points[1]] }), rows });
+      figures.push({ id: `heatmap-${m}-${r.a}-${r.b}`, title: `${m}: ${name}`, caption: `Every post-activation (hidden) layer of ${label(c.models[r.a]!)} (rows) against ${label(c.models[r.b]!)} (columns), seed ${r.seed}; mean of both directions.`, spec: heatmap(rows, { a: label(c.models[r.a]!), b: label(c.models[r.b]!), title: `${m}`, order: [...r.points[0], ...r.points[1]] }), rows });
     }
   }
   const cons = Object.fromEntries(METRICS.map((m) => [m, results.map((r) => depthConsistency(r.matrices[m]!))])) as Record<(typeof METRICS)[number], ReturnType<typeof depthConsistency>[]>;
-  const gains = Object.fromEntries(METRICS.map((m) => [m, estimate(cons[m].map((x) => x.gain), `${m} depth consistency`)])) as Record<(typeof METRICS)[number], ReturnType<typeof estimate>>;
+  const checks = decideE0022({ results }, c);
   return {
-    checks: METRICS.map((m) => ({
-      claim: `Different architectures show consistent layer correspondences (${m === 'softmatch' ? 'soft matching' : 'Procrustes'}): each layer's best match in the other network sits at a similar relative depth.`,
-      paper: `S002 Fig. 2 (${m === 'softmatch' ? 'bottom' : 'top'}): consistent layer correspondences between CNNs of different architectures; row and column maxima plotted.`,
-      measured: `Mean |relative depth − relative depth of the row/column maximum|: observed ${meanOf(cons[m].map((x) => x.observed)).toFixed(3)} against ${meanOf(cons[m].map((x) => x.chance)).toFixed(3)} for a random choice; gain ${formatEstimate(gains[m])} over ${results.length} model pairs. Criterion: the gain's 95% interval lies above 0.`,
-      verdict: above(gains[m], 0),
-      estimates: { depthConsistencyGain: gains[m] },
-    })),
+    checks,
     figures,
     tables: [
       {
@@ -126,17 +158,14 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0022Config):
       },
     ],
     notes: [
-      'Layers: every post-activation layer plus the logits; relative depth = position / number of layers of that network. The row (column) maximum is the layer of the other network with the highest score.',
+      'Layers: every post-activation (hidden) layer; the 10-class logits are excluded (they match each other trivially and made earlier reports hold on them alone); relative depth = position / number of layers of that network. The row (column) maximum is the layer of the other network with the highest score.',
       'procrustes.cv zero-pads the narrower representation (seeds-spec M3a); softmatch (M5) handles different widths by optimal transport and is computed in-sample.',
-      'S002 compares dozens of ImageNet CNNs and ViTs; here MLPs of different widths and depths stand in (seeds-spec 2.3 marks this experiment R-partial). Model pairs share architectures, so the interval is approximate.',
+      'S002 compares dozens of ImageNet CNNs and ViTs; here MLPs of different widths and depths stand in (seeds-spec 2.3 marks this experiment R-partial). Architecture pairs of one seed share models, so gains are averaged per seed and the interval is over independent seeds.',
     ],
     data: { models: c.models, results, consistency: cons },
   };
 }
 
-function outputNode(m: CachedModel): string {
-  return m.graph.nodes[m.graph.nodes.length - 1]!.name;
-}
 
 /** E002-2: inter-model comparisons (S002 Fig. 2). */
 export const e002_2: ExperimentRecipe<E0022Config> = {
@@ -154,6 +183,19 @@ export const e002_2: ExperimentRecipe<E0022Config> = {
         { arch: 'mlp', width: 64, depth: 3 },
         { arch: 'mlp', width: 128, depth: 4 },
       ],
+      minGain: 0.02,
+    },
+    standard: {
+      data: STANDARD_DATA,
+      train: STANDARD_TRAIN,
+      seeds: STANDARD_SEEDS,
+      inputs: 2000,
+      models: [
+        { arch: 'mlp', width: 32, depth: 2 },
+        { arch: 'mlp', width: 64, depth: 3 },
+        { arch: 'mlp', width: 128, depth: 4 },
+      ],
+      minGain: 0.02,
     },
     full: {
       data: FULL_DATA,
@@ -166,6 +208,7 @@ export const e002_2: ExperimentRecipe<E0022Config> = {
         { arch: 'mlp', width: 256, depth: 4 },
         { arch: 'resmlp', width: 128, depth: 3 },
       ],
+      minGain: 0.02,
     },
   },
   checkConfig: check,

@@ -7,9 +7,10 @@ import { loadModel } from '@basis/zoo/node';
 import { lineChart, type Figure } from '../report.js';
 import { checkList, checkNum, invalid } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, QUICK_DATA, above, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, type BaseConfig } from './common.js';
+import { FULL_DATA, QUICK_DATA, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, type BaseConfig } from './common.js';
+import { checkOf, judge, pairBootstrap } from './verdict.js';
 import { bothWays } from './e002-1.js';
-import type { CachedModel, ExperimentRecipe, RecipeResult } from './types.js';
+import type { CachedModel, ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
 
 /** Configuration of E002-3. */
 export interface E0023Config extends BaseConfig {
@@ -20,22 +21,66 @@ export interface E0023Config extends BaseConfig {
   reached: number;
   /** The early checkpoint (epochs) where alignment and accuracy progress are compared. */
   early: number;
+  /** Minimum lead of alignment progress over accuracy progress (fraction) for "well before". */
+  minLead: number;
 }
 
 function check(v: unknown): E0023Config {
-  const o = checkBase(v, 'E002-3', ['model', 'fractions', 'reached', 'early']);
+  const o = checkBase(v, 'E002-3', ['model', 'fractions', 'reached', 'early', 'minLead']);
   const fractions = checkList(o.fractions, 'E002-3.fractions', (x, f) => checkNum(x, f, { ge: 0, lt: 1 }), 2);
   if (!fractions.includes(0)) invalid('E002-3.fractions', 'must include 0 (the untrained networks)');
   for (let i = 1; i < fractions.length; i++) if (!(fractions[i]! > fractions[i - 1]!)) invalid(`E002-3.fractions[${i}]`, 'must be larger than the fraction before it');
   const early = checkNum(o.early, 'E002-3.early', { gt: 0, lt: 1 });
   if (!fractions.includes(early)) invalid('E002-3.early', `must be one of the checkpoint fractions (${fractions.join(', ')}), got ${early}`);
   if (o.train.epochs < 2) invalid('E002-3.train.epochs', `must be at least 2 (alignment after epoch 1 is compared with the end), got ${o.train.epochs}`);
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, 'E002-3.model', ['mlp', 'resmlp']), fractions, reached: checkNum(o.reached, 'E002-3.reached', { gt: 0, le: 1 }), early };
+  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, 'E002-3.model', ['mlp', 'resmlp']), fractions, reached: checkNum(o.reached, 'E002-3.reached', { gt: 0, le: 1 }), early, minLead: checkNum(o.minLead, 'E002-3.minLead', { ge: 0, le: 1 }) };
 }
 
 /** Progress fraction of `v` from `v0` to `vEnd` (1 when there is no progress to make). */
 function progressOf(v: number, v0: number, vEnd: number): number {
   return Math.abs(vEnd - v0) < 1e-9 ? 1 : (v - v0) / (vEnd - v0);
+}
+
+/** What E002-3 measured: alignment per checkpoint and seed pair, accuracy per checkpoint and model, and the checkpoint indices compared. */
+export interface E0023Measured {
+  pairs: Array<[number, number]>;
+  models: number;
+  /** align[checkpoint][pair] (checkpoint 0 = initialisation, last = end of training). */
+  align: number[][];
+  /** acc[checkpoint][model]. */
+  acc: number[][];
+  /** Index of the checkpoint nearest epoch 1 and of the early checkpoint. */
+  k1: number;
+  kEarly: number;
+  /** Epochs at the early checkpoint and at the end (for the text). */
+  earlyEpoch: number;
+  endEpoch: number;
+}
+
+/**
+ * The verdicts of E002-3 (pure), with model-level bootstrap intervals over seeds (pairs share models).
+ *
+ * @example
+ * ```ts
+ * decideE0023(measured, { reached: 0.8, minLead: 0.05 });
+ * ```
+ */
+export function decideE0023(m: E0023Measured, c: Pick<E0023Config, 'reached' | 'minLead'>): ClaimCheck[] {
+  const K = m.align.length - 1;
+  const reached = pairBootstrap(m.pairs.map((_, p) => progressOf(m.align[m.k1]![p]!, m.align[0]![p]!, m.align[K]![p]!)), m.pairs, m.models, 1);
+  const pairAcc = (k: number, p: number): number => (m.acc[k]![m.pairs[p]![0]]! + m.acc[k]![m.pairs[p]![1]]!) / 2;
+  const lead = pairBootstrap(
+    m.pairs.map((_, p) => progressOf(m.align[m.kEarly]![p]!, m.align[0]![p]!, m.align[K]![p]!) - progressOf(pairAcc(m.kEarly, p), pairAcc(0, p), pairAcc(K, p))),
+    m.pairs,
+    m.models,
+    2,
+  );
+  const j1 = judge(reached, { side: 'above', null: c.reached, effect: 0 });
+  const j2 = judge(lead, { side: 'above', null: 0, effect: c.minLead });
+  return [
+    checkOf({ claim: 'Nearly all of the final alignment between two networks is reached within the first epoch.', paper: 'S002 Fig. 3: nearly all the final alignment is reached within the first epoch (ImageNet, epochs 0-10).', measured: `Fraction of the alignment gain (untrained → end of training, epoch ${m.endEpoch}) reached after epoch 1: ${formatEstimate(reached)} (model-level bootstrap).`, estimates: { fractionReachedAtEpoch1: reached }, primary: 'fractionReachedAtEpoch1' }, j1),
+    checkOf({ claim: 'Alignment arrives well before accuracy plateaus (it is driven by input statistics and architecture more than by the task solution).', paper: 'S002 Fig. 3: alignment saturates well before task performance plateaus.', measured: `At ${m.earlyEpoch.toFixed(3)} epochs: alignment progress minus accuracy progress (each as a fraction of its total change) = ${formatEstimate(lead)} (model-level bootstrap).`, estimates: { alignmentLeadAtEarly: lead }, primary: 'alignmentLeadAtEarly' }, j2),
+  ];
 }
 
 async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0023Config): Promise<RecipeResult> {
@@ -89,9 +134,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0023Config):
   const nearest = (t: number): number => epochsAt.reduce((best, e, k) => (Math.abs(e - t) < Math.abs(epochsAt[best]! - t) ? k : best), 0);
   const k1 = nearest(1);
   const kEarly = nearest(c.early);
-  const reached = estimate(ps.map((_, p) => progressOf(align[k1]![p]!, align[0]![p]!, align[K]![p]!)), 'alignment progress at epoch 1');
-  const pairAcc = (k: number, p: number): number => (acc[k]![ps[p]![0]]! + acc[k]![ps[p]![1]]!) / 2;
-  const lead = estimate(ps.map((_, p) => progressOf(align[kEarly]![p]!, align[0]![p]!, align[K]![p]!) - progressOf(pairAcc(kEarly, p), pairAcc(0, p), pairAcc(K, p))), 'alignment lead');
+  const checks = decideE0023({ pairs: ps, models: c.seeds, align, acc, k1, kEarly, earlyEpoch: epochsAt[kEarly]!, endEpoch: epochsAt[K]! }, c);
   const rows: Figure['rows'] = [];
   const scatter: Figure['rows'] = [];
   for (let k = 0; k <= K; k++) {
@@ -102,22 +145,7 @@ async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0023Config):
     scatter.push({ x: a.mean, y: e.mean, series: 'checkpoints', epoch: epochsAt[k]! });
   }
   return {
-    checks: [
-      {
-        claim: 'Nearly all of the final alignment between two networks is reached within the first epoch.',
-        paper: 'S002 Fig. 3: nearly all the final alignment is reached within the first epoch (ImageNet, epochs 0-10).',
-        measured: `Fraction of the alignment gain (untrained → end of training, epoch ${epochsAt[K]}) reached after epoch 1: ${formatEstimate(reached)}. Criterion: lower 95% bound > ${c.reached}.`,
-        verdict: above(reached, c.reached),
-        estimates: { fractionReachedAtEpoch1: reached },
-      },
-      {
-        claim: 'Alignment arrives well before accuracy plateaus (it is driven by input statistics and architecture more than by the task solution).',
-        paper: 'S002 Fig. 3: alignment saturates well before task performance plateaus.',
-        measured: `At ${epochsAt[kEarly]!.toFixed(3)} epochs (the checkpoint nearest ${c.early}): alignment progress minus accuracy progress (each as a fraction of its total change) = ${formatEstimate(lead)}. Criterion: the 95% interval lies above 0.`,
-        verdict: above(lead, 0),
-        estimates: { alignmentLeadAtEarly: lead },
-      },
-    ],
+    checks,
     figures: [
       { id: 'alignment-over-training', title: 'Alignment and accuracy during training', caption: `Procrustes (5-fold CV, both directions) between pairs of seeds, mean over post-activation layers; test accuracy of the models; checkpoints at ${c.fractions.join(', ')} and every epoch; 95% t bands over ${ps.length} pairs / ${c.seeds} models.`, spec: lineChart(rows, { x: 'epoch', y: 'value', band: true }), rows },
       { id: 'alignment-vs-accuracy', title: 'Alignment against task performance', caption: 'One point per checkpoint (means over pairs and models).', spec: lineChart(scatter, { x: 'test accuracy', y: 'Procrustes alignment' }), rows: scatter },
@@ -145,8 +173,9 @@ export const e002_3: ExperimentRecipe<E0023Config> = {
   title: 'Alignment during training',
   source: 'S002 (convergent learning), Fig. 3',
   profiles: {
-    quick: { data: QUICK_DATA, train: { epochs: 3, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: 3, inputs: 800, model: { arch: 'mlp', width: 64, depth: 3 }, fractions: [0, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1 },
-    full: { data: FULL_DATA, train: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: 4, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 4 }, fractions: [0, 0.02, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1 },
+    quick: { data: QUICK_DATA, train: { epochs: 3, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: 3, inputs: 800, model: { arch: 'mlp', width: 64, depth: 3 }, fractions: [0, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 1000, model: { arch: 'mlp', width: 64, depth: 3 }, fractions: [0, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
+    full: { data: FULL_DATA, train: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: 6, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 4 }, fractions: [0, 0.02, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
   },
   checkConfig: check,
   run,

@@ -9,9 +9,10 @@ import { lineChart, type Figure } from '../report.js';
 import { checkList, checkNum, checkOneOf, invalid } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, QUICK_DATA, QUICK_TRAIN, FULL_TRAIN, above, activationCache, activationPoints, below, checkBase, checkModel, datasetTensor, job, meanOf, pairs, type BaseConfig } from './common.js';
+import { FULL_DATA, QUICK_DATA, QUICK_TRAIN, FULL_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, checkModel, datasetTensor, job, meanOf, pairs, type BaseConfig } from './common.js';
 import { bothWays } from './e002-1.js';
-import type { CachedModel, ExperimentRecipe, RecipeResult, RunContext } from './types.js';
+import type { CachedModel, ClaimCheck, ExperimentRecipe, Profile, RecipeResult, RunContext } from './types.js';
+import { checkOf, judge } from './verdict.js';
 
 /** Configuration of E002-4 and E002-5. */
 export interface OodConfig extends BaseConfig {
@@ -20,15 +21,17 @@ export interface OodConfig extends BaseConfig {
   conditions: string[];
   /** E002-4: early layers count as "tightly aligned" when ID minus OOD alignment stays below this. */
   tightGap: number;
+  /** Minimum effect: E002-4's growth of the ID − OOD gap with depth; E002-5's growth of r with depth and r at the last layer. */
+  minGrowth: number;
 }
 
 /** Validates an OOD configuration under `field`. */
 export function checkOodConfig(v: unknown, field: string): OodConfig {
-  const o = checkBase(v, field, ['model', 'conditions', 'tightGap']);
+  const o = checkBase(v, field, ['model', 'conditions', 'tightGap', 'minGrowth']);
   const names = listOodConditions().map((c) => c.name);
   const conditions = checkList(o.conditions, `${field}.conditions`, (x, f) => checkOneOf(x, f, names), 3);
   if (new Set(conditions).size !== conditions.length) invalid(`${field}.conditions`, 'lists a condition twice');
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, `${field}.model`, ['mlp', 'resmlp']), conditions, tightGap: checkNum(o.tightGap, `${field}.tightGap`, { gt: 0, le: 1 }) };
+  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, `${field}.model`, ['mlp', 'resmlp']), conditions, tightGap: checkNum(o.tightGap, `${field}.tightGap`, { gt: 0, le: 1 }), minGrowth: checkNum(o.minGrowth, `${field}.minGrowth`, { ge: 0, le: 2 }) };
 }
 
 /** Alignment per condition and layer (mean over pairs), and accuracy per condition (mean over models). */
@@ -112,12 +115,34 @@ export async function measureOod(ctx: RunContext, c: OodConfig, recipeId: string
   };
 }
 
+/**
+ * The verdicts of E002-4 (pure): ID alignment per pair and layer, OOD alignment per condition and
+ * layer, and the excluded conditions (any exclusion forces inconclusive).
+ *
+ * @example
+ * ```ts
+ * decideE0024({ idAlign, align, excluded: [] }, { tightGap: 0.1, minGrowth: 0.02 });
+ * ```
+ */
+export function decideE0024(m: Pick<OodMeasurements, 'idAlign' | 'align' | 'excluded'>, c: Pick<OodConfig, 'tightGap' | 'minGrowth'>): ClaimCheck[] {
+  const L = m.idAlign[0]!.length;
+  const idLayer = Array.from({ length: L }, (_, l) => meanOf(m.idAlign.map((v) => v[l]!)));
+  const gapFirst = estimate(m.align.map((a) => idLayer[0]! - a[0]!), 'first-layer gap');
+  const growth = estimate(m.align.map((a) => idLayer[L - 1]! - a[L - 1]! - (idLayer[0]! - a[0]!)), 'gap growth');
+  const warnings = m.excluded.map((x) => `condition ${x.condition} excluded (${x.reason})`);
+  const j1 = judge(gapFirst, { side: 'below', null: c.tightGap, effect: 0 }, warnings);
+  const j2 = judge(growth, { side: 'above', null: 0, effect: c.minGrowth }, warnings);
+  return [
+    checkOf({ claim: 'Early layers stay tightly aligned on out-of-distribution inputs.', paper: 'S002 Fig. 4: early layers stay tightly aligned OOD (17 datasets, error bars = standard error).', measured: `First hidden layer: in-distribution ${idLayer[0]!.toFixed(3)}, ID − OOD gap over ${m.align.length} conditions ${formatEstimate(gapFirst)}.`, estimates: { firstLayerGap: gapFirst }, primary: 'firstLayerGap' }, j1),
+    checkOf({ claim: 'Deeper layers diverge more out of distribution.', paper: 'S002 Fig. 4: deeper layers diverge OOD.', measured: `Gap at the last hidden layer minus gap at the first, over conditions: ${formatEstimate(growth)}.`, estimates: { gapGrowth: growth }, primary: 'gapGrowth' }, j2),
+  ];
+}
+
 async function run(ctx: RunContext, c: OodConfig): Promise<RecipeResult> {
   const m = await measureOod(ctx, c, 'E002-4');
   const L = m.points.length;
   const idLayer = m.points.map((_, l) => meanOf(m.idAlign.map((v) => v[l]!)));
-  const gapFirst = estimate(m.align.map((a) => idLayer[0]! - a[0]!), 'first-layer gap');
-  const growth = estimate(m.align.map((a) => idLayer[L - 1]! - a[L - 1]! - (idLayer[0]! - a[0]!)), 'gap growth');
+  const checks = decideE0024(m, c);
   const rows: Figure['rows'] = [];
   for (let l = 0; l < L; l++) {
     const e = estimate(m.idAlign.map((v) => v[l]!));
@@ -126,22 +151,7 @@ async function run(ctx: RunContext, c: OodConfig): Promise<RecipeResult> {
     rows.push({ x: (l + 1) / L, y: o.mean, lo: o.lo, hi: o.hi, series: `OOD (mean of ${m.conditions.length} conditions)` });
   }
   return {
-    checks: [
-      {
-        claim: 'Early layers stay tightly aligned on out-of-distribution inputs.',
-        paper: 'S002 Fig. 4: early layers stay tightly aligned OOD (17 datasets, error bars = standard error).',
-        measured: `First hidden layer: in-distribution ${idLayer[0]!.toFixed(3)}, ID − OOD gap over conditions ${formatEstimate(gapFirst)}. Criterion: the gap's upper 95% bound < ${c.tightGap}.`,
-        verdict: below(gapFirst, c.tightGap),
-        estimates: { firstLayerGap: gapFirst },
-      },
-      {
-        claim: 'Deeper layers diverge more out of distribution.',
-        paper: 'S002 Fig. 4: deeper layers diverge OOD.',
-        measured: `Gap at the last hidden layer minus gap at the first, over conditions: ${formatEstimate(growth)}. Criterion: the 95% interval lies above 0.`,
-        verdict: above(growth, 0),
-        estimates: { gapGrowth: growth },
-      },
-    ],
+    checks,
     figures: [{ id: 'ood-alignment-by-depth', title: 'Alignment against depth, in and out of distribution', caption: `Procrustes (5-fold CV, both directions) between ${m.models.length} seeds of ${JSON.stringify(c.model)}; bands: 95% t intervals over pairs (ID) and over conditions (OOD).`, spec: lineChart(rows, { x: 'relative depth', y: 'Procrustes alignment', band: true }), rows }],
     tables: [
       {
@@ -171,9 +181,10 @@ const ALL = listOodConditions().map((c) => c.name);
 export const OOD_SINGLE = ALL.filter((n) => n !== 'cross-dataset');
 
 /** Profiles shared by E002-4 and E002-5. */
-export const OOD_PROFILES: Record<'quick' | 'full', OodConfig> = {
-  quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 500, model: { arch: 'mlp', width: 64, depth: 3 }, conditions: OOD_SINGLE, tightGap: 0.1 },
-  full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 4, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 4 }, conditions: ALL, tightGap: 0.1 },
+export const OOD_PROFILES: Record<Profile, OodConfig> = {
+  quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 500, model: { arch: 'mlp', width: 64, depth: 3 }, conditions: OOD_SINGLE, tightGap: 0.1, minGrowth: 0.02 },
+  standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 1000, model: { arch: 'mlp', width: 64, depth: 3 }, conditions: OOD_SINGLE, tightGap: 0.1, minGrowth: 0.02 },
+  full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 4 }, conditions: ALL, tightGap: 0.1, minGrowth: 0.02 },
 };
 
 /** E002-4: out-of-distribution alignment against depth (S002 Fig. 4). */

@@ -7,8 +7,8 @@ import { BasisError, Matrix, createRng, haarOrthogonal, permutation } from '@bas
 import type { TrainRecipe } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
-import { FULL_FAMILY, QUICK_FAMILY, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E003-1. */
 export interface E0031Config {
@@ -23,8 +23,9 @@ export interface E0031Config {
   scaleSigma: number;
 }
 
-const PROFILES: Record<'quick' | 'full', E0031Config> = {
+const PROFILES: Record<Profile, E0031Config> = {
   quick: { family: QUICK_FAMILY, layers: ['layers.2'], finetune: { epochs: 4, batchSize: 128, optimizer: { kind: 'adam', lr: 2e-3 } }, trialsPerModel: 1, scaleSigma: 1 },
+  standard: { family: STANDARD_FAMILY, layers: ['layers.2'], finetune: { epochs: 4, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, trialsPerModel: 1, scaleSigma: 1 },
   full: { family: FULL_FAMILY, layers: ['layers.2', 'layers.4'], finetune: { epochs: 5, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, trialsPerModel: 2, scaleSigma: 1 },
 };
 

@@ -5,8 +5,8 @@ import { stitch, type StitchKind } from '@basis/connectivity';
 import { BasisError } from '@basis/tensor';
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { FULL_FAMILY, QUICK_FAMILY, activationNodes, allOf, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, RunContext, Verdict } from './types.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, allOf, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, RunContext, Verdict, Profile } from './types.js';
 
 /** Stitching options shared by E003-2 and E003-3. */
 export interface StitchSettings {
@@ -26,8 +26,9 @@ export interface E0032Config {
   stitching: StitchSettings;
 }
 
-const PROFILES: Record<'quick' | 'full', E0032Config> = {
+const PROFILES: Record<Profile, E0032Config> = {
   quick: { family: QUICK_FAMILY, stitching: { classes: ['identity', 'permutation', 'affine', 'grelu', 'rank-1', 'rank-4'], epochs: 1, trainInputs: 2000, testInputs: 1000 } },
+  standard: { family: STANDARD_FAMILY, stitching: { classes: ['identity', 'permutation', 'affine', 'grelu', 'rank-1', 'rank-4'], epochs: 2, trainInputs: 4000, testInputs: 2000 } },
   full: { family: FULL_FAMILY, stitching: { classes: ['identity', 'permutation', 'affine', 'grelu', 'rank-1', 'rank-2', 'rank-4', 'rank-8'], epochs: 5, trainInputs: 20000, testInputs: 5000 } },
 };
 

@@ -4,8 +4,8 @@
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
 import { checkStitching, penaltiesOf, stitchAll, type StitchCell, type StitchSettings } from './e003-2.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, allOf, checkLike, estimate, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict } from './types.js';
+import { STANDARD_TRAIN, STANDARD_DATA, FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, allOf, checkLike, estimate, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
 
 /** Configuration of E003-3. */
 export interface E0033Config {
@@ -19,8 +19,9 @@ export interface E0033Config {
   flatTol: number;
 }
 
-const PROFILES: Record<'quick' | 'full', E0033Config> = {
+const PROFILES: Record<Profile, E0033Config> = {
   quick: { family: { data: QUICK_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: QUICK_TRAIN, seeds: [0, 1, 2] }, slopes: [0, 0.1, 0.6, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 1, trainInputs: 2000, testInputs: 1000 }, flatTol: 0.05 },
+  standard: { family: { data: STANDARD_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] }, slopes: [0, 0.1, 0.6, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 2, trainInputs: 4000, testInputs: 2000 }, flatTol: 0.05 },
   full: { family: { data: FULL_DATA, model: { arch: 'mlp', width: 256, depth: 4 }, train: FULL_TRAIN, seeds: [0, 1, 2, 3, 4, 5] }, slopes: [0, 0.01, 0.1, 0.3, 0.6, 0.9, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 5, trainInputs: 20000, testInputs: 5000 }, flatTol: 0.05 },
 };
 

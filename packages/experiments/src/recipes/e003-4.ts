@@ -3,8 +3,8 @@
 import { center, crossprod, frobeniusNorm, normalizeColumns, svd, type Matrix } from '@basis/tensor';
 import { metric } from '@basis/align';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { FULL_FAMILY, QUICK_FAMILY, activationNodes, allOf, captureAt, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { ClaimCheck, ExperimentRecipe, RecipeResult, Verdict } from './types.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, allOf, captureAt, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { ClaimCheck, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
 
 /** Configuration of E003-4. */
 export interface E0034Config {
@@ -13,8 +13,9 @@ export interface E0034Config {
   inputs: number;
 }
 
-const PROFILES: Record<'quick' | 'full', E0034Config> = {
+const PROFILES: Record<Profile, E0034Config> = {
   quick: { family: QUICK_FAMILY, inputs: 1000 },
+  standard: { family: STANDARD_FAMILY, inputs: 2000 },
   full: { family: FULL_FAMILY, inputs: 5000 },
 };
 

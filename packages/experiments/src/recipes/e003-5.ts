@@ -3,8 +3,8 @@
 import { compareLayers } from '@basis/align';
 import { invalid } from '../runner/check.js';
 import { heatmap, type Figure, type Table } from '../report.js';
-import { FULL_DATA, FULL_FAMILY, FULL_TRAIN, QUICK_DATA, QUICK_FAMILY, QUICK_TRAIN, activationNodes, allOf, captureAt, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import { STANDARD_TRAIN, STANDARD_DATA, STANDARD_FAMILY, FULL_DATA, FULL_FAMILY, FULL_TRAIN, QUICK_DATA, QUICK_FAMILY, QUICK_TRAIN, activationNodes, allOf, captureAt, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E003-5. */
 export interface E0035Config {
@@ -15,8 +15,9 @@ export interface E0035Config {
   inputs: number;
 }
 
-const PROFILES: Record<'quick' | 'full', E0035Config> = {
+const PROFILES: Record<Profile, E0035Config> = {
   quick: { mlp: QUICK_FAMILY, resmlp: { data: QUICK_DATA, model: { arch: 'resmlp', width: 64, depth: 2 }, train: QUICK_TRAIN, seeds: [0, 1, 2] }, inputs: 500 },
+  standard: { mlp: STANDARD_FAMILY, resmlp: { data: STANDARD_DATA, model: { arch: 'resmlp', width: 64, depth: 2 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] }, inputs: 1000 },
   full: { mlp: FULL_FAMILY, resmlp: { data: FULL_DATA, model: { arch: 'resmlp', width: 128, depth: 4 }, train: FULL_TRAIN, seeds: [0, 1, 2, 3, 4, 5] }, inputs: 2000 },
 };
 

@@ -10,8 +10,8 @@ import { inferSpec } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
 import { transformPreactivation, type P64 } from './e003-1.js';
-import { FULL_FAMILY, QUICK_FAMILY, checkLike, estimate, evalData, fmt, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, estimate, evalData, fmt, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { ClaimCheck, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E003-7. */
 export interface E0037Config {
@@ -24,8 +24,9 @@ export interface E0037Config {
   scaleSigma: number;
 }
 
-const PROFILES: Record<'quick' | 'full', E0037Config> = {
+const PROFILES: Record<Profile, E0037Config> = {
   quick: { family: QUICK_FAMILY, draws: 2, inputs: 200, scaleSigma: 1 },
+  standard: { family: STANDARD_FAMILY, draws: 3, inputs: 500, scaleSigma: 1 },
   full: { family: FULL_FAMILY, draws: 5, inputs: 1000, scaleSigma: 1 },
 };
 

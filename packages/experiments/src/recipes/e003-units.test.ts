@@ -34,6 +34,7 @@ describe('recipe configurations', () => {
     for (const r of ALL) {
       expect(r.checkConfig(r.profiles.quick)).toEqual(r.profiles.quick);
       expect(r.checkConfig(r.profiles.full)).toEqual(r.profiles.full);
+      expect(r.checkConfig(r.profiles.standard)).toEqual(r.profiles.standard);
       expect(RECIPE_REGISTRY[r.id]).toBe(r);
       expect(r.title.length).toBeGreaterThan(10);
       expect(r.source).toMatch(/S00[134]/);

@@ -5,7 +5,7 @@ import { invalid } from '../runner/check.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
 import { estimate, fmt } from './e003-shared.js';
 import { MODE_PAIRS_PROFILES, checkModePairs, conditionsOf, modePairs, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
-import type { ClaimCheck, ExperimentRecipe, RecipeResult, Verdict } from './types.js';
+import type { ClaimCheck, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
 
 /** Configuration of E004-1 (the pairs of modes and the LMC / LLFC thresholds). */
 export interface E0041Config extends ModePairsConfig {
@@ -15,8 +15,9 @@ export interface E0041Config extends ModePairsConfig {
   llfcRatio: number;
 }
 
-const PROFILES: Record<'quick' | 'full', E0041Config> = {
+const PROFILES: Record<Profile, E0041Config> = {
   quick: { ...MODE_PAIRS_PROFILES.quick, barrierTol: 0.02, llfcRatio: 0.25 },
+  standard: { ...MODE_PAIRS_PROFILES.standard, barrierTol: 0.02, llfcRatio: 0.25 },
   full: { ...MODE_PAIRS_PROFILES.full, barrierTol: 0.02, llfcRatio: 0.25 },
 };
 

@@ -5,7 +5,7 @@ import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
 import { allOf, estimate, fmt } from './e003-shared.js';
 import { MODE_PAIRS_PROFILES, checkModePairs, modePairs, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
 
 /** Configuration of E004-2. */
 export interface E0042Config extends ModePairsConfig {
@@ -13,8 +13,9 @@ export interface E0042Config extends ModePairsConfig {
   barrierTol: number;
 }
 
-const PROFILES: Record<'quick' | 'full', E0042Config> = {
+const PROFILES: Record<Profile, E0042Config> = {
   quick: { ...MODE_PAIRS_PROFILES.quick, barrierTol: 0.02 },
+  standard: { ...MODE_PAIRS_PROFILES.standard, barrierTol: 0.02 },
   full: { ...MODE_PAIRS_PROFILES.full, barrierTol: 0.02 },
 };
 

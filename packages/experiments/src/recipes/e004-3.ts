@@ -3,9 +3,9 @@
 import { lineChart, type Figure, type Table } from '../report.js';
 import { allOf, difference, estimate, fmt, intervalVerdict } from './e003-shared.js';
 import { MODE_PAIRS_PROFILES, checkModePairs, modePairs, type ModePairsConfig } from './e004-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
-const PROFILES: Record<'quick' | 'full', ModePairsConfig> = { quick: MODE_PAIRS_PROFILES.quick, full: MODE_PAIRS_PROFILES.full };
+const PROFILES: Record<Profile, ModePairsConfig> = { quick: MODE_PAIRS_PROFILES.quick, standard: MODE_PAIRS_PROFILES.standard, full: MODE_PAIRS_PROFILES.full };
 const CONDITIONS = ['independent', 'weight-matched', 'activation-matched'] as const;
 
 export const e004_3: ExperimentRecipe<ModePairsConfig> = {

@@ -8,7 +8,7 @@ import { buildModel, forward, inferSpec, initParams, paramsToTensors } from '@ba
 import { invalid } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { checkLike, evalData, familyJob, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { CachedModel, RunContext } from './types.js';
+import type { CachedModel, RunContext, Profile } from './types.js';
 
 /** Which pairs of modes to build and how many inputs to measure on. */
 export interface ModePairsConfig {
@@ -37,8 +37,9 @@ export interface PairMeasure {
 }
 
 /** Quick and full settings. */
-export const MODE_PAIRS_PROFILES: Record<'quick' | 'full', ModePairsConfig> = {
+export const MODE_PAIRS_PROFILES: Record<Profile, ModePairsConfig> = {
   quick: { family: { data: { dataset: 'mnist', trainSize: 4000, testSize: 1000 }, model: { arch: 'mlp', width: 64, depth: 3 }, train: { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: [0, 1, 2] }, spawnEpochs: [0, 1], parents: 3, inputs: 500, matchInputs: 1000 },
+  standard: { family: { data: { dataset: 'mnist', trainSize: 8000, testSize: 2000 }, model: { arch: 'mlp', width: 64, depth: 3 }, train: { epochs: 12, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: [0, 1, 2, 3, 4] }, spawnEpochs: [0, 1, 2], parents: 5, inputs: 1000, matchInputs: 2000 },
   full: { family: { data: { dataset: 'mnist' }, model: { arch: 'mlp', width: 512, depth: 3 }, train: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: [0, 1, 2, 3] }, spawnEpochs: [0, 1, 2, 5], parents: 4, inputs: 1000, matchInputs: 2000 },
 };
 

@@ -40,7 +40,7 @@ describe('recipe configurations', () => {
     for (const id of MINE) {
       const r = getRecipe(id);
       expect(r.id).toBe(id);
-      for (const p of ['quick', 'full'] as const) expect(() => r.checkConfig(r.profiles[p])).not.toThrow();
+      for (const p of ['quick', 'standard', 'full'] as const) expect(() => r.checkConfig(r.profiles[p])).not.toThrow();
     }
   });
 
@@ -76,7 +76,7 @@ describe('recipe configurations', () => {
     expect(() => parseExperimentText('widths: [4, 8', 'yaml', 'bad.yaml')).toThrow(/^bad\.yaml: not valid YAML/);
     expect(() => parseExperimentText('{"widths": ', 'json', 'bad.json')).toThrow(/^bad\.json: not valid JSON/);
     expect(() => parseExperimentText('[1, 2]', 'json', 'list.json')).toThrow(/^list\.json must be an object/);
-    expect(() => parseExperimentText('experiment: E000-1\nprofile: huge\n', 'yaml', 'p.yaml')).toThrow(/^p\.yaml\.profile must be 'quick' or 'full'/);
+    expect(() => parseExperimentText('experiment: E000-1\nprofile: huge\n', 'yaml', 'p.yaml')).toThrow(/^p\.yaml\.profile must be 'quick', 'standard' or 'full'/);
     expect(() => parseExperimentText('experiment: E000-1\nconfg: {}\n', 'yaml', 'k.yaml')).toThrow(/^k\.yaml\.confg is not a known option/);
   });
 

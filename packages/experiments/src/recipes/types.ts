@@ -4,8 +4,16 @@
 import type { ModelGraph, TrainModelResult } from '@basis/zoo';
 import type { Figure, Table } from '../report.js';
 
-/** `quick` finishes in about a minute on 2 cores (CI smoke); `full` is closer to the papers. */
-export type Profile = 'quick' | 'full';
+/**
+ * `quick` finishes in about a minute on 2 cores (CI smoke; too small to decide a claim);
+ * `standard` trains models until test accuracy plateaus with at least 5 independent seeds, within
+ * about 30 minutes per experiment on 2 cores with the native engine (the gallery's profile);
+ * `full` is closer to the papers' scale.
+ */
+export type Profile = 'quick' | 'standard' | 'full';
+
+/** Every profile, smallest first. */
+export const PROFILES: readonly Profile[] = ['quick', 'standard', 'full'];
 
 /** The verdict a recipe reaches about the paper's claim. */
 export type Verdict = 'held' | 'not held' | 'inconclusive';
@@ -31,6 +39,14 @@ export interface ClaimCheck {
   verdict: Verdict;
   /** The estimates behind `measured`, by name. */
   estimates?: Record<string, Estimate>;
+  /** The key of `estimates` that decides the verdict (the index page's measured value and interval). */
+  primary?: string;
+  /** The decision criterion with its numbers (null, minimum effect size). */
+  criterion?: string;
+  /** What measured change would move the verdict (the index page's last column). */
+  change?: string;
+  /** Estimator warnings (non-converged chains, failed decompositions, excluded conditions); any forces 'inconclusive'. */
+  warnings?: string[];
 }
 
 /**
@@ -99,6 +115,11 @@ export interface ExperimentRecipe<C = Record<string, unknown>> {
   title: string;
   /** Source paper id (`S000`, `S002`, …) and the figure/table reproduced. */
   source: string;
+  /**
+   * The recipe's own source files under src/recipes (default `<id in lower case>.ts`); their hash,
+   * with the configuration, is recorded in every report so a stale committed report is detected.
+   */
+  sources?: readonly string[];
   /** The configuration of each profile (validated, shown verbatim in the report). */
   profiles: Record<Profile, C>;
   /** Validates a user-supplied configuration (throws BasisError CONFIG_INVALID with the field path). */

@@ -4,7 +4,7 @@ import { estimateLlc, finiteScaleLambda, regressionTarget, volumeMonteCarlo } fr
 import { invalid } from '../runner/check.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
 import { checkLike, estimate, fmt, needAtLeast } from './e003-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
 
 /** Configuration of V001-1. */
 export interface V0011Config {
@@ -22,8 +22,9 @@ export interface V0011Config {
   tol: number;
 }
 
-const PROFILES: Record<'quick' | 'full', V0011Config> = {
+const PROFILES: Record<Profile, V0011Config> = {
   quick: { seeds: [0, 1, 2], c: 0.01, samples: 100000, directions: 4000, draws: 2000, tol: 0.05 },
+  standard: { seeds: [0, 1, 2, 3, 4], c: 0.01, samples: 300000, directions: 10000, draws: 3000, tol: 0.05 },
   full: { seeds: [0, 1, 2, 3, 4, 5, 6, 7], c: 0.01, samples: 1000000, directions: 40000, draws: 5000, tol: 0.03 },
 };
 

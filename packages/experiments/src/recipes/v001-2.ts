@@ -7,8 +7,8 @@ import { buildModel, initParams, toFloat64, type ModelSpec } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
-import { QUICK_DATA, QUICK_TRAIN, FULL_DATA, FULL_TRAIN, checkLike, difference, estimate, familyJob, fmt, inputMatrix, intervalVerdict, needAtLeast } from './e003-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import { STANDARD_TRAIN, STANDARD_DATA, QUICK_DATA, QUICK_TRAIN, FULL_DATA, FULL_TRAIN, checkLike, difference, estimate, familyJob, fmt, inputMatrix, intervalVerdict, needAtLeast } from './e003-shared.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of V001-2. */
 export interface V0012Config {
@@ -28,8 +28,9 @@ export interface V0012Config {
   tau: number;
 }
 
-const PROFILES: Record<'quick' | 'full', V0012Config> = {
+const PROFILES: Record<Profile, V0012Config> = {
   quick: { data: QUICK_DATA, widths: [32, 64], depth: 3, train: QUICK_TRAIN, epochs: [0, 1, 2], seeds: [0, 1, 2], eps: [1e-6, 1e-4, 1e-2], inputs: 300, tau: 0.01 },
+  standard: { data: STANDARD_DATA, widths: [32, 64, 128], depth: 3, train: STANDARD_TRAIN, epochs: [0, 1, 12], seeds: [0, 1, 2, 3, 4], eps: [1e-6, 1e-4, 1e-2], inputs: 1000, tau: 0.01 },
   full: { data: FULL_DATA, widths: [32, 64, 128, 256], depth: 3, train: FULL_TRAIN, epochs: [0, 1, 5, 10], seeds: [0, 1, 2, 3], eps: [1e-8, 1e-6, 1e-4, 1e-2], inputs: 2000, tau: 0.01 },
 };
 

@@ -8,7 +8,7 @@ import { gaussianMixture, mlp, toFloat64, trainModel } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
 import { allOf, checkLike, difference, estimate, fmt, intervalVerdict, needAtLeast } from './e003-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of V001-3. */
 export interface V0013Config {
@@ -30,8 +30,9 @@ export interface V0013Config {
   draws: number;
 }
 
-const PROFILES: Record<'quick' | 'full', V0013Config> = {
+const PROFILES: Record<Profile, V0013Config> = {
   quick: { n: 200, dim: 6, classes: 3, widths: [4, 16], seeds: [0, 1, 2], epochs: 30, nBetaFactors: [0.3, 3], step: 1e-4, gamma: 100, chains: 2, draws: 300 },
+  standard: { n: 500, dim: 8, classes: 3, widths: [4, 8, 16], seeds: [0, 1, 2, 3, 4], epochs: 60, nBetaFactors: [0.3, 1, 3], step: 5e-5, gamma: 100, chains: 4, draws: 1000 },
   full: { n: 1000, dim: 10, classes: 4, widths: [2, 4, 8, 16, 32], seeds: [0, 1, 2, 3, 4], epochs: 60, nBetaFactors: [0.1, 0.3, 1, 3, 10], step: 5e-5, gamma: 100, chains: 4, draws: 2000 },
 };
 

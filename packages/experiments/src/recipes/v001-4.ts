@@ -6,8 +6,8 @@ import { bestBipartition, denseChain, interactionBasisMlp, interactionSparsity, 
 import type { Matrix } from '@basis/tensor';
 import { invalid } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
-import { FULL_FAMILY, QUICK_FAMILY, allOf, checkLike, difference, estimate, fmt, inputMatrix, intervalVerdict, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, allOf, checkLike, difference, estimate, fmt, inputMatrix, intervalVerdict, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of V001-4. */
 export interface V0014Config {
@@ -22,8 +22,9 @@ export interface V0014Config {
   scalingModels: number;
 }
 
-const PROFILES: Record<'quick' | 'full', V0014Config> = {
+const PROFILES: Record<Profile, V0014Config> = {
   quick: { family: QUICK_FAMILY, inputs: 200, sparsityTol: 0.01, eps: 1e-4, scalingModels: 1 },
+  standard: { family: STANDARD_FAMILY, inputs: 500, sparsityTol: 0.01, eps: 1e-4, scalingModels: 5 },
   full: { family: FULL_FAMILY, inputs: 2000, sparsityTol: 0.01, eps: 1e-4, scalingModels: 6 },
 };
 

@@ -18,7 +18,7 @@ import { checkInt, checkKeys, checkObject, invalid, show } from './check.js';
 export interface ExperimentFile {
   /** Experiment id (`E000-1`); absent in a plain override file. */
   experiment?: string;
-  profile?: 'quick' | 'full';
+  profile?: 'quick' | 'standard' | 'full';
   seed?: number;
   config: Record<string, unknown>;
 }
@@ -46,7 +46,7 @@ export function parseExperimentText(text: string, format: 'json' | 'yaml', where
   if (typeof o.experiment !== 'string' || o.experiment === '') invalid(`${where}.experiment`, `must be an experiment id such as 'E000-1', got ${show(o.experiment)}`);
   const out: ExperimentFile = { experiment: o.experiment, config: o.config === undefined ? {} : checkObject(o.config, `${where}.config`) };
   if (o.profile !== undefined) {
-    if (o.profile !== 'quick' && o.profile !== 'full') invalid(`${where}.profile`, `must be 'quick' or 'full', got ${show(o.profile)}`);
+    if (o.profile !== 'quick' && o.profile !== 'standard' && o.profile !== 'full') invalid(`${where}.profile`, `must be 'quick', 'standard' or 'full', got ${show(o.profile)}`);
     out.profile = o.profile;
   }
   if (o.seed !== undefined) out.seed = checkInt(o.seed, `${where}.seed`, 0);

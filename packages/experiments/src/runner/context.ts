@@ -260,7 +260,7 @@ const SUMMARY = 'summary.json';
 export async function createRunContext(opts: RunContextOptions): Promise<NodeRunContext> {
   if (typeof opts.dir !== 'string' || opts.dir === '') throw new BasisError('CONFIG_INVALID', 'run context: dir must be a folder path', { details: { field: 'dir' } });
   if (typeof opts.recipeId !== 'string' || opts.recipeId === '') throw new BasisError('CONFIG_INVALID', 'run context: recipeId must be a non-empty string', { details: { field: 'recipeId' } });
-  if (opts.profile !== 'quick' && opts.profile !== 'full') throw new BasisError('CONFIG_INVALID', `run context: profile must be 'quick' or 'full', got ${show(opts.profile)}`, { details: { field: 'profile' } });
+  if (opts.profile !== 'quick' && opts.profile !== 'standard' && opts.profile !== 'full') throw new BasisError('CONFIG_INVALID', `run context: profile must be 'quick', 'standard' or 'full', got ${show(opts.profile)}`, { details: { field: 'profile' } });
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new BasisError('CONFIG_INVALID', `run context: seed must be a non-negative integer, got ${show(opts.seed)}`, { details: { field: 'seed' } });
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) throw new BasisError('CONFIG_INVALID', `run context: workers must be a positive integer, got ${show(opts.workers)}`, { details: { field: 'workers' } });

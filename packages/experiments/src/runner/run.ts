@@ -10,6 +10,8 @@ import { figureCsv, renderReport, type Report } from '../report.js';
 import { mergeConfig } from './config.js';
 import { createRunContext, type RunStats } from './context.js';
 import { formatEstimate } from './estimate.js';
+import { recipeHash } from './hash.js';
+import { QUICK_CAVEAT } from '../recipes/verdict.js';
 import { stringifyStored } from './json.js';
 
 /**
@@ -69,7 +71,14 @@ export interface RecipeRun {
    */
   engine: EngineInfo;
   stats: RunStats;
+  /** Wall-clock run time in seconds. */
   seconds: number;
+  /** When the run started (ISO 8601, UTC). */
+  started: string;
+  /** SHA-256 over the recipe's own source files and the configuration (the gallery's staleness check). */
+  recipeHash: string;
+  /** The source files `recipeHash` covers (under the package's src/recipes). */
+  recipeSources: string[];
   /** Files written, relative to `out`. */
   files: string[];
 }
@@ -95,12 +104,12 @@ function estimatesText(es: Record<string, Estimate> | undefined): string {
 export function recipeReport(
   recipe: Pick<AnyRecipe, 'id' | 'title' | 'source'>,
   result: RecipeResult,
-  run: { profile: Profile; seed: number; config: unknown; versions: Record<string, string>; environment: Record<string, unknown>; seconds: number; stats?: RunStats; engine?: EngineInfo },
+  run: { profile: Profile; seed: number; config: unknown; versions: Record<string, string>; environment: Record<string, unknown>; seconds: number; stats?: RunStats; engine?: EngineInfo; recipeHash?: string; started?: string },
 ): Report {
   const counts = (['held', 'not held', 'inconclusive'] as const).map((v) => [v, result.checks.filter((c) => c.verdict === v).length] as const).filter(([, n]) => n > 0);
   return {
     title: `${recipe.id}: ${recipe.title}`,
-    subtitle: `${recipe.source} · profile ${run.profile} · seed ${run.seed} · ${counts.map(([v, n]) => `${n} ${v}`).join(', ')} · ${run.seconds.toFixed(0)} s`,
+    subtitle: `${recipe.source} · profile ${run.profile}${run.profile === 'quick' ? ' (too small to decide)' : ''} · seed ${run.seed} · ${counts.map(([v, n]) => `${n} ${v}`).join(', ')} · ${run.seconds.toFixed(0)} s${run.started === undefined ? '' : ` · ${run.started.slice(0, 10)}`}${run.recipeHash === undefined ? '' : ` · recipe ${run.recipeHash.slice(0, 12)}`}`,
     sections: [
       {
         heading: 'Claims, results and verdicts',
@@ -109,8 +118,16 @@ export function recipeReport(
           {
             id: 'claims',
             title: 'Paper versus basis',
-            columns: ['claim', 'paper', 'basis measured', 'verdict', 'estimates (95% CI)'],
-            rows: result.checks.map((c) => [c.claim, c.paper === '' ? '(no numbers in the seed)' : c.paper, c.measured, VERDICT_MARK[c.verdict], estimatesText(c.estimates)]),
+            columns: ['claim', 'paper', 'basis measured', 'verdict', 'estimates (95% CI)', 'criterion', 'what would change the verdict'],
+            rows: result.checks.map((c) => [
+              c.claim,
+              c.paper === '' ? '(no numbers in the seed)' : c.paper,
+              c.measured,
+              VERDICT_MARK[c.verdict],
+              estimatesText(c.estimates),
+              `${c.criterion ?? ''}${c.warnings !== undefined && c.warnings.length > 0 ? ` Warnings: ${c.warnings.join('; ')}` : ''}`,
+              c.change ?? '',
+            ]),
           },
         ],
       },
@@ -123,6 +140,8 @@ export function recipeReport(
       source: recipe.source,
       profile: run.profile,
       seed: run.seed,
+      ...(run.started === undefined ? {} : { started: run.started, seconds: Math.round(run.seconds) }),
+      ...(run.recipeHash === undefined ? {} : { recipeHash: run.recipeHash }),
       config: run.config,
       versions: run.versions,
       environment: run.environment,
@@ -141,6 +160,8 @@ function checkResult(id: string, r: RecipeResult): void {
   r.checks.forEach((c, i) => {
     if (typeof c.claim !== 'string' || c.claim === '' || typeof c.measured !== 'string' || c.measured === '') bad(`checks[${i}] lacks its claim or measured text`);
     if (!['held', 'not held', 'inconclusive'].includes(c.verdict)) bad(`checks[${i}].verdict is '${String(c.verdict)}'`);
+    if (c.warnings !== undefined && c.warnings.length > 0 && c.verdict !== 'inconclusive') bad(`checks[${i}] has estimator warnings but verdict '${c.verdict}' (warnings force inconclusive)`);
+    if (c.primary !== undefined && c.estimates?.[c.primary] === undefined) bad(`checks[${i}].primary names '${c.primary}', which is not one of its estimates`);
     for (const [k, e] of Object.entries(c.estimates ?? {})) {
       if (![e.mean, e.lo, e.hi].every(Number.isFinite) || !(e.lo <= e.mean + 1e-12 && e.mean <= e.hi + 1e-12)) bad(`checks[${i}].estimates.${k} is not a finite interval around its mean`);
     }
@@ -170,11 +191,13 @@ function checkResult(id: string, r: RecipeResult): void {
  */
 export async function runRecipe(id: string, opts: RunRecipeOptions): Promise<RecipeRun> {
   const recipe = getRecipe(id);
-  if (opts.profile !== 'quick' && opts.profile !== 'full') throw new BasisError('CONFIG_INVALID', `profile must be 'quick' or 'full', got ${String(opts.profile)}`, { details: { field: 'profile' } });
+  if (opts.profile !== 'quick' && opts.profile !== 'standard' && opts.profile !== 'full') throw new BasisError('CONFIG_INVALID', `profile must be 'quick', 'standard' or 'full', got ${String(opts.profile)}`, { details: { field: 'profile' } });
   if (typeof opts.out !== 'string' || opts.out === '') throw new BasisError('CONFIG_INVALID', 'out must be a folder path', { details: { field: 'out' } });
   const seed = opts.seed ?? 0;
   const base = recipe.profiles[opts.profile] as Record<string, unknown>;
   const config: unknown = recipe.checkConfig(opts.config === undefined ? base : mergeConfig(base, opts.config));
+  const hashed = await recipeHash(recipe, config);
+  const started = new Date().toISOString();
   const t0 = performance.now();
   await mkdir(join(opts.out, 'figures'), { recursive: true });
   const ctx = await createRunContext({
@@ -199,10 +222,11 @@ export async function runRecipe(id: string, opts: RunRecipeOptions): Promise<Rec
     await ctx.close();
   }
   checkResult(recipe.id, result);
+  if (opts.profile === 'quick') result = { ...result, notes: [QUICK_CAVEAT, ...result.notes] };
   const seconds = (performance.now() - t0) / 1000;
   const environment = opts.environment ?? {};
   const engine = engineInfo();
-  const report = recipeReport(recipe, result, { profile: opts.profile, seed, config, versions: ctx.versions, environment, seconds, stats: ctx.stats, engine });
+  const report = recipeReport(recipe, result, { profile: opts.profile, seed, config, versions: ctx.versions, environment, seconds, stats: ctx.stats, engine, recipeHash: hashed.hash, started });
   const { html, svgs } = await renderReport(report);
   const files: string[] = [];
   for (const f of result.figures) {
@@ -227,6 +251,9 @@ export async function runRecipe(id: string, opts: RunRecipeOptions): Promise<Rec
     engine,
     stats: { ...ctx.stats },
     seconds,
+    started,
+    recipeHash: hashed.hash,
+    recipeSources: hashed.files,
     files: ['report.html', 'result.json', ...files],
   };
   await writeFileAtomic(join(opts.out, 'result.json'), stringifyStored({ ...run, tables: result.tables }, 2));
