@@ -1,4 +1,4 @@
-import { Matrix, center, corrMatrix, normalizeColumns, qr, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, corrMatrix, normalizeColumns, qr, svd } from '@basis/tensor';
 import { assertNotConstant } from './validate.js';
 import { sumSquares } from './util.js';
 
@@ -89,9 +89,66 @@ export function importCache(X: Matrix, tree: CacheTree): void {
   for (const [k, v] of tree) if (!m.has(k)) m.set(k, decode(v));
 }
 
-/** Column-centred copy (means over the rows). */
+/**
+ * Largest |entry| of X, memoised ({@link validatePair} records it in its finiteness pass, so it
+ * costs no extra read of the data).
+ */
+export function maxAbsOf(X: Matrix): number {
+  return cached(X, 'maxAbs', () => {
+    const a = X.data;
+    let m = 0;
+    for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] as number));
+    return m;
+  });
+}
+
+/** Exponent bound within which inputs keep their scale: every product the metrics form (up to fourth powers of the entries times N²d²) stays far from overflow and underflow. */
+const SAFE_EXPONENT = 64;
+
+/**
+ * The power of two `s` by which X is divided before any product: 1 while max|X| lies in
+ * [2^-64, 2^65), otherwise a power of two near max|X|, so that the scaled copy has entries of
+ * order one. Division by it is exact, so a metric that is invariant to isotropic scale gives the
+ * same value at any finite scale (within the range where the input itself is not subnormal).
+ */
+export function extremeScale(X: Matrix): number {
+  const m = maxAbsOf(X);
+  if (m === 0) return 1;
+  const e = Math.floor(Math.log2(m));
+  return e > SAFE_EXPONENT || e < -SAFE_EXPONENT ? 2 ** Math.max(-1000, Math.min(1000, e)) : 1;
+}
+
+/** X / s for `s = extremeScale(X)`: X itself when s = 1 (no copy), an exactly scaled copy otherwise. */
+export function prescaled(X: Matrix): { M: Matrix; scale: number } {
+  const scale = extremeScale(X);
+  if (scale === 1) return { M: X, scale };
+  const M = new Matrix(X.rows, X.cols);
+  const inv = 1 / scale; // a power of two in [2^-1000, 2^1000]: exact
+  for (let k = 0; k < M.data.length; k++) M.data[k] = (X.data[k] as number) * inv;
+  return { M, scale };
+}
+
+/**
+ * Column-centred copy (means over the rows) of `X / centredScale(X)`: X's own centring unless its
+ * entries are extreme (see {@link extremeScale}); then the copy is scaled by that exact power of
+ * two in the same pass, so that the Gram products, norms and sums of squares the metrics form
+ * cannot overflow or underflow. Scale-invariant metrics use it as is; others multiply back.
+ */
 export function centred(X: Matrix): Matrix {
-  return cached(X, 'centred', () => center(X).centred);
+  return cached(X, 'centred', () => {
+    const { M, scale } = prescaled(X);
+    if (scale === 1) return center(X).centred;
+    // M is our own copy: centre it in place
+    const means = columnMeans(M);
+    const d = M.cols;
+    for (let i = 0; i < M.rows; i++) for (let j = 0; j < d; j++) M.data[i * d + j] = (M.data[i * d + j] as number) - (means[j] as number);
+    return M;
+  });
+}
+
+/** The power of two by which {@link centred} divided X (1 unless X's scale is extreme). */
+export function centredScale(X: Matrix): number {
+  return extremeScale(X);
 }
 
 /** Centred copy whose columns have unit Euclidean norm; zero-variance columns stay zero. */
@@ -141,7 +198,36 @@ export function columnPearson(A: Matrix, i: number, B: Matrix, j: number): numbe
     sbb += b * b;
   }
   if (saa === 0 || sbb === 0) return 0;
-  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
+  // saa * sbb alone can leave the float64 range; a sum of squares can too (entries beyond ~1e154
+  // or below ~1e-154): then the columns are rescaled by exact powers of two and summed again
+  const p = saa * sbb;
+  if (!(saa > 2 ** -960 && sbb > 2 ** -960 && p > 2 ** -1000 && p < Infinity)) return columnPearsonScaled(A, i, ma, B, j, mb);
+  return Math.max(-1, Math.min(1, sab / Math.sqrt(p)));
+}
+
+/** {@link columnPearson} with the centred columns divided by powers of two near their largest entries. */
+function columnPearsonScaled(A: Matrix, i: number, ma: number, B: Matrix, j: number, mb: number): number {
+  const n = A.rows;
+  let ta = 0;
+  let tb = 0;
+  for (let t = 0; t < n; t++) {
+    ta = Math.max(ta, Math.abs((A.data[t * A.cols + i] as number) - ma));
+    tb = Math.max(tb, Math.abs((B.data[t * B.cols + j] as number) - mb));
+  }
+  if (ta === 0 || tb === 0) return 0;
+  const ia = 2 ** -Math.max(-1000, Math.min(1000, Math.floor(Math.log2(ta))));
+  const ib = 2 ** -Math.max(-1000, Math.min(1000, Math.floor(Math.log2(tb))));
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let t = 0; t < n; t++) {
+    const a = ((A.data[t * A.cols + i] as number) - ma) * ia;
+    const b = ((B.data[t * B.cols + j] as number) - mb) * ib;
+    sab += a * b;
+    saa += a * a;
+    sbb += b * b;
+  }
+  return Math.max(-1, Math.min(1, sab / (Math.sqrt(saa) * Math.sqrt(sbb))));
 }
 
 /**

@@ -8,6 +8,7 @@ import { greluProcrustes, permcorr, softmatch } from './metrics/unitwise.js';
 import { permutationAngular, permutationSimilarity } from './metrics/permutation.js';
 import { procrustesAngular, procrustesEuclidean, procrustesSimilarity } from './metrics/procrustes.js';
 import type { MetricDefinition, MetricResult, ResolvedOptions } from './types.js';
+import { maxAbsOf } from './prep.js';
 import { validatePair } from './validate.js';
 
 const DEFINITIONS: readonly MetricDefinition[] = [
@@ -131,7 +132,11 @@ export function metric(id: string, X: MatrixLike, Y: MatrixLike, options: Record
     value = d.compute(x, y, opts);
   }
   if (!Number.isFinite(value)) {
-    throw new BasisError('NOT_CONVERGED', `${d.id} produced ${value}; this is a bug in basis, please report it with the inputs`);
+    // finite inputs of any scale give finite values (exact power-of-two prescaling, see prep.ts): only a defect gets here
+    throw new BasisError(
+      'NOT_CONVERGED',
+      `${d.id} produced ${value} from finite inputs (${x.rows} x ${x.cols}, max |X| = ${maxAbsOf(x)}; ${y.rows} x ${y.cols}, max |Y| = ${maxAbsOf(y)}); this is a bug in basis, please report it with the inputs`,
+    );
   }
   return { id: d.id, value, kind: d.kind, options: opts, precision: 'float64', ...(folds === undefined ? {} : { folds }) };
 }

@@ -81,7 +81,7 @@ export function ckaLinearUnbiasedKernel(X: Matrix, Y: Matrix): number {
   const yy = hsic1Scaled(gramSquares(Yc), b, b);
   assertNotConstant(xx, 'X (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
   assertNotConstant(yy, 'Y (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
-  return xy / Math.sqrt(xx * yy);
+  return xy / (Math.sqrt(xx) * Math.sqrt(yy)); // xx * yy alone could overflow
 }
 
 export const ckaLinear: MetricDefinition = {

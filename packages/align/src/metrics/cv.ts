@@ -1,5 +1,5 @@
 import { BasisError, Matrix, crossprod, kfold, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
-import { columnPearson, correlations, takeRows } from '../prep.js';
+import { columnPearson, correlations, prescaled, takeRows } from '../prep.js';
 import { padColumns } from '../util.js';
 import type { MetricDefinition, MetricOption, ResolvedOptions } from '../types.js';
 
@@ -57,10 +57,17 @@ function predictionScore(Yhat: Matrix, Yte: Matrix, units: number): number {
   return s / units;
 }
 
-/** The fold scores of `linear.cv`: ridge regression X -> Y with the penalty chosen by exact LOO. */
+/**
+ * The fold scores of `linear.cv`: ridge regression X -> Y with the penalty chosen by exact LOO.
+ * At extreme scales X and Y are first divided by exact powers of two px, py (see `prescaled`):
+ * the ridge of (X / px, Y / py) with penalty alpha / px² has the fit of the raw problem divided
+ * by py, the same LOO choice of alpha and the same held-out correlations.
+ */
 export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_LINEAR): number[] {
   const alphas = o['alphas'] as readonly number[];
-  return splits(X, Y, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
+  const { M: Xs, scale: px } = prescaled(X);
+  const { M: Ys } = prescaled(Y);
+  return splits(Xs, Ys, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
     const n = Xtr.rows;
     const mx = columnMeans(Xtr);
     const my = columnMeans(Ytr);
@@ -68,15 +75,24 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
     const Yc = subtract(Ytr, my);
     const { U, s, V } = svd(Xc);
     const k = s.length;
+    // singular values at the rounding level of the centred data (rank deficiency, e.g. more units
+    // than training rows) carry no signal: they count as 0, so that a negligible penalty (large
+    // inputs) does not amplify their rounding noise into the fit
+    const noise = Math.max(n, Xc.cols) * 2 ** -52 * (s[0] as number);
+    for (let r = 0; r < k; r++) if ((s[r] as number) <= noise) s[r] = 0;
     const UtY = crossprod(U, Yc); // k x dy
     let best = Infinity;
-    let bestAlpha = alphas[0] as number;
+    let bestAlpha = (alphas[0] as number) / px / px;
     // leverage and residuals per alpha: h = 1/n + (U∘U) f, E = Yc - U diag(f) UᵀYc (products on the SIMD kernel)
     const U2 = new Matrix(n, k);
     for (let t = 0; t < U.data.length; t++) U2.data[t] = (U.data[t] as number) ** 2;
-    for (const alpha of alphas) {
+    for (const rawAlpha of alphas) {
+      const alpha = rawAlpha / px / px; // the raw penalty in the prescaled units (0 or Infinity at extreme scales)
       const f = new Float64Array(k);
-      for (let r = 0; r < k; r++) f[r] = (s[r] as number) ** 2 / ((s[r] as number) ** 2 + alpha);
+      for (let r = 0; r < k; r++) {
+        const s2 = (s[r] as number) ** 2;
+        f[r] = s2 === 0 || alpha === Infinity ? 0 : s2 / (s2 + alpha);
+      }
       const h = matvec(U2, f);
       const scaledUtY = new Matrix(k, Yc.cols);
       for (let r = 0; r < k; r++) for (let j = 0; j < Yc.cols; j++) scaledUtY.data[r * Yc.cols + j] = (f[r] as number) * (UtY.data[r * Yc.cols + j] as number);
@@ -94,10 +110,13 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
         bestAlpha = alpha;
       }
     }
-    // B = V diag(s / (s^2 + alpha)) Uᵀ Yc
+    // B = V diag(s / (s^2 + alpha)) Uᵀ Yc; for a huge alpha (extreme scales only) the weights are
+    // formed times alpha, s / (s^2 / alpha + 1), which has the limit s as alpha overflows: the
+    // held-out correlations do not depend on a common positive factor of B
     const W = new Matrix(k, Yc.cols);
     for (let r = 0; r < k; r++) {
-      const g = (s[r] as number) / ((s[r] as number) ** 2 + bestAlpha);
+      const sr = s[r] as number;
+      const g = sr === 0 ? 0 : bestAlpha > 2 ** 128 ? sr / ((sr * sr) / bestAlpha + 1) : sr / (sr * sr + bestAlpha);
       for (let j = 0; j < Yc.cols; j++) W.data[r * Yc.cols + j] = g * (UtY.data[r * Yc.cols + j] as number);
     }
     const B = matmul(V, W);
@@ -109,7 +128,8 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
 /** The fold scores of `procrustes.cv`: an orthogonal map fitted on centred, zero-padded training data. */
 export function procrustesCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_FOLDS): number[] {
   const p = Math.max(X.cols, Y.cols);
-  return splits(X, Y, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
+  // exact power-of-two prescales at extreme magnitudes: neither the rotation nor the correlations depend on them
+  return splits(prescaled(X).M, prescaled(Y).M, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
     const mx = columnMeans(Xtr);
     const Xc = padColumns(subtract(Xtr, mx), p);
     const Yc = padColumns(subtract(Ytr, columnMeans(Ytr)), p);
@@ -122,7 +142,7 @@ export function procrustesCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEF
 
 /** The fold scores of `permutation.cv`: units matched on the training correlations. */
 export function permutationCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_FOLDS): number[] {
-  return splits(X, Y, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
+  return splits(prescaled(X).M, prescaled(Y).M, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
     const { rowInd, colInd } = linearSumAssignment(correlations(Xtr, Ytr), { maximize: true });
     let s = 0;
     for (let k = 0; k < rowInd.length; k++) s += columnPearson(Xte, rowInd[k] as number, Yte, colInd[k] as number);

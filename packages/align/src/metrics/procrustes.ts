@@ -1,6 +1,6 @@
 import type { Matrix } from '@basis/tensor';
-import { crossprod, matmul, svd } from '@basis/tensor';
-import { centred, normalisedPair } from '../prep.js';
+import { BasisError, crossprod, matmul, svd } from '@basis/tensor';
+import { centred, centredScale, maxAbsOf, normalisedPair } from '../prep.js';
 import { chordToAngle, padColumns, residualNorm } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -37,15 +37,29 @@ export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
   return chordToAngle(residualNorm(matmul(Xp, Q), Yp, ax, ay));
 }
 
-/** `min_Q ||pad(Xc) - pad(Yc) Q||_F`, evaluated as the residual at the optimum. */
+/**
+ * `min_Q ||pad(Xc) - pad(Yc) Q||_F`, evaluated as the residual at the optimum. The centred copies
+ * carry exact power-of-two scales at extreme magnitudes (see `centred`); the rotation does not
+ * depend on them and the residual is formed relative to the larger one.
+ */
 export function procrustesEuclideanKernel(X: Matrix, Y: Matrix): number {
   const Xc = centred(X);
   const Yc = centred(Y);
+  const sx = centredScale(X);
+  const sy = centredScale(Y);
+  const top = Math.max(sx, sy);
   const p = Math.max(X.cols, Y.cols);
   const Xp = padColumns(Xc, p);
   const Yp = padColumns(Yc, p);
   const Q = procrustesRotation(Yp, Xp);
-  return residualNorm(Xp, matmul(Yp, Q));
+  const r = top * residualNorm(Xp, matmul(Yp, Q), sx / top, sy / top);
+  if (r === Infinity) {
+    throw new BasisError(
+      'INVALID_ARGUMENT',
+      `procrustes.euclidean: the distance exceeds the largest float64 (~1.8e308) at the scale of these inputs (max |X| = ${maxAbsOf(X)}, max |Y| = ${maxAbsOf(Y)}); rescale the activations or use a scale-invariant metric such as procrustes.angular`,
+    );
+  }
+  return r;
 }
 
 const shared = {
