@@ -1,4 +1,4 @@
-import { Matrix, center, columnMeans, corrMatrix, normalizeColumns, qr, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, normalizeColumns, qr, svd } from '@basis/tensor';
 import { assertNotConstant } from './validate.js';
 import { sumSquares } from './util.js';
 
@@ -137,13 +137,28 @@ export function prescaled(X: Matrix): { M: Matrix; scale: number } {
 export function centred(X: Matrix): Matrix {
   return cached(X, 'centred', () => {
     const { M, scale } = prescaled(X);
-    if (scale === 1) return center(X).centred;
+    if (scale === 1) {
+      const c = center(X);
+      cached(X, 'centredNorms', () => c.norms); // from the centring pass, free
+      return c.centred;
+    }
     // M is our own copy: centre it in place
     const means = columnMeans(M);
     const d = M.cols;
     for (let i = 0; i < M.rows; i++) for (let j = 0; j < d; j++) M.data[i * d + j] = (M.data[i * d + j] as number) - (means[j] as number);
     return M;
   });
+}
+
+/** Euclidean norms of the columns of {@link centred}(X) (from the centring pass; overflow-safe). */
+export function centredNorms(X: Matrix): Float64Array {
+  const Xc = centred(X);
+  return cached(X, 'centredNorms', () => columnNorms(Xc));
+}
+
+/** Euclidean norms of the columns of X itself (overflow-safe). */
+export function rawNorms(X: Matrix): Float64Array {
+  return cached(X, 'rawNorms', () => columnNorms(X));
 }
 
 /** The power of two by which {@link centred} divided X (1 unless X's scale is extreme). */
@@ -161,9 +176,24 @@ export function unitColumns(X: Matrix): Matrix {
   return cached(X, 'unitColumns', () => normalizeColumns(X, { zeroPolicy: 'keep-zero' }).normalized);
 }
 
-/** The dx x dy Pearson matrix; zero-variance units correlate 0 with everything. */
+/**
+ * The dx x dy Pearson matrix; zero-variance units correlate 0 with everything. From the cached
+ * centred copies and their column norms: one product, no unit-norm copies of the data.
+ */
 export function correlations(X: Matrix, Y: Matrix): Matrix {
-  return corrMatrix(X, Y, { zeroVariance: 'zero' }).corr;
+  return correlationsOfCentred(centred(X), centredNorms(X), centred(Y), centredNorms(Y));
+}
+
+/** Cosine similarities between the columns of X and of Y (uncentred; zero columns give 0). */
+export function cosines(X: Matrix, Y: Matrix): Matrix {
+  return correlationsOfCentred(X, rawNorms(X), Y, rawNorms(Y));
+}
+
+/** `1 / norms[j]`, 0 for a zero column: the factors that make the columns unit-norm. */
+export function inverseNorms(norms: Float64Array): Float64Array {
+  const out = new Float64Array(norms.length);
+  for (let j = 0; j < norms.length; j++) out[j] = norms[j] === 0 ? 0 : 1 / (norms[j] as number);
+  return out;
 }
 
 /** The rows `idx` of X, in that order. */

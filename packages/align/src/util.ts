@@ -49,32 +49,51 @@ export function chordToAngle(r: number): number {
 /**
  * `||a·A P - b·B||_F` for a (possibly partial) matching of A's columns to B's columns given as
  * pairs `(rowInd[k], colInd[k])`; unmatched columns of either side count with their own norm (the
- * zero-padded residual). Differences are taken entry by entry, which stays accurate when A P ≈ B;
- * the traversal is row by row (cache-friendly) and the scales a, b avoid scaled copies.
+ * zero-padded residual). `a` and `b` are one factor for all columns or one per column (e.g. inverse
+ * column norms, for unit-norm columns without forming them). Differences are taken entry by entry,
+ * which stays accurate when A P ≈ B; the traversal is row by row (cache-friendly) and the scales
+ * avoid scaled copies.
  */
-export function matchingResidual(A: Matrix, B: Matrix, rowInd: Int32Array, colInd: Int32Array, a = 1, b = 1): number {
+export function matchingResidual(
+  A: Matrix,
+  B: Matrix,
+  rowInd: Int32Array,
+  colInd: Int32Array,
+  a: number | Float64Array = 1,
+  b: number | Float64Array = 1,
+): number {
   const n = A.rows;
   const ca = A.cols;
   const cb = B.cols;
+  const sa = typeof a === 'number' ? new Float64Array(ca).fill(a) : a;
+  const sb = typeof b === 'number' ? new Float64Array(cb).fill(b) : b;
+  const m = rowInd.length;
   const usedA = new Uint8Array(ca);
   const usedB = new Uint8Array(cb);
-  for (let k = 0; k < rowInd.length; k++) {
+  const fa = new Float64Array(m);
+  const fb = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
     usedA[rowInd[k] as number] = 1;
     usedB[colInd[k] as number] = 1;
+    fa[k] = sa[rowInd[k] as number] as number;
+    fb[k] = sb[colInd[k] as number] as number;
   }
+  const restA: number[] = [];
+  const restB: number[] = [];
+  for (let i = 0; i < ca; i++) if (usedA[i] === 0) restA.push(i);
+  for (let j = 0; j < cb; j++) if (usedB[j] === 0) restB.push(j);
   const x = A.data;
   const y = B.data;
-  const m = rowInd.length;
   let r2 = 0;
   for (let t = 0; t < n; t++) {
     const oa = t * ca;
     const ob = t * cb;
     for (let k = 0; k < m; k++) {
-      const d = a * (x[oa + (rowInd[k] as number)] as number) - b * (y[ob + (colInd[k] as number)] as number);
+      const d = (fa[k] as number) * (x[oa + (rowInd[k] as number)] as number) - (fb[k] as number) * (y[ob + (colInd[k] as number)] as number);
       r2 += d * d;
     }
-    for (let i = 0; i < ca; i++) if (usedA[i] === 0) r2 += (a * (x[oa + i] as number)) ** 2;
-    for (let j = 0; j < cb; j++) if (usedB[j] === 0) r2 += (b * (y[ob + j] as number)) ** 2;
+    for (const i of restA) r2 += ((sa[i] as number) * (x[oa + i] as number)) ** 2;
+    for (const j of restB) r2 += ((sb[j] as number) * (y[ob + j] as number)) ** 2;
   }
   return Math.sqrt(r2);
 }

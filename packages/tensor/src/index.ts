@@ -15,5 +15,6 @@ export * from './linalg/index.js';
 export * from './solvers/index.js';
 export * from './random/index.js';
 export * from './stats/index.js';
+export { float64Buffer, LARGE_BUFFER_BYTES } from './memory.js';
 export * from './io/index.js';
 export * from './tfjs/index.js';

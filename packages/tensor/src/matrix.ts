@@ -1,4 +1,5 @@
 import { BasisError } from './errors.js';
+import { float64Buffer } from './memory.js';
 
 /** Anything indexable by position with a length: arrays and every typed array. */
 export type NumericArrayLike = ArrayLike<number>;
@@ -42,7 +43,7 @@ export class Matrix {
     }
     this.rows = rows;
     this.cols = cols;
-    this.data = data ?? new Float64Array(rows * cols);
+    this.data = data ?? float64Buffer(rows * cols);
   }
 
   /** A `rows x cols` matrix of zeros. */

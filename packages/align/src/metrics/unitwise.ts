@@ -1,6 +1,6 @@
-import { Matrix, crossprod, exactTransport, linearSumAssignment } from '@basis/tensor';
-import { correlations, unitCentred, unitColumns } from '../prep.js';
-import { matchingResidual, sumSquares } from '../util.js';
+import { Matrix, exactTransport, linearSumAssignment } from '@basis/tensor';
+import { centred, centredNorms, correlations, cosines, inverseNorms, rawNorms } from '../prep.js';
+import { matchingResidual } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
 
@@ -19,14 +19,27 @@ export function permcorrKernel(X: Matrix, Y: Matrix): number {
  */
 export function greluProcrustesKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = { center: true }): number {
   // center: false reproduces S003 Def. 5.2 literally (not translation-invariant; spec errata 0.5.3)
-  const Xn = o['center'] === false ? unitColumns(X) : unitCentred(X);
-  const Yn = o['center'] === false ? unitColumns(Y) : unitCentred(Y);
-  assertNotConstant(sumSquares(Xn), 'X', 'grelu.procrustes');
-  assertNotConstant(sumSquares(Yn), 'Y', 'grelu.procrustes');
-  const { rowInd, colInd } = linearSumAssignment(crossprod(Xn, Yn), { maximize: true });
-  const delta = matchingResidual(Xn, Yn, rowInd, colInd);
+  const plain = o['center'] === false;
+  const A = plain ? X : centred(X);
+  const B = plain ? Y : centred(Y);
+  const nx = plain ? rawNorms(X) : centredNorms(X);
+  const ny = plain ? rawNorms(Y) : centredNorms(Y);
+  // the unit-norm columns Xn = A diag(1/nx) are never formed: S = Xnᵀ Yn is the cosine matrix and
+  // the residual applies the factors entry by entry
+  assertNotConstant(nonZero(nx), 'X', 'grelu.procrustes');
+  assertNotConstant(nonZero(ny), 'Y', 'grelu.procrustes');
+  const S = plain ? cosines(X, Y) : correlations(X, Y);
+  const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
+  const delta = matchingResidual(A, B, rowInd, colInd, inverseNorms(nx), inverseNorms(ny));
   const p = Math.max(X.cols, Y.cols);
   return 1 - delta / (2 * Math.sqrt(p));
+}
+
+/** The number of non-zero entries (the squared Frobenius norm of the unit-norm columns). */
+function nonZero(v: Float64Array): number {
+  let k = 0;
+  for (let j = 0; j < v.length; j++) if (v[j] !== 0) k++;
+  return k;
 }
 
 /**
@@ -35,6 +48,16 @@ export function greluProcrustesKernel(X: Matrix, Y: Matrix, o: ResolvedOptions =
  */
 export function softmatchKernel(X: Matrix, Y: Matrix): number {
   const C = correlations(X, Y);
+  if (C.rows === C.cols) {
+    // Equal widths: the uniform-mass transport polytope is the Birkhoff polytope scaled by 1/d, whose
+    // vertices are permutation matrices / d (Birkhoff-von Neumann), and a linear objective attains its
+    // optimum at a vertex. So the optimum is the best assignment's mean correlation: the same value,
+    // from an O(d³) assignment instead of a d²-variable transport problem.
+    const { rowInd, colInd } = linearSumAssignment(C, { maximize: true });
+    let s = 0;
+    for (let k = 0; k < rowInd.length; k++) s += C.get(rowInd[k] as number, colInd[k] as number);
+    return Math.max(-1, Math.min(1, s / C.rows));
+  }
   const cost = new Matrix(C.rows, C.cols);
   for (let k = 0; k < C.data.length; k++) cost.data[k] = 1 - (C.data[k] as number);
   const a = new Float64Array(C.rows).fill(1 / C.rows);
@@ -67,7 +90,7 @@ export const greluProcrustes: MetricDefinition = {
   minRows: 3,
   symmetric: true,
   options: [{ name: 'center', type: 'boolean', default: true, description: 'subtract column means first (false = S003 Def. 5.2 literally)' }],
-  prepare: (X, o) => void (o['center'] === false ? unitColumns(X) : unitCentred(X)),
+  prepare: (X, o) => void (o['center'] === false ? rawNorms(X) : centredNorms(X)),
   compute: greluProcrustesKernel,
 };
 

@@ -11,6 +11,7 @@ import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
 import { checkBlock, checkDims, nativeGemm, nativeSgemm } from './blas.js';
 import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
 import { candidateLibraries, loadNative } from './native.js';
+import { LARGE_BUFFER_BYTES, float64Buffer } from '../memory.js';
 
 const initial = engineInfo();
 afterEach(() => {
@@ -41,6 +42,37 @@ describe('engine selection', () => {
     expect(e.library).toMatch(/^\//); // resolved to a real file
     expect(engineSummary(e)).toMatch(/^native openblas/);
   });
+
+  it.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff || process.platform !== 'linux')(
+    'advises huge pages for large buffers on Linux (BASIS_HUGEPAGES=off stops it); buffers stay zeroed',
+    () => {
+      const e = configureEngine({ blas: 'auto' });
+      const before = process.env['BASIS_HUGEPAGES'];
+      try {
+        expect(e.hugePages).toBe(true);
+        const advised: number[] = [];
+        // a fresh engine state, spied on: large buffers are advised, small ones are not
+        configureEngine({ blas: 'off' });
+        configureEngine({ blas: 'auto' });
+        const l2 = nativeLib()!;
+        expect(l2.advise).not.toBeNull();
+        const orig2 = l2.advise!;
+        l2.advise = (b) => {
+          advised.push(b.byteLength);
+          orig2(b);
+        };
+        const big = float64Buffer(LARGE_BUFFER_BYTES / 8);
+        const small = float64Buffer(1000);
+        expect(advised).toEqual([LARGE_BUFFER_BYTES]);
+        expect(big.every((v) => v === 0) && small.every((v) => v === 0)).toBe(true);
+        process.env['BASIS_HUGEPAGES'] = 'off';
+        expect(engineInfo().hugePages).toBe(false);
+      } finally {
+        if (before === undefined) delete process.env['BASIS_HUGEPAGES'];
+        else process.env['BASIS_HUGEPAGES'] = before;
+      }
+    },
+  );
 
   it('BASIS_BLAS=off (or blas: off) is WebAssembly with one thread and says why', () => {
     const e = configureEngine({ blas: 'off' });

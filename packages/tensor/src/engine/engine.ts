@@ -3,6 +3,7 @@
 // the first kernel call: `BASIS_BLAS` (unset/auto, `off`, or a library path) and `BASIS_THREADS`
 // are read then; `configureEngine` changes the choice at run time.
 import { BasisError } from '../errors.js';
+import { setAdvisorResolver } from '../memory.js';
 import { loadNative, type NativeFlavour, type NativeLib } from './native.js';
 
 /** How the engine was asked to choose: `auto`, `off` (WebAssembly) or a library path. */
@@ -24,6 +25,11 @@ export interface EngineInfo {
   coreType?: string;
   /** 64-bit integer (ILP64) interface (native only). */
   int64?: boolean;
+  /**
+   * Large buffers (4 MiB and more) are advised to use transparent huge pages through libc's
+   * madvise, as numpy does (native on Linux only; set `BASIS_HUGEPAGES=off` to stop it).
+   */
+  hugePages?: boolean;
   /** Threads the provider computes with (WebAssembly: 1). 0 = the library does not say. */
   threads: number;
   /** Why the native provider is not in use (wasm only). */
@@ -47,6 +53,8 @@ interface State {
 const holds: number[] = [];
 
 let state: State | undefined;
+// Large Matrix buffers ask the engine (lazily, at the first one) for its huge-page advisor.
+setAdvisorResolver(() => advisorOf(current()));
 
 function env(name: string): string | undefined {
   const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
@@ -92,6 +100,12 @@ function envThreads(): number | undefined {
   return t === undefined ? undefined : parseThreads(t, 'BASIS_THREADS');
 }
 
+/** The huge-page advisor of the engine in use (null on WebAssembly or with BASIS_HUGEPAGES=off). */
+function advisorOf(s: State): ((buf: Float64Array) => void) | null {
+  if (s.lib === null || s.lib.advise === null) return null;
+  return env('BASIS_HUGEPAGES') === 'off' ? null : s.lib.advise;
+}
+
 function current(): State {
   state ??= init(env('BASIS_BLAS') ?? 'auto', envThreads());
   return state;
@@ -121,6 +135,7 @@ export function configureEngine(opts: { blas?: BlasRequest; threads?: number | '
   const threads = opts.threads === undefined ? undefined : parseThreads(opts.threads);
   if (opts.blas !== undefined && (state === undefined || opts.blas !== state.requested)) {
     state = init(opts.blas, threads ?? state?.budget ?? envThreads());
+    setAdvisorResolver(() => advisorOf(current()));
     if (holds.length > 0) applyHolds();
   } else if (threads !== undefined) {
     const s = current();
@@ -162,6 +177,7 @@ export function engineInfo(): EngineInfo {
     flavour: l.flavour,
     coreType: l.coreType,
     int64: l.int64,
+    hugePages: advisorOf(s) !== null,
     threads: live > 0 ? live : s.threads,
   };
 }

@@ -15,6 +15,7 @@ interface KoffiLib {
 }
 interface Koffi {
   load(path: string): KoffiLib;
+  address?(value: unknown): bigint | number;
   version?: string;
 }
 
@@ -62,6 +63,36 @@ export interface NativeLib {
   ints(values: readonly number[]): IntArray;
   /** Reads entry i of an integer array of the library's width. */
   intAt(a: IntArray, i: number): number;
+  /** Advises transparent huge pages for a large buffer (Linux madvise), or null where unavailable. */
+  advise: ((buf: Float64Array) => void) | null;
+}
+
+/** `MADV_HUGEPAGE` (the same value on every Linux architecture). */
+const MADV_HUGEPAGE = 14;
+const HUGE_PAGE = 2n * 1024n * 1024n;
+
+/**
+ * libc's madvise bound through koffi on Linux: advises `MADV_HUGEPAGE` on the whole 2 MiB-aligned
+ * pages inside a buffer (advice only: a kernel without transparent huge pages ignores it).
+ */
+function hugePageAdvisor(koffi: Koffi, platform: string): ((buf: Float64Array) => void) | null {
+  if (platform !== 'linux' || typeof koffi.address !== 'function') return null;
+  try {
+    const madvise = koffi.load('libc.so.6').func('int madvise(uintptr_t addr, size_t len, int advice)');
+    const address = koffi.address.bind(koffi);
+    return (buf: Float64Array) => {
+      try {
+        const addr = BigInt(address(buf));
+        const start = ((addr + HUGE_PAGE - 1n) / HUGE_PAGE) * HUGE_PAGE;
+        const end = ((addr + BigInt(buf.byteLength)) / HUGE_PAGE) * HUGE_PAGE;
+        if (end > start) madvise(start, end - start, MADV_HUGEPAGE);
+      } catch {
+        /* advice only */
+      }
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** Outcome of {@link loadNative}. */
@@ -227,6 +258,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
     fn: fn as NativeBindings,
     ints: int64 ? (v) => BigInt64Array.from(v, (x) => BigInt(x)) : (v) => Int32Array.from(v),
     intAt: (a, i) => Number(a[i]),
+    advise: null,
   };
 }
 
@@ -274,6 +306,7 @@ export function loadNative(request: string): LoadResult {
     const r = bind(koffi, b, l, platform);
     if (typeof r !== 'string') {
       r.path = resolvedPath(proc, r.path);
+      r.advise = hugePageAdvisor(koffi, platform);
       r.lapackPath = r.lapackPath === b ? r.path : resolvedPath(proc, r.lapackPath);
       return { ok: true, lib: r };
     }

@@ -11,34 +11,184 @@ function checked(X: MatrixLike, name: string, minRows: number): Matrix {
   return m;
 }
 
-/** Column means over the rows, with a second pass that corrects the rounding of the first. */
-export function columnMeans(X: MatrixLike): Float64Array {
-  const m = checked(X, 'X', 1);
+function shape(X: MatrixLike, name: string, minRows: number): Matrix {
+  const m = asMatrix(X);
+  if (m.rows < minRows || m.cols === 0) {
+    throw new BasisError('TOO_SMALL', `${name} needs at least ${minRows} row(s) and one column, got ${m.rows} x ${m.cols}`);
+  }
+  return m;
+}
+
+/** 2^k for integer k in [-1074, 1023], exactly (`2 ** k` is exact too, this keeps it explicit). */
+const pow2 = (k: number): number => 2 ** k;
+
+/**
+ * Sums of squares below this (or not finite) are recomputed with a power-of-two scale: squares of
+ * entries under about 2^-485 lose bits to underflow and above 2^511 they overflow.
+ */
+const TINY_SQUARES = 2 ** -970;
+
+/**
+ * Per-column Euclidean norms of `a` (n x d, row-major), free of overflow and underflow: columns
+ * whose plain sum of squares `plain[j]` is not finite, tiny or zero are summed again with their own
+ * exact power-of-two scale.
+ */
+function safeNorms(a: Float64Array, n: number, d: number, plain: Float64Array): Float64Array {
+  const norms = new Float64Array(d);
+  const redo: number[] = [];
+  for (let j = 0; j < d; j++) {
+    const s = plain[j] as number;
+    // 0 may be an all-zero column or squares that underflowed: both are checked below
+    if (Number.isFinite(s) && s >= TINY_SQUARES) norms[j] = Math.sqrt(s);
+    else redo.push(j);
+  }
+  if (redo.length === 0) return norms;
+  // largest magnitude of each extreme column, then its sum of squares scaled by an exact power of
+  // two, so that only the final sqrt rounds (one read pass each, row by row)
+  const w = redo.length;
+  const mx = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    for (let k = 0; k < w; k++) {
+      const j = redo[k] as number;
+      const v = Math.abs(a[r + j] as number);
+      if (v > (mx[k] as number)) mx[k] = v;
+    }
+  }
+  const ex = new Float64Array(w);
+  const down = new Float64Array(w);
+  for (let k = 0; k < w; k++) {
+    const e = mx[k] === 0 ? 0 : Math.max(-1022, Math.min(1023, Math.floor(Math.log2(mx[k] as number))));
+    ex[k] = e;
+    down[k] = pow2(-e);
+  }
+  const t = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    for (let k = 0; k < w; k++) {
+      const j = redo[k] as number;
+      const v = (a[r + j] as number) * (down[k] as number);
+      t[k] = (t[k] as number) + v * v;
+    }
+  }
+  for (let k = 0; k < w; k++) norms[redo[k] as number] = mx[k] === 0 ? 0 : Math.sqrt(t[k] as number) * pow2(ex[k] as number);
+  return norms;
+}
+
+/**
+ * Column sums of `a - 1 shiftᵀ` (n x d, row-major), four rows at a time: sequential reads and a
+ * quarter of the accumulator traffic. The order of the additions is fixed, so results are
+ * deterministic.
+ */
+function columnSums(a: Float64Array, n: number, d: number, shift?: Float64Array): Float64Array {
+  const s = new Float64Array(d);
+  const n4 = n - (n % 4);
+  const z = shift ?? new Float64Array(d);
+  for (let i = 0; i < n4; i += 4) {
+    const r0 = i * d;
+    const r1 = r0 + d;
+    const r2 = r1 + d;
+    const r3 = r2 + d;
+    for (let j = 0; j < d; j++) {
+      const c = z[j] as number;
+      s[j] = (s[j] as number) + ((((a[r0 + j] as number) - c) + ((a[r1 + j] as number) - c)) + (((a[r2 + j] as number) - c) + ((a[r3 + j] as number) - c)));
+    }
+  }
+  for (let i = n4; i < n; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) s[j] = (s[j] as number) + ((a[r + j] as number) - (z[j] as number));
+  }
+  return s;
+}
+
+/**
+ * Column sums of `a` (n x d, row-major) walking rows, so that reads are sequential; each column sums
+ * over i in ascending order. A non-finite sum means a non-finite entry or an overflow: the first
+ * throws NON_FINITE_INPUT (via {@link assertFinite}), the second sums again scaled by an exact power
+ * of two and returns the means directly.
+ */
+function meansOf(m: Matrix, name: string): Float64Array {
   const { rows: n, cols: d, data: a } = m;
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (a[i * d + j] as number);
+  const mean = columnSums(a, n, d);
+  let finite = true;
+  for (let j = 0; j < d; j++) if (!Number.isFinite(mean[j] as number)) finite = false;
+  if (!finite) {
+    assertFinite(m, name); // throws on NaN/Inf entries; otherwise the sums overflowed
+    let mx = 0;
+    for (let k = 0; k < a.length; k++) {
+      const v = Math.abs(a[k] as number);
+      if (v > mx) mx = v;
+    }
+    const e = Math.floor(Math.log2(mx));
+    const down = pow2(-e);
+    mean.fill(0);
+    for (let i = 0; i < n; i++) {
+      const r = i * d;
+      for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (a[r + j] as number) * down;
+    }
+    const up = pow2(e);
+    for (let j = 0; j < d; j++) mean[j] = ((mean[j] as number) / n) * up;
+    return mean;
+  }
   for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) / n;
-  const corr = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) corr[j] = (corr[j] as number) + ((a[i * d + j] as number) - (mean[j] as number));
+  return mean;
+}
+
+/** Means with a second pass that corrects the rounding of the first; entries checked finite on the way. */
+function correctedMeans(m: Matrix, name: string): Float64Array {
+  const { rows: n, cols: d, data: a } = m;
+  const mean = meansOf(m, name);
+  const corr = columnSums(a, n, d, mean);
   for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (corr[j] as number) / n;
   return mean;
 }
 
+/** Column means over the rows, with a second pass that corrects the rounding of the first. */
+export function columnMeans(X: MatrixLike): Float64Array {
+  return correctedMeans(shape(X, 'X', 1), 'X');
+}
+
 /**
  * Subtracts each column's mean over the rows (spec P1) and returns the means too, so that held-out
- * data can be centred with training means ({@link applyCentering}).
+ * data can be centred with training means ({@link applyCentering}), and the Euclidean norms of the
+ * centred columns (of the returned entries exactly, overflow- and underflow-safe; summed in the
+ * pass that writes them, so they cost nothing extra). Three passes over X in all.
  *
  * @example
  * ```ts
- * const { centred, means } = center(Matrix.from([[1, 2], [3, 6]]));
+ * const { centred, means, norms } = center(Matrix.from([[1, 2], [3, 6]]));
  * means; // Float64Array [2, 4]
  * centred.toArray(); // [[-1, -2], [1, 2]]
+ * norms; // Float64Array [sqrt(2), sqrt(8)]
  * ```
  */
-export function center(X: MatrixLike): { centred: Matrix; means: Float64Array } {
-  const m = checked(X, 'X', 1);
-  const means = columnMeans(m);
-  return { centred: applyCentering(m, means), means };
+export function center(X: MatrixLike): { centred: Matrix; means: Float64Array; norms: Float64Array } {
+  const m = shape(X, 'X', 1);
+  const means = correctedMeans(m, 'X');
+  const { rows: n, cols: d, data: a } = m;
+  const out = new Matrix(n, d);
+  const o = out.data;
+  const sq = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) {
+      const v = (a[r + j] as number) - (means[j] as number);
+      o[r + j] = v;
+      sq[j] = (sq[j] as number) + v * v;
+    }
+  }
+  return { centred: out, means, norms: safeNorms(o, n, d, sq) };
+}
+
+function subtractMeans(m: Matrix, means: ArrayLike<number>): Matrix {
+  const { rows: n, cols: d, data: a } = m;
+  const out = new Matrix(n, d);
+  const o = out.data;
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) o[r + j] = (a[r + j] as number) - (means[j] as number);
+  }
+  return out;
 }
 
 /** `X - 1 meansᵀ` for given means (e.g. training means applied to test rows). */
@@ -47,10 +197,35 @@ export function applyCentering(X: MatrixLike, means: ArrayLike<number>): Matrix 
   if (means.length !== m.cols) {
     throw new BasisError('SHAPE_MISMATCH', `X has ${m.cols} columns but ${means.length} means were given`);
   }
-  const out = new Matrix(m.rows, m.cols);
-  const d = m.cols;
-  for (let i = 0; i < m.rows; i++) for (let j = 0; j < d; j++) out.data[i * d + j] = (m.data[i * d + j] as number) - (means[j] as number);
-  return out;
+  for (let j = 0; j < means.length; j++) {
+    if (!Number.isFinite(means[j] as number)) throw new BasisError('NON_FINITE_INPUT', `means[${j}] is ${means[j]}`);
+  }
+  return subtractMeans(m, means);
+}
+
+/**
+ * Euclidean norms of the columns of X, free of overflow and underflow (columns with extreme
+ * entries are summed again with an exact power-of-two scale). NON_FINITE_INPUT for NaN/Inf.
+ *
+ * @example
+ * ```ts
+ * columnNorms(Matrix.from([[3, 1e300], [4, 1e300]])); // Float64Array [5, 1.414...e300]
+ * ```
+ */
+export function columnNorms(X: MatrixLike): Float64Array {
+  const m = shape(X, 'X', 1);
+  const { rows: n, cols: d, data: a } = m;
+  const sq = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) {
+      const v = a[r + j] as number;
+      sq[j] = (sq[j] as number) + v * v;
+    }
+  }
+  for (let j = 0; j < d; j++) if (Number.isNaN(sq[j] as number)) assertFinite(m, 'X');
+  for (let j = 0; j < d; j++) if (sq[j] === Infinity) assertFinite(m, 'X'); // an Inf entry, or else an overflow (rescaled below)
+  return safeNorms(a, n, d, sq);
 }
 
 /** What {@link normalizeColumns} does with a column whose norm is exactly zero. */
@@ -70,34 +245,13 @@ export function normalizeColumns(
   X: MatrixLike,
   opts: { zeroPolicy?: ZeroColumnPolicy } = {},
 ): { normalized: Matrix; norms: Float64Array; zeroColumns: number[]; kept: number[] } {
-  const m = checked(X, 'X', 1);
+  const m = shape(X, 'X', 1);
   const policy = opts.zeroPolicy ?? 'keep-zero';
   if (policy !== 'keep-zero' && policy !== 'drop' && policy !== 'error') {
     throw new BasisError('INVALID_ARGUMENT', `zeroPolicy must be 'keep-zero', 'drop' or 'error', got '${String(policy)}'`);
   }
   const { rows: n, cols: d, data: a } = m;
-  // Scaled sum of squares per column (no overflow for huge entries), walking rows so that the
-  // reads are sequential; each column still sums over i in ascending order.
-  const scales = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const r = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = Math.abs(a[r + j] as number);
-      if (v > (scales[j] as number)) scales[j] = v;
-    }
-  }
-  const sums = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const r = i * d;
-    for (let j = 0; j < d; j++) {
-      const sc = scales[j] as number;
-      if (sc === 0) continue;
-      const v = (a[r + j] as number) / sc;
-      sums[j] = (sums[j] as number) + v * v;
-    }
-  }
-  const norms = new Float64Array(d);
-  for (let j = 0; j < d; j++) if (scales[j] !== 0) norms[j] = (scales[j] as number) * Math.sqrt(sums[j] as number);
+  const norms = columnNorms(m);
   const zeroColumns: number[] = [];
   for (let j = 0; j < d; j++) if (norms[j] === 0) zeroColumns.push(j);
   if (policy === 'error' && zeroColumns.length > 0) {
@@ -105,11 +259,22 @@ export function normalizeColumns(
   }
   const kept = policy === 'drop' ? [...Array(d).keys()].filter((j) => norms[j] !== 0) : [...Array(d).keys()];
   const out = new Matrix(n, kept.length);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < kept.length; c++) {
-      const j = kept[c] as number;
-      const nj = norms[j] as number;
-      out.data[i * kept.length + c] = nj === 0 ? 0 : (a[i * d + j] as number) / nj;
+  const o = out.data;
+  // a zero column divides by 1 (its entries are all 0, so it stays zero)
+  const div = new Float64Array(d);
+  for (let j = 0; j < d; j++) div[j] = norms[j] === 0 ? 1 : (norms[j] as number);
+  if (kept.length === d) {
+    for (let i = 0; i < n; i++) {
+      const r = i * d;
+      for (let j = 0; j < d; j++) o[r + j] = (a[r + j] as number) / (div[j] as number);
+    }
+  } else {
+    const w = kept.length;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < w; c++) {
+        const j = kept[c] as number;
+        o[i * w + c] = (a[i * d + j] as number) / (div[j] as number);
+      }
     }
   }
   return { normalized: out, norms, zeroColumns, kept };
@@ -130,22 +295,76 @@ export function corrMatrix(
   Y: MatrixLike,
   opts: { zeroVariance?: 'zero' | 'nan' } = {},
 ): { corr: Matrix; zeroVarianceX: number[]; zeroVarianceY: number[] } {
-  const x = checked(X, 'X', 2);
-  const y = checked(Y, 'Y', 2);
+  const x = shape(X, 'X', 2);
+  const y = shape(Y, 'Y', 2);
   if (x.rows !== y.rows) {
     throw new BasisError('SHAPE_MISMATCH', `X has ${x.rows} rows but Y has ${y.rows}; correlations need the same inputs`);
   }
   const zv = opts.zeroVariance ?? 'zero';
-  const nx = normalizeColumns(center(x).centred);
-  const ny = normalizeColumns(center(y).centred);
-  // unit(Xc)ᵀ unit(Yc) on the blocked (SIMD) product kernel
-  const corr = crossprod(nx.normalized, ny.normalized);
-  for (let k = 0; k < corr.data.length; k++) corr.data[k] = Math.max(-1, Math.min(1, corr.data[k] as number));
+  if (zv !== 'zero' && zv !== 'nan') throw new BasisError('INVALID_ARGUMENT', `zeroVariance must be 'zero' or 'nan', got '${String(zv)}'`);
+  const cx = center(x);
+  const cy = center(y);
+  const corr = correlationsOfCentred(cx.centred, cx.norms, cy.centred, cy.norms);
+  const zeroVarianceX: number[] = [];
+  const zeroVarianceY: number[] = [];
+  for (let i = 0; i < x.cols; i++) if (cx.norms[i] === 0) zeroVarianceX.push(i);
+  for (let j = 0; j < y.cols; j++) if (cy.norms[j] === 0) zeroVarianceY.push(j);
   if (zv === 'nan') {
-    for (const i of nx.zeroColumns) for (let j = 0; j < y.cols; j++) corr.set(i, j, NaN);
-    for (const j of ny.zeroColumns) for (let i = 0; i < x.cols; i++) corr.set(i, j, NaN);
+    for (const i of zeroVarianceX) for (let j = 0; j < y.cols; j++) corr.set(i, j, NaN);
+    for (const j of zeroVarianceY) for (let i = 0; i < x.cols; i++) corr.set(i, j, NaN);
   }
-  return { corr, zeroVarianceX: nx.zeroColumns, zeroVarianceY: ny.zeroColumns };
+  return { corr, zeroVarianceX, zeroVarianceY };
+}
+
+/**
+ * The dx x dy Pearson matrix of centred data from its column norms (as {@link center} returns them):
+ * `Xcᵀ Yc` divided by `norms_x[i] norms_y[j]`, clamped to [-1, 1], 0 where either column is
+ * constant. The N x d unit-norm copies are only formed when the products could overflow or lose
+ * bits to underflow (column norms beyond about 2^±450); otherwise one product on the engine does it.
+ *
+ * @example
+ * ```ts
+ * const cx = center(X), cy = center(Y);
+ * const C = correlationsOfCentred(cx.centred, cx.norms, cy.centred, cy.norms);
+ * ```
+ */
+export function correlationsOfCentred(Xc: Matrix, normsX: Float64Array, Yc: Matrix, normsY: Float64Array): Matrix {
+  if (Xc.rows !== Yc.rows) throw new BasisError('SHAPE_MISMATCH', `X has ${Xc.rows} rows but Y has ${Yc.rows}; correlations need the same inputs`);
+  if (normsX.length !== Xc.cols || normsY.length !== Yc.cols) {
+    throw new BasisError('SHAPE_MISMATCH', `correlationsOfCentred: ${normsX.length} and ${normsY.length} norms for ${Xc.cols} and ${Yc.cols} columns`);
+  }
+  const range = (v: Float64Array): [number, number] => {
+    let lo = Infinity;
+    let hi = 0;
+    for (let k = 0; k < v.length; k++) {
+      const t = v[k] as number;
+      if (t > 0 && t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    return [lo, hi];
+  };
+  const [lx, hx] = range(normsX);
+  const [ly, hy] = range(normsY);
+  const safe = hx === 0 || hy === 0 || (hx * hy < 2 ** 1000 && lx * ly > 2 ** -900);
+  let C: Matrix;
+  if (safe) {
+    C = crossprod(Xc, Yc);
+    const dy = Yc.cols;
+    const c = C.data;
+    for (let i = 0; i < Xc.cols; i++) {
+      const ni = normsX[i] as number;
+      for (let j = 0; j < dy; j++) {
+        const nj = normsY[j] as number;
+        const k = i * dy + j;
+        c[k] = ni === 0 || nj === 0 ? 0 : Math.max(-1, Math.min(1, (c[k] as number) / ni / nj));
+      }
+    }
+  } else {
+    // extreme column scales: unit-norm copies first (every entry then lies in [-1, 1])
+    C = crossprod(normalizeColumns(Xc).normalized, normalizeColumns(Yc).normalized);
+    for (let k = 0; k < C.data.length; k++) C.data[k] = Math.max(-1, Math.min(1, C.data[k] as number));
+  }
+  return C;
 }
 
 /** Pearson correlation of two equal-length vectors; 0 if either has zero variance. */

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { BasisError } from '../errors.js';
+import { Matrix } from '../matrix.js';
+import { createRng, randn } from '../random/index.js';
+import { center, columnMeans, columnNorms, corrMatrix, correlationsOfCentred, normalizeColumns } from './index.js';
+
+/** Norms the slow, obviously right way: the largest entry scaled out first. */
+function referenceNorms(X: Matrix): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < X.cols; j++) {
+    let mx = 0;
+    for (let i = 0; i < X.rows; i++) mx = Math.max(mx, Math.abs(X.get(i, j)));
+    let s = 0;
+    for (let i = 0; i < X.rows; i++) s += mx === 0 ? 0 : (X.get(i, j) / mx) ** 2;
+    out.push(mx * Math.sqrt(s));
+  }
+  return out;
+}
+
+function scaledCopy(X: Matrix, c: number): Matrix {
+  return new Matrix(X.rows, X.cols, X.data.map((v) => v * c));
+}
+
+describe('fused column statistics', () => {
+  it('center returns the norms of the centred columns it returns, and exact zeros for constant columns', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 6 }), (seed, n, d) => {
+        const X = randn(n, d, createRng(seed));
+        const k = seed % d;
+        for (let i = 0; i < n; i++) X.set(i, k, 0.1 + seed); // one constant column
+        const { centred, norms } = center(X);
+        const ref = referenceNorms(centred);
+        for (let j = 0; j < d; j++) {
+          if (Math.abs((norms[j] as number) - (ref[j] as number)) > 1e-14 * Math.max(1, ref[j] as number)) return false;
+        }
+        return norms[k] === 0 && centred.data.every((v, idx) => idx % d !== k || v === 0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('norms and means scale exactly with the input from 1e-300 to 1e300 (no overflow, no underflow)', () => {
+    const X = randn(50, 5, createRng(3));
+    const base = center(X);
+    const raw = columnNorms(X);
+    for (const e of [-300, -200, -160, -100, 100, 160, 200, 300, 305]) {
+      const c = 2 ** Math.round(e * Math.log2(10)); // exact power of two near 10^e
+      const Y = scaledCopy(X, c);
+      const got = center(Y);
+      for (let j = 0; j < 5; j++) {
+        expect((got.norms[j] as number) / c).toBeCloseTo(base.norms[j] as number, 12);
+        expect((got.means[j] as number) / c).toBeCloseTo(base.means[j] as number, 12);
+        expect((columnNorms(Y)[j] as number) / c).toBeCloseTo(raw[j] as number, 12);
+      }
+    }
+  });
+
+  it('column sums that overflow are summed again scaled (means of entries near the float64 limit)', () => {
+    const X = Matrix.from([[1.5e308, -1e308], [1.6e308, -1.2e308], [1.7e308, -1.1e308]]);
+    const m = columnMeans(X);
+    expect((m[0] as number) / 1.6e308).toBeCloseTo(1, 14);
+    expect((m[1] as number) / -1.1e308).toBeCloseTo(1, 14);
+  });
+
+  it('subnormal and tiny columns keep their norms (squares that underflow are rescaled)', () => {
+    const X = Matrix.from([[3e-320, 3e-200], [4e-320, 4e-200]]);
+    const n = columnNorms(X);
+    expect((n[0] as number) / 5e-320).toBeCloseTo(1, 2); // subnormal inputs carry few bits themselves
+    expect((n[1] as number) / 5e-200).toBeCloseTo(1, 14);
+    expect(columnNorms(Matrix.from([[0, 1], [0, 2]]))[0]).toBe(0);
+  });
+
+  it('reject NaN and Inf with NON_FINITE_INPUT naming the entry, and empty input with TOO_SMALL', () => {
+    for (const f of [center, columnMeans, columnNorms, (m: Matrix) => normalizeColumns(m)]) {
+      expect(() => f(Matrix.from([[1, 2], [NaN, 3]]))).toThrow(/X\[1, 0\] is NaN/);
+      expect(() => f(Matrix.from([[1, Infinity], [2, 3]]))).toThrow(BasisError);
+      expect(() => f(Matrix.from([[1, -Infinity], [2, 3]]))).toThrow(/NON_FINITE|Infinity/);
+      expect(() => f(new Matrix(0, 3))).toThrow(/at least 1 row/);
+    }
+  });
+
+  it('correlationsOfCentred equals unit(Xc)ᵀ unit(Yc), also when column scales are extreme', () => {
+    const rng = createRng(9);
+    const X = randn(40, 6, rng);
+    const Y = randn(40, 4, rng);
+    const unitProduct = (A: Matrix, B: Matrix): number[][] => {
+      const a = normalizeColumns(center(A).centred).normalized;
+      const b = normalizeColumns(center(B).centred).normalized;
+      return Array.from({ length: a.cols }, (_, i) =>
+        Array.from({ length: b.cols }, (_, j) => {
+          let s = 0;
+          for (let t = 0; t < a.rows; t++) s += a.get(t, i) * b.get(t, j);
+          return s;
+        }),
+      );
+    };
+    const ref = unitProduct(X, Y);
+    // one column of X at 1e300 and one of Y at 1e-300: correlations are unchanged
+    const X2 = X.clone();
+    const Y2 = Y.clone();
+    for (let t = 0; t < 40; t++) {
+      X2.set(t, 2, X2.get(t, 2) * 1e300);
+      Y2.set(t, 1, Y2.get(t, 1) * 1e-300);
+    }
+    for (const [A, B] of [[X, Y], [X2, Y2]] as const) {
+      const cx = center(A);
+      const cy = center(B);
+      const C = correlationsOfCentred(cx.centred, cx.norms, cy.centred, cy.norms);
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) expect(C.get(i, j)).toBeCloseTo(ref[i]![j]!, 12);
+      expect(corrMatrix(A, B).corr.data.every((v, k) => Math.abs(v - C.data[k]!) < 1e-15)).toBe(true);
+    }
+  });
+
+  it('correlationsOfCentred gives 0 for constant columns and rejects mismatched shapes', () => {
+    const X = Matrix.from([[1, 5], [2, 5], [4, 5]]);
+    const cx = center(X);
+    const C = correlationsOfCentred(cx.centred, cx.norms, cx.centred, cx.norms);
+    expect(C.get(0, 0)).toBeCloseTo(1, 15);
+    expect(C.get(1, 1)).toBe(0);
+    expect(C.get(0, 1)).toBe(0);
+    expect(() => correlationsOfCentred(cx.centred, cx.norms, new Matrix(2, 2), new Float64Array(2))).toThrow(/rows/);
+    expect(() => correlationsOfCentred(cx.centred, new Float64Array(1), cx.centred, cx.norms)).toThrow(/norms/);
+  });
+});
