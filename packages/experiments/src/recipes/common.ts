@@ -26,10 +26,10 @@ import type { CachedModel, Estimate, Verdict } from './types.js';
 export const QUICK_DATA: DataSpec = { dataset: 'mnist', trainSize: 4000, testSize: 1000 };
 /** Full data: 20,000 / 5,000 Fashion-MNIST images (seeds-spec 2.0: Fashion-MNIST where MNIST saturates). */
 export const FULL_DATA: DataSpec = { dataset: 'fashion', trainSize: 20000, testSize: 5000 };
-/** Standard data: 8,000 / 2,000 MNIST digits (an MLP plateaus at >= 95% test accuracy). */
+/** Standard data: 8,000 / 2,000 MNIST digits (an MLP of width 256 plateaus at >= 95% test accuracy; width 64 only at about 94%). */
 export const STANDARD_DATA: DataSpec = { dataset: 'mnist', trainSize: 8000, testSize: 2000 };
-/** Standard training: 12 epochs of Adam (lr 1e-3) with a cosine schedule, batch 128 (test accuracy plateaus). */
-export const STANDARD_TRAIN: TrainRecipe = { epochs: 12, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
+/** Standard training: 20 epochs of Adam (lr 1e-3) with a cosine schedule, batch 128 (test accuracy plateaus; MLP 256 x 3 at about 95.5%). */
+export const STANDARD_TRAIN: TrainRecipe = { epochs: 20, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
 /** Independent seeds of the standard profile. */
 export const STANDARD_SEEDS = 5;
 /** Quick training: 2 epochs of Adam (lr 1e-3), batch 128. */

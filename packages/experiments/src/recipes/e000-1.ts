@@ -216,7 +216,7 @@ export const e000_1: ExperimentRecipe<E0001Config> = {
   source: 'S000 (privileged and convergent bases), width sweep',
   profiles: {
     quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, widths: [16, 32, 64, 128], depth: 2, farBelow: 0.9, flatChange: 0.05 },
-    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [16, 32, 64, 128], depth: 2, farBelow: 0.9, flatChange: 0.05 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [32, 64, 128, 256], depth: 2, farBelow: 0.9, flatChange: 0.05 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, farBelow: 0.9, flatChange: 0.05 },
   },
   checkConfig: check,

@@ -201,7 +201,7 @@ export const e000_2: ExperimentRecipe<E0002Config> = {
   source: 'S000 (privileged bases), rotation experiment; S003 Sec. 3.3 controls',
   profiles: {
     quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, width: 64, depth: 2, layer: 0, fineTune: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, logScaleStd: 0.5, tolerance: 0.01, insertion: 'pre-activation', minEffect: 0.005 },
-    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, width: 64, depth: 2, layer: 0, fineTune: { epochs: 6, batchSize: 128, optimizer: { kind: 'adam', lr: 5e-4 }, schedule: { kind: 'cosine' } }, logScaleStd: 0.5, tolerance: 0.01, insertion: 'pre-activation', minEffect: 0.005 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, width: 256, depth: 2, layer: 0, fineTune: { epochs: 6, batchSize: 128, optimizer: { kind: 'adam', lr: 5e-4 }, schedule: { kind: 'cosine' } }, logScaleStd: 0.5, tolerance: 0.01, insertion: 'pre-activation', minEffect: 0.005 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, width: 128, depth: 3, layer: 1, fineTune: { epochs: 30, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, logScaleStd: 0.5, tolerance: 0.01, insertion: 'pre-activation', minEffect: 0.005 },
   },
   checkConfig: check,

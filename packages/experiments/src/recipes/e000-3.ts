@@ -191,7 +191,7 @@ export const e000_3: ExperimentRecipe<E0003Config> = {
   source: 'S000 (privileged bases), freezing experiment (protocol F4)',
   profiles: {
     quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, width: 64, depth: 3, frozen: 1, trunks: ['trained'], minGain: 0.01 },
-    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, width: 64, depth: 3, frozen: 1, trunks: ['trained', 'random-init'], minGain: 0.01 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, width: 256, depth: 3, frozen: 1, trunks: ['trained', 'random-init'], minGain: 0.01 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, width: 256, depth: 4, frozen: 2, trunks: ['trained', 'random-init'], minGain: 0.01 },
   },
   checkConfig: check,

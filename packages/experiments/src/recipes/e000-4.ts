@@ -184,7 +184,7 @@ export const e000_4: ExperimentRecipe<E0004Config> = {
   source: 'S000 (privileged and convergent bases), perm-LMC against width',
   profiles: {
     quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, widths: [16, 32, 64, 128], depth: 2, lambdas: 11, flatChange: 0.05, minShrink: 0.01 },
-    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [16, 32, 64, 128], depth: 2, lambdas: 11, flatChange: 0.05, minShrink: 0.01 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [32, 64, 128, 256], depth: 2, lambdas: 11, flatChange: 0.05, minShrink: 0.01 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, lambdas: 21, flatChange: 0.05, minShrink: 0.01 },
   },
   checkConfig: check,

@@ -206,7 +206,7 @@ export const e002_1: ExperimentRecipe<E0021Config> = {
   source: 'S002 (convergent learning), Fig. 1',
   profiles: {
     quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 1000, model: { arch: 'mlp', width: 64, depth: 3 }, closeRatio: 0.8, minMargin: 0.05 },
-    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, model: { arch: 'mlp', width: 64, depth: 3 }, closeRatio: 0.8, minMargin: 0.05 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 3 }, closeRatio: 0.8, minMargin: 0.05 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 5000, model: { arch: 'mlp', width: 256, depth: 4 }, closeRatio: 0.8, minMargin: 0.05 },
   },
   checkConfig: check,

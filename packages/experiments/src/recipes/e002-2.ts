@@ -191,9 +191,9 @@ export const e002_2: ExperimentRecipe<E0022Config> = {
       seeds: STANDARD_SEEDS,
       inputs: 2000,
       models: [
-        { arch: 'mlp', width: 32, depth: 2 },
-        { arch: 'mlp', width: 64, depth: 3 },
-        { arch: 'mlp', width: 128, depth: 4 },
+        { arch: 'mlp', width: 128, depth: 2 },
+        { arch: 'mlp', width: 256, depth: 3 },
+        { arch: 'mlp', width: 512, depth: 4 },
       ],
       minGain: 0.02,
     },

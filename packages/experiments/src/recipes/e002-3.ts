@@ -174,7 +174,7 @@ export const e002_3: ExperimentRecipe<E0023Config> = {
   source: 'S002 (convergent learning), Fig. 3',
   profiles: {
     quick: { data: QUICK_DATA, train: { epochs: 3, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: 3, inputs: 800, model: { arch: 'mlp', width: 64, depth: 3 }, fractions: [0, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
-    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 1000, model: { arch: 'mlp', width: 64, depth: 3 }, fractions: [0, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
+    standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 1000, model: { arch: 'mlp', width: 256, depth: 3 }, fractions: [0, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
     full: { data: FULL_DATA, train: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: 6, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 4 }, fractions: [0, 0.02, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
   },
   checkConfig: check,

@@ -183,7 +183,7 @@ export const OOD_SINGLE = ALL.filter((n) => n !== 'cross-dataset');
 /** Profiles shared by E002-4 and E002-5. */
 export const OOD_PROFILES: Record<Profile, OodConfig> = {
   quick: { data: QUICK_DATA, train: QUICK_TRAIN, seeds: 3, inputs: 500, model: { arch: 'mlp', width: 64, depth: 3 }, conditions: OOD_SINGLE, tightGap: 0.1, minGrowth: 0.02 },
-  standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 1000, model: { arch: 'mlp', width: 64, depth: 3 }, conditions: OOD_SINGLE, tightGap: 0.1, minGrowth: 0.02 },
+  standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 1000, model: { arch: 'mlp', width: 256, depth: 3 }, conditions: OOD_SINGLE, tightGap: 0.1, minGrowth: 0.02 },
   full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 4 }, conditions: ALL, tightGap: 0.1, minGrowth: 0.02 },
 };
 

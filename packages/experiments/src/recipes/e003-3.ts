@@ -21,7 +21,7 @@ export interface E0033Config {
 
 const PROFILES: Record<Profile, E0033Config> = {
   quick: { family: { data: QUICK_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: QUICK_TRAIN, seeds: [0, 1, 2] }, slopes: [0, 0.1, 0.6, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 1, trainInputs: 2000, testInputs: 1000 }, flatTol: 0.05 },
-  standard: { family: { data: STANDARD_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] }, slopes: [0, 0.1, 0.6, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 2, trainInputs: 4000, testInputs: 2000 }, flatTol: 0.05 },
+  standard: { family: { data: STANDARD_DATA, model: { arch: 'mlp', width: 256, depth: 3 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] }, slopes: [0, 0.1, 0.6, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 2, trainInputs: 4000, testInputs: 2000 }, flatTol: 0.05 },
   full: { family: { data: FULL_DATA, model: { arch: 'mlp', width: 256, depth: 4 }, train: FULL_TRAIN, seeds: [0, 1, 2, 3, 4, 5] }, slopes: [0, 0.01, 0.1, 0.3, 0.6, 0.9, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 5, trainInputs: 20000, testInputs: 5000 }, flatTol: 0.05 },
 };
 

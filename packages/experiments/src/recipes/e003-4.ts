@@ -3,8 +3,9 @@
 import { center, crossprod, frobeniusNorm, normalizeColumns, svd, type Matrix } from '@basis/tensor';
 import { metric } from '@basis/align';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, allOf, captureAt, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { ClaimCheck, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, captureAt, checkLike, evalData, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap, type Judgement } from './verdict.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E003-4. */
 export interface E0034Config {
@@ -49,13 +50,89 @@ export function orthogonalSimilarities(X: Matrix, Y: Matrix): { muO: number; muO
   return { muO, muOColnorm };
 }
 
-/** The shape claim "falls with depth, rises again at the last layer": the minimum is strictly inside. */
-function dipVerdict(means: number[], lo: number[], hi: number[]): Verdict {
-  if (means.length < 3) return 'inconclusive';
-  const k = means.indexOf(Math.min(...means));
-  if (k === 0 || k === means.length - 1) return 'not held';
-  // the interior minimum is resolved when its upper bound is below the lower bounds of both ends
-  return (hi[k] as number) < (lo[0] as number) && (hi[k] as number) < (lo[means.length - 1] as number) ? 'held' : 'inconclusive';
+/** One measured cell of E003-4: a model pair at a hidden layer. */
+export interface E0034Cell {
+  pair: [number, number];
+  layer: string;
+  grelu: number;
+  muO: number;
+  muOColnorm: number;
+}
+
+/**
+ * The verdicts of E003-4 (pure), with model-level bootstrap intervals over seeds (pairs share
+ * models). The depth shape is tested per pair: the dip = min(first, last layer) − min(inner layers)
+ * must be above 0 by `minDip`.
+ *
+ * @example
+ * ```ts
+ * decideE0034(cells, ['layers.1', 'layers.3', 'layers.5'], 5);
+ * ```
+ */
+export function decideE0034(values: readonly E0034Cell[], layers: readonly string[], models: number, minDip = 0.01): { checks: ClaimCheck[]; est: Record<string, Estimate>; diffs: Estimate[] } {
+  const ps = [...new Map(values.map((v) => [`${v.pair[0]},${v.pair[1]}`, v.pair] as const)).values()];
+  const cell = (p: [number, number], l: string): E0034Cell => values.find((v) => v.pair[0] === p[0] && v.pair[1] === p[1] && v.layer === l)!;
+  const boot = (f: (p: [number, number]) => number, seed: number): Estimate => pairBootstrap(ps.map(f), ps, models, seed);
+  const est: Record<string, Estimate> = {};
+  layers.forEach((l, k) => {
+    est[`grelu ${l}`] = boot((p) => cell(p, l).grelu, 10 + k);
+    est[`orthogonal ${l}`] = boot((p) => cell(p, l).muO, 20 + k);
+    est[`orthogonal-colnorm ${l}`] = boot((p) => cell(p, l).muOColnorm, 30 + k);
+  });
+  const diffs = layers.map((l, k) => boot((p) => cell(p, l).grelu - cell(p, l).muO, 40 + k));
+  const jOrder = judgeAll(
+    diffs.map((d) => judge(d, { side: 'below', null: 0, effect: 0 })),
+    layers.map((l) => `difference at ${l}`),
+  );
+  const g = layers.map((l) => est[`grelu ${l}`]!);
+  const o = layers.map((l) => est[`orthogonal ${l}`]!);
+  const L = layers.length;
+  let jShape: Judgement;
+  let dips: Record<string, Estimate> = {};
+  if (L < 3) {
+    jShape = judgeFlag(false, 'needs at least 3 hidden layers (an inner minimum)', 'a model with at least 3 hidden layers', [`only ${L} hidden layers: no inner layer`]);
+  } else {
+    const dip = (k: 'grelu' | 'muO', seed: number): Estimate =>
+      boot((p) => {
+        const v = layers.map((l) => cell(p, l)[k]);
+        return Math.min(v[0]!, v[L - 1]!) - Math.min(...v.slice(1, L - 1));
+      }, seed);
+    dips = { dipGrelu: dip('grelu', 50), dipOrthogonal: dip('muO', 51) };
+    jShape = judgeAll([judge(dips.dipGrelu!, { side: 'above', null: 0, effect: minDip }), judge(dips.dipOrthogonal!, { side: 'above', null: 0, effect: minDip })], ['G_ReLU dip', 'orthogonal dip']);
+  }
+  const bad = values.filter((v) => !(v.muOColnorm >= v.grelu - 1e-9));
+  const jIncl = judgeFlag(bad.length === 0, 'held when mu_O_colnorm >= mu_GReLU - 1e-9 in every pair-layer cell (group inclusion; a violation means a defect in one of the two estimators)', bad.length === 0 ? 'any cell with mu_O_colnorm < mu_GReLU' : 'fixing the estimator that violates the inclusion');
+  const paperTable = `G_ReLU ${S003_TABLE2.grelu.join(', ')}; Orthogonal ${S003_TABLE2.orthogonal.join(', ')} at ${S003_TABLE2.layers.join(', ')} (Myrtle CNNs, CIFAR-10, 32 pairs)`;
+  const checks: ClaimCheck[] = [
+    checkOf(
+      {
+        claim: 'G_ReLU-Procrustes similarity is below orthogonal Procrustes similarity at every layer (a smaller group aligns less).',
+        paper: paperTable,
+        measured: `${layers.map((l, k) => `${l}: mu_GReLU ${fmt(g[k]!)}, mu_O ${fmt(o[k]!)}, difference ${fmt(diffs[k]!)}`).join('; ')} (model-level bootstrap).`,
+        estimates: Object.fromEntries([...Object.entries(est), ...layers.map((l, k) => [`difference ${l}`, diffs[k]!] as const)]),
+        primary: `difference ${layers[0]}`,
+      },
+      jOrder,
+    ),
+    checkOf(
+      {
+        claim: 'Both similarities fall with depth and rise again at the last layer (tracking the stitching penalties of Fig. 1).',
+        paper: paperTable,
+        measured: `mu_GReLU by layer ${g.map((e) => e.mean.toFixed(3)).join(' → ')}; mu_O ${o.map((e) => e.mean.toFixed(3)).join(' → ')}; per pair, dip = min(first, last) − min(inner layers)${dips.dipGrelu === undefined ? '' : `: G_ReLU ${fmt(dips.dipGrelu, 4)}, orthogonal ${fmt(dips.dipOrthogonal!, 4)}`}.`,
+        ...(dips.dipGrelu === undefined ? {} : { estimates: dips, primary: 'dipGrelu' }),
+      },
+      jShape,
+    ),
+    checkOf(
+      {
+        claim: 'Sanity (seeds-spec M3c): mu_O_colnorm >= mu_GReLU for every pair and layer, by group inclusion.',
+        paper: '',
+        measured: `${values.length - bad.length} of ${values.length} pair-layer cells satisfy it${bad.length > 0 ? `; violated at ${bad.slice(0, 3).map((v) => `${v.layer} pair ${v.pair.join('-')} (${v.muOColnorm.toFixed(4)} < ${v.grelu.toFixed(4)})`).join(', ')}` : ''}.`,
+      },
+      jIncl,
+    ),
+  ];
+  return { checks, est, diffs };
 }
 
 export const e003_4: ExperimentRecipe<E0034Config> = {
@@ -95,36 +172,9 @@ export const e003_4: ExperimentRecipe<E0034Config> = {
         data.x.dispose();
       }
     });
-    const at = (l: string, k: 'grelu' | 'muO' | 'muOColnorm'): number[] => values.filter((v) => v.layer === l).map((v) => v[k]);
-    const est = Object.fromEntries(layers.flatMap((l) => [[`grelu ${l}`, estimate(at(l, 'grelu'))], [`orthogonal ${l}`, estimate(at(l, 'muO'))], [`orthogonal-colnorm ${l}`, estimate(at(l, 'muOColnorm'))]]));
-    const diffs = layers.map((l) => difference(at(l, 'grelu'), at(l, 'muO'), `mu_GReLU - mu_O at ${l}`));
-    const orderVerdict = allOf(diffs.map((d) => intervalVerdict(d, 'below', 0)));
-    const inclusion = values.every((v) => v.muOColnorm >= v.grelu - 1e-9);
+    const { checks, est } = decideE0034(values, layers, models.length);
     const g = layers.map((l) => est[`grelu ${l}`]!);
     const o = layers.map((l) => est[`orthogonal ${l}`]!);
-    const shape = allOf([dipVerdict(g.map((e) => e.mean), g.map((e) => e.lo), g.map((e) => e.hi)), dipVerdict(o.map((e) => e.mean), o.map((e) => e.lo), o.map((e) => e.hi))]);
-    const paperTable = `G_ReLU ${S003_TABLE2.grelu.join(', ')}; Orthogonal ${S003_TABLE2.orthogonal.join(', ')} at ${S003_TABLE2.layers.join(', ')} (Myrtle CNNs, CIFAR-10, 32 pairs)`;
-    const checks: ClaimCheck[] = [
-      {
-        claim: 'G_ReLU-Procrustes similarity is below orthogonal Procrustes similarity at every layer (a smaller group aligns less).',
-        paper: paperTable,
-        measured: `${layers.map((l, k) => `${l}: mu_GReLU ${fmt(g[k]!)}, mu_O ${fmt(o[k]!)}, difference ${fmt(diffs[k]!)}`).join('; ')}. Criterion: held when every paired CI of the difference lies below 0.`,
-        verdict: orderVerdict,
-        estimates: Object.fromEntries([...Object.entries(est), ...layers.map((l, k) => [`difference ${l}`, diffs[k]!] as const)]),
-      },
-      {
-        claim: 'Both similarities fall with depth and rise again at the last layer (tracking the stitching penalties of Fig. 1).',
-        paper: paperTable,
-        measured: `mu_GReLU by layer ${g.map((e) => e.mean.toFixed(3)).join(' → ')}; mu_O ${o.map((e) => e.mean.toFixed(3)).join(' → ')}. Criterion: held when the minimum is at an inner layer and its CI lies below both ends.`,
-        verdict: shape,
-      },
-      {
-        claim: 'Sanity (seeds-spec M3c): mu_O_colnorm >= mu_GReLU for every pair and layer, by group inclusion.',
-        paper: '',
-        measured: `${values.filter((v) => v.muOColnorm >= v.grelu - 1e-9).length} of ${values.length} pair-layer cells satisfy it. Criterion: held when all do.`,
-        verdict: inclusion ? 'held' : 'not held',
-      },
-    ];
     const rows: Figure['rows'] = layers.flatMap((l, k) => [
       { x: k + 1, layer: l, series: 'G_ReLU-Procrustes', y: g[k]!.mean, lo: g[k]!.lo, hi: g[k]!.hi },
       { x: k + 1, layer: l, series: 'orthogonal Procrustes (mu_O)', y: o[k]!.mean, lo: o[k]!.lo, hi: o[k]!.hi },
@@ -134,7 +184,7 @@ export const e003_4: ExperimentRecipe<E0034Config> = {
       {
         id: 'similarity-by-layer',
         title: 'G_ReLU-Procrustes and orthogonal Procrustes similarity by hidden layer',
-        caption: `Mean over ${ps.length} model pairs with 95% t bands, on ${c.inputs} test inputs. Layer k is the k-th hidden ReLU output.`,
+        caption: `Mean over ${ps.length} model pairs with 95% model-level bootstrap bands, on ${c.inputs} test inputs. Layer k is the k-th hidden ReLU output.`,
         spec: lineChart(rows, { x: 'hidden layer', y: 'similarity', band: true }),
         rows,
       },
@@ -160,7 +210,7 @@ export const e003_4: ExperimentRecipe<E0034Config> = {
         '[OPEN] G_ReLU-Procrustes is centred (seeds-spec 0.5 item 3); dead units are kept as zero columns (they cannot match, which lowers mu).',
         'Deviation: MLPs on MNIST/Fashion-MNIST instead of Myrtle CNNs on CIFAR-10; the paper layer indices 3/6/10/14 have no counterpart.',
       ],
-      data: { layers, pairs: ps, values, estimates: est, differences: Object.fromEntries(layers.map((l, k) => [l, diffs[k]])) },
+      data: { layers, pairs: ps, values, estimates: est },
     };
   },
 };

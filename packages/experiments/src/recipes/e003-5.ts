@@ -3,7 +3,9 @@
 import { compareLayers } from '@basis/align';
 import { invalid } from '../runner/check.js';
 import { heatmap, type Figure, type Table } from '../report.js';
-import { STANDARD_TRAIN, STANDARD_DATA, STANDARD_FAMILY, FULL_DATA, FULL_FAMILY, FULL_TRAIN, QUICK_DATA, QUICK_FAMILY, QUICK_TRAIN, activationNodes, allOf, captureAt, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { center, normalizeColumns } from '@basis/tensor';
+import { STANDARD_TRAIN, STANDARD_DATA, STANDARD_FAMILY, FULL_DATA, FULL_FAMILY, FULL_TRAIN, QUICK_DATA, QUICK_FAMILY, QUICK_TRAIN, activationNodes, captureAt, checkLike, estimate, evalData, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { checkOf, judge, judgeAll, pairBootstrap } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E003-5. */
@@ -17,27 +19,34 @@ export interface E0035Config {
 
 const PROFILES: Record<Profile, E0035Config> = {
   quick: { mlp: QUICK_FAMILY, resmlp: { data: QUICK_DATA, model: { arch: 'resmlp', width: 64, depth: 2 }, train: QUICK_TRAIN, seeds: [0, 1, 2] }, inputs: 500 },
-  standard: { mlp: STANDARD_FAMILY, resmlp: { data: STANDARD_DATA, model: { arch: 'resmlp', width: 64, depth: 2 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] }, inputs: 1000 },
+  standard: { mlp: STANDARD_FAMILY, resmlp: { data: STANDARD_DATA, model: { arch: 'resmlp', width: 256, depth: 2 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] }, inputs: 1000 },
   full: { mlp: FULL_FAMILY, resmlp: { data: FULL_DATA, model: { arch: 'resmlp', width: 128, depth: 4 }, train: FULL_TRAIN, seeds: [0, 1, 2, 3, 4, 5] }, inputs: 2000 },
 };
 
-const METRICS = ['cka.linear', 'grelu.cka'] as const;
+/** Both measures on the same scale: unbiased HSIC on centred, column-normalised activations; linear kernel (orthogonal CKA) and max kernel (G_ReLU-CKA). */
+const METRICS = ['cka.linear.unbiased', 'grelu.cka'] as const;
+const ORTHO = 'cka.linear.unbiased';
 
-interface PairMaps {
+/** The layer x layer maps of one model pair, by metric id. */
+export interface PairMaps {
   pair: [number, number];
   values: Record<string, number[][]>;
 }
 
-async function layerMaps(ctx: Parameters<ExperimentRecipe['run']>[0], f: ModelFamily, inputs: number, label: string): Promise<{ layers: string[]; maps: PairMaps[]; n: number }> {
+async function layerMaps(ctx: Parameters<ExperimentRecipe['run']>[0], f: ModelFamily, inputs: number, label: string): Promise<{ layers: string[]; maps: PairMaps[]; n: number; models: number }> {
   const models = await trainFamily(ctx, f, label);
   const graph = models[0]!.graph;
   const layers = activationNodes(graph);
   const ps = pairs(models.length);
-  const maps = await ctx.cached({ what: 'cka-maps', keys: models.map((m) => m.key), inputs, layers, metrics: METRICS }, async () => {
+  const maps = await ctx.cached({ what: 'cka-maps', scale: 'unbiased-colnorm', keys: models.map((m) => m.key), inputs, layers, metrics: METRICS }, async () => {
     const data = await evalData(f.data, 'test', inputs, graph.input);
     try {
       const acts = [];
-      for (const m of models) acts.push(await captureAt(m, data.x, layers));
+      for (const m of models) {
+        const a = await captureAt(m, data.x, layers);
+        // the same preprocessing for both measures (G_ReLU-CKA's own): centred, unit-norm columns
+        acts.push(Object.fromEntries(Object.entries(a).map(([k, X]) => [k, normalizeColumns(center(X).centred, { zeroPolicy: 'keep-zero' }).normalized])));
+      }
       const out: PairMaps[] = [];
       let done = 0;
       for (const [i, j] of ps) {
@@ -50,7 +59,7 @@ async function layerMaps(ctx: Parameters<ExperimentRecipe['run']>[0], f: ModelFa
       data.x.dispose();
     }
   });
-  return { layers, maps, n: ps.length };
+  return { layers, maps, n: ps.length, models: models.length };
 }
 
 /** Fraction of rows whose maximum lies on the diagonal. */
@@ -86,6 +95,93 @@ function heatRows(m: number[][], layers: string[]): Figure['rows'] {
   return m.flatMap((row, i) => row.map((v, j) => ({ a: layers[i]!, b: layers[j]!, value: v })));
 }
 
+/** One family's measurements for {@link decideE0035}: its layers, its number of models and the layer x layer maps of each model pair. */
+export interface E0035Family {
+  layers: string[];
+  models: number;
+  maps: PairMaps[];
+}
+
+/**
+ * The verdicts of E003-5 (pure). Both measures are on the same scale (unbiased HSIC, centred and
+ * column-normalised data; linear against max kernel), intervals are model-level bootstraps.
+ *
+ * @example
+ * ```ts
+ * decideE0035({ layers, models: 5, maps }, { layers: resLayers, models: 5, maps: resMaps });
+ * ```
+ */
+export function decideE0035(mlp: E0035Family, res: E0035Family, minEffect = 0.01): ClaimCheck[] {
+  const L = mlp.layers.length;
+  const boot = (fam: E0035Family, f: (p: PairMaps) => number, seed: number): Estimate => pairBootstrap(fam.maps.map(f), fam.maps.map((p) => p.pair), fam.models, seed);
+  const dom = (id: string, seed: number): Estimate => boot(mlp, (p) => diagonalDominance(p.values[id]!), seed);
+  const corr = boot(mlp, (p) => pearson(p.values[ORTHO]!.flat(), p.values['grelu.cka']!.flat()), 3);
+  const lastDiff = boot(mlp, (p) => (p.values['grelu.cka']![L - 1]![L - 1] as number) - (p.values[ORTHO]![L - 1]![L - 1] as number), 4);
+  const contrastOf = (m: number[][]): number => m.reduce((s, row, i) => s + (row[i] as number), 0) / m.length - (m[0]![L - 1] as number);
+  const contrastDiff = boot(mlp, (p) => contrastOf(p.values['grelu.cka']!) - contrastOf(p.values[ORTHO]!), 5);
+  // residual block structure: inside-block layers (blocks.b.act) against block ends (blocks.b.out)
+  const inside = res.layers.map((l, k) => [l, k] as const).filter(([l]) => /\.act$/.test(l) && l.startsWith('blocks.'));
+  const ends = res.layers.map((l, k) => [l, k] as const).filter(([l]) => /\.out$/.test(l));
+  const blockGap = (id: string, seed: number): Estimate =>
+    boot(
+      res,
+      (p) => {
+        const m = p.values[id]!;
+        const mi = inside.reduce((s, [, k]) => s + (m[k]![k] as number), 0) / Math.max(1, inside.length);
+        const me = ends.reduce((s, [, k]) => s + (m[k]![k] as number), 0) / Math.max(1, ends.length);
+        return mi - me;
+      },
+      seed,
+    );
+  const blockWarn = inside.length === 0 || ends.length === 0 ? ['the residual family has no inside-block or no block-end layers'] : [];
+  const gaps = { cka: blockGap(ORTHO, 6), grelu: blockGap('grelu.cka', 7) };
+  const domG = dom('grelu.cka', 1);
+  const domC = dom(ORTHO, 2);
+  const paper2 = 'Fig. 2 (ResNet20s, 16 pairs) and Fig. 5 (Myrtle CNNs, 16 pairs): G_ReLU-CKA keeps the trends of CKA (same-depth layers most similar, early layers highly similar, block structure visible), with a less pronounced early-vs-late contrast and later layers less similar between runs.';
+  return [
+    checkOf(
+      {
+        claim: 'G_ReLU-CKA keeps the basic trend of CKA: layers at the same depth are the most similar, and the two matrices agree in shape.',
+        paper: paper2,
+        measured: `rows with the maximum on the diagonal: G_ReLU-CKA ${fmt(domG)}, CKA ${fmt(domC)}; Pearson correlation of the two matrices ${fmt(corr)}.`,
+        estimates: { diagonalDominanceGrelu: domG, diagonalDominanceCka: domC, correlation: corr },
+        primary: 'diagonalDominanceGrelu',
+      },
+      judgeAll([judge(domG, { side: 'above', null: 0.5, effect: 0 }), judge(corr, { side: 'above', null: 0.5, effect: 0 })], ['diagonal dominance', 'correlation']),
+    ),
+    checkOf(
+      {
+        claim: 'Later layers come out less similar between runs under G_ReLU-CKA than under CKA (same scale: both unbiased, same preprocessing).',
+        paper: paper2,
+        measured: `G_ReLU-CKA minus CKA at the last hidden layer ${mlp.layers[L - 1]}: ${fmt(lastDiff)}.`,
+        estimates: { difference: lastDiff },
+        primary: 'difference',
+      },
+      judge(lastDiff, { side: 'below', null: 0, effect: minEffect }),
+    ),
+    checkOf(
+      {
+        claim: 'The early-vs-late contrast is less pronounced under G_ReLU-CKA.',
+        paper: paper2,
+        measured: `contrast = mean diagonal − similarity(first layer of A, last layer of B); G_ReLU-CKA minus CKA: ${fmt(contrastDiff)}.`,
+        estimates: { difference: contrastDiff },
+        primary: 'difference',
+      },
+      judge(contrastDiff, { side: 'below', null: 0, effect: minEffect }),
+    ),
+    checkOf(
+      {
+        claim: 'Residual block structure is visible: layers inside residual blocks are less similar than layers at block ends (both measures).',
+        paper: paper2,
+        measured: `inside-block minus block-end diagonal similarity (ResMLP): CKA ${fmt(gaps.cka)}, G_ReLU-CKA ${fmt(gaps.grelu)}.`,
+        estimates: { gapCka: gaps.cka, gapGrelu: gaps.grelu },
+        primary: 'gapGrelu',
+      },
+      judgeAll([judge(gaps.cka, { side: 'below', null: 0, effect: minEffect }, blockWarn), judge(gaps.grelu, { side: 'below', null: 0, effect: minEffect }, blockWarn)], ['CKA', 'G_ReLU-CKA']),
+    ),
+  ];
+}
+
 export const e003_5: ExperimentRecipe<E0035Config> = {
   id: 'E003-5',
   title: 'G_ReLU-CKA vs CKA layer-by-layer similarity matrices',
@@ -102,71 +198,14 @@ export const e003_5: ExperimentRecipe<E0035Config> = {
   async run(ctx, c): Promise<RecipeResult> {
     const mlp = await layerMaps(ctx, c.mlp, c.inputs, 'E003-5 mlp');
     const res = await layerMaps(ctx, c.resmlp, c.inputs, 'E003-5 resmlp');
-    const L = mlp.layers.length;
-    const dom = (id: string): Estimate => estimate(mlp.maps.map((p) => diagonalDominance(p.values[id]!)), `diagonal dominance ${id}`);
-    const corr = estimate(mlp.maps.map((p) => pearson(p.values['cka.linear']!.flat(), p.values['grelu.cka']!.flat())), 'heatmap correlation');
-    const diag = (id: string, l: number): number[] => mlp.maps.map((p) => p.values[id]![l]![l] as number);
-    const lastDiff = difference(diag('grelu.cka', L - 1), diag('cka.linear', L - 1), 'grelu.cka - cka at the last hidden layer');
-    const contrast = (id: string): number[] => mlp.maps.map((p) => {
-      const m = p.values[id]!;
-      const dmean = m.reduce((s, row, i) => s + (row[i] as number), 0) / m.length;
-      return dmean - (m[0]![L - 1] as number);
-    });
-    const contrastDiff = difference(contrast('grelu.cka'), contrast('cka.linear'), 'contrast grelu.cka - cka');
-    // residual block structure: inside-block layers (blocks.b.act) against block ends (blocks.b.out)
-    const inside = res.layers.map((l, k) => [l, k] as const).filter(([l]) => /\.act$/.test(l) && l.startsWith('blocks.'));
-    const ends = res.layers.map((l, k) => [l, k] as const).filter(([l]) => /\.out$/.test(l));
-    const blockGap = (id: string): Estimate =>
-      estimate(
-        res.maps.map((p) => {
-          const m = p.values[id]!;
-          const mi = inside.reduce((s, [, k]) => s + (m[k]![k] as number), 0) / Math.max(1, inside.length);
-          const me = ends.reduce((s, [, k]) => s + (m[k]![k] as number), 0) / Math.max(1, ends.length);
-          return mi - me;
-        }),
-        `block gap ${id}`,
-      );
-    const gaps = { cka: blockGap('cka.linear'), grelu: blockGap('grelu.cka') };
-    const domG = dom('grelu.cka');
-    const domC = dom('cka.linear');
-    const paper2 = 'Fig. 2 (ResNet20s, 16 pairs) and Fig. 5 (Myrtle CNNs, 16 pairs): G_ReLU-CKA keeps the trends of CKA (same-depth layers most similar, early layers highly similar, block structure visible), with a less pronounced early-vs-late contrast and later layers less similar between runs.';
-    const checks: ClaimCheck[] = [
-      {
-        claim: 'G_ReLU-CKA keeps the basic trend of CKA: layers at the same depth are the most similar, and the two matrices agree in shape.',
-        paper: paper2,
-        measured: `rows with the maximum on the diagonal: G_ReLU-CKA ${fmt(domG)}, CKA ${fmt(domC)}; Pearson correlation of the two matrices ${fmt(corr)}. Criterion: held when the G_ReLU-CKA fraction's CI lies above 0.5 and the correlation's above 0.5.`,
-        verdict: allOf([intervalVerdict(domG, 'above', 0.5), intervalVerdict(corr, 'above', 0.5)]),
-        estimates: { diagonalDominanceGrelu: domG, diagonalDominanceCka: domC, correlation: corr },
-      },
-      {
-        claim: 'Later layers come out less similar between runs under G_ReLU-CKA than under CKA.',
-        paper: paper2,
-        measured: `G_ReLU-CKA minus CKA at the last hidden layer ${mlp.layers[L - 1]}: ${fmt(lastDiff)}. Criterion: held when the paired CI lies below 0.`,
-        verdict: intervalVerdict(lastDiff, 'below', 0),
-        estimates: { difference: lastDiff },
-      },
-      {
-        claim: 'The early-vs-late contrast is less pronounced under G_ReLU-CKA.',
-        paper: paper2,
-        measured: `contrast = mean diagonal - similarity(first layer of A, last layer of B); G_ReLU-CKA minus CKA: ${fmt(contrastDiff)}. Criterion: held when the paired CI lies below 0.`,
-        verdict: intervalVerdict(contrastDiff, 'below', 0),
-        estimates: { difference: contrastDiff },
-      },
-      {
-        claim: 'Residual block structure is visible: layers inside residual blocks are less similar than layers at block ends (both measures).',
-        paper: paper2,
-        measured: `inside-block minus block-end diagonal similarity (ResMLP): CKA ${fmt(gaps.cka)}, G_ReLU-CKA ${fmt(gaps.grelu)}. Criterion: held when both CIs lie below 0.`,
-        verdict: allOf([intervalVerdict(gaps.cka, 'below', 0), intervalVerdict(gaps.grelu, 'below', 0)]),
-        estimates: { gapCka: gaps.cka, gapGrelu: gaps.grelu },
-      },
-    ];
+    const checks = decideE0035(mlp, res);
     const figures: Figure[] = [];
     for (const [fam, name] of [[mlp, 'mlp'], [res, 'resmlp']] as const) {
       for (const id of METRICS) {
         const rows = heatRows(meanMap(fam.maps, id), fam.layers);
         figures.push({
           id: `${name}-${id.replace('.', '-')}`,
-          title: `${name === 'mlp' ? 'MLP' : 'Residual MLP'}: ${id === 'cka.linear' ? 'CKA' : 'G_ReLU-CKA'}, layer of model A x layer of model B`,
+          title: `${name === 'mlp' ? 'MLP' : 'Residual MLP'}: ${id === ORTHO ? 'CKA (unbiased, column-normalised)' : 'G_ReLU-CKA'}, layer of model A x layer of model B`,
           caption: `Mean over ${fam.n} pairs on ${c.inputs} test inputs.${name === 'resmlp' ? ' blocks.b.act are inside residual blocks, blocks.b.out at block ends.' : ''}`,
           spec: heatmap(rows, { a: 'model A layer', b: 'model B layer', order: fam.layers }),
           rows,
@@ -188,7 +227,7 @@ export const e003_5: ExperimentRecipe<E0035Config> = {
       figures,
       tables,
       notes: [
-        '[OPEN] Orthogonal CKA is linear CKA (biased HSIC); G_ReLU-CKA uses the unbiased HSIC of the max kernel on centred, column-normalised data (seeds-spec M9; the kernel is not PSD, values are reported raw).',
+        'Both measures are computed on the same scale: the unbiased HSIC_1 on centred, column-normalised activations, with the linear kernel (orthogonal CKA) or the max kernel (G_ReLU-CKA, seeds-spec M9; not PSD, values reported raw). Earlier reports compared biased linear CKA on raw data with the unbiased max-kernel measure, whose scales differ.',
         '[OPEN] "Early-vs-late contrast" read as the mean diagonal similarity minus the similarity between the first layer of A and the last layer of B.',
         'Deviation: MLPs and residual MLPs instead of Myrtle CNNs and ResNet20s.',
       ],

@@ -30,8 +30,8 @@ export const QUICK_TRAIN: TrainRecipe = { epochs: 2, batchSize: 128, optimizer: 
 export const FULL_TRAIN: TrainRecipe = { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
 
 export { STANDARD_DATA, STANDARD_TRAIN } from './common.js';
-/** The standard base family: MLP 784-64-64-64-10 on 8,000 / 2,000 digits trained to its plateau, 5 independent seeds. */
-export const STANDARD_FAMILY: ModelFamily = { data: STANDARD_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] };
+/** The standard base family: MLP 784-256-256-256-10 on 8,000 / 2,000 digits trained to its plateau (about 95.5%), 5 independent seeds. */
+export const STANDARD_FAMILY: ModelFamily = { data: STANDARD_DATA, model: { arch: 'mlp', width: 256, depth: 3 }, train: STANDARD_TRAIN, seeds: [0, 1, 2, 3, 4] };
 /** The quick base family shared by most S003/S004/S001 recipes: MLP 784-64-64-64-10, 3 seeds. */
 export const QUICK_FAMILY: ModelFamily = { data: QUICK_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: QUICK_TRAIN, seeds: [0, 1, 2] };
 /** The full base family: MLP 784-256x4-10 on Fashion-MNIST, 6 seeds (15 pairs). */

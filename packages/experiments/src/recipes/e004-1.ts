@@ -3,9 +3,10 @@
 // E[1 - cos_alpha] and the A-vs-B baseline E[1 - cos_AB] per layer.
 import { invalid } from '../runner/check.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
-import { estimate, fmt } from './e003-shared.js';
+import { estimate, fmt, pairs } from './e003-shared.js';
+import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap } from './verdict.js';
 import { MODE_PAIRS_PROFILES, checkModePairs, conditionsOf, modePairs, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
-import type { ClaimCheck, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E004-1 (the pairs of modes and the LMC / LLFC thresholds). */
 export interface E0041Config extends ModePairsConfig {
@@ -13,17 +14,112 @@ export interface E0041Config extends ModePairsConfig {
   barrierTol: number;
   /** LLFC holds at a layer when E[1 - cos_alpha] <= llfcRatio * E[1 - cos_AB]. */
   llfcRatio: number;
+  /** Spawned pairs count only when their modes differ: mean E[1 - cos_AB] >= this (else LLFC is trivial). */
+  minDistinct: number;
 }
 
 const PROFILES: Record<Profile, E0041Config> = {
-  quick: { ...MODE_PAIRS_PROFILES.quick, barrierTol: 0.02, llfcRatio: 0.25 },
-  standard: { ...MODE_PAIRS_PROFILES.standard, barrierTol: 0.02, llfcRatio: 0.25 },
-  full: { ...MODE_PAIRS_PROFILES.full, barrierTol: 0.02, llfcRatio: 0.25 },
+  quick: { ...MODE_PAIRS_PROFILES.quick, barrierTol: 0.02, llfcRatio: 0.25, minDistinct: 0.01 },
+  standard: { ...MODE_PAIRS_PROFILES.standard, barrierTol: 0.02, llfcRatio: 0.25, minDistinct: 0.01 },
+  full: { ...MODE_PAIRS_PROFILES.full, barrierTol: 0.02, llfcRatio: 0.25, minDistinct: 0.01 },
 };
 
 /** Per-layer LLFC ratio `E[1 - cos_alpha] / E[1 - cos_AB]` of a pair. */
 export function llfcRatios(m: PairMeasure): Array<{ layer: string; ratio: number; cosAlpha: number; cosAB: number }> {
   return m.llfc.layers.map((l) => ({ layer: l.layer, cosAlpha: l.oneMinusCosAlpha.mean, cosAB: l.oneMinusCosAB.mean, ratio: l.oneMinusCosAB.mean > 0 ? l.oneMinusCosAlpha.mean / l.oneMinusCosAB.mean : l.oneMinusCosAlpha.mean === 0 ? 0 : Infinity }));
+}
+
+/** What E004-1 needs of a measured pair: its condition, index, error barrier and per-layer LLFC ratios and A-vs-B distances. */
+export interface E0041Pair {
+  condition: string;
+  pair: number;
+  barrierError: number;
+  /** E[1 - cos_alpha] / E[1 - cos_AB] per layer (capped at 10). */
+  ratios: number[];
+  /** E[1 - cos_AB] per layer (how different the two modes' features are). */
+  cosAB: number[];
+}
+
+/** The summary of a measured pair that {@link decideE0041} reads. */
+export function pairSummary(m: PairMeasure): E0041Pair {
+  const r = llfcRatios(m);
+  return { condition: m.condition, pair: m.pair, barrierError: m.barrier.error, ratios: r.map((x) => Math.min(10, x.ratio)), cosAB: r.map((x) => x.cosAB) };
+}
+
+const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+
+/**
+ * The verdicts of E004-1 (pure). The permutation half (weight-matched independent pairs, model-level
+ * bootstrap) and the spawning half (spawned pairs whose modes differ, t interval over parents) are
+ * tested separately; LLFC is only tested where LMC is established (otherwise inconclusive, with the
+ * reason). `indepPairs[p]` are the model indices of independent pair `p`.
+ *
+ * @example
+ * ```ts
+ * decideE0041(ms.map(pairSummary), pairs(5), 5, { barrierTol: 0.02, llfcRatio: 0.25, minDistinct: 0.01 });
+ * ```
+ */
+export function decideE0041(ms: readonly E0041Pair[], indepPairs: Array<[number, number]>, models: number, c: Pick<E0041Config, 'barrierTol' | 'llfcRatio' | 'minDistinct'>): ClaimCheck[] {
+  const of = (cond: string): E0041Pair[] => ms.filter((m) => m.condition === cond).sort((x, y) => x.pair - y.pair);
+  const wm = of('weight-matched');
+  const un = of('independent');
+  const boot = (v: number[], seed: number): Estimate => pairBootstrap(v, indepPairs.slice(0, v.length), models, seed);
+  const out: ClaimCheck[] = [];
+  // permutation half
+  if (wm.length === 0) {
+    out.push(checkOf({ claim: 'Permutation half: when weight-matched independent modes are linearly connected, their feature maps are linearly connected at almost every layer (LLFC).', paper: 'S004: LLFC holds whenever LMC holds, via spawning or permutation.', measured: 'no weight-matched pairs were measured.' }, judgeFlag(false, 'needs weight-matched pairs', 'measuring weight-matched pairs', ['no weight-matched pairs'])));
+  } else {
+    const bar = boot(wm.map((m) => m.barrierError), 1);
+    const ratio = boot(wm.map((m) => mean(m.ratios)), 2);
+    const warn = bar.hi <= c.barrierTol ? [] : [`LMC is not established for the weight-matched pairs (error barrier ${fmt(bar)} not below ${c.barrierTol}): LLFC "whenever LMC holds" cannot be tested on them`];
+    out.push(
+      checkOf(
+        {
+          claim: 'Permutation half: when weight-matched independent modes are linearly connected, their feature maps are linearly connected at almost every layer (LLFC).',
+          paper: 'S004: LLFC holds whenever LMC holds, via spawning or permutation alignment, at almost all layers (no numbers).',
+          measured: `weight-matched pairs: error barrier ${fmt(bar)}; mean-over-layers E[1-cos_alpha] / E[1-cos_AB] ${fmt(ratio, 4)} (model-level bootstrap over ${models} seeds).`,
+          estimates: { matchedRatio: ratio, matchedBarrier: bar },
+          primary: 'matchedRatio',
+        },
+        judge(ratio, { side: 'below', null: c.llfcRatio, effect: 0 }, warn),
+      ),
+    );
+  }
+  // spawning half: only connected pairs whose two modes actually differ
+  const spawned = ms.filter((m) => m.condition.startsWith('spawn-'));
+  const usable = spawned.filter((m) => m.barrierError <= c.barrierTol && mean(m.cosAB) >= c.minDistinct);
+  const trivial = spawned.filter((m) => m.barrierError <= c.barrierTol && mean(m.cosAB) < c.minDistinct).length;
+  const sw = usable.length < 2 ? [`only ${usable.length} spawned pair(s) are linearly connected with distinct modes (E[1-cos_AB] >= ${c.minDistinct}); ${trivial} connected pair(s) are nearly identical, where LLFC is trivial`] : [];
+  const sRatio = usable.length === 0 ? { mean: 0, lo: 0, hi: 0, n: 0, method: 'none' as const } : estimate(usable.map((m) => mean(m.ratios)), 'spawned LLFC ratio');
+  out.push(
+    checkOf(
+      {
+        claim: 'Spawning half: spawned modes that are linearly connected (and not nearly identical) have linearly connected feature maps (LLFC).',
+        paper: 'S004: LLFC holds whenever LMC holds (spawning), at almost all layers.',
+        measured: `${usable.length} of ${spawned.length} spawned pairs are connected (error barrier <= ${c.barrierTol}) with distinct modes; their mean-over-layers ratio ${usable.length === 0 ? 'n/a' : fmt(sRatio, 4)}${trivial > 0 ? `; ${trivial} connected pair(s) excluded as nearly identical` : ''}.`,
+        ...(usable.length === 0 ? {} : { estimates: { spawnedRatio: sRatio }, primary: 'spawnedRatio' }),
+      },
+      judge(sRatio, { side: 'below', null: c.llfcRatio, effect: 0 }, sw),
+    ),
+  );
+  // LLFC fails where LMC fails: unaligned minus weight-matched ratio, paired by model pair
+  if (un.length > 0 && wm.length === un.length) {
+    const d = boot(un.map((m, k) => mean(m.ratios) - mean(wm[k]!.ratios)), 3);
+    const barUn = boot(un.map((m) => m.barrierError), 4);
+    out.push(
+      checkOf(
+        {
+          claim: 'LLFC fails where LMC fails: unaligned independent pairs have a barrier and a larger LLFC ratio than the same pairs after weight matching.',
+          paper: 'S004 Lemma 1: LLFC at the output layer with small endpoint errors implies LMC.',
+          measured: `unaligned error barrier ${fmt(barUn)}; LLFC ratio unaligned minus weight-matched (paired) ${fmt(d, 4)}.`,
+          estimates: { ratioDifference: d, unalignedBarrier: barUn },
+          primary: 'ratioDifference',
+        },
+        judgeAll([judge(barUn, { side: 'above', null: c.barrierTol, effect: 0 }), judge(d, { side: 'above', null: 0, effect: 0.05 })], ['unaligned barrier', 'ratio difference']),
+      ),
+    );
+  }
+  return out;
 }
 
 export const e004_1: ExperimentRecipe<E0041Config> = {
@@ -33,42 +129,17 @@ export const e004_1: ExperimentRecipe<E0041Config> = {
   profiles: PROFILES,
   checkConfig(v: unknown): E0041Config {
     const c = checkModePairs(v, PROFILES.quick);
-    for (const k of ['barrierTol', 'llfcRatio'] as const) if (!(c[k] > 0 && c[k] < 1)) invalid(`config.${k}`, `must be in (0, 1), got ${c[k]}`);
+    for (const k of ['barrierTol', 'llfcRatio', 'minDistinct'] as const) if (!(c[k] > 0 && c[k] < 1)) invalid(`config.${k}`, `must be in (0, 1), got ${c[k]}`);
     return c;
   },
   async run(ctx, c): Promise<RecipeResult> {
     const ms = await modePairs(ctx, c, ['spawn', 'independent', 'weight-matched']);
     const conds = conditionsOf(ms);
-    const connected = ms.filter((m) => m.barrier.error <= c.barrierTol);
-    const layerOk = (m: PairMeasure): number => {
-      const r = llfcRatios(m);
-      return r.filter((x) => x.ratio <= c.llfcRatio).length / r.length;
-    };
-    const fractions = connected.map(layerOk);
-    const v1: Verdict = connected.length === 0 ? 'inconclusive' : fractions.every((f) => f >= 0.75) ? 'held' : 'not held';
+    const models = c.family.seeds.length;
+    const checks = decideE0041(ms.map(pairSummary), pairs(models), models, c);
     const meanCos = (m: PairMeasure): number => m.llfc.layers.reduce((s, l) => s + l.oneMinusCosAlpha.mean, 0) / m.llfc.layers.length;
-    const unaligned = ms.filter((m) => m.condition === 'independent');
-    const eConn = connected.length > 0 ? estimate(connected.map(meanCos), 'connected pairs') : null;
-    const eUn = estimate(unaligned.map(meanCos), 'unaligned pairs');
-    const eBarUn = estimate(unaligned.map((m) => m.barrier.error), 'unaligned barrier');
-    const v2: Verdict = eConn === null ? 'inconclusive' : eUn.lo > eConn.hi && eBarUn.lo > c.barrierTol ? 'held' : eUn.hi <= eConn.lo ? 'not held' : 'inconclusive';
     const byCond = Object.fromEntries(conds.map((k) => [k, ms.filter((m) => m.condition === k)]));
     const est = Object.fromEntries(conds.flatMap((k) => [[`error barrier ${k}`, estimate(byCond[k]!.map((m) => m.barrier.error))], [`mean 1-cos_alpha ${k}`, estimate(byCond[k]!.map(meanCos))]]));
-    const checks: ClaimCheck[] = [
-      {
-        claim: 'Whenever two modes are linearly connected (LMC, via spawning or permutation), the feature maps of almost all layers are linearly connected too (LLFC).',
-        paper: 'S004: LLFC holds whenever LMC holds (spawning or permutation alignment), at almost all layers; the blog gives no numbers.',
-        measured: `${connected.length} of ${ms.length} pairs have an error barrier <= ${c.barrierTol}; fraction of their layers with E[1-cos_alpha] <= ${c.llfcRatio} E[1-cos_AB]: ${fractions.map((f) => f.toFixed(2)).join(', ') || 'none'}. Criterion: held when every connected pair reaches 0.75; inconclusive without connected pairs.`,
-        verdict: v1,
-      },
-      {
-        claim: 'LLFC fails where LMC fails: unaligned independent pairs have a barrier and a larger 1 - cos_alpha than connected pairs.',
-        paper: 'S004 Lemma 1: LLFC at the output layer with small endpoint errors implies LMC.',
-        measured: `mean-over-layers E[1-cos_alpha]: connected ${eConn === null ? 'n/a' : fmt(eConn, 4)}, unaligned ${fmt(eUn, 4)}; unaligned error barrier ${fmt(eBarUn)}. Criterion: held when the unaligned CI lies above the connected one and the barrier CI above the tolerance.`,
-        verdict: v2,
-        estimates: { unaligned: eUn, unalignedBarrier: eBarUn, ...(eConn === null ? {} : { connected: eConn }) },
-      },
-    ];
     const layers = ms[0]!.llfc.layers.map((l) => l.layer);
     const rows: Figure['rows'] = conds.flatMap((k) =>
       layers.map((l, li) => {

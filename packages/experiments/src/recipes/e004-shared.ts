@@ -39,7 +39,7 @@ export interface PairMeasure {
 /** Quick and full settings. */
 export const MODE_PAIRS_PROFILES: Record<Profile, ModePairsConfig> = {
   quick: { family: { data: { dataset: 'mnist', trainSize: 4000, testSize: 1000 }, model: { arch: 'mlp', width: 64, depth: 3 }, train: { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: [0, 1, 2] }, spawnEpochs: [0, 1], parents: 3, inputs: 500, matchInputs: 1000 },
-  standard: { family: { data: { dataset: 'mnist', trainSize: 8000, testSize: 2000 }, model: { arch: 'mlp', width: 64, depth: 3 }, train: { epochs: 12, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: [0, 1, 2, 3, 4] }, spawnEpochs: [0, 1, 2], parents: 5, inputs: 1000, matchInputs: 2000 },
+  standard: { family: { data: { dataset: 'mnist', trainSize: 8000, testSize: 2000 }, model: { arch: 'mlp', width: 256, depth: 3 }, train: { epochs: 20, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: [0, 1, 2, 3, 4] }, spawnEpochs: [0, 1, 2], parents: 5, inputs: 1000, matchInputs: 2000 },
   full: { family: { data: { dataset: 'mnist' }, model: { arch: 'mlp', width: 512, depth: 3 }, train: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: [0, 1, 2, 3] }, spawnEpochs: [0, 1, 2, 5], parents: 4, inputs: 1000, matchInputs: 2000 },
 };
 

@@ -30,7 +30,7 @@ export interface V0012Config {
 
 const PROFILES: Record<Profile, V0012Config> = {
   quick: { data: QUICK_DATA, widths: [32, 64], depth: 3, train: QUICK_TRAIN, epochs: [0, 1, 2], seeds: [0, 1, 2], eps: [1e-6, 1e-4, 1e-2], inputs: 300, tau: 0.01 },
-  standard: { data: STANDARD_DATA, widths: [32, 64, 128], depth: 3, train: STANDARD_TRAIN, epochs: [0, 1, 12], seeds: [0, 1, 2, 3, 4], eps: [1e-6, 1e-4, 1e-2], inputs: 1000, tau: 0.01 },
+  standard: { data: STANDARD_DATA, widths: [64, 128, 256], depth: 3, train: STANDARD_TRAIN, epochs: [0, 1, 20], seeds: [0, 1, 2, 3, 4], eps: [1e-6, 1e-4, 1e-2], inputs: 1000, tau: 0.01 },
   full: { data: FULL_DATA, widths: [32, 64, 128, 256], depth: 3, train: FULL_TRAIN, epochs: [0, 1, 5, 10], seeds: [0, 1, 2, 3], eps: [1e-8, 1e-6, 1e-4, 1e-2], inputs: 2000, tau: 0.01 },
 };
 
