@@ -26,12 +26,19 @@ export function validatePair(X: Matrix, Y: Matrix, minRows: number, metric: stri
   if (Y !== X) finiteMaxAbs(Y, 'Y');
 }
 
+/** Matrices whose max|m| `finiteMaxAbs` has memoised (repeated calls on one input only re-screen). */
+const scanned = new WeakSet<Matrix>();
+
 /**
  * Throws `NON_FINITE_INPUT` (naming the first bad entry) unless every entry of `m` is finite, and
  * memoises max|m| for the exact power-of-two prescale of the metrics (`maxAbsOf` in prep.ts): one read
  * pass does both (Math.max propagates NaN, and |±Infinity| is Infinity).
  */
 function finiteMaxAbs(m: Matrix, name: string): void {
+  if (scanned.has(m)) {
+    assertFinite(m, name); // max|m| is memoised already: the cheaper screen suffices
+    return;
+  }
   const a = m.data;
   let m0 = 0;
   let m1 = 0;
@@ -48,6 +55,7 @@ function finiteMaxAbs(m: Matrix, name: string): void {
   const top = Math.max(m0, m1, m2, m3);
   if (!Number.isFinite(top)) assertFinite(m, name); // locates and reports the bad entry
   cached(m, 'maxAbs', () => top);
+  scanned.add(m);
 }
 
 /** Throws `RANK_DEFICIENT` when a centred matrix is identically zero (every unit constant). */
