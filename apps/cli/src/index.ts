@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
 import { listMetrics } from '@basis/align';
 import { configureEngine, isBasisError, parseThreads } from '@basis/tensor';
+import { setLockNoticeHandler } from '@basis/tensor/node';
 import { makeContext, type CommandContext, type GlobalOptions, type Io } from './context.js';
 import { fallbackNotice } from './engine.js';
 
@@ -126,6 +127,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   let exitCode: number = EXIT.ok;
   const context = (raw: Record<string, unknown>, notice = true): CommandContext => {
     ctx = makeContext(globalOptions(raw), io);
+    const c = ctx;
+    // a stale lock of a dead process taken over: one line, like other notices (none under --quiet)
+    setLockNoticeHandler((line) => c.info(`basis: ${line}`));
     setUpEngine(ctx, notice);
     return ctx;
   };

@@ -32,3 +32,73 @@ export async function basisWithEnv(env: Record<string, string | undefined>, ...a
     return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
   }
 }
+
+/** Outcome of one {@link raceTrain} trial: the two processes and what was wrong with the run left behind (empty when nothing). */
+export interface RaceTrial {
+  variant: string;
+  delayMs: number;
+  codes: [number, number];
+  /** The loser's error line (or 'both succeeded' when they ran one after the other with compatible configs). */
+  loser: string;
+  problems: string[];
+}
+
+const RACE_BASE = ['--arch', 'mlp', '--depth', '1', '--dataset', 'mnist', '--train-size', '600', '--test-size', '200', '--batch-size', '32', '--json'];
+
+/**
+ * Two `basis train` processes into one `--out` (the second started `delayMs` later), then checks
+ * that the run left behind is whole and consistent: every process either succeeded or failed
+ * with a typed error (IO for the lock, USAGE for a finished run), only one trained each seed,
+ * train.json matches every run directory's model (architecture, width, epochs, seed), each final
+ * model and its latest checkpoint load, and no lock or temp file is left.
+ * Variants: 0 same config, 1 other width, 2 other epochs, 3 other seed.
+ */
+export async function raceTrain(dir: string, trial: number, delayMs: number): Promise<RaceTrial> {
+  const { readFile: rf, readdir: rd } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { loadCheckpoint, loadModel, listCheckpoints } = await import('@basis/zoo/node');
+  const variant = (['same config', 'other width', 'other epochs', 'other seed'] as const)[trial % 4]!;
+  const out = join(dir, `race-${trial}`);
+  const a = [...RACE_BASE, '--width', '16', '--epochs', '2', '--seeds', '0', '--out', out];
+  const b = [...RACE_BASE, '--width', variant === 'other width' ? '24' : '16', '--epochs', variant === 'other epochs' ? '3' : '2', '--seeds', variant === 'other seed' ? '1' : '0', '--out', out];
+  const first = basis('train', ...a);
+  const second = new Promise<Outcome>((r) => setTimeout(() => r(basis('train', ...b)), delayMs));
+  const [ra, rb] = await Promise.all([first, second]);
+  const problems: string[] = [];
+  const line = (r: Outcome): string => r.stderr.split('\n').find((l) => l.startsWith('basis: error')) ?? '';
+  for (const [name, r] of [['first', ra], ['second', rb]] as const) {
+    if (r.code !== 0 && !/^basis: error \[(IO|USAGE)\]: /.test(line(r))) problems.push(`${name} failed without a typed IO/USAGE error (exit ${r.code}): ${r.stderr.slice(-400)}`);
+    if (r.code === 0 && (r.stdout === '' || JSON.parse(r.stdout) === null)) problems.push(`${name} succeeded without a result`);
+  }
+  const winners = [ra, rb].filter((r) => r.code === 0).length;
+  if (winners === 0) problems.push('neither process trained');
+  if (winners === 2 && variant !== 'other seed') problems.push('both processes trained into the same run directory');
+  const loser = winners === 2 ? 'both succeeded' : line(ra.code !== 0 ? ra : rb);
+  const names = await rd(out).catch(() => [] as string[]);
+  const cfg = JSON.parse(await rf(join(out, 'train.json'), 'utf8')) as { model: { width: number; arch: string }; train: { epochs: number }; seeds: number[] };
+  for (const n of names) if (n.startsWith('.')) problems.push(`leftover ${n} in ${out}`);
+  const seedDirs = names.filter((n) => n.startsWith('seed-'));
+  if (seedDirs.length === 0) problems.push('no run directory');
+  for (const sd of seedDirs) {
+    const seed = Number(sd.slice(5));
+    if (!cfg.seeds.includes(seed)) problems.push(`${sd} is not listed in train.json (seeds ${JSON.stringify(cfg.seeds)})`);
+    const rdir = join(out, sd);
+    for (const n of await rd(rdir)) if (n.startsWith('.')) problems.push(`leftover ${n} in ${rdir}`);
+    try {
+      const m = JSON.parse(await rf(join(rdir, 'manifest.json'), 'utf8')) as { graph: { name: string }; epoch: number; seed: number };
+      if (m.graph.name !== `mlp-${cfg.model.width}-relu`) problems.push(`${sd}: model ${m.graph.name} but train.json says width ${cfg.model.width}`);
+      if (m.epoch !== cfg.train.epochs) problems.push(`${sd}: trained ${m.epoch} epochs but train.json says ${cfg.train.epochs}`);
+      if (m.seed !== seed) problems.push(`${sd}: manifest seed ${m.seed}`);
+      const model = await loadModel(rdir);
+      const cps = await listCheckpoints(rdir);
+      const last = await loadCheckpoint(cps.at(-1)!.path);
+      for (const [k, v] of Object.entries(last.params)) {
+        const w = model.params[k];
+        if (w === undefined || w.data.length !== v.data.length || w.data.some((x, i) => x !== v.data[i])) problems.push(`${sd}: final model differs from its last checkpoint at ${k}`);
+      }
+    } catch (e) {
+      problems.push(`${sd}: ${(e as Error).message}`);
+    }
+  }
+  return { variant, delayMs, codes: [ra.code, rb.code], loser, problems };
+}

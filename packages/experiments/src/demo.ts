@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BasisError, engineInfo, type EngineInfo, type Matrix } from '@basis/tensor';
 import { getMetric, listMetrics } from '@basis/align';
@@ -8,6 +8,7 @@ import { activationMatching, evaluate, interpolationCurve, llfc, weightMatching,
 import { RECIPES, captureActivations, checkModelSymmetry, datasetToTensors, forward, inferSpec, mlp, paramsToTensors, toFloat64, trainModel, type ModelGraph } from '@basis/zoo';
 import { loadMnist, trainSeeds } from '@basis/zoo/node';
 import type { BackendPreference } from '@basis/tensor/backend';
+import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 import { barChart, figureCsv, heatmap, lineChart, renderReport, type Figure, type Report, type Table } from './report.js';
 
 /** Options of {@link runDemo}. */
@@ -53,11 +54,6 @@ export interface DemoResult {
 /** Metrics shown as full layer x layer heatmaps (the rest are computed on matching layers). */
 const HEATMAP_METRICS = ['cka.linear', 'procrustes.similarity', 'grelu.procrustes', 'permcorr'];
 
-async function writeAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
 
 /**
  * `basis demo`: trains two MNIST MLPs from different seeds, verifies the inferred symmetry spec
@@ -76,6 +72,11 @@ async function writeAtomic(path: string, data: string): Promise<void> {
  */
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   if (typeof opts.out !== 'string' || opts.out.length === 0) throw new BasisError('CONFIG_INVALID', 'demo: out must be a folder path');
+  // one writer per output folder: another process writing there fails this at once (IO naming it)
+  return withDirLock(opts.out, { cleanDepth: 1 }, () => runDemoLocked(opts));
+}
+
+async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
   const quick = opts.quick ?? false;
   const width = opts.width ?? (quick ? 128 : 512);
   const recipe = RECIPES.mlpMnist.train;
@@ -220,16 +221,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const files: string[] = [];
     for (const s of report.sections) {
       for (const f of s.figures ?? []) {
-        await writeAtomic(join(figDir, `${f.id}.svg`), svgs[f.id] as string);
-        await writeAtomic(join(figDir, `${f.id}.vl.json`), JSON.stringify(f.spec, null, 2));
-        await writeAtomic(join(figDir, `${f.id}.csv`), figureCsv(f));
+        await writeFileAtomic(join(figDir, `${f.id}.svg`), svgs[f.id] as string);
+        await writeFileAtomic(join(figDir, `${f.id}.vl.json`), JSON.stringify(f.spec, null, 2));
+        await writeFileAtomic(join(figDir, `${f.id}.csv`), figureCsv(f));
         files.push(`figures/${f.id}.svg`, `figures/${f.id}.vl.json`, `figures/${f.id}.csv`);
       }
     }
-    await writeAtomic(join(opts.out, 'report.html'), html);
+    await writeFileAtomic(join(opts.out, 'report.html'), html);
     result.seconds = (performance.now() - t0) / 1000;
     result.files = ['report.html', 'result.json', ...files];
-    await writeAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2));
+    await writeFileAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2));
     return result;
   } finally {
     tf.dispose([trainT.x, trainT.y, testT.x, testT.y, xTrain, xTest]);

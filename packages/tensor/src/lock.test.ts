@@ -189,17 +189,25 @@ describe('cleanTempFiles', () => {
     for (const f of junk) writeFileSync(f, '');
     const keep = [join(d, 'result.json'), join(d, '.result.json.tmp'), join(d, 'x.0123456789ab.tmp'), join(d, 'models', 'k1', 'model.safetensors'), join(d, 'deep', 'a', 'b', 'c', '.f.0123456789ab.tmp')];
     for (const f of keep) writeFileSync(f, 'data');
-    const removed = await cleanTempFiles(d, 2);
+    const removed = await cleanTempFiles(d, 2, { locked: true });
     expect(removed.sort()).toEqual([...junk, join(d, 'models', 'k1', '.step-000000010.tmp-0123456789ab')].sort());
     for (const f of keep) expect(readFileSync(f, 'utf8')).toBe('data');
     expect(await cleanTempFiles(join(d, 'missing'))).toEqual([]);
+    // unlocked: only leftovers of writers that are gone (tagged with a dead PID), never a live writer's
+    const dead = await deadPid();
+    const mine = join(d, `.a.json.${process.pid}-0123456789ab.tmp`);
+    const gone = join(d, `.b.json.${dead}-0123456789ab.tmp`);
+    const untagged = join(d, '.c.json.0123456789ab.tmp');
+    for (const f of [mine, gone, untagged]) writeFileSync(f, '');
+    expect(await cleanTempFiles(d, 0)).toEqual([gone]);
+    expect([mine, untagged].every((f) => existsSync(f))).toBe(true);
     await expect(cleanTempFiles(d, -1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('lockDir cleans a 0-byte temp file left by a killed writer', async () => {
     const d = fresh();
     mkdirSync(join(d, 'cache'));
-    const tmp = join(d, 'cache', '.0a1b.json.a1b2c3d4e5f6.tmp');
+    const tmp = join(d, 'cache', `.0a1b.json.${process.pid}-a1b2c3d4e5f6.tmp`);
     writeFileSync(tmp, '');
     const l = await lockDir(d);
     expect(l.cleaned).toEqual([tmp]);

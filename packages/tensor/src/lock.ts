@@ -264,25 +264,54 @@ function unhook(): void {
 
 // ---- temporary files ----
 
-// writeFileAtomic: `.<name>.<12 hex>.tmp`; checkpoints: `.<step dir>.tmp-<12 hex>` / `.old-<12 hex>`
-const TEMP_RE = [/^\..+\.[0-9a-f]{12}\.tmp$/, /^\..+\.(?:tmp|old)-[0-9a-f]{12}$/];
+// writeFileAtomic: `.<name>.<pid>-<12 hex>.tmp` (before: `.<name>.<12 hex>.tmp`); checkpoints: `.<step dir>.tmp-<12 hex>` / `.old-<12 hex>`
+const ATOMIC_RE = /^\..+\.(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;
+const CHECKPOINT_TMP_RE = /^\..+\.(?:tmp|old)-[0-9a-f]{12}$/;
+/** Untagged temporary files are left to their writer for this long when the folder is not locked. */
+const UNTAGGED_GRACE_MS = 3_600_000;
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  const st = readProcStat(pid);
+  return !(st !== null && (st.state === 'Z' || st.state === 'X'));
+}
 const LOCK_NEW_RE = /^\.basis\.lock\.[0-9a-f]{12}\.new$/;
 const TAKEOVER_RE = /^\.basis\.lock\.takeover-[0-9a-f]+$/;
 
 /**
  * Removes the temporary files and folders that interrupted atomic writes of basis leave behind
- * (`.<name>.<hex>.tmp` of `writeFileAtomic`, `.<step>.tmp-<hex>` / `.old-<hex>` of checkpoints)
- * from `dir` and its subfolders down to `depth` (hidden folders and symbolic links are not
- * entered). Only safe while no other process writes there: {@link lockDir} calls it once the
- * lock is held. Returns the removed paths; a missing `dir` has none.
+ * (`.<name>.<pid>-<hex>.tmp` of `writeFileAtomic`, `.<step>.tmp-<hex>` / `.old-<hex>` of
+ * checkpoints) from `dir` and its subfolders down to `depth` (hidden folders and symbolic links
+ * are not entered). With `locked: true` (the caller holds the folder's lock, as {@link lockDir}
+ * does when it calls this) every such leftover goes; otherwise only what cannot belong to a
+ * running writer: files tagged with the PID of a process that is no longer running (and untagged
+ * ones older than an hour), so a folder shared by several processes (a run cache) can be cleaned
+ * safely. Returns the removed paths; a missing `dir` has none.
  *
  * @example
  * ```ts
- * const removed = await cleanTempFiles('basis-reproduce/cache', 3); // e.g. ['.../cache/.ab12.json.0123456789ab.tmp']
+ * const removed = await cleanTempFiles('basis-reproduce/cache', 3); // e.g. ['.../cache/.ab12.json.4242-0123456789ab.tmp']
  * ```
  */
-export async function cleanTempFiles(dir: string, depth = 3): Promise<string[]> {
+export async function cleanTempFiles(dir: string, depth = 3, opts: { locked?: boolean } = {}): Promise<string[]> {
   if (!Number.isInteger(depth) || depth < 0) throw new BasisError('INVALID_ARGUMENT', `cleanTempFiles: depth must be an integer >= 0, got ${String(depth)}`);
+  const locked = opts.locked === true;
+  const stale = async (p: string, name: string): Promise<boolean> => {
+    const m = ATOMIC_RE.exec(name);
+    if (m === null && !CHECKPOINT_TMP_RE.test(name)) return false;
+    if (locked) return true;
+    if (m?.[1] !== undefined) return !pidAlive(Number(m[1]));
+    try {
+      return Date.now() - (await lstat(p)).mtimeMs > UNTAGGED_GRACE_MS;
+    } catch {
+      return false;
+    }
+  };
   const removed: string[] = [];
   const walk = async (d: string, left: number): Promise<void> => {
     let names: string[];
@@ -295,12 +324,14 @@ export async function cleanTempFiles(dir: string, depth = 3): Promise<string[]> 
     }
     for (const name of names) {
       const p = join(d, name);
-      if (TEMP_RE.some((re) => re.test(name))) {
-        await rm(p, { recursive: true, force: true });
-        removed.push(p);
+      if (ATOMIC_RE.test(name) || CHECKPOINT_TMP_RE.test(name)) {
+        if (await stale(p, name)) {
+          await rm(p, { recursive: true, force: true });
+          removed.push(p);
+        }
         continue;
       }
-      if (d === dir && (TAKEOVER_RE.test(name) || LOCK_NEW_RE.test(name))) {
+      if (locked && d === dir && (TAKEOVER_RE.test(name) || LOCK_NEW_RE.test(name))) {
         // a takeover marker or an unlinked candidate lock of another process: stale after a minute
         try {
           if (Date.now() - (await lstat(p)).mtimeMs > 60_000) {
@@ -427,7 +458,7 @@ export async function lockDir(dir: string, opts: LockDirOptions = {}): Promise<D
       hook();
       let cleaned: string[] = [];
       try {
-        if (cleanDepth >= 0) cleaned = await cleanTempFiles(dir, cleanDepth);
+        if (cleanDepth >= 0) cleaned = await cleanTempFiles(dir, cleanDepth, { locked: true });
       } catch (e) {
         await releaseLock(path, owner.token);
         throw e;

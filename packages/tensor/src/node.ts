@@ -79,7 +79,8 @@ export async function readMatrixFile(spec: string, opts: ReadOptions = {}): Prom
  * so readers never see a half-written file and an interrupted write leaves the old file intact.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // the writer's PID in the name lets cleanTempFiles remove leftovers of dead writers at any time
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeFile(tmp, bytes);
     await rename(tmp, path);

@@ -1,7 +1,8 @@
-import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { BasisError, isBasisError, threadBudget } from '@basis/tensor';
-import { writeFileAtomic } from '@basis/tensor/node';
+import { lockDir, writeFileAtomic } from '@basis/tensor/node';
 import {
   RECIPES,
   buildModel,
@@ -226,10 +227,70 @@ interface RunSummary {
   seconds: number;
 }
 
-/** `basis train`: trains one model per seed (in parallel on worker threads), one run directory each. */
+/** The train.json of an earlier run in `out`, or null (none, or unreadable: then it is rewritten). */
+async function previousConfig(path: string): Promise<TrainConfig | null> {
+  try {
+    const v = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as TrainConfig) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses a run whose configuration contradicts the train.json already in OUT (which describes
+ * every run directory there): model, data, spawnSteps and the recipe must match; with --resume
+ * the recipe's epochs and checkpoints may change (the resumed runs check what they allow).
+ */
+function checkSameConfig(out: string, before: TrainConfig, now: TrainConfig, resume: boolean): void {
+  const plain = (v: unknown): unknown => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
+  const recipe = (t: TrainRecipe): unknown => {
+    if (!resume) return plain(t);
+    const { epochs: _e, checkpoints: _c, ...rest } = t as TrainRecipe & { checkpoints?: unknown };
+    return plain(rest);
+  };
+  const fields: [string, unknown, unknown][] = [
+    ['model', plain(before.model), plain(now.model)],
+    ['data', plain(before.data), plain(now.data)],
+    ['train', recipe(before.train), recipe(now.train)],
+    ['spawnSteps', plain(before.spawnSteps), plain(now.spawnSteps)],
+  ];
+  for (const [k, a, b] of fields) {
+    if (!isDeepStrictEqual(a, b)) {
+      throw new BasisError(
+        'USAGE',
+        `'${out}' holds runs of another configuration: its train.json has ${k} ${JSON.stringify(a)}, this command asks for ${JSON.stringify(b)}; ` +
+          `use the same configuration${resume ? '' : ' (with --resume to continue those runs)'}, or choose another --out`,
+        { details: { field: k } },
+      );
+    }
+  }
+}
+
+/**
+ * `basis train`: trains one model per seed (in parallel on worker threads), one run directory
+ * each. OUT is locked for the whole command (one writer per run directory: a second `basis train`
+ * into the same OUT fails at once with IO naming the first), and OUT/train.json is written only by
+ * the lock holder, never contradicting the runs beside it.
+ */
 export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<number> {
-  const { defaultRecipe: isDefault, ...config } = await resolveTrainConfig(flags, ctx.options.seed);
+  const resolved = await resolveTrainConfig(flags, ctx.options.seed);
   const out = resolve(flags.out);
+  const existed = await exists(out);
+  const lock = await lockDir(out);
+  let wrote = false;
+  try {
+    const code = await trainLocked(ctx, flags, resolved, out, () => (wrote = true));
+    return code;
+  } finally {
+    await lock.release();
+    // a fresh OUT that a failed command left empty is removed again
+    if (!existed && !wrote) await rmdir(out).catch(() => undefined);
+  }
+}
+
+async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: ResolvedTrainConfig, out: string, onWrite: () => void): Promise<number> {
+  const { defaultRecipe: isDefault, ...config } = resolved;
   const dirs = config.seeds.map((s) => join(out, `seed-${String(s)}`));
   const trunkDir = join(out, 'trunk');
   for (const d of config.spawnSteps === undefined ? dirs : [...dirs, trunkDir]) {
@@ -255,12 +316,21 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
     recipe = resolveRecipe(config.train, 'train');
     ctx.info(`(the default recipe's ${warmup.steps}-step warm-up is longer than this run of ${recipe.epochs * stepsPerEpoch} steps: training without warm-up)`);
   }
-  await mkdir(out, { recursive: true });
-  await writeFileAtomic(join(out, 'train.json'), JSON.stringify(config, null, 2) + '\n');
   const stepsPerSeed = recipe.epochs * stepsPerEpoch;
   const spawn = config.spawnSteps;
   if (spawn !== undefined && spawn >= stepsPerSeed) {
     throw new BasisError('CONFIG_INVALID', `spawnSteps is ${spawn} but each run has only ${stepsPerSeed} steps (${recipe.epochs} epochs of ${stepsPerEpoch}); the trunk must stop before the end`, { details: { field: 'spawnSteps' } });
+  }
+  const trainJson = join(out, 'train.json');
+  const before = await previousConfig(trainJson);
+  if (before !== null) checkSameConfig(out, before, config, flags.resume);
+  // train.json lists every seed trained in OUT; with --resume, changed epochs are recorded once the runs accepted them
+  const seedsBefore = before !== null && Array.isArray(before.seeds) ? before.seeds : [];
+  const allSeeds = [...seedsBefore, ...config.seeds.filter((s) => !seedsBefore.map(String).includes(String(s)))];
+  const record = (train: TrainRecipe): string => JSON.stringify({ ...config, train, seeds: allSeeds }, null, 2) + '\n';
+  if (before === null || !isDeepStrictEqual(seedsBefore, allSeeds)) {
+    onWrite();
+    await writeFileAtomic(trainJson, record(before?.train ?? config.train));
   }
   ctx.info(
     `training ${graph.name} on ${train.name} (${train.n} examples; test ${test.n}) for ${recipe.epochs} epochs of batch ${recipe.batchSize}, seeds ${config.seeds.join(', ')}` +
@@ -323,6 +393,9 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
   } finally {
     process.off('SIGINT', onSignal);
     bars.finish();
+  }
+  if (before !== null && !isDeepStrictEqual(JSON.parse(JSON.stringify(before.train)), JSON.parse(JSON.stringify(config.train)))) {
+    await writeFileAtomic(trainJson, record(config.train));
   }
   const runs: RunSummary[] = results.map((r, i) => ({
     seed: config.seeds[i] as number | string,

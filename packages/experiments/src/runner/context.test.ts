@@ -3,11 +3,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { getEventListeners } from 'node:events';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configureEngine, engineInfo, isBasisError } from '@basis/tensor';
+import { LOCK_FILE } from '@basis/tensor/node';
 import { checkModelJob, createRunContext, type ModelJob } from './context.js';
 import { parseStored, stringifyStored, contentHash } from './json.js';
 
@@ -161,6 +163,38 @@ describe('createRunContext', () => {
       const again = await ctx.models([job(1)]);
       expect(again[0]!.cached).toBe(true);
     } finally {
+      await ctx.close();
+    }
+  }, 120_000);
+
+  it('a shared cache: waits while another process trains the same model; cleans temp files of killed writers', async () => {
+    const dir = join(root, 'shared');
+    await mkdir(join(dir, 'cache'), { recursive: true });
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.once('exit', r));
+    const killedTemp = join(dir, 'cache', `.abc.json.${dead.pid}-0123456789ab.tmp`);
+    await writeFile(killedTemp, '');
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    const waits: string[] = [];
+    const ctx = await createRunContext({ dir, recipeId: 'T-1', profile: 'quick', workers: 1, backend: 'cpu', onWait: (l) => waits.push(l) });
+    try {
+      expect(await readdir(join(dir, 'cache'))).toEqual([]);
+      const key = ctx.modelKey(job(3, 1) as unknown as Record<string, unknown>);
+      await mkdir(join(dir, 'models', key), { recursive: true });
+      await writeFile(join(dir, 'models', key, LOCK_FILE), JSON.stringify({ pid: other.pid, host: hostname(), started: new Date().toISOString(), command: 'basis reproduce X', token: 'ef'.repeat(16) }));
+      const pending = ctx.models([job(3, 1)]);
+      for (let i = 0; i < 600 && waits.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500)); // still waiting, and said so once
+      expect(waits).toHaveLength(1);
+      expect(waits[0]).toMatch(new RegExp(`is being trained by another process sharing the cache \\(PID ${other.pid}: basis reproduce X\\); waiting`));
+      expect(ctx.stats.trained).toBe(0);
+      other.kill(); // the other process dies: its lock is taken over and the model trains here
+      const [m] = await pending;
+      expect(m!.cached).toBe(false);
+      expect(ctx.stats.trained).toBe(1);
+      expect(await readdir(join(dir, 'models', key))).not.toContain(LOCK_FILE);
+    } finally {
+      other.kill();
       await ctx.close();
     }
   }, 120_000);

@@ -4,10 +4,11 @@
 // last checkpoint of each unfinished model and keeps every finished one.
 import { setMaxListeners } from 'node:events';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BasisError, createRng, isBasisError, threadBudget } from '@basis/tensor';
-import { writeFileAtomic } from '@basis/tensor/node';
+import { cleanTempFiles, lockDir, writeFileAtomic, type DirLock, type DirLockOwner } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import {
   buildModel,
@@ -130,6 +131,11 @@ export interface RunContextOptions {
   backend?: BackendPreference;
   /** Extra values hashed into every model key (default: the versions of @basis/zoo, @basis/experiments and tfjs-core). */
   versions?: Record<string, string>;
+  /**
+   * Called once when a model this run needs is being trained by another process sharing the cache
+   * (this run then waits for it and uses its result); default: one line on stderr.
+   */
+  onWait?: (line: string) => void;
 }
 
 /**
@@ -239,7 +245,10 @@ const SUMMARY = 'summary.json';
  *   package versions; a finished model lives in `dir/models/<key>/` (a zoo run directory with its
  *   step checkpoints, `model.safetensors`, `manifest.json` and `summary.json`, the last written
  *   atomically once the model is complete). Missing models train at once on a zoo `TrainPool`
- *   (one worker per core); an interrupted model resumes from its latest checkpoint.
+ *   (one worker per core); an interrupted model resumes from its latest checkpoint. A model's folder
+ *   is locked while it trains (`lockDir`): runs in several processes may share one cache, and a run
+ *   that needs a model another process is training waits for it and loads it.
+ * - Temporary files of killed writers are removed when the context is created.
  * - `cached(key, compute)`: JSON memo in `dir/cache/<hash>.json` (atomic writes; typed arrays and
  *   NaN survive the round trip).
  * - `progress`, `signal`: passed through; training stops after the current step on abort.
@@ -269,6 +278,10 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
   const memoDir = join(dir, 'cache');
   await mkdir(modelsDir, { recursive: true });
   await mkdir(memoDir, { recursive: true });
+  // leftovers of writers that were killed (temp files tagged with a PID no longer running); the
+  // cache may be shared by several runs, so files of live writers stay
+  await cleanTempFiles(dir, 3);
+  const onWait = opts.onWait ?? ((line: string) => void process.stderr.write(`basis: ${line}\n`));
   const versions = opts.versions ?? (await packageVersions());
   // one internal signal linked to the caller's: every queued training job listens to it
   const ctl = new AbortController();
@@ -373,8 +386,45 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     return fresh;
   }
 
+  /**
+   * The write lock of a model's folder. The cache may be shared by runs in several processes: when
+   * another process on this host trains the same model, wait for it (its result is then loaded).
+   */
+  async function lockModel(key: string, mdir: string, label: string): Promise<DirLock> {
+    let said = false;
+    for (;;) {
+      try {
+        return await lockDir(mdir, { cleanDepth: 1 });
+      } catch (e) {
+        const holder = isBasisError(e) ? (e.details?.['holder'] as DirLockOwner | undefined) : undefined;
+        if (holder === undefined || holder.host !== hostname()) throw e;
+        if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', `the run was interrupted while waiting for model ${label}`, { details: { aborted: true } });
+        if (!said) {
+          onWait(`model ${label} (${key.slice(0, 12)}) is being trained by another process sharing the cache (PID ${holder.pid}: ${holder.command}); waiting for it`);
+          said = true;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
   async function train(key: string, job: ModelJob, field: string, progress: (f: number) => void): Promise<CachedModel> {
     const mdir = join(modelsDir, key);
+    const lock = await lockModel(key, mdir, job.label ?? key.slice(0, 12));
+    try {
+      // another process may have finished it while this one waited
+      const done = await load(key);
+      if (done !== null) {
+        stats.reused++;
+        return done;
+      }
+      return await trainLocked(key, mdir, job, field, progress);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async function trainLocked(key: string, mdir: string, job: ModelJob, field: string, progress: (f: number) => void): Promise<CachedModel> {
     const { train: trainSet, test } = await loadData(job.data, `${field}.data`);
     const graph = buildModel(job.model, { input: trainSet.shape, classes: trainSet.numClasses }, `${field}.model`);
     const recipe: TrainRecipe = { ...job.recipe, ...(job.seed === undefined ? {} : { seed: job.seed }) };

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BasisError, engineInfo, isBasisError, type EngineInfo } from '@basis/tensor';
-import { writeFileAtomic } from '@basis/tensor/node';
+import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import { getRecipe, type AnyRecipe } from '../recipes/index.js';
 import type { ClaimCheck, Estimate, Profile, RecipeResult, Verdict } from '../recipes/types.js';
@@ -179,7 +179,8 @@ function checkResult(id: string, r: RecipeResult): void {
  * models and intermediate results in the run directory, and writes `out/report.html` (claims,
  * paper vs basis, verdicts with CIs, figures, tables, notes, configuration and versions),
  * `out/result.json` and `out/figures/<id>.svg|.csv|.vl.json`. Interrupting (`signal`) keeps every
- * finished model; running again resumes. The calling thread's tfjs backend is used for evaluation;
+ * finished model; running again resumes. `out` is locked for writing while the recipe runs (another
+ * process writing there makes this fail at once with IO naming it); the cache may be shared. The calling thread's tfjs backend is used for evaluation;
  * training runs on worker threads.
  *
  * @example
@@ -193,6 +194,11 @@ export async function runRecipe(id: string, opts: RunRecipeOptions): Promise<Rec
   const recipe = getRecipe(id);
   if (opts.profile !== 'quick' && opts.profile !== 'standard' && opts.profile !== 'full') throw new BasisError('CONFIG_INVALID', `profile must be 'quick', 'standard' or 'full', got ${String(opts.profile)}`, { details: { field: 'profile' } });
   if (typeof opts.out !== 'string' || opts.out === '') throw new BasisError('CONFIG_INVALID', 'out must be a folder path', { details: { field: 'out' } });
+  // one writer per output folder: another process writing there fails this at once (IO naming it)
+  return withDirLock(opts.out, { cleanDepth: 1 }, () => runRecipeLocked(recipe, opts));
+}
+
+async function runRecipeLocked(recipe: ReturnType<typeof getRecipe>, opts: RunRecipeOptions): Promise<RecipeRun> {
   const seed = opts.seed ?? 0;
   const base = recipe.profiles[opts.profile] as Record<string, unknown>;
   const config: unknown = recipe.checkConfig(opts.config === undefined ? base : mergeConfig(base, opts.config));

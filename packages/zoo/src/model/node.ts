@@ -2,7 +2,7 @@
 // the default recipes end to end.
 import { join } from 'node:path';
 import { BasisError } from '@basis/tensor';
-import { writeFileAtomic } from '@basis/tensor/node';
+import { lockDir, writeFileAtomic, type DirLock } from '@basis/tensor/node';
 import { sampleSubset, splitDataset } from '../data/dataset.js';
 import { loadFashionMnist, loadIdxDataset, loadMnist, loadMnistIdx } from '../data/node.js';
 import { gaussianMixture, modularAddition } from '../data/synthetic.js';
@@ -129,7 +129,10 @@ export async function trainModelResumable(opts: TrainModelResumableOptions): Pro
   const { runDir, meta, onSave, start, ...rest } = opts;
   if (typeof runDir !== 'string' || runDir === '') throw new BasisError('CONFIG_INVALID', 'trainModelResumable: runDir must be a directory path', { details: { field: 'runDir' } });
   const p = prepareModelTraining(rest);
+  let lock: DirLock | undefined;
   try {
+    // held until the final model is exported (trainResumable's own lock is then nested)
+    lock = await lockDir(runDir, { cleanDepth: 0 });
     const r = await trainResumable({
       ...p.trainOptions,
       runDir,
@@ -144,6 +147,7 @@ export async function trainModelResumable(opts: TrainModelResumableOptions): Pro
     return { ...summary, runDir, resumedFrom: r.resumedFrom, skipped: r.skipped };
   } finally {
     p.dispose();
+    await lock?.release();
   }
 }
 

@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { BasisError, limitThreads, threadBudget, workerEngine, type BasisErrorCode, type WorkerEngineSettings } from '@basis/tensor';
 import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
+import { lockDir, type DirLock } from '@basis/tensor/node';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph, ParamDict } from '../graph/index.js';
 import type { TrainProgress, TrainStart } from '../train/loop.js';
@@ -225,8 +226,24 @@ export class TrainPool {
     return this.slots.map((s) => s.backend);
   }
 
-  /** Queues a job; resolves with its result when a worker has trained it. */
+  /**
+   * Queues a job; resolves with its result when a worker has trained it. A job with `runDir` first
+   * takes that directory's write lock (on this thread, so Ctrl-C and exit release it): another
+   * process writing there makes the job fail at once with IO naming it.
+   */
   run(job: TrainJob, opts: TrainJobOptions = {}): Promise<TrainJobResult> {
+    if (this.closed) return Promise.reject(new BasisError('INVALID_ARGUMENT', 'the training pool is closed'));
+    if (job.runDir === undefined) return this.enqueue(job, opts);
+    return lockDir(job.runDir, { cleanDepth: 0 }).then(async (lock) => {
+      try {
+        return await this.enqueue(job, opts);
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  private enqueue(job: TrainJob, opts: TrainJobOptions): Promise<TrainJobResult> {
     if (this.closed) return Promise.reject(new BasisError('INVALID_ARGUMENT', 'the training pool is closed'));
     const wire: WireJob = {
       graph: job.graph,
@@ -405,7 +422,9 @@ function checkSpawn(opts: TrainSeedsOptions): number | undefined {
  * each child is reproducible). With run directories, each child's directory starts with the
  * trunk's state as its step-k checkpoint, and a rerun resumes the trunk and the children where
  * they stopped. If `signal` aborts the trunk, no child starts and every entry of the result is the
- * trunk's (aborted) result.
+ * trunk's (aborted) result. Every run directory (and `trunkDir`) is locked for writing before
+ * anything trains (`lockDir` of @basis/tensor/node): a folder another process writes makes the call
+ * fail at once with IO naming that process.
  *
  * @example
  * ```ts
@@ -417,9 +436,23 @@ function checkSpawn(opts: TrainSeedsOptions): number | undefined {
  * ```
  */
 export async function trainSeeds(opts: TrainSeedsOptions): Promise<TrainJobResult[]> {
-  const { seeds, runDir, pool: given, workers, backend, onProgress, signal, spawnSteps: _k, trunkDir, onTrunkProgress, ...job } = opts;
+  const { seeds, runDir, trunkDir } = opts;
   if (!Array.isArray(seeds) || seeds.length === 0) throw new BasisError('CONFIG_INVALID', 'seeds must list at least one seed', { details: { field: 'seeds' } });
   const spawnSteps = checkSpawn(opts);
+  // every run directory is locked before anything trains: a folder in use fails the whole call at once
+  const locks: DirLock[] = [];
+  try {
+    for (const d of [...(trunkDir === undefined || spawnSteps === undefined ? [] : [trunkDir]), ...(runDir === undefined ? [] : seeds.map((s) => runDir(s)))]) {
+      locks.push(await lockDir(d, { cleanDepth: 0 }));
+    }
+    return await trainSeedsLocked(opts, spawnSteps);
+  } finally {
+    for (const l of locks.reverse()) await l.release();
+  }
+}
+
+async function trainSeedsLocked(opts: TrainSeedsOptions, spawnSteps: number | undefined): Promise<TrainJobResult[]> {
+  const { seeds, runDir, pool: given, workers, backend, onProgress, signal, spawnSteps: _k, trunkDir, onTrunkProgress, ...job } = opts;
   const pool = given ?? (await TrainPool.create({ workers: Math.min(workers ?? threadBudget(), seeds.length), ...(backend === undefined ? {} : { backend }) }));
   const ctl = new AbortController();
   const onAbort = (): void => ctl.abort();

@@ -4,7 +4,10 @@ import { mkdtemp, mkdir, readFile, readdir, rm, truncate, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { isBasisError } from '@basis/tensor';
+import { LOCK_FILE, setLockNoticeHandler } from '@basis/tensor/node';
 import { CHECKPOINT_FILES, checkpointFromSnapshot, crc32, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import type { TrainOptions, TrainSnapshot } from './loop.js';
 import { train } from './loop.js';
@@ -194,6 +197,32 @@ describe('resume', () => {
     await expectCode(trainResumable(options(params, { runDir, batchSize: 8 })), 'CONFIG_INVALID', /trainResumable.batchSize differs/);
     await expectCode(trainResumable(options(params, { runDir, seed: 12 })), 'CONFIG_INVALID', /trainResumable.seed is 12 but the run .* uses seed 11/);
     disposeParams(params);
+  });
+
+  it('a run directory written by another process is refused at once (IO naming it); a dead holder is taken over', async () => {
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    try {
+      const dir = newDir();
+      await mkdir(dir);
+      const lock = { pid: other.pid, host: hostname(), started: '2026-12-07T00:00:00.000Z', command: 'basis train --out x', token: 'cd'.repeat(16) };
+      await writeFile(join(dir, LOCK_FILE), JSON.stringify(lock));
+      const params = mlpParams(4, 8, 3, 1);
+      await expectCode(trainResumable(options(params, { runDir: dir })), 'IO', `PID ${other.pid} on ${hostname()}`);
+      expect(await listCheckpoints(dir)).toEqual([]);
+      other.kill();
+      await new Promise((r) => other.once('exit', r));
+      const notices: string[] = [];
+      setLockNoticeHandler((l) => notices.push(l));
+      const r = await trainResumable(options(params, { runDir: dir }));
+      expect(r.stopped).toBe('completed');
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/took over the lock .* no longer running/);
+      expect(await readdir(dir)).not.toContain(LOCK_FILE);
+      disposeParams(params);
+    } finally {
+      other.kill();
+      setLockNoticeHandler((l) => process.stderr.write(`basis: ${l}\n`));
+    }
   });
 
   it('a fork gets its own run directory, starting with a checkpoint at the spawn step', async () => {

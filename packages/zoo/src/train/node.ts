@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BasisError, isBasisError } from '@basis/tensor';
+import { lockDir } from '@basis/tensor/node';
 import {
   CHECKPOINT_FILES,
   checkpointFromSnapshot,
@@ -291,7 +292,9 @@ const COMPARED = ['n', 'batchSize', 'dropLast', 'stepsPerEpoch', 'optimizer', 's
  * that is started again ends with bit-identical weights to an uninterrupted one (same backend).
  * The stored configuration must match (optimizer, resolved schedule, batching, frozen parameters,
  * seed); otherwise CONFIG_INVALID names the field. `epochs` may grow when the schedule's length
- * does not depend on it (a constant or step schedule, or an explicit `totalSteps`).
+ * does not depend on it (a constant or step schedule, or an explicit `totalSteps`). The run
+ * directory is locked for writing while training (`lockDir` of @basis/tensor/node): another process
+ * writing it makes this fail at once with IO naming that process.
  *
  * @example
  * ```ts
@@ -313,6 +316,21 @@ export async function trainResumable(options: TrainResumableOptions): Promise<Tr
   await mkdir(runDir, { recursive: true }).catch((e: unknown) => {
     throw ioError(runDir, e, 'create run directory');
   });
+  // one writer per run directory (nested when the caller, e.g. TrainPool.run, holds it already)
+  const lock = await lockDir(runDir, { cleanDepth: 0 });
+  try {
+    return await resumeLocked(runDir, trainOptions, prepared, start);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function resumeLocked(
+  runDir: string,
+  trainOptions: TrainOptions,
+  prepared: ReturnType<typeof prepareTraining>,
+  start: TrainStart | undefined,
+): Promise<TrainResumableResult> {
   // remove leftovers of interrupted writes
   for (const name of await readdir(runDir)) {
     if (/^\.step-\d+\.(tmp|old)-[0-9a-f]+$/.test(name)) await rm(join(runDir, name), { recursive: true, force: true });
