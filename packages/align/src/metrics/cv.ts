@@ -1,5 +1,5 @@
-import { BasisError, Matrix, crossprod, kfold, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
-import { columnPearson, correlations, prescaled, takeRows } from '../prep.js';
+import { BasisError, Matrix, columnMeans as tensorColumnMeans, crossprod, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
+import { centred, centredScale, columnPearson, correlations } from '../prep.js';
 import { padColumns } from '../util.js';
 import type { MetricDefinition, MetricOption, ResolvedOptions } from '../types.js';
 
@@ -14,35 +14,135 @@ const ALPHAS_OPTION: MetricOption = { name: 'alphas', type: 'number[]', default:
 const DEFAULT_FOLDS: ResolvedOptions = { folds: CV_FOLDS };
 const DEFAULT_LINEAR: ResolvedOptions = { folds: CV_FOLDS, alphas: RIDGE_ALPHAS };
 
-interface Split {
-  Xtr: Matrix;
-  Ytr: Matrix;
-  Xte: Matrix;
-  Yte: Matrix;
-}
-
-function splits(X: Matrix, Y: Matrix, folds: number): Split[] {
-  if (X.rows < 2 * folds) {
-    throw new BasisError('TOO_SMALL', `${folds}-fold cross-validation needs at least ${2 * folds} rows (2 per test fold), got ${X.rows}`);
+/** The test blocks `[a, b)` of `folds` contiguous folds (the rule of `kfold`: the first n % k are one row longer). */
+function blocks(n: number, folds: number): [number, number][] {
+  if (n < 2 * folds) {
+    throw new BasisError('TOO_SMALL', `${folds}-fold cross-validation needs at least ${2 * folds} rows (2 per test fold), got ${n}`);
   }
-  return kfold(X.rows, folds).map(({ train, test }) => ({
-    Xtr: takeRows(X, train),
-    Ytr: takeRows(Y, train),
-    Xte: takeRows(X, test),
-    Yte: takeRows(Y, test),
-  }));
+  const out: [number, number][] = [];
+  let a = 0;
+  for (let f = 0; f < folds; f++) {
+    const size = Math.floor(n / folds) + (f < n % folds ? 1 : 0);
+    out.push([a, a + size]);
+    a += size;
+  }
+  return out;
 }
 
-function columnMeans(A: Matrix): Float64Array {
-  const m = new Float64Array(A.cols);
-  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) m[j] = (m[j] as number) + (A.data[i * A.cols + j] as number);
-  for (let j = 0; j < A.cols; j++) m[j] = (m[j] as number) / A.rows;
-  return m;
+/** Rows `[a, b)` of M as a matrix sharing M's data (no copy). */
+function rowBlock(M: Matrix, a: number, b: number): Matrix {
+  return new Matrix(b - a, M.cols, M.data.subarray(a * M.cols, b * M.cols));
 }
 
-function subtract(A: Matrix, means: Float64Array): Matrix {
-  const out = new Matrix(A.rows, A.cols);
-  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) out.data[i * A.cols + j] = (A.data[i * A.cols + j] as number) - (means[j] as number);
+/** Column sums and sums of squares of M. */
+function columnMoments(M: Matrix): { sum: Float64Array; sq: Float64Array } {
+  const d = M.cols;
+  const sum = new Float64Array(d);
+  const sq = new Float64Array(d);
+  const a = M.data;
+  for (let i = 0; i < M.rows; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) {
+      const v = a[r + j] as number;
+      sum[j] = (sum[j] as number) + v;
+      sq[j] = (sq[j] as number) + v * v;
+    }
+  }
+  return { sum, sq };
+}
+
+/**
+ * Whole-data products from which every training fold's centred cross-products are obtained by
+ * removing the test block (contiguous folds): `Xtrᵀ Ytr = Xᵀ Y - Xteᵀ Yte`, then the training means
+ * are taken out, `- n_tr mx myᵀ`. X and Y are centred over all rows first (cached), so the training
+ * means are small and the downdate cancels no leading digits. Each fold then costs one product
+ * over its test rows instead of one over its training rows plus the copies.
+ */
+interface Downdate {
+  Xc: Matrix;
+  Yc: Matrix;
+  full: Matrix;
+  x: { sum: Float64Array; sq: Float64Array };
+  y: { sum: Float64Array; sq: Float64Array };
+}
+
+function downdate(X: Matrix, Y: Matrix): Downdate {
+  const Xc = centred(X);
+  const Yc = centred(Y);
+  return { Xc, Yc, full: crossprod(Xc, Yc), x: columnMoments(Xc), y: columnMoments(Yc) };
+}
+
+/**
+ * The centred training cross-product `C = Xtr_cᵀ Ytr_c` of the fold testing rows `[a, b)`, and the
+ * training columns' centred sums of squares. `sx`/`sy` are null when `check` is set and some
+ * training column's sum of squares is at the rounding level of the downdate (a unit constant on the
+ * training rows but not on the test rows): the caller then computes that fold directly.
+ */
+function trainProducts(
+  dd: Downdate,
+  a: number,
+  b: number,
+  check: boolean,
+): { C: Matrix; sx: Float64Array; sy: Float64Array } | null {
+  const Xte = rowBlock(dd.Xc, a, b);
+  const Yte = rowBlock(dd.Yc, a, b);
+  const nTr = dd.Xc.rows - (b - a);
+  const T = crossprod(Xte, Yte);
+  const tx = columnMoments(Xte);
+  const ty = columnMoments(Yte);
+  const dx = dd.Xc.cols;
+  const dy = dd.Yc.cols;
+  const mx = new Float64Array(dx);
+  const my = new Float64Array(dy);
+  const sx = new Float64Array(dx);
+  const sy = new Float64Array(dy);
+  // relative rounding of a downdated sum of squares: a few ulps of the whole-data sum
+  const tol = 1e-9;
+  for (let i = 0; i < dx; i++) {
+    mx[i] = ((dd.x.sum[i] as number) - (tx.sum[i] as number)) / nTr;
+    const all = dd.x.sq[i] as number;
+    sx[i] = all - (tx.sq[i] as number) - nTr * (mx[i] as number) ** 2;
+    if (all === 0) sx[i] = 0;
+    else if (check && (sx[i] as number) <= tol * all) return null;
+  }
+  for (let j = 0; j < dy; j++) {
+    my[j] = ((dd.y.sum[j] as number) - (ty.sum[j] as number)) / nTr;
+    const all = dd.y.sq[j] as number;
+    sy[j] = all - (ty.sq[j] as number) - nTr * (my[j] as number) ** 2;
+    if (all === 0) sy[j] = 0;
+    else if (check && (sy[j] as number) <= tol * all) return null;
+  }
+  const C = new Matrix(dx, dy);
+  const c = C.data;
+  const f = dd.full.data;
+  const t = T.data;
+  for (let i = 0; i < dx; i++) {
+    const r = i * dy;
+    const m = nTr * (mx[i] as number);
+    for (let j = 0; j < dy; j++) c[r + j] = (f[r + j] as number) - (t[r + j] as number) - m * (my[j] as number);
+  }
+  return { C, sx, sy };
+}
+
+/** The training rows of M (all but `[a, b)`), one copy. */
+function trainRows(M: Matrix, a: number, b: number): Matrix {
+  const d = M.cols;
+  const out = new Matrix(M.rows - (b - a), d);
+  out.data.set(M.data.subarray(0, a * d), 0);
+  out.data.set(M.data.subarray(b * d), a * d);
+  return out;
+}
+
+/** The training rows of M (all but `[a, b)`) centred by their own means: one copy, centred in place. */
+function trainCentred(M: Matrix, a: number, b: number): Matrix {
+  const out = trainRows(M, a, b);
+  const means = tensorColumnMeans(out);
+  const d = out.cols;
+  const o = out.data;
+  for (let i = 0; i < out.rows; i++) {
+    const r = i * d;
+    for (let j = 0; j < d; j++) o[r + j] = (o[r + j] as number) - (means[j] as number);
+  }
   return out;
 }
 
@@ -65,14 +165,15 @@ function predictionScore(Yhat: Matrix, Yte: Matrix, units: number): number {
  */
 export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_LINEAR): number[] {
   const alphas = o['alphas'] as readonly number[];
-  const { M: Xs, scale: px } = prescaled(X);
-  const { M: Ys } = prescaled(Y);
-  return splits(Xs, Ys, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
-    const n = Xtr.rows;
-    const mx = columnMeans(Xtr);
-    const my = columnMeans(Ytr);
-    const Xc = subtract(Xtr, mx);
-    const Yc = subtract(Ytr, my);
+  const bl = blocks(X.rows, o['folds'] as number);
+  // centred over all rows (cached; prescaled by an exact power of two px at extreme magnitudes)
+  const Xall = centred(X);
+  const Yall = centred(Y);
+  const px = centredScale(X);
+  return bl.map(([a, b]) => {
+    const Xc = trainCentred(Xall, a, b);
+    const Yc = trainCentred(Yall, a, b);
+    const n = Xc.rows;
     const { U, s, V } = svd(Xc);
     const k = s.length;
     // singular values at the rounding level of the centred data (rank deficiency, e.g. more units
@@ -96,14 +197,19 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
       const h = matvec(U2, f);
       const scaledUtY = new Matrix(k, Yc.cols);
       for (let r = 0; r < k; r++) for (let j = 0; j < Yc.cols; j++) scaledUtY.data[r * Yc.cols + j] = (f[r] as number) * (UtY.data[r * Yc.cols + j] as number);
-      const fit = matmul(U, scaledUtY);
+      const fit = matmul(U, scaledUtY).data;
+      const yc = Yc.data;
+      const dy = Yc.cols;
       let crit = 0;
       for (let i = 0; i < n; i++) {
-        const scale = 1 / (1 - (1 / n + (h[i] as number)));
-        for (let j = 0; j < Yc.cols; j++) {
-          const e = ((Yc.data[i * Yc.cols + j] as number) - (fit.data[i * Yc.cols + j] as number)) * scale;
-          crit += e * e;
+        const r = i * dy;
+        let row = 0;
+        for (let j = 0; j < dy; j++) {
+          const e = (yc[r + j] as number) - (fit[r + j] as number);
+          row += e * e;
         }
+        const scale = 1 - (1 / n + (h[i] as number));
+        crit += row / (scale * scale);
       }
       if (crit < best) {
         best = crit;
@@ -120,30 +226,70 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
       for (let j = 0; j < Yc.cols; j++) W.data[r * Yc.cols + j] = g * (UtY.data[r * Yc.cols + j] as number);
     }
     const B = matmul(V, W);
-    const Yhat = matmul(subtract(Xte, mx), B);
-    return predictionScore(Yhat, Yte, Y.cols);
+    // held-out rows centred over all rows, not with the training means: the predictions then differ
+    // by a constant row, to which the per-unit correlations are blind
+    const Yhat = matmul(rowBlock(Xall, a, b), B);
+    return predictionScore(Yhat, rowBlock(Yall, a, b), Y.cols);
   });
 }
 
-/** The fold scores of `procrustes.cv`: an orthogonal map fitted on centred, zero-padded training data. */
+/**
+ * The fold scores of `procrustes.cv`: an orthogonal map fitted on centred, zero-padded training
+ * data. The training cross-products come from the whole-data product downdated by each test block
+ * (see {@link downdate}); held-out predictions use the globally centred test rows, which differ
+ * from the training-centred ones by a constant row, to which the per-unit correlations are blind.
+ */
 export function procrustesCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_FOLDS): number[] {
   const p = Math.max(X.cols, Y.cols);
-  // exact power-of-two prescales at extreme magnitudes: neither the rotation nor the correlations depend on them
-  return splits(prescaled(X).M, prescaled(Y).M, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
-    const mx = columnMeans(Xtr);
-    const Xc = padColumns(subtract(Xtr, mx), p);
-    const Yc = padColumns(subtract(Ytr, columnMeans(Ytr)), p);
-    const { U, V } = svd(crossprod(Xc, Yc));
+  const bl = blocks(X.rows, o['folds'] as number);
+  // centred copies carry exact power-of-two prescales at extreme magnitudes: neither the rotation nor the correlations depend on them
+  const dd = downdate(X, Y);
+  return bl.map(([a, b]) => {
+    const { C } = trainProducts(dd, a, b, false) as { C: Matrix };
+    const { U, V } = svd(padTo(C, p, p));
     const Q = matmul(U, V.transpose());
-    const Yhat = matmul(padColumns(subtract(Xte, mx), p), Q);
-    return predictionScore(Yhat, Yte, Y.cols);
+    const Yhat = matmul(padColumns(rowBlock(dd.Xc, a, b), p), Q);
+    return predictionScore(Yhat, rowBlock(dd.Yc, a, b), Y.cols);
   });
 }
 
-/** The fold scores of `permutation.cv`: units matched on the training correlations. */
+/** M (r x c) with zero rows and columns appended up to `rows x cols`. */
+function padTo(M: Matrix, rows: number, cols: number): Matrix {
+  if (M.rows === rows && M.cols === cols) return M;
+  const out = new Matrix(rows, cols);
+  for (let i = 0; i < M.rows; i++) out.data.set(M.data.subarray(i * M.cols, (i + 1) * M.cols), i * cols);
+  return out;
+}
+
+/**
+ * The fold scores of `permutation.cv`: units matched on the training correlations (from the
+ * downdated whole-data product, see {@link downdate}; a fold in which some unit is constant on the
+ * training rows is computed directly), scored by the held-out correlations of the matched pairs.
+ */
 export function permutationCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT_FOLDS): number[] {
-  return splits(prescaled(X).M, prescaled(Y).M, o['folds'] as number).map(({ Xtr, Ytr, Xte, Yte }) => {
-    const { rowInd, colInd } = linearSumAssignment(correlations(Xtr, Ytr), { maximize: true });
+  const bl = blocks(X.rows, o['folds'] as number);
+  const dd = downdate(X, Y);
+  return bl.map(([a, b]) => {
+    const t = trainProducts(dd, a, b, true);
+    let corr: Matrix;
+    if (t === null) {
+      corr = correlations(trainRows(dd.Xc, a, b), trainRows(dd.Yc, a, b));
+    } else {
+      corr = t.C;
+      const dy = corr.cols;
+      const c = corr.data;
+      for (let i = 0; i < corr.rows; i++) {
+        const ni = Math.sqrt(t.sx[i] as number);
+        for (let j = 0; j < dy; j++) {
+          const nj = Math.sqrt(t.sy[j] as number);
+          const k = i * dy + j;
+          c[k] = ni === 0 || nj === 0 ? 0 : Math.max(-1, Math.min(1, (c[k] as number) / ni / nj));
+        }
+      }
+    }
+    const { rowInd, colInd } = linearSumAssignment(corr, { maximize: true });
+    const Xte = rowBlock(dd.Xc, a, b);
+    const Yte = rowBlock(dd.Yc, a, b);
     let s = 0;
     for (let k = 0; k < rowInd.length; k++) s += columnPearson(Xte, rowInd[k] as number, Yte, colInd[k] as number);
     return s / rowInd.length;

@@ -6,6 +6,7 @@
 // row-major arrays and LAPACK's column-major ones, and basis' conventions (order, signs), stay at
 // the dispatch points in `linalg/`. `nativeFor` decides, per kernel and size, whether the
 // native provider is used at all (tiny problems are faster on the WebAssembly kernels).
+import { float64Buffer } from '../memory.js';
 import { BasisError } from '../errors.js';
 import { checkDims } from './blas.js';
 import { nativeLib } from './engine.js';
@@ -199,8 +200,8 @@ export function lapackGesdd(lib: NativeLib, a: Float64Array, rows: number, cols:
   checkFinite(what, a.subarray(0, rows * cols));
   const s = new Float64Array(Math.max(1, k));
   if (k === 0) return { s: new Float64Array(0), u: vectors ? new Float64Array(0) : null, vt: vectors ? new Float64Array(0) : null };
-  const u = new Float64Array(vectors ? ldu * k : 1);
-  const vt = new Float64Array(vectors ? ldvt * cols : 1);
+  const u = float64Buffer(vectors ? ldu * k : 1);
+  const vt = float64Buffer(vectors ? ldvt * cols : 1);
   if (vectors) {
     checkCol(what, 'U', u, rows, k, ldu);
     checkCol(what, 'VT', vt, k, cols, ldvt);
@@ -252,7 +253,7 @@ export function lapackQR(lib: NativeLib, a: Float64Array, m: number, n: number, 
   const LDA = lib.ints([lda]);
   const info = intArray(lib, 1);
   // Q's buffer: the factored A itself when its first qc columns suffice, else an m x m copy.
-  const q = qc <= n ? a : new Float64Array(lda * qc);
+  const q = qc <= n ? a : float64Buffer(lda * qc);
   checkCol(what, 'Q', q, m, qc, lda);
   checkLen(what, 'TAU', tau, k);
   const [lwQ, lwO] = cachedWork(lib, `qr:${m}x${n}:${qc}`, () => {

@@ -1,3 +1,4 @@
+import { float64Buffer } from '../memory.js';
 import { nativeGemm } from '../engine/blas.js';
 import { wasmGemm } from './wasm-kernels.js';
 import type { GemmArgs } from './wasm-kernels.js';
@@ -12,7 +13,7 @@ const JB = 256;
 
 /** Row-major transpose of an r x c array into a new c x r array (32 x 32 tiles). */
 export function transposeData(a: Float64Array, r: number, c: number): Float64Array {
-  const t = new Float64Array(r * c);
+  const t = float64Buffer(r * c);
   const B = 32;
   for (let i0 = 0; i0 < r; i0 += B) {
     const i1 = Math.min(i0 + B, r);
@@ -204,7 +205,7 @@ export function gemmStrided(g: GemmArgs): void {
 
 /** A (m x k) · B (k x n) into a new m x n array. */
 export function matmulData(A: Float64Array, B: Float64Array, m: number, k: number, n: number): Float64Array {
-  const C = new Float64Array(m * n);
+  const C = float64Buffer(m * n);
   if (m === 0 || n === 0 || k === 0) return C;
   if (n === 1) {
     for (let i = 0; i < m; i++) {

@@ -1,3 +1,4 @@
+import { float64Buffer } from '../memory.js';
 import { lapackQR, lapackSize, nativeFor } from '../engine/lapack.js';
 import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
@@ -238,7 +239,7 @@ function assemble(f: QrFactors, m: number, n: number, complete: boolean): QrResu
     R[i * n + i] = f.diag[i] as number;
     for (let j = i + 1; j < n; j++) R[i * n + j] = f.a[i * n + j] as number;
   }
-  const Q = new Float64Array(m * qc);
+  const Q = float64Buffer(m * qc);
   for (let j = 0; j < Math.min(m, qc); j++) Q[j * qc + j] = 1;
   accumulateReflectors(Q, m, qc, k, 0, f.vs, (j) => j * m, f.betas);
   for (let i = 0; i < k; i++) {

@@ -1,3 +1,4 @@
+import { float64Buffer } from '../memory.js';
 import { lapackGesdd, lapackSize, nativeFor } from '../engine/lapack.js';
 import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
@@ -165,10 +166,10 @@ function svdViaQR(data: Float64Array, m: number, n: number, wantUV: boolean): Sv
   const r = svdTall(R, n, n, wantUV);
   if (scale !== 1) for (let k = 0; k < r.s.length; k++) r.s[k] = (r.s[k] as number) * scale;
   if (!wantUV) return r;
-  const Q = new Float64Array(m * n);
+  const Q = float64Buffer(m * n);
   for (let j = 0; j < n; j++) Q[j * n + j] = 1;
   accumulateReflectors(Q, m, n, n, 0, f.vs, (j) => j * m, f.betas);
-  const U = new Float64Array(m * n);
+  const U = float64Buffer(m * n);
   gemm(U, m, n, n, Q, false, r.U as Float64Array, false);
   return { U, s: r.s, V: r.V };
 }
@@ -200,7 +201,7 @@ function svdTall(A: Float64Array, m: number, n: number, wantUV: boolean): SvdDat
   if (top === 0) {
     const s = new Float64Array(n);
     if (!wantUV) return { U: null, s, V: null };
-    const U = new Float64Array(m * n);
+    const U = float64Buffer(m * n);
     const V = new Float64Array(n * n);
     for (let j = 0; j < n; j++) {
       U[j * n + j] = 1;
@@ -227,7 +228,7 @@ function svdTall(A: Float64Array, m: number, n: number, wantUV: boolean): SvdDat
   let U: Float64Array | null = null;
   let V: Float64Array | null = null;
   if (wantUV) {
-    U = new Float64Array(m * n);
+    U = float64Buffer(m * n);
     for (let j = 0; j < n; j++) U[j * n + j] = 1;
     accumulateReflectors(U, m, n, n, 0, VL, (j) => j * m, betaL);
     V = new Float64Array(n * n);
@@ -244,7 +245,7 @@ function svdTall(A: Float64Array, m: number, n: number, wantUV: boolean): SvdDat
   const s = new Float64Array(n);
   for (let j = 0; j < n; j++) s[j] = (d[order[j] as number] as number) * scale;
   if (U === null || V === null) return { U: null, s, V: null };
-  const Uo = new Float64Array(m * n);
+  const Uo = float64Buffer(m * n);
   for (let i = 0; i < m; i++) {
     const r = i * n;
     for (let j = 0; j < n; j++) Uo[r + j] = U[r + (order[j] as number)] as number;

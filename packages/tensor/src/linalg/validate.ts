@@ -1,4 +1,5 @@
 // Internal front-door helpers shared by the linalg functions (not exported from the package).
+import { float64Buffer } from '../memory.js';
 import { BasisError } from '../errors.js';
 import { Matrix, asMatrix, assertFinite, assertNonEmpty, assertSquare } from '../matrix.js';
 import type { MatrixLike, NumericArrayLike } from '../matrix.js';
@@ -150,7 +151,8 @@ export function pow2Near(m: number): number {
 export function pow2ScaledCopy(src: Float64Array): { data: Float64Array; scale: number } {
   const top = maxAbs(src);
   const scale = top === 0 ? 1 : pow2Near(top);
-  const data = src.slice();
+  const data = float64Buffer(src.length);
+  data.set(src);
   if (scale !== 1) for (let k = 0; k < data.length; k++) data[k] = (data[k] as number) / scale;
   return { data, scale };
 }
