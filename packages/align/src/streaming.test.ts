@@ -79,6 +79,65 @@ describe('MinibatchLinearCka', () => {
   });
 });
 
+describe('streaming CKA at extreme scales (issue 16)', () => {
+  const times = (M: ReturnType<typeof randn>, c: number) => {
+    const out = M.clone();
+    for (let k = 0; k < out.data.length; k++) out.data[k] = (out.data[k] as number) * c;
+    return out;
+  };
+  it('StreamingLinearCka and MinibatchLinearCka give the unscaled value from 1e-300 to 1e300, both sides or one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e9 }),
+        fc.oneof(fc.double({ min: -300, max: 300, noNaN: true }), fc.constantFrom(-300, 300)),
+        fc.constantFrom('both', 'X', 'Y'),
+        (seed, e, which) => {
+          const rng = createRng(seed);
+          const X = randn(60, 4, rng);
+          const Y = randn(60, 3, rng);
+          for (let i = 0; i < 60; i++) Y.set(i, 0, Y.get(i, 0) + X.get(i, 1));
+          const c = 10 ** e;
+          const Xs = which === 'Y' ? X : times(X, c);
+          const Ys = which === 'X' ? Y : times(Y, c);
+          const feed = (m: { update: (a: typeof X, b: typeof Y) => void; value: () => number }, A: typeof X, B: typeof Y) => {
+            for (let s = 0; s < 60; s += 15) m.update(A.slice(s, s + 15), B.slice(s, s + 15));
+            return m.value();
+          };
+          const exact = metric('cka.linear', X, Y).value;
+          expect(Math.abs(feed(new StreamingLinearCka(), Xs, Ys) - exact)).toBeLessThan(1e-12);
+          const mini = feed(new MinibatchLinearCka(), X, Y);
+          expect(Math.abs(feed(new MinibatchLinearCka(), Xs, Ys) - mini)).toBeLessThan(1e-12);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+  it('a later batch far larger than the first raises the scale instead of overflowing', () => {
+    const rng = createRng(11);
+    const X = randn(40, 3, rng);
+    const Y = randn(40, 2, rng);
+    for (let i = 0; i < 40; i++) Y.set(i, 1, Y.get(i, 1) + X.get(i, 0));
+    // rows 20..39 are 1e250 times larger: the exact statistic is dominated by them
+    const grow = (M: typeof X) => {
+      const out = M.clone();
+      for (let k = (out.data.length / 2) | 0; k < out.data.length; k++) out.data[k] = (out.data[k] as number) * 1e250;
+      return out;
+    };
+    const s = new StreamingLinearCka();
+    s.update(grow(X).slice(0, 20), grow(Y).slice(0, 20));
+    s.update(grow(X).slice(20, 40), grow(Y).slice(20, 40));
+    const want = metric('cka.linear', grow(X), grow(Y)).value;
+    expect(Math.abs(s.value() - want)).toBeLessThan(1e-9);
+    const m = new MinibatchLinearCka();
+    m.update(X.slice(0, 20), Y.slice(0, 20));
+    m.update(times(X.slice(20, 40), 1e250), times(Y.slice(20, 40), 1e250));
+    const second = new MinibatchLinearCka();
+    second.update(X.slice(20, 40), Y.slice(20, 40));
+    // the first batch's HSICs are ~1e-1000 of the second's: the value is the second batch's alone
+    expect(Math.abs(m.value() - second.value())).toBeLessThan(1e-12);
+  });
+});
+
 describe('permutationTest', () => {
   it('finds shared structure significant and independent data not', () => {
     const rng = createRng(8);

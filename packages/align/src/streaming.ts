@@ -6,8 +6,10 @@ import { sumSquares } from './util.js';
  * Linear CKA (biased HSIC_0) over data that arrives in batches, with memory independent of N:
  * it keeps float64 sums of Xᵀ X, Yᵀ Y, Xᵀ Y and the column sums (O(dx² + dy² + dx·dy)). Each
  * batch is shifted by the first batch's column means before accumulating, which keeps the final
- * centring accurate for data with large offsets. The value equals {@link metric}('cka.linear')
- * on the concatenated data up to rounding.
+ * centring accurate for data with large offsets, and each side is divided by an exact power of two
+ * (fixed by the first batch, raised if a later batch is far larger), so that no sum overflows or
+ * underflows at any finite scale. The value equals {@link metric}('cka.linear') on the
+ * concatenated data up to rounding.
  *
  * @example
  * ```ts
@@ -23,6 +25,9 @@ export class StreamingLinearCka {
   private n = 0;
   private shiftX!: Float64Array;
   private shiftY!: Float64Array;
+  /** Exponents of the exact power-of-two scales of X and Y: sums hold (x - shift) / 2^ex. */
+  private ex = 0;
+  private ey = 0;
   private sx!: Float64Array;
   private sy!: Float64Array;
   private sxx!: Float64Array;
@@ -46,11 +51,15 @@ export class StreamingLinearCka {
     if (X.cols !== this.dx || Y.cols !== this.dy) {
       throw new BasisError('SHAPE_MISMATCH', `batch widths ${X.cols} and ${Y.cols} differ from the first batch's ${this.dx} and ${this.dy}`);
     }
+    this.ex = this.raiseScale(X, this.ex, this.sx, this.sxx, this.shiftX);
+    this.ey = this.raiseScale(Y, this.ey, this.sy, this.syy, this.shiftY);
+    const fx = pow2(-this.ex);
+    const fy = pow2(-this.ey);
     const x = new Float64Array(this.dx);
     const y = new Float64Array(this.dy);
     for (let i = 0; i < X.rows; i++) {
-      for (let a = 0; a < this.dx; a++) x[a] = (X.data[i * this.dx + a] as number) - (this.shiftX[a] as number);
-      for (let b = 0; b < this.dy; b++) y[b] = (Y.data[i * this.dy + b] as number) - (this.shiftY[b] as number);
+      for (let a = 0; a < this.dx; a++) x[a] = (X.data[i * this.dx + a] as number) * fx - (this.shiftX[a] as number);
+      for (let b = 0; b < this.dy; b++) y[b] = (Y.data[i * this.dy + b] as number) * fy - (this.shiftY[b] as number);
       accumulate(this.sx, this.sxx, x);
       accumulate(this.sy, this.syy, y);
       for (let a = 0; a < this.dx; a++) {
@@ -75,11 +84,29 @@ export class StreamingLinearCka {
     return xy / (xx * yy);
   }
 
+  /**
+   * Keeps a side's scale within 2^64 of the batch's largest entry: if the batch is far larger,
+   * the exponent rises to it and the sums seen so far are divided by the exact powers of two
+   * that change (their shift too; the cross sums Xᵀ Y once per side). Returns the exponent.
+   */
+  private raiseScale(B: Matrix, e: number, s: Float64Array, ss: Float64Array, shift: Float64Array): number {
+    const want = exponentOf(maxAbs(B.data));
+    if (want <= e + 64) return e;
+    const f = pow2(e - want);
+    for (let k = 0; k < s.length; k++) s[k] = (s[k] as number) * f;
+    for (let k = 0; k < shift.length; k++) shift[k] = (shift[k] as number) * f;
+    for (let k = 0; k < ss.length; k++) ss[k] = (ss[k] as number) * f * f;
+    for (let k = 0; k < this.sxy.length; k++) this.sxy[k] = (this.sxy[k] as number) * f;
+    return want;
+  }
+
   private init(X: Matrix, Y: Matrix): void {
     this.dx = X.cols;
     this.dy = Y.cols;
-    this.shiftX = columnMeans(X);
-    this.shiftY = columnMeans(Y);
+    this.ex = startExponent(maxAbs(X.data));
+    this.ey = startExponent(maxAbs(Y.data));
+    this.shiftX = columnMeans(X, pow2(-this.ex));
+    this.shiftY = columnMeans(Y, pow2(-this.ey));
     this.sx = new Float64Array(this.dx);
     this.sy = new Float64Array(this.dy);
     this.sxx = new Float64Array(this.dx * this.dx);
@@ -88,9 +115,32 @@ export class StreamingLinearCka {
   }
 }
 
-function columnMeans(A: Matrix): Float64Array {
+/** Column means of `f A` (f an exact power of two). */
+function columnMeans(A: Matrix, f: number): Float64Array {
   const m = new Float64Array(A.cols);
-  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) m[j] = (m[j] as number) + (A.data[i * A.cols + j] as number) / A.rows;
+  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) m[j] = (m[j] as number) + ((A.data[i * A.cols + j] as number) * f) / A.rows;
+  return m;
+}
+
+/** 2^e for an integer e in [-1000, 1000] (exact). */
+function pow2(e: number): number {
+  return 2 ** e;
+}
+
+/** floor(log2 m) clamped to [-1000, 1000]; 0 for m = 0. */
+function exponentOf(m: number): number {
+  return m === 0 ? 0 : Math.max(-1000, Math.min(1000, Math.floor(Math.log2(m))));
+}
+
+/** The first batch's scale exponent: 0 (no scaling) unless max|entry| lies outside [2^-64, 2^65). */
+function startExponent(m: number): number {
+  const e = exponentOf(m);
+  return Math.abs(e) > 64 ? e : 0;
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] as number));
   return m;
 }
 
@@ -142,6 +192,9 @@ export class MinibatchLinearCka {
   private xy = 0;
   private xx = 0;
   private yy = 0;
+  /** Exponents of the exact power-of-two scales of X and Y (see {@link StreamingLinearCka}). */
+  private ex = 0;
+  private ey = 0;
 
   /** Number of batches seen so far. */
   get batches(): number {
@@ -161,16 +214,34 @@ export class MinibatchLinearCka {
     if (X.rows < 4) throw new BasisError('TOO_SMALL', `minibatch CKA uses the unbiased HSIC, which needs batches of at least 4 rows, got ${X.rows}`);
     assertFinite(X, 'X batch');
     assertFinite(Y, 'Y batch');
+    const mx = exponentOf(maxAbs(X.data));
+    const my = exponentOf(maxAbs(Y.data));
     if (this.dx < 0) {
       this.dx = X.cols;
       this.dy = Y.cols;
+      this.ex = startExponent(maxAbs(X.data));
+      this.ey = startExponent(maxAbs(Y.data));
     }
     if (X.cols !== this.dx || Y.cols !== this.dy) {
       throw new BasisError('SHAPE_MISMATCH', `batch widths ${X.cols} and ${Y.cols} differ from the first batch's ${this.dx} and ${this.dy}`);
     }
+    // exact power-of-two scales per side, fixed by the first batch and raised (the sums so far
+    // divided to match: HSIC(X, Y) scales as fx² fy², HSIC(X, X) as fx⁴) if a batch is far larger
+    if (mx > this.ex + 64) {
+      const f = pow2(this.ex - mx);
+      this.xy *= f * f;
+      this.xx *= f * f * f * f;
+      this.ex = mx;
+    }
+    if (my > this.ey + 64) {
+      const f = pow2(this.ey - my);
+      this.xy *= f * f;
+      this.yy *= f * f * f * f;
+      this.ey = my;
+    }
     // centring each batch leaves HSIC_1 unchanged and keeps the feature-space form accurate
-    const Xc = center(X).centred;
-    const Yc = center(Y).centred;
+    const Xc = center(scaledBy(X, pow2(-this.ex))).centred;
+    const Yc = center(scaledBy(Y, pow2(-this.ey))).centred;
     const a = rowSquares(Xc);
     const b = rowSquares(Yc);
     const scale = X.rows * (X.rows - 3);
@@ -189,4 +260,12 @@ export class MinibatchLinearCka {
     }
     return this.xy / Math.sqrt(this.xx * this.yy);
   }
+}
+
+/** `f A` for an exact power of two f (A itself when f = 1). */
+function scaledBy(A: Matrix, f: number): Matrix {
+  if (f === 1) return A;
+  const out = A.clone();
+  for (let k = 0; k < out.data.length; k++) out.data[k] = (out.data[k] as number) * f;
+  return out;
 }
