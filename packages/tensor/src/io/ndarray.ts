@@ -68,12 +68,15 @@ export function shapeSize(shape: readonly number[]): number {
 /** Checks a shape read from a file: non-negative safe integers whose product fits the bytes. */
 export function checkFileShape(shape: unknown, what: string): number[] {
   if (!Array.isArray(shape)) throw new BasisError('BAD_FILE', `${what}: shape is not a list`);
+  if (shape.length > 64) throw new BasisError('BAD_FILE', `${what}: shape has ${shape.length} dimensions (at most 64 are read)`);
+  // the product of the non-zero entries must be safe too: [0, 2^52, 2^52] is empty, but code
+  // that multiplies trailing dimensions (rows x cols) would overflow
   let n = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new BasisError('BAD_FILE', `${what}: shape entry ${String(d)} is not a non-negative integer`);
+      throw new BasisError('BAD_FILE', `${what}: shape entry ${typeof d === 'number' ? d : typeof d} is not a non-negative integer`);
     }
-    n *= d;
+    n *= Math.max(1, d);
     if (n > Number.MAX_SAFE_INTEGER) throw new BasisError('BAD_FILE', `${what}: shape [${shape.join(', ')}] is too large`);
   }
   return shape as number[];

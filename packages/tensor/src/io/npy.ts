@@ -1,5 +1,6 @@
 import { BasisError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
+import { ByteBudget, resolveMaxBytes, type ReadOptions } from './limits.js';
 import {
   DTYPE_SIZE,
   checkFileShape,
@@ -45,6 +46,9 @@ const NPY_DESCR: Partial<Record<DType, string>> = {
   float32: '<f4',
   float64: '<f8',
 };
+
+/** Bytes per element once decoded (float16/bfloat16 become float32). */
+export const IN_MEMORY_SIZE: Record<DType, number> = { ...DTYPE_SIZE, float16: 4, bfloat16: 4 };
 
 function bad(message: string): BasisError {
   return new BasisError('BAD_FILE', `not a valid .npy file: ${message}`);
@@ -229,8 +233,9 @@ function reverseAxes(data: TypedArray, shape: number[]): TypedArray {
  * arr.shape; // e.g. [1000, 512]
  * ```
  */
-export function readNpy(bytes: Uint8Array): NdArray {
+export function readNpy(bytes: Uint8Array, opts: ReadOptions & { /** @internal a budget shared with an enclosing reader (.npz) */ budget?: ByteBudget } = {}): NdArray {
   if (!(bytes instanceof Uint8Array)) throw new BasisError('INVALID_ARGUMENT', 'readNpy expects the file bytes as a Uint8Array');
+  const budget = opts.budget ?? new ByteBudget(resolveMaxBytes(opts, bytes.length), 'not a valid .npy file');
   if (bytes.length < 10) throw bad(`only ${bytes.length} bytes (truncated)`);
   for (let i = 0; i < 6; i++) if (bytes[i] !== MAGIC[i]) throw bad('missing the \\x93NUMPY magic string');
   const major = bytes[6] as number;
@@ -262,6 +267,9 @@ export function readNpy(bytes: Uint8Array): NdArray {
   if (offset + need > bytes.length) {
     throw bad(`shape [${shape.join(', ')}] of ${descr} needs ${need} data bytes but the file has ${bytes.length - offset} (truncated)`);
   }
+  // float16 is held as float32; a Fortran-order array is copied once more to reorder it
+  const held = count * IN_MEMORY_SIZE[dtype];
+  budget.take(fortran && shape.length > 1 ? 2 * held : held, `the array of shape [${shape.join(', ')}] ${descr}`);
   let data = decodeElements(bytes, offset, count, dtype, little);
   if (fortran) data = reverseAxes(data, shape);
   return { dtype, shape, data };

@@ -1,6 +1,8 @@
 import { BasisError } from '../errors.js';
+import { parseJsonBounded } from './json.js';
+import { ByteBudget, resolveMaxBytes, type ReadOptions } from './limits.js';
 import { DTYPE_SIZE, checkFileShape, shapeSize, type DType, type NdArray } from './ndarray.js';
-import { decodeElements, encodeElements } from './npy.js';
+import { IN_MEMORY_SIZE, decodeElements, encodeElements } from './npy.js';
 
 const ST_TO_DTYPE: Record<string, DType | undefined> = {
   BOOL: 'bool',
@@ -43,6 +45,12 @@ export interface SafetensorsContent {
   metadata: Record<string, string>;
 }
 
+/** A value for messages, at most 80 characters. */
+function brief(v: unknown): string {
+  const t = JSON.stringify(v) ?? String(v);
+  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+}
+
 function bad(message: string): BasisError {
   return new BasisError('BAD_FILE', `not a valid safetensors file: ${message}`);
 }
@@ -60,19 +68,22 @@ function bad(message: string): BasisError {
  * tensors.get('layers.0.weight')?.shape; // e.g. [512, 784]
  * ```
  */
-export function readSafetensors(bytes: Uint8Array): SafetensorsContent {
+export function readSafetensors(bytes: Uint8Array, opts: ReadOptions = {}): SafetensorsContent {
   if (!(bytes instanceof Uint8Array)) throw new BasisError('INVALID_ARGUMENT', 'readSafetensors expects the file bytes as a Uint8Array');
+  const budget = new ByteBudget(resolveMaxBytes(opts, bytes.length), 'not a valid safetensors file');
   if (bytes.length < 8) throw bad(`only ${bytes.length} bytes (truncated)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (n > MAX_HEADER) throw bad(`header length ${n} exceeds the 100 MB limit`);
   if (8 + n > bytes.length) throw bad(`header of ${n} bytes runs past the end of the file (${bytes.length} bytes)`);
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
   } catch (e) {
-    throw bad(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    throw bad(`header is not valid UTF-8 (${(e as Error).message})`);
   }
+  // the format nests two levels (name -> {dtype, shape, data_offsets}); a deep one is crafted
+  const header = parseJsonBounded(text, 'not a valid safetensors file: header', 16);
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header is not a JSON object');
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
@@ -90,11 +101,11 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContent {
     if (typeof value !== 'object' || value === null) throw bad(`entry '${name}' is not an object`);
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = typeof info.dtype === 'string' ? ST_TO_DTYPE[info.dtype] : undefined;
-    if (dtype === undefined) throw bad(`tensor '${name}' has unsupported dtype ${JSON.stringify(info.dtype)}`);
+    if (dtype === undefined) throw bad(`tensor '${name}' has unsupported dtype ${brief(info.dtype)}`);
     const shape = checkFileShape(info.shape, `tensor '${name}'`);
     const off = info.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
-      throw bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}`);
+      throw bad(`tensor '${name}' has invalid data_offsets ${brief(off)}`);
     }
     const [begin, end] = off as [number, number];
     if (begin > end || end > dataLen) throw bad(`tensor '${name}' offsets [${begin}, ${end}) lie outside the ${dataLen} data bytes`);
@@ -110,6 +121,9 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContent {
     pos = e.end;
   }
   if (pos !== dataLen) throw bad(`tensors cover ${pos} of ${dataLen} data bytes`);
+  let held = 0;
+  for (const e of entries) held += shapeSize(e.shape) * IN_MEMORY_SIZE[e.dtype];
+  budget.take(held, `the ${entries.length} tensors`);
   const tensors = new Map<string, NdArray>();
   for (const e of entries) {
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decodeElements(bytes, dataStart + e.begin, shapeSize(e.shape), e.dtype, true) });

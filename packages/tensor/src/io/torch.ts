@@ -1,9 +1,11 @@
 // PyTorch `torch.save` files (the zip format of PyTorch >= 1.6) holding state_dicts: a safe
 // reader (own zip directory parser + a whitelisting unpickler) and a writer laid out like PyTorch's.
-import { inflateSync } from 'fflate';
 import { BasisError } from '../errors.js';
-import { DTYPE_SIZE, shapeSize, type DType, type NdArray, type TypedArray } from './ndarray.js';
+import { crc32 } from './crc32.js';
+import { ByteBudget, resolveMaxBytes, type ReadOptions } from './limits.js';
+import { DTYPE_SIZE, bfloat16ToFloat, halfToFloat, shapeSize, type DType, type NdArray, type TypedArray } from './ndarray.js';
 import { decodeElements, encodeElements } from './npy.js';
+import { SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, readZipDirectory, u64, zipEntryData, type ZipEntry } from './zip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -29,187 +31,20 @@ export interface TorchContent {
   skipped: TorchSkipped[];
 }
 
-/** Options of {@link readTorch}. */
-export interface ReadTorchOptions {
-  /**
-   * Most bytes (counted at the file's element sizes) that the tensors read may hold in total.
-   * Views can be larger than their storage (stride 0), so this bounds what a small crafted file
-   * can make the reader allocate. Default: 8 × the file size, and at least 64 MiB.
-   */
+/**
+ * Options of {@link readTorch}: `maxBytes` (see {@link ReadOptions}) bounds the inflated
+ * members (data.pkl and deflated storages) plus the tensors returned, counted at the file's
+ * element sizes. Views can be larger than their storage (stride 0) and deflated members can
+ * expand ~1000-fold, so this bounds what a small crafted file can make the reader allocate.
+ */
+export interface ReadTorchOptions extends ReadOptions {
   maxBytes?: number;
 }
 
+const KIND = 'not a valid PyTorch (torch.save) file';
+
 function bad(message: string): BasisError {
-  return new BasisError('BAD_FILE', `not a valid PyTorch (torch.save) file: ${message}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// CRC-32 (zip's polynomial), for verifying members read and for writing.
-
-let crcTables: Uint32Array[] | undefined;
-
-/** CRC-32, four bytes per step (slicing-by-4). */
-function crc32(data: Uint8Array): number {
-  if (crcTables === undefined) {
-    const t0 = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      t0[n] = c >>> 0;
-    }
-    crcTables = [t0];
-    for (let k = 1; k < 4; k++) {
-      const prev = crcTables[k - 1] as Uint32Array;
-      const t = new Uint32Array(256);
-      for (let n = 0; n < 256; n++) t[n] = ((prev[n] as number) >>> 8) ^ (t0[(prev[n] as number) & 0xff] as number);
-      crcTables.push(t);
-    }
-  }
-  const [t0, t1, t2, t3] = crcTables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-  let c = 0xffffffff;
-  let i = 0;
-  const n = data.length;
-  for (; i + 4 <= n; i += 4) {
-    c ^= (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24);
-    c = (t3[c & 0xff] as number) ^ (t2[(c >>> 8) & 0xff] as number) ^ (t1[(c >>> 16) & 0xff] as number) ^ (t0[c >>> 24] as number);
-  }
-  for (; i < n; i++) c = (t0[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Zip reading. Our own directory parser (rather than a general unzip) so that every offset and
-// size is checked against the buffer before use, nothing is inflated past its declared size, and
-// members are extracted (and CRC-checked) only when needed.
-
-interface ZipEntry {
-  name: string;
-  flags: number;
-  method: number;
-  crc: number;
-  compSize: number;
-  size: number;
-  localOffset: number;
-}
-
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_EOCD64 = 0x06064b50;
-const SIG_LOCATOR64 = 0x07064b50;
-
-function u64(view: DataView, at: number): number {
-  const v = view.getBigUint64(at, true);
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
-}
-
-function readZipDirectory(bytes: Uint8Array): Map<string, ZipEntry> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const len = bytes.length;
-  if (len >= 2 && bytes[0] === 0x80 && (bytes[1] as number) <= 5) {
-    throw bad('this is the legacy (non-zip) torch.save format of PyTorch < 1.6 (or _use_new_zipfile_serialization=False), which basis does not read; re-save it with a newer PyTorch');
-  }
-  if (len < 22) throw bad(`only ${len} bytes (truncated)`);
-  let eocd = -1;
-  for (let p = len - 22; p >= Math.max(0, len - 22 - 0xffff); p--) {
-    if (view.getUint32(p, true) === SIG_EOCD && p + 22 + view.getUint16(p + 20, true) <= len) {
-      eocd = p;
-      break;
-    }
-  }
-  if (eocd < 0) throw bad('no zip end-of-central-directory record (not a zip archive, or truncated)');
-  if (view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) throw bad('multi-disk zip archives are not supported');
-  let count = view.getUint16(eocd + 10, true);
-  let cdSize = view.getUint32(eocd + 12, true);
-  let cdOffset = view.getUint32(eocd + 16, true);
-  let cdLimit = eocd;
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    const loc = eocd - 20;
-    if (loc < 0 || view.getUint32(loc, true) !== SIG_LOCATOR64) throw bad('zip64 end-of-central-directory locator is missing');
-    const at = u64(view, loc + 8);
-    if (at + 56 > loc || view.getUint32(at, true) !== SIG_EOCD64) throw bad('zip64 end-of-central-directory record is missing or misplaced');
-    count = u64(view, at + 32);
-    cdSize = u64(view, at + 40);
-    cdOffset = u64(view, at + 48);
-    cdLimit = at;
-  } else if (eocd >= 20 && view.getUint32(eocd - 20, true) === SIG_LOCATOR64) {
-    // PyTorch always writes zip64 records; the central directory ends where they begin
-    const at = u64(view, eocd - 12);
-    cdLimit = at < eocd - 20 ? at : eocd - 20;
-  }
-  if (cdOffset + cdSize > cdLimit) throw bad(`central directory [${cdOffset}, ${cdOffset + cdSize}) runs past its end (${cdLimit}); the file is truncated or corrupt`);
-  if (count > cdSize / 46) throw bad(`central directory of ${cdSize} bytes cannot hold ${count} entries`);
-  const entries = new Map<string, ZipEntry>();
-  const names = new TextDecoder('utf-8');
-  let p = cdOffset;
-  const end = cdOffset + cdSize;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > end || view.getUint32(p, true) !== SIG_CENTRAL) throw bad(`central directory entry ${i} is corrupt`);
-    const nameLen = view.getUint16(p + 28, true);
-    const extraLen = view.getUint16(p + 30, true);
-    const commentLen = view.getUint16(p + 32, true);
-    const next = p + 46 + nameLen + extraLen + commentLen;
-    if (next > end) throw bad(`central directory entry ${i} runs past the directory`);
-    const entry: ZipEntry = {
-      name: names.decode(bytes.subarray(p + 46, p + 46 + nameLen)),
-      flags: view.getUint16(p + 8, true),
-      method: view.getUint16(p + 10, true),
-      crc: view.getUint32(p + 16, true),
-      compSize: view.getUint32(p + 20, true),
-      size: view.getUint32(p + 24, true),
-      localOffset: view.getUint32(p + 42, true),
-    };
-    // zip64 extended information: the 0xffffffff fields, in this order
-    for (let x = p + 46 + nameLen; x + 4 <= p + 46 + nameLen + extraLen; ) {
-      const id = view.getUint16(x, true);
-      const size = view.getUint16(x + 2, true);
-      if (x + 4 + size > p + 46 + nameLen + extraLen) throw bad(`entry '${entry.name}' has a corrupt extra field`);
-      if (id === 0x0001) {
-        let q = x + 4;
-        const take = (): number => {
-          if (q + 8 > x + 4 + size) throw bad(`entry '${entry.name}' has a short zip64 extra field`);
-          const v = u64(view, q);
-          q += 8;
-          return v;
-        };
-        if (entry.size === 0xffffffff) entry.size = take();
-        if (entry.compSize === 0xffffffff) entry.compSize = take();
-        if (entry.localOffset === 0xffffffff) entry.localOffset = take();
-      }
-      x += 4 + size;
-    }
-    if (entries.has(entry.name)) throw bad(`the archive holds '${entry.name}' twice`);
-    entries.set(entry.name, entry);
-    p = next;
-  }
-  return entries;
-}
-
-function zipEntryData(bytes: Uint8Array, e: ZipEntry): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (e.localOffset + 30 > bytes.length || view.getUint32(e.localOffset, true) !== SIG_LOCAL) throw bad(`the local header of '${e.name}' is missing (truncated or corrupt)`);
-  if ((e.flags & 1) !== 0) throw bad(`'${e.name}' is encrypted`);
-  const start = e.localOffset + 30 + view.getUint16(e.localOffset + 26, true) + view.getUint16(e.localOffset + 28, true);
-  if (start + e.compSize > bytes.length) throw bad(`'${e.name}' (${e.compSize} bytes at ${start}) runs past the end of the file (${bytes.length} bytes; truncated)`);
-  const raw = bytes.subarray(start, start + e.compSize);
-  let data: Uint8Array;
-  if (e.method === 0) {
-    if (e.compSize !== e.size) throw bad(`stored entry '${e.name}' has compressed size ${e.compSize} but size ${e.size}`);
-    data = raw;
-  } else if (e.method === 8) {
-    // deflate expands at most ~1032:1; a larger claim is corrupt and must not be allocated
-    if (e.size > 1032 * e.compSize + 64) throw bad(`deflated entry '${e.name}' claims ${e.size} bytes from ${e.compSize}`);
-    try {
-      data = inflateSync(raw, { out: new Uint8Array(e.size) });
-    } catch (err) {
-      throw bad(`'${e.name}' does not inflate: ${(err as Error).message}`);
-    }
-    if (data.length !== e.size) throw bad(`'${e.name}' inflates to ${data.length} bytes, not ${e.size}`);
-  } else {
-    throw bad(`'${e.name}' uses zip compression method ${e.method} (only stored and deflate are read)`);
-  }
-  if (crc32(data) !== e.crc) throw bad(`CRC-32 mismatch in '${e.name}' (corrupt data)`);
-  return data;
+  return new BasisError('BAD_FILE', `${KIND}: ${message}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,6 +185,10 @@ function typeName(v: PyValue): string {
   return 'tensor';
 }
 
+/** Longest dict-key hash accepted (a key built from shared tuples can otherwise grow exponentially). */
+const MAX_KEY_CHARS = 1 << 20;
+const tupleKeys = new WeakMap<PyTuple, string>();
+
 /** Hash key of a dict key, following Python equality for the hashable values we support. */
 function hashKey(k: PyValue, depth = 0): string {
   if (depth > 32) throw bad('data.pkl uses a dict key nested more than 32 deep');
@@ -358,8 +197,22 @@ function hashKey(k: PyValue, depth = 0): string {
   if (typeof k === 'number' || typeof k === 'bigint') return `i${String(k)}`;
   if (typeof k === 'string') return `s${k}`;
   if (k instanceof PyFloat) return Number.isInteger(k.value) ? `i${k.value}` : `f${k.value}`;
-  if (k instanceof Uint8Array) return `b${Array.from(k).join(',')}`;
-  if (k instanceof PyTuple) return `t(${k.items.map((x) => hashKey(x, depth + 1)).join(',')})`;
+  if (k instanceof Uint8Array) {
+    if (k.length > MAX_KEY_CHARS / 4) throw bad(`data.pkl uses a bytes dict key of ${k.length} bytes`);
+    return `b${Array.from(k).join(',')}`;
+  }
+  if (k instanceof PyTuple) {
+    const cached = tupleKeys.get(k);
+    if (cached !== undefined) return cached;
+    let key = 't(';
+    for (let i = 0; i < k.items.length; i++) {
+      key += (i > 0 ? ',' : '') + hashKey(k.items[i] as PyValue, depth + 1);
+      if (key.length > MAX_KEY_CHARS) throw bad(`data.pkl uses a dict key (a tuple) longer than ${MAX_KEY_CHARS} characters`);
+    }
+    key += ')';
+    tupleKeys.set(k, key);
+    return key;
+  }
   if (k instanceof PyGlobal) return `g${k.qualname}`;
   throw bad(`data.pkl uses an unhashable ${typeName(k)} as a dict key`);
 }
@@ -605,7 +458,8 @@ function unpickle(bytes: Uint8Array, ctx: UnpickleContext): PyValue {
   };
   const append = (l: PyValue, items: PyValue[]): void => {
     if (!(l instanceof PyList)) throw bad(`data.pkl appends to a ${typeName(l)}`);
-    l.items.push(...items);
+    // one push per item: spreading 10^5+ arguments overflows the call stack
+    for (const item of items) l.items.push(item);
   };
   const persistentLoad = (pid: PyValue): StorageRef => {
     if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage') throw bad(`persistent id ${typeName(pid)} is not ('storage', type, key, location, numel)`);
@@ -909,11 +763,22 @@ function materialise(t: TensorRef, record: Uint8Array, little: boolean): NdArray
     expect *= shape[a] as number;
   }
   if (contiguous) return { dtype, shape, data: decode(record, offset * es, numel, dtype, little) };
-  // strided view: decode the span it touches, then gather in row-major order
+  // strided view: decode the span it touches, then gather in row-major order; a view that
+  // touches few elements of a wide span (huge strides) reads them one by one instead, so that
+  // many small views of one big storage cost their own size, not the storage's each
   let span = 1;
   for (let a = 0; a < shape.length; a++) span += ((shape[a] as number) - 1) * (stride[a] as number);
-  const src = decode(record, offset * es, span, dtype, little) as unknown as { [i: number]: unknown };
-  const out = new ((src as unknown as TypedArray).constructor as new (n: number) => TypedArray)(numel);
+  let at: (i: number) => unknown;
+  let out: TypedArray;
+  if (span <= 4 * numel + 4096) {
+    const src = decode(record, offset * es, span, dtype, little);
+    const s = src as unknown as { [i: number]: unknown };
+    at = (i) => s[i];
+    out = new (src.constructor as new (n: number) => TypedArray)(numel);
+  } else {
+    at = elementReader(record, offset * es, span, dtype, little);
+    out = new (decode(record, 0, 0, dtype, little).constructor as new (n: number) => TypedArray)(numel);
+  }
   const dst = out as unknown as { [i: number]: unknown };
   const nd = shape.length;
   const inner = shape[nd - 1] as number;
@@ -921,7 +786,7 @@ function materialise(t: TensorRef, record: Uint8Array, little: boolean): NdArray
   const idx = new Array<number>(nd).fill(0);
   let base = 0;
   for (let k = 0; k < numel; ) {
-    for (let j = 0; j < inner; j++) dst[k++] = src[base + j * innerStride];
+    for (let j = 0; j < inner; j++) dst[k++] = at(base + j * innerStride);
     for (let a = nd - 2; a >= 0; a--) {
       idx[a] = (idx[a] as number) + 1;
       base += stride[a] as number;
@@ -931,6 +796,41 @@ function materialise(t: TensorRef, record: Uint8Array, little: boolean): NdArray
     }
   }
   return { dtype, shape, data: out };
+}
+
+/** Element access to `count` elements of `dtype` at `byteOffset` without decoding them all (for sparse views). */
+function elementReader(record: Uint8Array, byteOffset: number, count: number, dtype: DType, little: boolean): (i: number) => number | bigint {
+  const view = new DataView(record.buffer, record.byteOffset + byteOffset, count * DTYPE_SIZE[dtype]);
+  const one = (i: number): number | bigint => {
+    switch (dtype) {
+      case 'bool':
+      case 'uint8':
+        return view.getUint8(i);
+      case 'int8':
+        return view.getInt8(i);
+      case 'int16':
+        return view.getInt16(2 * i, little);
+      case 'uint16':
+        return view.getUint16(2 * i, little);
+      case 'int32':
+        return view.getInt32(4 * i, little);
+      case 'uint32':
+        return view.getUint32(4 * i, little);
+      case 'int64':
+        return view.getBigInt64(8 * i, little);
+      case 'uint64':
+        return view.getBigUint64(8 * i, little);
+      case 'float16':
+        return halfToFloat(view.getUint16(2 * i, little));
+      case 'bfloat16':
+        return bfloat16ToFloat(view.getUint16(2 * i, little));
+      case 'float32':
+        return view.getFloat32(4 * i, little);
+      case 'float64':
+        return view.getFloat64(8 * i, little);
+    }
+  };
+  return one;
 }
 
 function keyName(k: PyValue): string | undefined {
@@ -959,6 +859,7 @@ function collect(root: PyValue, budget: number): { refs: [string, TensorRef][]; 
   const walk = (v: PyValue, name: string, depth: number): void => {
     if (++visits > budget) throw bad('data.pkl refers to shared objects so often that flattening it would not end (more values than bytes)');
     if (depth > 64) throw bad(`data.pkl nests containers more than 64 deep (at '${name}')`);
+    if (name.length > 65536) throw bad(`data.pkl names a value with more than 65536 characters (at '${name.slice(0, 60)}...')`);
     if (v instanceof TensorRef) {
       if (seen.has(name)) skipped.push({ name, reason: 'duplicate name (a tensor of this name came first)' });
       else {
@@ -1035,23 +936,30 @@ function collect(root: PyValue, budget: number): { refs: [string, TensorRef][]; 
  */
 export function readTorch(bytes: Uint8Array, opts: ReadTorchOptions = {}): TorchContent {
   if (!(bytes instanceof Uint8Array)) throw new BasisError('INVALID_ARGUMENT', 'readTorch expects the file bytes as a Uint8Array');
-  const maxBytes = opts.maxBytes ?? Math.max(64 * 2 ** 20, 8 * bytes.length);
-  if (!(maxBytes >= 0)) throw new BasisError('INVALID_ARGUMENT', `maxBytes must be a non-negative number, got ${String(opts.maxBytes)}`);
-  const zip = readZipDirectory(bytes);
+  const budget = new ByteBudget(resolveMaxBytes(opts, bytes.length), KIND);
+  if (bytes.length >= 2 && bytes[0] === 0x80 && (bytes[1] as number) <= 5) {
+    throw bad('this is the legacy (non-zip) torch.save format of PyTorch < 1.6 (or _use_new_zipfile_serialization=False), which basis does not read; re-save it with a newer PyTorch');
+  }
+  const zip = readZipDirectory(bytes, KIND);
   const first = zip.keys().next().value;
   if (first === undefined) throw bad('the zip archive is empty');
   const slash = first.indexOf('/');
   if (slash <= 0) throw bad(`the first archive member '${first}' is not in a folder; torch.save archives keep everything under <name>/`);
   const root = first.slice(0, slash + 1);
+  const member = (e: ZipEntry) => zipEntryData(bytes, e, budget, KIND);
+  const small = (e: ZipEntry) => {
+    if (e.size > 64) throw bad(`${e.name} holds ${e.size} bytes; a torch.save record of this kind holds a few`);
+    return latin1.decode(member(e));
+  };
   const pkl = zip.get(`${root}data.pkl`);
   if (pkl === undefined) throw bad(`the archive has no ${root}data.pkl (not a torch.save file)`);
   const version = zip.get(`${root}version`) ?? zip.get(`${root}.data/version`);
   if (version === undefined) throw bad(`the archive has no ${root}version record`);
-  if (!/^\s*\d+\s*$/.test(latin1.decode(zipEntryData(bytes, version)))) throw bad(`${root}version is not a number`);
+  if (!/^\s*\d+\s*$/.test(small(version))) throw bad(`${root}version is not a number`);
   let little = true;
   const byteorder = zip.get(`${root}byteorder`);
   if (byteorder !== undefined) {
-    const order = latin1.decode(zipEntryData(bytes, byteorder)).trim();
+    const order = small(byteorder).trim();
     if (order !== 'little' && order !== 'big') throw bad(`${root}byteorder is '${order.slice(0, 20)}', not 'little' or 'big'`);
     little = order === 'little';
   }
@@ -1059,24 +967,35 @@ export function readTorch(bytes: Uint8Array, opts: ReadTorchOptions = {}): Torch
   const hint = torchScript
     ? '. This is a TorchScript archive (torch.jit.save); save the weights with torch.save(model.state_dict(), path) instead'
     : '. If the file holds a whole pickled module or custom objects, save model.state_dict() instead';
-  const value = unpickle(zipEntryData(bytes, pkl), {
+  const value = unpickle(member(pkl), {
     storageSize: (key) => zip.get(`${root}data/${key}`)?.size,
     hint,
   });
   const { refs, skipped } = collect(value, pkl.size + 1024);
+  // count what will be allocated before allocating any of it: the tensors, and the storages
+  // that must be inflated (stored ones are read in place)
   let total = 0;
+  const counted = new Set<string>();
   for (const [name, t] of refs) {
-    total += shapeSize(t.shape) * DTYPE_SIZE[t.dtype];
-    if (total > maxBytes) throw bad(`the tensors (through '${name}') hold more than maxBytes = ${maxBytes} bytes; pass a larger maxBytes if the file is trusted`);
+    let need = shapeSize(t.shape) * DTYPE_SIZE[t.dtype];
+    const e = zip.get(`${root}data/${t.storage.key}`) as ZipEntry;
+    if (e.method !== 0 && !counted.has(t.storage.key)) {
+      counted.add(t.storage.key);
+      need += e.size;
+    }
+    total += need;
+    if (total > budget.left) throw budget.error(total, `the tensors (through '${name}') with their inflated storages`);
   }
   const records = new Map<string, Uint8Array>();
   const tensors = new Map<string, NdArray>();
   for (const [name, t] of refs) {
     let record = records.get(t.storage.key);
     if (record === undefined) {
-      record = zipEntryData(bytes, zip.get(`${root}data/${t.storage.key}`) as ZipEntry);
+      record = member(zip.get(`${root}data/${t.storage.key}`) as ZipEntry);
       records.set(t.storage.key, record);
     }
+    const numel = shapeSize(t.shape);
+    budget.take(numel * DTYPE_SIZE[t.dtype], `tensor '${name}'`);
     tensors.set(name, materialise(t, record, little));
   }
   return { tensors, skipped };

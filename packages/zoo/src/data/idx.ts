@@ -3,8 +3,8 @@
 // Layout: two zero bytes, a type byte (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32,
 // 0x0E float64), a dimension count, then one big-endian uint32 per dimension, then the values in
 // row-major order, big-endian.
-import { gzipSync, inflateSync } from 'fflate';
-import { BasisError, type NdArray } from '@basis/tensor';
+import { gzipSync } from 'fflate';
+import { BasisError, ByteBudget, crc32, inflateBounded, resolveMaxBytes, type NdArray, type ReadOptions } from '@basis/tensor';
 import { classificationDataset } from './dataset.js';
 import { FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES } from './names.js';
 import { pixelsToValues, resolveNormalization } from './normalize.js';
@@ -23,22 +23,6 @@ const TYPE_CODES: Record<number, { dtype: IdxDType; size: number }> = {
 };
 const CODE_OF: Record<IdxDType, number> = { uint8: 0x08, int8: 0x09, int16: 0x0b, int32: 0x0c, float32: 0x0d, float64: 0x0e };
 
-let crcTable: Uint32Array | undefined;
-/** CRC-32 (IEEE, as in gzip). */
-function crc32(data: Uint8Array): number {
-  if (crcTable === undefined) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /**
  * True when the bytes start with the gzip magic number.
  *
@@ -53,17 +37,20 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /**
  * Decompresses a single-member gzip file, checking its header, CRC-32 and length trailer.
- * Throws `BAD_FILE` for truncated or corrupt data.
+ * Throws `BAD_FILE` for truncated or corrupt data, and for data that would inflate past
+ * `opts.maxBytes` (default `BASIS_MAX_BYTES`, else 16 × the file size and at least 256 MiB): the
+ * output is counted while it is produced, so a decompression bomb stops at the budget.
  *
  * @example
  * ```ts
  * const raw = gunzip(bytes); // bytes of train-images-idx3-ubyte.gz
  * ```
  */
-export function gunzip(bytes: Uint8Array, what = 'gzip data'): Uint8Array {
+export function gunzip(bytes: Uint8Array, what = 'gzip data', opts: ReadOptions & { /** @internal shared with decodeIdx */ budget?: ByteBudget } = {}): Uint8Array {
   if (!isGzip(bytes)) throw new BasisError('BAD_FILE', `${what}: not gzip data (no 1f 8b magic number)`);
   if (bytes.length < 18) throw new BasisError('BAD_FILE', `${what}: truncated gzip file (${bytes.length} bytes; a gzip file has at least 18)`);
   if (bytes[2] !== 8) throw new BasisError('BAD_FILE', `${what}: unsupported gzip compression method ${bytes[2]} (only deflate, 8)`);
+  const budget = opts.budget ?? new ByteBudget(resolveMaxBytes(opts, bytes.length), what);
   const flg = bytes[3]!;
   let p = 10;
   if (flg & 4) p += 2 + (bytes[10]! | (bytes[11]! << 8));
@@ -71,15 +58,17 @@ export function gunzip(bytes: Uint8Array, what = 'gzip data'): Uint8Array {
   if (flg & 16) while (p < bytes.length && bytes[p++] !== 0);
   if (flg & 2) p += 2;
   if (p + 8 > bytes.length) throw new BasisError('BAD_FILE', `${what}: truncated gzip file (the header runs past the end)`);
-  let out: Uint8Array;
-  try {
-    out = inflateSync(bytes.subarray(p, bytes.length - 8));
-  } catch (e) {
-    throw new BasisError('BAD_FILE', `${what}: corrupt or truncated gzip data (${(e as Error).message}); download the file again`, { cause: e });
-  }
   const t = bytes.length - 8;
   const crc = (bytes[t]! | (bytes[t + 1]! << 8) | (bytes[t + 2]! << 16) | (bytes[t + 3]! << 24)) >>> 0;
   const isize = (bytes[t + 4]! | (bytes[t + 5]! << 8) | (bytes[t + 6]! << 16) | (bytes[t + 7]! << 24)) >>> 0;
+  let out: Uint8Array;
+  try {
+    // the length trailer (size mod 2^32) is only a hint for the first allocation: the output is counted as it comes
+    out = inflateBounded(bytes.subarray(p, t), { budget, what: 'the gzip data', fileKind: what, hint: isize });
+  } catch (e) {
+    if (e instanceof BasisError && e.details?.['limit'] === 'maxBytes') throw e;
+    throw new BasisError('BAD_FILE', `${what}: corrupt or truncated gzip data (${(e as Error).message}); download the file again`, { cause: e });
+  }
   if (isize !== out.length % 4294967296 || crc32(out) !== crc) {
     throw new BasisError('BAD_FILE', `${what}: gzip checksum or length mismatch (the file is truncated or corrupt); download it again`);
   }
@@ -90,16 +79,19 @@ export function gunzip(bytes: Uint8Array, what = 'gzip data'): Uint8Array {
  * Decodes an IDX file (gzipped or not: gzip is detected by its magic number) into an n-d array:
  * `dtype` uint8/int8/int16/int32/float32/float64, `shape` from the header, values in row-major
  * order. Throws `BAD_FILE` naming the problem for a wrong magic number, an unknown type code, a
- * truncated file or trailing bytes.
+ * truncated file or trailing bytes, and before any allocation when the declared shape does not
+ * match the data or the array would exceed `opts.maxBytes` (see `ReadOptions` of
+ * `@basis/tensor`; gzip output counts too).
  *
  * @example
  * ```ts
  * const images = decodeIdx(bytes); // { dtype: 'uint8', shape: [60000, 28, 28], data: Uint8Array }
  * ```
  */
-export function decodeIdx(bytes: Uint8Array, what = 'IDX data'): NdArray {
+export function decodeIdx(bytes: Uint8Array, what = 'IDX data', opts: ReadOptions = {}): NdArray {
   if (!(bytes instanceof Uint8Array)) throw new BasisError('INVALID_ARGUMENT', `decodeIdx: expected a Uint8Array, got ${describe(bytes)}`);
-  const raw = isGzip(bytes) ? gunzip(bytes, what) : bytes;
+  const budget = new ByteBudget(resolveMaxBytes(opts, bytes.length), what);
+  const raw = isGzip(bytes) ? gunzip(bytes, what, { budget }) : bytes;
   if (raw.length < 4) throw new BasisError('BAD_FILE', `${what}: truncated IDX file (${raw.length} bytes; the header alone has at least 4)`);
   if (raw[0] !== 0 || raw[1] !== 0) {
     throw new BasisError('BAD_FILE', `${what}: not an IDX file (magic bytes ${raw[0]!.toString(16)} ${raw[1]!.toString(16)}, expected 00 00)`);
@@ -112,11 +104,18 @@ export function decodeIdx(bytes: Uint8Array, what = 'IDX data'): NdArray {
   if (raw.length < headerLen) throw new BasisError('BAD_FILE', `${what}: truncated IDX header (${raw.length} bytes, ${ndim} dimensions need ${headerLen})`);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const shape: number[] = [];
+  // the product of the non-zero dimensions must be exact: a huge dimension next to a zero one
+  // (or an overflow to Infinity, times 0 = NaN) would otherwise slip past the length check
   let count = 1;
+  let nonzero = 1;
   for (let d = 0; d < ndim; d++) {
     const s = view.getUint32(4 + 4 * d, false);
     shape.push(s);
     count *= s;
+    nonzero *= Math.max(1, s);
+    if (nonzero * type.size > Number.MAX_SAFE_INTEGER) {
+      throw new BasisError('BAD_FILE', `${what}: IDX header declares shape [${shape.join(', ')}${d + 1 < ndim ? ', ...' : ''}], far more than the ${raw.length} bytes of the file; the header is corrupt`);
+    }
   }
   const need = count * type.size;
   const have = raw.length - headerLen;
@@ -126,6 +125,7 @@ export function decodeIdx(bytes: Uint8Array, what = 'IDX data'): NdArray {
     });
   }
   if (have > need) throw new BasisError('BAD_FILE', `${what}: ${have - need} unexpected bytes after the IDX data of shape [${shape.join(', ')}]; the header or the file is corrupt`);
+  budget.take(need, `the IDX array of shape [${shape.join(', ')}]`);
   const o = headerLen;
   let data: NdArray['data'];
   switch (type.dtype) {

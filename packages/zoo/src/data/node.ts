@@ -2,7 +2,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BasisError, type NdArray } from '@basis/tensor';
+import { BasisError, type NdArray, type ReadOptions } from '@basis/tensor';
 import { writeFileAtomic } from '@basis/tensor/node';
 import { splitDataset } from './dataset.js';
 import { decodeIdx, encodeIdx, idxToDataset, type IdxDatasetOptions } from './idx.js';
@@ -191,15 +191,18 @@ export async function loadFashionMnist(opts: LoadFashionMnistOptions = {}): Prom
 
 /**
  * Reads an IDX file (gzipped or not, detected by content) from disk; see `decodeIdx`.
- * Throws `IO` when the file cannot be read and `BAD_FILE` when it is truncated or corrupt.
+ * Throws `IO` when the file cannot be read and `BAD_FILE` when it is truncated or corrupt, or
+ * would decode to more than `opts.maxBytes` (default `BASIS_MAX_BYTES`, else 16 × the file size
+ * and at least 256 MiB).
  *
  * @example
  * ```ts
  * const labels = await readIdxFile('data/train-labels-idx1-ubyte.gz'); // { dtype: 'uint8', shape: [60000], ... }
  * ```
  */
-export async function readIdxFile(path: string): Promise<NdArray> {
-  return decodeIdx(await readBytes(path), path);
+export async function readIdxFile(path: string, opts: ReadOptions = {}): Promise<NdArray> {
+  checkOptions(opts, ['maxBytes'], 'readIdxFile');
+  return decodeIdx(await readBytes(path), path, opts);
 }
 
 /**

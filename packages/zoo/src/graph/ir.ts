@@ -137,6 +137,7 @@ export function describeGraph(graph: ModelGraph): GraphDescription {
   if (graph === null || typeof graph !== 'object') bad('graph', 'must be an object { format, version, input, nodes }');
   if (graph.format !== 'basis.model') bad('graph.format', `must be 'basis.model', got ${JSON.stringify(graph.format)}`);
   if (graph.version !== 1) bad('graph.version', `must be 1, got ${JSON.stringify(graph.version)}`);
+  if (typeof graph.name !== 'string') bad('graph.name', `must be a string, got ${Array.isArray(graph.name) ? 'an array' : typeof graph.name}`);
   if (!Array.isArray(graph.input) || (graph.input.length !== 1 && graph.input.length !== 3)) {
     bad('graph.input', `must be [d] or [C, H, W], got ${JSON.stringify(graph.input)}`);
   }

@@ -3,7 +3,7 @@
 // (optimizer slots, optional) and manifest.json (everything else), the manifest recording the size
 // and CRC-32 of the other two so that a truncated or mixed-up checkpoint is detected.
 import { getBackend, version_core } from '@tensorflow/tfjs-core';
-import { BasisError, engineInfo, isBasisError, readSafetensors, writeSafetensors, type EngineInfo, type NdArray } from '@basis/tensor';
+import { BasisError, MAX_JSON_DEPTH, engineInfo, isBasisError, jsonDepth, readSafetensors, writeSafetensors, type EngineInfo, type NdArray } from '@basis/tensor';
 import { checkTrainState, type CheckpointReason, type EpochRecord, type TrainConfigRecord, type TrainSnapshot, type TrainState } from './loop.js';
 import type { OptimizerState } from './optimizers.js';
 
@@ -258,8 +258,17 @@ function fileInfo(v: unknown, where: string, field: string): CheckpointFileInfo 
  */
 export function parseCheckpointManifest(text: string | Uint8Array, where = 'manifest.json'): CheckpointManifest {
   let raw: unknown;
+  let source: string;
   try {
-    raw = JSON.parse(typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text));
+    source = typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text);
+  } catch (e) {
+    bad(where, `the manifest is not valid UTF-8 (${(e as Error).message}); the checkpoint is truncated or corrupt`);
+  }
+  // nesting is bounded before parsing: every later walk of the graph (validation, messages,
+  // JSON.stringify) recurses, and a 10^4-deep array would overflow the stack
+  if (jsonDepth(source, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) bad(where, `the manifest nests arrays or objects more than ${MAX_JSON_DEPTH} deep; the checkpoint is corrupt or crafted`);
+  try {
+    raw = JSON.parse(source);
   } catch (e) {
     bad(where, `the manifest is not valid JSON (${(e as Error).message}); the checkpoint is truncated or corrupt`);
   }
