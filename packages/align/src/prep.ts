@@ -89,10 +89,7 @@ export function importCache(X: Matrix, tree: CacheTree): void {
   for (const [k, v] of tree) if (!m.has(k)) m.set(k, decode(v));
 }
 
-/**
- * Largest |entry| of X, memoised ({@link validatePair} records it in its finiteness pass, so it
- * costs no extra read of the data).
- */
+/** Largest |entry| of X, memoised (error messages and the rare overflow path of {@link centred}). */
 export function maxAbsOf(X: Matrix): number {
   return cached(X, 'maxAbs', () => {
     const a = X.data;
@@ -102,25 +99,19 @@ export function maxAbsOf(X: Matrix): number {
   });
 }
 
-/** Exponent bound within which inputs keep their scale: every product the metrics form (up to fourth powers of the entries times N²d²) stays far from overflow and underflow. */
+/** Exponent bound within which data keep their scale: every product the metrics form (up to fourth powers of the entries times N²d²) stays far from overflow and underflow. */
 const SAFE_EXPONENT = 64;
 
-/**
- * The power of two `s` by which X is divided before any product: 1 while max|X| lies in
- * [2^-64, 2^65), otherwise a power of two near max|X|, so that the scaled copy has entries of
- * order one. Division by it is exact, so a metric that is invariant to isotropic scale gives the
- * same value at any finite scale (within the range where the input itself is not subnormal).
- */
-export function extremeScale(X: Matrix): number {
-  const m = maxAbsOf(X);
+/** 1 while `m` lies in [2^-64, 2^65) (or is 0), else the power of two 2^floor(log2 m) (clamped to 2^±1000). */
+function extremePow2(m: number): number {
   if (m === 0) return 1;
   const e = Math.floor(Math.log2(m));
   return e > SAFE_EXPONENT || e < -SAFE_EXPONENT ? 2 ** Math.max(-1000, Math.min(1000, e)) : 1;
 }
 
-/** X / s for `s = extremeScale(X)`: X itself when s = 1 (no copy), an exactly scaled copy otherwise. */
+/** X / s for `s` a power of two near max|X| when that is extreme: X itself otherwise (no copy). */
 export function prescaled(X: Matrix): { M: Matrix; scale: number } {
-  const scale = extremeScale(X);
+  const scale = extremePow2(maxAbsOf(X));
   if (scale === 1) return { M: X, scale };
   const M = new Matrix(X.rows, X.cols);
   const inv = 1 / scale; // a power of two in [2^-1000, 2^1000]: exact
@@ -129,20 +120,38 @@ export function prescaled(X: Matrix): { M: Matrix; scale: number } {
 }
 
 /**
- * Column-centred copy (means over the rows) of `X / centredScale(X)`: X's own centring unless its
- * entries are extreme (see {@link extremeScale}); then the copy is scaled by that exact power of
- * two in the same pass, so that the Gram products, norms and sums of squares the metrics form
- * cannot overflow or underflow. Scale-invariant metrics use it as is; others multiply back.
+ * Column-centred copy (means over the rows) of `X / centredScale(X)`. The scale is 1 unless the
+ * centred data are extreme: when the largest column norm (which the centring pass computes
+ * anyway) lies outside [2^-64, 2^65), the copy is divided in place by a power of two near it,
+ * exactly, so that the Gram products, norms and sums of squares the metrics form cannot
+ * overflow or underflow at any finite scale. Scale-invariant metrics use the copy as is; the
+ * others multiply back by {@link centredScale}.
  */
 export function centred(X: Matrix): Matrix {
   return cached(X, 'centred', () => {
-    const { M, scale } = prescaled(X);
-    if (scale === 1) {
-      const c = center(X);
+    const c = center(X);
+    let top = 0;
+    let finite = true;
+    for (let j = 0; j < c.norms.length; j++) {
+      top = Math.max(top, c.norms[j] as number);
+      if (!Number.isFinite(c.means[j] as number)) finite = false;
+    }
+    if (finite && Number.isFinite(top)) {
+      const scale = extremePow2(top);
+      cached(X, 'centredScale', () => scale);
+      if (scale !== 1) {
+        const inv = 1 / scale; // exact; only for extreme magnitudes
+        const a = c.centred.data;
+        for (let k = 0; k < a.length; k++) a[k] = (a[k] as number) * inv;
+        for (let j = 0; j < c.norms.length; j++) c.norms[j] = (c.norms[j] as number) * inv;
+      }
       cached(X, 'centredNorms', () => c.norms); // from the centring pass, free
       return c.centred;
     }
-    // M is our own copy: centre it in place
+    // entries near the float64 limit: a column sum or |x - mean| overflowed (a mean or a norm is
+    // not finite), so divide X first and centre that
+    const { M, scale } = prescaled(X);
+    cached(X, 'centredScale', () => scale);
     const means = columnMeans(M);
     const d = M.cols;
     for (let i = 0; i < M.rows; i++) for (let j = 0; j < d; j++) M.data[i * d + j] = (M.data[i * d + j] as number) - (means[j] as number);
@@ -163,7 +172,8 @@ export function rawNorms(X: Matrix): Float64Array {
 
 /** The power of two by which {@link centred} divided X (1 unless X's scale is extreme). */
 export function centredScale(X: Matrix): number {
-  return extremeScale(X);
+  centred(X);
+  return cached(X, 'centredScale', () => 1);
 }
 
 /** Centred copy whose columns have unit Euclidean norm; zero-variance columns stay zero. */

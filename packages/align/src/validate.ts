@@ -1,5 +1,4 @@
 import { BasisError, Matrix, assertFinite } from '@basis/tensor';
-import { cached } from './prep.js';
 
 /**
  * The front door of every metric: X and Y are N x dx and N x dy matrices over the same N inputs.
@@ -22,40 +21,8 @@ export function validatePair(X: Matrix, Y: Matrix, minRows: number, metric: stri
   if (X.cols === 0 || Y.cols === 0) {
     throw new BasisError('TOO_SMALL', `${metric}: X (${X.rows} x ${X.cols}) and Y (${Y.rows} x ${Y.cols}) need at least one column`);
   }
-  finiteMaxAbs(X, 'X');
-  if (Y !== X) finiteMaxAbs(Y, 'Y');
-}
-
-/** Matrices whose max|m| `finiteMaxAbs` has memoised (repeated calls on one input only re-screen). */
-const scanned = new WeakSet<Matrix>();
-
-/**
- * Throws `NON_FINITE_INPUT` (naming the first bad entry) unless every entry of `m` is finite, and
- * memoises max|m| for the exact power-of-two prescale of the metrics (`maxAbsOf` in prep.ts): one read
- * pass does both (Math.max propagates NaN, and |±Infinity| is Infinity).
- */
-function finiteMaxAbs(m: Matrix, name: string): void {
-  if (scanned.has(m)) {
-    assertFinite(m, name); // max|m| is memoised already: the cheaper screen suffices
-    return;
-  }
-  const a = m.data;
-  let m0 = 0;
-  let m1 = 0;
-  let m2 = 0;
-  let m3 = 0;
-  const n4 = a.length - (a.length % 4);
-  for (let k = 0; k < n4; k += 4) {
-    m0 = Math.max(m0, Math.abs(a[k] as number));
-    m1 = Math.max(m1, Math.abs(a[k + 1] as number));
-    m2 = Math.max(m2, Math.abs(a[k + 2] as number));
-    m3 = Math.max(m3, Math.abs(a[k + 3] as number));
-  }
-  for (let k = n4; k < a.length; k++) m0 = Math.max(m0, Math.abs(a[k] as number));
-  const top = Math.max(m0, m1, m2, m3);
-  if (!Number.isFinite(top)) assertFinite(m, name); // locates and reports the bad entry
-  cached(m, 'maxAbs', () => top);
-  scanned.add(m);
+  assertFinite(X, 'X');
+  assertFinite(Y, 'Y');
 }
 
 /** Throws `RANK_DEFICIENT` when a centred matrix is identically zero (every unit constant). */
