@@ -60,13 +60,14 @@ describe('gallery', () => {
     await mkdir(join(data, 'E002-1', 'figures'), { recursive: true });
     await writeFile(
       join(data, 'E002-1', 'result.json'),
-      JSON.stringify({ id: 'E002-1', title: 'Convergence across the hierarchy', source: 'S002, Fig. 1', checks: [{ claim: 'Linear > Procrustes', paper: '0.9 > 0.8', measured: '0.95 > 0.85', verdict: 'held' }], notes: ['quick profile'] }),
+      JSON.stringify({ id: 'E002-1', title: 'Convergence across the hierarchy', source: 'S002, Fig. 1', profile: 'standard', started: '2026-12-07T04:00:00.000Z', seconds: 95, recipeHash: 'ab'.repeat(32), checks: [{ claim: 'Linear > Procrustes', paper: '0.9 > 0.8', measured: '0.95 > 0.85', verdict: 'held', change: 'the lower bound crossing 0' }], notes: ['standard profile'] }),
     );
     await writeFile(join(data, 'E002-1', 'figures', 'hierarchy.svg'), '<svg xmlns="http://www.w3.org/2000/svg"></svg>');
     const entries = await renderGallery(data, root, join(root, 'public'));
-    expect(entries).toEqual([{ id: 'E002-1', title: 'Convergence across the hierarchy', kind: 'recipe', figures: ['hierarchy.svg'], checks: 1, page: 'gallery/E002-1.md' }]);
+    expect(entries).toEqual([{ id: 'E002-1', title: 'Convergence across the hierarchy', kind: 'recipe', figures: ['hierarchy.svg'], checks: 1, page: 'gallery/E002-1.md', profile: 'standard', started: '2026-12-07', hash: 'abababababab', verdicts: ['held'] }]);
     const page = await readFile(join(root, 'gallery', 'E002-1.md'), 'utf8');
-    expect(page).toContain('| Linear &gt; Procrustes | 0.9 &gt; 0.8 | 0.95 &gt; 0.85 | held |');
+    expect(page).toContain('| Linear &gt; Procrustes | 0.9 &gt; 0.8 | 0.95 &gt; 0.85 | held | the lower bound crossing 0 |');
+    expect(page).toMatch(/standard profile.*2026-12-07.*95 s.*`abababababab`/);
     expect(page).toContain('src="/gallery/E002-1/hierarchy.svg"');
     expect(existsSync(join(root, 'public', 'gallery', 'E002-1', 'hierarchy.svg'))).toBe(true);
     expect(await readFile(join(root, 'gallery', 'index.md'), 'utf8')).toContain('[E002-1: Convergence across the hierarchy](./E002-1)');

@@ -1,7 +1,9 @@
-// `pnpm --filter docs gallery`: runs `basis demo --quick` and `basis reproduce <id> --quick` for every
-// recipe the CLI offers, into apps/docs/gallery-data/<id>/ (result.json, report.html, figures/*.svg),
-// then renders the gallery pages. Commit gallery-data/ afterwards: the site build only reads it.
-// `pnpm --filter docs gallery E002-1 demo` reruns only the named reports.
+// `pnpm --filter docs gallery`: runs `basis demo --quick` and `basis reproduce <id> --profile standard`
+// for every recipe the CLI offers (one shared run cache, so common models train once), into
+// apps/docs/gallery-data/<id>/ (result.json, report.html, figures/*.svg), then renders the gallery
+// pages. Commit gallery-data/ afterwards: the site build only reads it, and gallery-stale.test.ts
+// fails when a recipe changed after its report. `pnpm --filter docs gallery E002-1 demo` reruns only
+// the named reports; GALLERY_PROFILE=quick uses the quick profile instead (CI smoke, too small to decide).
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -51,13 +53,15 @@ async function keep(from: string, id: string): Promise<void> {
 }
 
 const only = process.argv.slice(2);
+const profile = process.env['GALLERY_PROFILE'] ?? 'standard';
+if (!['quick', 'standard', 'full'].includes(profile)) throw new BasisError('CONFIG_INVALID', `GALLERY_PROFILE must be quick, standard or full, got '${profile}'`);
 const work = join(tmpdir(), `basis-gallery-${process.pid}`);
 await mkdir(work, { recursive: true });
 try {
   const ids = ['demo', ...(await recipeIds())].filter((id) => only.length === 0 || only.includes(id));
   for (const id of ids) {
     const out = join(work, id);
-    await basis(id === 'demo' ? ['demo', '--quick', '--out', out] : ['reproduce', id, '--quick', '--out', out]);
+    await basis(id === 'demo' ? ['demo', '--quick', '--out', out] : ['reproduce', id, '--profile', profile, '--out', out, '--cache', join(work, 'cache')]);
     await keep(out, id);
   }
   const entries = await renderGallery(DATA, DOCS, join(DOCS, 'public'));

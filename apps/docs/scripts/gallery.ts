@@ -1,4 +1,4 @@
-// The gallery: one page per quick-run report in gallery-data/<id>/ (result.json + figures/*.svg),
+// The gallery: one page per report in gallery-data/<id>/ (result.json + figures/*.svg),
 // written by `pnpm --filter docs gallery` (scripts/gallery-run.ts) and committed, so the site builds
 // offline in seconds. Recipe reports show the paper-vs-basis table of their claim checks; the
 // `basis demo --quick` report shows its training, symmetry and barrier tables.
@@ -14,6 +14,7 @@ interface Check {
   paper: string;
   measured: string;
   verdict: string;
+  change: string;
 }
 
 /** What a gallery page was built from. */
@@ -24,6 +25,12 @@ export interface GalleryEntry {
   figures: string[];
   checks: number;
   page: string;
+  profile: string;
+  /** Date the report's run started (YYYY-MM-DD), '' when not recorded. */
+  started: string;
+  /** First 12 hex digits of the recipe hash, '' when not recorded. */
+  hash: string;
+  verdicts: string[];
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,7 +51,7 @@ function checksOf(result: Record<string, unknown>, file: string): Check[] | unde
     if (!isObj(c) || typeof c['claim'] !== 'string' || typeof c['measured'] !== 'string' || typeof c['verdict'] !== 'string') {
       throw new BasisError('BAD_FILE', `${file}: checks[${i}] needs string fields claim, paper, measured and verdict`);
     }
-    return { claim: c['claim'], paper: typeof c['paper'] === 'string' ? c['paper'] : '', measured: c['measured'], verdict: c['verdict'] };
+    return { claim: c['claim'], paper: typeof c['paper'] === 'string' ? c['paper'] : '', measured: c['measured'], verdict: c['verdict'], change: typeof c['change'] === 'string' ? c['change'] : '' };
   });
 }
 
@@ -109,16 +116,20 @@ export async function renderGallery(dataDir: string, docsDir: string, publicDir:
     const kind = checks === undefined ? 'demo' : 'recipe';
     const title = typeof result['title'] === 'string' ? result['title'] : kind === 'demo' ? 'basis demo --quick: two MNIST MLPs' : id;
     const source = typeof result['source'] === 'string' ? result['source'] : '';
+    const profile = typeof result['profile'] === 'string' ? result['profile'] : 'quick';
+    const started = typeof result['started'] === 'string' ? result['started'].slice(0, 10) : '';
+    const hash = typeof result['recipeHash'] === 'string' ? result['recipeHash'].slice(0, 12) : '';
+    const seconds = typeof result['seconds'] === 'number' ? result['seconds'] : undefined;
     const lines = [`# ${escapeMd(id)}: ${escapeMd(title)}`, ''];
     if (source !== '') lines.push(`Source: ${escapeMd(source)}.`, '');
     lines.push(
       kind === 'demo'
         ? 'The `basis demo --quick` report (MLP 784-128-128-10, 2 epochs). Regenerate with `pnpm --filter docs gallery`.'
-        : `The quick profile of recipe \`${id}\` (\`basis reproduce ${id} --quick\`). Regenerate with \`pnpm --filter docs gallery\`.`,
+        : `The ${profile} profile of recipe \`${id}\` (\`basis reproduce ${id} --profile ${profile}\`)${profile === 'quick' ? ', a smoke run too small to decide the claims' : ''}. Run ${started === '' ? '(date not recorded)' : `on ${started}`}${seconds === undefined ? '' : `, ${Math.round(seconds)} s`}; recipe hash ${hash === '' ? '(not recorded)' : `\`${hash}\``}. Regenerate with \`pnpm --filter docs gallery ${id}\`.`,
       '',
     );
     if (checks !== undefined) {
-      lines.push('## Paper vs basis', '', table(['claim', 'paper', 'basis (quick run)', 'verdict'], checks.map((c) => [c.claim, c.paper === '' ? '—' : c.paper, c.measured, c.verdict])), '');
+      lines.push('## Paper vs basis', '', table(['claim', 'paper', `basis (${profile} run)`, 'verdict', 'what would change it'], checks.map((c) => [c.claim, c.paper === '' ? '—' : c.paper, c.measured, c.verdict, c.change === '' ? '—' : c.change])), '');
       const notes = result['notes'];
       if (Array.isArray(notes) && notes.length > 0) lines.push('## Notes', '', ...notes.map((n) => `- ${escapeMd(String(n))}`), '');
     } else {
@@ -130,15 +141,21 @@ export async function renderGallery(dataDir: string, docsDir: string, publicDir:
     }
     if (hasReport) lines.push(`The full self-contained report: <a href="/gallery/${id}/report.html" target="_blank">report.html</a>.`, '');
     await writeFile(join(pagesDir, `${id}.md`), lines.join('\n'));
-    entries.push({ id, title, kind, figures, checks: checks?.length ?? 0, page: `gallery/${id}.md` });
+    entries.push({ id, title, kind, figures, checks: checks?.length ?? 0, page: `gallery/${id}.md`, profile: kind === 'demo' ? 'quick' : profile, started, hash, verdicts: (checks ?? []).map((c) => c.verdict) });
   }
   const index = [
     '# Gallery of reproduced experiments',
     '',
-    'Each page is the quick profile of one experiment, rendered from the committed outputs in `apps/docs/gallery-data/`',
-    '(regenerate them with `pnpm --filter docs gallery`, which runs `basis demo --quick` and `basis reproduce <id> --quick` for every recipe).',
+    'Each page is one experiment, rendered from the committed outputs in `apps/docs/gallery-data/`',
+    '(regenerate them with `pnpm --filter docs gallery`, which runs `basis demo --quick` and `basis reproduce <id> --profile standard` for every recipe;',
+    'a test fails when a recipe changed after its committed report). Quick-profile reports are smoke runs, too small to decide a claim.',
     '',
-    entries.length === 0 ? 'No reports yet: run `pnpm --filter docs gallery`.' : table(['report', 'kind', 'figures', 'claims checked'], entries.map((e) => [`[${e.id}: ${e.title}](./${e.id})`, e.kind, e.figures.length, e.checks])),
+    entries.length === 0
+      ? 'No reports yet: run `pnpm --filter docs gallery`.'
+      : table(
+          ['report', 'kind', 'profile', 'date', 'recipe hash', 'verdicts'],
+          entries.map((e) => [`[${e.id}: ${e.title}](./${e.id})`, e.kind, e.profile, e.started === '' ? '—' : e.started, e.hash === '' ? '—' : e.hash, e.verdicts.length === 0 ? '—' : e.verdicts.join(', ')]),
+        ),
     '',
   ].join('\n');
   await writeFile(join(pagesDir, 'index.md'), index);

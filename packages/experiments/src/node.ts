@@ -10,3 +10,4 @@ export { mergeConfig, parseExperimentText, readExperimentFile, type ExperimentFi
 export { recipeHash, recipeSources, type RecipeHash } from './runner/hash.js';
 export { judge, judgeAll, judgeFlag, pairBootstrap, QUICK_CAVEAT, type Judgement, type Rule } from './recipes/verdict.js';
 export { PROFILES } from './recipes/types.js';
+export { indexReport, indexRows, writeIndex, type IndexRow, type IndexedRun } from './runner/summary.js';

@@ -37,7 +37,7 @@ interface Summary {
  * `basis reproduce --list`. Returns the exit code (130 when interrupted).
  */
 export async function runReproduce(ctx: CommandContext, id: string | undefined, flags: ReproduceFlags): Promise<number> {
-  const { RECIPE_LIST, getRecipe, readExperimentFile, runRecipe } = await import('@basis/experiments/node');
+  const { RECIPE_LIST, getRecipe, readExperimentFile, runRecipe, writeIndex } = await import('@basis/experiments/node');
   if (flags.list) {
     const rows = RECIPE_LIST.map((r) => ({ id: r.id, title: r.title, source: r.source }));
     ctx.result(rows, () => formatTable([['id', 'title', 'source'], ...rows.map((r) => [r.id, r.title, r.source])]));
@@ -75,6 +75,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   };
   process.once('SIGINT', onSignal);
   const summaries: Summary[] = [];
+  const indexed: Parameters<typeof writeIndex>[1][number][] = [];
   try {
     for (const rid of ids) {
       if (ctl.signal.aborted) break;
@@ -104,6 +105,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
           },
         });
         summaries.push({ id: rid, title: recipe.title, profile, report: join(dir, 'report.html'), seconds: r.seconds, verdicts: r.checks.map((c) => ({ claim: c.claim, verdict: c.verdict })), trained: r.stats.trained, reused: r.stats.reused });
+        indexed.push({ id: rid, title: recipe.title, profile, seconds: r.seconds, checks: r.checks, recipeHash: r.recipeHash, started: r.started, report: `${rid}/report.html` });
         bars.log(`${rid}: ${r.checks.map((c) => c.verdict).join(', ')} (${formatDuration(r.seconds)}; ${r.stats.trained} models trained, ${r.stats.reused} from the cache) → ${join(dir, 'report.html')}`);
       } catch (e) {
         if (ctl.signal.aborted) break;
@@ -111,6 +113,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
         if (ids.length === 1) throw e;
         const message = isBasisError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
         summaries.push({ id: rid, title: recipe.title, profile, report: null, seconds: (performance.now() - t0) / 1000, verdicts: [], trained: 0, reused: 0, error: message });
+        indexed.push({ id: rid, title: recipe.title, profile, seconds: (performance.now() - t0) / 1000, checks: [], error: message });
         bars.log(`${rid}: failed: ${message}`);
       }
     }
@@ -122,7 +125,12 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
     ctx.info(`interrupted; rerun 'basis reproduce ${target} --profile ${profile}' to resume from the cache in ${cacheDir}`);
     return 130;
   }
-  ctx.result(target === 'all' ? { out, cache: cacheDir, experiments: summaries } : summaries[0], () =>
+  let index: string | undefined;
+  if (target === 'all' && indexed.length > 0) {
+    index = (await writeIndex(out, indexed)).html;
+    ctx.info(`index of every claim: ${index}`);
+  }
+  ctx.result(target === 'all' ? { out, cache: cacheDir, index: index ?? null, experiments: summaries } : summaries[0], () =>
     formatTable([
       ['experiment', 'verdicts', 'time', 'report'],
       ...summaries.map((s) => [s.id, s.error === undefined ? s.verdicts.map((v) => v.verdict).join(', ') : `failed: ${s.error}`, formatDuration(s.seconds), s.report ?? '-']),

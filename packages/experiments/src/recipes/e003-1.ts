@@ -7,7 +7,8 @@ import { BasisError, Matrix, createRng, haarOrthogonal, permutation } from '@bas
 import type { TrainRecipe } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, difference, estimate, evalData, fmt, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import { checkOf, judge } from './verdict.js';
 import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E003-1. */
@@ -85,6 +86,81 @@ function upTo(m: CachedModel, layer: string): string[] {
   return names.slice(0, k + 1).filter((n) => withParams.has(n));
 }
 
+/** One fine-tuning trial of E003-1: the accuracy and loss before the transform and after fine-tuning. */
+export interface E0031Trial {
+  model: number;
+  trial: number;
+  layer: string;
+  kind: Kind;
+  before: number;
+  after: number;
+  lossBefore: number;
+  lossAfter: number;
+}
+
+/**
+ * The verdicts of E003-1 (pure). Penalties are paired by model and trial (independent models, t
+ * intervals); the orthogonal-minus-G_ReLU contrast must exceed the fine-tuning noise (mean
+ * |penalty| of the identity control) or `minEffect`, whichever is larger.
+ *
+ * @example
+ * ```ts
+ * decideE0031(trials, ['layers.2']).checks.map((c) => c.verdict);
+ * ```
+ */
+export function decideE0031(trials: readonly E0031Trial[], layers: readonly string[], minEffect = 0.005, greluTol = 0.01): { checks: ClaimCheck[]; est: Record<string, Estimate> } {
+  const sel = (kind: Kind, layer: string): E0031Trial[] => trials.filter((t) => t.kind === kind && t.layer === layer).sort((a, b) => a.model - b.model || a.trial - b.trial);
+  const pen = (kind: Kind, layer: string): number[] => sel(kind, layer).map((t) => t.before - t.after);
+  const dloss = (kind: Kind, layer: string): number[] => sel(kind, layer).map((t) => t.lossAfter - t.lossBefore);
+  const est: Record<string, Estimate> = {};
+  for (const l of layers) for (const kind of KINDS) {
+    est[`penalty ${kind} ${l}`] = estimate(pen(kind, l));
+    est[`loss increase ${kind} ${l}`] = estimate(dloss(kind, l));
+  }
+  const checks: ClaimCheck[] = [];
+  for (const l of layers) {
+    const noise = pen('identity', l).reduce((s, v) => s + Math.abs(v), 0) / Math.max(1, pen('identity', l).length);
+    const effect = Math.max(minEffect, noise);
+    const dPen = difference(pen('orthogonal', l), pen('grelu', l), 'orthogonal - grelu penalty');
+    const dG = difference(pen('grelu', l), pen('identity', l), 'grelu - identity penalty');
+    const dLoss = difference(dloss('orthogonal', l), dloss('grelu', l), 'orthogonal - grelu loss increase');
+    const paper = 'Fig. 4: G_ReLU transforms give significantly smaller penalties than orthogonal ones (Myrtle CNN, CIFAR-10, baseline about 87%, 50 + 50 epochs, CIs over 10 trials).';
+    checks.push(
+      checkOf(
+        {
+          claim: `At ${l}, orthogonal transforms cost more accuracy after fine-tuning than G_ReLU transforms (penalty difference > 0).`,
+          paper,
+          measured: `penalty orthogonal ${fmt(est[`penalty orthogonal ${l}`]!)}, G_ReLU ${fmt(est[`penalty grelu ${l}`]!)}, identity ${fmt(est[`penalty identity ${l}`]!)}; difference ${fmt(dPen)}; fine-tuning noise (mean |identity penalty|) ${noise.toFixed(4)}.`,
+          estimates: { difference: dPen, orthogonal: est[`penalty orthogonal ${l}`]!, grelu: est[`penalty grelu ${l}`]! },
+          primary: 'difference',
+        },
+        judge(dPen, { side: 'above', null: 0, effect }),
+      ),
+      checkOf(
+        {
+          claim: `At ${l}, the G_ReLU penalty is about 0 (an exact fix W_{l+1} phi(A)^{-1} exists): no larger than the identity control's.`,
+          paper,
+          measured: `G_ReLU minus identity penalty ${fmt(dG, 4)}.`,
+          estimates: { greluMinusIdentity: dG },
+          primary: 'greluMinusIdentity',
+        },
+        judge(dG, { side: 'within', lo: -greluTol, hi: greluTol }),
+      ),
+      checkOf(
+        {
+          claim: `At ${l}, the test-loss increase after fine-tuning is larger for orthogonal transforms (seeds-spec: report the loss where accuracy penalties are small).`,
+          paper: '',
+          measured: `loss increase orthogonal ${fmt(est[`loss increase orthogonal ${l}`]!, 4)}, G_ReLU ${fmt(est[`loss increase grelu ${l}`]!, 4)}; difference ${fmt(dLoss, 4)}.`,
+          estimates: { difference: dLoss },
+          primary: 'difference',
+        },
+        judge(dLoss, { side: 'above', null: 0, effect: 0.01 }),
+      ),
+    );
+  }
+  return { checks, est };
+}
+
 export const e003_1: ExperimentRecipe<E0031Config> = {
   id: 'E003-1',
   title: 'Rotation penalties: G_ReLU vs orthogonal transforms of a pre-activation layer',
@@ -129,42 +205,7 @@ export const e003_1: ExperimentRecipe<E0031Config> = {
     } finally {
       test.x.dispose();
     }
-    const pen = (kind: Kind, layer: string): number[] => trials.filter((t) => t.kind === kind && t.layer === layer).map((t) => t.before - t.after);
-    const dloss = (kind: Kind, layer: string): number[] => trials.filter((t) => t.kind === kind && t.layer === layer).map((t) => t.lossAfter - t.lossBefore);
-    const est: Record<string, Estimate> = {};
-    for (const l of c.layers) for (const kind of KINDS) {
-      est[`penalty ${kind} ${l}`] = estimate(pen(kind, l));
-      est[`loss increase ${kind} ${l}`] = estimate(dloss(kind, l));
-    }
-    const checks: ClaimCheck[] = [];
-    for (const l of c.layers) {
-      const dPen = difference(pen('orthogonal', l), pen('grelu', l), 'orthogonal - grelu penalty');
-      const dLoss = difference(dloss('orthogonal', l), dloss('grelu', l), 'orthogonal - grelu loss increase');
-      const paper = 'Fig. 4: G_ReLU transforms give significantly smaller penalties than orthogonal ones (Myrtle CNN, CIFAR-10, baseline about 87%, 50 + 50 epochs, CIs over 10 trials).';
-      checks.push(
-        {
-          claim: `At ${l}, orthogonal transforms cost more accuracy after fine-tuning than G_ReLU transforms (penalty difference > 0).`,
-          paper,
-          measured: `penalty orthogonal ${fmt(est[`penalty orthogonal ${l}`]!)}, G_ReLU ${fmt(est[`penalty grelu ${l}`]!)}, identity ${fmt(est[`penalty identity ${l}`]!)}; difference ${fmt(dPen)}. Criterion: held when the paired CI lies above 0.`,
-          verdict: intervalVerdict(dPen, 'above', 0),
-          estimates: { difference: dPen, orthogonal: est[`penalty orthogonal ${l}`]!, grelu: est[`penalty grelu ${l}`]! },
-        },
-        {
-          claim: `At ${l}, the G_ReLU penalty is about 0 (an exact fix W_{l+1} phi(A)^{-1} exists).`,
-          paper,
-          measured: `G_ReLU penalty ${fmt(est[`penalty grelu ${l}`]!, 4)}. Criterion: held when the CI lies below 0.01.`,
-          verdict: intervalVerdict(est[`penalty grelu ${l}`]!, 'below', 0.01),
-          estimates: { grelu: est[`penalty grelu ${l}`]! },
-        },
-        {
-          claim: `At ${l}, the test-loss increase after fine-tuning is larger for orthogonal transforms (seeds-spec: report the loss where accuracy penalties are small).`,
-          paper: '',
-          measured: `loss increase orthogonal ${fmt(est[`loss increase orthogonal ${l}`]!, 4)}, G_ReLU ${fmt(est[`loss increase grelu ${l}`]!, 4)}; difference ${fmt(dLoss, 4)}. Criterion: held when the paired CI lies above 0.`,
-          verdict: intervalVerdict(dLoss, 'above', 0),
-          estimates: { difference: dLoss },
-        },
-      );
-    }
+    const { checks, est } = decideE0031(trials, c.layers);
     const rows: Figure['rows'] = c.layers.flatMap((l) => KINDS.map((kind) => ({ group: l, series: kind, value: est[`penalty ${kind} ${l}`]!.mean, lo: est[`penalty ${kind} ${l}`]!.lo, hi: est[`penalty ${kind} ${l}`]!.hi })));
     const figures: Figure[] = [
       {

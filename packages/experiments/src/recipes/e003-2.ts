@@ -5,7 +5,8 @@ import { stitch, type StitchKind } from '@basis/connectivity';
 import { BasisError } from '@basis/tensor';
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, allOf, checkLike, difference, estimate, evalData, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, checkLike, estimate, evalData, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap, type Judgement } from './verdict.js';
 import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, RunContext, Verdict, Profile } from './types.js';
 
 /** Stitching options shared by E003-2 and E003-3. */
@@ -109,13 +110,6 @@ export function penaltiesOf(cells: StitchCell[], layer: string, kind: string): n
   return cells.filter((c) => c.layer === layer && c.kind === kind).map((c) => c.penalty);
 }
 
-/** Held at all but at most one layer, not held at two or more. */
-function mostLayers(vs: Verdict[]): Verdict {
-  const held = vs.filter((v) => v === 'held').length;
-  const failed = vs.filter((v) => v === 'not held').length;
-  if (failed >= 2) return 'not held';
-  return held >= Math.max(1, vs.length - 1) ? 'held' : 'inconclusive';
-}
 
 /** Penalty-by-layer figure rows (mean and CI band per class). */
 export function penaltyRows(cells: StitchCell[], layers: string[], classes: string[], xOf: (l: string, k: number) => number = (_l, k) => k + 1): Figure['rows'] {
@@ -125,6 +119,67 @@ export function penaltyRows(cells: StitchCell[], layers: string[], classes: stri
       return { x: xOf(l, k), layer: l, series: kind, y: e.mean, lo: e.lo, hi: e.hi };
     }),
   );
+}
+
+/** Held at all but at most one layer, not held at two or more. */
+function mostLayers(vs: Verdict[]): Verdict {
+  const held = vs.filter((v) => v === 'held').length;
+  const failed = vs.filter((v) => v === 'not held').length;
+  if (failed >= 2) return 'not held';
+  return held >= Math.max(1, vs.length - 1) ? 'held' : 'inconclusive';
+}
+
+/**
+ * The verdicts of E003-2 (pure), with model-level bootstrap intervals (pairs share models).
+ *
+ * @example
+ * ```ts
+ * decideE0032(cells, ['layers.1', 'layers.3', 'layers.5'], ['affine', 'grelu', 'rank-1'], 5);
+ * ```
+ */
+export function decideE0032(cells: StitchCell[], layers: readonly string[], classes: readonly string[], models: number): { checks: ClaimCheck[]; est: Record<string, Estimate> } {
+  const ps = [...new Map(cells.map((c) => [`${c.pair[0]},${c.pair[1]}`, c.pair] as const)).values()];
+  const at = (l: string, kind: string, p: [number, number]): number => cells.find((c) => c.layer === l && c.kind === kind && c.pair[0] === p[0] && c.pair[1] === p[1])!.penalty;
+  let seed = 0;
+  const boot = (f: (p: [number, number]) => number): Estimate => pairBootstrap(ps.map(f), ps, models, ++seed);
+  const est: Record<string, Estimate> = {};
+  for (const kind of classes) for (const l of layers) est[`${kind} ${l}`] = boot((p) => at(l, kind, p));
+  const lowRank = classes.filter((k) => k.startsWith('rank-')).sort((x, y) => Number(x.slice(5)) - Number(y.slice(5)))[0]!;
+  const dRank = layers.map((l) => boot((p) => at(l, lowRank, p) - at(l, 'grelu', p)));
+  const dAff = layers.map((l) => boot((p) => at(l, 'grelu', p) - at(l, 'affine', p)));
+  const g = layers.map((l) => est[`grelu ${l}`]!);
+  const aff = layers.map((l) => est[`affine ${l}`]!);
+  const L = layers.length;
+  const per = (es: Estimate[]): string => layers.map((l, k) => `${l} ${fmt(es[k]!)}`).join('; ');
+  const names = layers.map((l) => `at ${l}`);
+  const jAff = judgeAll(aff.map((e) => judge(e, { side: 'below', null: 0.02, effect: 0 })), names);
+  const gj = g.map((e) => judge(e, { side: 'below', null: 0.1, effect: 0 }));
+  const jG = { ...judgeAll(gj, names), verdict: mostLayers(gj.map((j) => j.verdict)), criterion: `held when the CI lies below 0.1 at all but at most one layer, not held when it lies above 0.1 at two or more (${gj.map((j, k) => `${names[k]}: ${j.verdict}`).join(', ')})` };
+  const jRank = judgeAll(dRank.map((e) => judge(e, { side: 'above', null: 0, effect: 0.01 })), names);
+  const jAffGap = judgeAll(dAff.map((e) => judge(e, { side: 'above', null: 0, effect: 0.01 })), names);
+  let jTrend: Judgement;
+  let peak: Estimate | undefined;
+  if (L < 3) jTrend = judgeFlag(false, 'needs at least 3 ReLU layers', 'a deeper model', [`only ${L} ReLU layers: no inner maximum`]);
+  else {
+    peak = boot((p) => Math.max(...layers.slice(1, L - 1).map((l) => at(l, 'grelu', p))) - Math.max(at(layers[0]!, 'grelu', p), at(layers[L - 1]!, 'grelu', p)));
+    jTrend = judge(peak, { side: 'above', null: 0, effect: 0.01 });
+  }
+  const checks: ClaimCheck[] = [
+    checkOf({ claim: 'Affine stitching nearly reaches the original accuracy (penalty about 0) at every ReLU layer.', paper: "Fig. 1: affine (\"full\") stitching close to the models' 91.3 ± 0.2% accuracy; CIs over 32 pairs of Myrtle CNNs on CIFAR-10.", measured: `affine penalty ${per(aff)} (model-level bootstrap).`, estimates: Object.fromEntries(layers.map((l, k) => [`affine ${l}`, aff[k]!])), primary: `affine ${layers[0]}` }, jAff),
+    checkOf({ claim: 'G_ReLU stitching has an appreciable but limited penalty: under ~10% at all but one layer.', paper: '"less than ~10% accuracy penalty at most activation layers" (Fig. 1).', measured: `G_ReLU penalty ${per(g)}.`, estimates: Object.fromEntries(layers.map((l, k) => [`grelu ${l}`, g[k]!])), primary: `grelu ${layers[0]}` }, jG),
+    checkOf({ claim: `Reduced-rank stitching (here ${lowRank}) has a higher penalty than G_ReLU, though it has more parameters.`, paper: 'Fig. 1: reduced-rank layers incur significantly higher penalties than G_ReLU (2nr - r² > n even for r = 1).', measured: `${lowRank} minus G_ReLU penalty ${per(dRank)}.`, estimates: Object.fromEntries(layers.map((l, k) => [`${lowRank} - grelu ${l}`, dRank[k]!])), primary: `${lowRank} - grelu ${layers[0]}` }, jRank),
+    checkOf({ claim: 'G_ReLU stitching is worse than affine stitching: neurons of independent networks are not just rescaled permutations of each other.', paper: 'The gap between G_ReLU and affine stitching (Fig. 1) indicates distributed, polysemantic representations.', measured: `G_ReLU minus affine penalty ${per(dAff)}.`, estimates: Object.fromEntries(layers.map((l, k) => [`grelu - affine ${l}`, dAff[k]!])), primary: `grelu - affine ${layers[0]}` }, jAffGap),
+    checkOf(
+      {
+        claim: 'The penalty rises with depth up to an inner layer and drops at the final activation layer (G_ReLU).',
+        paper: 'All classes except rank 1 rise up to the third activation layer and drop at the last one (Fig. 1); seeds-spec: the depth trend is uncertain at small scale.',
+        measured: `G_ReLU penalty by layer ${g.map((e) => e.mean.toFixed(3)).join(' → ')}; per pair, max over inner layers minus max of the first and last${peak === undefined ? '' : `: ${fmt(peak, 4)}`}.`,
+        ...(peak === undefined ? {} : { estimates: { innerPeak: peak }, primary: 'innerPeak' }),
+      },
+      jTrend,
+    ),
+  ];
+  return { checks, est };
 }
 
 export const e003_2: ExperimentRecipe<E0032Config> = {
@@ -147,52 +202,7 @@ export const e003_2: ExperimentRecipe<E0032Config> = {
     const ps = pairs(models.length);
     const cells = await stitchAll(ctx, models, ps, layers, c.stitching, c.family.data, ctx.seed);
     const classes = c.stitching.classes;
-    const est: Record<string, Estimate> = {};
-    for (const kind of classes) for (const l of layers) est[`${kind} ${l}`] = estimate(penaltiesOf(cells, l, kind), `${kind} penalty at ${l}`);
-    const lowRank = classes.filter((k) => k.startsWith('rank-')).sort((x, y) => Number(x.slice(5)) - Number(y.slice(5)))[0]!;
-    const dRank = layers.map((l) => difference(penaltiesOf(cells, l, lowRank), penaltiesOf(cells, l, 'grelu'), `${lowRank} - grelu at ${l}`));
-    const dAff = layers.map((l) => difference(penaltiesOf(cells, l, 'grelu'), penaltiesOf(cells, l, 'affine'), `grelu - affine at ${l}`));
-    const g = layers.map((l) => est[`grelu ${l}`]!);
-    const aff = layers.map((l) => est[`affine ${l}`]!);
-    const kmax = g.map((e) => e.mean).indexOf(Math.max(...g.map((e) => e.mean)));
-    const trend: Verdict = layers.length < 3 ? 'inconclusive' : kmax === 0 || kmax === layers.length - 1 ? 'not held' : g[kmax]!.lo > g[layers.length - 1]!.hi ? 'held' : 'inconclusive';
-    const per = (es: Estimate[]): string => layers.map((l, k) => `${l} ${fmt(es[k]!)}`).join('; ');
-    const checks: ClaimCheck[] = [
-      {
-        claim: 'Affine stitching nearly reaches the original accuracy (penalty about 0) at every ReLU layer.',
-        paper: 'Fig. 1: affine ("full") stitching close to the models\' 91.3 ± 0.2% accuracy; CIs over 32 pairs of Myrtle CNNs on CIFAR-10.',
-        measured: `affine penalty ${per(aff)}. Criterion: held when every CI lies below 0.02.`,
-        verdict: allOf(aff.map((e) => intervalVerdict(e, 'below', 0.02))),
-        estimates: Object.fromEntries(layers.map((l, k) => [`affine ${l}`, aff[k]!])),
-      },
-      {
-        claim: 'G_ReLU stitching has an appreciable but limited penalty: under ~10% at all but one layer.',
-        paper: '"less than ~10% accuracy penalty at most activation layers" (Fig. 1).',
-        measured: `G_ReLU penalty ${per(g)}. Criterion: held when the CI lies below 0.10 at all but at most one layer.`,
-        verdict: mostLayers(g.map((e) => intervalVerdict(e, 'below', 0.1))),
-        estimates: Object.fromEntries(layers.map((l, k) => [`grelu ${l}`, g[k]!])),
-      },
-      {
-        claim: `Reduced-rank stitching (here ${lowRank}) has a higher penalty than G_ReLU, though it has more parameters.`,
-        paper: 'Fig. 1: reduced-rank layers incur significantly higher penalties than G_ReLU (2nr - r² > n even for r = 1).',
-        measured: `${lowRank} minus G_ReLU penalty ${per(dRank)}. Criterion: held when every paired CI lies above 0.`,
-        verdict: allOf(dRank.map((e) => intervalVerdict(e, 'above', 0))),
-        estimates: Object.fromEntries(layers.map((l, k) => [`${lowRank} - grelu ${l}`, dRank[k]!])),
-      },
-      {
-        claim: 'G_ReLU stitching is worse than affine stitching: neurons of independent networks are not just rescaled permutations of each other.',
-        paper: 'The gap between G_ReLU and affine stitching (Fig. 1) indicates distributed, polysemantic representations.',
-        measured: `G_ReLU minus affine penalty ${per(dAff)}. Criterion: held when every paired CI lies above 0.`,
-        verdict: allOf(dAff.map((e) => intervalVerdict(e, 'above', 0))),
-        estimates: Object.fromEntries(layers.map((l, k) => [`grelu - affine ${l}`, dAff[k]!])),
-      },
-      {
-        claim: 'The penalty rises with depth up to an inner layer and drops at the final activation layer (G_ReLU).',
-        paper: 'All classes except rank 1 rise up to the third activation layer and drop at the last one (Fig. 1); seeds-spec: the depth trend is uncertain at small scale.',
-        measured: `G_ReLU penalty by layer ${g.map((e) => e.mean.toFixed(3)).join(' → ')}. Criterion: held when the maximum is at an inner layer and its CI lies above the last layer's.`,
-        verdict: trend,
-      },
-    ];
+    const { checks, est } = decideE0032(cells, layers, classes, models.length);
     const rows = penaltyRows(cells, layers, classes);
     const figures: Figure[] = [
       {

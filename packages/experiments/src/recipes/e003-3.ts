@@ -4,8 +4,9 @@
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
 import { checkStitching, penaltiesOf, stitchAll, type StitchCell, type StitchSettings } from './e003-2.js';
-import { STANDARD_TRAIN, STANDARD_DATA, FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, allOf, checkLike, estimate, fmt, intervalVerdict, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
+import { STANDARD_TRAIN, STANDARD_DATA, FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, checkLike, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { checkOf, judge, judgeAll, pairBootstrap, type Judgement } from './verdict.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E003-3. */
 export interface E0033Config {
@@ -28,6 +29,69 @@ const PROFILES: Record<Profile, E0033Config> = {
 /** The family with its activation at `slope` (0 = ReLU, so it shares models with the ReLU recipes). */
 function atSlope(f: ModelFamily, slope: number): ModelFamily {
   return slope === 0 ? f : { ...f, model: { ...f.model, activation: 'leaky_relu', slope } };
+}
+
+/**
+ * The verdicts of E003-3 (pure). Pairs of seeds are the same at every slope, so per-pair spreads
+ * and differences across slopes are paired; intervals are model-level bootstraps.
+ *
+ * @example
+ * ```ts
+ * decideE0033(cells, [0, 0.1, 0.6, 1], 'layers.3', 5, 0.05);
+ * ```
+ */
+export function decideE0033(cells: Record<string, StitchCell[]>, slopes: readonly number[], layer: string, models: number, flatTol: number): { checks: ClaimCheck[]; est: Record<string, Estimate> } {
+  const ps = pairs(models);
+  const pen = (s: number, kind: string): number[] => penaltiesOf(cells[String(s)]!, layer, kind);
+  let seed = 0;
+  const boot = (v: number[]): Estimate => pairBootstrap(v, ps, models, ++seed);
+  const est: Record<string, Estimate> = {};
+  for (const s of slopes) for (const kind of ['affine', 'grelu']) est[`${kind} ${s}`] = boot(pen(s, kind));
+  const below = slopes.filter((s) => s < 1);
+  const spread = boot(ps.map((_, p) => Math.max(...below.map((s) => pen(s, 'grelu')[p]!)) - Math.min(...below.map((s) => pen(s, 'grelu')[p]!))));
+  const jump = boot(ps.map((_, p) => pen(1, 'grelu')[p]! - below.reduce((a, s) => a + pen(s, 'grelu')[p]!, 0) / below.length));
+  const one = est['grelu 1']!;
+  const same = judge(jump, { side: 'within', lo: -flatTol, hi: flatTol });
+  const jChange: Judgement = {
+    verdict: same.verdict === 'held' ? 'not held' : same.verdict === 'not held' ? 'held' : 'inconclusive',
+    criterion: `held when the 95% interval of (penalty at slope 1 − mean penalty below 1) lies entirely outside ±${flatTol}, not held when it lies within ±${flatTol}`,
+    change: same.verdict === 'inconclusive' ? `a narrower interval (now [${jump.lo.toFixed(4)}, ${jump.hi.toFixed(4)}]): outside ±${flatTol} → held, inside → not held` : `the interval [${jump.lo.toFixed(4)}, ${jump.hi.toFixed(4)}] crossing ±${flatTol}`,
+    warnings: [],
+  };
+  const paper = 'S003 Fig. 6 (App. D.3, details missing): similar stitching penalties for all slopes up to but not including 1; at slope 1 the layer is linear and the intertwiner group is GL_n.';
+  const checks: ClaimCheck[] = [
+    checkOf(
+      {
+        claim: 'The G_ReLU stitching penalty is roughly the same for every negative slope below 1.',
+        paper,
+        measured: `G_ReLU penalty at ${layer}: ${below.map((s) => `slope ${s}: ${fmt(est[`grelu ${s}`]!)}`).join('; ')}; per seed pair, max − min over the slopes below 1: ${fmt(spread, 4)}.`,
+        estimates: { spread, ...Object.fromEntries(below.map((s) => [`grelu ${s}`, est[`grelu ${s}`]!])) },
+        primary: 'spread',
+      },
+      judge(spread, { side: 'below', null: flatTol, effect: 0 }),
+    ),
+    checkOf(
+      {
+        claim: 'The penalty changes at slope 1, where the network is linear and its symmetry group is all of GL_n.',
+        paper,
+        measured: `G_ReLU penalty at slope 1: ${fmt(one)}; per seed pair, slope 1 minus the mean below 1: ${fmt(jump, 4)}.`,
+        estimates: { slope1: one, jump },
+        primary: 'jump',
+      },
+      jChange,
+    ),
+    checkOf(
+      {
+        claim: 'Affine stitching stays at about zero penalty for every slope.',
+        paper: 'seeds-spec E003-3: affine stitching should stay about 0.',
+        measured: `affine penalty: ${slopes.map((s) => `slope ${s}: ${fmt(est[`affine ${s}`]!)}`).join('; ')}.`,
+        estimates: Object.fromEntries(slopes.map((s) => [`affine ${s}`, est[`affine ${s}`]!])),
+        primary: `affine ${slopes[0]}`,
+      },
+      judgeAll(slopes.map((s) => judge(est[`affine ${s}`]!, { side: 'below', null: 0.02, effect: 0 })), slopes.map((s) => `slope ${s}`)),
+    ),
+  ];
+  return { checks, est };
 }
 
 export const e003_3: ExperimentRecipe<E0033Config> = {
@@ -59,39 +123,7 @@ export const e003_3: ExperimentRecipe<E0033Config> = {
       cells[String(s)] = await stitchAll(ctx, models, pairs(models.length), [c.layer], c.stitching, f.data, ctx.seed);
       ctx.progress('slopes', k + 1, slopes.length);
     }
-    const est: Record<string, Estimate> = {};
-    for (const s of slopes) for (const kind of ['affine', 'grelu']) est[`${kind} ${s}`] = estimate(penaltiesOf(cells[String(s)]!, c.layer, kind), `${kind} penalty at slope ${s}`);
-    const below = slopes.filter((s) => s < 1);
-    const means = below.map((s) => est[`grelu ${s}`]!.mean);
-    const spread = Math.max(...means) - Math.min(...means);
-    const flat: Verdict = spread <= c.flatTol ? 'held' : spread > 2 * c.flatTol ? 'not held' : 'inconclusive';
-    const pooled = estimate(below.flatMap((s) => penaltiesOf(cells[String(s)]!, c.layer, 'grelu')), 'G_ReLU penalty below slope 1');
-    const one = est['grelu 1']!;
-    const change: Verdict = one.lo > pooled.hi || one.hi < pooled.lo ? 'held' : 'inconclusive';
-    const paper = 'S003 Fig. 6 (App. D.3, details missing): similar stitching penalties for all slopes up to but not including 1; at slope 1 the layer is linear and the intertwiner group is GL_n.';
-    const checks: ClaimCheck[] = [
-      {
-        claim: 'The G_ReLU stitching penalty is roughly the same for every negative slope below 1.',
-        paper,
-        measured: `G_ReLU penalty at ${c.layer}: ${below.map((s) => `slope ${s}: ${fmt(est[`grelu ${s}`]!)}`).join('; ')}; spread of the means ${spread.toFixed(3)}. Criterion: held when <= ${c.flatTol}, not held when > ${2 * c.flatTol}.`,
-        verdict: flat,
-        estimates: Object.fromEntries(below.map((s) => [`grelu ${s}`, est[`grelu ${s}`]!])),
-      },
-      {
-        claim: 'The penalty changes at slope 1, where the network is linear and its symmetry group is all of GL_n.',
-        paper,
-        measured: `G_ReLU penalty at slope 1: ${fmt(one)}; pooled below 1: ${fmt(pooled)}. Criterion: held when the two intervals are disjoint.`,
-        verdict: change,
-        estimates: { slope1: one, below1: pooled },
-      },
-      {
-        claim: 'Affine stitching stays at about zero penalty for every slope.',
-        paper: 'seeds-spec E003-3: affine stitching should stay about 0.',
-        measured: `affine penalty: ${slopes.map((s) => `slope ${s}: ${fmt(est[`affine ${s}`]!)}`).join('; ')}. Criterion: held when every CI lies below 0.02.`,
-        verdict: allOf(slopes.map((s) => intervalVerdict(est[`affine ${s}`]!, 'below', 0.02))),
-        estimates: Object.fromEntries(slopes.map((s) => [`affine ${s}`, est[`affine ${s}`]!])),
-      },
-    ];
+    const { checks, est } = decideE0033(cells, slopes, c.layer, c.family.seeds.length, c.flatTol);
     const rows: Figure['rows'] = ['affine', 'grelu'].flatMap((kind) => slopes.map((s) => ({ x: s, series: kind, y: est[`${kind} ${s}`]!.mean, lo: est[`${kind} ${s}`]!.lo, hi: est[`${kind} ${s}`]!.hi })));
     const figures: Figure[] = [
       { id: 'penalty-vs-slope', title: `Stitching penalty at ${c.layer} against the LeakyReLU negative slope`, caption: `Mean over ${pairs(c.family.seeds.length).length} pairs per slope with 95% t bands; slope 0 is ReLU, slope 1 the identity.`, spec: lineChart(rows, { x: 'negative slope', y: 'stitching penalty', band: true }), rows },

@@ -204,7 +204,7 @@ export const e003_5: ExperimentRecipe<E0035Config> = {
       for (const id of METRICS) {
         const rows = heatRows(meanMap(fam.maps, id), fam.layers);
         figures.push({
-          id: `${name}-${id.replace('.', '-')}`,
+          id: `${name}-${id.replace(/\./g, '-')}`,
           title: `${name === 'mlp' ? 'MLP' : 'Residual MLP'}: ${id === ORTHO ? 'CKA (unbiased, column-normalised)' : 'G_ReLU-CKA'}, layer of model A x layer of model B`,
           caption: `Mean over ${fam.n} pairs on ${c.inputs} test inputs.${name === 'resmlp' ? ' blocks.b.act are inside residual blocks, blocks.b.out at block ends.' : ''}`,
           spec: heatmap(rows, { a: 'model A layer', b: 'model B layer', order: fam.layers }),

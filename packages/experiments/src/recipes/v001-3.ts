@@ -7,7 +7,8 @@ import { estimateLlc, ggnHessian, hessianRankBound, modelLlcTarget } from '@basi
 import { gaussianMixture, mlp, toFloat64, trainModel } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { allOf, checkLike, difference, estimate, fmt, intervalVerdict, needAtLeast } from './e003-shared.js';
+import { checkLike, difference, estimate, fmt, needAtLeast } from './e003-shared.js';
+import { checkOf, judge, judgeAll } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of V001-3. */
@@ -36,13 +37,106 @@ const PROFILES: Record<Profile, V0013Config> = {
   full: { n: 1000, dim: 10, classes: 4, widths: [2, 4, 8, 16, 32], seeds: [0, 1, 2, 3, 4], epochs: 60, nBetaFactors: [0.1, 0.3, 1, 3, 10], step: 5e-5, gamma: 100, chains: 4, draws: 2000 },
 };
 
-interface ModelResult {
+/** One trained model of V001-3: its Hessian rank and the SGLD estimates at each n beta, with the estimator's warnings (ESS, split-R̂, drift, spikes). */
+export interface ModelResult {
   width: number;
   seed: number;
   parameters: number;
   accuracy: number;
   hessianRank: number;
   sgld: Array<{ nBeta: number; nEff: number; epsEff: number; warnings: string[] }>;
+}
+
+/**
+ * The verdicts of V001-3 (pure). Every claim built on N_eff consults the SGLD diagnostics: any
+ * estimator warning (low ESS, split-R̂ > 1.1, unsettled or spiky traces) on an estimate it uses,
+ * or N_eff falling below the Hessian-rank lower bound (which holds in the limit, so a violation
+ * means the estimate is not trustworthy), forces inconclusive with the reason.
+ *
+ * @example
+ * ```ts
+ * decideV0013(results, [4, 16], [0.3, 3]).checks.map((c) => c.verdict);
+ * ```
+ */
+export function decideV0013(results: readonly ModelResult[], widths: readonly number[], factors: readonly number[]): { checks: ClaimCheck[]; est: Record<string, Estimate> } {
+  const of = (w: number): ModelResult[] => results.filter((r) => r.width === w);
+  const top = factors.length - 1;
+  const ref = factors.indexOf(factors.reduce((a, f) => (Math.abs(Math.log(f)) < Math.abs(Math.log(a)) ? f : a), factors[0]!));
+  const est: Record<string, Estimate> = {};
+  for (const w of widths) {
+    factors.forEach((f, k) => {
+      est[`N_eff w${w} x${f}`] = estimate(of(w).map((r) => r.sgld[k]!.nEff));
+      est[`eps_eff w${w} x${f}`] = estimate(of(w).map((r) => r.sgld[k]!.epsEff));
+    });
+    est[`rank w${w}`] = estimate(of(w).map((r) => r.hessianRank));
+  }
+  const wMin = Math.min(...widths);
+  const wMax = Math.max(...widths);
+  const N = (w: number): number => of(w)[0]!.parameters;
+  /** SGLD warnings of the estimates at factor index k for the given widths (one line per model). */
+  const sgldWarnings = (ws: readonly number[], ks: readonly number[]): string[] =>
+    ws.flatMap((w) => of(w).flatMap((r) => ks.flatMap((k) => (r.sgld[k]!.warnings.length > 0 ? [`width ${w} seed ${r.seed} n beta x${factors[k]}: ${r.sgld[k]!.warnings.join('; ')}`] : []))));
+  const fracBelow = widths.map((w) => estimate(of(w).map((r) => r.sgld[top]!.nEff / r.parameters), `N_eff / N at width ${w}`));
+  const aboveRank = widths.map((w) => difference(of(w).map((r) => r.sgld[top]!.nEff), of(w).map((r) => r.hessianRank), `N_eff - rank(H) at width ${w}`));
+  const dFrac = difference(of(wMax).map((r) => r.sgld[ref]!.nEff / r.parameters), of(wMin).map((r) => r.sgld[ref]!.nEff / r.parameters), 'N_eff/N widest - narrowest');
+  const dEps = difference(of(wMax).map((r) => r.sgld[top]!.nEff), of(wMax).map((r) => r.sgld[0]!.nEff), 'N_eff at the largest - smallest n beta');
+  const rankFrac = difference(of(wMax).map((r) => r.hessianRank / r.parameters), of(wMin).map((r) => r.hessianRank / r.parameters), 'rank(H)/N widest - narrowest');
+  const wTop = sgldWarnings(widths, [top]);
+  const jBound = judgeAll(
+    aboveRank.map((e) => judge(e, { side: 'above', null: 0, effect: 0 }, wTop)),
+    widths.map((w) => `width ${w}`),
+  );
+  // the lower bound holds in the limit: an estimate confidently below it is not trustworthy
+  const boundViolated = widths.filter((_, k) => aboveRank[k]!.hi < 0).map((w) => `N_eff is below the Hessian-rank lower bound at width ${w} (the estimate cannot be trusted)`);
+  const j1 = judgeAll(
+    fracBelow.map((e) => judge(e, { side: 'below', null: 1, effect: 0 }, [...wTop, ...boundViolated])),
+    widths.map((w) => `width ${w}`),
+  );
+  const j3 = judge(dFrac, { side: 'below', null: 0, effect: 0 }, [...sgldWarnings([wMin, wMax], [ref]), ...boundViolated]);
+  const j4 = judge(dEps, { side: 'above', null: 0, effect: 0 }, [...sgldWarnings([wMax], [0, top]), ...boundViolated]);
+  const checks: ClaimCheck[] = [
+    checkOf(
+      {
+        claim: 'Trained MLPs are degenerate: the effective parameter count N_eff = 2 lambda_B is below the parameter count N.',
+        paper: 'S001 eq. 9 and Sec. 2: N_eff(eps) = 2 lambda_B(eps); degeneracy makes it smaller than N (no experiments in the seed).',
+        measured: `N_eff / N at the smallest eps probed (n beta = ${factors[top]} n/log n): ${widths.map((w, k) => `width ${w} (N = ${N(w)}): ${fmt(fracBelow[k]!)}`).join('; ')}.`,
+        estimates: Object.fromEntries(widths.map((w, k) => [`N_eff/N w${w}`, fracBelow[k]!])),
+        primary: `N_eff/N w${wMax}`,
+      },
+      j1,
+    ),
+    checkOf(
+      {
+        claim: 'The Hessian rank is a lower bound: N_eff >= rank(H) (lambda >= rank(H)/2).',
+        paper: 'S001 Sec. 2: free directions are null directions of the Hessian but not conversely, so lambda >= rank(H)/2.',
+        measured: `N_eff - rank(H): ${widths.map((w, k) => `width ${w}: ${fmt(aboveRank[k]!, 1)} (rank ${est[`rank w${w}`]!.mean.toFixed(1)})`).join('; ')}. SGLD at finite n beta probes a finite eps, where the bound need not hold exactly.`,
+        estimates: Object.fromEntries(widths.map((w, k) => [`N_eff - rank w${w}`, aboveRank[k]!])),
+        primary: `N_eff - rank w${wMax}`,
+      },
+      jBound,
+    ),
+    checkOf(
+      {
+        claim: 'Wider networks are relatively more degenerate: N_eff / N falls with width (and so does rank(H) / N).',
+        paper: 'S001 Sec. 3: extra width adds free directions (low-rank activations, synchronised units).',
+        measured: `N_eff/N widest minus narrowest (n beta = ${factors[ref]} n/log n): ${fmt(dFrac)}; rank(H)/N: ${fmt(rankFrac)}.`,
+        estimates: { nEffFraction: dFrac, rankFraction: rankFrac },
+        primary: 'nEffFraction',
+      },
+      j3,
+    ),
+    checkOf(
+      {
+        claim: 'N_eff depends on the noise scale: probing a smaller eps (larger n beta) resolves more parameters.',
+        paper: 'S001 eq. 8: the finite-scale lambda(eps) without the limit; how to choose eps is open.',
+        measured: `width ${wMax}: N_eff at n beta x${factors[top]} minus at x${factors[0]}: ${fmt(dEps, 1)}; eps_eff ${fmt(est[`eps_eff w${wMax} x${factors[top]}`]!, 5)} vs ${fmt(est[`eps_eff w${wMax} x${factors[0]}`]!, 5)}.`,
+        estimates: { difference: dEps },
+        primary: 'difference',
+      },
+      j4,
+    ),
+  ];
+  return { checks, est };
 }
 
 export const v001_3: ExperimentRecipe<V0013Config> = {
@@ -104,55 +198,8 @@ export const v001_3: ExperimentRecipe<V0013Config> = {
         ctx.progress('models sampled', ++done, c.widths.length * c.seeds.length);
       }
     }
-    const of = (w: number): ModelResult[] => results.filter((r) => r.width === w);
-    const top = factors.length - 1;
-    const ref = factors.indexOf(factors.reduce((a, f) => (Math.abs(Math.log(f)) < Math.abs(Math.log(a)) ? f : a), factors[0]!));
-    const est: Record<string, Estimate> = {};
-    for (const w of c.widths) {
-      factors.forEach((f, k) => {
-        est[`N_eff w${w} x${f}`] = estimate(of(w).map((r) => r.sgld[k]!.nEff));
-        est[`eps_eff w${w} x${f}`] = estimate(of(w).map((r) => r.sgld[k]!.epsEff));
-      });
-      est[`rank w${w}`] = estimate(of(w).map((r) => r.hessianRank));
-    }
-    const wMin = Math.min(...c.widths);
-    const wMax = Math.max(...c.widths);
-    const N = (w: number): number => of(w)[0]!.parameters;
-    const fracBelow = c.widths.map((w) => estimate(of(w).map((r) => r.sgld[top]!.nEff / r.parameters), `N_eff / N at width ${w}`));
-    const aboveRank = c.widths.map((w) => difference(of(w).map((r) => r.sgld[top]!.nEff), of(w).map((r) => r.hessianRank), `N_eff - rank(H) at width ${w}`));
-    const dFrac = difference(of(wMax).map((r) => r.sgld[ref]!.nEff / r.parameters), of(wMin).map((r) => r.sgld[ref]!.nEff / r.parameters), 'N_eff/N widest - narrowest');
-    const dEps = difference(of(wMax).map((r) => r.sgld[top]!.nEff), of(wMax).map((r) => r.sgld[0]!.nEff), 'N_eff at the largest - smallest n beta');
-    const rankFrac = difference(of(wMax).map((r) => r.hessianRank / r.parameters), of(wMin).map((r) => r.hessianRank / r.parameters), 'rank(H)/N widest - narrowest');
-    const checks: ClaimCheck[] = [
-      {
-        claim: 'Trained MLPs are degenerate: the effective parameter count N_eff = 2 lambda_B is below the parameter count N.',
-        paper: 'S001 eq. 9 and Sec. 2: N_eff(eps) = 2 lambda_B(eps); degeneracy makes it smaller than N (no experiments in the seed).',
-        measured: `N_eff / N at the smallest eps probed (n beta = ${factors[top]} n/log n): ${c.widths.map((w, k) => `width ${w} (N = ${N(w)}): ${fmt(fracBelow[k]!)}`).join('; ')}. Criterion: held when every CI lies below 1.`,
-        verdict: allOf(fracBelow.map((e) => intervalVerdict(e, 'below', 1))),
-        estimates: Object.fromEntries(c.widths.map((w, k) => [`N_eff/N w${w}`, fracBelow[k]!])),
-      },
-      {
-        claim: 'The Hessian rank is a lower bound: N_eff >= rank(H) (lambda >= rank(H)/2).',
-        paper: 'S001 Sec. 2: free directions are null directions of the Hessian but not conversely, so lambda >= rank(H)/2.',
-        measured: `N_eff - rank(H): ${c.widths.map((w, k) => `width ${w}: ${fmt(aboveRank[k]!, 1)} (rank ${est[`rank w${w}`]!.mean.toFixed(1)})`).join('; ')}. Criterion: held when every paired CI lies above 0; SGLD at finite n beta probes a finite eps, where the bound need not hold exactly.`,
-        verdict: allOf(aboveRank.map((e) => intervalVerdict(e, 'above', 0))),
-        estimates: Object.fromEntries(c.widths.map((w, k) => [`N_eff - rank w${w}`, aboveRank[k]!])),
-      },
-      {
-        claim: 'Wider networks are relatively more degenerate: N_eff / N falls with width (and so does rank(H) / N).',
-        paper: 'S001 Sec. 3: extra width adds free directions (low-rank activations, synchronised units).',
-        measured: `N_eff/N widest minus narrowest (n beta = ${factors[ref]} n/log n): ${fmt(dFrac)}; rank(H)/N: ${fmt(rankFrac)}. Criterion: held when the N_eff CI lies below 0.`,
-        verdict: intervalVerdict(dFrac, 'below', 0),
-        estimates: { nEffFraction: dFrac, rankFraction: rankFrac },
-      },
-      {
-        claim: 'N_eff depends on the noise scale: probing a smaller eps (larger n beta) resolves more parameters.',
-        paper: 'S001 eq. 8: the finite-scale lambda(eps) without the limit; how to choose eps is open.',
-        measured: `width ${wMax}: N_eff at n beta x${factors[top]} minus at x${factors[0]}: ${fmt(dEps, 1)}; eps_eff ${fmt(est[`eps_eff w${wMax} x${factors[top]}`]!, 5)} vs ${fmt(est[`eps_eff w${wMax} x${factors[0]}`]!, 5)}. Criterion: held when the paired CI lies above 0.`,
-        verdict: intervalVerdict(dEps, 'above', 0),
-        estimates: { difference: dEps },
-      },
-    ];
+    const { checks, est } = decideV0013(results, c.widths, factors);
+    const N = (w: number): number => results.find((r) => r.width === w)!.parameters;
     const rows: Figure['rows'] = factors.flatMap((f) => c.widths.map((w) => ({ x: N(w), width: w, series: `SGLD, n beta x${f}`, y: est[`N_eff w${w} x${f}`]!.mean, lo: est[`N_eff w${w} x${f}`]!.lo, hi: est[`N_eff w${w} x${f}`]!.hi })));
     const rankRows: Figure['rows'] = c.widths.map((w) => ({ x: N(w), width: w, series: 'rank(H) (lower bound)', y: est[`rank w${w}`]!.mean, lo: est[`rank w${w}`]!.lo, hi: est[`rank w${w}`]!.hi }));
     const nRows: Figure['rows'] = c.widths.map((w) => ({ x: N(w), width: w, series: 'N (parameters)', y: N(w), lo: N(w), hi: N(w) }));
