@@ -2,7 +2,7 @@
 // class-selectivity proxy for network dissection. A hidden representation is rotated by a
 // fractional rotation Q^alpha (Q Haar on SO(n), alpha from 0 to 1) and its class-selective units
 // are counted; the post-ReLU layer is compared with the same layer read out before its ReLU.
-import type { Matrix} from '@basis/tensor';
+import type { Matrix } from '@basis/tensor';
 import { BasisError, createRng, haarOrthogonal, matmul, orthogonalPower } from '@basis/tensor';
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
