@@ -117,15 +117,17 @@ export function compareLayers(
   const p = prepareAudit(layersA, layersB, metrics, opts.options);
   let done = 0;
   const values: Record<string, number[][]> = {};
-  for (const d of p.defs) {
-    values[d.id] = p.A.map(([na, x]) =>
-      p.B.map(([nb, y]) => {
-        const v = auditCell(d, x, y, p.resolved[d.id] as ResolvedOptions, na, nb);
+  for (const d of p.defs) values[d.id] = p.A.map(() => new Array<number>(p.B.length).fill(Number.NaN));
+  // pair by pair, every metric of a pair in a row: the metrics that need the pair's centred cross
+  // product share one (see centredCross)
+  p.A.forEach(([na, x], i) =>
+    p.B.forEach(([nb, y], j) => {
+      for (const d of p.defs) {
+        (values[d.id] as number[][])[i]![j] = auditCell(d, x, y, p.resolved[d.id] as ResolvedOptions, na, nb);
         done++;
         opts.onProgress?.(done, p.total, { metric: d.id, a: na, b: nb });
-        return v;
-      }),
-    );
-  }
+      }
+    }),
+  );
   return auditResult(p, values);
 }

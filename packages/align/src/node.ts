@@ -143,9 +143,10 @@ async function auditOnThreads(p: PreparedAudit, maxWorkers: number, minSeconds: 
   }
   const isCalibration = (c: Cell) => calibrated.has(c.m) && ((c.i === 0 && c.j === 0) || (c.i === second.i && c.j === second.j));
   const rest: Cell[] = [];
-  for (let m = 0; m < p.defs.length; m++) {
-    for (let i = 0; i < p.A.length; i++) {
-      for (let j = 0; j < p.B.length; j++) if (!isCalibration({ m, i, j })) rest.push({ m, i, j });
+  // pair-major: consecutive cells of a pair share its centred cross product on the thread that computes them
+  for (let i = 0; i < p.A.length; i++) {
+    for (let j = 0; j < p.B.length; j++) {
+      for (let m = 0; m < p.defs.length; m++) if (!isCalibration({ m, i, j })) rest.push({ m, i, j });
     }
   }
   const workers = Math.min(maxWorkers, rest.length);
@@ -194,6 +195,7 @@ function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, engine: Wo
     let next = 0;
     let finished = 0;
     let settled = false;
+    const inflight = new Map<Worker, number>();
     const stop = (err?: Error) => {
       if (settled) return;
       settled = true;
@@ -206,17 +208,26 @@ function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, engine: Wo
         if (nextPrep < prepTasks.length) w.postMessage({ type: 'prepare', ...(prepTasks[nextPrep++] as { side: 'A' | 'B'; i: number }) } satisfies ToWorker);
         return; // cells start once every layer is prepared
       }
+      // the cells of one layer pair go to one worker together (consecutive in `cells`): they share
+      // the pair's centred cross product there
       if (next < cells.length) {
-        const c = cells[next++] as Cell;
-        w.postMessage({ type: 'task', m: c.m, i: c.i, j: c.j } satisfies ToWorker);
+        const first = cells[next] as Cell;
+        while (next < cells.length && (cells[next] as Cell).i === first.i && (cells[next] as Cell).j === first.j) {
+          const c = cells[next++] as Cell;
+          w.postMessage({ type: 'task', m: c.m, i: c.i, j: c.j } satisfies ToWorker);
+          inflight.set(w, (inflight.get(w) ?? 0) + 1);
+        }
       }
+    };
+    // keep at least two cells in flight per worker, to hide the message round trip
+    const topUp = (w: Worker) => {
+      if (prepared < prepTasks.length) return;
+      while ((inflight.get(w) ?? 0) < 2 && next < cells.length) feed(w);
     };
     const startCells = () => {
       for (const w of pool) {
         w.postMessage({ type: 'caches', A: caches.A, B: caches.B } satisfies ToWorker);
-        // two cells in flight per worker hide the message round trip
-        feed(w);
-        feed(w);
+        topUp(w);
       }
     };
     for (let k = 0; k < count; k++) {
@@ -245,18 +256,17 @@ function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, engine: Wo
           stop(e instanceof Error ? e : new Error(String(e)));
           return;
         }
+        inflight.set(w, (inflight.get(w) ?? 1) - 1);
         if (++finished === cells.length) stop();
-        else feed(w);
+        else topUp(w);
       });
       w.on('error', (e) => stop(new BasisError('BACKEND_UNAVAILABLE', `an audit worker thread failed: ${e.message}`, { cause: e })));
       w.on('exit', (code) => {
         if (!settled) stop(new BasisError('BACKEND_UNAVAILABLE', `an audit worker thread exited early (code ${code})`));
       });
       w.postMessage(init);
-      if (prepTasks.length === 0) {
-        feed(w);
-        feed(w);
-      } else feed(w);
+      if (prepTasks.length === 0) topUp(w);
+      else feed(w);
     }
   });
 }

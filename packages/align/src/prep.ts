@@ -1,4 +1,4 @@
-import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, normalizeColumns, qr, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, normalizeColumns, qr, svd } from '@basis/tensor';
 import { assertNotConstant } from './validate.js';
 import { sumSquares } from './util.js';
 
@@ -191,7 +191,7 @@ export function unitColumns(X: Matrix): Matrix {
  * centred copies and their column norms: one product, no unit-norm copies of the data.
  */
 export function correlations(X: Matrix, Y: Matrix): Matrix {
-  return correlationsOfCentred(centred(X), centredNorms(X), centred(Y), centredNorms(Y));
+  return correlationsOfCentred(centred(X), centredNorms(X), centred(Y), centredNorms(Y), centredCross(X, Y));
 }
 
 /** Cosine similarities between the columns of X and of Y (uncentred; zero columns give 0). */
@@ -270,19 +270,37 @@ function columnPearsonScaled(A: Matrix, i: number, ma: number, B: Matrix, j: num
   return Math.max(-1, Math.min(1, sab / (Math.sqrt(saa) * Math.sqrt(sbb))));
 }
 
+/** `||Xc||²_F` of a centred copy, cached on it. */
+export function squaresOf(Xc: Matrix): number {
+  return cached(Xc, 'sumSquares', () => sumSquares(Xc));
+}
+
 /**
  * Orthonormal basis of the column space of the centred X for its numerical rank
  * (`s_i > max(N, d) 2^-52 s_1`), plus the singular values.
  */
 export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix; s: Float64Array; rank: number } {
-  assertNotConstant(sumSquares(Xc), name, metric);
+  assertNotConstant(squaresOf(Xc), name, metric);
   return cached(Xc, 'rangeBasis', () => {
     const { U, s } = svd(Xc);
     const tol = Math.max(Xc.rows, Xc.cols) * 2 ** -52 * (s[0] as number);
     let rank = 0;
     while (rank < s.length && (s[rank] as number) > tol) rank++;
-    return { Q: U.slice(0, U.rows, 0, rank), s, rank };
+    return { Q: rank === U.cols ? U : U.slice(0, U.rows, 0, rank), s, rank };
   });
+}
+
+/**
+ * A basis of the column space of the centred X: `Q` orthonormal, its numerical rank, and for a
+ * tall layer of full column rank (the QR route) the triangular factor's inverse `Rinv` (`Xc = Q R`,
+ * so `Q = Xc Rinv`) and condition number `cond` (`s_max / s_min` of R, i.e. of Xc).
+ */
+export interface SpanBasis {
+  Q: Matrix;
+  rank: number;
+  R?: Matrix;
+  Rinv?: Matrix;
+  cond?: number;
 }
 
 /**
@@ -292,19 +310,76 @@ export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matri
  * only the singular values of R are needed, which skips the SVD's left vectors (about half the
  * work for a tall layer); otherwise the SVD basis of {@link rangeBasis} is used.
  */
-export function spanBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix; rank: number } {
-  assertNotConstant(sumSquares(Xc), name, metric);
+export function spanBasis(Xc: Matrix, name: string, metric: string): SpanBasis {
+  assertNotConstant(squaresOf(Xc), name, metric);
   return cached(Xc, 'spanBasis', () => {
     if (Xc.rows > Xc.cols) {
       const { Q, R } = qr(Xc);
       const s = svd(R, { computeUV: false }).s;
       const tol = Math.max(Xc.rows, Xc.cols) * 2 ** -52 * (s[0] as number);
       // a margin of 1e3 keeps the choice away from rounding at the threshold
-      if ((s[s.length - 1] as number) > 1e3 * tol) return { Q, rank: Xc.cols };
+      if ((s[s.length - 1] as number) > 1e3 * tol) {
+        const cond = (s[0] as number) / (s[s.length - 1] as number);
+        return { Q, rank: Xc.cols, R, Rinv: upperInverse(R), cond };
+      }
     }
     const b = rangeBasis(Xc, name, metric);
     return { Q: b.Q, rank: b.rank };
   });
+}
+
+/**
+ * The singular values and right singular vectors of the centred X from the R factor of its QR
+ * route (`Xc = Q R`, `R = U_r S Vᵀ`, so `Xc = (Q U_r) S Vᵀ`): the left vectors of Xc are then
+ * `Xc V S⁻¹` and need not be formed. Undefined unless {@link spanBasis} took the QR route.
+ */
+export function rightSingular(Xc: Matrix, name: string, metric: string): { s: Float64Array; V: Matrix } | undefined {
+  const b = spanBasis(Xc, name, metric);
+  const R = b.R;
+  if (R === undefined) return undefined;
+  return cached(Xc, 'rightSingular', () => {
+    const { s, V } = svd(R);
+    return { s, V };
+  });
+}
+
+/** The inverse of an upper-triangular matrix (row by row from the bottom; contiguous row updates). */
+export function upperInverse(R: Matrix): Matrix {
+  const d = R.rows;
+  const T = new Matrix(d, d);
+  const t = T.data;
+  const r = R.data;
+  for (let i = d - 1; i >= 0; i--) {
+    const rii = r[i * d + i] as number;
+    const ti = i * d;
+    t[ti + i] = 1;
+    // row i of R T = e_i: T[i, :] = (e_i - sum_{k > i} R[i, k] T[k, :]) / R[i, i]
+    for (let k = i + 1; k < d; k++) {
+      const c = r[i * d + k] as number;
+      if (c === 0) continue;
+      const tk = k * d;
+      for (let j = k; j < d; j++) t[ti + j] = (t[ti + j] as number) - c * (t[tk + j] as number);
+    }
+    for (let j = i; j < d; j++) t[ti + j] = (t[ti + j] as number) / rii;
+  }
+  return T;
+}
+
+// The centred cross product Xcᵀ Yc of the last pairs compared: every metric of a pair that needs it
+// (CKA, Procrustes, permutation, correlations, CCA and SVCCA on the QR route) shares one product.
+// Held weakly, so that it never keeps a layer alive.
+const recentCross: { x: WeakRef<Matrix>; y: WeakRef<Matrix>; C: Matrix }[] = [];
+
+/**
+ * `centred(X)ᵀ centred(Y)`, shared by the metrics of the same pair (the last two pairs are kept).
+ * The result is shared: callers must not modify it.
+ */
+export function centredCross(X: Matrix, Y: Matrix): Matrix {
+  for (const e of recentCross) if (e.x.deref() === X && e.y.deref() === Y) return e.C;
+  const C = crossprod(centred(X), centred(Y));
+  recentCross.unshift({ x: new WeakRef(X), y: new WeakRef(Y), C });
+  if (recentCross.length > 2) recentCross.pop();
+  return C;
 }
 
 /**
@@ -315,8 +390,8 @@ export function spanBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix
 export function normalisedPair(X: Matrix, Y: Matrix, metric: string): { Xc: Matrix; Yc: Matrix; ax: number; ay: number } {
   const Xc = centred(X);
   const Yc = centred(Y);
-  const sx = cached(Xc, 'sumSquares', () => sumSquares(Xc));
-  const sy = cached(Yc, 'sumSquares', () => sumSquares(Yc));
+  const sx = squaresOf(Xc);
+  const sy = squaresOf(Yc);
   assertNotConstant(sx, 'X', metric);
   assertNotConstant(sy, 'Y', metric);
   return { Xc, Yc, ax: 1 / Math.sqrt(sx), ay: 1 / Math.sqrt(sy) };

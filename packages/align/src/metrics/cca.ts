@@ -1,6 +1,6 @@
 import type { Matrix } from '@basis/tensor';
 import { crossprod, matmul, svd } from '@basis/tensor';
-import { centred, rangeBasis, spanBasis } from '../prep.js';
+import { centred, centredCross, rangeBasis, rightSingular, spanBasis } from '../prep.js';
 import type { MetricDefinition } from '../types.js';
 
 function clip01(v: number): number {
@@ -8,15 +8,31 @@ function clip01(v: number): number {
 }
 
 /**
+ * Condition-number bound of the shortcuts below: their rounding error grows with the product of
+ * the two layers' condition numbers (about 2^-52 sqrt(N) cond_x cond_y), which 1e4 keeps under
+ * ~1e-10 for N up to 10^6; beyond it the N x d bases are multiplied as usual.
+ */
+const ROUTE_COND = 1e4;
+
+/**
  * Canonical correlations of X and Y: singular values of `Qxᵀ Qy` for orthonormal bases of the
  * centred data's column spaces (numerical ranks r_x, r_y); `min(r_x, r_y)` of them, clipped to [0, 1].
- * Any orthonormal bases of the same subspaces give the same values (see `spanBasis`).
+ * Any orthonormal bases of the same subspaces give the same values (see `spanBasis`). When both
+ * layers took the QR route (`Xc = Q R`) and are well conditioned, `Qxᵀ Qy = Rx⁻ᵀ (Xcᵀ Yc) Ry⁻¹`
+ * is formed from the pair's cross product (shared with the other metrics of the pair) and the
+ * cached inverses: d x d products instead of an N x d x d one per pair.
  */
 export function canonicalCorrelations(X: Matrix, Y: Matrix, metric = 'cca'): Float64Array {
   const bx = spanBasis(centred(X), 'X', metric);
   const by = spanBasis(centred(Y), 'Y', metric);
   const m = Math.min(bx.rank, by.rank);
-  const s = svd(crossprod(bx.Q, by.Q), { computeUV: false }).s;
+  let M: Matrix;
+  if (bx.Rinv !== undefined && by.Rinv !== undefined && (bx.cond as number) * (by.cond as number) <= ROUTE_COND) {
+    M = crossprod(bx.Rinv, matmul(centredCross(X, Y), by.Rinv));
+  } else {
+    M = crossprod(bx.Q, by.Q);
+  }
+  const s = svd(M, { computeUV: false }).s;
   const rho = new Float64Array(m);
   for (let i = 0; i < m; i++) rho[i] = clip01(s[i] as number);
   return rho;
@@ -40,17 +56,42 @@ function keep99(s: Float64Array): number {
   return s.length;
 }
 
-/** SVCCA (Raghu et al. 2017): mean CCA correlation after keeping 99% of each side's variance. */
+/**
+ * SVCCA (Raghu et al. 2017): mean CCA correlation after keeping 99% of each side's variance. The
+ * kept left singular vectors are `U_k = Xc V_k S_k⁻¹`; for layers on the QR route with a moderate
+ * condition number over the kept directions, `U_xkᵀ U_yk = S_xk⁻¹ V_xkᵀ (Xcᵀ Yc) V_yk S_yk⁻¹` is
+ * formed from the pair's cross product and the SVD of R (d x d), without the N x d SVD of Xc.
+ */
 export function svccaKernel(X: Matrix, Y: Matrix): number {
-  const bx = rangeBasis(centred(X), 'X', 'svcca');
-  const by = rangeBasis(centred(Y), 'Y', 'svcca');
+  const Xc = centred(X);
+  const Yc = centred(Y);
+  const rx = rightSingular(Xc, 'X', 'svcca');
+  const ry = rightSingular(Yc, 'Y', 'svcca');
+  if (rx !== undefined && ry !== undefined) {
+    const kx = keep99(rx.s);
+    const ky = keep99(ry.s);
+    const condK = ((rx.s[0] as number) / (rx.s[kx - 1] as number)) * ((ry.s[0] as number) / (ry.s[ky - 1] as number));
+    if (condK <= ROUTE_COND) {
+      const Vx = rx.V.slice(0, rx.V.rows, 0, kx);
+      const Vy = ry.V.slice(0, ry.V.rows, 0, ky);
+      const M = crossprod(Vx, matmul(centredCross(X, Y), Vy));
+      for (let i = 0; i < kx; i++) {
+        for (let j = 0; j < ky; j++) M.data[i * ky + j] = (M.data[i * ky + j] as number) / (rx.s[i] as number) / (ry.s[j] as number);
+      }
+      return meanClipped(svd(M, { computeUV: false }).s, Math.min(kx, ky));
+    }
+  }
+  const bx = rangeBasis(Xc, 'X', 'svcca');
+  const by = rangeBasis(Yc, 'Y', 'svcca');
   const kx = Math.min(keep99(bx.s), bx.rank);
   const ky = Math.min(keep99(by.s), by.rank);
   const Ux = bx.Q.slice(0, bx.Q.rows, 0, kx);
   const Uy = by.Q.slice(0, by.Q.rows, 0, ky);
-  const s = svd(crossprod(Ux, Uy), { computeUV: false }).s;
+  return meanClipped(svd(crossprod(Ux, Uy), { computeUV: false }).s, Math.min(kx, ky));
+}
+
+function meanClipped(s: Float64Array, m: number): number {
   let acc = 0;
-  const m = Math.min(kx, ky);
   for (let i = 0; i < m; i++) acc += clip01(s[i] as number);
   return acc / m;
 }
@@ -111,7 +152,10 @@ export const svcca: MetricDefinition = {
   // The SVD truncation depends on the variance spectrum, which invertible maps change.
   invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'],
   symmetric: true,
-  prepare: (X: Matrix) => void rangeBasis(centred(X), 'X', 'svcca'),
+  prepare: (X: Matrix) => {
+    const Xc = centred(X);
+    if (rightSingular(Xc, 'X', 'svcca') === undefined) rangeBasis(Xc, 'X', 'svcca');
+  },
   compute: svccaKernel,
 };
 

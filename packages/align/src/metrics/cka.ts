@@ -1,6 +1,6 @@
 import type { Matrix } from '@basis/tensor';
-import { crossprod, gram } from '@basis/tensor';
-import { cached, centred } from '../prep.js';
+import { gram } from '@basis/tensor';
+import { cached, centred, centredCross, squaresOf } from '../prep.js';
 import { assertNotConstant } from '../validate.js';
 import { sumSquares } from '../util.js';
 import type { MetricDefinition } from '../types.js';
@@ -38,9 +38,9 @@ function total(a: Float64Array): number {
 export function ckaLinearKernel(X: Matrix, Y: Matrix): number {
   const Xc = centred(X);
   const Yc = centred(Y);
-  assertNotConstant(sumSquares(Xc), 'X', 'cka.linear');
-  assertNotConstant(sumSquares(Yc), 'Y', 'cka.linear');
-  const xy = sumSquares(crossprod(Xc, Yc));
+  assertNotConstant(squaresOf(Xc), 'X', 'cka.linear');
+  assertNotConstant(squaresOf(Yc), 'Y', 'cka.linear');
+  const xy = sumSquares(centredCross(X, Y));
   return xy / (gramNorm(Xc) * gramNorm(Yc));
 }
 
@@ -72,11 +72,11 @@ function cachedRowSquares(Xc: Matrix): Float64Array {
 export function ckaLinearUnbiasedKernel(X: Matrix, Y: Matrix): number {
   const Xc = centred(X);
   const Yc = centred(Y);
-  assertNotConstant(sumSquares(Xc), 'X', 'cka.linear.unbiased');
-  assertNotConstant(sumSquares(Yc), 'Y', 'cka.linear.unbiased');
+  assertNotConstant(squaresOf(Xc), 'X', 'cka.linear.unbiased');
+  assertNotConstant(squaresOf(Yc), 'Y', 'cka.linear.unbiased');
   const a = cachedRowSquares(Xc);
   const b = cachedRowSquares(Yc);
-  const xy = hsic1Scaled(sumSquares(crossprod(Xc, Yc)), a, b);
+  const xy = hsic1Scaled(sumSquares(centredCross(X, Y)), a, b);
   const xx = hsic1Scaled(gramSquares(Xc), a, a);
   const yy = hsic1Scaled(gramSquares(Yc), b, b);
   assertNotConstant(xx, 'X (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');

@@ -1,5 +1,5 @@
-import { crossprod, linearSumAssignment, type Matrix } from '@basis/tensor';
-import { centred, normalisedPair } from '../prep.js';
+import { linearSumAssignment, type Matrix } from '@basis/tensor';
+import { centred, centredCross, normalisedPair } from '../prep.js';
 import { chordToAngle, matchingResidual } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -23,7 +23,7 @@ interface Matched {
  */
 function matched(X: Matrix, Y: Matrix, metric: string): Matched {
   const { Xc, Yc, ax, ay } = normalisedPair(X, Y, metric);
-  const S = scaleInPlace(crossprod(Xc, Yc), ax * ay);
+  const S = scaleInPlace(centredCross(X, Y).clone(), ax * ay);
   const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
   let similarity = 0;
   for (let k = 0; k < rowInd.length; k++) similarity += S.get(rowInd[k] as number, colInd[k] as number);

@@ -1,6 +1,5 @@
-import type { Matrix } from '@basis/tensor';
-import { BasisError, crossprod, matmul, svd } from '@basis/tensor';
-import { centred, centredScale, maxAbsOf, normalisedPair } from '../prep.js';
+import { BasisError, Matrix, matmul, svd } from '@basis/tensor';
+import { centred, centredCross, centredScale, maxAbsOf, normalisedPair } from '../prep.js';
 import { chordToAngle, padColumns, residualNorm } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -8,15 +7,24 @@ import type { MetricDefinition } from '../types.js';
  * The orthogonal Q (p x p) maximising `<A Q, B>_F` for A, B with p columns: `Q = U Vᵀ` from the
  * SVD of `Aᵀ B` (square, so the thin SVD is complete).
  */
-function procrustesRotation(A: Matrix, B: Matrix): Matrix {
-  const { U, V } = svd(crossprod(A, B));
+function procrustesRotation(AtB: Matrix): Matrix {
+  const { U, V } = svd(AtB);
   return matmul(U, V.transpose());
+}
+
+/** `M` (r x c) with zero rows and columns appended up to p x p; `M` itself when already p x p. */
+function padSquare(M: Matrix, p: number, transpose = false): Matrix {
+  const T = transpose ? M.transpose() : M;
+  if (T.rows === p && T.cols === p) return T;
+  const out = new Matrix(p, p);
+  for (let i = 0; i < T.rows; i++) out.data.set(T.data.subarray(i * T.cols, (i + 1) * T.cols), i * p);
+  return out;
 }
 
 /** `||Xnᵀ Yn||_*`, the Procrustes similarity of centred, normalised X and Y (zero padding to equal widths does not change it). */
 export function procrustesSimilarityKernel(X: Matrix, Y: Matrix): number {
-  const { Xc, Yc, ax, ay } = normalisedPair(X, Y, 'procrustes.similarity');
-  const s = svd(crossprod(Xc, Yc), { computeUV: false }).s;
+  const { ax, ay } = normalisedPair(X, Y, 'procrustes.similarity');
+  const s = svd(centredCross(X, Y), { computeUV: false }).s;
   let nuc = 0;
   for (let i = 0; i < s.length; i++) nuc += s[i] as number;
   return Math.min(1, nuc * ax * ay);
@@ -32,8 +40,9 @@ export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
   const p = Math.max(X.cols, Y.cols);
   const Xp = padColumns(Xc, p);
   const Yp = padColumns(Yc, p);
-  // The optimal rotation of the scaled pair equals that of the unscaled one.
-  const Q = procrustesRotation(Xp, Yp);
+  // The optimal rotation of the scaled pair equals that of the unscaled one; pad(Xc)ᵀ pad(Yc) is
+  // the zero-padded Xcᵀ Yc.
+  const Q = procrustesRotation(padSquare(centredCross(X, Y), p));
   return chordToAngle(residualNorm(matmul(Xp, Q), Yp, ax, ay));
 }
 
@@ -51,7 +60,7 @@ export function procrustesEuclideanKernel(X: Matrix, Y: Matrix): number {
   const p = Math.max(X.cols, Y.cols);
   const Xp = padColumns(Xc, p);
   const Yp = padColumns(Yc, p);
-  const Q = procrustesRotation(Yp, Xp);
+  const Q = procrustesRotation(padSquare(centredCross(X, Y), p, true));
   const r = top * residualNorm(Xp, matmul(Yp, Q), sx / top, sy / top);
   if (r === Infinity) {
     throw new BasisError(

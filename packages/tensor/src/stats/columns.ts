@@ -320,7 +320,8 @@ export function corrMatrix(
  * The dx x dy Pearson matrix of centred data from its column norms (as {@link center} returns them):
  * `Xcᵀ Yc` divided by `norms_x[i] norms_y[j]`, clamped to [-1, 1], 0 where either column is
  * constant. The N x d unit-norm copies are only formed when the products could overflow or lose
- * bits to underflow (column norms beyond about 2^±450); otherwise one product on the engine does it.
+ * bits to underflow (column norms beyond about 2^±450); otherwise one product on the engine does it,
+ * or none when `cross` (`Xcᵀ Yc`, already formed; not modified) is given.
  *
  * @example
  * ```ts
@@ -328,7 +329,7 @@ export function corrMatrix(
  * const C = correlationsOfCentred(cx.centred, cx.norms, cy.centred, cy.norms);
  * ```
  */
-export function correlationsOfCentred(Xc: Matrix, normsX: Float64Array, Yc: Matrix, normsY: Float64Array): Matrix {
+export function correlationsOfCentred(Xc: Matrix, normsX: Float64Array, Yc: Matrix, normsY: Float64Array, cross?: Matrix): Matrix {
   if (Xc.rows !== Yc.rows) throw new BasisError('SHAPE_MISMATCH', `X has ${Xc.rows} rows but Y has ${Yc.rows}; correlations need the same inputs`);
   if (normsX.length !== Xc.cols || normsY.length !== Yc.cols) {
     throw new BasisError('SHAPE_MISMATCH', `correlationsOfCentred: ${normsX.length} and ${normsY.length} norms for ${Xc.cols} and ${Yc.cols} columns`);
@@ -347,8 +348,11 @@ export function correlationsOfCentred(Xc: Matrix, normsX: Float64Array, Yc: Matr
   const [ly, hy] = range(normsY);
   const safe = hx === 0 || hy === 0 || (hx * hy < 2 ** 1000 && lx * ly > 2 ** -900);
   let C: Matrix;
+  if (cross !== undefined && (cross.rows !== Xc.cols || cross.cols !== Yc.cols)) {
+    throw new BasisError('SHAPE_MISMATCH', `correlationsOfCentred: cross is ${cross.rows} x ${cross.cols}, expected ${Xc.cols} x ${Yc.cols}`);
+  }
   if (safe) {
-    C = crossprod(Xc, Yc);
+    C = cross === undefined ? crossprod(Xc, Yc) : cross.clone();
     const dy = Yc.cols;
     const c = C.data;
     for (let i = 0; i < Xc.cols; i++) {

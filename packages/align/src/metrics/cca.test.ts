@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { Matrix} from '@basis/tensor';
+import { createRng, crossprod, matmul, randn, svd } from '@basis/tensor';
+import { centred, rangeBasis, spanBasis } from '../prep.js';
+import { canonicalCorrelations, svccaKernel } from './cca.js';
+
+/** Canonical correlations the direct way: singular values of Qxᵀ Qy for the SVD range bases. */
+function direct(X: Matrix, Y: Matrix): Float64Array {
+  const bx = rangeBasis(centred(X), 'X', 't');
+  const by = rangeBasis(centred(Y), 'Y', 't');
+  return svd(crossprod(bx.Q, by.Q), { computeUV: false }).s.slice(0, Math.min(bx.rank, by.rank));
+}
+
+function directSvcca(X: Matrix, Y: Matrix): number {
+  const keep = (s: Float64Array): number => {
+    const total = s.reduce((a, v) => a + v * v, 0);
+    let acc = 0;
+    for (let k = 0; k < s.length; k++) if ((acc += (s[k] as number) ** 2) >= 0.99 * total) return k + 1;
+    return s.length;
+  };
+  const bx = rangeBasis(centred(X), 'X', 't');
+  const by = rangeBasis(centred(Y), 'Y', 't');
+  const kx = keep(bx.s);
+  const ky = keep(by.s);
+  const s = svd(crossprod(bx.Q.slice(0, bx.Q.rows, 0, kx), by.Q.slice(0, by.Q.rows, 0, ky)), { computeUV: false }).s;
+  let a = 0;
+  for (let i = 0; i < Math.min(kx, ky); i++) a += Math.min(1, Math.max(0, s[i] as number));
+  return a / Math.min(kx, ky);
+}
+
+/** A layer with prescribed column scales (its condition number is about max/min of them). */
+function layer(seed: number, n: number, d: number, spread: number): Matrix {
+  const rng = createRng(seed);
+  const X = randn(n, d, rng);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) X.set(i, j, X.get(i, j) * spread ** (j / Math.max(1, d - 1)) + 3);
+  return X;
+}
+
+describe('CCA and SVCCA through the pair cross product', () => {
+  it('well-conditioned layers (QR route, shortcut) give the direct canonical correlations and SVCCA', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 9 }), (seed, dx, dy) => {
+        const X = layer(seed, 80, dx, 5);
+        const Y = matmul(X, randn(dx, dy, createRng(seed + 1)));
+        const E = randn(80, dy, createRng(seed + 2));
+        for (let k = 0; k < Y.data.length; k++) Y.data[k] = (Y.data[k] as number) + 0.5 * (E.data[k] as number);
+        const bx = spanBasis(centred(X), 'X', 't');
+        const by = spanBasis(centred(Y), 'Y', 't');
+        if (bx.Rinv === undefined || by.Rinv === undefined) return false; // the QR route must be taken here
+        const got = canonicalCorrelations(X, Y);
+        const want = direct(X, Y);
+        return got.every((v, i) => Math.abs(v - Math.min(1, want[i] as number)) < 1e-11) && Math.abs(svccaKernel(X, Y) - directSvcca(X, Y)) < 1e-10;
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the shortcut is the one taken for a moderate pair (condition numbers multiply to under 1e4)', () => {
+    const X = layer(11, 300, 7, 3);
+    const Y = layer(12, 300, 6, 4);
+    const bx = spanBasis(centred(X), 'X', 't');
+    const by = spanBasis(centred(Y), 'Y', 't');
+    expect((bx.cond as number) * (by.cond as number)).toBeLessThan(1e4);
+    const got = canonicalCorrelations(X, Y);
+    direct(X, Y).forEach((v, i) => expect(Math.abs((got[i] as number) - Math.min(1, v))).toBeLessThan(1e-12));
+  });
+
+  it('badly conditioned layers take the N x d bases and still agree', () => {
+    const X = layer(3, 200, 6, 1e4);
+    const Y = layer(4, 200, 5, 1e3);
+    const bx = spanBasis(centred(X), 'X', 't');
+    expect(bx.cond).toBeGreaterThan(1e3);
+    const got = canonicalCorrelations(X, Y);
+    direct(X, Y).forEach((v, i) => expect(got[i]).toBeCloseTo(Math.min(1, v), 12));
+    expect(svccaKernel(X, Y)).toBeCloseTo(directSvcca(X, Y), 12);
+  });
+
+  it('wide or rank-deficient layers (SVD route) agree too', () => {
+    const X = layer(5, 8, 12, 2); // more units than rows
+    const Y = layer(6, 8, 5, 2);
+    expect(spanBasis(centred(X), 'X', 't').Rinv).toBeUndefined();
+    const got = canonicalCorrelations(X, Y);
+    direct(X, Y).forEach((v, i) => expect(got[i]).toBeCloseTo(Math.min(1, v), 12));
+    expect(svccaKernel(X, Y)).toBeCloseTo(directSvcca(X, Y), 12);
+  });
+});
