@@ -199,13 +199,6 @@ export function cosines(X: Matrix, Y: Matrix): Matrix {
   return correlationsOfCentred(X, rawNorms(X), Y, rawNorms(Y));
 }
 
-/** `1 / norms[j]`, 0 for a zero column: the factors that make the columns unit-norm. */
-export function inverseNorms(norms: Float64Array): Float64Array {
-  const out = new Float64Array(norms.length);
-  for (let j = 0; j < norms.length; j++) out[j] = norms[j] === 0 ? 0 : 1 / (norms[j] as number);
-  return out;
-}
-
 /** The rows `idx` of X, in that order. */
 export function takeRows(X: Matrix, idx: ArrayLike<number>): Matrix {
   const out = new Matrix(idx.length, X.cols);

@@ -62,11 +62,26 @@ export function matchingResidual(
   a: number | Float64Array = 1,
   b: number | Float64Array = 1,
 ): number {
+  const sa = typeof a === 'number' ? new Float64Array(A.cols).fill(a) : a;
+  const sb = typeof b === 'number' ? new Float64Array(B.cols).fill(b) : b;
+  return residualOf(A, B, rowInd, colInd, sa, sb, false);
+}
+
+/**
+ * {@link matchingResidual} of the unit-norm columns `A[:, i] / normsA[i]` and `B[:, j] / normsB[j]`
+ * (a zero norm is a zero column), dividing entry by entry: no reciprocal of a tiny norm can
+ * overflow, whatever the spread of the column scales.
+ */
+export function unitMatchingResidual(A: Matrix, B: Matrix, rowInd: Int32Array, colInd: Int32Array, normsA: Float64Array, normsB: Float64Array): number {
+  const da = normsA.map((v) => (v === 0 ? Infinity : v)); // x / Infinity = 0 for the (all-zero) zero-norm columns
+  const db = normsB.map((v) => (v === 0 ? Infinity : v));
+  return residualOf(A, B, rowInd, colInd, da, db, true);
+}
+
+function residualOf(A: Matrix, B: Matrix, rowInd: Int32Array, colInd: Int32Array, sa: Float64Array, sb: Float64Array, divide: boolean): number {
   const n = A.rows;
   const ca = A.cols;
   const cb = B.cols;
-  const sa = typeof a === 'number' ? new Float64Array(ca).fill(a) : a;
-  const sb = typeof b === 'number' ? new Float64Array(cb).fill(b) : b;
   const m = rowInd.length;
   const usedA = new Uint8Array(ca);
   const usedB = new Uint8Array(cb);
@@ -88,12 +103,21 @@ export function matchingResidual(
   for (let t = 0; t < n; t++) {
     const oa = t * ca;
     const ob = t * cb;
-    for (let k = 0; k < m; k++) {
-      const d = (fa[k] as number) * (x[oa + (rowInd[k] as number)] as number) - (fb[k] as number) * (y[ob + (colInd[k] as number)] as number);
-      r2 += d * d;
+    if (divide) {
+      for (let k = 0; k < m; k++) {
+        const d = (x[oa + (rowInd[k] as number)] as number) / (fa[k] as number) - (y[ob + (colInd[k] as number)] as number) / (fb[k] as number);
+        r2 += d * d;
+      }
+      for (const i of restA) r2 += ((x[oa + i] as number) / (sa[i] as number)) ** 2;
+      for (const j of restB) r2 += ((y[ob + j] as number) / (sb[j] as number)) ** 2;
+    } else {
+      for (let k = 0; k < m; k++) {
+        const d = (fa[k] as number) * (x[oa + (rowInd[k] as number)] as number) - (fb[k] as number) * (y[ob + (colInd[k] as number)] as number);
+        r2 += d * d;
+      }
+      for (const i of restA) r2 += ((sa[i] as number) * (x[oa + i] as number)) ** 2;
+      for (const j of restB) r2 += ((sb[j] as number) * (y[ob + j] as number)) ** 2;
     }
-    for (const i of restA) r2 += ((sa[i] as number) * (x[oa + i] as number)) ** 2;
-    for (const j of restB) r2 += ((sb[j] as number) * (y[ob + j] as number)) ** 2;
   }
   return Math.sqrt(r2);
 }

@@ -1,6 +1,6 @@
 import { Matrix, exactTransport, linearSumAssignment } from '@basis/tensor';
-import { centred, centredNorms, correlations, cosines, inverseNorms, rawNorms } from '../prep.js';
-import { matchingResidual } from '../util.js';
+import { centred, centredNorms, correlations, cosines, rawNorms } from '../prep.js';
+import { unitMatchingResidual } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
 
@@ -30,7 +30,7 @@ export function greluProcrustesKernel(X: Matrix, Y: Matrix, o: ResolvedOptions =
   assertNotConstant(nonZero(ny), 'Y', 'grelu.procrustes');
   const S = plain ? cosines(X, Y) : correlations(X, Y);
   const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
-  const delta = matchingResidual(A, B, rowInd, colInd, inverseNorms(nx), inverseNorms(ny));
+  const delta = unitMatchingResidual(A, B, rowInd, colInd, nx, ny);
   const p = Math.max(X.cols, Y.cols);
   return 1 - delta / (2 * Math.sqrt(p));
 }

@@ -63,6 +63,13 @@ describe('fused column statistics', () => {
     expect((m[1] as number) / -1.1e308).toBeCloseTo(1, 14);
   });
 
+  it('deviations near the float64 limit: the rounding correction is summed scaled; centring that overflows is refused', () => {
+    const X = Matrix.from([[1.7e308, 1], [1.7e308, 2], [-1.7e308, 3], [-1.7e308, 4]]);
+    expect(columnMeans(X)[0]).toBe(0);
+    expect(columnMeans(X)[1]).toBe(2.5);
+    expect(() => center(Matrix.from([[1.7e308], [-1.7e308], [-1.7e308]]))).toThrow(/beyond the float64 range after centring/);
+  });
+
   it('subnormal and tiny columns keep their norms (squares that underflow are rescaled)', () => {
     const X = Matrix.from([[3e-320, 3e-200], [4e-320, 4e-200]]);
     const n = columnNorms(X);

@@ -52,7 +52,15 @@ function safeNorms(a: Float64Array, n: number, d: number, plain: Float64Array): 
     for (let k = 0; k < w; k++) {
       const j = redo[k] as number;
       const v = Math.abs(a[r + j] as number);
-      if (v > (mx[k] as number)) mx[k] = v;
+      if (!(v <= (mx[k] as number))) mx[k] = v; // NaN and Infinity are kept, and refused below
+    }
+  }
+  for (let k = 0; k < w; k++) {
+    if (!Number.isFinite(mx[k] as number)) {
+      throw new BasisError(
+        'INVALID_ARGUMENT',
+        `column ${redo[k] as number} holds values beyond the float64 range after centring (differences of entries near ±1.8e308); divide the data by a power of two first`,
+      );
     }
   }
   const ex = new Float64Array(w);
@@ -139,6 +147,22 @@ function correctedMeans(m: Matrix, name: string): Float64Array {
   const { rows: n, cols: d, data: a } = m;
   const mean = meansOf(m, name);
   const corr = columnSums(a, n, d, mean);
+  let finite = true;
+  for (let j = 0; j < d; j++) if (!Number.isFinite(corr[j] as number)) finite = false;
+  if (!finite) {
+    // entries near the float64 limit: the deviations overflow when summed; sum them scaled by an
+    // exact power of two (the correction is tiny, so its own rounding does not matter)
+    let mx = 0;
+    for (let k = 0; k < a.length; k++) mx = Math.max(mx, Math.abs(a[k] as number));
+    const e = Math.floor(Math.log2(mx));
+    const down = pow2(-e);
+    const c = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const r = i * d;
+      for (let j = 0; j < d; j++) c[j] = (c[j] as number) + ((a[r + j] as number) * down - (mean[j] as number) * down);
+    }
+    for (let j = 0; j < d; j++) corr[j] = ((c[j] as number) / n) * pow2(e) * n;
+  }
   for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (corr[j] as number) / n;
   return mean;
 }
