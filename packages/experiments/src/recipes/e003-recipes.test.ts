@@ -16,6 +16,7 @@ import { e003_2 } from './e003-2.js';
 import { e003_3 } from './e003-3.js';
 import { e003_4 } from './e003-4.js';
 import { e003_5 } from './e003-5.js';
+import { e003_6 } from './e003-6.js';
 import { e003_7 } from './e003-7.js';
 import { e004_1 } from './e004-1.js';
 import { e004_2 } from './e004-2.js';
@@ -127,6 +128,16 @@ describe('S003 recipes (quick)', () => {
     await expectWellFormed(res, ['mlp-cka-linear-unbiased', 'mlp-grelu-cka', 'resmlp-cka-linear-unbiased', 'resmlp-grelu-cka']);
     expect(res.checks).toHaveLength(4);
     expect(res.figures[2]!.rows).toHaveLength(25); // 5 ReLU layers of the residual MLP, squared
+  }, 300_000);
+
+  it('E003-6: class-selective units against the rotation fraction', async () => {
+    const res = await runQuick(e003_6);
+    await expectWellFormed(res, ['selectivity-vs-alpha']);
+    expect(res.checks).toHaveLength(3);
+    const curves = (res.data as { curves: Array<{ model: number; post: number[]; pre: number[] }> }).curves;
+    // alpha = 0 is the unrotated representation: every draw of Q on a model gives the same count there
+    for (const c of curves) expect([c.post[0], c.pre[0]]).toEqual([curves.find((x) => x.model === c.model)!.post[0], curves.find((x) => x.model === c.model)!.pre[0]]);
+    expect(new Set(curves.map((c) => c.model)).size).toBe(3);
   }, 300_000);
 
   it('E003-7: same function, different hidden representations', async () => {
