@@ -25,7 +25,7 @@ describe('basis reproduce', () => {
     const r = await basis('reproduce', '--list', '--json');
     expect(r.code).toBe(0);
     const ids = (JSON.parse(r.stdout) as Array<{ id: string }>).map((x) => x.id);
-    for (const id of ['E000-1', 'E000-2', 'E000-3', 'E000-4', 'E002-1', 'E002-2', 'E002-3', 'E002-4', 'E002-5']) expect(ids).toContain(id);
+    for (const id of ['E000-1', 'E000-2', 'E000-3', 'E000-4', 'E002-1', 'E002-2', 'E002-3', 'E002-4', 'E002-5', 'E003-6']) expect(ids).toContain(id);
   });
 
   it('usage and configuration errors', async () => {
@@ -40,6 +40,12 @@ describe('basis reproduce', () => {
     const r = await basis('reproduce', 'E000-1', '--quick', '--config', bad, '--out', join(dir, 'b'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/CONFIG_INVALID.*E000-1\.widths\[1\] must be larger than the width before it/);
+    const badProfile = await basis('reproduce', 'E000-1', '--profile', 'huge', '--out', join(dir, 'p'));
+    expect(badProfile.code).toBe(2);
+    expect(badProfile.stderr).toMatch(/--profile must be quick, standard or full, got 'huge'/);
+    const both = await basis('reproduce', 'E000-1', '--quick', '--profile', 'standard', '--out', join(dir, 'p'));
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--quick and --profile standard contradict each other/);
     const other = join(dir, 'other.yaml');
     writeFileSync(other, tiny);
     const mismatch = await basis('reproduce', 'E002-1', '--config', other);
@@ -94,5 +100,8 @@ describe('basis reproduce', () => {
     expect(ckpts.length).toBeGreaterThan(0);
     // no model finished: none has its summary (the marker of a complete model)
     expect(readdirSync(models).filter((k) => existsSync(join(models, k, 'summary.json')))).toEqual([]);
+    // the write locks (output folder, model folders) were released on the way out
+    expect(existsSync(join(out, '.basis.lock'))).toBe(false);
+    expect(readdirSync(models).filter((k) => existsSync(join(models, k, '.basis.lock')))).toEqual([]);
   }, 240_000);
 });
