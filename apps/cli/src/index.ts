@@ -144,7 +144,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 
   cli
     .command('demo', 'The main job: train two MNIST MLPs, verify their symmetry spec, audit them with every metric, measure LMC before/after matching and LLFC, write an HTML report')
-    .option('--out <dir>', 'folder for report.html, result.json and figures/', { default: 'basis-demo' })
+    .option('--out <dir>', 'folder for report.html, result.json and figures/ (locked while written: a second writer fails at once naming the first)', { default: 'basis-demo' })
     .option('--quick', 'a smaller, faster profile (width 128, 2 epochs, 500 audit inputs)')
     .option('--width <n>', 'hidden width of the two MLPs (default 512; quick 128)')
     .option('--epochs <n>', 'training epochs (default 10, the mlpMnist recipe; quick 2)')
@@ -160,9 +160,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--quick', 'the quick profile (tiny models, about a minute per experiment on 2 cores; too small to decide a claim); same as --profile quick')
     .option('--profile <name>', "quick, standard (models trained to their plateau, >= 5 seeds, <= 30 min per experiment on 2 cores: the gallery's profile) or full (default)")
     .option('--list', 'list the experiment ids and exit')
-    .option('--out <dir>', 'output folder (default basis-reproduce/<id>; for all: basis-reproduce, one folder per experiment)')
+    .option('--out <dir>', 'output folder (default basis-reproduce/<id>; for all: basis-reproduce, one folder per experiment); locked while written, a second writer fails at once naming the first')
     .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
-    .option('--cache <dir>', 'run cache of trained models and results (default: a cache/ folder beside OUT for one experiment, OUT/cache for all)')
+    .option('--cache <dir>', 'run cache of trained models and results (default: a cache/ folder beside OUT for one experiment, OUT/cache for all); runs may share it: a model another process is training is waited for, then reused')
     .option('--workers <n>', 'training worker threads (default: the thread budget, --threads; each gets an equal share of the BLAS threads)')
     .example('basis reproduce --list')
     .example('basis reproduce E000-1 --quick')
@@ -179,8 +179,13 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
     .option('--options <json>', `metric options as JSON, e.g. '{"knn.mutual":{"k":5},"linear.cv":{"folds":10}}'`)
     .option('--layers', 'A and B are folders with one .npy per layer: compare every layer pair')
-    .option('--out <dir>', 'with --layers: folder for audit.json, <metric>.csv and <metric>.html', { default: 'basis-compare' })
+    .option('--out <dir>', 'with --layers: folder for audit.json, <metric>.csv and <metric>.html (locked while written)', { default: 'basis-compare' })
+    .option(
+      '--max-memory <size>',
+      'refuse to start when the estimated peak memory exceeds this (e.g. 8G, 512M, 75% of this machine, none; default 50% of its memory); time and memory are estimated from the shapes before any metric runs',
+    )
     .example('basis compare layer3_a.npy layer3_b.npy --metric cka.linear,procrustes.similarity')
+    .example('basis compare big_a.npy big_b.npy --max-memory 20G')
     .example('basis compare --layers acts/seed0 acts/seed1 --metric cka.linear --out audit/')
     .example('basis compare model_a.safetensors:blocks.2 model_b.npz:acts --json')
     .action(async (a: string, b: string, raw: Record<string, unknown>) => {
@@ -188,11 +193,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       const options = parseOptions(raw['options']);
       if (raw['layers'] === true) {
         const { runCompareLayers } = await import('./commands/layers.js');
-        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']), options });
+        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']), options, ...strings(raw, ['maxMemory']) });
         return;
       }
       const { runCompare } = await import('./commands/compare.js');
-      await runCompare(context(raw), a, b, { metric, options });
+      await runCompare(context(raw), a, b, { metric, options, ...strings(raw, ['maxMemory']) });
     });
 
   cli
@@ -220,7 +225,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--seeds <list>', 'comma-separated seeds, trained in parallel (default: --seed)')
     .option('--workers <n>', 'worker threads for several seeds (default: the thread budget, --threads, at most one per seed; each gets an equal share of the BLAS threads)')
     .option('--spawn-steps <k>', 'spawning: train one shared trunk (OUT/trunk, seed --seed) for k steps, then fork it into the --seeds (same weights at step k, own data order after)')
-    .option('--out <dir>', 'output folder: one run directory per seed (OUT/seed-S)', { default: 'basis-runs' })
+    .option('--out <dir>', 'output folder: one run directory per seed (OUT/seed-S) and train.json; locked while training (a second basis train into OUT fails at once naming the first; a lock left by a dead process is taken over)', { default: 'basis-runs' })
     .option('--resume', 'continue interrupted runs in OUT from their latest checkpoints')
     .example('basis train --arch mlp --width 512 --depth 2 --dataset mnist --seeds 0,1 --out runs/mlp')
     .example('basis train --arch minimyrtle --width 16 --dataset fashion --epochs 3 --out runs/cnn')

@@ -3,6 +3,7 @@ export { compare, getMetric, listMetrics, metric, resolveOptions } from './regis
 export {
   INVARIANCES,
   type Invariance,
+  type MetricCost,
   type MetricDefinition,
   type MetricOption,
   type MetricResult,
@@ -11,3 +12,4 @@ export {
 export { compareLayers, type AuditProgress, type LayerAudit, type Layers } from './audit.js';
 export { MinibatchLinearCka, StreamingLinearCka } from './streaming.js';
 export { permutationTest, type PermutationTestResult } from './nulls.js';
+export { estimateAudit, estimateCompare, type ResourceEstimate, type Shape } from './estimate.js';

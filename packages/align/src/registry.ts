@@ -7,11 +7,12 @@ import { mutualKnn, rsaSpearman } from './metrics/neighbours.js';
 import { greluProcrustes, permcorr, softmatch } from './metrics/unitwise.js';
 import { permutationAngular, permutationSimilarity } from './metrics/permutation.js';
 import { procrustesAngular, procrustesEuclidean, procrustesSimilarity } from './metrics/procrustes.js';
+import { costModel } from './cost.js';
 import type { MetricDefinition, MetricResult, ResolvedOptions } from './types.js';
 import { maxAbsOf } from './prep.js';
 import { validatePair } from './validate.js';
 
-const DEFINITIONS: readonly MetricDefinition[] = [
+const KERNELS: readonly MetricDefinition[] = [
   ckaLinear,
   ckaLinearUnbiased,
   ckaRbf,
@@ -34,6 +35,12 @@ const DEFINITIONS: readonly MetricDefinition[] = [
   rsaSpearman,
   mutualKnn,
 ];
+
+// each registered metric with its calibrated resource model (cost.ts)
+const DEFINITIONS: readonly MetricDefinition[] = KERNELS.map((d) => {
+  const cost = d.cost ?? costModel(d.id);
+  return cost === undefined ? d : Object.freeze({ ...d, cost });
+});
 
 const BY_ID = new Map(DEFINITIONS.map((d) => [d.id, d]));
 

@@ -72,6 +72,19 @@ export interface MetricDefinition {
   readonly prepare?: (X: Matrix, options: ResolvedOptions) => void;
   /** Cross-validated metrics: the per-fold scores whose mean is the value. */
   readonly foldScores?: (X: Matrix, Y: Matrix, options: ResolvedOptions) => number[];
+  /**
+   * Resource estimate of one computation on N x dx and N x dy inputs, from the shapes alone
+   * (registered metrics get a model calibrated on measurements, see `cost.ts`).
+   */
+  readonly cost?: (n: number, dx: number, dy: number, options: ResolvedOptions) => MetricCost;
+}
+
+/** Estimated cost of one metric computation: seconds and peak working memory beyond the inputs. */
+export interface MetricCost {
+  /** Estimated wall-clock seconds (calibrated on a 2-core machine under load; an idle one is faster). */
+  seconds: number;
+  /** Estimated peak bytes allocated beyond the two input matrices. */
+  bytes: number;
 }
 
 /** One metric value with what produced it. */

@@ -1,15 +1,23 @@
-import { compare, getMetric, listMetrics, resolveOptions } from '@basis/align';
+import { estimateCompare, getMetric, listMetrics, metric, resolveOptions, type MetricResult } from '@basis/align';
 import { engineInfo } from '@basis/tensor';
 import { readMatrixFile } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
-import { formatTable } from '../table.js';
+import { ProgressBars, formatDuration } from '../progress.js';
+import { checkMemoryBudget, defaultMemoryBudget, describeEstimate, formatSeconds, parseMemorySize } from '../resources.js';
+import { formatNumber, formatTable } from '../table.js';
 
-/** `basis compare A B`: metrics between two activation matrices read from npy/npz/safetensors. */
+/**
+ * `basis compare A B`: metrics between two activation matrices read from npy/npz/safetensors.
+ * Before any metric runs, the time and peak memory are estimated from the shapes (the metrics'
+ * calibrated cost models); above the memory budget (`--max-memory`, default half of this
+ * machine's memory) it refuses with USAGE. Progress: one line per metric with the elapsed time
+ * (a redrawn bar on a terminal); nothing with --quiet or --json.
+ */
 export async function runCompare(
   ctx: CommandContext,
   a: string,
   b: string,
-  opts: { metric: string | undefined; options: Record<string, Record<string, unknown>> },
+  opts: { metric: string | undefined; options: Record<string, Record<string, unknown>>; maxMemory?: string },
 ): Promise<void> {
   const ids =
     opts.metric === undefined
@@ -20,9 +28,31 @@ export async function runCompare(
           .filter((s) => s.length > 0);
   for (const id of ids) resolveOptions(id, opts.options[id]);
   for (const id of Object.keys(opts.options)) if (!ids.includes(id)) getMetric(id);
+  const budget = opts.maxMemory === undefined ? defaultMemoryBudget() : parseMemorySize(opts.maxMemory);
   const [X, Y] = await Promise.all([readMatrixFile(a), readMatrixFile(b)]);
   ctx.info(`comparing ${a} (${X.rows} x ${X.cols}) with ${b} (${Y.rows} x ${Y.cols})`);
-  const results = compare(X, Y, ids, opts.options);
+  const estimate = X.rows === Y.rows ? estimateCompare(X, Y, ids, opts.options) : null;
+  if (estimate !== null) {
+    ctx.info(describeEstimate(estimate, budget));
+    checkMemoryBudget(estimate, budget, opts.maxMemory !== undefined);
+  }
+  const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet && !ctx.options.json);
+  const t0 = performance.now();
+  const results: MetricResult[] = [];
+  try {
+    for (const [i, id] of ids.entries()) {
+      const est = estimate?.metrics[i]?.seconds;
+      bars.update('metrics', { done: i, total: ids.length, detail: `${id}${est === undefined ? '' : ` (about ${formatSeconds(est)})`}, elapsed ${formatDuration((performance.now() - t0) / 1000)}` });
+      const t = performance.now();
+      const r = metric(id, X, Y, opts.options[id]);
+      results.push(r);
+      const now = performance.now();
+      bars.log(`  [${i + 1}/${ids.length}] ${id} = ${formatNumber(r.value, 6)} in ${formatSeconds((now - t) / 1000)} (elapsed ${formatSeconds((now - t0) / 1000)})`);
+    }
+    bars.update('metrics', { done: ids.length, total: ids.length, detail: `done, elapsed ${formatDuration((performance.now() - t0) / 1000)}` });
+  } finally {
+    bars.finish();
+  }
   const json = {
     a: { source: a, shape: [X.rows, X.cols] },
     b: { source: b, shape: [Y.rows, Y.cols] },
@@ -31,6 +61,8 @@ export async function runCompare(
     ),
     // the engine that computed every value (one record for the whole comparison)
     engine: engineInfo(),
+    // what was estimated before starting, and what it took
+    resources: { estimatedSeconds: estimate?.seconds ?? null, estimatedPeakBytes: estimate?.peakBytes ?? null, budgetBytes: Number.isFinite(budget) ? budget : null, seconds: (performance.now() - t0) / 1000 },
   };
   ctx.result(json, () =>
     formatTable([['metric', 'value', 'kind'], ...results.map((r) => [r.id, r.value, r.kind])], 10),

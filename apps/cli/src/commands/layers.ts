@@ -1,11 +1,13 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { getMetric, listMetrics, resolveOptions } from '@basis/align';
+import { estimateAudit, getMetric, listMetrics, resolveOptions } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
-import { BasisError, type Matrix } from '@basis/tensor';
-import { readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
+import { BasisError, threadBudget, type Matrix } from '@basis/tensor';
+import { lockDir, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
 import { heatmapHtml } from '../heatmap.js';
+import { ProgressBars, formatDuration } from '../progress.js';
+import { checkMemoryBudget, defaultMemoryBudget, describeEstimate, parseMemorySize } from '../resources.js';
 
 async function layerFiles(dir: string): Promise<[string, string][]> {
   let names: string[];
@@ -29,13 +31,16 @@ function csv(rowLabels: string[], colLabels: string[], values: number[][]): stri
  * Large audits run on worker threads (`compareLayersParallel`; small ones stay in-process);
  * `workers` caps the thread count (default: the engine's thread budget, `--threads`; 1 = in-process), and the environment variable
  * `BASIS_PARALLEL_MIN_SECONDS` overrides the estimated serial time above which workers are used
- * (default 3 s; 0 = always).
+ * (default 3 s; 0 = always). Time and peak memory are estimated from the layer shapes before any
+ * work (`estimateAudit`); above `--max-memory` (default half of this machine's memory) it refuses
+ * with USAGE. Progress: the cells done, the metric at work and the elapsed time (a redrawn bar on a
+ * terminal, a line per tenth elsewhere). OUT is locked while it is written.
  */
 export async function runCompareLayers(
   ctx: CommandContext,
   dirA: string,
   dirB: string,
-  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>>; workers?: number },
+  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>>; workers?: number; maxMemory?: string },
 ): Promise<void> {
   const ids = opts.metric === undefined ? listMetrics().map((d) => d.id) : opts.metric.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   for (const id of ids) resolveOptions(id, opts.options[id]);
@@ -47,29 +52,68 @@ export async function runCompareLayers(
   if (minSeconds !== undefined && !(minSeconds >= 0)) {
     throw new BasisError('USAGE', `BASIS_PARALLEL_MIN_SECONDS must be a non-negative number of seconds, got '${minSecondsRaw}'`);
   }
+  const budget = opts.maxMemory === undefined ? defaultMemoryBudget() : parseMemorySize(opts.maxMemory);
   const [fa, fb] = await Promise.all([layerFiles(dirA), layerFiles(dirB)]);
   const read = async (files: [string, string][]) => Promise.all(files.map(async ([n, p]) => [n, await readMatrixFile(p)] as [string, Matrix]));
   const [A, B] = await Promise.all([read(fa), read(fb)]);
   ctx.info(`comparing ${A.length} layers of ${dirA} with ${B.length} layers of ${dirB} on ${(A[0] as [string, Matrix])[1].rows} inputs`);
+  const shapes = (L: [string, Matrix][]) => L.map(([, m]) => ({ rows: m.rows, cols: m.cols }));
+  const rowsAgree = [...A, ...B].every(([, m]) => m.rows === (A[0] as [string, Matrix])[1].rows);
+  // memory as if every worker ran its largest cell at once; time as on one core
+  const maxWorkers = opts.workers ?? threadBudget();
+  if (rowsAgree) {
+    const est = estimateAudit(shapes(A), shapes(B), ids, { options: opts.options });
+    const peak = estimateAudit(shapes(A), shapes(B), ids, { options: opts.options, workers: maxWorkers });
+    ctx.info(describeEstimate({ ...est, peakBytes: peak.peakBytes }, budget));
+    checkMemoryBudget({ ...est, peakBytes: peak.peakBytes }, budget, opts.maxMemory !== undefined);
+  }
+  const out = resolve(opts.out);
+  const lock = await lockDir(out, { cleanDepth: 0 });
+  try {
+    await auditInto(ctx, dirA, dirB, A, B, ids, out, opts, minSeconds);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function auditInto(
+  ctx: CommandContext,
+  dirA: string,
+  dirB: string,
+  A: [string, Matrix][],
+  B: [string, Matrix][],
+  ids: string[],
+  out: string,
+  opts: { options: Record<string, Record<string, unknown>>; workers?: number },
+  minSeconds: number | undefined,
+): Promise<void> {
   let last = 0;
-  const { workers, ...audit } = await compareLayersParallel(A, B, ids, {
-    options: opts.options,
-    ...(opts.workers === undefined ? {} : { workers: opts.workers }),
-    ...(minSeconds === undefined ? {} : { minSeconds }),
-    onProgress: (done, total) => {
-      const pct = Math.floor((100 * done) / total);
-      if (pct >= last + 10 || done === total) {
-        last = pct;
-        ctx.info(`  ${done}/${total} layer pairs (${pct}%)`);
-      }
-    },
-  });
+  const t0 = performance.now();
+  const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet && !ctx.options.json);
+  let result;
+  try {
+    result = await compareLayersParallel(A, B, ids, {
+      options: opts.options,
+      ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+      ...(minSeconds === undefined ? {} : { minSeconds }),
+      onProgress: (done, total, cell) => {
+        const elapsed = formatDuration((performance.now() - t0) / 1000);
+        bars.update('cells', { done, total, detail: `${cell.metric} ${cell.a} x ${cell.b}, elapsed ${elapsed}` });
+        const pct = Math.floor((100 * done) / total);
+        if (pct >= last + 10 || done === total) {
+          last = pct;
+          bars.log(`  ${done}/${total} cells (${pct}%; a cell = one metric on one layer pair), last ${cell.metric}, elapsed ${elapsed}`);
+        }
+      },
+    });
+  } finally {
+    bars.finish();
+  }
+  const { workers, ...audit } = result;
   if (workers > 0) {
     const blas = audit.engine.provider === 'native' ? `, ${audit.engine.threads} BLAS thread${audit.engine.threads === 1 ? '' : 's'} each` : '';
     ctx.info(`  (computed on ${workers} worker threads${blas})`);
   }
-  const out = resolve(opts.out);
-  await mkdir(out, { recursive: true });
   const files: Record<string, { csv: string; html: string }> = {};
   for (const id of audit.metrics) {
     const d = getMetric(id);

@@ -1,0 +1,94 @@
+// Resource estimates of the metrics: time and peak memory from the shapes alone, before any work,
+// so that `basis compare` and audits can say what a comparison will cost and refuse one that does
+// not fit in memory.
+//
+// The model. Each metric's cost is a non-negative combination of the terms its algorithm has:
+//   memory (bytes beyond the two inputs): 8·n(dx+dy) (centred / normalised copies, range bases,
+//     memoised on the inputs), 8·(dx·dy + dx² + dy²) (cross-products, Gram matrices, SVD and
+//     assignment work), 8·n² (the N x N kernels, distance and rank arrays of cka.rbf, grelu.cka,
+//     rsa.spearman and knn.mutual), and a constant (MiB: JavaScript heap growth, engine workspaces);
+//   time (CPU seconds on one core): n(dx+dy) (passes over the data), n(dx·dy + dx² + dy²) (products,
+//     QR, SVD of the data), (dx+dy)³ (SVD and assignment of the d x d matrices), n²(dx+dy) (N x N
+//     products and kernels), n² log2 n (sorting and ranking N² entries).
+// Calibration (how COEFFS was made, 2026-12-07): `bench/cost-calibrate.ts` ran every metric alone in a
+// fresh process (bench/cost-child.ts; a warm-up call first, for the JIT and the BLAS workspaces) on
+// random inputs of four shapes — 2000 x 64/96, 2000 x 384/256, 4000 x 128/128, 3000 x 256/192 —
+// measuring the CPU time of the call (one engine thread, BASIS_THREADS=1, so the load of the shared
+// machine does not inflate it) and its peak memory (the kernel's VmHWM, reset through
+// /proc/self/clear_refs once the inputs exist, minus the RSS before the call; glibc's mmap threshold
+// fixed at 64 KiB so that RSS follows the live arrays), then fitted each metric's coefficients by
+// non-negative least squares on relative error. Machine: 2 cores (AVX-512), native OpenBLAS engine,
+// Node 20. The fit reproduces 79 of the 84 measured peaks within ±25% (all within 0.60–1.26×) and
+// the CPU times within 0.31–1.30×; `compare` with all 21 metrics peaked at 1.07–1.83× below the
+// estimate on the four shapes (the estimate counts per-matrix copies the metrics share as separate),
+// and `cost.test.ts` checks peaks on two other shapes within 2×. At 20000 x 2048 (issue 16) all
+// metrics are estimated at ~14 GiB (cka.rbf's N x N kernels alone ~11 GiB) and ~50 CPU minutes.
+import { BasisError } from '@basis/tensor';
+import type { MetricCost, ResolvedOptions } from './types.js';
+
+/** Metrics whose work and memory grow with N² (N x N kernels, pairwise distances, ranks). */
+export const N2_METRICS: ReadonlySet<string> = new Set(['cka.rbf', 'grelu.cka', 'rsa.spearman', 'knn.mutual']);
+
+/** Memory terms (bytes) of the model for a metric of the N² kind or not (the last: a constant MiB). */
+export function bytesTerms(n: number, dx: number, dy: number, n2: boolean): number[] {
+  return [8 * n * (dx + dy), n2 ? 0 : 8 * (dx * dy + dx * dx + dy * dy), n2 ? 8 * n * n : 0, 2 ** 20];
+}
+
+/** Time terms of the model (their coefficients are seconds per unit). */
+export function secondsTerms(n: number, dx: number, dy: number, n2: boolean): number[] {
+  const d = dx + dy;
+  return n2 ? [n * d, 0, 0, n * n * d, n * n * Math.log2(Math.max(2, n))] : [n * d, n * (dx * dy + dx * dx + dy * dy), d * d * d, 0, 0];
+}
+
+/** Fitted coefficients per metric: bytes per term of {@link bytesTerms}, seconds per term of {@link secondsTerms} (see the calibration note at the top of this file). */
+const COEFFS: Readonly<Record<string, { bytes: readonly number[]; seconds: readonly number[] }>> = {
+  'cka.linear': { bytes: [1.16, 2.17, 0, 0], seconds: [6.02e-8, 0, 3.30e-11, 0, 0] },
+  'cka.linear.unbiased': { bytes: [0, 5.75, 0, 5.45], seconds: [6.83e-8, 0, 0, 0, 0] },
+  'cka.rbf': { bytes: [1.57, 0, 3.33, 35.6], seconds: [1.83e-7, 0, 0, 0, 2.25e-8] },
+  'procrustes.similarity': { bytes: [1.07, 1.30, 0, 0], seconds: [7.10e-8, 0, 0, 0, 0] },
+  'procrustes.angular': { bytes: [0, 12.9, 0, 13.1], seconds: [1.07e-7, 0, 1.57e-10, 0, 0] },
+  'procrustes.euclidean': { bytes: [1.13, 10.3, 0, 8.79], seconds: [1.24e-7, 0, 3.31e-10, 0, 0] },
+  'permutation.similarity': { bytes: [0.992, 8.05, 0, 0], seconds: [9.49e-8, 0, 0, 0, 0] },
+  'permutation.angular': { bytes: [1.89, 1.32, 0, 10.3], seconds: [1.30e-7, 0, 0, 0, 0] },
+  'cca.mean_rho': { bytes: [2.93, 3.63, 0, 6.40], seconds: [2.09e-7, 0, 3.33e-10, 0, 0] },
+  'cca.mean_rho2': { bytes: [3.74, 5.13, 0, 0], seconds: [1.79e-7, 0, 3.90e-10, 0, 0] },
+  'svcca': { bytes: [3.30, 8.35, 0, 3.39], seconds: [2.43e-7, 0, 3.90e-10, 0, 0] },
+  'pwcca': { bytes: [2.93, 2.98, 0, 9.87], seconds: [2.64e-7, 0, 1.43e-10, 0, 0] },
+  'permcorr': { bytes: [1.06, 5.37, 0, 6.69], seconds: [7.83e-8, 0, 6.00e-11, 0, 0] },
+  'grelu.procrustes': { bytes: [1.28, 0, 0, 5.99], seconds: [1.04e-7, 0, 1.19e-10, 0, 0] },
+  'grelu.cka': { bytes: [1.37, 0, 1.82, 7.02], seconds: [1.01e-6, 0, 0, 1.08e-9, 1.12e-8] },
+  'softmatch': { bytes: [0.864, 4.28, 0, 12.0], seconds: [1.01e-7, 0, 5.09e-10, 0, 0] },
+  'linear.cv': { bytes: [3.49, 7.55, 0, 30.1], seconds: [8.58e-7, 0, 2.41e-9, 0, 0] },
+  'procrustes.cv': { bytes: [1.18, 11.5, 0, 6.00], seconds: [1.38e-7, 0, 9.90e-10, 0, 0] },
+  'permutation.cv': { bytes: [0.217, 8.95, 0, 12.1], seconds: [1.91e-7, 0, 1.19e-10, 0, 0] },
+  'rsa.spearman': { bytes: [1.64, 0, 2.24, 43.9], seconds: [1.30e-7, 0, 0, 0, 3.04e-8] },
+  'knn.mutual': { bytes: [3.56, 0, 2.21, 0.240], seconds: [2.04e-7, 0, 0, 0, 5.17e-9] },
+};
+
+function checkShape(n: number, dx: number, dy: number, what: string): void {
+  for (const [k, v] of [['n', n], ['dx', dx], ['dy', dy]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new BasisError('INVALID_ARGUMENT', `${what}: ${k} must be a positive integer, got ${String(v)}`);
+  }
+}
+
+/**
+ * The cost model of one metric: estimated seconds and peak working memory (bytes beyond the two
+ * inputs) of computing it once on N x dx and N x dy inputs, from the calibrated terms above.
+ * Cross-validated metrics scale with their number of folds.
+ *
+ * @example
+ * ```ts
+ * costModel('cka.rbf')!(20000, 2048, 2048, { bandwidth: 0.5 }); // { seconds: ~1.4e2, bytes: ~1.2e10 }
+ * ```
+ */
+export function costModel(id: string): ((n: number, dx: number, dy: number, options: ResolvedOptions) => MetricCost) | undefined {
+  const c = COEFFS[id];
+  if (c === undefined) return undefined;
+  const n2 = N2_METRICS.has(id);
+  return (n, dx, dy, options) => {
+    checkShape(n, dx, dy, `${id} cost`);
+    const folds = typeof options['folds'] === 'number' ? (options['folds'] as number) / 5 : 1;
+    const dot = (coef: readonly number[], terms: number[]): number => terms.reduce((s, t, j) => s + t * (coef[j] ?? 0), 0);
+    return { seconds: folds * dot(c.seconds, secondsTerms(n, dx, dy, n2)), bytes: dot(c.bytes, bytesTerms(n, dx, dy, n2)) };
+  };
+}
