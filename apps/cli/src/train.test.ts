@@ -264,6 +264,9 @@ describe('basis train: Ctrl-C and resume', () => {
     expect(steps.length).toBeGreaterThanOrEqual(2); // the 0.02-epoch checkpoint and the abort checkpoint
     for (const s of steps) await loadCheckpoint(join(run, s)); // every written checkpoint verifies
     expect(existsSync(join(run, 'model.safetensors'))).toBe(false); // not finished
+    // the write locks of OUT and of the run directory were released on the way out
+    expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(readdirSync(run).filter((n) => n.startsWith('.'))).toEqual([]);
     const last = await loadCheckpoint(join(run, steps.at(-1)!));
     expect(last.manifest.step).toBeLessThan(4 * 250);
     // resume, and an uninterrupted run for comparison
@@ -273,6 +276,35 @@ describe('basis train: Ctrl-C and resume', () => {
     expect((JSON.parse(resumed.stdout) as TrainOut).runs[0]!.resumedFrom).toMatch(/step-\d+$/);
     expect(await weights(run)).toEqual(await weights(join(dir, 'sigint-full', 'seed-0')));
   });
+
+  it('SIGTERM releases the lock; after kill -9 the stale lock is taken over with one notice and --resume continues', async () => {
+    const args = ['train', '--arch', 'mlp', '--width', '16', '--depth', '1', '--dataset', 'mnist', '--train-size', '2000', '--test-size', '200', '--epochs', '6', '--batch-size', '32', '--checkpoints', '0.02'];
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      const out = join(dir, `kill-${signal}`);
+      const child = spawn(process.execPath, [BIN, ...args, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exit = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, s) => res(s)));
+      const run = join(out, 'seed-0');
+      const t0 = Date.now();
+      while (!(existsSync(run) && readdirSync(run).some((n) => /^step-\d+$/.test(n)))) {
+        if (Date.now() - t0 > 120_000 || child.exitCode !== null) throw new Error(`no checkpoint appeared: ${stderr}`);
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      child.kill(signal);
+      expect(await exit).toBe(signal);
+      const locks = [out, run].filter((d) => existsSync(join(d, '.basis.lock')));
+      if (signal === 'SIGTERM') expect(locks, stderr).toEqual([]);
+      else expect(locks).toContain(out); // kill -9 leaves its lock behind
+      const again = await basis(...args, '--out', out, '--resume', '--json');
+      expect(again.code, again.stderr).toBe(0);
+      const notices = again.stderr.split('\n').filter((l) => /took over the lock/.test(l));
+      expect(notices.length, again.stderr).toBe(signal === 'SIGKILL' ? locks.length : 0);
+      if (signal === 'SIGKILL') expect(notices[0]).toMatch(new RegExp(`basis: took over the lock of '.*' left by a process that is no longer running \\(PID ${child.pid} on `));
+      expect(readdirSync(out).filter((n) => n.startsWith('.'))).toEqual([]);
+      await loadCheckpoint(join(run, readdirSync(run).filter((n) => /^step-\d+$/.test(n)).at(-1)!));
+    }
+  }, 300_000);
 });
 
 /** A writable that records what is written, optionally pretending to be a terminal. */

@@ -26,10 +26,14 @@ writeFileSync(
   CHILD,
   `import { lockDir } from ${JSON.stringify(LOCK_TS)};
 const [dir, mode] = process.argv.slice(2);
+let held;
+// a command's own graceful Ctrl-C handler, registered before the lock (as basis reproduce does)
+if (mode === 'graceful') process.once('SIGINT', async () => { console.log('GRACEFUL'); await held.release(); process.exit(130); });
 try {
   const l = await lockDir(dir, { purpose: 'test holder', onNotice: (s) => console.log('NOTICE ' + s) });
+  held = l;
   console.log('LOCKED ' + l.owner.token);
-  if (mode === 'wait') setInterval(() => {}, 1000);
+  if (mode === 'wait' || mode === 'graceful') setInterval(() => {}, 1000);
 } catch (e) {
   console.log('FAILED ' + e.code + ' ' + e.message);
 }
@@ -37,7 +41,7 @@ try {
 );
 
 /** A child process that takes the lock of `dir`, prints a line, then waits (or exits at once with `exit`). */
-function holder(dir: string, mode: 'wait' | 'exit' = 'wait'): { child: ChildProcess; out: Promise<string>; line: Promise<string> } {
+function holder(dir: string, mode: 'wait' | 'exit' | 'graceful' = 'wait'): { child: ChildProcess; out: Promise<string>; line: Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, mode], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit'] });
   let buf = '';
   let resolveLine: (s: string) => void;
@@ -110,6 +114,17 @@ describe('lockDir', () => {
     const exited = new Promise<NodeJS.Signals | null>((r) => h.child.on('exit', (_c, s) => r(s)));
     h.child.kill(sig);
     expect(await exited).toBe(sig);
+    expect(existsSync(join(d, LOCK_FILE))).toBe(false);
+  });
+
+  it("leaves SIGINT to the command's own handler (registered before or after the lock), which releases it", async () => {
+    const d = fresh();
+    const h = holder(d, 'graceful');
+    await h.line;
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => h.child.on('exit', (c, s) => r([c, s])));
+    h.child.kill('SIGINT');
+    expect(await exited).toEqual([130, null]);
+    expect(await h.out).toMatch(/GRACEFUL/);
     expect(existsSync(join(d, LOCK_FILE))).toBe(false);
   });
 

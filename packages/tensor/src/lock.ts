@@ -252,7 +252,8 @@ function hook(): void {
   if (hooked) return;
   hooked = true;
   process.on('exit', onExit);
-  for (const s of SIGNALS) process.on(s, onSignal);
+  // first in line: a `once` listener of the command is still registered when this one looks
+  for (const s of SIGNALS) process.prependListener(s, onSignal);
 }
 
 function unhook(): void {
