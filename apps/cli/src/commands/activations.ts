@@ -1,9 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BasisError, createRng } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
-import { writeFileAtomic, writeNpyFile } from '@basis/tensor/node';
+import { withDirLock, writeFileAtomic, writeNpyFile } from '@basis/tensor/node';
 import { captureActivations, defaultCapturePoints, describeGraph, paramsToTensors, type CaptureView } from '@basis/zoo';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
@@ -58,16 +57,18 @@ export async function runActivations(ctx: CommandContext, model: string, flags: 
     Object.values(params).forEach((t) => t.dispose());
   }
   const out = resolve(flags.out);
-  await mkdir(out, { recursive: true });
   const files: { point: string; file: string; rows: number; cols: number }[] = [];
-  for (const p of points) {
-    const mat = acts[p]!;
-    const file = fileName(p);
-    await writeNpyFile(join(out, file), { dtype: 'float32', shape: [mat.rows, mat.cols], data: Float32Array.from(mat.data) });
-    files.push({ point: p, file, rows: mat.rows, cols: mat.cols });
-  }
   const info = { model: m.path, graph: m.graph.name, dataset: data.name, n: data.n, view, seed: ctx.options.seed, maxRows: maxRows ?? null, files };
-  await writeFileAtomic(join(out, 'activations.json'), JSON.stringify(info, null, 2) + '\n');
+  // one writer per output folder: the .npy files and activations.json always come from one capture
+  await withDirLock(out, { cleanDepth: 0 }, async () => {
+    for (const p of points) {
+      const mat = acts[p]!;
+      const file = fileName(p);
+      await writeNpyFile(join(out, file), { dtype: 'float32', shape: [mat.rows, mat.cols], data: Float32Array.from(mat.data) });
+      files.push({ point: p, file, rows: mat.rows, cols: mat.cols });
+    }
+    await writeFileAtomic(join(out, 'activations.json'), JSON.stringify(info, null, 2) + '\n');
+  });
   const rowCounts = [...new Set(files.map((f) => f.rows))];
   if (rowCounts.length > 1) {
     ctx.info(`note: the files hold different numbers of rows (${rowCounts.join(', ')}: the ${view} view of feature maps of different sizes), so basis compare --layers cannot pair all of them; use --view pooled or flat, or --points with maps of one size`);

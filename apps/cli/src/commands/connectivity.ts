@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BasisError } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
@@ -9,6 +8,7 @@ import { datasetToTensors, describeGraph, forward, inferSpec, paramsToTensors, t
 import { loadDataSpec, loadModel, saveModel } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
+import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 
 /** Options shared by the connectivity commands. */
 export interface ConnectivityCommandOptions {
@@ -56,22 +56,26 @@ async function loadPair(ctx: CommandContext, pathA: string, pathB: string, opts:
 async function writeOut(out: string | undefined, name: string, json: unknown, figures: Figure[], title: string): Promise<string[]> {
   if (out === undefined) return [];
   const dir = resolve(out);
-  await mkdir(dir, { recursive: true });
+  // one writer per output folder (a second process writing there fails at once, naming the first)
+  return withDirLock(dir, { cleanDepth: 0 }, () => writeOutLocked(dir, name, json, figures, title));
+}
+
+async function writeOutLocked(dir: string, name: string, json: unknown, figures: Figure[], title: string): Promise<string[]> {
   const files: string[] = [];
-  await writeFile(join(dir, `${name}.json`), JSON.stringify(json, null, 2));
+  await writeFileAtomic(join(dir, `${name}.json`), JSON.stringify(json, null, 2));
   files.push(`${name}.json`);
   for (const f of figures) {
     const cols = [...new Set(f.rows.flatMap((r) => Object.keys(r)))];
-    await writeFile(join(dir, `${f.id}.csv`), toCsv(cols, f.rows.map((r) => cols.map((c) => r[c] ?? null))));
+    await writeFileAtomic(join(dir, `${f.id}.csv`), toCsv(cols, f.rows.map((r) => cols.map((c) => r[c] ?? null))));
     files.push(`${f.id}.csv`);
   }
   if (figures.length > 0) {
     const { html, svgs } = await renderReport({ title, sections: [{ heading: title, figures }], config: { command: name } });
     for (const [id, svg] of Object.entries(svgs)) {
-      await writeFile(join(dir, `${id}.svg`), svg);
+      await writeFileAtomic(join(dir, `${id}.svg`), svg);
       files.push(`${id}.svg`);
     }
-    await writeFile(join(dir, `${name}.html`), html);
+    await writeFileAtomic(join(dir, `${name}.html`), html);
     files.push(`${name}.html`);
   }
   return files.map((f) => join(dir, f));
@@ -110,7 +114,7 @@ export async function runMatch(ctx: CommandContext, pathA: string, pathB: string
     const r = match(opts.method, a.graph, A, B, statsX);
     statsX.dispose();
     const seconds = (performance.now() - t0) / 1000;
-    await saveModel(resolve(opts.out), { graph: a.graph, params: toFloat32(r.params) });
+    await withDirLock(resolve(opts.out), { cleanDepth: 0 }, () => saveModel(resolve(opts.out!), { graph: a.graph, params: toFloat32(r.params) }));
     // the aligned model is the same function as B
     const yb = tf.tidy(() => forward(b.graph, paramsToTensors(b.params), tf.slice(x, 0, 64)).output.dataSync());
     const ya = tf.tidy(() => forward(b.graph, paramsToTensors(r.params), tf.slice(x, 0, 64)).output.dataSync());

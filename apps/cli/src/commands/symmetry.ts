@@ -1,4 +1,4 @@
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BasisError, createRng } from '@basis/tensor';
@@ -9,6 +9,7 @@ import { saveModel } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { formatNumber, formatTable } from '../table.js';
 import { intFlag, numFlag, openModel, testSet, type ModelFlags } from './model-args.js';
+import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 
 /** Options of `basis symmetry`. */
 export interface SymmetryCommandOptions extends ModelFlags {
@@ -176,8 +177,10 @@ async function runApply(ctx: CommandContext, opts: SymmetryCommandOptions): Prom
     const groups = Object.fromEntries(Object.entries(assignment).map(([g, el]) => [g, el.toJSON()]));
     const record = { source: m.path, seed: ctx.options.seed, scaleSigma, groups: Object.keys(groups), outputChange: change, weightChange };
     const out = resolve(opts.out);
-    await saveModel(out, { graph: m.graph, params: moved, base: m.manifest, meta: { symmetry: record } });
-    await writeFile(join(out, 'symmetry.json'), JSON.stringify({ format: 'basis.symmetry-element', version: 1, ...record, spec, assignment: groups }, null, 2) + '\n');
+    await withDirLock(out, { cleanDepth: 0 }, async () => {
+      await saveModel(out, { graph: m.graph, params: moved, base: m.manifest, meta: { symmetry: record } });
+      await writeFileAtomic(join(out, 'symmetry.json'), JSON.stringify({ format: 'basis.symmetry-element', version: 1, ...record, spec, assignment: groups }, null, 2) + '\n');
+    });
     ctx.info(`applied a random element of ${Object.keys(groups).length} groups of ${m.graph.name} (seed ${ctx.options.seed}) to ${m.path}`);
     ctx.result({ out, ...record }, () =>
       formatTable([
