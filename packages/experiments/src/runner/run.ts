@@ -33,6 +33,8 @@ export interface RunRecipeOptions {
   /** Folder of the run cache (default `out`); share it between recipes to reuse their common models. */
   cacheDir?: string;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Told once when a needed model is being trained by another process sharing the cache (the run waits for it); default: stderr. */
+  onWait?: (line: string) => void;
   /** Interrupts the run; finished models and memoised results stay in the cache. */
   signal?: AbortSignal;
   /** Training worker threads (default: one per core). */
@@ -212,6 +214,7 @@ async function runRecipeLocked(recipe: ReturnType<typeof getRecipe>, opts: RunRe
     profile: opts.profile,
     seed,
     ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+    ...(opts.onWait === undefined ? {} : { onWait: opts.onWait }),
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     ...(opts.workers === undefined ? {} : { workers: opts.workers }),
     ...(opts.backend === undefined ? {} : { backend: opts.backend }),
