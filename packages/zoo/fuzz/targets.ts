@@ -58,7 +58,8 @@ export const idxGzTarget: FuzzTarget = {
   samples: () => idxSamples().map(gz),
   mutators: [
     // mutate the IDX inside and re-gzip (valid CRC and length), or lie in the trailer
-    { name: 'gz-inner', apply: (b, r) => gz(r.next() < 0.5 ? idxHeader(gunzip(b), r) : generic(gunzip(b), r)) },
+    // (the sample is unpacked with a small budget: the fuzzer itself must not allocate what a mutated trailer claims)
+    { name: 'gz-inner', apply: (b, r) => gz(r.next() < 0.5 ? idxHeader(gunzip(b, 'sample', { maxBytes: 2 ** 20 }), r) : generic(gunzip(b, 'sample', { maxBytes: 2 ** 20 }), r)) },
     {
       name: 'gz-trailer-lie',
       apply: (b, r) => {

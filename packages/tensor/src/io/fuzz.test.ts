@@ -221,7 +221,7 @@ const CASES = Number(process.env['FUZZ_TEST_CASES'] ?? 300);
 describe.skipIf(process.env['BASIS_BLAS'] === 'off')(`seeded fuzzing: ${CASES} cases per reader (crashes, wrong codes, over-budget allocations, slow cases)`, () => {
   for (const target of targets) {
     it(target.format, () => {
-      const r = fuzzInProcess(target, { from: 0, to: CASES, seed: 1, maxBytes: 16 * MiB, slowMs: 10_000 });
+      const r = fuzzInProcess(target, { from: 0, to: CASES, seed: 1, maxBytes: 16 * MiB, slowMs: 30_000 });
       const failures = r.failures.map((f) => `case ${f.id} (${f.kind}): ${f.why} ${f.code ?? ''} ${f.message ?? ''}`);
       expect(failures).toEqual([]);
       expect(r.crashes + r.wrongCodes + r.overBudget + r.slow).toBe(0);

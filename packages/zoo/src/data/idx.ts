@@ -61,6 +61,9 @@ export function gunzip(bytes: Uint8Array, what = 'gzip data', opts: ReadOptions 
   const t = bytes.length - 8;
   const crc = (bytes[t]! | (bytes[t + 1]! << 8) | (bytes[t + 2]! << 16) | (bytes[t + 3]! << 24)) >>> 0;
   const isize = (bytes[t + 4]! | (bytes[t + 5]! << 8) | (bytes[t + 6]! << 16) | (bytes[t + 7]! << 24)) >>> 0;
+  // the trailer holds the size mod 2^32, so the true size is at least the trailer's: a trailer above
+  // the budget is refused before inflating anything
+  if (isize > budget.left) throw budget.error(isize, 'the gzip data (as its length trailer declares)');
   let out: Uint8Array;
   try {
     // the length trailer (size mod 2^32) is only a hint for the first allocation: the output is counted as it comes
