@@ -1,6 +1,5 @@
 // `basis degeneracy`, `basis interaction-basis` and `basis llc`: S001 degeneracy analysis of a
 // model. The caller loads the checkpoint and passes it in (`LoadedModel`).
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -22,7 +21,7 @@ import {
 } from '@basis/degeneracy';
 import { BasisError, Matrix, createRng, type NdArray } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
-import { readMatrixFile, writeFileAtomic, writeSafetensorsFile } from '@basis/tensor/node';
+import { lockDir, readMatrixFile, withDirLock, writeFileAtomic, writeSafetensorsFile } from '@basis/tensor/node';
 import { forward, paramsToTensors, type ModelGraph } from '@basis/zoo';
 import { loadDataSpec } from '@basis/zoo/node';
 import { lineChart, renderSvg } from '@basis/experiments';
@@ -183,8 +182,8 @@ export async function runDegeneracy(ctx: CommandContext, modelPath: string, opts
     }));
     const report = { model: modelPath, graph: graph.name, n, backend: backend.name, precision: 'tfjs float32 features and gradients, float64 accumulation and linear algebra', eps, layers, firing, interactionBasis: ib, seconds };
     if (opts.out !== undefined) {
-      await mkdir(opts.out, { recursive: true });
-      await writeFileAtomic(join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      const out = opts.out;
+      await withDirLock(out, { cleanDepth: 0 }, () => writeFileAtomic(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n'));
     }
     ctx.result(report, () => {
       const lines = [`${graph.name} on ${n} inputs (${seconds.toFixed(1)} s)`, 'layer            dim  rank G(>1e-6)  λmax(G)   λmin(G)   ' + eps.map((e) => `free@${e.toExponential(0)}`).join('  ')];
@@ -245,10 +244,12 @@ export async function runInteractionBasis(ctx: CommandContext, modelPath: string
   }
   nb.edges.forEach((E, l) => (tensors[`edges.${l}`] = arr(E)));
   nb.incoming.forEach((E, l) => (tensors[`incoming.${l}`] = arr(E)));
-  await mkdir(opts.out, { recursive: true });
-  await writeSafetensorsFile(join(opts.out, 'interaction-basis.safetensors'), tensors, { format: 'basis.interaction-basis', variant, scaling: opts.scaling ?? 'sqrt', center: String(opts.center ?? false), n: String(n) });
   const summary = { model: modelPath, n, variant, scaling: opts.scaling ?? 'sqrt', center: opts.center ?? false, layers: nb.summary, edges: nb.edges.map((E, l) => ({ from: nb.layers[l]!.name, to: nb.layers[l + 1]!.name, shape: [E.rows, E.cols], sparsity: interactionSparsity(E, 1e-2) })) };
-  await writeFileAtomic(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  // one writer per output folder: the bases and their summary come from one run
+  await withDirLock(opts.out, { cleanDepth: 0 }, async () => {
+    await writeSafetensorsFile(join(opts.out, 'interaction-basis.safetensors'), tensors, { format: 'basis.interaction-basis', variant, scaling: opts.scaling ?? 'sqrt', center: String(opts.center ?? false), n: String(n) });
+    await writeFileAtomic(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  });
   ctx.result(summary, () => nb.summary.map((s) => `${s.name.padEnd(16)} d ${s.d} -> r ${s.r} (−${s.activationReduction}) -> s ${s.s} (−${s.jacobianReduction})`).join('\n') + `\nwrote ${join(opts.out, 'interaction-basis.safetensors')}`);
 }
 
@@ -325,19 +326,24 @@ export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCo
       seconds,
     };
     if (opts.out !== undefined) {
-      await mkdir(opts.out, { recursive: true });
-      const rows = ['chain,draw,loss', ...est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => `${ci},${t},${v}`))];
-      await writeFileAtomic(join(opts.out, 'llc-traces.csv'), rows.join('\n') + '\n');
-      // at most ~500 points per chain in the plot (every k-th draw)
-      const every = Math.max(1, Math.ceil(est.options.draws / 500));
-      const points = est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => ({ x: t, y: v, series: `chain ${ci}` })).filter((_, t) => t % every === 0));
-      const spec = lineChart(points, { x: 'draw (after burn-in)', y: `${loss} loss`, title: `SGLD loss traces: λ̂ = ${est.llc.toPrecision(4)} ± ${est.std.toPrecision(2)}, ESS ${est.ess.toFixed(0)}`, width: 520, height: 260 });
-      // lines only: thousands of points make the markers unreadable
-      const layer = (spec as { layer: { mark: unknown }[] }).layer;
-      for (const l of layer) l.mark = { type: 'line', strokeWidth: 1 };
-      await writeFileAtomic(join(opts.out, 'llc-traces.vl.json'), JSON.stringify(spec) + '\n');
-      await writeFileAtomic(join(opts.out, 'llc-traces.svg'), await renderSvg(spec));
-      await writeFileAtomic(join(opts.out, 'llc.json'), JSON.stringify(result, null, 2) + '\n');
+      // one writer per output folder (released at the end of this block)
+      const lock = await lockDir(opts.out, { cleanDepth: 0 });
+      try {
+        const rows = ['chain,draw,loss', ...est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => `${ci},${t},${v}`))];
+        await writeFileAtomic(join(opts.out, 'llc-traces.csv'), rows.join('\n') + '\n');
+        // at most ~500 points per chain in the plot (every k-th draw)
+        const every = Math.max(1, Math.ceil(est.options.draws / 500));
+        const points = est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => ({ x: t, y: v, series: `chain ${ci}` })).filter((_, t) => t % every === 0));
+        const spec = lineChart(points, { x: 'draw (after burn-in)', y: `${loss} loss`, title: `SGLD loss traces: λ̂ = ${est.llc.toPrecision(4)} ± ${est.std.toPrecision(2)}, ESS ${est.ess.toFixed(0)}`, width: 520, height: 260 });
+        // lines only: thousands of points make the markers unreadable
+        const layer = (spec as { layer: { mark: unknown }[] }).layer;
+        for (const l of layer) l.mark = { type: 'line', strokeWidth: 1 };
+        await writeFileAtomic(join(opts.out, 'llc-traces.vl.json'), JSON.stringify(spec) + '\n');
+        await writeFileAtomic(join(opts.out, 'llc-traces.svg'), await renderSvg(spec));
+        await writeFileAtomic(join(opts.out, 'llc.json'), JSON.stringify(result, null, 2) + '\n');
+      } finally {
+        await lock.release();
+      }
     }
     ctx.result(result, () =>
       [
