@@ -61,8 +61,19 @@ export async function raceTrain(dir: string, trial: number, delayMs: number): Pr
   const out = join(dir, `race-${trial}`);
   const a = [...RACE_BASE, '--width', '16', '--epochs', '2', '--seeds', '0', '--out', out];
   const b = [...RACE_BASE, '--width', variant === 'other width' ? '24' : '16', '--epochs', variant === 'other epochs' ? '3' : '2', '--seeds', variant === 'other seed' ? '1' : '0', '--out', out];
-  const first = basis('train', ...a);
-  const second = new Promise<Outcome>((r) => setTimeout(() => r(basis('train', ...b)), delayMs));
+  // a long timeout: on a starved machine a tiny training can take minutes, and a process killed by
+  // the harness would be reported as a failure of basis
+  const train = async (args: string[]): Promise<Outcome> => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, 'train', ...args], { timeout: 1_200_000 });
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      const err = e as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+    }
+  };
+  const first = train(a);
+  const second = new Promise<Outcome>((r) => setTimeout(() => r(train(b)), delayMs));
   const [ra, rb] = await Promise.all([first, second]);
   const problems: string[] = [];
   const line = (r: Outcome): string => r.stderr.split('\n').find((l) => l.startsWith('basis: error')) ?? '';
