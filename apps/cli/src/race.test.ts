@@ -21,4 +21,15 @@ describe('two basis train into one --out', () => {
     // at least one race overlapped: the loser was refused by the lock, naming the holder
     expect([...seen].some((l) => /\[IO\]: '.*' is in use by another basis process/.test(l)), [...seen].join('\n')).toBe(true);
   }, 180_000);
+
+  it('after a run, another configuration into the same OUT is refused (USAGE) and train.json is left as it was', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { basis } = await import('./test-helpers.js');
+    const out = join(dir, 'race-0');
+    const before = readFileSync(join(out, 'train.json'), 'utf8');
+    const r = await basis('train', '--arch', 'mlp', '--depth', '1', '--width', '24', '--dataset', 'mnist', '--train-size', '600', '--test-size', '200', '--epochs', '2', '--batch-size', '32', '--seeds', '7', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\[USAGE\]: '.*race-0' holds runs of another configuration: its train\.json has model \{"arch":"mlp","width":16,"depth":1\}, this command asks for \{"arch":"mlp","width":24,"depth":1\}/);
+    expect(readFileSync(join(out, 'train.json'), 'utf8')).toBe(before);
+  }, 120_000);
 });
