@@ -1,4 +1,4 @@
-import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, normalizeColumns, qr, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, matmul, normalizeColumns, qr, svd } from '@basis/tensor';
 import { assertNotConstant } from './validate.js';
 import { sumSquares } from './util.js';
 
@@ -285,15 +285,21 @@ export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matri
 
 /**
  * A basis of the column space of the centred X: `Q` orthonormal, its numerical rank, and for a
- * tall layer of full column rank (the QR route) the triangular factor's inverse `Rinv` (`Xc = Q R`,
- * so `Q = Xc Rinv`) and condition number `cond` (`s_max / s_min` of R, i.e. of Xc).
+ * tall layer of full column rank (the QR route) the triangular factor `R` (`Xc = Q R`) and its
+ * condition number `cond` (`s_max / s_min` of R, i.e. of Xc); {@link inverseR} gives `R⁻¹`.
  */
 export interface SpanBasis {
   Q: Matrix;
   rank: number;
   R?: Matrix;
-  Rinv?: Matrix;
   cond?: number;
+}
+
+/** `R⁻¹` of a layer on the QR route (so that `Q = Xc R⁻¹`), computed on first use and cached. */
+export function inverseR(Xc: Matrix, name: string, metric: string): Matrix | undefined {
+  const R = spanBasis(Xc, name, metric).R;
+  if (R === undefined) return undefined;
+  return cached(Xc, 'inverseR', () => upperInverse(R));
 }
 
 /**
@@ -313,7 +319,7 @@ export function spanBasis(Xc: Matrix, name: string, metric: string): SpanBasis {
       // a margin of 1e3 keeps the choice away from rounding at the threshold
       if ((s[s.length - 1] as number) > 1e3 * tol) {
         const cond = (s[0] as number) / (s[s.length - 1] as number);
-        return { Q, rank: Xc.cols, R, Rinv: upperInverse(R), cond };
+        return { Q, rank: Xc.cols, R, cond };
       }
     }
     const b = rangeBasis(Xc, name, metric);
@@ -322,18 +328,26 @@ export function spanBasis(Xc: Matrix, name: string, metric: string): SpanBasis {
 }
 
 /**
- * The singular values and right singular vectors of the centred X from the R factor of its QR
- * route (`Xc = Q R`, `R = U_r S Vᵀ`, so `Xc = (Q U_r) S Vᵀ`): the left vectors of Xc are then
- * `Xc V S⁻¹` and need not be formed. Undefined unless {@link spanBasis} took the QR route.
+ * The SVD of the centred X through the R factor of its QR route (`Xc = Q R`, `R = U_r S Vᵀ`, so
+ * `Xc = (Q U_r) S Vᵀ`; LAPACK's dgesdd does the same for tall inputs): the singular values, the
+ * right vectors, the QR factor Q and `U_r`, from which the left vectors `Q U_r` are formed only
+ * where needed. Undefined unless {@link spanBasis} took the QR route.
  */
-export function rightSingular(Xc: Matrix, name: string, metric: string): { s: Float64Array; V: Matrix } | undefined {
+export function tallSvd(Xc: Matrix, name: string, metric: string): { s: Float64Array; V: Matrix; Q: Matrix; Ur: Matrix } | undefined {
   const b = spanBasis(Xc, name, metric);
   const R = b.R;
   if (R === undefined) return undefined;
-  return cached(Xc, 'rightSingular', () => {
-    const { s, V } = svd(R);
-    return { s, V };
+  return cached(Xc, 'tallSvd', () => {
+    const { U, s, V } = svd(R);
+    return { s, V, Q: b.Q, Ur: U };
   });
+}
+
+/** The first k left singular vectors of a layer on the QR route, `Q U_r[:, :k]`, cached per k. */
+export function leftSingular(Xc: Matrix, k: number, name: string, metric: string): Matrix | undefined {
+  const t = tallSvd(Xc, name, metric);
+  if (t === undefined) return undefined;
+  return cached(Xc, `leftSingular:${k}`, () => matmul(t.Q, k === t.Ur.cols ? t.Ur : t.Ur.slice(0, t.Ur.rows, 0, k)));
 }
 
 /** The inverse of an upper-triangular matrix (row by row from the bottom; contiguous row updates). */

@@ -47,7 +47,7 @@ describe('CCA and SVCCA through the pair cross product', () => {
         for (let k = 0; k < Y.data.length; k++) Y.data[k] = (Y.data[k] as number) + 0.5 * (E.data[k] as number);
         const bx = spanBasis(centred(X), 'X', 't');
         const by = spanBasis(centred(Y), 'Y', 't');
-        if (bx.Rinv === undefined || by.Rinv === undefined) return false; // the QR route must be taken here
+        if (bx.R === undefined || by.R === undefined) return false; // the QR route must be taken here
         const got = canonicalCorrelations(X, Y);
         const want = direct(X, Y);
         return got.every((v, i) => Math.abs(v - Math.min(1, want[i] as number)) < 1e-11) && Math.abs(svccaKernel(X, Y) - directSvcca(X, Y)) < 1e-10;
@@ -79,7 +79,7 @@ describe('CCA and SVCCA through the pair cross product', () => {
   it('wide or rank-deficient layers (SVD route) agree too', () => {
     const X = layer(5, 8, 12, 2); // more units than rows
     const Y = layer(6, 8, 5, 2);
-    expect(spanBasis(centred(X), 'X', 't').Rinv).toBeUndefined();
+    expect(spanBasis(centred(X), 'X', 't').R).toBeUndefined();
     const got = canonicalCorrelations(X, Y);
     direct(X, Y).forEach((v, i) => expect(got[i]).toBeCloseTo(Math.min(1, v), 12));
     expect(svccaKernel(X, Y)).toBeCloseTo(directSvcca(X, Y), 12);

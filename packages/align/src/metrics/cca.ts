@@ -1,6 +1,6 @@
 import type { Matrix } from '@basis/tensor';
 import { crossprod, matmul, svd } from '@basis/tensor';
-import { centred, centredCross, rangeBasis, rightSingular, spanBasis } from '../prep.js';
+import { centred, centredCross, inverseR, leftSingular, rangeBasis, spanBasis, tallSvd } from '../prep.js';
 import type { MetricDefinition } from '../types.js';
 
 function clip01(v: number): number {
@@ -27,8 +27,10 @@ export function canonicalCorrelations(X: Matrix, Y: Matrix, metric = 'cca'): Flo
   const by = spanBasis(centred(Y), 'Y', metric);
   const m = Math.min(bx.rank, by.rank);
   let M: Matrix;
-  if (bx.Rinv !== undefined && by.Rinv !== undefined && (bx.cond as number) * (by.cond as number) <= ROUTE_COND) {
-    M = crossprod(bx.Rinv, matmul(centredCross(X, Y), by.Rinv));
+  if (bx.R !== undefined && by.R !== undefined && (bx.cond as number) * (by.cond as number) <= ROUTE_COND) {
+    const Rx = inverseR(centred(X), 'X', metric) as Matrix;
+    const Ry = inverseR(centred(Y), 'Y', metric) as Matrix;
+    M = crossprod(Rx, matmul(centredCross(X, Y), Ry));
   } else {
     M = crossprod(bx.Q, by.Q);
   }
@@ -60,26 +62,31 @@ function keep99(s: Float64Array): number {
  * SVCCA (Raghu et al. 2017): mean CCA correlation after keeping 99% of each side's variance. The
  * kept left singular vectors are `U_k = Xc V_k S_k⁻¹`; for layers on the QR route with a moderate
  * condition number over the kept directions, `U_xkᵀ U_yk = S_xk⁻¹ V_xkᵀ (Xcᵀ Yc) V_yk S_yk⁻¹` is
- * formed from the pair's cross product and the SVD of R (d x d), without the N x d SVD of Xc.
+ * formed from the pair's cross product and the SVD of R (d x d), without the N x d SVD of Xc;
+ * otherwise from `U_k = Q U_r[:, :k]` (QR shared with CCA, then the SVD of R).
  */
 export function svccaKernel(X: Matrix, Y: Matrix): number {
   const Xc = centred(X);
   const Yc = centred(Y);
-  const rx = rightSingular(Xc, 'X', 'svcca');
-  const ry = rightSingular(Yc, 'Y', 'svcca');
+  const rx = tallSvd(Xc, 'X', 'svcca');
+  const ry = tallSvd(Yc, 'Y', 'svcca');
   if (rx !== undefined && ry !== undefined) {
     const kx = keep99(rx.s);
     const ky = keep99(ry.s);
     const condK = ((rx.s[0] as number) / (rx.s[kx - 1] as number)) * ((ry.s[0] as number) / (ry.s[ky - 1] as number));
+    let M: Matrix;
     if (condK <= ROUTE_COND) {
       const Vx = rx.V.slice(0, rx.V.rows, 0, kx);
       const Vy = ry.V.slice(0, ry.V.rows, 0, ky);
-      const M = crossprod(Vx, matmul(centredCross(X, Y), Vy));
+      M = crossprod(Vx, matmul(centredCross(X, Y), Vy));
       for (let i = 0; i < kx; i++) {
         for (let j = 0; j < ky; j++) M.data[i * ky + j] = (M.data[i * ky + j] as number) / (rx.s[i] as number) / (ry.s[j] as number);
       }
-      return meanClipped(svd(M, { computeUV: false }).s, Math.min(kx, ky));
+    } else {
+      // the kept left vectors themselves, Q U_r[:, :k] (the QR is shared with CCA; no N x d SVD)
+      M = crossprod(leftSingular(Xc, kx, 'X', 'svcca') as Matrix, leftSingular(Yc, ky, 'Y', 'svcca') as Matrix);
     }
+    return meanClipped(svd(M, { computeUV: false }).s, Math.min(kx, ky));
   }
   const bx = rangeBasis(Xc, 'X', 'svcca');
   const by = rangeBasis(Yc, 'Y', 'svcca');
@@ -154,7 +161,7 @@ export const svcca: MetricDefinition = {
   symmetric: true,
   prepare: (X: Matrix) => {
     const Xc = centred(X);
-    if (rightSingular(Xc, 'X', 'svcca') === undefined) rangeBasis(Xc, 'X', 'svcca');
+    if (tallSvd(Xc, 'X', 'svcca') === undefined) rangeBasis(Xc, 'X', 'svcca');
   },
   compute: svccaKernel,
 };
