@@ -48,6 +48,9 @@ describe('basis info: the compute engine', () => {
     expect(human.stdout).toMatch(/compute engine\s+native \(openblas/);
     expect(human.stdout).toMatch(/core type\s+\S/);
     expect(human.stdout).toMatch(/engine threads\s+1 /);
+    if (process.platform === 'linux') expect(human.stdout).toMatch(/huge pages for large buffers\s+advised/);
+    const off = await basisWithEnv({ BASIS_BLAS: undefined, BASIS_HUGEPAGES: 'off' }, 'info');
+    expect(off.stdout).toMatch(/huge pages for large buffers\s+no/);
     expect(human.stdout).toMatch(/determinism\s+bit-identical for the same provider, core type and thread count/);
     expect(human.stderr).toBe('');
   });

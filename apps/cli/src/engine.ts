@@ -36,6 +36,7 @@ export function engineRows(e: EngineInfo = engineInfo()): [string, string][] {
     if (e.lapackLibrary !== undefined) rows.push(['LAPACK library', e.lapackLibrary]);
     rows.push(['core type', e.coreType ?? '?']);
     rows.push(['64-bit integers (ILP64)', e.int64 === true ? 'yes' : 'no']);
+    rows.push(['huge pages for large buffers', e.hugePages === true ? 'advised (madvise; BASIS_HUGEPAGES=off stops it)' : 'no']);
     rows.push(['engine threads', e.threads > 0 ? `${e.threads} (budget ${threadBudget()}: --threads, BASIS_THREADS or every core)` : 'unknown (the library does not say)']);
   } else {
     rows.push(['compute engine', 'wasm (basis WebAssembly kernels, 1 thread)']);
