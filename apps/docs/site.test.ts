@@ -106,7 +106,7 @@ describe('the built documentation site', () => {
     await page.click(`.VPLocalSearchBox .result[data-index="${hit}"]`);
     await page.waitForURL(/\/(packages|reference\/api)\/align/, { timeout: 30_000 });
     await page.waitForSelector('.VPDoc h1');
-    expect(await page.textContent('.VPDoc')).toMatch(/Procrustes/);
+    expect(await page.textContent('.VPDoc')).toMatch(/Procrustes/i);
     expect(errors).toEqual([]);
     await page.close();
   });
