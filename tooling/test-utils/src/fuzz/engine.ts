@@ -284,7 +284,7 @@ export interface FuzzReport {
   /** Peak RSS of the process that ran the cases. */
   peakRss: number;
   seconds: number;
-  /** The first failures (crash, wrong code, hang, slow, over budget), for reproduction. */
+  /** The failures (crash, wrong code, hang, over budget: up to 100; slow: the first 10), for reproduction. */
   failures: (Pick<CaseResult, 'id' | 'kind' | 'outcome' | 'code' | 'message' | 'ms' | 'arrayBytes' | 'rssJump'> & { why: string })[];
 }
 
@@ -319,7 +319,9 @@ export function record(report: FuzzReport, r: CaseResult, s: FuzzSettings): void
   report.maxArrayBytes = Math.max(report.maxArrayBytes, r.arrayBytes);
   report.maxRssJump = Math.max(report.maxRssJump, r.rssJump);
   const why = r.outcome === 'crash' || r.outcome === 'wrong-code' ? r.outcome : over ? 'over budget' : slow ? 'slow' : '';
-  if (why !== '' && report.failures.length < 20) {
+  // crashes, wrong codes and over-budget cases are always listed (up to 100); slow ones only while few are
+  const listed = why === 'slow' ? report.failures.length < 10 : report.failures.length < 100;
+  if (why !== '' && listed) {
     const { id, kind, outcome, code, message, ms, arrayBytes, rssJump } = r;
     report.failures.push({ id, kind, outcome, ...(code === undefined ? {} : { code }), ...(message === undefined ? {} : { message }), ms, arrayBytes, rssJump, why });
   }
