@@ -101,7 +101,9 @@ describe('S000 and S002 recipes, quick profiles', () => {
         expect(html).toContain(c.claim.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
         for (const e of Object.values(c.estimates ?? {})) {
           expect(Number.isFinite(e.mean) && e.lo <= e.mean + 1e-12 && e.mean <= e.hi + 1e-12).toBe(true);
-          expect(e.n).toBeGreaterThanOrEqual(2);
+          expect(e.n).toBeGreaterThanOrEqual(1);
+          // a quick profile with one seed has no interval over seeds: such an estimate never decides
+          if (e.n < 2) expect(c.verdict, `${c.claim}: decided from n = 1`).toBe('inconclusive');
         }
       }
       const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { id: string; checks: unknown[]; versions: Record<string, string>; engine: { provider: string } };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRng, isBasisError } from '@basis/tensor';
+import { estimate as estimateOf } from '../runner/estimate.js';
 import { recipeHash, recipeSources } from '../runner/hash.js';
 import { indexReport, indexRows, writeIndex } from '../runner/summary.js';
 import { pairs } from './common.js';
@@ -34,6 +35,18 @@ describe('judge', () => {
     expect(j.warnings).toEqual(['low ESS']);
     expect(j.criterion).toMatch(/forced inconclusive.*low ESS/);
     expect(judgeFlag(true, 'ok', 'x', ['bad']).verdict).toBe('inconclusive');
+  });
+  it('one seed (or a pair range from fewer than 3 models) never decides: no interval, inconclusive', () => {
+    const r = { side: 'above', null: 0, effect: 0.05 } as const;
+    const one = { mean: 0.5, lo: 0.5, hi: 0.5, n: 1, method: 'none' as const };
+    expect(judge(one, r).verdict).toBe('inconclusive');
+    expect(judge(one, r).criterion).toMatch(/no confidence interval from n = 1/);
+    expect(judge(one, r).change).toMatch(/at least 2 seeds/);
+    const range = { mean: 0.5, lo: 0.4, hi: 0.6, n: 2, method: 'none' as const };
+    expect(judge(range, r).verdict).toBe('inconclusive');
+    expect(judge(range, r).change).toMatch(/at least 3 models/);
+    expect(judge(estimateOf([0.5, 0.52, 0.51]), r).verdict).toBe('held'); // and with seeds it decides
+    expect(judge({ ...one, lo: -0.6, hi: -0.5, mean: -0.55 }, r).verdict).toBe('inconclusive'); // either way
   });
   it('rejects bad rules and non-finite estimates', () => {
     expect(() => judge(e(0, 1), { side: 'above', null: 0, effect: -1 })).toThrow(/effect >= 0/);

@@ -80,6 +80,16 @@ export function judge(e: Estimate, rule: Rule, warnings: readonly string[] = [])
   if (warnings.length > 0) {
     return { verdict: 'inconclusive', criterion: `${criterion}; forced inconclusive by estimator warnings: ${warnings.join('; ')}`, change: `resolving the warnings (${warnings.join('; ')}), then ${change}`, warnings: [...warnings] };
   }
+  if (e.method === 'none' || e.n < 2) {
+    // one seed (or fewer than three models for a pair bootstrap) gives no interval, only a range
+    // of what was seen: it cannot decide a claim either way
+    return {
+      verdict: 'inconclusive',
+      criterion: `${criterion}; forced inconclusive: no confidence interval from n = ${e.n}`,
+      change: `an interval from more independent runs (n = ${e.n} now; ${e.method === 'none' && e.n >= 2 ? 'at least 3 models for pairs' : 'at least 2 seeds'}), then ${change}`,
+      warnings: [],
+    };
+  }
   return { verdict, criterion, change, warnings: [] };
 }
 
