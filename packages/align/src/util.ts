@@ -26,6 +26,14 @@ export function padColumns(m: Matrix, p: number): Matrix {
   return out;
 }
 
+/** M (r x c) with zero rows and columns appended up to `rows x cols` (M itself when already that size). */
+export function padTo(M: Matrix, rows: number, cols: number): Matrix {
+  if (M.rows === rows && M.cols === cols) return M;
+  const out = new Matrix(rows, cols);
+  for (let i = 0; i < M.rows; i++) out.data.set(M.data.subarray(i * M.cols, (i + 1) * M.cols), i * cols);
+  return out;
+}
+
 /**
  * Frobenius norm of `a·A - b·B` (same shape; a = b = 1 by default), without forming the scaled
  * copies: N x d buffers are expensive to allocate at the sizes the audits use.

@@ -1,6 +1,6 @@
 import { BasisError, Matrix, columnMeans as tensorColumnMeans, crossprod, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
 import { centred, centredScale, columnPearson, correlations } from '../prep.js';
-import { padColumns } from '../util.js';
+import { padColumns, padTo } from '../util.js';
 import type { MetricDefinition, MetricOption, ResolvedOptions } from '../types.js';
 
 /** Ridge penalties searched by `linear.cv` (raw scale). */
@@ -92,26 +92,11 @@ function trainProducts(
   const ty = columnMoments(Yte);
   const dx = dd.Xc.cols;
   const dy = dd.Yc.cols;
-  const mx = new Float64Array(dx);
-  const my = new Float64Array(dy);
-  const sx = new Float64Array(dx);
-  const sy = new Float64Array(dy);
-  // relative rounding of a downdated sum of squares: a few ulps of the whole-data sum
-  const tol = 1e-9;
-  for (let i = 0; i < dx; i++) {
-    mx[i] = ((dd.x.sum[i] as number) - (tx.sum[i] as number)) / nTr;
-    const all = dd.x.sq[i] as number;
-    sx[i] = all - (tx.sq[i] as number) - nTr * (mx[i] as number) ** 2;
-    if (all === 0) sx[i] = 0;
-    else if (check && (sx[i] as number) <= tol * all) return null;
-  }
-  for (let j = 0; j < dy; j++) {
-    my[j] = ((dd.y.sum[j] as number) - (ty.sum[j] as number)) / nTr;
-    const all = dd.y.sq[j] as number;
-    sy[j] = all - (ty.sq[j] as number) - nTr * (my[j] as number) ** 2;
-    if (all === 0) sy[j] = 0;
-    else if (check && (sy[j] as number) <= tol * all) return null;
-  }
+  const x = trainMoments(dd.x, tx, nTr, check);
+  const y = trainMoments(dd.y, ty, nTr, check);
+  if (x === null || y === null) return null;
+  const { mean: mx, sq: sx } = x;
+  const { mean: my, sq: sy } = y;
   const C = new Matrix(dx, dy);
   const c = C.data;
   const f = dd.full.data;
@@ -122,6 +107,29 @@ function trainProducts(
     for (let j = 0; j < dy; j++) c[r + j] = (f[r + j] as number) - (t[r + j] as number) - m * (my[j] as number);
   }
   return { C, sx, sy };
+}
+
+/**
+ * Training means and centred sums of squares of one side from whole-data and test-block moments;
+ * null when `check` is set and some column's downdated sum of squares is at the rounding level
+ * (a few ulps of the whole-data sum): a unit constant on the training rows.
+ */
+function trainMoments(
+  all: { sum: Float64Array; sq: Float64Array },
+  te: { sum: Float64Array; sq: Float64Array },
+  nTr: number,
+  check: boolean,
+): { mean: Float64Array; sq: Float64Array } | null {
+  const d = all.sum.length;
+  const mean = new Float64Array(d);
+  const sq = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    mean[j] = ((all.sum[j] as number) - (te.sum[j] as number)) / nTr;
+    const whole = all.sq[j] as number;
+    sq[j] = whole === 0 ? 0 : whole - (te.sq[j] as number) - nTr * (mean[j] as number) ** 2;
+    if (check && whole !== 0 && (sq[j] as number) <= 1e-9 * whole) return null;
+  }
+  return { mean, sq };
 }
 
 /** The training rows of M (all but `[a, b)`), one copy. */
@@ -251,14 +259,6 @@ export function procrustesCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEF
     const Yhat = matmul(padColumns(rowBlock(dd.Xc, a, b), p), Q);
     return predictionScore(Yhat, rowBlock(dd.Yc, a, b), Y.cols);
   });
-}
-
-/** M (r x c) with zero rows and columns appended up to `rows x cols`. */
-function padTo(M: Matrix, rows: number, cols: number): Matrix {
-  if (M.rows === rows && M.cols === cols) return M;
-  const out = new Matrix(rows, cols);
-  for (let i = 0; i < M.rows; i++) out.data.set(M.data.subarray(i * M.cols, (i + 1) * M.cols), i * cols);
-  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
-import { BasisError, Matrix, matmul, svd } from '@basis/tensor';
+import type { Matrix} from '@basis/tensor';
+import { BasisError, matmul, svd } from '@basis/tensor';
 import { centred, centredCross, centredScale, maxAbsOf, normalisedPair } from '../prep.js';
-import { chordToAngle, padColumns, residualNorm } from '../util.js';
+import { chordToAngle, padColumns, padTo, residualNorm } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
 /**
@@ -10,15 +11,6 @@ import type { MetricDefinition } from '../types.js';
 function procrustesRotation(AtB: Matrix): Matrix {
   const { U, V } = svd(AtB);
   return matmul(U, V.transpose());
-}
-
-/** `M` (r x c) with zero rows and columns appended up to p x p; `M` itself when already p x p. */
-function padSquare(M: Matrix, p: number, transpose = false): Matrix {
-  const T = transpose ? M.transpose() : M;
-  if (T.rows === p && T.cols === p) return T;
-  const out = new Matrix(p, p);
-  for (let i = 0; i < T.rows; i++) out.data.set(T.data.subarray(i * T.cols, (i + 1) * T.cols), i * p);
-  return out;
 }
 
 /** `||Xnᵀ Yn||_*`, the Procrustes similarity of centred, normalised X and Y (zero padding to equal widths does not change it). */
@@ -42,7 +34,7 @@ export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
   const Yp = padColumns(Yc, p);
   // The optimal rotation of the scaled pair equals that of the unscaled one; pad(Xc)ᵀ pad(Yc) is
   // the zero-padded Xcᵀ Yc.
-  const Q = procrustesRotation(padSquare(centredCross(X, Y), p));
+  const Q = procrustesRotation(padTo(centredCross(X, Y), p, p));
   return chordToAngle(residualNorm(matmul(Xp, Q), Yp, ax, ay));
 }
 
@@ -60,7 +52,7 @@ export function procrustesEuclideanKernel(X: Matrix, Y: Matrix): number {
   const p = Math.max(X.cols, Y.cols);
   const Xp = padColumns(Xc, p);
   const Yp = padColumns(Yc, p);
-  const Q = procrustesRotation(padSquare(centredCross(X, Y), p, true));
+  const Q = procrustesRotation(padTo(centredCross(X, Y).transpose(), p, p));
   const r = top * residualNorm(Xp, matmul(Yp, Q), sx / top, sy / top);
   if (r === Infinity) {
     throw new BasisError(
