@@ -159,8 +159,9 @@ for (const [n, d] of SHAPES) {
     for (const c of basisConfigs) {
       if (c.key === 'wasm' && found.provider === 'native' && !(headline && WASM_METRICS.has(id))) continue;
       c.apply();
-      // fresh copies: per-matrix memoisation must not make repeated runs free
-      const t = await timeBest(() => metric(id, x.clone(), y.clone()), big ? 1 : 3, big ? 0 : 1);
+      // fresh copies (made untimed, as numpy's inputs are): per-matrix memoisation must not make
+      // repeated runs free
+      const t = await timeBest(([a, b]) => metric(id, a, b), big ? 1 : 3, big ? 0 : 1, () => [x.clone(), y.clone()] as const);
       times[c.key]![k] = t;
       log(`  ${c.key} ${k}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
     }
@@ -189,14 +190,19 @@ for (const [n, d] of AUDIT_SHAPES) {
   loads[`audit@6x${run.shape}`] = loadAverage()[0] as number;
   for (const c of basisConfigs) {
     c.apply();
-    run.compareLayers[c.key] = await timeBest(() => compareLayers(copies(A), copies(B), AUDIT_IDS), 1, n * d <= 2000 * 64 ? 1 : 0);
+    run.compareLayers[c.key] = await timeBest(([a, b]) => compareLayers(a, b, AUDIT_IDS), 1, n * d <= 2000 * 64 ? 1 : 0, () => [copies(A), copies(B)] as const);
     log(`  audit ${run.shape} compareLayers ${c.key}: ${run.compareLayers[c.key]!.wall.toFixed(2)} s`);
   }
   restore();
   let workers = 0;
-  const p = await timeBest(async () => {
-    workers = (await compareLayersParallel(copies(A), copies(B), AUDIT_IDS)).workers;
-  });
+  const p = await timeBest(
+    async ([a, b]) => {
+      workers = (await compareLayersParallel(a, b, AUDIT_IDS)).workers;
+    },
+    1,
+    0,
+    () => [copies(A), copies(B)] as const,
+  );
   run.parallel = { ...p, workers, engine: engineInfo() };
   log(`  audit ${run.shape} compareLayersParallel: ${p.wall.toFixed(2)} s on ${workers} workers`);
   if (n * d <= 2000 * 64) {

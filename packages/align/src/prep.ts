@@ -1,4 +1,5 @@
-import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, matmul, normalizeColumns, qr, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qr, svd } from '@basis/tensor';
+import { columnMoments } from './moments.js';
 import { assertNotConstant } from './validate.js';
 import { sumSquares } from './util.js';
 
@@ -161,8 +162,88 @@ export function centred(X: Matrix): Matrix {
 
 /** Euclidean norms of the columns of {@link centred}(X) (from the centring pass; overflow-safe). */
 export function centredNorms(X: Matrix): Float64Array {
+  if (momentRoute(X)) {
+    return cached(X, 'momentNorms', () => columnMoments(X).centredSquares.map(Math.sqrt));
+  }
   const Xc = centred(X);
   return cached(X, 'centredNorms', () => columnNorms(Xc));
+}
+
+/**
+ * True when X's {@link columnMoments} allow the moment route. The choice depends on the data
+ * alone (not on what happens to be cached), so a metric gives bit-identical values alone and
+ * inside an audit.
+ */
+function momentRoute(X: Matrix): boolean {
+  return columnMoments(X).raw;
+}
+
+/** `||Xc||²_F` of the centred X: from the column moments when they allow it, else from the centred copy. */
+export function centredSquares(X: Matrix): number {
+  if (momentRoute(X)) return columnMoments(X).frobeniusSquared;
+  return squaresOf(centred(X));
+}
+
+/**
+ * `||Xcᵀ Xc||²_F` of the centred X, memoised: `Xᵀ X - n m mᵀ` on the moment route (no centred copy),
+ * else the Gram matrix of the centred copy.
+ */
+export function centredGramSquares(X: Matrix): number {
+  return cached(X, 'centredGramSquares', () => {
+    if (!momentRoute(X)) return sumSquares(gram(centred(X)));
+    const { means } = columnMoments(X);
+    const G = gram(X);
+    const n = X.rows;
+    const d = X.cols;
+    const g = G.data;
+    let s = 0;
+    for (let i = 0; i < d; i++) {
+      const mi = n * (means[i] as number);
+      for (let j = 0; j < d; j++) {
+        const v = (g[i * d + j] as number) - mi * (means[j] as number);
+        s += v * v;
+      }
+    }
+    return s;
+  });
+}
+
+/**
+ * Squared row norms of the centred X, memoised: `||x_i||² - 2 x_i·m + ||m||²` on the moment route
+ * (one pass over X and a matrix-vector product), else from the centred copy.
+ */
+export function centredRowSquares(X: Matrix): Float64Array {
+  return cached(X, 'centredRowSquares', () => {
+    const n = X.rows;
+    const d = X.cols;
+    const out = new Float64Array(n);
+    if (!momentRoute(X)) {
+      const a = centred(X).data;
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const v = a[i * d + j] as number;
+          s += v * v;
+        }
+        out[i] = s;
+      }
+      return out;
+    }
+    const { means } = columnMoments(X);
+    const Xm = matmul(X, new Matrix(d, 1, means)).data;
+    let mm = 0;
+    for (let j = 0; j < d; j++) mm += (means[j] as number) * (means[j] as number);
+    const a = X.data;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const v = a[i * d + j] as number;
+        s += v * v;
+      }
+      out[i] = Math.max(0, s - 2 * (Xm[i] as number) + mm);
+    }
+    return out;
+  });
 }
 
 /** Euclidean norms of the columns of X itself (overflow-safe). */
@@ -191,6 +272,23 @@ export function unitColumns(X: Matrix): Matrix {
  * centred copies and their column norms: one product, no unit-norm copies of the data.
  */
 export function correlations(X: Matrix, Y: Matrix): Matrix {
+  if (momentRoute(X) || momentRoute(Y)) {
+    // moment route for at least one side: the centred product divided by the column norms
+    const C = centredCross(X, Y).clone();
+    const nx = centredNorms(X);
+    const ny = centredNorms(Y);
+    const dy = Y.cols;
+    const c = C.data;
+    for (let i = 0; i < X.cols; i++) {
+      const a = nx[i] as number;
+      for (let j = 0; j < dy; j++) {
+        const b = ny[j] as number;
+        const k = i * dy + j;
+        c[k] = a === 0 || b === 0 ? 0 : Math.max(-1, Math.min(1, (c[k] as number) / a / b));
+      }
+    }
+    return C;
+  }
   return correlationsOfCentred(centred(X), centredNorms(X), centred(Y), centredNorms(Y), centredCross(X, Y));
 }
 
@@ -383,23 +481,49 @@ const recentCross: { x: WeakRef<Matrix>; y: WeakRef<Matrix>; C: Matrix }[] = [];
  */
 export function centredCross(X: Matrix, Y: Matrix): Matrix {
   for (const e of recentCross) if (e.x.deref() === X && e.y.deref() === Y) return e.C;
-  const C = crossprod(centred(X), centred(Y));
+  const C = momentCross(X, Y) ?? crossprod(centred(X), centred(Y));
   recentCross.unshift({ x: new WeakRef(X), y: new WeakRef(Y), C });
   if (recentCross.length > 2) recentCross.pop();
   return C;
 }
 
 /**
- * The centred X and Y with the factors `ax = 1/||Xc||_F`, `ay = 1/||Yc||_F` that normalise them
+ * The factors `ax = 1/||Xc||_F`, `ay = 1/||Yc||_F` that normalise the centred X and Y
  * (RANK_DEFICIENT if either is constant). The scaled copies are never formed: callers apply the
- * factors to d x d products or inside their residual loops.
+ * factors to d x d products or inside their residual loops. `copies`: take the norms from the
+ * centred copies (for residuals formed from those copies, so that near-identical inputs give a
+ * residual that is exactly consistent with its normalisation), else from the column moments
+ * where they allow it.
  */
-export function normalisedPair(X: Matrix, Y: Matrix, metric: string): { Xc: Matrix; Yc: Matrix; ax: number; ay: number } {
-  const Xc = centred(X);
-  const Yc = centred(Y);
-  const sx = squaresOf(Xc);
-  const sy = squaresOf(Yc);
+export function normalisedPair(X: Matrix, Y: Matrix, metric: string, copies = false): { ax: number; ay: number } {
+  const sx = copies ? squaresOf(centred(X)) : centredSquares(X);
+  const sy = copies ? squaresOf(centred(Y)) : centredSquares(Y);
   assertNotConstant(sx, 'X', metric);
   assertNotConstant(sy, 'Y', metric);
-  return { Xc, Yc, ax: 1 / Math.sqrt(sx), ay: 1 / Math.sqrt(sy) };
+  return { ax: 1 / Math.sqrt(sx), ay: 1 / Math.sqrt(sy) };
+}
+
+/**
+ * `Xcᵀ Yc` without centred copies where the column moments allow it (undefined otherwise):
+ * `Xcᵀ Y` when X already has its centred copy (`Xcᵀ 1 = 0`, so Y's mean drops out), `Xᵀ Yc`
+ * likewise, else `Xᵀ Y - n mx myᵀ`.
+ */
+function momentCross(X: Matrix, Y: Matrix): Matrix | undefined {
+  const rx = momentRoute(X);
+  const ry = momentRoute(Y);
+  if (!rx && !ry) return undefined;
+  if (!rx) return crossprod(centred(X), Y);
+  if (!ry) return crossprod(X, centred(Y));
+  const C = crossprod(X, Y);
+  const mx = columnMoments(X).means;
+  const my = columnMoments(Y).means;
+  const n = X.rows;
+  const dy = Y.cols;
+  const c = C.data;
+  for (let i = 0; i < X.cols; i++) {
+    const a = n * (mx[i] as number);
+    if (a === 0) continue;
+    for (let j = 0; j < dy; j++) c[i * dy + j] = (c[i * dy + j] as number) - a * (my[j] as number);
+  }
+  return C;
 }

@@ -1,6 +1,5 @@
 import type { Matrix } from '@basis/tensor';
-import { gram } from '@basis/tensor';
-import { cached, centred, centredCross, squaresOf } from '../prep.js';
+import { centredCross, centredGramSquares, centredRowSquares, centredSquares } from '../prep.js';
 import { assertNotConstant } from '../validate.js';
 import { sumSquares } from '../util.js';
 import type { MetricDefinition } from '../types.js';
@@ -36,22 +35,10 @@ function total(a: Float64Array): number {
  * (feature-space form; Kornblith et al. 2019).
  */
 export function ckaLinearKernel(X: Matrix, Y: Matrix): number {
-  const Xc = centred(X);
-  const Yc = centred(Y);
-  assertNotConstant(squaresOf(Xc), 'X', 'cka.linear');
-  assertNotConstant(squaresOf(Yc), 'Y', 'cka.linear');
+  assertNotConstant(centredSquares(X), 'X', 'cka.linear');
+  assertNotConstant(centredSquares(Y), 'Y', 'cka.linear');
   const xy = sumSquares(centredCross(X, Y));
-  return xy / (gramNorm(Xc) * gramNorm(Yc));
-}
-
-/** `||Xcᵀ Xc||²_F`, cached per centred matrix (the symmetric product costs half a crossprod). */
-function gramSquares(Xc: Matrix): number {
-  return cached(Xc, 'gramSquares', () => sumSquares(gram(Xc)));
-}
-
-/** `||Xcᵀ Xc||_F`. */
-function gramNorm(Xc: Matrix): number {
-  return Math.sqrt(gramSquares(Xc));
+  return xy / (Math.sqrt(centredGramSquares(X)) * Math.sqrt(centredGramSquares(Y)));
 }
 
 /**
@@ -63,22 +50,15 @@ export function hsic1Scaled(crossSquares: number, a: Float64Array, b: Float64Arr
   return crossSquares - (n / (n - 2)) * dot(a, b) + (total(a) * total(b)) / ((n - 1) * (n - 2));
 }
 
-/** Squared row norms of a centred matrix, cached. */
-function cachedRowSquares(Xc: Matrix): Float64Array {
-  return cached(Xc, 'rowSquares', () => rowSquares(Xc));
-}
-
 /** Linear CKA with the unbiased HSIC_1 of Song et al. ("debiased" CKA); needs N >= 4. */
 export function ckaLinearUnbiasedKernel(X: Matrix, Y: Matrix): number {
-  const Xc = centred(X);
-  const Yc = centred(Y);
-  assertNotConstant(squaresOf(Xc), 'X', 'cka.linear.unbiased');
-  assertNotConstant(squaresOf(Yc), 'Y', 'cka.linear.unbiased');
-  const a = cachedRowSquares(Xc);
-  const b = cachedRowSquares(Yc);
+  assertNotConstant(centredSquares(X), 'X', 'cka.linear.unbiased');
+  assertNotConstant(centredSquares(Y), 'Y', 'cka.linear.unbiased');
+  const a = centredRowSquares(X);
+  const b = centredRowSquares(Y);
   const xy = hsic1Scaled(sumSquares(centredCross(X, Y)), a, b);
-  const xx = hsic1Scaled(gramSquares(Xc), a, a);
-  const yy = hsic1Scaled(gramSquares(Yc), b, b);
+  const xx = hsic1Scaled(centredGramSquares(X), a, a);
+  const yy = hsic1Scaled(centredGramSquares(Y), b, b);
   assertNotConstant(xx, 'X (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
   assertNotConstant(yy, 'Y (its unbiased HSIC with itself is not positive)', 'cka.linear.unbiased');
   return xy / (Math.sqrt(xx) * Math.sqrt(yy)); // xx * yy alone could overflow
@@ -93,7 +73,7 @@ export const ckaLinear: MetricDefinition = {
   widths: 'any',
   minRows: 3,
   symmetric: true,
-  prepare: (X) => void gramSquares(centred(X)),
+  prepare: (X) => void centredGramSquares(X),
   compute: ckaLinearKernel,
 };
 
@@ -107,9 +87,8 @@ export const ckaLinearUnbiased: MetricDefinition = {
   minRows: 4,
   symmetric: true,
   prepare: (X) => {
-    const Xc = centred(X);
-    gramSquares(Xc);
-    cachedRowSquares(Xc);
+    centredGramSquares(X);
+    centredRowSquares(X);
   },
   compute: ckaLinearUnbiasedKernel,
 };

@@ -1,5 +1,6 @@
 import { linearSumAssignment, type Matrix } from '@basis/tensor';
 import { centred, centredCross, normalisedPair } from '../prep.js';
+import { chordFrom } from '../moments.js';
 import { chordToAngle, matchingResidual } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -22,12 +23,20 @@ interface Matched {
  * `S` is formed as `Xcᵀ Yc / (||Xc|| ||Yc||)`, so no normalised N x d copies are made.
  */
 function matched(X: Matrix, Y: Matrix, metric: string): Matched {
-  const { Xc, Yc, ax, ay } = normalisedPair(X, Y, metric);
+  const { ax, ay } = normalisedPair(X, Y, metric);
   const S = scaleInPlace(centredCross(X, Y).clone(), ax * ay);
   const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
   let similarity = 0;
   for (let k = 0; k < rowInd.length; k++) similarity += S.get(rowInd[k] as number, colInd[k] as number);
-  return { similarity: Math.max(-1, Math.min(1, similarity)), residual: () => matchingResidual(Xc, Yc, rowInd, colInd, ax, ay) };
+  const residual = (): number => {
+    // unit-Frobenius sides: ||Xn P - Yn||² = 2 - 2 similarity (zero padding adds nothing), unless
+    // that cancels; then entry by entry on the centred copies, normalised by their own norms
+    const chord = chordFrom(2, similarity);
+    if (chord !== undefined) return chord;
+    const c = normalisedPair(X, Y, metric, true);
+    return matchingResidual(centred(X), centred(Y), rowInd, colInd, c.ax, c.ay);
+  };
+  return { similarity: Math.max(-1, Math.min(1, similarity)), residual };
 }
 
 const shared = {

@@ -1,6 +1,7 @@
 import type { Matrix} from '@basis/tensor';
 import { BasisError, matmul, svd } from '@basis/tensor';
-import { centred, centredCross, centredScale, maxAbsOf, normalisedPair } from '../prep.js';
+import { centred, centredCross, centredScale, centredSquares, maxAbsOf, normalisedPair } from '../prep.js';
+import { chordFrom, columnMoments } from '../moments.js';
 import { chordToAngle, padColumns, padTo, residualNorm } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
@@ -15,11 +16,21 @@ function procrustesRotation(AtB: Matrix): Matrix {
 
 /** `||Xnᵀ Yn||_*`, the Procrustes similarity of centred, normalised X and Y (zero padding to equal widths does not change it). */
 export function procrustesSimilarityKernel(X: Matrix, Y: Matrix): number {
-  const { ax, ay } = normalisedPair(X, Y, 'procrustes.similarity');
+  return Math.min(1, nuclearSimilarity(X, Y, 'procrustes.similarity'));
+}
+
+/** `||Xcᵀ Yc||_*` (the sum of the singular values of the shared centred product), unclamped. */
+function nuclear(X: Matrix, Y: Matrix): number {
   const s = svd(centredCross(X, Y), { computeUV: false }).s;
   let nuc = 0;
   for (let i = 0; i < s.length; i++) nuc += s[i] as number;
-  return Math.min(1, nuc * ax * ay);
+  return nuc;
+}
+
+/** `||Xnᵀ Yn||_*` of the centred, Frobenius-normalised pair, unclamped. */
+function nuclearSimilarity(X: Matrix, Y: Matrix, metric: string): number {
+  const { ax, ay } = normalisedPair(X, Y, metric);
+  return nuclear(X, Y) * ax * ay;
 }
 
 /**
@@ -28,10 +39,14 @@ export function procrustesSimilarityKernel(X: Matrix, Y: Matrix): number {
  * normalisation is applied as factors, not as copies).
  */
 export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
-  const { Xc, Yc, ax, ay } = normalisedPair(X, Y, 'procrustes.angular');
-  const p = Math.max(X.cols, Y.cols);
-  const Xp = padColumns(Xc, p);
-  const Yp = padColumns(Yc, p);
+  // ||Xn Q* - Yn||² = 2 - 2 ||Xnᵀ Yn||_*: no rotation or N x p pass unless that cancels
+  const chord = chordFrom(2, nuclearSimilarity(X, Y, 'procrustes.angular'));
+  if (chord !== undefined) return chordToAngle(chord);
+  // the residual uses the centred copies: its normalisation must come from them too (see permutation)
+  const Xp = padColumns(centred(X), Math.max(X.cols, Y.cols));
+  const Yp = padColumns(centred(Y), Math.max(X.cols, Y.cols));
+  const { ax, ay } = normalisedPair(X, Y, 'procrustes.angular', true);
+  const p = Xp.cols;
   // The optimal rotation of the scaled pair equals that of the unscaled one; pad(Xc)ᵀ pad(Yc) is
   // the zero-padded Xcᵀ Yc.
   const Q = procrustesRotation(padTo(centredCross(X, Y), p, p));
@@ -44,6 +59,13 @@ export function procrustesAngularKernel(X: Matrix, Y: Matrix): number {
  * depend on them and the residual is formed relative to the larger one.
  */
 export function procrustesEuclideanKernel(X: Matrix, Y: Matrix): number {
+  if (columnMoments(X).raw && columnMoments(Y).raw) {
+    // moment route (unit scales): min_Q ||pad(Xc) - pad(Yc) Q||² = ||Xc||² + ||Yc||² - 2 ||Xcᵀ Yc||_*
+    const sx = centredSquares(X);
+    const sy = centredSquares(Y);
+    const chord = chordFrom(sx + sy, nuclear(X, Y));
+    if (chord !== undefined) return chord;
+  }
   const Xc = centred(X);
   const Yc = centred(Y);
   const sx = centredScale(X);

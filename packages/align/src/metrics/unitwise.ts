@@ -1,5 +1,6 @@
 import { Matrix, exactTransport, linearSumAssignment } from '@basis/tensor';
 import { centred, centredNorms, correlations, cosines, rawNorms } from '../prep.js';
+import { chordFrom } from '../moments.js';
 import { unitMatchingResidual } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
@@ -20,8 +21,6 @@ export function permcorrKernel(X: Matrix, Y: Matrix): number {
 export function greluProcrustesKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = { center: true }): number {
   // center: false reproduces S003 Def. 5.2 literally (not translation-invariant; spec errata 0.5.3)
   const plain = o['center'] === false;
-  const A = plain ? X : centred(X);
-  const B = plain ? Y : centred(Y);
   const nx = plain ? rawNorms(X) : centredNorms(X);
   const ny = plain ? rawNorms(Y) : centredNorms(Y);
   // the unit-norm columns Xn = A diag(1/nx) are never formed: S = Xnᵀ Yn is the cosine matrix and
@@ -30,8 +29,13 @@ export function greluProcrustesKernel(X: Matrix, Y: Matrix, o: ResolvedOptions =
   assertNotConstant(nonZero(ny), 'Y', 'grelu.procrustes');
   const S = plain ? cosines(X, Y) : correlations(X, Y);
   const { rowInd, colInd } = linearSumAssignment(S, { maximize: true });
-  const delta = unitMatchingResidual(A, B, rowInd, colInd, nx, ny);
   const p = Math.max(X.cols, Y.cols);
+  // unit columns: the residual is sum over matched (|xn_i|² + |yn_j|² - 2 S_ij) plus the unmatched
+  // columns' |.|² (each 1, or 0 for a zero-variance unit), unless that cancels (see chordFrom)
+  const total = nonZero(nx) + nonZero(ny);
+  let cross = 0;
+  for (let k = 0; k < rowInd.length; k++) cross += S.get(rowInd[k] as number, colInd[k] as number);
+  const delta = chordFrom(total, cross) ?? unitMatchingResidual(plain ? X : centred(X), plain ? Y : centred(Y), rowInd, colInd, nx, ny);
   return 1 - delta / (2 * Math.sqrt(p));
 }
 

@@ -7,15 +7,22 @@ export function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Best of `reps` runs (after `warmup` untimed runs): wall seconds, and the CPU seconds of the best-wall run. */
-export async function timeBest(f: () => unknown, reps = 1, warmup = 0): Promise<{ wall: number; cpu: number }> {
-  for (let i = 0; i < warmup; i++) await f();
+/**
+ * Best of `reps` runs (after `warmup` untimed runs): wall seconds, and the CPU seconds of the
+ * best-wall run. `setup`, when given, runs untimed before each run and its result is passed to `f`
+ * (e.g. fresh copies of the inputs, so that per-object memoisation cannot make repeats free without
+ * the copying being timed: the peer is not timed copying its inputs either).
+ */
+export async function timeBest<T = void>(f: (input: T) => unknown, reps = 1, warmup = 0, setup?: () => T): Promise<{ wall: number; cpu: number }> {
+  const input = (): T => (setup === undefined ? (undefined as T) : setup());
+  for (let i = 0; i < warmup; i++) await f(input());
   let wall = Infinity;
   let cpu = Infinity;
   for (let r = 0; r < Math.max(1, reps); r++) {
+    const x = input();
     const t = performance.now();
     const c = cpuSeconds();
-    await f();
+    await f(x);
     const w = (performance.now() - t) / 1000;
     const cc = cpuSeconds() - c;
     if (w < wall) {
