@@ -1,4 +1,4 @@
-import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qr, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qrDeferred, svd } from '@basis/tensor';
 import { columnMoments } from './moments.js';
 import { assertNotConstant } from './validate.js';
 import { sumSquares } from './util.js';
@@ -411,13 +411,24 @@ export function spanBasis(Xc: Matrix, name: string, metric: string): SpanBasis {
   assertNotConstant(squaresOf(Xc), name, metric);
   return cached(Xc, 'spanBasis', () => {
     if (Xc.rows > Xc.cols) {
-      const { Q, R } = qr(Xc);
+      // R now, Q only when a metric asks for it (CCA's and SVCCA's well-conditioned routes need
+      // only R: for a tall layer that is half the QR's work)
+      const f = qrDeferred(Xc);
+      const R = f.R;
       const s = svd(R, { computeUV: false }).s;
       const tol = Math.max(Xc.rows, Xc.cols) * 2 ** -52 * (s[0] as number);
       // a margin of 1e3 keeps the choice away from rounding at the threshold
       if ((s[s.length - 1] as number) > 1e3 * tol) {
         const cond = (s[0] as number) / (s[s.length - 1] as number);
-        return { Q, rank: Xc.cols, R, cond };
+        // an enumerable getter: exporting the cache to worker threads forms Q first
+        return {
+          get Q(): Matrix {
+            return f.Q();
+          },
+          rank: Xc.cols,
+          R,
+          cond,
+        };
       }
     }
     const b = rangeBasis(Xc, name, metric);
@@ -437,7 +448,14 @@ export function tallSvd(Xc: Matrix, name: string, metric: string): { s: Float64A
   if (R === undefined) return undefined;
   return cached(Xc, 'tallSvd', () => {
     const { U, s, V } = svd(R);
-    return { s, V, Q: b.Q, Ur: U };
+    return {
+      s,
+      V,
+      get Q(): Matrix {
+        return b.Q; // formed on first use (see spanBasis)
+      },
+      Ur: U,
+    };
   });
 }
 

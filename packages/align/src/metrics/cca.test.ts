@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { Matrix} from '@basis/tensor';
 import { createRng, crossprod, matmul, randn, svd } from '@basis/tensor';
 import { centred, rangeBasis, spanBasis } from '../prep.js';
-import { canonicalCorrelations, svccaKernel } from './cca.js';
+import { canonicalCorrelations, pwccaKernel, svccaKernel } from './cca.js';
 
 /** Canonical correlations the direct way: singular values of Qxᵀ Qy for the SVD range bases. */
 function direct(X: Matrix, Y: Matrix): Float64Array {
@@ -27,6 +27,25 @@ function directSvcca(X: Matrix, Y: Matrix): number {
   let a = 0;
   for (let i = 0; i < Math.min(kx, ky); i++) a += Math.min(1, Math.max(0, s[i] as number));
   return a / Math.min(kx, ky);
+}
+
+/** PWCCA the direct way (Morcos et al.): canonical variates H = Qx U of the SVD range bases, weights |Hᵀ Xc| summed per variate. */
+function directPwcca(X: Matrix, Y: Matrix): number {
+  const Xc = centred(X);
+  const bx = rangeBasis(Xc, 'X', 't');
+  const by = rangeBasis(centred(Y), 'Y', 't');
+  const m = Math.min(bx.rank, by.rank);
+  const { U, s } = svd(crossprod(bx.Q, by.Q));
+  const A = crossprod(matmul(bx.Q, U.slice(0, U.rows, 0, m)), Xc);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < m; i++) {
+    let a = 0;
+    for (let j = 0; j < A.cols; j++) a += Math.abs(A.get(i, j));
+    num += a * Math.min(1, Math.max(0, s[i] as number));
+    den += a;
+  }
+  return num / den;
 }
 
 /** A layer with prescribed column scales (its condition number is about max/min of them). */
@@ -64,6 +83,20 @@ describe('CCA and SVCCA through the pair cross product', () => {
     expect((bx.cond as number) * (by.cond as number)).toBeLessThan(1e4);
     const got = canonicalCorrelations(X, Y);
     direct(X, Y).forEach((v, i) => expect(Math.abs((got[i] as number) - Math.min(1, v))).toBeLessThan(1e-12));
+  });
+
+  it('PWCCA: the d x d route (Hᵀ Xc = Uᵀ Rx, no Q formed) and the N x d route agree with the direct definition', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 2, max: 8 }), fc.integer({ min: 2, max: 8 }), fc.constantFrom(3, 3e3), (seed, dx, dy, spread) => {
+        const X = layer(seed, 120, dx, spread);
+        const Y = matmul(X, randn(dx, dy, createRng(seed + 1)));
+        const E = randn(120, dy, createRng(seed + 2));
+        for (let k = 0; k < Y.data.length; k++) Y.data[k] = (Y.data[k] as number) + 0.5 * (E.data[k] as number);
+        // condition numbers near 3e3 cost digits on either route (and in the reference)
+        expect(Math.abs(pwccaKernel(X, Y) - directPwcca(X, Y))).toBeLessThan(spread === 3 ? 1e-11 : 1e-9);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('badly conditioned layers take the N x d bases and still agree', () => {

@@ -105,16 +105,30 @@ function meanClipped(s: Float64Array, m: number): number {
 
 /**
  * PWCCA (Morcos et al. 2018): canonical correlations weighted by how much of the first
- * argument's centred units each canonical variate of X accounts for. Asymmetric.
+ * argument's centred units each canonical variate of X accounts for. Asymmetric. Well-conditioned
+ * tall layers (the QR route of CCA) need only d x d work per pair.
  */
 export function pwccaKernel(X: Matrix, Y: Matrix): number {
   const Xc = centred(X);
   const bx = spanBasis(Xc, 'X', 'pwcca');
   const by = spanBasis(centred(Y), 'Y', 'pwcca');
   const m = Math.min(bx.rank, by.rank);
-  const { U, s } = svd(crossprod(bx.Q, by.Q));
-  const H = matmul(bx.Q, U.slice(0, U.rows, 0, m)); // N x m canonical variates of X
-  const A = crossprod(H, Xc); // m x dx: h_iᵀ xc_j
+  let A: Matrix; // m x dx: h_iᵀ xc_j
+  let s: Float64Array;
+  if (bx.R !== undefined && by.R !== undefined && (bx.cond as number) * (by.cond as number) <= ROUTE_COND) {
+    // as in canonicalCorrelations, Qxᵀ Qy = Rx⁻ᵀ (Xcᵀ Yc) Ry⁻¹; and with H = Qx U, Hᵀ Xc = Uᵀ Rx
+    // (Qxᵀ Xc = Rx): only d x d products, no N x d work and no Q
+    const Rxi = inverseR(Xc, 'X', 'pwcca') as Matrix;
+    const Ryi = inverseR(centred(Y), 'Y', 'pwcca') as Matrix;
+    const f = svd(crossprod(Rxi, matmul(centredCross(X, Y), Ryi)));
+    s = f.s;
+    A = crossprod(f.U.slice(0, f.U.rows, 0, m), bx.R);
+  } else {
+    const f = svd(crossprod(bx.Q, by.Q));
+    s = f.s;
+    const H = matmul(bx.Q, f.U.slice(0, f.U.rows, 0, m)); // N x m canonical variates of X
+    A = crossprod(H, Xc);
+  }
   let num = 0;
   let den = 0;
   for (let i = 0; i < m; i++) {

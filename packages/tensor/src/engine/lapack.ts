@@ -230,6 +230,78 @@ export function lapackGesdd(lib: NativeLib, a: Float64Array, rows: number, cols:
   return { s, u: vectors ? u : null, vt: vectors ? vt : null };
 }
 
+/** The factored state between {@link lapackGeqrf} and {@link lapackOrgqr}. */
+export interface GeqrfFactors {
+  /** The column-major m x n array overwritten by dgeqrf (Householder vectors below R). */
+  a: Float64Array;
+  tau: Float64Array;
+  m: number;
+  n: number;
+}
+
+/**
+ * `dgeqrf`: QR factorisation of the column-major m x n array `a` (leading dimension m;
+ * overwritten by the factors). Returns R (row-major, `rRows x n`: k = min(m, n) rows, or m rows
+ * when `complete`; R's diagonal is LAPACK's, either sign) and the factors for {@link lapackOrgqr}.
+ */
+export function lapackGeqrf(lib: NativeLib, a: Float64Array, m: number, n: number, complete = false): { R: Float64Array; factors: GeqrfFactors } {
+  const what = 'qr (dgeqrf)';
+  const k = Math.min(m, n);
+  const lda = Math.max(1, m);
+  const rRows = complete ? m : k;
+  checkDims(lib, what, { m, n, k, lda });
+  checkCol(what, 'A', a, m, n, lda);
+  checkFinite(what, a.subarray(0, m * n));
+  const tau = new Float64Array(Math.max(1, k));
+  const info = intArray(lib, 1);
+  checkLen(what, 'TAU', tau, k);
+  const [lw] = cachedWork(lib, `geqrf:${m}x${n}`, () => {
+    const wq = new Float64Array(1);
+    lib.fn.dgeqrf(lib.ints([m]), lib.ints([n]), a, lib.ints([lda]), tau, wq, lib.ints([-1]), info);
+    infoOf(lib, info, 'dgeqrf workspace query');
+    return [lworkFrom(wq[0] as number, Math.max(1, n))];
+  }) as [number];
+  checkDims(lib, what, { lwork: lw });
+  lib.fn.dgeqrf(lib.ints([m]), lib.ints([n]), a, lib.ints([lda]), tau, new Float64Array(lw), lib.ints([lw]), info);
+  infoOf(lib, info, 'dgeqrf');
+  const R = new Float64Array(rRows * n);
+  for (let j = 0; j < n; j++) {
+    const top = Math.min(j, k - 1);
+    for (let i = 0; i <= top; i++) R[i * n + j] = a[j * lda + i] as number;
+  }
+  return { R, factors: { a, tau, m, n } };
+}
+
+/**
+ * `dorgqr`: the Q of {@link lapackGeqrf}'s factors, column-major m x qc (leading dimension m;
+ * qc = min(m, n), or m when `complete`). Overwrites the factors when qc <= n (use once).
+ */
+export function lapackOrgqr(lib: NativeLib, f: GeqrfFactors, complete = false): { q: Float64Array; qc: number } {
+  const what = 'qr (dorgqr)';
+  const { a, tau, m, n } = f;
+  const k = Math.min(m, n);
+  const lda = Math.max(1, m);
+  const qc = complete ? m : k;
+  checkDims(lib, what, { m, n, k, lda, qc });
+  checkCol(what, 'A', a, m, n, lda);
+  checkLen(what, 'TAU', tau, k);
+  // Q's buffer: the factored A itself when its first qc columns suffice, else an m x m copy.
+  const q = qc <= n ? a : float64Buffer(lda * qc);
+  checkCol(what, 'Q', q, m, qc, lda);
+  if (q !== a) q.set(a.subarray(0, lda * n));
+  const info = intArray(lib, 1);
+  const [lw] = cachedWork(lib, `orgqr:${m}x${n}:${qc}`, () => {
+    const wq = new Float64Array(1);
+    lib.fn.dorgqr(lib.ints([m]), lib.ints([qc]), lib.ints([k]), q, lib.ints([lda]), tau, wq, lib.ints([-1]), info);
+    infoOf(lib, info, 'dorgqr workspace query');
+    return [lworkFrom(wq[0] as number, Math.max(1, qc))];
+  }) as [number];
+  checkDims(lib, what, { lwork: lw });
+  lib.fn.dorgqr(lib.ints([m]), lib.ints([qc]), lib.ints([k]), q, lib.ints([lda]), tau, new Float64Array(lw), lib.ints([lw]), info);
+  infoOf(lib, info, 'dorgqr');
+  return { q, qc };
+}
+
 /**
  * `dgeqrf` then `dorgqr`: QR of the column-major m x n array `a` (leading dimension m;
  * overwritten by the factors). Returns R (row-major, `rRows x n`: k rows, or m rows when
@@ -237,47 +309,8 @@ export function lapackGesdd(lib: NativeLib, a: Float64Array, rows: number, cols:
  * R's diagonal is LAPACK's (either sign).
  */
 export function lapackQR(lib: NativeLib, a: Float64Array, m: number, n: number, complete: boolean): { R: Float64Array; q: Float64Array; qc: number } {
-  const what = 'qr (dgeqrf/dorgqr)';
-  const k = Math.min(m, n);
-  const lda = Math.max(1, m);
-  const qc = complete ? m : k;
-  const rRows = complete ? m : k;
-  checkDims(lib, what, { m, n, k, lda, qc });
-  checkCol(what, 'A', a, m, n, lda);
-  checkFinite(what, a.subarray(0, m * n));
-  const tau = new Float64Array(Math.max(1, k));
-  const M = lib.ints([m]);
-  const Nn = lib.ints([n]);
-  const K = lib.ints([k]);
-  const QC = lib.ints([qc]);
-  const LDA = lib.ints([lda]);
-  const info = intArray(lib, 1);
-  // Q's buffer: the factored A itself when its first qc columns suffice, else an m x m copy.
-  const q = qc <= n ? a : float64Buffer(lda * qc);
-  checkCol(what, 'Q', q, m, qc, lda);
-  checkLen(what, 'TAU', tau, k);
-  const [lwQ, lwO] = cachedWork(lib, `qr:${m}x${n}:${qc}`, () => {
-    const wq = new Float64Array(1);
-    lib.fn.dgeqrf(M, Nn, a, LDA, tau, wq, lib.ints([-1]), info);
-    infoOf(lib, info, 'dgeqrf workspace query');
-    const a1 = lworkFrom(wq[0] as number, Math.max(1, n));
-    lib.fn.dorgqr(M, QC, K, q, LDA, tau, wq, lib.ints([-1]), info);
-    infoOf(lib, info, 'dorgqr workspace query');
-    return [a1, lworkFrom(wq[0] as number, Math.max(1, qc))];
-  }) as [number, number];
-  checkDims(lib, what, { lwQ, lwO });
-  const work = new Float64Array(Math.max(lwQ, lwO));
-  lib.fn.dgeqrf(M, Nn, a, LDA, tau, work, lib.ints([lwQ]), info);
-  infoOf(lib, info, 'dgeqrf');
-  const R = new Float64Array(rRows * n);
-  for (let j = 0; j < n; j++) {
-    const top = Math.min(j, k - 1);
-    for (let i = 0; i <= top; i++) R[i * n + j] = a[j * lda + i] as number;
-  }
-  if (q !== a) q.set(a.subarray(0, lda * n));
-  lib.fn.dorgqr(M, QC, K, q, LDA, tau, work, lib.ints([lwO]), info);
-  infoOf(lib, info, 'dorgqr');
-  return { R, q, qc };
+  const { R, factors } = lapackGeqrf(lib, a, m, n, complete);
+  return { R, ...lapackOrgqr(lib, factors, complete) };
 }
 
 /**

@@ -2,7 +2,7 @@
 export { add, crossprod, frobeniusNorm, gram, matmul, matvec, scale, sub, trace } from './basic.js';
 export { eigh, type EighOptions, type EighResult } from './eigh.js';
 export { svd, singularValues, type SvdOptions, type SvdResult } from './svd.js';
-export { qr, qrPivoted, type QrOptions, type QrResult, type QrPivotedResult } from './qr.js';
+export { qr, qrDeferred, qrPivoted, qrR, type QrDeferred, type QrOptions, type QrResult, type QrPivotedResult } from './qr.js';
 export { determinant, solve } from './lu.js';
 export { lstsq, pinv, rank, type LstsqOptions, type LstsqResult, type RankTolerance } from './lstsq.js';
 export {

@@ -4,7 +4,7 @@ import { fixtureBytes, fixtureJson } from '@basis/test-utils';
 import { readNpyMatrix } from '../io/index.js';
 import { Matrix } from '../matrix.js';
 import { matmul } from './basic.js';
-import { qr, qrPivoted } from './qr.js';
+import { qr, qrDeferred, qrPivoted, qrR } from './qr.js';
 import { expectCode, gaussian, maxAbsDiff, naiveMatmul, orthDefect, rngFor } from './test-helpers.js';
 
 function checkQr(A: Matrix, complete = false): void {
@@ -90,6 +90,42 @@ describe('qr', () => {
     expectCode(() => qr(new Matrix(0, 2)), 'TOO_SMALL');
     expectCode(() => qr([[NaN]]), 'NON_FINITE_INPUT');
     expectCode(() => qr([[1]], { mode: 'full' as never }), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('qrR and qrDeferred', () => {
+  it('is bit-for-bit the R of qr (thin) for tall, square and wide matrices, with a non-negative diagonal', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 1e6 }), (m, n, seed) => {
+        const A = gaussian(rngFor(seed), m, n);
+        const R = qrR(A);
+        expect(R.shape).toEqual([Math.min(m, n), n]);
+        const full = qr(A);
+        expect(Array.from(R.data)).toEqual(Array.from(full.R.data));
+        const f = qrDeferred(A);
+        expect(Array.from(f.R.data)).toEqual(Array.from(full.R.data));
+        const Q = f.Q();
+        expect(Array.from(Q.data)).toEqual(Array.from(full.Q.data));
+        expect(f.Q()).toBe(Q);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('scales exactly: qrR(c A) = c qrR(A) for powers of two c from 2^-990 to 2^990 (300 x 40)', () => {
+    const A = gaussian(rngFor(7), 300, 40);
+    const R = qrR(A);
+    for (const c of [2 ** -990, 2 ** -500, 2 ** 500, 2 ** 990]) {
+      const Rc = qrR(new Matrix(300, 40, A.data.map((v) => v * c)));
+      expect(Array.from(Rc.data, (v) => v / c)).toEqual(Array.from(R.data));
+    }
+  });
+
+  it('rejects NaN, Inf and empty input', () => {
+    expectCode(() => qrR(Matrix.from([[1, NaN]])), 'NON_FINITE_INPUT');
+    expectCode(() => qrR(Matrix.from([[1, Infinity]])), 'NON_FINITE_INPUT');
+    expectCode(() => qrR(new Matrix(0, 3)), 'TOO_SMALL');
+    expectCode(() => qrDeferred(Matrix.from([[NaN]])), 'NON_FINITE_INPUT');
   });
 });
 

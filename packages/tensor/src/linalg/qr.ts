@@ -1,5 +1,5 @@
 import { float64Buffer } from '../memory.js';
-import { lapackQR, lapackSize, nativeFor } from '../engine/lapack.js';
+import { lapackGeqrf, lapackOrgqr, lapackQR, lapackSize, nativeFor } from '../engine/lapack.js';
 import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
@@ -56,6 +56,96 @@ export function qr(A: MatrixLike, opts: QrOptions = {}): QrResult {
   if (lib !== null) return unscaleR(qrNative(lib, data, a.rows, a.cols, mode === 'complete'), scale);
   const f = householderQR(data, a.rows, a.cols, false);
   return unscaleR(assemble(f, a.rows, a.cols, mode === 'complete'), scale);
+}
+
+/** Result of {@link qrDeferred}: R now, Q on first request. */
+export interface QrDeferred {
+  /** Upper triangular k x n (k = min(m, n)) with a non-negative diagonal: {@link qr}'s R, bit for bit. */
+  R: Matrix;
+  /** Forms the thin Q (m x k; {@link qr}'s Q, bit for bit) on the first call; later calls return the same Matrix. */
+  Q: () => Matrix;
+}
+
+/**
+ * Thin QR `A = Q R` with Q formed only when asked for: LAPACK `dgeqrf` now and `dorgqr` on the
+ * first `Q()` on the native provider (for a tall matrix each is about half of {@link qr}'s work),
+ * basis' Householder kernel otherwise. Results equal {@link qr}'s bit for bit. Until `Q()` is
+ * called the Householder factors (m x n) are kept.
+ *
+ * @example
+ * ```ts
+ * const f = qrDeferred([[3, 1], [4, 2]]);
+ * f.R.get(0, 0); // 5: no Q formed yet
+ * f.Q().get(1, 0); // 0.8
+ * ```
+ */
+export function qrDeferred(A: MatrixLike): QrDeferred {
+  const a = checkedMatrix(A, 'A');
+  const { data, scale } = pow2ScaledCopy(a.data);
+  const m = a.rows;
+  const n = a.cols;
+  const k = Math.min(m, n);
+  const lib = nativeFor('qr', lapackSize(m, n));
+  let R: Matrix;
+  let formQ: () => Float64Array;
+  if (lib !== null) {
+    const g = lapackGeqrf(lib, transposeData(data, m, n), m, n);
+    R = new Matrix(k, n, g.R);
+    formQ = () => {
+      const { q, qc } = lapackOrgqr(lib, g.factors);
+      return transposeData(q.length === m * qc ? q : q.subarray(0, m * qc), qc, m);
+    };
+  } else {
+    const f = householderQR(data, m, n, false);
+    const r = new Float64Array(k * n);
+    for (let i = 0; i < k; i++) {
+      r[i * n + i] = f.diag[i] as number;
+      for (let j = i + 1; j < n; j++) r[i * n + j] = f.a[i * n + j] as number;
+    }
+    R = new Matrix(k, n, r);
+    formQ = () => {
+      const Q = float64Buffer(m * k);
+      for (let j = 0; j < k; j++) Q[j * k + j] = 1;
+      accumulateReflectors(Q, m, k, k, 0, f.vs, (j) => j * m, f.betas);
+      return Q;
+    };
+  }
+  // R's diagonal made non-negative; the same columns of Q flip when it is formed
+  const flip: number[] = [];
+  const r = R.data;
+  for (let i = 0; i < k; i++) {
+    if ((r[i * n + i] as number) >= 0) continue;
+    flip.push(i);
+    for (let j = i; j < n; j++) r[i * n + j] = -(r[i * n + j] as number);
+  }
+  unscaleR({ R }, scale);
+  let Q: Matrix | undefined;
+  return {
+    R,
+    Q: () => {
+      if (Q === undefined) {
+        const q = formQ();
+        for (const i of flip) for (let row = 0; row < m; row++) q[row * k + i] = -(q[row * k + i] as number);
+        Q = new Matrix(m, k, q);
+      }
+      return Q;
+    },
+  };
+}
+
+/**
+ * The R factor alone of the thin QR decomposition `A = Q R` (k x n, k = min(m, n), non-negative
+ * diagonal; {@link qr}'s R bit for bit): LAPACK `dgeqrf` without forming Q on the native provider
+ * (about half the work of {@link qr} for a tall matrix). For what depends on A only through
+ * `Aᵀ A = Rᵀ R`: singular values and right singular vectors (`svd(R)`), condition numbers.
+ *
+ * @example
+ * ```ts
+ * qrR([[3, 1], [4, 2]]).toArray(); // [[5, 2.2], [0, 0.4]]
+ * ```
+ */
+export function qrR(A: MatrixLike): Matrix {
+  return qrDeferred(A).R;
 }
 
 /**
