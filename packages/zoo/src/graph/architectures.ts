@@ -161,10 +161,46 @@ export function miniMyrtle(c: number, opts: CnnOptions = {}): ModelGraph {
   return finish({ format: 'basis.model', version: 1, name: `minimyrtle-${ch}`, input: [...input], nodes, meta: { architecture: 'minimyrtle', c: ch, ...opts } });
 }
 
+/** Options of {@link cnn}. */
+export interface ConvNetOptions extends CnnOptions {
+  /** Channels of each conv block, e.g. `[32, 64]` (one number: one block). */
+  widths: number | readonly number[];
+}
+
+/**
+ * A plain CNN, the shape of many small PyTorch vision models: per width w, conv3x3(w, padding 1,
+ * with bias)-BN-σ-maxpool2, then flatten and a linear head. Nodes are `layers.0`, `layers.1`, ...
+ * (PyTorch's `nn.Sequential` names; a model saved with other names maps onto it by structure).
+ *
+ * @example
+ * ```ts
+ * const g = cnn({ widths: [32, 64] }); // 1x28x28 -> 32x14x14 -> 64x7x7 -> 3136 -> 10
+ * ```
+ */
+export function cnn(opts: ConvNetOptions): ModelGraph {
+  const widths = (typeof opts.widths === 'number' ? [opts.widths] : [...opts.widths]).map((w, i) => posInt(w, `widths[${i}]`));
+  if (widths.length === 0) throw new BasisError('CONFIG_INVALID', 'cnn needs at least one width');
+  const a = opts.activation ?? 'relu';
+  const input = opts.input ?? [1, 28, 28];
+  const nodes: GraphNode[] = [];
+  let k = 0;
+  for (const w of widths) {
+    nodes.push({ op: 'conv2d', name: `layers.${k++}`, filters: w, kernel: 3, padding: 1 });
+    nodes.push({ op: 'batchnorm', name: `layers.${k++}` });
+    nodes.push(act(`layers.${k++}`, a));
+    nodes.push({ op: 'maxpool', name: `layers.${k++}`, size: 2 });
+  }
+  nodes.push({ op: 'flatten', name: `layers.${k++}` });
+  nodes.push({ op: 'dense', name: `layers.${k}`, units: posInt(opts.classes ?? 10, 'classes') });
+  return finish({ format: 'basis.model', version: 1, name: `cnn-${widths.join('x')}`, input: [...input], nodes, meta: { architecture: 'cnn', ...opts, widths } });
+}
+
 /** Options of {@link resnet}. */
 export interface ResNetOptions extends CnnOptions {
   /** Width multiplier k: stage widths 16k, 32k, 64k (default 1). */
   widthMultiplier?: number;
+  /** Stage widths, e.g. `[8, 16]` (one stage per width; overrides `widthMultiplier`). */
+  widths?: readonly number[];
   /** Residual blocks per stage (default 3: ResNet-20). */
   blocksPerStage?: number;
 }
@@ -173,11 +209,14 @@ export interface ResNetOptions extends CnnOptions {
  * A small ResNet-20-style CNN (He et al. 2016, CIFAR variant): conv3x3(16k)-BN-σ, three stages
  * of `blocksPerStage` basic blocks (conv-BN-σ-conv-BN plus identity or 1x1-conv-BN projection
  * shortcut, σ after the sum), widths 16k/32k/64k with stride-2 downsampling, global average
- * pooling, linear.
+ * pooling, linear. `widths` gives other stage widths (and their number): `[8, 16]` is a stem of
+ * 8 channels, a stage at 8 and a stride-2 stage at 16. Names are torchvision's (`conv1`, `bn1`,
+ * `layer1.0.conv1`, `layer2.0.downsample.0`, `fc`).
  *
  * @example
  * ```ts
  * const g = resnet({ widthMultiplier: 1, blocksPerStage: 3, input: [1, 28, 28] }); // ResNet-20
+ * const small = resnet({ widths: [8, 16], blocksPerStage: 1 });
  * ```
  */
 export function resnet(opts: ResNetOptions = {}): ModelGraph {
@@ -185,13 +224,15 @@ export function resnet(opts: ResNetOptions = {}): ModelGraph {
   const n = posInt(opts.blocksPerStage ?? 3, 'blocksPerStage');
   const a = opts.activation ?? 'relu';
   const input = opts.input ?? [1, 28, 28];
+  if (opts.widths !== undefined && (!Array.isArray(opts.widths) || opts.widths.length === 0)) throw new BasisError('CONFIG_INVALID', `widths must list at least one stage width, got ${JSON.stringify(opts.widths)}`);
+  const stages = opts.widths === undefined ? [16 * k, 32 * k, 64 * k] : opts.widths.map((w, i) => posInt(w, `widths[${i}]`));
   const nodes: GraphNode[] = [
-    { op: 'conv2d', name: 'conv1', filters: 16 * k, kernel: 3 },
+    { op: 'conv2d', name: 'conv1', filters: stages[0] as number, kernel: 3 },
     { op: 'batchnorm', name: 'bn1' },
     act('relu1', a),
   ];
-  let inCh = 16 * k;
-  [16 * k, 32 * k, 64 * k].forEach((w, s) => {
+  let inCh = stages[0] as number;
+  stages.forEach((w, s) => {
     for (let b = 0; b < n; b++) {
       const name = `layer${s + 1}.${b}`;
       const stride = s > 0 && b === 0 ? 2 : 1;
@@ -221,7 +262,8 @@ export function resnet(opts: ResNetOptions = {}): ModelGraph {
   });
   nodes.push({ op: 'globalavgpool', name: 'avgpool' });
   nodes.push({ op: 'dense', name: 'fc', units: posInt(opts.classes ?? 10, 'classes') });
-  return finish({ format: 'basis.model', version: 1, name: `resnet${6 * n + 2}-x${k}`, input: [...input], nodes, meta: { architecture: 'resnet', ...opts } });
+  const name = opts.widths === undefined ? `resnet${6 * n + 2}-x${k}` : `resnet${2 * n * stages.length + 2}-${stages.join('x')}`;
+  return finish({ format: 'basis.model', version: 1, name, input: [...input], nodes, meta: { architecture: 'resnet', ...opts } });
 }
 
 /** Options of {@link transformer}. */

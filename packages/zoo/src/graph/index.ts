@@ -23,6 +23,7 @@ export {
   type ParamDict,
 } from './params.js';
 export {
+  cnn,
   miniMyrtle,
   mlp,
   resmlp,
@@ -30,6 +31,7 @@ export {
   transformer,
   type ActivationSpec,
   type CnnOptions,
+  type ConvNetOptions,
   type MlpOptions,
   type ResMlpOptions,
   type ResNetOptions,

@@ -6,7 +6,8 @@ import { BasisError, createRng, isBasisError, readSafetensors, readTorch, type N
 import { checkGraphParams, describeGraph, type ModelGraph, type ParamDict } from '../graph/index.js';
 import { CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import { findLatestCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/node.js';
-import { importStateDict } from './state-dict.js';
+import { importStateDict, mapStateDict, withTorchNames, type StateDictReport } from './state-dict.js';
+import type { KeyMap } from './state-dict-map.js';
 
 /**
  * A trained model read from disk.
@@ -23,6 +24,23 @@ export interface LoadedModel {
   manifest: CheckpointManifest | null;
   /** The file or directory read. */
   path: string;
+  /** For a bare weights file: how its entries became the graph's parameters (used, renamed, ignored). */
+  report?: StateDictReport;
+}
+
+/**
+ * Options of {@link loadModel}.
+ *
+ * @example
+ * ```ts
+ * const opts: LoadModelOptions = { graph, keyMap: ['^backbone\\.='] };
+ * ```
+ */
+export interface LoadModelOptions {
+  /** The architecture of a bare weights file (a checkpoint's manifest holds its own). */
+  graph?: ModelGraph;
+  /** Explicit renames of a bare weights file's keys (see {@link mapStateDict}). */
+  keyMap?: KeyMap;
 }
 
 function badFile(path: string, message: string, cause?: unknown): BasisError {
@@ -56,16 +74,21 @@ function paramsOf(graph: ModelGraph, tensors: ReadonlyMap<string, NdArray>, wher
  * - a checkpoint directory (`manifest.json` + `model.safetensors`, as written by
  *   {@link trainModelResumable}, `saveModel` or any `step-*` checkpoint), whose manifest holds the graph;
  * - a run directory without a final model: its latest complete checkpoint;
- * - a `.safetensors` file or a PyTorch `.pt`/`.pth` state_dict, with `graph` given.
+ * - a `.safetensors` file or a PyTorch `.pt`/`.pth` state_dict, with `graph` given. Its names
+ *   need not be the graph's: they are resolved by {@link mapStateDict} (key map, prefixes, then
+ *   structure; a .pt file's entry order is PyTorch's module order, a safetensors file has none),
+ *   the returned graph keeps the file's names for export (`meta.torch`), and `report` says how
+ *   every entry was used.
  * A missing path or a truncated/corrupt/mismatched file raises BAD_FILE naming it.
  *
  * @example
  * ```ts
  * const m = await loadModel('runs/mlp/seed-0');
- * const t = await loadModel('model.pt', { graph: buildModel({ arch: 'mlp', width: 512 }, { input: [784], classes: 10 }) });
+ * const t = await loadModel('model.pt', { graph: buildModel({ arch: 'mlp', width: [64, 32] }, { input: [784], classes: 10 }) });
+ * console.log(formatStateDictReport(t.report!)); // 0.weight -> layers.0.weight (structure), ...
  * ```
  */
-export async function loadModel(path: string, opts: { graph?: ModelGraph } = {}): Promise<LoadedModel> {
+export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -109,7 +132,16 @@ export async function loadModel(path: string, opts: { graph?: ModelGraph } = {})
     if (isBasisError(e) && e.code !== 'BAD_FILE') throw badFile(path, e.message, e);
     throw e;
   }
-  return { graph: opts.graph, params: paramsOf(opts.graph, tensors, path), manifest: null, path };
+  const graph = opts.graph;
+  let imported: ReturnType<typeof mapStateDict>;
+  try {
+    imported = mapStateDict(graph, tensors, { order: ext === '.safetensors' ? 'names' : 'file', ...(opts.keyMap === undefined ? {} : { keyMap: opts.keyMap }) });
+    checkGraphParams(graph, imported.params);
+  } catch (e) {
+    if (isBasisError(e) && e.code !== 'BAD_FILE' && e.code !== 'CONFIG_INVALID') throw badFile(path, e.message, e);
+    throw e;
+  }
+  return { graph: withTorchNames(graph, imported.torchNames), params: imported.params, manifest: null, path, report: imported.report };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Model specifications as data: `{ arch: 'mlp', width: 512, depth: 2 }` -> a model graph. The one
 // place where the CLI flags (--arch, --width, --depth), config files and recipes meet the
 // architecture builders.
-import { ACTIVATION_FNS, miniMyrtle, mlp, resmlp, resnet, transformer, type ActivationFn, type ModelGraph } from '../graph/index.js';
+import { ACTIVATION_FNS, cnn, miniMyrtle, mlp, resmlp, resnet, transformer, type ActivationFn, type ModelGraph } from '../graph/index.js';
 import { checkInt, checkKeys, checkNum, checkObject, invalid, show } from '../train/validate.js';
 
 /**
@@ -12,10 +12,10 @@ import { checkInt, checkKeys, checkNum, checkObject, invalid, show } from '../tr
  * MODEL_ARCHS.includes('minimyrtle'); // true
  * ```
  */
-export const MODEL_ARCHS = ['mlp', 'resmlp', 'minimyrtle', 'resnet', 'transformer'] as const;
+export const MODEL_ARCHS = ['mlp', 'resmlp', 'minimyrtle', 'resnet', 'cnn', 'transformer'] as const;
 
 /**
- * An architecture id: `mlp`, `resmlp`, `minimyrtle`, `resnet` or `transformer`.
+ * An architecture id: `mlp`, `resmlp`, `minimyrtle`, `resnet`, `cnn` or `transformer`.
  *
  * @example
  * ```ts
@@ -25,18 +25,25 @@ export const MODEL_ARCHS = ['mlp', 'resmlp', 'minimyrtle', 'resnet', 'transforme
 export type ModelArch = (typeof MODEL_ARCHS)[number];
 
 /**
- * A model as plain JSON. `width` and `depth` mean, per architecture:
- * - `mlp`: hidden width (or one width per layer) and number of hidden layers (default 512 x 2);
+ * A model as plain JSON. `width` and `depth` mean, per architecture (a list of widths is
+ * accepted where marked):
+ * - `mlp`: hidden width, or a list with one width per hidden layer (`[64, 32]`), and number of
+ *   hidden layers (default 512 x 2; `depth` is implied by a list);
  * - `resmlp`: residual-stream width and number of blocks (default 128 x 2; `hidden` the block width);
  * - `minimyrtle`: base channel count c (default 16; `depth` is not used);
- * - `resnet`: width multiplier k (stage widths 16k/32k/64k) and blocks per stage (default 1 x 3, ResNet-20);
+ * - `resnet`: width multiplier k (stage widths 16k/32k/64k), or a list of stage widths (`[8, 16]`:
+ *   two stages), and blocks per stage (default 1 x 3, ResNet-20);
+ * - `cnn`: a list of channel widths, one conv3x3-BN-σ-maxpool2 block each, then flatten and a
+ *   linear head (default `[32, 64]`; `depth` is not used);
  * - `transformer`: model width d and number of layers (default 128 x 1; needs `vocab` and `seqLen`).
  * Input shape and class count come from the dataset (see {@link buildModel}).
  *
  * @example
  * ```ts
  * const spec: ModelSpec = { arch: 'mlp', width: 512, depth: 2, activation: 'relu' };
- * const cnn: ModelSpec = { arch: 'minimyrtle', width: 16 };
+ * const myrtle: ModelSpec = { arch: 'minimyrtle', width: 16 };
+ * const unequal: ModelSpec = { arch: 'mlp', width: [64, 32] };
+ * const res: ModelSpec = { arch: 'resnet', width: [8, 16], depth: 1 };
  * ```
  */
 export interface ModelSpec {
@@ -72,6 +79,16 @@ export interface ModelIo {
   classes: number;
 }
 
+/**
+ * Architectures whose `width` may be a list (mlp: hidden layers; resnet: stages; cnn: conv blocks).
+ *
+ * @example
+ * ```ts
+ * WIDTH_LIST_ARCHS.includes('mlp'); // true
+ * ```
+ */
+export const WIDTH_LIST_ARCHS = ['mlp', 'resnet', 'cnn'] as const;
+
 const SPEC_KEYS = ['arch', 'width', 'depth', 'activation', 'slope', 'hidden', 'heads', 'vocab', 'seqLen', 'layernorm'] as const;
 
 /**
@@ -92,7 +109,7 @@ export function checkModelSpec(v: unknown, field = 'model'): ModelSpec {
   const out: ModelSpec = { arch };
   if (o.width !== undefined) {
     if (Array.isArray(o.width)) {
-      if (arch !== 'mlp') invalid(`${field}.width`, `may be a list of widths only for mlp, got ${show(o.width)}`);
+      if (!(WIDTH_LIST_ARCHS as readonly string[]).includes(arch)) invalid(`${field}.width`, `may be a list of widths only for ${WIDTH_LIST_ARCHS.join(', ')}; ${arch} takes one number, got ${show(o.width)}`);
       if (o.width.length === 0) invalid(`${field}.width`, 'must list at least one hidden width');
       out.width = o.width.map((w, i) => checkInt(w, `${field}.width[${i}]`, 1));
     } else out.width = checkInt(o.width, `${field}.width`, 1);
@@ -161,7 +178,10 @@ export function buildModel(spec: ModelSpec, io: ModelIo, field = 'model'): Model
         depthUnused();
         return miniMyrtle((s.width as number | undefined) ?? 16, { input: image(), classes, ...act });
       case 'resnet':
-        return resnet({ widthMultiplier: (s.width as number | undefined) ?? 1, blocksPerStage: s.depth ?? 3, input: image(), classes, ...act });
+        return resnet({ ...(Array.isArray(s.width) ? { widths: s.width as number[] } : { widthMultiplier: (s.width as number | undefined) ?? 1 }), blocksPerStage: s.depth ?? 3, input: image(), classes, ...act });
+      case 'cnn':
+        depthUnused();
+        return cnn({ widths: s.width ?? [32, 64], input: image(), classes, ...act });
       case 'transformer': {
         if (s.vocab === undefined) invalid(`${field}.vocab`, 'is needed for a transformer (the token vocabulary size)');
         const seqLen = s.seqLen ?? (io.input.length === 1 ? (io.input[0] as number) : undefined);
