@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BasisError, createRng, isBasisError, threadBudget } from '@basis/tensor';
 import { cleanTempFiles, lockDir, writeFileAtomic, type DirLock, type DirLockOwner } from '@basis/tensor/node';
@@ -29,6 +29,7 @@ import { TrainPool, listCheckpoints, loadCheckpoint, loadModel, type TrainJobRes
 import type { CachedModel, Profile, RunContext } from '../recipes/types.js';
 import { checkKeys, checkList, checkObject, invalid, show } from './check.js';
 import { loadData } from './data.js';
+import type { Executor, TrainTask } from './executor.js';
 import { contentHash, parseStored, stringifyStored } from './json.js';
 
 /**
@@ -136,6 +137,12 @@ export interface RunContextOptions {
    * (this run then waits for it and uses its result); default: one line on stderr.
    */
   onWait?: (line: string) => void;
+  /**
+   * Who trains the missing models (default: the local worker-thread pool). A queue executor
+   * (`createQueueExecutor`) sends them to `basis worker` processes; `dir` must then be a folder
+   * every worker reaches at the same absolute path (the shared artifact store).
+   */
+  executor?: Executor;
 }
 
 /**
@@ -147,8 +154,10 @@ export interface RunContextOptions {
  * ```
  */
 export interface RunStats {
-  /** Models trained (to completion) in this run. */
+  /** Models trained (to completion) in this run (by this process or, with a queue executor, by workers). */
   trained: number;
+  /** Of `trained`, the models that queue workers trained (0 with the local pool). */
+  remote: number;
   /** Models served from the cache. */
   reused: number;
   /** Models whose training resumed from a checkpoint of an interrupted run. */
@@ -291,7 +300,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
   else opts.signal?.addEventListener('abort', forward, { once: true });
   const signal = ctl.signal;
   const onProgress = opts.onProgress ?? (() => undefined);
-  const stats: RunStats = { trained: 0, reused: 0, resumed: 0, computed: 0, memoHits: 0 };
+  const stats: RunStats = { trained: 0, remote: 0, reused: 0, resumed: 0, computed: 0, memoHits: 0 };
   let pool: TrainPool | null = null;
   let poolSize = 0;
   let closed = false;
@@ -471,6 +480,38 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     };
   }
 
+  // The local executor: the worker-thread pool of this process. Its models are handed back to
+  // `models()` through `localResults` (no reload from disk).
+  const localResults = new Map<string, CachedModel>();
+  const fieldOf = new Map<string, string>();
+  const localExecutor: Executor = {
+    kind: 'local',
+    description: `local pool (up to ${maxWorkers} worker thread${maxWorkers === 1 ? '' : 's'})`,
+    async train(tasks, _env, hooks) {
+      await getPool(tasks.length);
+      active++;
+      let settled: Array<PromiseSettledResult<void>>;
+      try {
+        settled = await Promise.allSettled(
+          tasks.map((t) =>
+            train(t.key, t.job, fieldOf.get(t.key) ?? 'job', (f) => hooks.onProgress(t.key, f)).then((m) => {
+              localResults.set(m.key, m);
+              hooks.onProgress(t.key, 1);
+            }),
+          ),
+        );
+      } finally {
+        active--;
+      }
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    },
+    async close() {
+      // the pool belongs to the run context (closed by ctx.close())
+    },
+  };
+  const executor = opts.executor ?? localExecutor;
+
   const ctx: NodeRunContext = {
     profile: opts.profile,
     seed,
@@ -506,34 +547,45 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       const total = first.size;
       if (missing.length > 0) {
         if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'the run was interrupted before training started', { details: { aborted: true } });
-        await getPool(missing.length);
-        active++;
-        let settled: Array<PromiseSettledResult<CachedModel>>;
+        const frac = new Map<string, number>(missing.map((k) => [k, 0]));
+        const report = (): void => onProgress('models trained', reused + [...frac.values()].reduce((a, b) => a + b, 0), total);
+        report();
+        const tasks: TrainTask[] = missing.map((k) => {
+          const i = first.get(k)!;
+          const job = checked[i]!;
+          fieldOf.set(k, `jobs[${i}]`);
+          const from = job.init !== undefined && 'from' in job.init ? job.init.from : undefined;
+          return { key: k, job, label: job.label ?? k.slice(0, 12), deps: from !== undefined && missing.includes(from) ? [from] : [] };
+        });
         try {
-          const frac = new Map<string, number>(missing.map((k) => [k, 0]));
-          const report = (): void => onProgress('models trained', reused + [...frac.values()].reduce((a, b) => a + b, 0), total);
-          report();
-          settled = await Promise.allSettled(
-            missing.map((k) => {
-              const i = first.get(k)!;
-              return train(k, checked[i]!, `jobs[${i}]`, (f) => {
+          await executor.train(
+            tasks,
+            { dir: resolve(dir), versions, ...(opts.backend === undefined ? {} : { backend: opts.backend }) },
+            {
+              signal,
+              onWait,
+              onProgress: (k, f) => {
                 frac.set(k, f);
                 report();
-              }).then((m) => {
-                frac.set(k, 1);
-                report();
-                return m;
-              });
-            }),
+              },
+            },
           );
+          for (const k of missing) {
+            let m = localResults.get(k) ?? null;
+            if (m === null) {
+              // trained elsewhere (queue workers): read back from the shared store
+              m = await load(k);
+              if (m === null) throw new BasisError('IO', `${executor.description} reported model ${k.slice(0, 12)} as trained, but ${join(modelsDir, k)} holds no complete model`, { details: { path: join(modelsDir, k) } });
+              stats.trained++;
+              stats.remote++;
+            }
+            models.set(k, m);
+          }
         } finally {
-          active--;
-        }
-        const failed = settled.find((s) => s.status === 'rejected');
-        if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-        for (const s of settled) {
-          const m = (s as PromiseFulfilledResult<CachedModel>).value;
-          models.set(m.key, m);
+          for (const k of missing) {
+            localResults.delete(k);
+            fieldOf.delete(k);
+          }
         }
       } else onProgress('models trained', total, total);
       return keys.map((k) => models.get(k)!);

@@ -9,6 +9,7 @@ import type { ClaimCheck, Estimate, Profile, RecipeResult, Verdict } from '../re
 import { figureCsv, renderReport, type Report } from '../report.js';
 import { mergeConfig } from './config.js';
 import { createRunContext, type RunStats } from './context.js';
+import type { Executor } from './executor.js';
 import { formatEstimate } from './estimate.js';
 import { recipeHash } from './hash.js';
 import { QUICK_CAVEAT } from '../recipes/verdict.js';
@@ -43,6 +44,11 @@ export interface RunRecipeOptions {
   backend?: BackendPreference;
   /** Backend and versions to record in the report. */
   environment?: Record<string, unknown>;
+  /**
+   * Who trains the missing models (default: the local worker-thread pool). With a queue executor
+   * (`createQueueExecutor`) `cacheDir` must be a folder every worker reaches at the same absolute path.
+   */
+  executor?: Executor;
 }
 
 /**
@@ -218,6 +224,7 @@ async function runRecipeLocked(recipe: ReturnType<typeof getRecipe>, opts: RunRe
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     ...(opts.workers === undefined ? {} : { workers: opts.workers }),
     ...(opts.backend === undefined ? {} : { backend: opts.backend }),
+    ...(opts.executor === undefined ? {} : { executor: opts.executor }),
   });
   let result: RecipeResult;
   try {

@@ -1,0 +1,341 @@
+// The Redis job queue end to end: a real redis-server on 127.0.0.1 (random free port, killed
+// afterwards), three worker processes, and a small graph of real training jobs through the run
+// context. Results equal the local pool's bit for bit; a worker SIGKILLed mid-job, a Redis restart
+// mid-run, and a deterministic failure are survived or reported once. Plus the pure parts: URL
+// masking, failure encoding, the artifact store, lock takeover.
+import { mkdir, mkdtemp, readdir, rm, writeFile, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BasisError, isBasisError } from '@basis/tensor';
+import { LOCK_FILE } from '@basis/tensor/node';
+import { loadModel } from '@basis/zoo/node';
+import { createRunContext, type ModelJob } from '../runner/context.js';
+import { queueClear, queueRetry, queueStatus } from './admin.js';
+import { connectQueue, decodeFailure, encodeFailure, isDeterministicFailure } from './common.js';
+import { createQueueExecutor } from './executor.js';
+import { openStore } from './store.js';
+import { findRedisServer, RedisProcess, spawnWorker, type WorkerProcess } from './test-helpers.js';
+import { maskSecrets, resolveQueueUrl } from './url.js';
+import { takeOverForeignLock } from './worker.js';
+
+const job = (seed: number, epochs = 2, n = 300): ModelJob => ({
+  data: { dataset: 'gaussian', n, dim: 8, classes: 3, seed: 0 },
+  model: { arch: 'mlp', width: 12, depth: 1 },
+  recipe: { epochs, batchSize: 32, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } },
+  seed,
+  label: `seed ${seed}`,
+});
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'basis-queue-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const code = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    return isBasisError(e) ? `${e.code}: ${e.message}` : String(e);
+  }
+  return 'no error';
+};
+
+describe('queue URL', () => {
+  it('accepts redis:// and rediss:// URLs, env:NAME and BASIS_QUEUE; masks the password everywhere', () => {
+    const t = resolveQueueUrl('redis://:s3cr%2Ft@10.1.2.3:6379/2');
+    expect(t.display).toBe('redis://:***@10.1.2.3:6379/2');
+    expect(t.secrets).toEqual(['s3cr%2Ft', 's3cr/t']);
+    expect(maskSecrets(`failed ${t.url} with s3cr/t and s3cr%2Ft`, t)).toBe('failed redis://:***@10.1.2.3:6379/2 with *** and ***');
+    const e = resolveQueueUrl('env:MY_Q', { MY_Q: 'rediss://basis:pw@host.example:6380' });
+    expect(e.tls).toBe(true);
+    expect(e.display).toBe('rediss://basis:***@host.example:6380');
+    expect(resolveQueueUrl(undefined, { BASIS_QUEUE: 'redis://127.0.0.1:7000' }).display).toBe('redis://127.0.0.1:7000');
+    expect(resolveQueueUrl('', { BASIS_QUEUE: 'redis://127.0.0.1:7000' }).url).toBe('redis://127.0.0.1:7000');
+  });
+
+  it('rejects what is not a Redis URL with USAGE, never echoing the value', () => {
+    expect(code(() => resolveQueueUrl(undefined, {}))).toMatch(/^USAGE: no queue given.*BASIS_QUEUE/);
+    expect(code(() => resolveQueueUrl('env:NOPE', {}))).toMatch(/^USAGE: --queue env:NOPE: the environment variable NOPE is not set/);
+    expect(code(() => resolveQueueUrl('env:1x', {}))).toMatch(/is not an environment variable name/);
+    const bad = code(() => resolveQueueUrl('http://u:topsecret@h:1'));
+    expect(bad).toMatch(/^USAGE: --queue must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(bad).not.toContain('topsecret');
+    expect(code(() => resolveQueueUrl('not a url with hunter2'))).not.toContain('hunter2');
+    expect(code(() => resolveQueueUrl('redis://h:99999'))).toMatch(/USAGE/);
+    expect(code(() => resolveQueueUrl('redis://h:1/abc'))).toMatch(/database number/);
+    expect(code(() => resolveQueueUrl('redis://h:1?x=1'))).toMatch(/query strings/);
+  });
+});
+
+describe('failures across the queue', () => {
+  it('deterministic BasisErrors fail once; others and interruptions are retried; codes survive the trip', () => {
+    expect(isDeterministicFailure(new BasisError('CONFIG_INVALID', 'x'))).toBe(true);
+    expect(isDeterministicFailure(new BasisError('IO', 'disk'))).toBe(false);
+    expect(isDeterministicFailure(new BasisError('INVALID_ARGUMENT', 'stopped', { details: { aborted: true } }))).toBe(false);
+    expect(isDeterministicFailure(new Error('boom'))).toBe(false);
+    const back = decodeFailure(encodeFailure(new BasisError('CONFIG_INVALID', 'job.recipe.lr must be > 0')), 'training seed 1');
+    expect(back.code).toBe('CONFIG_INVALID');
+    expect(back.message).toBe('training seed 1 failed on a queue worker: job.recipe.lr must be > 0');
+    expect(decodeFailure('job stalled more than allowable limit', 'x').code).toBe('IO');
+    expect(decodeFailure(encodeFailure(new Error('boom')), 'x').message).toBe('x failed on a queue worker: boom');
+  });
+});
+
+describe('artifact store (shared folder)', () => {
+  it('writes atomically, answers has/read, refuses paths outside it and relative roots', async () => {
+    const s = openStore({ kind: 'dir', root: join(root, 'store') });
+    expect(await s.has('models/k/summary.json')).toBe(false);
+    expect(await s.read('models/k/summary.json')).toBeNull();
+    await s.write('models/k/summary.json', '{"ok":1}');
+    expect(await s.has('models/k/summary.json')).toBe(true);
+    expect(new TextDecoder().decode((await s.read('models/k/summary.json'))!)).toBe('{"ok":1}');
+    expect((await readdir(join(root, 'store', 'models', 'k'))).filter((n) => n.includes('.tmp'))).toEqual([]);
+    await expect(s.has('../etc/passwd')).rejects.toThrow(/not a relative path inside the store/);
+    await expect(s.write('/abs', 'x')).rejects.toThrow(/not a relative path/);
+    expect(code(() => openStore({ kind: 'dir', root: 'relative/dir' }))).toMatch(/^CONFIG_INVALID: artifact store: root must be an absolute folder path/);
+    expect(code(() => openStore({ kind: 's3', root: '/x' } as never))).toMatch(/unknown kind "s3"/);
+  });
+
+  it('takes over the lock of a model folder from another host only when its heartbeat stopped', async () => {
+    const dir = join(root, 'foreign');
+    await mkdir(dir, { recursive: true });
+    const owner = { pid: 1, host: 'other-host', started: new Date(Date.now() - 60_000).toISOString(), command: 'basis worker', token: 'tok123' };
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify(owner));
+    await writeFile(join(dir, '.basis.queue-heartbeat'), 'other-host 1\n');
+    const logs: string[] = [];
+    // a fresh heartbeat: the other worker lives, IO (retried later)
+    await expect(takeOverForeignLock(dir, 'this-host', 10_000, (l) => logs.push(l))).rejects.toThrow(/being written by other-host/);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(join(dir, '.basis.queue-heartbeat'), old, old);
+    expect(await takeOverForeignLock(dir, 'this-host', 10_000, (l) => logs.push(l))).toBe(true);
+    expect(logs.join('\n')).toMatch(/took over the lock .* from other-host/);
+    expect(await readdir(dir)).not.toContain(LOCK_FILE);
+    // a lock of this host is left to lockDir
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ ...owner, host: 'this-host' }));
+    expect(await takeOverForeignLock(dir, 'this-host', 10_000, () => undefined)).toBe(false);
+    expect(await readdir(dir)).toContain(LOCK_FILE);
+  });
+});
+
+const redisBin = findRedisServer();
+if (redisBin === null) {
+  console.warn('queue integration tests SKIPPED: redis-server is not installed and could not be installed (apt-get install redis-server; .ci/run and the README set-up do this)');
+}
+
+describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
+  let redis: RedisProcess;
+  const workers: WorkerProcess[] = [];
+  const LOCK = 3; // seconds: a killed worker's job is retried after this
+  const env = { BASIS_THREADS: '1' };
+  const start = (name: string): WorkerProcess => {
+    const w = spawnWorker(redis.url, name, LOCK, env);
+    workers.push(w);
+    return w;
+  };
+  const stopAll = async (ws: WorkerProcess[]): Promise<void> => {
+    for (const w of ws) if (w.proc.exitCode === null) w.proc.kill('SIGTERM');
+    await Promise.all(ws.map((w) => Promise.race([w.exited, new Promise((r) => setTimeout(r, 20_000))])));
+    for (const w of ws) if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+  };
+
+  beforeAll(async () => {
+    await mkdir(join(root, 'redis'), { recursive: true });
+    redis = await RedisProcess.start(redisBin!, join(root, 'redis'));
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+    await redis?.kill();
+  });
+
+  const params = async (dir: string, key: string): Promise<Record<string, number[]>> => {
+    const m = await loadModel(join(dir, 'models', key));
+    return Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, Array.from(v.data)]));
+  };
+
+  it('trains a job graph on 3 workers with results bitwise equal to the local pool; graceful stop', async () => {
+    const name = 'graph';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'graph'/, 60_000)));
+    const jobs = [0, 1, 2, 3, 4, 5].map((s) => job(s));
+    const local = join(root, 'local');
+    const lctx = await createRunContext({ dir: local, recipeId: 'Q', profile: 'quick', workers: 2, backend: 'cpu' });
+    let lkeys: string[];
+    let warmLocal: string;
+    let chainLocal: string[];
+    try {
+      lkeys = (await lctx.models(jobs)).map((m) => m.key);
+      const [w] = await lctx.models([{ ...job(9), init: { from: lkeys[0]! } }]);
+      warmLocal = w!.key;
+      const [b] = await lctx.models([job(6)]);
+      const [c] = await lctx.models([{ ...job(7), init: { from: b!.key } }]);
+      chainLocal = [b!.key, c!.key];
+    } finally {
+      await lctx.close();
+    }
+    const shared = join(root, 'shared');
+    const statuses: string[] = [];
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200, onStatus: (k, s) => statuses.push(`${k} ${s.done}/${s.total}`) });
+    const qctx = await createRunContext({ dir: shared, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor });
+    try {
+      const models = await qctx.models(jobs);
+      expect(models.map((m) => m.key)).toEqual(lkeys);
+      expect(qctx.stats.remote).toBe(6);
+      const [w] = await qctx.models([{ ...job(9), init: { from: lkeys[0]! } }]);
+      expect(w!.key).toBe(warmLocal);
+      // a model and a warm start from it in one batch: the queue holds the second until the first exists
+      const chain = await qctx.models([job(6), { ...job(7), init: { from: qctx.modelKey(job(6) as unknown as Record<string, unknown>) } }]);
+      expect(chain.map((m) => m.key)).toEqual(chainLocal);
+      // a second run is served from the store, no job enqueued
+      const before = executor.enqueued;
+      await qctx.models(jobs);
+      expect(executor.enqueued).toBe(before);
+    } finally {
+      await qctx.close();
+      await executor.close();
+    }
+    expect(statuses).toContain('train 6/6');
+    for (const k of [...lkeys, warmLocal, ...chainLocal]) expect(await params(shared, k)).toEqual(await params(local, k));
+    // the jobs were spread over the workers
+    const busy = ws.filter((w) => w.lines.some((l) => /: trained \(/.test(l))).length;
+    expect(busy).toBeGreaterThanOrEqual(2);
+    await stopAll(ws);
+    for (const w of ws) expect(await w.exited).toBe(0);
+    expect(ws.every((w) => w.lines.some((l) => l.startsWith('stopped: ')))).toBe(true);
+  }, 300_000);
+
+  it('a worker SIGKILLed mid-job: no partial model, another worker takes the job after its lock expires', async () => {
+    const name = 'kill';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'kill'/, 60_000)));
+    const dir = join(root, 'kill');
+    const jobs = [0, 1, 2].map((s) => job(100 + s, 60, 2000));
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor });
+    try {
+      const run = ctx.models(jobs);
+      // kill the first worker that starts a job, once it has trained for a moment
+      const started = await Promise.race(ws.map((w, i) => w.waitFor(/: started/, 120_000).then((l) => [i, l] as const)));
+      const victim = ws[started[0]]!;
+      const label = /job train (seed \d+)/.exec(started[1])![1]!;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(victim.lines.some((l) => l.includes(`${label}: trained`))).toBe(false);
+      victim.proc.kill('SIGKILL');
+      expect(await victim.exited).toBe('SIGKILL');
+      const models = await run;
+      expect(models).toHaveLength(3);
+      const others = ws.filter((w) => w !== victim);
+      expect(others.some((w) => w.lines.some((l) => l.includes(`${label}: trained`)))).toBe(true);
+      // every model is whole: loads, and no temp file or lock is left
+      for (const m of models) {
+        await loadModel(m.dir);
+        const names = await readdir(m.dir);
+        expect(names.filter((n) => n.endsWith('.tmp') || n === LOCK_FILE)).toEqual([]);
+      }
+      await stopAll(others);
+    } finally {
+      await ctx.close();
+      await executor.close();
+    }
+  }, 300_000);
+
+  it('Redis restarted mid-run (its jobs lost): the submitter re-enqueues what is missing and the graph completes', async () => {
+    const name = 'restart';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'restart'/, 60_000)));
+    const dir = join(root, 'restart');
+    const jobs = [0, 1, 2, 3, 4].map((s) => job(200 + s, 12, 1000));
+    const waits: string[] = [];
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor, onWait: (l) => waits.push(l) });
+    try {
+      const run = ctx.models(jobs);
+      await Promise.race(ws.map((w) => w.waitFor(/: started/, 120_000)));
+      await redis.kill();
+      await new Promise((r) => setTimeout(r, 1500));
+      await redis.up();
+      const models = await run;
+      expect(models).toHaveLength(5);
+      expect(executor.enqueued).toBeGreaterThan(5);
+      expect(waits.join('\n')).toMatch(/enqueued again/);
+      for (const m of models) await loadModel(m.dir);
+      await stopAll(ws);
+    } finally {
+      await ctx.close();
+      await executor.close();
+    }
+  }, 300_000);
+
+  it('a deterministic failure fails once, reaches the submitter with its code; queue status, retry and clear', async () => {
+    const name = 'fail';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'fail'/, 60_000)));
+    const dir = join(root, 'fail');
+    const missing = 'f'.repeat(64);
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor });
+    let err: unknown;
+    try {
+      await ctx.models([{ ...job(300), init: { from: missing } }]);
+    } catch (e) {
+      err = e;
+    } finally {
+      await ctx.close();
+      await executor.close();
+    }
+    expect(isBasisError(err) && err.code).toBe('CONFIG_INVALID');
+    expect((err as Error).message).toMatch(/^training seed 300 \(\w{12}\) failed on a queue worker: jobs\[0\]\.init\.from: no finished model with key f{64}/);
+    await new Promise((r) => setTimeout(r, 1000));
+    const starts = ws.flatMap((w) => w.lines.filter((l) => /seed 300 .*started/.test(l)));
+    expect(starts).toHaveLength(1);
+    expect(ws.flatMap((w) => w.lines.filter((l) => /seed 300: failed \(not retried\)/.test(l)))).toHaveLength(1);
+    const s = await queueStatus({ queue: redis.url, name });
+    expect(s.counts.failed).toBe(1);
+    expect(s.kinds['train']?.failed).toBe(1);
+    expect(s.failed[0]).toMatchObject({ kind: 'train', label: 'seed 300', attempts: 1 });
+    expect(s.workers).toBeGreaterThanOrEqual(3);
+    expect(await queueRetry({ queue: redis.url, name })).toEqual({ retried: 1 });
+    // it fails again, once more
+    const conn = await connectQueue(redis.url);
+    const q = new Queue(name, { connection: conn.redis });
+    try {
+      for (let i = 0; i < 100 && (await q.getJobCounts('failed')).failed === 0; i++) await new Promise((r) => setTimeout(r, 200));
+      expect((await q.getJobCounts('failed')).failed).toBe(1);
+    } finally {
+      await q.close();
+      await conn.close();
+    }
+    expect(await queueClear({ queue: redis.url, name })).toMatchObject({ removed: 1 });
+    expect((await queueStatus({ queue: redis.url, name })).counts.failed).toBe(0);
+    await stopAll(ws);
+  }, 300_000);
+
+  it('a password-protected Redis: the password works through env:NAME and never appears in errors', async () => {
+    await mkdir(join(root, 'redis-pw'), { recursive: true });
+    const pw = await RedisProcess.start(redisBin!, join(root, 'redis-pw'), ['--requirepass', 'corr3ct-horse']);
+    try {
+      const s = await queueStatus({ queue: 'env:TEST_QUEUE_URL_OK', connectSeconds: 5 }).catch((e: unknown) => e);
+      expect(code(() => {
+        throw s;
+      })).toMatch(/TEST_QUEUE_URL_OK is not set/);
+      process.env['TEST_QUEUE_URL_OK'] = pw.url;
+      const ok = await queueStatus({ queue: 'env:TEST_QUEUE_URL_OK' });
+      expect(ok.queue).toBe(`redis://:***@127.0.0.1:${pw.port}`);
+      const wrong = `redis://:hunter2-wrong@127.0.0.1:${pw.port}`;
+      const e = await queueStatus({ queue: wrong, connectSeconds: 3 }).then(
+        () => null,
+        (x: unknown) => x,
+      );
+      expect(isBasisError(e) && e.code).toBe('IO');
+      expect((e as Error).message).toMatch(/cannot reach the job queue at redis:\/\/:\*\*\*@127\.0\.0\.1/);
+      expect((e as Error).message).not.toContain('hunter2');
+    } finally {
+      delete process.env['TEST_QUEUE_URL_OK'];
+      await pw.kill();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,424 @@
+// `basis worker`: takes jobs from the Redis queue and runs them into the shared artifact store.
+// A train job is trained by the same run-context code as a local run (the local pool of this
+// process), so a model trained here is bitwise the model a local run would train with the same
+// engine settings. Faults: a worker killed mid-job leaves checkpoints and temp files but never a
+// summary (the artifact), and BullMQ hands the job to another worker once its lock expires; a
+// deterministic failure fails the job once (UnrecoverableError); on a graceful stop the current job
+// finishes, on a second stop it is released (back to the queue, no attempt used).
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { BasisError, engineInfo } from '@basis/tensor';
+import { LOCK_FILE, readDirLock, writeFileAtomic } from '@basis/tensor/node';
+import { checkDataSpec, resolveRecipe, type ModelGraph } from '@basis/zoo';
+import { TrainPool, loadDataSpec } from '@basis/zoo/node';
+import { checkModelJob, createRunContext, packageVersions, type ModelJob, type NodeRunContext } from '../runner/context.js';
+import { contentHash, parseStored, stringifyStored } from '../runner/json.js';
+import { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, encodeFailure, isDeterministicFailure, type TrainJobOutcome, type TrainPayload, type TrainRunPayload } from './common.js';
+import { modelArtifact, openStore } from './store.js';
+import { maskSecrets, type QueueTarget } from './url.js';
+
+/**
+ * Options of {@link startWorker}.
+ *
+ * @example
+ * ```ts
+ * const opts: QueueWorkerOptions = { queue: 'redis://10.0.0.5:6379', concurrency: 2, onLog: (l) => console.error(l) };
+ * ```
+ */
+export interface QueueWorkerOptions {
+  queue?: string | QueueTarget;
+  /** BullMQ queue name (default 'basis'). */
+  name?: string;
+  /** Jobs run at once by this process (default 1; each trains on its own worker thread). */
+  concurrency?: number;
+  /**
+   * Seconds a job's lock lasts without renewal (default 30). A worker that dies mid-job (kill -9,
+   * a lost machine) holds its job this long; then another worker takes it.
+   */
+  lockSeconds?: number;
+  /** How many times a job may be found stalled (its worker gone) before it fails (default 5). */
+  maxStalled?: number;
+  /** Seconds to wait for the first connection (default 10). */
+  connectSeconds?: number;
+  /** One line per event (job started, finished, failed, released; connection trouble), credentials masked. */
+  onLog?: (line: string) => void;
+}
+
+/**
+ * A running queue worker.
+ *
+ * @example
+ * ```ts
+ * const w = await startWorker({ queue: 'redis://127.0.0.1:6379' });
+ * process.once('SIGTERM', () => void w.stop());
+ * await w.done; // after stop(): the current job finished (or was released)
+ * ```
+ */
+export interface QueueWorker {
+  readonly target: QueueTarget;
+  readonly name: string;
+  /** Counters: jobs that trained a model, found it done already, failed, were released. */
+  readonly stats: { trained: number; reused: number; failed: number; released: number };
+  /**
+   * Stops taking jobs. The first call lets the jobs in progress finish; a second call (or
+   * `{ release: true }`) interrupts them after the current training step and hands them back to
+   * the queue (their checkpoints let the next worker resume).
+   */
+  stop(opts?: { release?: boolean }): Promise<void>;
+  /** Settles once the worker has stopped. */
+  readonly done: Promise<void>;
+}
+
+/** The run context of one slot (one job at a time) for one store, versions and backend. */
+interface Slot {
+  busy: boolean;
+  ctl: AbortController;
+  contexts: Map<string, NodeRunContext>;
+  /** Where the progress of the job in this slot goes (0..1). */
+  progress: ((fraction: number) => void) | null;
+  /** Training pools of `train-run` jobs, per backend. */
+  pools: Map<string, TrainPool>;
+}
+
+const HEARTBEAT = '.basis.queue-heartbeat';
+
+/**
+ * Starts a worker on the queue: it takes `train` jobs (from `createQueueExecutor` submitters) and
+ * trains each model into the run cache the job names (a shared folder: the same absolute path on
+ * every machine), `concurrency` at a time. A job whose model is already in the store finishes at
+ * once; a job whose payload was made by other package versions fails once (a mixed cluster would
+ * break the content keys). While a model trains, a heartbeat file in its folder is touched; a
+ * worker on another machine that finds the folder locked by a host whose heartbeat stopped
+ * (3 lock periods) takes the lock over.
+ *
+ * @example
+ * ```ts
+ * import { startWorker } from '@basis/experiments/node';
+ * const w = await startWorker({ queue: 'env:BASIS_QUEUE_URL', concurrency: 1, onLog: (l) => process.stderr.write(l + '\n') });
+ * process.once('SIGTERM', () => void w.stop());
+ * await w.done;
+ * ```
+ */
+export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueWorker> {
+  const name = opts.name ?? DEFAULT_QUEUE_NAME;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new BasisError('USAGE', `queue name must be 1-100 letters, digits, '_', '.' or '-', got ${JSON.stringify(name)}`);
+  const concurrency = opts.concurrency ?? 1;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new BasisError('USAGE', `concurrency must be an integer from 1 to 256, got ${String(opts.concurrency)}`);
+  const lockSeconds = opts.lockSeconds ?? 30;
+  if (!(Number.isFinite(lockSeconds) && lockSeconds >= 1 && lockSeconds <= 86_400)) throw new BasisError('USAGE', `lock must be from 1 to 86400 seconds, got ${String(opts.lockSeconds)}`);
+  const maxStalled = opts.maxStalled ?? 5;
+  if (!Number.isSafeInteger(maxStalled) || maxStalled < 0) throw new BasisError('USAGE', `maxStalled must be a non-negative integer, got ${String(opts.maxStalled)}`);
+  const log = opts.onLog ?? (() => undefined);
+  const conn = await connectQueue(opts.queue, { timeoutMs: (opts.connectSeconds ?? 10) * 1000, onError: log });
+  const target = conn.target;
+  const mask = (s: string): string => maskSecrets(s, target);
+  const versions = await packageVersions();
+  const host = hostname();
+  const lockMs = Math.round(lockSeconds * 1000);
+  const stats = { trained: 0, reused: 0, failed: 0, released: 0 };
+  const slots: Slot[] = Array.from({ length: concurrency }, (): Slot => ({ busy: false, ctl: new AbortController(), contexts: new Map(), progress: null, pools: new Map() }));
+  let releasing = false;
+
+  async function contextFor(slot: Slot, p: CheckedPayload, root: string): Promise<NodeRunContext> {
+    const id = contentHash({ root, versions: p.versions, backend: p.backend ?? 'auto' });
+    let ctx = slot.contexts.get(id);
+    if (ctx === undefined) {
+      ctx = await createRunContext({
+        dir: root,
+        recipeId: 'basis.queue',
+        profile: 'quick',
+        workers: 1,
+        versions: p.versions,
+        signal: slot.ctl.signal,
+        ...(p.backend === undefined ? {} : { backend: p.backend }),
+        onWait: (line) => log(line),
+        onProgress: (_stage, done, total) => slot.progress?.(total > 0 ? done / total : 0),
+      });
+      slot.contexts.set(id, ctx);
+    }
+    return ctx;
+  }
+
+  async function runTrain(job: Job, token: string | undefined): Promise<TrainJobOutcome> {
+    const p = checkPayload(job.data);
+    if (JSON.stringify(sorted(p.versions)) !== JSON.stringify(sorted(versions))) {
+      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(p.versions)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine (the versions are part of each model's cache key)`);
+    }
+    const store = openStore(p.store);
+    const root = store.localRoot();
+    if (root === null) throw new BasisError('CONFIG_INVALID', `${store.description}: training needs a store with a local folder (a shared directory)`);
+    const t0 = performance.now();
+    const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
+    if (await store.has(modelArtifact(p.key))) {
+      stats.reused++;
+      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+    }
+    const slot = slots.find((s) => !s.busy);
+    if (slot === undefined) throw new BasisError('IO', 'worker: more jobs than slots (a BullMQ concurrency bug)');
+    slot.busy = true;
+    const mdir = join(root, 'models', p.key);
+    let beat: NodeJS.Timeout | undefined;
+    try {
+      await takeOverForeignLock(mdir, host, lockMs * 3, log);
+      const ctx = await contextFor(slot, p, root);
+      if (ctx.modelKey(p.job as unknown as Record<string, unknown>) !== p.key) {
+        throw new BasisError('CONFIG_INVALID', `job ${p.label}: its key ${p.key.slice(0, 12)} is not the content key of its model job (a damaged or hand-made payload)`);
+      }
+      const heartbeat = async (): Promise<void> => {
+        const now = new Date();
+        await utimes(join(mdir, HEARTBEAT), now, now).catch(async () => writeFile(join(mdir, HEARTBEAT), `${host} ${process.pid}\n`).catch(() => undefined));
+      };
+      await heartbeat().catch(() => undefined);
+      beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(500, Math.floor(lockMs / 3)));
+      let lastReport = 0;
+      const before = ctx.stats.trained;
+      slot.progress = (f) => {
+        const now = performance.now();
+        if (now - lastReport < 1000 || f >= 1) return;
+        lastReport = now;
+        void job.updateProgress(f).catch(() => undefined);
+      };
+      try {
+        await ctx.models([{ ...p.job, label: p.label }]);
+      } finally {
+        slot.progress = null;
+      }
+      const trained = ctx.stats.trained > before;
+      if (trained) stats.trained++;
+      else stats.reused++;
+      return { key: p.key, trained, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+    } catch (e) {
+      if (slot.ctl.signal.aborted && releasing && token !== undefined) {
+        // stopping: hand the job back without using one of its attempts
+        stats.released++;
+        log(`released ${p.label} (${p.key.slice(0, 12)}) back to the queue; its checkpoints let the next worker resume`);
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      throw e;
+    } finally {
+      clearInterval(beat);
+      await rm(join(mdir, HEARTBEAT), { force: true }).catch(() => undefined);
+      slot.busy = false;
+    }
+  }
+
+  async function runTrainRun(job: Job, token: string | undefined): Promise<TrainJobOutcome> {
+    const p = checkRunPayload(job.data);
+    if (JSON.stringify(sorted(p.versions)) !== JSON.stringify(sorted(versions))) {
+      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(p.versions)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine`);
+    }
+    const t0 = performance.now();
+    const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
+    const resultPath = join(p.runDir, TRAIN_RUN_RESULT);
+    if (await exists(resultPath)) {
+      stats.reused++;
+      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+    }
+    const slot = slots.find((s) => !s.busy);
+    if (slot === undefined) throw new BasisError('IO', 'worker: more jobs than slots (a BullMQ concurrency bug)');
+    slot.busy = true;
+    let beat: NodeJS.Timeout | undefined;
+    try {
+      await mkdir(p.runDir, { recursive: true });
+      await takeOverForeignLock(p.runDir, host, lockMs * 3, log);
+      const heartbeat = async (): Promise<void> => {
+        const now = new Date();
+        await utimes(join(p.runDir, HEARTBEAT), now, now).catch(async () => writeFile(join(p.runDir, HEARTBEAT), `${host} ${process.pid}\n`).catch(() => undefined));
+      };
+      await heartbeat();
+      beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(500, Math.floor(lockMs / 3)));
+      const backend = p.backend ?? 'auto';
+      let pool = slot.pools.get(backend);
+      if (pool === undefined) {
+        pool = await TrainPool.create({ workers: 1, backend });
+        slot.pools.set(backend, pool);
+      }
+      const { train, test } = await loadDataSpec(p.data, 'job.data');
+      const graph = parseStored(p.graph) as ModelGraph;
+      let lastReport = 0;
+      const r = await pool.run(
+        { graph, train, test, recipe: p.recipe, runDir: p.runDir, meta: p.meta },
+        {
+          signal: slot.ctl.signal,
+          onProgress: (e) => {
+            const now = performance.now();
+            if (e.kind !== 'step' || now - lastReport < 1000) return;
+            lastReport = now;
+            void job.updateProgress(Math.min(0.999, e.step / e.totalSteps)).catch(() => undefined);
+          },
+        },
+      );
+      if (r.stopped !== 'completed') {
+        throw new BasisError('INVALID_ARGUMENT', `training of ${p.label} stopped (${r.stopped}); its run directory keeps the checkpoints`, { details: { aborted: true } });
+      }
+      const { params: _p, graph: _g, result: _r, ...rest } = r;
+      void _p;
+      void _g;
+      void _r;
+      await writeFileAtomic(resultPath, stringifyStored({ key: p.key, label: p.label, ...rest, host, engine: engine() }, 2));
+      stats.trained++;
+      return { key: p.key, trained: true, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+    } catch (e) {
+      if (slot.ctl.signal.aborted && releasing && token !== undefined) {
+        stats.released++;
+        log(`released ${p.label} back to the queue; its checkpoints let the next worker resume`);
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      throw e;
+    } finally {
+      clearInterval(beat);
+      await rm(join(p.runDir, HEARTBEAT), { force: true }).catch(() => undefined);
+      slot.busy = false;
+    }
+  }
+
+  const worker = new Worker(
+    name,
+    async (job: Job, token?: string) => {
+      const label = typeof (job.data as { label?: unknown })?.label === 'string' ? (job.data as { label: string }).label : job.id ?? '?';
+      log(`job ${job.name} ${label} (${String(job.id).slice(0, 18)}…): started (attempt ${job.attemptsMade + 1})`);
+      try {
+        if (job.name !== 'train' && job.name !== 'train-run') throw new BasisError('CONFIG_INVALID', `unknown job kind '${job.name}' (this worker runs: train, train-run); is every machine on the same basis version?`);
+        const r = job.name === 'train' ? await runTrain(job, token) : await runTrainRun(job, token);
+        log(`job ${job.name} ${label}: ${r.trained ? 'trained' : 'already in the store'} (${r.seconds.toFixed(1)} s)`);
+        return r;
+      } catch (e) {
+        if (e instanceof DelayedError) throw e;
+        const reason = mask(encodeFailure(e));
+        if (isDeterministicFailure(e)) {
+          stats.failed++;
+          log(`job ${job.name} ${label}: failed (not retried): ${reason}`);
+          // the reason (masked) is what crosses the queue; the original stays as the cause
+          const err = new UnrecoverableError(reason);
+          err.cause = e;
+          throw err;
+        }
+        log(`job ${job.name} ${label}: failed (will be retried if attempts remain): ${reason}`);
+        throw new Error(reason, { cause: e });
+      }
+    },
+    { connection: conn.redis, concurrency, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: maxStalled, autorun: true },
+  );
+  let lastErr = '';
+  worker.on('error', (e: Error) => {
+    const line = mask(e.message);
+    if (line !== lastErr) log(`queue ${target.display}: ${line}`);
+    lastErr = line;
+  });
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  let closing: Promise<void> | null = null;
+  const finish = async (force: boolean): Promise<void> => {
+    await worker.close(force).catch(() => undefined);
+    for (const s of slots) for (const c of s.contexts.values()) await c.close().catch(() => undefined);
+    for (const s of slots) for (const pl of s.pools.values()) await pl.close().catch(() => undefined);
+    await conn.close();
+    resolveDone();
+  };
+  await worker.waitUntilReady();
+  log(`worker ${host} (PID ${process.pid}) on queue '${name}' at ${target.display}: up to ${concurrency} job${concurrency === 1 ? '' : 's'} at once, lock ${lockSeconds} s`);
+  return {
+    target,
+    name,
+    stats,
+    done,
+    async stop(o = {}) {
+      if (o.release === true || closing !== null) {
+        releasing = true;
+        for (const s of slots) s.ctl.abort();
+        await (closing ?? (closing = finish(false)));
+        return;
+      }
+      closing = finish(false);
+      await closing;
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkRunPayload(d: unknown): TrainRunPayload {
+  const bad = (m: string): never => {
+    throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
+  };
+  if (d === null || typeof d !== 'object') bad('not an object');
+  const p = d as Partial<TrainRunPayload>;
+  if (p.v !== 1) bad(`unknown payload version ${JSON.stringify(p.v)}`);
+  if (typeof p.key !== 'string' || !/^[0-9a-f]{64}$/.test(p.key)) bad('key must be 64 hex digits');
+  if (typeof p.label !== 'string') bad('label must be a string');
+  if (typeof p.graph !== 'string') bad('graph must be its stored JSON text');
+  if (typeof p.runDir !== 'string' || !isAbsolute(p.runDir)) bad('runDir must be an absolute folder path');
+  if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
+  if (p.meta === null || typeof p.meta !== 'object') bad('meta missing');
+  const data = checkDataSpec(p.data, 'job.data');
+  resolveRecipe(p.recipe, 'job.recipe');
+  return { ...(p as TrainRunPayload), data };
+}
+
+/** Keys of `o` in order (versions compare regardless of key order). */
+function sorted(o: Record<string, string>): Array<[string, string]> {
+  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** A payload whose job has been parsed and validated. */
+type CheckedPayload = Omit<TrainPayload, 'job'> & { job: ModelJob };
+
+function checkPayload(d: unknown): CheckedPayload {
+  const bad = (m: string): never => {
+    throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
+  };
+  if (d === null || typeof d !== 'object') bad('not an object');
+  const p = d as Partial<TrainPayload>;
+  if (p.v !== 1) bad(`unknown payload version ${JSON.stringify(p.v)}`);
+  if (typeof p.key !== 'string' || !/^[0-9a-f]{64}$/.test(p.key)) bad('key must be 64 hex digits');
+  if (typeof p.label !== 'string') bad('label must be a string');
+  if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
+  if (p.store === null || typeof p.store !== 'object') bad('store missing');
+  if (typeof p.job !== 'string') bad('job must be its stored JSON text');
+  let job: unknown;
+  try {
+    job = parseStored(p.job as string);
+  } catch (e) {
+    throw new BasisError('CONFIG_INVALID', `queue job payload: job is not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  return { ...(p as TrainPayload), job: checkModelJob(job, 'job') };
+}
+
+/**
+ * When `mdir` is locked by a process on another host whose heartbeat file is older than
+ * `staleMs` (or missing and the lock older than that), the lock is stale: that worker died and its
+ * queue lock expired, so this worker takes it over. A lock of this host is left to lockDir (it
+ * knows whether the PID lives).
+ */
+export async function takeOverForeignLock(mdir: string, host: string, staleMs: number, log: (line: string) => void): Promise<boolean> {
+  const owner = await readDirLock(mdir).catch(() => null);
+  if (owner === null || owner.host === host) return false;
+  let last = Date.parse(owner.started);
+  try {
+    last = Math.max(last, (await stat(join(mdir, HEARTBEAT))).mtimeMs);
+  } catch {
+    // no heartbeat: the lock's age decides
+  }
+  if (!(Date.now() - last > staleMs)) {
+    throw new BasisError('IO', `model folder ${mdir} is being written by ${owner.host} (PID ${owner.pid}), whose heartbeat is ${((Date.now() - last) / 1000).toFixed(0)} s old; retry later`);
+  }
+  const text = await readFile(join(mdir, LOCK_FILE), 'utf8').catch(() => '');
+  if (text.includes(owner.token)) {
+    await rm(join(mdir, LOCK_FILE), { force: true });
+    log(`took over the lock of ${mdir} from ${owner.host} (PID ${owner.pid}): no heartbeat for ${((Date.now() - last) / 1000).toFixed(0)} s`);
+  }
+  return true;
+}

@@ -1,0 +1,75 @@
+// The executor interface of the run context: who trains the models a run is missing. The local
+// executor (the default) trains them on this process's worker-thread pool; the queue executor
+// (`createQueueExecutor`, @basis/experiments/node) sends them to `basis worker` processes on any
+// number of machines through a Redis queue and waits for their artifacts in the shared store.
+import type { BackendPreference } from '@basis/tensor/backend';
+import type { ModelJob } from './context.js';
+
+/**
+ * One model to train: its content key (the cache key of the run context), the validated job, a
+ * label for progress lines, and the keys of models that must exist first (warm starts).
+ *
+ * @example
+ * ```ts
+ * const task: TrainTask = { key, job, label: 'width 32 seed 1', deps: [] };
+ * ```
+ */
+export interface TrainTask {
+  key: string;
+  job: ModelJob;
+  label: string;
+  deps: string[];
+}
+
+/**
+ * What every task of one call shares: the run cache (the artifact store's root: models end up in
+ * `dir/models/<key>/`), the versions hashed into the keys, and the training backend.
+ *
+ * @example
+ * ```ts
+ * const env: TrainEnv = { dir: '/shared/cache', versions: ctx.versions, backend: 'auto' };
+ * ```
+ */
+export interface TrainEnv {
+  dir: string;
+  versions: Record<string, string>;
+  backend?: BackendPreference;
+}
+
+/**
+ * Callbacks of one {@link Executor.train} call.
+ *
+ * @example
+ * ```ts
+ * const hooks: TrainHooks = { signal, onProgress: (key, f) => bars.update(key, f) };
+ * ```
+ */
+export interface TrainHooks {
+  signal: AbortSignal;
+  /** Fraction (0..1) of one task done. */
+  onProgress: (key: string, fraction: number) => void;
+  /** Informational lines (waiting for another process, queue reconnects, re-enqueued jobs). */
+  onWait?: (line: string) => void;
+}
+
+/**
+ * Runs the training tasks a run is missing. `train` resolves once every task's model is complete
+ * in the run cache (`env.dir/models/<key>/summary.json`), and rejects with the first failure (a
+ * BasisError with the code and message the failing job raised). Implementations: the local pool
+ * (default, inside `createRunContext`) and the Redis queue (`createQueueExecutor`).
+ *
+ * @example
+ * ```ts
+ * const executor = await createQueueExecutor({ queue: 'redis://10.0.0.5:6379' });
+ * const ctx = await createRunContext({ dir: '/shared/cache', recipeId: 'E000-1', profile: 'quick', executor });
+ * ```
+ */
+export interface Executor {
+  /** 'local' or 'queue'. */
+  readonly kind: 'local' | 'queue';
+  /** For logs (a queue executor shows its masked URL). */
+  readonly description: string;
+  train(tasks: TrainTask[], env: TrainEnv, hooks: TrainHooks): Promise<void>;
+  /** Releases connections (the local executor's pool belongs to its run context). */
+  close(): Promise<void>;
+}
