@@ -164,14 +164,52 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
     .option('--cache <dir>', 'run cache of trained models and results (default: a cache/ folder beside OUT for one experiment, OUT/cache for all); runs may share it: a model another process is training is waited for, then reused')
     .option('--workers <n>', 'training worker threads (default: the thread budget, --threads; each gets an equal share of the BLAS threads)')
+    .option('--queue [url]', "train the models on 'basis worker' processes (any number of machines) through this Redis queue: redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME (the URL is in that environment variable), or no value for BASIS_QUEUE; --cache must then be a folder every worker sees at the same path. Credentials are never printed")
+    .option('--queue-name <name>', 'with --queue: the queue to use (default basis; workers need the same --name)')
     .example('basis reproduce --list')
     .example('basis reproduce E000-1 --quick')
     .example('basis reproduce all --quick --out reproduce/')
     .example('basis reproduce all --profile standard --out reproduce/   # also writes reproduce/index.html')
     .example('basis reproduce E002-1 --config widths.yaml')
+    .example('basis reproduce all --profile standard --cache /shared/basis-cache --queue env:BASIS_QUEUE_URL')
     .action(async (id: string | undefined, raw: Record<string, unknown>) => {
       const { runReproduce } = await import('./commands/reproduce.js');
-      exitCode = await runReproduce(context(raw), id === undefined ? undefined : String(id), { ...strings(raw, ['out', 'config', 'cache', 'workers', 'profile']), quick: raw['quick'] === true, list: raw['list'] === true });
+      const { queueFlag } = await import('./commands/queue.js');
+      const queue = queueFlag(raw['queue']);
+      exitCode = await runReproduce(context(raw), id === undefined ? undefined : String(id), {
+        ...strings(raw, ['out', 'config', 'cache', 'workers', 'profile', 'queueName']),
+        ...(queue === undefined ? {} : { queue }),
+        quick: raw['quick'] === true,
+        list: raw['list'] === true,
+      });
+    });
+
+  cli
+    .command('worker', 'Run queued jobs (models of basis reproduce --queue) until stopped: start one per machine or core group; SIGTERM lets the running job finish, a second SIGTERM releases it back to the queue')
+    .option('--queue [url]', 'the Redis queue: redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME, or no value for BASIS_QUEUE (never printed with its password)')
+    .option('--name <queue>', 'queue name (default basis)')
+    .option('--concurrency <n>', 'jobs at once in this process, each on its own worker thread (default 1; give each an equal share of the cores with --threads)')
+    .option('--lock <seconds>', "how long a job's lock lasts without renewal: a worker killed mid-job holds its job this long, then another worker takes it over (default 30)")
+    .example('basis worker --queue redis://10.0.0.5:6379 --concurrency 2')
+    .example('BASIS_QUEUE_URL=rediss://basis:PASSWORD@10.0.0.5:6380 basis worker --queue env:BASIS_QUEUE_URL')
+    .action(async (raw: Record<string, unknown>) => {
+      const { queueFlag, runWorkerCommand } = await import('./commands/queue.js');
+      const queue = queueFlag(raw['queue']);
+      exitCode = await runWorkerCommand(context(raw), { ...strings(raw, ['name', 'concurrency', 'lock']), ...(queue === undefined ? {} : { queue }) });
+    });
+
+  cli
+    .command('queue <action>', 'The job queue: status (jobs per kind and state, workers, failures), retry (failed jobs back into the queue) or clear (remove its jobs; models in the store stay)')
+    .option('--queue [url]', 'the Redis queue: redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME, or no value for BASIS_QUEUE')
+    .option('--name <queue>', 'queue name (default basis)')
+    .option('--force', 'with clear: also remove jobs that are running')
+    .example('basis queue status --queue redis://10.0.0.5:6379')
+    .example('basis queue retry --queue env:BASIS_QUEUE_URL')
+    .example('basis queue clear --queue redis://10.0.0.5:6379 --force')
+    .action(async (action: string, raw: Record<string, unknown>) => {
+      const { queueFlag, runQueueCommand } = await import('./commands/queue.js');
+      const queue = queueFlag(raw['queue']);
+      exitCode = await runQueueCommand(context(raw, false), String(action), { ...strings(raw, ['name']), ...(queue === undefined ? {} : { queue }), force: raw['force'] === true });
     });
 
   cli
@@ -227,16 +265,22 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--spawn-steps <k>', 'spawning: train one shared trunk (OUT/trunk, seed --seed) for k steps, then fork it into the --seeds (same weights at step k, own data order after)')
     .option('--out <dir>', 'output folder: one run directory per seed (OUT/seed-S) and train.json; locked while training (a second basis train into OUT fails at once naming the first; a lock left by a dead process is taken over)', { default: 'basis-runs' })
     .option('--resume', 'continue interrupted runs in OUT from their latest checkpoints')
+    .option('--queue [url]', "train the seeds on 'basis worker' processes through this Redis queue (redis://HOST:PORT, rediss://…, env:NAME, or no value for BASIS_QUEUE); OUT must be a folder every worker sees at the same path; not with --spawn-steps")
+    .option('--queue-name <name>', 'with --queue: the queue to use (default basis)')
     .example('basis train --arch mlp --width 512 --depth 2 --dataset mnist --seeds 0,1 --out runs/mlp')
     .example('basis train --arch minimyrtle --width 16 --dataset fashion --epochs 3 --out runs/cnn')
     .example('basis train --config train.json --resume')
     .example('basis train --data idx:train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz,t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz --out runs/idx')
     .example('basis train --arch transformer --width 64 --data modadd:p=59 --epochs 20 --out runs/grok')
     .example('basis train --seeds 1,2,3 --spawn-steps 100 --out runs/spawned')
+    .example('basis train --seeds 0,1,2,3,4,5,6,7 --out /shared/runs/mlp --queue env:BASIS_QUEUE_URL')
     .action(async (raw: Record<string, unknown>) => {
       const { runTrain } = await import('./commands/train.js');
+      const { queueFlag } = await import('./commands/queue.js');
+      const queue = queueFlag(raw['queue']);
       exitCode = await runTrain(context(raw), {
-        ...strings(raw, ['config', 'arch', 'width', 'depth', 'activation', 'dataset', 'data', 'trainSize', 'testSize', 'epochs', 'batchSize', 'optimizer', 'lr', 'weightDecay', 'checkpoints', 'seeds', 'workers', 'spawnSteps']),
+        ...strings(raw, ['config', 'arch', 'width', 'depth', 'activation', 'dataset', 'data', 'trainSize', 'testSize', 'epochs', 'batchSize', 'optimizer', 'lr', 'weightDecay', 'checkpoints', 'seeds', 'workers', 'spawnSteps', 'queueName']),
+        ...(queue === undefined ? {} : { queue }),
         out: String(raw['out']),
         resume: raw['resume'] === true,
       });

@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import { BasisError, isBasisError, threadBudget } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
+import type { QueueExecutorOptions } from '@basis/experiments/node';
 import type { CommandContext } from '../context.js';
 import { CLI_VERSION } from '../index.js';
 import { ProgressBars, formatDuration } from '../progress.js';
@@ -18,6 +19,10 @@ export interface ReproduceFlags {
   workers?: string;
   /** `quick`, `standard` or `full` (`--quick` is `quick`). */
   profile?: string;
+  /** `--queue`: train on `basis worker` processes through this Redis queue ('' = BASIS_QUEUE). */
+  queue?: string;
+  /** `--queue-name`: the BullMQ queue (default basis). */
+  queueName?: string;
 }
 
 interface Summary {
@@ -37,7 +42,7 @@ interface Summary {
  * `basis reproduce --list`. Returns the exit code (130 when interrupted).
  */
 export async function runReproduce(ctx: CommandContext, id: string | undefined, flags: ReproduceFlags): Promise<number> {
-  const { RECIPE_LIST, getRecipe, readExperimentFile, runRecipe, writeIndex } = await import('@basis/experiments/node');
+  const { RECIPE_LIST, createQueueExecutor, getRecipe, readExperimentFile, runRecipe, writeIndex } = await import('@basis/experiments/node');
   if (flags.list) {
     const rows = RECIPE_LIST.map((r) => ({ id: r.id, title: r.title, source: r.source }));
     ctx.result(rows, () => formatTable([['id', 'title', 'source'], ...rows.map((r) => [r.id, r.title, r.source])]));
@@ -65,9 +70,11 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   const cacheDir = resolve(flags.cache ?? join(target === 'all' ? out : resolve(out, '..'), 'cache'));
   const backend = await selectBackend(ctx.options.backend);
   const environment = { basis: CLI_VERSION, node: process.versions.node, backend: `${backend.name} (${backend.package}@${backend.version})`, threads: threadBudget() };
-  ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}`);
-
   const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet);
+  // --queue: the models are trained by `basis worker` processes; the run cache is their shared store
+  const executor = flags.queue === undefined ? undefined : await createQueueExecutor(queueExecutorOptions(flags, bars, (ctx.io.stderr as { isTTY?: boolean }).isTTY === true));
+  ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}${executor === undefined ? '' : `; models trained by the workers of ${executor.description}`}`);
+
   const ctl = new AbortController();
   const onSignal = (): void => {
     bars.log('interrupted: stopping after the current training step; finished models and results stay in the cache (run the same command again to resume)');
@@ -96,6 +103,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
           onWait: (line) => bars.log(`${rid}: ${line}`),
           backend: ctx.options.backend,
           ...(workers === undefined ? {} : { workers }),
+          ...(executor === undefined ? {} : { executor }),
           environment,
           onProgress: (stage, done, total) => {
             bars.update(`${rid} ${stage}`, { done, total, detail: `${Math.floor(done)}/${total}` });
@@ -121,6 +129,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   } finally {
     process.off('SIGINT', onSignal);
     bars.finish();
+    await executor?.close();
   }
   if (ctl.signal.aborted) {
     ctx.info(`interrupted; rerun 'basis reproduce ${target} --profile ${profile}' to resume from the cache in ${cacheDir}`);
@@ -138,4 +147,20 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
     ]),
   );
   return summaries.some((s) => s.error !== undefined) ? 1 : 0;
+}
+
+/**
+ * Options of the queue executor of `--queue`: progress per job kind (a bar on a terminal; a line
+ * whenever the counts change elsewhere).
+ */
+function queueExecutorOptions(flags: ReproduceFlags, bars: ProgressBars, tty: boolean): QueueExecutorOptions {
+  return {
+    ...(flags.queue === undefined || flags.queue === '' ? {} : { queue: flags.queue }),
+    ...(flags.queueName === undefined ? {} : { name: flags.queueName }),
+    onStatus: (kind, st) => {
+      const detail = `${st.done}/${st.total} done, ${st.active} running, ${st.waiting} waiting${st.failed > 0 ? `, ${st.failed} failed` : ''}`;
+      bars.update(`queue ${kind}`, { done: st.done, total: st.total, detail });
+      if (!tty) bars.log(`queue ${kind}: ${detail}`);
+    },
+  };
 }

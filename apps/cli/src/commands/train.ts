@@ -1,7 +1,7 @@
 import { readFile, readdir, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { BasisError, isBasisError, threadBudget } from '@basis/tensor';
+import { BasisError, engineInfo, isBasisError, threadBudget } from '@basis/tensor';
 import { lockDir, writeFileAtomic } from '@basis/tensor/node';
 import {
   RECIPES,
@@ -11,6 +11,7 @@ import {
   resolveRecipe,
   DATASET_NAMES,
   type DataSpec,
+  type ModelGraph,
   type ModelSpec,
   type TrainProgress,
   type TrainRecipe,
@@ -38,6 +39,10 @@ export interface TrainFlags extends ModelFlags {
   spawnSteps?: string;
   out: string;
   resume: boolean;
+  /** `--queue`: train the seeds on `basis worker` processes through this Redis queue ('' = BASIS_QUEUE); OUT must be on a filesystem they share. */
+  queue?: string;
+  /** `--queue-name`: the BullMQ queue (default basis). */
+  queueName?: string;
 }
 
 /** A training configuration file (and what `basis train` writes to OUT/train.json). */
@@ -300,6 +305,7 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
     }
   }
   const workers = Math.min(config.seeds.length, flags.workers === undefined ? threadBudget() : intFlag(flags.workers, '--workers', 1));
+  if (flags.queue !== undefined && config.spawnSteps !== undefined) throw new BasisError('USAGE', '--spawn-steps cannot be combined with --queue (the trunk and its children train locally); leave out one of them');
   const { train, test } = await loadDataSpec(config.data);
   if (config.model.arch === 'transformer' && config.model.vocab === undefined) {
     // the token vocabulary of the data (modular addition: p + 1 with the '=' token)
@@ -334,7 +340,7 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
   }
   ctx.info(
     `training ${graph.name} on ${train.name} (${train.n} examples; test ${test.n}) for ${recipe.epochs} epochs of batch ${recipe.batchSize}, seeds ${config.seeds.join(', ')}` +
-      ` on ${workers} worker thread${workers > 1 ? 's' : ''}` +
+      (flags.queue === undefined ? ` on ${workers} worker thread${workers > 1 ? 's' : ''}` : ' on the workers of the job queue') +
       (spawn === undefined ? '' : `, spawned from a shared trunk of ${spawn} steps (${trunkDir})`),
   );
   // --json: no redrawn bars (only the epoch lines on stderr); --quiet: nothing
@@ -364,8 +370,14 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
   process.once('SIGINT', onSignal);
   const meta = { data: config.data, model: config.model };
   const t0 = performance.now();
-  let results: (TrainJobResult & { resumedFrom: string | null; seconds: number })[];
+  let results: (QueuedRunResult & { seconds: number })[];
   try {
+    if (flags.queue !== undefined) {
+      // --queue: every seed is a job for `basis worker` processes, trained into its run directory
+      // (on the shared filesystem) by the same code as below
+      const raw = await trainOnQueue(ctx, flags, { graph, config, dirs, out, meta, bars, label, stepsPerSeed, signal: ctl.signal });
+      results = raw.map((r) => ({ ...r, seconds: (performance.now() - t0) / 1000 }));
+    } else {
     // always on worker threads, even for one seed: the calling thread stays free to draw progress
     // and to react to Ctrl-C within one step (a busy training loop would not see the signal)
     const pool = await TrainPool.create({ workers, backend: ctx.options.backend });
@@ -389,6 +401,7 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
       results = raw.map((r, i) => ({ ...r, resumedFrom: r.resumedFrom ?? null, seconds: ((lastEvent.get(config.seeds[i] as number | string) ?? performance.now()) - t0) / 1000 }));
     } finally {
       await pool.close();
+    }
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -430,4 +443,66 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
     return 130;
   }
   return 0;
+}
+
+/** What `basis train` reports of one seed's run (from the pool, or from a queue worker's queue-result.json). */
+type QueuedRunResult = Pick<TrainJobResult, 'stopped' | 'history' | 'steps' | 'final' | 'backend'> & { resumedFrom: string | null };
+
+/**
+ * `basis train --queue`: one `train-run` job per seed (its content key covers the graph, data,
+ * recipe with the seed, run directory and versions), waits for every run directory's
+ * queue-result.json, and returns what the workers recorded there. Interrupting stops the wait (the
+ * jobs keep running on the workers): the result then says 'aborted'.
+ */
+async function trainOnQueue(
+  ctx: CommandContext,
+  flags: TrainFlags,
+  o: { graph: ModelGraph; config: TrainConfig; dirs: string[]; out: string; meta: Record<string, unknown>; bars: ProgressBars; label: (seed: number | string | null) => string; stepsPerSeed: number; signal: AbortSignal },
+): Promise<QueuedRunResult[]> {
+  const { TRAIN_RUN_RESULT, contentHash, createQueueExecutor, openStore, packageVersions, parseStored, stringifyStored } = await import('@basis/experiments/node');
+  const tty = (ctx.io.stderr as { isTTY?: boolean }).isTTY === true;
+  const executor = await createQueueExecutor({
+    ...(flags.queue === undefined || flags.queue === '' ? {} : { queue: flags.queue }),
+    ...(flags.queueName === undefined ? {} : { name: flags.queueName }),
+    onStatus: (kind, st) => {
+      if (!tty && !ctx.options.quiet) o.bars.log(`queue ${kind}: ${st.done}/${st.total} done, ${st.active} running, ${st.waiting} waiting${st.failed > 0 ? `, ${st.failed} failed` : ''}`);
+    },
+  });
+  ctx.info(`seeds ${o.config.seeds.join(', ')} go to the workers of ${executor.description}; run directories in ${o.out} (a folder every worker must see at the same path)`);
+  try {
+    const versions = await packageVersions();
+    const eng = engineInfo() as unknown as Record<string, unknown>;
+    const engine = { provider: eng['provider'], library: eng['library'], coreType: eng['coreType'], threads: eng['threads'], blas: process.env['BASIS_BLAS'] ?? null };
+    const graph = stringifyStored(o.graph);
+    const seedOf = new Map<string, number | string>();
+    const jobs = o.config.seeds.map((seed, i) => {
+      const recipe = { ...o.config.train, seed } as TrainRecipe;
+      const runDir = o.dirs[i] as string;
+      const key = contentHash({ kind: 'basis.train-run', graph, data: o.config.data, recipe, runDir, meta: o.meta, versions, backend: ctx.options.backend });
+      seedOf.set(key, seed);
+      const payload = { v: 1 as const, key, label: `seed ${String(seed)}`, graph, data: o.config.data, recipe, runDir, meta: o.meta, versions, backend: ctx.options.backend, engine };
+      return { kind: 'train-run' as const, key, label: payload.label, deps: [], artifact: `seed-${String(seed)}/${TRAIN_RUN_RESULT}`, payload };
+    });
+    try {
+      await executor.runJobs(jobs, openStore({ kind: 'dir', root: o.out }), {
+        signal: o.signal,
+        onWait: (line) => o.bars.log(line),
+        onProgress: (key, f) => {
+          const seed = seedOf.get(key);
+          if (seed !== undefined) o.bars.update(o.label(seed), { done: Math.round(f * o.stepsPerSeed), total: o.stepsPerSeed, detail: f >= 1 ? 'done (queue)' : 'on a queue worker' });
+        },
+      });
+    } catch (e) {
+      if (o.signal.aborted) return o.config.seeds.map(() => ({ stopped: 'aborted', history: [], steps: 0, final: { trainLoss: null, testAccuracy: null, testLoss: null }, backend: '?', resumedFrom: null }) as unknown as QueuedRunResult);
+      throw e;
+    }
+    return Promise.all(
+      o.dirs.map(async (d) => {
+        const r = parseStored(await readFile(join(d, TRAIN_RUN_RESULT), 'utf8')) as QueuedRunResult;
+        return { ...r, resumedFrom: r.resumedFrom ?? null };
+      }),
+    );
+  } finally {
+    await executor.close();
+  }
 }
