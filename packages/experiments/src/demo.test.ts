@@ -17,8 +17,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('runDemo (tiny profile)', () => {
   it('trains, verifies, audits, interpolates and writes a self-contained report', async () => {
     const stages: string[] = [];
-    const r = await runDemo({ out: dir, width: 16, epochs: 1, auditN: 60, parallel: false, onProgress: (s) => stages.push(s) });
+    const details: Record<string, string[]> = {};
+    const r = await runDemo({ out: dir, width: 16, epochs: 1, auditN: 60, parallel: false, onProgress: (s, d) => (stages.push(s), (details[s] ??= []).push(d)) });
     expect([...new Set(stages)]).toEqual(['data', 'train', 'symmetry', 'audit', 'connectivity', 'report']);
+    // the connectivity stage is never silent: it starts with a line, and its last line counts every step with the time taken
+    expect(details['connectivity']![0]).toMatch(/^weight matching .*\(step 1\/37\)$/);
+    expect(details['connectivity']!.at(-1)).toMatch(/^LLFC after weight matching \(37\/37, \d+ s\)$/);
+    // the heatmap audit reports its cells too (the last line: all of them)
+    expect(details['audit']!.at(-1)).toMatch(/^heatmap cells: .*\((\d+)\/\1, \d+ s\)$/);
     for (const t of r.training) expect(t.testAccuracy).toBeGreaterThan(0.7);
     expect(r.symmetry.worstOutputError).toBeLessThan(1e-5);
     expect(r.symmetry.groups.map((g) => g.kind)).toEqual(['positive-monomial', 'positive-monomial']);
@@ -39,6 +45,11 @@ describe('runDemo (tiny profile)', () => {
     expect(json.audit.engine).toEqual(r.audit.engine);
     expect(json.audit.engine.threads).toBeGreaterThanOrEqual(1);
     expect(html).toContain('&quot;engine&quot;');
+    // the subtitle is rendered once the run time is known: no dangling separator
+    expect(html).toMatch(/<p class="sub">mlp-16x16-relu · seeds 0 and 1 · \d+ s<\/p>/);
+    // the configuration is a readable table, the full JSON one click away
+    expect(html).toMatch(/<table class="config">[\s\S]*<td>training\.epochs<\/td><td>1<\/td>/);
+    expect(html).toMatch(/<details><summary>Full configuration \(JSON\)<\/summary><pre>/);
   }, 120_000);
 
   it('rejects bad options', async () => {

@@ -9,6 +9,7 @@ import { RECIPES, captureActivations, checkModelSymmetry, datasetToTensors, forw
 import { loadMnist, trainSeeds } from '@basis/zoo/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
+import { heatmapDomain } from './figure-style.js';
 import { barChart, figureCsv, heatmap, lineChart, renderReport, type Figure, type Report, type Table } from './report.js';
 
 /** Options of {@link runDemo}. */
@@ -49,6 +50,45 @@ export interface DemoResult {
   };
   seconds: number;
   files: string[];
+}
+
+/** Seconds as `42 s` or `3 min 05 s`. */
+function secs(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  if (s < 60) return `${Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${String(Math.round(s - 60 * m)).padStart(2, '0')} s`;
+}
+
+/**
+ * Progress over a known number of steps: finished steps are reported with their count, the time
+ * since the first step started and an estimate of the time left (mean time per step so far). Fast
+ * steps are reported at most every `everyMs` (the last one always). `done(label, count)` sets the
+ * count of finished steps (default: one more).
+ */
+export function stepper(say: (detail: string) => void, total: number, opts: { everyMs?: number; now?: () => number } = {}): { start(label: string): void; done(label: string, count?: number): void } {
+  const now = opts.now ?? (() => performance.now());
+  const every = opts.everyMs ?? 1500;
+  let t0: number | undefined;
+  let last = -Infinity;
+  let done = 0;
+  return {
+    start(label) {
+      t0 ??= now();
+      last = now();
+      say(`${label} (step ${done + 1}/${total})`);
+    },
+    done(label, count) {
+      t0 ??= now();
+      done = Math.min(total, count ?? done + 1);
+      const t = now();
+      if (done < total && t - last < every) return;
+      last = t;
+      const elapsed = (t - t0) / 1000;
+      const left = done < total ? `, about ${secs((elapsed / done) * (total - done))} left` : '';
+      say(`${label} (${done}/${total}, ${secs(elapsed)}${left})`);
+    },
+  };
 }
 
 /** Metrics shown as full layer x layer heatmaps (the rest are computed on matching layers). */
@@ -162,13 +202,20 @@ async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
       });
       for (const id of ids) (diagonal[id] as number[]).push((cell.values[id] as number[][])[0]![0] as number);
     }
-    const heat = await compareLayersParallel(Object.fromEntries(points.map((p) => [p, ca[p] as Matrix])), Object.fromEntries(points.map((p) => [p, cb[p] as Matrix])), HEATMAP_METRICS);
+    const heatStep = stepper((d) => say('audit', d), points.length * points.length * HEATMAP_METRICS.length);
+    const heat = await compareLayersParallel(Object.fromEntries(points.map((p) => [p, ca[p] as Matrix])), Object.fromEntries(points.map((p) => [p, cb[p] as Matrix])), HEATMAP_METRICS, {
+      onProgress: (done, _total, cur) => heatStep.done(`heatmap cells: ${cur.metric}`, done),
+    });
     const auditSeconds = (performance.now() - ta) / 1000;
 
-    say('connectivity', 'weight matching, activation matching, interpolation curves, LLFC');
+    // connectivity: 2 matchings, 3 curves of 11 λ each, 2 LLFC passes; one progress line per step with an estimate
+    const lambdas = Array.from({ length: 11 }, (_, i) => i / 10);
+    const step = stepper((d) => say('connectivity', d), 2 + 3 * lambdas.length + 2);
+    step.start('weight matching (coordinate descent through the inferred spec)');
     const tw = performance.now();
     const wm = weightMatching(A, B, spec);
     const wmSeconds = (performance.now() - tw) / 1000;
+    step.done(`weight matching: ${wm.sweeps} sweeps`);
     const statX = tf.slice(xTrain, 0, 2000);
     const fa: Record<string, { shape: number[]; data: Float64Array }> = {};
     const fb: Record<string, { shape: number[]; data: Float64Array }> = {};
@@ -180,15 +227,19 @@ async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
     });
     statX.dispose();
     const am = activationMatching(A, B, spec, Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }])));
-    const lambdas = Array.from({ length: 11 }, (_, i) => i / 10);
+    step.done('activation matching on 2,000 training inputs');
+    const curve = (name: string, other: Parameters<typeof interpolationCurve>[2]): Promise<BarrierRecord> =>
+      interpolationCurve(graph, A, other, test, { lambdas, onProgress: (k, n) => step.done(`interpolation (${name}): λ ${k}/${n}`) });
     const curves = {
-      naive: await interpolationCurve(graph, A, B, test, { lambdas }),
-      weightMatching: await interpolationCurve(graph, A, wm.params, test, { lambdas }),
-      activationMatching: await interpolationCurve(graph, A, am.params, test, { lambdas }),
+      naive: await curve('naive', B),
+      weightMatching: await curve('weight matching', wm.params),
+      activationMatching: await curve('activation matching', am.params),
     };
     const llX = tf.slice(xTest, 0, Math.min(500, split.test.n));
     const llfcBefore = await llfc(graph, A, B, llX);
+    step.done('LLFC before matching');
     const llfcAfter = await llfc(graph, A, wm.params, llX);
+    step.done('LLFC after weight matching');
     llX.dispose();
 
     const config = {
@@ -216,6 +267,8 @@ async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
       files: [],
     };
     say('report', `writing ${opts.out}`);
+    // the run time is known before the report is rendered (the subtitle states it)
+    result.seconds = (performance.now() - t0) / 1000;
     const report = demoReport(result);
     const { html, svgs } = await renderReport(report);
     const files: string[] = [];
@@ -228,7 +281,6 @@ async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
       }
     }
     await writeFileAtomic(join(opts.out, 'report.html'), html);
-    result.seconds = (performance.now() - t0) / 1000;
     result.files = ['report.html', 'result.json', ...files];
     await writeFileAtomic(join(opts.out, 'result.json'), JSON.stringify(result, null, 2));
     return result;
@@ -241,12 +293,23 @@ async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
 export function demoReport(r: DemoResult): Report {
   const pct = (x: number): number => Math.round(x * 10000) / 100;
   const curves = r.connectivity.curves;
+  const PATH_NAMES: Record<string, string> = { naive: 'naive', weightMatching: 'weight matching', activationMatching: 'activation matching' };
+  const pathName = (k: string): string => PATH_NAMES[k] ?? k;
   const curveRows = (key: 'loss' | 'error'): Figure['rows'] =>
-    (Object.entries(curves) as Array<[string, BarrierRecord]>).flatMap(([name, c]) => c.lambdas.map((l, i) => ({ x: l, y: c[key][i] as number, series: name })));
+    (Object.entries(curves) as Array<[string, BarrierRecord]>).flatMap(([name, c]) => c.lambdas.map((l, i) => ({ x: l, y: c[key][i] as number, series: pathName(name) })));
   const layers = r.audit.layers;
+  // one colour scale for every heatmap panel: [0, 1] for these similarities (or their shared range)
+  const domain = heatmapDomain(Object.values(r.audit.heatmaps).flat(2));
   const heatFigures: Figure[] = Object.entries(r.audit.heatmaps).map(([id, m]) => {
     const rows = m.flatMap((row, i) => row.map((v, j) => ({ a: layers[i] as string, b: layers[j] as string, value: v })));
-    return { id: `heatmap-${id}`, title: id, caption: `${getMetric(id).kind === 'similarity' ? 'Similarity' : 'Distance'} between every layer of model A (rows) and model B (columns) on the audit inputs.`, spec: heatmap(rows, { a: 'model A', b: 'model B', title: id, order: layers }), rows };
+    const kind = getMetric(id).kind;
+    return {
+      id: `heatmap-${id}`,
+      title: id,
+      caption: `${kind === 'similarity' ? 'Similarity' : 'Distance'} between every layer of model A (rows) and model B (columns) on the audit inputs; every heatmap of this report uses the colour scale [${domain.join(', ')}].`,
+      spec: heatmap(rows, { a: 'model A layer', b: 'model B layer', title: id, order: layers, domain, label: kind }),
+      rows,
+    };
   });
   const diagTable: Table = {
     id: 'metrics-by-layer',
@@ -256,8 +319,8 @@ export function demoReport(r: DemoResult): Report {
     rows: Object.entries(r.audit.diagonal).map(([id, vals]) => [id, getMetric(id).kind, ...vals]),
   };
   const barrierRows = (Object.entries(curves) as Array<[string, BarrierRecord]>).flatMap(([name, c]) => [
-    { group: name, series: 'loss barrier', value: c.barrier.loss.maxMinusLinear },
-    { group: name, series: 'error barrier', value: c.barrier.error.maxMinusLinear },
+    { group: pathName(name), series: 'loss barrier (cross-entropy)', value: c.barrier.loss.maxMinusLinear },
+    { group: pathName(name), series: 'error barrier (error rate)', value: c.barrier.error.maxMinusLinear },
   ]);
   const llfcRows = r.connectivity.llfc.before.layers.map((l, i) => {
     const a = r.connectivity.llfc.after.layers[i]!;
@@ -267,7 +330,8 @@ export function demoReport(r: DemoResult): Report {
   const nv = curves.naive.barrier;
   return {
     title: 'basis demo: two MNIST MLPs, their symmetries, representations and connectivity',
-    subtitle: `${String((r.config['model'] as ModelGraph).name)} · seeds ${r.training.map((t) => t.seed).join(' and ')} · ${r.seconds > 0 ? `${r.seconds.toFixed(0)} s` : ''}`,
+    // rendered once every fact is known: a part that is not (yet) known is left out, never left dangling
+    subtitle: [String((r.config['model'] as ModelGraph).name), `seeds ${r.training.map((t) => t.seed).join(' and ')}`, r.seconds > 0 ? `${r.seconds.toFixed(0)} s` : ''].filter((p) => p !== '').join(' · '),
     sections: [
       {
         heading: 'Training',
@@ -289,9 +353,9 @@ export function demoReport(r: DemoResult): Report {
         heading: 'Linear mode connectivity',
         text: `Interpolating the weights directly crosses a loss barrier of ${nv.loss.maxMinusLinear.toFixed(3)} (${(100 * nv.error.maxMinusLinear).toFixed(1)} error points). After weight matching (permutation coordinate descent through the inferred spec, modulo positive scaling) the barrier is ${wm.loss.maxMinusLinear.toFixed(3)} (${(100 * wm.error.maxMinusLinear).toFixed(1)} points): the two solutions lie in one basin up to the network's symmetry.`,
         figures: [
-          { id: 'interpolation-loss', title: 'Test loss along the linear path', caption: 'λ = 0 is model A, λ = 1 model B (aligned to A for the matched curves).', spec: lineChart(curveRows('loss'), { x: 'λ', y: 'test loss' }), rows: curveRows('loss') },
-          { id: 'interpolation-error', title: 'Test error along the linear path', caption: 'Error rate (1 - accuracy) of the interpolated models.', spec: lineChart(curveRows('error'), { x: 'λ', y: 'test error' }), rows: curveRows('error') },
-          { id: 'barriers', title: 'Barriers', caption: 'max over λ of E(λ) minus the linear interpolation of the endpoints.', spec: barChart(barrierRows, { x: 'method', y: 'barrier' }), rows: barrierRows },
+          { id: 'interpolation-loss', title: 'Test loss along the linear path', caption: 'λ = 0 is model A, λ = 1 model B (aligned to A for the matched curves).', spec: lineChart(curveRows('loss'), { x: 'λ (0 = model A, 1 = model B)', y: 'test loss (cross-entropy)' }), rows: curveRows('loss') },
+          { id: 'interpolation-error', title: 'Test error along the linear path', caption: 'Error rate (1 - accuracy) of the interpolated models.', spec: lineChart(curveRows('error'), { x: 'λ (0 = model A, 1 = model B)', y: 'test error (error rate)' }), rows: curveRows('error') },
+          { id: 'barriers', title: 'Barriers', caption: 'max over λ of E(λ) minus the linear interpolation of the endpoints; loss and error in separate panels (different units).', spec: barChart(barrierRows, { x: 'path', y: 'barrier', split: true }), rows: barrierRows },
         ],
         tables: [
           {

@@ -1,6 +1,7 @@
 // @basis/experiments public API (browser-safe). The demo and recipes that read files live in `@basis/experiments/node`.
 export {
   barChart,
+  configRows,
   figureCsv,
   heatmap,
   lineChart,
@@ -12,6 +13,25 @@ export {
   type Table,
   type VegaLiteSpec,
 } from './report.js';
+export {
+  BAND_OPACITY,
+  COLOUR_BAR_TICKS,
+  SERIES_COLOURS,
+  SERIES_DASHES,
+  SERIES_SHAPES,
+  STYLE_CONFIG,
+  coincidentSeries,
+  colourBarTicks,
+  heatmapDomain,
+  isDiscreteAxis,
+  specFields,
+  specNotes,
+  type BarChartOptions,
+  type FigureRows,
+  type HeatmapOptions,
+  type LineChartOptions,
+} from './figure-style.js';
+export { columnFormat, formatColumns, type ColumnFormat } from './numbers.js';
 export { bootstrapEstimate, difference, estimate, formatEstimate } from './runner/estimate.js';
 export { checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, within } from './runner/check.js';
 export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';
