@@ -4,6 +4,7 @@ import { BasisError, isBasisError } from '@basis/tensor';
 import { GENERIC_MUTATORS, type FuzzRng, type FuzzTarget, type Mutator } from '@basis/test-utils/fuzz';
 import { checkGraphParams, decodeCheckpoint, decodeIdx, describeGraph, encodeIdx, gunzip, importStateDict, type ModelGraph } from '../src/index.js';
 import { checkpointSample, deepArray, gz, gzipAround, idxGzBomb, idxNanShape, idxWithHeader, manifestWith } from './crafted.js';
+import { onnxTarget } from './onnx.js';
 
 const generic = (b: Uint8Array, r: FuzzRng) => r.pick(GENERIC_MUTATORS).apply(b, r);
 
@@ -153,4 +154,4 @@ export const manifestTarget: FuzzTarget = {
 };
 
 /** Every target of this package. */
-export const targets: FuzzTarget[] = [idxTarget, idxGzTarget, manifestTarget];
+export const targets: FuzzTarget[] = [idxTarget, idxGzTarget, manifestTarget, onnxTarget];

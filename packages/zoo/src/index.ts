@@ -3,3 +3,4 @@ export * from './data/index.js';
 export * from './graph/index.js';
 export * from './train/index.js';
 export * from './model/index.js';
+export * from './onnx/index.js';

@@ -200,11 +200,13 @@ function runNode(node: GraphNode, x: tf.Tensor, st: RunState): tf.Tensor {
     case 'activation':
       y = applyActivation(node, x);
       break;
-    case 'maxpool':
-      y = tf.maxPool(x as tf.Tensor4D, node.size, node.size, 'valid');
+    case 'maxpool': {
+      const pad = node.padding ?? 0;
+      y = tf.maxPool(x as tf.Tensor4D, node.size, node.stride ?? node.size, pad === 0 ? 'valid' : pad);
       break;
+    }
     case 'avgpool':
-      y = tf.avgPool(x as tf.Tensor4D, node.size, node.size, 'valid');
+      y = tf.avgPool(x as tf.Tensor4D, node.size, node.stride ?? node.size, 'valid');
       break;
     case 'globalavgpool':
       y = x.rank === 3 ? tf.mean(x, 1) : tf.mean(x, [1, 2]);

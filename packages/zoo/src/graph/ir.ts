@@ -14,7 +14,8 @@ export const ACTIVATION_FNS: readonly ActivationFn[] = ['relu', 'leaky_relu', 's
  * - `batchnorm`: over the channel/feature axis; `weight` (γ), `bias` (β), buffers `running_mean`, `running_var`.
  * - `layernorm`: over the feature axis of vectors; `weight`, `bias`.
  * - `activation`: elementwise σ (`slope` for leaky_relu, `degree` for polynomial).
- * - `maxpool` / `avgpool` (`size` x `size`, stride `size`), `globalavgpool` (spatial mean), `flatten` (channel-major `C*H*W`, as PyTorch).
+ * - `maxpool` / `avgpool` (`size` x `size` windows, `stride` default `size`; maxpool may pad each side by `padding`, which never wins the max, as `nn.MaxPool2d(3, 2, 1)`),
+ *   `globalavgpool` (spatial mean), `flatten` (channel-major `C*H*W`, as PyTorch).
  * - `residual`: `y = body(x) + shortcut(x)`, the shortcut is the identity unless given (e.g. a 1x1 conv).
  * - `transform`: `y = x Tᵀ` on the unit axis with a square `weight` `[units, units]` (identity-initialised):
  *   the auxiliary layer for inserting a group element or a stitching map before or after a nonlinearity.
@@ -39,8 +40,8 @@ export type GraphNode =
   | { readonly op: 'batchnorm'; readonly name: string; readonly eps?: number; readonly momentum?: number }
   | { readonly op: 'layernorm'; readonly name: string; readonly eps?: number }
   | { readonly op: 'activation'; readonly name: string; readonly fn: ActivationFn; readonly slope?: number; readonly degree?: number }
-  | { readonly op: 'maxpool'; readonly name: string; readonly size: number }
-  | { readonly op: 'avgpool'; readonly name: string; readonly size: number }
+  | { readonly op: 'maxpool'; readonly name: string; readonly size: number; readonly stride?: number; readonly padding?: number }
+  | { readonly op: 'avgpool'; readonly name: string; readonly size: number; readonly stride?: number }
   | { readonly op: 'globalavgpool'; readonly name: string }
   | { readonly op: 'flatten'; readonly name: string }
   | { readonly op: 'residual'; readonly name: string; readonly body: readonly GraphNode[]; readonly shortcut?: readonly GraphNode[] }
@@ -248,9 +249,13 @@ export function describeGraph(graph: ModelGraph): GraphDescription {
         case 'avgpool': {
           if (s.length !== 3) bad(p, `${node.op} needs a [C, H, W] input, got [${s.join(', ')}]`);
           const k = posInt(node.size, `${p}.size`);
+          const st = node.stride === undefined ? k : posInt(node.stride, `${p}.stride`);
+          const pad = node.op === 'maxpool' ? (node.padding ?? 0) : 0;
+          if (node.op === 'avgpool' && (node as { padding?: unknown }).padding !== undefined) bad(`${p}.padding`, 'avgpool takes no padding (only maxpool pads)');
+          if (!Number.isInteger(pad) || pad < 0 || 2 * pad > k) bad(`${p}.padding`, `must be an integer in 0..${Math.floor(k / 2)} (at most half the window), got ${JSON.stringify(pad)}`);
           const [c, h, w] = s as [number, number, number];
-          if (h < k || w < k) bad(p, `pool size ${k} does not fit a ${h}x${w} input`);
-          s = [c, Math.floor(h / k), Math.floor(w / k)];
+          if (h + 2 * pad < k || w + 2 * pad < k) bad(p, `pool size ${k} does not fit a ${h}x${w} input`);
+          s = [c, Math.floor((h + 2 * pad - k) / st) + 1, Math.floor((w + 2 * pad - k) / st) + 1];
           break;
         }
         case 'globalavgpool':

@@ -17,3 +17,4 @@ export {
   type TrainSeedsOptions,
 } from './pool.js';
 export { loadModel, saveModel, type LoadedModel, type SaveModelOptions } from './load.js';
+export { loadOnnxFile } from './load-onnx.js';

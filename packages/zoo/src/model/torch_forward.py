@@ -53,7 +53,8 @@ class Graph(nn.Module):
                 cls = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
                 self._put(n["name"], cls(shape[0], eps=n.get("eps", 1e-5), momentum=n.get("momentum", 0.1)))
             elif op in ("maxpool", "avgpool"):
-                shape = [shape[0], shape[1] // n["size"], shape[2] // n["size"]]
+                k, s, p = n["size"], n.get("stride", n["size"]), n.get("padding", 0)
+                shape = [shape[0], (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1]
             elif op == "globalavgpool":
                 shape = [shape[0]]
             elif op == "flatten":
@@ -93,9 +94,9 @@ class Graph(nn.Module):
             elif op == "activation":
                 x = self._act(n, x)
             elif op == "maxpool":
-                x = F.max_pool2d(x, n["size"])
+                x = F.max_pool2d(x, n["size"], n.get("stride", n["size"]), n.get("padding", 0))
             elif op == "avgpool":
-                x = F.avg_pool2d(x, n["size"])
+                x = F.avg_pool2d(x, n["size"], n.get("stride", n["size"]))
             elif op == "globalavgpool":
                 x = x.mean(dim=(2, 3))
             elif op == "flatten":
