@@ -5,6 +5,22 @@ import { add, crossprod, frobeniusNorm, gram, matmul, matvec, scale, sub, trace 
 import { expectCode, gaussian, naiveMatmul, rngFor } from './test-helpers.js';
 
 describe('matmul', () => {
+  it('matrix-vector products, small (JS loop) and large (native BLAS when loaded), match the triple loop', () => {
+    const rng = rngFor('matvec');
+    for (const [m, k] of [
+      [7, 5],
+      [300, 300],
+      [2000, 40],
+    ] as const) {
+      const A = gaussian(rng, m, k);
+      const x = gaussian(rng, k, 1);
+      const got = matmul(A, x);
+      const want = naiveMatmul(A, x);
+      expect(got.shape).toEqual([m, 1]);
+      for (let i = 0; i < m; i++) expect(Math.abs(got.data[i]! - want.data[i]!)).toBeLessThan(1e-12 * k);
+    }
+  });
+
   it('matches the triple loop on shapes that exercise every remainder path', () => {
     const rng = rngFor('matmul');
     for (const [m, k, n] of [

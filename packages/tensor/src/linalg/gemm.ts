@@ -203,11 +203,17 @@ export function gemmStrided(g: GemmArgs): void {
   for (let i = 0; i < m; i++) C.set(c.subarray(i * n, (i + 1) * n), cOff + i * ldc);
 }
 
+/** Matrix-vector products from this many multiply-adds on go to the native BLAS when it is loaded. */
+const GEMV_NATIVE_MIN = 1 << 16;
+
 /** A (m x k) · B (k x n) into a new m x n array. */
 export function matmulData(A: Float64Array, B: Float64Array, m: number, k: number, n: number): Float64Array {
   const C = float64Buffer(m * n);
   if (m === 0 || n === 0 || k === 0) return C;
+  // a matrix-vector product: the JS loop unless it is large enough for the native BLAS (dgemv
+  // inside dgemm: vectorised and threaded) to pay for the call
   if (n === 1) {
+    if (m * k >= GEMV_NATIVE_MIN && nativeGemm({ m, n, k, A, aOff: 0, lda: k, transA: false, B, bOff: 0, ldb: 1, transB: false, C, cOff: 0, ldc: 1, accumulate: false, upperOnly: false })) return C;
     for (let i = 0; i < m; i++) {
       let s = 0;
       const a = i * k;
