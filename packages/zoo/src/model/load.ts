@@ -6,6 +6,8 @@ import { BasisError, createRng, isBasisError, readSafetensors, readTorch, type N
 import { checkGraphParams, describeGraph, type ModelGraph, type ParamDict } from '../graph/index.js';
 import { CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import { findLatestCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/node.js';
+import type { OnnxImportReport } from '../onnx/import.js';
+import { loadOnnxFile } from './load-onnx.js';
 import { importStateDict, mapStateDict, withTorchNames, type StateDictReport } from './state-dict.js';
 import type { KeyMap } from './state-dict-map.js';
 
@@ -26,6 +28,8 @@ export interface LoadedModel {
   path: string;
   /** For a bare weights file: how its entries became the graph's parameters (used, renamed, ignored). */
   report?: StateDictReport;
+  /** For an .onnx file: which ONNX nodes became which graph nodes, what was folded or dropped. */
+  onnx?: OnnxImportReport;
 }
 
 /**
@@ -78,12 +82,15 @@ function paramsOf(graph: ModelGraph, tensors: ReadonlyMap<string, NdArray>, wher
  *   need not be the graph's: they are resolved by {@link mapStateDict} (key map, prefixes, then
  *   structure; a .pt file's entry order is PyTorch's module order, a safetensors file has none),
  *   the returned graph keeps the file's names for export (`meta.torch`), and `report` says how
- *   every entry was used.
+ *   every entry was used;
+ * - an `.onnx` file (graph and weights in one file; `graph` must not be given), read by
+ *   {@link importOnnx}, with `onnx` reporting how its nodes became the graph's.
  * A missing path or a truncated/corrupt/mismatched file raises BAD_FILE naming it.
  *
  * @example
  * ```ts
  * const m = await loadModel('runs/mlp/seed-0');
+ * const o = await loadModel('model.onnx');
  * const t = await loadModel('model.pt', { graph: buildModel({ arch: 'mlp', width: [64, 32] }, { input: [784], classes: 10 }) });
  * console.log(formatStateDictReport(t.report!)); // 0.weight -> layers.0.weight (structure), ...
  * ```
@@ -116,6 +123,10 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
     return { graph, params: paramsOf(graph, ckpt.params, where), manifest: ckpt.manifest, path: where };
   }
   const ext = extname(path).toLowerCase();
+  if (ext === '.onnx') {
+    if (opts.graph !== undefined) throw badFile(path, 'an .onnx file holds its own graph; leave out the architecture (--arch)');
+    return loadOnnxFile(path);
+  }
   if (opts.graph === undefined) throw badFile(path, 'a bare weights file holds no model graph; give the architecture (e.g. --arch mlp --width 512) or use a checkpoint directory');
   let bytes: Uint8Array;
   try {

@@ -1,0 +1,55 @@
+// The PyTorch-made models read from their ONNX files (tooling/test-utils/fixtures/models/pytorch,
+// no architecture given): a planted permutation of each is recovered by weight matching through
+// the spec inferred from the imported graph, with no loss barrier on the path back.
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng, readNpy } from '@basis/tensor';
+import { act, sampleElement, type GroupElement } from '@basis/symmetry';
+import { inferSpec, toFloat64 } from '@basis/zoo';
+import { loadModel } from '@basis/zoo/node';
+import { fixtureBytes, fixturePath } from '@basis/test-utils';
+import { interpolationCurve } from './interpolate.js';
+import { weightMatching } from './matching.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const FILES: [string, string][] = [
+  ['mlp', 'mlp.onnx'],
+  ['cnn', 'cnn.onnx'],
+  ['cnn', 'cnn-bn.onnx'],
+  ['rescnn', 'rescnn.onnx'],
+  ['rescnn', 'rescnn-bn.onnx'],
+];
+
+describe('planted permutations of the PyTorch-made ONNX models are recovered by weight matching', () => {
+  for (const [name, file] of FILES) {
+    it(`${file}: exact recovery, barrier < 1e-3`, async () => {
+      const m = await loadModel(fixturePath(`models/pytorch/${file}`));
+      const sym = inferSpec(m.graph);
+      const A = toFloat64(m.params);
+      const rng = createRng(18);
+      const asg: Record<string, GroupElement> = {};
+      for (const [g, decl] of Object.entries(sym.groups)) asg[g] = sampleElement({ kind: 'permutation', size: decl.size }, rng);
+      const B = act(A, sym, asg);
+      expect(Object.keys(A).some((k) => A[k]!.data.some((v, i) => v !== B[k]!.data[i]))).toBe(true);
+      const r = weightMatching(A, B, sym);
+      let diff = 0;
+      for (const k of Object.keys(A)) A[k]!.data.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - (r.params[k]!.data[i] as number)))));
+      expect(diff).toBeLessThan(1e-8);
+      const xa = readNpy(fixtureBytes(`models/pytorch/${name}.x.npy`));
+      const logits = readNpy(fixtureBytes(`models/pytorch/${name}.logits.npy`)).data as Float32Array;
+      const labels = Int32Array.from({ length: 8 }, (_, n) => {
+        const row = Array.from(logits.subarray(n * 10, n * 10 + 10));
+        return row.indexOf(Math.max(...row));
+      });
+      const x = tf.tensor(Float32Array.from(xa.data as Float32Array), [...xa.shape]);
+      const rec = await interpolationCurve(m.graph, A, r.params, { x, labels }, { lambdas: [0, 0.25, 0.5, 0.75, 1], repair: 'none' });
+      x.dispose();
+      expect(rec.barrier.loss.maxMinusMean).toBeLessThan(1e-3);
+      expect(Math.abs(rec.barrier.loss.maxMinusLinear)).toBeLessThan(1e-3);
+    });
+  }
+});
