@@ -1,14 +1,15 @@
-// `basis reproduce --queue`, `basis train --queue`, `basis worker` and `basis queue` on the built
+// `basis reproduce --queue`, `basis train --queue`, `basis compare --layers --queue`, `basis worker` and `basis queue` on the built
 // binary against a real redis-server on 127.0.0.1 (a free port, killed afterwards): a tiny E000-1
 // and two `basis train` seeds through two worker processes give the results of the local runs;
 // status, graceful stop, usage errors, masked credentials. Skipped with a message when
 // redis-server is not installed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNpyFile } from '@basis/tensor/node';
 import { BIN, basis, basisWithEnv } from './test-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-cli-queue-'));
@@ -86,7 +87,7 @@ describe.skipIf(bin === null)('basis reproduce --queue with basis worker process
     redis?.kill('SIGKILL');
   });
 
-  it('trains the models of a reproduction on two workers: the same result as the local run; status; graceful stop', async () => {
+  it('reproduce, train --seeds and compare --layers through two workers give the local results; status; graceful stop', async () => {
     const cfg = join(dir, 'tiny.yaml');
     writeFileSync(cfg, tiny);
     const workers = [0, 1].map(() => {
@@ -131,6 +132,23 @@ describe.skipIf(bin === null)('basis reproduce --queue with basis worker process
     for (const seed of [0, 1]) {
       expect(readFileSync(join(dir, 'tq', `seed-${seed}`, 'model.safetensors')).equals(readFileSync(join(dir, 'tl', `seed-${seed}`, 'model.safetensors')))).toBe(true);
     }
+    // basis compare --layers through the same workers: audit.json values equal the local audit's
+    for (const [d, seed] of [['la', 1], ['lb', 2]] as const) {
+      mkdirSync(join(dir, d), { recursive: true });
+      let x = seed;
+      const rnd = (): number => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+      for (const l of ['l0', 'l1', 'l2']) await writeNpyFile(join(dir, d, `${l}.npy`), { dtype: 'float64', shape: [120, 6], data: Float64Array.from({ length: 720 }, rnd) });
+    }
+    const cmp = ['compare', '--layers', join(dir, 'la'), join(dir, 'lb'), '--metric', 'cka.linear,procrustes.similarity', '--json', '--threads', '1'];
+    const cq = await basis(...cmp, '--out', join(dir, 'cq'), '--queue', url, '--queue-name', 'cli');
+    expect(cq.code, cq.stderr).toBe(0);
+    expect(cq.stderr).toMatch(/3 rows \(one per layer of A\) go to the workers of job queue/);
+    const cl = await basis(...cmp, '--out', join(dir, 'cl'));
+    expect(cl.code, cl.stderr).toBe(0);
+    const audit = (d: string) => JSON.parse(readFileSync(join(dir, d, 'audit.json'), 'utf8')) as { values: Record<string, number[][]>; layersA: string[]; layersB: string[] };
+    expect(audit('cq').values).toEqual(audit('cl').values);
+    expect(audit('cq').layersA).toEqual(['l0', 'l1', 'l2']);
+    expect(readFileSync(join(dir, 'cq', 'cka.linear.csv'), 'utf8')).toBe(readFileSync(join(dir, 'cl', 'cka.linear.csv'), 'utf8'));
     const spawnQ = await basis(...trainArgs, '--out', join(dir, 'tq2'), '--queue', url, '--spawn-steps', '3');
     expect(spawnQ.code).toBe(2);
     expect(spawnQ.stderr).toMatch(/--spawn-steps cannot be combined with --queue/);
@@ -138,11 +156,11 @@ describe.skipIf(bin === null)('basis reproduce --queue with basis worker process
     const codes = await Promise.all(workers.map((w) => w.exited));
     expect(codes).toEqual([0, 0]);
     const stats = workers.map((w) => JSON.parse(w.out.stdout) as { trained: number; reused: number; failed: number });
-    expect(stats.reduce((a, x) => a + x.trained, 0)).toBe(6);
+    expect(stats.reduce((a, x) => a + x.trained, 0)).toBe(9);
     expect(workers.map((w) => w.out.stderr).join('\n')).toMatch(/SIGTERM: finishing the running job, then stopping/);
     const cleared = await basis('queue', 'clear', '--queue', url, '--name', 'cli', '--json');
     expect(cleared.code).toBe(0);
-    expect(JSON.parse(cleared.stdout)).toMatchObject({ removed: 6 });
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ removed: 9 });
     const unknown = await basis('queue', 'frob', '--queue', url);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown queue action 'frob'/);

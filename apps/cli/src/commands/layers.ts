@@ -34,13 +34,16 @@ function csv(rowLabels: string[], colLabels: string[], values: number[][]): stri
  * (default 3 s; 0 = always). Time and peak memory are estimated from the layer shapes before any
  * work (`estimateAudit`); above `--max-memory` (default half of this machine's memory) it refuses
  * with USAGE. Progress: the cells done, the metric at work and the elapsed time (a redrawn bar on a
- * terminal, a line per tenth elsewhere). OUT is locked while it is written.
+ * terminal, a line per tenth elsewhere). OUT is locked while it is written. With `queue` (a Redis
+ * URL, '' for BASIS_QUEUE) each layer of A becomes a `compare-row` job for `basis worker` processes
+ * (the layer folders and OUT on a filesystem they share); the values equal the local audit's at the
+ * same BLAS thread count.
  */
 export async function runCompareLayers(
   ctx: CommandContext,
   dirA: string,
   dirB: string,
-  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>>; workers?: number; maxMemory?: string },
+  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>>; workers?: number; maxMemory?: string; queue?: string; queueName?: string },
 ): Promise<void> {
   const ids = opts.metric === undefined ? listMetrics().map((d) => d.id) : opts.metric.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   for (const id of ids) resolveOptions(id, opts.options[id]);
@@ -70,7 +73,7 @@ export async function runCompareLayers(
   const out = resolve(opts.out);
   const lock = await lockDir(out, { cleanDepth: 0 });
   try {
-    await auditInto(ctx, dirA, dirB, A, B, ids, out, opts, minSeconds);
+    await auditInto(ctx, dirA, dirB, A, B, ids, out, { ...opts, files: { a: fa, b: fb } }, minSeconds);
   } finally {
     await lock.release();
   }
@@ -84,7 +87,7 @@ async function auditInto(
   B: [string, Matrix][],
   ids: string[],
   out: string,
-  opts: { options: Record<string, Record<string, unknown>>; workers?: number },
+  opts: { options: Record<string, Record<string, unknown>>; workers?: number; queue?: string; queueName?: string; files?: { a: [string, string][]; b: [string, string][] } },
   minSeconds: number | undefined,
 ): Promise<void> {
   let last = 0;
@@ -92,7 +95,7 @@ async function auditInto(
   const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet && !ctx.options.json);
   let result;
   try {
-    result = await compareLayersParallel(A, B, ids, {
+    result = opts.queue !== undefined && opts.files !== undefined ? await auditOnQueue(ctx, ids, out, { ...opts, files: opts.files, queue: opts.queue }, bars) : await compareLayersParallel(A, B, ids, {
       options: opts.options,
       ...(opts.workers === undefined ? {} : { workers: opts.workers }),
       ...(minSeconds === undefined ? {} : { minSeconds }),
@@ -137,4 +140,59 @@ async function auditInto(
   const jsonPath = join(out, 'audit.json');
   await writeFileAtomic(jsonPath, JSON.stringify({ a: dirA, b: dirB, ...audit }, null, 2) + '\n');
   ctx.result({ out, json: jsonPath, files, ...audit }, () => `wrote ${audit.metrics.length} metrics x ${audit.layersA.length} x ${audit.layersB.length} layer pairs to ${out} (audit.json, <metric>.csv, <metric>.html)`);
+}
+
+/**
+ * `basis compare --layers … --queue`: one `compare-row` job per layer of A (its content key covers
+ * the bytes of every layer file, the metrics, their options and the versions), computed by
+ * `basis worker` processes into OUT/.basis-queue/<key>.json; the rows are assembled into the audit
+ * the local path returns (`workers` is 0: no local worker threads).
+ */
+async function auditOnQueue(
+  ctx: CommandContext,
+  ids: string[],
+  out: string,
+  opts: { options: Record<string, Record<string, unknown>>; queue: string; queueName?: string; files: { a: [string, string][]; b: [string, string][] } },
+  bars: ProgressBars,
+): Promise<Awaited<ReturnType<typeof compareLayersParallel>>> {
+  const { contentHash, createQueueExecutor, openStore, packageVersions, parseStored } = await import('@basis/experiments/node');
+  const { createHash } = await import('node:crypto');
+  const { readFile } = await import('node:fs/promises');
+  const digest = async (p: string): Promise<string> => createHash('sha256').update(await readFile(p)).digest('hex');
+  const a = await Promise.all(opts.files.a.map(async ([name, p]) => ({ name, path: resolve(p), sha256: await digest(p) })));
+  const b = await Promise.all(opts.files.b.map(async ([name, p]) => ({ name, path: resolve(p), sha256: await digest(p) })));
+  const versions = await packageVersions();
+  const tty = (ctx.io.stderr as { isTTY?: boolean }).isTTY === true;
+  const executor = await createQueueExecutor({
+    ...(opts.queue === '' ? {} : { queue: opts.queue }),
+    ...(opts.queueName === undefined ? {} : { name: opts.queueName }),
+    onStatus: (kind, st) => {
+      bars.update(`queue ${kind}`, { done: st.done, total: st.total, detail: `${st.done}/${st.total} rows done, ${st.active} running, ${st.waiting} waiting` });
+      if (!tty) bars.log(`  queue ${kind}: ${st.done}/${st.total} rows done, ${st.active} running, ${st.waiting} waiting${st.failed > 0 ? `, ${st.failed} failed` : ''}`);
+    },
+  });
+  ctx.info(`  ${a.length} rows (one per layer of A) go to the workers of ${executor.description}; the layer files and ${out} must be on a filesystem they share`);
+  try {
+    const jobs = a.map((la) => {
+      const key = contentHash({ kind: 'basis.compare-row', a: { name: la.name, sha256: la.sha256 }, b: b.map((l) => ({ name: l.name, sha256: l.sha256 })), metrics: ids, options: opts.options, versions });
+      const payload = { v: 1 as const, key, label: la.name, a: { name: la.name, path: la.path }, b: b.map((l) => ({ name: l.name, path: l.path })), metrics: ids, options: opts.options, result: join(out, '.basis-queue', `${key}.json`), versions };
+      return { kind: 'compare-row' as const, key, label: la.name, deps: [], artifact: `.basis-queue/${key}.json`, payload };
+    });
+    const ctl = new AbortController();
+    await executor.runJobs(jobs, openStore({ kind: 'dir', root: out }), { signal: ctl.signal, onProgress: () => undefined, onWait: (line) => bars.log(`  ${line}`) });
+    const rows = await Promise.all(jobs.map(async (j) => parseStored(await readFile(j.payload.result, 'utf8')) as { values: Record<string, number[]>; options: Awaited<ReturnType<typeof compareLayersParallel>>['options']; engine: Awaited<ReturnType<typeof compareLayersParallel>>['engine'] }));
+    const first = rows[0]!;
+    return {
+      layersA: a.map((l) => l.name),
+      layersB: b.map((l) => l.name),
+      metrics: ids,
+      values: Object.fromEntries(ids.map((id) => [id, rows.map((r) => r.values[id] as number[])])),
+      options: first.options,
+      precision: 'float64',
+      engine: first.engine,
+      workers: 0,
+    };
+  } finally {
+    await executor.close();
+  }
 }

@@ -12,9 +12,10 @@ export const DEFAULT_QUEUE_NAME = 'basis';
 
 /**
  * Job kinds a worker runs (the BullMQ job name): `train`, a model of a run cache (`basis reproduce
- * --queue`); `train-run`, one seed of `basis train --seeds … --queue` into its run directory.
+ * --queue`); `train-run`, one seed of `basis train --seeds … --queue` into its run directory;
+ * `compare-row`, one layer of A against every layer of B (`basis compare --layers … --queue`).
  */
-export type JobKind = 'train' | 'train-run';
+export type JobKind = 'train' | 'train-run' | 'compare-row';
 
 /**
  * The payload of a `train` job: everything a worker on another machine needs to train one model
@@ -62,6 +63,29 @@ export interface TrainRunPayload {
   versions: Record<string, string>;
   backend?: BackendPreference;
   engine: Record<string, unknown>;
+}
+
+/**
+ * The payload of a `compare-row` job: one layer of A (an .npy file on the shared filesystem)
+ * compared with every layer of B by each metric, exactly as `compareLayers` computes those cells.
+ * The row is written to `result` (an absolute path) as JSON: `{ key, values: { [metric]: number[] },
+ * options, engine }`.
+ *
+ * @example
+ * ```ts
+ * const p: CompareRowPayload = { v: 1, key, label: 'layer0', a: { name: 'layer0', path: '/shared/acts/s0/layer0.npy' }, b: [{ name: 'layer0', path: '/shared/acts/s1/layer0.npy' }], metrics: ['cka.linear'], options: {}, result: '/shared/audit/.basis-queue/<key>.json', versions };
+ * ```
+ */
+export interface CompareRowPayload {
+  v: 1;
+  key: string;
+  label: string;
+  a: { name: string; path: string };
+  b: Array<{ name: string; path: string }>;
+  metrics: string[];
+  options: Record<string, Record<string, unknown>>;
+  result: string;
+  versions: Record<string, string>;
 }
 
 /** The artifact of a finished `train-run` job, inside its run directory. */

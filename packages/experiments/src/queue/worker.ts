@@ -7,15 +7,16 @@
 // finishes, on a second stop it is released (back to the queue, no attempt used).
 import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { BasisError, engineInfo } from '@basis/tensor';
-import { LOCK_FILE, readDirLock, writeFileAtomic } from '@basis/tensor/node';
+import { compareLayers } from '@basis/align';
+import { BasisError, engineInfo, type Matrix } from '@basis/tensor';
+import { LOCK_FILE, readDirLock, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import { checkDataSpec, resolveRecipe, type ModelGraph } from '@basis/zoo';
 import { TrainPool, loadDataSpec } from '@basis/zoo/node';
 import { checkModelJob, createRunContext, packageVersions, type ModelJob, type NodeRunContext } from '../runner/context.js';
 import { contentHash, parseStored, stringifyStored } from '../runner/json.js';
-import { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, encodeFailure, isDeterministicFailure, type TrainJobOutcome, type TrainPayload, type TrainRunPayload } from './common.js';
+import { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, encodeFailure, isDeterministicFailure, type TrainJobOutcome, type TrainPayload, type TrainRunPayload, type CompareRowPayload } from './common.js';
 import { modelArtifact, openStore } from './store.js';
 import { maskSecrets, type QueueTarget } from './url.js';
 
@@ -276,15 +277,38 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     }
   }
 
+  async function runCompareRow(job: Job): Promise<TrainJobOutcome> {
+    const p = checkComparePayload(job.data);
+    if (JSON.stringify(sorted(p.versions)) !== JSON.stringify(sorted(versions))) {
+      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(p.versions)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine`);
+    }
+    const t0 = performance.now();
+    const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
+    if (await exists(p.result)) {
+      stats.reused++;
+      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+    }
+    const A = await readMatrixFile(p.a.path);
+    const B: Array<[string, Matrix]> = [];
+    for (const l of p.b) B.push([l.name, await readMatrixFile(l.path)]);
+    // the cells of this row as compareLayers computes them (per-layer work memoised within the row)
+    const audit = compareLayers([[p.a.name, A]], B, p.metrics, { options: p.options });
+    const values = Object.fromEntries(audit.metrics.map((id) => [id, (audit.values[id] as number[][])[0] as number[]]));
+    await mkdir(dirname(p.result), { recursive: true });
+    await writeFileAtomic(p.result, stringifyStored({ key: p.key, values, options: audit.options, engine: audit.engine, host }));
+    stats.trained++;
+    return { key: p.key, trained: true, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+  }
+
   const worker = new Worker(
     name,
     async (job: Job, token?: string) => {
       const label = typeof (job.data as { label?: unknown })?.label === 'string' ? (job.data as { label: string }).label : job.id ?? '?';
       log(`job ${job.name} ${label} (${String(job.id).slice(0, 18)}…): started (attempt ${job.attemptsMade + 1})`);
       try {
-        if (job.name !== 'train' && job.name !== 'train-run') throw new BasisError('CONFIG_INVALID', `unknown job kind '${job.name}' (this worker runs: train, train-run); is every machine on the same basis version?`);
-        const r = job.name === 'train' ? await runTrain(job, token) : await runTrainRun(job, token);
-        log(`job ${job.name} ${label}: ${r.trained ? 'trained' : 'already in the store'} (${r.seconds.toFixed(1)} s)`);
+        if (job.name !== 'train' && job.name !== 'train-run' && job.name !== 'compare-row') throw new BasisError('CONFIG_INVALID', `unknown job kind '${job.name}' (this worker runs: train, train-run, compare-row); is every machine on the same basis version?`);
+        const r = job.name === 'train' ? await runTrain(job, token) : job.name === 'train-run' ? await runTrainRun(job, token) : await runCompareRow(job);
+        log(`job ${job.name} ${label}: ${r.trained ? (job.name === 'compare-row' ? 'computed' : 'trained') : 'already in the store'} (${r.seconds.toFixed(1)} s)`);
         return r;
       } catch (e) {
         if (e instanceof DelayedError) throw e;
@@ -366,6 +390,30 @@ function checkRunPayload(d: unknown): TrainRunPayload {
   const data = checkDataSpec(p.data, 'job.data');
   resolveRecipe(p.recipe, 'job.recipe');
   return { ...(p as TrainRunPayload), data };
+}
+
+function checkComparePayload(d: unknown): CompareRowPayload {
+  const bad = (m: string): never => {
+    throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
+  };
+  if (d === null || typeof d !== 'object') bad('not an object');
+  const p = d as Partial<CompareRowPayload>;
+  if (p.v !== 1) bad(`unknown payload version ${JSON.stringify(p.v)}`);
+  if (typeof p.key !== 'string' || !/^[0-9a-f]{64}$/.test(p.key)) bad('key must be 64 hex digits');
+  if (typeof p.label !== 'string') bad('label must be a string');
+  const layer = (l: unknown, f: string): { name: string; path: string } => {
+    const o = l as { name?: unknown; path?: unknown } | null;
+    if (o === null || typeof o !== 'object' || typeof o.name !== 'string' || typeof o.path !== 'string' || !isAbsolute(o.path)) return bad(`${f} must be { name, path } with an absolute path`);
+    return { name: o.name, path: o.path };
+  };
+  layer(p.a, 'a');
+  if (!Array.isArray(p.b) || p.b.length === 0) bad('b must list at least one layer');
+  p.b!.forEach((l, i) => layer(l, `b[${i}]`));
+  if (!Array.isArray(p.metrics) || p.metrics.length === 0 || !p.metrics.every((m) => typeof m === 'string')) bad('metrics must list metric ids');
+  if (p.options === null || typeof p.options !== 'object') bad('options missing');
+  if (typeof p.result !== 'string' || !isAbsolute(p.result)) bad('result must be an absolute file path');
+  if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
+  return p as CompareRowPayload;
 }
 
 /** Keys of `o` in order (versions compare regardless of key order). */
