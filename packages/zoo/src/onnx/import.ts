@@ -1219,21 +1219,32 @@ function stem(initName: unknown, suffix: string): string {
 function scopeOf(name: string): { path: string; op: string } | null {
   const m = /^\/(?:(.*)\/)?([A-Za-z]+(?:_\d+)?)$/.exec(name);
   if (m === null) return null;
-  let path = '';
+  // each component names a module relative to its parent's scope, and repeats the parent when it is
+  // an item of a container (/stages.1/stages.1.0/shortcut/shortcut.0 is stages.1.0.shortcut.0)
+  const parts: string[] = [];
   for (const part of (m[1] ?? '').split('/')) {
     if (part === '') continue;
-    path = path !== '' && !part.startsWith(`${path}.`) ? `${path}.${part}` : part;
+    const last = parts[parts.length - 1];
+    if (last !== undefined && part.startsWith(`${last}.`)) parts[parts.length - 1] = part;
+    else parts.push(part);
   }
-  return { path, op: m[2] as string };
+  return { path: parts.join('.'), op: m[2] as string };
 }
 
-/** A node name for the IR: a layer (`module`) gets its module path, other operators path.op. */
+/** ONNX nodes per module path (scoped names only). */
+let scopeSizes = new Map<string, number>();
+
+/**
+ * A node name for the IR: a layer (`module`), or an operator that is all its module computes
+ * (`nn.ReLU()` at `/1/Relu`), gets the module path; other operators path.op (`layer1.0.relu_1`).
+ */
 function nodeName(op: Op, module = false): string {
   const n = op.nodes[op.nodes.length - 1]!;
   if (n.name === '') return `${n.opType}_${n.output[0] ?? ''}`;
   const sc = scopeOf(n.name);
   if (sc === null) return n.name;
-  if (module && sc.path !== '') return sc.path;
+  const own = op.nodes.filter((m) => scopeOf(m.name)?.path === sc.path).length;
+  if (sc.path !== '' && (module || scopeSizes.get(sc.path) === own)) return sc.path;
   return sc.path === '' ? sc.op.toLowerCase() : `${sc.path}.${sc.op.toLowerCase()}`;
 }
 
@@ -1426,7 +1437,7 @@ function layout(e: Emit, to: Run, from: Run, isJoin: (o: Op) => boolean, level: 
       const names = [...body, ...shortcut].map((b) => b.name);
       let p = names[0] ?? '';
       for (const s of names) while (!s.startsWith(p)) p = p.slice(0, -1);
-      const cut = (p === names[0] && names.length === 1 ? p : p + '.').lastIndexOf('.');
+      const cut = p.lastIndexOf('.');
       const cand = cut > 0 ? p.slice(0, cut) : '';
       // an Add named by a writer that names nodes (basis' exporter) wins over generic names (Add_12)
       const own = sanitize(n.name) === n.name && !/^[A-Za-z]+_\d+$/.test(n.name) ? n.name : '';
@@ -1491,6 +1502,11 @@ export function importOnnx(source: Uint8Array | OnnxModel, opts: ImportOnnxOptio
   ctx.vals.set(inp.name, input);
   const uses = new Map<string, number>();
   for (const n of g.node) for (const i of n.input) uses.set(i, (uses.get(i) ?? 0) + 1);
+  scopeSizes = new Map();
+  for (const n of g.node) {
+    const sc = scopeOf(n.name);
+    if (sc !== null && n.opType !== 'Constant') scopeSizes.set(sc.path, (scopeSizes.get(sc.path) ?? 0) + 1);
+  }
   for (const o of g.output) uses.set(o.name, (uses.get(o.name) ?? 0) + 1);
   for (const n of g.node) convert(ctx, n, uses);
   const outName = g.output[0]!.name;
