@@ -52,6 +52,21 @@ function parseOptions(raw: unknown): Record<string, Record<string, unknown>> {
   return v as Record<string, Record<string, unknown>>;
 }
 
+/** A repeatable flag's values (cac gives one value or an array), undefined when absent. */
+function repeated(raw: Record<string, unknown>, key: string, flag: string, example: string): string[] | undefined {
+  const v = raw[key];
+  if (v === undefined) return undefined;
+  const all = Array.isArray(v) ? (v as unknown[]) : [v];
+  if (all.some((x) => typeof x === 'boolean')) throw new UsageError(`${flag} needs a value, e.g. ${flag} ${example}`);
+  return all.map(String);
+}
+
+/** `--key-map` rules, for the commands that read bare .pt/.safetensors files. */
+const keyMapOf = (raw: Record<string, unknown>): { keyMap?: string[] } => {
+  const k = repeated(raw, 'keyMap', '--key-map', "'^backbone\\.=layers.'");
+  return k === undefined ? {} : { keyMap: k };
+};
+
 /** The given flags as strings (cac turns numeric-looking values into numbers), absent ones left out. */
 function strings<K extends string>(raw: Record<string, unknown>, keys: readonly K[]): Partial<Record<K, string>> {
   const out: Partial<Record<K, string>> = {};
@@ -217,8 +232,6 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
     .option('--options <json>', `metric options as JSON, e.g. '{"knn.mutual":{"k":5},"linear.cv":{"folds":10}}'`)
     .option('--layers', 'A and B are folders with one .npy per layer: compare every layer pair')
-    .option('--queue [url]', "with --layers: compute the rows (one per layer of A) on 'basis worker' processes through this Redis queue (redis://HOST:PORT, rediss://…, env:NAME, or no value for BASIS_QUEUE); the layer folders and --out must be on a filesystem the workers share")
-    .option('--queue-name <name>', 'with --queue: the queue to use (default basis)')
     .option('--out <dir>', 'with --layers: folder for audit.json, <metric>.csv and <metric>.html (locked while written)', { default: 'basis-compare' })
     .option(
       '--max-memory <size>',
@@ -227,16 +240,13 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .example('basis compare layer3_a.npy layer3_b.npy --metric cka.linear,procrustes.similarity')
     .example('basis compare big_a.npy big_b.npy --max-memory 20G')
     .example('basis compare --layers acts/seed0 acts/seed1 --metric cka.linear --out audit/')
-    .example('basis compare --layers /shared/acts/s0 /shared/acts/s1 --out /shared/audit --queue env:BASIS_QUEUE_URL')
     .example('basis compare model_a.safetensors:blocks.2 model_b.npz:acts --json')
     .action(async (a: string, b: string, raw: Record<string, unknown>) => {
       const metric = raw['metric'] === undefined ? undefined : String(raw['metric']);
       const options = parseOptions(raw['options']);
       if (raw['layers'] === true) {
         const { runCompareLayers } = await import('./commands/layers.js');
-        const { queueFlag } = await import('./commands/queue.js');
-        const queue = queueFlag(raw['queue']);
-        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']), options, ...strings(raw, ['maxMemory', 'queueName']), ...(queue === undefined ? {} : { queue }) });
+        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']), options, ...strings(raw, ['maxMemory']) });
         return;
       }
       const { runCompare } = await import('./commands/compare.js');
@@ -246,8 +256,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   cli
     .command('train', 'Train models (one per seed, in parallel on worker threads) into run directories with checkpoints')
     .option('--config <file>', 'JSON config { model, data, train, seeds, spawnSteps } (flags override its fields)')
-    .option('--arch <name>', 'architecture: mlp, resmlp, minimyrtle, resnet or transformer (default mlp; the transformer needs --data modadd)')
-    .option('--width <n>', 'mlp/resmlp: hidden width; minimyrtle: channels c; resnet: width multiplier; transformer: model width')
+    .option('--arch <name>', 'architecture: mlp, resmlp, minimyrtle, resnet, cnn or transformer (default mlp; the transformer needs --data modadd)')
+    .option('--width <n>', 'mlp: hidden width, or one per layer (64,32); resnet: width multiplier k, or stage widths (8,16); cnn: conv widths (32,64); resmlp: hidden width; minimyrtle: channels c; transformer: model width')
     .option('--depth <n>', 'mlp: hidden layers; resmlp: blocks; resnet: blocks per stage; transformer: layers')
     .option('--activation <fn>', 'hidden activation (relu, leaky_relu, tanh, gelu, ...)')
     .option('--dataset <name>', 'mnist (10k digits, 8k/2k split) or fashion (60k/10k); see --data for the others')
@@ -274,6 +284,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--queue-name <name>', 'with --queue: the queue to use (default basis)')
     .example('basis train --arch mlp --width 512 --depth 2 --dataset mnist --seeds 0,1 --out runs/mlp')
     .example('basis train --arch minimyrtle --width 16 --dataset fashion --epochs 3 --out runs/cnn')
+    .example('basis train --arch mlp --width 64,32 --dataset mnist --out runs/mlp-64-32')
     .example('basis train --config train.json --resume')
     .example('basis train --data idx:train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz,t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz --out runs/idx')
     .example('basis train --arch transformer --width 64 --data modadd:p=59 --epochs 20 --out runs/grok')
@@ -297,15 +308,17 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--ood <conditions>', 'comma-separated OOD conditions, or all (noise-0.2, rotate-30, invert, blur-1, elastic-mild, cross-dataset, ...)')
     .option('--n <count>', 'only the first N test examples')
     .option('--batch-size <n>', 'examples per forward pass', { default: 1000 })
-    .option('--arch <name>', 'architecture of a bare .safetensors/.pt MODEL (with --width, --depth)')
-    .option('--width <n>', 'with --arch')
-    .option('--depth <n>', 'with --arch')
+    .option('--arch <name>', 'architecture of a bare .safetensors/.pt MODEL: mlp, resmlp, minimyrtle, resnet or cnn (with --width, --depth)')
+    .option('--width <n>', 'with --arch: one width, or a list for mlp (hidden layers, 64,32), resnet (stages, 8,16) and cnn (conv blocks, 32,64)')
+    .option('--depth <n>', 'with --arch: mlp hidden layers, resmlp blocks, resnet blocks per stage')
+    .option('--key-map <rule>', "with --arch: rename the file's keys, 'regex=replacement' (repeatable; '' drops a key); unmatched names are mapped by module order and shapes")
     .example('basis eval runs/mlp/seed-0')
     .example('basis eval runs/mlp/seed-0 --ood all --json')
     .example('basis eval mlp.pt --arch mlp --width 512 --depth 2')
+    .example('basis eval sequential.pt --arch mlp --width 64,32')
     .action(async (model: string, raw: Record<string, unknown>) => {
       const { runEval } = await import('./commands/eval.js');
-      await runEval(context(raw), model, strings(raw, ['dataset', 'ood', 'n', 'batchSize', 'arch', 'width', 'depth']));
+      await runEval(context(raw), model, { ...strings(raw, ['dataset', 'ood', 'n', 'batchSize', 'arch', 'width', 'depth']), ...keyMapOf(raw) });
     });
 
   cli
@@ -316,15 +329,17 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--n <count>', 'number of test inputs', { default: 1000 })
     .option('--max-rows <n>', 'channel view: keep at most this many rows, drawn by --seed (the same rows for every model)')
     .option('--dataset <name>', 'mnist or fashion (default: the dataset the model was trained on)')
-    .option('--arch <name>', 'architecture of a bare .safetensors/.pt MODEL (with --width, --depth)')
-    .option('--width <n>', 'with --arch')
-    .option('--depth <n>', 'with --arch')
+    .option('--arch <name>', 'architecture of a bare .safetensors/.pt MODEL: mlp, resmlp, minimyrtle, resnet or cnn (with --width, --depth)')
+    .option('--width <n>', 'with --arch: one width, or a list for mlp (hidden layers, 64,32), resnet (stages, 8,16) and cnn (conv blocks, 32,64)')
+    .option('--depth <n>', 'with --arch: mlp hidden layers, resmlp blocks, resnet blocks per stage')
+    .option('--key-map <rule>', "with --arch: rename the file's keys, 'regex=replacement' (repeatable; '' drops a key); unmatched names are mapped by module order and shapes")
     .example('basis activations runs/mlp/seed-0 --out acts/seed0 --n 2000')
     .example('basis compare --layers acts/seed0 acts/seed1 --metric cka.linear')
     .action(async (model: string, raw: Record<string, unknown>) => {
       const { runActivations } = await import('./commands/activations.js');
       await runActivations(context(raw), model, {
         ...strings(raw, ['points', 'maxRows', 'dataset', 'arch', 'width', 'depth']),
+        ...keyMapOf(raw),
         out: String(raw['out']),
         view: String(raw['view']),
         n: String(raw['n']),
@@ -343,13 +358,15 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--trials <k>', 'with check: random elements per group', { default: 2 })
     .option('--scale-sigma <s>', 'with check/apply: log-scale spread of random positive scales', { default: 0.5 })
     .option('--dataset <name>', 'with check/apply: mnist or fashion (default: the dataset the model was trained on)')
-    .option('--arch <name>', 'with check/apply: architecture of a bare .safetensors/.pt MODEL (with --width, --depth)')
-    .option('--width <n>', 'with --arch')
-    .option('--depth <n>', 'with --arch')
+    .option('--arch <name>', 'with check/apply: architecture of a bare .safetensors/.pt MODEL: mlp, resmlp, minimyrtle, resnet or cnn (with --width, --depth)')
+    .option('--width <n>', 'with --arch: one width, or a list for mlp (hidden layers, 64,32), resnet (stages, 8,16) and cnn (conv blocks, 32,64)')
+    .option('--depth <n>', 'with --arch: mlp hidden layers, resmlp blocks, resnet blocks per stage')
+    .option('--key-map <rule>', "with --arch: rename the file's keys, 'regex=replacement' (repeatable; '' drops a key); unmatched names are mapped by module order and shapes")
     .example('basis symmetry table')
     .example('basis symmetry probe --fn "x => x / (1 + Math.exp(-x))"')
     .example('basis symmetry probe --fn leaky_relu --slope 1 --json')
     .example('basis symmetry check runs/mlp/seed-0')
+    .example('basis symmetry check model.pt --arch resnet --width 8,16 --depth 1')
     .example('basis symmetry apply runs/mlp/seed-0 --out runs/mlp/seed-0-permuted --seed 3')
     .action(async (action: string, model: string | undefined, raw: Record<string, unknown>) => {
       const { runSymmetry } = await import('./commands/symmetry.js');
@@ -360,6 +377,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         ...(raw['degree'] === undefined ? {} : { degree: Number(raw['degree']) }),
         ...(model === undefined ? {} : { model }),
         ...strings(raw, ['out', 'inputs', 'tol', 'trials', 'scaleSigma', 'dataset', 'arch', 'width', 'depth']),
+        ...keyMapOf(raw),
       });
     });
 
@@ -367,8 +385,14 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     c
       .option('--dataset <name>', 'mnist or fashion (default: the dataset A was trained on)')
       .option('--n <k>', 'test inputs to evaluate (default: the whole test split)')
-      .option('--out <dir>', 'folder for JSON, CSV, SVG and HTML results');
+      .option('--out <dir>', 'folder for JSON, CSV, SVG and HTML results')
+      .option('--arch <name>', 'architecture of bare .safetensors/.pt files A and B: mlp, resmlp, minimyrtle, resnet or cnn (with --width, --depth; checkpoint folders ignore it)')
+      .option('--width <n>', 'with --arch: one width, or a list for mlp (hidden layers, 64,32), resnet (stages, 8,16) and cnn (conv blocks, 32,64)')
+      .option('--depth <n>', 'with --arch: mlp hidden layers, resmlp blocks, resnet blocks per stage')
+      .option('--key-map <rule>', "with --arch: rename the files' keys, 'regex=replacement' (repeatable; '' drops a key); unmatched names are mapped by module order and shapes");
   const pairOpts = (raw: Record<string, unknown>) => ({
+    ...strings(raw, ['arch', 'width', 'depth']),
+    ...keyMapOf(raw),
     ...(raw['dataset'] === undefined ? {} : { dataset: String(raw['dataset']) }),
     ...(raw['n'] === undefined ? {} : { n: Number(raw['n']) }),
     ...(raw['out'] === undefined ? {} : { out: String(raw['out']) }),
@@ -387,6 +411,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   pairFlags(cli.command('match <a> <b>', "Align B's units to A's through the inferred symmetry spec and write the aligned copy of B"))
     .option('--method <m>', 'weight (coordinate descent, modulo G_ReLU), activation (feature correlations) or sinkhorn', { default: 'weight' })
     .example('basis match runs/mlp/seed-0 runs/mlp/seed-1 --out runs/mlp/seed-1-aligned')
+    .example('basis match a.pt b.pt --arch mlp --width 64,32 --out b-aligned')
     .action(async (a: string, b: string, raw: Record<string, unknown>) => {
       const { runMatch } = await import('./commands/connectivity.js');
       await runMatch(context(raw), a, b, { ...pairOpts(raw), method: String(raw['method']) });

@@ -31,7 +31,7 @@ export async function runActivations(ctx: CommandContext, model: string, flags: 
   const view = choiceFlag(flags.view, '--view', ['channel', 'flat', 'pooled'] as const) as CaptureView;
   const n = intFlag(flags.n, '--n', 1);
   const maxRows = flags.maxRows === undefined ? undefined : intFlag(flags.maxRows, '--max-rows', 3);
-  const m = await openModel(model, flags);
+  const m = await openModel(model, flags, (t) => ctx.info(t));
   const desc = describeGraph(m.graph);
   const names = desc.nodes.map((d) => d.name);
   let points = defaultCapturePoints(m.graph);

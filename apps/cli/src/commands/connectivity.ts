@@ -5,13 +5,14 @@ import { selectBackend } from '@basis/tensor/backend';
 import { activationMatching, interpolationCurve, llfc, stitch, weightMatching, type BarrierRecord, type MatchResult, type StitchKind } from '@basis/connectivity';
 import { lineChart, renderReport, toCsv, type Figure } from '@basis/experiments';
 import { datasetToTensors, describeGraph, forward, inferSpec, paramsToTensors, toFloat32, toFloat64, type ModelGraph } from '@basis/zoo';
-import { loadDataSpec, loadModel, saveModel } from '@basis/zoo/node';
+import { loadDataSpec, saveModel, type loadModel } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
+import { loadModelArg, type ModelFlags } from './model-args.js';
 import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 
-/** Options shared by the connectivity commands. */
-export interface ConnectivityCommandOptions {
+/** Options shared by the connectivity commands (the model flags describe bare .pt/.safetensors files A and B). */
+export interface ConnectivityCommandOptions extends ModelFlags {
   /** mnist or fashion (default: the dataset recorded in A's manifest, else mnist). */
   dataset?: string;
   /** Test inputs evaluated (default all of the test split). */
@@ -37,7 +38,7 @@ function datasetOf(a: Loaded, flag: string | undefined): 'mnist' | 'fashion' {
 
 async function loadPair(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions) {
   await selectBackend(ctx.options.backend);
-  const [a, b] = await Promise.all([loadModel(pathA), loadModel(pathB)]);
+  const [a, b] = await Promise.all([loadModelArg(pathA, opts, (t) => ctx.info(t), { archForFilesOnly: true }), loadModelArg(pathB, opts, (t) => ctx.info(t), { archForFilesOnly: true })]);
   sameArchitecture(a, b);
   const dataset = datasetOf(a, opts.dataset);
   const split = await loadDataSpec({ dataset });
@@ -115,9 +116,10 @@ export async function runMatch(ctx: CommandContext, pathA: string, pathB: string
     statsX.dispose();
     const seconds = (performance.now() - t0) / 1000;
     await withDirLock(resolve(opts.out), { cleanDepth: 0 }, () => saveModel(resolve(opts.out!), { graph: a.graph, params: toFloat32(r.params) }));
-    // the aligned model is the same function as B
-    const yb = tf.tidy(() => forward(b.graph, paramsToTensors(b.params), tf.slice(x, 0, 64)).output.dataSync());
-    const ya = tf.tidy(() => forward(b.graph, paramsToTensors(r.params), tf.slice(x, 0, 64)).output.dataSync());
+    // the aligned model is the same function as B (on at most 64 inputs: --n may give fewer)
+    const probe = Math.min(64, x.shape[0] as number);
+    const yb = tf.tidy(() => forward(b.graph, paramsToTensors(b.params), tf.slice(x, 0, probe)).output.dataSync());
+    const ya = tf.tidy(() => forward(b.graph, paramsToTensors(r.params), tf.slice(x, 0, probe)).output.dataSync());
     let err = 0;
     let scale = 0;
     for (let k = 0; k < yb.length; k++) {

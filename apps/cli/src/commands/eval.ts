@@ -25,7 +25,7 @@ export async function runEval(ctx: CommandContext, model: string, flags: EvalFla
       if (!known.includes(c)) throw new BasisError('USAGE', `--ood: unknown condition '${c}'; conditions: ${known.join(', ')} (or 'all')`);
     }
   }
-  const m = await openModel(model, flags);
+  const m = await openModel(model, flags, (t) => ctx.info(t));
   const test = await testSet(m.data, n);
   await selectBackend(ctx.options.backend);
   const params = paramsToTensors(m.params);

@@ -1,8 +1,10 @@
-// Shared by the commands that take a MODEL argument (eval, activations, symmetry check/apply):
-// opening the model and finding the data it was trained on.
+// Shared by the commands that take a MODEL argument (eval, activations, symmetry check/apply, and
+// the pair commands match/interpolate/llfc/stitch): the --arch/--width/--depth/--key-map flags,
+// opening the model (a checkpoint, or a bare .pt/.safetensors file mapped onto the described
+// architecture) and finding the data it was trained on.
 import { stat } from 'node:fs/promises';
 import { BasisError } from '@basis/tensor';
-import { DATASET_NAMES, MODEL_ARCHS, buildModel, checkDataSpec, subset, type ClassificationDataset, type DataSpec, type ModelSpec } from '@basis/zoo';
+import { DATASET_NAMES, MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, checkDataSpec, formatStateDictReport, parseKeyMapRule, subset, type ClassificationDataset, type DataSpec, type KeyMapRule, type ModelSpec } from '@basis/zoo';
 import { loadDataSpec, loadModel, type LoadedModel } from '@basis/zoo/node';
 
 /** Flags describing the architecture of a bare weights file, and the data to use. */
@@ -12,6 +14,36 @@ export interface ModelFlags {
   depth?: string;
   activation?: string;
   dataset?: string;
+  /** `regex=replacement` renames of a bare weights file's keys (repeatable flag). */
+  keyMap?: readonly string[];
+}
+
+/**
+ * `--width`: one integer, or a comma-separated list of integers (`64,32`) for the architectures
+ * that take one width per layer or stage (USAGE naming the bad entry otherwise).
+ */
+export function widthFlag(v: unknown, flag = '--width'): number | number[] {
+  const s = String(v).trim();
+  if (!s.includes(',')) return intFlag(s, flag, 1);
+  const parts = s.split(',').map((p) => p.trim());
+  return parts.map((p, i) => {
+    if (p === '') throw new BasisError('USAGE', `${flag} '${s}' has an empty entry at position ${i + 1}; give integers separated by commas, e.g. 64,32`);
+    const n = Number(p);
+    if (!/^\d+$/.test(p) || !Number.isSafeInteger(n) || n < 1) throw new BasisError('USAGE', `${flag} entry ${i + 1} must be an integer >= 1, got '${p}' (in '${s}')`);
+    return n;
+  });
+}
+
+/** The parsed `--key-map` rules (USAGE naming a malformed rule). */
+export function keyMapFlag(rules: readonly string[] | undefined): KeyMapRule[] | undefined {
+  if (rules === undefined || rules.length === 0) return undefined;
+  return rules.map((r) => {
+    try {
+      return parseKeyMapRule(r);
+    } catch (e) {
+      throw new BasisError('USAGE', `--key-map: ${(e as Error).message}`);
+    }
+  });
 }
 
 /** An integer flag (USAGE error naming the flag otherwise). */
@@ -43,14 +75,26 @@ export function specFromFlags(f: ModelFlags): ModelSpec | undefined {
     return undefined;
   }
   const spec: ModelSpec = { arch: choiceFlag(f.arch, '--arch', MODEL_ARCHS) };
-  if (f.width !== undefined) spec.width = intFlag(f.width, '--width', 1);
+  if (f.width !== undefined) {
+    const w = widthFlag(f.width);
+    if (Array.isArray(w) && !(WIDTH_LIST_ARCHS as readonly string[]).includes(spec.arch)) {
+      throw new BasisError('USAGE', `--width takes one number for ${spec.arch}; lists such as ${w.join(',')} are for ${WIDTH_LIST_ARCHS.join(', ')}`);
+    }
+    spec.width = w;
+  }
   if (f.depth !== undefined) spec.depth = intFlag(f.depth, '--depth', 1);
   if (f.activation !== undefined) spec.activation = f.activation as ModelSpec['activation'];
   return spec;
 }
 
-/** Opens MODEL: a checkpoint or run directory, or a .safetensors/.pt file with --arch flags. */
-export async function openModel(path: string, flags: ModelFlags): Promise<LoadedModel & { data: DataSpec }> {
+/**
+ * Reads MODEL: a checkpoint or run directory, or a bare .safetensors/.pt file described by the
+ * --arch flags (its keys need not be basis' names: see --key-map; `info` receives the import
+ * report). Shared by the single-model commands and the pair commands (match, interpolate, ...),
+ * which describe bare files with one set of flags (`archForFilesOnly`: a checkpoint beside a bare
+ * file ignores them).
+ */
+export async function loadModelArg(path: string, flags: ModelFlags, info?: (text: string) => void, opts: { archForFilesOnly?: boolean } = {}): Promise<LoadedModel> {
   let isFile = false;
   try {
     isFile = (await stat(path)).isFile();
@@ -58,14 +102,23 @@ export async function openModel(path: string, flags: ModelFlags): Promise<Loaded
     // loadModel reports the missing path as BAD_FILE
   }
   const spec = specFromFlags(flags);
-  const data = dataFor(flags, null);
+  const keyMap = keyMapFlag(flags.keyMap);
   if (isFile) {
     if (spec === undefined) throw new BasisError('USAGE', `'${path}' is a weights file without a model graph; give its architecture with --arch (and --width, --depth), or pass a checkpoint directory`);
     const graph = buildModel(spec, { input: [1, 28, 28], classes: 10 });
-    return { ...(await loadModel(path, { graph })), data };
+    const m = await loadModel(path, { graph, ...(keyMap === undefined ? {} : { keyMap }) });
+    if (m.report !== undefined && info !== undefined) info(`${path}: ${formatStateDictReport(m.report)}`);
+    return m;
   }
+  if (keyMap !== undefined && opts.archForFilesOnly !== true) throw new BasisError('USAGE', `--key-map renames the keys of a bare .pt/.safetensors file; '${path}' is a checkpoint directory`);
   const m = await loadModel(path);
-  if (spec !== undefined) throw new BasisError('USAGE', `'${path}' is a checkpoint: its manifest holds the architecture, so leave out --arch`);
+  if (spec !== undefined && opts.archForFilesOnly !== true) throw new BasisError('USAGE', `'${path}' is a checkpoint: its manifest holds the architecture, so leave out --arch`);
+  return m;
+}
+
+/** Opens MODEL (see {@link loadModelArg}) and finds the data to use: --dataset, else the one recorded by `basis train`, else mnist. */
+export async function openModel(path: string, flags: ModelFlags, info?: (text: string) => void): Promise<LoadedModel & { data: DataSpec }> {
+  const m = await loadModelArg(path, flags, info);
   return { ...m, data: dataFor(flags, m.manifest?.meta ?? null) };
 }
 

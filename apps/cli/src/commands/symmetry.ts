@@ -77,7 +77,7 @@ function probeRows(r: ProbeResult): (string | number)[][] {
 async function modelAndInputs(ctx: CommandContext, opts: SymmetryCommandOptions, action: string): Promise<Awaited<ReturnType<typeof openModel>> & { x: tf.Tensor }> {
   if (opts.model === undefined) throw new BasisError('USAGE', `basis symmetry ${action} needs a MODEL (a checkpoint directory, or a weights file with --arch), e.g. basis symmetry ${action} runs/seed-0`);
   const inputs = opts.inputs === undefined ? 64 : intFlag(opts.inputs, '--inputs', 2);
-  const m = await openModel(opts.model, opts);
+  const m = await openModel(opts.model, opts, (t) => ctx.info(t));
   const data = await testSet(m.data, inputs);
   await selectBackend(ctx.options.backend);
   return { ...m, x: tf.tensor(data.x, [data.n, ...m.graph.input], 'float32') };
