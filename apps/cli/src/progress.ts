@@ -18,6 +18,13 @@ export function formatDuration(s: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** `, about 12s left` from the start time and the fraction done (empty when unknown or finished). */
+export function etaText(start: number, done: number, total: number, now = performance.now()): string {
+  const f = total > 0 ? done / total : 0;
+  if (!(f > 0 && f < 1)) return '';
+  return `, about ${formatDuration((((now - start) / 1000) * (1 - f)) / f)} left`;
+}
+
 /**
  * Progress bars on a stream, one line per task. On a terminal the lines are redrawn in place (at
  * most 10 times a second); elsewhere (pipes, logs, tests), and when `animate` is false (`--json`),
@@ -29,6 +36,10 @@ export class ProgressBars {
   private drawn = 0;
   private lastDraw = 0;
   private readonly tty: boolean;
+  /** When the last line was written (performance.now()), for {@link tick} and {@link heartbeat}. */
+  private lastLine = performance.now();
+  private readonly lastTick = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -48,9 +59,45 @@ export class ProgressBars {
     if (this.tty && (now - this.lastDraw > 100 || s.done >= s.total)) this.draw();
   }
 
+  /**
+   * A step of work that may be slow: updates the bar, and off a terminal writes a line
+   * `label done/total (elapsed, about T left)` when at least `everyMs` passed since this label's
+   * last line (and always for the last step), so long stages are never silent.
+   */
+  tick(label: string, s: ProgressState, everyMs = 2000): void {
+    if (!this.enabled) return;
+    this.update(label, s);
+    if (this.tty) return;
+    const now = performance.now();
+    const st = this.states.get(label)!;
+    const last = this.lastTick.get(label) ?? -Infinity;
+    if (s.done < s.total && now - last < everyMs) return;
+    this.lastTick.set(label, now);
+    this.log(`${label} ${s.detail} (${formatDuration((now - st.start) / 1000)}${etaText(st.start, s.done, s.total, now)})`);
+  }
+
+  /**
+   * Keeps a long run from going silent: every second the bars are redrawn on a terminal (elapsed
+   * times move); off a terminal, after `quietMs` without any line, `what()` is written with the
+   * time since the last line. Stopped by {@link finish}.
+   */
+  heartbeat(what: () => string, quietMs = 5000): void {
+    if (!this.enabled || this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      if (this.tty) {
+        if (this.states.size > 0) this.draw();
+      } else if (now - this.lastLine >= quietMs) {
+        this.log(`${what()} (${formatDuration((now - this.lastLine) / 1000)} since the last line)`);
+      }
+    }, 1000);
+    this.timer.unref?.();
+  }
+
   /** A permanent message above the bars (or a plain line off a terminal). */
   log(line: string): void {
     if (!this.enabled) return;
+    this.lastLine = performance.now();
     if (!this.tty) {
       this.out.write(line + '\n');
       return;
@@ -60,8 +107,10 @@ export class ProgressBars {
     this.draw();
   }
 
-  /** Draws the final state and leaves the bars on screen. */
+  /** Draws the final state and leaves the bars on screen; stops the heartbeat. */
   finish(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
     if (!this.tty) return;
     this.draw();
     this.drawn = 0;
@@ -73,7 +122,7 @@ export class ProgressBars {
     const bar = '█'.repeat(full) + '░'.repeat(this.width - full);
     const elapsed = (performance.now() - s.start) / 1000;
     const eta = f > 0 && f < 1 ? ` eta ${formatDuration((elapsed * (1 - f)) / f)}` : '';
-    return `${label} ${bar} ${String(Math.floor(100 * f)).padStart(3)}% ${s.detail}${eta}`;
+    return `${label} ${bar} ${String(Math.floor(100 * f)).padStart(3)}% ${s.detail} ${formatDuration(elapsed)}${eta}`;
   }
 
   private clear(): void {

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { artifactDir, figureProblems, findChromium, launchChromium, openPage, serveDirectory } from '@basis/test-utils/browser';
 import { BIN, basis } from './test-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-cli-reproduce-'));
@@ -68,6 +69,25 @@ describe('basis reproduce', () => {
     expect(existsSync(join(out, 'figures', 'permcorr-vs-width.svg'))).toBe(true);
     expect(first.stderr).toMatch(/E000-1: models trained 4\/4/);
     expect(first.stderr).toMatch(/E000-1: pairs compared 2\/2/);
+    // off a terminal every stage reports its steps as they finish, with elapsed time and an estimate
+    expect(first.stderr).toMatch(/E000-1: pairs compared 1\/2 \(\d+s, about \d+s left\)/);
+    // the report in Chromium: figures pass the visual checks (no clipped text, hidden series, ...)
+    if (findChromium() === undefined) console.warn('reproduce.test: report not opened in a browser (no Chromium: apt-get install -y chromium, or set BASIS_CHROMIUM)');
+    else {
+      const server = await serveDirectory(out);
+      const browser = await launchChromium();
+      try {
+        const { page, errors } = await openPage(browser, `${server.url}/report.html`);
+        expect(await page.locator('figure.plot svg').count()).toBeGreaterThan(0);
+        expect(await figureProblems(page)).toEqual([]);
+        expect(await page.locator('#configuration table.config').count()).toBe(1);
+        await page.screenshot({ path: join(await artifactDir('cli'), 'reproduce-E000-1-report.png'), fullPage: true });
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+        await server.close();
+      }
+    }
     const second = await basis('reproduce', '--config', cfg, '--out', out, '--json');
     const t = JSON.parse(second.stdout) as { trained: number; reused: number; verdicts: unknown };
     expect(t.trained).toBe(0);

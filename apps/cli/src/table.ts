@@ -1,9 +1,14 @@
+import { columnFormat } from '@basis/experiments/numbers';
+
 /**
- * Formats rows as an aligned plain-text table (first row = header).
- * Numbers are printed with `digits` significant digits.
+ * Formats rows as an aligned plain-text table (first row = header). Numbers get one format per
+ * column (`columnFormat` of @basis/experiments, the one the HTML reports use): the column's largest
+ * magnitude shows `digits` significant digits and every cell of the column the same decimals.
  */
 export function formatTable(rows: ReadonlyArray<ReadonlyArray<string | number>>, digits = 6): string {
-  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c, digits) : c)));
+  const width = Math.max(0, ...rows.map((r) => r.length));
+  const formats = Array.from({ length: width }, (_, j) => columnFormat(rows.slice(1).map((r) => r[j]), digits));
+  const cells = rows.map((r, i) => r.map((c, j) => (typeof c === 'number' ? (i === 0 ? formatNumber(c, digits) : formats[j]!.format(c)) : c)));
   // numbers are right-aligned, text left-aligned
   const numeric = rows.map((r) => r.map((c) => typeof c === 'number'));
   const widths: number[] = [];
@@ -18,7 +23,7 @@ export function formatTable(rows: ReadonlyArray<ReadonlyArray<string | number>>,
   return out.join('\n');
 }
 
-/** A number with `digits` significant digits, without trailing noise. */
+/** A single number with `digits` significant digits, without trailing noise (prose, not tables). */
 export function formatNumber(x: number, digits = 6): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return '0';

@@ -297,8 +297,9 @@ export function heatmap(rows: FigureRows, opts: HeatmapOptions): VegaLiteSpec {
   const ticks = colourBarTicks(domain, COLOUR_BAR_TICKS);
   // viridis is light at its top: dark text on the upper 40 %, white below
   const light = domain[0] + 0.6 * (domain[1] - domain[0]);
-  const range = `${String(domain[0])}–${String(domain[1])}`;
-  const notes = [`Colour scale fixed at [${String(domain[0])}, ${String(domain[1])}].`];
+  const shown = (v: number): string => String(Number(v.toPrecision(3)));
+  const range = `${shown(domain[0])}–${shown(domain[1])}`;
+  const notes = [`Colour scale fixed at [${shown(domain[0])}, ${shown(domain[1])}].`];
   return {
     ...BASE,
     ...(opts.title === undefined ? {} : { title: { text: opts.title, subtitle: `colour scale ${range}` } }),

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { BasisError } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { activationMatching, interpolationCurve, llfc, stitch, weightMatching, type BarrierRecord, type MatchResult, type StitchKind } from '@basis/connectivity';
-import { lineChart, renderReport, toCsv, type Figure } from '@basis/experiments';
+import { figureCsv, lineChart, renderReport, type Figure } from '@basis/experiments';
 import { datasetToTensors, describeGraph, forward, inferSpec, paramsToTensors, toFloat32, toFloat64, type ModelGraph } from '@basis/zoo';
 import { loadDataSpec, saveModel, type loadModel } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
@@ -66,8 +66,8 @@ async function writeOutLocked(dir: string, name: string, json: unknown, figures:
   await writeFileAtomic(join(dir, `${name}.json`), JSON.stringify(json, null, 2));
   files.push(`${name}.json`);
   for (const f of figures) {
-    const cols = [...new Set(f.rows.flatMap((r) => Object.keys(r)))];
-    await writeFileAtomic(join(dir, `${f.id}.csv`), toCsv(cols, f.rows.map((r) => cols.map((c) => r[c] ?? null))));
+    // the one CSV writer of the reports: header with the axis titles and units
+    await writeFileAtomic(join(dir, `${f.id}.csv`), figureCsv(f));
     files.push(`${f.id}.csv`);
   }
   if (figures.length > 0) {

@@ -1,11 +1,11 @@
 import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { estimateAudit, getMetric, listMetrics, resolveOptions } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
 import { BasisError, threadBudget, type Matrix } from '@basis/tensor';
+import { heatmap, heatmapDomain, renderReport } from '@basis/experiments';
 import { lockDir, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
-import { heatmapHtml } from '../heatmap.js';
 import { ProgressBars, formatDuration } from '../progress.js';
 import { checkMemoryBudget, defaultMemoryBudget, describeEstimate, parseMemorySize } from '../resources.js';
 
@@ -123,18 +123,31 @@ async function auditInto(
     const values = audit.values[id] as number[][];
     const base = join(out, id);
     await writeFileAtomic(`${base}.csv`, csv(audit.layersA, audit.layersB, values));
-    await writeFileAtomic(
-      `${base}.html`,
-      heatmapHtml({
-        title: `${id}: ${dirA} vs ${dirB}`,
-        subtitle: `${d.title} (${d.kind}; ${audit.layersA.length} x ${audit.layersB.length} layer pairs, float64)`,
-        rowLabels: audit.layersA,
-        colLabels: audit.layersB,
-        values,
-        rowAxis: dirA,
-        colAxis: dirB,
-      }),
-    );
+    // the one heatmap of basis (the reports' Vega-Lite style): fixed colour scale, colour bar with 5+ ticks
+    const rows = values.flatMap((row, i) => row.map((v, j) => ({ a: audit.layersA[i] as string, b: audit.layersB[j] as string, value: v })));
+    const finiteRange = Number.isFinite(d.range[0]) && Number.isFinite(d.range[1]);
+    const domain: [number, number] = d.kind === 'similarity' || !finiteRange ? heatmapDomain(values.flat()) : [d.range[0], d.range[1]];
+    const { html } = await renderReport({
+      title: `${id}: ${dirA} vs ${dirB}`,
+      subtitle: `${d.title} (${d.kind}; ${audit.layersA.length} x ${audit.layersB.length} layer pairs, float64)`,
+      sections: [
+        {
+          heading: 'Every layer pair',
+          figures: [
+            {
+              id,
+              title: id,
+              caption: `${d.kind === 'similarity' ? 'Similarity' : 'Distance'} between every layer of ${dirA} (rows) and ${dirB} (columns); the values are in ${id}.csv.`,
+              // axis titles: the folders' names (their full paths are in the caption and the configuration)
+              spec: heatmap(rows, { a: basename(dirA) || dirA, b: basename(dirB) || dirB, title: id, domain, label: d.kind }),
+              rows,
+            },
+          ],
+        },
+      ],
+      config: { a: dirA, b: dirB, metric: id, options: audit.options[id] ?? {}, engine: audit.engine },
+    });
+    await writeFileAtomic(`${base}.html`, html);
     files[id] = { csv: `${base}.csv`, html: `${base}.html` };
   }
   const jsonPath = join(out, 'audit.json');

@@ -90,8 +90,11 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
       const dir = target === 'all' ? join(out, rid) : out;
       const t0 = performance.now();
       bars.log(`${rid}: ${recipe.title}`);
-      // off a terminal the bars are silent: log each stage once when it completes
+      // off a terminal the bars are silent: log each stage's steps (throttled) and its completion;
+      // between stages (work that reports no steps) a heartbeat says what ran last and for how long
       const finished = new Set<string>();
+      let current = 'starting';
+      bars.heartbeat(() => `${rid}: working (last: ${current}; ${formatDuration((performance.now() - t0) / 1000)} in all)`);
       try {
         const r = await runRecipe(rid, {
           profile,
@@ -106,7 +109,10 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
           ...(executor === undefined ? {} : { executor }),
           environment,
           onProgress: (stage, done, total) => {
-            bars.update(`${rid} ${stage}`, { done, total, detail: `${Math.floor(done)}/${total}` });
+            current = `${stage} ${Math.floor(done)}/${total}`;
+            // every step with its elapsed time and an estimate (off a terminal at most every 2 s), the last one once
+            if (done < total) bars.tick(`${rid}: ${stage}`, { done, total, detail: `${Math.floor(done)}/${total}` });
+            else bars.update(`${rid}: ${stage}`, { done, total, detail: `${total}/${total}` });
             if (done >= total && !finished.has(stage)) {
               finished.add(stage);
               bars.log(`${rid}: ${stage} ${total}/${total} (${formatDuration((performance.now() - t0) / 1000)})`);
