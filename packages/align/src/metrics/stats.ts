@@ -1,0 +1,245 @@
+// Statistic-based survey measures (fixtures README, "Survey measures"): `|f(X) - f(Y)|` for a
+// statistic f of one representation. f is memoised per layer (and per option value), so an audit
+// computes it once per layer.
+import { BasisError, type Matrix } from '@basis/tensor';
+import { cached, prescaled } from '../prep.js';
+import type { MetricDefinition, ResolvedOptions } from '../types.js';
+import { euclideanNeighbours, forEachDistanceBlock, rowGeometry } from './pairwise.js';
+
+/** Column means of row-major n x d data. */
+function columnMeansOf(a: Float64Array, n: number, d: number): Float64Array {
+  const s = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let k = 0; k < d; k++) s[k] = (s[k] as number) + (a[o + k] as number);
+  }
+  for (let k = 0; k < d; k++) s[k] = (s[k] as number) / n;
+  return s;
+}
+
+/** Largest |entry|. */
+function maxAbs(v: Float64Array): number {
+  let m = 0;
+  for (let k = 0; k < v.length; k++) m = Math.max(m, Math.abs(v[k] as number));
+  return m;
+}
+
+/**
+ * The mean row of X as `m * scale` (scale an exact power of two): summed directly in one pass, and
+ * again on the exactly prescaled copy (prep.ts) only when a sum left the float64 range or the
+ * means are so small that their division by N rounded in the subnormal range.
+ */
+function meanRow(X: Matrix): { m: Float64Array; scale: number } {
+  return cached(X, 'stat:meanRow', () => {
+    const direct = columnMeansOf(X.data, X.rows, X.cols);
+    const top = maxAbs(direct);
+    if (Number.isFinite(top) && (top === 0 || top > 2 ** -960)) return { m: direct, scale: 1 };
+    const { M, scale } = prescaled(X);
+    return { m: columnMeansOf(M.data, X.rows, X.cols), scale };
+  });
+}
+
+/** Euclidean norm without overflow or underflow of the squares. */
+function norm(v: Float64Array): number {
+  const top = maxAbs(v);
+  if (top === 0) return 0;
+  const s = 2 ** Math.floor(Math.log2(top)); // exact power of two
+  let q = 0;
+  for (let k = 0; k < v.length; k++) q += ((v[k] as number) / s) ** 2;
+  return Math.sqrt(q) * s;
+}
+
+/** `||mean row||` as a mantissa and an exact power-of-two scale (value = mant * scale). */
+function magnitudeOf(X: Matrix): { mant: number; scale: number } {
+  const { m, scale } = meanRow(X);
+  return { mant: cached(X, 'stat.magnitude', () => norm(m)), scale };
+}
+
+/** |a·sa - b·sb| for exact power-of-two scales, without overflow of the intermediate products. */
+function scaledDifference(a: number, sa: number, b: number, sb: number): number {
+  const s = Math.max(sa, sb);
+  return Math.abs(a * (sa / s) - b * (sb / s)) * s;
+}
+
+/** `| ||mean(X)|| - ||mean(Y)|| |` (uncentred: the norm of the mean row). */
+export function statMagnitudeKernel(X: Matrix, Y: Matrix): number {
+  const a = magnitudeOf(X);
+  const b = magnitudeOf(Y);
+  return scaledDifference(a.mant, a.scale, b.mant, b.scale);
+}
+
+/** The mean cosine of the rows to the mean row (uncentred; zero vectors have cosine 0), memoised. */
+function concentricityOf(X: Matrix): number {
+  return cached(X, 'stat.concentricity', () => {
+    const n = X.rows;
+    const d = X.cols;
+    const a = X.data;
+    const { m: m0 } = meanRow(X);
+    // cosines do not change when m or a row is divided by a positive number: m by a power of two
+    // near its largest entry, and a row whose squares leave the float64 range by its own
+    const top = maxAbs(m0);
+    if (top === 0) return 0;
+    const sm = 2 ** Math.floor(Math.log2(top));
+    const m = m0.map((v) => v / sm);
+    const nm = norm(m);
+    let total = 0;
+    // one pass: each row's dot product with m and its squared norm
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      let s = 0;
+      let q = 0;
+      for (let k = 0; k < d; k++) {
+        const v = a[o + k] as number;
+        s += v * (m[k] as number);
+        q += v * v;
+      }
+      if (!(q < Infinity) || !(q > 2 ** -960)) {
+        const row = a.subarray(o, o + d);
+        const r = maxAbs(row);
+        if (r === 0) continue; // a zero row: cosine 0
+        const sr = 2 ** Math.floor(Math.log2(r));
+        s = 0;
+        q = 0;
+        for (let k = 0; k < d; k++) {
+          const v = (row[k] as number) / sr;
+          s += v * (m[k] as number);
+          q += v * v;
+        }
+      }
+      total += s / Math.sqrt(q) / nm;
+    }
+    return total / n;
+  });
+}
+
+/** `|f(X) - f(Y)|` with f the mean cosine of the rows to the mean row. */
+export function statConcentricityKernel(X: Matrix, Y: Matrix): number {
+  return Math.abs(concentricityOf(X) - concentricityOf(Y));
+}
+
+/**
+ * `f(X) + ln N = log1p((2/N) sum_{i<j} exp(-t D_ij²))`: the uniformity `ln((1/N²) sum_{i,j} exp(-t D_ij²))`
+ * over all ordered pairs (diagonal included) with the `-ln N` term removed, which cancels in the
+ * difference. The off-diagonal sum is a streaming log-sum-exp, so tiny terms keep their digits
+ * and terms below the float64 range do not vanish before they are compared.
+ */
+function uniformityOf(X: Matrix, t: number): number {
+  return cached(X, `stat.uniformity:${t}`, () => {
+    const g = rowGeometry(X);
+    const n = g.n;
+    const u = g.rawScale; // D² = u² x raw-unit value; (v u) u overflows to Infinity, never to NaN (v = 0 stays 0)
+    const expo = (v: number) => -t * (v * u * u);
+    let lMax = -Infinity; // running log-sum-exp: sum = exp(lMax) * acc
+    let acc = 0;
+    forEachDistanceBlock(g, true, (i0, i1, j0, D2) => {
+      const m = n - j0;
+      let bMax = -Infinity;
+      for (let i = i0; i < i1; i++) for (let j = i + 1; j < n; j++) bMax = Math.max(bMax, expo(D2[(i - i0) * m + (j - j0)] as number));
+      if (bMax === -Infinity) return;
+      let s = 0;
+      for (let i = i0; i < i1; i++) for (let j = i + 1; j < n; j++) s += Math.exp(expo(D2[(i - i0) * m + (j - j0)] as number) - bMax);
+      if (bMax > lMax) {
+        acc = acc * Math.exp(lMax - bMax) + s;
+        lMax = bMax;
+      } else {
+        acc += s * Math.exp(bMax - lMax);
+      }
+    });
+    if (lMax === -Infinity) return 0; // a single row
+    // ln of (2/N) sum, then log1p(exp(.)) (0 when it is below the float64 range)
+    const l = lMax + Math.log(acc) + Math.log(2 / n);
+    return l > 0 ? l + Math.log1p(Math.exp(-l)) : Math.log1p(Math.exp(l));
+  });
+}
+
+/** `|f(X) - f(Y)|` with f the uniformity `ln((1/N²) sum_{i,j} exp(-t ||x_i - x_j||²))`. */
+export function statUniformityKernel(X: Matrix, Y: Matrix, o: ResolvedOptions): number {
+  const t = o['t'] as number;
+  return Math.abs(uniformityOf(X, t) - uniformityOf(Y, t));
+}
+
+/** TwoNN intrinsic dimension, maximum-likelihood form `N / sum_i ln(r2_i / r1_i)`. */
+function intrinsicDimOf(X: Matrix, name: string): number {
+  return cached(X, 'stat.intrinsic_dim', () => {
+    const g = rowGeometry(X);
+    const { idx, d2 } = euclideanNeighbours(g, 2);
+    let s = 0;
+    for (let i = 0; i < g.n; i++) {
+      const a = d2[2 * i] as number;
+      const b = d2[2 * i + 1] as number;
+      if (a === 0) {
+        throw new BasisError(
+          'RANK_DEFICIENT',
+          `stat.intrinsic_dim: rows ${i} and ${idx[2 * i] as number} of ${name} are identical (distance 0), so the TwoNN ratio r2/r1 is undefined; drop duplicate inputs first`,
+        );
+      }
+      s += 0.5 * Math.log(b / a);
+    }
+    if (!(s > 0)) {
+      throw new BasisError(
+        'RANK_DEFICIENT',
+        `stat.intrinsic_dim: every row of ${name} has its two nearest other rows at the same distance, so the TwoNN estimate N / sum ln(r2/r1) is infinite`,
+      );
+    }
+    return g.n / s;
+  });
+}
+
+/** `|f(X) - f(Y)|` with f the TwoNN intrinsic dimension (maximum likelihood). */
+export function statIntrinsicDimKernel(X: Matrix, Y: Matrix): number {
+  return Math.abs(intrinsicDimOf(X, 'X') - intrinsicDimOf(Y, 'Y'));
+}
+
+const statistic = {
+  family: 'statistic',
+  kind: 'distance',
+  range: [0, Infinity],
+  widths: 'any',
+  symmetric: true,
+} as const;
+
+export const statMagnitude: MetricDefinition = {
+  ...statistic,
+  id: 'stat.magnitude',
+  title: 'Difference of the norms of the mean rows (uncentred)',
+  costClass: 'N·d²',
+  invariances: ['rotation', 'permutation'],
+  minRows: 1,
+  compute: statMagnitudeKernel,
+  prepare: (X) => void magnitudeOf(X),
+};
+
+export const statConcentricity: MetricDefinition = {
+  ...statistic,
+  id: 'stat.concentricity',
+  title: 'Difference of the mean cosines of the rows to the mean row (uncentred)',
+  costClass: 'N·d²',
+  invariances: ['rotation', 'permutation', 'isotropic-scale'],
+  range: [0, 2],
+  minRows: 1,
+  compute: statConcentricityKernel,
+  prepare: (X) => void concentricityOf(X),
+};
+
+export const statUniformity: MetricDefinition = {
+  ...statistic,
+  id: 'stat.uniformity',
+  title: 'Difference of the uniformities ln mean exp(-t D²) over all ordered row pairs',
+  costClass: 'N²·d',
+  invariances: ['rotation', 'permutation', 'translation'],
+  minRows: 1,
+  options: [{ name: 't', type: 'number', default: 2, exclusiveMin: 0, description: 'scale of the Gaussian potential exp(-t D²)' }],
+  compute: statUniformityKernel,
+  prepare: (X, o) => void uniformityOf(X, o['t'] as number),
+};
+
+export const statIntrinsicDim: MetricDefinition = {
+  ...statistic,
+  id: 'stat.intrinsic_dim',
+  title: 'Difference of the TwoNN intrinsic dimensions (maximum likelihood)',
+  costClass: 'N²·d',
+  invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'],
+  minRows: 3,
+  compute: statIntrinsicDimKernel,
+  prepare: (X) => void intrinsicDimOf(X, 'X'),
+};
