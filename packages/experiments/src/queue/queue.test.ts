@@ -314,6 +314,58 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     await stopAll(ws);
   }, 300_000);
 
+  it('graceful stop: a second SIGTERM releases the running job back to the queue (no attempt used), another worker resumes it', async () => {
+    const name = 'release';
+    const first = start(name);
+    await first.waitFor(/on queue 'release'/, 60_000);
+    const dir = join(root, 'release');
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor });
+    try {
+      const run = ctx.models([job(400, 60, 2000)]);
+      await first.waitFor(/seed 400 .*started/, 120_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      first.proc.kill('SIGTERM');
+      await first.waitFor(/SIGTERM|stopping|finishing/i, 5000).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      first.proc.kill('SIGTERM');
+      await first.waitFor(/released seed 400 .* back to the queue/, 60_000);
+      expect(await first.exited).toBe(0);
+      expect(first.lines.some((l) => /seed 400: trained/.test(l))).toBe(false);
+      const second = start(name);
+      const [m] = await run;
+      await loadModel(m!.dir);
+      expect(second.lines.some((l) => /seed 400 .*started \(attempt 1\)/.test(l))).toBe(true);
+      await stopAll([second]);
+    } finally {
+      await ctx.close();
+      await executor.close();
+    }
+  }, 300_000);
+
+  it('--concurrency 2: one worker process runs two jobs at once', async () => {
+    const name = 'conc';
+    const w = spawnWorker(redis.url, name, LOCK, env, 2);
+    workers.push(w);
+    await w.waitFor(/on queue 'conc' .*up to 2 jobs at once/, 60_000);
+    const dir = join(root, 'conc');
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor });
+    try {
+      const models = await ctx.models([0, 1, 2, 3].map((s) => job(500 + s, 20, 1000)));
+      expect(models).toHaveLength(4);
+      // the second job started before the first one finished
+      const events = w.lines.filter((l) => /seed 50\d.*(started|: trained)/.test(l));
+      expect(events[0]).toMatch(/started/);
+      expect(events[1]).toMatch(/started/);
+      await stopAll([w]);
+      expect(await w.exited).toBe(0);
+    } finally {
+      await ctx.close();
+      await executor.close();
+    }
+  }, 300_000);
+
   it('a password-protected Redis: the password works through env:NAME and never appears in errors', async () => {
     await mkdir(join(root, 'redis-pw'), { recursive: true });
     const pw = await RedisProcess.start(redisBin!, join(root, 'redis-pw'), ['--requirepass', 'corr3ct-horse']);

@@ -170,8 +170,9 @@ async function workerMain(argv: string[]): Promise<void> {
     onLog: (l) => process.stderr.write(`${l}\n`),
   });
   let n = 0;
-  const stop = (): void => {
+  const stop = (sig: NodeJS.Signals): void => {
     n++;
+    process.stderr.write(n > 1 ? `${sig} again: releasing the running jobs\n` : `${sig}: finishing the running jobs, then stopping\n`);
     void w.stop(n > 1 ? { release: true } : {});
   };
   process.on('SIGTERM', stop);
