@@ -113,7 +113,7 @@ describe('basis train / eval / activations / symmetry on a tiny MLP', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/\[BAD_FILE\].*nope: no such file or directory/);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/--arch must be one of mlp, resmlp, minimyrtle, resnet, transformer/);
+    expect(usage.stderr).toMatch(/--arch must be one of mlp, resmlp, minimyrtle, resnet, cnn, transformer/);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/give its architecture with --arch/);
     // a truncated model file
