@@ -56,7 +56,7 @@ export interface QueueExecutor extends Executor {
   readonly kind: 'queue';
   readonly target: QueueTarget;
   readonly name: string;
-  /** Jobs (re-)enqueued so far by this executor (a Redis restart that lost jobs makes this grow). */
+  /** Jobs added so far by this executor, re-additions included (a Redis restart that lost jobs makes this grow; two submitters adding one job at once both count it, BullMQ keeps one job per id). */
   readonly enqueued: number;
   /**
    * The generic form of `train`: runs jobs of any kind a worker knows, each done once its

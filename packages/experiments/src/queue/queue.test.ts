@@ -12,6 +12,7 @@ import { BasisError, isBasisError } from '@basis/tensor';
 import { LOCK_FILE } from '@basis/tensor/node';
 import { loadModel } from '@basis/zoo/node';
 import { createRunContext, type ModelJob } from '../runner/context.js';
+import { stringifyStored } from '../runner/json.js';
 import { queueClear, queueRetry, queueStatus } from './admin.js';
 import { connectQueue, decodeFailure, encodeFailure, isDeterministicFailure } from './common.js';
 import { createQueueExecutor } from './executor.js';
@@ -311,6 +312,55 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     }
     expect(await queueClear({ queue: redis.url, name })).toMatchObject({ removed: 1 });
     expect((await queueStatus({ queue: redis.url, name })).counts.failed).toBe(0);
+    await stopAll(ws);
+  }, 300_000);
+
+  it('two workers racing on one job produce one model; two submitters needing one model share one job', async () => {
+    const name = 'race';
+    const ws = [start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'race'/, 60_000)));
+    const dir = join(root, 'race');
+    const j = job(600, 30, 1500);
+    const probe = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu' });
+    const key = probe.modelKey(j as unknown as Record<string, unknown>);
+    const versions = probe.versions;
+    await probe.close();
+    // the same model as two jobs with different ids (as after a lost queue): both workers take one
+    const conn = await connectQueue(redis.url);
+    const q = new Queue(name, { connection: conn.redis });
+    try {
+      const payload = { v: 1, key, job: stringifyStored(j), label: 'seed 600', store: { kind: 'dir', root: dir }, versions, backend: 'cpu', engine: {} };
+      await q.add('train', payload, { jobId: 'race-a' });
+      await q.add('train', payload, { jobId: 'race-b' });
+      for (let i = 0; i < 600 && !((await q.getJobState('race-a')) === 'completed' && (await q.getJobState('race-b')) === 'completed'); i++) await new Promise((r) => setTimeout(r, 200));
+      expect([await q.getJobState('race-a'), await q.getJobState('race-b')]).toEqual(['completed', 'completed']);
+    } finally {
+      await q.close();
+      await conn.close();
+    }
+    const lines = ws.flatMap((w) => w.lines);
+    expect(lines.filter((l) => /seed 600: trained/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /seed 600: already in the store/.test(l))).toHaveLength(1);
+    const names = await readdir(join(dir, 'models', key));
+    expect(names.filter((n) => n === 'summary.json')).toHaveLength(1);
+    expect(names.filter((n) => n.endsWith('.tmp') || n === LOCK_FILE)).toEqual([]);
+    await loadModel(join(dir, 'models', key));
+    // two submitters that need one new model: one job, trained once
+    const e1 = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const e2 = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const c1 = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor: e1 });
+    const c2 = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor: e2 });
+    try {
+      const [m1, m2] = await Promise.all([c1.models([job(601, 20, 1000)]), c2.models([job(601, 20, 1000)])]);
+      expect(m1![0]!.key).toBe(m2![0]!.key);
+      // both may have called add at the same moment: BullMQ keeps one job per id
+      expect(ws.flatMap((w) => w.lines).filter((l) => /seed 601 .*started/.test(l))).toHaveLength(1);
+      expect(ws.flatMap((w) => w.lines).filter((l) => /seed 601: trained/.test(l))).toHaveLength(1);
+      expect((await queueStatus({ queue: redis.url, name })).counts).toMatchObject({ completed: 3, failed: 0, waiting: 0, active: 0 });
+    } finally {
+      for (const c of [c1, c2]) await c.close();
+      for (const e of [e1, e2]) await e.close();
+    }
     await stopAll(ws);
   }, 300_000);
 
