@@ -164,13 +164,13 @@ export const onnxTarget: FuzzTarget = {
   samples,
   mutators: [structural],
   crafted: [
-    { name: 'onnx-residual-chain', make: (r) => residualChain(r.range(1000, 20_000)) },
+    { name: 'onnx-residual-chain', make: (r) => residualChain(r.range(500, 5000)) },
     { name: 'onnx-nested-residuals', make: (r) => nestedResiduals(r.range(50, 5000)) },
     { name: 'onnx-broadcast-bomb', make: (r) => broadcastBomb(r.range(2000, 40_000)) },
     { name: 'onnx-constant-of-shape-bomb', make: (r) => constantOfShapeBomb([r.pick([1e6, 2 ** 31, 1e12]), r.pick([1, 1000, 1e6])]) },
     { name: 'onnx-shared-weight', make: (r) => sharedWeight(r.range(100, 3000), r.pick([64, 128, 256])) },
     { name: 'onnx-huge-dims', make: (r) => hugeDims(Array.from({ length: r.range(1, 6) }, () => r.pick([2 ** 31, 2 ** 40, 1e6, 0, 1]))) },
-    { name: 'onnx-node-flood', make: (r) => nodeFlood(r.range(10_000, 100_000)) },
+    { name: 'onnx-node-flood', make: (r) => nodeFlood(r.range(5000, 50_000)) },
   ],
   read: (b, maxBytes) => importOnnx(b, { maxBytes }),
 };

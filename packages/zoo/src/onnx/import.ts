@@ -760,7 +760,13 @@ function convert(ctx: Ctx, n: OnnxNode, uses: Map<string, number>): void {
     case 'Transpose': {
       const a = r(0);
       const perm = attrInts(n, 'perm') ?? [a.shape.length, ...a.shape.map((_, i) => a.shape.length - 1 - i)];
-      if (perm[0] !== 0) fail(n, `Transpose with perm [${perm.join(', ')}], which moves the batch axis`, nearest('Transpose'));
+      if (perm[0] !== 0) {
+        fail(
+          n,
+          `Transpose with perm [${perm.join(', ')}], which moves the batch axis (nn.MultiheadAttention and sequence-first layouts do this)`,
+          'attention written as separate q, k, v, o nn.Linear layers on [N, T, d], as the zoo transformer (see the guide "Use your PyTorch model")',
+        );
+      }
       const p = perm.slice(1).map((v) => v - 1);
       out(addOp(ctx, 'transpose', n, [a], p.map((i) => a.shape[i] as number), { perm: p }));
       return;
@@ -1453,6 +1459,22 @@ function layout(e: Emit, to: Run, from: Run, isJoin: (o: Op) => boolean, level: 
   return nodes;
 }
 
+/**
+ * One line per fact of an ONNX import report, for printing: producer, opset, node counts, what was
+ * folded and dropped.
+ *
+ * @example
+ * ```ts
+ * formatOnnxReport(importOnnx(bytes).report);
+ * // 'onnx: pytorch 1.13.0, opset 13, 9 ONNX nodes -> 5 graph nodes (2 folded)'
+ * ```
+ */
+export function formatOnnxReport(r: OnnxImportReport): string {
+  const lines = [`onnx: ${r.producer === '' ? 'unknown producer' : r.producer}, opset ${r.opset}, ${r.onnxNodes} ONNX nodes -> ${r.mapping.length} graph nodes (${r.folded} folded)`];
+  for (const d of r.dropped) lines.push(`  dropped ${d}`);
+  return lines.join('\n');
+}
+
 /** Options of {@link importOnnx}. */
 export interface ImportOnnxOptions extends ReadOptions {
   /** Name of the imported graph (default: the ONNX graph's name, else `onnx-model`). */
@@ -1545,13 +1567,14 @@ export function importOnnx(source: Uint8Array | OnnxModel, opts: ImportOnnxOptio
     ...(emb === undefined ? {} : { tokens: { vocab: emb } }),
     meta: { architecture: 'onnx', producer: `${model.producerName} ${model.producerVersion}`.trim(), opset, ...(outputSoftmax === null ? {} : { outputSoftmax }) },
   };
+  let desc: ReturnType<typeof describeGraph>;
   try {
-    describeGraph(graph);
+    desc = describeGraph(graph);
   } catch (err) {
     throw new BasisError('BAD_FILE', `ONNX import: the graph read from the file is not a valid basis graph: ${(err as Error).message}`, { cause: err });
   }
   const params: ParamDict = {};
-  for (const p of describeGraph(graph).params) {
+  for (const p of desc.params) {
     const v = e.params[p.name];
     if (v === undefined || v.data.length !== numel(p.shape)) throw new BasisError('BAD_FILE', `ONNX import: parameter '${p.name}' is missing or has the wrong size`);
     for (let k = 0; k < v.data.length; k++) {
