@@ -3,8 +3,9 @@
 // opening the model (a checkpoint, or a bare .pt/.safetensors file mapped onto the described
 // architecture) and finding the data it was trained on.
 import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { BasisError } from '@basis/tensor';
-import { DATASET_NAMES, MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, checkDataSpec, formatStateDictReport, parseKeyMapRule, subset, type ClassificationDataset, type DataSpec, type KeyMapRule, type ModelSpec } from '@basis/zoo';
+import { DATASET_NAMES, MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, checkDataSpec, formatOnnxReport, formatStateDictReport, parseKeyMapRule, subset, type ClassificationDataset, type DataSpec, type KeyMapRule, type ModelSpec } from '@basis/zoo';
 import { loadDataSpec, loadModel, type LoadedModel } from '@basis/zoo/node';
 
 /** Flags describing the architecture of a bare weights file, and the data to use. */
@@ -88,9 +89,9 @@ export function specFromFlags(f: ModelFlags): ModelSpec | undefined {
 }
 
 /**
- * Reads MODEL: a checkpoint or run directory, or a bare .safetensors/.pt file described by the
- * --arch flags (its keys need not be basis' names: see --key-map; `info` receives the import
- * report). Shared by the single-model commands and the pair commands (match, interpolate, ...),
+ * Reads MODEL: a checkpoint or run directory, an .onnx file (graph and weights; no --arch), or a
+ * bare .safetensors/.pt file described by the --arch flags (its keys need not be basis' names: see
+ * --key-map; `info` receives the import report). Shared by the single-model commands and the pair commands (match, interpolate, ...),
  * which describe bare files with one set of flags (`archForFilesOnly`: a checkpoint beside a bare
  * file ignores them).
  */
@@ -103,6 +104,13 @@ export async function loadModelArg(path: string, flags: ModelFlags, info?: (text
   }
   const spec = specFromFlags(flags);
   const keyMap = keyMapFlag(flags.keyMap);
+  if (isFile && extname(path).toLowerCase() === '.onnx') {
+    if (spec !== undefined && opts.archForFilesOnly !== true) throw new BasisError('USAGE', `'${path}': an .onnx file holds its own graph, so leave out --arch`);
+    if (keyMap !== undefined && opts.archForFilesOnly !== true) throw new BasisError('USAGE', `--key-map renames the keys of a bare .pt/.safetensors file; '${path}' is an .onnx file`);
+    const m = await loadModel(path);
+    if (m.onnx !== undefined && info !== undefined) info(`${path}: ${formatOnnxReport(m.onnx)}`);
+    return m;
+  }
   if (isFile) {
     if (spec === undefined) throw new BasisError('USAGE', `'${path}' is a weights file without a model graph; give its architecture with --arch (and --width, --depth), or pass a checkpoint directory`);
     const graph = buildModel(spec, { input: [1, 28, 28], classes: 10 });
