@@ -511,6 +511,22 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       });
     });
 
+  cli
+    .command('export <model>', 'Write a model (checkpoint or run directory, .onnx, or a bare .pt/.safetensors with --arch) as ONNX (opset 13: ONNX Runtime, Netron), a PyTorch state_dict or safetensors')
+    .option('--format <format>', 'onnx, pt or safetensors', { default: 'onnx' })
+    .option('--out <file>', "output file (default: MODEL's name with the format's extension, in the current folder); written atomically")
+    .option('--arch <name>', 'architecture of a bare .safetensors/.pt MODEL: mlp, resmlp, minimyrtle, resnet or cnn (with --width, --depth)')
+    .option('--width <n>', 'with --arch: one width, or a list for mlp (hidden layers, 64,32), resnet (stages, 8,16) and cnn (conv blocks, 32,64)')
+    .option('--depth <n>', 'with --arch: mlp hidden layers, resmlp blocks, resnet blocks per stage')
+    .option('--key-map <rule>', "with --arch: rename the file's keys, 'regex=replacement' (repeatable; '' drops a key)")
+    .example('basis export runs/mlp/seed-0 --format onnx --out mlp.onnx')
+    .example('basis export runs/aligned --format pt --out aligned.pt   # load_state_dict(strict=True) in PyTorch')
+    .example('basis export model.onnx --format safetensors')
+    .action(async (model: string, raw: Record<string, unknown>) => {
+      const { runExport } = await import('./commands/export.js');
+      await runExport(context(raw, false), model, { ...strings(raw, ['format', 'out', 'arch', 'width', 'depth']), ...keyMapOf(raw) });
+    });
+
   try {
     cli.parse(['node', 'basis', ...argv], { run: false });
     if (cli.matchedCommand === undefined) {
