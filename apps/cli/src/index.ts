@@ -3,6 +3,7 @@ import { cac } from 'cac';
 import { listMetrics } from '@basis/align';
 import { configureEngine, isBasisError, parseThreads } from '@basis/tensor';
 import { setLockNoticeHandler } from '@basis/tensor/node';
+import { maskQueueArgv } from './commands/queue.js';
 import { makeContext, type CommandContext, type GlobalOptions, type Io } from './context.js';
 import { fallbackNotice } from './engine.js';
 
@@ -133,6 +134,9 @@ function setUpEngine(ctx: CommandContext, notice: boolean): void {
  * ```
  */
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  // a password in a --queue URL must not reach lock files (they record process.argv) nor the errors
+  // that echo a lock holder's command line; `argv` (already copied) keeps it for the connection
+  maskQueueArgv(process.argv);
   const cli = cac('basis');
   for (const o of GLOBAL_OPTIONS) cli.option(o.flags, o.description, o.default === undefined ? undefined : { default: o.default });
   cli.help();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpyFile } from '@basis/tensor/node';
+import { maskQueueArgv } from './commands/queue.js';
 import { BIN, basis, basisWithEnv } from './test-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-cli-queue-'));
@@ -43,6 +44,13 @@ config:
 `;
 
 describe('queue usage errors (no Redis needed)', () => {
+  it('masks passwords of queue URLs in the command line that lock files record', () => {
+    const argv = ['node', 'basis', 'reproduce', 'E000-1', '--queue', 'redis://:s3cret@10.0.0.5:6379', '--queue=rediss://user:p%40ss@h:6380/2', '--out', 'x'];
+    expect(maskQueueArgv(argv)).toBe(2);
+    expect(argv).toEqual(['node', 'basis', 'reproduce', 'E000-1', '--queue', 'redis://:***@10.0.0.5:6379', '--queue=rediss://user:***@h:6380/2', '--out', 'x']);
+    expect(maskQueueArgv(['basis', 'worker', '--queue', 'redis://127.0.0.1:6379'])).toBe(0);
+  });
+
   it('rejects bad flags with USAGE and never prints a password', async () => {
     const env = await basisWithEnv({ BASIS_QUEUE: undefined }, 'queue', 'status', '--queue', 'env:BASIS_TEST_NOPE');
     expect(env.code).toBe(2);

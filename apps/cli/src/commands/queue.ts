@@ -18,6 +18,24 @@ export function queueFlag(raw: unknown): string | undefined {
   return String(raw);
 }
 
+/**
+ * Replaces, in place, the password of every redis:// or rediss:// URL among `argv` by `***`
+ * (`--queue redis://:pw@host` and `--queue=…`): lock files record the command line
+ * (`process.argv`) and errors about a held lock echo it. Returns how many were masked.
+ */
+export function maskQueueArgv(argv: string[]): number {
+  let n = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const m = a.replace(/(rediss?:\/\/[^:/@\s]*:)[^@\s]+@/g, '$1***@');
+    if (m !== a) {
+      argv[i] = m;
+      n++;
+    }
+  }
+  return n;
+}
+
 function positiveInt(v: string | undefined, flag: string, dflt: number, max: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
