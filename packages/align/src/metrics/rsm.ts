@@ -1,6 +1,6 @@
 // RSM-based survey measures (fixtures README, "Survey measures"): rsm.norm and dcor on
 // Euclidean-distance RSMs, riemann on regularised centred Gram RSMs.
-import { BasisError, Matrix, eigh, gram, matmul, qr } from '@basis/tensor';
+import { BasisError, Matrix, eigh, gram, matmul, qrR } from '@basis/tensor';
 import { centred, squaresOf } from '../prep.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
@@ -160,7 +160,7 @@ export function riemannKernel(X: Matrix, Y: Matrix, o: ResolvedOptions): number 
     for (let j = 0; j < dx; j++) f[o + j] = (xc[i * dx + j] as number) * ax;
     for (let j = 0; j < dy; j++) f[o + dx + j] = (yc[i * dy + j] as number) * ay;
   }
-  const { R } = qr(F);
+  const R = qrR(F); // Q is never formed
   const m = R.rows;
   // K = R_x R_xᵀ = gram(R_xᵀ), exactly symmetric
   const RxT = new Matrix(dx, m);

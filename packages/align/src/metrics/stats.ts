@@ -6,10 +6,17 @@ import { cached, prescaled } from '../prep.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
 import { euclideanNeighbours, forEachDistanceBlock, rowGeometry } from './pairwise.js';
 
-/** Column means of row-major n x d data. */
+/** Column means of row-major n x d data (four rows per sweep of the sums). */
 function columnMeansOf(a: Float64Array, n: number, d: number): Float64Array {
   const s = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
+  const n4 = n - (n % 4);
+  for (let i = 0; i < n4; i += 4) {
+    const o = i * d;
+    for (let k = 0; k < d; k++) {
+      s[k] = (s[k] as number) + ((a[o + k] as number) + (a[o + d + k] as number) + ((a[o + 2 * d + k] as number) + (a[o + 3 * d + k] as number)));
+    }
+  }
+  for (let i = n4; i < n; i++) {
     const o = i * d;
     for (let k = 0; k < d; k++) s[k] = (s[k] as number) + (a[o + k] as number);
   }
@@ -68,47 +75,65 @@ export function statMagnitudeKernel(X: Matrix, Y: Matrix): number {
   return scaledDifference(a.mant, a.scale, b.mant, b.scale);
 }
 
-/** The mean cosine of the rows to the mean row (uncentred; zero vectors have cosine 0), memoised. */
+/**
+ * The mean cosine of the rows to the mean row (uncentred; zero vectors have cosine 0), memoised.
+ * `(1/N) sum_i cos(x_i, m) = (m · sum_i x_i/||x_i||) / (N ||m||)`: both sums come from one pass over
+ * X (each row read twice while it is in cache: its norm, then the sums).
+ */
 function concentricityOf(X: Matrix): number {
   return cached(X, 'stat.concentricity', () => {
     const n = X.rows;
     const d = X.cols;
     const a = X.data;
-    const { m: m0 } = meanRow(X);
-    // cosines do not change when m or a row is divided by a positive number: m by a power of two
-    // near its largest entry, and a row whose squares leave the float64 range by its own
-    const top = maxAbs(m0);
-    if (top === 0) return 0;
-    const sm = 2 ** Math.floor(Math.log2(top));
-    const m = m0.map((v) => v / sm);
-    const nm = norm(m);
-    let total = 0;
-    // one pass: each row's dot product with m and its squared norm
+    let sum: Float64Array = new Float64Array(d); // sum of the rows (N m)
+    const unit = new Float64Array(d); // sum of the unit rows
+    const inv = new Float64Array(n); // 1 / ||x_i|| (0 for a zero row: cosine 0, adds nothing)
     for (let i = 0; i < n; i++) {
       const o = i * d;
-      let s = 0;
       let q = 0;
+      for (let k = o; k < o + d; k++) q += (a[k] as number) * (a[k] as number);
+      if (q < Infinity && q > 2 ** -960) {
+        inv[i] = 1 / Math.sqrt(q);
+      } else {
+        // squares outside the float64 range: the row's norm from a copy scaled by a power of two
+        const r = maxAbs(a.subarray(o, o + d));
+        if (r === 0) continue;
+        const sr = 2 ** Math.floor(Math.log2(r));
+        let qs = 0;
+        for (let k = o; k < o + d; k++) qs += ((a[k] as number) / sr) ** 2;
+        inv[i] = 1 / Math.sqrt(qs) / sr;
+      }
+    }
+    // both sums, four rows per sweep
+    const n4 = n - (n % 4);
+    for (let i = 0; i < n4; i += 4) {
+      const o = i * d;
+      const [f0, f1, f2, f3] = [inv[i] as number, inv[i + 1] as number, inv[i + 2] as number, inv[i + 3] as number];
+      for (let k = 0; k < d; k++) {
+        const v0 = a[o + k] as number;
+        const v1 = a[o + d + k] as number;
+        const v2 = a[o + 2 * d + k] as number;
+        const v3 = a[o + 3 * d + k] as number;
+        sum[k] = (sum[k] as number) + (v0 + v1 + (v2 + v3));
+        unit[k] = (unit[k] as number) + (v0 * f0 + v1 * f1 + (v2 * f2 + v3 * f3));
+      }
+    }
+    for (let i = n4; i < n; i++) {
+      const o = i * d;
+      const f = inv[i] as number;
       for (let k = 0; k < d; k++) {
         const v = a[o + k] as number;
-        s += v * (m[k] as number);
-        q += v * v;
+        sum[k] = (sum[k] as number) + v;
+        unit[k] = (unit[k] as number) + v * f;
       }
-      if (!(q < Infinity) || !(q > 2 ** -960)) {
-        const row = a.subarray(o, o + d);
-        const r = maxAbs(row);
-        if (r === 0) continue; // a zero row: cosine 0
-        const sr = 2 ** Math.floor(Math.log2(r));
-        s = 0;
-        q = 0;
-        for (let k = 0; k < d; k++) {
-          const v = (row[k] as number) / sr;
-          s += v * (m[k] as number);
-          q += v * v;
-        }
-      }
-      total += s / Math.sqrt(q) / nm;
     }
-    return total / n;
+    if (!Number.isFinite(maxAbs(sum))) sum = columnMeansOf(prescaled(X).M.data, n, d); // a sum overflowed: the same direction, exactly scaled
+    const top = maxAbs(sum);
+    if (top === 0) return 0;
+    const sm = 2 ** Math.floor(Math.log2(top));
+    let dot = 0;
+    for (let k = 0; k < d; k++) dot += ((sum[k] as number) / sm) * (unit[k] as number);
+    return dot / norm(sum.map((v) => v / sm)) / n;
   });
 }
 
