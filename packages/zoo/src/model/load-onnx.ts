@@ -1,5 +1,6 @@
 // Node-only: reading a model from an .onnx file (graph and weights in one file), for loadModel.
 import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { BasisError, isBasisError } from '@basis/tensor';
 import { importOnnx, type OnnxImportReport } from '../onnx/import.js';
 import type { ReadOptions } from '@basis/tensor';
@@ -25,7 +26,7 @@ export async function loadOnnxFile(path: string, opts: ReadOptions = {}): Promis
     throw new BasisError('BAD_FILE', `${path}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, { cause: e, details: { path } });
   }
   try {
-    const { graph, params, report } = importOnnx(bytes, opts);
+    const { graph, params, report } = importOnnx(bytes, { ...opts, fallbackName: basename(path, extname(path)) });
     return { graph, params, manifest: null, path, onnx: report };
   } catch (e) {
     if (isBasisError(e)) throw new BasisError('BAD_FILE', `${path}: ${e.message}`, { cause: e, details: { path, ...(e.details ?? {}) } });

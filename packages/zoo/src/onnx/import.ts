@@ -1477,8 +1477,10 @@ export function formatOnnxReport(r: OnnxImportReport): string {
 
 /** Options of {@link importOnnx}. */
 export interface ImportOnnxOptions extends ReadOptions {
-  /** Name of the imported graph (default: the ONNX graph's name, else `onnx-model`). */
+  /** Name of the imported graph (default: the ONNX graph's name unless generic, else `fallbackName`). */
   name?: string;
+  /** Name when the file's graph name is empty or generic (`torch_jit`, `main_graph`); default `onnx-model`. */
+  fallbackName?: string;
 }
 
 /**
@@ -1557,7 +1559,7 @@ export function importOnnx(source: Uint8Array | OnnxModel, opts: ImportOnnxOptio
   if (nodes.length === 0) fail(null, 'the graph computes nothing basis can represent (its output is its input)');
   if (input.ints && nodes[0]?.op !== 'embedding') fail(null, 'a model that takes integer inputs but does not start with an embedding (Gather) lookup', 'nn.Embedding as the first layer of a token model');
   const emb = nodes[0]?.op === 'embedding' ? (e.params[`${nodes[0].name}.weight`]?.shape[0] as number) : undefined;
-  const name = opts.name ?? (g.name !== '' ? g.name : 'onnx-model');
+  const name = opts.name ?? (/^(torch[-_]jit|main_graph|graph|)$/i.test(g.name) ? (opts.fallbackName ?? 'onnx-model') : g.name);
   const graph: ModelGraph = {
     format: 'basis.model',
     version: 1,
