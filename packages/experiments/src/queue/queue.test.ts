@@ -214,7 +214,7 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     const ws = [start(name), start(name), start(name)];
     await Promise.all(ws.map((w) => w.waitFor(/on queue 'kill'/, 60_000)));
     const dir = join(root, 'kill');
-    const jobs = [0, 1, 2].map((s) => job(100 + s, 60, 2000));
+    const jobs = [0, 1, 2].map((s) => job(100 + s, 150, 2000)); // seconds of training even on an idle machine
     const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
     const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor });
     try {
@@ -372,7 +372,7 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
     const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor });
     try {
-      const run = ctx.models([job(400, 60, 2000)]);
+      const run = ctx.models([job(400, 150, 2000)]);
       await first.waitFor(/seed 400 .*started/, 120_000);
       await new Promise((r) => setTimeout(r, 1000));
       first.proc.kill('SIGTERM');
