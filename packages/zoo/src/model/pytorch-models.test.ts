@@ -274,6 +274,33 @@ describe('mapStateDict: names, prefixes, key maps, structure', () => {
       { numRuns: 60, seed: 18 },
     );
   });
+
+  it('property: without module order, same-shaped modules with unnumbered names are an error, never a wrong mapping', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 2, max: 4 }), { minLength: 1, maxLength: 4 }),
+        fc.uniqueArray(fc.stringMatching(/^[a-z]{1,5}$/), { minLength: 5, maxLength: 5 }),
+        (widths, words) => {
+          const g = buildModel({ arch: 'mlp', width: widths }, { input: [3], classes: 2 });
+          const mods = describeGraph(g).params.map((p) => p.node).filter((n, i, a) => a.indexOf(n) === i);
+          const { params, sd } = renamedDict(g, (k) => {
+            const i = mods.findIndex((m) => k.startsWith(`${m}.`));
+            return `${words[i]}${k.slice(mods[i]!.length)}`;
+          });
+          const sorted = readSafetensors(writeSafetensors(sd)).tensors;
+          let mapped: ParamDict;
+          try {
+            mapped = mapStateDict(g, sorted, { order: 'names' }).params;
+          } catch (e) {
+            expect(isBasisError(e) && e.code === 'BAD_FILE' && /more than one way/.test(e.message)).toBe(true);
+            return;
+          }
+          sameParams(params, mapped);
+        },
+      ),
+      { numRuns: 80, seed: 7 },
+    );
+  });
 });
 
 describe('widths as lists in model specs', () => {
