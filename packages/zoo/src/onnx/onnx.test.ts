@@ -247,6 +247,39 @@ describe('PyTorch-made pools', () => {
   });
 });
 
+describe('operators of newer opsets', () => {
+  it('LayerNormalization (opset 17) and Gelu (opset 20) read as layernorm and gelu', () => {
+    const g = mlp({ width: 6, depth: 1, activation: 'gelu', inputDim: 4, classes: 3 });
+    const graph: ModelGraph = { ...g, nodes: [g.nodes[0]!, { op: 'layernorm', name: 'ln', eps: 1e-5 }, g.nodes[1]!, g.nodes[2]!] };
+    const params = paramsOf(graph);
+    const f32 = (name: string, dims: number[]) => ({ name, dataType: 1, dims, data: Float32Array.from(params[name]!.data) });
+    const node = (opType: string, input: string[], output: string, attribute: OnnxModel['graph']['node'][number]['attribute'] = []) => ({ name: output, opType, domain: '', input, output: [output], attribute });
+    const m: OnnxModel = {
+      irVersion: 9,
+      opset: { '': 20 },
+      producerName: 'hand',
+      producerVersion: '',
+      graph: {
+        name: 'g',
+        node: [
+          node('Gemm', ['input', 'layers.0.weight', 'layers.0.bias'], 'layers.0', [{ name: 'transB', type: 2, i: 1 }]),
+          node('LayerNormalization', ['layers.0', 'ln.weight', 'ln.bias'], 'ln', [{ name: 'epsilon', type: 1, f: 1e-5 }, { name: 'axis', type: 2, i: -1 }]),
+          node('Gelu', ['ln'], 'layers.1'),
+          node('Gemm', ['layers.1', 'layers.2.weight', 'layers.2.bias'], 'logits', [{ name: 'transB', type: 2, i: 1 }]),
+        ],
+        initializer: [f32('layers.0.weight', [6, 4]), f32('layers.0.bias', [6]), f32('ln.weight', [6]), f32('ln.bias', [6]), f32('layers.2.weight', [3, 6]), f32('layers.2.bias', [3])],
+        input: [{ name: 'input', elemType: 1, shape: ['N', 4] }],
+        output: [{ name: 'logits', elemType: 1, shape: ['N', 3] }],
+      },
+      metadata: {},
+    };
+    const back = importOnnx(encodeOnnx(m));
+    expect(back.graph.nodes.map((n) => `${n.name}:${n.op}${n.op === 'activation' ? `:${n.fn}` : ''}`)).toEqual(['layers.0:dense', 'ln:layernorm', 'layers.1:activation:gelu', 'layers.2:dense']);
+    const x = inputOf(graph, 5);
+    expect(run(back.graph, back.params, x)).toEqual(run(graph, params, x));
+  });
+});
+
 function badFile(f: () => unknown, pattern?: RegExp): BasisError {
   try {
     f();
