@@ -66,7 +66,7 @@ describe('gallery', () => {
     const entries = await renderGallery(data, root, join(root, 'public'));
     expect(entries).toEqual([{ id: 'E002-1', title: 'Convergence across the hierarchy', kind: 'recipe', figures: ['hierarchy.svg'], checks: 1, page: 'gallery/E002-1.md', profile: 'standard', started: '2026-12-07', hash: 'abababababab', verdicts: ['held'] }]);
     const page = await readFile(join(root, 'gallery', 'E002-1.md'), 'utf8');
-    expect(page).toContain('| Linear &gt; Procrustes | 0.9 &gt; 0.8 | 0.95 &gt; 0.85 | held | the lower bound crossing 0 |');
+    expect(page).toContain('| Linear \\> Procrustes | 0.9 \\> 0.8 | 0.95 \\> 0.85 | held | the lower bound crossing 0 |');
     expect(page).toMatch(/standard profile.*2026-12-07.*95 s.*`abababababab`/);
     expect(page).toContain('src="/gallery/E002-1/hierarchy.svg"');
     expect(existsSync(join(root, 'public', 'gallery', 'E002-1', 'hierarchy.svg'))).toBe(true);

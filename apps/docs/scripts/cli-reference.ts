@@ -44,9 +44,68 @@ async function help(args: string[]): Promise<string> {
   return stdout.replace(/[ \t]+$/gm, '').trimEnd();
 }
 
-/** Escapes text for a markdown paragraph that VitePress compiles as a Vue template. */
+/** Escapes text for raw HTML inside a markdown page (attributes, `<figcaption>`); VitePress compiles pages as Vue templates. */
 export function escapeMd(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\{\{/g, '&#123;&#123;');
+}
+
+/**
+ * Escapes plain text for markdown (headings, paragraphs, table cells) so that it renders, and is
+ * taken as a page title or heading anchor, exactly once escaped: markdown punctuation gets a
+ * backslash (markdown-it turns `\>` back into `>` in the text, and escapes it once for HTML), never an
+ * HTML entity, which VitePress would escape a second time in titles and anchors (`&amp;gt;`).
+ * Code spans (`` `x => 1` ``) are kept verbatim. `{{` (Vue interpolation) becomes `{&#8203;{`.
+ *
+ * @example
+ * ```ts
+ * escapeMdText('Linear > Procrustes'); // 'Linear \\> Procrustes'
+ * ```
+ */
+export function escapeMdText(s: string): string {
+  return s
+    .split(/(`[^`\n]+`)/)
+    .map((part, i) => (i % 2 === 1 ? part.replace(/\{\{/g, '{\u200b{') : part.replace(/[\\`*_[\]<>&#|]/g, (c) => `\\${c}`).replace(/\{\{/g, '{\u200b{')))
+    .join('');
+}
+
+/** Columns of the reference's help blocks: they fit the docs' content column at 1400 px without scrolling. */
+export const HELP_COLUMNS = 76;
+
+/**
+ * Wraps the long lines of `--help` text at `width` columns (words kept whole), indenting each
+ * continuation under the start of the line's description column, so the reference page needs no
+ * horizontal scrolling.
+ *
+ * @example
+ * ```ts
+ * wrapHelp('  --seed <n>  seed for every random draw, ...', 40);
+ * ```
+ */
+export function wrapHelp(text: string, width = HELP_COLUMNS): string {
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      if (line.length <= width) return [line];
+      // continuation lines start under the description (after the first run of 2+ spaces past the indent)
+      const m = /^(\s*\S.*?\s{2,})\S/.exec(line);
+      const indent = m !== null && (m[1] as string).length < width / 2 ? (m[1] as string).length : (/^\s*/.exec(line)?.[0].length ?? 0) + 2;
+      const out: string[] = [];
+      let rest = line;
+      let prefix = '';
+      while (prefix.length + rest.length > width) {
+        const room = width - prefix.length;
+        let cut = rest.lastIndexOf(' ', room);
+        // never break inside the option/command column of the first line
+        if (cut < (out.length === 0 ? indent : 1)) cut = rest.indexOf(' ', Math.max(room, out.length === 0 ? indent : 1));
+        if (cut < 0) break;
+        out.push(prefix + rest.slice(0, cut).trimEnd());
+        rest = rest.slice(cut + 1).trimStart();
+        prefix = ' '.repeat(indent);
+      }
+      out.push(prefix + rest);
+      return out;
+    })
+    .join('\n');
 }
 
 /** The reference page: global help, then each command's `--help`, in `basis --help` order. */
@@ -61,7 +120,7 @@ export async function cliReference(): Promise<{ markdown: string; commands: CliC
     while (next < commands.length) {
       const i = next++;
       const c = commands[i] as CliCommand;
-      pages[i] = [`## basis ${c.name}`, '', escapeMd(c.description), '', '```text', await help([c.name, '--help']), '```', ''].join('\n');
+      pages[i] = [`## basis ${c.name}`, '', escapeMdText(c.description), '', '```text', wrapHelp(await help([c.name, '--help'])), '```', ''].join('\n');
     }
   };
   await Promise.all([worker(), worker()]);
@@ -73,7 +132,7 @@ export async function cliReference(): Promise<{ markdown: string; commands: CliC
     'and exit with 2 (usage) or 1 (runtime).',
     '',
     '```text',
-    top,
+    wrapHelp(top),
     '```',
     '',
     ...pages,

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BasisError } from '@basis/tensor';
-import { escapeMd } from './cli-reference.js';
+import { columnFormat } from '@basis/experiments/numbers';
+import { escapeMd, escapeMdText } from './cli-reference.js';
 
 /** One claim of a recipe report (the ClaimCheck of @basis/experiments' recipe contract). */
 interface Check {
@@ -35,12 +36,18 @@ export interface GalleryEntry {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const num = (v: unknown, digits = 4): string =>
-  typeof v !== 'number' || !Number.isFinite(v) ? escapeMd(String(v)) : Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toPrecision(digits);
+/** One number in prose: 3 significant digits (tables use one format per column instead). */
+const num = (v: unknown, digits = 3): string => (typeof v !== 'number' || !Number.isFinite(v) ? escapeMdText(String(v)) : columnFormat([v], digits).format(v));
 
-function table(columns: string[], rows: unknown[][]): string {
-  const cell = (v: unknown): string => (typeof v === 'number' ? num(v) : escapeMd(String(v)).replace(/\|/g, '\\|').replace(/\n/g, ' '));
-  return [`| ${columns.map(cell).join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+/** A markdown table; numbers with one format per column (the reports' `columnFormat`), text escaped once. */
+function table(columns: string[], rows: unknown[][], links: ReadonlySet<number> = new Set()): string {
+  const formats = columns.map((_, j) => columnFormat(rows.map((r) => r[j])));
+  const cell = (v: unknown, j: number, linked = false): string => {
+    if (typeof v === 'number') return formats[j]?.format(v) ?? String(v);
+    const s = String(v).replace(/\n/g, ' ');
+    return linked ? s : escapeMdText(s);
+  };
+  return [`| ${columns.map((c) => escapeMdText(c)).join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map((v, j) => cell(v, j, links.has(j))).join(' | ')} |`)].join('\n');
 }
 
 function checksOf(result: Record<string, unknown>, file: string): Check[] | undefined {
@@ -120,8 +127,9 @@ export async function renderGallery(dataDir: string, docsDir: string, publicDir:
     const started = typeof result['started'] === 'string' ? result['started'].slice(0, 10) : '';
     const hash = typeof result['recipeHash'] === 'string' ? result['recipeHash'].slice(0, 12) : '';
     const seconds = typeof result['seconds'] === 'number' ? result['seconds'] : undefined;
-    const lines = [`# ${escapeMd(id)}: ${escapeMd(title)}`, ''];
-    if (source !== '') lines.push(`Source: ${escapeMd(source)}.`, '');
+    // the page title from the front matter (raw text, JSON-quoted for YAML), the heading escaped for markdown: each escaped once
+    const lines = ['---', `title: ${JSON.stringify(`${id}: ${title}`)}`, '---', '', `# ${escapeMdText(id)}: ${escapeMdText(title)}`, ''];
+    if (source !== '') lines.push(`Source: ${escapeMdText(source)}.`, '');
     lines.push(
       kind === 'demo'
         ? 'The `basis demo --quick` report (MLP 784-128-128-10, 2 epochs). Regenerate with `pnpm --filter docs gallery`.'
@@ -131,7 +139,7 @@ export async function renderGallery(dataDir: string, docsDir: string, publicDir:
     if (checks !== undefined) {
       lines.push('## Paper vs basis', '', table(['claim', 'paper', `basis (${profile} run)`, 'verdict', 'what would change it'], checks.map((c) => [c.claim, c.paper === '' ? '—' : c.paper, c.measured, c.verdict, c.change === '' ? '—' : c.change])), '');
       const notes = result['notes'];
-      if (Array.isArray(notes) && notes.length > 0) lines.push('## Notes', '', ...notes.map((n) => `- ${escapeMd(String(n))}`), '');
+      if (Array.isArray(notes) && notes.length > 0) lines.push('## Notes', '', ...notes.map((n) => `- ${escapeMdText(String(n))}`), '');
     } else {
       lines.push(...demoSections(result, file));
     }
@@ -154,7 +162,8 @@ export async function renderGallery(dataDir: string, docsDir: string, publicDir:
       ? 'No reports yet: run `pnpm --filter docs gallery`.'
       : table(
           ['report', 'kind', 'profile', 'date', 'recipe hash', 'verdicts'],
-          entries.map((e) => [`[${e.id}: ${e.title}](./${e.id})`, e.kind, e.profile, e.started === '' ? '—' : e.started, e.hash === '' ? '—' : e.hash, e.verdicts.length === 0 ? '—' : e.verdicts.join(', ')]),
+          entries.map((e) => [`[${escapeMdText(`${e.id}: ${e.title}`)}](./${e.id})`, e.kind, e.profile, e.started === '' ? '—' : e.started, e.hash === '' ? '—' : e.hash, e.verdicts.length === 0 ? '—' : e.verdicts.join(', ')]),
+          new Set([0]),
         ),
     '',
   ].join('\n');
