@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError } from '@basis/tensor';
+import { BasisError, createYielder } from '@basis/tensor';
 import { describeGraph, forward, paramsToTensors, type GraphNode, type ModelGraph } from '@basis/zoo';
 
 /** Parameters at rest (float32 or float64 values), by name. */
@@ -113,7 +113,10 @@ export async function evaluateFn(graph: ModelGraph, logits: (x: tf.Tensor) => tf
   const bs = opts.batchSize ?? 1000;
   let lossSum = 0;
   let correct = 0;
+  // let timers and signal listeners run between batches (tfjs reads resolve as microtasks)
+  const maybeYield = createYielder(50);
   for (let s = 0; s < n; s += bs) {
+    await maybeYield();
     const m = Math.min(bs, n - s);
     const [ls, pred] = tf.tidy(() => {
       const z = logits(tf.slice(data.x, s, m)) as tf.Tensor2D;

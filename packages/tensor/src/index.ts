@@ -18,3 +18,4 @@ export * from './stats/index.js';
 export { float64Buffer, LARGE_BUFFER_BYTES } from './memory.js';
 export * from './io/index.js';
 export * from './tfjs/index.js';
+export { createYielder, yieldToEventLoop } from './yield.js';

@@ -1,6 +1,6 @@
 // The training loop: seeded data order, gradient steps, history, checkpoints, abort, resume/fork.
 import { Tensor, cast, keep, tidy, variableGrads, type Scalar } from '@tensorflow/tfjs-core';
-import { BasisError, Rng, createRng, permutation, registerGradients, shuffle, type NdArray, type RngState } from '@basis/tensor';
+import { BasisError, Rng, createRng, createYielder, permutation, registerGradients, shuffle, type NdArray, type RngState } from '@basis/tensor';
 import {
   createOptimizer,
   frozenNames,
@@ -689,6 +689,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 
   let stopped: TrainResult['stopped'] = 'completed';
+  // tfjs's reads resolve as microtasks, so without this a training run on the main thread never
+  // lets the event loop turn: a signal listener (Ctrl-C, SIGTERM) or an abort timer would wait
+  // for the whole run
+  const maybeYield = createYielder(50);
   try {
     if (startOptimizer !== undefined) optimizer.setState(startOptimizer, params);
     if ((fresh && plan !== null && plan.steps.has(0)) || forked || startCheckpoint) await checkpoint(['start']);
@@ -792,6 +796,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       const planned = plan?.steps.get(state.step);
       if (planned !== undefined) await checkpoint([planned]);
+      await maybeYield();
     }
     if (stopped === 'completed' && state.step < totalSteps) stopped = 'maxSteps';
     if (plan !== null && lastSaved !== state.step) await checkpoint([stopped === 'aborted' ? 'abort' : 'end']);
