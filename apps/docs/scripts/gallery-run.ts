@@ -4,16 +4,19 @@
 // pages. Commit gallery-data/ afterwards: the site build only reads it, and gallery-stale.test.ts
 // fails when a recipe changed after its report. `pnpm --filter docs gallery E002-1 demo` reruns only
 // the named reports; GALLERY_PROFILE=quick uses the quick profile instead (CI smoke, too small to decide).
+// GALLERY_CACHE=DIR keeps the run cache in DIR (kept afterwards): an interrupted regeneration then
+// resumes from the models and results it finished, and later runs reuse them.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BasisError } from '@basis/tensor';
 import { cliBin, parseCommands } from './cli-reference.js';
 import { renderGallery } from './gallery.js';
+import { TIMINGS_FILE, writeTimings } from './timings.js';
 
 const run = promisify(execFile);
 const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,14 +60,18 @@ const profile = process.env['GALLERY_PROFILE'] ?? 'standard';
 if (!['quick', 'standard', 'full'].includes(profile)) throw new BasisError('CONFIG_INVALID', `GALLERY_PROFILE must be quick, standard or full, got '${profile}'`);
 const work = join(tmpdir(), `basis-gallery-${process.pid}`);
 await mkdir(work, { recursive: true });
+const cacheEnv = process.env['GALLERY_CACHE'];
+const cache = cacheEnv === undefined || cacheEnv === '' ? join(work, 'cache') : resolve(cacheEnv);
 try {
   const ids = ['demo', ...(await recipeIds())].filter((id) => only.length === 0 || only.includes(id));
   for (const id of ids) {
     const out = join(work, id);
-    await basis(id === 'demo' ? ['demo', '--quick', '--out', out] : ['reproduce', id, '--profile', profile, '--out', out, '--cache', join(work, 'cache')]);
+    await basis(id === 'demo' ? ['demo', '--quick', '--out', out] : ['reproduce', id, '--profile', profile, '--out', out, '--cache', cache]);
     await keep(out, id);
   }
   const entries = await renderGallery(DATA, DOCS, join(DOCS, 'public'));
+  // the run times `basis reproduce` fits its estimates to (commit it with the reports)
+  process.stderr.write(`timings: ${await writeTimings(DATA)} recorded runs → ${TIMINGS_FILE}\n`);
   process.stderr.write(`gallery: ${entries.map((e) => e.id).join(', ')}\n`);
 } finally {
   await rm(work, { recursive: true, force: true });

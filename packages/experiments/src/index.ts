@@ -32,7 +32,7 @@ export {
   type LineChartOptions,
 } from './figure-style.js';
 export { columnFormat, formatColumns, type ColumnFormat } from './numbers.js';
-export { bootstrapEstimate, difference, estimate, formatEstimate } from './runner/estimate.js';
+export { bootstrapEstimate, clusterEstimate, difference, estimate, formatEstimate } from './runner/estimate.js';
 export { checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, within } from './runner/check.js';
 export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';
 export { PROFILES } from './recipes/types.js';

@@ -1,5 +1,6 @@
 // `basis reproduce`: runs the experiment recipes of the seed papers (one id, or all) with the run
 // cache, progress bars and Ctrl-C that keeps finished work.
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BasisError, isBasisError, threadBudget } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
@@ -8,6 +9,16 @@ import type { CommandContext } from '../context.js';
 import { CLI_VERSION } from '../index.js';
 import { ProgressBars, formatDuration } from '../progress.js';
 import { formatTable } from '../table.js';
+
+/** Signals that stop a reproduction gracefully (then, after {@link STOP_GRACE_MS}, at once). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** How long a stopping run may take to reach a point that looks at the signal before it exits anyway. */
+export const STOP_GRACE_MS = 5000;
+
+/** 128 + the signal's number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), as shells report it. */
+function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[sig] ?? 2);
+}
 
 /** Flags of `basis reproduce`. */
 export interface ReproduceFlags {
@@ -31,6 +42,8 @@ interface Summary {
   profile: string;
   report: string | null;
   seconds: number;
+  /** The estimate printed before the run started (empty cache). */
+  estimatedSeconds: number;
   verdicts: Array<{ claim: string; verdict: string }>;
   trained: number;
   reused: number;
@@ -39,13 +52,22 @@ interface Summary {
 
 /**
  * `basis reproduce <id>|all [--quick] [--out DIR] [--config FILE] [--cache DIR]` and
- * `basis reproduce --list`. Returns the exit code (130 when interrupted).
+ * `basis reproduce --list`. Returns the exit code (128 + the signal's number when interrupted:
+ * 130 for Ctrl-C, 143 for SIGTERM).
  */
 export async function runReproduce(ctx: CommandContext, id: string | undefined, flags: ReproduceFlags): Promise<number> {
-  const { RECIPE_LIST, createQueueExecutor, getRecipe, readExperimentFile, runRecipe, writeIndex } = await import('@basis/experiments/node');
+  const { RECIPE_LIST, createQueueExecutor, estimateRunTime, formatEstimateSeconds, getRecipe, mergeConfig, readExperimentFile, runRecipe, writeIndex } = await import('@basis/experiments/node');
+  if (flags.profile !== undefined && !['quick', 'standard', 'full'].includes(flags.profile)) throw new BasisError('USAGE', `--profile must be quick, standard or full, got '${flags.profile}'`);
   if (flags.list) {
-    const rows = RECIPE_LIST.map((r) => ({ id: r.id, title: r.title, source: r.source }));
-    ctx.result(rows, () => formatTable([['id', 'title', 'source'], ...rows.map((r) => [r.id, r.title, r.source])]));
+    // with --profile (or --quick): the estimated run time of each experiment at that profile
+    const listProfile = flags.quick ? 'quick' : (flags.profile as 'quick' | 'standard' | 'full' | undefined);
+    const rows = RECIPE_LIST.map((r) => ({ id: r.id, title: r.title, source: r.source, ...(listProfile === undefined ? {} : { profile: listProfile, estimatedSeconds: Math.round(estimateRunTime(r.id, listProfile).seconds) }) }));
+    ctx.result(rows, () =>
+      formatTable([
+        ['id', 'title', 'source', ...(listProfile === undefined ? [] : [`estimated time (${listProfile})`])],
+        ...rows.map((r) => [r.id, r.title, r.source, ...(r.estimatedSeconds === undefined ? [] : [formatEstimateSeconds(r.estimatedSeconds)])]),
+      ]),
+    );
     return 0;
   }
   const file = flags.config === undefined ? undefined : await readExperimentFile(flags.config);
@@ -62,7 +84,6 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
     workers = Number(flags.workers);
     if (!Number.isInteger(workers) || workers < 1) throw new BasisError('USAGE', `--workers must be a positive integer, got '${flags.workers}'`);
   }
-  if (flags.profile !== undefined && !['quick', 'standard', 'full'].includes(flags.profile)) throw new BasisError('USAGE', `--profile must be quick, standard or full, got '${flags.profile}'`);
   if (flags.quick && flags.profile !== undefined && flags.profile !== 'quick') throw new BasisError('USAGE', `--quick and --profile ${flags.profile} contradict each other`);
   const profile = (flags.quick ? 'quick' : (flags.profile ?? file?.profile ?? 'full')) as 'quick' | 'standard' | 'full';
   const seed = file?.seed ?? ctx.options.seed;
@@ -74,13 +95,45 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   // --queue: the models are trained by `basis worker` processes; the run cache is their shared store
   const executor = flags.queue === undefined ? undefined : await createQueueExecutor(queueExecutorOptions(flags, bars, (ctx.io.stderr as { isTTY?: boolean }).isTTY === true));
   ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}${executor === undefined ? '' : `; models trained by the workers of ${executor.description}`}`);
+  // the estimate before anything starts (with an empty cache; models already in it make runs faster)
+  const threadsNow = workers ?? threadBudget();
+  const estimates = new Map(
+    ids.map((rid) => {
+      const r = getRecipe(rid);
+      const config = file === undefined ? undefined : r.checkConfig(mergeConfig(r.profiles[profile] as Record<string, unknown>, file.config));
+      return [rid, estimateRunTime(rid, profile, { threads: threadsNow, ...(config === undefined ? {} : { config }) })] as const;
+    }),
+  );
+  const totalEstimate = [...estimates.values()].reduce((a, e) => a + e.seconds, 0);
+  const toTrain = [...estimates.values()].reduce((a, e) => a + e.models, 0);
+  ctx.info(
+    `estimated run time: ${formatEstimateSeconds(totalEstimate)} with an empty cache (${ids.length === 1 ? '' : `${ids.length} experiments, `}${toTrain} model${toTrain === 1 ? '' : 's'} to train on ${threadsNow} thread${threadsNow === 1 ? '' : 's'}; fitted to the recorded gallery runs; models already in the cache make it faster)`,
+  );
 
   const ctl = new AbortController();
-  const onSignal = (): void => {
-    bars.log('interrupted: stopping after the current training step; finished models and results stay in the cache (run the same command again to resume)');
+  // SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the run gracefully: training stops after its current
+  // step and every finished model and memoised result stays in the cache. The recipe's own code may
+  // be in a computation that does not look at the signal, so after STOP_GRACE_MS (or at a second
+  // signal) the process exits anyway; atomic writes keep the cache consistent and the locks are
+  // released on exit.
+  let stoppedBy: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stoppedBy !== null) {
+      bars.log(`${sig} again: stopping now; finished models and results are in ${cacheDir}`);
+      bars.finish();
+      process.exit(signalExitCode(sig));
+    }
+    stoppedBy = sig;
+    bars.log(`interrupted (${sig}): stopping after the current training step; finished models and results stay in the cache (run the same command again to resume)`);
     ctl.abort();
+    const deadline = setTimeout(() => {
+      bars.log(`still running ${STOP_GRACE_MS / 1000} s after ${sig}: stopping now; finished models and results are in ${cacheDir}`);
+      bars.finish();
+      process.exit(signalExitCode(sig));
+    }, STOP_GRACE_MS);
+    deadline.unref();
   };
-  process.once('SIGINT', onSignal);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   const summaries: Summary[] = [];
   const indexed: Parameters<typeof writeIndex>[1][number][] = [];
   try {
@@ -89,7 +142,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
       const recipe = getRecipe(rid);
       const dir = target === 'all' ? join(out, rid) : out;
       const t0 = performance.now();
-      bars.log(`${rid}: ${recipe.title}`);
+      bars.log(`${rid}: ${recipe.title} (estimated ${formatEstimateSeconds(estimates.get(rid)!.seconds)})`);
       // off a terminal the bars are silent: log each stage's steps (throttled) and its completion;
       // between stages (work that reports no steps) a heartbeat says what ran last and for how long
       const finished = new Set<string>();
@@ -119,7 +172,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
             }
           },
         });
-        summaries.push({ id: rid, title: recipe.title, profile, report: join(dir, 'report.html'), seconds: r.seconds, verdicts: r.checks.map((c) => ({ claim: c.claim, verdict: c.verdict })), trained: r.stats.trained, reused: r.stats.reused });
+        summaries.push({ id: rid, title: recipe.title, profile, report: join(dir, 'report.html'), seconds: r.seconds, estimatedSeconds: estimates.get(rid)!.seconds, verdicts: r.checks.map((c) => ({ claim: c.claim, verdict: c.verdict })), trained: r.stats.trained, reused: r.stats.reused });
         indexed.push({ id: rid, title: recipe.title, profile, seconds: r.seconds, checks: r.checks, recipeHash: r.recipeHash, started: r.started, report: `${rid}/report.html` });
         bars.log(`${rid}: ${r.checks.map((c) => c.verdict).join(', ')} (${formatDuration(r.seconds)}; ${r.stats.trained} models trained, ${r.stats.reused} from the cache) → ${join(dir, 'report.html')}`);
       } catch (e) {
@@ -127,19 +180,19 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
         // one failing recipe does not stop `all`; a single experiment reports its error
         if (ids.length === 1) throw e;
         const message = isBasisError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
-        summaries.push({ id: rid, title: recipe.title, profile, report: null, seconds: (performance.now() - t0) / 1000, verdicts: [], trained: 0, reused: 0, error: message });
+        summaries.push({ id: rid, title: recipe.title, profile, report: null, seconds: (performance.now() - t0) / 1000, estimatedSeconds: estimates.get(rid)!.seconds, verdicts: [], trained: 0, reused: 0, error: message });
         indexed.push({ id: rid, title: recipe.title, profile, seconds: (performance.now() - t0) / 1000, checks: [], error: message });
         bars.log(`${rid}: failed: ${message}`);
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     bars.finish();
     await executor?.close();
   }
   if (ctl.signal.aborted) {
     ctx.info(`interrupted; rerun 'basis reproduce ${target} --profile ${profile}' to resume from the cache in ${cacheDir}`);
-    return 130;
+    return signalExitCode(stoppedBy ?? 'SIGINT');
   }
   let index: string | undefined;
   if (target === 'all' && indexed.length > 0) {

@@ -23,9 +23,10 @@ export interface Estimate {
   mean: number;
   lo: number;
   hi: number;
-  /** Number of independent values behind the estimate (seeds, pairs, folds, conditions). */
+  /** Number of independent values behind the estimate (seeds, pairs, folds, conditions; clusters for `cluster-t95`). */
   n: number;
-  method?: 't95' | 'bootstrap95' | 'none';
+  /** `t95`: t interval over independent values; `bootstrap95`: percentile bootstrap; `cluster-t95`: t interval over cluster means (dependent values grouped, e.g. by lineage); `none`: no interval. */
+  method?: 't95' | 'bootstrap95' | 'cluster-t95' | 'none';
 }
 
 /** One claim checked by a recipe, with what the paper says and what basis measured. */

@@ -46,6 +46,39 @@ export function bootstrapEstimate(values: ArrayLike<number>, seed = 0, what = 'e
 }
 
 /**
+ * Mean and 95% interval of values that come in clusters of dependent values (e.g. spawned pairs
+ * that share a parent lineage): a Student-t interval over the cluster means, with one degree of
+ * freedom per cluster minus one. The mean is the mean of the cluster means (each cluster weighs the
+ * same), and `n` is the number of clusters; with one cluster there is no interval (`method:
+ * 'none'`). For a balanced design this is the interval of the grand mean in the random-intercept
+ * model `y = mu + b_cluster + e`, which, unlike a t interval over all values, does not treat values
+ * of one cluster as independent draws (that interval is too narrow whenever clusters differ more
+ * than values within a cluster do).
+ *
+ * @example
+ * ```ts
+ * // three lineages, two pairs each
+ * clusterEstimate([0.10, 0.11, 0.20, 0.21, 0.15, 0.16], [0, 0, 1, 1, 2, 2]); // n: 3, method: 'cluster-t95'
+ * ```
+ */
+export function clusterEstimate(values: ArrayLike<number>, clusters: ArrayLike<number | string>, what = 'estimate'): Estimate {
+  const v = finite(values, what);
+  if (clusters.length !== v.length) throw new BasisError('SHAPE_MISMATCH', `${what}: ${v.length} values but ${clusters.length} cluster labels; give one label per value`);
+  const groups = new Map<number | string, number[]>();
+  for (let i = 0; i < v.length; i++) {
+    const c = clusters[i] as number | string;
+    if (!(typeof c === 'string' || (typeof c === 'number' && Number.isFinite(c)))) throw new BasisError('INVALID_ARGUMENT', `${what}: cluster label ${i} is ${String(c)}; labels must be finite numbers or strings`);
+    const g = groups.get(c);
+    if (g === undefined) groups.set(c, [v[i] as number]);
+    else g.push(v[i] as number);
+  }
+  const means = [...groups.values()].map((g) => mean(g));
+  if (means.length === 1) return { mean: means[0] as number, lo: Math.min(...v), hi: Math.max(...v), n: 1, method: 'none' };
+  const t = tInterval(means, 0.95);
+  return { mean: t.estimate, lo: t.lower, hi: t.upper, n: means.length, method: 'cluster-t95' };
+}
+
+/**
  * Paired differences `a[i] - b[i]` as an {@link estimate} (e.g. frozen-trunk pairs minus
  * independent pairs with the same seeds).
  *
@@ -68,5 +101,5 @@ export function difference(a: ArrayLike<number>, b: ArrayLike<number>, what = 'd
  * ```
  */
 export function formatEstimate(e: Estimate, digits = 3): string {
-  return e.n === 1 ? `${e.mean.toFixed(digits)} (n = 1)` : `${e.mean.toFixed(digits)} [${e.lo.toFixed(digits)}, ${e.hi.toFixed(digits)}] (n = ${e.n})`;
+  return e.n === 1 ? `${e.mean.toFixed(digits)} (n = 1)` : `${e.mean.toFixed(digits)} [${e.lo.toFixed(digits)}, ${e.hi.toFixed(digits)}] (n = ${e.n}${e.method === 'cluster-t95' ? ' clusters' : ''})`;
 }

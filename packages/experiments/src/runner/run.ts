@@ -96,7 +96,7 @@ const VERDICT_MARK: Record<Verdict, string> = { held: 'held', 'not held': 'NOT h
 function estimatesText(es: Record<string, Estimate> | undefined): string {
   if (es === undefined) return '';
   return Object.entries(es)
-    .map(([k, e]) => `${k}: ${formatEstimate(e)}${e.method === 'bootstrap95' ? ' (bootstrap 95%)' : e.method === 't95' ? ' (t 95%)' : ''}`)
+    .map(([k, e]) => `${k}: ${formatEstimate(e)}${e.method === 'bootstrap95' ? ' (bootstrap 95%)' : e.method === 't95' ? ' (t 95%)' : e.method === 'cluster-t95' ? ' (t 95% over cluster means)' : ''}`)
     .join('; ');
 }
 

@@ -63,7 +63,7 @@ export function indexRows(runs: readonly IndexedRun[]): IndexRow[] {
         claim: c.claim,
         paper: c.paper === '' ? '(no numbers in the seed)' : c.paper,
         measured: p === undefined ? c.measured : `${p[0]} = ${num(p[1].mean)}`,
-        interval: p === undefined || p[1].n < 2 ? '' : `[${num(p[1].lo)}, ${num(p[1].hi)}] (n = ${p[1].n}${p[1].method === 'bootstrap95' ? ', bootstrap' : p[1].method === 't95' ? ', t' : ''})`,
+        interval: p === undefined || p[1].n < 2 ? '' : `[${num(p[1].lo)}, ${num(p[1].hi)}] (n = ${p[1].n}${p[1].method === 'bootstrap95' ? ', bootstrap' : p[1].method === 't95' ? ', t' : p[1].method === 'cluster-t95' ? ' clusters, t' : ''})`,
         verdict: c.verdict,
         change: `${c.change ?? ''}${c.warnings !== undefined && c.warnings.length > 0 ? ` (warnings: ${c.warnings.join('; ')})` : ''}`,
       });
