@@ -17,6 +17,6 @@ export { startWorker, takeOverForeignLock, type QueueWorker, type QueueWorkerOpt
 export { queueClear, queueRetry, queueStatus, JOB_STATES, type QueueAdminOptions, type QueueStatus } from './queue/admin.js';
 export { QUEUE_ENV, maskSecrets, resolveQueueUrl, type QueueTarget } from './queue/url.js';
 export { modelArtifact, openStore, type ArtifactStore, type StoreSpec } from './queue/store.js';
-export { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, decodeFailure, encodeFailure, isDeterministicFailure, jobId, type JobKind, type QueueConnection, type TrainJobOutcome, type TrainPayload, type TrainRunPayload } from './queue/common.js';
+export { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, decodeFailure, encodeFailure, isDeterministicFailure, jobId, type JobKind, type QueueConnection, type TrainJobOutcome, type TrainPayload, type TrainRunPayload, type CompareRowPayload } from './queue/common.js';
 export { costModel, estimateRunTime, forwardFlops, formatEstimateSeconds, recipeWork, type CostModel, type RecipeWork, type RunTimeEstimate } from './runner/cost.js';
 export { RECORDED_TIMINGS, type RecordedTiming } from './runner/timings.js';
