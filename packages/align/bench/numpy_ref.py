@@ -29,6 +29,8 @@ from scipy.optimize import linear_sum_assignment, linprog
 from scipy.spatial.distance import pdist
 from scipy.stats import rankdata
 
+from numpy_survey_geometry import SURVEY_GEOMETRY, SURVEY_GEOMETRY_QUADRATIC
+
 
 def center(a):
     return a - a.mean(0)
@@ -324,6 +326,8 @@ METRICS = {
     "knn.mutual": knn_mutual,
 }
 QUADRATIC = {"cka.rbf", "grelu.cka", "rsa.spearman", "knn.mutual"}
+METRICS.update(SURVEY_GEOMETRY)
+QUADRATIC |= SURVEY_GEOMETRY_QUADRATIC
 
 
 def pair_of(rng, n, d):

@@ -7,6 +7,10 @@ import { mutualKnn, rsaSpearman } from './metrics/neighbours.js';
 import { greluProcrustes, permcorr, softmatch } from './metrics/unitwise.js';
 import { permutationAngular, permutationSimilarity } from './metrics/permutation.js';
 import { procrustesAngular, procrustesEuclidean, procrustesSimilarity } from './metrics/procrustes.js';
+import { dcor, riemann, rsmNorm } from './metrics/rsm.js';
+import { knnJaccard, knnRank, knnRankJaccard, knnSecondOrderCosine } from './metrics/knn.js';
+import { statConcentricity, statIntrinsicDim, statMagnitude, statUniformity } from './metrics/stats.js';
+import { imd } from './metrics/imd.js';
 import { costModel } from './cost.js';
 import type { MetricDefinition, MetricResult, ResolvedOptions } from './types.js';
 import { maxAbsOf } from './prep.js';
@@ -34,6 +38,19 @@ const KERNELS: readonly MetricDefinition[] = [
   permutationCv,
   rsaSpearman,
   mutualKnn,
+  // survey measures on row geometry (fixtures README, "Survey measures")
+  rsmNorm,
+  dcor,
+  riemann,
+  knnJaccard,
+  knnSecondOrderCosine,
+  knnRank,
+  knnRankJaccard,
+  statMagnitude,
+  statConcentricity,
+  statUniformity,
+  statIntrinsicDim,
+  imd,
 ];
 
 // each registered metric with its calibrated resource model (cost.ts)
