@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProgressBars, etaText } from './progress.js';
 
@@ -63,5 +65,24 @@ describe('progress off a terminal', () => {
     expect(etaText(0, 1, 4, 3000)).toBe(', about 9s left');
     expect(etaText(0, 0, 4, 3000)).toBe('');
     expect(etaText(0, 4, 4, 3000)).toBe('');
+  });
+
+  it('on the real stderr the heartbeat speaks even while the main thread is blocked by a synchronous computation (the built CLI)', () => {
+    const dist = fileURLToPath(new URL('../dist/progress.js', import.meta.url));
+    const script = `const { ProgressBars } = await import(${JSON.stringify(dist)});
+const bars = new ProgressBars(process.stderr, true);
+bars.log('E002-1: models trained 3/3');
+bars.heartbeat(() => 'E002-1: working (last: models trained 3/3)', 1000);
+await new Promise((r) => setTimeout(r, 200));
+const end = Date.now() + 3500; while (Date.now() < end); // 3.5 s without yielding to the event loop
+bars.log('E002-1: pairs compared 1/3');
+bars.finish();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('E002-1: models trained 3/3');
+    expect(lines.at(-1)).toBe('E002-1: pairs compared 1/3');
+    const beats = lines.filter((l) => /^E002-1: working \(last: models trained 3\/3\) \(\d+s since the last line\)$/.test(l));
+    expect(beats.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 
 /** State of one progress line. */
 export interface ProgressState {
@@ -40,6 +41,8 @@ export class ProgressBars {
   private lastLine = performance.now();
   private readonly lastTick = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private beat: HeartbeatWorker | undefined;
+  private beatText: (() => string) | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -67,6 +70,7 @@ export class ProgressBars {
   tick(label: string, s: ProgressState, everyMs = 2000): void {
     if (!this.enabled) return;
     this.update(label, s);
+    if (this.beat !== undefined && this.beatText !== undefined) this.beat.status(this.beatText());
     if (this.tty) return;
     const now = performance.now();
     const st = this.states.get(label)!;
@@ -79,10 +83,19 @@ export class ProgressBars {
   /**
    * Keeps a long run from going silent: every second the bars are redrawn on a terminal (elapsed
    * times move); off a terminal, after `quietMs` without any line, `what()` is written with the
-   * time since the last line. Stopped by {@link finish}.
+   * time since the last line. Stopped by {@link finish}. On the process's own stderr the check runs
+   * on a small worker thread that writes to the file descriptor itself, so it speaks up even while
+   * this thread is busy in a long synchronous computation (a recipe's metrics), when no timer of
+   * this thread can fire; `what()` is re-read after every line written here.
    */
   heartbeat(what: () => string, quietMs = 5000): void {
-    if (!this.enabled || this.timer !== undefined) return;
+    if (!this.enabled || this.timer !== undefined || this.beat !== undefined) return;
+    if (!this.tty && this.out === (process.stderr as unknown as Writable)) {
+      this.beatText = what;
+      this.beat = startHeartbeatWorker(quietMs);
+      this.beat.status(what());
+      return;
+    }
     this.timer = setInterval(() => {
       const now = performance.now();
       if (this.tty) {
@@ -98,6 +111,7 @@ export class ProgressBars {
   log(line: string): void {
     if (!this.enabled) return;
     this.lastLine = performance.now();
+    if (this.beat !== undefined && this.beatText !== undefined) this.beat.status(this.beatText());
     if (!this.tty) {
       this.out.write(line + '\n');
       return;
@@ -111,6 +125,8 @@ export class ProgressBars {
   finish(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.beat?.stop();
+    this.beat = undefined;
     if (!this.tty) return;
     this.draw();
     this.drawn = 0;
@@ -140,4 +156,58 @@ export class ProgressBars {
     for (const [label, s] of this.states) this.out.write(`\x1b[2K${this.line(label, s).slice(0, cols - 1)}\n`);
     this.drawn = this.states.size;
   }
+}
+
+/** A heartbeat on its own thread (see {@link ProgressBars.heartbeat}). */
+interface HeartbeatWorker {
+  /** The message to write after a silence; also marks "a line was just written". */
+  status(text: string): void;
+  stop(): void;
+}
+
+// The worker: every second, when no line was written for quietMs, writes the status with the time
+// since the last line straight to fd 2 (never through the main thread, which may be busy).
+const HEARTBEAT_SOURCE = `
+(async () => {
+const { workerData } = await import('node:worker_threads');
+const { writeSync } = await import('node:fs');
+const { shared, quietMs } = workerData;
+const last = new Float64Array(shared, 0, 1);
+const len = new Int32Array(shared, 8, 1);
+const bytes = new Uint8Array(shared, 12);
+const dec = new TextDecoder();
+const fmt = (s) => s < 60 ? Math.round(s) + 's' : Math.floor(s / 60) + 'm' + String(Math.round(s % 60)).padStart(2, '0') + 's';
+setInterval(() => {
+  const now = Date.now();
+  const n = Atomics.load(len, 0);
+  if (n <= 0 || now - last[0] < quietMs) return;
+  const text = dec.decode(bytes.slice(0, n));
+  try { writeSync(2, text + ' (' + fmt((now - last[0]) / 1000) + ' since the last line)\\n'); } catch {}
+  last[0] = now;
+}, 1000);
+})();
+`;
+
+function startHeartbeatWorker(quietMs: number): HeartbeatWorker {
+  const shared = new SharedArrayBuffer(12 + 1024);
+  const last = new Float64Array(shared, 0, 1);
+  const len = new Int32Array(shared, 8, 1);
+  const bytes = new Uint8Array(shared, 12);
+  const enc = new TextEncoder();
+  last[0] = Date.now();
+  const worker = new Worker(HEARTBEAT_SOURCE, { eval: true, execArgv: [], workerData: { shared, quietMs } });
+  worker.unref();
+  return {
+    status(text) {
+      const b = enc.encode(text).subarray(0, bytes.length);
+      Atomics.store(len, 0, 0);
+      bytes.set(b);
+      last[0] = Date.now();
+      Atomics.store(len, 0, b.length);
+    },
+    stop() {
+      Atomics.store(len, 0, 0);
+      void worker.terminate();
+    },
+  };
 }

@@ -147,7 +147,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
       // between stages (work that reports no steps) a heartbeat says what ran last and for how long
       const finished = new Set<string>();
       let current = 'starting';
-      bars.heartbeat(() => `${rid}: working (last: ${current}; ${formatDuration((performance.now() - t0) / 1000)} in all)`);
+      bars.heartbeat(() => `${rid}: working (last: ${current})`);
       try {
         const r = await runRecipe(rid, {
           profile,
