@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { INVARIANCES, listMetrics } from '@basis/align';
+import { FAMILIES, INVARIANCES, listMetrics } from '@basis/align';
 import { BasisError } from '@basis/tensor';
-import { metricsTable } from './scripts/metrics-table.js';
+import { familiesTable, metricsTable } from './scripts/metrics-table.js';
 import { escapeMd, parseCommands } from './scripts/cli-reference.js';
 import { renderGallery } from './scripts/gallery.js';
 import { decodeDigits } from './playground/playground.js';
@@ -31,8 +31,25 @@ describe('metric table', () => {
     defs.forEach((d, i) => {
       const cells = (lines[i] as string).split(' | ');
       expect(cells[0]).toBe(`| \`${d.id}\``);
-      INVARIANCES.forEach((inv, k) => expect(cells[3 + k]).toBe(d.invariances.includes(inv) ? '✓' : '·'));
+      expect(cells[1]).toBe(d.family);
+      expect(cells[2]).toBe(d.kind);
+      INVARIANCES.forEach((inv, k) => expect(cells[4 + k]).toBe(d.invariances.includes(inv) ? '✓' : '·'));
+      expect(cells[4 + INVARIANCES.length]).toBe(d.costClass);
     });
+  });
+});
+
+describe('family table', () => {
+  it('lists every registered metric once, grouped in the order of FAMILIES, with its cost class', () => {
+    const lines = familiesTable().trim().split('\n').slice(2);
+    const defs = listMetrics();
+    expect(lines).toHaveLength(defs.length);
+    const order = lines.map((l) => defs.find((d) => l.includes(`| \`${d.id}\``))!);
+    expect(new Set(order.map((d) => d.id)).size).toBe(defs.length);
+    const rank = order.map((d) => FAMILIES.indexOf(d.family));
+    expect(rank).toEqual([...rank].sort((a, b) => a - b));
+    order.forEach((d, i) => expect((lines[i] as string).endsWith(`| ${d.costClass} |`)).toBe(true));
+    expect(familiesTable()).toContain('at alpha = 0: rotation, permutation, scale, unit scale, translation, invertible linear');
   });
 });
 

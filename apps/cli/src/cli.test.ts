@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
-import { compareLayers, metric } from '@basis/align';
+import { INVARIANCES, compareLayers, listMetrics, metric } from '@basis/align';
+import { INVARIANCE_LETTERS } from './commands/compare.js';
 import { Matrix, createRng, matrixToNpy, randn, writeNpz, writeSafetensors } from '@basis/tensor';
 
 const run = promisify(execFile);
@@ -117,6 +118,32 @@ describe('basis binary', () => {
     expect(r.stdout).toMatch(/cka\.linear\s+1\b/);
     expect(r.stdout).toMatch(/procrustes\.angular\s+(0|\d\.\d+e-1\d)\s/);
     expect(r.stdout).not.toContain('permutation');
+  });
+  it('compare --list prints the registry: id, family, kind, invariances, cost class; --json every field', async () => {
+    const r = await basis('compare', '--list');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^id\s+family\s+kind\s+invariances\s+cost class\s+options$/);
+    for (const d of listMetrics()) {
+      const letters = INVARIANCES.filter((i) => d.invariances.includes(i)).map((i) => INVARIANCE_LETTERS[i]).join('') || '-';
+      const row = lines.find((l) => l.startsWith(`${d.id} `));
+      expect(row, d.id).toBeDefined();
+      expect((row as string).split(/\s+/).slice(1, 5), d.id).toEqual([d.family, d.kind, letters, d.costClass]);
+    }
+    expect(r.stdout).toContain('aliases: nbs = procrustes.similarity');
+    const j = await basis('compare', '--list', '--json');
+    const rows = JSON.parse(j.stdout) as { id: string; family: string; invariances: string[]; costClass: string }[];
+    expect(rows.map((x) => x.id)).toEqual(listMetrics().map((d) => d.id));
+    expect(rows.find((x) => x.id === 'cca.mean_rho')).toMatchObject({ family: 'cca', costClass: 'N·d²' });
+    const both = await basis('compare', 'a.npy', '--list');
+    expect(both.code).toBe(2);
+  });
+  it('compare --metric accepts an alias (nbs = procrustes.similarity)', async () => {
+    const r = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'b.npy'), '--metric', 'nbs', '--json', '--quiet');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { metrics: Record<string, { value: number }> };
+    const p = await basis('compare', join(EXAMPLES, 'a.npy'), join(EXAMPLES, 'b.npy'), '--metric', 'procrustes.similarity', '--json', '--quiet');
+    expect(out.metrics['procrustes.similarity']?.value).toBe((JSON.parse(p.stdout) as typeof out).metrics['procrustes.similarity']?.value);
   });
 });
 

@@ -178,7 +178,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .command('reproduce [id]', 'Reproduce an experiment of the seed papers (E000-1 ... V001-4, or all) with a cached, resumable run; writes report.html with claim, paper, measured and verdict')
     .option('--quick', 'the quick profile (tiny models, about a minute per experiment on 2 cores; too small to decide a claim); same as --profile quick')
     .option('--profile <name>', "quick, standard (models trained to their plateau, >= 5 seeds, <= 30 min per experiment on 2 cores: the gallery's profile) or full (default)")
-    .option('--list', 'list the experiment ids and exit (with --profile or --quick: the estimated run time of each)')
+    .option('--list', 'list the experiment ids and exit')
     .option('--out <dir>', 'output folder (default basis-reproduce/<id>; for all: basis-reproduce, one folder per experiment); locked while written, a second writer fails at once naming the first')
     .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
     .option('--cache <dir>', 'run cache of trained models and results (default: a cache/ folder beside OUT for one experiment, OUT/cache for all); runs may share it: a model another process is training is waited for, then reused')
@@ -232,8 +232,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     });
 
   cli
-    .command('compare <a> <b>', 'Compare two activation matrices (rows = the same inputs, columns = units)')
-    .option('--metric <ids>', `comma-separated metric ids (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
+    .command('compare [a] [b]', 'Compare two activation matrices (rows = the same inputs, columns = units); --list shows the metrics')
+    .option('--list', 'print the metric registry (id, family, kind, invariances, cost class, options) and exit')
+    .option('--metric <ids>', `comma-separated metric ids or aliases (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
     .option('--options <json>', `metric options as JSON, e.g. '{"knn.mutual":{"k":5},"linear.cv":{"folds":10}}'`)
     .option('--layers', 'A and B are folders with one .npy per layer: compare every layer pair')
     .option('--out <dir>', 'with --layers: folder for audit.json, <metric>.csv and <metric>.html (locked while written)', { default: 'basis-compare' })
@@ -242,10 +243,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       'refuse to start when the estimated peak memory exceeds this (e.g. 8G, 512M, 75% of this machine, none; default 50% of its memory); time and memory are estimated from the shapes before any metric runs',
     )
     .example('basis compare layer3_a.npy layer3_b.npy --metric cka.linear,procrustes.similarity')
+    .example('basis compare --list')
     .example('basis compare big_a.npy big_b.npy --max-memory 20G')
     .example('basis compare --layers acts/seed0 acts/seed1 --metric cka.linear --out audit/')
     .example('basis compare model_a.safetensors:blocks.2 model_b.npz:acts --json')
-    .action(async (a: string, b: string, raw: Record<string, unknown>) => {
+    .action(async (a: string | undefined, b: string | undefined, raw: Record<string, unknown>) => {
+      if (raw['list'] === true) {
+        if (a !== undefined) throw new UsageError('--list takes no inputs: basis compare --list');
+        const { runCompareList } = await import('./commands/compare.js');
+        runCompareList(context(raw));
+        return;
+      }
+      if (a === undefined || b === undefined) throw new UsageError('compare needs two inputs A and B (basis compare A B), or --list to see the metrics');
       const metric = raw['metric'] === undefined ? undefined : String(raw['metric']);
       const options = parseOptions(raw['options']);
       if (raw['layers'] === true) {

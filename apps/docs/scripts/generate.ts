@@ -9,7 +9,7 @@ import { apiReference } from './api-reference.js';
 import { copyWasm, writeDigits } from './assets.js';
 import { cliReference } from './cli-reference.js';
 import { renderGallery } from './gallery.js';
-import { activationTable, metricOptions, metricsTable } from './metrics-table.js';
+import { activationTable, familiesTable, metricOptions, metricsTable } from './metrics-table.js';
 
 const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PUBLIC = join(DOCS, 'public');
@@ -20,6 +20,7 @@ await mkdir(join(DOCS, 'generated'), { recursive: true });
 await mkdir(join(DOCS, 'reference'), { recursive: true });
 await writeFile(join(DOCS, 'generated', 'metrics-table.md'), metricsTable());
 await writeFile(join(DOCS, 'generated', 'metric-options.md'), metricOptions());
+await writeFile(join(DOCS, 'generated', 'metric-families.md'), familiesTable());
 await writeFile(join(DOCS, 'generated', 'activation-table.md'), activationTable());
 say('metric table (@basis/align registry) and activation table (@basis/symmetry)');
 const [cli, api] = await Promise.all([cliReference(), apiReference()]);

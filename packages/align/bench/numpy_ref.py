@@ -11,6 +11,7 @@ usage: numpy_ref.py --serve
   {"op": "audit", "layers": 6, "n": 2000, "d": 64, "ids": ["cka.linear", ...]}
       -> {"seconds": s, "cpu": s}: the per-pair loop over two models' layers
   {"op": "info"} -> {"numpy": version, "scipy": version}
+usage: numpy_ref.py --check FIXTURES   (every implemented metric against FIXTURES/metrics/*/expected.json)
 usage: numpy_ref.py SHAPES QUADRATIC_SHAPES [AUDITS [METRICS]]   (one batch, for manual runs)
   SHAPES            comma-separated NxD shapes for the feature-space metrics
   QUADRATIC_SHAPES  comma-separated NxD shapes for the N x N kernel metrics (RBF, max kernel, RDM, k-NN)
@@ -29,7 +30,6 @@ from scipy.optimize import linear_sum_assignment, linprog
 from scipy.spatial.distance import pdist
 from scipy.stats import rankdata
 
-from numpy_survey_geometry import SURVEY_GEOMETRY, SURVEY_GEOMETRY_QUADRATIC
 
 
 def center(a):
@@ -302,6 +302,113 @@ def knn_mutual(x, y, k=10):
     return float(np.mean([len(np.intersect1d(a[i], b[i], assume_unique=True)) for i in range(x.shape[0])]) / k)
 
 
+# ---- survey measures (fixtures README, "Survey measures"): alignment and subspace ids ----
+def numerical_rank(s, m, n):
+    return int((s > max(m, n) * 2.0**-52 * s[0]).sum()) if s.size and s[0] > 0 else 0
+
+
+def shape_partial_whitening(x, y, alpha=0.5):
+    p = max(x.shape[1], y.shape[1])
+
+    def phi(a):
+        ac = pad(center(a), p)
+        u, s, vt = np.linalg.svd(ac, full_matrices=False)
+        r = numerical_rank(s, *ac.shape)
+        f = alpha * ac + (1 - alpha) * (u[:, :r] @ vt[:r])
+        return f / np.linalg.norm(f)
+
+    a, b = phi(x), phi(y)
+    r = np.linalg.norm(a @ procrustes_rotation(a, b) - b)
+    return 2 * np.arcsin(min(1.0, r / 2))
+
+
+def cosine_aligned(x, y):
+    p = max(x.shape[1], y.shape[1])
+    x, y = pad(x, p), pad(y, p)
+    xq = x @ procrustes_rotation(x, y)
+    keep = (np.abs(x).max(1) > 0) & (np.abs(y).max(1) > 0)
+    cos = (xq * y).sum(1)[keep] / (np.linalg.norm(xq, axis=1) * np.linalg.norm(y, axis=1))[keep]
+    return float(cos.mean())
+
+
+def span_distances(v, w):
+    """Distances of the columns of v from the span of the columns of w (numpy lstsq, rcond=None)."""
+    if v.shape[1] == 0:
+        return np.zeros(0)
+    if w.shape[1] == 0:
+        return np.linalg.norm(v, axis=0)
+    coef = np.linalg.lstsq(w, v, rcond=None)[0]
+    return np.linalg.norm(v - w @ coef, axis=0)
+
+
+def maxmatch(x, y, eps=0.25):
+    xc, yc = center(x), center(y)
+    nx, ny = np.linalg.norm(xc, axis=0), np.linalg.norm(yc, axis=0)
+    j, k = np.flatnonzero(nx > 0), np.flatnonzero(ny > 0)
+    while True:
+        j2 = j[span_distances(xc[:, j], yc[:, k]) <= eps * nx[j]]
+        k2 = k[span_distances(yc[:, k], xc[:, j2]) <= eps * ny[k]]
+        stable = len(j2) == len(j) and len(k2) == len(k)
+        j, k = j2, k2
+        if stable:
+            return (len(j) + len(k)) / (x.shape[1] + y.shape[1])
+
+
+def corrmatch_soft(x, y):
+    c = corr(x, y)
+    return (c.max(1).mean() + c.max(0).mean()) / 2
+
+
+def linreg_r2(x, y):
+    xc, yc = center(x), center(y)
+    if not np.any(xc):
+        return 0.0
+    q, _ = range_basis(xc)
+    b = q.T @ yc
+    e = np.linalg.norm(b) ** 2
+    return e / (e + np.linalg.norm(yc - q @ b) ** 2)
+
+
+def eos(x, y):
+    ux, _ = range_basis(x)
+    uy, _ = range_basis(y)
+    return np.linalg.norm(ux.T @ uy) ** 2 / max(x.shape[1], y.shape[1])
+
+
+def gulp(x, y, lam=1e-2):
+    """||H_X - H_Y||_F in the joint column space (no N x N matrix, no cancelling trace formula)."""
+
+    def hat(a):
+        ac = center(a)
+        u, s, _ = np.linalg.svd(ac, full_matrices=False)
+        r = numerical_rank(s, *ac.shape)
+        t = s[:r] ** 2 / (s**2).sum()
+        return u[:, :r], (t / (t + lam) if lam > 0 else np.ones(r))
+
+    ux, wx = hat(x)
+    uy, wy = hat(y)
+    p = ux.T @ uy
+    rem = uy - ux @ p
+    g = rem.T @ rem
+    pm = p * wy
+    d1 = np.linalg.norm(np.diag(wx) - pm @ p.T) ** 2
+    d2 = 2 * np.trace(pm @ g @ pm.T)
+    mg = wy[:, None] * g
+    d3 = np.trace(mg @ mg)
+    return float(np.sqrt(d1 + max(d2, 0) + max(d3, 0)))
+
+
+SURVEY_ALIGNMENT = {
+    "shape.partial_whitening": shape_partial_whitening,
+    "cosine.aligned": cosine_aligned,
+    "maxmatch": maxmatch,
+    "corrmatch.soft": corrmatch_soft,
+    "linreg.r2": linreg_r2,
+    "eos": eos,
+    "gulp": gulp,
+}
+
+
 METRICS = {
     "cka.linear": cka_linear,
     "cka.linear.unbiased": cka_linear_unbiased,
@@ -325,9 +432,8 @@ METRICS = {
     "rsa.spearman": rsa_spearman,
     "knn.mutual": knn_mutual,
 }
+METRICS.update(SURVEY_ALIGNMENT)
 QUADRATIC = {"cka.rbf", "grelu.cka", "rsa.spearman", "knn.mutual"}
-METRICS.update(SURVEY_GEOMETRY)
-QUADRATIC |= SURVEY_GEOMETRY_QUADRATIC
 
 
 def pair_of(rng, n, d):
@@ -389,9 +495,34 @@ def serve():
         print(json.dumps(out), flush=True)
 
 
+def check(fixtures):
+    """Every implemented metric on every case of FIXTURES/metrics against expected.json: prints the
+    largest |got - want| / max(1, |want|) per id and exits 1 when one exceeds 1e-9."""
+    import os
+
+    worst = {}
+    for case in sorted(os.listdir(os.path.join(fixtures, "metrics"))):
+        d = os.path.join(fixtures, "metrics", case)
+        x, y = np.load(os.path.join(d, "X.npy")), np.load(os.path.join(d, "Y.npy"))
+        with open(os.path.join(d, "expected.json")) as f:
+            want = json.load(f)
+        for name, f in METRICS.items():
+            if name in want:
+                err = abs(float(f(x, y)) - want[name]) / max(1.0, abs(want[name]))
+                worst[name] = max(worst.get(name, 0.0), err)
+    for name, err in worst.items():
+        print(f"{name:28s} {err:.2e}")
+    # the iterative / CV ids of the README are held to 1e-6
+    loose = {"cka.rbf", "svcca", "pwcca", "softmatch", "linear.cv", "procrustes.cv", "permutation.cv"}
+    sys.exit(1 if any(e > (1e-6 if n in loose else 1e-9) for n, e in worst.items()) else 0)
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         serve()
+        return
+    if len(sys.argv) > 2 and sys.argv[1] == "--check":
+        check(sys.argv[2])
         return
     shapes = [tuple(int(v) for v in s.split("x")) for s in sys.argv[1].split(",") if s]
     quad = [tuple(int(v) for v in s.split("x")) for s in sys.argv[2].split(",") if s] if len(sys.argv) > 2 else []

@@ -13,7 +13,7 @@
  * Every column names provider, core type and threads.
  * Prints a table and the acceptance rows; writes bench-results/align.json.
  *
- * Shapes: 2000x64, 10000x256, 10000x1024 (N x N kernel metrics on the first 2000 rows: 2000x64,
+ * Shapes: 2000x64, 2000x256, 10000x256, 10000x1024 (N x N kernel metrics on the first 2000 rows: 2000x64,
  * 2000x256, 2000x1024). Environment: BENCH_QUICK=1 2000x64 only (kernels on 500 rows, audit of 500x32 layers); BENCH_SHAPES=10000x1024 a subset
  * (the kernel metrics follow with 2000 rows); BENCH_METRICS=id,id a subset; BENCH_WASM=all|none|id,id
  * which metrics also run on WebAssembly (default: the headline ones); BENCH_THREADS=1,2;
@@ -59,14 +59,11 @@ const THREADS = (list('BENCH_THREADS') ?? ['1', '2']).map(Number);
 const parseShape = (s: string): [number, number] => s.split('x').map(Number) as [number, number];
 const key = (n: number, d: number) => `${n}x${d}`;
 
-const ALL_SHAPES: [number, number][] = quick ? [[2000, 64]] : [[2000, 64], [10000, 256], [10000, 1024]];
+const ALL_SHAPES: [number, number][] = quick ? [[2000, 64]] : [[2000, 64], [2000, 256], [10000, 256], [10000, 1024]];
 const SHAPES = list('BENCH_SHAPES')?.map(parseShape) ?? ALL_SHAPES;
 // N x N kernels (RBF, max kernel, RDM, k-NN) cost O(N²) memory and O(N² d) time; seeds-spec M7/M9
 // subsample N to 2000 on CPU, so they are timed on the first 2000 rows of each shape.
 const QUADRATIC = new Set(['cka.rbf', 'grelu.cka', 'rsa.spearman', 'knn.mutual']);
-// survey measures on row geometry (their numpy side forms N x N matrices; riemann's numpy side is
-// scipy's N x N generalised eigenproblem, while basis works in the (dx+dy)-dimensional joint space)
-for (const id of ['rsm.norm', 'dcor', 'riemann', 'knn.jaccard', 'knn.second_order_cosine', 'knn.rank', 'knn.rank_jaccard', 'stat.uniformity', 'stat.intrinsic_dim', 'imd']) QUADRATIC.add(id);
 const KN = quick ? 500 : 2000;
 const QUADRATIC_SHAPES: [number, number][] = SHAPES.map(([n, d]) => [Math.min(KN, n), d]);
 const [HN, HD] = SHAPES[SHAPES.length - 1] as [number, number]; // the headline shape (acceptance rows)
@@ -158,6 +155,7 @@ for (const [n, d] of SHAPES) {
     const headline = n === HN && d === HD;
     const big = n * d >= 10000 * 1024 || (quadratic && d >= 1024);
     const k = `${id}@${shape}`;
+    if (k in loads) continue; // an N x N metric already timed on these 2000 rows (2000xd and 10000xd)
     loads[k] = loadAverage()[0] as number;
     for (const c of basisConfigs) {
       if (c.key === 'wasm' && found.provider === 'native' && !(headline && WASM_METRICS.has(id))) continue;

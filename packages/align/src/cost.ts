@@ -27,36 +27,17 @@ import { BasisError } from '@basis/tensor';
 import type { MetricCost, ResolvedOptions } from './types.js';
 
 /** Metrics whose work and memory grow with N² (N x N kernels, pairwise distances, ranks). */
-export const N2_METRICS: ReadonlySet<string> = new Set([
-  'cka.rbf',
-  'grelu.cka',
-  'rsa.spearman',
-  'knn.mutual',
-  // survey measures on row geometry (metrics/pairwise.ts): row blocks of 256 x N products for the
-  // distances and cosine neighbours, N x N matrices for dcor (two) and imd (the Laplacian)
-  'rsm.norm',
-  'dcor',
-  'knn.jaccard',
-  'knn.second_order_cosine',
-  'knn.rank',
-  'knn.rank_jaccard',
-  'stat.uniformity',
-  'stat.intrinsic_dim',
-  'imd',
-]);
+export const N2_METRICS: ReadonlySet<string> = new Set(['cka.rbf', 'grelu.cka', 'rsa.spearman', 'knn.mutual']);
 
-/**
- * Memory terms (bytes) of the model for a metric of the N² kind or not: n(dx+dy), dx·dy+dx²+dy²,
- * n², a constant MiB, and the 256-row blocks against all n rows of the blocked N² passes.
- */
+/** Memory terms (bytes) of the model for a metric of the N² kind or not (the last: a constant MiB). */
 export function bytesTerms(n: number, dx: number, dy: number, n2: boolean): number[] {
-  return [8 * n * (dx + dy), n2 ? 0 : 8 * (dx * dy + dx * dx + dy * dy), n2 ? 8 * n * n : 0, 2 ** 20, n2 ? 8 * 256 * n : 0];
+  return [8 * n * (dx + dy), n2 ? 0 : 8 * (dx * dy + dx * dx + dy * dy), n2 ? 8 * n * n : 0, 2 ** 20];
 }
 
-/** Time terms of the model (their coefficients are seconds per unit); the last, n³, is imd's eigendecomposition of its N x N Laplacian. */
+/** Time terms of the model (their coefficients are seconds per unit). */
 export function secondsTerms(n: number, dx: number, dy: number, n2: boolean): number[] {
   const d = dx + dy;
-  return n2 ? [n * d, 0, 0, n * n * d, n * n * Math.log2(Math.max(2, n)), n * n * n] : [n * d, n * (dx * dy + dx * dx + dy * dy), d * d * d, 0, 0, 0];
+  return n2 ? [n * d, 0, 0, n * n * d, n * n * Math.log2(Math.max(2, n))] : [n * d, n * (dx * dy + dx * dx + dy * dy), d * d * d, 0, 0];
 }
 
 /** Fitted coefficients per metric: bytes per term of {@link bytesTerms}, seconds per term of {@link secondsTerms} (see the calibration note at the top of this file). */
@@ -82,23 +63,18 @@ const COEFFS: Readonly<Record<string, { bytes: readonly number[]; seconds: reado
   'permutation.cv': { bytes: [0.217, 8.95, 0, 12.1], seconds: [1.91e-7, 0, 1.19e-10, 0, 0] },
   'rsa.spearman': { bytes: [1.64, 0, 2.24, 43.9], seconds: [1.30e-7, 0, 0, 0, 3.04e-8] },
   'knn.mutual': { bytes: [3.56, 0, 2.21, 0.240], seconds: [2.04e-7, 0, 0, 0, 5.17e-9] },
-  // survey measures on row geometry, calibrated the same way (2026-12-07, 07:06-07:20 UTC, load
-  // average 20-43 from other jobs; CPU seconds, so the load inflates them little): the fit
-  // reproduces every measured peak within 0.61-1.24x and the CPU times within 0.48-1.25x
-  'rsm.norm': { bytes: [2.62, 0, 0.233, 20.6, 0], seconds: [1.84e-7, 0, 0, 0, 2.31e-9, 0] },
-  'dcor': { bytes: [6.00, 0, 1.72, 0, 0], seconds: [1.62e-7, 0, 0, 0, 6.69e-9, 0] },
-  'riemann': { bytes: [2.81, 29.3, 0, 0, 0], seconds: [3.93e-7, 0, 7.04e-10, 0, 0, 0] },
-  'knn.jaccard': { bytes: [5.45, 0, 0.00910, 0, 0], seconds: [9.07e-8, 0, 0, 0, 6.79e-9, 0] },
-  'knn.second_order_cosine': { bytes: [1.64, 0, 0.236, 32.4, 0], seconds: [2.72e-7, 0, 0, 0, 4.50e-9, 0] },
-  'knn.rank': { bytes: [3.42, 0, 0, 32.1, 0.202], seconds: [1.84e-7, 0, 0, 0, 4.77e-9, 0] },
-  'knn.rank_jaccard': { bytes: [0.794, 0, 0, 33.7, 3.78], seconds: [1.37e-7, 0, 0, 0, 5.39e-9, 0] },
-  // the two statistics of the mean row measured ~0 MB beyond the inputs (one d-vector); 1 x n(dx+dy)
-  // is the N x d copy made for inputs of extreme scale (prep.ts prescaled), so the estimate stays an upper bound
-  'stat.magnitude': { bytes: [1, 0, 0, 0.0964], seconds: [2.74e-8, 0, 0, 0, 0] },
-  'stat.concentricity': { bytes: [1, 0, 0, 0.0954], seconds: [3.78e-8, 0, 0, 0, 0] },
-  'stat.uniformity': { bytes: [5.73, 0, 0.0621, 0, 0], seconds: [2.18e-7, 0, 0, 0, 5.06e-9, 0] },
-  'stat.intrinsic_dim': { bytes: [1.02, 0, 0.0331, 36.9, 0], seconds: [1.34e-7, 0, 0, 4.83e-11, 4.15e-9, 0] },
-  'imd': { bytes: [5.03, 0, 1.59, 8.80, 0], seconds: [5.36e-7, 0, 0, 0, 0, 2.68e-10] },
+  // survey measures of the alignment and subspace kind, calibrated the same way (2026-12-07,
+  // 07:25-07:32 UTC, load average 24-57 from other jobs; CPU seconds): the fit reproduces every
+  // measured peak within 0.72-1.18x and the CPU times within 0.43-1.28x, except corrmatch.soft,
+  // whose small peaks (0.8-22 MB: the centred copies, freed at varying times) fit no model; it gets
+  // one N x d copy on top of the fit, an upper bound
+  'shape.partial_whitening': { bytes: [5.45, 10.1, 0, 7.76, 0], seconds: [2.58e-7, 0, 7.24e-10, 0, 0, 0] },
+  'cosine.aligned': { bytes: [0.764, 6.52, 0, 0, 0], seconds: [7.10e-8, 0, 8.63e-11, 0, 0, 0] },
+  'maxmatch': { bytes: [2.21, 0, 0, 10.2, 0], seconds: [1.31e-7, 0, 0, 0, 0, 0] },
+  'corrmatch.soft': { bytes: [1, 2.87, 0, 0.0662, 0], seconds: [3.14e-8, 0, 1.92e-10, 0, 0, 0] },
+  'linreg.r2': { bytes: [1.61, 12.7, 0, 4.55, 0], seconds: [1.42e-7, 0, 6.53e-11, 0, 0, 0] },
+  'eos': { bytes: [2.59, 4.88, 0, 0, 0], seconds: [1.32e-7, 0, 2.48e-10, 0, 0, 0] },
+  'gulp': { bytes: [4.11, 8.12, 0, 13.5, 0], seconds: [2.71e-7, 0, 2.17e-10, 0, 0, 0] },
 };
 
 function checkShape(n: number, dx: number, dy: number, what: string): void {

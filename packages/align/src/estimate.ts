@@ -33,10 +33,12 @@ export interface ResourceEstimate {
 // Per-matrix work that metrics memoise on their inputs (each an N x d float64 copy kept while the
 // matrix lives): which metrics use which (prep.ts).
 const MEMO_KINDS: readonly [string, (id: string) => boolean][] = [
-  ['centred', (id) => !id.startsWith('grelu.') && id !== 'linear.cv' && id !== 'procrustes.cv' && id !== 'permutation.cv'],
+  ['centred', (id) => !id.startsWith('grelu.') && !['linear.cv', 'procrustes.cv', 'permutation.cv', 'cosine.aligned', 'eos'].includes(id)],
   ['unit-normalised', (id) => id.startsWith('grelu.') || id === 'permcorr' || id === 'softmatch'],
-  ['range basis', (id) => id.startsWith('cca.') || id === 'pwcca'],
+  ['range basis', (id) => id.startsWith('cca.') || id === 'pwcca' || ['shape.partial_whitening', 'maxmatch', 'linreg.r2', 'gulp'].includes(id)],
   ['span basis', (id) => id === 'svcca'],
+  ['polar factor', (id) => id === 'shape.partial_whitening'],
+  ['uncentred basis', (id) => id === 'eos'],
 ];
 
 function memoCopies(ids: readonly string[]): number {

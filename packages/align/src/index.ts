@@ -1,8 +1,12 @@
 // @basis/align public API.
 export { compare, getMetric, listMetrics, metric, resolveOptions } from './registry.js';
 export {
+  COST_CLASSES,
+  FAMILIES,
   INVARIANCES,
+  type CostClass,
   type Invariance,
+  type MetricFamily,
   type MetricCost,
   type MetricDefinition,
   type MetricOption,

@@ -368,17 +368,38 @@ export function squaresOf(Xc: Matrix): number {
 
 /**
  * Orthonormal basis of the column space of the centred X for its numerical rank
- * (`s_i > max(N, d) 2^-52 s_1`), plus the singular values.
+ * (`s_i > max(N, d) 2^-52 s_1`), plus the singular values and the right singular vectors V
+ * (d x min(N, d); `Xc = Q diag(s[:rank]) V[:, :rank]ᵀ` up to the dropped rounding-level values).
  */
-export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix; s: Float64Array; rank: number } {
+export function rangeBasis(Xc: Matrix, name: string, metric: string): { Q: Matrix; s: Float64Array; rank: number; V: Matrix } {
   assertNotConstant(squaresOf(Xc), name, metric);
   return cached(Xc, 'rangeBasis', () => {
-    const { U, s } = svd(Xc);
-    const tol = Math.max(Xc.rows, Xc.cols) * 2 ** -52 * (s[0] as number);
-    let rank = 0;
-    while (rank < s.length && (s[rank] as number) > tol) rank++;
-    return { Q: rank === U.cols ? U : U.slice(0, U.rows, 0, rank), s, rank };
+    const { U, s, V } = svd(Xc);
+    const rank = numericalRank(s, Xc.rows, Xc.cols);
+    return { Q: rank === U.cols ? U : U.slice(0, U.rows, 0, rank), s, rank, V };
   });
+}
+
+/** The number of singular values above `max(rows, cols) 2^-52 s_1` (the fixtures' numerical rank). */
+export function numericalRank(s: Float64Array, rows: number, cols: number): number {
+  const tol = Math.max(rows, cols) * 2 ** -52 * (s[0] as number);
+  let rank = 0;
+  while (rank < s.length && (s[rank] as number) > tol) rank++;
+  return rank;
+}
+
+/**
+ * The thin SVD pieces of a (centred) matrix that metrics built on its singular directions need:
+ * the singular values, right vectors V, its numerical rank and an orthonormal basis `Q` of the
+ * column space with `U_r = Q W` (W = `Ur` of {@link tallSvd} on the QR route, where the left
+ * vectors are never formed; the identity on the SVD route, where Q is U_r itself). Shares the
+ * cached QR / SVD with CCA, SVCCA and PWCCA.
+ */
+export function singularParts(Xc: Matrix, name: string, metric: string): { s: Float64Array; V: Matrix; rank: number; Q: Matrix; W?: Matrix } {
+  const t = tallSvd(Xc, name, metric);
+  if (t !== undefined) return { s: t.s, V: t.V, rank: Xc.cols, Q: t.Q, W: t.Ur };
+  const b = rangeBasis(Xc, name, metric);
+  return { s: b.s, V: b.V, rank: b.rank, Q: b.Q };
 }
 
 /**

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError, Matrix, createRng, haarOrthogonal, matmul, readNpyMatrix, type Rng } from '@basis/tensor';
 import { closeScaled, fixtureBytes, fixtureJson, metricCases } from '@basis/test-utils';
-import { INVARIANCES, compare, getMetric, listMetrics, metric, type Invariance } from './index.js';
+import { COST_CLASSES, FAMILIES, INVARIANCES, compare, getMetric, listMetrics, metric, resolveOptions, type Invariance } from './index.js';
+import { N2_METRICS } from './cost.js';
 
 // Tolerances of the fixtures README: closed forms 1e-9, iterative / OT / CV 1e-6 (times max(1, |want|)).
 const LOOSE = new Set(['cka.rbf', 'svcca', 'pwcca', 'softmatch', 'linear.cv', 'procrustes.cv', 'permutation.cv']);
@@ -35,6 +36,31 @@ describe('golden values from the reference fixtures', () => {
     const ids = new Set(listMetrics().map((d) => d.id));
     const expected = fixtureJson<Record<string, unknown>>('metrics/kornblith-100x10/expected.json');
     for (const key of Object.keys(expected)) if (key !== 'case') expect(ids.has(key), key).toBe(true);
+  });
+});
+
+describe('descriptors: family, cost class, aliases', () => {
+  it('every metric names a survey family and a cost class; the N x N ones are the N² class of the cost model', () => {
+    for (const d of listMetrics()) {
+      expect(FAMILIES, d.id).toContain(d.family);
+      expect(COST_CLASSES, d.id).toContain(d.costClass);
+      if (N2_METRICS.has(d.id)) expect(d.costClass, d.id).toBe('N²·d');
+    }
+    expect(getMetric('cca.mean_rho').family).toBe('cca');
+    expect(getMetric('knn.mutual').costClass).toBe('N²·d');
+  });
+  it('aliases are unique, never shadow an id, and resolve to their metric (nbs = procrustes.similarity)', () => {
+    const ids = listMetrics().map((d) => d.id);
+    const aliases = listMetrics().flatMap((d) => d.aliases ?? []);
+    expect(new Set([...ids, ...aliases]).size).toBe(ids.length + aliases.length);
+    expect(getMetric('nbs')).toBe(getMetric('procrustes.similarity'));
+    expect(resolveOptions('nbs')).toEqual({});
+    const X = readNpyMatrix(fixtureBytes('metrics/kornblith-100x10/X.npy'));
+    const Y = readNpyMatrix(fixtureBytes('metrics/kornblith-100x10/Y.npy'));
+    const r = metric('nbs', X, Y);
+    expect(r.id).toBe('procrustes.similarity');
+    expect(r.value).toBe(metric('procrustes.similarity', X, Y).value);
+    expect(() => getMetric('bures')).toThrow(/aliases: nbs \(= procrustes\.similarity\)/);
   });
 });
 
@@ -89,16 +115,23 @@ function pairFor(seed: number, w: number): { X: Matrix; Y: Matrix; rng: Rng } {
   return { X, Y, rng };
 }
 
+// each metric at its default options, and at every option setting with its own declared
+// invariances (invariancesAt, e.g. shape.partial_whitening at alpha = 0 and 1, gulp at lambda = 0)
+const settings = listMetrics().flatMap((d) => [
+  { d, label: d.id, options: {} as Record<string, unknown>, invariances: d.invariances },
+  ...(d.invariancesAt ?? []).map((a) => ({ d, label: `${d.id} ${JSON.stringify(a.options)}`, options: a.options as Record<string, unknown>, invariances: a.invariances })),
+]);
+
 describe('declared invariances hold (for both arguments)', () => {
-  for (const d of listMetrics()) {
-    for (const inv of d.invariances) {
-      it(`${d.id} is invariant to ${inv}`, () => {
+  for (const { d, label, options, invariances } of settings) {
+    for (const inv of invariances) {
+      it(`${label} is invariant to ${inv}`, () => {
         fc.assert(
           fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 2, max: 6 }), (seed, w) => {
             const { X, Y, rng } = pairFor(seed, w);
-            const base = metric(d.id, X, Y).value;
+            const base = metric(d.id, X, Y, options).value;
             const same = (v: number) => Math.abs(v - base) <= 1e-8 * Math.max(1, Math.abs(base));
-            return same(metric(d.id, X, transform(inv, Y, rng)).value) && same(metric(d.id, transform(inv, X, rng), Y).value);
+            return same(metric(d.id, X, transform(inv, Y, rng), options).value) && same(metric(d.id, transform(inv, X, rng), Y, options).value);
           }),
           { numRuns: 15 },
         );
@@ -108,20 +141,23 @@ describe('declared invariances hold (for both arguments)', () => {
 });
 
 describe('undeclared invariances are violated (some input and argument changes the value)', () => {
-  for (const d of listMetrics()) {
-    for (const inv of INVARIANCES.filter((i) => !d.invariances.includes(i))) {
-      it(`${d.id} is not invariant to ${inv}`, () => {
+  for (const { d, label, options, invariances } of settings) {
+    for (const inv of INVARIANCES.filter((i) => !invariances.includes(i))) {
+      it(`${label} is not invariant to ${inv}`, () => {
         let changed = false;
         for (let seed = 1; seed <= 10 && !changed; seed++) {
           const { X, Y, rng } = pairFor(seed, 2 + (seed % 5));
-          const base = metric(d.id, X, Y).value;
-          const moved = [metric(d.id, X, transform(inv, Y, rng)).value, metric(d.id, transform(inv, X, rng), Y).value];
+          const base = metric(d.id, X, Y, options).value;
+          const moved = [metric(d.id, X, transform(inv, Y, rng), options).value, metric(d.id, transform(inv, X, rng), Y, options).value];
           changed = moved.some((v) => Math.abs(v - base) > 1e-6);
         }
         expect(changed).toBe(true);
       });
     }
   }
+  it('invariancesAt settings are valid options of their metric', () => {
+    for (const { d, options } of settings) expect(() => resolveOptions(d.id, options), d.id).not.toThrow();
+  });
 });
 
 describe('cross-validated metrics', () => {
@@ -199,16 +235,16 @@ describe('bad input gives BasisError, never NaN', () => {
     // k-NN: ties between identical rows are broken by input index, a defined value
     expect(metric('knn.mutual', new Matrix(20, 3).fill(2.5), X20).value).toBeGreaterThanOrEqual(0);
     expect(code(() => metric('knn.mutual', constant, X))).toBe('TOO_SMALL');
-    // correlation-based metrics: a zero-variance unit correlates 0 with everything (fixtures README)
-    const zeroCorrelation = new Set(['permcorr', 'softmatch', 'linear.cv', 'procrustes.cv', 'permutation.cv']);
-    // survey measures on row geometry (exact values in metrics/survey-pairwise.test.ts): rows that are
-    // all the same point are a valid input of the RSM norm, the row statistics and the imd graph; the
-    // knn.* ids need N >= k + 2 = 12 rows
-    const definedOnConstant = new Set(['rsm.norm', 'stat.magnitude', 'stat.concentricity', 'stat.uniformity', 'imd']);
-    for (const id of definedOnConstant) expect(Number.isFinite(metric(id, constant, X).value), id).toBe(true);
-    const knn = new Set(['knn.jaccard', 'knn.second_order_cosine', 'knn.rank', 'knn.rank_jaccard']);
-    for (const id of knn) expect(code(() => metric(id, constant, X)), id).toBe('TOO_SMALL');
-    for (const d of listMetrics().filter((m) => m.id !== 'knn.mutual' && !definedOnConstant.has(m.id) && !knn.has(m.id))) {
+    // correlation-based metrics: a zero-variance unit correlates 0 with everything (fixtures README);
+    // maxmatch never matches a zero-variance unit; a constant regressor explains nothing (linreg.r2)
+    const zeroCorrelation = new Set(['permcorr', 'softmatch', 'linear.cv', 'procrustes.cv', 'permutation.cv', 'corrmatch.soft', 'maxmatch', 'linreg.r2']);
+    // uncentred metrics: a constant (non-zero) input is a valid representation; an all-zero one is not
+    const uncentred = new Set(['cosine.aligned', 'eos']);
+    for (const id of uncentred) {
+      expect(Number.isFinite(metric(id, constant, X).value), id).toBe(true);
+      expect(code(() => metric(id, new Matrix(10, 3), X)), id).toBe('RANK_DEFICIENT');
+    }
+    for (const d of listMetrics().filter((m) => m.id !== 'knn.mutual' && !uncentred.has(m.id))) {
       if (d.id === 'procrustes.euclidean') {
         // the distance of the centred data: constant X centres to 0, leaving Y's norm
         let ss = 0;

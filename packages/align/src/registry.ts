@@ -7,10 +7,9 @@ import { mutualKnn, rsaSpearman } from './metrics/neighbours.js';
 import { greluProcrustes, permcorr, softmatch } from './metrics/unitwise.js';
 import { permutationAngular, permutationSimilarity } from './metrics/permutation.js';
 import { procrustesAngular, procrustesEuclidean, procrustesSimilarity } from './metrics/procrustes.js';
-import { dcor, riemann, rsmNorm } from './metrics/rsm.js';
-import { knnJaccard, knnRank, knnRankJaccard, knnSecondOrderCosine } from './metrics/knn.js';
-import { statConcentricity, statIntrinsicDim, statMagnitude, statUniformity } from './metrics/stats.js';
-import { imd } from './metrics/imd.js';
+import { cosineAligned, shapePartialWhitening } from './metrics/shape.js';
+import { corrmatchSoft, maxmatch } from './metrics/matching.js';
+import { eos, gulp, linregR2 } from './metrics/subspace.js';
 import { costModel } from './cost.js';
 import type { MetricDefinition, MetricResult, ResolvedOptions } from './types.js';
 import { maxAbsOf } from './prep.js';
@@ -38,19 +37,14 @@ const KERNELS: readonly MetricDefinition[] = [
   permutationCv,
   rsaSpearman,
   mutualKnn,
-  // survey measures on row geometry (fixtures README, "Survey measures")
-  rsmNorm,
-  dcor,
-  riemann,
-  knnJaccard,
-  knnSecondOrderCosine,
-  knnRank,
-  knnRankJaccard,
-  statMagnitude,
-  statConcentricity,
-  statUniformity,
-  statIntrinsicDim,
-  imd,
+  // survey measures (fixtures README, "Survey measures")
+  shapePartialWhitening,
+  cosineAligned,
+  maxmatch,
+  corrmatchSoft,
+  linregR2,
+  eos,
+  gulp,
 ];
 
 // each registered metric with its calibrated resource model (cost.ts)
@@ -59,7 +53,11 @@ const DEFINITIONS: readonly MetricDefinition[] = KERNELS.map((d) => {
   return cost === undefined ? d : Object.freeze({ ...d, cost });
 });
 
-const BY_ID = new Map(DEFINITIONS.map((d) => [d.id, d]));
+// ids and aliases (an alias resolves to its metric's definition: results carry the metric's id)
+const BY_ID = new Map<string, MetricDefinition>([
+  ...DEFINITIONS.map((d): [string, MetricDefinition] => [d.id, d]),
+  ...DEFINITIONS.flatMap((d) => (d.aliases ?? []).map((a): [string, MetricDefinition] => [a, d])),
+]);
 
 /**
  * Every registered metric, in a stable order.
@@ -74,11 +72,23 @@ export function listMetrics(): readonly MetricDefinition[] {
   return DEFINITIONS;
 }
 
-/** The definition of one metric id; throws `INVALID_ARGUMENT` listing the known ids. */
+/**
+ * The definition of one metric id or alias (an alias such as `nbs` gives the definition of the
+ * metric it names, `procrustes.similarity`); throws `INVALID_ARGUMENT` listing the known ids.
+ *
+ * @example
+ * ```ts
+ * getMetric('nbs').id; // 'procrustes.similarity'
+ * ```
+ */
 export function getMetric(id: string): MetricDefinition {
   const d = BY_ID.get(id);
   if (d === undefined) {
-    throw new BasisError('INVALID_ARGUMENT', `unknown metric '${id}'; known metrics: ${[...BY_ID.keys()].join(', ')}`);
+    const aliases = DEFINITIONS.flatMap((m) => (m.aliases ?? []).map((a) => `${a} (= ${m.id})`));
+    throw new BasisError(
+      'INVALID_ARGUMENT',
+      `unknown metric '${id}'; known metrics: ${DEFINITIONS.map((m) => m.id).join(', ')}${aliases.length > 0 ? `; aliases: ${aliases.join(', ')}` : ''}`,
+    );
   }
   return d;
 }
@@ -112,6 +122,7 @@ export function resolveOptions(id: string, given: Record<string, unknown> = {}):
       if (o.type === 'integer' && !Number.isInteger(x)) throw bad('must be an integer');
       if (o.min !== undefined && x < o.min) throw bad(`must be >= ${o.min}`);
       if (o.exclusiveMin !== undefined && !(x > o.exclusiveMin)) throw bad(`must be > ${o.exclusiveMin}`);
+      if (o.max !== undefined && x > o.max) throw bad(`must be <= ${o.max}`);
       return x;
     };
     if (o.type === 'boolean') {

@@ -60,8 +60,29 @@ describe('isotropic scale from 1e-300 to 1e300 (both inputs, and each alone)', (
     });
   }
 
-  it('the registry holds exactly two metrics without isotropic-scale invariance, each tested below', () => {
-    expect(listMetrics().filter((d) => !invariant(d)).map((d) => d.id)).toEqual(['procrustes.euclidean', 'linear.cv']);
+  it('the registry holds exactly these metrics without isotropic-scale invariance, each tested below', () => {
+    expect(listMetrics().filter((d) => !invariant(d)).map((d) => d.id)).toEqual(['procrustes.euclidean', 'linear.cv', 'shape.partial_whitening']);
+  });
+
+  it('shape.partial_whitening: scaling both inputs by c is alpha -> alpha c / (alpha c + 1 - alpha); the ends are Procrustes and CCA', () => {
+    fc.assert(
+      fc.property(SEED, WIDTH, EXPONENT, WHICH, (seed, w, e, which) => {
+        const { X, Y } = pairFor(seed, w);
+        const c = 10 ** e;
+        const v = metric('shape.partial_whitening', ...scaledPair(X, Y, which, c)).value;
+        expect(v >= 0 && v <= Math.PI / 2, `${which} x 1e${e}: ${v}`).toBe(true);
+        if (which !== 'both') return;
+        // phi(cX) = 0.5 c Xc + 0.5 U Vᵀ is proportional to alpha' Xc + (1 - alpha') U Vᵀ
+        const alpha = c / (c + 1);
+        expect(close(v, metric('shape.partial_whitening', X, Y, { alpha }).value, 1e-9), `both x 1e${e}: ${v}, alpha' = ${alpha}`).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+    const { X, Y } = pairFor(3, 4);
+    const at = (c: number) => metric('shape.partial_whitening', times(X, c), times(Y, c)).value;
+    expect(close(at(1e200), metric('procrustes.angular', X, Y).value, 1e-12)).toBe(true);
+    expect(close(at(1e-200), metric('shape.partial_whitening', X, Y, { alpha: 0 }).value, 1e-12)).toBe(true);
+    expect(Math.abs(at(1e-3) - at(1e3))).toBeGreaterThan(1e-6);
   });
 
   it('procrustes.euclidean scales as its closed form sqrt(|cx Xc|² + |cy Yc|² - 2 cx cy |Xcᵀ Yc|_*)', () => {

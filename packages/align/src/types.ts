@@ -27,6 +27,27 @@ export const INVARIANCES: readonly Invariance[] = [
   'invertible-linear',
 ];
 
+/**
+ * Families of the survey taxonomy of representational similarity measures (Klabunde et al.,
+ * ACM Computing Surveys): canonical correlation analysis, alignment (a fitted map or matching
+ * between units), representational similarity matrices (RSM, including CKA), neighbourhoods
+ * (k-nearest-neighbour sets), topology, and descriptive statistics of each representation.
+ */
+export type MetricFamily = 'cca' | 'alignment' | 'rsm' | 'neighbourhood' | 'topology' | 'statistic';
+
+/** All metric families, in the survey's order. */
+export const FAMILIES: readonly MetricFamily[] = ['cca', 'alignment', 'rsm', 'neighbourhood', 'topology', 'statistic'];
+
+/**
+ * How a metric's work grows with the inputs (N rows, d = dx + dy units):
+ * - `N·d²`: feature-space products, factorisations and fits: time ~ N d² + d³, memory ~ N d + d²;
+ * - `N²·d`: N x N kernels, distance or rank matrices: time ~ N² d (or N² log N), memory ~ N².
+ */
+export type CostClass = 'N·d²' | 'N²·d';
+
+/** All cost classes. */
+export const COST_CLASSES: readonly CostClass[] = ['N·d²', 'N²·d'];
+
 /** One option of a metric: its type, default and allowed range. */
 export interface MetricOption {
   readonly name: string;
@@ -37,6 +58,8 @@ export interface MetricOption {
   readonly min?: number;
   /** Strict lower bound (value must exceed it). */
   readonly exclusiveMin?: number;
+  /** Inclusive upper bound for numbers (each entry for number[]). */
+  readonly max?: number;
 }
 
 /** Options after defaults are filled in and values validated. */
@@ -48,12 +71,24 @@ export interface MetricDefinition {
   readonly id: string;
   /** One-line description. */
   readonly title: string;
+  /** Family of the survey taxonomy (see {@link MetricFamily}). */
+  readonly family: MetricFamily;
+  /** How time and memory grow with the inputs (see {@link CostClass}). */
+  readonly costClass: CostClass;
+  /** Other names that resolve to this metric (e.g. `nbs` for `procrustes.similarity`). */
+  readonly aliases?: readonly string[];
   /** `similarity` (larger = more similar) or `distance` (smaller = more similar). */
   readonly kind: 'similarity' | 'distance';
   /** Closed range of values; `Infinity` for unbounded. */
   readonly range: readonly [number, number];
-  /** Transformations of either argument that leave the value unchanged. */
+  /** Transformations of either argument that leave the value unchanged (at the default options). */
   readonly invariances: readonly Invariance[];
+  /**
+   * Invariances that hold at particular option values, in place of `invariances` (e.g.
+   * `shape.partial_whitening` is scale-invariant only for alpha in {0, 1}); tested both ways
+   * like `invariances`.
+   */
+  readonly invariancesAt?: readonly { readonly options: Readonly<Record<string, number | boolean>>; readonly invariances: readonly Invariance[] }[];
   /** Whether X and Y may have different widths, and how. */
   readonly widths: 'any' | 'zero-padding' | 'rectangular-assignment';
   /** Fewest rows (inputs) the metric is defined for. */

@@ -1,4 +1,4 @@
-import { estimateCompare, getMetric, listMetrics, metric, resolveOptions, type MetricResult } from '@basis/align';
+import { INVARIANCES, estimateCompare, getMetric, listMetrics, metric, resolveOptions, type Invariance, type MetricResult } from '@basis/align';
 import { engineInfo } from '@basis/tensor';
 import { readMatrixFile } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
@@ -67,4 +67,51 @@ export async function runCompare(
   ctx.result(json, () =>
     formatTable([['metric', 'value', 'kind'], ...results.map((r) => [r.id, r.value, r.kind])], 10),
   );
+}
+
+/** One-letter codes of the invariances in `basis compare --list` (the fixtures README's letters, D for per-unit scaling). */
+export const INVARIANCE_LETTERS: Readonly<Record<Invariance, string>> = {
+  rotation: 'O',
+  permutation: 'P',
+  'isotropic-scale': 'S',
+  'unit-positive-scale': 'D',
+  translation: 'T',
+  'invertible-linear': 'L',
+};
+
+/**
+ * `basis compare --list`: the metric registry as a table (id, family, kind, invariances, cost
+ * class), its aliases, and what the invariance letters mean; with --json every descriptor field.
+ */
+export function runCompareList(ctx: CommandContext): void {
+  const defs = listMetrics();
+  const rows = defs.map((d) => ({
+    id: d.id,
+    family: d.family,
+    kind: d.kind,
+    range: [d.range[0], d.range[1]],
+    invariances: [...d.invariances],
+    costClass: d.costClass,
+    widths: d.widths,
+    symmetric: d.symmetric,
+    minRows: d.minRows,
+    aliases: [...(d.aliases ?? [])],
+    options: (d.options ?? []).map((o) => ({ name: o.name, type: o.type, default: o.default })),
+    title: d.title,
+  }));
+  ctx.result(rows, () => {
+    const letters = (inv: readonly Invariance[]) => INVARIANCES.filter((i) => inv.includes(i)).map((i) => INVARIANCE_LETTERS[i]).join('') || '-';
+    const table = formatTable([
+      ['id', 'family', 'kind', 'invariances', 'cost class', 'options'],
+      ...rows.map((r) => [r.id, r.family, r.kind, letters(r.invariances), r.costClass, r.options.map((o) => `${o.name}=${JSON.stringify(o.default)}`).join(' ') || '-']),
+    ]);
+    const aliases = rows.flatMap((r) => r.aliases.map((a) => `${a} = ${r.id}`));
+    return [
+      table,
+      '',
+      `invariances: ${INVARIANCES.map((i) => `${INVARIANCE_LETTERS[i]} ${i}`).join(', ')} (of either input)`,
+      'cost class: N·d² = feature-space products (memory ~ N·d), N²·d = N x N matrices (memory ~ N²)',
+      ...(aliases.length > 0 ? [`aliases: ${aliases.join(', ')}`] : []),
+    ].join('\n');
+  });
 }

@@ -153,6 +153,8 @@ const shared = {
 export const ccaMeanRho: MetricDefinition = {
   ...shared,
   id: 'cca.mean_rho',
+  family: 'cca',
+  costClass: 'N·d²',
   title: 'Mean canonical correlation over min(rank Xc, rank Yc) pairs',
   symmetric: true,
   compute: (X, Y) => mean(canonicalCorrelations(X, Y, 'cca.mean_rho')),
@@ -161,6 +163,8 @@ export const ccaMeanRho: MetricDefinition = {
 export const ccaMeanRho2: MetricDefinition = {
   ...shared,
   id: 'cca.mean_rho2',
+  family: 'cca',
+  costClass: 'N·d²',
   title: 'Mean squared canonical correlation over min(rank Xc, rank Yc) pairs',
   symmetric: true,
   compute: (X, Y) => mean(canonicalCorrelations(X, Y, 'cca.mean_rho2'), (v) => v * v),
@@ -169,6 +173,8 @@ export const ccaMeanRho2: MetricDefinition = {
 export const svcca: MetricDefinition = {
   ...shared,
   id: 'svcca',
+  family: 'cca',
+  costClass: 'N·d²',
   title: 'SVCCA: mean canonical correlation of the SVD-reduced data (99% variance kept)',
   // The SVD truncation depends on the variance spectrum, which invertible maps change.
   invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'],
@@ -183,6 +189,8 @@ export const svcca: MetricDefinition = {
 export const pwcca: MetricDefinition = {
   ...shared,
   id: 'pwcca',
+  family: 'cca',
+  costClass: 'N·d²',
   title: "PWCCA: canonical correlations weighted by their share of the first argument's units",
   // Only transforms that leave the value unchanged whichever argument they act on: the weights
   // use X's individual units, so rotating or rescaling units of X changes them.

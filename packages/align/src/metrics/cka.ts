@@ -66,6 +66,8 @@ export function ckaLinearUnbiasedKernel(X: Matrix, Y: Matrix): number {
 
 export const ckaLinear: MetricDefinition = {
   id: 'cka.linear',
+  family: 'rsm',
+  costClass: 'N·d²',
   title: 'Linear CKA (biased HSIC_0)',
   kind: 'similarity',
   range: [0, 1],
@@ -79,6 +81,8 @@ export const ckaLinear: MetricDefinition = {
 
 export const ckaLinearUnbiased: MetricDefinition = {
   id: 'cka.linear.unbiased',
+  family: 'rsm',
+  costClass: 'N·d²',
   title: 'Linear CKA with the unbiased HSIC_1 (debiased CKA); may be slightly negative',
   kind: 'similarity',
   range: [-1, 1],

@@ -306,6 +306,8 @@ const shared = {
 export const linearCv: MetricDefinition = {
   ...shared,
   id: 'linear.cv',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Cross-validated ridge regression X -> Y (5 contiguous folds, LOO-chosen penalty): mean held-out correlation',
   invariances: ['permutation', 'translation'],
   symmetric: false,
@@ -317,6 +319,8 @@ export const linearCv: MetricDefinition = {
 export const procrustesCv: MetricDefinition = {
   ...shared,
   id: 'procrustes.cv',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Cross-validated orthogonal map X -> Y (5 contiguous folds): mean held-out correlation',
   invariances: ['permutation', 'translation', 'isotropic-scale'],
   symmetric: false,
@@ -328,6 +332,8 @@ export const procrustesCv: MetricDefinition = {
 export const permutationCv: MetricDefinition = {
   ...shared,
   id: 'permutation.cv',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Cross-validated unit matching X -> Y (5 contiguous folds): mean held-out correlation of matched units',
   invariances: ['permutation', 'translation', 'isotropic-scale', 'unit-positive-scale'],
   symmetric: false,

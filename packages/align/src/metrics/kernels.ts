@@ -149,6 +149,8 @@ export function greluCkaKernel(X: Matrix, Y: Matrix): number {
 
 export const ckaRbf: MetricDefinition = {
   id: 'cka.rbf',
+  family: 'rsm',
+  costClass: 'N²·d',
   title: 'RBF-kernel CKA (biased HSIC_0), bandwidth 0.5 x median pairwise distance per side',
   kind: 'similarity',
   range: [0, 1],
@@ -162,6 +164,8 @@ export const ckaRbf: MetricDefinition = {
 
 export const greluCka: MetricDefinition = {
   id: 'grelu.cka',
+  family: 'rsm',
+  costClass: 'N²·d',
   title: 'G_ReLU-CKA: unbiased-HSIC CKA of max kernels on column-normalised data (not PSD: may leave [0, 1])',
   kind: 'similarity',
   range: [-Infinity, Infinity],

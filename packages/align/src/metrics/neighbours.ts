@@ -245,6 +245,8 @@ export function rsaSpearmanKernel(X: Matrix, Y: Matrix): number {
 
 export const mutualKnn: MetricDefinition = {
   id: 'knn.mutual',
+  family: 'neighbourhood',
+  costClass: 'N²·d',
   title: 'Mutual k-nearest-neighbour alignment (Euclidean)',
   kind: 'similarity',
   range: [0, 1],
@@ -258,6 +260,8 @@ export const mutualKnn: MetricDefinition = {
 
 export const rsaSpearman: MetricDefinition = {
   id: 'rsa.spearman',
+  family: 'rsm',
+  costClass: 'N²·d',
   title: 'RSA: Spearman correlation of the correlation-distance RDMs',
   kind: 'similarity',
   range: [-1, 1],

@@ -50,6 +50,8 @@ const shared = {
 export const permutationSimilarity: MetricDefinition = {
   ...shared,
   id: 'permutation.similarity',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Best one-to-one unit matching: max over assignments of sum S[i, pi(i)], S = Xnᵀ Yn',
   kind: 'similarity',
   range: [-1, 1],
@@ -59,6 +61,8 @@ export const permutationSimilarity: MetricDefinition = {
 export const permutationAngular: MetricDefinition = {
   ...shared,
   id: 'permutation.angular',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Permutation angular distance arccos(permutation.similarity), radians',
   kind: 'distance',
   range: [0, Math.PI],

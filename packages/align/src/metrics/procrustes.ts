@@ -95,6 +95,10 @@ const shared = {
 export const procrustesSimilarity: MetricDefinition = {
   ...shared,
   id: 'procrustes.similarity',
+  family: 'alignment',
+  costClass: 'N·d²',
+  // NBS (normalized Bures similarity, Tang et al. 2020) is this value (fixtures README)
+  aliases: ['nbs'],
   title: 'Orthogonal Procrustes similarity: nuclear norm of Xnᵀ Yn (centred, unit Frobenius norm)',
   kind: 'similarity',
   range: [0, 1],
@@ -105,6 +109,8 @@ export const procrustesSimilarity: MetricDefinition = {
 export const procrustesAngular: MetricDefinition = {
   ...shared,
   id: 'procrustes.angular',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Orthogonal Procrustes angular distance arccos(similarity), radians',
   kind: 'distance',
   range: [0, Math.PI / 2],
@@ -115,6 +121,8 @@ export const procrustesAngular: MetricDefinition = {
 export const procrustesEuclidean: MetricDefinition = {
   ...shared,
   id: 'procrustes.euclidean',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Orthogonal Procrustes Euclidean distance of the centred (not normalised) data',
   kind: 'distance',
   range: [0, Infinity],

@@ -74,6 +74,8 @@ export function softmatchKernel(X: Matrix, Y: Matrix): number {
 
 export const permcorr: MetricDefinition = {
   id: 'permcorr',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Mean Pearson correlation of the best one-to-one unit matching',
   kind: 'similarity',
   range: [-1, 1],
@@ -86,6 +88,8 @@ export const permcorr: MetricDefinition = {
 
 export const greluProcrustes: MetricDefinition = {
   id: 'grelu.procrustes',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'G_ReLU-Procrustes similarity (S003 Def. 5.2, centred): invariant to permutations and positive unit scalings',
   kind: 'similarity',
   range: [0, 1],
@@ -100,6 +104,8 @@ export const greluProcrustes: MetricDefinition = {
 
 export const softmatch: MetricDefinition = {
   id: 'softmatch',
+  family: 'alignment',
+  costClass: 'N·d²',
   title: 'Soft matching: optimal-transport-weighted mean correlation between units',
   kind: 'similarity',
   range: [-1, 1],

@@ -1,0 +1,192 @@
+import { BasisError, Matrix, crossprod, matmul, svd } from '@basis/tensor';
+import { cached, centred, centredScale, numericalRank, prescaled, singularParts, squaresOf } from '../prep.js';
+import { chordToAngle, padColumns, padTo, residualNorm, sumSquares } from '../util.js';
+import { assertNotConstant } from '../validate.js';
+import type { MetricDefinition, ResolvedOptions } from '../types.js';
+
+/**
+ * `U_r V_rᵀ` of the centred X at the numerical rank r (the polar factor of Xc, `Xc (Xcᵀ Xc)^{+1/2}`),
+ * N x dx, formed from the cached factorisation: `Q (W V_r)ᵀ`-style, one N x r x dx product.
+ * Cached per rank (r depends on the padded width through the rank tolerance).
+ */
+function polarFactor(Xc: Matrix, r: number, name: string, metric: string): Matrix {
+  return cached(Xc, `polar:${r}`, () => {
+    const { V, Q, W } = singularParts(Xc, name, metric);
+    const Vr = r === V.cols ? V : V.slice(0, V.rows, 0, r);
+    if (W !== undefined) {
+      // QR route: U_r = Q W[:, :r], so U_r V_rᵀ = Q (W[:, :r] V_rᵀ) (r < dx only when a wider
+      // partner raises the rank tolerance)
+      return matmul(Q, matmul(r === W.cols ? W : W.slice(0, W.rows, 0, r), Vr.transpose()));
+    }
+    const Ur = r === Q.cols ? Q : Q.slice(0, Q.rows, 0, r);
+    return matmul(Ur, Vr.transpose());
+  });
+}
+
+/**
+ * `phi(X) / ||phi(X)||_F` with `phi(X) = alpha Xc + (1 - alpha) U_r V_rᵀ` (Williams et al.'s partial
+ * whitening, `Xc (alpha I + (1 - alpha)(Xcᵀ Xc)^{+1/2})`), r the numerical rank of the centred X
+ * zero-padded to p columns. The centred copy may carry an exact power-of-two scale (extreme
+ * magnitudes): alpha applies to the data at their own scale, so the scale is put back in the
+ * coefficients, which are normalised by the largest singular value of phi before any product.
+ */
+function partiallyWhitened(X: Matrix, alpha: number, p: number, name: string, metric: string): Matrix {
+  const Xc = centred(X);
+  assertNotConstant(squaresOf(Xc), name, metric);
+  const { s } = singularParts(Xc, name, metric);
+  const r = numericalRank(s, X.rows, p);
+  const a = alpha * centredScale(X); // phi = a Xc' + b U_r V_rᵀ with Xc' the stored (scaled) copy
+  const b = 1 - alpha;
+  const top = Math.max(a * (s[0] as number) + b, Number.MIN_VALUE); // largest singular value of phi
+  const ca = a / top;
+  const cb = b / top;
+  const out = new Matrix(X.rows, X.cols);
+  const o = out.data;
+  if (ca !== 0) {
+    const x = Xc.data;
+    for (let k = 0; k < o.length; k++) o[k] = ca * (x[k] as number);
+  }
+  if (cb !== 0) {
+    const P = polarFactor(Xc, r, name, metric).data;
+    for (let k = 0; k < o.length; k++) o[k] = (o[k] as number) + cb * (P[k] as number);
+  }
+  const norm = Math.sqrt(sumSquares(out));
+  for (let k = 0; k < o.length; k++) o[k] = (o[k] as number) / norm;
+  return out;
+}
+
+/**
+ * Generalized shape metric with partial whitening (Williams et al. 2021), angular: the angle
+ * `arccos ||Aᵀ B||_*` between the normalised partially whitened representations A and B, evaluated
+ * as `2 asin(r / 2)` with `r = ||pad(A) Q* - pad(B)||_F` at the optimal orthogonal Q* (stable near
+ * 0). alpha = 1 is `procrustes.angular`; alpha = 0 compares the whitened data (CCA).
+ *
+ * @example
+ * ```ts
+ * metric('shape.partial_whitening', X, Y, { alpha: 0.5 }).value; // radians in [0, pi/2]
+ * ```
+ */
+export function partialWhiteningKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = {}): number {
+  const alpha = (o['alpha'] as number | undefined) ?? 0.5;
+  const p = Math.max(X.cols, Y.cols);
+  const A = partiallyWhitened(X, alpha, p, 'X', 'shape.partial_whitening');
+  const B = partiallyWhitened(Y, alpha, p, 'Y', 'shape.partial_whitening');
+  const { U, V } = svd(padTo(crossprod(A, B), p, p));
+  const Q = matmul(U, V.transpose());
+  // pad(A) Q = A Q[:dx, :]; the residual against pad(B)
+  const AQ = matmul(A, A.cols === p ? Q : Q.slice(0, A.cols, 0, p));
+  return chordToAngle(residualNorm(AQ, padColumns(B, p)));
+}
+
+/** X itself, or (extreme magnitudes only) a copy divided by a power of two near max|X|, cached. */
+export function rawScaled(X: Matrix): Matrix {
+  const r = prescaled(X);
+  return r.scale === 1 ? X : cached(X, 'prescaledRaw', () => r.M);
+}
+
+/** Largest |entry| of row i of a (row-major, `cols` wide). */
+function rowMaxAbs(a: Float64Array, i: number, cols: number): number {
+  let m = 0;
+  for (let j = i * cols; j < (i + 1) * cols; j++) m = Math.max(m, Math.abs(a[j] as number));
+  return m;
+}
+
+/**
+ * Aligned cosine similarity (Hamilton et al. 2016), uncentred: the orthogonal Procrustes map Q*
+ * of pad(X) onto pad(Y) (`Q* = U Vᵀ` from `Xᵀ Y = U S Vᵀ`), then the mean over inputs of
+ * `cos(x_i Q*, y_i)`. Inputs whose row is zero in X or in Y are left out (ReSi); when every input
+ * is left out the value is undefined and RANK_DEFICIENT is raised.
+ *
+ * @example
+ * ```ts
+ * metric('cosine.aligned', X, X).value; // 1
+ * ```
+ */
+export function cosineAlignedKernel(X: Matrix, Y: Matrix): number {
+  // cosines do not depend on a power-of-two scale of either input: prescale extreme magnitudes
+  const x = rawScaled(X);
+  const y = rawScaled(Y);
+  const p = Math.max(x.cols, y.cols);
+  const { U, V } = svd(padTo(crossprod(x, y), p, p));
+  const Q = matmul(U, V.transpose());
+  const XQ = matmul(x, x.cols === p ? Q : Q.slice(0, x.cols, 0, p)); // pad(X) Q*
+  const a = XQ.data;
+  const b = y.data;
+  const xd = x.data;
+  const dy = y.cols;
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < x.rows; i++) {
+    if (rowMaxAbs(xd, i, x.cols) === 0) continue;
+    const my = rowMaxAbs(b, i, dy);
+    if (my === 0) continue;
+    const mx = rowMaxAbs(a, i, p);
+    count++;
+    if (mx === 0) continue; // cannot happen for a non-zero row (Q is orthogonal); counts as cosine 0
+    // rows divided by their largest entries: no square under- or overflows
+    let dot = 0;
+    let nx = 0;
+    let ny = 0;
+    for (let j = 0; j < p; j++) {
+      const u = (a[i * p + j] as number) / mx;
+      nx += u * u;
+      if (j < dy) {
+        const v = (b[i * dy + j] as number) / my;
+        dot += u * v;
+        ny += v * v;
+      }
+    }
+    sum += Math.max(-1, Math.min(1, dot / Math.sqrt(nx * ny)));
+  }
+  if (count === 0) {
+    throw new BasisError(
+      'RANK_DEFICIENT',
+      'cosine.aligned: every input has a zero row in X or in Y, so no cosine is defined; check that the activations were captured correctly',
+    );
+  }
+  return sum / count;
+}
+
+export const shapePartialWhitening: MetricDefinition = {
+  id: 'shape.partial_whitening',
+  family: 'alignment',
+  costClass: 'N·d²',
+  title: 'Generalized shape metric with partial whitening (Williams et al. 2021), angular, radians; alpha = 1 is procrustes.angular, alpha = 0 whitened (CCA)',
+  kind: 'distance',
+  range: [0, Math.PI / 2],
+  // at the default alpha = 0.5 the value depends on the data's overall scale (the scatter matrix is not normalised)
+  invariances: ['rotation', 'permutation', 'translation'],
+  invariancesAt: [
+    { options: { alpha: 1 }, invariances: ['rotation', 'permutation', 'isotropic-scale', 'translation'] },
+    { options: { alpha: 0 }, invariances: ['rotation', 'permutation', 'isotropic-scale', 'unit-positive-scale', 'translation', 'invertible-linear'] },
+  ],
+  widths: 'zero-padding',
+  minRows: 3,
+  symmetric: true,
+  options: [
+    {
+      name: 'alpha',
+      type: 'number',
+      default: 0.5,
+      min: 0,
+      max: 1,
+      description: 'partial whitening: 1 = no whitening (procrustes.angular), 0 = full whitening (CCA); between, the value depends on the data scale',
+    },
+  ],
+  prepare: (X) => void singularParts(centred(X), 'X', 'shape.partial_whitening'),
+  compute: partialWhiteningKernel,
+};
+
+export const cosineAligned: MetricDefinition = {
+  id: 'cosine.aligned',
+  family: 'alignment',
+  costClass: 'N·d²',
+  title: 'Aligned cosine similarity (Hamilton et al. 2016, uncentred): mean cosine of x_i Q* and y_i after the orthogonal Procrustes map',
+  kind: 'similarity',
+  range: [-1, 1],
+  invariances: ['rotation', 'permutation', 'isotropic-scale'],
+  widths: 'zero-padding',
+  minRows: 3,
+  symmetric: true,
+  compute: cosineAlignedKernel,
+};
