@@ -27,7 +27,14 @@ export interface ExportOnnxOptions {
   outputName?: string;
 }
 
-/** The ONNX opset the exporter writes. */
+/**
+ * The ONNX opset the exporter writes (13: read by every ONNX Runtime release since 1.6 and by Netron).
+ *
+ * @example
+ * ```ts
+ * decodeOnnx(exportOnnx(graph, params)).opset['']; // ONNX_EXPORT_OPSET
+ * ```
+ */
 export const ONNX_EXPORT_OPSET = 13;
 
 const aInt = (name: string, i: number): OnnxAttribute => ({ name, type: 2, i });

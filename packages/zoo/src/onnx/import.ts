@@ -1475,7 +1475,14 @@ export function formatOnnxReport(r: OnnxImportReport): string {
   return lines.join('\n');
 }
 
-/** Options of {@link importOnnx}. */
+/**
+ * Options of {@link importOnnx}.
+ *
+ * @example
+ * ```ts
+ * importOnnx(bytes, { maxBytes: 2 ** 30, name: 'my-cnn' } satisfies ImportOnnxOptions);
+ * ```
+ */
 export interface ImportOnnxOptions extends ReadOptions {
   /** Name of the imported graph (default: the ONNX graph's name unless generic, else `fallbackName`). */
   name?: string;

@@ -13,7 +13,14 @@ const { Reader, Writer } = pb;
 type PbReader = InstanceType<typeof Reader>;
 type PbWriter = InstanceType<typeof Writer>;
 
-/** ONNX `TensorProto.DataType` codes that basis reads. */
+/**
+ * ONNX `TensorProto.DataType` codes that basis reads.
+ *
+ * @example
+ * ```ts
+ * decodeOnnx(bytes).graph.initializer[0].dataType === ONNX_DTYPES.FLOAT; // float32 weights
+ * ```
+ */
 export const ONNX_DTYPES = {
   FLOAT: 1,
   UINT8: 2,
@@ -35,6 +42,11 @@ export const ONNX_DTYPES = {
  * A tensor of an ONNX file (an initializer or a constant): floating types as `Float32Array`
  * (double as `Float64Array`), integer and boolean types as `Float64Array` of their values
  * (int64 beyond 2^53 rounded, which only happens for PyTorch's "to the end" slice bounds).
+ *
+ * @example
+ * ```ts
+ * const w: OnnxTensor = { name: 'fc.weight', dataType: ONNX_DTYPES.FLOAT, dims: [10, 16], data: new Float32Array(160) };
+ * ```
  */
 export interface OnnxTensor {
   name: string;
@@ -44,7 +56,14 @@ export interface OnnxTensor {
   data: Float32Array | Float64Array;
 }
 
-/** One attribute of a node (the kinds basis reads; graphs and sparse tensors are skipped). */
+/**
+ * One attribute of a node (the kinds basis reads; graphs and sparse tensors are skipped).
+ *
+ * @example
+ * ```ts
+ * const strides: OnnxAttribute = { name: 'strides', type: 7, ints: [2, 2] };
+ * ```
+ */
 export interface OnnxAttribute {
   name: string;
   /** `AttributeProto.AttributeType`: 1 float, 2 int, 3 string, 4 tensor, 6 floats, 7 ints, 8 strings; 0 when absent. */
@@ -60,7 +79,14 @@ export interface OnnxAttribute {
   graph?: boolean;
 }
 
-/** One node of an ONNX graph. */
+/**
+ * One node of an ONNX graph.
+ *
+ * @example
+ * ```ts
+ * const relu: OnnxNode = { name: 'act', opType: 'Relu', domain: '', input: ['h'], output: ['y'], attribute: [] };
+ * ```
+ */
 export interface OnnxNode {
   name: string;
   opType: string;
@@ -70,14 +96,29 @@ export interface OnnxNode {
   attribute: OnnxAttribute[];
 }
 
-/** A graph input or output: name, element type and shape (a number, a symbolic name, or null when unknown). */
+/**
+ * A graph input or output: name, element type and shape (a number, a symbolic name, or null when unknown).
+ *
+ * @example
+ * ```ts
+ * const input: OnnxValueInfo = { name: 'input', elemType: ONNX_DTYPES.FLOAT, shape: ['N', 1, 28, 28] };
+ * ```
+ */
 export interface OnnxValueInfo {
   name: string;
   elemType: number;
   shape: (number | string | null)[] | null;
 }
 
-/** An ONNX graph. */
+/**
+ * An ONNX graph: nodes in topological order, initializers (the weights), inputs and outputs.
+ *
+ * @example
+ * ```ts
+ * const g: OnnxGraph = decodeOnnx(bytes).graph;
+ * g.node.length; // operators
+ * ```
+ */
 export interface OnnxGraph {
   name: string;
   node: OnnxNode[];
