@@ -178,7 +178,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .command('reproduce [id]', 'Reproduce an experiment of the seed papers (E000-1 ... V001-4, or all) with a cached, resumable run; writes report.html with claim, paper, measured and verdict')
     .option('--quick', 'the quick profile (tiny models, about a minute per experiment on 2 cores; too small to decide a claim); same as --profile quick')
     .option('--profile <name>', "quick, standard (models trained to their plateau, >= 5 seeds, <= 30 min per experiment on 2 cores: the gallery's profile) or full (default)")
-    .option('--list', 'list the experiment ids and exit')
+    .option('--list', 'list the experiment ids and exit (with --profile or --quick: the estimated run time of each)')
     .option('--out <dir>', 'output folder (default basis-reproduce/<id>; for all: basis-reproduce, one folder per experiment); locked while written, a second writer fails at once naming the first')
     .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
     .option('--cache <dir>', 'run cache of trained models and results (default: a cache/ folder beside OUT for one experiment, OUT/cache for all); runs may share it: a model another process is training is waited for, then reused')

@@ -30,6 +30,7 @@ from scipy.optimize import linear_sum_assignment, linprog
 from scipy.spatial.distance import pdist
 from scipy.stats import rankdata
 
+from numpy_survey_geometry import SURVEY_GEOMETRY, SURVEY_GEOMETRY_QUADRATIC
 
 
 def center(a):
@@ -434,6 +435,8 @@ METRICS = {
 }
 METRICS.update(SURVEY_ALIGNMENT)
 QUADRATIC = {"cka.rbf", "grelu.cka", "rsa.spearman", "knn.mutual"}
+METRICS.update(SURVEY_GEOMETRY)
+QUADRATIC |= SURVEY_GEOMETRY_QUADRATIC
 
 
 def pair_of(rng, n, d):

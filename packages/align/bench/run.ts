@@ -64,6 +64,9 @@ const SHAPES = list('BENCH_SHAPES')?.map(parseShape) ?? ALL_SHAPES;
 // N x N kernels (RBF, max kernel, RDM, k-NN) cost O(N²) memory and O(N² d) time; seeds-spec M7/M9
 // subsample N to 2000 on CPU, so they are timed on the first 2000 rows of each shape.
 const QUADRATIC = new Set(['cka.rbf', 'grelu.cka', 'rsa.spearman', 'knn.mutual']);
+// survey measures on row geometry (their numpy side forms N x N matrices; riemann's numpy side is
+// scipy's N x N generalised eigenproblem, while basis works in the (dx+dy)-dimensional joint space)
+for (const id of ['rsm.norm', 'dcor', 'riemann', 'knn.jaccard', 'knn.second_order_cosine', 'knn.rank', 'knn.rank_jaccard', 'stat.uniformity', 'stat.intrinsic_dim', 'imd']) QUADRATIC.add(id);
 const KN = quick ? 500 : 2000;
 const QUADRATIC_SHAPES: [number, number][] = SHAPES.map(([n, d]) => [Math.min(KN, n), d]);
 const [HN, HD] = SHAPES[SHAPES.length - 1] as [number, number]; // the headline shape (acceptance rows)

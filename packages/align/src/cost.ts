@@ -27,17 +27,36 @@ import { BasisError } from '@basis/tensor';
 import type { MetricCost, ResolvedOptions } from './types.js';
 
 /** Metrics whose work and memory grow with N² (N x N kernels, pairwise distances, ranks). */
-export const N2_METRICS: ReadonlySet<string> = new Set(['cka.rbf', 'grelu.cka', 'rsa.spearman', 'knn.mutual']);
+export const N2_METRICS: ReadonlySet<string> = new Set([
+  'cka.rbf',
+  'grelu.cka',
+  'rsa.spearman',
+  'knn.mutual',
+  // survey measures on row geometry (metrics/pairwise.ts): row blocks of 256 x N products for the
+  // distances and cosine neighbours, N x N matrices for dcor (two) and imd (the Laplacian)
+  'rsm.norm',
+  'dcor',
+  'knn.jaccard',
+  'knn.second_order_cosine',
+  'knn.rank',
+  'knn.rank_jaccard',
+  'stat.uniformity',
+  'stat.intrinsic_dim',
+  'imd',
+]);
 
-/** Memory terms (bytes) of the model for a metric of the N² kind or not (the last: a constant MiB). */
+/**
+ * Memory terms (bytes) of the model for a metric of the N² kind or not: n(dx+dy), dx·dy+dx²+dy²,
+ * n², a constant MiB, and the 256-row blocks against all n rows of the blocked N² passes.
+ */
 export function bytesTerms(n: number, dx: number, dy: number, n2: boolean): number[] {
-  return [8 * n * (dx + dy), n2 ? 0 : 8 * (dx * dy + dx * dx + dy * dy), n2 ? 8 * n * n : 0, 2 ** 20];
+  return [8 * n * (dx + dy), n2 ? 0 : 8 * (dx * dy + dx * dx + dy * dy), n2 ? 8 * n * n : 0, 2 ** 20, n2 ? 8 * 256 * n : 0];
 }
 
-/** Time terms of the model (their coefficients are seconds per unit). */
+/** Time terms of the model (their coefficients are seconds per unit); the last, n³, is imd's eigendecomposition of its N x N Laplacian. */
 export function secondsTerms(n: number, dx: number, dy: number, n2: boolean): number[] {
   const d = dx + dy;
-  return n2 ? [n * d, 0, 0, n * n * d, n * n * Math.log2(Math.max(2, n))] : [n * d, n * (dx * dy + dx * dx + dy * dy), d * d * d, 0, 0];
+  return n2 ? [n * d, 0, 0, n * n * d, n * n * Math.log2(Math.max(2, n)), n * n * n] : [n * d, n * (dx * dy + dx * dx + dy * dy), d * d * d, 0, 0, 0];
 }
 
 /** Fitted coefficients per metric: bytes per term of {@link bytesTerms}, seconds per term of {@link secondsTerms} (see the calibration note at the top of this file). */
@@ -75,6 +94,23 @@ const COEFFS: Readonly<Record<string, { bytes: readonly number[]; seconds: reado
   'linreg.r2': { bytes: [1.61, 12.7, 0, 4.55, 0], seconds: [1.42e-7, 0, 6.53e-11, 0, 0, 0] },
   'eos': { bytes: [2.59, 4.88, 0, 0, 0], seconds: [1.32e-7, 0, 2.48e-10, 0, 0, 0] },
   'gulp': { bytes: [4.11, 8.12, 0, 13.5, 0], seconds: [2.71e-7, 0, 2.17e-10, 0, 0, 0] },
+  // survey measures on row geometry, calibrated the same way (2026-12-07, 07:06-07:20 UTC, load
+  // average 20-43 from other jobs; CPU seconds, so the load inflates them little): the fit
+  // reproduces every measured peak within 0.61-1.24x and the CPU times within 0.48-1.25x
+  'rsm.norm': { bytes: [2.62, 0, 0.233, 20.6, 0], seconds: [1.84e-7, 0, 0, 0, 2.31e-9, 0] },
+  'dcor': { bytes: [6.00, 0, 1.72, 0, 0], seconds: [1.62e-7, 0, 0, 0, 6.69e-9, 0] },
+  'riemann': { bytes: [2.81, 29.3, 0, 0, 0], seconds: [3.93e-7, 0, 7.04e-10, 0, 0, 0] },
+  'knn.jaccard': { bytes: [5.45, 0, 0.00910, 0, 0], seconds: [9.07e-8, 0, 0, 0, 6.79e-9, 0] },
+  'knn.second_order_cosine': { bytes: [1.64, 0, 0.236, 32.4, 0], seconds: [2.72e-7, 0, 0, 0, 4.50e-9, 0] },
+  'knn.rank': { bytes: [3.42, 0, 0, 32.1, 0.202], seconds: [1.84e-7, 0, 0, 0, 4.77e-9, 0] },
+  'knn.rank_jaccard': { bytes: [0.794, 0, 0, 33.7, 3.78], seconds: [1.37e-7, 0, 0, 0, 5.39e-9, 0] },
+  // the two statistics of the mean row measured ~0 MB beyond the inputs (one d-vector); 1 x n(dx+dy)
+  // is the N x d copy made for inputs of extreme scale (prep.ts prescaled), so the estimate stays an upper bound
+  'stat.magnitude': { bytes: [1, 0, 0, 0.0964], seconds: [2.74e-8, 0, 0, 0, 0] },
+  'stat.concentricity': { bytes: [1, 0, 0, 0.0954], seconds: [3.78e-8, 0, 0, 0, 0] },
+  'stat.uniformity': { bytes: [5.73, 0, 0.0621, 0, 0], seconds: [2.18e-7, 0, 0, 0, 5.06e-9, 0] },
+  'stat.intrinsic_dim': { bytes: [1.02, 0, 0.0331, 36.9, 0], seconds: [1.34e-7, 0, 0, 4.83e-11, 4.15e-9, 0] },
+  'imd': { bytes: [5.03, 0, 1.59, 8.80, 0], seconds: [5.36e-7, 0, 0, 0, 0, 2.68e-10] },
 };
 
 function checkShape(n: number, dx: number, dy: number, what: string): void {

@@ -244,7 +244,14 @@ describe('bad input gives BasisError, never NaN', () => {
       expect(Number.isFinite(metric(id, constant, X).value), id).toBe(true);
       expect(code(() => metric(id, new Matrix(10, 3), X)), id).toBe('RANK_DEFICIENT');
     }
-    for (const d of listMetrics().filter((m) => m.id !== 'knn.mutual' && !uncentred.has(m.id))) {
+    // survey measures on row geometry (exact values in metrics/survey-pairwise.test.ts): rows that are
+    // all the same point are a valid input of the RSM norm, the row statistics and the imd graph; the
+    // knn.* ids need N >= k + 2 = 12 rows
+    const definedOnConstant = new Set(['rsm.norm', 'stat.magnitude', 'stat.concentricity', 'stat.uniformity', 'imd']);
+    for (const id of definedOnConstant) expect(Number.isFinite(metric(id, constant, X).value), id).toBe(true);
+    const knn = new Set(['knn.jaccard', 'knn.second_order_cosine', 'knn.rank', 'knn.rank_jaccard']);
+    for (const id of knn) expect(code(() => metric(id, constant, X)), id).toBe('TOO_SMALL');
+    for (const d of listMetrics().filter((m) => m.id !== 'knn.mutual' && !uncentred.has(m.id) && !definedOnConstant.has(m.id) && !knn.has(m.id))) {
       if (d.id === 'procrustes.euclidean') {
         // the distance of the centred data: constant X centres to 0, leaving Y's norm
         let ss = 0;

@@ -10,6 +10,10 @@ import { procrustesAngular, procrustesEuclidean, procrustesSimilarity } from './
 import { cosineAligned, shapePartialWhitening } from './metrics/shape.js';
 import { corrmatchSoft, maxmatch } from './metrics/matching.js';
 import { eos, gulp, linregR2 } from './metrics/subspace.js';
+import { dcor, riemann, rsmNorm } from './metrics/rsm.js';
+import { knnJaccard, knnRank, knnRankJaccard, knnSecondOrderCosine } from './metrics/knn.js';
+import { statConcentricity, statIntrinsicDim, statMagnitude, statUniformity } from './metrics/stats.js';
+import { imd } from './metrics/imd.js';
 import { costModel } from './cost.js';
 import type { MetricDefinition, MetricResult, ResolvedOptions } from './types.js';
 import { maxAbsOf } from './prep.js';
@@ -45,6 +49,18 @@ const KERNELS: readonly MetricDefinition[] = [
   linregR2,
   eos,
   gulp,
+  rsmNorm,
+  dcor,
+  riemann,
+  knnJaccard,
+  knnSecondOrderCosine,
+  knnRank,
+  knnRankJaccard,
+  statMagnitude,
+  statConcentricity,
+  statUniformity,
+  statIntrinsicDim,
+  imd,
 ];
 
 // each registered metric with its calibrated resource model (cost.ts)
