@@ -2,7 +2,7 @@
 // of the defects found in the reports (issue 19) and would have caught it.
 import { describe, expect, it } from 'vitest';
 import { BasisError } from '@basis/tensor';
-import { BAND_OPACITY, barChart, coincidentSeries, colourBarTicks, heatmap, heatmapDomain, isDiscreteAxis, lineChart, renderSvg, specNotes, type FigureRows } from './figure-style.js';
+import { BAND_OPACITY, barChart, coincidentSeries, nearlyCoincidentSeries, colourBarTicks, heatmap, heatmapDomain, isDiscreteAxis, lineChart, renderSvg, specNotes, type FigureRows } from './figure-style.js';
 
 /** Texts of the SVG elements of one Vega role (axis-label, legend-label, axis-title, ...). */
 function texts(svg: string, role: string): string[] {
@@ -89,6 +89,16 @@ describe('line charts', () => {
     // and the two lines differ in dash, so both stay visible where they overlap
     const dashes = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*>([\s\S]*?)<\/g>/g)].flatMap((m) => [...(m[1] as string).matchAll(/<path[^>]*>/g)].map((p) => /stroke-dasharray="([^"]*)"/.exec(p[0])?.[1] ?? ''));
     expect(new Set(dashes).size).toBe(3);
+  });
+
+  it('name series that nearly coincide (E002-1: permutation.cv within 0.003 of softmatch)', () => {
+    const rows: FigureRows = [1, 2, 3].flatMap((x) => [
+      { x, y: 0.65 + 0.01 * x, series: 'permutation.cv' },
+      { x, y: 0.652 + 0.01 * x, series: 'softmatch' },
+      { x, y: 0.2, series: 'linear.cv (untrained)' },
+    ]);
+    expect(nearlyCoincidentSeries(rows)).toEqual([['permutation.cv', 'softmatch']]);
+    expect(specNotes(lineChart(rows, { x: 'layer', y: 'score' }))).toEqual(['permutation.cv and softmatch nearly coincide (within 1 % of the axis range; their lines overlap)']);
   });
 
   it('rejects rows without x and y', () => {

@@ -163,6 +163,44 @@ function splitBySeries(opts: { y: string; split?: boolean }, series: readonly st
   return series.length > 1 && (opts.split ?? opts.y.trim().toLowerCase() === 'value');
 }
 
+/**
+ * Pairs of series that nearly coincide: the same x positions, and at every one of them values closer
+ * than `tol` times the range of all y values (but not identical: see {@link coincidentSeries}).
+ */
+export function nearlyCoincidentSeries(rows: FigureRows, tol = 0.01): Array<[string, string]> {
+  const ys = rows.map((r) => r['y']).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const span = ys.length > 0 ? Math.max(...ys) - Math.min(...ys) : 0;
+  if (!(span > 0)) return [];
+  const bySeries = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    if (typeof r['y'] !== 'number') continue;
+    const s = String(r['series']);
+    if (!bySeries.has(s)) bySeries.set(s, new Map());
+    bySeries.get(s)!.set(String(r['x']), r['y']);
+  }
+  const names = [...bySeries.keys()];
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const a = bySeries.get(names[i]!)!;
+      const b = bySeries.get(names[j]!)!;
+      if (a.size !== b.size || a.size === 0) continue;
+      let max = 0;
+      let same = true;
+      for (const [x, v] of a) {
+        const w = b.get(x);
+        if (w === undefined) {
+          same = false;
+          break;
+        }
+        max = Math.max(max, Math.abs(v - w));
+      }
+      if (same && max > 0 && max < tol * span) out.push([names[i]!, names[j]!]);
+    }
+  }
+  return out;
+}
+
 /** Options of {@link lineChart}. */
 export interface LineChartOptions {
   /** x axis title, with its unit. */
@@ -198,6 +236,7 @@ export function lineChart(rows: FigureRows, opts: LineChartOptions): VegaLiteSpe
   const height = opts.height ?? 230;
   const notes: string[] = [];
   for (const g of coincidentSeries(rows)) notes.push(`${g.join(' and ')} coincide (identical values, lines drawn on top of each other)`);
+  for (const [a, b] of nearlyCoincidentSeries(rows)) notes.push(`${a} and ${b} nearly coincide (within 1 % of the axis range; their lines overlap)`);
   const x = discrete
     ? { field: 'x', type: 'ordinal', title: opts.x, sort: 'ascending', axis: { labelAngle: 0 }, scale: { type: 'point', padding: 0.4 } }
     : { field: 'x', type: 'quantitative', title: opts.x, scale: { zero: false, nice: false } };

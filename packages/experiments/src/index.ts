@@ -24,6 +24,7 @@ export {
   colourBarTicks,
   heatmapDomain,
   isDiscreteAxis,
+  nearlyCoincidentSeries,
   specFields,
   specNotes,
   type BarChartOptions,
