@@ -61,7 +61,54 @@ describe('isotropic scale from 1e-300 to 1e300 (both inputs, and each alone)', (
   }
 
   it('the registry holds exactly these metrics without isotropic-scale invariance, each tested below', () => {
-    expect(listMetrics().filter((d) => !invariant(d)).map((d) => d.id)).toEqual(['procrustes.euclidean', 'linear.cv', 'shape.partial_whitening']);
+    expect(listMetrics().filter((d) => !invariant(d)).map((d) => d.id)).toEqual(['procrustes.euclidean', 'linear.cv', 'shape.partial_whitening', 'rsm.norm', 'stat.magnitude', 'stat.uniformity']);
+  });
+
+  it('rsm.norm and stat.magnitude are homogeneous: both inputs x c give c times the value, one alone the closed form from the unscaled parts', () => {
+    fc.assert(
+      fc.property(SEED, WIDTH, EXPONENT, WHICH, (seed, w, e, which) => {
+        const { X, Y } = pairFor(seed, w);
+        const c = 10 ** e;
+        for (const id of ['rsm.norm', 'stat.magnitude']) {
+          const base = metric(id, X, Y).value;
+          const v = metric(id, ...scaledPair(X, Y, which, c)).value;
+          if (which === 'both') {
+            expect(close(v / c, base, 1e-9), `${id} both x 1e${e}: ${v}, want ${c * base}`).toBe(true);
+            continue;
+          }
+          // |f(X)| and |f(Y)| alone (against an all-zero input) and, for the RSM norm, the cosine between D and D'
+          const a = metric(id, X, times(Y, 0)).value;
+          const b = metric(id, times(X, 0), Y).value;
+          const rho = id === 'stat.magnitude' ? 1 : (a * a + b * b - base * base) / (2 * a * b);
+          const t = which === 'X' ? c * a : a;
+          const u = which === 'Y' ? c * b : b;
+          const m = Math.max(t, u);
+          const want = m * Math.sqrt(Math.max(0, (t / m) ** 2 + (u / m) ** 2 - 2 * (t / m) * (u / m) * rho));
+          expect(close(v / m, want / m, 1e-8), `${id} ${which} x 1e${e}: ${v}, want ${want}`).toBe(true);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('stat.uniformity: both inputs x c is the parameter t -> t c²; every scale gives a value in [0, ln N]', () => {
+    fc.assert(
+      fc.property(SEED, WIDTH, EXPONENT, WHICH, (seed, w, e, which) => {
+        const { X, Y } = pairFor(seed, w);
+        const c = 10 ** e;
+        const v = metric('stat.uniformity', ...scaledPair(X, Y, which, c)).value;
+        expect(v >= 0 && v <= Math.log(40) + 1e-12, `${which} x 1e${e}: ${v}`).toBe(true);
+        if (which === 'both' && Math.abs(e) <= 150) {
+          const want = metric('stat.uniformity', X, Y, { t: 2 * c * c }).value;
+          expect(close(v, want, 1e-9), `both x 1e${e}: ${v}, want ${want}`).toBe(true);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // far apart (exp(-2 D²) underflows) or all at one point, both inputs look alike
+    const { X, Y } = pairFor(4, 3);
+    expect(metric('stat.uniformity', times(X, 1e200), times(Y, 1e200)).value).toBe(0);
+    expect(metric('stat.uniformity', times(X, 1e-200), times(Y, 1e-200)).value).toBe(0);
   });
 
   it('shape.partial_whitening: scaling both inputs by c is alpha -> alpha c / (alpha c + 1 - alpha); the ends are Procrustes and CCA', () => {

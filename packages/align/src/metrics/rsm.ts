@@ -32,7 +32,14 @@ export function rsmNormKernel(X: Matrix, Y: Matrix): number {
       }
     }
   }
-  return Math.sqrt(2 * total) * s;
+  const value = Math.sqrt(2 * total) * s;
+  if (value === Infinity) throw tooLarge('rsm.norm');
+  return value;
+}
+
+/** A distance whose value exceeds the float64 range (inputs near 1e308). */
+export function tooLarge(id: string): BasisError {
+  return new BasisError('INVALID_ARGUMENT', `${id}: the value exceeds the largest float64 (about 1.8e308); rescale the inputs`);
 }
 
 /**

@@ -72,7 +72,9 @@ function scaledDifference(a: number, sa: number, b: number, sb: number): number 
 export function statMagnitudeKernel(X: Matrix, Y: Matrix): number {
   const a = magnitudeOf(X);
   const b = magnitudeOf(Y);
-  return scaledDifference(a.mant, a.scale, b.mant, b.scale);
+  const value = scaledDifference(a.mant, a.scale, b.mant, b.scale);
+  if (value === Infinity) throw new BasisError('INVALID_ARGUMENT', 'stat.magnitude: the value exceeds the largest float64 (about 1.8e308); rescale the inputs');
+  return value;
 }
 
 /**

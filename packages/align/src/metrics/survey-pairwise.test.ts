@@ -348,6 +348,15 @@ describe('degenerate inputs: a defined value or a BasisError, never NaN', () => 
     for (const id of KNN) expect(Number.isFinite(metric(id, C, X).value), id).toBe(true);
     for (const id of ['dcor', 'riemann', 'stat.intrinsic_dim']) expect(code(() => metric(id, C, X)), id).toBe('RANK_DEFICIENT');
   });
+  it('values beyond the float64 range: INVALID_ARGUMENT naming the cause', () => {
+    const huge = new Matrix(4, 2, Float64Array.of(1.7e308, 1.7e308, -1.7e308, -1.7e308, 1.7e308, -1.7e308, -1.7e308, 1.7e308));
+    const zero = new Matrix(4, 2);
+    for (const id of ['rsm.norm', 'stat.magnitude']) {
+      const M = id === 'stat.magnitude' ? new Matrix(4, 2).fill(1.7e308) : huge;
+      expect(code(() => metric(id, M, zero)), id).toBe('INVALID_ARGUMENT');
+      expect(() => metric(id, M, zero)).toThrow(/exceeds the largest float64/);
+    }
+  });
   it('rows that are the same point in Y but not in X: identical kNN graphs give imd exactly 0', () => {
     expect(metric('imd', X, mapM(X, (v) => 3 * v + 1)).value).toBe(0);
   });
