@@ -1034,7 +1034,8 @@ function attentionPass(ctx: Ctx, outputs: ReadonlySet<Run>): void {
 
 // elementwise regions -> activation functions
 
-const PROBES = Float64Array.from({ length: 41 }, (_, i) => -6 + (12 * i) / 40);
+/** Where elementwise regions are evaluated: dense on [-6, 6], sparse out to ±40 (so ReLU6-like clipping cannot pass as ReLU). */
+const PROBES = Float64Array.from([...Array.from({ length: 41 }, (_, i) => -6 + (12 * i) / 40), -40, -20, -10, -8, 7, 8, 10, 20, 40]);
 
 function evalUnary(fn: string, x: number, alpha: number): number {
   switch (fn) {
