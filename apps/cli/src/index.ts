@@ -329,6 +329,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .example('basis eval runs/mlp/seed-0 --ood all --json')
     .example('basis eval mlp.pt --arch mlp --width 512 --depth 2')
     .example('basis eval sequential.pt --arch mlp --width 64,32')
+    .example('basis eval model.onnx   # torch.onnx.export: the graph comes with the file, no --arch')
     .action(async (model: string, raw: Record<string, unknown>) => {
       const { runEval } = await import('./commands/eval.js');
       await runEval(context(raw), model, { ...strings(raw, ['dataset', 'ood', 'n', 'batchSize', 'arch', 'width', 'depth']), ...keyMapOf(raw) });
@@ -380,6 +381,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .example('basis symmetry probe --fn leaky_relu --slope 1 --json')
     .example('basis symmetry check runs/mlp/seed-0')
     .example('basis symmetry check model.pt --arch resnet --width 8,16 --depth 1')
+    .example('basis symmetry check model.onnx')
     .example('basis symmetry apply runs/mlp/seed-0 --out runs/mlp/seed-0-permuted --seed 3')
     .action(async (action: string, model: string | undefined, raw: Record<string, unknown>) => {
       const { runSymmetry } = await import('./commands/symmetry.js');
@@ -425,6 +427,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--method <m>', 'weight (coordinate descent, modulo G_ReLU), activation (feature correlations) or sinkhorn', { default: 'weight' })
     .example('basis match runs/mlp/seed-0 runs/mlp/seed-1 --out runs/mlp/seed-1-aligned')
     .example('basis match a.pt b.pt --arch mlp --width 64,32 --out b-aligned')
+    .example('basis match model.onnx runs/permuted --out runs/aligned')
     .action(async (a: string, b: string, raw: Record<string, unknown>) => {
       const { runMatch } = await import('./commands/connectivity.js');
       await runMatch(context(raw), a, b, { ...pairOpts(raw), method: String(raw['method']) });
