@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { escapeMdText, HELP_COLUMNS, wrapHelp } from './scripts/cli-reference.js';
-import { renderGallery } from './scripts/gallery.js';
+import { renderGallery, verdictCounts } from './scripts/gallery.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -42,6 +42,13 @@ describe('gallery pages', () => {
   });
 });
 
+describe('gallery index', () => {
+  it('summarises verdicts as counts, so the table fits the page', () => {
+    expect(verdictCounts(['held', 'held', 'inconclusive', 'held'])).toBe('3 held, 1 inconclusive');
+    expect(verdictCounts([])).toBe('—');
+  });
+});
+
 describe('CLI reference help blocks', () => {
   it(`wrap at ${HELP_COLUMNS} columns, continuation lines under the description`, () => {
     const line = `  --threads <n>     threads of the compute engine (system BLAS/LAPACK): a number or all (default: BASIS_THREADS, else every core; worker pools share them, one per worker when they run several jobs)`;
@@ -51,5 +58,14 @@ describe('CLI reference help blocks', () => {
     for (const l of out.slice(1)) expect(l.startsWith(' '.repeat(20)) && l[20] !== ' ').toBe(true);
     expect(out.join(' ').replace(/\s+/g, ' ')).toBe(line.replace(/\s+/g, ' '));
     expect(wrapHelp('short line')).toBe('short line');
+    // a long word moves left under the description column, or breaks after a comma
+    const long = wrapHelp(`  --data <spec>              mnist, fashion or idx files: ${'idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS]'}`).split('\n');
+    for (const l of long) expect(l.length).toBeLessThanOrEqual(HELP_COLUMNS);
+    expect(long.map((l) => l.trim()).join(' ').replace(/, /g, ',')).toContain('idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS]');
+    // and one longer than any line breaks after a comma
+    const files = wrapHelp(`  --data <spec>              idx:train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz,t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz`).split('\n');
+    for (const l of files) expect(l.length).toBeLessThanOrEqual(HELP_COLUMNS);
+    expect(files.join('').replace(/\s+/g, '')).toBe('--data<spec>idx:train-images-idx3-ubyte.gz,train-labels-idx1-ubyte.gz,t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz');
+    expect(files.length).toBeGreaterThan(1);
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactDir, launchChromium, openPage, serveDirectory, type StaticServer } from '@basis/test-utils/browser';
+import { artifactDir, figureProblems, launchChromium, openPage, serveDirectory, type StaticServer } from '@basis/test-utils/browser';
 
 const DOCS = dirname(fileURLToPath(import.meta.url));
 const DIST = join(DOCS, '.vitepress', 'dist');
@@ -121,9 +121,14 @@ describe('the built documentation site', () => {
     const r = (await page.evaluate(() => (window as unknown as { basisPlayground: unknown }).basisPlayground)) as PlaygroundResult;
     expect(r.backend).toBe('wasm'); // the wasm binaries were served by the site
     for (const a of r.accuracy) expect(a).toBeGreaterThan(0.6); // 10 classes: chance is 0.1
-    // three heatmaps, one cell per layer pair, each value a finite similarity
-    const cells = await page.$$eval('[data-testid=heatmaps] svg', (svgs) => svgs.map((s) => s.querySelectorAll('rect').length));
+    // three heatmaps in the reports' figure style: one cell per layer pair, a colour bar from 0 to 1 in 5 ticks
+    const cells = await page.$$eval('[data-testid=heatmaps] svg', (svgs) => svgs.map((s) => s.querySelectorAll('.mark-rect.role-mark path').length));
     expect(cells).toEqual([16, 16, 16]);
+    const bars = await page.$$eval('[data-testid=heatmaps] svg', (svgs) => svgs.map((s) => [...s.querySelectorAll('.role-legend-label text')].map((t) => t.textContent)));
+    expect(bars).toEqual([0, 1, 2].map(() => ['0', '0.25', '0.5', '0.75', '1']));
+    // no clipped text, no hidden series, colour bars everywhere (figureProblems), and the loss plot has its y-axis title
+    expect(await figureProblems(page, '.playground svg')).toEqual([]);
+    expect(await page.$$eval('[data-testid=barrier] .role-axis-title text', (ts) => ts.map((t) => t.textContent))).toEqual(expect.arrayContaining(['test loss (cross-entropy)']));
     for (const m of Object.values(r.heatmaps)) for (const row of m) for (const v of row) expect(Number.isFinite(v) && v > -1.0001 && v < 1.0001).toBe(true);
     // the symmetry: outputs equal to float32 rounding, units moved, invariant metrics unchanged
     expect(r.symmetry.maxOutputDiff / r.symmetry.maxOutput).toBeLessThan(1e-4);
@@ -131,7 +136,7 @@ describe('the built documentation site', () => {
     expect(r.symmetry.cka).toBeLessThan(0.999); // linear CKA is not invariant to per-unit scalings
     expect(r.symmetry.greluProcrustes).toBeGreaterThan(0.9999); // G_ReLU-Procrustes is, exactly
     // the barrier plot: two curves of 11 points each
-    const paths = await page.$$eval('[data-testid=barrier] svg path', (ps) => ps.map((p) => (p.getAttribute('d') ?? '').split(/[ML]/).filter((s) => s.trim() !== '').length));
+    const paths = await page.$$eval('[data-testid=barrier] .mark-line path', (ps) => ps.map((p) => (p.getAttribute('d') ?? '').split(/[ML]/).filter((s) => s.trim() !== '').length));
     expect(paths).toEqual([11, 11]);
     expect(r.curves.matched.barrier.loss.maxMinusLinear).toBeLessThan(r.curves.naive.barrier.loss.maxMinusLinear);
     expect(errors).toEqual([]);

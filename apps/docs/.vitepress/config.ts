@@ -50,7 +50,9 @@ export default defineConfig({
     // Workspace packages from their TypeScript sources, as in the repository's tests.
     resolve: { conditions: ['@basis/source'] },
     ssr: { resolve: { conditions: ['@basis/source'], externalConditions: ['@basis/source'] } },
-    build: { chunkSizeWarningLimit: 4000 },
+    // vega's Node build asks for the optional native `canvas` package, which the site never needs (the
+    // playground renders its figures to SVG strings in the browser)
+    build: { chunkSizeWarningLimit: 4000, rollupOptions: { external: ['canvas'] } },
     server: { fs: { allow: [join(DOCS, '..', '..')] } },
   },
 });

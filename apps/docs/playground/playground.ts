@@ -8,6 +8,7 @@ import { compareLayers, metric } from '@basis/align';
 import { act, sampleAssignment } from '@basis/symmetry';
 import { captureActivations, datasetToTensors, forward, inferSpec, mlp, mnistFromClassArrays, paramsToTensors, splitDataset, toFloat64, trainModel, type ModelGraph } from '@basis/zoo';
 import { interpolationCurve, weightMatching, type BarrierRecord } from '@basis/connectivity';
+import { heatmap, heatmapDomain, lineChart, renderSvg } from '@basis/experiments';
 
 /** Metrics shown as layer x layer heatmaps. */
 export const PLAYGROUND_METRICS = ['cka.linear', 'procrustes.similarity', 'permutation.similarity'] as const;
@@ -199,53 +200,32 @@ export async function runPlayground(o: PlaygroundOptions): Promise<PlaygroundRes
   }
 }
 
-const escapeXml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** A layer x layer heatmap as an SVG string (rows: model A, columns: model B). */
-export function heatmapSvg(title: string, labels: readonly string[], values: readonly (readonly number[])[]): string {
-  const n = labels.length;
-  const cell = 46, left = 120, top = 40;
-  const w = left + n * cell + 70, h = top + n * cell + 110;
-  const colour = (v: number): string => {
-    const t = Math.max(0, Math.min(1, v));
-    return `rgb(${Math.round(255 - 200 * t)},${Math.round(255 - 120 * t)},${Math.round(255 - 40 * t)})`;
-  };
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${escapeXml(title)}">`, `<text x="${left}" y="20" font-size="14" font-weight="600">${escapeXml(title)}</text>`];
-  values.forEach((row, i) =>
-    row.forEach((v, j) => {
-      const x = left + j * cell, y = top + i * cell;
-      parts.push(`<rect x="${x}" y="${y}" width="${cell - 2}" height="${cell - 2}" fill="${colour(v)}"><title>${escapeXml(`${labels[i]} vs ${labels[j]}: ${v.toFixed(3)}`)}</title></rect>`);
-      parts.push(`<text x="${x + cell / 2 - 1}" y="${y + cell / 2 + 4}" font-size="11" text-anchor="middle">${v.toFixed(2)}</text>`);
+/**
+ * The playground's figures in the one figure style of basis (Vega-Lite, `@basis/experiments`): a
+ * heatmap per metric on the fixed scale [0, 1] (shared by the three panels) with a colour bar, and
+ * the test loss along the linear path before and after matching, as SVG strings.
+ *
+ * @example
+ * ```ts
+ * const { heatmaps, curve } = await playgroundFigures(await runPlayground(opts));
+ * ```
+ */
+export async function playgroundFigures(r: Pick<PlaygroundResult, 'layers' | 'heatmaps' | 'curves'>): Promise<{ heatmaps: Array<{ id: string; svg: string }>; curve: string }> {
+  const domain = heatmapDomain(PLAYGROUND_METRICS.flatMap((id) => (r.heatmaps[id] ?? []).flat()));
+  const heatmaps = await Promise.all(
+    PLAYGROUND_METRICS.map(async (id) => {
+      const values = r.heatmaps[id];
+      if (values === undefined) throw new BasisError('INVALID_ARGUMENT', `no heatmap for ${id}`);
+      const rows = values.flatMap((row, i) => row.map((v, j) => ({ a: r.layers[i] ?? String(i), b: r.layers[j] ?? String(j), value: v })));
+      return { id, svg: await renderSvg(heatmap(rows, { a: 'model A layer', b: 'model B layer', title: id, order: r.layers, domain, label: 'similarity' })) };
     }),
   );
-  labels.forEach((l, i) => {
-    parts.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" font-size="11" text-anchor="end">${escapeXml(l)}</text>`);
-    parts.push(`<text transform="translate(${left + i * cell + cell / 2},${top + n * cell + 8}) rotate(45)" font-size="11">${escapeXml(l)}</text>`);
-  });
-  parts.push(`<text x="8" y="${top - 8}" font-size="10" fill="#666">model A ↓ · model B →</text>`, '</svg>');
-  return parts.join('');
-}
-
-/** Loss along the linear path for several curves, as an SVG line chart. */
-export function lineSvg(title: string, series: ReadonlyArray<{ name: string; colour: string; x: readonly number[]; y: readonly number[] }>): string {
-  const w = 460, h = 280, l = 50, r = 130, t = 30, b = 40;
-  const ys = series.flatMap((s) => s.y);
-  const ymin = Math.min(0, ...ys), ymax = Math.max(...ys) * 1.05 || 1;
-  const px = (x: number): number => l + x * (w - l - r);
-  const py = (y: number): number => h - b - ((y - ymin) / (ymax - ymin)) * (h - t - b);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${escapeXml(title)}">`, `<text x="${l}" y="18" font-size="14" font-weight="600">${escapeXml(title)}</text>`];
-  parts.push(`<line x1="${l}" y1="${h - b}" x2="${w - r}" y2="${h - b}" stroke="#888"/><line x1="${l}" y1="${t}" x2="${l}" y2="${h - b}" stroke="#888"/>`);
-  for (let k = 0; k <= 4; k++) {
-    const v = ymin + ((ymax - ymin) * k) / 4;
-    parts.push(`<text x="${l - 6}" y="${py(v) + 4}" font-size="10" text-anchor="end">${v.toFixed(2)}</text>`);
-    parts.push(`<text x="${px(k / 4)}" y="${h - b + 16}" font-size="10" text-anchor="middle">${(k / 4).toFixed(2)}</text>`);
-  }
-  parts.push(`<text x="${(l + w - r) / 2}" y="${h - 6}" font-size="11" text-anchor="middle">λ (0 = model A, 1 = model B)</text>`);
-  series.forEach((s, k) => {
-    const d = s.x.map((x, i) => `${i === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(s.y[i] as number).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"/>`);
-    parts.push(`<rect x="${w - r + 10}" y="${t + k * 18}" width="12" height="3" fill="${s.colour}"/><text x="${w - r + 26}" y="${t + k * 18 + 5}" font-size="11">${escapeXml(s.name)}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('');
+  const rows = (
+    [
+      ['naive', r.curves.naive],
+      ['after weight matching', r.curves.matched],
+    ] as const
+  ).flatMap(([series, c]) => c.lambdas.map((x, i) => ({ x, y: c.loss[i] as number, series })));
+  const curve = await renderSvg(lineChart(rows, { x: 'λ (0 = model A, 1 = model B)', y: 'test loss (cross-entropy)', title: 'Test loss along the linear path' }));
+  return { heatmaps, curve };
 }

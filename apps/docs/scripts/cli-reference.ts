@@ -97,13 +97,22 @@ export function wrapHelp(text: string, width = HELP_COLUMNS): string {
         let cut = rest.lastIndexOf(' ', room);
         // never break inside the option/command column of the first line
         if (cut < (out.length === 0 ? indent : 1)) cut = rest.indexOf(' ', Math.max(room, out.length === 0 ? indent : 1));
+        // a word too long for any line (a list of file names) breaks after one of its commas
+        const comma = rest.lastIndexOf(',', room - 1);
+        if ((cut < 0 || cut > room) && comma > (out.length === 0 ? indent : 1)) {
+          out.push(prefix + rest.slice(0, comma + 1));
+          rest = rest.slice(comma + 1).trimStart();
+          prefix = ' '.repeat(indent);
+          continue;
+        }
         if (cut < 0) break;
         out.push(prefix + rest.slice(0, cut).trimEnd());
         rest = rest.slice(cut + 1).trimStart();
         prefix = ' '.repeat(indent);
       }
       out.push(prefix + rest);
-      return out;
+      // a word longer than the room under the description column moves left until it fits
+      return out.map((l, k) => (k > 0 && l.length > width ? ' '.repeat(Math.max(2, width - l.trimStart().length)) + l.trimStart() : l));
     })
     .join('\n');
 }

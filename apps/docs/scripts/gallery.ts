@@ -39,6 +39,14 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 /** One number in prose: 3 significant digits (tables use one format per column instead). */
 const num = (v: unknown, digits = 3): string => (typeof v !== 'number' || !Number.isFinite(v) ? escapeMdText(String(v)) : columnFormat([v], digits).format(v));
 
+/** Verdicts as counts (`3 held, 1 inconclusive`): short enough that the index fits the page. */
+export function verdictCounts(verdicts: readonly string[]): string {
+  if (verdicts.length === 0) return '—';
+  const counts = new Map<string, number>();
+  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
+}
+
 /** A markdown table; numbers with one format per column (the reports' `columnFormat`), text escaped once. */
 function table(columns: string[], rows: unknown[][], links: ReadonlySet<number> = new Set()): string {
   const formats = columns.map((_, j) => columnFormat(rows.map((r) => r[j])));
@@ -161,8 +169,13 @@ export async function renderGallery(dataDir: string, docsDir: string, publicDir:
     entries.length === 0
       ? 'No reports yet: run `pnpm --filter docs gallery`.'
       : table(
-          ['report', 'kind', 'profile', 'date', 'recipe hash', 'verdicts'],
-          entries.map((e) => [`[${escapeMdText(`${e.id}: ${e.title}`)}](./${e.id})`, e.kind, e.profile, e.started === '' ? '—' : e.started, e.hash === '' ? '—' : e.hash, e.verdicts.length === 0 ? '—' : e.verdicts.join(', ')]),
+          ['report', 'profile', 'run', 'verdicts'],
+          entries.map((e) => [
+            `[${escapeMdText(`${e.id}: ${e.title}`)}](./${e.id})`,
+            e.kind === 'demo' ? `${e.profile} (demo)` : e.profile,
+            [e.started, e.hash === '' ? '' : `recipe ${e.hash}`].filter((x) => x !== '').join(', ') || '—',
+            verdictCounts(e.verdicts),
+          ]),
           new Set([0]),
         ),
     '',
