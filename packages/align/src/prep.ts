@@ -397,7 +397,17 @@ export function numericalRank(s: Float64Array, rows: number, cols: number): numb
  */
 export function singularParts(Xc: Matrix, name: string, metric: string): { s: Float64Array; V: Matrix; rank: number; Q: Matrix; W?: Matrix } {
   const t = tallSvd(Xc, name, metric);
-  if (t !== undefined) return { s: t.s, V: t.V, rank: Xc.cols, Q: t.Q, W: t.Ur };
+  if (t !== undefined) {
+    return {
+      s: t.s,
+      V: t.V,
+      rank: Xc.cols,
+      get Q(): Matrix {
+        return t.Q; // formed on first use (see spanBasis)
+      },
+      W: t.Ur,
+    };
+  }
   const b = rangeBasis(Xc, name, metric);
   return { s: b.s, V: b.V, rank: b.rank, Q: b.Q };
 }
