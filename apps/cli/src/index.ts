@@ -237,6 +237,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--metric <ids>', `comma-separated metric ids or aliases (default: all): ${listMetrics().map((d) => d.id).join(', ')}`)
     .option('--options <json>', `metric options as JSON, e.g. '{"knn.mutual":{"k":5},"linear.cv":{"folds":10}}'`)
     .option('--layers', 'A and B are folders with one .npy per layer: compare every layer pair')
+    .option('--queue [url]', "with --layers: compute the rows (one per layer of A) on 'basis worker' processes through this Redis queue (redis://HOST:PORT, rediss://…, env:NAME, or no value for BASIS_QUEUE); the layer folders and --out must be on a filesystem the workers share")
+    .option('--queue-name <name>', 'with --queue: the queue to use (default basis)')
     .option('--out <dir>', 'with --layers: folder for audit.json, <metric>.csv and <metric>.html (locked while written)', { default: 'basis-compare' })
     .option(
       '--max-memory <size>',
@@ -246,6 +248,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .example('basis compare --list')
     .example('basis compare big_a.npy big_b.npy --max-memory 20G')
     .example('basis compare --layers acts/seed0 acts/seed1 --metric cka.linear --out audit/')
+    .example('basis compare --layers /shared/acts/s0 /shared/acts/s1 --out /shared/audit --queue env:BASIS_QUEUE_URL')
     .example('basis compare model_a.safetensors:blocks.2 model_b.npz:acts --json')
     .action(async (a: string | undefined, b: string | undefined, raw: Record<string, unknown>) => {
       if (raw['list'] === true) {
@@ -259,7 +262,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       const options = parseOptions(raw['options']);
       if (raw['layers'] === true) {
         const { runCompareLayers } = await import('./commands/layers.js');
-        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']), options, ...strings(raw, ['maxMemory']) });
+        const { queueFlag } = await import('./commands/queue.js');
+        const queue = queueFlag(raw['queue']);
+        await runCompareLayers(context(raw), a, b, { metric, out: String(raw['out']), options, ...strings(raw, ['maxMemory', 'queueName']), ...(queue === undefined ? {} : { queue }) });
         return;
       }
       const { runCompare } = await import('./commands/compare.js');
