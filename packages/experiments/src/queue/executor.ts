@@ -5,6 +5,8 @@
 // the store still lacks.
 import { Queue, type Job } from 'bullmq';
 import { BasisError, engineInfo } from '@basis/tensor';
+import type { ModelJob } from '../runner/context.js';
+import { forwardFlops } from '../runner/cost.js';
 import type { Executor, TrainEnv, TrainHooks, TrainTask } from '../runner/executor.js';
 import { stringifyStored } from '../runner/json.js';
 import { DEFAULT_QUEUE_NAME, connectQueue, decodeFailure, jobId, type JobKind, type QueueConnection, type TrainPayload } from './common.js';
@@ -113,6 +115,13 @@ interface Pending {
  * }
  * ```
  */
+/** Estimated training work of a model job: epochs x forward FLOPs per example (for ordering only). */
+export function trainWork(job: ModelJob): number {
+  const r = job.recipe as unknown;
+  const epochs = typeof r === 'object' && r !== null && typeof (r as { epochs?: unknown }).epochs === 'number' ? (r as { epochs: number }).epochs : 1;
+  return epochs * forwardFlops(job.model);
+}
+
 export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Promise<QueueExecutor> {
   const name = opts.name ?? DEFAULT_QUEUE_NAME;
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new BasisError('USAGE', `queue name must be 1-100 letters, digits, '_', '.' or '-', got ${JSON.stringify(name)}`);
@@ -177,6 +186,11 @@ export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Prom
         };
         return { kind: 'train', key: t.key, label: t.label, deps: t.deps, artifact: modelArtifact(t.key), payload };
       });
+      // longest first (LPT): jobs are enqueued, and so taken by the workers, in the order of the
+      // list, and a large model started last would leave the other workers idle at the end.
+      // Estimated work: epochs x forward cost of the model (the data are shared within a run).
+      const work = new Map(tasks.map((t) => [t.key, trainWork(t.job)]));
+      jobs.sort((a, b) => (work.get(b.key) as number) - (work.get(a.key) as number));
       await executor.runJobs(jobs, store, hooks);
     },
     async runJobs(tasks: QueueJob[], store: ArtifactStore, hooks: TrainHooks): Promise<void> {

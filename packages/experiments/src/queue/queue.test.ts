@@ -15,7 +15,7 @@ import { createRunContext, type ModelJob } from '../runner/context.js';
 import { stringifyStored } from '../runner/json.js';
 import { queueClear, queueRetry, queueStatus } from './admin.js';
 import { connectQueue, decodeFailure, encodeFailure, isDeterministicFailure } from './common.js';
-import { createQueueExecutor } from './executor.js';
+import { createQueueExecutor, trainWork } from './executor.js';
 import { openStore } from './store.js';
 import { findRedisServer, RedisProcess, spawnWorker, type WorkerProcess } from './test-helpers.js';
 import { maskSecrets, resolveQueueUrl } from './url.js';
@@ -70,6 +70,16 @@ describe('queue URL', () => {
     expect(code(() => resolveQueueUrl('redis://h:99999'))).toMatch(/USAGE/);
     expect(code(() => resolveQueueUrl('redis://h:1/abc'))).toMatch(/database number/);
     expect(code(() => resolveQueueUrl('redis://h:1?x=1'))).toMatch(/query strings/);
+  });
+});
+
+describe('job order', () => {
+  it('estimates training work from epochs and model size, so the largest models are enqueued first', () => {
+    const job = (width: number, epochs: number): ModelJob => ({ data: { dataset: 'mnist' }, model: { arch: 'mlp', width, depth: 2 }, recipe: { epochs, batchSize: 32, optimizer: { kind: 'sgd', lr: 0.1 } } } as unknown as ModelJob);
+    expect(trainWork(job(256, 2))).toBeGreaterThan(trainWork(job(32, 2)));
+    expect(trainWork(job(64, 4))).toBeCloseTo(2 * trainWork(job(64, 2)), 6);
+    const order = [job(32, 2), job(256, 2), job(64, 2)].map((j) => ({ j, w: trainWork(j) })).sort((a, b) => b.w - a.w).map((x) => (x.j.model as { width: number }).width);
+    expect(order).toEqual([256, 64, 32]);
   });
 });
 
@@ -249,7 +259,8 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     const ws = [start(name), start(name), start(name)];
     await Promise.all(ws.map((w) => w.waitFor(/on queue 'restart'/, 60_000)));
     const dir = join(root, 'restart');
-    const jobs = [0, 1, 2, 3, 4].map((s) => job(200 + s, 12, 1000));
+    // long enough that Redis goes down while jobs are still queued or running, even on an idle machine
+    const jobs = [0, 1, 2, 3, 4].map((s) => job(200 + s, 40, 1000));
     const waits: string[] = [];
     const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
     const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor, onWait: (l) => waits.push(l) });
