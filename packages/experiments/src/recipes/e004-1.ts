@@ -3,6 +3,7 @@
 // E[1 - cos_alpha] and the A-vs-B baseline E[1 - cos_AB] per layer.
 import { invalid } from '../runner/check.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
+import { clusterEstimate } from '../runner/estimate.js';
 import { estimate, fmt, pairs } from './e003-shared.js';
 import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap } from './verdict.js';
 import { MODE_PAIRS_PROFILES, checkModePairs, conditionsOf, modePairs, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
@@ -32,6 +33,11 @@ export function llfcRatios(m: PairMeasure): Array<{ layer: string; ratio: number
 /** What E004-1 needs of a measured pair: its condition, index, error barrier and per-layer LLFC ratios and A-vs-B distances. */
 export interface E0041Pair {
   condition: string;
+  /**
+   * Index of the pair within its condition. For spawned pairs (`spawn-k`) it is the parent lineage:
+   * pair p of every spawn point comes from the same parent seed (and its children use the same two
+   * data orders), so spawned pairs with equal `pair` are not independent.
+   */
   pair: number;
   barrierError: number;
   /** E[1 - cos_alpha] / E[1 - cos_AB] per layer (capped at 10). */
@@ -50,7 +56,9 @@ const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.
 
 /**
  * The verdicts of E004-1 (pure). The permutation half (weight-matched independent pairs, model-level
- * bootstrap) and the spawning half (spawned pairs whose modes differ, t interval over parents) are
+ * bootstrap) and the spawning half (spawned pairs whose modes differ; a t interval over the means of
+ * their parent lineages, since the pairs spawned from one parent at different spawn points share
+ * its seed and data orders) are
  * tested separately; LLFC is only tested where LMC is established (otherwise inconclusive, with the
  * reason). `indepPairs[p]` are the model indices of independent pair `p`.
  *
@@ -89,15 +97,21 @@ export function decideE0041(ms: readonly E0041Pair[], indepPairs: Array<[number,
   const spawned = ms.filter((m) => m.condition.startsWith('spawn-'));
   const usable = spawned.filter((m) => m.barrierError <= c.barrierTol && mean(m.cosAB) >= c.minDistinct);
   const trivial = spawned.filter((m) => m.barrierError <= c.barrierTol && mean(m.cosAB) < c.minDistinct).length;
-  const sw = usable.length < 2 ? [`only ${usable.length} spawned pair(s) are linearly connected with distinct modes (E[1-cos_AB] >= ${c.minDistinct}); ${trivial} connected pair(s) are nearly identical, where LLFC is trivial`] : [];
-  const sRatio = usable.length === 0 ? { mean: 0, lo: 0, hi: 0, n: 0, method: 'none' as const } : estimate(usable.map((m) => mean(m.ratios)), 'spawned LLFC ratio');
+  const sw: string[] = usable.length < 2 ? [`only ${usable.length} spawned pair(s) are linearly connected with distinct modes (E[1-cos_AB] >= ${c.minDistinct}); ${trivial} connected pair(s) are nearly identical, where LLFC is trivial`] : [];
+  // lineage-level interval: pairs spawned from one parent (at different spawn points) are one cluster
+  const sRatio = usable.length === 0 ? { mean: 0, lo: 0, hi: 0, n: 0, method: 'none' as const } : clusterEstimate(usable.map((m) => mean(m.ratios)), usable.map((m) => m.pair), 'spawned LLFC ratio');
+  const lineages = new Set(usable.map((m) => m.pair)).size;
+  // per spawn point (one pair per lineage: independent), shown beside the pooled verdict
+  const points = [...new Set(usable.map((m) => m.condition))];
+  const byPoint = Object.fromEntries(points.map((k) => [`spawnedRatio ${k}`, estimate(usable.filter((m) => m.condition === k).map((m) => mean(m.ratios)), `spawned LLFC ratio ${k}`)]));
+  if (usable.length >= 2 && lineages < 2) sw.push(`the ${usable.length} usable spawned pairs all come from one parent lineage: no interval over independent lineages`);
   out.push(
     checkOf(
       {
         claim: 'Spawning half: spawned modes that are linearly connected (and not nearly identical) have linearly connected feature maps (LLFC).',
         paper: 'S004: LLFC holds whenever LMC holds (spawning), at almost all layers.',
-        measured: `${usable.length} of ${spawned.length} spawned pairs are connected (error barrier <= ${c.barrierTol}) with distinct modes; their mean-over-layers ratio ${usable.length === 0 ? 'n/a' : fmt(sRatio, 4)}${trivial > 0 ? `; ${trivial} connected pair(s) excluded as nearly identical` : ''}.`,
-        ...(usable.length === 0 ? {} : { estimates: { spawnedRatio: sRatio }, primary: 'spawnedRatio' }),
+        measured: `${usable.length} of ${spawned.length} spawned pairs are connected (error barrier <= ${c.barrierTol}) with distinct modes; their mean-over-layers ratio ${usable.length === 0 ? 'n/a' : `${fmt(sRatio, 4)} (t interval over the means of ${lineages} parent lineages: the pairs spawned from one parent at different spawn points are not independent)`}${points.length > 1 ? `; by spawn point: ${points.map((k) => `${k} ${fmt(byPoint[`spawnedRatio ${k}`]!, 4)}`).join(', ')}` : ''}${trivial > 0 ? `; ${trivial} connected pair(s) excluded as nearly identical` : ''}.`,
+        ...(usable.length === 0 ? {} : { estimates: { spawnedRatio: sRatio, ...byPoint }, primary: 'spawnedRatio' }),
       },
       judge(sRatio, { side: 'below', null: c.llfcRatio, effect: 0 }, sw),
     ),

@@ -19,6 +19,7 @@ import { decideV0012, type CensusCounts } from './v001-2.js';
 import { decideV0013, type ModelResult } from './v001-3.js';
 import { decideV0014, type ModelBasisSummary } from './v001-4.js';
 import type { ClaimCheck } from './types.js';
+import { estimate } from '../runner/estimate.js';
 
 const verdicts = (cs: ClaimCheck[]): string[] => cs.map((c) => c.verdict);
 const M = 5;
@@ -158,6 +159,22 @@ describe('E004-1', () => {
     expect(verdicts(r).slice(0, 2)).toEqual(['inconclusive', 'inconclusive']);
     expect(r[0]!.warnings?.[0]).toMatch(/LMC is not established/);
     expect(r[1]!.warnings?.[0]).toMatch(/nearly identical/);
+  });
+  it('spawned pairs of one parent lineage are not independent: lineages far apart → inconclusive, where a t interval over all 15 pairs would say held', () => {
+    // 5 lineages x 3 spawn points, ratios set by the lineage (+ tiny noise): mean 0.16, lineage means 0.05..0.30
+    const lineage = [0.05, 0.1, 0.15, 0.2, 0.3];
+    const spawned = [0, 1, 2].flatMap((k) => lineage.map((r, p) => pair(`spawn-${k}`, p, 0.005, r + jitter(0.002))));
+    const ms = [...PS.map((_, p) => pair('weight-matched', p, 0.005, 0.1 + jitter(0.005))), ...PS.map((_, p) => pair('independent', p, 0.3, 0.8 + jitter(0.01))), ...spawned];
+    const naive = estimate(spawned.map((m) => m.ratios[0]!));
+    expect(naive.hi).toBeLessThan(c.llfcRatio); // the naive interval would have called it held
+    const check = decideE0041(ms, PS, M, c)[1]!;
+    expect(check.verdict).toBe('inconclusive');
+    expect(check.estimates?.['spawnedRatio']?.n).toBe(5);
+    expect(check.estimates?.['spawnedRatio']?.hi).toBeGreaterThan(c.llfcRatio);
+    expect(check.measured).toMatch(/5 parent lineages/);
+    // the same lineages, all well below the threshold → held
+    const low = [0, 1, 2].flatMap((k) => [0.05, 0.07, 0.06, 0.08, 0.05].map((r, p) => pair(`spawn-${k}`, p, 0.005, r + jitter(0.002))));
+    expect(decideE0041([...ms.filter((m) => !m.condition.startsWith('spawn')), ...low], PS, M, c)[1]!.verdict).toBe('held');
   });
 });
 

@@ -739,11 +739,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E004-1",
     "profile": "standard",
-    "seconds": 1287.2,
+    "seconds": 653.5,
     "trained": 40,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T05:01:15.352Z",
+    "started": "2026-12-07T08:17:48.071Z",
     "config": {
       "barrierTol": 0.02,
       "family": {
