@@ -1,4 +1,4 @@
-import type { Matrix } from '@basis/tensor';
+import { columnSumsAndSquares, type Matrix } from '@basis/tensor';
 
 // Column moments of a raw input, from one read pass that also proves every entry finite (a column
 // sum and sum of squares are finite only if every entry of the column is). They let the metrics
@@ -32,36 +32,6 @@ export interface ColumnMoments {
 
 const memo = new WeakMap<Matrix, ColumnMoments>();
 
-/** Sums and sums of squares per column, four rows at a time (sequential reads; fixed order). */
-function sums(a: Float64Array, n: number, d: number): { s: Float64Array; q: Float64Array } {
-  const s = new Float64Array(d);
-  const q = new Float64Array(d);
-  const n4 = n - (n % 4);
-  for (let i = 0; i < n4; i += 4) {
-    const r0 = i * d;
-    const r1 = r0 + d;
-    const r2 = r1 + d;
-    const r3 = r2 + d;
-    for (let j = 0; j < d; j++) {
-      const v0 = a[r0 + j] as number;
-      const v1 = a[r1 + j] as number;
-      const v2 = a[r2 + j] as number;
-      const v3 = a[r3 + j] as number;
-      s[j] = (s[j] as number) + ((v0 + v1) + (v2 + v3));
-      q[j] = (q[j] as number) + ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3));
-    }
-  }
-  for (let i = n4; i < n; i++) {
-    const r = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = a[r + j] as number;
-      s[j] = (s[j] as number) + v;
-      q[j] = (q[j] as number) + v * v;
-    }
-  }
-  return { s, q };
-}
-
 /** True when every entry of the listed columns is exactly 0. */
 function zeroColumns(a: Float64Array, n: number, d: number, cols: number[]): boolean {
   for (let i = 0; i < n; i++) {
@@ -92,7 +62,7 @@ export function columnMoments(X: Matrix): ColumnMoments {
   const hit = memo.get(X);
   if (hit !== undefined) return hit;
   const { rows: n, cols: d, data: a } = X;
-  const { s, q } = sums(a, n, d);
+  const { sums: s, squares: q } = columnSumsAndSquares(X);
   const means = new Float64Array(d);
   const centredSquares = new Float64Array(d);
   let finite = true;

@@ -1,4 +1,4 @@
-import { BasisError, Matrix, columnMeans as tensorColumnMeans, crossprod, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
+import { BasisError, Matrix, columnMeans as tensorColumnMeans, columnSumsAndSquares, crossprod, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
 import { centred, centredScale, columnPearson, correlations } from '../prep.js';
 import { padColumns, padTo } from '../util.js';
 import type { MetricDefinition, MetricOption, ResolvedOptions } from '../types.js';
@@ -36,19 +36,8 @@ function rowBlock(M: Matrix, a: number, b: number): Matrix {
 
 /** Column sums and sums of squares of M. */
 function columnMoments(M: Matrix): { sum: Float64Array; sq: Float64Array } {
-  const d = M.cols;
-  const sum = new Float64Array(d);
-  const sq = new Float64Array(d);
-  const a = M.data;
-  for (let i = 0; i < M.rows; i++) {
-    const r = i * d;
-    for (let j = 0; j < d; j++) {
-      const v = a[r + j] as number;
-      sum[j] = (sum[j] as number) + v;
-      sq[j] = (sq[j] as number) + v * v;
-    }
-  }
-  return { sum, sq };
+  const { sums, squares } = columnSumsAndSquares(M);
+  return { sum: sums, sq: squares };
 }
 
 /**

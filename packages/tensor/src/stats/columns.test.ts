@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import { createRng, randn } from '../random/index.js';
-import { center, columnMeans, columnNorms, corrMatrix, correlationsOfCentred, normalizeColumns } from './index.js';
+import { center, columnMeans, columnNorms, columnSumsAndSquares, corrMatrix, correlationsOfCentred, normalizeColumns } from './index.js';
 
 /** Norms the slow, obviously right way: the largest entry scaled out first. */
 function referenceNorms(X: Matrix): number[] {
@@ -128,5 +128,29 @@ describe('fused column statistics', () => {
     expect(C.get(0, 1)).toBe(0);
     expect(() => correlationsOfCentred(cx.centred, cx.norms, new Matrix(2, 2), new Float64Array(2))).toThrow(/rows/);
     expect(() => correlationsOfCentred(cx.centred, new Float64Array(1), cx.centred, cx.norms)).toThrow(/norms/);
+  });
+});
+
+describe('columnSumsAndSquares', () => {
+  it('equals plain per-column sums on every row-count remainder, and propagates NaN/Inf into its column only', () => {
+    for (const n of [1, 2, 3, 4, 5, 7, 9]) {
+      const X = randn(n, 3, createRng(n));
+      const { sums, squares } = columnSumsAndSquares(X);
+      for (let j = 0; j < 3; j++) {
+        let s = 0;
+        let q = 0;
+        for (let i = 0; i < n; i++) {
+          s += X.get(i, j);
+          q += X.get(i, j) ** 2;
+        }
+        expect(sums[j]).toBeCloseTo(s, 13);
+        expect(squares[j]).toBeCloseTo(q, 13);
+      }
+    }
+    const X = Matrix.from([[1, 2], [NaN, 3], [4, Infinity]]);
+    const { sums, squares } = columnSumsAndSquares(X);
+    expect(Number.isNaN(sums[0])).toBe(true);
+    expect(sums[1]).toBe(Infinity);
+    expect(squares[1]).toBe(Infinity);
   });
 });

@@ -4,6 +4,7 @@ export {
   center,
   columnMeans,
   columnNorms,
+  columnSumsAndSquares,
   corrMatrix,
   correlationsOfCentred,
   normalizeColumns,
