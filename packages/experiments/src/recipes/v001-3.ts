@@ -4,6 +4,7 @@
 // the Gauss-Newton Hessian (N x N) stays cheap.
 import * as tf from '@tensorflow/tfjs-core';
 import { estimateLlc, ggnHessian, hessianRankBound, modelLlcTarget } from '@basis/degeneracy';
+import { BasisError, yieldToEventLoop } from '@basis/tensor';
 import { gaussianMixture, mlp, toFloat64, trainModel } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
@@ -33,8 +34,8 @@ export interface V0013Config {
 
 const PROFILES: Record<Profile, V0013Config> = {
   quick: { n: 200, dim: 6, classes: 3, widths: [4, 16], seeds: [0, 1, 2], epochs: 30, nBetaFactors: [0.3, 3], step: 1e-4, gamma: 100, chains: 2, draws: 300 },
-  standard: { n: 500, dim: 8, classes: 3, widths: [4, 8, 16], seeds: [0, 1, 2, 3, 4], epochs: 60, nBetaFactors: [0.3, 1, 3], step: 5e-5, gamma: 100, chains: 4, draws: 1000 },
-  full: { n: 1000, dim: 10, classes: 4, widths: [2, 4, 8, 16, 32], seeds: [0, 1, 2, 3, 4], epochs: 60, nBetaFactors: [0.1, 0.3, 1, 3, 10], step: 5e-5, gamma: 100, chains: 4, draws: 2000 },
+  standard: { n: 500, dim: 8, classes: 3, widths: [4, 8, 16], seeds: [0, 1, 2, 3, 4], epochs: 60, nBetaFactors: [0.3, 1, 3], step: 5e-5, gamma: 100, chains: 4, draws: 5000 },
+  full: { n: 1000, dim: 10, classes: 4, widths: [2, 4, 8, 16, 32], seeds: [0, 1, 2, 3, 4], epochs: 60, nBetaFactors: [0.1, 0.3, 1, 3, 10], step: 5e-5, gamma: 100, chains: 4, draws: 5000 },
 };
 
 /** One trained model of V001-3: its Hessian rank and the SGLD estimates at each n beta, with the estimator's warnings (ESS, split-R̂, drift, spikes). */
@@ -181,6 +182,10 @@ export const v001_3: ExperimentRecipe<V0013Config> = {
             const rank = hessianRankBound(H).rank;
             const sgld: ModelResult['sgld'] = [];
             for (const f of factors) {
+              // each SGLD estimate is one synchronous computation: between them, let a Ctrl-C or
+              // SIGTERM listener run and stop here
+              await yieldToEventLoop();
+              if (ctx.signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'V001-3 was interrupted between SGLD estimates', { details: { aborted: true } });
               const { target, w0, dispose } = modelLlcTarget({ graph, params }, x, { loss: 'behavioral-mse' });
               try {
                 const est = estimateLlc(target, w0, { nBeta: f * base, step: c.step, gamma: c.gamma, chains: c.chains, draws: c.draws, burnin: Math.floor(c.draws / 5), seed });
