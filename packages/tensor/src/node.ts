@@ -1,6 +1,6 @@
 // Node-only file helpers (`@basis/tensor/node`): reading arrays from paths and atomic writes.
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BasisError } from './errors.js';
 import type { Matrix } from './matrix.js';
@@ -72,6 +72,24 @@ export async function readArrayFile(spec: string, opts: ReadOptions = {}): Promi
 /** Reads one 2-D array (rows = inputs, columns = units) as a float64 Matrix; see {@link readArrayFile}. */
 export async function readMatrixFile(spec: string, opts: ReadOptions = {}): Promise<Matrix> {
   return ndarrayToMatrix(await readArrayFile(spec, opts), spec);
+}
+
+/**
+ * Whether something exists at `path` (file, folder or anything `stat` can see); false on any
+ * error, such as a missing parent folder or no permission.
+ *
+ * @example
+ * ```ts
+ * if (await pathExists('out/train.json')) console.log('resuming');
+ * ```
+ */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
-import { readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { BasisError, engineInfo, isBasisError, threadBudget } from '@basis/tensor';
-import { lockDir, writeFileAtomic } from '@basis/tensor/node';
+import { lockDir, pathExists, writeFileAtomic } from '@basis/tensor/node';
 import {
   RECIPES,
   buildModel,
@@ -209,14 +209,6 @@ export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number):
   return { model, data, train: train as unknown as TrainRecipe, seeds, ...(spawnSteps === undefined ? {} : { spawnSteps }), defaultRecipe: file.train === undefined };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One line per seed in the result. */
 interface RunSummary {
@@ -281,7 +273,7 @@ function checkSameConfig(out: string, before: TrainConfig, now: TrainConfig, res
 export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<number> {
   const resolved = await resolveTrainConfig(flags, ctx.options.seed);
   const out = resolve(flags.out);
-  const existed = await exists(out);
+  const existed = await pathExists(out);
   const lock = await lockDir(out);
   let wrote = false;
   try {
@@ -299,7 +291,7 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
   const dirs = config.seeds.map((s) => join(out, `seed-${String(s)}`));
   const trunkDir = join(out, 'trunk');
   for (const d of config.spawnSteps === undefined ? dirs : [...dirs, trunkDir]) {
-    const names = (await exists(d)) ? await readdir(d) : [];
+    const names = (await pathExists(d)) ? await readdir(d) : [];
     if (names.length > 0 && !flags.resume) {
       throw new BasisError('USAGE', `'${d}' already holds a run; pass --resume to continue it, or choose another --out`);
     }

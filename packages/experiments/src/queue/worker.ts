@@ -11,7 +11,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { compareLayers } from '@basis/align';
 import { BasisError, engineInfo, type Matrix } from '@basis/tensor';
-import { LOCK_FILE, readDirLock, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
+import { LOCK_FILE, pathExists, readDirLock, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import { checkDataSpec, resolveRecipe, type ModelGraph } from '@basis/zoo';
 import { TrainPool, loadDataSpec } from '@basis/zoo/node';
 import { checkModelJob, createRunContext, packageVersions, type ModelJob, type NodeRunContext } from '../runner/context.js';
@@ -214,7 +214,7 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     const t0 = performance.now();
     const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
     const resultPath = join(p.runDir, TRAIN_RUN_RESULT);
-    if (await exists(resultPath)) {
+    if (await pathExists(resultPath)) {
       stats.reused++;
       return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
     }
@@ -284,7 +284,7 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     }
     const t0 = performance.now();
     const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
-    if (await exists(p.result)) {
+    if (await pathExists(p.result)) {
       stats.reused++;
       return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
     }
@@ -365,14 +365,6 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function checkRunPayload(d: unknown): TrainRunPayload {
   const bad = (m: string): never => {

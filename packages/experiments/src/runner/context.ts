@@ -3,12 +3,12 @@
 // progress and interruption. A second run reuses everything; an interrupted run resumes from the
 // last checkpoint of each unfinished model and keeps every finished one.
 import { setMaxListeners } from 'node:events';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BasisError, createRng, isBasisError, threadBudget } from '@basis/tensor';
-import { cleanTempFiles, lockDir, writeFileAtomic, type DirLock, type DirLockOwner } from '@basis/tensor/node';
+import { cleanTempFiles, lockDir, pathExists, writeFileAtomic, type DirLock, type DirLockOwner } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import {
   buildModel,
@@ -228,14 +228,6 @@ export function packageVersions(): Promise<Record<string, string>> {
   return versionsPromise;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What the cache stores beside a trained model: the training summary without parameters and optimizer state. */
 interface StoredSummary {
@@ -375,7 +367,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       return out;
     }
     const srcDir = join(modelsDir, job.init.from);
-    if (!(await exists(join(srcDir, SUMMARY)))) {
+    if (!(await pathExists(join(srcDir, SUMMARY)))) {
       throw new BasisError('CONFIG_INVALID', `${field}.init.from: no finished model with key ${job.init.from} in ${modelsDir}; train it first (ctx.models) and pass its key`, { details: { field: `${field}.init.from` } });
     }
     const src = await loadModel(srcDir);
