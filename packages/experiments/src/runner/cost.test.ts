@@ -90,6 +90,12 @@ describe('recipe work and the cost model', () => {
   });
 });
 
+/**
+ * How much faster an idle machine runs a quick recipe than the busy one the gallery timings were
+ * recorded on (V001-1 quick: 8.3 s at load 15, 1.7 s at load 2 on the same 2 cores).
+ */
+const IDLE_SPEEDUP = 3;
+
 describe('estimates against real quick runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'basis-cost-'));
   beforeAll(async () => {
@@ -99,12 +105,14 @@ describe('estimates against real quick runs', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const id of ['E003-4', 'V001-1']) {
-    it(`${id} quick: the run time is within ${QUICK_FACTOR}x of the estimate (empty cache)`, async () => {
+    it(`${id} quick: the run takes at most ${QUICK_FACTOR}x the estimate, and the estimate is at most ${QUICK_FACTOR * IDLE_SPEEDUP}x the run (empty cache)`, async () => {
       const e = estimateRunTime(id, 'quick', { threads: threadBudget() });
       const r = await runRecipe(id, { profile: 'quick', out: join(dir, id), cacheDir: join(dir, `cache-${id}`) });
       expect(r.stats.reused).toBe(0);
-      const factor = Math.max(r.seconds / e.seconds, e.seconds / r.seconds);
-      expect(factor, `${id}: ran ${r.seconds.toFixed(1)} s, estimated ${e.seconds.toFixed(1)} s`).toBeLessThan(QUICK_FACTOR);
+      const what = `${id}: ran ${r.seconds.toFixed(1)} s, estimated ${e.seconds.toFixed(1)} s`;
+      // never far too low; on a machine idler than the busy one the gallery ran on, the run is faster
+      expect(r.seconds / e.seconds, what).toBeLessThan(QUICK_FACTOR);
+      expect(e.seconds / r.seconds, what).toBeLessThan(QUICK_FACTOR * IDLE_SPEEDUP);
     }, 600_000);
   }
 });
