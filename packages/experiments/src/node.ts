@@ -19,4 +19,5 @@ export { QUEUE_ENV, maskSecrets, resolveQueueUrl, type QueueTarget } from './que
 export { modelArtifact, openStore, type ArtifactStore, type StoreSpec } from './queue/store.js';
 export { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, decodeFailure, encodeFailure, isDeterministicFailure, jobId, type JobKind, type QueueConnection, type TrainJobOutcome, type TrainPayload, type TrainRunPayload, type CompareRowPayload } from './queue/common.js';
 export { costModel, estimateRunTime, forwardFlops, formatEstimateSeconds, recipeWork, type CostModel, type RecipeWork, type RunTimeEstimate } from './runner/cost.js';
-export { RECORDED_TIMINGS, type RecordedTiming } from './runner/timings.js';
+export { RECORDED_TIMINGS } from './runner/timings.js';
+export type { RecordedTiming } from './recipes/types.js';

@@ -12,6 +12,26 @@ import type { Figure, Table } from '../report.js';
  */
 export type Profile = 'quick' | 'standard' | 'full';
 
+/**
+ * One recorded recipe run (a committed gallery report): its run time, models trained and reused,
+ * threads and configuration. The run-time estimates (`runner/cost.ts`) are fitted to these.
+ *
+ * @example
+ * ```ts
+ * const t: RecordedTiming = { id: 'E000-1', profile: 'standard', seconds: 120, trained: 12, reused: 0, threads: 2, started: '2026-12-07T00:00:00Z', config: {} };
+ * ```
+ */
+export interface RecordedTiming {
+  id: string;
+  profile: Profile;
+  seconds: number;
+  trained: number;
+  reused: number;
+  threads: number;
+  started: string;
+  config: unknown;
+}
+
 /** Every profile, smallest first. */
 export const PROFILES: readonly Profile[] = ['quick', 'standard', 'full'];
 

@@ -11,7 +11,8 @@ import { selectBackend } from '@basis/tensor/backend';
 import { RECIPE_LIST } from '../recipes/index.js';
 import { costModel, estimateRunTime, forwardFlops, formatEstimateSeconds, recipeWork } from './cost.js';
 import { runRecipe } from './run.js';
-import { RECORDED_TIMINGS, type RecordedTiming } from './timings.js';
+import type { RecordedTiming } from '../recipes/types.js';
+import { RECORDED_TIMINGS } from './timings.js';
 
 /** The factor the docs promise for quick-profile estimates (either way). */
 export const QUICK_FACTOR = 4;

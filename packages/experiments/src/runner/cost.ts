@@ -13,7 +13,8 @@
 import { BasisError, threadBudget } from '@basis/tensor';
 import { RECIPE_REGISTRY } from '../recipes/index.js';
 import type { Profile } from '../recipes/types.js';
-import { RECORDED_TIMINGS, type RecordedTiming } from './timings.js';
+import type { RecordedTiming } from '../recipes/types.js';
+import { RECORDED_TIMINGS } from './timings.js';
 
 /** Work of one recipe run in the two kinds the estimate counts (gigaflop-like units). */
 export interface RecipeWork {
