@@ -51,11 +51,15 @@ export function qr(A: MatrixLike, opts: QrOptions = {}): QrResult {
   if (mode !== 'thin' && mode !== 'complete') {
     throw new BasisError('INVALID_ARGUMENT', `qr: option mode must be 'thin' or 'complete', got ${String(mode)}`);
   }
+  if (mode === 'thin') {
+    const f = deferred(a);
+    return { Q: f.Q(), R: f.R };
+  }
   const { data, scale } = pow2ScaledCopy(a.data);
   const lib = nativeFor('qr', lapackSize(a.rows, a.cols));
-  if (lib !== null) return unscaleR(qrNative(lib, data, a.rows, a.cols, mode === 'complete'), scale);
+  if (lib !== null) return unscaleR(qrNative(lib, data, a.rows, a.cols, true), scale);
   const f = householderQR(data, a.rows, a.cols, false);
-  return unscaleR(assemble(f, a.rows, a.cols, mode === 'complete'), scale);
+  return unscaleR(assemble(f, a.rows, a.cols, true), scale);
 }
 
 /** Result of {@link qrDeferred}: R now, Q on first request. */
@@ -80,7 +84,11 @@ export interface QrDeferred {
  * ```
  */
 export function qrDeferred(A: MatrixLike): QrDeferred {
-  const a = checkedMatrix(A, 'A');
+  return deferred(checkedMatrix(A, 'A'));
+}
+
+/** {@link qrDeferred} of an already validated matrix. */
+function deferred(a: Matrix): QrDeferred {
   const { data, scale } = pow2ScaledCopy(a.data);
   const m = a.rows;
   const n = a.cols;
@@ -97,18 +105,8 @@ export function qrDeferred(A: MatrixLike): QrDeferred {
     };
   } else {
     const f = householderQR(data, m, n, false);
-    const r = new Float64Array(k * n);
-    for (let i = 0; i < k; i++) {
-      r[i * n + i] = f.diag[i] as number;
-      for (let j = i + 1; j < n; j++) r[i * n + j] = f.a[i * n + j] as number;
-    }
-    R = new Matrix(k, n, r);
-    formQ = () => {
-      const Q = float64Buffer(m * k);
-      for (let j = 0; j < k; j++) Q[j * k + j] = 1;
-      accumulateReflectors(Q, m, k, k, 0, f.vs, (j) => j * m, f.betas);
-      return Q;
-    };
+    R = new Matrix(k, n, factorR(f, n, k));
+    formQ = () => factorQ(f, m, k);
   }
   // R's diagonal made non-negative; the same columns of Q flip when it is formed
   const flip: number[] = [];
@@ -149,8 +147,9 @@ export function qrR(A: MatrixLike): Matrix {
 }
 
 /**
- * QR through LAPACK dgeqrf + dorgqr on a column-major copy of the row-major m x n array, with
- * R's diagonal made non-negative as in {@link assemble}.
+ * Complete QR through LAPACK dgeqrf + dorgqr on a column-major copy of the row-major m x n array,
+ * with R's diagonal made non-negative as in {@link assemble} (the thin one goes through
+ * {@link qrDeferred}).
  */
 function qrNative(lib: NativeLib, data: Float64Array, m: number, n: number, complete: boolean): QrResult {
   const k = Math.min(m, n);
@@ -319,19 +318,31 @@ function colNorm(a: Float64Array, m: number, n: number, r0: number, j: number): 
   return mx * Math.sqrt(s);
 }
 
+/** R (`rows x n`, upper trapezoidal; LAPACK's signs) read off Householder factors of an m x n matrix. */
+function factorR(f: QrFactors, n: number, rows: number): Float64Array {
+  const R = new Float64Array(rows * n);
+  for (let i = 0; i < f.diag.length; i++) {
+    R[i * n + i] = f.diag[i] as number;
+    for (let j = i + 1; j < n; j++) R[i * n + j] = f.a[i * n + j] as number;
+  }
+  return R;
+}
+
+/** Q (m x qc, row-major) accumulated from Householder factors (the first qc columns of H_1 ... H_k). */
+function factorQ(f: QrFactors, m: number, qc: number): Float64Array {
+  const Q = float64Buffer(m * qc);
+  for (let j = 0; j < Math.min(m, qc); j++) Q[j * qc + j] = 1;
+  accumulateReflectors(Q, m, qc, f.diag.length, 0, f.vs, (j) => j * m, f.betas);
+  return Q;
+}
+
 /** Builds Q (m x k or m x m) and R from the factors, with R's diagonal made non-negative. */
 function assemble(f: QrFactors, m: number, n: number, complete: boolean): QrResult {
   const k = Math.min(m, n);
   const qc = complete ? m : k;
   const rr = complete ? m : k;
-  const R = new Float64Array(rr * n);
-  for (let i = 0; i < k; i++) {
-    R[i * n + i] = f.diag[i] as number;
-    for (let j = i + 1; j < n; j++) R[i * n + j] = f.a[i * n + j] as number;
-  }
-  const Q = float64Buffer(m * qc);
-  for (let j = 0; j < Math.min(m, qc); j++) Q[j * qc + j] = 1;
-  accumulateReflectors(Q, m, qc, k, 0, f.vs, (j) => j * m, f.betas);
+  const R = factorR(f, n, rr);
+  const Q = factorQ(f, m, qc);
   for (let i = 0; i < k; i++) {
     if ((R[i * n + i] as number) >= 0) continue;
     for (let j = i; j < n; j++) R[i * n + j] = -(R[i * n + j] as number);
