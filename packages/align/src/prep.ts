@@ -1,7 +1,7 @@
 import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qrDeferred, svd } from '@basis/tensor';
 import { columnMoments } from './moments.js';
 import { assertNotConstant } from './validate.js';
-import { sumSquares } from './util.js';
+import { rowSquares, sumSquares } from './util.js';
 
 // Per-matrix work (centring, normalisation, range bases, Gram products) is memoised on the input
 // Matrix object, so that an all-pairs audit computes it once per layer, not once per pair. Metric
@@ -214,34 +214,13 @@ export function centredGramSquares(X: Matrix): number {
  */
 export function centredRowSquares(X: Matrix): Float64Array {
   return cached(X, 'centredRowSquares', () => {
-    const n = X.rows;
-    const d = X.cols;
-    const out = new Float64Array(n);
-    if (!momentRoute(X)) {
-      const a = centred(X).data;
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const v = a[i * d + j] as number;
-          s += v * v;
-        }
-        out[i] = s;
-      }
-      return out;
-    }
+    if (!momentRoute(X)) return rowSquares(centred(X));
     const { means } = columnMoments(X);
-    const Xm = matmul(X, new Matrix(d, 1, means)).data;
+    const Xm = matmul(X, new Matrix(X.cols, 1, means)).data;
     let mm = 0;
-    for (let j = 0; j < d; j++) mm += (means[j] as number) * (means[j] as number);
-    const a = X.data;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const v = a[i * d + j] as number;
-        s += v * v;
-      }
-      out[i] = Math.max(0, s - 2 * (Xm[i] as number) + mm);
-    }
+    for (let j = 0; j < means.length; j++) mm += (means[j] as number) * (means[j] as number);
+    const out = rowSquares(X);
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(0, (out[i] as number) - 2 * (Xm[i] as number) + mm);
     return out;
   });
 }

@@ -1,5 +1,6 @@
 import { BasisError, asMatrix, assertFinite, center, crossprod, gram, type Matrix, type MatrixLike } from '@basis/tensor';
-import { hsic1Scaled, rowSquares } from './metrics/cka.js';
+import { hsic1Scaled } from './metrics/cka.js';
+import { rowSquares } from './util.js';
 import { sumSquares } from './util.js';
 
 /**

@@ -129,3 +129,17 @@ function residualOf(A: Matrix, B: Matrix, rowInd: Int32Array, colInd: Int32Array
   }
   return Math.sqrt(r2);
 }
+
+/** Squared row norms of a matrix. */
+export function rowSquares(m: Matrix): Float64Array {
+  const out = new Float64Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    let s = 0;
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.data[i * m.cols + j] as number;
+      s += v * v;
+    }
+    out[i] = s;
+  }
+  return out;
+}

@@ -4,20 +4,6 @@ import { assertNotConstant } from '../validate.js';
 import { sumSquares } from '../util.js';
 import type { MetricDefinition } from '../types.js';
 
-/** Squared row norms of a matrix. */
-export function rowSquares(m: Matrix): Float64Array {
-  const out = new Float64Array(m.rows);
-  for (let i = 0; i < m.rows; i++) {
-    let s = 0;
-    for (let j = 0; j < m.cols; j++) {
-      const v = m.data[i * m.cols + j] as number;
-      s += v * v;
-    }
-    out[i] = s;
-  }
-  return out;
-}
-
 function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
