@@ -1,4 +1,4 @@
-import { Matrix, center, columnMeans, columnNorms, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qrDeferred, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, columnNorms, correlationsFromCross, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qrDeferred, svd } from '@basis/tensor';
 import { columnMoments } from './moments.js';
 import { assertNotConstant } from './validate.js';
 import { rowSquares, sumSquares } from './util.js';
@@ -251,23 +251,8 @@ export function unitColumns(X: Matrix): Matrix {
  * centred copies and their column norms: one product, no unit-norm copies of the data.
  */
 export function correlations(X: Matrix, Y: Matrix): Matrix {
-  if (momentRoute(X) || momentRoute(Y)) {
-    // moment route for at least one side: the centred product divided by the column norms
-    const C = centredCross(X, Y).clone();
-    const nx = centredNorms(X);
-    const ny = centredNorms(Y);
-    const dy = Y.cols;
-    const c = C.data;
-    for (let i = 0; i < X.cols; i++) {
-      const a = nx[i] as number;
-      for (let j = 0; j < dy; j++) {
-        const b = ny[j] as number;
-        const k = i * dy + j;
-        c[k] = a === 0 || b === 0 ? 0 : Math.max(-1, Math.min(1, (c[k] as number) / a / b));
-      }
-    }
-    return C;
-  }
+  // moment route for at least one side: the centred product divided by the column norms
+  if (momentRoute(X) || momentRoute(Y)) return correlationsFromCross(centredCross(X, Y), centredNorms(X), centredNorms(Y));
   return correlationsOfCentred(centred(X), centredNorms(X), centred(Y), centredNorms(Y), centredCross(X, Y));
 }
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import { createRng, randn } from '../random/index.js';
-import { center, columnMeans, columnNorms, columnSumsAndSquares, corrMatrix, correlationsOfCentred, normalizeColumns } from './index.js';
+import { center, columnMeans, columnNorms, columnSumsAndSquares, corrMatrix, correlationsFromCross, correlationsOfCentred, normalizeColumns } from './index.js';
 
 /** Norms the slow, obviously right way: the largest entry scaled out first. */
 function referenceNorms(X: Matrix): number[] {
@@ -152,5 +152,15 @@ describe('columnSumsAndSquares', () => {
     expect(Number.isNaN(sums[0])).toBe(true);
     expect(sums[1]).toBe(Infinity);
     expect(squares[1]).toBe(Infinity);
+  });
+});
+
+describe('correlationsFromCross', () => {
+  it('divides by both norms (0 for a zero norm), clamps to [-1, 1], leaves its input alone and checks shapes', () => {
+    const C = Matrix.from([[2, -1, 5], [0, 3, 1]]);
+    const R = correlationsFromCross(C, Float64Array.of(2, 0), Float64Array.of(1, 4, 2));
+    expect(R.toArray()).toEqual([[1, -0.125, 1], [0, 0, 0]]);
+    expect(C.toArray()).toEqual([[2, -1, 5], [0, 3, 1]]);
+    expect(() => correlationsFromCross(C, Float64Array.of(1), Float64Array.of(1, 1, 1))).toThrow(BasisError);
   });
 });

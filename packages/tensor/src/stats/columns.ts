@@ -384,6 +384,35 @@ export function corrMatrix(
 }
 
 /**
+ * `C[i, j] / (normsX[i] normsY[j])`, clamped to [-1, 1], 0 where either norm is 0: correlations from
+ * a centred cross product `Xcᵀ Yc` (not modified; a new matrix is returned) and the centred column
+ * norms, however they were obtained. Dividing twice (never by the product) keeps tiny and huge
+ * norms from overflowing.
+ *
+ * @example
+ * ```ts
+ * correlationsFromCross(Matrix.from([[2, -1]]), Float64Array.of(2), Float64Array.of(1, 4)).toArray(); // [[1, -0.125]]
+ * ```
+ */
+export function correlationsFromCross(C: Matrix, normsX: Float64Array, normsY: Float64Array): Matrix {
+  if (C.rows !== normsX.length || C.cols !== normsY.length) {
+    throw new BasisError('SHAPE_MISMATCH', `correlationsFromCross: ${normsX.length} and ${normsY.length} norms for a ${C.rows} x ${C.cols} product`);
+  }
+  const out = C.clone();
+  const dy = C.cols;
+  const c = out.data;
+  for (let i = 0; i < C.rows; i++) {
+    const ni = normsX[i] as number;
+    for (let j = 0; j < dy; j++) {
+      const nj = normsY[j] as number;
+      const k = i * dy + j;
+      c[k] = ni === 0 || nj === 0 ? 0 : Math.max(-1, Math.min(1, (c[k] as number) / ni / nj));
+    }
+  }
+  return out;
+}
+
+/**
  * The dx x dy Pearson matrix of centred data from its column norms (as {@link center} returns them):
  * `Xcᵀ Yc` divided by `norms_x[i] norms_y[j]`, clamped to [-1, 1], 0 where either column is
  * constant. The N x d unit-norm copies are only formed when the products could overflow or lose
@@ -419,17 +448,7 @@ export function correlationsOfCentred(Xc: Matrix, normsX: Float64Array, Yc: Matr
     throw new BasisError('SHAPE_MISMATCH', `correlationsOfCentred: cross is ${cross.rows} x ${cross.cols}, expected ${Xc.cols} x ${Yc.cols}`);
   }
   if (safe) {
-    C = cross === undefined ? crossprod(Xc, Yc) : cross.clone();
-    const dy = Yc.cols;
-    const c = C.data;
-    for (let i = 0; i < Xc.cols; i++) {
-      const ni = normsX[i] as number;
-      for (let j = 0; j < dy; j++) {
-        const nj = normsY[j] as number;
-        const k = i * dy + j;
-        c[k] = ni === 0 || nj === 0 ? 0 : Math.max(-1, Math.min(1, (c[k] as number) / ni / nj));
-      }
-    }
+    C = correlationsFromCross(cross ?? crossprod(Xc, Yc), normsX, normsY);
   } else {
     // extreme column scales: unit-norm copies first (every entry then lies in [-1, 1])
     C = crossprod(normalizeColumns(Xc).normalized, normalizeColumns(Yc).normalized);

@@ -6,6 +6,7 @@ export {
   columnNorms,
   columnSumsAndSquares,
   corrMatrix,
+  correlationsFromCross,
   correlationsOfCentred,
   normalizeColumns,
   pearson,
