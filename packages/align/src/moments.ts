@@ -99,11 +99,6 @@ export function columnMoments(X: Matrix): ColumnMoments {
   return out;
 }
 
-/** The memoised moments of X if they were computed already (no pass). */
-export function knownMoments(X: Matrix): ColumnMoments | undefined {
-  return memo.get(X);
-}
-
 /**
  * Chord shortcut: residuals of unit-norm data from the similarity that the metric computed anyway.
  * For unit-Frobenius `Xn`, `Yn` and any matching or rotation, `||Xn Q - Yn||² = 2 - 2 s` with `s`
