@@ -13,7 +13,7 @@ import { createRng } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { datasetToTensors, forward, inferSpec, initParams, miniMyrtle, mlp, paramsToTensors, train, type ModelGraph } from '@basis/zoo';
 import { loadMnist } from '@basis/zoo/node';
-import { activationMatching, interpolationCurve, lerpParams, llfc, resetBatchNorm, evaluate, weightMatching } from '@basis/connectivity';
+import { activationMatchingOn, interpolationCurve, lerpParams, llfc, resetBatchNorm, evaluate, weightMatching } from '@basis/connectivity';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const backend = await selectBackend((process.env['BASIS_BACKEND'] as 'wasm' | 'cpu' | undefined) ?? 'wasm');
@@ -57,17 +57,9 @@ const data = test(true);
 const t1 = performance.now();
 const wm = weightMatching(A, B, spec);
 const wmSeconds = (performance.now() - t1) / 1000;
-const feats = (p: typeof A) => {
-  const out: Record<string, { shape: number[]; data: Float64Array }> = {};
-  tf.tidy(() => {
-    const r = forward(g, paramsToTensors(p), tf.slice(flatTrain, 0, 2000), { capture: 'all' });
-    for (const [k, v] of Object.entries(r.captures)) out[k] = { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
-  });
-  return out;
-};
-const fa = feats(A);
-const fb = feats(B);
-const am = activationMatching(A, B, spec, Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }])));
+const statX = tf.slice(flatTrain, 0, 2000);
+const am = activationMatchingOn(g, A, B, statX, { spec });
+statX.dispose();
 const curves = {
   naive: await interpolationCurve(g, A, B, data, { lambdas }),
   weightMatching: await interpolationCurve(g, A, wm.params, data, { lambdas }),

@@ -13,6 +13,7 @@ export {
   type MergeResult,
   type WeightMatchingOptions,
 } from './matching.js';
+export { activationMatchingOn, captureFeatures, type ActivationMatchingOnOptions, type CapturedFeatures } from './activation-matching.js';
 export {
   barrierOf,
   evaluate,

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { BasisError, engineInfo, type EngineInfo, type Matrix } from '@basis/tensor';
 import { getMetric, listMetrics } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
-import { activationMatching, evaluate, interpolationCurve, llfc, weightMatching, type BarrierRecord, type LlfcReport } from '@basis/connectivity';
-import { RECIPES, captureActivations, checkModelSymmetry, datasetToTensors, forward, inferSpec, mlp, paramsToTensors, toFloat64, trainModel, type ModelGraph } from '@basis/zoo';
+import { activationMatchingOn, evaluate, interpolationCurve, llfc, weightMatching, type BarrierRecord, type LlfcReport } from '@basis/connectivity';
+import { RECIPES, captureActivations, checkModelSymmetry, datasetToTensors, inferSpec, mlp, paramsToTensors, toFloat64, trainModel, type ModelGraph } from '@basis/zoo';
 import { loadMnist, trainSeeds } from '@basis/zoo/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
@@ -217,16 +217,8 @@ async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
     const wmSeconds = (performance.now() - tw) / 1000;
     step.done(`weight matching: ${wm.sweeps} sweeps`);
     const statX = tf.slice(xTrain, 0, 2000);
-    const fa: Record<string, { shape: number[]; data: Float64Array }> = {};
-    const fb: Record<string, { shape: number[]; data: Float64Array }> = {};
-    tf.tidy(() => {
-      for (const [dst, p] of [[fa, A], [fb, B]] as const) {
-        const r = forward(graph, paramsToTensors(p), statX, { capture: 'all' });
-        for (const [k, v] of Object.entries(r.captures)) dst[k] = { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
-      }
-    });
+    const am = activationMatchingOn(graph, A, B, statX, { spec });
     statX.dispose();
-    const am = activationMatching(A, B, spec, Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }])));
     step.done('activation matching on 2,000 training inputs');
     const curve = (name: string, other: Parameters<typeof interpolationCurve>[2]): Promise<BarrierRecord> =>
       interpolationCurve(graph, A, other, test, { lambdas, onProgress: (k, n) => step.done(`interpolation (${name}): λ ${k}/${n}`) });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join, resolve } from 'node:path';
 import { BasisError } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
-import { activationMatching, interpolationCurve, llfc, stitch, weightMatching, type BarrierRecord, type MatchResult, type StitchKind } from '@basis/connectivity';
+import { activationMatchingOn, interpolationCurve, llfc, stitch, weightMatching, type BarrierRecord, type MatchResult, type StitchKind } from '@basis/connectivity';
 import { figureCsv, lineChart, renderReport, type Figure } from '@basis/experiments';
 import { datasetToTensors, describeGraph, forward, inferSpec, paramsToTensors, toFloat32, toFloat64, type ModelGraph } from '@basis/zoo';
 import { loadDataSpec, saveModel, type loadModel } from '@basis/zoo/node';
@@ -88,19 +88,7 @@ function match(method: string, graph: ModelGraph, A: P, B: P, statsX: tf.Tensor)
   const spec = inferSpec(graph);
   if (method === 'weight' || method === 'sinkhorn') return weightMatching(A, B, spec, { solver: method === 'sinkhorn' ? 'sinkhorn' : 'lsap' });
   if (method !== 'activation') throw new BasisError('USAGE', `--method must be weight, activation or sinkhorn, got '${method}'`);
-  const feats = (p: P): Record<string, { shape: number[]; data: Float64Array }> => {
-    const out: Record<string, { shape: number[]; data: Float64Array }> = {};
-    const t = paramsToTensors(p);
-    tf.tidy(() => {
-      const r = forward(graph, t, statsX, { capture: 'all' });
-      for (const [k, v] of Object.entries(r.captures)) out[k] = { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
-    });
-    tf.dispose(Object.values(t));
-    return out;
-  };
-  const fa = feats(A);
-  const fb = feats(B);
-  return activationMatching(A, B, spec, Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }])));
+  return activationMatchingOn(graph, A, B, statsX, { spec });
 }
 
 /** `basis match A B --method weight|activation|sinkhorn --out B_aligned`. */

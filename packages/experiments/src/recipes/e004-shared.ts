@@ -2,9 +2,9 @@
 // C3) and by independent training with and without weight / activation matching (C4, C5), each
 // with its interpolation barrier (C2) and LLFC, weak-additivity and commutativity report (C6-C8).
 import * as tf from '@tensorflow/tfjs-core';
-import { activationMatching, interpolationCurve, llfc, weightMatching, type LlfcReport, type Params } from '@basis/connectivity';
+import { activationMatchingOn, interpolationCurve, llfc, weightMatching, type LlfcReport, type Params } from '@basis/connectivity';
 import { createRng } from '@basis/tensor';
-import { buildModel, forward, inferSpec, initParams, paramsToTensors } from '@basis/zoo';
+import { buildModel, inferSpec, initParams } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { checkLike, evalData, familyJob, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
@@ -78,21 +78,6 @@ async function spawnedPairs(ctx: RunContext, c: ModePairsConfig, k: number): Pro
   return parentSeeds.map((_, p) => [kids[2 * p]!, kids[2 * p + 1]!]);
 }
 
-/** Post-activation features of every capture point on `x`, for activation matching. */
-function features(m: CachedModel, x: tf.Tensor): Record<string, { shape: number[]; data: Float64Array }> {
-  const out: Record<string, { shape: number[]; data: Float64Array }> = {};
-  const t = paramsToTensors(m.params);
-  try {
-    tf.tidy(() => {
-      const r = forward(m.graph, t, x, { capture: 'all' });
-      for (const [k, v] of Object.entries(r.captures)) out[k] = { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
-    });
-  } finally {
-    tf.dispose(Object.values(t));
-  }
-  return out;
-}
-
 async function measure(ctx: RunContext, c: ModePairsConfig, condition: string, pair: number, a: CachedModel, bKey: string, B: Params): Promise<PairMeasure> {
   return ctx.cached({ what: 'mode-pair', condition, a: a.key, b: bKey, inputs: c.inputs }, async () => {
     const test = await evalData(c.family.data, 'test', 100000, a.graph.input);
@@ -145,9 +130,7 @@ export async function modePairs(ctx: RunContext, c: ModePairsConfig, conditions:
         }
         if (indep.includes('activation-matched')) {
           if (matchX === null) matchX = (await evalData(c.family.data, 'train', c.matchInputs, a.graph.input)).x;
-          const fa = features(a, matchX);
-          const fb = features(b, matchX);
-          const am = activationMatching(a.params, b.params, spec, Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }])));
+          const am = activationMatchingOn(a.graph, a.params, b.params, matchX, { spec });
           out.push(await measure(ctx, c, 'activation-matched', p, a, `${b.key}:am:${c.matchInputs}`, am.params));
         }
         ctx.progress('independent pairs measured', p + 1, ps.length);
