@@ -17,7 +17,7 @@
  * 2000x256, 2000x1024). Environment: BENCH_QUICK=1 2000x64 only (kernels on 500 rows, audit of 500x32 layers); BENCH_SHAPES=10000x1024 a subset
  * (the kernel metrics follow with 2000 rows); BENCH_METRICS=id,id a subset; BENCH_WASM=all|none|id,id
  * which metrics also run on WebAssembly (default: the headline ones); BENCH_THREADS=1,2;
- * BENCH_PYTHONS=system,pyenv; BASIS_SKIP_PYTHON=1 no numpy.
+ * BENCH_PYTHONS=system,pyenv; BASIS_SKIP_PYTHON=1 no numpy; BENCH_AUDIT=0 no all-pairs audits.
  */
 import { fileURLToPath } from 'node:url';
 import { configureEngine, createRng, engineInfo, engineSummary, matmul, randn, type EngineInfo, type Matrix } from '@basis/tensor';
@@ -184,7 +184,7 @@ interface AuditRun {
   perPairLoop?: { wall: number; cpu: number; config: string };
 }
 const audits: AuditRun[] = [];
-const AUDIT_SHAPES: [number, number][] = quick ? [[500, 32]] : [[2000, 64], [10000, 256]];
+const AUDIT_SHAPES: [number, number][] = process.env['BENCH_AUDIT'] === '0' ? [] : quick ? [[500, 32]] : [[2000, 64], [10000, 256]];
 const copies = (L: [string, Matrix][]) => L.map(([nm, m]) => [nm, m.clone()] as [string, Matrix]);
 for (const [n, d] of AUDIT_SHAPES) {
   const mk = (): [string, Matrix][] => Array.from({ length: 6 }, (_, i) => [`l${i}`, randn(n, d, rng)] as [string, Matrix]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Matrix, center, createRng, crossprod, gram, linearSumAssignment, matmul, randn, svd } from '@basis/tensor';
-import { chordFrom, columnMoments, MOMENT_KAPPA } from './moments.js';
+import { chordFrom, columnMoments, columnSums, provenFinite, MOMENT_KAPPA } from './moments.js';
 import { metric } from './registry.js';
 
 // The moment route (`Xcᵀ Yc = Xᵀ Y - n mx myᵀ`, no centred copies) against plain float64 references
@@ -70,6 +70,36 @@ describe('columnMoments: which inputs take the moment route', () => {
     const Y = shifted(30, 2, [1, 0], 9);
     const big = new Matrix(30, 3, X.data.map((v) => v * 1e200));
     expect(metric('cka.linear', big, Y).value).toBeCloseTo(metric('cka.linear', X, Y).value, 12);
+  });
+
+  it('large inputs (native engine: one dgemv of column sums) are proved finite the same way', () => {
+    const base = randn(200, 100, createRng(10)); // 20000 entries: past the dgemv crossover
+    const other = randn(200, 7, createRng(11));
+    const cases: [string, (X: Matrix) => void][] = [
+      ['NaN in the last entry', (X) => void (X.data[X.data.length - 1] = NaN)],
+      ['Inf in the first entry', (X) => void (X.data[0] = Infinity)],
+      ['Inf and -Inf in one column', (X) => void ((X.data[5 * 100 + 4] = Infinity), (X.data[9 * 100 + 4] = -Infinity))],
+    ];
+    for (const [what, poison] of cases) {
+      const X = base.clone();
+      poison(X);
+      expect(provenFinite(X), what).toBe(false);
+      expect(() => metric('stat.magnitude', X, other), what).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
+      expect(() => metric('cka.linear', other, X), what).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
+    }
+    // finite entries whose column sum overflows: not proved by the sums, accepted by the exact check
+    const huge = base.clone();
+    for (let i = 0; i < 200; i++) huge.data[i * 100 + 3] = 1.7e308;
+    expect(provenFinite(huge)).toBe(false);
+    expect(Number.isFinite(metric('stat.concentricity', huge, other).value)).toBe(true);
+    // the sums are memoised per matrix and equal the plain ones to rounding
+    const s = columnSums(base);
+    expect(columnSums(base)).toBe(s);
+    for (let j = 0; j < 100; j++) {
+      let ref = 0;
+      for (let i = 0; i < 200; i++) ref += base.get(i, j);
+      expect(Math.abs((s[j] as number) - ref)).toBeLessThan(1e-12);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { BasisError, Matrix, assertFinite } from '@basis/tensor';
-import { columnMoments } from './moments.js';
+import { provenFinite } from './moments.js';
 
 /**
  * The front door of every metric: X and Y are N x dx and N x dy matrices over the same N inputs.
@@ -22,10 +22,11 @@ export function validatePair(X: Matrix, Y: Matrix, minRows: number, metric: stri
   if (X.cols === 0 || Y.cols === 0) {
     throw new BasisError('TOO_SMALL', `${metric}: X (${X.rows} x ${X.cols}) and Y (${Y.rows} x ${Y.cols}) need at least one column`);
   }
-  // one pass per input gives the column moments (reused by the metrics) and proves the entries
-  // finite when every sum is; otherwise the exact check names the bad entry (or finds an overflow)
-  if (!columnMoments(X).finite) assertFinite(X, 'X');
-  if (!columnMoments(Y).finite) assertFinite(Y, 'Y');
+  // one read per input gives the column sums (a dgemv on the native engine, the column-moment pass
+  // on WebAssembly; both reused by the metrics) and proves the entries finite when every sum is;
+  // otherwise the exact check names the bad entry (or finds an overflow)
+  if (!provenFinite(X)) assertFinite(X, 'X');
+  if (!provenFinite(Y)) assertFinite(Y, 'Y');
 }
 
 /** Throws `RANK_DEFICIENT` when a centred matrix is identically zero (every unit constant). */

@@ -2,6 +2,7 @@
 // statistic f of one representation. f is memoised per layer (and per option value), so an audit
 // computes it once per layer.
 import { BasisError, type Matrix } from '@basis/tensor';
+import { columnSums } from '../moments.js';
 import { cached, prescaled } from '../prep.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
 import { euclideanNeighbours, forEachDistanceBlock, rowGeometry } from './pairwise.js';
@@ -32,13 +33,15 @@ function maxAbs(v: Float64Array): number {
 }
 
 /**
- * The mean row of X as `m * scale` (scale an exact power of two): summed directly in one pass, and
- * again on the exactly prescaled copy (prep.ts) only when a sum left the float64 range or the
- * means are so small that their division by N rounded in the subnormal range.
+ * The mean row of X as `m * scale` (scale an exact power of two): the memoised column sums (one
+ * dgemv on the native engine, shared with the validation) divided by N, and summed again on the
+ * exactly prescaled copy (prep.ts) only when a sum left the float64 range or the means are so small
+ * that their division by N rounded in the subnormal range.
  */
 function meanRow(X: Matrix): { m: Float64Array; scale: number } {
   return cached(X, 'stat:meanRow', () => {
-    const direct = columnMeansOf(X.data, X.rows, X.cols);
+    const n = X.rows;
+    const direct = columnSums(X).map((v) => v / n);
     const top = maxAbs(direct);
     if (Number.isFinite(top) && (top === 0 || top > 2 ** -960)) return { m: direct, scale: 1 };
     const { M, scale } = prescaled(X);
@@ -79,63 +82,66 @@ export function statMagnitudeKernel(X: Matrix, Y: Matrix): number {
 
 /**
  * The mean cosine of the rows to the mean row (uncentred; zero vectors have cosine 0), memoised.
- * `(1/N) sum_i cos(x_i, m) = (m · sum_i x_i/||x_i||) / (N ||m||)`: both sums come from one pass over
- * X (each row read twice while it is in cache: its norm, then the sums).
+ * `(1/N) sum_i cos(x_i, m) = (1/(N ||u||)) sum_i (x_i · u) / ||x_i||` with `u` the column sums
+ * scaled by an exact power of two (the sums are the memoised ones of the validation): one pass over
+ * X, each row read once for both of its dot products.
  */
 function concentricityOf(X: Matrix): number {
   return cached(X, 'stat.concentricity', () => {
     const n = X.rows;
     const d = X.cols;
     const a = X.data;
-    let sum: Float64Array = new Float64Array(d); // sum of the rows (N m)
-    const unit = new Float64Array(d); // sum of the unit rows
-    const inv = new Float64Array(n); // 1 / ||x_i|| (0 for a zero row: cosine 0, adds nothing)
-    for (let i = 0; i < n; i++) {
-      const o = i * d;
-      let q = 0;
-      for (let k = o; k < o + d; k++) q += (a[k] as number) * (a[k] as number);
-      if (q < Infinity && q > 2 ** -960) {
-        inv[i] = 1 / Math.sqrt(q);
-      } else {
-        // squares outside the float64 range: the row's norm from a copy scaled by a power of two
-        const r = maxAbs(a.subarray(o, o + d));
-        if (r === 0) continue;
-        const sr = 2 ** Math.floor(Math.log2(r));
-        let qs = 0;
-        for (let k = o; k < o + d; k++) qs += ((a[k] as number) / sr) ** 2;
-        inv[i] = 1 / Math.sqrt(qs) / sr;
-      }
-    }
-    // both sums, four rows per sweep
-    const n4 = n - (n % 4);
-    for (let i = 0; i < n4; i += 4) {
-      const o = i * d;
-      const [f0, f1, f2, f3] = [inv[i] as number, inv[i + 1] as number, inv[i + 2] as number, inv[i + 3] as number];
-      for (let k = 0; k < d; k++) {
-        const v0 = a[o + k] as number;
-        const v1 = a[o + d + k] as number;
-        const v2 = a[o + 2 * d + k] as number;
-        const v3 = a[o + 3 * d + k] as number;
-        sum[k] = (sum[k] as number) + (v0 + v1 + (v2 + v3));
-        unit[k] = (unit[k] as number) + (v0 * f0 + v1 * f1 + (v2 * f2 + v3 * f3));
-      }
-    }
-    for (let i = n4; i < n; i++) {
-      const o = i * d;
-      const f = inv[i] as number;
-      for (let k = 0; k < d; k++) {
-        const v = a[o + k] as number;
-        sum[k] = (sum[k] as number) + v;
-        unit[k] = (unit[k] as number) + v * f;
-      }
-    }
+    let sum = columnSums(X);
     if (!Number.isFinite(maxAbs(sum))) sum = columnMeansOf(prescaled(X).M.data, n, d); // a sum overflowed: the same direction, exactly scaled
     const top = maxAbs(sum);
     if (top === 0) return 0;
     const sm = 2 ** Math.floor(Math.log2(top));
-    let dot = 0;
-    for (let k = 0; k < d; k++) dot += ((sum[k] as number) / sm) * (unit[k] as number);
-    return dot / norm(sum.map((v) => v / sm)) / n;
+    const u = sum.map((v) => v / sm); // entries below 2 in size: no product x_ik u_k overflows
+    const d4 = d - (d % 4);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+      let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+      let k = 0;
+      for (; k < d4; k += 4) {
+        const v0 = a[o + k] as number;
+        const v1 = a[o + k + 1] as number;
+        const v2 = a[o + k + 2] as number;
+        const v3 = a[o + k + 3] as number;
+        q0 += v0 * v0;
+        q1 += v1 * v1;
+        q2 += v2 * v2;
+        q3 += v3 * v3;
+        p0 += v0 * (u[k] as number);
+        p1 += v1 * (u[k + 1] as number);
+        p2 += v2 * (u[k + 2] as number);
+        p3 += v3 * (u[k + 3] as number);
+      }
+      for (; k < d; k++) {
+        const v = a[o + k] as number;
+        q0 += v * v;
+        p0 += v * (u[k] as number);
+      }
+      const q = q0 + q1 + (q2 + q3);
+      if (q < Infinity && q > 2 ** -960) {
+        total += (p0 + p1 + (p2 + p3)) / Math.sqrt(q);
+      } else {
+        // squares outside the float64 range: the row's cosine from a copy scaled by a power of two
+        const r = maxAbs(a.subarray(o, o + d));
+        if (r === 0) continue; // a zero row: cosine 0
+        const sr = 2 ** Math.floor(Math.log2(r));
+        let qs = 0;
+        let ps = 0;
+        for (let k = o; k < o + d; k++) {
+          const v = (a[k] as number) / sr;
+          qs += v * v;
+          ps += v * (u[k - o] as number);
+        }
+        total += ps / Math.sqrt(qs);
+      }
+    }
+    return total / norm(u) / n;
   });
 }
 

@@ -8,7 +8,9 @@ import { isBasisError } from '../errors.js';
 import { crossprod, gram, matmul } from '../linalg/basic.js';
 import { gemmStrided } from '../linalg/gemm.js';
 import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
-import { checkBlock, checkDims, nativeGemm, nativeSgemm } from './blas.js';
+import { checkBlock, checkDims, nativeGemm, nativeGemv, nativeSgemm } from './blas.js';
+import { columnSumsOf } from '../stats/sums.js';
+import { Matrix } from '../matrix.js';
 import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
 import { candidateLibraries, loadNative } from './native.js';
 import { LARGE_BUFFER_BYTES, float64Buffer } from '../memory.js';
@@ -152,6 +154,67 @@ describe('checked boundary', () => {
     }
     expect(isBasisError(err) && err.code === 'INVALID_ARGUMENT').toBe(true);
     expect(() => nativeSgemm({ m: 2, n: 2, k: 2, A: new Float32Array(3), lda: 2, transA: false, B: new Float32Array(4), ldb: 2, transB: false, C: new Float32Array(4), ldc: 2 })).toThrow(/A needs 4 elements/);
+    // gemv: A's block, both vectors' lengths and the 32-bit limit are checked before the call
+    const gv = { rows: 3, cols: 2, A: new Float64Array(6), aOff: 0, lda: 2, trans: false, x: new Float64Array(2), y: new Float64Array(3) };
+    expect(nativeGemv(gv)).toBe(true);
+    expect(() => nativeGemv({ ...gv, A: new Float64Array(5) })).toThrow(/A needs 6 elements/);
+    expect(() => nativeGemv({ ...gv, lda: 1 })).toThrow(/leading dimension of A is 1/);
+    expect(() => nativeGemv({ ...gv, x: new Float64Array(1) })).toThrow(/x needs 2 elements/);
+    expect(() => nativeGemv({ ...gv, y: new Float64Array(2) })).toThrow(/y needs 3 elements/);
+    expect(() => nativeGemv({ ...gv, trans: true, x: new Float64Array(2) })).toThrow(/x needs 3 elements/);
+    expect(() => nativeGemv({ ...gv, rows: 2 ** 31 })).toThrow(/does not fit the 32-bit integers/);
+  });
+});
+
+describe.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('native matrix-vector products and column sums', () => {
+  it('gemv (both orientations, offsets, strides) equals the plain loops; y is overwritten even when it held NaN', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 }), (seed, rows, cols, pad, off) => {
+        configureEngine({ blas: 'auto' });
+        const rng = rngFor(`gemv-${seed}`);
+        const lda = Math.max(1, cols + pad);
+        const A = new Float64Array(off + rows * lda).map(() => rng.normal());
+        for (const trans of [false, true]) {
+          const [nx, ny] = trans ? [rows, cols] : [cols, rows];
+          const x = new Float64Array(nx).map(() => rng.normal());
+          const y = new Float64Array(ny).fill(NaN);
+          expect(nativeGemv({ rows, cols, A, aOff: off, lda, trans, x, y })).toBe(true);
+          for (let o = 0; o < ny; o++) {
+            let s = 0;
+            for (let t = 0; t < nx; t++) s += (A[off + (trans ? t * lda + o : o * lda + t)] as number) * (x[t] as number);
+            expect(Math.abs((y[o] as number) - s)).toBeLessThanOrEqual(1e-13);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('columnSumsOf agrees on both engines to rounding and turns a NaN or Inf entry into a non-finite sum of its column only', () => {
+    const rng = rngFor('column-sums');
+    for (const [n, d] of [[1, 1], [3, 5], [130, 129], [257, 64]] as const) {
+      const X = gaussian(rng, n, d);
+      const s = onBoth(() => columnSumsOf(X));
+      for (let j = 0; j < d; j++) {
+        let ref = 0;
+        for (let i = 0; i < n; i++) ref += X.get(i, j);
+        expect(Math.abs((s.native[j] as number) - ref)).toBeLessThanOrEqual(1e-12 * n);
+        expect(Math.abs((s.wasm[j] as number) - ref)).toBeLessThanOrEqual(1e-12 * n);
+      }
+    }
+    const X = gaussian(rng, 200, 100); // above the dgemv crossover
+    X.set(199, 99, NaN);
+    X.set(0, 3, Infinity);
+    X.set(7, 5, Infinity);
+    X.set(9, 5, -Infinity);
+    const s = onBoth(() => columnSumsOf(X));
+    for (const sums of [s.native, s.wasm]) {
+      expect(Number.isNaN(sums[99])).toBe(true);
+      expect(sums[3]).toBe(Infinity);
+      expect(Number.isNaN(sums[5])).toBe(true);
+      expect(Array.from(sums).filter((v) => !Number.isFinite(v))).toHaveLength(3);
+    }
+    expect(Array.from(columnSumsOf(new Matrix(0, 3)))).toEqual([0, 0, 0]);
   });
 });
 

@@ -29,6 +29,7 @@ export type IntArray = Int32Array | BigInt64Array;
 export interface NativeBindings {
   dgemm: (...a: unknown[]) => void;
   dsyrk: (...a: unknown[]) => void;
+  dgemv: (...a: unknown[]) => void;
   sgemm: (...a: unknown[]) => void;
   dsyevd: (...a: unknown[]) => void;
   dgesdd: (...a: unknown[]) => void;
@@ -38,6 +39,7 @@ export interface NativeBindings {
   dgetrf: (...a: unknown[]) => void;
   dpotrf: (...a: unknown[]) => void;
   dgels: (...a: unknown[]) => void;
+  dsygst: (...a: unknown[]) => void;
 }
 
 /** A system BLAS/LAPACK ready to call. */
@@ -201,6 +203,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
   const sigs: Record<keyof NativeBindings, [KoffiLib, string, string]> = {
     dgemm: [blas, `cblas_dgemm${s}`, `void cblas_dgemm${s}(int, int, int, ${I}, ${I}, ${I}, double, const double *, ${I}, const double *, ${I}, double, double *, ${I})`],
     dsyrk: [blas, `cblas_dsyrk${s}`, `void cblas_dsyrk${s}(int, int, int, ${I}, ${I}, double, const double *, ${I}, double, double *, ${I})`],
+    dgemv: [blas, `cblas_dgemv${s}`, `void cblas_dgemv${s}(int, int, ${I}, ${I}, double, const double *, ${I}, const double *, ${I}, double, double *, ${I})`],
     sgemm: [blas, `cblas_sgemm${s}`, `void cblas_sgemm${s}(int, int, int, ${I}, ${I}, ${I}, float, const float *, ${I}, const float *, ${I}, float, float *, ${I})`],
     dsyevd: [lapack, `dsyevd_${s}`, `void dsyevd_${s}(${CHAR}, ${CHAR}, ${P}, double *, ${P}, double *, double *, ${P}, ${P}, ${P}, ${P}, ${L}, ${L})`],
     dgesdd: [lapack, `dgesdd_${s}`, `void dgesdd_${s}(${CHAR}, ${P}, ${P}, double *, ${P}, double *, double *, ${P}, double *, ${P}, double *, ${P}, ${P}, ${P}, ${L})`],
@@ -210,6 +213,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
     dgetrf: [lapack, `dgetrf_${s}`, `void dgetrf_${s}(${P}, ${P}, double *, ${P}, ${P}, ${P})`],
     dpotrf: [lapack, `dpotrf_${s}`, `void dpotrf_${s}(${CHAR}, ${P}, double *, ${P}, ${P}, ${L})`],
     dgels: [lapack, `dgels_${s}`, `void dgels_${s}(${CHAR}, ${P}, ${P}, ${P}, double *, ${P}, double *, ${P}, double *, ${P}, ${P}, ${L})`],
+    dsygst: [lapack, `dsygst_${s}`, `void dsygst_${s}(${P}, ${CHAR}, ${P}, double *, ${P}, const double *, ${P}, ${P}, ${L})`],
   };
   const fn: Partial<NativeBindings> = {};
   for (const [key, [lib, name, sig]] of Object.entries(sigs) as [keyof NativeBindings, [KoffiLib, string, string]][]) {

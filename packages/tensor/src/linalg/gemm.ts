@@ -1,5 +1,5 @@
 import { float64Buffer } from '../memory.js';
-import { nativeGemm } from '../engine/blas.js';
+import { nativeGemm, nativeGemv } from '../engine/blas.js';
 import { wasmGemm } from './wasm-kernels.js';
 import type { GemmArgs } from './wasm-kernels.js';
 
@@ -210,10 +210,10 @@ const GEMV_NATIVE_MIN = 1 << 16;
 export function matmulData(A: Float64Array, B: Float64Array, m: number, k: number, n: number): Float64Array {
   const C = float64Buffer(m * n);
   if (m === 0 || n === 0 || k === 0) return C;
-  // a matrix-vector product: the JS loop unless it is large enough for the native BLAS (dgemv
-  // inside dgemm: vectorised and threaded) to pay for the call
+  // a matrix-vector product: the JS loop unless it is large enough for the native BLAS's dgemv
+  // (vectorised and threaded) to pay for the call
   if (n === 1) {
-    if (m * k >= GEMV_NATIVE_MIN && nativeGemm({ m, n, k, A, aOff: 0, lda: k, transA: false, B, bOff: 0, ldb: 1, transB: false, C, cOff: 0, ldc: 1, accumulate: false, upperOnly: false })) return C;
+    if (m * k >= GEMV_NATIVE_MIN && nativeGemv({ rows: m, cols: k, A, aOff: 0, lda: k, trans: false, x: B, y: C })) return C;
     for (let i = 0; i < m; i++) {
       let s = 0;
       const a = i * k;

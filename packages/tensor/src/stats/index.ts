@@ -13,6 +13,7 @@ export {
   type ZeroColumnPolicy,
 } from './columns.js';
 export { kfold, type Fold } from './folds.js';
+export { columnSumsOf } from './sums.js';
 export {
   bootstrapCI,
   mean,
