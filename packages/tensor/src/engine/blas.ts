@@ -96,6 +96,13 @@ export interface SgemmArgs {
   beta?: number;
   C: Float32Array;
   ldc: number;
+  /**
+   * Run on one thread (OpenBLAS: its thread count is lowered to 1 around the call and restored;
+   * other libraries ignore it). For shapes that OpenBLAS splits badly: a tiny output with a long
+   * inner dimension is split over m and n only, so each thread streams all of k for a sliver of
+   * the output and the threaded call is slower than the serial one.
+   */
+  serial?: boolean;
 }
 
 /**
@@ -113,7 +120,18 @@ export function nativeSgemm(g: SgemmArgs): boolean {
   checkBlock(what, 'B', B, 0, transB ? n : k, transB ? k : n, ldb);
   checkBlock(what, 'C', C, 0, m, n, ldc);
   if (m === 0 || n === 0) return true;
-  lib.fn.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, g.alpha ?? 1, A, lda, B, ldb, g.beta ?? 0, C, ldc);
+  const threads = g.serial === true && lib.flavour === 'openblas' ? lib.getThreads() : 1;
+  if (threads <= 1) {
+    lib.fn.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, g.alpha ?? 1, A, lda, B, ldb, g.beta ?? 0, C, ldc);
+    return true;
+  }
+  // openblas_set_num_threads only sets a counter once the threads exist (about 0.1 us a call)
+  lib.setThreads(1);
+  try {
+    lib.fn.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, g.alpha ?? 1, A, lda, B, ldb, g.beta ?? 0, C, ldc);
+  } finally {
+    lib.setThreads(threads);
+  }
   return true;
 }
 

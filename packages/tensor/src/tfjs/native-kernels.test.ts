@@ -535,3 +535,101 @@ describe('native kernels hold no memory', () => {
     tf.dispose([x, f]);
   });
 });
+
+describe('few-channel convolutions (transposed patch matrix), folded reductions, one-thread products', () => {
+  const pad1: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [2, 0],
+    [1, 2],
+    [0, 0],
+  ];
+  const cases: [string, number[], number[], [number, number], 'same' | 'valid' | typeof pad1][] = [
+    ['1 channel, 3x3 same (a grayscale first layer)', [6, 11, 9, 1], [3, 3, 1, 5], [1, 1], 'same'],
+    ['1 channel, 5x5 valid', [3, 12, 10, 1], [5, 5, 1, 4], [1, 1], 'valid'],
+    ['1 channel, 3x3 same stride 2, odd size', [4, 9, 7, 1], [3, 3, 1, 3], [2, 2], 'same'],
+    ['1 channel, 2x4 stride (1, 3), explicit asymmetric padding', [2, 7, 13, 1], [2, 4, 1, 3], [1, 3], pad1],
+    ['2 channels, 3x3 same, 33 output channels', [3, 8, 8, 2], [3, 3, 2, 33], [1, 1], 'same'],
+    ['1 channel, filter wider than the input', [2, 5, 3, 1], [3, 5, 1, 2], [1, 1], 'same'],
+  ];
+  for (const [name, xs, fs, strides, pad] of cases) {
+    it(`forward, filter and input gradients: ${name}`, async () => {
+      const run = () => {
+        const x = tf.mul(rand(xs, 11), 3) as tf.Tensor4D;
+        const f = rand(fs, 12) as tf.Tensor4D;
+        const y = tf.conv2d(x, f, strides, pad);
+        const dy = rand(y.shape, 13);
+        const common = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: fs } as never) as tf.Tensor;
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...common, inputShape: xs } as never) as tf.Tensor;
+        return [y, dw, dx];
+      };
+      await agree(run, name);
+    });
+  }
+
+  it.skipIf(!startedNative)('a convolution of a 1- or 2-channel input is one product per kernel, also at stride 1', async () => {
+    const count = (f: () => tf.Tensor) => countSgemm('native', () => tf.tidy(() => void f().dataSync()));
+    const x = rand([2, 9, 9, 1], 1) as tf.Tensor4D;
+    const f = rand([3, 3, 1, 4], 2) as tf.Tensor4D;
+    const dy = rand([2, 9, 9, 4], 3);
+    const common = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC' };
+    expect(await count(() => tf.conv2d(x, f, 1, 'same'))).toBe(1);
+    expect(await count(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: f.shape } as never) as tf.Tensor)).toBe(1);
+    expect(await count(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...common, inputShape: x.shape } as never) as tf.Tensor)).toBe(1);
+    tf.dispose([x, f, dy]);
+  });
+
+  const reductions: [number[], number[], boolean][] = [
+    [[64, 32, 32, 16], [0, 1, 2], false], // 65,536 rows of 16: folded 256 ways
+    [[2, 100, 40, 24], [1, 2], true], // per outer index, 4,000 rows of 24: folded 160 ways
+    [[1, 65537, 4], [0, 1], false], // a prime number of rows: not folded
+    [[8, 4, 2048], [0, 1], false], // wide rows: not folded
+  ];
+  for (const [shape, axis, keepDims] of reductions) {
+    it(`Sum and Mean, shape [${shape.join(', ')}], axis ${JSON.stringify(axis)}`, async () => {
+      await agree(() => [tf.sum(tf.add(tf.mul(rand(shape, 1), 10), 3), axis, keepDims), tf.mean(tf.mul(rand(shape, 2), 10), axis, keepDims)], 'folded reduction');
+    });
+  }
+
+  it.skipIf(!startedNative)('a folded reduction is still one product per outer index', async () => {
+    const x = rand([3, 4000, 24], 1);
+    expect(await countSgemm('native', () => tf.tidy(() => void tf.sum(x, [1]).dataSync()))).toBe(3);
+    x.dispose();
+  });
+
+  it('serialShape: tiny outputs and shallow products run on one thread', async () => {
+    const { serialShape } = await import('./native-kernels.js');
+    expect(serialShape(16, 32, 5461)).toBe(true); // a 3x3 filter gradient per tap at 16 -> 32 channels
+    expect(serialShape(32, 32, 4096)).toBe(true);
+    expect(serialShape(128, 512, 10)).toBe(true); // depth 10
+    expect(serialShape(48, 32, 4096)).toBe(false);
+    expect(serialShape(5461, 32, 16)).toBe(false);
+    expect(serialShape(128, 512, 784)).toBe(false);
+    expect(serialShape(1, 4096, 784)).toBe(false); // a folded column sum
+  });
+
+  it.skipIf(!startedNative)('one-thread products lower OpenBLAS threads around the call only, and restore them', async () => {
+    await use('native');
+    const lib = nativeLib()!;
+    if (lib.flavour !== 'openblas') return;
+    const before = engineInfo().threads;
+    configureEngine({ threads: 2 });
+    const spy = vi.spyOn(lib, 'setThreads');
+    try {
+      const a = rand([4096, 16], 1);
+      const b = rand([4096, 32], 2);
+      const want = await on('cpu', () => [tf.matMul(a, b, true, false), tf.matMul(a, tf.ones([16, 64]))]);
+      await use('native');
+      const got = tf.tidy(() => [tf.matMul(a, b, true, false), tf.matMul(a, tf.ones([16, 64]))].map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array })));
+      expectClose(got[0]!, want[0]!, 'filter-gradient-shaped product');
+      expectClose(got[1]!, want[1]!, 'tall product');
+      // the 16 x 32 output ran on one thread, the 4096 x 64 one on the threads as configured
+      expect(spy.mock.calls.map((c) => c[0])).toEqual([1, 2]);
+      expect(lib.getThreads()).toBe(2);
+      tf.dispose([a, b]);
+    } finally {
+      spy.mockRestore();
+      configureEngine({ threads: before });
+    }
+  });
+});

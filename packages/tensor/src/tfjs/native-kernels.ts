@@ -44,6 +44,17 @@ function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
+/**
+ * Products that run faster on one thread than on OpenBLAS' threads (measured with OpenBLAS 0.3.21
+ * on 2 Zen cores): an output of at most 1024 entries (OpenBLAS splits m and n only, so with a long
+ * k, as in a filter gradient, each thread streams all of k for a sliver of the output: 0.8x at
+ * 16 x 32 and 32 x 32) and an inner dimension below 12 (packing dominates: 0.5x at
+ * 128 x 512 x 10). Such calls also wait for no second thread on a busy machine.
+ */
+export function serialShape(m: number, n: number, k: number): boolean {
+  return m * n <= 1024 || k < 12;
+}
+
 /** `C = op(A) op(B)` (beta 0) on float views; `k = 0` gives zeros (BLAS would reject lda = 0). */
 function sgemm(
   m: number,
@@ -75,6 +86,7 @@ function sgemm(
     ldc: opts.ldc ?? n,
     alpha: opts.alpha ?? 1,
     beta: opts.beta ?? 0,
+    serial: serialShape(m, n, k),
   });
   if (!done) throw new Error('native sgemm is not available'); // unreachable: callers check nativeLib() first
 }
@@ -504,9 +516,92 @@ function col2im(H: Float32Array, dp: number, dx: number, g: ConvGeom): void {
   }
 }
 
+/**
+ * Inputs of at most this many channels (the first layer of a network on grayscale or two-channel
+ * images) use the transposed patch matrix instead of per-tap products, which would have an inner
+ * dimension of c: a depth-1 product runs at a few GFLOP/s, on one thread, once per tap and block.
+ */
+const FEW_CHANNELS = 2;
+
+function fewChannels(g: ConvGeom): boolean {
+  return g.c <= FEW_CHANNELS && g.fh * g.fw > 1;
+}
+
+/**
+ * Writes the transposed patch matrix `Pᵀ` (`K x rows`, K = fh * fw * c, rows = b * oh * ow) at
+ * float offset `pt`: row `(kh * fw + kw) * c + ci`, column `(n * oh + oy) * ow + ox`, holding
+ * `x[n, oy*sh + kh - top, ox*sw + kw - left, ci]` (0 in the padding). Its rows are runs of the
+ * input (contiguous for one channel and stride 1), and the row order is the filter's (HWIO), so
+ * `Y = P W` and `dW = Pᵀ dY` are single products.
+ */
+function im2colT(H: Float32Array, x: number, pt: number, g: ConvGeom): void {
+  const { b, h, w, c, fh, fw, oh, ow, sh, sw, top, left } = g;
+  const rows = b * oh * ow;
+  const step = sw * c;
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      // output columns whose input column ox*sw + kw - left lies inside [0, w)
+      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kw) / sw)));
+      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kw) / sw) + 1));
+      for (let ci = 0; ci < c; ci++) {
+        let d = pt + ((kh * fw + kw) * c + ci) * rows;
+        for (let n = 0; n < b; n++) {
+          for (let oy = 0; oy < oh; oy++, d += ow) {
+            const iy = oy * sh + kh - top;
+            if (iy < 0 || iy >= h) {
+              for (let j = 0; j < ow; j++) H[d + j] = 0;
+              continue;
+            }
+            for (let j = 0; j < lo; j++) H[d + j] = 0;
+            let src = x + ((n * h + iy) * w + lo * sw + kw - left) * c + ci;
+            for (let j = lo; j < hi; j++, src += step) H[d + j] = H[src] as number;
+            for (let j = hi; j < ow; j++) H[d + j] = 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of {@link im2colT}: `dx` (zeroed here) accumulates every entry of `dPᵀ` at `pt`. */
+function col2imT(H: Float32Array, pt: number, dx: number, g: ConvGeom): void {
+  const { b, h, w, c, fh, fw, oh, ow, sh, sw, top, left } = g;
+  const rows = b * oh * ow;
+  const step = sw * c;
+  H.fill(0, dx, dx + b * h * w * c);
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kw) / sw)));
+      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kw) / sw) + 1));
+      for (let ci = 0; ci < c; ci++) {
+        let s = pt + ((kh * fw + kw) * c + ci) * rows;
+        for (let n = 0; n < b; n++) {
+          for (let oy = 0; oy < oh; oy++, s += ow) {
+            const iy = oy * sh + kh - top;
+            if (iy < 0 || iy >= h) continue;
+            let d = dx + ((n * h + iy) * w + lo * sw + kw - left) * c + ci;
+            for (let j = lo; j < hi; j++, d += step) H[d] = (H[d] as number) + (H[s + j] as number);
+          }
+        }
+      }
+    }
+  }
+}
+
 /** `out = conv(x, filter)` into an allocated NHWC output. */
 function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: TensorInfo, g: ConvGeom): void {
   const { b, c, fh, fw, co } = g;
+  if (fewChannels(g)) {
+    const rows = b * g.oh * g.ow;
+    const kd = fh * fw * c;
+    withTemps(backend, [kd * rows], ([PT]) => {
+      const { H, at } = offsets(backend, [x, filter, out, PT as TensorInfo]);
+      const [xo, fo, oo, po] = at as [number, number, number, number];
+      im2colT(H, xo, po, g);
+      sgemm(rows, co, kd, H.subarray(po, po + kd * rows), true, H.subarray(fo, fo + kd * co), false, H.subarray(oo, oo + rows * co));
+    });
+    return;
+  }
   const grid = gridOf(g);
   if (grid !== undefined) {
     const { hp, wp, m } = grid;
@@ -582,6 +677,17 @@ const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
   if (g === undefined || !dyFits(dy, g)) return fallback(args) as TensorInfo;
   const { b, c, fh, fw, co } = g;
   const out = backend.makeOutput([fh, fw, c, co], 'float32');
+  if (fewChannels(g)) {
+    const rows = b * g.oh * g.ow;
+    const kd = fh * fw * c;
+    withTemps(backend, [kd * rows], ([PT]) => {
+      const { H, at } = offsets(backend, [x, dy, out, PT as TensorInfo]);
+      const [xo, dyo, oo, po] = at as [number, number, number, number];
+      im2colT(H, xo, po, g);
+      sgemm(kd, co, rows, H.subarray(po, po + kd * rows), false, H.subarray(dyo, dyo + rows * co), false, H.subarray(oo, oo + kd * co));
+    });
+    return out;
+  }
   const grid = gridOf(g);
   if (grid !== undefined) {
     const { hp, wp, m } = grid;
@@ -629,6 +735,18 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
   if (g === undefined || !dyFits(dy, g)) return fallback(args) as TensorInfo;
   const { b, c, fh, fw, co } = g;
   const out = backend.makeOutput([b, g.h, g.w, c], 'float32');
+  if (fewChannels(g)) {
+    const rows = b * g.oh * g.ow;
+    const kd = fh * fw * c;
+    withTemps(backend, [kd * rows], ([dPT]) => {
+      const { H, at } = offsets(backend, [dy, filter, out, dPT as TensorInfo]);
+      const [dyo, fo, oo, po] = at as [number, number, number, number];
+      // dPᵀ = W dYᵀ (K x rows), then summed back onto the input positions
+      sgemm(kd, rows, co, H.subarray(fo, fo + kd * co), false, H.subarray(dyo, dyo + rows * co), true, H.subarray(po, po + kd * rows));
+      col2imT(H, po, oo, g);
+    });
+    return out;
+  }
   const grid = gridOf(g);
   if (grid !== undefined) {
     const { hp, wp, m } = grid;
@@ -674,6 +792,25 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
 /** Outer indices beyond which the per-index products cost more than the wasm kernel's transpose. */
 const MAX_OUTER = 4096;
 
+/**
+ * Blocks a reduction of `red` rows of `inner` columns is folded into (1 = none). Summing a tall,
+ * narrow matrix (a bias gradient: 100k rows of 32) is one product with an output of `inner`
+ * entries, which OpenBLAS runs on one thread at memory speed; viewed as `red / fold` rows of
+ * `fold * inner` (the same memory) its output is wide enough to split over the threads, and the
+ * `fold` partial sums of each column are then added in float64 (in an order fixed by the shape).
+ */
+function foldOf(red: number, inner: number): number {
+  if (inner >= 1024 || red * inner < 1 << 16) return 1;
+  let fold = 1;
+  for (let f = Math.floor(4096 / inner); f >= 2; f--) {
+    if (red % f === 0 && red / f >= 16) {
+      fold = f;
+      break;
+    }
+  }
+  return fold;
+}
+
 function reduction(mean: boolean): NativeKernel {
   return (args, fallback) => {
     const { inputs, backend, attrs } = args;
@@ -697,14 +834,27 @@ function reduction(mean: boolean): NativeKernel {
     if (outer * red * inner === 0 || outer > MAX_OUTER) return fallback(args) as TensorInfo;
     const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const out = backend.makeOutput(keepDims === true ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape, 'float32');
-    withTemps(backend, [red], ([ones]) => {
+    const fold = foldOf(red, inner);
+    withTemps(backend, [red / fold, fold > 1 ? fold * inner : 0], ([ones, part]) => {
       const O = f32(backend, ones as TensorInfo);
       O.fill(1);
       const X = f32(backend, x);
       const Y = f32(backend, out);
+      const P = f32(backend, part as TensorInfo);
       const alpha = mean ? 1 / red : 1;
       for (let o = 0; o < outer; o++) {
-        sgemm(1, inner, red, O, false, X.subarray(o * red * inner, (o + 1) * red * inner), false, Y.subarray(o * inner, (o + 1) * inner), { alpha });
+        const Xo = X.subarray(o * red * inner, (o + 1) * red * inner);
+        if (fold === 1) {
+          sgemm(1, inner, red, O, false, Xo, false, Y.subarray(o * inner, (o + 1) * inner), { alpha });
+          continue;
+        }
+        // X_o as (red / fold) x (fold * inner): row sums of `fold` interleaved blocks, then added up
+        sgemm(1, fold * inner, red / fold, O, false, Xo, false, P, { alpha });
+        for (let i = 0; i < inner; i++) {
+          let acc = 0;
+          for (let j = i; j < fold * inner; j += inner) acc += P[j] as number;
+          Y[o * inner + i] = acc;
+        }
       }
     });
     return out;
