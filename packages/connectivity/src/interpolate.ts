@@ -101,14 +101,15 @@ export async function evaluate(graph: ModelGraph, params: Params, data: Labelled
 
 /**
  * {@link evaluate} for any logits function of an input batch (stitched or otherwise modified
- * models); tensors made inside `logits` are disposed per batch.
+ * models); tensors made inside `logits` are disposed per batch. `signal` stops it between batches
+ * (a `BasisError` with `details.aborted`; no partial accuracy is returned).
  *
  * @example
  * ```ts
  * await evaluateFn(graph, (x) => forward(graph, t, x).output, { x: testX, labels: testY });
  * ```
  */
-export async function evaluateFn(graph: ModelGraph, logits: (x: tf.Tensor) => tf.Tensor, data: LabelledData, opts: { batchSize?: number } = {}): Promise<EvalResult> {
+export async function evaluateFn(graph: ModelGraph, logits: (x: tf.Tensor) => tf.Tensor, data: LabelledData, opts: { batchSize?: number; signal?: AbortSignal } = {}): Promise<EvalResult> {
   const n = checkData(graph, data);
   const bs = opts.batchSize ?? 1000;
   let lossSum = 0;
@@ -117,6 +118,7 @@ export async function evaluateFn(graph: ModelGraph, logits: (x: tf.Tensor) => tf
   const maybeYield = createYielder(50);
   for (let s = 0; s < n; s += bs) {
     await maybeYield();
+    if (opts.signal?.aborted === true) throw new BasisError('INVALID_ARGUMENT', `the evaluation was interrupted after ${s} of ${n} inputs`, { details: { aborted: true, evaluated: s } });
     const m = Math.min(bs, n - s);
     const [ls, pred] = tf.tidy(() => {
       const z = logits(tf.slice(data.x, s, m)) as tf.Tensor2D;

@@ -95,5 +95,34 @@ describe('stitching (S003 Sec. 4, Theorem 4.2 oracle)', () => {
     await expect(stitch(g, A, T, { kind: { rank: 13 }, layer: 'layers.1', train, test })).rejects.toThrow(/rank/);
     await expect(stitch(g, A, T, { kind: 'magic' as never, layer: 'layers.1', train, test })).rejects.toThrow(/kind/);
     await expect(stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, lr: -1 })).rejects.toThrow(/lr/);
+    await expect(stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, signal: 'stop' as never })).rejects.toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/AbortSignal/) }));
+  });
+
+  it('an abort stops a stitch within one training step (a timer can fire mid-training), keeps nothing and leaves no tensors', async () => {
+    const before = tf.memory().numTensors;
+    for (const kind of ['affine', 'grelu', { rank: 2 }] as const) {
+      const ctl = new AbortController();
+      // 1000 epochs of 4 steps would take minutes; the abort lands after ~30 ms of training
+      setTimeout(() => ctl.abort(), 30);
+      const t0 = performance.now();
+      const err = await stitch(g, A, T, { kind, layer: 'layers.1', train, test, epochs: 1000, signal: ctl.signal }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(performance.now() - t0, JSON.stringify(kind)).toBeLessThan(10_000);
+      expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', details: { aborted: true, phase: 'while training the stitching layer' } });
+      const stepsAtAbort = (err as { details: { step: number } }).details.step;
+      expect(stepsAtAbort).toBeGreaterThan(0);
+      expect(stepsAtAbort).toBeLessThan(4000);
+      expect((err as Error).message).toMatch(/stitching \((affine|grelu|rank 2)\) at layers\.1 was interrupted while training the stitching layer \(after training step \d+\)/);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    // aborted before it starts: nothing runs; an abort during evaluation stops between batches
+    await expect(stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, signal: AbortSignal.abort() })).rejects.toMatchObject({ details: { aborted: true, phase: 'before it started' } });
+    // without an abort the signal changes nothing
+    const plain = await stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, epochs: 1 });
+    const signalled = await stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, epochs: 1, signal: new AbortController().signal });
+    expect(signalled.penalty).toBe(plain.penalty);
+    expect(Array.from(signalled.M.data)).toEqual(Array.from(plain.M.data));
   });
 });

@@ -48,6 +48,13 @@ export interface StitchOptions {
   tauEnd?: number;
   /** G_ReLU: epochs re-fitting the scales with the hardened permutation (default 1). */
   refitEpochs?: number;
+  /**
+   * Stops the stitch within one training step (or one evaluation batch) of the abort: `stitch`
+   * then rejects with a `BasisError` (code `INVALID_ARGUMENT`, `details.aborted = true`, and
+   * `details.phase`/`details.step` saying how far it got). A stitch is one unit of work: nothing
+   * of an interrupted one is returned.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link stitch} measured. */
@@ -146,14 +153,26 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
     if (!Number.isInteger(v) || v < (k === 'epochs' ? 0 : 1)) throw new BasisError('CONFIG_INVALID', `stitch ${k} must be a ${k === 'epochs' ? 'non-negative' : 'positive'} integer, got ${v}`);
   }
   if (!(lr > 0)) throw new BasisError('CONFIG_INVALID', `stitch lr must be > 0, got ${lr}`);
+  const signal = opts.signal;
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as { aborted?: unknown }).aborted !== 'boolean')) {
+    throw new BasisError('CONFIG_INVALID', 'stitch signal must be an AbortSignal', { details: { field: 'signal' } });
+  }
+  const what = `stitching (${typeof kind === 'object' ? `rank ${kind.rank}` : kind}) at ${opts.layer}`;
+  const stopIfAborted = (phase: string, step?: number): void => {
+    if (signal?.aborted === true) {
+      throw new BasisError('INVALID_ARGUMENT', `${what} was interrupted ${phase}${step === undefined ? '' : ` (after training step ${step})`}; an interrupted stitch keeps nothing`, { details: { aborted: true, phase, ...(step === undefined ? {} : { step }) } });
+    }
+  };
+  stopIfAborted('before it started');
   const nTrain = opts.train.x.shape[0] as number;
   if (opts.train.labels.length !== nTrain) throw new BasisError('SHAPE_MISMATCH', `train has ${nTrain} inputs but ${opts.train.labels.length} labels`);
   const tb = paramsToTensors(bottom);
   const tt = paramsToTensors(top);
   const vars: Record<string, tf.Variable> = {};
   try {
-    const bottomEval = await evaluateFn(graph, (x) => forward(graph, tb, x).output, opts.test);
-    const topEval = await evaluateFn(graph, (x) => forward(graph, tt, x).output, opts.test);
+    const bottomEval = await evaluateFn(graph, (x) => forward(graph, tb, x).output, opts.test, { ...(signal === undefined ? {} : { signal }) });
+    const topEval = await evaluateFn(graph, (x) => forward(graph, tt, x).output, opts.test, { ...(signal === undefined ? {} : { signal }) });
+    stopIfAborted('while evaluating the two models');
     // features of the cut on the initialisation inputs
     const nInit = Math.min(opts.initInputs ?? 2000, nTrain);
     const [Ha, Hb] = tf.tidy(() => {
@@ -206,8 +225,10 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
         batchSize: bs,
         optimizer: { kind: 'adam', lr },
         seed: opts.seed ?? 0,
+        ...(signal === undefined ? {} : { signal }),
       });
       labels.dispose();
+      if (result.stopped === 'aborted') stopIfAborted('while training the stitching layer', result.state.step);
       for (const e of result.epochs) trainLoss.push(e.loss);
     };
 
@@ -281,7 +302,8 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
       await trainLayer((h, t) => applyMap(h, soft(t), null), epochs, tau);
       const Psoft = new Matrix(n, n, valuesOf(() => softPermutation(vars['Z'] as unknown as tf.Tensor2D, t1, iters)));
       const softM = new Matrix(n, n, valuesOf(() => soft(t1)));
-      stitchedSoft = await evalStitched(graph, tb, tt, li, softM, new Float64Array(n), opts.test);
+      stitchedSoft = await evalStitched(graph, tb, tt, li, softM, new Float64Array(n), opts.test, signal);
+      stopIfAborted('after the relaxed G_ReLU fit');
       permutation = linearSumAssignment(Psoft, { maximize: true }).colInd;
       // harden: fixed P, re-fit the log-scales
       const Pm = tf.tensor2d(Float32Array.from(permMatrix(permutation, new Float64Array(n).fill(1)).data), [n, n]);
@@ -291,7 +313,9 @@ export async function stitch(graph: ModelGraph, bottom: Params, top: Params, opt
       // φ(h)_i = Σ_j P[i, j] exp(s_j) h_j = exp(s_{src[i]}) h_{src[i]}
       M = permMatrix(permutation, Float64Array.from(permutation, (j) => scale[j] as number));
     }
-    const stitched = await evalStitched(graph, tb, tt, li, M, b, opts.test);
+    stopIfAborted('before evaluating the stitched model');
+    const stitched = await evalStitched(graph, tb, tt, li, M, b, opts.test, signal);
+    stopIfAborted('while evaluating the stitched model');
     return {
       kind,
       layer: opts.layer,
@@ -318,12 +342,12 @@ function permMatrix(src: Int32Array, scale: Float64Array): Matrix {
   return m;
 }
 
-async function evalStitched(graph: ModelGraph, tb: Record<string, tf.Tensor>, tt: Record<string, tf.Tensor>, li: number, M: Matrix, b: Float64Array, data: LabelledData): Promise<EvalResult> {
+async function evalStitched(graph: ModelGraph, tb: Record<string, tf.Tensor>, tt: Record<string, tf.Tensor>, li: number, M: Matrix, b: Float64Array, data: LabelledData, signal?: AbortSignal): Promise<EvalResult> {
   const n = M.rows;
   const Mt = tf.tensor2d(Float32Array.from(M.data), [n, n]);
   const bt = tf.tensor1d(Float32Array.from(b));
   try {
-    return await evaluateFn(graph, (x) => forward(graph, tt, applyMap(forward(graph, tb, x, { to: li }).output, Mt, bt), { from: li }).output, data);
+    return await evaluateFn(graph, (x) => forward(graph, tt, applyMap(forward(graph, tb, x, { to: li }).output, Mt, bt), { from: li }).output, data, { ...(signal === undefined ? {} : { signal }) });
   } finally {
     tf.dispose([Mt, bt]);
   }

@@ -47,6 +47,7 @@ export {
 } from './interaction-basis.js';
 export {
   estimateLlc,
+  estimateLlcAsync,
   regressionTarget,
   finiteScaleLambda,
   ggnHessian,
@@ -55,6 +56,7 @@ export {
   modelLlcTarget,
   volumeMonteCarlo,
   volumeRadial,
+  type ChainCheckpoint,
   type ChainDiagnostics,
   type LlcDiagnosis,
   type LlcEstimate,
@@ -62,6 +64,7 @@ export {
   type ModelLike,
   type ModelLossKind,
   type SgldOptions,
+  type SgldRunOptions,
   type VolumeEstimate,
 } from './llc.js';
 export {

@@ -1,7 +1,7 @@
 // D2/D3: local learning coefficient — SGLD estimator with diagnostics, Monte-Carlo and radial
 // volume estimators for toy landscapes, Hessian-rank lower bounds.
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, Matrix, createRng, eigh, registerGradients, sampleWithoutReplacement, type Rng } from '@basis/tensor';
+import { BasisError, Matrix, createRng, createYielder, eigh, registerGradients, sampleWithoutReplacement, type Rng } from '@basis/tensor';
 import { describeGraph, forward, type ModelGraph } from '@basis/zoo';
 import type { ParamsLike } from './dense.js';
 import { behavioralLossTensor } from './grams.js';
@@ -198,19 +198,58 @@ function resolveRng(seed: number | Rng | undefined): Rng {
 }
 
 /**
- * SGLD estimate of the local learning coefficient at `w0` (Lau et al. 2023; seeds-spec D3(b)):
- * samples the tempered, localised posterior `exp(−nβ L(w) − γ/2 ‖w − w0‖²)` with
- * `w ← w − (ε/2)(nβ ∇L_batch(w) + γ (w − w0)) + N(0, ε)` from `w0` in several seeded chains, and
- * returns `λ̂ = nβ (E[L] − L(w0))` with per-chain loss traces, MALA acceptance, ESS and drift.
- * With `noiseLevel: 0` the update is plain gradient descent.
- *
- * @example
- * ```ts
- * const target = { dim: 1, n: 1, lossAndGrad: (w) => ({ loss: w[0] ** 4, grad: Float64Array.of(4 * w[0] ** 3) }) };
- * estimateLlc(target, new Float64Array(1), { nBeta: 100, gamma: 0, step: 1e-3, draws: 5000 }).llc; // ≈ 0.25
- * ```
+ * What a finished SGLD chain needs to be reused by a later run (the rest of its
+ * {@link ChainDiagnostics} is recomputed from these): a JSON-storable checkpoint. A
+ * `ChainDiagnostics` is one.
  */
-export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptions = {}): LlcEstimate {
+export interface ChainCheckpoint {
+  /** Loss at every recorded draw (length = `draws`). */
+  readonly trace: ArrayLike<number>;
+  readonly initLoss: number;
+  /** NaN (or null after a JSON round trip) when the noise is off. */
+  readonly malaAcceptance: number | null;
+  readonly maxDistance: number;
+}
+
+/** Interruption and resumption of {@link estimateLlc} and {@link estimateLlcAsync}. */
+export interface SgldRunOptions {
+  /**
+   * Stops the estimate within one SGLD step of the abort with a `BasisError` (code
+   * `INVALID_ARGUMENT`, `details.aborted = true`, `details.finished` = the chains finished so far).
+   * In the synchronous {@link estimateLlc} the signal is read at every step but only an abort raised
+   * from inside `lossAndGrad` or `onChain` can be seen; use {@link estimateLlcAsync} for Ctrl-C/SIGTERM.
+   */
+  signal?: AbortSignal;
+  /**
+   * Chains finished by an earlier run of the same target, `w0` and options, by chain index
+   * (`undefined`/`null` = not finished): they are reused as they are and not sampled again, so a
+   * resumed estimate equals an uninterrupted one. Whoever stores them must key them by the target,
+   * `w0` and every option (a checkpoint of other settings would be reused silently).
+   */
+  finished?: ReadonlyArray<ChainCheckpoint | null | undefined>;
+  /** Called with every newly sampled chain as soon as it is finished (awaited by {@link estimateLlcAsync}): store it to resume. */
+  onChain?: (chain: number, result: ChainDiagnostics) => void | Promise<void>;
+  /** {@link estimateLlcAsync}: longest stretch of sampling between event-loop turns, in ms (default 50). */
+  yieldEveryMs?: number;
+}
+
+interface SgldPlan {
+  readonly N: number;
+  readonly n: number;
+  readonly step: number;
+  readonly gamma: number;
+  readonly nBeta: number;
+  readonly chains: number;
+  readonly draws: number;
+  readonly burnin: number;
+  readonly batchSize: number | null;
+  readonly noise: number;
+  readonly initBatches: number;
+  readonly rngs: Rng[];
+  readonly finished: Array<ChainCheckpoint | null>;
+}
+
+function planSgld(target: LlcTarget, w0: Float64Array, opts: SgldOptions & SgldRunOptions): SgldPlan {
   checkOpt(opts.step, 'step', (v) => Number.isFinite(v) && v > 0, 'a positive number');
   checkOpt(opts.gamma, 'gamma', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
   checkOpt(opts.nBeta, 'nBeta', (v) => Number.isFinite(v) && v > 0, 'a positive number');
@@ -221,94 +260,158 @@ export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptio
   checkOpt(opts.noiseLevel, 'noiseLevel', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
   checkOpt(opts.initBatches, 'initBatches', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
   checkOpt(opts.minEssPerChain, 'minEssPerChain', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
+  checkOpt(opts.yieldEveryMs, 'yieldEveryMs', (v) => Number.isFinite(v) && v >= 0, 'a non-negative number');
+  if (opts.onChain !== undefined && typeof opts.onChain !== 'function') throw new BasisError('CONFIG_INVALID', 'onChain must be a function', { details: { field: 'onChain' } });
   if (!(w0 instanceof Float64Array) || w0.length !== target.dim) throw new BasisError('SHAPE_MISMATCH', `w0 must be a Float64Array of length ${target.dim} (target.dim)`);
   checkFiniteArray(w0, 'w0');
   const n = target.n;
-  const step = opts.step ?? 1e-4;
-  const gamma = opts.gamma ?? 100;
-  const nBeta = opts.nBeta ?? (n > 1 ? n / Math.log(n) : 1);
   const chains = opts.chains ?? 4;
   const draws = opts.draws ?? 1000;
-  const burnin = opts.burnin ?? Math.floor(draws / 10);
   const batchSize = opts.batchSize !== undefined && opts.batchSize < n ? opts.batchSize : null;
-  const noise = opts.noiseLevel ?? 1;
-  const initBatches = batchSize === null ? 1 : (opts.initBatches ?? 4);
+  const finished = checkFinished(opts.finished, chains, draws);
   const root = resolveRng(opts.seed);
-  const N = target.dim;
-  const sd = Math.sqrt(step) * noise;
-  const warnings: string[] = [];
-  const out: ChainDiagnostics[] = [];
-  for (let c = 0; c < chains; c++) {
-    const rng = root.fork(`chain-${c}`);
-    const pick = (): Int32Array | null => (batchSize === null ? null : sampleWithoutReplacement(n, batchSize, rng));
-    let l0 = 0;
-    for (let b = 0; b < initBatches; b++) l0 += target.lossAndGrad(w0, pick()).loss;
-    l0 /= initBatches;
-    const w = Float64Array.from(w0);
-    const trace = new Float64Array(draws);
-    let cur = target.lossAndGrad(w, pick());
-    let acc = 0;
-    let accN = 0;
-    let maxDist = 0;
-    const logp = (x: Float64Array, loss: number): number => {
-      let s = 0;
-      for (let i = 0; i < N; i++) s += ((x[i] as number) - (w0[i] as number)) ** 2;
-      return -nBeta * loss - 0.5 * gamma * s;
+  return {
+    N: target.dim,
+    n,
+    step: opts.step ?? 1e-4,
+    gamma: opts.gamma ?? 100,
+    nBeta: opts.nBeta ?? (n > 1 ? n / Math.log(n) : 1),
+    chains,
+    draws,
+    burnin: opts.burnin ?? Math.floor(draws / 10),
+    batchSize,
+    noise: opts.noiseLevel ?? 1,
+    initBatches: batchSize === null ? 1 : (opts.initBatches ?? 4),
+    // every chain's stream is forked up front in chain order, so a chain's draws do not depend on
+    // which earlier chains were resumed rather than sampled
+    rngs: Array.from({ length: chains }, (_, c) => root.fork(`chain-${c}`)),
+    finished,
+  };
+}
+
+function checkFinished(fin: SgldRunOptions['finished'], chains: number, draws: number): Array<ChainCheckpoint | null> {
+  const out: Array<ChainCheckpoint | null> = Array.from({ length: chains }, () => null);
+  if (fin === undefined) return out;
+  if (!Array.isArray(fin)) throw new BasisError('CONFIG_INVALID', 'finished must be an array of chain checkpoints by chain index', { details: { field: 'finished' } });
+  if (fin.length > chains) throw new BasisError('CONFIG_INVALID', `finished has ${fin.length} entries but there are only ${chains} chains`, { details: { field: 'finished' } });
+  fin.forEach((c: ChainCheckpoint | null | undefined, i) => {
+    if (c === undefined || c === null) return;
+    const field = `finished[${i}]`;
+    const bad = (what: string): never => {
+      throw new BasisError('CONFIG_INVALID', `${field}: ${what} (a checkpoint of other settings or a damaged cache entry?)`, { details: { field } });
     };
-    const drift = (x: Float64Array, g: Float64Array, i: number): number => -nBeta * (g[i] as number) - gamma * ((x[i] as number) - (w0[i] as number));
-    const prop = new Float64Array(N);
-    for (let t = 0; t < burnin + draws; t++) {
-      if (!Number.isFinite(cur.loss)) {
-        throw new BasisError('NOT_CONVERGED', `SGLD chain ${c} diverged: the loss became ${cur.loss} at step ${t} (max ‖w − w*‖ = ${maxDist.toPrecision(3)}); lower step (${step}) or raise gamma (${gamma})`);
-      }
-      if (t >= burnin) trace[t - burnin] = cur.loss;
-      for (let i = 0; i < N; i++) prop[i] = (w[i] as number) + 0.5 * step * drift(w, cur.grad, i) + (sd > 0 ? sd * rng.normal() : 0);
-      const next = target.lossAndGrad(prop, pick());
-      if (t >= burnin && sd > 0 && Number.isFinite(next.loss)) {
-        // MALA ratio of this move (the reverse proposal uses the gradient of the next step)
-        let fwd = 0;
-        let rev = 0;
-        for (let i = 0; i < N; i++) {
-          fwd += ((prop[i] as number) - (w[i] as number) - 0.5 * step * drift(w, cur.grad, i)) ** 2;
-          rev += ((w[i] as number) - (prop[i] as number) - 0.5 * step * drift(prop, next.grad, i)) ** 2;
-        }
-        const la = logp(prop, next.loss) - logp(w, cur.loss) - rev / (2 * step) + fwd / (2 * step);
-        acc += la >= 0 ? 1 : Math.exp(la);
-        accN++;
-      }
-      w.set(prop);
-      cur = next;
-      let dist = 0;
-      for (let i = 0; i < N; i++) dist += ((w[i] as number) - (w0[i] as number)) ** 2;
-      maxDist = Math.max(maxDist, Math.sqrt(dist));
-    }
-    let mean = 0;
-    for (const v of trace) mean += v;
-    mean /= draws;
-    const q = Math.max(1, Math.floor(draws / 4));
-    let first = 0;
-    let last = 0;
-    for (let k = 0; k < q; k++) {
-      first += trace[k] as number;
-      last += trace[draws - 1 - k] as number;
-    }
-    out.push({
-      llc: nBeta * (mean - l0),
-      initLoss: l0,
-      trace,
-      malaAcceptance: accN === 0 ? NaN : acc / accN,
-      ess: geyerEss(trace),
-      maxDistance: maxDist,
-      drift: { first: first / q, last: last / q },
-      stationarityZ: stationarityZ(trace),
-      spikeFraction: spikeFraction(trace, l0, nBeta, nBeta * (mean - l0)),
-    });
+    if (typeof c !== 'object') bad('not a chain checkpoint');
+    const trace = c.trace as unknown;
+    if (!(trace instanceof Float64Array || Array.isArray(trace) || ArrayBuffer.isView(trace))) bad('trace is not an array');
+    if (c.trace.length !== draws) bad(`trace has ${c.trace.length} draws, this run records ${draws}`);
+    const t = Float64Array.from(c.trace);
+    for (let k = 0; k < t.length; k++) if (!Number.isFinite(t[k])) bad(`trace[${k}] = ${t[k]} is not finite`);
+    if (!Number.isFinite(c.initLoss)) bad(`initLoss = ${c.initLoss} is not finite`);
+    if (!(Number.isFinite(c.maxDistance) && c.maxDistance >= 0)) bad(`maxDistance = ${c.maxDistance} is not a non-negative number`);
+    const mala = c.malaAcceptance === null ? NaN : c.malaAcceptance;
+    if (typeof mala !== 'number' || (!Number.isNaN(mala) && !(mala >= 0 && mala <= 1))) bad(`malaAcceptance = ${String(c.malaAcceptance)} is not in [0, 1]`);
+    out[i] = { trace: t, initLoss: c.initLoss, malaAcceptance: mala, maxDistance: c.maxDistance };
+  });
+  return out;
+}
+
+/** The diagnostics of one chain from its checkpoint (pure: a resumed chain gives the same numbers). */
+function chainDiagnostics(cp: ChainCheckpoint, nBeta: number): ChainDiagnostics {
+  const trace = cp.trace instanceof Float64Array ? cp.trace : Float64Array.from(cp.trace);
+  const draws = trace.length;
+  let mean = 0;
+  for (const v of trace) mean += v;
+  mean /= draws;
+  const q = Math.max(1, Math.floor(draws / 4));
+  let first = 0;
+  let last = 0;
+  for (let k = 0; k < q; k++) {
+    first += trace[k] as number;
+    last += trace[draws - 1 - k] as number;
   }
+  const l0 = cp.initLoss;
+  return {
+    llc: nBeta * (mean - l0),
+    initLoss: l0,
+    trace,
+    malaAcceptance: cp.malaAcceptance ?? NaN,
+    ess: geyerEss(trace),
+    maxDistance: cp.maxDistance,
+    drift: { first: first / q, last: last / q },
+    stationarityZ: stationarityZ(trace),
+    spikeFraction: spikeFraction(trace, l0, nBeta, nBeta * (mean - l0)),
+  };
+}
+
+/** One SGLD chain as a generator: yields after every step (so a driver can stop or yield there) and returns the finished chain. */
+function* sgldChain(target: LlcTarget, w0: Float64Array, p: SgldPlan, c: number): Generator<number, ChainDiagnostics, void> {
+  const { N, n, step, gamma, nBeta, draws, burnin, batchSize, initBatches } = p;
+  const rng = p.rngs[c]!;
+  const sd = Math.sqrt(step) * p.noise;
+  const pick = (): Int32Array | null => (batchSize === null ? null : sampleWithoutReplacement(n, batchSize, rng));
+  let l0 = 0;
+  for (let b = 0; b < initBatches; b++) l0 += target.lossAndGrad(w0, pick()).loss;
+  l0 /= initBatches;
+  const w = Float64Array.from(w0);
+  const trace = new Float64Array(draws);
+  let cur = target.lossAndGrad(w, pick());
+  let acc = 0;
+  let accN = 0;
+  let maxDist = 0;
+  const logp = (x: Float64Array, loss: number): number => {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += ((x[i] as number) - (w0[i] as number)) ** 2;
+    return -nBeta * loss - 0.5 * gamma * s;
+  };
+  const drift = (x: Float64Array, g: Float64Array, i: number): number => -nBeta * (g[i] as number) - gamma * ((x[i] as number) - (w0[i] as number));
+  const prop = new Float64Array(N);
+  for (let t = 0; t < burnin + draws; t++) {
+    if (!Number.isFinite(cur.loss)) {
+      throw new BasisError('NOT_CONVERGED', `SGLD chain ${c} diverged: the loss became ${cur.loss} at step ${t} (max ‖w − w*‖ = ${maxDist.toPrecision(3)}); lower step (${step}) or raise gamma (${gamma})`);
+    }
+    if (t >= burnin) trace[t - burnin] = cur.loss;
+    for (let i = 0; i < N; i++) prop[i] = (w[i] as number) + 0.5 * step * drift(w, cur.grad, i) + (sd > 0 ? sd * rng.normal() : 0);
+    const next = target.lossAndGrad(prop, pick());
+    if (t >= burnin && sd > 0 && Number.isFinite(next.loss)) {
+      // MALA ratio of this move (the reverse proposal uses the gradient of the next step)
+      let fwd = 0;
+      let rev = 0;
+      for (let i = 0; i < N; i++) {
+        fwd += ((prop[i] as number) - (w[i] as number) - 0.5 * step * drift(w, cur.grad, i)) ** 2;
+        rev += ((w[i] as number) - (prop[i] as number) - 0.5 * step * drift(prop, next.grad, i)) ** 2;
+      }
+      const la = logp(prop, next.loss) - logp(w, cur.loss) - rev / (2 * step) + fwd / (2 * step);
+      acc += la >= 0 ? 1 : Math.exp(la);
+      accN++;
+    }
+    w.set(prop);
+    cur = next;
+    let dist = 0;
+    for (let i = 0; i < N; i++) dist += ((w[i] as number) - (w0[i] as number)) ** 2;
+    maxDist = Math.max(maxDist, Math.sqrt(dist));
+    yield t;
+  }
+  return chainDiagnostics({ trace, initLoss: l0, malaAcceptance: accN === 0 ? NaN : acc / accN, maxDistance: maxDist }, nBeta);
+}
+
+function interrupted(p: SgldPlan, c: number, t: number, out: ReadonlyArray<ChainDiagnostics | undefined>): BasisError {
+  const done = out.flatMap((x, i) => (x === undefined ? [] : [i]));
+  return new BasisError(
+    'INVALID_ARGUMENT',
+    `the SGLD estimate was interrupted in chain ${c} at step ${t} of ${p.burnin + p.draws}; ${done.length} of ${p.chains} chains are finished (pass them as \`finished\` to resume)`,
+    { details: { aborted: true, chain: c, step: t, finished: [...out] } },
+  );
+}
+
+/** The estimate from all chains (diagnostics, warnings, flags). */
+function summarise(p: SgldPlan, out: ChainDiagnostics[], minEssPerChain: number | undefined): LlcEstimate {
+  const { N, step, gamma, nBeta, chains } = p;
+  const warnings: string[] = [];
   const ls = out.map((c) => c.llc);
   const llc = ls.reduce((a, b) => a + b, 0) / ls.length;
   const std = ls.length > 1 ? Math.sqrt(ls.reduce((a, b) => a + (b - llc) ** 2, 0) / (ls.length - 1)) : 0;
   if (!Number.isFinite(llc)) throw new BasisError('NOT_CONVERGED', `the SGLD estimate is ${llc}: the chains diverged; lower step (${step}) or raise gamma (${gamma})`);
-  const minEss = (opts.minEssPerChain ?? 100) * chains;
+  const minEss = (minEssPerChain ?? 100) * chains;
   const totalEss = out.reduce((a, c) => a + c.ess, 0);
   const rhat = splitRhat(out.map((c) => c.trace));
   const outOfRange = llc <= 0 || llc > 1.1 * (N / 2) + 2 * std;
@@ -350,8 +453,86 @@ export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptio
     malaAcceptance: out.reduce((a, c) => a + c.malaAcceptance, 0) / out.length,
     warnings,
     diagnosis,
-    options: { step, gamma, nBeta, chains, draws, burnin, noiseLevel: noise, initBatches, batchSize, minEssPerChain: opts.minEssPerChain ?? 100 },
+    options: { step, gamma, nBeta, chains, draws: p.draws, burnin: p.burnin, noiseLevel: p.noise, initBatches: p.initBatches, batchSize: p.batchSize, minEssPerChain: minEssPerChain ?? 100 },
   };
+}
+
+/**
+ * SGLD estimate of the local learning coefficient at `w0` (Lau et al. 2023; seeds-spec D3(b)):
+ * samples the tempered, localised posterior `exp(−nβ L(w) − γ/2 ‖w − w0‖²)` with
+ * `w ← w − (ε/2)(nβ ∇L_batch(w) + γ (w − w0)) + N(0, ε)` from `w0` in several seeded chains, and
+ * returns `λ̂ = nβ (E[L] − L(w0))` with per-chain loss traces, MALA acceptance, ESS and drift.
+ * With `noiseLevel: 0` the update is plain gradient descent. Synchronous: to stop it on Ctrl-C or
+ * SIGTERM use {@link estimateLlcAsync}; `finished`/`onChain` resume from finished chains here too.
+ *
+ * @example
+ * ```ts
+ * const target = { dim: 1, n: 1, lossAndGrad: (w) => ({ loss: w[0] ** 4, grad: Float64Array.of(4 * w[0] ** 3) }) };
+ * estimateLlc(target, new Float64Array(1), { nBeta: 100, gamma: 0, step: 1e-3, draws: 5000 }).llc; // ≈ 0.25
+ * ```
+ */
+export function estimateLlc(target: LlcTarget, w0: Float64Array, opts: SgldOptions & SgldRunOptions = {}): LlcEstimate {
+  const p = planSgld(target, w0, opts);
+  const aborted = (): boolean => opts.signal?.aborted === true;
+  const out: Array<ChainDiagnostics | undefined> = p.finished.map((cp) => (cp === null ? undefined : chainDiagnostics(cp, p.nBeta)));
+  for (let c = 0; c < p.chains; c++) {
+    if (out[c] !== undefined) continue;
+    if (aborted()) throw interrupted(p, c, 0, out);
+    const gen = sgldChain(target, w0, p, c);
+    for (let r = gen.next(); ; r = gen.next()) {
+      if (r.done === true) {
+        out[c] = r.value;
+        break;
+      }
+      if (aborted()) throw interrupted(p, c, r.value + 1, out);
+    }
+    void opts.onChain?.(c, out[c]!);
+  }
+  return summarise(p, out as ChainDiagnostics[], opts.minEssPerChain);
+}
+
+/**
+ * {@link estimateLlc} that lets the event loop turn every `yieldEveryMs` (default 50 ms) of
+ * sampling, so an `AbortSignal` wired to Ctrl-C/SIGTERM stops it within one SGLD step. Each
+ * chain is handed to `onChain` as soon as it is finished; pass the stored chains back as
+ * `finished` and the resumed estimate equals an uninterrupted one (every chain has its own
+ * seeded stream). The same seed gives the same numbers as {@link estimateLlc}.
+ *
+ * @example
+ * ```ts
+ * const ctl = new AbortController();
+ * process.once('SIGINT', () => ctl.abort());
+ * const kept: ChainDiagnostics[] = [];
+ * const opts = { nBeta: 100, draws: 5000, seed: 1, signal: ctl.signal, onChain: (c: number, r: ChainDiagnostics) => void (kept[c] = r) };
+ * try {
+ *   await estimateLlcAsync(target, w0, opts);
+ * } catch (e) {
+ *   // interrupted: the finished chains are in `kept`; later
+ *   await estimateLlcAsync(target, w0, { ...opts, signal: undefined, finished: kept });
+ * }
+ * ```
+ */
+export async function estimateLlcAsync(target: LlcTarget, w0: Float64Array, opts: SgldOptions & SgldRunOptions = {}): Promise<LlcEstimate> {
+  const p = planSgld(target, w0, opts);
+  const aborted = (): boolean => opts.signal?.aborted === true;
+  const maybeYield = createYielder(opts.yieldEveryMs ?? 50);
+  const out: Array<ChainDiagnostics | undefined> = p.finished.map((cp) => (cp === null ? undefined : chainDiagnostics(cp, p.nBeta)));
+  for (let c = 0; c < p.chains; c++) {
+    if (out[c] !== undefined) continue;
+    await maybeYield();
+    if (aborted()) throw interrupted(p, c, 0, out);
+    const gen = sgldChain(target, w0, p, c);
+    for (let r = gen.next(); ; r = gen.next()) {
+      if (r.done === true) {
+        out[c] = r.value;
+        break;
+      }
+      await maybeYield();
+      if (aborted()) throw interrupted(p, c, r.value + 1, out);
+    }
+    await opts.onChain?.(c, out[c]!);
+  }
+  return summarise(p, out as ChainDiagnostics[], opts.minEssPerChain);
 }
 
 /** Loss of {@link modelLlcTarget}. */
