@@ -633,3 +633,66 @@ describe('few-channel convolutions (transposed patch matrix), folded reductions,
     }
   });
 });
+
+describe('grids kept between the kernels of a convolution training step', () => {
+  it('gradients through kept grids match the cpu backend (shared inputs, two paddings, chained convolutions)', async () => {
+    const run = () => {
+      const x = rand([3, 9, 8, 4], 1) as tf.Tensor4D;
+      const f1 = tf.variable(rand([3, 3, 4, 6], 2));
+      const f2 = tf.variable(rand([3, 3, 4, 6], 3));
+      const f3 = tf.variable(rand([5, 5, 6, 5], 4));
+      const f4 = tf.variable(rand([3, 3, 5, 3], 5));
+      const xv = tf.variable(x);
+      const vars = [f1, f2, f3, f4, xv];
+      const loss = () => {
+        // the same input in two convolutions with the same geometry and one with another padding
+        const a = tf.conv2d(xv as tf.Tensor4D, f1 as tf.Tensor4D, 1, 'same');
+        const b = tf.conv2d(xv as tf.Tensor4D, f2 as tf.Tensor4D, 1, 'same');
+        const c = tf.conv2d(xv as tf.Tensor4D, f2 as tf.Tensor4D, 1, 'valid');
+        const h = tf.relu(tf.add(a, tf.mul(b, 0.5)));
+        const h2 = tf.relu(tf.conv2d(h as tf.Tensor4D, f3 as tf.Tensor4D, 1, 'same'));
+        const h3 = tf.conv2d(h2 as tf.Tensor4D, f4 as tf.Tensor4D, 1, 'same');
+        return tf.add(tf.mean(tf.square(h3)), tf.mean(tf.square(c))) as tf.Scalar;
+      };
+      const { value, grads } = tf.variableGrads(loss, vars);
+      const out = [value, ...vars.map((v) => grads[v.name]!)];
+      tf.dispose([x, ...vars]);
+      return out;
+    };
+    await agree(run, 'kept-grid gradients', { rtol: 2e-4 });
+  });
+
+  it('kept grids are freed once their tensors are gone, and stay bounded', async () => {
+    await use(startedNative ? 'native' : 'wasm');
+    const { keptGridCount } = await import('./native-kernels.js');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const probe = rand([1, 4, 4, 2], 9) as tf.Tensor4D;
+    const pf = rand([3, 3, 2, 2], 10) as tf.Tensor4D;
+    // any convolution call drops the grids of tensors that are gone (this one records no tape)
+    const settle = () => tf.tidy(() => void tf.conv2d(probe, pf, 1, 'same').dataSync());
+    let base = -1;
+    for (let step = 0; step < 4; step++) {
+      const f = tf.tidy(() => tf.variable(rand([3, 3, 3, 4], 20 + step)));
+      const v = tf.tidy(() => tf.variable(tf.scalar(2)));
+      const xs = Array.from({ length: 6 }, (_, i) => rand([2, 6, 7, 3], 30 + i) as tf.Tensor4D);
+      // six padded inputs recorded by a tape whose gradient needs no convolution gradient: the
+      // forward grids stay kept, at most four
+      const { value, grads } = tf.variableGrads(() => tf.mul(tf.addN(xs.map((x) => tf.sum(tf.conv2d(x, f as tf.Tensor4D, 1, 'same')))), v) as tf.Scalar, [v]);
+      expect(keptGridCount()).toBe(startedNative ? 4 : 0);
+      settle();
+      expect(keptGridCount()).toBe(startedNative ? 4 : 0); // their tensors are alive
+      tf.dispose([f, v, value, ...xs, ...Object.values(grads)]);
+      settle();
+      expect(keptGridCount()).toBe(0);
+      // tfjs keeps a few scalars after the first step; after that nothing accumulates
+      if (step === 0) base = backend.numDataIds();
+      else expect(backend.numDataIds()).toBe(base);
+    }
+    // a training step consumes the grids it keeps
+    const f = tf.tidy(() => tf.variable(rand([3, 3, 3, 4], 1)));
+    const x = tf.tidy(() => tf.variable(rand([2, 6, 7, 3], 2)));
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'))) as tf.Scalar, [f, x]);
+    expect(keptGridCount()).toBe(0);
+    tf.dispose([f, x, value, ...Object.values(grads), probe, pf]);
+  });
+});

@@ -10,13 +10,14 @@
 // does not cover (other dtypes, NCHW, dilations > 1, shapes tfjs would reject: the fallback raises
 // tfjs' own error). Views on the heap are taken after the last allocation of a kernel: an
 // allocation may grow the WebAssembly memory and detach older views.
-import { backend_util, broadcast_util, getKernel, registerKernel, unregisterKernel, util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, broadcast_util, engine, getKernel, registerKernel, unregisterKernel, util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeSgemm } from '../engine/blas.js';
 import { nativeLib } from '../engine/engine.js';
 import { simdKernelsFor } from './wasm-simd.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackend {
+  dataIdMap: { has(dataId: object): boolean };
   disposeData(dataId: object): void;
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: string): TensorInfo;
@@ -433,10 +434,28 @@ function gridOf(g: ConvGeom): Grid | undefined {
   return { hp, wp, m: g.b * hp * wp, padded: hp !== g.h || wp !== g.w, cropped: g.oh !== hp || g.ow !== wp };
 }
 
-/** Writes `[b, h, w, c]` at `src` into a zeroed `[b, hp, wp, c]` grid at `dst`, offset by (top, left). */
+/** Zeroes `H[from, to)` (a loop for short runs, where a call to fill costs more). */
+function zero(H: Float32Array, from: number, to: number): void {
+  if (to - from >= 32) H.fill(0, from, to);
+  else for (let i = from; i < to; i++) H[i] = 0;
+}
+
+/**
+ * Writes `[b, h, w, c]` at `src` into a `[b, hp, wp, c]` grid at `dst`, offset by (top, left), with
+ * zeros around it. Only the padding is zeroed (the image is written once): each image's rows above
+ * and below, and per row the run from the end of its pixels to the start of the next row's.
+ */
 function toGrid(H: Float32Array, src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
-  H.fill(0, dst, dst + b * hp * wp * c);
-  for (let n = 0; n < b; n++) copyRows(H, src + n * h * w * c, w * c, dst + ((n * hp + top) * wp + left) * c, wp * c, h, w * c);
+  const row = wp * c;
+  const len = w * c;
+  for (let n = 0; n < b; n++) {
+    const g0 = dst + n * hp * row;
+    const first = g0 + top * row + left * c; // the image's first pixel in the grid
+    zero(H, g0, first);
+    copyRows(H, src + n * h * len, len, first, row, h, len);
+    for (let y = 0; y < h - 1; y++) zero(H, first + y * row + len, first + (y + 1) * row);
+    zero(H, first + (h - 1) * row + len, g0 + hp * row);
+  }
 }
 
 /** The inverse of {@link toGrid}: the `[b, h, w, c]` window at (top, left) of the grid. */
@@ -450,11 +469,17 @@ function offsets(backend: WasmBackend, ts: TensorInfo[]): { H: Float32Array; at:
   return { H: first.H, at: ts.map((t, i) => (i === 0 ? first.off : heapOf(backend, t).off)) };
 }
 
-/** Allocates float32 temporaries, runs `f`, frees them (also when `f` throws). */
-function withTemps<T>(backend: WasmBackend, sizes: number[], f: (temps: TensorInfo[]) => T): T {
+/**
+ * Allocates float32 temporaries, runs `f`, frees them (also when `f` throws). `owned`: buffers the
+ * caller allocated for `f` and keeps afterwards; they are freed only when `f` throws.
+ */
+function withTemps<T>(backend: WasmBackend, sizes: number[], f: (temps: TensorInfo[]) => T, owned: (TensorInfo | undefined)[] = []): T {
   const temps = sizes.map((n) => backend.makeOutput([n], 'float32'));
   try {
     return f(temps);
+  } catch (e) {
+    for (const t of owned) if (t !== undefined) backend.disposeData(t.dataId);
+    throw e;
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
@@ -514,6 +539,78 @@ function col2im(H: Float32Array, dp: number, dx: number, g: ConvGeom): void {
       }
     }
   }
+}
+
+// Grids kept between the kernels of one convolution's training step. The filter gradient needs the
+// padded input grid the forward pass built and the gridded output gradient the input gradient
+// built just before it (tfjs runs Conv2DBackpropInput, then Conv2DBackpropFilter on the same dy),
+// so those are kept instead of rebuilt: forward input grids only while a gradient tape records, at
+// most KEEP_MAX grids and KEEP_FLOATS floats in all, each handed out once and dropped as soon as
+// its tensor's data is gone. Keys are the data (tfjs never writes a tensor's data after creating
+// it; Identity and clone share it) and the grid's geometry.
+
+interface KeptGrid {
+  backend: WasmBackend;
+  source: object;
+  key: string;
+  grid: TensorInfo;
+  floats: number;
+}
+
+const KEEP_MAX = 4;
+const KEEP_FLOATS = 1 << 24;
+const kept: KeptGrid[] = [];
+
+function gridKey(b: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): string {
+  return `${b},${h},${w},${c},${hp},${wp},${top},${left}`;
+}
+
+function dropKept(i: number): void {
+  const [e] = kept.splice(i, 1);
+  if (e !== undefined) e.backend.disposeData(e.grid.dataId);
+}
+
+/** Drops grids whose tensor data is gone (or that belong to another backend instance). */
+function pruneKept(backend: WasmBackend): void {
+  for (let i = kept.length - 1; i >= 0; i--) {
+    const e = kept[i] as KeptGrid;
+    if (e.backend !== backend || !backend.dataIdMap.has(e.source)) dropKept(i);
+  }
+}
+
+/** The kept grid of `t` with this geometry, now owned by the caller, or undefined. */
+function takeGrid(backend: WasmBackend, t: TensorInfo, key: string): TensorInfo | undefined {
+  const i = kept.findIndex((e) => e.backend === backend && e.source === t.dataId && e.key === key);
+  if (i < 0) return undefined;
+  const [e] = kept.splice(i, 1);
+  return e?.grid;
+}
+
+/** Keeps `grid` (the grid of `t`; ownership passes to the cache) when it fits, else frees it. */
+function keepGrid(backend: WasmBackend, t: TensorInfo, key: string, grid: TensorInfo): void {
+  const floats = util.sizeFromShape(grid.shape);
+  if (floats > KEEP_FLOATS) {
+    backend.disposeData(grid.dataId);
+    return;
+  }
+  const i = kept.findIndex((e) => e.backend === backend && e.source === t.dataId && e.key === key);
+  if (i >= 0) dropKept(i);
+  kept.push({ backend, source: t.dataId, key, grid, floats });
+  let total = kept.reduce((a, e) => a + e.floats, 0);
+  while (kept.length > KEEP_MAX || total > KEEP_FLOATS) {
+    total -= (kept[0] as KeptGrid).floats;
+    dropKept(0);
+  }
+}
+
+/** Grids kept now (for tests). @internal */
+export function keptGridCount(): number {
+  return kept.length;
+}
+
+/** Whether a gradient tape records (the forward pass of a training step). */
+function recording(): boolean {
+  return (engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
 }
 
 /**
@@ -591,6 +688,7 @@ function col2imT(H: Float32Array, pt: number, dx: number, g: ConvGeom): void {
 /** `out = conv(x, filter)` into an allocated NHWC output. */
 function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: TensorInfo, g: ConvGeom): void {
   const { b, c, fh, fw, co } = g;
+  pruneKept(backend);
   if (fewChannels(g)) {
     const rows = b * g.oh * g.ow;
     const kd = fh * fw * c;
@@ -606,8 +704,12 @@ function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: T
   if (grid !== undefined) {
     const { hp, wp, m } = grid;
     const chunk = chunkRows(c, co);
-    withTemps(backend, [grid.padded ? m * c : 0, grid.cropped ? m * co : 0], ([xp, yg]) => {
-      const { H, at } = offsets(backend, [x, filter, out, xp as TensorInfo, yg as TensorInfo]);
+    // the padded input, kept for the filter gradient while a tape records
+    const keep = grid.padded && recording();
+    const xg = keep ? backend.makeOutput([m * c], 'float32') : undefined;
+    withTemps(backend, [grid.padded && !keep ? m * c : 0, grid.cropped ? m * co : 0], ([xt, yg]) => {
+      const xp = xg ?? (xt as TensorInfo);
+      const { H, at } = offsets(backend, [x, filter, out, xp, yg as TensorInfo]);
       const [xo, fo, oo, xpo, ygo] = at as [number, number, number, number, number];
       const X = grid.padded ? xpo : xo;
       const Y = grid.cropped ? ygo : oo;
@@ -624,7 +726,8 @@ function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: T
         }
       }
       if (grid.cropped) fromGrid(H, ygo, oo, b, g.oh, g.ow, co, hp, wp, 0, 0);
-    });
+    }, [xg]);
+    if (xg !== undefined) keepGrid(backend, x, gridKey(b, g.h, g.w, c, hp, wp, g.top, g.left), xg);
     return;
   }
   const rows = b * g.oh * g.ow;
@@ -677,6 +780,7 @@ const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
   if (g === undefined || !dyFits(dy, g)) return fallback(args) as TensorInfo;
   const { b, c, fh, fw, co } = g;
   const out = backend.makeOutput([fh, fw, c, co], 'float32');
+  pruneKept(backend);
   if (fewChannels(g)) {
     const rows = b * g.oh * g.ow;
     const kd = fh * fw * c;
@@ -692,13 +796,18 @@ const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
   if (grid !== undefined) {
     const { hp, wp, m } = grid;
     const chunk = chunkRows(c, co);
-    withTemps(backend, [grid.padded ? m * c : 0, grid.cropped ? m * co : 0], ([xp, dyg]) => {
-      const { H, at } = offsets(backend, [x, dy, out, xp as TensorInfo, dyg as TensorInfo]);
+    // the grids the forward pass and the input gradient built, when kept (owned here from now)
+    const xKept = grid.padded ? takeGrid(backend, x, gridKey(b, g.h, g.w, c, hp, wp, g.top, g.left)) : undefined;
+    const dyKept = grid.cropped ? takeGrid(backend, dy, gridKey(b, g.oh, g.ow, co, hp, wp, 0, 0)) : undefined;
+    withTemps(backend, [grid.padded && xKept === undefined ? m * c : 0, grid.cropped && dyKept === undefined ? m * co : 0], ([xt, dyt]) => {
+      const xp = xKept ?? (xt as TensorInfo);
+      const dyg = dyKept ?? (dyt as TensorInfo);
+      const { H, at } = offsets(backend, [x, dy, out, xp, dyg]);
       const [xo, dyo, oo, xpo, dygo] = at as [number, number, number, number, number];
       const X = grid.padded ? xpo : xo;
       const D = grid.cropped ? dygo : dyo;
-      if (grid.padded) toGrid(H, xo, xpo, b, g.h, g.w, c, hp, wp, g.top, g.left);
-      if (grid.cropped) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, hp, wp, 0, 0);
+      if (grid.padded && xKept === undefined) toGrid(H, xo, xpo, b, g.h, g.w, c, hp, wp, g.top, g.left);
+      if (grid.cropped && dyKept === undefined) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, hp, wp, 0, 0);
       // dW_t accumulates over chunks of output rows [r0, r0 + n) (input rows r0 + off_t..)
       H.fill(0, oo, oo + fh * fw * c * co);
       for (let r0 = 0; r0 < m; r0 += chunk) {
@@ -711,7 +820,8 @@ const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
           sgemm(c, co, n, H.subarray(a, a + n * c), true, H.subarray(d, d + n * co), false, H.subarray(oo + t * c * co, oo + (t + 1) * c * co), { beta: 1 });
         }
       }
-    });
+    }, [xKept, dyKept]);
+    for (const t of [xKept, dyKept]) if (t !== undefined) backend.disposeData(t.dataId);
     return out;
   }
   const rows = b * g.oh * g.ow;
@@ -735,6 +845,7 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
   if (g === undefined || !dyFits(dy, g)) return fallback(args) as TensorInfo;
   const { b, c, fh, fw, co } = g;
   const out = backend.makeOutput([b, g.h, g.w, c], 'float32');
+  pruneKept(backend);
   if (fewChannels(g)) {
     const rows = b * g.oh * g.ow;
     const kd = fh * fw * c;
@@ -751,8 +862,10 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
   if (grid !== undefined) {
     const { hp, wp, m } = grid;
     const chunk = chunkRows(c, co);
-    withTemps(backend, [grid.cropped ? m * co : 0, grid.padded ? m * c : 0], ([dyg, dxp]) => {
-      const { H, at } = offsets(backend, [dy, filter, out, dyg as TensorInfo, dxp as TensorInfo]);
+    // the gridded output gradient, kept for the filter gradient that follows
+    const dyg = grid.cropped ? backend.makeOutput([m * co], 'float32') : undefined;
+    withTemps(backend, [0, grid.padded ? m * c : 0], ([dyt, dxp]) => {
+      const { H, at } = offsets(backend, [dy, filter, out, dyg ?? (dyt as TensorInfo), dxp as TensorInfo]);
       const [dyo, fo, oo, dygo, dxpo] = at as [number, number, number, number, number];
       const D = grid.cropped ? dygo : dyo;
       const X = grid.padded ? dxpo : oo;
@@ -770,7 +883,8 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
         }
       }
       if (grid.padded) fromGrid(H, dxpo, oo, b, g.h, g.w, c, hp, wp, g.top, g.left);
-    });
+    }, [dyg]);
+    if (dyg !== undefined) keepGrid(backend, dy, gridKey(b, g.oh, g.ow, co, hp, wp, 0, 0), dyg);
     return out;
   }
   const rows = b * g.oh * g.ow;
