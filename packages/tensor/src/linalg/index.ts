@@ -4,6 +4,7 @@ export { eigh, type EighOptions, type EighResult } from './eigh.js';
 export { svd, singularValues, type SvdOptions, type SvdResult } from './svd.js';
 export { qr, qrDeferred, qrPivoted, qrR, type QrDeferred, type QrOptions, type QrResult, type QrPivotedResult } from './qr.js';
 export { determinant, solve } from './lu.js';
+export { maxProductGram } from './max-product.js';
 export { lstsq, pinv, rank, type LstsqOptions, type LstsqResult, type RankTolerance } from './lstsq.js';
 export {
   cholesky,
