@@ -1,6 +1,6 @@
 // RSM-based survey measures (fixtures README, "Survey measures"): rsm.norm and dcor on
 // Euclidean-distance RSMs, riemann on regularised centred Gram RSMs.
-import { BasisError, Matrix, eigh, gram, matmul, qrR } from '@basis/tensor';
+import { BasisError, Matrix, generalizedEigenvalues, gram, qrR } from '@basis/tensor';
 import { centred, squaresOf } from '../prep.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
@@ -99,34 +99,23 @@ function constantRows(id: string, name: string): BasisError {
   return new BasisError('RANK_DEFICIENT', `${id}: every row of ${name} is the same point, so its distance covariance is 0 and the correlation is undefined`);
 }
 
-/** Eigenvalues of a symmetric matrix after exact symmetrisation, ascending. */
-function ascendingEigenvalues(S: Matrix): Float64Array {
-  const n = S.rows;
-  const a = S.data;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const v = 0.5 * ((a[i * n + j] as number) + (a[j * n + i] as number));
-      a[i * n + j] = v;
-      a[j * n + i] = v;
-    }
-  }
-  return eigh(S, { vectors: false }).values.reverse();
-}
-
-/** `W (K2 - K1) W` with `W = (K1 + eps I)^-1/2` (m x m), from the eigendecomposition of K1. */
-function whitenedDifference(K1: Matrix, K2: Matrix, eps: number): Matrix {
+/**
+ * Eigenvalues (ascending) of `(K1 + eps I)⁻¹ (K2 - K1)`, i.e. of the pencil `(K2 - K1, K1 + eps I)`:
+ * `L⁻¹ (K2 - K1) L⁻ᵀ` with `K1 + eps I = L Lᵀ` (Cholesky; LAPACK dpotrf, dsygst, dsyevd on the
+ * native engine), the same values as `W (K2 - K1) W` with the inverse square root W.
+ */
+function pencilDifference(K1: Matrix, K2: Matrix, eps: number): Float64Array {
   const m = K1.rows;
-  const { values, vectors } = eigh(K1);
-  // W = P diag((lambda + eps)^-1/2) Pᵀ; K1 is PSD up to rounding
-  const PS = vectors.clone();
-  for (let j = 0; j < m; j++) {
-    const w = 1 / Math.sqrt(Math.max(0, values[j] as number) + eps);
-    for (let i = 0; i < m; i++) PS.data[i * m + j] = (PS.data[i * m + j] as number) * w;
-  }
-  const W = matmul(PS, vectors.transpose());
+  const S = K1.clone();
   const M = new Matrix(m, m);
   for (let k = 0; k < M.data.length; k++) M.data[k] = (K2.data[k] as number) - (K1.data[k] as number);
-  return matmul(matmul(W, M), W);
+  for (let i = 0; i < m; i++) S.data[i * m + i] = (S.data[i * m + i] as number) + eps;
+  return generalizedEigenvalues(M, S);
+}
+
+/** `A Aᵀ` for the n x d row-major A, exactly symmetric (one symmetric product of its transpose). */
+function rowGram(A: Matrix): Matrix {
+  return gram(A.transpose());
 }
 
 /**
@@ -134,15 +123,19 @@ function whitenedDifference(K1: Matrix, K2: Matrix, eps: number): Matrix {
  * `S = Xc Xcᵀ N / ||Xc||²_F + eps I_N` (Shahbazi et al. 2021), `sqrt(sum_i ln(mu_i)²)` over the
  * eigenvalues mu of `S_X⁻¹ S_Y`.
  *
- * Computed in the joint column space of the two Gram matrices (outside it both are `eps I`, so
- * mu = 1): the thin QR factorisation `F = [A, B] = Q [R_x, R_y]` of `A = Xc sqrt(N) / ||Xc||_F`,
- * `B` likewise, gives the Gram matrices in the orthonormal basis Q as `K_X = R_x R_xᵀ`,
- * `K_Y = R_y R_yᵀ` (m x m, m = min(N, dx + dy)); a backward-stable factorisation keeps their errors
- * at rounding level relative to each direction's own size. Then
- * `e = eig(W_X (K_Y - K_X) W_X) = mu - 1` and `f = eig(W_Y (K_X - K_Y) W_Y) = 1/mu - 1`
- * (`W = (K + eps I)^-1/2`), and `ln mu = log1p(e)` for e >= 0, else `-log1p(f)` of the matching f,
- * so that no small mu is formed by cancellation (fixtures README, numerical advice). Work: one
- * N x (dx + dy) QR and four eigendecompositions of size m; no N x N matrix unless N < dx + dy.
+ * With `A = Xc sqrt(N) / ||Xc||_F` and `B` likewise, the Gram matrices are taken in a basis of m
+ * dimensions: when N >= dx + dy, the joint column space (outside it both are `eps I`, so mu = 1)
+ * through the thin QR factorisation `F = [A, B] = Q [R_x, R_y]`, `K_X = R_x R_xᵀ`,
+ * `K_Y = R_y R_yᵀ` (m = dx + dy; a backward-stable factorisation keeps their errors at rounding
+ * level relative to each direction's own size); otherwise the N x N Gram matrices `A Aᵀ`, `B Bᵀ`
+ * themselves (m = N, one symmetric product each). Then `e = eig(K_Y - K_X, K_X + eps I) = mu - 1`
+ * and `f = eig(K_X - K_Y, K_Y + eps I) = 1/mu - 1` (generalised eigenvalues: Cholesky and
+ * `L⁻¹ (K_Y - K_X) L⁻ᵀ`), and `ln mu = log1p(e)` for e >= 0, else `-log1p(f)` of the matching f,
+ * so that no small mu is formed by cancellation (fixtures README, numerical advice). The f side is
+ * skipped when the e side alone is accurate: every e_i carries about `u max|e|` (u = 2^-52), which
+ * `log1p` divides by mu_i, and when this first-order bound stays below 1e-13 of the value (no small
+ * mu; the default epsilon on most data) `log1p(e_i)` is used throughout. Work: the QR or the two
+ * Gram products, and one or two Cholesky reductions and eigenvalue problems of size m.
  */
 export function riemannKernel(X: Matrix, Y: Matrix, o: ResolvedOptions): number {
   const eps = o['epsilon'] as number;
@@ -158,28 +151,50 @@ export function riemannKernel(X: Matrix, Y: Matrix, o: ResolvedOptions): number 
   const p = dx + dy;
   const ax = Math.sqrt(n / sx);
   const ay = Math.sqrt(n / sy);
-  const F = new Matrix(n, p);
-  const f = F.data;
-  const xc = Xc.data;
-  const yc = Yc.data;
-  for (let i = 0; i < n; i++) {
-    const o = i * p;
-    for (let j = 0; j < dx; j++) f[o + j] = (xc[i * dx + j] as number) * ax;
-    for (let j = 0; j < dy; j++) f[o + dx + j] = (yc[i * dy + j] as number) * ay;
+  let Kx: Matrix;
+  let Ky: Matrix;
+  if (n < p) {
+    Kx = rowGram(new Matrix(n, dx, Xc.data.map((v) => v * ax)));
+    Ky = rowGram(new Matrix(n, dy, Yc.data.map((v) => v * ay)));
+  } else {
+    const F = new Matrix(n, p);
+    const f = F.data;
+    const xc = Xc.data;
+    const yc = Yc.data;
+    for (let i = 0; i < n; i++) {
+      const o = i * p;
+      for (let j = 0; j < dx; j++) f[o + j] = (xc[i * dx + j] as number) * ax;
+      for (let j = 0; j < dy; j++) f[o + dx + j] = (yc[i * dy + j] as number) * ay;
+    }
+    const R = qrR(F); // Q is never formed
+    const m = R.rows;
+    // K = R_x R_xᵀ = gram(R_xᵀ), exactly symmetric
+    const RxT = new Matrix(dx, m);
+    const RyT = new Matrix(dy, m);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < dx; j++) RxT.data[j * m + i] = R.data[i * p + j] as number;
+      for (let j = 0; j < dy; j++) RyT.data[j * m + i] = R.data[i * p + dx + j] as number;
+    }
+    Kx = gram(RxT);
+    Ky = gram(RyT);
   }
-  const R = qrR(F); // Q is never formed
-  const m = R.rows;
-  // K = R_x R_xᵀ = gram(R_xᵀ), exactly symmetric
-  const RxT = new Matrix(dx, m);
-  const RyT = new Matrix(dy, m);
+  const m = Kx.rows;
+  const e = pencilDifference(Kx, Ky, eps);
+  // Each e_i carries an absolute error of about u max|e| (u = 2^-52), which ln mu = log1p(e_i)
+  // divides by mu_i = 1 + e_i: the e side alone is accurate where no mu is small. The f side is
+  // solved only when this first-order bound could move the value by more than 1e-13 (relative).
+  let emax = 0;
+  for (let i = 0; i < m; i++) emax = Math.max(emax, Math.abs(e[i] as number));
+  let one = 0;
+  let bound = 0;
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < dx; j++) RxT.data[j * m + i] = R.data[i * p + j] as number;
-    for (let j = 0; j < dy; j++) RyT.data[j * m + i] = R.data[i * p + dx + j] as number;
+    const ei = e[i] as number;
+    const l = Math.log1p(ei);
+    one += l * l;
+    if (ei < 0) bound += (Math.abs(l) * 2 ** -52 * emax) / (1 + ei);
   }
-  const Kx = gram(RxT);
-  const Ky = gram(RyT);
-  const e = ascendingEigenvalues(whitenedDifference(Kx, Ky, eps));
-  const g = ascendingEigenvalues(whitenedDifference(Ky, Kx, eps));
+  if (Number.isFinite(one) && bound <= oneSidedBound * one) return Math.sqrt(one);
+  const g = pencilDifference(Ky, Kx, eps);
   let total = 0;
   for (let i = 0; i < m; i++) {
     const ei = e[i] as number;
@@ -187,6 +202,22 @@ export function riemannKernel(X: Matrix, Y: Matrix, o: ResolvedOptions): number 
     total += l * l;
   }
   return Math.sqrt(total);
+}
+
+/**
+ * Largest first-order error bound, relative (`sum |l_i| delta_i / sum l_i²` with `delta_i = u max|e| / mu_i`),
+ * for which riemann keeps the e side alone.
+ */
+let oneSidedBound = 1e-13;
+
+/**
+ * Test hook: sets the bound below which riemann solves one side only (-1 forces both sides,
+ * Infinity one side); returns the previous value.
+ */
+export function setRiemannOneSidedBound(v: number): number {
+  const prev = oneSidedBound;
+  oneSidedBound = v;
+  return prev;
 }
 
 export const rsmNorm: MetricDefinition = {

@@ -7,6 +7,7 @@ import { closeScaled, fixtureBytes, fixtureJson, metricCases } from '@basis/test
 import { compareLayers, getMetric, metric } from '../index.js';
 import { compareLayersParallel } from '../node.js';
 import { neighbourCounters } from './pairwise.js';
+import { setRiemannOneSidedBound } from './rsm.js';
 
 const IDS = [
   'rsm.norm',
@@ -245,6 +246,70 @@ describe('agree with brute-force definitions (direct distances, N x N matrices)'
       });
     }
   }
+  it('riemann with fewer rows than dx + dy (the N x N Gram route) matches the definition, also at epsilon 1e-3 and with a rank-deficient side', () => {
+    const r = createRng(77);
+    for (const [n, dx, dy] of [[12, 8, 9], [40, 30, 25], [33, 2, 40]] as const) {
+      const X = randn(n, dx, r);
+      const Y = randn(n, dy, r);
+      for (let k = 0; k < Math.min(X.data.length, Y.data.length); k += 2) Y.data[k] = (Y.data[k] as number) + 2 * (X.data[k] as number);
+      const got = metric('riemann', X, Y).value;
+      expect(closeScaled(got, reference('riemann', X, Y), 1e-10), `${n}x${dx}/${dy}: ${got}`).toBe(true);
+      expect(closeScaled(metric('riemann', Y, X).value, got, 1e-12), 'symmetric').toBe(true);
+    }
+    // the N x N route at a smaller ridge: mu down to ~1e-4, each ln mu from the side where it is large
+    const X = randn(20, 16, r);
+    const Y = mapM(randn(20, 16, r), (v, k) => v + (X.data[k] as number));
+    const W = invSqrt(gramRsm(rowsOf(X), 1e-3));
+    const want = Math.sqrt([...eigh(mul(mul(W, gramRsm(rowsOf(Y), 1e-3)), W), { vectors: false }).values].reduce((s, mu) => s + Math.log(mu) ** 2, 0));
+    expect(closeScaled(metric('riemann', X, Y, { epsilon: 1e-3 }).value, want, 1e-9)).toBe(true);
+  });
+
+  it('riemann: the e side alone (taken when its error bound is below 1e-13) equals both sides, and the bound sends tiny-mu cases to both', () => {
+    const r = createRng(78);
+    const value = (X: Matrix, Y: Matrix, eps: number, bound: number): number => {
+      const prev = setRiemannOneSidedBound(bound);
+      try {
+        return metric('riemann', X.clone(), Y.clone(), { epsilon: eps }).value;
+      } finally {
+        setRiemannOneSidedBound(prev);
+      }
+    };
+    const pairs: [string, Matrix, Matrix][] = [];
+    for (const [n, dx, dy] of [[12, 8, 9], [60, 10, 12], [80, 50, 40]] as const) {
+      const X = randn(n, dx, r);
+      const Y = randn(n, dy, r);
+      for (let k = 0; k < Math.min(X.data.length, Y.data.length); k += 2) Y.data[k] = (Y.data[k] as number) + (X.data[k] as number);
+      pairs.push([`${n}x${dx}/${dy}`, X, Y]);
+    }
+    for (const [n, d] of [[200, 24], [40, 30]] as const) {
+      // the bench's pairs: Y = X R + noise (no small mu at the default ridge)
+      const X = randn(n, d, r);
+      const R = randn(d, d, r);
+      const E = randn(n, d, r);
+      const Y = new Matrix(n, d, E.data.map((v, k) => v + X.row(Math.floor(k / d)).reduce((s, x, t) => s + x * R.get(t, k % d), 0)));
+      pairs.push([`X R + E ${n}x${d}`, X, Y]);
+    }
+    let oneSided = 0;
+    for (const [name, X, Y] of pairs) {
+      for (const eps of [1e-2, 1e-3]) {
+        const both = value(X, Y, eps, -1);
+        const one = value(X, Y, eps, Infinity);
+        const taken = value(X, Y, eps, 1e-13);
+        expect(closeScaled(taken, both, 1e-13), `${name} eps ${eps}: ${taken} vs both sides ${both}`).toBe(true);
+        if (taken === one && taken !== both) oneSided++;
+      }
+    }
+    expect(oneSided, 'cases where the e side alone was taken').toBeGreaterThan(0);
+    // one direction of Y shrunk 1e-3 at a tiny ridge: mu ~ 1e-6 there, where log1p(e) has lost
+    // digits; the bound sends it to both sides
+    const X = randn(30, 3, r);
+    const Y = mapM(X, (v, k) => (k % 3 === 0 ? 1e-3 * v : v));
+    const both = value(X, Y, 1e-9, -1);
+    const one = value(X, Y, 1e-9, Infinity);
+    expect(Math.abs(one - both) / both, `one-sided ${one}, both ${both}`).toBeGreaterThan(1e-13);
+    expect(value(X, Y, 1e-9, 1e-13)).toBe(both);
+  });
+
   it('scale-handling: huge and tiny inputs give the scaled values (exact powers of two), never overflow', () => {
     const X = cases[1]![1];
     const Y = cases[1]![2];

@@ -369,3 +369,24 @@ export function lapackPotrf(lib: NativeLib, a: Float64Array, n: number): number 
   lib.fn.dpotrf('U', lib.ints([n]), a, lib.ints([ld]), info, 1);
   return infoOf(lib, info, 'dpotrf');
 }
+
+/**
+ * `dsygst` with ITYPE 1 and UPLO 'U' (column-major upper = row-major lower): overwrites the
+ * row-major lower triangle of the symmetric n x n array `a` with that of `C = L⁻¹ A L⁻ᵀ`, where
+ * `l` holds {@link lapackPotrf}'s factor of `B = L Lᵀ` in its row-major lower triangle (its strict
+ * upper triangle is not read). The strict upper triangle of `a` is left as it was. The eigenvalues
+ * of C are those of the pencil `A v = λ B v`.
+ */
+export function lapackSygst(lib: NativeLib, a: Float64Array, l: Float64Array, n: number): void {
+  const what = 'generalized eigenvalues (dsygst)';
+  const ld = Math.max(1, n);
+  checkDims(lib, what, { n, lda: ld, ldb: ld });
+  checkCol(what, 'A', a, n, n, ld);
+  checkCol(what, 'B', l, n, n, ld);
+  checkFinite(what, a.subarray(0, n * n));
+  checkFinite(what, l.subarray(0, n * n));
+  if (n === 0) return;
+  const info = intArray(lib, 1);
+  lib.fn.dsygst(lib.ints([1]), 'U', lib.ints([n]), a, lib.ints([ld]), l, lib.ints([ld]), info, 1);
+  infoOf(lib, info, 'dsygst');
+}

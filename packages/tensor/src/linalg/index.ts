@@ -1,6 +1,7 @@
 // Public API of the linalg area: float64 dense linear algebra on `Matrix`.
 export { add, crossprod, frobeniusNorm, gram, matmul, matvec, scale, sub, trace } from './basic.js';
 export { eigh, type EighOptions, type EighResult } from './eigh.js';
+export { generalizedEigenvalues } from './generalized.js';
 export { svd, singularValues, type SvdOptions, type SvdResult } from './svd.js';
 export { qr, qrDeferred, qrPivoted, qrR, type QrDeferred, type QrOptions, type QrResult, type QrPivotedResult } from './qr.js';
 export { determinant, solve } from './lu.js';
