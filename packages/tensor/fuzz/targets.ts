@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { GENERIC_MUTATORS, type Crafted, type FuzzRng, type FuzzTarget, type Mutator } from '@basis/test-utils/fuzz';
 import { ByteBudget, readNpy, readNpz, readSafetensors, readTorch, writeNpy, writeNpz, writeSafetensors } from '../src/index.js';
-import { readZipDirectory, zipEntryData } from '../src/io/zip.js';
+import { readZipDirectory, zipEntryData } from '../src/io/zip-reader.js';
 import {
   deepArray,
   npyWithHeader,

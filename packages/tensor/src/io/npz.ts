@@ -3,7 +3,7 @@ import { BasisError } from '../errors.js';
 import { ByteBudget, resolveMaxBytes, type ReadOptions } from './limits.js';
 import type { NdArray } from './ndarray.js';
 import { readNpy, writeNpy } from './npy.js';
-import { readZipDirectory, zipEntryData } from './zip.js';
+import { readZipDirectory, zipEntryData } from './zip-reader.js';
 
 const KIND = 'not a valid .npz file';
 
