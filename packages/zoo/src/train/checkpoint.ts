@@ -3,7 +3,7 @@
 // (optimizer slots, optional) and manifest.json (everything else), the manifest recording the size
 // and CRC-32 of the other two so that a truncated or mixed-up checkpoint is detected.
 import { getBackend, version_core } from '@tensorflow/tfjs-core';
-import { BasisError, MAX_JSON_DEPTH, engineInfo, isBasisError, jsonDepth, readSafetensors, writeSafetensors, type EngineInfo, type NdArray } from '@basis/tensor';
+import { BasisError, MAX_JSON_DEPTH, crc32, engineInfo, isBasisError, jsonDepth, readSafetensors, writeSafetensors, type EngineInfo, type NdArray } from '@basis/tensor';
 import { checkTrainState, type CheckpointReason, type EpochRecord, type TrainConfigRecord, type TrainSnapshot, type TrainState } from './loop.js';
 import type { OptimizerState } from './optimizers.js';
 
@@ -130,28 +130,16 @@ export interface CheckpointFiles {
   optimizer: Uint8Array | null;
 }
 
-let crcTable: Uint32Array | null = null;
-
 /**
- * CRC-32 (IEEE 802.3, as zlib) of bytes, as 8 lowercase hex digits.
+ * CRC-32 (IEEE 802.3, as zlib) of bytes, as the 8 lowercase hex digits a manifest records.
  *
  * @example
  * ```ts
- * crc32(new TextEncoder().encode('123456789')); // 'cbf43926'
+ * crc32Hex(new TextEncoder().encode('123456789')); // 'cbf43926'
  * ```
  */
-export function crc32(bytes: Uint8Array): string {
-  if (crcTable === null) {
-    crcTable = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[i] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+export function crc32Hex(bytes: Uint8Array): string {
+  return crc32(bytes).toString(16).padStart(8, '0');
 }
 
 /**
@@ -225,8 +213,8 @@ export function encodeCheckpoint(ckpt: Checkpoint): CheckpointFiles {
     ...m,
     optimizer: ckpt.optimizer === null ? null : { kind: ckpt.optimizer.kind, step: ckpt.optimizer.step },
     files: {
-      params: { name: CHECKPOINT_FILES.params, bytes: params.length, crc32: crc32(params) },
-      optimizer: optimizer === null ? null : { name: CHECKPOINT_FILES.optimizer, bytes: optimizer.length, crc32: crc32(optimizer) },
+      params: { name: CHECKPOINT_FILES.params, bytes: params.length, crc32: crc32Hex(params) },
+      optimizer: optimizer === null ? null : { name: CHECKPOINT_FILES.optimizer, bytes: optimizer.length, crc32: crc32Hex(optimizer) },
     },
   };
   return { manifest: JSON.stringify(manifest, null, 2) + '\n', params, optimizer };
@@ -336,7 +324,7 @@ function readSt(bytes: Uint8Array, name: string, where: string): ReturnType<type
 
 function checkBytes(bytes: Uint8Array, info: CheckpointFileInfo, where: string): void {
   if (bytes.length !== info.bytes) bad(where, `${info.name} has ${bytes.length} bytes but the manifest records ${info.bytes}; the checkpoint is truncated or was overwritten`);
-  const c = crc32(bytes);
+  const c = crc32Hex(bytes);
   if (c !== info.crc32) bad(where, `${info.name} has CRC-32 ${c} but the manifest records ${info.crc32}; the file is corrupt`);
 }
 

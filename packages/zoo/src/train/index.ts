@@ -60,7 +60,6 @@ export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   checkpointFromSnapshot,
-  crc32,
   decodeCheckpoint,
   encodeCheckpoint,
   parseCheckpointManifest,

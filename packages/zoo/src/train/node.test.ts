@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { isBasisError } from '@basis/tensor';
 import { LOCK_FILE, setLockNoticeHandler } from '@basis/tensor/node';
-import { CHECKPOINT_FILES, checkpointFromSnapshot, crc32, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FILES, checkpointFromSnapshot, crc32Hex, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import type { TrainOptions, TrainSnapshot } from './loop.js';
 import { train } from './loop.js';
 import { checkpointDirName, checkpointWriter, findLatestCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, trainResumable, type TrainResumableOptions } from './node.js';
@@ -106,7 +106,7 @@ describe('checkpoint files', () => {
   });
 
   it('encode/decode in memory is exact and CRC-32 is the standard one', async () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe('cbf43926');
+    expect(crc32Hex(new TextEncoder().encode('123456789'))).toBe('cbf43926');
     const params = mlpParams(4, 8, 3, 2);
     let snap: TrainSnapshot | undefined;
     await train(trainOptions(params, { checkpoints: { everyEpoch: false, save: (s) => { snap = s; } }, epochs: 1 }));
