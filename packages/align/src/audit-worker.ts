@@ -3,7 +3,8 @@
 // Matrix objects, so it is done at most once per worker and layer. The worker first configures
 // the compute engine as the parent says (same provider, its share of the thread budget).
 import { parentPort } from 'node:worker_threads';
-import { Matrix, configureEngine, isBasisError, type WorkerEngineSettings } from '@basis/tensor';
+import { Matrix, configureEngine, type WorkerEngineSettings } from '@basis/tensor';
+import { toWireError, type WireError } from '@basis/tensor/node';
 import { auditCell } from './audit.js';
 import { exportCache, importCache, type CacheTree } from './prep.js';
 import { getMetric } from './registry.js';
@@ -30,7 +31,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'value'; m: number; i: number; j: number; value: number }
   | { type: 'prepared'; side: 'A' | 'B'; i: number; cache: CacheTree }
-  | { type: 'error'; code: string | undefined; message: string; details: Record<string, unknown> | undefined };
+  | ({ type: 'error' } & WireError);
 
 const port = parentPort;
 if (port === null) throw new Error('audit-worker.ts must run in a worker thread');
@@ -75,12 +76,6 @@ port.on('message', (msg: ToWorker) => {
     const value = auditCell(d, x, y, options[d.id] as ResolvedOptions, na, nb);
     port.postMessage({ type: 'value', m: msg.m, i: msg.i, j: msg.j, value } satisfies FromWorker);
   } catch (e) {
-    const basis = isBasisError(e);
-    port.postMessage({
-      type: 'error',
-      code: basis ? e.code : undefined,
-      message: e instanceof Error ? e.message : String(e),
-      details: basis ? (e.details as Record<string, unknown> | undefined) : undefined,
-    } satisfies FromWorker);
+    port.postMessage({ type: 'error', ...toWireError(e) } satisfies FromWorker);
   }
 });

@@ -1,7 +1,8 @@
 // Node-only entry of @basis/align (`@basis/align/node`): all-pairs audits on worker threads.
 // The main entry stays free of node: imports so that it runs in browsers.
-import { Worker } from 'node:worker_threads';
-import { BasisError, limitThreads, threadBudget, workerEngine, type BasisErrorCode, type Matrix, type WorkerEngineSettings } from '@basis/tensor';
+import type { Worker } from 'node:worker_threads';
+import { BasisError, limitThreads, threadBudget, workerEngine, type Matrix, type WorkerEngineSettings } from '@basis/tensor';
+import { fromWireError, startWorkers, toShared, watchWorker, workerScript } from '@basis/tensor/node';
 import { auditCell, auditResult, prepareAudit, type AuditProgress, type LayerAudit, type Layers, type PreparedAudit } from './audit.js';
 import type { FromWorker, ToWorker, WireLayer } from './audit-worker.js';
 import type { CacheTree } from './prep.js';
@@ -161,19 +162,7 @@ async function auditOnThreads(p: PreparedAudit, maxWorkers: number, minSeconds: 
 
 /** Copies a layer into shared memory (unless it already lives there). */
 function wire([name, m]: [string, Matrix]): WireLayer {
-  if (m.data.buffer instanceof SharedArrayBuffer) return { name, rows: m.rows, cols: m.cols, data: m.data };
-  const data = new Float64Array(new SharedArrayBuffer(m.data.byteLength));
-  data.set(m.data);
-  return { name, rows: m.rows, cols: m.cols, data };
-}
-
-/** The worker script: the built `audit-worker.js`, or the TypeScript one through tsx in source mode. */
-function workerScript(): { url: URL; execArgv: string[] | undefined } {
-  const here = import.meta.url;
-  if (/\.[cm]?ts$/.test(new URL(here).pathname)) {
-    return { url: new URL('./audit-worker-source.mjs', here), execArgv: ['--conditions=@basis/source'] };
-  }
-  return { url: new URL('./audit-worker.js', here), execArgv: undefined };
+  return { name, rows: m.rows, cols: m.cols, data: toShared(m.data) };
 }
 
 /**
@@ -182,13 +171,13 @@ function workerScript(): { url: URL; execArgv: string[] | undefined } {
  * shared memory. Phase 2: the cells, handed out one by one to whichever worker is free.
  */
 function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, engine: WorkerEngineSettings, record: (c: Cell, v: number) => void): Promise<void> {
-  const script = workerScript();
+  const script = workerScript(import.meta.url, 'audit-worker');
   const init: ToWorker = { type: 'init', A: p.A.map(wire), B: p.B.map(wire), ids: p.defs.map((d) => d.id), options: p.resolved, engine };
   const prepTasks: { side: 'A' | 'B'; i: number }[] = p.defs.some((d) => d.prepare !== undefined)
     ? [...p.A.map((_, i) => ({ side: 'A' as const, i })), ...p.B.map((_, i) => ({ side: 'B' as const, i }))]
     : [];
   return new Promise<void>((resolve, reject) => {
-    const pool: Worker[] = [];
+    const pool: Worker[] = startWorkers(script, count);
     const caches = { A: p.A.map((): CacheTree => []), B: p.B.map((): CacheTree => []) };
     let nextPrep = 0;
     let prepared = 0;
@@ -230,17 +219,11 @@ function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, engine: Wo
         topUp(w);
       }
     };
-    for (let k = 0; k < count; k++) {
-      const w = new Worker(script.url, script.execArgv === undefined ? {} : { execArgv: script.execArgv });
-      pool.push(w);
+    for (const w of pool) {
       w.on('message', (msg: FromWorker) => {
         if (settled) return;
         if (msg.type === 'error') {
-          stop(
-            msg.code === undefined
-              ? new Error(`audit worker failed: ${msg.message}`)
-              : new BasisError(msg.code as BasisErrorCode, msg.message, msg.details === undefined ? undefined : { details: msg.details }),
-          );
+          stop(fromWireError(msg, 'audit worker'));
           return;
         }
         if (msg.type === 'prepared') {
@@ -260,10 +243,7 @@ function runOnWorkers(p: PreparedAudit, cells: Cell[], count: number, engine: Wo
         if (++finished === cells.length) stop();
         else topUp(w);
       });
-      w.on('error', (e) => stop(new BasisError('BACKEND_UNAVAILABLE', `an audit worker thread failed: ${e.message}`, { cause: e })));
-      w.on('exit', (code) => {
-        if (!settled) stop(new BasisError('BACKEND_UNAVAILABLE', `an audit worker thread exited early (code ${code})`));
-      });
+      watchWorker(w, 'an audit worker', () => settled, stop);
       w.postMessage(init);
       if (prepTasks.length === 0) topUp(w);
       else feed(w);

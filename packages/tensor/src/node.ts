@@ -133,3 +133,4 @@ export async function writeTorchFile(path: string, tensors: Map<string, NdArray>
 }
 
 export { LOCK_FILE, cleanTempFiles, lockDir, readDirLock, setLockNoticeHandler, withDirLock, type DirLock, type DirLockOwner, type LockDirOptions } from './lock.js';
+export { fromWireError, startWorkers, toShared, toWireError, watchWorker, workerScript, type ShareableArray, type WireError, type WorkerScript } from './worker-threads.js';

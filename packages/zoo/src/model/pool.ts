@@ -1,15 +1,16 @@
 // A pool of worker threads that train models, one tfjs backend per worker: several seeds of a
 // recipe train at once (about 1.8x the throughput of one thread on 2 cores). The workers share
 // the engine's thread budget: each computes with max(1, floor(budget / workers)) provider threads.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BasisError, limitThreads, threadBudget, workerEngine, type BasisErrorCode, type WorkerEngineSettings } from '@basis/tensor';
 import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
-import { lockDir, type DirLock } from '@basis/tensor/node';
+import { fromWireError, lockDir, startWorkers, toShared, watchWorker, workerScript, type DirLock } from '@basis/tensor/node';
 import type { ClassificationDataset } from '../data/types.js';
-import type { ModelGraph, ParamDict } from '../graph/index.js';
-import type { TrainProgress, TrainStart } from '../train/loop.js';
-import type { FromTrainWorker, ToTrainWorker, WireJob, WireResult } from './train-worker.js';
-import { resolveRecipe, type TrainRecipe } from './train-model.js';
+import type { TrainProgress } from '../train/loop.js';
+import type { FromTrainWorker, ToTrainWorker, TrainJob, WireJob, WireResult } from './train-job.js';
+import { resolveRecipe } from './train-model.js';
+
+export type { TrainJob } from './train-job.js';
 
 /**
  * Options of {@link TrainPool.create}.
@@ -27,29 +28,6 @@ export interface TrainPoolOptions {
   workers?: number;
   /** Backend each worker selects (`selectBackend`; default `'auto'`: tensorflow > wasm > cpu). */
   backend?: BackendPreference;
-}
-
-/**
- * One model to train on the pool: the options of `trainModel` (plain data), and optionally a run
- * directory (then as `trainModelResumable`: checkpoints, resume, final model in the directory).
- *
- * @example
- * ```ts
- * const job: TrainJob = { graph, train, test, recipe: { ...RECIPES.mlpMnist.train, seed: 1 }, runDir: 'runs/mlp/seed-1' };
- * ```
- */
-export interface TrainJob {
-  graph: ModelGraph;
-  train: ClassificationDataset;
-  test?: ClassificationDataset;
-  recipe: TrainRecipe;
-  initial?: ParamDict;
-  runDir?: string;
-  meta?: Record<string, unknown>;
-  /** Stop after this many steps in total (the trunk of a spawn). */
-  maxSteps?: number;
-  /** Continue from this state (a fork when its seed differs from the recipe's); with `runDir`, only when the directory holds no checkpoint yet. */
-  start?: TrainStart;
 }
 
 /**
@@ -81,30 +59,13 @@ export type TrainJobResult = WireResult;
 /** Copies typed arrays into shared memory once per dataset, so that every worker reads the same bytes. */
 const shared = new WeakMap<ClassificationDataset, ClassificationDataset>();
 
-function share<T extends Float32Array | Int32Array>(a: T): T {
-  if (a.buffer instanceof SharedArrayBuffer) return a;
-  const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
-  const out = new Ctor(new SharedArrayBuffer(a.byteLength));
-  out.set(a);
-  return out;
-}
-
 function sharedDataset(ds: ClassificationDataset): ClassificationDataset {
   let s = shared.get(ds);
   if (s === undefined) {
-    s = { ...ds, x: share(ds.x), labels: share(ds.labels), sourceIndex: share(ds.sourceIndex) };
+    s = { ...ds, x: toShared(ds.x), labels: toShared(ds.labels), sourceIndex: toShared(ds.sourceIndex) };
     shared.set(ds, s);
   }
   return s;
-}
-
-/** The worker script: the built `train-worker.js`, or the TypeScript one through tsx in source mode. */
-function workerScript(): { url: URL; execArgv: string[] | undefined } {
-  const here = import.meta.url;
-  if (/\.[cm]?ts$/.test(new URL(here).pathname)) {
-    return { url: new URL('./train-worker-source.mjs', here), execArgv: ['--conditions=@basis/source'] };
-  }
-  return { url: new URL('./train-worker.js', here), execArgv: undefined };
 }
 
 interface Slot {
@@ -181,10 +142,10 @@ export class TrainPool {
     if (!Number.isInteger(n) || n < 1) throw new BasisError('INVALID_ARGUMENT', `workers must be a positive integer, got ${String(n)}`);
     const backend = opts.backend ?? 'auto';
     const engine = workerEngine(n);
-    const script = workerScript();
+    const script = workerScript(import.meta.url, 'train-worker');
     // the workers set the (process-wide) BLAS thread count as they start: hold it at their share meanwhile
     const release = limitThreads(engine.threads);
-    const workers = Array.from({ length: n }, () => new Worker(script.url, script.execArgv === undefined ? {} : { execArgv: script.execArgv }));
+    const workers = startWorkers(script, n);
     try {
       const ready = await Promise.all(
         workers.map(
@@ -336,7 +297,7 @@ export class TrainPool {
       slot.busy = false;
       if (p.settled !== true) {
         if (m.type === 'done') p.resolve(m.result);
-        else p.reject(m.code === undefined ? new Error(`training worker failed: ${m.message}`) : new BasisError(m.code as BasisErrorCode, m.message, m.details === undefined ? undefined : { details: m.details }));
+        else p.reject(fromWireError(m, 'training worker'));
       }
       this.pump();
     });
@@ -352,10 +313,7 @@ export class TrainPool {
       if (this.slots.every((s) => s.dead === true)) for (const p of this.queue.splice(0)) p.reject(e);
       this.pump();
     };
-    slot.worker.on('error', (e) => fail(new BasisError('BACKEND_UNAVAILABLE', `a training worker thread failed: ${e.message}`, { cause: e })));
-    slot.worker.on('exit', (code) => {
-      if (!this.closed) fail(new BasisError('BACKEND_UNAVAILABLE', `a training worker thread exited early (code ${code})`));
-    });
+    watchWorker(slot.worker, 'a training worker', () => this.closed, fail);
   }
 }
 

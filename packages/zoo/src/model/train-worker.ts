@@ -3,39 +3,13 @@
 // once, then trains the jobs it is sent one at a time, streaming progress events back. Datasets
 // arrive with their arrays in shared memory (not copied).
 import { parentPort } from 'node:worker_threads';
-import { configureEngine, isBasisError, type WorkerEngineSettings } from '@basis/tensor';
-import { selectBackend, type ActiveBackend, type BackendPreference } from '@basis/tensor/backend';
+import { configureEngine } from '@basis/tensor';
+import { selectBackend } from '@basis/tensor/backend';
+import { toWireError } from '@basis/tensor/node';
 import type { TrainProgress } from '../train/loop.js';
 import { trainModelResumable } from './node.js';
-import type { TrainJob } from './pool.js';
-import { trainModel, type TrainModelResult } from './train-model.js';
-
-/** A training job as sent to a worker: a {@link TrainJob} plus the wire-only fields. */
-export interface WireJob extends TrainJob {
-  /** Forward step events (else only epochs and checkpoints). */
-  steps: boolean;
-  /**
-   * Abort flag in shared memory, set by the parent: checked after every step, since a busy
-   * training loop does not return to the event loop to receive messages.
-   */
-  abort: Int32Array;
-}
-
-/** Parent -> worker messages. */
-export type ToTrainWorker =
-  | { type: 'init'; backend: BackendPreference; engine: WorkerEngineSettings }
-  | { type: 'job'; id: number; job: WireJob };
-
-/** A job's result as sent back (`resumedFrom` only for jobs with a run directory). */
-export type WireResult = TrainModelResult & { resumedFrom?: string | null };
-
-/** Worker -> parent messages. */
-export type FromTrainWorker =
-  | { type: 'ready'; backend: ActiveBackend; engine: WorkerEngineSettings }
-  | { type: 'init-error'; code: string | undefined; message: string }
-  | { type: 'progress'; id: number; event: TrainProgress }
-  | { type: 'done'; id: number; result: WireResult }
-  | { type: 'error'; id: number; code: string | undefined; message: string; details: Record<string, unknown> | undefined };
+import type { FromTrainWorker, ToTrainWorker, WireJob, WireResult } from './train-job.js';
+import { trainModel } from './train-model.js';
 
 const port = parentPort;
 if (port === null) throw new Error('train-worker must run in a worker thread');
@@ -65,14 +39,7 @@ async function runJob(id: number, job: WireJob): Promise<void> {
     const transfer = Object.values(result.params).map((p) => p.data.buffer as ArrayBuffer);
     port!.postMessage({ type: 'done', id, result } satisfies FromTrainWorker, transfer);
   } catch (e) {
-    const basis = isBasisError(e);
-    port!.postMessage({
-      type: 'error',
-      id,
-      code: basis ? e.code : undefined,
-      message: e instanceof Error ? e.message : String(e),
-      details: basis ? (e.details as Record<string, unknown> | undefined) : undefined,
-    } satisfies FromTrainWorker);
+    port!.postMessage({ type: 'error', id, ...toWireError(e) } satisfies FromTrainWorker);
   }
 }
 
@@ -87,7 +54,7 @@ port.on('message', (msg: ToTrainWorker) => {
       .then(() => selectBackend(msg.backend))
       .then(
         (backend) => port.postMessage({ type: 'ready', backend, engine } satisfies FromTrainWorker),
-        (e: unknown) => port.postMessage({ type: 'init-error', code: isBasisError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e) } satisfies FromTrainWorker),
+        (e: unknown) => port.postMessage({ type: 'init-error', ...toWireError(e) } satisfies FromTrainWorker),
       );
     return;
   }
