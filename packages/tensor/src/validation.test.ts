@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show } from './config.js';
+import { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show } from './validation.js';
 
 /** The CONFIG_INVALID message and field a call throws. */
 function failure(f: () => unknown): { message: string; field: unknown } {
