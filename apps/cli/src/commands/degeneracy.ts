@@ -24,7 +24,7 @@ import { selectBackend } from '@basis/tensor/backend';
 import { lockDir, readMatrixFile, withDirLock, writeFileAtomic, writeSafetensorsFile } from '@basis/tensor/node';
 import { forward, paramsToTensors, type ModelGraph } from '@basis/zoo';
 import { loadDataSpec } from '@basis/zoo/node';
-import { lineChart, renderSvg } from '@basis/experiments';
+import { lineChart, renderSvg, toCsv } from '@basis/experiments';
 import type { CommandContext } from '../context.js';
 
 /** A model as the checkpoint loader returns it. */
@@ -329,8 +329,8 @@ export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCo
       // one writer per output folder (released at the end of this block)
       const lock = await lockDir(opts.out, { cleanDepth: 0 });
       try {
-        const rows = ['chain,draw,loss', ...est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => `${ci},${t},${v}`))];
-        await writeFileAtomic(join(opts.out, 'llc-traces.csv'), rows.join('\n') + '\n');
+        const rows = est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => [ci, t, v]));
+        await writeFileAtomic(join(opts.out, 'llc-traces.csv'), toCsv(['chain', 'draw', 'loss'], rows));
         // at most ~500 points per chain in the plot (every k-th draw)
         const every = Math.max(1, Math.ceil(est.options.draws / 500));
         const points = est.chains.flatMap((c, ci) => Array.from(c.trace, (v, t) => ({ x: t, y: v, series: `chain ${ci}` })).filter((_, t) => t % every === 0));

@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { estimateAudit, getMetric, listMetrics, resolveOptions } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
 import { BasisError, threadBudget, type Matrix } from '@basis/tensor';
-import { heatmap, heatmapDomain, renderReport } from '@basis/experiments';
+import { heatmap, heatmapDomain, renderReport, toCsv } from '@basis/experiments';
 import { lockDir, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
 import { ProgressBars, formatDuration } from '../progress.js';
@@ -19,11 +19,6 @@ async function layerFiles(dir: string): Promise<[string, string][]> {
   const npy = names.filter((n) => n.endsWith('.npy')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   if (npy.length === 0) throw new BasisError('TOO_SMALL', `'${dir}' holds no .npy files (one file per layer, rows = inputs, columns = units)`);
   return npy.map((n) => [n.slice(0, -4), join(dir, n)]);
-}
-
-function csv(rowLabels: string[], colLabels: string[], values: number[][]): string {
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return [['layer', ...colLabels].map(q).join(','), ...values.map((row, i) => [q(rowLabels[i] as string), ...row.map((v) => String(v))].join(','))].join('\n') + '\n';
 }
 
 /**
@@ -122,7 +117,7 @@ async function auditInto(
     const d = getMetric(id);
     const values = audit.values[id] as number[][];
     const base = join(out, id);
-    await writeFileAtomic(`${base}.csv`, csv(audit.layersA, audit.layersB, values));
+    await writeFileAtomic(`${base}.csv`, toCsv(['layer', ...audit.layersB], values.map((row, i) => [audit.layersA[i] as string, ...row])));
     // the one heatmap of basis (the reports' Vega-Lite style): fixed colour scale, colour bar with 5+ ticks
     const rows = values.flatMap((row, i) => row.map((v, j) => ({ a: audit.layersA[i] as string, b: audit.layersB[j] as string, value: v })));
     const finiteRange = Number.isFinite(d.range[0]) && Number.isFinite(d.range[1]);
