@@ -25,6 +25,7 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       'basis/no-escaping-relative-import': 'error',
+      'basis/no-import-cycle': 'error',
       'no-restricted-imports': [
         'error',
         {
@@ -39,6 +40,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
       eqeqeq: ['error', 'smart'],
+    },
+  },
+  // Front doors list their names (no `export *`), so that a package's public API can be read in
+  // one file. zoo's front doors are being rewritten with explicit lists (issue 17); add it then.
+  {
+    files: ['packages/*/src/index.ts', 'packages/*/src/node.ts', 'packages/*/src/numbers.ts', 'apps/*/src/index.ts'],
+    ignores: ['packages/zoo/src/**'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: "A front door lists what it exports: write `export { a, b, type C } from './x.js'` instead of `export *`." }],
     },
   },
   // Library packages: only @tensorflow/tfjs-core may be imported statically (backends are chosen by

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
 import { listMetrics } from '@basis/align';
 import { configureEngine, isBasisError, parseThreads } from '@basis/tensor';
@@ -6,11 +5,9 @@ import { setLockNoticeHandler } from '@basis/tensor/node';
 import { maskQueueArgv } from './commands/queue.js';
 import { makeContext, type CommandContext, type GlobalOptions, type Io } from './context.js';
 import { fallbackNotice } from './engine.js';
+import { CLI_VERSION } from './version.js';
 
-/** The CLI's version (that of the @basis/cli package). */
-export const CLI_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { CLI_VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 runtime error, 2 usage error. */
 export const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;

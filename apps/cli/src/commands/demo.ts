@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { selectBackend } from '@basis/tensor/backend';
 import { BasisError, threadBudget } from '@basis/tensor';
 import type { CommandContext } from '../context.js';
-import { CLI_VERSION } from '../index.js';
+import { CLI_VERSION } from '../version.js';
 import { formatTable } from '../table.js';
 
 /** Options of `basis demo`. */

@@ -3,7 +3,7 @@ import { engineInfo, threadBudget } from '@basis/tensor';
 import { detectBackends, selectBackend } from '@basis/tensor/backend';
 import type { CommandContext } from '../context.js';
 import { DETERMINISM, engineRows } from '../engine.js';
-import { CLI_VERSION } from '../index.js';
+import { CLI_VERSION } from '../version.js';
 import { formatTable } from '../table.js';
 
 /** Rows of a long list: the label on the first, the items joined up to about 100 characters per row. */

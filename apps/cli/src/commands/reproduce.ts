@@ -6,7 +6,7 @@ import { BasisError, isBasisError, threadBudget } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import type { QueueExecutorOptions } from '@basis/experiments/node';
 import type { CommandContext } from '../context.js';
-import { CLI_VERSION } from '../index.js';
+import { CLI_VERSION } from '../version.js';
 import { ProgressBars, formatDuration } from '../progress.js';
 import { formatTable } from '../table.js';
 

@@ -18,9 +18,7 @@ import {
   initParams,
   resolveRecipe,
   toFloat64,
-  type DataSpec,
   type ModelGraph,
-  type ModelSpec,
   type ParamDict,
   type TrainModelResult,
   type TrainRecipe,
@@ -30,37 +28,10 @@ import type { CachedModel, Profile, RunContext } from '../recipes/types.js';
 import { checkKeys, checkList, checkObject, invalid, show } from './check.js';
 import { loadData } from './data.js';
 import type { Executor, TrainTask } from './executor.js';
+import type { ModelJob } from './model-job.js';
 import { contentHash, parseStored, stringifyStored } from './json.js';
 
-/**
- * One model to train, as JSON (the input of `RunContext.models`). Everything in it except `label`
- * goes into the cache key, together with the package versions.
- * - `data`, `model`, `recipe`: the zoo's DataSpec, ModelSpec and TrainRecipe (the recipe's
- *   `freeze` and `checkpoints` fractions apply);
- * - `seed`: overrides `recipe.seed` (initialisation and data order);
- * - `init`: warm start. `{ from: key }` starts from a model of this run cache (by its `key`);
- *   with `layers` only those parameters or nodes are copied (e.g. a shared trunk) and the rest is
- *   initialised from the seed. `{ params }` starts from explicit parameters (hashed by content).
- *
- * @example
- * ```ts
- * const job: ModelJob = {
- *   data: { dataset: 'mnist', trainSize: 1000, testSize: 500 },
- *   model: { arch: 'mlp', width: 32, depth: 2 },
- *   recipe: { epochs: 2, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-3 } },
- *   seed: 1,
- * };
- * ```
- */
-export type ModelJob = {
-  data: DataSpec;
-  model: ModelSpec;
-  recipe: TrainRecipe;
-  seed?: number | string;
-  init?: { from: string; layers?: string[] } | { params: Record<string, { shape: number[]; data: ArrayLike<number> }> };
-  /** A name for progress lines; not part of the cache key. */
-  label?: string;
-};
+export type { ModelJob } from './model-job.js';
 
 /**
  * Validates a {@link ModelJob} (CONFIG_INVALID naming the field, e.g. `jobs[1].recipe.optimizer.lr`).

@@ -3,7 +3,7 @@
 // (`createQueueExecutor`, @basis/experiments/node) sends them to `basis worker` processes on any
 // number of machines through a Redis queue and waits for their artifacts in the shared store.
 import type { BackendPreference } from '@basis/tensor/backend';
-import type { ModelJob } from './context.js';
+import type { ModelJob } from './model-job.js';
 
 /**
  * One model to train: its content key (the cache key of the run context), the validated job, a

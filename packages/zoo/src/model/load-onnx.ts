@@ -4,7 +4,7 @@ import { basename, extname } from 'node:path';
 import { BasisError, isBasisError } from '@basis/tensor';
 import { importOnnx, type OnnxImportReport } from '../onnx/import.js';
 import type { ReadOptions } from '@basis/tensor';
-import type { LoadedModel } from './load.js';
+import type { LoadedModel } from './loaded-model.js';
 
 /**
  * Reads an `.onnx` file as a model: its graph becomes the IR, its initializers the parameters

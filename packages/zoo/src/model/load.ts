@@ -6,31 +6,12 @@ import { BasisError, createRng, isBasisError, readSafetensors, readTorch, type N
 import { checkGraphParams, describeGraph, type ModelGraph, type ParamDict } from '../graph/index.js';
 import { CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointManifest } from '../train/checkpoint.js';
 import { findLatestCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/node.js';
-import type { OnnxImportReport } from '../onnx/import.js';
 import { loadOnnxFile } from './load-onnx.js';
-import { importStateDict, mapStateDict, withTorchNames, type StateDictReport } from './state-dict.js';
+import type { LoadedModel } from './loaded-model.js';
+import { importStateDict, mapStateDict, withTorchNames } from './state-dict.js';
 import type { KeyMap } from './state-dict-map.js';
 
-/**
- * A trained model read from disk.
- *
- * @example
- * ```ts
- * const { graph, params, manifest } = await loadModel('runs/mlp/seed-0');
- * ```
- */
-export interface LoadedModel {
-  graph: ModelGraph;
-  params: ParamDict;
-  /** The checkpoint manifest, or null for a bare weights file. */
-  manifest: CheckpointManifest | null;
-  /** The file or directory read. */
-  path: string;
-  /** For a bare weights file: how its entries became the graph's parameters (used, renamed, ignored). */
-  report?: StateDictReport;
-  /** For an .onnx file: which ONNX nodes became which graph nodes, what was folded or dropped. */
-  onnx?: OnnxImportReport;
-}
+export type { LoadedModel } from './loaded-model.js';
 
 /**
  * Options of {@link loadModel}.
