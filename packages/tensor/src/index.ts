@@ -1,6 +1,4 @@
-// @basis/tensor public API, name by name: what is not listed here is internal. Each area keeps
-// its own index (the area's modules, for use inside the package); a new public name is added there
-// and here.
+// @basis/tensor public API, name by name and area by area: what is not listed here is internal.
 export { BasisError, BASIS_ERROR_CODES, isBasisError, type BasisErrorCode } from './errors.js';
 export { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show, type NumBounds } from './validation.js';
 export {
@@ -12,6 +10,7 @@ export {
   type MatrixLike,
   type NumericArrayLike,
 } from './matrix.js';
+// The engine area: which provider computes (native BLAS/LAPACK or WebAssembly).
 export {
   availableCores,
   configureEngine,
@@ -23,85 +22,64 @@ export {
   workerEngine,
   type BlasRequest,
   type EngineInfo,
-  type NativeFlavour,
   type WorkerEngineSettings,
-} from './engine/index.js';
+} from './engine/engine.js';
+export type { NativeFlavour } from './engine/native.js';
+// The linalg area: float64 dense linear algebra on `Matrix`.
+export { add, crossprod, frobeniusNorm, gram, matmul, matvec, scale, sub, trace } from './linalg/basic.js';
+export { eigh, type EighOptions, type EighResult } from './linalg/eigh.js';
+export { generalizedEigenvalues } from './linalg/generalized.js';
+export { svd, singularValues, type SvdOptions, type SvdResult } from './linalg/svd.js';
+export { qr, qrDeferred, qrPivoted, qrR, type QrDeferred, type QrOptions, type QrResult, type QrPivotedResult } from './linalg/qr.js';
+export { determinant, solve } from './linalg/lu.js';
+export { maxProductGram } from './linalg/max-product.js';
+export { lstsq, pinv, rank, type LstsqOptions, type LstsqResult, type RankTolerance } from './linalg/lstsq.js';
 export {
-  add,
   cholesky,
-  crossprod,
-  determinant,
-  eigh,
-  frobeniusNorm,
-  gram,
-  haarOrthogonal,
   invSqrtmSpd,
-  lstsq,
-  matmul,
-  matvec,
-  orthogonalPower,
-  pinv,
-  pow2ScaledCopy,
-  qr,
-  qrDeferred,
-  qrPivoted,
-  qrR,
-  rank,
-  scale,
-  singularValues,
-  solve,
   sqrtmSpd,
-  sub,
-  svd,
-  trace,
-  type EighOptions,
-  type EighResult,
-  type HaarOptions,
   type InvSqrtmOptions,
-  type LstsqOptions,
-  type LstsqResult,
+  type SqrtmOptions,
+  type SymmetricOptions,
+} from './linalg/spd.js';
+export {
+  haarOrthogonal,
+  orthogonalPower,
+  type HaarOptions,
   type NormalSource,
   type OrthogonalPowerOptions,
-  type QrDeferred,
-  type QrOptions,
-  type QrPivotedResult,
-  type QrResult,
-  type RankTolerance,
-  type SqrtmOptions,
-  type SvdOptions,
-  type SvdResult,
-  type SymmetricOptions,
-} from './linalg/index.js';
+} from './linalg/orthogonal.js';
+export { pow2ScaledCopy } from './linalg/validate.js';
+// The solvers area: exact assignment, exact and entropic optimal transport.
 export {
-  exactTransport,
   linearSumAssignment,
-  sinkhorn,
-  sinkhornBalance,
-  type ExactTransportOptions,
-  type ExactTransportResult,
   type LinearSumAssignmentOptions,
   type LinearSumAssignmentResult,
-  type SinkhornBalanceOptions,
-  type SinkhornBalanceResult,
+} from './solvers/lsap.js';
+export { exactTransport, type ExactTransportOptions, type ExactTransportResult } from './solvers/transport.js';
+export {
+  sinkhorn,
+  sinkhornBalance,
   type SinkhornOptions,
   type SinkhornResult,
-} from './solvers/index.js';
+  type SinkhornBalanceOptions,
+  type SinkhornBalanceResult,
+} from './solvers/sinkhorn.js';
+// The random area: seeded, platform-independent randomness.
+export { Rng, createRng, type RngState } from './random/rng.js';
+export { portableLog } from './random/portable-log.js';
 export {
-  Rng,
-  createRng,
   lognormalDiagonal,
   permutation,
-  portableLog,
   rand,
   randn,
   randomSigns,
   sampleWithoutReplacement,
   shuffle,
-  type RngState,
-} from './random/index.js';
+} from './random/samplers.js';
+// The stats area.
 export {
   applyCentering,
-  bootstrapCI,
   center,
   columnMeans,
   columnNorms,
@@ -109,77 +87,70 @@ export {
   corrMatrix,
   correlationsFromCross,
   correlationsOfCentred,
-  kfold,
-  mean,
   normalizeColumns,
   pearson,
+  type ZeroColumnPolicy,
+} from './stats/columns.js';
+export { kfold, type Fold } from './stats/folds.js';
+export { columnSumsOf } from './stats/sums.js';
+export {
+  bootstrapCI,
+  mean,
   permutationPValue,
   regularizedIncompleteBeta,
   std,
   studentTCdf,
   studentTQuantile,
   tInterval,
-  type Fold,
   type Interval,
-  type ZeroColumnPolicy,
-} from './stats/index.js';
+} from './stats/intervals.js';
 export { float64Buffer, LARGE_BUFFER_BYTES } from './memory.js';
+// The io area: array files that round-trip with numpy and PyTorch.
+export {
+  bfloat16ToFloat,
+  floatToBfloat16,
+  floatToHalf,
+  halfToFloat,
+  matrixToNdarray,
+  ndarrayToMatrix,
+  type DType,
+  type NdArray,
+  type TypedArray,
+} from './io/ndarray.js';
+export { crc32 } from './io/crc32.js';
+export { inflateBounded, type InflateBoundedOptions } from './io/inflate.js';
+export { MAX_JSON_DEPTH, jsonDepth, parseJsonBounded } from './io/json.js';
 export {
   ByteBudget,
   DEFAULT_MAX_BYTES_FLOOR,
   DEFAULT_MAX_BYTES_RATIO,
   MAX_BYTES_ENV,
-  MAX_JSON_DEPTH,
-  bfloat16ToFloat,
-  crc32,
-  floatToBfloat16,
-  floatToHalf,
   formatBytes,
-  halfToFloat,
-  inflateBounded,
-  jsonDepth,
-  matrixToNdarray,
-  matrixToNpy,
-  ndarrayToMatrix,
   parseByteSize,
-  parseJsonBounded,
-  readNpy,
-  readNpyMatrix,
-  readNpz,
-  readSafetensors,
-  readTorch,
   resolveMaxBytes,
-  writeNpy,
-  writeNpz,
-  writeSafetensors,
-  writeTorch,
-  type DType,
-  type InflateBoundedOptions,
-  type NdArray,
   type ReadOptions,
-  type ReadTorchOptions,
-  type SafetensorsContent,
-  type TorchContent,
-  type TorchSkipped,
-  type TypedArray,
-} from './io/index.js';
+} from './io/limits.js';
+export { matrixToNpy, readNpy, readNpyMatrix, writeNpy } from './io/npy.js';
+export { readNpz, writeNpz } from './io/npz.js';
+export { readSafetensors, writeSafetensors, type SafetensorsContent } from './io/safetensors.js';
+export { readTorch, writeTorch, type ReadTorchOptions, type TorchContent, type TorchSkipped } from './io/torch.js';
+// The tfjs area that needs only @tensorflow/tfjs-core (backend selection lives in
+// the `@basis/tensor/backend` subpath, which may load backend packages).
+export { matrixToTensor, tensorToMatrix, tensorToMatrixAsync } from './tfjs/bridge.js';
+export { registerGradients } from './tfjs/gradients.js';
 export {
   adamStep,
   adamStepComposed,
   batchNormTrain,
   batchNormTrainComposed,
-  matrixToTensor,
   registerFusedKernels,
-  registerGradients,
   reluGrad,
   sgdStep,
   sgdStepComposed,
   softmaxCrossEntropyMean,
-  tensorToMatrix,
-  tensorToMatrixAsync,
   unregisterFusedKernels,
   type AdamStepOptions,
   type BatchNormTrainResult,
   type SgdStepOptions,
-} from './tfjs/index.js';
+} from './tfjs/fused-kernels.js';
 export { createYielder, yieldToEventLoop } from './yield.js';

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import fc from 'fast-check';
 import { fixtureBytes, fixtureJson } from '@basis/test-utils';
 import { isBasisError } from '../errors.js';
-import { readNpyMatrix } from '../io/index.js';
+import { readNpyMatrix } from '../index.js';
 import { Matrix } from '../matrix.js';
 import { matmul } from '../linalg/basic.js';
 import { eigh } from '../linalg/eigh.js';

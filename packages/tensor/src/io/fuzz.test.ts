@@ -19,7 +19,7 @@ import {
   resolveMaxBytes,
   writeNpy,
   writeNpz,
-} from './index.js';
+} from '../index.js';
 import {
   buildZip,
   deepArray,

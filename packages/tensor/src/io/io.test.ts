@@ -23,7 +23,7 @@ import {
   writeSafetensors,
   type DType,
   type NdArray,
-} from './index.js';
+} from '../index.js';
 
 const here = fileURLToPath(new URL('./testdata/', import.meta.url));
 const bytes = (name: string) => new Uint8Array(readFileSync(join(here, name)));

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BasisError } from '../errors.js';
 import { readTorchFile, writeTorchFile } from '../node.js';
-import { bfloat16ToFloat, halfToFloat, readTorch, writeNpz, writeTorch, type DType, type NdArray } from './index.js';
+import { bfloat16ToFloat, halfToFloat, readTorch, writeNpz, writeTorch, type DType, type NdArray } from '../index.js';
 
 const here = fileURLToPath(new URL('./testdata/', import.meta.url));
 const bytes = (name: string) => new Uint8Array(readFileSync(join(here, name)));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fixtureBytes, fixtureJson } from '@basis/test-utils';
-import { readNpyMatrix } from '../io/index.js';
+import { readNpyMatrix } from '../index.js';
 import { Matrix } from '../matrix.js';
 import { matmul } from './basic.js';
 import { qr, qrDeferred, qrPivoted, qrR } from './qr.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { fixtureBytes, fixtureJson } from '@basis/test-utils';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readNpy, readNpyMatrix } from '../io/index.js';
+import { readNpy, readNpyMatrix } from '../index.js';
 import { Matrix } from '../matrix.js';
 import { frobeniusNorm, matmul } from './basic.js';
 import { rank } from './lstsq.js';

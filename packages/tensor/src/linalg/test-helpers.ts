@@ -3,8 +3,8 @@ import { expect } from 'vitest';
 import { isBasisError } from '../errors.js';
 import type { BasisErrorCode } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import { createRng } from '../random/index.js';
-import type { Rng } from '../random/index.js';
+import { createRng } from '../index.js';
+import type { Rng } from '../index.js';
 
 export function gaussian(rng: Rng, m: number, n: number, scale = 1): Matrix {
   const a = new Matrix(m, n);

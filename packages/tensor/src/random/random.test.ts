@@ -12,7 +12,7 @@ import {
   randomSigns,
   sampleWithoutReplacement,
   shuffle,
-} from './index.js';
+} from '../index.js';
 
 describe('Rng stream', () => {
   it('is pinned: the first draws of seed 42 never change (platform-independent stream)', () => {

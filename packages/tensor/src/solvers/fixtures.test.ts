@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureBytes, fixtureJson, metricCases } from '@basis/test-utils';
-import { readNpyMatrix } from '../io/index.js';
+import { readNpyMatrix } from '../index.js';
 import { Matrix } from '../matrix.js';
 import { linearSumAssignment } from './lsap.js';
 import { exactTransport } from './transport.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import { createRng } from '../random/index.js';
+import { createRng } from '../index.js';
 import { linearSumAssignment, lsapKernel } from './lsap.js';
 
 /** Uniform [0, 1) test data from the project's seeded generator. */

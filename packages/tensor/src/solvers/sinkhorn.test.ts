@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix } from '../matrix.js';
-import { createRng } from '../random/index.js';
+import { createRng } from '../index.js';
 import { sinkhorn, sinkhornBalance } from './sinkhorn.js';
 import { exactTransport } from './transport.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Matrix } from '../matrix.js';
-import { createRng } from '../random/index.js';
+import { createRng } from '../index.js';
 import { linearSumAssignment } from './lsap.js';
 import { exactTransport } from './transport.js';
 import type { ExactTransportResult } from './transport.js';

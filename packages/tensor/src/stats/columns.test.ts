@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import { createRng, randn } from '../random/index.js';
-import { center, columnMeans, columnNorms, columnSumsAndSquares, corrMatrix, correlationsFromCross, correlationsOfCentred, normalizeColumns } from './index.js';
+import { createRng, randn } from '../index.js';
+import { center, columnMeans, columnNorms, columnSumsAndSquares, corrMatrix, correlationsFromCross, correlationsOfCentred, normalizeColumns } from '../index.js';
 
 /** Norms the slow, obviously right way: the largest entry scaled out first. */
 function referenceNorms(X: Matrix): number[] {

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { fixtureBytes, fixtureJson, metricCases } from '@basis/test-utils';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import { readNpyMatrix } from '../io/index.js';
-import { createRng, randn } from '../random/index.js';
+import { readNpyMatrix } from '../index.js';
+import { createRng, randn } from '../index.js';
 import {
   applyCentering,
   bootstrapCI,
@@ -17,7 +17,7 @@ import {
   studentTCdf,
   studentTQuantile,
   tInterval,
-} from './index.js';
+} from '../index.js';
 
 describe('centring and normalisation', () => {
   it('centred columns sum to ~0 and the means centre held-out rows', () => {

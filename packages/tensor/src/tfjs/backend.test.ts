@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoTensorLeak } from '@basis/test-utils';
 import { BasisError, Matrix, engineInfo } from '../index.js';
-import { matrixToTensor, tensorToMatrix, tensorToMatrixAsync } from './index.js';
+import { matrixToTensor, tensorToMatrix, tensorToMatrixAsync } from '../index.js';
 import { applyWasmKernelFixes, detectBackends, selectBackend } from './backend.js';
 import { registerNativeKernels } from './native-kernels.js';
 import { registerFusedKernels } from './fused-kernels.js';
