@@ -634,6 +634,39 @@ describe('few-channel convolutions (transposed patch matrix), folded reductions,
   });
 });
 
+describe('stride-1 grids with shared padding (3 or more channels)', () => {
+  const asym: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [2, 1],
+    [0, 3],
+    [0, 0],
+  ];
+  const cases: [string, number[], number[], 'same' | 'valid' | typeof asym][] = [
+    // more grid rows than one block of the tap products (chunkRows: 16384 rows at 3 + 4 channels)
+    ['3x3 same, 3 channels, grid of two row blocks', [1, 130, 130, 3], [3, 3, 3, 4], 'same'],
+    ['3x3 valid, 3 channels, grid of two row blocks', [2, 91, 92, 3], [3, 3, 3, 4], 'valid'],
+    ['5x5 explicit asymmetric padding, two row blocks', [1, 128, 128, 4], [5, 5, 4, 3], asym],
+    ['4x2 same (even kernel: more padding below and right)', [3, 9, 7, 3], [4, 2, 3, 5], 'same'],
+    ['1x1, 3 channels (the input is the grid)', [2, 5, 6, 3], [1, 1, 3, 4], 'valid'],
+    ['3x3 same on a 1x1 image', [4, 1, 1, 3], [3, 3, 3, 2], 'same'],
+  ];
+  for (const [name, xs, fs, pad] of cases) {
+    it(`forward, filter and input gradients: ${name}`, async () => {
+      const run = () => {
+        const x = rand(xs, 21) as tf.Tensor4D;
+        const f = rand(fs, 22) as tf.Tensor4D;
+        const y = tf.conv2d(x, f, 1, pad);
+        const dy = rand(y.shape, 23);
+        const common = { strides: [1, 1], pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+        const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...common, inputShape: xs } as never) as tf.Tensor;
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: fs } as never) as tf.Tensor;
+        return [y, dw, dx];
+      };
+      await agree(run, name);
+    });
+  }
+});
+
 describe('grids kept between the kernels of a convolution training step', () => {
   it('gradients through kept grids match the cpu backend (shared inputs, two paddings, chained convolutions)', async () => {
     const run = () => {

@@ -400,17 +400,28 @@ function copyRows(H: Float32Array, src: number, srcStride: number, dst: number, 
 }
 
 /**
- * Stride-1 convolutions run as one product per filter tap on the padded grid: with the input
- * zero-padded to `hp x wp` and flattened to `m = b * hp * wp` rows of `c` channels, output row
- * `q` (grid position (n, y, x); valid when y < oh and x < ow) takes tap (kh, kw) from input row
- * `q + kh * wp + kw`, so each tap is a single GEMM over contiguous rows (`lda = c`) accumulating
- * into the output grid. Rows outside the valid output are computed and dropped (forward) or held
- * at zero (gradients). No patch matrix is built: the only copies are the padding and the crop.
+ * Stride-1 convolutions run as one product per filter tap on a padded grid: the input is laid out
+ * in rows of `wp = w + gh` pixels (`gh` zero pixels, then the image row) and images of `hp = h + gv`
+ * such rows (`gv` zero rows, then the image), `gv` and `gh` the larger of the paddings on either
+ * side, with `gv` zero rows (and `gh` pixels) after the last image. Flattened to `m` rows of `c`
+ * channels, the zeros after one image row (or image) are the padding before the next one too, so
+ * each row and image carries one pad instead of two. Output row `q` (the grid position of its
+ * window's top-left corner) takes tap (kh, kw) from input row `q + kh * wp + kw`, so each tap is a
+ * single GEMM over contiguous rows (`lda = c`) accumulating into the output grid. Rows outside the
+ * valid output are computed and dropped (forward) or held at zero (gradients). No patch matrix is
+ * built: the only copies are the padding and the crop.
  */
 interface Grid {
   hp: number;
   wp: number;
+  /** Rows of the grid (images, then the trailing zeros). */
   m: number;
+  /** Where the input image sits in each image block of the grid (row, column). */
+  xTop: number;
+  xLeft: number;
+  /** Where the output sits in each image block of the output grid. */
+  yTop: number;
+  yLeft: number;
   /** The input needs padding (else the input itself is the grid). */
   padded: boolean;
   /** The output is smaller than the grid (else the output itself is the grid). */
@@ -428,10 +439,25 @@ function chunkRows(c: number, co: number): number {
 
 function gridOf(g: ConvGeom): Grid | undefined {
   if (g.sh !== 1 || g.sw !== 1) return undefined;
-  const hp = g.h + g.top + g.bottom;
-  const wp = g.w + g.left + g.right;
-  if (hp - g.fh + 1 !== g.oh || wp - g.fw + 1 !== g.ow) return undefined;
-  return { hp, wp, m: g.b * hp * wp, padded: hp !== g.h || wp !== g.w, cropped: g.oh !== hp || g.ow !== wp };
+  if (g.h + g.top + g.bottom - g.fh + 1 !== g.oh || g.w + g.left + g.right - g.fw + 1 !== g.ow) return undefined;
+  // a window may reach at most one shared pad beyond the image (padding below/right < the filter)
+  if (g.bottom >= g.fh || g.right >= g.fw) return undefined;
+  const gv = Math.max(g.top, g.bottom);
+  const gh = Math.max(g.left, g.right);
+  const hp = g.h + gv;
+  const wp = g.w + gh;
+  const padded = gv > 0 || gh > 0;
+  return {
+    hp,
+    wp,
+    m: (g.b * hp + gv) * wp + gh,
+    xTop: gv,
+    xLeft: gh,
+    yTop: gv - g.top,
+    yLeft: gh - g.left,
+    padded,
+    cropped: padded || g.oh !== g.h || g.ow !== g.w,
+  };
 }
 
 /** Zeroes `H[from, to)` (a loop for short runs, where a call to fill costs more). */
@@ -441,11 +467,14 @@ function zero(H: Float32Array, from: number, to: number): void {
 }
 
 /**
- * Writes `[b, h, w, c]` at `src` into a `[b, hp, wp, c]` grid at `dst`, offset by (top, left), with
- * zeros around it. Only the padding is zeroed (the image is written once): each image's rows above
- * and below, and per row the run from the end of its pixels to the start of the next row's.
+ * Writes `[b, h, w, c]` at `src` into the grid at `dst` (`grid.m` rows of `c`; image n's block is
+ * rows `n * hp * wp ..`), each image at (top, left) of its block, with zeros everywhere else. Only
+ * the zeros are written besides the image (it is not zeroed first): each block's rows before the
+ * image, per image row the run from the end of its pixels to the start of the next row's, and the
+ * rows after the last block.
  */
-function toGrid(H: Float32Array, src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
+function toGrid(H: Float32Array, src: number, dst: number, b: number, h: number, w: number, c: number, grid: Grid, top: number, left: number): void {
+  const { hp, wp } = grid;
   const row = wp * c;
   const len = w * c;
   for (let n = 0; n < b; n++) {
@@ -456,10 +485,12 @@ function toGrid(H: Float32Array, src: number, dst: number, b: number, h: number,
     for (let y = 0; y < h - 1; y++) zero(H, first + y * row + len, first + (y + 1) * row);
     zero(H, first + (h - 1) * row + len, g0 + hp * row);
   }
+  zero(H, dst + b * hp * row, dst + grid.m * c);
 }
 
-/** The inverse of {@link toGrid}: the `[b, h, w, c]` window at (top, left) of the grid. */
-function fromGrid(H: Float32Array, src: number, dst: number, b: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
+/** The inverse of {@link toGrid}: the `[b, h, w, c]` window at (top, left) of each image block. */
+function fromGrid(H: Float32Array, src: number, dst: number, b: number, h: number, w: number, c: number, grid: Grid, top: number, left: number): void {
+  const { hp, wp } = grid;
   for (let n = 0; n < b; n++) copyRows(H, src + ((n * hp + top) * wp + left) * c, wp * c, dst + n * h * w * c, w * c, h, w * c);
 }
 
@@ -561,8 +592,8 @@ const KEEP_MAX = 4;
 const KEEP_FLOATS = 1 << 24;
 const kept: KeptGrid[] = [];
 
-function gridKey(b: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): string {
-  return `${b},${h},${w},${c},${hp},${wp},${top},${left}`;
+function gridKey(b: number, h: number, w: number, c: number, grid: Grid, top: number, left: number): string {
+  return `${b},${h},${w},${c},${grid.hp},${grid.wp},${grid.m},${top},${left}`;
 }
 
 function dropKept(i: number): void {
@@ -702,7 +733,7 @@ function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: T
   }
   const grid = gridOf(g);
   if (grid !== undefined) {
-    const { hp, wp, m } = grid;
+    const { wp, m } = grid;
     const chunk = chunkRows(c, co);
     // the padded input, kept for the filter gradient while a tape records
     const keep = grid.padded && recording();
@@ -713,7 +744,7 @@ function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: T
       const [xo, fo, oo, xpo, ygo] = at as [number, number, number, number, number];
       const X = grid.padded ? xpo : xo;
       const Y = grid.cropped ? ygo : oo;
-      if (grid.padded) toGrid(H, xo, xpo, b, g.h, g.w, c, hp, wp, g.top, g.left);
+      if (grid.padded) toGrid(H, xo, xpo, b, g.h, g.w, c, grid, grid.xTop, grid.xLeft);
       // output rows [r0, r0 + n): tap t reads input rows r0 + off_t.. (the first tap, off 0, sets them)
       for (let r0 = 0; r0 < m; r0 += chunk) {
         for (let t = 0; t < fh * fw; t++) {
@@ -725,9 +756,9 @@ function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: T
           sgemm(n, co, c, H.subarray(a, a + n * c), false, H.subarray(fo + t * c * co, fo + (t + 1) * c * co), false, H.subarray(y, y + n * co), { beta: t === 0 ? 0 : 1 });
         }
       }
-      if (grid.cropped) fromGrid(H, ygo, oo, b, g.oh, g.ow, co, hp, wp, 0, 0);
+      if (grid.cropped) fromGrid(H, ygo, oo, b, g.oh, g.ow, co, grid, grid.yTop, grid.yLeft);
     }, [xg]);
-    if (xg !== undefined) keepGrid(backend, x, gridKey(b, g.h, g.w, c, hp, wp, g.top, g.left), xg);
+    if (xg !== undefined) keepGrid(backend, x, gridKey(b, g.h, g.w, c, grid, grid.xTop, grid.xLeft), xg);
     return;
   }
   const rows = b * g.oh * g.ow;
@@ -794,11 +825,11 @@ const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
   }
   const grid = gridOf(g);
   if (grid !== undefined) {
-    const { hp, wp, m } = grid;
+    const { wp, m } = grid;
     const chunk = chunkRows(c, co);
     // the grids the forward pass and the input gradient built, when kept (owned here from now)
-    const xKept = grid.padded ? takeGrid(backend, x, gridKey(b, g.h, g.w, c, hp, wp, g.top, g.left)) : undefined;
-    const dyKept = grid.cropped ? takeGrid(backend, dy, gridKey(b, g.oh, g.ow, co, hp, wp, 0, 0)) : undefined;
+    const xKept = grid.padded ? takeGrid(backend, x, gridKey(b, g.h, g.w, c, grid, grid.xTop, grid.xLeft)) : undefined;
+    const dyKept = grid.cropped ? takeGrid(backend, dy, gridKey(b, g.oh, g.ow, co, grid, grid.yTop, grid.yLeft)) : undefined;
     withTemps(backend, [grid.padded && xKept === undefined ? m * c : 0, grid.cropped && dyKept === undefined ? m * co : 0], ([xt, dyt]) => {
       const xp = xKept ?? (xt as TensorInfo);
       const dyg = dyKept ?? (dyt as TensorInfo);
@@ -806,8 +837,8 @@ const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
       const [xo, dyo, oo, xpo, dygo] = at as [number, number, number, number, number];
       const X = grid.padded ? xpo : xo;
       const D = grid.cropped ? dygo : dyo;
-      if (grid.padded && xKept === undefined) toGrid(H, xo, xpo, b, g.h, g.w, c, hp, wp, g.top, g.left);
-      if (grid.cropped && dyKept === undefined) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, hp, wp, 0, 0);
+      if (grid.padded && xKept === undefined) toGrid(H, xo, xpo, b, g.h, g.w, c, grid, grid.xTop, grid.xLeft);
+      if (grid.cropped && dyKept === undefined) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, grid, grid.yTop, grid.yLeft);
       // dW_t accumulates over chunks of output rows [r0, r0 + n) (input rows r0 + off_t..)
       H.fill(0, oo, oo + fh * fw * c * co);
       for (let r0 = 0; r0 < m; r0 += chunk) {
@@ -860,7 +891,7 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
   }
   const grid = gridOf(g);
   if (grid !== undefined) {
-    const { hp, wp, m } = grid;
+    const { wp, m } = grid;
     const chunk = chunkRows(c, co);
     // the gridded output gradient, kept for the filter gradient that follows
     const dyg = grid.cropped ? backend.makeOutput([m * co], 'float32') : undefined;
@@ -869,7 +900,7 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
       const [dyo, fo, oo, dygo, dxpo] = at as [number, number, number, number, number];
       const D = grid.cropped ? dygo : dyo;
       const X = grid.padded ? dxpo : oo;
-      if (grid.cropped) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, hp, wp, 0, 0);
+      if (grid.cropped) toGrid(H, dyo, dygo, b, g.oh, g.ow, co, grid, grid.yTop, grid.yLeft);
       // input-gradient rows [q0, q1): tap t adds dY rows q - off_t (the first tap, off 0, sets them)
       for (let q0 = 0; q0 < m; q0 += chunk) {
         const q1 = Math.min(m, q0 + chunk);
@@ -882,9 +913,9 @@ const conv2DBackpropInput: NativeKernel = (args, fallback) => {
           sgemm(q1 - lo, c, co, H.subarray(d, d + (q1 - lo) * co), false, H.subarray(fo + t * c * co, fo + (t + 1) * c * co), true, H.subarray(x, x + (q1 - lo) * c), { beta: t === 0 ? 0 : 1 });
         }
       }
-      if (grid.padded) fromGrid(H, dxpo, oo, b, g.h, g.w, c, hp, wp, g.top, g.left);
+      if (grid.padded) fromGrid(H, dxpo, oo, b, g.h, g.w, c, grid, grid.xTop, grid.xLeft);
     }, [dyg]);
-    if (dyg !== undefined) keepGrid(backend, dy, gridKey(b, g.oh, g.ow, co, hp, wp, 0, 0), dyg);
+    if (dyg !== undefined) keepGrid(backend, dy, gridKey(b, g.oh, g.ow, co, grid, grid.yTop, grid.yLeft), dyg);
     return out;
   }
   const rows = b * g.oh * g.ow;
