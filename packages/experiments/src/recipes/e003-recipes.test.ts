@@ -197,7 +197,7 @@ describe('S001 validation recipes (quick)', () => {
   it('V001-3: N_eff against width and eps', async () => {
     const res = await runQuick(v001_3);
     await expectWellFormed(res, ['n-eff']);
-    expect(res.checks).toHaveLength(4);
+    expect(res.checks).toHaveLength(5);
   }, 300_000);
 
   it('V001-4: interaction basis vs neuron basis', async () => {

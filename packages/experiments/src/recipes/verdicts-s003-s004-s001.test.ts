@@ -16,7 +16,7 @@ import { decideE0042, type E0042Pair } from './e004-2.js';
 import { decideE0043 } from './e004-3.js';
 import { decideV0011, type V0011Run } from './v001-1.js';
 import { decideV0012, type CensusCounts } from './v001-2.js';
-import { decideV0013, type ModelResult } from './v001-3.js';
+import { decideV0013, laplaceNEff, type ModelResult } from './v001-3.js';
 import { decideV0014, type ModelBasisSummary } from './v001-4.js';
 import type { ClaimCheck } from './types.js';
 import { estimate } from '../runner/estimate.js';
@@ -246,28 +246,52 @@ describe('V001-2', () => {
 describe('V001-3', () => {
   const widths = [4, 16];
   const factors = [0.3, 3];
-  const model = (width: number, seed: number, nEff: [number, number], rank: number, warnings: string[] = []): ModelResult => ({ width, seed, parameters: width * 10, accuracy: 1, hessianRank: rank, sgld: factors.map((f, k) => ({ nBeta: f, nEff: nEff[k]!, epsEff: 0.01, warnings })) });
-  it('true: N_eff below N, above rank(H), relatively smaller when wider, rising with n beta → held ×4', () => {
-    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => model(w, s, [w * 5 * (w === 4 ? 0.8 : 0.5) + jitter(0.2), w * 5 * (w === 4 ? 0.9 : 0.6) + jitter(0.2)], w * 2)));
-    expect(verdicts(decideV0013(rs, widths, factors).checks)).toEqual(['held', 'held', 'held', 'held']);
+  /** A model whose SGLD values match their Laplace values (relative offset `off`) unless `laplace` is given. */
+  const model = (width: number, seed: number, nEff: [number, number], rank: number, warnings: string[] = [], laplace?: [number, number], parameters = width * 10): ModelResult => ({
+    width,
+    seed,
+    parameters,
+    accuracy: 1,
+    hessianRank: rank,
+    sgld: factors.map((f, k) => ({ nBeta: f, nEff: nEff[k]!, epsEff: 0.01, laplace: laplace?.[k] ?? nEff[k]! * (1 + jitter(0.01)), step: 1e-4 / f, ess: 800, warnings })),
+  });
+  const good = (w: number, s: number, warnings: string[] = []): ModelResult => model(w, s, [w * 5 * (w === 4 ? 0.8 : 0.5) + jitter(0.2), w * 5 * (w === 4 ? 0.9 : 0.6) + jitter(0.2)], w * 2, warnings);
+  it('true: N_eff and rank(H) below N, N_eff above rank(H), relatively smaller when wider, rising with n beta, at its Laplace value → held ×5', () => {
+    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => good(w, s)));
+    expect(verdicts(decideV0013(rs, widths, factors).checks)).toEqual(['held', 'held', 'held', 'held', 'held']);
   });
   it('false: N_eff above N and falling with n beta → not held', () => {
     const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => model(w, s, [w * 20 + jitter(0.2), w * 15 + jitter(0.2)], w * 2)));
     const v = verdicts(decideV0013(rs, widths, factors).checks);
     expect([v[0], v[3]]).toEqual(['not held', 'not held']);
   });
+  it('a regular model (rank(H) = N) is not called degenerate, whatever the localisation does to N_eff', () => {
+    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => model(w, s, [w * 3 + jitter(0.2), w * 6 + jitter(0.2)], w * 10)));
+    expect(decideV0013(rs, widths, factors).checks[0]!.verdict).not.toBe('held');
+  });
   it('non-converged chains (low ESS, split-R̂) force inconclusive even when the numbers look like "held"', () => {
-    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => model(w, s, [w * 5 * (w === 4 ? 0.8 : 0.5) + jitter(0.2), w * 5 * (w === 4 ? 0.9 : 0.6) + jitter(0.2)], w * 2, ['low effective sample size: ESS = 25', 'the chains disagree: split-R̂ of the loss traces = 1.520 > 1.1'])));
+    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => good(w, s, ['low effective sample size: ESS = 25', 'the chains disagree: split-R̂ of the loss traces = 1.520 > 1.1'])));
     const r = decideV0013(rs, widths, factors).checks;
-    expect(verdicts(r)).toEqual(['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive']);
+    expect(verdicts(r)).toEqual(['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'inconclusive']);
     expect(r[0]!.warnings?.join(' ')).toMatch(/split-R̂/);
   });
-  it('N_eff below the Hessian-rank lower bound makes the N_eff claims inconclusive', () => {
-    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => model(w, s, [w * 2 + jitter(0.1), w * 2.5 + jitter(0.1)], w * 8)));
+  it('localisation: N_eff below rank(H) but at its Laplace value → the bound is not held, the other claims are decided', () => {
+    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => model(w, s, [w * 2 + jitter(0.1), w * (w === 4 ? 3.5 : 2.5) + jitter(0.1)], w * 8)));
     const r = decideV0013(rs, widths, factors).checks;
-    expect(r[1]!.verdict).toBe('not held');
-    expect(r[0]!.verdict).toBe('inconclusive');
-    expect(r[0]!.warnings?.join(' ')).toMatch(/below the Hessian-rank lower bound/);
+    expect(verdicts(r)).toEqual(['held', 'not held', 'held', 'held', 'held']);
+  });
+  it('a biased sampler (N_eff 30% above its Laplace value) makes the N_eff claims inconclusive and the agreement check not held', () => {
+    const rs = widths.flatMap((w) => [0, 1, 2, 3].map((s) => {
+      const m = good(w, s);
+      return model(w, s, [m.sgld[0]!.nEff, m.sgld[1]!.nEff], w * 2, [], [m.sgld[0]!.nEff / 1.3, m.sgld[1]!.nEff / 1.3]);
+    }));
+    const r = decideV0013(rs, widths, factors).checks;
+    expect(verdicts(r)).toEqual(['inconclusive', 'inconclusive', 'inconclusive', 'inconclusive', 'not held']);
+    expect(r[2]!.warnings?.join(' ')).toMatch(/from its Laplace value/);
+  });
+  it('laplaceNEff: sum of n beta h / (n beta h + gamma) over the positive eigenvalues, tending to the rank', () => {
+    expect(laplaceNEff([2, 1, 0, -1e-9], 100, 100)).toBeCloseTo(2 / 3 + 1 / 2, 12);
+    expect(laplaceNEff([2, 1, 0], 1e9, 1)).toBeCloseTo(2, 6);
   });
 });
 
