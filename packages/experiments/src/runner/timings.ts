@@ -954,11 +954,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "V001-3",
     "profile": "standard",
-    "seconds": 817.5,
+    "seconds": 2484.7,
     "trained": 0,
     "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T08:17:47.858Z",
+    "started": "2026-12-07T09:49:01.358Z",
     "config": {
       "chains": 4,
       "classes": 3,
@@ -979,7 +979,7 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
         3,
         4
       ],
-      "step": 0.00005,
+      "step": 0.0002,
       "widths": [
         4,
         8,
