@@ -115,7 +115,10 @@ export function nativeSgemm(g: SgemmArgs): boolean {
   if (lib === null) return false;
   const { m, n, k, A, lda, transA, B, ldb, transB, C, ldc } = g;
   const what = 'sgemm';
-  checkDims(lib, what, { m, n, k, lda, ldb, ldc });
+  // the training kernels make hundreds of calls per step: check without allocating, report through checkDims
+  const limit = lib.int64 ? Number.MAX_SAFE_INTEGER : INT32_MAX;
+  const fits = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= limit;
+  if (!(fits(m) && fits(n) && fits(k) && fits(lda) && fits(ldb) && fits(ldc))) checkDims(lib, what, { m, n, k, lda, ldb, ldc });
   checkBlock(what, 'A', A, 0, transA ? k : m, transA ? m : k, lda);
   checkBlock(what, 'B', B, 0, transB ? n : k, transB ? k : n, ldb);
   checkBlock(what, 'C', C, 0, m, n, ldc);

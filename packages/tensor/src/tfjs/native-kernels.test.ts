@@ -695,6 +695,27 @@ describe('grids kept between the kernels of a convolution training step', () => 
     await agree(run, 'kept-grid gradients', { rtol: 2e-4 });
   });
 
+  it('a grayscale first layer: the filter gradient reuses the patch matrix of the forward pass', async () => {
+    const { keptGridCount } = await import('./native-kernels.js');
+    const run = () => {
+      const x = tf.mul(rand([5, 12, 11, 1], 1), 2) as tf.Tensor4D;
+      const f1 = tf.variable(rand([3, 3, 1, 6], 2));
+      const f2 = tf.variable(rand([3, 3, 6, 4], 3));
+      const vars = [f1, f2];
+      const { value, grads } = tf.variableGrads(() => {
+        const h = tf.relu(tf.conv2d(x, f1 as tf.Tensor4D, 1, 'same'));
+        // the same input again with another geometry: its own patch matrix
+        const v = tf.conv2d(x, f1 as tf.Tensor4D, 2, 'valid');
+        return tf.add(tf.mean(tf.square(tf.conv2d(h as tf.Tensor4D, f2 as tf.Tensor4D, 1, 'same'))), tf.mean(v)) as tf.Scalar;
+      }, vars);
+      expect(keptGridCount()).toBe(0);
+      const out = [value, ...vars.map((v) => grads[v.name]!)];
+      tf.dispose([x, ...vars]);
+      return out;
+    };
+    await agree(run, 'grayscale conv net gradients', { rtol: 2e-4 });
+  });
+
   it('kept grids are freed once their tensors are gone, and stay bounded', async () => {
     await use(startedNative ? 'native' : 'wasm');
     const { keptGridCount } = await import('./native-kernels.js');

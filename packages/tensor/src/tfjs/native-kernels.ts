@@ -573,8 +573,8 @@ function col2im(H: Float32Array, dp: number, dx: number, g: ConvGeom): void {
 }
 
 // Grids kept between the kernels of one convolution's training step. The filter gradient needs the
-// padded input grid the forward pass built and the gridded output gradient the input gradient
-// built just before it (tfjs runs Conv2DBackpropInput, then Conv2DBackpropFilter on the same dy),
+// padded input grid (or, for few channels, the transposed patch matrix) the forward pass built and
+// the gridded output gradient the input gradient built just before it (tfjs runs Conv2DBackpropInput, then Conv2DBackpropFilter on the same dy),
 // so those are kept instead of rebuilt: forward input grids only while a gradient tape records, at
 // most KEEP_MAX grids and KEEP_FLOATS floats in all, each handed out once and dropped as soon as
 // its tensor's data is gone. Keys are the data (tfjs never writes a tensor's data after creating
@@ -634,6 +634,11 @@ function keepGrid(backend: WasmBackend, t: TensorInfo, key: string, grid: Tensor
   }
 }
 
+/** The key of a convolution's transposed patch matrix (see {@link im2colT}). */
+function colKey(g: ConvGeom): string {
+  return `colT:${g.b},${g.h},${g.w},${g.c},${g.fh},${g.fw},${g.oh},${g.ow},${g.sh},${g.sw},${g.top},${g.left}`;
+}
+
 /** Grids kept now (for tests). @internal */
 export function keptGridCount(): number {
   return kept.length;
@@ -682,7 +687,8 @@ function im2colT(H: Float32Array, x: number, pt: number, g: ConvGeom): void {
             }
             for (let j = 0; j < lo; j++) H[d + j] = 0;
             let src = x + ((n * h + iy) * w + lo * sw + kw - left) * c + ci;
-            for (let j = lo; j < hi; j++, src += step) H[d + j] = H[src] as number;
+            if (step === 1) H.copyWithin(d + lo, src, src + hi - lo); // one channel, stride 1: a run
+            else for (let j = lo; j < hi; j++, src += step) H[d + j] = H[src] as number;
             for (let j = hi; j < ow; j++) H[d + j] = 0;
           }
         }
@@ -723,12 +729,20 @@ function runConv(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, out: T
   if (fewChannels(g)) {
     const rows = b * g.oh * g.ow;
     const kd = fh * fw * c;
-    withTemps(backend, [kd * rows], ([PT]) => {
-      const { H, at } = offsets(backend, [x, filter, out, PT as TensorInfo]);
-      const [xo, fo, oo, po] = at as [number, number, number, number];
-      im2colT(H, xo, po, g);
-      sgemm(rows, co, kd, H.subarray(po, po + kd * rows), true, H.subarray(fo, fo + kd * co), false, H.subarray(oo, oo + rows * co));
-    });
+    // the patch matrix, kept for the filter gradient while a tape records
+    const ptKept = recording() ? backend.makeOutput([kd * rows], 'float32') : undefined;
+    withTemps(
+      backend,
+      [ptKept === undefined ? kd * rows : 0],
+      ([tmp]) => {
+        const { H, at } = offsets(backend, [x, filter, out, ptKept ?? (tmp as TensorInfo)]);
+        const [xo, fo, oo, po] = at as [number, number, number, number];
+        im2colT(H, xo, po, g);
+        sgemm(rows, co, kd, H.subarray(po, po + kd * rows), true, H.subarray(fo, fo + kd * co), false, H.subarray(oo, oo + rows * co));
+      },
+      [ptKept],
+    );
+    if (ptKept !== undefined) keepGrid(backend, x, colKey(g), ptKept);
     return;
   }
   const grid = gridOf(g);
@@ -815,12 +829,19 @@ const conv2DBackpropFilter: NativeKernel = (args, fallback) => {
   if (fewChannels(g)) {
     const rows = b * g.oh * g.ow;
     const kd = fh * fw * c;
-    withTemps(backend, [kd * rows], ([PT]) => {
-      const { H, at } = offsets(backend, [x, dy, out, PT as TensorInfo]);
-      const [xo, dyo, oo, po] = at as [number, number, number, number];
-      im2colT(H, xo, po, g);
-      sgemm(kd, co, rows, H.subarray(po, po + kd * rows), false, H.subarray(dyo, dyo + rows * co), false, H.subarray(oo, oo + kd * co));
-    });
+    const ptKept = takeGrid(backend, x, colKey(g)); // the forward pass's patch matrix (owned here)
+    withTemps(
+      backend,
+      [ptKept === undefined ? kd * rows : 0],
+      ([tmp]) => {
+        const { H, at } = offsets(backend, [x, dy, out, ptKept ?? (tmp as TensorInfo)]);
+        const [xo, dyo, oo, po] = at as [number, number, number, number];
+        if (ptKept === undefined) im2colT(H, xo, po, g);
+        sgemm(kd, co, rows, H.subarray(po, po + kd * rows), false, H.subarray(dyo, dyo + rows * co), false, H.subarray(oo, oo + kd * co));
+      },
+      [ptKept],
+    );
+    if (ptKept !== undefined) backend.disposeData(ptKept.dataId);
     return out;
   }
   const grid = gridOf(g);
