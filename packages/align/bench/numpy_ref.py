@@ -484,7 +484,13 @@ def serve():
                 big = n * d >= 10000 * 1024 or (quadratic and d >= 1024)
                 if not big:
                     f(x, y)  # warm-up, as basis does
-                out = {"seconds": best(lambda: f(x, y), 1 if big else 3, "last"), "cpu": CPU["last"]}
+                seconds = best(lambda: f(x, y), 1 if big else 3, "last")
+                cpu = CPU["last"]
+                if big and seconds < 3:  # a quick large case: best of three, as bench/run.ts does
+                    again = best(lambda: f(x, y), 2, "last")
+                    if again < seconds:
+                        seconds, cpu = again, CPU["last"]
+                out = {"seconds": seconds, "cpu": cpu}
             elif op == "audit":
                 layers, n, d = int(req["layers"]), int(req["n"]), int(req["d"])
                 a = [rng.standard_normal((n, d)) for _ in range(layers)]

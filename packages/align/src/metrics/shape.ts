@@ -121,11 +121,21 @@ function rowMaxAbs(a: Float64Array, i: number, cols: number): number {
  * ```
  */
 export function cosineAlignedKernel(X: Matrix, Y: Matrix): number {
-  // cosines do not depend on a power-of-two scale of either input: prescale extreme magnitudes
-  const x = rawScaled(X);
-  const y = rawScaled(Y);
+  // cosines do not depend on a power-of-two scale of either input: the inputs as they are when
+  // their cross product is well inside the float64 range (the row cosines below guard their own
+  // squares), otherwise copies prescaled by powers of two near max|X| and max|Y|
+  let x = X;
+  let y = Y;
+  let C = crossprod(X, Y);
+  let top = 0;
+  for (let k = 0; k < C.data.length; k++) top = Math.max(top, Math.abs(C.data[k] as number));
+  if (!(top >= 2 ** -800 && top <= 2 ** 800)) {
+    x = rawScaled(X);
+    y = rawScaled(Y);
+    C = crossprod(x, y);
+  }
   const p = Math.max(x.cols, y.cols);
-  const { U, V } = svd(padTo(crossprod(x, y), p, p));
+  const { U, V } = svd(padTo(C, p, p));
   const Q = matmul(U, V.transpose());
   const XQ = matmul(x, x.cols === p ? Q : Q.slice(0, x.cols, 0, p)); // pad(X) Q*
   const a = XQ.data;
@@ -134,7 +144,47 @@ export function cosineAlignedKernel(X: Matrix, Y: Matrix): number {
   const dy = y.cols;
   let sum = 0;
   let count = 0;
+  const dy4 = dy - (dy % 4);
   for (let i = 0; i < x.rows; i++) {
+    // one read of both rows: the dot product and both squared norms (four partial sums each)
+    const ra = i * p;
+    const rb = i * dy;
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    let x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+    let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
+    let j = 0;
+    for (; j < dy4; j += 4) {
+      const u0 = a[ra + j] as number, u1 = a[ra + j + 1] as number, u2 = a[ra + j + 2] as number, u3 = a[ra + j + 3] as number;
+      const v0 = b[rb + j] as number, v1 = b[rb + j + 1] as number, v2 = b[rb + j + 2] as number, v3 = b[rb + j + 3] as number;
+      d0 += u0 * v0;
+      d1 += u1 * v1;
+      d2 += u2 * v2;
+      d3 += u3 * v3;
+      x0 += u0 * u0;
+      x1 += u1 * u1;
+      x2 += u2 * u2;
+      x3 += u3 * u3;
+      y0 += v0 * v0;
+      y1 += v1 * v1;
+      y2 += v2 * v2;
+      y3 += v3 * v3;
+    }
+    for (; j < dy; j++) {
+      const u = a[ra + j] as number;
+      const v = b[rb + j] as number;
+      d0 += u * v;
+      x0 += u * u;
+      y0 += v * v;
+    }
+    for (; j < p; j++) x0 += (a[ra + j] as number) ** 2;
+    const nx = x0 + x1 + (x2 + x3);
+    const ny = y0 + y1 + (y2 + y3);
+    if (nx > 2 ** -960 && nx < Infinity && ny > 2 ** -960 && ny < Infinity) {
+      // both rows non-zero (pad(x_i) Q* is zero only for a zero x_i) and their squares in range
+      count++;
+      sum += Math.max(-1, Math.min(1, (d0 + d1 + (d2 + d3)) / (Math.sqrt(nx) * Math.sqrt(ny))));
+      continue;
+    }
     if (rowMaxAbs(xd, i, x.cols) === 0) continue;
     const my = rowMaxAbs(b, i, dy);
     if (my === 0) continue;
@@ -143,18 +193,18 @@ export function cosineAlignedKernel(X: Matrix, Y: Matrix): number {
     if (mx === 0) continue; // cannot happen for a non-zero row (Q is orthogonal); counts as cosine 0
     // rows divided by their largest entries: no square under- or overflows
     let dot = 0;
-    let nx = 0;
-    let ny = 0;
-    for (let j = 0; j < p; j++) {
-      const u = (a[i * p + j] as number) / mx;
-      nx += u * u;
-      if (j < dy) {
-        const v = (b[i * dy + j] as number) / my;
+    let sx = 0;
+    let sy = 0;
+    for (let k = 0; k < p; k++) {
+      const u = (a[ra + k] as number) / mx;
+      sx += u * u;
+      if (k < dy) {
+        const v = (b[rb + k] as number) / my;
         dot += u * v;
-        ny += v * v;
+        sy += v * v;
       }
     }
-    sum += Math.max(-1, Math.min(1, dot / Math.sqrt(nx * ny)));
+    sum += Math.max(-1, Math.min(1, dot / Math.sqrt(sx * sy)));
   }
   if (count === 0) {
     throw new BasisError(

@@ -10,7 +10,7 @@ import { gemmStrided } from '../linalg/gemm.js';
 import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
 import { checkBlock, checkDims, nativeGemm, nativeGemv, nativeSgemm } from './blas.js';
 import { columnSumsOf } from '../stats/sums.js';
-import { Matrix } from '../matrix.js';
+import { Matrix, assertFinite } from '../matrix.js';
 import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
 import { candidateLibraries, loadNative } from './native.js';
 import { LARGE_BUFFER_BYTES, float64Buffer } from '../memory.js';
@@ -188,6 +188,31 @@ describe.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('native matrix-vecto
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('assertFinite screens large matrices with one native dgemv and still names the entry, on both engines', () => {
+    const base = gaussian(rngFor('screen'), 300, 250); // 75000 entries: past the native screen's crossover
+    const poisons: [number, number, number][] = [[299, 249, NaN], [0, 0, Infinity], [17, 3, -Infinity]];
+    for (const [i, j, v] of poisons) {
+      const X = base.clone();
+      X.set(i, j, v);
+      for (const blas of ['auto', 'off'] as const) {
+        configureEngine({ blas });
+        expect(() => assertFinite(X, 'X'), `${blas} ${v}`).toThrow(`X[${i}, ${j}] is ${v}`);
+      }
+    }
+    const pair = base.clone(); // Inf and -Inf in one column: the sum is NaN, the screen reports the first
+    pair.set(5, 7, Infinity);
+    pair.set(9, 7, -Infinity);
+    const huge = base.clone(); // finite entries whose column sum overflows: accepted
+    for (let i = 0; i < 300; i++) huge.set(i, 11, 1.7e308);
+    for (const blas of ['auto', 'off'] as const) {
+      configureEngine({ blas });
+      expect(() => assertFinite(pair, 'X')).toThrow('X[5, 7] is Infinity');
+      expect(() => assertFinite(huge, 'X')).not.toThrow();
+      expect(() => assertFinite(base, 'X')).not.toThrow();
+    }
+    configureEngine({ blas: 'auto' });
   });
 
   it('columnSumsOf agrees on both engines to rounding and turns a NaN or Inf entry into a non-finite sum of its column only', () => {
