@@ -8,7 +8,7 @@ import { isBasisError } from '../errors.js';
 import { crossprod, gram, matmul } from '../linalg/basic.js';
 import { gemmStrided } from '../linalg/gemm.js';
 import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
-import { checkBlock, checkDims, nativeGemm, nativeGemv, nativeSgemm } from './blas.js';
+import { checkBlock, checkDims, nativeGemm, nativeGemv, nativeMaxAbs, nativeSgemm } from './blas.js';
 import { columnSumsOf } from '../stats/sums.js';
 import { Matrix, assertFinite } from '../matrix.js';
 import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
@@ -213,6 +213,23 @@ describe.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('native matrix-vecto
       expect(() => assertFinite(base, 'X')).not.toThrow();
     }
     configureEngine({ blas: 'auto' });
+  });
+
+  it('nativeMaxAbs (idamax) equals the plain loop, and declines (null) when it meets a NaN', () => {
+    configureEngine({ blas: 'auto' });
+    const rng = rngFor('idamax');
+    for (const len of [1, 2, 7, 1000, 40000]) {
+      const a = new Float64Array(len).map(() => rng.normal());
+      a[Math.floor(len / 2)] = -9.5; // the largest |entry| negative
+      let ref = 0;
+      for (const v of a) ref = Math.max(ref, Math.abs(v));
+      expect(nativeMaxAbs(a)).toBe(ref);
+      expect(nativeMaxAbs(a.subarray(1))).toBe(len > 1 ? Math.max(...Array.from(a.subarray(1), Math.abs)) : 0);
+    }
+    expect(nativeMaxAbs(Float64Array.of(1, -Infinity, 3))).toBe(Infinity);
+    const withNaN = Float64Array.of(NaN, NaN, NaN);
+    expect(nativeMaxAbs(withNaN)).toBeNull();
+    expect(nativeMaxAbs(new Float64Array(0))).toBe(0);
   });
 
   it('columnSumsOf agrees on both engines to rounding and turns a NaN or Inf entry into a non-finite sum of its column only', () => {

@@ -30,6 +30,7 @@ export interface NativeBindings {
   dgemm: (...a: unknown[]) => void;
   dsyrk: (...a: unknown[]) => void;
   dgemv: (...a: unknown[]) => void;
+  idamax: (...a: unknown[]) => unknown;
   sgemm: (...a: unknown[]) => void;
   dsyevd: (...a: unknown[]) => void;
   dgesdd: (...a: unknown[]) => void;
@@ -204,6 +205,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
     dgemm: [blas, `cblas_dgemm${s}`, `void cblas_dgemm${s}(int, int, int, ${I}, ${I}, ${I}, double, const double *, ${I}, const double *, ${I}, double, double *, ${I})`],
     dsyrk: [blas, `cblas_dsyrk${s}`, `void cblas_dsyrk${s}(int, int, int, ${I}, ${I}, double, const double *, ${I}, double, double *, ${I})`],
     dgemv: [blas, `cblas_dgemv${s}`, `void cblas_dgemv${s}(int, int, ${I}, ${I}, double, const double *, ${I}, const double *, ${I}, double, double *, ${I})`],
+    idamax: [blas, `cblas_idamax${s}`, `size_t cblas_idamax${s}(${I}, const double *, ${I})`],
     sgemm: [blas, `cblas_sgemm${s}`, `void cblas_sgemm${s}(int, int, int, ${I}, ${I}, ${I}, float, const float *, ${I}, const float *, ${I}, float, float *, ${I})`],
     dsyevd: [lapack, `dsyevd_${s}`, `void dsyevd_${s}(${CHAR}, ${CHAR}, ${P}, double *, ${P}, double *, double *, ${P}, ${P}, ${P}, ${P}, ${L}, ${L})`],
     dgesdd: [lapack, `dgesdd_${s}`, `void dgesdd_${s}(${CHAR}, ${P}, ${P}, double *, ${P}, double *, double *, ${P}, double *, ${P}, double *, ${P}, ${P}, ${P}, ${L})`],

@@ -1,4 +1,5 @@
 // Internal front-door helpers shared by the linalg functions (not exported from the package).
+import { nativeMaxAbs } from '../engine/blas.js';
 import { float64Buffer } from '../memory.js';
 import { BasisError } from '../errors.js';
 import { Matrix, asMatrix, assertFinite, assertNonEmpty, assertSquare } from '../matrix.js';
@@ -66,8 +67,15 @@ export function checkOption(v: unknown, name: string, ok: (x: number) => boolean
   }
 }
 
-/** Largest absolute entry. */
+/** Entries from which {@link maxAbs} asks the native BLAS (`idamax`). */
+const NATIVE_MAX_MIN = 1 << 15;
+
+/** Largest absolute entry (the native BLAS's `idamax` for long arrays when the engine has one). */
 export function maxAbs(a: Float64Array): number {
+  if (a.length >= NATIVE_MAX_MIN) {
+    const r = nativeMaxAbs(a);
+    if (r !== null) return r;
+  }
   let m = 0;
   for (let k = 0; k < a.length; k++) {
     const v = Math.abs(a[k] as number);
