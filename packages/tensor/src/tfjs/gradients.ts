@@ -14,7 +14,7 @@ import {
   Max, MaxPool, MaxPoolGrad, Maximum, Mean, Min, Minimum, MirrorPad, Multiply, Neg, OneHot, OnesLike, Pack, PadV2, Pow, Prelu,
   RealDiv, Reciprocal, Relu, Relu6, Reshape, Reverse, Round, Rsqrt, Select, Selu, Sigmoid, Sign, Sin, Slice, Softmax, Softplus,
   SplitV, Sqrt, Square, SquaredDifference, Step, Sub, Sum, Tanh, Tile, Transpose, Unpack, UnsortedSegmentSum, ZerosLike,
-  add, backend_util, cast, concat, div, conv2d, cos, cumsum, engine, equal, exp, expandDims, gather, getGradient, greater,
+  add, backend_util, cast, concat, div, conv2d, cos, cumsum, engine, equal, exp, expandDims, fill, gather, getGradient, greater,
   greaterEqual, less, lessEqual, log, logicalAnd, logicalNot, matMul, maximum, mul, neg, ones, pad, pow, registerGradient,
   reshape, reverse, rsqrt, scalar, sigmoid, sin, slice, slice_util, split, sqrt, square, stack, step, sub, sum, tile, transpose,
   unsortedSegmentSum, unstack, util, where, zeros, zerosLike,
@@ -207,7 +207,8 @@ const GRADIENTS: readonly GradConfig[] = [
     (dy, [x], attrs) => {
       const shape = x!.shape.slice();
       for (const a of util.parseAxisParam(attrs.axis as number | number[], x!.shape)) shape[a] = 1;
-      return { x: () => mul(reshape(dy, shape), ones(x!.shape, 'float32')) };
+      // the ones come from the backend's Fill kernel (tfjs' ones() builds them in JS and uploads them)
+      return { x: () => mul(reshape(dy, shape), fill(x!.shape, 1, 'float32')) };
     },
     { inputs: ['x'] },
   ),
@@ -218,7 +219,7 @@ const GRADIENTS: readonly GradConfig[] = [
       const reduceSize = util.sizeFromShape(backend_util.computeOutAndReduceShapes(x!.shape, axes)[1]);
       const shape = x!.shape.slice();
       for (const a of axes) shape[a] = 1;
-      return { x: () => div(mul(reshape(dy, shape), ones(x!.shape, 'float32')), scalar(reduceSize)) };
+      return { x: () => div(mul(reshape(dy, shape), fill(x!.shape, 1, 'float32')), scalar(reduceSize)) };
     },
     { inputs: ['x'] },
   ),
