@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { BasisError, isBasisError, type BasisErrorCode } from '@basis/tensor';
 import type { BackendPreference } from '@basis/tensor/backend';
 import type { DataSpec, TrainRecipe } from '@basis/zoo';
+import type { CaptureSpec, CompareSpec } from '../runner/stages.js';
 import type { StoreSpec } from './store.js';
 import { maskSecrets, resolveQueueUrl, type QueueTarget } from './url.js';
 
@@ -12,10 +13,57 @@ export const DEFAULT_QUEUE_NAME = 'basis';
 
 /**
  * Job kinds a worker runs (the BullMQ job name): `train`, a model of a run cache (`basis reproduce
- * --queue`); `train-run`, one seed of `basis train --seeds … --queue` into its run directory;
+ * --queue`); `capture`, the activations of one model of a run cache at some layers; `compare`, the
+ * metrics between two captures, memoised in the run cache (both from `RunContext.compare` of a
+ * reproduction); `train-run`, one seed of `basis train --seeds … --queue` into its run directory;
  * `compare-row`, one layer of A against every layer of B (`basis compare --layers … --queue`).
  */
-export type JobKind = 'train' | 'train-run' | 'compare-row';
+export type JobKind = 'train' | 'capture' | 'compare' | 'train-run' | 'compare-row';
+
+/** Every job kind a worker of this version runs. */
+export const JOB_KINDS: readonly JobKind[] = ['train', 'capture', 'compare', 'train-run', 'compare-row'];
+
+/**
+ * The payload of a `capture` job: the activations of one model of the run cache (or an untrained
+ * one like it) at some capture points, written to `captures/<key>.safetensors` of the store. The
+ * worker runs the forward pass on the submitter's tfjs backend (`tfBackend`), and checks that
+ * `key` is the content key of the capture.
+ *
+ * @example
+ * ```ts
+ * const p: CapturePayload = { v: 1, key, label: 'model 3fa2…', store: { kind: 'dir', root: '/shared/cache' }, versions, tfBackend: 'cpu', capture };
+ * ```
+ */
+export interface CapturePayload {
+  v: 1;
+  key: string;
+  label: string;
+  store: StoreSpec;
+  versions: Record<string, string>;
+  tfBackend: string;
+  capture: CaptureSpec;
+}
+
+/**
+ * The payload of a `compare` job: one comparison of `RunContext.compare`, read from the two
+ * captures of its spec and memoised in the run cache as `cache/<key>.json` (the file the local
+ * run writes). `key` must be the memo hash of the spec under `recipeId` and `versions`.
+ *
+ * @example
+ * ```ts
+ * const p: ComparePayload = { v: 1, key, label: 'width 16 pair 0-1', store, versions, recipeId: 'E000-1', tfBackend: 'cpu', spec };
+ * ```
+ */
+export interface ComparePayload {
+  v: 1;
+  key: string;
+  label: string;
+  store: StoreSpec;
+  versions: Record<string, string>;
+  recipeId: string;
+  tfBackend: string;
+  spec: CompareSpec;
+}
 
 /**
  * The payload of a `train` job: everything a worker on another machine needs to train one model

@@ -7,9 +7,10 @@ import { Queue, type Job } from 'bullmq';
 import { BasisError, engineInfo } from '@basis/tensor';
 import type { ModelJob } from '../runner/context.js';
 import { forwardFlops } from '../runner/cost.js';
-import type { Executor, TrainEnv, TrainHooks, TrainTask } from '../runner/executor.js';
+import type { CaptureTask, CompareTask, Executor, StageEnv, TrainEnv, TrainHooks, TrainTask } from '../runner/executor.js';
 import { stringifyStored } from '../runner/json.js';
-import { DEFAULT_QUEUE_NAME, connectQueue, decodeFailure, jobId, type JobKind, type QueueConnection, type TrainPayload } from './common.js';
+import { captureArtifact, memoArtifact } from '../runner/stages.js';
+import { DEFAULT_QUEUE_NAME, connectQueue, decodeFailure, jobId, type CapturePayload, type ComparePayload, type JobKind, type QueueConnection, type TrainPayload } from './common.js';
 import { modelArtifact, openStore, type ArtifactStore } from './store.js';
 import { maskSecrets, type QueueTarget } from './url.js';
 
@@ -57,6 +58,7 @@ export interface QueueStatusLine {
 export interface QueueExecutor extends Executor {
   readonly kind: 'queue';
   readonly target: QueueTarget;
+  stages(captures: CaptureTask[], compares: CompareTask[], env: StageEnv, hooks: TrainHooks): Promise<void>;
   readonly name: string;
   /** Jobs added so far by this executor, re-additions included (a Redis restart that lost jobs makes this grow; two submitters adding one job at once both count it, BullMQ keeps one job per id). */
   readonly enqueued: number;
@@ -192,6 +194,21 @@ export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Prom
       const work = new Map(tasks.map((t) => [t.key, trainWork(t.job)]));
       jobs.sort((a, b) => (work.get(b.key) as number) - (work.get(a.key) as number));
       await executor.runJobs(jobs, store, hooks);
+    },
+    async stages(captures: CaptureTask[], compares: CompareTask[], env: StageEnv, hooks: TrainHooks): Promise<void> {
+      const store = openStore({ kind: 'dir', root: env.dir });
+      const jobs: QueueJob[] = captures.map((c) => {
+        const payload: CapturePayload = { v: 1, key: c.key, label: c.label, store: store.spec, versions: env.versions, tfBackend: env.tfBackend, capture: c.capture };
+        return { kind: 'capture', key: c.key, label: c.label, deps: [], artifact: captureArtifact(c.key), payload };
+      });
+      for (const c of compares) {
+        const payload: ComparePayload = { v: 1, key: c.key, label: c.label, store: store.spec, versions: env.versions, recipeId: env.recipeId, tfBackend: env.tfBackend, spec: c.spec };
+        // a comparison is enqueued once both its captures are in the store
+        jobs.push({ kind: 'compare', key: c.key, label: c.label, deps: [...new Set([c.a, c.b])], artifact: memoArtifact(c.key), payload });
+      }
+      // progress of the comparisons only (captures are their means)
+      const of = new Set(compares.map((c) => c.key));
+      await executor.runJobs(jobs, store, { ...hooks, onProgress: (k, f) => (of.has(k) ? hooks.onProgress(k, f) : undefined) });
     },
     async runJobs(tasks: QueueJob[], store: ArtifactStore, hooks: TrainHooks): Promise<void> {
       const where = store.description;

@@ -3,7 +3,9 @@
 // context. Results equal the local pool's bit for bit; a worker SIGKILLed mid-job, a Redis restart
 // mid-run, and a deterministic failure are survived or reported once. Plus the pure parts: URL
 // masking, failure encoding, the artifact store, lock takeover.
-import { mkdir, mkdtemp, readdir, rm, writeFile, utimes } from 'node:fs/promises';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -12,6 +14,7 @@ import { BasisError, isBasisError } from '@basis/tensor';
 import { LOCK_FILE } from '@basis/tensor/node';
 import { loadModel } from '@basis/zoo/node';
 import { createRunContext, type ModelJob } from '../runner/context.js';
+import { runRecipe } from '../runner/run.js';
 import { stringifyStored } from '../runner/json.js';
 import { queueClear, queueRetry, queueStatus } from './admin.js';
 import { connectQueue, decodeFailure, encodeFailure, isDeterministicFailure } from './common.js';
@@ -31,6 +34,7 @@ const job = (seed: number, epochs = 2, n = 300): ModelJob => ({
 
 let root: string;
 beforeAll(async () => {
+  await tf.setBackend('cpu');
   root = await mkdtemp(join(tmpdir(), 'basis-queue-'));
 });
 afterAll(async () => {
@@ -217,6 +221,70 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     await stopAll(ws);
     for (const w of ws) expect(await w.exited).toBe(0);
     expect(ws.every((w) => w.lines.some((l) => l.startsWith('stopped: ')))).toBe(true);
+  }, 300_000);
+
+  it('a reproduction through the queue: models, captures and comparisons are jobs; results equal the local run; a worker SIGKILLed in the capture stage; a deterministic capture failure fails once', async () => {
+    const name = 'repro';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'repro'/, 60_000)));
+    // E000-1 at a small size: 6 models, 12 captures (6 trained, 6 untrained), 12 comparisons
+    const config = { widths: [8, 16], seeds: 3, inputs: 200, data: { dataset: 'mnist', trainSize: 500, testSize: 200 }, train: { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-3 } } };
+    const localCache = join(root, 'repro-local-cache');
+    const local = await runRecipe('E000-1', { profile: 'quick', out: join(root, 'repro-local'), cacheDir: localCache, backend: 'cpu', workers: 2, config, onWait: () => undefined });
+    const shared = join(root, 'repro-shared');
+    const statuses: string[] = [];
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 100, onStatus: (k, s) => statuses.push(`${k} ${s.done}/${s.total}`) });
+    // the first worker that starts a capture job is killed at once (its job is retried after its lock expires)
+    let victim: WorkerProcess | undefined;
+    const killing = Promise.race(ws.map((w) => w.waitFor(/job capture .*started/, 280_000).then(() => w))).then((w) => {
+      victim = w;
+      w.proc.kill('SIGKILL');
+    });
+    killing.catch(() => undefined);
+    let queued: Awaited<ReturnType<typeof runRecipe>>;
+    try {
+      queued = await runRecipe('E000-1', { profile: 'quick', out: join(root, 'repro-queued'), cacheDir: shared, backend: 'cpu', executor, config, onWait: () => undefined });
+    } finally {
+      await executor.close();
+    }
+    await killing;
+    expect(await victim!.exited).toBe('SIGKILL');
+    expect(queued.data).toEqual(local.data);
+    expect(queued.checks).toEqual(local.checks);
+    expect(queued.stats).toMatchObject({ trained: 6, remote: 6, computed: 12 });
+    expect(statuses).toEqual(expect.arrayContaining(['train 6/6', 'capture 12/12', 'compare 12/12']));
+    // the workers computed every capture and comparison; the memo files are the local run's, byte for byte
+    const others = ws.filter((w) => w !== victim);
+    const lines = ws.flatMap((w) => w.lines);
+    expect(lines.filter((l) => /job compare .*: computed/.test(l)).length).toBeGreaterThanOrEqual(12);
+    expect(lines.filter((l) => /job capture .*: computed/.test(l)).length).toBeGreaterThanOrEqual(11);
+    const memos = (await readdir(join(localCache, 'cache'))).filter((n) => n.endsWith('.json')).sort();
+    expect(memos).toHaveLength(12);
+    expect((await readdir(join(shared, 'cache'))).filter((n) => n.endsWith('.json')).sort()).toEqual(memos);
+    for (const m of memos) expect(await readFile(join(shared, 'cache', m), 'utf8')).toBe(await readFile(join(localCache, 'cache', m), 'utf8'));
+    // no partial artifact (temp file) anywhere in the store
+    for (const d of ['cache', 'captures']) expect((await readdir(join(shared, d))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect((await readdir(join(shared, 'captures'))).filter((n) => n.endsWith('.safetensors'))).toHaveLength(12);
+    // a capture at a point the model does not have: fails once on a worker, the submitter gets its code
+    const e2 = await createQueueExecutor({ queue: redis.url, name, pollMs: 100 });
+    const ctx = await createRunContext({ dir: shared, recipeId: 'E000-1', profile: 'quick', backend: 'cpu', executor: e2 });
+    let err: unknown;
+    try {
+      const key = (await readdir(join(shared, 'models'))).find((n) => /^[0-9a-f]{64}$/.test(n))!;
+      await ctx.compare([{ metrics: ['permcorr'], data: config.data as never, inputs: 50, points: ['no.such.layer'], a: { key }, b: { key }, label: 'bad point' }]);
+    } catch (e) {
+      err = e;
+    } finally {
+      await ctx.close();
+      await e2.close();
+    }
+    expect(isBasisError(err) && err.code).toBe('INVALID_ARGUMENT');
+    expect((err as Error).message).toMatch(/^capture model \w{12} \(\w{12}\) failed on a queue worker: unknown capture point 'no\.such\.layer'/);
+    await new Promise((r) => setTimeout(r, 500));
+    const bad = others.flatMap((w) => w.lines.filter((l) => /job capture model \w{12} .*started/.test(l) && !lines.includes(l)));
+    expect(bad).toHaveLength(1);
+    expect(others.flatMap((w) => w.lines.filter((l) => /failed \(not retried\).*no\.such\.layer/.test(l)))).toHaveLength(1);
+    await stopAll(others);
   }, 300_000);
 
   it('a worker SIGKILLed mid-job: no partial model, another worker takes the job after its lock expires', async () => {

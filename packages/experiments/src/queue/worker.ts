@@ -12,11 +12,42 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { compareLayers } from '@basis/align';
 import { BasisError, engineInfo, type Matrix } from '@basis/tensor';
 import { LOCK_FILE, pathExists, readDirLock, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
-import { checkDataSpec, resolveRecipe, type ModelGraph } from '@basis/zoo';
-import { TrainPool, loadDataSpec } from '@basis/zoo/node';
+import { selectBackend, type BackendPreference } from '@basis/tensor/backend';
+import { checkDataSpec, resolveRecipe, toFloat64, type ModelGraph } from '@basis/zoo';
+import { TrainPool, loadDataSpec, loadModel } from '@basis/zoo/node';
 import { checkModelJob, createRunContext, packageVersions, type ModelJob, type NodeRunContext } from '../runner/context.js';
 import { contentHash, parseStored, stringifyStored } from '../runner/json.js';
-import { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, encodeFailure, isDeterministicFailure, type TrainJobOutcome, type TrainPayload, type TrainRunPayload, type CompareRowPayload } from './common.js';
+import {
+  activeTfBackend,
+  captureActivationsOf,
+  captureArtifact,
+  captureKey,
+  captureOf,
+  checkCompareSpec,
+  compareCaptured,
+  compareMemoKey,
+  decodeCapture,
+  encodeCapture,
+  memoArtifact,
+  memoHash,
+  untrainedParams,
+  type CaptureSpec,
+} from '../runner/stages.js';
+import {
+  DEFAULT_QUEUE_NAME,
+  JOB_KINDS,
+  TRAIN_RUN_RESULT,
+  connectQueue,
+  encodeFailure,
+  isDeterministicFailure,
+  type CapturePayload,
+  type ComparePayload,
+  type JobKind,
+  type TrainJobOutcome,
+  type TrainPayload,
+  type TrainRunPayload,
+  type CompareRowPayload,
+} from './common.js';
 import { modelArtifact, openStore } from './store.js';
 import { maskSecrets, type QueueTarget } from './url.js';
 
@@ -300,15 +331,93 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     return { key: p.key, trained: true, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
   }
 
+  // forward passes of capture jobs run one at a time on the tfjs backend their submitter used
+  let captureChain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = captureChain.then(f, f);
+    captureChain = p.catch(() => undefined);
+    return p;
+  };
+  const engineNow = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
+  const checkVersions = (v: Record<string, string>): void => {
+    if (JSON.stringify(sorted(v)) !== JSON.stringify(sorted(versions))) {
+      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(v)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine (the versions are part of each artifact's key)`);
+    }
+  };
+
+  async function runCapture(job: Job): Promise<TrainJobOutcome> {
+    const p = checkCapturePayload(job.data);
+    checkVersions(p.versions);
+    const t0 = performance.now();
+    const store = openStore(p.store);
+    const root = store.localRoot();
+    if (root === null) throw new BasisError('CONFIG_INVALID', `${store.description}: captures read models from a store with a local folder (a shared directory)`);
+    if (captureKey(p.capture, p.versions, p.tfBackend) !== p.key) throw new BasisError('CONFIG_INVALID', `capture ${p.label}: its key ${p.key.slice(0, 12)} is not the content key of its capture (a damaged or hand-made payload)`);
+    const artifact = captureArtifact(p.key);
+    const outcome = (trained: boolean): TrainJobOutcome => ({ key: p.key, trained, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() });
+    if (await store.has(artifact)) {
+      stats.reused++;
+      return outcome(false);
+    }
+    const modelOf = async (key: string): Promise<Awaited<ReturnType<typeof loadModel>>> => {
+      // a model that is not (yet) in the store: IO, retried (the shared folder may lag)
+      if (!(await store.has(modelArtifact(key)))) throw new BasisError('IO', `capture ${p.label}: model ${key.slice(0, 12)} is not in the ${store.description} (is it the folder the submitter uses?)`);
+      return loadModel(join(root, 'models', key));
+    };
+    await serial(async () => {
+      if (activeTfBackend() !== p.tfBackend) await selectBackend(p.tfBackend as BackendPreference);
+      const ref = p.capture.model;
+      let acts;
+      if ('key' in ref) {
+        const m = await modelOf(ref.key);
+        acts = await captureActivationsOf(m.graph, toFloat64(m.params), p.capture);
+      } else {
+        const like = await modelOf(ref.untrained.like);
+        acts = await captureActivationsOf(like.graph, untrainedParams(like.graph, ref.untrained.seed), p.capture);
+      }
+      await store.write(artifact, encodeCapture(acts, p.capture.points));
+    });
+    stats.trained++;
+    return outcome(true);
+  }
+
+  async function runCompare(job: Job): Promise<TrainJobOutcome> {
+    const p = checkStageComparePayload(job.data);
+    checkVersions(p.versions);
+    const t0 = performance.now();
+    const store = openStore(p.store);
+    if (memoHash(p.recipeId, compareMemoKey(p.spec), p.versions) !== p.key) throw new BasisError('CONFIG_INVALID', `comparison ${p.label}: its key ${p.key.slice(0, 12)} is not the memo hash of its spec (a damaged or hand-made payload)`);
+    const artifact = memoArtifact(p.key);
+    const outcome = (trained: boolean): TrainJobOutcome => ({ key: p.key, trained, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() });
+    if (await store.has(artifact)) {
+      stats.reused++;
+      return outcome(false);
+    }
+    const read = async (side: 'a' | 'b'): Promise<ReturnType<typeof decodeCapture>> => {
+      const c: CaptureSpec = captureOf(p.spec, side);
+      const path = captureArtifact(captureKey(c, p.versions, p.tfBackend));
+      const bytes = await store.read(path);
+      // the capture job may have been lost with Redis and not yet redone: IO, retried
+      if (bytes === null) throw new BasisError('IO', `comparison ${p.label}: capture ${path} is not in the ${store.description}`);
+      return decodeCapture(bytes, c.points, path);
+    };
+    const values = compareCaptured(p.spec, await read('a'), await read('b'));
+    await store.write(artifact, stringifyStored({ recipe: p.recipeId, key: compareMemoKey(p.spec), value: values }));
+    stats.trained++;
+    return outcome(true);
+  }
+
   const worker = new Worker(
     name,
     async (job: Job, token?: string) => {
       const label = typeof (job.data as { label?: unknown })?.label === 'string' ? (job.data as { label: string }).label : job.id ?? '?';
       log(`job ${job.name} ${label} (${String(job.id).slice(0, 18)}…): started (attempt ${job.attemptsMade + 1})`);
       try {
-        if (job.name !== 'train' && job.name !== 'train-run' && job.name !== 'compare-row') throw new BasisError('CONFIG_INVALID', `unknown job kind '${job.name}' (this worker runs: train, train-run, compare-row); is every machine on the same basis version?`);
-        const r = job.name === 'train' ? await runTrain(job, token) : job.name === 'train-run' ? await runTrainRun(job, token) : await runCompareRow(job);
-        log(`job ${job.name} ${label}: ${r.trained ? (job.name === 'compare-row' ? 'computed' : 'trained') : 'already in the store'} (${r.seconds.toFixed(1)} s)`);
+        if (!(JOB_KINDS as readonly string[]).includes(job.name)) throw new BasisError('CONFIG_INVALID', `unknown job kind '${job.name}' (this worker runs: ${JOB_KINDS.join(', ')}); is every machine on the same basis version?`);
+        const kind = job.name as JobKind;
+        const r =
+          kind === 'train' ? await runTrain(job, token) : kind === 'train-run' ? await runTrainRun(job, token) : kind === 'capture' ? await runCapture(job) : kind === 'compare' ? await runCompare(job) : await runCompareRow(job);
+        log(`job ${job.name} ${label}: ${r.trained ? (kind === 'train' || kind === 'train-run' ? 'trained' : 'computed') : 'already in the store'} (${r.seconds.toFixed(1)} s)`);
         return r;
       } catch (e) {
         if (e instanceof DelayedError) throw e;
@@ -365,6 +474,41 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
   };
 }
 
+
+function checkCapturePayload(d: unknown): CapturePayload {
+  const bad = (m: string): never => {
+    throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
+  };
+  if (d === null || typeof d !== 'object') bad('not an object');
+  const p = d as Partial<CapturePayload>;
+  if (p.v !== 1) bad(`unknown payload version ${JSON.stringify(p.v)}`);
+  if (typeof p.key !== 'string' || !/^[0-9a-f]{64}$/.test(p.key)) bad('key must be 64 hex digits');
+  if (typeof p.label !== 'string') bad('label must be a string');
+  if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
+  if (p.store === null || typeof p.store !== 'object') bad('store missing');
+  if (typeof p.tfBackend !== 'string' || !['cpu', 'wasm', 'tensorflow'].includes(p.tfBackend)) bad(`tfBackend must be cpu, wasm or tensorflow, got ${JSON.stringify(p.tfBackend)}`);
+  const c = p.capture as Partial<CaptureSpec> | undefined;
+  if (c === null || typeof c !== 'object') bad('capture missing');
+  // the capture is one side of a comparison spec: validated by the same checker
+  const spec = checkCompareSpec({ metrics: ['permcorr'], data: c!.data, inputs: c!.inputs, split: c!.split, points: c!.points, a: c!.model, b: c!.model }, 'capture');
+  return { ...(p as CapturePayload), capture: captureOf(spec, 'a') };
+}
+
+function checkStageComparePayload(d: unknown): ComparePayload {
+  const bad = (m: string): never => {
+    throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
+  };
+  if (d === null || typeof d !== 'object') bad('not an object');
+  const p = d as Partial<ComparePayload>;
+  if (p.v !== 1) bad(`unknown payload version ${JSON.stringify(p.v)}`);
+  if (typeof p.key !== 'string' || !/^[0-9a-f]{64}$/.test(p.key)) bad('key must be 64 hex digits');
+  if (typeof p.label !== 'string') bad('label must be a string');
+  if (typeof p.recipeId !== 'string' || p.recipeId === '') bad('recipeId must be a non-empty string');
+  if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
+  if (p.store === null || typeof p.store !== 'object') bad('store missing');
+  if (typeof p.tfBackend !== 'string') bad('tfBackend must be a string');
+  return { ...(p as ComparePayload), spec: checkCompareSpec(p.spec, 'spec') };
+}
 
 function checkRunPayload(d: unknown): TrainRunPayload {
   const bad = (m: string): never => {

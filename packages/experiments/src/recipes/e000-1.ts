@@ -1,6 +1,5 @@
 // E000-1 (S000): basis convergence against width — perm-corr between independent runs, per
 // layer, as the hidden width grows.
-import { metric } from '@basis/align';
 import type { ModelSpec } from '@basis/zoo';
 import { lineChart, type Figure } from '../report.js';
 import { checkNum } from '../runner/check.js';
@@ -14,19 +13,17 @@ import {
   STANDARD_SEEDS,
   STANDARD_TRAIN,
   accuracyRows,
-  activationCache,
   activationPoints,
   checkBase,
   checkWidths,
-  evalSet,
   job,
   meanOf,
   pairs,
   slope,
-  untrainedModel,
   type BaseConfig,
 } from './common.js';
 import { checkInt } from '../runner/check.js';
+import type { CompareSpec } from '../runner/stages.js';
 import type { ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
 import { judge, pairBootstrap } from './verdict.js';
 
@@ -122,39 +119,33 @@ export async function permcorrSweep(ctx: Parameters<ExperimentRecipe['run']>[0],
   const jobs = specs.flatMap((m, wi) => Array.from({ length: c.seeds }, (_, s) => job(c.data, m, c.train, ctx.seed + s, `${recipeLabel} width ${c.widths[wi]} seed ${ctx.seed + s}`)));
   const models = await ctx.models(jobs);
   const byWidth = c.widths.map((_, wi) => models.slice(wi * c.seeds, (wi + 1) * c.seeds));
-  const ev = await evalSet(c.data, c.inputs);
   const ps = pairs(c.seeds);
-  try {
-    const points = activationPoints(byWidth[0]![0]!.graph);
-    const acts = activationCache(ev.x, points);
-    // perm-corr[w][pair][layer], trained and untrained
-    const trained: number[][][] = [];
-    const random: number[][][] = [];
-    let done = 0;
-    const total = c.widths.length * ps.length;
-    for (let wi = 0; wi < c.widths.length; wi++) {
-      const ms = byWidth[wi]!;
-      const us = ms.map((m, s) => untrainedModel(m.graph, ctx.seed + s));
-      trained.push([]);
-      random.push([]);
-      for (const [i, j] of ps) {
-        const [a, b, ua, ub] = [ms[i]!, ms[j]!, us[i]!, us[j]!];
-        const v = await ctx.cached({ what: 'permcorr', a: a.key, b: b.key, inputs: c.inputs, data: c.data, points }, async () => {
-          const [xa, xb, xua, xub] = [await acts(a), await acts(b), await acts(ua), await acts(ub)];
-          return {
-            trained: points.map((p) => metric('permcorr', xa[p]!, xb[p]!).value),
-            random: points.map((p) => metric('permcorr', xua[p]!, xub[p]!).value),
-          };
-        });
-        trained[wi]!.push(v.trained);
-        random[wi]!.push(v.random);
-        ctx.progress('pairs compared', ++done, total);
-      }
+  const points = activationPoints(byWidth[0]![0]!.graph);
+  // perm-corr[w][pair][layer], trained and untrained (same initialisations): one comparison per
+  // pair and kind, captured and compared by the run context (queue jobs with --queue)
+  const comparisons: CompareSpec[] = [];
+  for (let wi = 0; wi < c.widths.length; wi++) {
+    const ms = byWidth[wi]!;
+    for (const [i, j] of ps) {
+      const [a, b] = [ms[i]!, ms[j]!];
+      const base = { metrics: ['permcorr'], data: c.data, inputs: c.inputs, points };
+      comparisons.push({ ...base, a: { key: a.key }, b: { key: b.key }, label: `${recipeLabel} width ${c.widths[wi]} seeds ${i}-${j}` });
+      comparisons.push({ ...base, a: { untrained: { like: a.key, seed: ctx.seed + i } }, b: { untrained: { like: b.key, seed: ctx.seed + j } }, label: `${recipeLabel} width ${c.widths[wi]} seeds ${i}-${j} untrained` });
     }
-    return { models, byWidth, points, trained, random, pairs: ps };
-  } finally {
-    ev.dispose();
   }
+  const values = await ctx.compare(comparisons, { stage: 'pairs compared' });
+  const trained: number[][][] = [];
+  const random: number[][][] = [];
+  let k = 0;
+  for (let wi = 0; wi < c.widths.length; wi++) {
+    trained.push([]);
+    random.push([]);
+    for (let p = 0; p < ps.length; p++) {
+      trained[wi]!.push(values[k++]!['permcorr']!);
+      random[wi]!.push(values[k++]!['permcorr']!);
+    }
+  }
+  return { models, byWidth, points, trained, random, pairs: ps };
 }
 
 /** Rows of a "metric against width" figure with a t band over pairs, one series per layer. */

@@ -3,6 +3,7 @@
 // RunContext; each recipe module exports one `ExperimentRecipe`.
 import type { ModelGraph, TrainModelResult } from '@basis/zoo';
 import type { Figure, Table } from '../report.js';
+import type { CompareSpec, CompareValues } from '../runner/compare-spec.js';
 
 /**
  * `quick` finishes in about a minute on 2 cores (CI smoke; too small to decide a claim);
@@ -112,6 +113,15 @@ export interface RunContext {
    * (hashed together with the recipe id): a second run or a resumed run returns the stored value.
    */
   cached<T>(key: unknown, compute: () => Promise<T> | T): Promise<T>;
+  /**
+   * Compares the representations of pairs of models (cached models by key, or untrained ones
+   * like them): each spec's metrics at each capture point, memoised in the run cache like
+   * `cached`. Order of the result = order of `specs`. With a queue executor the activation
+   * captures and the comparisons are queue jobs (captures after their models, comparisons after
+   * their captures); locally they run in this process. `stage` names the progress stage
+   * (default 'comparisons').
+   */
+  compare(specs: ReadonlyArray<CompareSpec>, opts?: { stage?: string }): Promise<CompareValues[]>;
   /** Progress: a stage name, items done and total (the CLI shows bars and time left). */
   progress(stage: string, done: number, total: number): void;
   /** Aborted when the user interrupts; finished work is already on disk. */

@@ -258,3 +258,59 @@ describe('createRunContext', () => {
     }
   }, 120_000);
 });
+
+describe('compare (captures and comparisons of the run context)', () => {
+  it('equals capture + metric of the recipes (trained and untrained), is memoised, and rejects bad specs', async () => {
+    const { metric } = await import('@basis/align');
+    const { activationPoints, capture, evalSet, untrainedModel } = await import('../recipes/common.js');
+    const dir = join(root, 'compare');
+    const data = { dataset: 'mnist', trainSize: 300, testSize: 100 } as const;
+    const ctx = await createRunContext({ dir, recipeId: 'CMP', profile: 'quick', workers: 1, backend: 'cpu' });
+    try {
+      const [a, b] = await ctx.models([job(41, 1), job(42, 1)]);
+      const points = activationPoints(a!.graph);
+      const specs = [
+        { metrics: ['permcorr', 'cka.linear'], data, inputs: 80, points, a: { key: a!.key }, b: { key: b!.key }, label: 'trained' },
+        { metrics: ['permcorr'], data, inputs: 80, points, a: { untrained: { like: a!.key, seed: 3 } }, b: { untrained: { like: b!.key, seed: 4 } } },
+      ];
+      const got = await ctx.compare(specs);
+      expect(ctx.stats.computed).toBe(2);
+      // what the recipes computed in their own cached() closures before
+      const ev = await evalSet(data, 80);
+      try {
+        const [xa, xb] = [await capture(a!.graph, a!.params, ev.x, points), await capture(b!.graph, b!.params, ev.x, points)];
+        const [ua, ub] = [untrainedModel(a!.graph, 3), untrainedModel(b!.graph, 4)];
+        const [xua, xub] = [await capture(ua.graph, ua.params, ev.x, points), await capture(ub.graph, ub.params, ev.x, points)];
+        expect(got[0]).toEqual({ permcorr: points.map((p) => metric('permcorr', xa[p]!, xb[p]!).value), 'cka.linear': points.map((p) => metric('cka.linear', xa[p]!, xb[p]!).value) });
+        expect(got[1]).toEqual({ permcorr: points.map((p) => metric('permcorr', xua[p]!, xub[p]!).value) });
+      } finally {
+        ev.dispose();
+      }
+      // memoised (the label is not part of the key); a duplicate in one call shares the value
+      const again = await ctx.compare([{ ...specs[0]!, label: 'other' }, specs[0]!]);
+      expect(again).toEqual([got[0], got[0]]);
+      expect(ctx.stats.computed).toBe(2);
+      const bad: Array<[unknown, RegExp]> = [
+        [{ ...specs[0], metrics: ['nope'] }, /^specs\[0\]\.metrics\[0\]/],
+        [{ ...specs[0], metrics: [] }, /^specs\[0\]\.metrics must list at least 1/],
+        [{ ...specs[0], inputs: 1 }, /^specs\[0\]\.inputs must be an integer >= 2/],
+        [{ ...specs[0], points: ['x', 'x'] }, /^specs\[0\]\.points lists a point twice/],
+        [{ ...specs[0], a: { key: 'abc' } }, /^specs\[0\]\.a\.key must be the key of a cached model/],
+        [{ ...specs[0], b: { untrained: { like: a!.key, seed: -1 } } }, /^specs\[0\]\.b\.untrained\.seed must be a non-negative integer/],
+        [{ ...specs[0], options: { procrustes: {} } }, /^specs\[0\]\.options\.procrustes names a metric that is not in metrics/],
+        [{ ...specs[0], a: { key: 'e'.repeat(64) } }, /^specs\[0\]\.a\.key: no finished model with key e{64}/],
+      ];
+      for (const [spec, re] of bad) {
+        const e = await ctx.compare([spec as never]).then(
+          () => null,
+          (x: unknown) => x,
+        );
+        expect(isBasisError(e) && e.code).toBe('CONFIG_INVALID');
+        expect((e as Error).message).toMatch(re);
+      }
+      await expect(ctx.compare([])).rejects.toThrow(/at least one comparison/);
+    } finally {
+      await ctx.close();
+    }
+  }, 120_000);
+});

@@ -7,7 +7,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BasisError, createRng, isBasisError, threadBudget } from '@basis/tensor';
+import { BasisError, createRng, isBasisError, threadBudget, type Matrix } from '@basis/tensor';
 import { cleanTempFiles, lockDir, pathExists, writeFileAtomic, type DirLock, type DirLockOwner } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import {
@@ -27,9 +27,24 @@ import { TrainPool, listCheckpoints, loadCheckpoint, loadModel, type TrainJobRes
 import type { CachedModel, Profile, RunContext } from '../recipes/types.js';
 import { checkKeys, checkList, checkObject, invalid, show } from './check.js';
 import { loadData } from './data.js';
-import type { Executor, TrainTask } from './executor.js';
+import type { CaptureTask, CompareTask, Executor, TrainTask } from './executor.js';
 import type { ModelJob } from './model-job.js';
 import { contentHash, parseStored, stringifyStored } from './json.js';
+import {
+  activeTfBackend,
+  captureActivationsOf,
+  captureKey,
+  captureOf,
+  checkCompareSpec,
+  compareCaptured,
+  compareMemoKey,
+  memoHash,
+  untrainedParams,
+  type CaptureSpec,
+  type CompareSpec,
+  type CompareValues,
+  type ModelRef,
+} from './stages.js';
 
 export type { ModelJob } from './model-job.js';
 
@@ -447,6 +462,27 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
   // `models()` through `localResults` (no reload from disk).
   const localResults = new Map<string, CachedModel>();
   const fieldOf = new Map<string, string>();
+  // the models models() returned, by key (the local comparisons capture them without reloading)
+  const known = new Map<string, CachedModel>();
+
+  /** A model of a comparison: one this context served, or one of the run cache (CONFIG_INVALID when absent). */
+  async function modelOf(key: string, field: string): Promise<CachedModel> {
+    const m = known.get(key) ?? (await load(key));
+    if (m === null) throw new BasisError('CONFIG_INVALID', `${field}: no finished model with key ${key} in ${modelsDir}; train it first (ctx.models) and pass its key`, { details: { field } });
+    known.set(key, m);
+    return m;
+  }
+
+  /** The activations of one capture, computed in this process. */
+  async function captureLocal(c: CaptureSpec, field: string): Promise<Record<string, Matrix>> {
+    const ref: ModelRef = c.model;
+    if ('key' in ref) {
+      const m = await modelOf(ref.key, `${field}.key`);
+      return captureActivationsOf(m.graph, m.params, c);
+    }
+    const like = await modelOf(ref.untrained.like, `${field}.untrained.like`);
+    return captureActivationsOf(like.graph, untrainedParams(like.graph, ref.untrained.seed), c);
+  }
   const localExecutor: Executor = {
     kind: 'local',
     description: `local pool (up to ${maxWorkers} worker thread${maxWorkers === 1 ? '' : 's'})`,
@@ -551,10 +587,114 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
           }
         }
       } else onProgress('models trained', total, total);
+      for (const [k, m] of models) known.set(k, m);
       return keys.map((k) => models.get(k)!);
     },
+    async compare(specs, copts = {}) {
+      if (closed) throw new BasisError('INVALID_ARGUMENT', 'the run context is closed');
+      if (!Array.isArray(specs) || specs.length === 0) throw new BasisError('CONFIG_INVALID', 'compare: specs must list at least one comparison', { details: { field: 'specs' } });
+      const stage = copts.stage ?? 'comparisons';
+      const checked = specs.map((sp, i) => checkCompareSpec(sp, `specs[${i}]`));
+      const results: Array<CompareValues | undefined> = checked.map(() => undefined);
+      const hashes = checked.map((sp) => memoHash(opts.recipeId, compareMemoKey(sp), versions));
+      const readMemo = async (h: string): Promise<CompareValues | undefined> => {
+        try {
+          return (parseStored(await readFile(join(memoDir, `${h}.json`), 'utf8')) as { value: CompareValues }).value;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
+          return undefined;
+        }
+      };
+      // each distinct comparison once: the memo first, then this process or the executor
+      const missing: number[] = [];
+      const firstOf = new Map<string, number>();
+      for (let i = 0; i < checked.length; i++) {
+        const h = hashes[i]!;
+        if (firstOf.has(h)) continue;
+        firstOf.set(h, i);
+        const v = await readMemo(h);
+        if (v === undefined) missing.push(i);
+        else {
+          results[i] = v;
+          stats.memoHits++;
+        }
+      }
+      const total = firstOf.size;
+      let done = total - missing.length;
+      onProgress(stage, done, total);
+      if (missing.length > 0) {
+        if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'the run was interrupted before the comparisons', { details: { aborted: true } });
+        const tfBackend = activeTfBackend();
+        const capKey = (sp: CompareSpec, side: 'a' | 'b'): string => captureKey(captureOf(sp, side), versions, tfBackend);
+        if (executor.stages !== undefined) {
+          const captures = new Map<string, CaptureTask>();
+          const compares: CompareTask[] = missing.map((i) => {
+            const sp = checked[i]!;
+            const label = sp.label ?? `comparison ${i}`;
+            for (const side of ['a', 'b'] as const) {
+              const k = capKey(sp, side);
+              const ref = sp[side];
+              if (!captures.has(k)) captures.set(k, { key: k, label: 'key' in ref ? `model ${ref.key.slice(0, 12)}` : `untrained ${ref.untrained.like.slice(0, 12)} seed ${ref.untrained.seed}`, capture: captureOf(sp, side) });
+            }
+            return { key: hashes[i]!, label, spec: sp, a: capKey(sp, 'a'), b: capKey(sp, 'b') };
+          });
+          const finished = new Set<string>();
+          await executor.stages([...captures.values()], compares, { dir: resolve(dir), versions, recipeId: opts.recipeId, tfBackend, ...(opts.backend === undefined ? {} : { backend: opts.backend }) }, {
+            signal,
+            onWait,
+            onProgress: (k, f) => {
+              if (f >= 1 && !finished.has(k)) {
+                finished.add(k);
+                onProgress(stage, done + finished.size, total);
+              }
+            },
+          });
+          for (const i of missing) {
+            const v = await readMemo(hashes[i]!);
+            if (v === undefined) throw new BasisError('IO', `${executor.description} reported comparison ${checked[i]!.label ?? i} as done, but ${join(memoDir, `${hashes[i]!}.json`)} does not exist`, { details: { path: join(memoDir, `${hashes[i]!}.json`) } });
+            results[i] = v;
+            stats.computed++;
+          }
+        } else {
+          // this process: each capture once, dropped when no remaining comparison needs it
+          const uses = new Map<string, number>();
+          for (const i of missing) for (const side of ['a', 'b'] as const) uses.set(capKey(checked[i]!, side), (uses.get(capKey(checked[i]!, side)) ?? 0) + 1);
+          const acts = new Map<string, Promise<Record<string, Matrix>>>();
+          const get = (sp: CompareSpec, side: 'a' | 'b', field: string): Promise<Record<string, Matrix>> => {
+            const k = capKey(sp, side);
+            let p = acts.get(k);
+            if (p === undefined) {
+              p = captureLocal(captureOf(sp, side), field);
+              acts.set(k, p);
+            }
+            return p;
+          };
+          const release = (sp: CompareSpec, side: 'a' | 'b'): void => {
+            const k = capKey(sp, side);
+            const n = (uses.get(k) ?? 1) - 1;
+            uses.set(k, n);
+            if (n <= 0) acts.delete(k);
+          };
+          for (const i of missing) {
+            if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'the run was interrupted during the comparisons; finished ones are kept', { details: { aborted: true } });
+            const sp = checked[i]!;
+            const A = await get(sp, 'a', `specs[${i}].a`);
+            const B = await get(sp, 'b', `specs[${i}].b`);
+            const v = compareCaptured(sp, A, B);
+            release(sp, 'a');
+            release(sp, 'b');
+            await writeFileAtomic(join(memoDir, `${hashes[i]!}.json`), stringifyStored({ recipe: opts.recipeId, key: compareMemoKey(sp), value: v }));
+            stats.computed++;
+            results[i] = v;
+            onProgress(stage, ++done, total);
+          }
+        }
+      }
+      // duplicates of a comparison share its value
+      return checked.map((_, i) => (results[i] ?? results[firstOf.get(hashes[i]!)!]) as CompareValues);
+    },
     async cached<T>(key: unknown, compute: () => Promise<T> | T): Promise<T> {
-      const h = contentHash({ kind: 'basis.experiments.memo', recipe: opts.recipeId, key, versions });
+      const h = memoHash(opts.recipeId, key, versions);
       const path = join(memoDir, `${h}.json`);
       try {
         const stored = parseStored(await readFile(path, 'utf8')) as { key: unknown; value: T };
@@ -571,6 +711,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     async close() {
       closed = true;
       opts.signal?.removeEventListener('abort', forward);
+      known.clear();
       const p = pool;
       pool = null;
       if (p !== null) await p.close();

@@ -3,6 +3,7 @@
 // (`createQueueExecutor`, @basis/experiments/node) sends them to `basis worker` processes on any
 // number of machines through a Redis queue and waits for their artifacts in the shared store.
 import type { BackendPreference } from '@basis/tensor/backend';
+import type { CaptureSpec, CompareSpec } from './compare-spec.js';
 import type { ModelJob } from './model-job.js';
 
 /**
@@ -34,6 +35,54 @@ export interface TrainEnv {
   dir: string;
   versions: Record<string, string>;
   backend?: BackendPreference;
+}
+
+/**
+ * One activation capture of a {@link Executor.stages} call: its content key (`captureKey`), a label,
+ * and what to capture (a model of the run cache, or an untrained one like it).
+ *
+ * @example
+ * ```ts
+ * const t: CaptureTask = { key, label: 'width 32 seed 1', capture: { model: { key: m.key }, data, inputs: 1000, split: 'test', points: ['layers.1'] } };
+ * ```
+ */
+export interface CaptureTask {
+  key: string;
+  label: string;
+  capture: CaptureSpec;
+}
+
+/**
+ * One comparison of a {@link Executor.stages} call: the hash of its memo file
+ * (`dir/cache/<key>.json`, as `RunContext.cached` names it), a label, the validated spec and the
+ * keys of the two captures it reads.
+ *
+ * @example
+ * ```ts
+ * const t: CompareTask = { key: memoHash(recipeId, compareMemoKey(spec), versions), label: 'pair 0-1', spec, a: keyA, b: keyB };
+ * ```
+ */
+export interface CompareTask {
+  key: string;
+  label: string;
+  spec: CompareSpec;
+  a: string;
+  b: string;
+}
+
+/**
+ * What the stages of one call share besides the {@link TrainEnv}: the recipe id (part of every memo
+ * hash) and the tfjs backend the submitter runs forward passes on (workers use the same one, so a
+ * capture is the one a local run makes).
+ *
+ * @example
+ * ```ts
+ * const env: StageEnv = { dir: '/shared/cache', versions, recipeId: 'E000-1', tfBackend: 'cpu' };
+ * ```
+ */
+export interface StageEnv extends TrainEnv {
+  recipeId: string;
+  tfBackend: string;
 }
 
 /**
@@ -70,6 +119,13 @@ export interface Executor {
   /** For logs (a queue executor shows its masked URL). */
   readonly description: string;
   train(tasks: TrainTask[], env: TrainEnv, hooks: TrainHooks): Promise<void>;
+  /**
+   * Runs the capture and comparison stages of `RunContext.compare` elsewhere (queue executors: a
+   * `capture` job per capture, after its model exists; a `compare` job per comparison, after its
+   * two captures). Resolves once every comparison's memo file is in `env.dir/cache/`; progress keys
+   * are the comparisons' keys. Absent (the local executor): the run context computes them itself.
+   */
+  stages?(captures: CaptureTask[], compares: CompareTask[], env: StageEnv, hooks: TrainHooks): Promise<void>;
   /** Releases connections (the local executor's pool belongs to its run context). */
   close(): Promise<void>;
 }
