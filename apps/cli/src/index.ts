@@ -180,7 +180,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     .option('--config <file>', 'JSON or YAML file overriding the profile (or { experiment, profile, seed, config })')
     .option('--cache <dir>', 'run cache of trained models and results (default: a cache/ folder beside OUT for one experiment, OUT/cache for all); runs may share it: a model another process is training is waited for, then reused')
     .option('--workers <n>', 'training worker threads (default: the thread budget, --threads; each gets an equal share of the BLAS threads)')
-    .option('--queue [url]', "train the models on 'basis worker' processes (any number of machines) through this Redis queue: redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME (the URL is in that environment variable), or no value for BASIS_QUEUE; --cache must then be a folder every worker sees at the same path. Credentials are never printed")
+    .option('--queue [url]', "run the expensive stages on 'basis worker' processes (any number of machines) through this Redis queue: training (a train job per model), activation captures and the comparisons a recipe declares (a capture job per model and input set, a compare job per pair, enqueued once what they read exists); same results as a local run. redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME (the URL is in that environment variable), or no value for BASIS_QUEUE; --cache must then be a folder every worker sees at the same path. Credentials are never printed")
     .option('--queue-name <name>', 'with --queue: the queue to use (default basis; workers need the same --name)')
     .example('basis reproduce --list')
     .example('basis reproduce E000-1 --quick')
@@ -201,7 +201,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     });
 
   cli
-    .command('worker', 'Run queued jobs (models of basis reproduce --queue) until stopped: start one per machine or core group; SIGTERM lets the running job finish, a second SIGTERM releases it back to the queue')
+    .command('worker', 'Run queued jobs (models, captures and comparisons of basis reproduce --queue; seeds of basis train --queue; audit rows of basis compare --layers --queue) until stopped: start one per machine or core group; SIGTERM lets the running job finish, a second SIGTERM releases it back to the queue')
     .option('--queue [url]', 'the Redis queue: redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME, or no value for BASIS_QUEUE (never printed with its password)')
     .option('--name <queue>', 'queue name (default basis)')
     .option('--concurrency <n>', 'jobs at once in this process, each on its own worker thread (default 1; give each an equal share of the cores with --threads)')

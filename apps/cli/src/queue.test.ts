@@ -109,8 +109,11 @@ describe.skipIf(bin === null)('basis reproduce --queue with basis worker process
     for (let i = 0; i < 600 && !workers.every((w) => /on queue 'cli'/.test(w.out.stderr)); i++) await new Promise((r) => setTimeout(r, 100));
     const q = await basis('reproduce', '--config', cfg, '--out', join(dir, 'q', 'E000-1'), '--cache', join(dir, 'q-cache'), '--queue', url, '--queue-name', 'cli', '--json', '--threads', '1');
     expect(q.code, q.stderr).toBe(0);
-    expect(q.stderr).toMatch(/models trained by the workers of job queue redis:\/\/127\.0\.0\.1:\d+ \(queue 'cli'\)/);
+    expect(q.stderr).toMatch(/models, captures and comparisons run by the workers of job queue redis:\/\/127\.0\.0\.1:\d+ \(queue 'cli'\)/);
     expect(q.stderr).toMatch(/queue train: 4\/4 done/);
+    // the captures (4 trained, 4 untrained models) and the comparisons (2 widths x 1 pair, trained and untrained) ran on the workers too
+    expect(q.stderr).toMatch(/queue capture: 8\/8 done/);
+    expect(q.stderr).toMatch(/queue compare: 4\/4 done/);
     const local = await basis('reproduce', '--config', cfg, '--out', join(dir, 'l', 'E000-1'), '--cache', join(dir, 'l-cache'), '--json', '--threads', '1', '--workers', '1');
     expect(local.code, local.stderr).toBe(0);
     const data = (p: string) => (JSON.parse(readFileSync(p, 'utf8')) as { data: unknown; checks: unknown; stats: { trained: number; remote: number } });
@@ -123,11 +126,13 @@ describe.skipIf(bin === null)('basis reproduce --queue with basis worker process
     const st = await basis('queue', 'status', '--queue', url, '--name', 'cli', '--json');
     expect(st.code).toBe(0);
     const s = JSON.parse(st.stdout) as { counts: { completed: number; failed: number }; workers: number; queue: string };
-    expect(s.counts).toMatchObject({ completed: 4, failed: 0 });
+    expect(s.counts).toMatchObject({ completed: 16, failed: 0 });
     expect(s.workers).toBeGreaterThanOrEqual(2);
     const human = await basis('queue', 'status', '--queue', url, '--name', 'cli');
     expect(human.stdout).toMatch(/queue 'cli' at redis:\/\/127\.0\.0\.1:\d+: \d+ worker connections/);
     expect(human.stdout).toMatch(/train\s+0\s+0\s+0\s+4\s+0/);
+    expect(human.stdout).toMatch(/capture\s+0\s+0\s+0\s+8\s+0/);
+    expect(human.stdout).toMatch(/compare\s+0\s+0\s+0\s+4\s+0/);
     // basis train --seeds through the same workers: the run directories equal a local run's, byte for byte
     const trainArgs = ['train', '--arch', 'mlp', '--width', '8', '--depth', '1', '--dataset', 'mnist', '--train-size', '300', '--test-size', '100', '--epochs', '1', '--batch-size', '32', '--seeds', '0,1', '--json', '--threads', '1'];
     const tq = await basis(...trainArgs, '--out', join(dir, 'tq'), '--queue', url, '--queue-name', 'cli');
@@ -164,11 +169,11 @@ describe.skipIf(bin === null)('basis reproduce --queue with basis worker process
     const codes = await Promise.all(workers.map((w) => w.exited));
     expect(codes).toEqual([0, 0]);
     const stats = workers.map((w) => JSON.parse(w.out.stdout) as { trained: number; reused: number; failed: number });
-    expect(stats.reduce((a, x) => a + x.trained, 0)).toBe(9);
+    expect(stats.reduce((a, x) => a + x.trained, 0)).toBe(21);
     expect(workers.map((w) => w.out.stderr).join('\n')).toMatch(/SIGTERM: finishing the running job, then stopping/);
     const cleared = await basis('queue', 'clear', '--queue', url, '--name', 'cli', '--json');
     expect(cleared.code).toBe(0);
-    expect(JSON.parse(cleared.stdout)).toMatchObject({ removed: 9 });
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ removed: 21 });
     const unknown = await basis('queue', 'frob', '--queue', url);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown queue action 'frob'/);

@@ -94,7 +94,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   const bars = new ProgressBars(ctx.io.stderr, !ctx.options.quiet);
   // --queue: the models are trained by `basis worker` processes; the run cache is their shared store
   const executor = flags.queue === undefined ? undefined : await createQueueExecutor(queueExecutorOptions(flags, bars, (ctx.io.stderr as { isTTY?: boolean }).isTTY === true));
-  ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}${executor === undefined ? '' : `; models trained by the workers of ${executor.description}`}`);
+  ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}${executor === undefined ? '' : `; models, captures and comparisons run by the workers of ${executor.description}`}`);
   // the estimate before anything starts (with an empty cache; models already in it make runs faster)
   const threadsNow = workers ?? threadBudget();
   const estimates = new Map(

@@ -3,7 +3,7 @@
 // shared artifact store, and the submitter waits for the artifacts. The store, not Redis, is the
 // record of finished work: when Redis restarts and loses its jobs, the submitter re-enqueues what
 // the store still lacks.
-import { Queue, type Job } from 'bullmq';
+import { Queue, QueueEvents, type Job } from 'bullmq';
 import { BasisError, engineInfo } from '@basis/tensor';
 import type { ModelJob } from '../runner/context.js';
 import { forwardFlops } from '../runner/cost.js';
@@ -29,7 +29,12 @@ export interface QueueExecutorOptions {
   name?: string;
   /** Tries of a job that fails for a reason a retry may fix (default 3); deterministic failures fail once. */
   attempts?: number;
-  /** How often the submitter looks at the store and the queue, in ms (default 500). */
+  /**
+   * How often the submitter looks at the store and the queue when no queue event arrives, in ms
+   * (default 2000). A job that completes or fails wakes it at once (BullMQ's event stream), so
+   * dependent jobs are enqueued without waiting for the next look; the periodic look is the safety
+   * net for what events cannot tell (a restarted Redis that lost its jobs).
+   */
   pollMs?: number;
   /** Seconds to wait for the first connection (default 10). */
   connectSeconds?: number;
@@ -129,7 +134,7 @@ export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Prom
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new BasisError('USAGE', `queue name must be 1-100 letters, digits, '_', '.' or '-', got ${JSON.stringify(name)}`);
   const attempts = opts.attempts ?? 3;
   if (!Number.isInteger(attempts) || attempts < 1) throw new BasisError('USAGE', `attempts must be a positive integer, got ${String(attempts)}`);
-  const pollMs = opts.pollMs ?? 500;
+  const pollMs = opts.pollMs ?? 2000;
   if (!(pollMs >= 10)) throw new BasisError('USAGE', `pollMs must be at least 10, got ${String(pollMs)}`);
   const connectSeconds = opts.connectSeconds ?? 10;
   let lastError: string | null = null;
@@ -149,6 +154,15 @@ export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Prom
   const target = conn.target;
   const queue = new Queue(name, { connection: conn.redis });
   queue.on('error', () => undefined); // reported through the connection's masked error
+  // job events (completed, failed, progress) on a connection of their own (BullMQ duplicates it for
+  // its blocking reads): they wake the waiting submitter at once instead of at its next look
+  const events = new QueueEvents(name, { connection: conn.redis });
+  events.on('error', () => undefined);
+  const listeners = new Set<(e: { kind: 'done' | 'progress'; jobId: string; data?: unknown }) => void>();
+  events.on('completed', ({ jobId }) => listeners.forEach((f) => f({ kind: 'done', jobId })));
+  events.on('failed', ({ jobId }) => listeners.forEach((f) => f({ kind: 'done', jobId })));
+  events.on('progress', ({ jobId, data }) => listeners.forEach((f) => f({ kind: 'progress', jobId, data })));
+  await events.waitUntilReady().catch(() => undefined);
   let enqueued = 0;
 
   const add = async (p: Pending): Promise<void> => {
@@ -282,6 +296,19 @@ export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Prom
         }
       };
 
+      const byId = new Map([...pending.values()].map((p) => [p.id, p]));
+      let wakeUp: (() => void) | null = null;
+      // an event that arrived while a look was under way: look again at once
+      let woken = false;
+      const listener = (e: { kind: 'done' | 'progress'; jobId: string; data?: unknown }): void => {
+        const p = byId.get(e.jobId);
+        if (p === undefined || p.done) return;
+        if (e.kind === 'done') {
+          if (wakeUp !== null) wakeUp();
+          else woken = true;
+        } else if (typeof e.data === 'number' && e.data > 0 && e.data < 1) hooks.onProgress(p.task.key, e.data);
+      };
+      listeners.add(listener);
       notify = wait;
       let lastLine = '';
       let lastTrouble = '';
@@ -315,16 +342,38 @@ export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Prom
             lastLine = line;
           }
           if (done === pending.size) return;
-          await sleep(pollMs, hooks.signal);
+          if (woken) {
+            woken = false;
+            continue;
+          }
+          // until the next look, or a job of this call completes or fails (then a few ms more, so a
+          // burst of completions is one look)
+          await new Promise<void>((r) => {
+            const finish = (): void => {
+              clearTimeout(t);
+              hooks.signal.removeEventListener('abort', finish);
+              wakeUp = null;
+              r();
+            };
+            const t = setTimeout(finish, pollMs);
+            hooks.signal.addEventListener('abort', finish, { once: true });
+            wakeUp = () => {
+              wakeUp = null;
+              clearTimeout(t);
+              setTimeout(finish, 15);
+            };
+          });
         }
       } catch (e) {
         if (e instanceof BasisError) throw e;
         throw new BasisError('IO', `job queue ${target.display}: ${maskSecrets(e instanceof Error ? e.message : String(e), target)}`, { cause: e });
       } finally {
         notify = null;
+        listeners.delete(listener);
       }
     },
     async close() {
+      await events.close().catch(() => undefined);
       await queue.close().catch(() => undefined);
       await conn.close();
     },

@@ -15,6 +15,7 @@ import { LOCK_FILE } from '@basis/tensor/node';
 import { loadModel } from '@basis/zoo/node';
 import { createRunContext, type ModelJob } from '../runner/context.js';
 import { runRecipe } from '../runner/run.js';
+import { captureKey, captureOf, checkCompareSpec } from '../runner/stages.js';
 import { stringifyStored } from '../runner/json.js';
 import { queueClear, queueRetry, queueStatus } from './admin.js';
 import { connectQueue, decodeFailure, encodeFailure, isDeterministicFailure } from './common.js';
@@ -284,6 +285,24 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     const bad = others.flatMap((w) => w.lines.filter((l) => /job capture model \w{12} .*started/.test(l) && !lines.includes(l)));
     expect(bad).toHaveLength(1);
     expect(others.flatMap((w) => w.lines.filter((l) => /failed \(not retried\).*no\.such\.layer/.test(l)))).toHaveLength(1);
+    // one capture as two jobs with different ids (as after a lost queue), taken by both workers at once: one file
+    const key = (await readdir(join(shared, 'models'))).find((n) => /^[0-9a-f]{64}$/.test(n))!;
+    const capture = captureOf(checkCompareSpec({ metrics: ['permcorr'], data: config.data, inputs: 77, points: queued.data['points'], a: { key }, b: { key } }), 'a');
+    const ckey = captureKey(capture, queued.versions, 'cpu');
+    const conn = await connectQueue(redis.url);
+    const q = new Queue(name, { connection: conn.redis });
+    try {
+      const payload = { v: 1, key: ckey, label: 'raced', store: { kind: 'dir', root: shared }, versions: queued.versions, tfBackend: 'cpu', capture };
+      await Promise.all([q.add('capture', payload, { jobId: 'cap-a' }), q.add('capture', payload, { jobId: 'cap-b' })]);
+      for (let i = 0; i < 600 && !((await q.getJobState('cap-a')) === 'completed' && (await q.getJobState('cap-b')) === 'completed'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect([await q.getJobState('cap-a'), await q.getJobState('cap-b')]).toEqual(['completed', 'completed']);
+    } finally {
+      await q.close();
+      await conn.close();
+    }
+    const names = await readdir(join(shared, 'captures'));
+    expect(names.filter((n) => n.startsWith(`${ckey}.`))).toEqual([`${ckey}.safetensors`]);
+    expect(names.filter((n) => n.includes(ckey) && n.endsWith('.tmp'))).toEqual([]);
     await stopAll(others);
   }, 300_000);
 

@@ -3,7 +3,7 @@
 // sources. Run as a script (`node --import tsx --conditions=@basis/source test-helpers.ts worker
 // URL NAME LOCK_SECONDS [CONCURRENCY]`) it is a worker process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -53,6 +53,11 @@ export class RedisProcess {
     return r;
   }
 
+  /** The server's process id (null while it is down). */
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
   /** Starts the server (again, on the same port) and waits until it answers. */
   async up(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--daemonize', 'no', '--loglevel', 'warning', ...this.extra];
@@ -93,6 +98,28 @@ export class RedisProcess {
     await gone;
   }
 }
+
+/**
+ * CPU seconds (user + system, every thread) a live process has used so far, from /proc (Linux);
+ * null where /proc cannot be read.
+ */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command (which may hold spaces) start at the last ')'
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : null;
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS = ((): number => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return r.status === 0 && n > 0 ? n : 100;
+})();
 
 /** A worker process and its log lines. */
 export interface WorkerProcess {

@@ -91,7 +91,10 @@ export interface QueueWorkerOptions {
 export interface QueueWorker {
   readonly target: QueueTarget;
   readonly name: string;
-  /** Counters: jobs that trained a model, found it done already, failed, were released. */
+  /**
+   * Counters: jobs that made their artifact (`trained`: a model trained, or a capture, comparison or
+   * audit row computed), found it in the store already, failed, were released.
+   */
   readonly stats: { trained: number; reused: number; failed: number; released: number };
   /**
    * Stops taking jobs. The first call lets the jobs in progress finish; a second call (or
