@@ -15,7 +15,8 @@
  * (skipped with a message without it). Wall-clock ratios mean something on a quiet machine only.
  *
  * Environment: BENCH_QUEUE_RECIPE=E000-1 (another recipe id), BENCH_QUICK=1 (a smaller sweep:
- * widths 16 and 32, two seeds), BENCH_POLL_MS (the submitter's poll interval, default 100).
+ * widths 16 and 32, two seeds), BENCH_POLL_MS (the submitter's periodic look at the store and the
+ * queue; default: the queue executor's, 2 s, as `basis reproduce --queue` runs).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,8 @@ if (bin === null) {
 await tf.setBackend('cpu');
 const recipe = process.env['BENCH_QUEUE_RECIPE'] ?? 'E000-1';
 const quick = process.env['BENCH_QUICK'] === '1';
-const pollMs = Number(process.env['BENCH_POLL_MS'] ?? '100');
+// the submitter's periodic look (job events wake it in between); unset: the executor's default, as `basis reproduce --queue` runs
+const pollMs = process.env['BENCH_POLL_MS'] === undefined ? undefined : Number(process.env['BENCH_POLL_MS']);
 const config = quick && recipe === 'E000-1' ? { widths: [16, 32], seeds: 2 } : undefined;
 const root = mkdtempSync(join(tmpdir(), 'basis-queue-bench-'));
 mkdirSync(join(root, 'redis'));
@@ -69,7 +71,7 @@ async function side(n: number): Promise<Side> {
   const name = `bench-${n}`;
   const ws: WorkerProcess[] = Array.from({ length: n }, () => spawnWorker(redis.url, name, 30, { BASIS_THREADS: '1' }));
   await Promise.all(ws.map((w) => w.waitFor(new RegExp(`on queue '${name}'`), 120_000)));
-  const inner = await createQueueExecutor({ queue: redis.url, name, pollMs });
+  const inner = await createQueueExecutor({ queue: redis.url, name, ...(pollMs === undefined ? {} : { pollMs }) });
   // time spent waiting for the queue, per phase, over every call of the recipe
   let trainSeconds = 0;
   let stageSeconds = 0;
@@ -164,5 +166,5 @@ console.log(
   `throughput, 2 vs 1 worker processes: whole ${recipe} quick run ${wholeRatio.toFixed(2)}x (target >= 1.7x on 2 cores, on a quiet machine); training phase ${trainRatio.toFixed(2)}x; ` +
     `load-free estimate from the workers' CPU seconds ${cpuRatio.toFixed(2)}x; verdicts ${same ? 'identical' : 'DIFFER'}; load average at start ${header.loadAverage.start.join(' ')}`,
 );
-const path = writeBenchResult('experiments-queue', header, { recipe, profile: 'quick', config: config ?? null, pollMs, one, two, ratio: wholeRatio, wholeRatio, trainRatio, cpuRatio, verdictsIdentical: same });
+const path = writeBenchResult('experiments-queue', header, { recipe, profile: 'quick', config: config ?? null, pollMs: pollMs ?? null, one, two, ratio: wholeRatio, wholeRatio, trainRatio, cpuRatio, verdictsIdentical: same });
 console.log(`wrote ${path}`);
