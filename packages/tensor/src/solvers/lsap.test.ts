@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import { createRng } from '../index.js';
 import { linearSumAssignment, lsapKernel } from './lsap.js';
+import { lsapKernelWasm, lsapWasmAvailable, lsapWasmInput, setLsapWasmMode } from './lsap-wasm.js';
 
 /** Uniform [0, 1) test data from the project's seeded generator. */
 const uniformSource = (seed: number): (() => number) => {
@@ -66,7 +67,23 @@ function checkAssignment(C: Matrix, r: ReturnType<typeof linearSumAssignment>): 
   expect(Array.from(r.colToRow).filter((i) => i >= 0).length).toBe(k);
 }
 
-describe('linearSumAssignment', () => {
+/** The raw kernel of each path on a row-major nr x nc cost matrix (nr <= nc). */
+function kernelOf(path: 'js' | 'wasm', cost: Float64Array, nr: number, nc: number): ReturnType<typeof lsapKernel> {
+  if (path === 'js') return lsapKernel(cost, nr, nc);
+  const inp = lsapWasmInput(nr, nc);
+  if (inp === null) throw new Error('the WebAssembly LSAP kernel is unavailable');
+  for (let i = 0; i < nr; i++) inp.F.set(cost.subarray(i * nc, (i + 1) * nc), inp.off + i * inp.stride);
+  return lsapKernelWasm(inp);
+}
+
+it('has the WebAssembly kernel available in Node', () => {
+  expect(lsapWasmAvailable()).toBe(true);
+});
+
+// Every test below runs on both kernels: the JavaScript reference and the WebAssembly one.
+describe.each(['js', 'wasm'] as const)('linearSumAssignment (%s kernel)', (path) => {
+  beforeAll(() => setLsapWasmMode(path === 'js' ? 'never' : 'always'));
+  afterAll(() => setLsapWasmMode('auto'));
   it('solves the documented examples', () => {
     const r = linearSumAssignment([
       [4, 1, 3],
@@ -136,7 +153,7 @@ describe('linearSumAssignment', () => {
       [120, 200, 2],
     ] as const) {
       const C = uniformMatrix(m, n, seed);
-      const res = lsapKernel(C.data, m, n);
+      const res = kernelOf(path, C.data, m, n);
       expect(res).not.toBeNull();
       if (res === null) return;
       let primal = 0;
