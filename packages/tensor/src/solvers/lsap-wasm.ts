@@ -5,25 +5,25 @@
 // Same algorithm, same tie-breaks, same IEEE-754 double arithmetic as the JavaScript kernel, so
 // assignments and dual potentials are bit-identical (tested against it in lsap-wasm.test.ts):
 // - the JavaScript scan visits the unscanned columns in the order of its `remaining` list; this
-//   one sweeps every column in index order and masks the scanned ones. Which column is picked
-//   does not depend on the visiting order: the rule (lowest tentative distance, then an unmatched
-//   column, then the lowest index) is a total order on the candidates. Each f64x2 lane keeps the
-//   best of its own columns (it sees them in increasing index order, so among equal distances
-//   and equal freeness the first one seen stays), and the four lane winners are combined here by
-//   the full rule;
+//   one sweeps every column in index order, and a scanned column cannot be updated or picked
+//   (see below). Which column is picked does not depend on the visiting order: the rule (lowest
+//   tentative distance, then an unmatched column, then the lowest index) is a total order on the
+//   candidates. It is the lowest (distance, key) pair, with key j for an unmatched column and
+//   j + 2^31 for a matched one; each f64x2 lane keeps its lowest pair, and the four lane
+//   winners are compared here;
 // - a reduced cost is `(shift + cost) - v`, the same two roundings as `shift + cost - v` in
-//   JavaScript, with no fused multiply-add; the dual updates run in JavaScript on the values the
-//   kernel stored, in the same expressions as lsapKernel;
-// - masking never alters a value: a scanned column's distance is replaced by +Infinity only in
-//   the comparison, never in the stored array. (Signed zeros cannot differ either: a reduced
-//   cost is -0 only if the shift is, which needs a -0 minimum first; the search starts at +0.)
+//   JavaScript, with no fused multiply-add; the dual updates run in JavaScript in the same
+//   expressions as lsapKernel, on the values the kernel stored;
+// - a scanned column gets v = -Infinity and spc = +Infinity in the kernel's memory while its
+//   true values wait here: its reduced cost is then +Infinity (finite or +Infinity costs only),
+//   never below spc, and its spc never wins. Padding columns stay that way for good. (Signed
+//   zeros cannot differ either: a reduced cost is -0 only if the shift is, which needs a -0
+//   minimum first, and each search starts at +0.)
 //
-// Layout in WebAssembly memory: per pair of columns (2j, 2j+1) one 80-byte block
-// [v, v | spc, spc | path, path | scanned, scanned | free, free] (f64 values; path holds the row
-// index as a double; scanned/free are all-ones or all-zero lane masks), then the cost matrix, its
-// rows padded to a multiple of 4 columns. Padding columns are permanently "scanned", so they are
-// never updated or picked.
-import { ADD, BLOCK, END, F64, I32, LOOP, LT_U, EQZ, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code } from '../wasm-asm.js';
+// Layout in WebAssembly memory: per pair of columns (2j, 2j+1) one 64-byte block
+// [v, v | spc, spc | path, path | key, key] (f64 values; path holds the row index as a double),
+// a 96-byte output area, then the cost matrix, its rows padded to a multiple of 4 columns.
+import { ADD, BLOCK, END, EQZ, F64, I32, LOOP, LT_U, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code } from '../wasm-asm.js';
 import { columnReductionStart, type LsapKernelResult } from './lsap-kernel.js';
 
 /** The minimal subset of the WebAssembly JS API used here (typed locally: lib.dom is not loaded). */
@@ -48,53 +48,48 @@ const F64X2_LT = simd(73);
 const F64X2_ADD = simd(240);
 const F64X2_SUB = simd(241);
 const V_AND = simd(78);
-const V_ANDNOT = simd(79);
 const V_OR = simd(80);
 const BITSELECT = simd(82);
+const F64X2_PMIN = simd(246); // pmin(a, b) = b < a ? b : a
 const f64x2Const = (a: number, b: number): Code => simd(12, ...new Uint8Array(Float64Array.of(a, b).buffer));
-const ALL_ONES = simd(12, ...new Array<number>(16).fill(0xff));
 
 /** Bytes of one column-pair block and the offsets of its fields. */
-const BLOCK_BYTES = 80;
+const BLOCK_BYTES = 64;
 const OFF_V = 0;
 const OFF_SPC = 16;
 const OFF_PATH = 32;
-const OFF_SCANNED = 48;
-const OFF_FREE = 64;
+const OFF_KEY = 48;
+/**
+ * Tie-break key of column j: j for an unmatched column, j + MATCHED for a matched one, so the
+ * lowest key at equal distance is the rule's pick (an unmatched column, then the lowest index).
+ * Exact in doubles for any width below 2^31.
+ */
+const MATCHED = 2 ** 31;
 /** Doubles per block. */
 const BLOCK_DOUBLES = BLOCK_BYTES / 8;
 
 /**
  * `scan(pRow, pCol, nQuads, shift, row, pOut)`: for every column j < 4 nQuads (cost row at byte
  * address pRow, column blocks at pCol):
- *   r = (shift + cost[j]) - v[j]; if (!scanned[j] && r < spc[j]) { spc[j] = r; path[j] = row }
- * and, over the unscanned columns, the best (spc, free, j) by the rule "lower spc; at equal
- * finite spc a free column; then the lower index", kept per lane: lanes (4q, 4q+1) in the first
- * set, (4q+2, 4q+3) in the second. Writes [bestD0, bestJ0, bestFree0, bestD1, bestJ1, bestFree1]
- * (six v128) at pOut. A lane that saw no finite distance reports +Infinity.
+ *   r = (shift + cost[j]) - v[j]; if (r < spc[j]) { spc[j] = r; path[j] = row }
+ * and per lane (lanes (4q, 4q+1) in the first set, (4q+2, 4q+3) in the second) the column with
+ * the lowest (spc, key), compared lexicographically. Writes [bestD0, bestK0, bestD1, bestK1]
+ * (four v128) at pOut. `pmin(a, b)` is `b < a ? b : a`, exactly the JavaScript comparison.
  */
 function scanBody(): Code {
   // params: 0 pRow, 1 pCol, 2 nQuads (i32), 3 shift, 4 row (f64); 5 pOut (i32)
   // i32 local: 6 q
-  // v128 locals: 7 SH, 8 RW, 9 INF, 10 FOUR, 11 J0, 12 J1, 13 BD0, 14 BJ0, 15 BF0, 16 BD1,
-  //              17 BJ1, 18 BF1, 19 R, 20 D, 21 M, 22 SC, 23 DS, 24 FR, 25 T
-  const SH = 7, RW = 8, INFV = 9, FOUR = 10;
-  const J = [11, 12];
-  const BD = [13, 16];
-  const BJ = [14, 17];
-  const BF = [15, 18];
-  const R = 19, D = 20, M = 21, SC = 22, DS = 23, FR = 24, T = 25;
+  // v128 locals: 7 SH, 8 RW, 9 BD0, 10 BK0, 11 BD1, 12 BK1, 13 R, 14 D, 15 M, 16 K, 17 T
+  const SH = 7, RW = 8;
+  const BD = [9, 11];
+  const BK = [10, 12];
+  const R = 13, D = 14, M = 15, K = 16, T = 17;
   const c: Code = [];
   c.push(...get(3), ...F64X2_SPLAT, ...set(SH));
   c.push(...get(4), ...F64X2_SPLAT, ...set(RW));
-  c.push(...f64x2Const(Infinity, Infinity), ...set(INFV));
-  c.push(...f64x2Const(4, 4), ...set(FOUR));
-  c.push(...f64x2Const(0, 1), ...set(J[0] as number));
-  c.push(...f64x2Const(2, 3), ...set(J[1] as number));
   for (let s = 0; s < 2; s++) {
-    c.push(...get(INFV), ...set(BD[s] as number));
-    c.push(...ALL_ONES, ...set(BF[s] as number)); // "free" start: no tie can replace +Infinity
-    c.push(...f64x2Const(-1, -1), ...set(BJ[s] as number));
+    c.push(...f64x2Const(Infinity, Infinity), ...set(BD[s] as number));
+    c.push(...f64x2Const(Infinity, Infinity), ...set(BK[s] as number));
   }
   c.push(...i32c(0), ...set(6));
   c.push(...BLOCK, ...LOOP);
@@ -102,39 +97,33 @@ function scanBody(): Code {
   for (let s = 0; s < 2; s++) {
     const o = s * BLOCK_BYTES;
     const bd = BD[s] as number;
-    const bj = BJ[s] as number;
-    const bf = BF[s] as number;
-    const jv = J[s] as number;
+    const bk = BK[s] as number;
     // R = (SH + cost) - v
     c.push(...get(SH), ...get(0), ...vLoad(16 * s), ...F64X2_ADD, ...get(1), ...vLoad(o + OFF_V), ...F64X2_SUB, ...set(R));
     c.push(...get(1), ...vLoad(o + OFF_SPC), ...set(D));
-    c.push(...get(1), ...vLoad(o + OFF_SCANNED), ...set(SC));
-    // M = (R < D) & ~scanned
-    c.push(...get(R), ...get(D), ...F64X2_LT, ...get(SC), ...V_ANDNOT, ...set(M));
+    // M = R < D (never on a scanned column: its v is -Infinity, so R = +Infinity)
+    c.push(...get(R), ...get(D), ...F64X2_LT, ...set(M));
     // D = M ? R : D; store spc and path
-    c.push(...get(R), ...get(D), ...get(M), ...BITSELECT, ...set(D));
+    c.push(...get(D), ...get(R), ...F64X2_PMIN, ...set(D));
     c.push(...get(1), ...get(D), ...vStore(o + OFF_SPC));
     c.push(...get(1), ...get(RW), ...get(1), ...vLoad(o + OFF_PATH), ...get(M), ...BITSELECT, ...vStore(o + OFF_PATH));
-    // DS = scanned ? +Inf : D;  FR = free
-    c.push(...get(INFV), ...get(D), ...get(SC), ...BITSELECT, ...set(DS));
-    c.push(...get(1), ...vLoad(o + OFF_FREE), ...set(FR));
-    // T = (DS < BD) | ((DS == BD) & FR & ~BF)
-    c.push(...get(DS), ...get(bd), ...F64X2_LT);
-    c.push(...get(DS), ...get(bd), ...F64X2_EQ, ...get(FR), ...get(bf), ...V_ANDNOT, ...V_AND, ...V_OR, ...set(T));
-    c.push(...get(DS), ...get(bd), ...get(T), ...BITSELECT, ...set(bd));
-    c.push(...get(jv), ...get(bj), ...get(T), ...BITSELECT, ...set(bj));
-    c.push(...get(FR), ...get(bf), ...get(T), ...BITSELECT, ...set(bf));
-    c.push(...get(jv), ...get(FOUR), ...F64X2_ADD, ...set(jv));
+    // T = D < BD | (D == BD & K < BK); BD = min; BK = T ? K : BK. (At D == BD both hold the
+    // same bits, so BD need not follow T; a scanned column's spc is +Infinity and never wins.)
+    c.push(...get(1), ...vLoad(o + OFF_KEY), ...set(K));
+    c.push(...get(D), ...get(bd), ...F64X2_LT);
+    c.push(...get(D), ...get(bd), ...F64X2_EQ, ...get(K), ...get(bk), ...F64X2_LT, ...V_AND, ...V_OR, ...set(T));
+    c.push(...get(bd), ...get(D), ...F64X2_PMIN, ...set(bd));
+    c.push(...get(K), ...get(bk), ...get(T), ...BITSELECT, ...set(bk));
   }
   c.push(...get(0), ...i32c(32), ...ADD, ...set(0));
   c.push(...get(1), ...i32c(2 * BLOCK_BYTES), ...ADD, ...set(1));
   c.push(...get(6), ...i32c(1), ...ADD, ...set(6));
   c.push(...br(0), ...END, ...END);
-  const outs = [BD[0], BJ[0], BF[0], BD[1], BJ[1], BF[1]] as number[];
+  const outs = [BD[0], BK[0], BD[1], BK[1]] as number[];
   outs.forEach((l, k) => c.push(...get(5), ...get(l), ...vStore(16 * k)));
   const locals = vec([
     [...uleb(1), I32],
-    [...uleb(19), 0x7b],
+    [...uleb(11), 0x7b],
   ]);
   const body = [...locals, ...c, ...END];
   return [...uleb(body.length), ...body];
@@ -278,33 +267,32 @@ export function lsapWasmInput(nr: number, nc: number): LsapWasmInput | null {
 export function lsapKernelWasm(inp: LsapWasmInput): LsapKernelResult | null {
   const { nr, nc, stride, off, scan } = inp;
   const F = new Float64Array(inp.memory.buffer); // fresh views: the memory may have grown since
-  const I = new Int32Array(inp.memory.buffer);
   const u = new Float64Array(nr);
   const col4row = new Int32Array(nr).fill(-1);
   const row4col = new Int32Array(nc).fill(-1);
-  const vJs = new Float64Array(nc);
-  if (nr === 0) return { col4row, row4col, u, v: vJs };
+  const v = new Float64Array(nc);
+  if (nr === 0) return { col4row, row4col, u, v };
   const { pOut } = layout(nr, nc);
-  // field index of column j in F (doubles): block (j >> 1), lane (j & 1)
-  const at = (j: number, field: number): number => (j >> 1) * BLOCK_DOUBLES + field / 8 + (j & 1);
+  // index in F of field `byteOff` of column j: block j >> 1, lane j & 1
+  const at = (j: number, byteOff: number): number => (j >> 1) * BLOCK_DOUBLES + byteOff / 8 + (j & 1);
 
-  if (nr === nc) {
-    // the same column-reduction start as lsapKernel, reading the padded rows
-    if (!columnReductionStart(F, off, stride, nr, nc, vJs, col4row, row4col)) return null;
-  }
-  // column blocks: v, spc = +Inf, path = 0, scanned = padding only, free
+  // the same column-reduction start as lsapKernel, reading the padded rows
+  if (nr === nc && !columnReductionStart(F, off, stride, nr, nc, v, col4row, row4col)) return null;
+  // Column blocks. A scanned column (and every padding column) has v = -Infinity and
+  // spc = +Infinity in the kernel's memory, so its reduced cost is +Infinity: it is never updated
+  // and never picked. Its true v and spc are kept here while it is scanned.
   for (let j = 0; j < stride; j++) {
-    F[at(j, OFF_V)] = j < nc ? (vJs[j] as number) : 0;
+    F[at(j, OFF_V)] = j < nc ? (v[j] as number) : -Infinity;
     F[at(j, OFF_SPC)] = Infinity;
     F[at(j, OFF_PATH)] = 0;
-    const sc = at(j, OFF_SCANNED) * 2;
-    I[sc] = I[sc + 1] = j < nc ? 0 : -1;
-    const fr = at(j, OFF_FREE) * 2;
-    I[fr] = I[fr + 1] = j < nc && row4col[j] === -1 ? -1 : 0;
+    F[at(j, OFF_KEY)] = j < nc && row4col[j] === -1 ? j : j + MATCHED;
   }
 
   const scannedRows = new Int32Array(nr);
+  const rowSpc = new Float64Array(nr); // spc of the column through which each scanned row was reached
   const scannedCols = new Int32Array(nc);
+  const colV = new Float64Array(nc); // v of each scanned column
+  const colSpc = new Float64Array(nc); // spc of each scanned column
   const nQuads = stride / 4;
   const o = pOut / 8;
   for (let curRow = 0; curRow < nr; curRow++) {
@@ -318,48 +306,45 @@ export function lsapKernelWasm(inp: LsapWasmInput): LsapKernelResult | null {
       scannedRows[nScanned++] = i;
       const shift = minVal - (u[i] as number);
       scan((off + i * stride) * 8, 0, nQuads, shift, i, pOut);
-      // combine the four lane winners by the full rule
+      // the best of the four lane winners by the same (distance, key) order
       let lowest = Infinity;
-      let lowestJ = -1;
-      let lowestFree = false;
-      for (let s = 0; s < 2; s++) {
+      let lowestK = Infinity;
+      for (let t = 0; t < 2; t++) {
         for (let l = 0; l < 2; l++) {
-          const d = F[o + 6 * s + l] as number;
-          const j = F[o + 6 * s + 2 + l] as number;
-          const free = I[(o + 6 * s + 4 + l) * 2] !== 0;
-          if (d < lowest) {
+          const d = F[o + 4 * t + l] as number;
+          const key = F[o + 4 * t + 2 + l] as number;
+          if (d < lowest || (d === lowest && key < lowestK)) {
             lowest = d;
-            lowestJ = j;
-            lowestFree = free;
-          } else if (d === lowest && d !== Infinity) {
-            if ((free && !lowestFree) || (free === lowestFree && j < lowestJ)) {
-              lowestJ = j;
-              lowestFree = free;
-            }
+            lowestK = key;
           }
         }
       }
+      const lowestJ = lowest === Infinity ? -1 : lowestK >= MATCHED ? lowestK - MATCHED : lowestK;
       if (lowestJ < 0) return null; // every remaining pair is forbidden: infeasible
       minVal = lowest;
       const j = lowestJ;
-      const sc = at(j, OFF_SCANNED) * 2;
-      I[sc] = I[sc + 1] = -1;
+      const pv = at(j, OFF_V);
+      colV[nCols] = F[pv] as number;
+      colSpc[nCols] = lowest; // = spc[j]: the winner's value is a copy of it
       scannedCols[nCols++] = j;
+      F[pv] = -Infinity;
+      F[at(j, OFF_SPC)] = Infinity;
       const owner = row4col[j] as number;
       if (owner === -1) sink = j;
-      else i = owner;
+      else {
+        i = owner;
+        rowSpc[nScanned] = lowest;
+      }
     }
 
-    // dual update, in lsapKernel's expressions
+    // dual update, in lsapKernel's expressions (v goes back into the kernel's memory)
     u[curRow] = (u[curRow] as number) + minVal;
     for (let k = 1; k < nScanned; k++) {
       const r = scannedRows[k] as number;
-      u[r] = (u[r] as number) + minVal - (F[at(col4row[r] as number, OFF_SPC)] as number);
+      u[r] = (u[r] as number) + minVal - (rowSpc[k] as number);
     }
     for (let t = 0; t < nCols; t++) {
-      const j = scannedCols[t] as number;
-      const pv = at(j, OFF_V);
-      F[pv] = (F[pv] as number) - (minVal - (F[at(j, OFF_SPC)] as number));
+      F[at(scannedCols[t] as number, OFF_V)] = (colV[t] as number) - (minVal - (colSpc[t] as number));
     }
 
     // augment along the path back to curRow
@@ -372,16 +357,11 @@ export function lsapKernelWasm(inp: LsapWasmInput): LsapKernelResult | null {
       j = prev;
       if (r === curRow) break;
     }
-    const fr = at(sink, OFF_FREE) * 2;
-    I[fr] = I[fr + 1] = 0;
+    F[at(sink, OFF_KEY)] = sink + MATCHED;
 
-    // reset for the next search: distances, and the scanned marks of this search's columns
+    // reset the distances for the next search (the scanned columns' are already +Infinity)
     for (let jj = 0; jj < nc; jj++) F[at(jj, OFF_SPC)] = Infinity;
-    for (let t = 0; t < nCols; t++) {
-      const sc = at(scannedCols[t] as number, OFF_SCANNED) * 2;
-      I[sc] = I[sc + 1] = 0;
-    }
   }
-  for (let j = 0; j < nc; j++) vJs[j] = F[at(j, OFF_V)] as number;
-  return { col4row, row4col, u, v: vJs };
+  for (let j = 0; j < nc; j++) v[j] = F[at(j, OFF_V)] as number;
+  return { col4row, row4col, u, v };
 }
