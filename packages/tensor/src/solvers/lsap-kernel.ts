@@ -154,6 +154,14 @@ export function columnReductionStart(
       }
     }
   }
+  return matchColumnMinima(v, argmin, nc, col4row, row4col);
+}
+
+/**
+ * The matching step of {@link columnReductionStart}, given the column minima `v` and the lowest
+ * row `argmin[j]` attaining each: false if a column has every pair forbidden.
+ */
+export function matchColumnMinima(v: Float64Array, argmin: ArrayLike<number>, nc: number, col4row: Int32Array, row4col: Int32Array): boolean {
   for (let j = 0; j < nc; j++) {
     if (v[j] === INF) return false; // a column with every pair forbidden
     const i = argmin[j] as number;

@@ -23,8 +23,8 @@
 // Layout in WebAssembly memory: per pair of columns (2j, 2j+1) one 64-byte block
 // [v, v | spc, spc | path, path | key, key] (f64 values; path holds the row index as a double),
 // a 96-byte output area, then the cost matrix, its rows padded to a multiple of 4 columns.
-import { ADD, BLOCK, END, EQZ, F64, I32, LOOP, LT_U, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code } from '../wasm-asm.js';
-import { columnReductionStart, type LsapKernelResult } from './lsap-kernel.js';
+import { ADD, BLOCK, END, EQZ, F64, I32, LOOP, LT_U, MUL, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code } from '../wasm-asm.js';
+import { matchColumnMinima, type LsapKernelResult } from './lsap-kernel.js';
 
 /** The minimal subset of the WebAssembly JS API used here (typed locally: lib.dom is not loaded). */
 interface WasmMemory {
@@ -38,6 +38,13 @@ interface WasmApi {
 }
 /** scan(pRow, pCol, nQuads, shift, row, pOut) — see scanBody. */
 type ScanFn = (pRow: number, pCol: number, nQuads: number, shift: number, row: number, pOut: number) => void;
+/** colmin(pCost, pCol, nQuads, nr, rowBytes) — see colminBody. */
+type ColminFn = (pCost: number, pCol: number, nQuads: number, nr: number, rowBytes: number) => void;
+interface Kernels {
+  scan: ScanFn;
+  scanFirst: ScanFn;
+  colmin: ColminFn;
+}
 
 // --- instructions beyond the shared assembler ------------------------------------------------
 const vLoad = (offset: number): Code => simd(0, 4, ...uleb(offset)); // v128.load align=16
@@ -72,11 +79,12 @@ const BLOCK_DOUBLES = BLOCK_BYTES / 8;
  * `scan(pRow, pCol, nQuads, shift, row, pOut)`: for every column j < 4 nQuads (cost row at byte
  * address pRow, column blocks at pCol):
  *   r = (shift + cost[j]) - v[j]; if (r < spc[j]) { spc[j] = r; path[j] = row }
+ * (`scanFirst`, the first scan of a search, takes every spc[j] as +Infinity: no reset needed)
  * and per lane (lanes (4q, 4q+1) in the first set, (4q+2, 4q+3) in the second) the column with
  * the lowest (spc, key), compared lexicographically. Writes [bestD0, bestK0, bestD1, bestK1]
  * (four v128) at pOut. `pmin(a, b)` is `b < a ? b : a`, exactly the JavaScript comparison.
  */
-function scanBody(): Code {
+function scanBody(first: boolean): Code {
   // params: 0 pRow, 1 pCol, 2 nQuads (i32), 3 shift, 4 row (f64); 5 pOut (i32)
   // i32 local: 6 q
   // v128 locals: 7 SH, 8 RW, 9 BD0, 10 BK0, 11 BD1, 12 BK1, 13 R, 14 D, 15 M, 16 K, 17 T
@@ -100,7 +108,8 @@ function scanBody(): Code {
     const bk = BK[s] as number;
     // R = (SH + cost) - v
     c.push(...get(SH), ...get(0), ...vLoad(16 * s), ...F64X2_ADD, ...get(1), ...vLoad(o + OFF_V), ...F64X2_SUB, ...set(R));
-    c.push(...get(1), ...vLoad(o + OFF_SPC), ...set(D));
+    if (first) c.push(...f64x2Const(Infinity, Infinity), ...set(D));
+    else c.push(...get(1), ...vLoad(o + OFF_SPC), ...set(D));
     // M = R < D (never on a scanned column: its v is -Infinity, so R = +Infinity)
     c.push(...get(R), ...get(D), ...F64X2_LT, ...set(M));
     // D = M ? R : D; store spc and path
@@ -129,14 +138,70 @@ function scanBody(): Code {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * `colmin(pCost, pCol, nQuads, nr, rowBytes)`: the column minima of the column-reduction start,
+ * over rows i < nr (row i at pCost + i rowBytes): v[j] starts at +Infinity and
+ * `if (cost[i, j] < v[j]) { v[j] = cost[i, j]; path[j] = i }` in increasing row order, as
+ * columnReductionStart does (path then holds the lowest row attaining the minimum).
+ */
+function colminBody(): Code {
+  // params: 0 pCost, 1 pCol, 2 nQuads, 3 nr, 4 rowBytes; i32 locals: 5 i, 6 q, 7 pr, 8 pc;
+  // v128 locals: 9 RW, 10 ONE, 11 C, 12 V, 13 M
+  const RW = 9, ONE = 10, C = 11, V = 12, M = 13;
+  const c: Code = [];
+  // v = +Infinity, path = 0
+  c.push(...get(1), ...set(8), ...i32c(0), ...set(6));
+  c.push(...BLOCK, ...LOOP);
+  c.push(...get(6), ...get(2), ...LT_U, ...EQZ, ...brIf(1));
+  for (let s = 0; s < 2; s++) {
+    const o = s * BLOCK_BYTES;
+    c.push(...get(8), ...f64x2Const(Infinity, Infinity), ...vStore(o + OFF_V));
+    c.push(...get(8), ...f64x2Const(0, 0), ...vStore(o + OFF_PATH));
+  }
+  c.push(...get(8), ...i32c(2 * BLOCK_BYTES), ...ADD, ...set(8));
+  c.push(...get(6), ...i32c(1), ...ADD, ...set(6));
+  c.push(...br(0), ...END, ...END);
+  c.push(...f64x2Const(0, 0), ...set(RW), ...f64x2Const(1, 1), ...set(ONE));
+  c.push(...i32c(0), ...set(5), ...get(0), ...set(7));
+  c.push(...BLOCK, ...LOOP); // rows
+  c.push(...get(5), ...get(3), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(1), ...set(8), ...i32c(0), ...set(6));
+  c.push(...BLOCK, ...LOOP); // quads
+  c.push(...get(6), ...get(2), ...LT_U, ...EQZ, ...brIf(1));
+  for (let s = 0; s < 2; s++) {
+    const o = s * BLOCK_BYTES;
+    c.push(...get(7), ...vLoad(16 * s), ...set(C));
+    c.push(...get(8), ...vLoad(o + OFF_V), ...set(V));
+    c.push(...get(C), ...get(V), ...F64X2_LT, ...set(M));
+    c.push(...get(8), ...get(V), ...get(C), ...F64X2_PMIN, ...vStore(o + OFF_V));
+    c.push(...get(8), ...get(RW), ...get(8), ...vLoad(o + OFF_PATH), ...get(M), ...BITSELECT, ...vStore(o + OFF_PATH));
+  }
+  c.push(...get(7), ...i32c(32), ...ADD, ...set(7));
+  c.push(...get(8), ...i32c(2 * BLOCK_BYTES), ...ADD, ...set(8));
+  c.push(...get(6), ...i32c(1), ...ADD, ...set(6));
+  c.push(...br(0), ...END, ...END);
+  c.push(...get(RW), ...get(ONE), ...F64X2_ADD, ...set(RW));
+  c.push(...get(5), ...i32c(1), ...ADD, ...set(5));
+  c.push(...get(0), ...get(5), ...get(4), ...MUL, ...ADD, ...set(7));
+  c.push(...br(0), ...END, ...END);
+  const locals = vec([
+    [...uleb(4), I32],
+    [...uleb(5), 0x7b],
+  ]);
+  const body = [...locals, ...c, ...END];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
+  const scanType = [0x60, ...vec([[I32], [I32], [I32], [F64], [F64], [I32]]), ...vec([])];
+  const colminType = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([])];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [F64], [F64], [I32]]), ...vec([])]])),
+    ...section(1, vec([scanType, colminType])),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('scan'), 0x00, 0]])),
-    ...section(10, vec([scanBody()])),
+    ...section(3, vec([[0], [0], [1]])),
+    ...section(7, vec([[...name('scan'), 0x00, 0], [...name('scanFirst'), 0x00, 1], [...name('colmin'), 0x00, 2]])),
+    ...section(10, vec([scanBody(false), scanBody(true), colminBody()])),
   ]);
 }
 
@@ -144,7 +209,7 @@ interface WasmState {
   api: WasmApi;
   module: object;
   memory: WasmMemory;
-  scan: ScanFn;
+  kernels: Kernels;
 }
 
 let state: WasmState | null | undefined;
@@ -156,7 +221,7 @@ let mode: Mode = 'auto';
  * {@link linearSumAssignment} uses the WebAssembly kernel by default; below it the JavaScript
  * kernel, which gives the same result, is as fast.
  */
-export const LSAP_WASM_MIN_ROWS = 0;
+export const LSAP_WASM_MIN_ROWS = 16;
 
 /**
  * Test hook: `'always'` makes {@link linearSumAssignment} use the WebAssembly kernel at every size
@@ -172,10 +237,11 @@ export function lsapWasmWanted(nr: number): boolean {
   return mode === 'always' || (mode === 'auto' && nr >= LSAP_WASM_MIN_ROWS);
 }
 
-function instantiate(api: WasmApi, module: object, memory: WasmMemory): ScanFn | null {
-  const instance = new api.Instance(module, { env: { mem: memory } });
-  const fn = instance.exports['scan'];
-  return typeof fn === 'function' ? (fn as ScanFn) : null;
+function instantiate(api: WasmApi, module: object, memory: WasmMemory): Kernels | null {
+  const { exports } = new api.Instance(module, { env: { mem: memory } });
+  const { scan, scanFirst, colmin } = exports;
+  if (typeof scan !== 'function' || typeof scanFirst !== 'function' || typeof colmin !== 'function') return null;
+  return { scan: scan as ScanFn, scanFirst: scanFirst as ScanFn, colmin: colmin as ColminFn };
 }
 
 function wasmState(): WasmState | null {
@@ -186,8 +252,8 @@ function wasmState(): WasmState | null {
     if (api !== undefined) {
       const module = new api.Module(moduleBytes());
       const memory = new api.Memory({ initial: 1 });
-      const scan = instantiate(api, module, memory);
-      if (scan !== null) state = { api, module, memory, scan };
+      const kernels = instantiate(api, module, memory);
+      if (kernels !== null) state = { api, module, memory, kernels };
     }
   } catch {
     state = null; // no WebAssembly SIMD here: the JavaScript kernel is used
@@ -203,7 +269,7 @@ export function lsapWasmAvailable(): boolean {
 /** Working memory kept between calls (larger problems get a temporary memory). */
 const KEEP_BYTES = 64 * 2 ** 20;
 
-function scanWithMemory(bytes: number): { memory: WasmMemory; scan: ScanFn } | null {
+function kernelsWithMemory(bytes: number): { memory: WasmMemory; kernels: Kernels } | null {
   const st = wasmState();
   if (st === null) return null;
   try {
@@ -213,8 +279,8 @@ function scanWithMemory(bytes: number): { memory: WasmMemory; scan: ScanFn } | n
       return st;
     }
     const memory = new st.api.Memory({ initial: Math.ceil(bytes / 65536) });
-    const scan = instantiate(st.api, st.module, memory);
-    return scan === null ? null : { memory, scan };
+    const kernels = instantiate(st.api, st.module, memory);
+    return kernels === null ? null : { memory, kernels };
   } catch {
     return null; // out of memory for wasm: the caller falls back to JavaScript
   }
@@ -235,7 +301,7 @@ export interface LsapWasmInput {
   /** A view of the whole memory, valid until the memory next grows (write the input right away). */
   readonly F: Float64Array;
   readonly memory: WasmMemory;
-  readonly scan: ScanFn;
+  readonly kernels: Kernels;
 }
 
 /** Layout sizes for an nr x nc problem: column blocks, the 96-byte output area, the cost rows. */
@@ -255,9 +321,9 @@ function layout(nr: number, nc: number): { stride: number; pOut: number; off: nu
 export function lsapWasmInput(nr: number, nc: number): LsapWasmInput | null {
   const { stride, off, bytes } = layout(nr, nc);
   if (bytes > 2 ** 31) return null;
-  const st = scanWithMemory(bytes);
+  const st = kernelsWithMemory(bytes);
   if (st === null) return null;
-  return { nr, nc, stride, off, F: new Float64Array(st.memory.buffer), memory: st.memory, scan: st.scan };
+  return { nr, nc, stride, off, F: new Float64Array(st.memory.buffer), memory: st.memory, kernels: st.kernels };
 }
 
 /**
@@ -265,7 +331,8 @@ export function lsapWasmInput(nr: number, nc: number): LsapWasmInput | null {
  * to `lsapKernel` on the same matrix (assignment and potentials). Returns null when infeasible.
  */
 export function lsapKernelWasm(inp: LsapWasmInput): LsapKernelResult | null {
-  const { nr, nc, stride, off, scan } = inp;
+  const { nr, nc, stride, off } = inp;
+  const { scan, scanFirst, colmin } = inp.kernels;
   const F = new Float64Array(inp.memory.buffer); // fresh views: the memory may have grown since
   const u = new Float64Array(nr);
   const col4row = new Int32Array(nr).fill(-1);
@@ -276,8 +343,16 @@ export function lsapKernelWasm(inp: LsapWasmInput): LsapKernelResult | null {
   // index in F of field `byteOff` of column j: block j >> 1, lane j & 1
   const at = (j: number, byteOff: number): number => (j >> 1) * BLOCK_DOUBLES + byteOff / 8 + (j & 1);
 
-  // the same column-reduction start as lsapKernel, reading the padded rows
-  if (nr === nc && !columnReductionStart(F, off, stride, nr, nc, v, col4row, row4col)) return null;
+  if (nr === nc) {
+    // the column-reduction start of lsapKernel: minima in the kernel, then the same matching
+    colmin(off * 8, 0, stride / 4, nr, stride * 8);
+    const argmin = new Int32Array(nc);
+    for (let j = 0; j < nc; j++) {
+      v[j] = F[at(j, OFF_V)] as number;
+      argmin[j] = F[at(j, OFF_PATH)] as number;
+    }
+    if (!matchColumnMinima(v, argmin, nc, col4row, row4col)) return null;
+  }
   // Column blocks. A scanned column (and every padding column) has v = -Infinity and
   // spc = +Infinity in the kernel's memory, so its reduced cost is +Infinity: it is never updated
   // and never picked. Its true v and spc are kept here while it is scanned.
@@ -303,9 +378,9 @@ export function lsapKernelWasm(inp: LsapWasmInput): LsapKernelResult | null {
     let i = curRow;
     let sink = -1;
     while (sink === -1) {
-      scannedRows[nScanned++] = i;
       const shift = minVal - (u[i] as number);
-      scan((off + i * stride) * 8, 0, nQuads, shift, i, pOut);
+      (nScanned === 0 ? scanFirst : scan)((off + i * stride) * 8, 0, nQuads, shift, i, pOut);
+      scannedRows[nScanned++] = i;
       // the best of the four lane winners by the same (distance, key) order
       let lowest = Infinity;
       let lowestK = Infinity;
@@ -358,9 +433,7 @@ export function lsapKernelWasm(inp: LsapWasmInput): LsapKernelResult | null {
       if (r === curRow) break;
     }
     F[at(sink, OFF_KEY)] = sink + MATCHED;
-
-    // reset the distances for the next search (the scanned columns' are already +Infinity)
-    for (let jj = 0; jj < nc; jj++) F[at(jj, OFF_SPC)] = Infinity;
+    // (no reset of the distances: the next search starts with scanFirst)
   }
   for (let j = 0; j < nc; j++) v[j] = F[at(j, OFF_V)] as number;
   return { col4row, row4col, u, v };
