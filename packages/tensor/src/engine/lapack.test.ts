@@ -22,7 +22,7 @@ import { cholesky, invSqrtmSpd, sqrtmSpd } from '../linalg/spd.js';
 import { svd } from '../linalg/svd.js';
 import { columnsSignNormalised, gaussian, maxAbsDiff, orthDefect, randomOrthogonal, rngFor, usvt } from '../linalg/test-helpers.js';
 import { configureEngine, engineInfo, nativeLib } from './engine.js';
-import { LAPACK_CROSSOVER, lapackGesdd, lapackGesv, lapackPotrf, lapackQR, lapackSize, lapackSyevd, nativeFor, setLapackCrossover } from './lapack.js';
+import { LAPACK_CROSSOVER, SCRATCH_KEEP_BYTES, lapackGesdd, lapackGesv, lapackPotrf, lapackQR, lapackSize, lapackSyevd, nativeFor, scratch, setLapackCrossover } from './lapack.js';
 import type * as Engine from './engine.js';
 import type { NativeLib } from './native.js';
 
@@ -575,6 +575,38 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
           }
         });
       }
+    });
+  });
+
+  describe('reused scratch buffers (workspaces, destroyed copies)', () => {
+    it('a result survives later calls of other sizes, and repeated calls are bit-identical', () => {
+      on('native', () => {
+        const A = gaussian(rngFor('scratch-a'), 60, 60);
+        const S = symmetric('scratch-s', 50);
+        const r1 = svd(A);
+        const e1 = eigh(S);
+        const snap = [r1.U.data.slice(), r1.V.data.slice(), r1.s.slice(), e1.vectors.data.slice(), e1.values.slice()];
+        // other shapes (tall, wide, larger and smaller) through the same slots
+        for (const [m, n] of [[90, 30], [30, 90], [120, 120], [7, 7]] as const) {
+          svd(gaussian(rngFor(`scratch-${m}x${n}`), m, n));
+          eigh(symmetric(`scratch-e${m}`, m));
+        }
+        expect([r1.U.data, r1.V.data, r1.s, e1.vectors.data, e1.values]).toEqual(snap);
+        const r2 = svd(A);
+        const e2 = eigh(S);
+        expect([r2.U.data, r2.V.data, r2.s, e2.vectors.data, e2.values]).toEqual(snap);
+      });
+    });
+
+    it('scratch gives exact lengths, reuses a slot that fits and keeps at most SCRATCH_KEEP_BYTES', () => {
+      const a = scratch('u', 1000);
+      expect(a.length).toBe(1000);
+      const b = scratch('u', 10);
+      expect(b.length).toBe(10);
+      expect(b.buffer).toBe(a.buffer);
+      const huge = scratch('u', SCRATCH_KEEP_BYTES / 8 + 1); // too large to keep
+      expect(huge.length).toBe(SCRATCH_KEEP_BYTES / 8 + 1);
+      expect(scratch('u', 10).buffer).not.toBe(huge.buffer);
     });
   });
 

@@ -126,6 +126,34 @@ function cachedWork(lib: NativeLib, key: string, query: () => number[]): number[
   return w;
 }
 
+/**
+ * Scratch buffers reused between calls: LAPACK workspaces and the internal copies that LAPACK
+ * destroys. A fresh large array costs a page fault per 4 KiB page on first touch (~18 ms for the
+ * 34 MB workspace of a 1024² dgesdd here, ~6 ms with huge pages), which is a tenth of the
+ * factorisation; a reused one costs nothing. Each slot keeps its buffer while the slots hold at
+ * most {@link SCRATCH_KEEP_BYTES} together; larger requests get a fresh buffer. Contents are
+ * arbitrary (callers overwrite what they read). JavaScript runs one call at a time, and every
+ * use ends before its wrapper returns, so a slot is never shared by two live calls.
+ */
+export type ScratchSlot = 'work' | 'a' | 'u';
+const scratchBufs: Record<ScratchSlot, Float64Array | null> = { work: null, a: null, u: null };
+
+/** Bytes the scratch slots may keep between calls, together. */
+export const SCRATCH_KEEP_BYTES = 96 * 2 ** 20;
+
+/** A Float64Array of exactly `length` entries (a view of a kept buffer when possible). */
+export function scratch(slot: ScratchSlot, length: number): Float64Array {
+  const n = Math.max(1, length);
+  const have = scratchBufs[slot];
+  if (have !== null && have.length >= n) return have.subarray(0, n);
+  scratchBufs[slot] = null;
+  const buf = float64Buffer(n);
+  let kept = 0;
+  for (const b of Object.values(scratchBufs)) kept += b === null ? 0 : b.byteLength;
+  if (kept + buf.byteLength <= SCRATCH_KEEP_BYTES) scratchBufs[slot] = buf;
+  return buf;
+}
+
 /** A workspace length from a query's result (a double, or an int) and the documented minimum. */
 function lworkFrom(q: number, min: number): number {
   const v = Number.isFinite(q) ? Math.ceil(q) : 0;
@@ -138,13 +166,14 @@ function lworkFrom(q: number, min: number): number {
 /**
  * `dsyevd`: eigenvalues (ascending, returned) and, with `vectors`, eigenvectors of the symmetric
  * n x n array `a` (full storage; overwritten: column-major eigenvectors, column j belonging to
- * value j). NOT_CONVERGED when LAPACK reports `info > 0`.
+ * value j). NOT_CONVERGED when LAPACK reports `info > 0`. `knownFinite`: the caller has already
+ * checked that every entry is finite (skips that pass).
  */
-export function lapackSyevd(lib: NativeLib, a: Float64Array, n: number, vectors: boolean): Float64Array {
+export function lapackSyevd(lib: NativeLib, a: Float64Array, n: number, vectors: boolean, knownFinite = false): Float64Array {
   const what = 'eigh (dsyevd)';
   checkDims(lib, what, { n, lda: n });
   checkCol(what, 'A', a, n, n, Math.max(1, n));
-  checkFinite(what, a.subarray(0, n * n));
+  if (!knownFinite) checkFinite(what, a.subarray(0, n * n));
   const w = new Float64Array(Math.max(1, n));
   if (n === 0) return new Float64Array(0);
   const jobz = vectors ? 'V' : 'N';
@@ -160,8 +189,9 @@ export function lapackSyevd(lib: NativeLib, a: Float64Array, n: number, vectors:
     return [lworkFrom(wq[0] as number, minW), lworkFrom(lib.intAt(iq, 0), minI)];
   }) as [number, number];
   checkDims(lib, what, { lwork, liwork });
-  const work = new Float64Array(lwork);
+  const work = scratch('work', lwork);
   const iwork = intArray(lib, liwork);
+  checkLen(what, 'WORK', work, lwork);
   checkLen(what, 'W', w, n);
   lib.fn.dsyevd(jobz, 'L', N, a, N, w, work, lib.ints([lwork]), iwork, lib.ints([liwork]), info, 1, 1);
   const r = infoOf(lib, info, 'dsyevd');
@@ -186,9 +216,18 @@ export interface GesddResult {
 /**
  * `dgesdd` (thin, JOBZ 'S'; values only 'N') of the column-major `rows x cols` array `a`
  * (leading dimension rows; destroyed). Returns null when LAPACK does not converge (`info > 0`)
- * so the caller can fall back to WebAssembly.
+ * so the caller can fall back to WebAssembly. Options: `knownFinite`, the caller has checked
+ * every entry is finite (skips that pass); `scratchU`, U goes into the reused scratch slot 'u'
+ * (valid until the next such call: for callers that copy it out right away).
  */
-export function lapackGesdd(lib: NativeLib, a: Float64Array, rows: number, cols: number, vectors: boolean): GesddResult | null {
+export function lapackGesdd(
+  lib: NativeLib,
+  a: Float64Array,
+  rows: number,
+  cols: number,
+  vectors: boolean,
+  opts: { knownFinite?: boolean; scratchU?: boolean } = {},
+): GesddResult | null {
   const what = 'svd (dgesdd)';
   const k = Math.min(rows, cols);
   const mx = Math.max(rows, cols);
@@ -197,10 +236,10 @@ export function lapackGesdd(lib: NativeLib, a: Float64Array, rows: number, cols:
   const ldvt = vectors ? Math.max(1, k) : 1;
   checkDims(lib, what, { m: rows, n: cols, lda, ldu, ldvt, iwork: 8 * k });
   checkCol(what, 'A', a, rows, cols, lda);
-  checkFinite(what, a.subarray(0, rows * cols));
+  if (opts.knownFinite !== true) checkFinite(what, a.subarray(0, rows * cols));
   const s = new Float64Array(Math.max(1, k));
   if (k === 0) return { s: new Float64Array(0), u: vectors ? new Float64Array(0) : null, vt: vectors ? new Float64Array(0) : null };
-  const u = float64Buffer(vectors ? ldu * k : 1);
+  const u = vectors && opts.scratchU === true ? scratch('u', ldu * k) : float64Buffer(vectors ? ldu * k : 1);
   const vt = float64Buffer(vectors ? ldvt * cols : 1);
   if (vectors) {
     checkCol(what, 'U', u, rows, k, ldu);
@@ -224,7 +263,8 @@ export function lapackGesdd(lib: NativeLib, a: Float64Array, rows: number, cols:
     return [lworkFrom(wq[0] as number, min)];
   }) as [number];
   checkDims(lib, what, { lwork });
-  const work = new Float64Array(lwork);
+  const work = scratch('work', lwork);
+  checkLen(what, 'WORK', work, lwork);
   lib.fn.dgesdd(jobz, M, Nn, a, LDA, s, u, LDU, vt, LDVT, work, lib.ints([lwork]), iwork, info, 1);
   if (infoOf(lib, info, 'dgesdd') > 0) return null;
   return { s, u: vectors ? u : null, vt: vectors ? vt : null };

@@ -1,4 +1,5 @@
-import { lapackSyevd, nativeFor } from '../engine/lapack.js';
+import { lapackSyevd, nativeFor, scratch } from '../engine/lapack.js';
+import { float64Buffer } from '../memory.js';
 import { isBasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
@@ -7,7 +8,7 @@ import { accumulateReflectors, applyReflectorsLeft, makeReflector } from './hous
 import { tridiagonalizeBlocked } from './tridiag-blocked.js';
 import { DC_LEAF, tridiagEigDC } from './tridiag-dc.js';
 import { tql } from './tridiag-ql.js';
-import { DEFAULT_SYMMETRY_TOL, checkOption, checkedSquare, maxAbs, pow2Near, symmetrised } from './validate.js';
+import { DEFAULT_SYMMETRY_TOL, checkOption, checkedSquare, maxAbs, pow2Near, symmetrisedMax } from './validate.js';
 
 /** From this size on the reduction to tridiagonal form is blocked (panels + matrix products). */
 const BLOCKED_MIN = 256;
@@ -73,8 +74,12 @@ export function eigh(S: MatrixLike, opts: EighOptions = {}): EighResult | { valu
   const s = checkedSquare(S, 'S');
   checkOption(opts.symmetryTol, 'symmetryTol', (x) => x >= 0, 'a non-negative number');
   const wantVectors = opts.vectors !== false;
-  const a = symmetrised(s, 'S', opts.symmetryTol ?? DEFAULT_SYMMETRY_TOL);
-  const r = eighKernel(a, s.rows, wantVectors);
+  const n = s.rows;
+  // On the native path the symmetrised copy only feeds dsyevd (which overwrites it), so it can
+  // live in a reused scratch buffer; the copy's max|.| comes with it, for the scaling.
+  const native = nativeFor(wantVectors ? 'eigh' : 'eighValues', n) !== null;
+  const { data: a, maxOut } = symmetrisedMax(s, 'S', opts.symmetryTol ?? DEFAULT_SYMMETRY_TOL, native ? scratch('a', n * n) : undefined);
+  const r = eighKernel(a, n, wantVectors, maxOut, true);
   if (!wantVectors) return { values: r.values };
   return { values: r.values, vectors: new Matrix(s.rows, s.rows, r.vectors as Float64Array) };
 }
@@ -82,14 +87,16 @@ export function eigh(S: MatrixLike, opts: EighOptions = {}): EighResult | { valu
 /**
  * Kernel over a symmetric row-major n x n array (overwritten). Returns descending values and,
  * when asked, the eigenvector matrix (columns, sign-normalised). Native provider (LAPACK
- * dsyevd) from the crossover size on, basis' own kernel otherwise.
+ * dsyevd) from the crossover size on, basis' own kernel otherwise. `top` is max|a| when the
+ * caller knows it; `knownFinite`, that every entry is finite.
  */
 export function eighKernel(
   a: Float64Array,
   n: number,
   wantVectors: boolean,
+  top: number = maxAbs(a),
+  knownFinite = false,
 ): { values: Float64Array; vectors: Float64Array | null } {
-  const top = maxAbs(a);
   if (top === 0) {
     const v = wantVectors ? new Float64Array(n * n) : null;
     if (v) for (let i = 0; i < n; i++) v[i * n + i] = 1;
@@ -102,7 +109,8 @@ export function eighKernel(
   const lib = nativeFor(wantVectors ? 'eigh' : 'eighValues', n);
   if (lib !== null) {
     // LAPACK dsyevd: ascending values, column-major eigenvectors in place of a.
-    const w = lapackSyevd(lib, a, n, wantVectors);
+    // (finite in, finite after the power-of-two scaling: no second check needed)
+    const w = lapackSyevd(lib, a, n, wantVectors, knownFinite);
     const values = new Float64Array(n);
     for (let j = 0; j < n; j++) values[j] = (w[n - 1 - j] as number) * scale;
     if (!wantVectors) return { values, vectors: null };
@@ -122,7 +130,7 @@ export function eighKernel(
       }
       sign[j] = val < 0 ? -1 : 1;
     }
-    const out = new Float64Array(n * n);
+    const out = float64Buffer(n * n);
     for (let j0 = 0; j0 < n; j0 += 32) {
       const j1 = Math.min(j0 + 32, n);
       for (let i0 = 0; i0 < n; i0 += 32) {

@@ -1,5 +1,5 @@
 import { float64Buffer } from '../memory.js';
-import { lapackGesdd, lapackSize, nativeFor } from '../engine/lapack.js';
+import { lapackGesdd, lapackSize, nativeFor, scratch } from '../engine/lapack.js';
 import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
@@ -118,14 +118,21 @@ export function svdKernel(data: Float64Array, m: number, n: number, wantUV: bool
  * completion is the contract) and when dgesdd does not converge.
  */
 function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wantUV: boolean): SvdData | null {
-  const { data: a, scale } = pow2ScaledCopy(data);
-  if (scale === 1 && maxAbs(a) === 0) return null; // (scale is 1 for the zero matrix)
+  // One pass for the scale and finiteness (top is NaN or Infinity if any entry is not finite),
+  // one for the exact power-of-two scaled copy, into a reused scratch buffer (dgesdd destroys it).
+  const top = maxAbsOrNonFinite(data);
+  if (top === 0) return null;
+  const finite = Number.isFinite(top);
+  const scale = finite ? pow2Near(top) : 1;
+  const inv = 1 / scale; // exact: x * inv is x / scale, correctly rounded alike
+  const a = scratch('a', m * n);
   // LAPACK's tall path (QR, then the small SVD) is markedly faster than its wide path (LQ):
   // 10000 x 256 takes ~300 ms tall and ~470 ms wide on one OpenBLAS thread. So a tall A is
   // factored as itself in column-major order (one transposed copy); a wide A as Aᵀ, which is
   // its row-major buffer as it stands.
   if (m > n) {
-    const g = lapackGesdd(lib, transposeData(a, m, n), m, n, wantUV);
+    transposeScaledInto(data, m, n, inv, a);
+    const g = lapackGesdd(lib, a, m, n, wantUV, { knownFinite: finite });
     if (g === null) return null;
     const s = g.s;
     const k = s.length;
@@ -137,7 +144,9 @@ function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wan
     signConvention(U, V, m, n, k);
     return { U, s, V };
   }
-  const g = lapackGesdd(lib, a, n, m, wantUV);
+  for (let t = 0; t < a.length; t++) a[t] = (data[t] as number) * inv;
+  // U' (dgesdd's U) is read once, transposed into V: it can live in scratch
+  const g = lapackGesdd(lib, a, n, m, wantUV, { knownFinite: finite, scratchU: true });
   if (g === null) return null;
   const s = g.s;
   const k = s.length;
@@ -147,6 +156,34 @@ function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wan
   const V = transposeData(g.u as Float64Array, k, n);
   signConvention(U, V, m, n, k);
   return { U, s, V };
+}
+
+/** max |x| over `a`, or NaN / Infinity when an entry is not finite (Math.max propagates NaN). */
+function maxAbsOrNonFinite(a: Float64Array): number {
+  let m0 = 0;
+  let m1 = 0;
+  const n2 = a.length & ~1;
+  for (let k = 0; k < n2; k += 2) {
+    m0 = Math.max(m0, Math.abs(a[k] as number));
+    m1 = Math.max(m1, Math.abs(a[k + 1] as number));
+  }
+  if (n2 < a.length) m0 = Math.max(m0, Math.abs(a[n2] as number));
+  return Math.max(m0, m1);
+}
+
+/** out[j * m + i] = a[i * n + j] * inv for the row-major m x n `a` (32 x 32 tiles). */
+function transposeScaledInto(a: Float64Array, m: number, n: number, inv: number, out: Float64Array): void {
+  const B = 32;
+  for (let i0 = 0; i0 < m; i0 += B) {
+    const i1 = Math.min(i0 + B, m);
+    for (let j0 = 0; j0 < n; j0 += B) {
+      const j1 = Math.min(j0 + B, n);
+      for (let i = i0; i < i1; i++) {
+        const ri = i * n;
+        for (let j = j0; j < j1; j++) out[j * m + i] = (a[ri + j] as number) * inv;
+      }
+    }
+  }
 }
 
 /**

@@ -90,10 +90,19 @@ export function maxAbs(a: Float64Array): number {
  * larger asymmetry is an INVALID_ARGUMENT naming the worst pair.
  */
 export function symmetrised(s: Matrix, name: string, tol: number): Float64Array {
+  return symmetrisedMax(s, name, tol).data;
+}
+
+/**
+ * {@link symmetrised}, also returning the largest |entry| of the copy, written into `out` when
+ * given (length n²). One pass over the input: the asymmetry, max|S| and max|copy| are found
+ * while copying.
+ */
+export function symmetrisedMax(s: Matrix, name: string, tol: number, out?: Float64Array): { data: Float64Array; maxOut: number } {
   const n = s.rows;
   const a = s.data;
-  const out = new Float64Array(n * n);
-  const scale = maxAbs(a);
+  const data = out ?? float64Buffer(n * n);
+  let maxIn = 0;
   let worst = 0;
   let wi = 0;
   let wj = 0;
@@ -101,28 +110,42 @@ export function symmetrised(s: Matrix, name: string, tol: number): Float64Array 
   // reads stay in cache. Same arithmetic per entry as an untiled loop; the worst pair is the
   // first in (i, j) order on ties, as an untiled loop would report it.
   const T = 32;
-  for (let i = 0; i < n; i++) out[i * n + i] = a[i * n + i] as number;
+  for (let i = 0; i < n; i++) {
+    const x = a[i * n + i] as number;
+    data[i * n + i] = x;
+    const ax = Math.abs(x);
+    if (ax > maxIn) maxIn = ax;
+  }
+  let maxOut = maxIn;
   for (let i0 = 0; i0 < n; i0 += T) {
     const i1 = Math.min(i0 + T, n);
     for (let j0 = 0; j0 <= i0; j0 += T) {
       for (let i = i0; i < i1; i++) {
         const j1 = Math.min(j0 + T, i);
+        const ri = i * n;
         for (let j = j0; j < j1; j++) {
-          const x = a[i * n + j] as number;
+          const x = a[ri + j] as number;
           const y = a[j * n + i] as number;
           const d = Math.abs(x - y);
-          if (d > worst || (d === worst && d > 0 && (i < wi || (i === wi && j < wj)))) {
+          if (d >= worst && d > 0 && (d > worst || i < wi || (i === wi && j < wj))) {
             worst = d;
             wi = i;
             wj = j;
           }
+          const ax = Math.abs(x);
+          const ay = Math.abs(y);
+          if (ax > maxIn) maxIn = ax;
+          if (ay > maxIn) maxIn = ay;
           const v = 0.5 * x + 0.5 * y;
-          out[i * n + j] = v;
-          out[j * n + i] = v;
+          const av = Math.abs(v);
+          if (av > maxOut) maxOut = av;
+          data[ri + j] = v;
+          data[j * n + i] = v;
         }
       }
     }
   }
+  const scale = maxIn;
   if (worst > tol * scale) {
     throw new BasisError(
       'INVALID_ARGUMENT',
@@ -131,7 +154,7 @@ export function symmetrised(s: Matrix, name: string, tol: number): Float64Array 
       { details: { name, row: wi, col: wj, asymmetry: worst } },
     );
   }
-  return out;
+  return { data, maxOut };
 }
 
 /** Default relative symmetry tolerance. */
@@ -160,7 +183,9 @@ export function pow2ScaledCopy(src: Float64Array): { data: Float64Array; scale: 
   const top = maxAbs(src);
   const scale = top === 0 ? 1 : pow2Near(top);
   const data = float64Buffer(src.length);
-  data.set(src);
-  if (scale !== 1) for (let k = 0; k < data.length; k++) data[k] = (data[k] as number) / scale;
+  // x * (1 / scale) is x / scale exactly (1 / scale is a power of two, so both are the correctly
+  // rounded quotient), and one pass instead of a copy and a division pass
+  const inv = 1 / scale;
+  for (let k = 0; k < data.length; k++) data[k] = (src[k] as number) * inv;
   return { data, scale };
 }
