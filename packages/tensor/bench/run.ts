@@ -48,7 +48,7 @@ interface Case {
   what: string;
   flops?: number;
   reps: number;
-  /** Uses the BLAS (timed per thread count and on WebAssembly); false: JavaScript only, timed once. */
+  /** Uses the BLAS (timed per thread count and on WebAssembly); false: basis' own kernels (WebAssembly SIMD or JavaScript), timed once. */
   blas: boolean;
   setup: () => () => unknown;
 }
@@ -188,7 +188,7 @@ for (const c of selected) {
       c.blas ? String(t) : 'js',
       b.seconds.toFixed(3),
       b.gflops?.toFixed(1) ?? '',
-      c.blas ? engineTag(cfg.engine) : 'JavaScript',
+      c.blas ? engineTag(cfg.engine) : 'no BLAS (wasm/JS)',
       ...(found.provider === 'native' ? [c.blas ? fmtSeconds(wasm?.[c.name]?.seconds) : ''] : []),
       ...peerLabels.flatMap((l) => {
         const r = py(l, c.blas ? t : (THREADS[0] as number))?.times[c.name];
