@@ -508,6 +508,64 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
     }
   },
   {
+    "id": "E003-3",
+    "profile": "standard",
+    "seconds": 4844,
+    "trained": 10,
+    "reused": 10,
+    "threads": 2,
+    "started": "2026-12-07T09:36:57.929Z",
+    "config": {
+      "family": {
+        "data": {
+          "dataset": "mnist",
+          "testSize": 2000,
+          "trainSize": 8000
+        },
+        "model": {
+          "arch": "mlp",
+          "depth": 3,
+          "width": 256
+        },
+        "seeds": [
+          0,
+          1,
+          2,
+          3,
+          4
+        ],
+        "train": {
+          "batchSize": 128,
+          "epochs": 20,
+          "optimizer": {
+            "kind": "adam",
+            "lr": 0.001
+          },
+          "schedule": {
+            "kind": "cosine"
+          }
+        }
+      },
+      "flatTol": 0.05,
+      "layer": "layers.3",
+      "slopes": [
+        0,
+        0.1,
+        0.6,
+        1
+      ],
+      "stitching": {
+        "classes": [
+          "affine",
+          "grelu"
+        ],
+        "epochs": 2,
+        "testInputs": 2000,
+        "trainInputs": 4000
+      }
+    }
+  },
+  {
     "id": "E003-4",
     "profile": "standard",
     "seconds": 29.6,
