@@ -1,5 +1,5 @@
 import { BasisError, Matrix, crossprod, matmul } from '@basis/tensor';
-import { centred, singularParts, spanBasis, squaresOf } from '../prep.js';
+import { centred, centredCross, singularParts, spanBasis, squaresOf, tallSvd } from '../prep.js';
 import { residualNorm, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import { rawScaled } from './shape.js';
@@ -63,17 +63,9 @@ function rawBasis(X: Matrix, name: string): Matrix {
  * so M = Ur diag(w) Urᵀ and no left vectors are formed.
  */
 function hatFactor(X: Matrix, lambda: number, name: string): { Q: Matrix; M: Matrix } {
-  const Xc = centred(X);
-  assertNotConstant(squaresOf(Xc), name, 'gulp');
-  const { s, rank, Q, W } = singularParts(Xc, name, 'gulp');
-  let total = 0;
-  for (let i = 0; i < s.length; i++) total += (s[i] as number) ** 2;
-  const w = new Float64Array(rank);
-  for (let i = 0; i < rank; i++) {
-    const t = (s[i] as number) ** 2 / total;
-    w[i] = lambda === 0 ? 1 : t / (t + lambda);
-  }
-  const r = Q.cols;
+  const { w, parts } = hatWeights(X, lambda, name);
+  const W = parts.W;
+  const r = w.length;
   const M = new Matrix(r, r);
   if (W === undefined) {
     for (let i = 0; i < r; i++) M.data[i * r + i] = w[i] as number;
@@ -84,7 +76,70 @@ function hatFactor(X: Matrix, lambda: number, name: string): { Q: Matrix; M: Mat
     const P = matmul(Ws, W.transpose());
     M.data.set(P.data);
   }
-  return { Q, M };
+  return { Q: parts.Q, M };
+}
+
+/**
+ * The hat weights `w_i = t_i / (t_i + lambda)` of {@link hatFactor} and the singular parts they come
+ * from (its Q, on the QR route, is formed only when read).
+ */
+function hatWeights(X: Matrix, lambda: number, name: string): { w: Float64Array; parts: ReturnType<typeof singularParts> } {
+  const Xc = centred(X);
+  assertNotConstant(squaresOf(Xc), name, 'gulp');
+  const parts = singularParts(Xc, name, 'gulp');
+  const { s, rank } = parts;
+  let total = 0;
+  for (let i = 0; i < s.length; i++) total += (s[i] as number) ** 2;
+  const w = new Float64Array(rank);
+  for (let i = 0; i < rank; i++) {
+    const t = (s[i] as number) ** 2 / total;
+    w[i] = lambda === 0 ? 1 : t / (t + lambda);
+  }
+  return { w, parts };
+}
+
+/** Bound on cond(Xc) cond(Yc) for {@link gulpFromSpectra} (its rounding grows with the product). */
+const GULP_COND = 1e3;
+/** {@link gulpFromSpectra} answers only when `||H_X - H_Y||²` is at least this share of `||H_X||² + ||H_Y||²`. */
+const GULP_MIN_SHARE = 0.1;
+
+/**
+ * GULP on the QR route without forming either orthonormal basis: with `Xc = Ux Sx Vxᵀ`,
+ * `Uxᵀ Uy = Sx⁻¹ Vxᵀ (Xcᵀ Yc) Vy Sy⁻¹` (d x d work after the pair's cross product) and
+ * `||H_X - H_Y||² = sum wx² + sum wy² - 2 sum_ij wx_i wy_j (Uxᵀ Uy)_ij²`. The trace form cancels
+ * when the hat matrices are close, and the products lose about cond_x cond_y ulps, so it answers
+ * only for well-conditioned layers (product <= 1e3) whose squared distance is at least 10% of
+ * `||H_X||² + ||H_Y||²` (relative error then below ~1e-11); otherwise undefined (the caller
+ * evaluates the sum-of-squares form on the bases).
+ */
+function gulpFromSpectra(X: Matrix, Y: Matrix, lambda: number): number | undefined {
+  const hx = hatWeights(X, lambda, 'X');
+  const hy = hatWeights(Y, lambda, 'Y');
+  const tx = tallSvd(centred(X), 'X', 'gulp');
+  const ty = tallSvd(centred(Y), 'Y', 'gulp');
+  if (tx === undefined || ty === undefined) return undefined;
+  const sx = tx.s;
+  const sy = ty.s;
+  const cond = ((sx[0] as number) / (sx[sx.length - 1] as number)) * ((sy[0] as number) / (sy[sy.length - 1] as number));
+  if (!(cond <= GULP_COND)) return undefined;
+  const B = crossprod(tx.V, matmul(centredCross(X, Y), ty.V)); // Vxᵀ Xcᵀ Yc Vy, rx x ry
+  const rx = B.rows;
+  const ry = B.cols;
+  let cross = 0;
+  for (let i = 0; i < rx; i++) {
+    let row = 0;
+    for (let j = 0; j < ry; j++) {
+      const b = (B.data[i * ry + j] as number) / (sy[j] as number);
+      row += (hy.w[j] as number) * b * b;
+    }
+    const si = sx[i] as number;
+    cross += ((hx.w[i] as number) * row) / (si * si);
+  }
+  let scale = 0;
+  for (let i = 0; i < rx; i++) scale += (hx.w[i] as number) ** 2;
+  for (let j = 0; j < ry; j++) scale += (hy.w[j] as number) ** 2;
+  const d2 = scale - 2 * cross;
+  return d2 >= GULP_MIN_SHARE * scale ? Math.sqrt(d2) : undefined;
 }
 
 /** `tr(A B) = sum_ij A_ij B_ji` for A (r x c) and B (c x r). */
@@ -112,6 +167,8 @@ function traceOfProduct(A: Matrix, B: Matrix): number {
  */
 export function gulpKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = {}): number {
   const lambda = (o['lambda'] as number | undefined) ?? 1e-2;
+  const fast = gulpFromSpectra(X, Y, lambda);
+  if (fast !== undefined) return fast;
   const hx = hatFactor(X, lambda, 'X');
   const hy = hatFactor(Y, lambda, 'Y');
   const P = crossprod(hx.Q, hy.Q); // rx x ry
@@ -173,6 +230,6 @@ export const gulp: MetricDefinition = {
   minRows: 3,
   symmetric: true,
   options: [{ name: 'lambda', type: 'number', default: 1e-2, min: 0, description: 'ridge penalty on the total-variance-1 scale (0 = projectors: a function of the CCA correlations)' }],
-  prepare: (X, o) => void hatFactor(X, (o['lambda'] as number | undefined) ?? 1e-2, 'X'),
+  prepare: (X, o) => void hatWeights(X, (o['lambda'] as number | undefined) ?? 1e-2, 'X'),
   compute: gulpKernel,
 };
