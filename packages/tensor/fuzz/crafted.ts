@@ -126,7 +126,7 @@ export function npzBadCrc(): Uint8Array {
   const a = writeNpy({ dtype: 'float64', shape: [4], data: new Float64Array([1, 2, 3, 4]) });
   const m = stored('a.npy', a);
   const corrupt = a.slice();
-  corrupt[corrupt.length - 1] ^= 0x40;
+  corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] as number) ^ 0x40;
   return buildZip([{ ...m, raw: corrupt }]);
 }
 

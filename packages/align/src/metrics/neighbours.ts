@@ -140,7 +140,10 @@ export function argsortFloat64(v: Float64Array): { order: Uint32Array; hi: Uint3
     const shift = (pass & 1) * 16;
     const words = pass < 2 ? lo : hi;
     count.fill(0);
-    for (let i = 0; i < n; i++) count[((words[i] as number) >>> shift) & 0xffff]++;
+    for (let i = 0; i < n; i++) {
+      const b = ((words[i] as number) >>> shift) & 0xffff;
+      count[b] = (count[b] as number) + 1;
+    }
     let sum = 0;
     for (let b = 0; b < 65536; b++) {
       const c = count[b] as number;

@@ -37,7 +37,8 @@ const num = (x: number): string => (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x
 
 function primaryOf(c: ClaimCheck): [string, Estimate] | undefined {
   const es = Object.entries(c.estimates ?? {});
-  if (c.primary !== undefined && c.estimates?.[c.primary] !== undefined) return [c.primary, c.estimates[c.primary]];
+  const primary = c.primary === undefined ? undefined : c.estimates?.[c.primary];
+  if (c.primary !== undefined && primary !== undefined) return [c.primary, primary];
   return es[0];
 }
 

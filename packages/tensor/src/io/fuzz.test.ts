@@ -154,7 +154,7 @@ describe('the crafted files of issue 16 give typed errors within the budget', ()
     let caught = 0;
     for (let i = 0; i < good.length; i++) {
       const copy = good.slice();
-      copy[i] ^= 0x10;
+      copy[i] = (copy[i] as number) ^ 0x10;
       try {
         const got = readNpz(copy).get('a');
         // a flip the CRC cannot see must not change the numbers (it landed in an unused header byte)

@@ -360,7 +360,7 @@ describe('corrupt, truncated and hostile files give BAD_FILE, never a crash, a h
     const { tensors } = readTorch(file);
     expect(tensors.size).toBe(2);
     const at = file.indexOf(0x40, 64 * 3); // 2.0f = 00 00 00 40: a byte of tensor a's storage
-    file[at] ^= 1;
+    file[at] = (file[at] as number) ^ 1;
     expectBadFile(() => readTorch(file), /CRC-32 mismatch in 'archive\/data\/0'/);
   });
   it('random bytes, random zip-looking bytes, an npz, a legacy (pre-1.6) pickle, an empty zip', () => {

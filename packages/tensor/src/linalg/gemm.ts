@@ -83,13 +83,13 @@ export function gemmNT(
             c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
           }
           let r = i * n + j;
-          C[r] += c00; C[r + 1] += c01; C[r + 2] += c02; C[r + 3] += c03;
+          C[r] = (C[r] as number) + c00; C[r + 1] = (C[r + 1] as number) + c01; C[r + 2] = (C[r + 2] as number) + c02; C[r + 3] = (C[r + 3] as number) + c03;
           r += n;
-          C[r] += c10; C[r + 1] += c11; C[r + 2] += c12; C[r + 3] += c13;
+          C[r] = (C[r] as number) + c10; C[r + 1] = (C[r + 1] as number) + c11; C[r + 2] = (C[r + 2] as number) + c12; C[r + 3] = (C[r + 3] as number) + c13;
           r += n;
-          C[r] += c20; C[r + 1] += c21; C[r + 2] += c22; C[r + 3] += c23;
+          C[r] = (C[r] as number) + c20; C[r + 1] = (C[r + 1] as number) + c21; C[r + 2] = (C[r + 2] as number) + c22; C[r + 3] = (C[r + 3] as number) + c23;
           r += n;
-          C[r] += c30; C[r + 1] += c31; C[r + 2] += c32; C[r + 3] += c33;
+          C[r] = (C[r] as number) + c30; C[r + 1] = (C[r + 1] as number) + c31; C[r + 2] = (C[r + 2] as number) + c32; C[r + 3] = (C[r + 3] as number) + c33;
         }
         // Leftover columns (n % 4) of this 4-row block.
         if (j1 > n4) {
@@ -104,10 +104,10 @@ export function gemmNT(
               s3 += (A[a3 + p] as number) * y;
             }
             const r = i * n + jj;
-            C[r] += s0;
-            C[r + n] += s1;
-            C[r + 2 * n] += s2;
-            C[r + 3 * n] += s3;
+            C[r] = (C[r] as number) + s0;
+            C[r + n] = (C[r + n] as number) + s1;
+            C[r + 2 * n] = (C[r + 2 * n] as number) + s2;
+            C[r + 3 * n] = (C[r + 3 * n] as number) + s3;
           }
         }
       }
@@ -119,7 +119,7 @@ export function gemmNT(
           const b = jj * k;
           let s = 0;
           for (let p = k0; p < k1; p++) s += (A[a0 + p] as number) * (Bt[b + p] as number);
-          C[i * n + jj] += s;
+          C[i * n + jj] = (C[i * n + jj] as number) + s;
         }
       }
     }

@@ -95,8 +95,9 @@ function vertexOptimum(a: number[], b: number[], C: Matrix, maximize: boolean): 
     const arcs = new Set(chosen);
     const deg = new Array<number>(m + n).fill(0);
     for (const e of chosen) {
-      deg[Math.floor(e / n)]++;
-      deg[m + (e % n)]++;
+      const [u, v] = [Math.floor(e / n), m + (e % n)];
+      deg[u] = (deg[u] as number) + 1;
+      deg[v] = (deg[v] as number) + 1;
     }
     const flow = new Map<number, number>();
     while (arcs.size > 0) {
@@ -111,8 +112,8 @@ function vertexOptimum(a: number[], b: number[], C: Matrix, maximize: boolean): 
           flow.set(e, -(rest[j] as number));
           rest[i] = (rest[i] as number) + (rest[j] as number);
         } else continue;
-        deg[i]--;
-        deg[j]--;
+        deg[i] = (deg[i] as number) - 1;
+        deg[j] = (deg[j] as number) - 1;
         arcs.delete(e);
         progressed = true;
         break;
@@ -292,7 +293,7 @@ describe('exactTransport', () => {
       [1, 2],
       [3, 4],
     ];
-    const code = (c: string) => expect.objectContaining({ code: c });
+    const code = (c: string): Error => expect.objectContaining({ code: c }) as Error;
     expect(() => exactTransport([0.5, 0.5], [1.5, -0.5], C)).toThrow(code('INVALID_ARGUMENT'));
     expect(() => exactTransport([0.5, 0.5], [1.5, -0.5], C)).toThrow(/b\[1\] is -0.5/);
     expect(() => exactTransport([0.5, 0.5], [0.5, 0.6], C)).toThrow(code('INFEASIBLE'));

@@ -87,7 +87,10 @@ export const GENERIC_MUTATORS: Mutator[] = [
     apply: (b, r) => {
       const c = b.slice();
       const n = r.range(1, 8);
-      for (let i = 0; i < n && c.length > 0; i++) c[r.int(c.length)] ^= 1 << r.int(8);
+      for (let i = 0; i < n && c.length > 0; i++) {
+        const at = r.int(c.length);
+        c[at] = (c[at] as number) ^ (1 << r.int(8));
+      }
       return c;
     },
   },
