@@ -11,6 +11,10 @@ const ABOVE = Object.fromEntries(
   ),
 );
 
+// Typed lint (type-aware rules: recommendedTypeChecked and switch-exhaustiveness-check), package
+// by package as each is cleaned; the project service finds each file's own tsconfig.json.
+const TYPED = ['packages/tensor'];
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'apps/docs/.vitepress/cache/**', '**/fixtures/**'] },
   js.configs.recommended,
@@ -42,6 +46,19 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
     },
   },
+  ...TYPED.flatMap((dir) => [
+    ...tseslint.configs.recommendedTypeChecked.map((c) => ({ ...c, files: [`${dir}/**/*.ts`] })),
+    {
+      files: [`${dir}/**/*.ts`],
+      languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+      rules: {
+        '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+        // off for now: the code asserts `x[i] as number` for noUncheckedIndexedAccess, and the rule's
+        // autofix also dropped assertions that tsc needs (tfjs TensorInfo | undefined); see issue 17
+        '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      },
+    },
+  ]),
   // Front doors list their names (no `export *`), so that a package's public API can be read in
   // one file. zoo's front doors are being rewritten with explicit lists (issue 17); add it then.
   {

@@ -481,7 +481,7 @@ export async function lockDir(dir: string, opts: LockDirOptions = {}): Promise<D
     }
     const o = h.owner;
     if (isSelf(o)) {
-      return { dir, path, owner: o, nested: true, cleaned: [], release: async () => undefined };
+      return { dir, path, owner: o, nested: true, cleaned: [], release: () => Promise.resolve() };
     }
     const state = liveness(o);
     if (state === 'alive') throw busy(dir, path, o, 'wait for it to finish, or use another folder.');

@@ -191,7 +191,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
     else return `${blasPath}: no cblas_dgemm symbol (a Fortran-only BLAS; install OpenBLAS)`;
   }
   const configFn = tryFunc(blas, `${CHAR}openblas_get_config${suffix}()`) ?? tryFunc(blas, `${CHAR}openblas_get_config()`);
-  const config = configFn !== undefined ? String(configFn() ?? '') : '';
+  const config = configFn !== undefined ? ((configFn() as string | null) ?? '') : '';
   const int64 = suffix === '64_' || /USE64BITINT/.test(config);
   const I = int64 ? 'int64_t' : 'int32_t';
   const P = int64 ? 'int64_t *' : 'int32_t *';
@@ -237,7 +237,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
   else if (setBlis !== undefined) flavour = 'blis';
   else if (platform === 'darwin' && /Accelerate/.test(blasPath)) flavour = 'accelerate';
   else flavour = 'generic';
-  const coreType = coreFn !== undefined ? String(coreFn() ?? 'unknown') : flavour === 'accelerate' ? 'Accelerate' : flavour;
+  const coreType = coreFn !== undefined ? ((coreFn() as string | null) ?? 'unknown') : flavour === 'accelerate' ? 'Accelerate' : flavour;
   const setThreads = (n: number): boolean => {
     if (setOpen !== undefined) setOpen(n);
     else if (setMkl !== undefined) setMkl(n);

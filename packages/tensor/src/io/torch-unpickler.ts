@@ -97,7 +97,7 @@ function asInt(v: PyValue, what: string): number {
 function asIntTuple(v: PyValue, what: string): number[] {
   if (!(v instanceof PyTuple)) throw torchFileError(`${what} is a ${typeName(v)}, not a tuple`);
   return v.items.map((x, i) => {
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw torchFileError(`${what}[${i}] = ${String(x instanceof PyFloat ? x.value : x)} is not a non-negative integer`);
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw torchFileError(`${what}[${i}] = ${x instanceof PyFloat ? x.value : typeof x === 'object' && x !== null ? typeName(x) : String(x)} is not a non-negative integer`);
     return x;
   });
 }

@@ -2,6 +2,7 @@
 import { nativeMaxAbs } from '../engine/blas.js';
 import { float64Buffer } from '../memory.js';
 import { BasisError } from '../errors.js';
+import { show } from '../validation.js';
 import { Matrix, asMatrix, assertFinite, assertNonEmpty, assertSquare } from '../matrix.js';
 import type { MatrixLike, NumericArrayLike } from '../matrix.js';
 
@@ -63,7 +64,7 @@ export function checkedVector(x: NumericArrayLike, name: string): Float64Array {
 export function checkOption(v: unknown, name: string, ok: (x: number) => boolean, what: string): void {
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-    throw new BasisError('INVALID_ARGUMENT', `option ${name} must be ${what}, got ${String(v)}`);
+    throw new BasisError('INVALID_ARGUMENT', `option ${name} must be ${what}, got ${show(v)}`);
   }
 }
 

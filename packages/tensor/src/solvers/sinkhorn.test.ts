@@ -48,7 +48,7 @@ const entropy = (p: ArrayLike<number>): number => {
   return h;
 };
 
-const code = (c: string) => expect.objectContaining({ code: c });
+const code = (c: string): Error => expect.objectContaining({ code: c }) as Error;
 
 describe('sinkhorn', () => {
   it('converges to the marginals within tol and has the Gibbs form of its potentials', () => {

@@ -1,4 +1,5 @@
 import { BasisError } from '../errors.js';
+import { show } from '../validation.js';
 import { Matrix, asMatrix } from '../matrix.js';
 import type { MatrixLike, NumericArrayLike } from '../matrix.js';
 import { checkMarginal, checkMasses } from './transport.js';
@@ -45,7 +46,7 @@ function checkPositiveNumber(v: unknown, name: string): number {
 function checkIterations(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new BasisError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${String(v)}`);
+    throw new BasisError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${show(v)}`);
   }
   return v;
 }
@@ -53,7 +54,7 @@ function checkIterations(v: unknown, name: string, dflt: number): number {
 function checkTol(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
-    throw new BasisError('INVALID_ARGUMENT', `${name} must be a finite number >= 0, got ${String(v)}`);
+    throw new BasisError('INVALID_ARGUMENT', `${name} must be a finite number >= 0, got ${show(v)}`);
   }
   return v;
 }

@@ -89,7 +89,7 @@ beforeAll(async () => {
 afterAll(() => unregisterFusedKernels('cpu'));
 
 describe('fused kernels: registration', () => {
-  it('are registered on wasm by the kernel fixes, on cpu only on request', async () => {
+  it('are registered on wasm by the kernel fixes, on cpu only on request', () => {
     expect(tf.getKernel('BasisBatchNormTrain', 'wasm')).toBeDefined();
     expect(tf.getKernel('BasisSgdStep', 'wasm')).toBeDefined();
     unregisterFusedKernels('cpu');

@@ -322,7 +322,7 @@ const GRADIENTS: readonly GradConfig[] = [
     Conv2D,
     (dy, [x, filter], attrs) => {
       const { dilations, strides, pad: padding, dataFormat } = attrs;
-      util.assert(backend_util.tupleValuesAreOne(dilations as [number, number]), () => `gradient of conv2d: dilations > 1 are not supported, got ${String(dilations)}`);
+      util.assert(backend_util.tupleValuesAreOne(dilations as [number, number]), () => `gradient of conv2d: dilations > 1 are not supported, got ${JSON.stringify(dilations)}`);
       return {
         x: () => engine().runKernel(Conv2DBackpropInput, { dy, filter: filter! }, { strides, pad: padding, dataFormat, inputShape: x!.shape } as NamedAttrMap),
         filter: () => engine().runKernel(Conv2DBackpropFilter, { x: x!, dy }, { strides, pad: padding, dataFormat, filterShape: filter!.shape } as NamedAttrMap),
