@@ -1,15 +1,17 @@
-// The site's generators: the metric table follows the align registry, the CLI reference parser
-// reads cac's help, the gallery renders recipe and demo reports and rejects bad ones, the
+// The site's generators: the metric table follows the align registry, the CLI reference is the
+// command declarations' help, the gallery renders recipe and demo reports and rejects bad ones, the
 // playground's digit decoder checks its input.
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAMILIES, INVARIANCES, listMetrics } from '@basis/align';
 import { BasisError } from '@basis/tensor';
 import { familiesTable, metricsTable } from './scripts/metrics-table.js';
-import { escapeMd, parseCommands } from './scripts/cli-reference.js';
+import { COMMANDS, flagName, main } from '@basis/cli';
+import { cliReference, escapeMd, wrapHelp } from './scripts/cli-reference.js';
 import { renderGallery } from './scripts/gallery.js';
 import { decodeDigits } from './playground/playground.js';
 
@@ -54,16 +56,30 @@ describe('family table', () => {
 });
 
 describe('CLI reference', () => {
-  it('parses the commands of cac help, arguments included', () => {
-    const help = 'basis/0.0.0\n\nUsage:\n  $ basis <command> [options]\n\nCommands:\n  info                       Show versions\n  compare <a> <b>            Compare two matrices\n  symmetry <action> [model]  Symmetries\n\nOptions:\n  --json  x\n';
-    expect(parseCommands(help)).toEqual([
-      { name: 'info', usage: 'info', description: 'Show versions' },
-      { name: 'compare', usage: 'compare <a> <b>', description: 'Compare two matrices' },
-      { name: 'symmetry', usage: 'symmetry <action> [model]', description: 'Symmetries' },
-    ]);
+  /** What `basis ...args` prints on stdout (in-process: the binary runs the same `main`). */
+  const printed = async (...args: string[]): Promise<string> => {
+    let out = '';
+    const sink = (write: (s: string) => void) => new Writable({ write: (chunk: Buffer, _e, done) => (write(String(chunk)), done()) });
+    const code = await main(args, { stdout: sink((s) => (out += s)), stderr: sink(() => undefined) });
+    expect(code, args.join(' ')).toBe(0);
+    return out.trimEnd();
+  };
+  it('is generated from the command declarations and matches what basis --help and basis <command> --help print', async () => {
+    const { markdown, commands } = cliReference();
+    expect(commands.map((c) => c.name)).toEqual(COMMANDS.map((c) => c.name));
+    expect(markdown).toContain('```text\n' + wrapHelp(await printed('--help')) + '\n```');
+    for (const c of COMMANDS) {
+      const help = await printed(c.name, '--help');
+      expect(markdown, c.name).toContain(`## basis ${c.name}\n`);
+      expect(markdown, c.name).toContain('```text\n' + wrapHelp(help) + '\n```');
+      for (const k of Object.keys(c.options)) expect(help, `${c.name} ${k}`).toContain(`  ${flagName(k)}`);
+      for (const e of c.examples) expect(help, c.name).toContain(e);
+    }
   });
-  it('rejects help without commands', () => {
-    expect(() => parseCommands('Usage:\n  $ basis\n')).toThrow(BasisError);
+  it('lists every command with its arguments and summary', () => {
+    const { commands } = cliReference();
+    expect(commands.find((c) => c.name === 'symmetry')).toEqual({ name: 'symmetry', usage: 'symmetry <action> [model]', description: COMMANDS.find((c) => c.name === 'symmetry')!.summary });
+    expect(commands.find((c) => c.name === 'compare')?.usage).toBe('compare [a] [b]');
   });
   it('escapes what Vue would read as markup', () => {
     expect(escapeMd('compare <a> {{ x }} & y')).toBe('compare &lt;a&gt; &#123;&#123; x }} &amp; y');

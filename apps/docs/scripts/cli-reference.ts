@@ -1,13 +1,10 @@
-// The CLI reference, generated from the CLI's own command definitions: the built `basis` binary's
-// `--help` and `<command> --help` output (cac renders them from the same definitions it parses with).
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// The CLI reference, generated from the CLI's command declarations (apps/cli/src/cli/commands.ts):
+// the same renderer prints `basis --help` and `basis <command> --help`, so the page and the binary
+// cannot disagree (generators.test.ts checks it against `main`).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { BasisError } from '@basis/tensor';
+import { CLI_VERSION, COMMANDS, GLOBAL_OPTIONS, renderCommandHelp, renderHelp, usageLine } from '@basis/cli';
 
-const run = promisify(execFile);
 const DOCS = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Path of the `basis` binary of the workspace's @basis/cli. */
@@ -20,28 +17,6 @@ export interface CliCommand {
   name: string;
   usage: string;
   description: string;
-}
-
-/** Parses the `Commands:` section of cac's top-level help. */
-export function parseCommands(help: string): CliCommand[] {
-  const lines = help.split('\n');
-  const start = lines.findIndex((l) => l.trim() === 'Commands:');
-  if (start < 0) throw new BasisError('BAD_FILE', 'basis --help printed no "Commands:" section');
-  const out: CliCommand[] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line.trim() === '') break;
-    const m = /^\s+(\S+(?: [<[][^\s>\]]+[>\]])*)\s{2,}(.*)$/.exec(line);
-    if (m === null) throw new BasisError('BAD_FILE', `cannot parse command line of basis --help: ${JSON.stringify(line)}`);
-    const usage = m[1] as string;
-    out.push({ name: usage.split(' ')[0] as string, usage, description: (m[2] as string).trim() });
-  }
-  if (out.length === 0) throw new BasisError('BAD_FILE', 'basis --help lists no commands');
-  return out;
-}
-
-async function help(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [cliBin(), ...args], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 22 });
-  return stdout.replace(/[ \t]+$/gm, '').trimEnd();
 }
 
 /** Escapes text for raw HTML inside a markdown page (attributes, `<figcaption>`); VitePress compiles pages as Vue templates. */
@@ -117,31 +92,27 @@ export function wrapHelp(text: string, width = HELP_COLUMNS): string {
     .join('\n');
 }
 
-/** The reference page: global help, then each command's `--help`, in `basis --help` order. */
-export async function cliReference(): Promise<{ markdown: string; commands: CliCommand[] }> {
-  if (!existsSync(cliBin())) throw new BasisError('BAD_FILE', `no basis binary at ${cliBin()}; run pnpm install`);
-  const top = await help(['--help']);
-  const commands = parseCommands(top);
-  const pages: string[] = new Array<string>(commands.length);
-  // two at a time: each help call starts Node and loads the CLI (~0.5 s)
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < commands.length) {
-      const i = next++;
-      const c = commands[i] as CliCommand;
-      pages[i] = [`## basis ${c.name}`, '', escapeMdText(c.description), '', '```text', wrapHelp(await help([c.name, '--help'])), '```', ''].join('\n');
-    }
-  };
-  await Promise.all([worker(), worker()]);
+/**
+ * The reference page: global help, then each command's help, in `basis --help` order, rendered from
+ * the command declarations.
+ *
+ * @example
+ * ```ts
+ * const { markdown, commands } = cliReference();
+ * ```
+ */
+export function cliReference(): { markdown: string; commands: CliCommand[] } {
+  const commands: CliCommand[] = COMMANDS.map((c) => ({ name: c.name, usage: usageLine(c).slice('basis '.length), description: c.summary }));
+  const pages = COMMANDS.map((c) => [`## basis ${c.name}`, '', escapeMdText(c.summary), '', '```text', wrapHelp(renderCommandHelp(CLI_VERSION, c, GLOBAL_OPTIONS)), '```', ''].join('\n'));
   const markdown = [
     '# CLI reference',
     '',
-    'Generated at build time from the `basis` binary itself (`basis --help` and `basis <command> --help`),',
-    'so it always matches the command definitions. Errors print one line `basis: error [CODE]: message` on stderr',
-    'and exit with 2 (usage) or 1 (runtime).',
+    'Generated at build time from the command declarations of `@basis/cli` (`apps/cli/src/cli/commands.ts`), the',
+    'same that `basis --help` and `basis <command> --help` print, so it always matches the binary. Errors print one',
+    'line `basis: error [CODE]: message` on stderr and exit with 2 (usage) or 1 (runtime).',
     '',
     '```text',
-    wrapHelp(top),
+    wrapHelp(renderHelp(CLI_VERSION, COMMANDS, GLOBAL_OPTIONS)),
     '```',
     '',
     ...pages,

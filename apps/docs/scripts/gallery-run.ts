@@ -14,7 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BasisError } from '@basis/tensor';
-import { cliBin, parseCommands } from './cli-reference.js';
+import { COMMANDS } from '@basis/cli';
+import { cliBin } from './cli-reference.js';
 import { renderGallery } from './gallery.js';
 import { TIMINGS_FILE, writeTimings } from './timings.js';
 
@@ -32,8 +33,7 @@ async function basis(args: string[]): Promise<string> {
 
 /** Recipe ids offered by `basis reproduce --list --json` (empty when the CLI has no reproduce command yet). */
 async function recipeIds(): Promise<string[]> {
-  const commands = parseCommands(await basis(['--help'])).map((c) => c.name);
-  if (!commands.includes('reproduce')) {
+  if (!COMMANDS.some((c) => c.name === 'reproduce')) {
     process.stderr.write('basis has no `reproduce` command yet: the gallery holds the demo report only\n');
     return [];
   }

@@ -6,15 +6,17 @@ import { withDirLock, writeFileAtomic, writeNpyFile } from '@basis/tensor/node';
 import { captureActivations, defaultCapturePoints, describeGraph, paramsToTensors, type CaptureView } from '@basis/zoo';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
-import { choiceFlag, intFlag, openModel, testSet, type ModelFlags } from './model-args.js';
+import { openModel, testSet, type ModelArgs } from './model-args.js';
 
 /** Flags of `basis activations`. */
-export interface ActivationsFlags extends ModelFlags {
+export interface ActivationsOptions {
+  margs: ModelArgs;
   out: string;
-  points?: string;
-  view: string;
-  n: string;
-  maxRows?: string;
+  /** Capture points as given ('all' for every node); checked against the model's nodes once it is read. */
+  points?: string[] | 'all';
+  view: CaptureView;
+  n: number;
+  maxRows?: number;
 }
 
 /** A capture point as a file name (node names are safe: letters, digits, `_`, `.`, `-`). */
@@ -27,16 +29,14 @@ function fileName(point: string): string {
  * point, one float32 .npy per point (rows = inputs, or inputs x positions in the channel view),
  * plus activations.json describing them. DIR is ready for `basis compare --layers`.
  */
-export async function runActivations(ctx: CommandContext, model: string, flags: ActivationsFlags): Promise<void> {
-  const view = choiceFlag(flags.view, '--view', ['channel', 'flat', 'pooled'] as const) as CaptureView;
-  const n = intFlag(flags.n, '--n', 1);
-  const maxRows = flags.maxRows === undefined ? undefined : intFlag(flags.maxRows, '--max-rows', 3);
-  const m = await openModel(model, flags, (t) => ctx.info(t));
+export async function runActivations(ctx: CommandContext, model: string, flags: ActivationsOptions): Promise<void> {
+  const { view, n, maxRows } = flags;
+  const m = await openModel(model, flags.margs, (t) => ctx.info(t));
   const desc = describeGraph(m.graph);
   const names = desc.nodes.map((d) => d.name);
   let points = defaultCapturePoints(m.graph);
   if (flags.points !== undefined) {
-    points = flags.points === 'all' ? names : flags.points.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    points = flags.points === 'all' ? names : flags.points;
     for (const p of points) {
       if (!names.includes(p)) throw new BasisError('USAGE', `--points: '${p}' is not a node of ${m.graph.name}; capture points: ${names.join(', ')}`);
     }

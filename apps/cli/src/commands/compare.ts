@@ -1,10 +1,35 @@
-import { INVARIANCES, estimateCompare, getMetric, listMetrics, metric, resolveOptions, type Invariance, type MetricResult } from '@basis/align';
+import { INVARIANCES, estimateCompare, getMetric, listMetrics, metric, resolveOptions, type Invariance, type MetricResult, type ResolvedOptions } from '@basis/align';
 import { engineInfo } from '@basis/tensor';
 import { readMatrixFile } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
 import { ProgressBars, formatDuration } from '../progress.js';
-import { checkMemoryBudget, defaultMemoryBudget, describeEstimate, formatSeconds, parseMemorySize } from '../resources.js';
+import { checkMemoryBudget, defaultMemoryBudget, describeEstimate, formatSeconds } from '../resources.js';
 import { formatNumber, formatTable } from '../table.js';
+
+/** The metrics a comparison computes: ids as given (aliases allowed) and each one's options, resolved (defaults filled in, values checked). */
+export interface MetricSelection {
+  ids: string[];
+  options: Record<string, ResolvedOptions>;
+}
+
+/**
+ * Resolves `--metric` (undefined: every metric) and `--options` together, once: each metric's
+ * options are checked against its schema and completed with defaults (CONFIG_INVALID otherwise),
+ * an unknown id is INVALID_ARGUMENT, and options for a metric that is not computed must still name
+ * a known metric.
+ *
+ * @example
+ * ```ts
+ * selectMetrics(['knn.mutual'], { 'knn.mutual': { k: 5 } }); // { ids: ['knn.mutual'], options: { 'knn.mutual': { k: 5 } } }
+ * ```
+ */
+export function selectMetrics(metric: readonly string[] | undefined, options: Record<string, Record<string, unknown>>): MetricSelection {
+  const ids = metric === undefined ? listMetrics().map((d) => d.id) : [...metric];
+  const resolved: Record<string, ResolvedOptions> = {};
+  for (const id of ids) resolved[id] = resolveOptions(id, options[id]);
+  for (const id of Object.keys(options)) if (!ids.includes(id)) getMetric(id);
+  return { ids, options: resolved };
+}
 
 /**
  * `basis compare A B`: metrics between two activation matrices read from npy/npz/safetensors.
@@ -13,25 +38,12 @@ import { formatNumber, formatTable } from '../table.js';
  * machine's memory) it refuses with USAGE. Progress: one line per metric with the elapsed time
  * (a redrawn bar on a terminal); nothing with --quiet or --json.
  */
-export async function runCompare(
-  ctx: CommandContext,
-  a: string,
-  b: string,
-  opts: { metric: string | undefined; options: Record<string, Record<string, unknown>>; maxMemory?: string },
-): Promise<void> {
-  const ids =
-    opts.metric === undefined
-      ? listMetrics().map((d) => d.id)
-      : opts.metric
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s.length > 0);
-  for (const id of ids) resolveOptions(id, opts.options[id]);
-  for (const id of Object.keys(opts.options)) if (!ids.includes(id)) getMetric(id);
-  const budget = opts.maxMemory === undefined ? defaultMemoryBudget() : parseMemorySize(opts.maxMemory);
+export async function runCompare(ctx: CommandContext, a: string, b: string, opts: { metrics: MetricSelection; maxMemory?: number }): Promise<void> {
+  const { ids, options } = opts.metrics;
+  const budget = opts.maxMemory === undefined ? defaultMemoryBudget() : opts.maxMemory;
   const [X, Y] = await Promise.all([readMatrixFile(a), readMatrixFile(b)]);
   ctx.info(`comparing ${a} (${X.rows} x ${X.cols}) with ${b} (${Y.rows} x ${Y.cols})`);
-  const estimate = X.rows === Y.rows ? estimateCompare(X, Y, ids, opts.options) : null;
+  const estimate = X.rows === Y.rows ? estimateCompare(X, Y, ids, options) : null;
   if (estimate !== null) {
     ctx.info(describeEstimate(estimate, budget));
     checkMemoryBudget(estimate, budget, opts.maxMemory !== undefined);
@@ -44,7 +56,7 @@ export async function runCompare(
       const est = estimate?.metrics[i]?.seconds;
       bars.update('metrics', { done: i, total: ids.length, detail: `${id}${est === undefined ? '' : ` (about ${formatSeconds(est)})`}, elapsed ${formatDuration((performance.now() - t0) / 1000)}` });
       const t = performance.now();
-      const r = metric(id, X, Y, opts.options[id]);
+      const r = metric(id, X, Y, options[id]);
       results.push(r);
       const now = performance.now();
       bars.log(`  [${i + 1}/${ids.length}] ${id} = ${formatNumber(r.value, 6)} in ${formatSeconds((now - t) / 1000)} (elapsed ${formatSeconds((now - t0) / 1000)})`);

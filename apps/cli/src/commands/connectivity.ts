@@ -2,20 +2,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join, resolve } from 'node:path';
 import { BasisError } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
-import { activationMatchingOn, interpolationCurve, llfc, stitch, weightMatching, type BarrierRecord, type MatchResult, type StitchKind } from '@basis/connectivity';
+import { activationMatchingOn, interpolationCurve, llfc, stitch, weightMatching, type BarrierRecord, type MatchResult, type RepairMode, type StitchKind } from '@basis/connectivity';
 import { figureCsv, lineChart, renderReport, type Figure } from '@basis/experiments';
 import { datasetToTensors, describeGraph, forward, inferSpec, paramsToTensors, toFloat32, toFloat64, type ModelGraph } from '@basis/zoo';
 import { loadDataSpec, saveModel, type loadModel } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
-import { loadModelArg, type ModelFlags } from './model-args.js';
+import { loadModelArg, type ModelArgs } from './model-args.js';
 import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 
-/** Options shared by the connectivity commands (the model flags describe bare .pt/.safetensors files A and B). */
-export interface ConnectivityCommandOptions extends ModelFlags {
-  /** mnist or fashion (default: the dataset recorded in A's manifest, else mnist). */
-  dataset?: string;
-  /** Test inputs evaluated (default all of the test split). */
+/** How B is aligned to A. */
+export type MatchMethod = 'weight' | 'activation' | 'sinkhorn';
+
+/** Options shared by the connectivity commands, parsed at the door. */
+export interface ConnectivityCommandOptions {
+  /** Describes bare .pt/.safetensors files A and B (checkpoints ignore it); `dataset`: mnist or fashion (default: the dataset recorded in A's manifest, else mnist). */
+  model: ModelArgs;
+  /** Test inputs evaluated (>= 10; default all of the test split). */
   n?: number;
   out?: string;
 }
@@ -28,7 +31,7 @@ function sameArchitecture(a: Loaded, b: Loaded): void {
   if (pa !== pb) throw new BasisError('SHAPE_MISMATCH', `${a.path} (${a.graph.name}) and ${b.path} (${b.graph.name}) are different architectures; these commands need two models of one architecture`);
 }
 
-function datasetOf(a: Loaded, flag: string | undefined): 'mnist' | 'fashion' {
+function datasetOf(a: Loaded, flag: ModelArgs['dataset']): 'mnist' | 'fashion' {
   const meta = a.manifest?.meta as { data?: { dataset?: string }; dataset?: string } | null | undefined;
   const fromManifest = meta?.data?.dataset ?? meta?.dataset;
   const d = flag ?? fromManifest ?? 'mnist';
@@ -38,12 +41,11 @@ function datasetOf(a: Loaded, flag: string | undefined): 'mnist' | 'fashion' {
 
 async function loadPair(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions) {
   await selectBackend(ctx.options.backend);
-  const [a, b] = await Promise.all([loadModelArg(pathA, opts, (t) => ctx.info(t), { archForFilesOnly: true }), loadModelArg(pathB, opts, (t) => ctx.info(t), { archForFilesOnly: true })]);
+  const [a, b] = await Promise.all([loadModelArg(pathA, opts.model, (t) => ctx.info(t), { archForFilesOnly: true }), loadModelArg(pathB, opts.model, (t) => ctx.info(t), { archForFilesOnly: true })]);
   sameArchitecture(a, b);
-  const dataset = datasetOf(a, opts.dataset);
+  const dataset = datasetOf(a, opts.model.dataset);
   const split = await loadDataSpec({ dataset });
   const n = opts.n === undefined ? split.test.n : Math.min(opts.n, split.test.n);
-  if (!Number.isInteger(n) || n < 10) throw new BasisError('USAGE', `--n must be an integer >= 10, got '${String(opts.n)}'`);
   const shape = [n, ...a.graph.input];
   const all = datasetToTensors(split.test);
   const x = tf.reshape(tf.slice(all.x, 0, n), shape);
@@ -84,15 +86,14 @@ async function writeOutLocked(dir: string, name: string, json: unknown, figures:
 
 type P = Readonly<Record<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>>;
 
-function match(method: string, graph: ModelGraph, A: P, B: P, statsX: tf.Tensor): MatchResult {
+function match(method: MatchMethod, graph: ModelGraph, A: P, B: P, statsX: tf.Tensor): MatchResult {
   const spec = inferSpec(graph);
-  if (method === 'weight' || method === 'sinkhorn') return weightMatching(A, B, spec, { solver: method === 'sinkhorn' ? 'sinkhorn' : 'lsap' });
-  if (method !== 'activation') throw new BasisError('USAGE', `--method must be weight, activation or sinkhorn, got '${method}'`);
-  return activationMatchingOn(graph, A, B, statsX, { spec });
+  if (method === 'activation') return activationMatchingOn(graph, A, B, statsX, { spec });
+  return weightMatching(A, B, spec, { solver: method === 'sinkhorn' ? 'sinkhorn' : 'lsap' });
 }
 
 /** `basis match A B --method weight|activation|sinkhorn --out B_aligned`. */
-export async function runMatch(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { method: string }): Promise<void> {
+export async function runMatch(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { method: MatchMethod }): Promise<void> {
   if (opts.out === undefined) throw new BasisError('USAGE', 'basis match needs --out DIR for the aligned copy of B');
   const { a, b, x, trainX } = await loadPair(ctx, pathA, pathB, opts);
   try {
@@ -138,15 +139,14 @@ function curveFigure(id: string, name: string, records: Record<string, BarrierRe
 }
 
 /** `basis interpolate A B [--match none|weight|activation] [--lambdas k] [--repair ...]`. */
-export async function runInterpolate(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { match: string; points: number; repair?: string }): Promise<void> {
+export async function runInterpolate(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { match: MatchMethod | 'none'; points: number; repair?: RepairMode }): Promise<void> {
   const { a, b, x, labels, trainX } = await loadPair(ctx, pathA, pathB, opts);
   try {
-    if (!Number.isInteger(opts.points) || opts.points < 2) throw new BasisError('USAGE', `--points must be an integer >= 2, got '${String(opts.points)}'`);
     const lambdas = Array.from({ length: opts.points }, (_, i) => i / (opts.points - 1));
     const A = toFloat64(a.params);
     let B: Record<string, { shape: readonly number[]; data: Float64Array }> = toFloat64(b.params);
     const statsX = tf.slice(trainX, 0, Math.min(1000, trainX.shape[0] as number));
-    const methods = opts.match === 'none' ? ['none'] : ['none', opts.match];
+    const methods: (MatchMethod | 'none')[] = opts.match === 'none' ? ['none'] : ['none', opts.match];
     const records: Record<string, BarrierRecord> = {};
     for (const m of methods) {
       if (m !== 'none') {
@@ -154,7 +154,7 @@ export async function runInterpolate(ctx: CommandContext, pathA: string, pathB: 
         B = match(m, a.graph, A, toFloat64(b.params), statsX).params;
       }
       ctx.info(`interpolating (${m === 'none' ? 'naive' : m}), ${lambdas.length} points on ${labels.length} test inputs...`);
-      records[m === 'none' ? 'naive' : m] = await interpolationCurve(a.graph, A, B, { x, labels }, { lambdas, statsX, ...(opts.repair === undefined ? {} : { repair: opts.repair as 'none' }) });
+      records[m === 'none' ? 'naive' : m] = await interpolationCurve(a.graph, A, B, { x, labels }, { lambdas, statsX, ...(opts.repair === undefined ? {} : { repair: opts.repair }) });
     }
     statsX.dispose();
     const files = await writeOut(opts.out, 'interpolate', records, [curveFigure('interpolation-loss', a.graph.name, records, 'loss'), curveFigure('interpolation-error', a.graph.name, records, 'error')], `Interpolation ${a.path} → ${b.path}`);
@@ -170,10 +170,9 @@ export async function runInterpolate(ctx: CommandContext, pathA: string, pathB: 
 }
 
 /** `basis llfc A B [--match weight] [--alphas 0.5,...]`. */
-export async function runLlfc(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { match: string; alphas: number[] }): Promise<void> {
+export async function runLlfc(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { match: MatchMethod | 'none'; alphas: number[] }): Promise<void> {
   const { a, b, x, trainX } = await loadPair(ctx, pathA, pathB, opts);
   try {
-    for (const al of opts.alphas) if (!Number.isFinite(al)) throw new BasisError('USAGE', '--alphas must be comma-separated numbers');
     const A = toFloat64(a.params);
     let B: Record<string, { shape: readonly number[]; data: Float64Array }> = toFloat64(b.params);
     if (opts.match !== 'none') {
@@ -200,27 +199,20 @@ export async function runLlfc(ctx: CommandContext, pathA: string, pathB: string,
   }
 }
 
-/** Parses `--kind identity|permutation|affine|grelu|rank:R`. */
-export function parseStitchKind(s: string): StitchKind {
-  if (s === 'identity' || s === 'permutation' || s === 'affine' || s === 'grelu') return s;
-  const m = /^rank:(\d+)$/.exec(s);
-  if (m !== null) return { rank: Number(m[1]) };
-  throw new BasisError('USAGE', `--kind must be identity, permutation, affine, grelu or rank:R, got '${s}'`);
-}
-
 /** `basis stitch A B --layer L --kind ...`. */
-export async function runStitch(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { layer: string; kind: string; epochs: number }): Promise<void> {
-  const kind = parseStitchKind(opts.kind);
+export async function runStitch(ctx: CommandContext, pathA: string, pathB: string, opts: ConnectivityCommandOptions & { layer: string; kind: StitchKind; epochs: number }): Promise<void> {
+  const kind = opts.kind;
+  const kindLabel = typeof kind === 'string' ? kind : `rank:${kind.rank}`;
   const { a, b, x, labels, trainX, trainLabels } = await loadPair(ctx, pathA, pathB, opts);
   try {
-    ctx.info(`stitching ${a.path} ≤ ${opts.layer} → ${b.path} > ${opts.layer} with a ${opts.kind} layer...`);
+    ctx.info(`stitching ${a.path} ≤ ${opts.layer} → ${b.path} > ${opts.layer} with a ${kindLabel} layer...`);
     const r = await stitch(a.graph, a.params, b.params, { kind, layer: opts.layer, train: { x: trainX, labels: trainLabels }, test: { x, labels }, epochs: opts.epochs });
-    const summary = { kind: opts.kind, layer: opts.layer, penalty: r.penalty, parameters: r.parameters, accuracy: { bottom: r.bottom.accuracy, top: r.top.accuracy, stitched: r.stitched.accuracy, ...(r.stitchedSoft === undefined ? {} : { stitchedSoft: r.stitchedSoft.accuracy }) }, trainLoss: r.trainLoss };
+    const summary = { kind: kindLabel, layer: opts.layer, penalty: r.penalty, parameters: r.parameters, accuracy: { bottom: r.bottom.accuracy, top: r.top.accuracy, stitched: r.stitched.accuracy, ...(r.stitchedSoft === undefined ? {} : { stitchedSoft: r.stitchedSoft.accuracy }) }, trainLoss: r.trainLoss };
     await writeOut(opts.out, 'stitch', summary, [], 'Stitching');
     ctx.result(summary, () =>
       formatTable([
         ['item', 'value'],
-        ['stitching layer', `${opts.kind} at ${opts.layer} (${r.parameters} parameters)`],
+        ['stitching layer', `${kindLabel} at ${opts.layer} (${r.parameters} parameters)`],
         ['accuracy: bottom / top', `${(100 * r.bottom.accuracy).toFixed(2)}% / ${(100 * r.top.accuracy).toFixed(2)}%`],
         ['accuracy: stitched', `${(100 * r.stitched.accuracy).toFixed(2)}%${r.stitchedSoft === undefined ? '' : ` (soft ${(100 * r.stitchedSoft.accuracy).toFixed(2)}%)`}`],
         ['stitching penalty (S003 eq. 4.3)', `${(100 * r.penalty).toFixed(2)} points`],

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { selectBackend } from '@basis/tensor/backend';
-import { BasisError, threadBudget } from '@basis/tensor';
+import { threadBudget } from '@basis/tensor';
 import type { CommandContext } from '../context.js';
 import { CLI_VERSION } from '../version.js';
 import { formatTable } from '../table.js';
@@ -13,17 +13,9 @@ export interface DemoCommandOptions {
   epochs?: number;
 }
 
-function intFlag(v: unknown, flag: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new BasisError('USAGE', `${flag} must be an integer >= ${min}, got '${String(v)}'`);
-  return n;
-}
-
 /** `basis demo`: trains two MNIST MLPs, audits them and writes the HTML report. */
-export async function runDemoCommand(ctx: CommandContext, raw: { out: string; quick: boolean; width?: unknown; epochs?: unknown }): Promise<void> {
-  const width = intFlag(raw.width, '--width', 2);
-  const epochs = intFlag(raw.epochs, '--epochs', 1);
+export async function runDemoCommand(ctx: CommandContext, raw: DemoCommandOptions): Promise<void> {
+  const { width, epochs } = raw;
   const backend = await selectBackend(ctx.options.backend);
   const { runDemo } = await import('@basis/experiments/node');
   const t0 = performance.now();

@@ -4,19 +4,22 @@ import { applyOod, evaluateModel, listOodConditions, paramsToTensors, type Class
 import { loadCrossDataset } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../table.js';
-import { intFlag, openModel, testSet, type ModelFlags } from './model-args.js';
+import { openModel, testSet, type ModelArgs } from './model-args.js';
 
 /** Flags of `basis eval`. */
-export interface EvalFlags extends ModelFlags {
+export interface EvalOptions {
+  margs: ModelArgs;
+  /** OOD conditions: a comma-separated list or 'all'. */
   ood?: string;
-  n?: string;
-  batchSize?: string;
+  /** Only the first n test examples. */
+  n?: number;
+  /** Examples per forward pass. */
+  batchSize: number;
 }
 
 /** `basis eval MODEL`: accuracy and loss on the test set and on OOD conditions. */
-export async function runEval(ctx: CommandContext, model: string, flags: EvalFlags): Promise<void> {
-  const n = flags.n === undefined ? undefined : intFlag(flags.n, '--n', 1);
-  const batchSize = flags.batchSize === undefined ? 1000 : intFlag(flags.batchSize, '--batch-size', 1);
+export async function runEval(ctx: CommandContext, model: string, flags: EvalOptions): Promise<void> {
+  const { n, batchSize } = flags;
   const known = listOodConditions().map((c) => c.name);
   let conditions: string[] = [];
   if (flags.ood !== undefined) {
@@ -25,7 +28,7 @@ export async function runEval(ctx: CommandContext, model: string, flags: EvalFla
       if (!known.includes(c)) throw new BasisError('USAGE', `--ood: unknown condition '${c}'; conditions: ${known.join(', ')} (or 'all')`);
     }
   }
-  const m = await openModel(model, flags, (t) => ctx.info(t));
+  const m = await openModel(model, flags.margs, (t) => ctx.info(t));
   const test = await testSet(m.data, n);
   await selectBackend(ctx.options.backend);
   const params = paramsToTensors(m.params);

@@ -3,7 +3,7 @@ import { BasisError, writeSafetensors, writeTorch } from '@basis/tensor';
 import { writeFileAtomic } from '@basis/tensor/node';
 import { describeGraph, exportOnnx, exportStateDict, ONNX_EXPORT_OPSET } from '@basis/zoo';
 import type { CommandContext } from '../context.js';
-import { choiceFlag, openModel, type ModelFlags } from './model-args.js';
+import { openModel, type ModelArgs } from './model-args.js';
 
 /** Formats `basis export` writes. */
 export const EXPORT_FORMATS = ['onnx', 'pt', 'safetensors'] as const;
@@ -11,8 +11,9 @@ export const EXPORT_FORMATS = ['onnx', 'pt', 'safetensors'] as const;
 const EXT: Record<(typeof EXPORT_FORMATS)[number], string> = { onnx: '.onnx', pt: '.pt', safetensors: '.safetensors' };
 
 /** Flags of `basis export`. */
-export interface ExportFlags extends ModelFlags {
-  format?: string;
+export interface ExportOptions {
+  margs: ModelArgs;
+  format: (typeof EXPORT_FORMATS)[number];
   out?: string;
 }
 
@@ -21,8 +22,8 @@ export interface ExportFlags extends ModelFlags {
  * (a checkpoint or run directory, an .onnx file, a bare .pt/.safetensors file with --arch) as
  * ONNX (opset 13), a PyTorch state_dict or safetensors.
  */
-export async function runExport(ctx: CommandContext, model: string, flags: ExportFlags): Promise<void> {
-  const format = choiceFlag(flags.format ?? 'onnx', '--format', EXPORT_FORMATS);
+export async function runExport(ctx: CommandContext, model: string, flags: ExportOptions): Promise<void> {
+  const format = flags.format;
   const ext = EXT[format];
   let out = flags.out;
   if (out === undefined) {
@@ -33,7 +34,7 @@ export async function runExport(ctx: CommandContext, model: string, flags: Expor
     const known = Object.entries(EXT).find(([, e]) => e === given);
     if (known !== undefined && known[0] !== format) throw new BasisError('USAGE', `--out '${out}' has the extension of ${known[0]}, but --format is ${format}; use a ${ext} file name or --format ${known[0]}`);
   }
-  const m = await openModel(model, flags, (t) => ctx.info(t));
+  const m = await openModel(model, flags.margs, (t) => ctx.info(t));
   if (resolve(out) === resolve(m.path)) throw new BasisError('USAGE', `--out '${out}' is the model being exported; choose another file name`);
   let bytes: Uint8Array;
   if (format === 'onnx') bytes = exportOnnx(m.graph, m.params);

@@ -1,13 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { estimateAudit, getMetric, listMetrics, resolveOptions } from '@basis/align';
+import { estimateAudit, getMetric } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
 import { BasisError, threadBudget, type Matrix } from '@basis/tensor';
 import { heatmap, heatmapDomain, renderReport, toCsv } from '@basis/experiments';
 import { lockDir, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import type { CommandContext } from '../context.js';
 import { ProgressBars, formatDuration } from '../progress.js';
-import { checkMemoryBudget, defaultMemoryBudget, describeEstimate, parseMemorySize } from '../resources.js';
+import { checkMemoryBudget, defaultMemoryBudget, describeEstimate } from '../resources.js';
+import type { MetricSelection } from './compare.js';
 
 async function layerFiles(dir: string): Promise<[string, string][]> {
   let names: string[];
@@ -38,10 +39,10 @@ export async function runCompareLayers(
   ctx: CommandContext,
   dirA: string,
   dirB: string,
-  opts: { metric: string | undefined; out: string; options: Record<string, Record<string, unknown>>; workers?: number; maxMemory?: string; queue?: string; queueName?: string },
+  opts: { metrics: MetricSelection; out: string; workers?: number; maxMemory?: number; queue?: string; queueName?: string },
 ): Promise<void> {
-  const ids = opts.metric === undefined ? listMetrics().map((d) => d.id) : opts.metric.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  for (const id of ids) resolveOptions(id, opts.options[id]);
+  const { ids } = opts.metrics;
+  const options = opts.metrics.options as Record<string, Record<string, unknown>>;
   if (opts.workers !== undefined && !(Number.isSafeInteger(opts.workers) && opts.workers >= 1)) {
     throw new BasisError('USAGE', `--workers must be a positive integer (1 = compute in-process), got '${String(opts.workers)}'`);
   }
@@ -50,7 +51,7 @@ export async function runCompareLayers(
   if (minSeconds !== undefined && !(minSeconds >= 0)) {
     throw new BasisError('USAGE', `BASIS_PARALLEL_MIN_SECONDS must be a non-negative number of seconds, got '${minSecondsRaw}'`);
   }
-  const budget = opts.maxMemory === undefined ? defaultMemoryBudget() : parseMemorySize(opts.maxMemory);
+  const budget = opts.maxMemory ?? defaultMemoryBudget();
   const [fa, fb] = await Promise.all([layerFiles(dirA), layerFiles(dirB)]);
   const read = async (files: [string, string][]) => Promise.all(files.map(async ([n, p]) => [n, await readMatrixFile(p)] as [string, Matrix]));
   const [A, B] = await Promise.all([read(fa), read(fb)]);
@@ -60,15 +61,16 @@ export async function runCompareLayers(
   // memory as if every worker ran its largest cell at once; time as on one core
   const maxWorkers = opts.workers ?? threadBudget();
   if (rowsAgree) {
-    const est = estimateAudit(shapes(A), shapes(B), ids, { options: opts.options });
-    const peak = estimateAudit(shapes(A), shapes(B), ids, { options: opts.options, workers: maxWorkers });
+    const est = estimateAudit(shapes(A), shapes(B), ids, { options });
+    const peak = estimateAudit(shapes(A), shapes(B), ids, { options, workers: maxWorkers });
     ctx.info(describeEstimate({ ...est, peakBytes: peak.peakBytes }, budget));
     checkMemoryBudget({ ...est, peakBytes: peak.peakBytes }, budget, opts.maxMemory !== undefined);
   }
   const out = resolve(opts.out);
   const lock = await lockDir(out, { cleanDepth: 0 });
   try {
-    await auditInto(ctx, dirA, dirB, A, B, ids, out, { ...opts, files: { a: fa, b: fb } }, minSeconds);
+    const { metrics: _m, ...rest } = opts;
+    await auditInto(ctx, dirA, dirB, A, B, ids, out, { ...rest, options, files: { a: fa, b: fb } }, minSeconds);
   } finally {
     await lock.release();
   }

@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { BasisError } from '@basis/tensor';
 import { DATASET_NAMES, MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, checkDataSpec, formatOnnxReport, formatStateDictReport, parseKeyMapRule, subset, type ClassificationDataset, type DataSpec, type KeyMapRule, type ModelSpec } from '@basis/zoo';
 import { loadDataSpec, loadModel, type LoadedModel } from '@basis/zoo/node';
+import { choice, custom, FlagValueError, int, parseOptions, repeatable, value, type RawValue } from '../cli/declare.js';
 
 /** Flags describing the architecture of a bare weights file, and the data to use. */
 export interface ModelFlags {
@@ -32,18 +33,6 @@ export function widthFlag(v: unknown, flag = '--width'): number | number[] {
     const n = Number(p);
     if (!/^\d+$/.test(p) || !Number.isSafeInteger(n) || n < 1) throw new BasisError('USAGE', `${flag} entry ${i + 1} must be an integer >= 1, got '${p}' (in '${s}')`);
     return n;
-  });
-}
-
-/** The parsed `--key-map` rules (USAGE naming a malformed rule). */
-export function keyMapFlag(rules: readonly string[] | undefined): KeyMapRule[] | undefined {
-  if (rules === undefined || rules.length === 0) return undefined;
-  return rules.map((r) => {
-    try {
-      return parseKeyMapRule(r);
-    } catch (e) {
-      throw new BasisError('USAGE', `--key-map: ${(e as Error).message}`);
-    }
   });
 }
 
@@ -88,6 +77,69 @@ export function specFromFlags(f: ModelFlags): ModelSpec | undefined {
   return spec;
 }
 
+/** The model flags of a command, parsed at the door (see {@link modelArgsOf}). */
+export interface ModelArgs {
+  /** The architecture of a bare weights file (--arch, --width, --depth). */
+  spec?: ModelSpec;
+  /** `--key-map` rules. */
+  keyMap?: KeyMapRule[];
+  /** `--dataset`. */
+  dataset?: (typeof DATASET_NAMES)[number];
+}
+
+/** The model flags as given (each command declares them as text; {@link modelArgsOf} parses them). */
+export interface ModelFlagValues {
+  arch?: string | undefined;
+  width?: string | undefined;
+  depth?: string | undefined;
+  keyMap?: readonly string[] | undefined;
+  dataset?: string | undefined;
+}
+
+/** The model flags' schemas (they need @basis/zoo's registries, so they are applied here, not in the command table). */
+const MODEL_FLAGS = {
+  arch: value('name', '', choice(MODEL_ARCHS)),
+  width: value('n', '', custom((s) => widthFlag(s, '{flag}'))),
+  depth: value('n', '', int(1)),
+  keyMap: repeatable(
+    'rule',
+    '',
+    custom((r) => {
+      try {
+        return parseKeyMapRule(r);
+      } catch (e) {
+        throw new FlagValueError(`{flag}: ${(e as Error).message}`);
+      }
+    }),
+  ),
+  dataset: value('name', '', choice(DATASET_NAMES)),
+};
+
+/**
+ * Parses the model flags of a command (before any file is read): --arch, --width (one integer or a
+ * list, for the architectures that take one), --depth, --key-map rules and --dataset; --width and
+ * --depth need --arch. USAGE errors name the flag.
+ */
+export function modelArgsOf(given: ModelFlagValues): ModelArgs {
+  const raw: Record<string, RawValue> = {};
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) raw[k] = v as RawValue;
+  const f = parseOptions(MODEL_FLAGS, raw);
+  let spec: ModelSpec | undefined;
+  if (f.arch === undefined) {
+    for (const k of ['width', 'depth'] as const) if (f[k] !== undefined) throw new BasisError('USAGE', `--${k} needs --arch`);
+  } else {
+    spec = { arch: f.arch };
+    if (f.width !== undefined) {
+      if (Array.isArray(f.width) && !(WIDTH_LIST_ARCHS as readonly string[]).includes(f.arch)) {
+        throw new BasisError('USAGE', `--width takes one number for ${f.arch}; lists such as ${f.width.join(',')} are for ${WIDTH_LIST_ARCHS.join(', ')}`);
+      }
+      spec.width = f.width;
+    }
+    if (f.depth !== undefined) spec.depth = f.depth;
+  }
+  return { ...(spec === undefined ? {} : { spec }), ...(f.keyMap === undefined || f.keyMap.length === 0 ? {} : { keyMap: f.keyMap }), ...(f.dataset === undefined ? {} : { dataset: f.dataset }) };
+}
+
 /**
  * Reads MODEL: a checkpoint or run directory, an .onnx file (graph and weights; no --arch), or a
  * bare .safetensors/.pt file described by the --arch flags (its keys need not be basis' names: see
@@ -95,15 +147,14 @@ export function specFromFlags(f: ModelFlags): ModelSpec | undefined {
  * which describe bare files with one set of flags (`archForFilesOnly`: a checkpoint beside a bare
  * file ignores them).
  */
-export async function loadModelArg(path: string, flags: ModelFlags, info?: (text: string) => void, opts: { archForFilesOnly?: boolean } = {}): Promise<LoadedModel> {
+export async function loadModelArg(path: string, margs: ModelArgs, info?: (text: string) => void, opts: { archForFilesOnly?: boolean } = {}): Promise<LoadedModel> {
   let isFile = false;
   try {
     isFile = (await stat(path)).isFile();
   } catch {
     // loadModel reports the missing path as BAD_FILE
   }
-  const spec = specFromFlags(flags);
-  const keyMap = keyMapFlag(flags.keyMap);
+  const { spec, keyMap } = margs;
   if (isFile && extname(path).toLowerCase() === '.onnx') {
     if (spec !== undefined && opts.archForFilesOnly !== true) throw new BasisError('USAGE', `'${path}': an .onnx file holds its own graph, so leave out --arch`);
     if (keyMap !== undefined && opts.archForFilesOnly !== true) throw new BasisError('USAGE', `--key-map renames the keys of a bare .pt/.safetensors file; '${path}' is an .onnx file`);
@@ -125,14 +176,14 @@ export async function loadModelArg(path: string, flags: ModelFlags, info?: (text
 }
 
 /** Opens MODEL (see {@link loadModelArg}) and finds the data to use: --dataset, else the one recorded by `basis train`, else mnist. */
-export async function openModel(path: string, flags: ModelFlags, info?: (text: string) => void): Promise<LoadedModel & { data: DataSpec }> {
-  const m = await loadModelArg(path, flags, info);
-  return { ...m, data: dataFor(flags, m.manifest?.meta ?? null) };
+export async function openModel(path: string, margs: ModelArgs, info?: (text: string) => void): Promise<LoadedModel & { data: DataSpec }> {
+  const m = await loadModelArg(path, margs, info);
+  return { ...m, data: dataFor(margs.dataset, m.manifest?.meta ?? null) };
 }
 
 /** The data spec: --dataset, else the one recorded by `basis train`, else mnist. */
-function dataFor(flags: ModelFlags, meta: Record<string, unknown> | null): DataSpec {
-  if (flags.dataset !== undefined) return { dataset: choiceFlag(flags.dataset, '--dataset', DATASET_NAMES) };
+function dataFor(dataset: ModelArgs['dataset'], meta: Record<string, unknown> | null): DataSpec {
+  if (dataset !== undefined) return { dataset };
   const recorded = meta?.['data'];
   if (recorded !== undefined && recorded !== null) {
     try {

@@ -10,14 +10,6 @@ export interface QueueFlags {
   name?: string;
 }
 
-/** The `--queue` option value as given (`true` = the flag without a value). */
-export function queueFlag(raw: unknown): string | undefined {
-  if (raw === undefined || raw === false) return undefined;
-  if (raw === true) return '';
-  if (Array.isArray(raw)) throw new BasisError('USAGE', '--queue was given more than once');
-  return String(raw);
-}
-
 /**
  * Replaces, in place, the password of every redis:// or rediss:// URL among `argv` by `***`
  * (`--queue redis://:pw@host` and `--queue=…`): lock files record the command line
@@ -36,22 +28,14 @@ export function maskQueueArgv(argv: string[]): number {
   return n;
 }
 
-function positiveInt(v: string | undefined, flag: string, dflt: number, max: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new BasisError('USAGE', `${flag} must be an integer from 1 to ${max}, got '${v}'`);
-  return n;
-}
-
 /**
  * `basis worker --queue URL [--concurrency N] [--lock S] [--name Q]`: takes jobs until SIGTERM or
  * SIGINT. The first signal lets the running jobs finish, a second one releases them back to the
  * queue (their checkpoints let another worker resume). Returns the exit code.
  */
-export async function runWorkerCommand(ctx: CommandContext, flags: QueueFlags & { concurrency?: string; lock?: string }): Promise<number> {
+export async function runWorkerCommand(ctx: CommandContext, flags: QueueFlags & { concurrency: number; lock: number }): Promise<number> {
   const { startWorker } = await import('@basis/experiments/node');
-  const concurrency = positiveInt(flags.concurrency, '--concurrency', 1, 256);
-  const lockSeconds = positiveInt(flags.lock, '--lock', 30, 86_400);
+  const { concurrency, lock: lockSeconds } = flags;
   const t0 = performance.now();
   const worker = await startWorker({
     queue: flags.queue === '' ? undefined : flags.queue,

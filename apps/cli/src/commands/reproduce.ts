@@ -27,9 +27,10 @@ export interface ReproduceFlags {
   out?: string;
   config?: string;
   cache?: string;
-  workers?: string;
+  /** Training worker threads (>= 1). */
+  workers?: number;
   /** `quick`, `standard` or `full` (`--quick` is `quick`). */
-  profile?: string;
+  profile?: 'quick' | 'standard' | 'full';
   /** `--queue`: train on `basis worker` processes through this Redis queue ('' = BASIS_QUEUE). */
   queue?: string;
   /** `--queue-name`: the BullMQ queue (default basis). */
@@ -57,10 +58,9 @@ interface Summary {
  */
 export async function runReproduce(ctx: CommandContext, id: string | undefined, flags: ReproduceFlags): Promise<number> {
   const { RECIPE_LIST, createQueueExecutor, estimateRunTime, formatEstimateSeconds, getRecipe, mergeConfig, readExperimentFile, runRecipe, writeIndex } = await import('@basis/experiments/node');
-  if (flags.profile !== undefined && !['quick', 'standard', 'full'].includes(flags.profile)) throw new BasisError('USAGE', `--profile must be quick, standard or full, got '${flags.profile}'`);
   if (flags.list) {
     // with --profile (or --quick): the estimated run time of each experiment at that profile
-    const listProfile = flags.quick ? 'quick' : (flags.profile as 'quick' | 'standard' | 'full' | undefined);
+    const listProfile = flags.quick ? 'quick' : flags.profile;
     const rows = RECIPE_LIST.map((r) => ({ id: r.id, title: r.title, source: r.source, ...(listProfile === undefined ? {} : { profile: listProfile, estimatedSeconds: Math.round(estimateRunTime(r.id, listProfile).seconds) }) }));
     ctx.result(rows, () =>
       formatTable([
@@ -79,12 +79,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   if (target === 'all' && file !== undefined) throw new BasisError('USAGE', '--config applies to one experiment, not to all');
   const ids = target === 'all' ? RECIPE_LIST.map((r) => r.id) : [getRecipe(target).id];
   target = target === 'all' ? 'all' : ids[0]!;
-  let workers: number | undefined;
-  if (flags.workers !== undefined) {
-    workers = Number(flags.workers);
-    if (!Number.isInteger(workers) || workers < 1) throw new BasisError('USAGE', `--workers must be a positive integer, got '${flags.workers}'`);
-  }
-  if (flags.quick && flags.profile !== undefined && flags.profile !== 'quick') throw new BasisError('USAGE', `--quick and --profile ${flags.profile} contradict each other`);
+  const workers = flags.workers;
   const profile = (flags.quick ? 'quick' : (flags.profile ?? file?.profile ?? 'full')) as 'quick' | 'standard' | 'full';
   const seed = file?.seed ?? ctx.options.seed;
   const out = resolve(flags.out ?? (target === 'all' ? 'basis-reproduce' : join('basis-reproduce', target)));

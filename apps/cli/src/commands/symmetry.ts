@@ -8,12 +8,15 @@ import { checkModelSymmetry, forward, inferSpec, paramsToTensors, toFloat32, toF
 import { saveModel } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { formatNumber, formatTable } from '../table.js';
-import { intFlag, numFlag, openModel, testSet, type ModelFlags } from './model-args.js';
+import { openModel, testSet, type ModelArgs } from './model-args.js';
 import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 
 /** Options of `basis symmetry`. */
-export interface SymmetryCommandOptions extends ModelFlags {
+export interface SymmetryCommandOptions {
+  /** check / apply: the model flags (bare weights files, --dataset), parsed at the door. */
+  margs: ModelArgs;
   fn?: string;
+  /** table / probe: units of the random group elements (>= 2). */
   n: number;
   slope?: number;
   degree?: number;
@@ -21,20 +24,14 @@ export interface SymmetryCommandOptions extends ModelFlags {
   model?: string;
   /** apply: where to write the transformed model. */
   out?: string;
-  /** check / apply: number of test inputs to run the model on (default 64). */
-  inputs?: string;
-  /** check: relative tolerance (default 1e-5, float32). */
-  tol?: string;
-  /** check: random elements per group (default 2). */
-  trials?: string;
-  /** check / apply: log-scale spread of random positive scales (default 0.5). */
-  scaleSigma?: string;
-}
-
-function positiveInt(v: unknown, flag: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new BasisError('USAGE', `${flag} must be an integer >= ${min}, got '${String(v)}'`);
-  return n;
+  /** check / apply: number of test inputs to run the model on (>= 2). */
+  inputs: number;
+  /** check: relative tolerance (> 0; float32). */
+  tol: number;
+  /** check: random elements per group (>= 1). */
+  trials: number;
+  /** check / apply: log-scale spread of random positive scales (>= 0). */
+  scaleSigma: number;
 }
 
 /** Parses `--fn`: an arrow/function expression (`x => Math.max(x, 0)`) or an expression in x (`Math.tanh(x)`). */
@@ -76,8 +73,8 @@ function probeRows(r: ProbeResult): (string | number)[][] {
 /** The model and a batch of its test inputs (as a tfjs tensor; the caller disposes it). */
 async function modelAndInputs(ctx: CommandContext, opts: SymmetryCommandOptions, action: string): Promise<Awaited<ReturnType<typeof openModel>> & { x: tf.Tensor }> {
   if (opts.model === undefined) throw new BasisError('USAGE', `basis symmetry ${action} needs a MODEL (a checkpoint directory, or a weights file with --arch), e.g. basis symmetry ${action} runs/seed-0`);
-  const inputs = opts.inputs === undefined ? 64 : intFlag(opts.inputs, '--inputs', 2);
-  const m = await openModel(opts.model, opts, (t) => ctx.info(t));
+  const inputs = opts.inputs;
+  const m = await openModel(opts.model, opts.margs, (t) => ctx.info(t));
   const data = await testSet(m.data, inputs);
   await selectBackend(ctx.options.backend);
   return { ...m, x: tf.tensor(data.x, [data.n, ...m.graph.input], 'float32') };
@@ -104,9 +101,7 @@ function outputChange(graph: ModelGraph, a: ParamDict, b: ParamDict, x: tf.Tenso
 
 /** `basis symmetry check MODEL`: infers the spec from the graph and verifies it on test inputs. */
 async function runCheck(ctx: CommandContext, opts: SymmetryCommandOptions): Promise<void> {
-  const tol = opts.tol === undefined ? 1e-5 : numFlag(opts.tol, '--tol', { gt: 0 });
-  const trials = opts.trials === undefined ? 2 : intFlag(opts.trials, '--trials', 1);
-  const scaleSigma = opts.scaleSigma === undefined ? 0.5 : numFlag(opts.scaleSigma, '--scale-sigma', { ge: 0 });
+  const { tol, trials, scaleSigma } = opts;
   const m = await modelAndInputs(ctx, opts, 'check');
   let result: Awaited<ReturnType<typeof checkModelSymmetry>>;
   try {
@@ -157,7 +152,7 @@ async function checkOutDir(out: string, model: string): Promise<void> {
 async function runApply(ctx: CommandContext, opts: SymmetryCommandOptions): Promise<void> {
   if (opts.out === undefined) throw new BasisError('USAGE', 'basis symmetry apply needs --out DIR for the transformed model');
   if (opts.model !== undefined) await checkOutDir(opts.out, opts.model);
-  const scaleSigma = opts.scaleSigma === undefined ? 0.5 : numFlag(opts.scaleSigma, '--scale-sigma', { ge: 0 });
+  const scaleSigma = opts.scaleSigma;
   const m = await modelAndInputs(ctx, opts, 'apply');
   try {
     const spec = inferSpec(m.graph);
@@ -201,7 +196,7 @@ async function runApply(ctx: CommandContext, opts: SymmetryCommandOptions): Prom
 export async function runSymmetry(ctx: CommandContext, action: string, opts: SymmetryCommandOptions): Promise<void> {
   if (action === 'check') return runCheck(ctx, opts);
   if (action === 'apply') return runApply(ctx, opts);
-  const n = positiveInt(opts.n, '--n', 2);
+  const n = opts.n;
   if (action === 'table') {
     const t0 = performance.now();
     const rows = symmetryTable({ n, seed: ctx.options.seed });
