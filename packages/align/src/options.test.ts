@@ -35,6 +35,18 @@ describe('metric options', () => {
     expect(metric('grelu.procrustes', relu, shifted, { center: false }).value).toBeLessThan(0.99);
     expect(metric('grelu.procrustes', relu, shifted).value).toBeCloseTo(1, 12);
   });
+  it('resolved options are recognised and not resolved again, only for the metric they were resolved for', () => {
+    const r = resolveOptions('knn.mutual', { k: 3 });
+    expect(resolveOptions('knn.mutual', r)).toBe(r);
+    expect(resolveOptions('knn.mutual', { ...r })).not.toBe(r); // a copy is checked again
+    expect(resolveOptions('knn.mutual', { ...r })).toEqual(r);
+    const cv = resolveOptions('procrustes.cv', { folds: 4 });
+    expect(() => resolveOptions('knn.mutual', cv)).toThrow(/knn.mutual has no option 'folds'/);
+    const nbs = resolveOptions('nbs');
+    expect(resolveOptions('procrustes.similarity', nbs)).toBe(nbs); // an alias resolves for its metric
+    expect(metric('knn.mutual', X, Y, r).value).toBe(metric('knn.mutual', X, Y, { k: 3 }).value);
+    expect(Object.isFrozen(r)).toBe(true);
+  });
   it('unknown options, wrong types and out-of-range values are CONFIG_INVALID', () => {
     const code = (f: () => unknown) => {
       try {

@@ -109,6 +109,9 @@ export function getMetric(id: string): MetricDefinition {
   return d;
 }
 
+/** Options objects returned by {@link resolveOptions}, with the id of the metric they were resolved for. */
+const RESOLVED = new WeakMap<object, string>();
+
 /**
  * Fills in a metric's option defaults and validates the given values; unknown names, wrong types
  * and out-of-range values raise `CONFIG_INVALID` naming the option and its schema.
@@ -116,10 +119,14 @@ export function getMetric(id: string): MetricDefinition {
  * @example
  * ```ts
  * resolveOptions('knn.mutual', { k: 5 }); // { k: 5 }
+ * const r = resolveOptions('knn.mutual'); resolveOptions('knn.mutual', r) === r; // true: resolved once
  * ```
  */
 export function resolveOptions(id: string, given: Record<string, unknown> = {}): ResolvedOptions {
   const d = getMetric(id);
+  // options this function resolved for this metric (frozen, so unchanged since) are returned as they
+  // are: a caller that resolves once at its door (the CLI's compare) is not checked again downstream
+  if (RESOLVED.get(given) === d.id) return given as ResolvedOptions;
   const schema = d.options ?? [];
   const out: Record<string, number | boolean | readonly number[]> = {};
   for (const key of Object.keys(given)) {
@@ -151,7 +158,9 @@ export function resolveOptions(id: string, given: Record<string, unknown> = {}):
       out[o.name] = checkNumber(v);
     }
   }
-  return Object.freeze(out);
+  const resolved = Object.freeze(out);
+  RESOLVED.set(resolved, d.id);
+  return resolved;
 }
 
 /**
