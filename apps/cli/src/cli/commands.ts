@@ -123,7 +123,7 @@ const reproduce = command({
     workers: value('n', 'training worker threads (default: the thread budget, --threads; each gets an equal share of the BLAS threads)', int(1)),
     queue: optionalValue(
       'url',
-      "train the models on 'basis worker' processes (any number of machines) through this Redis queue: redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME (the URL is in that environment variable), or no value for BASIS_QUEUE; --cache must then be a folder every worker sees at the same path. Credentials are never printed",
+      "run the expensive stages on 'basis worker' processes (any number of machines) through this Redis queue: training (a train job per model), activation captures and the comparisons a recipe declares (a capture job per model and input set, a compare job per pair, enqueued once what they read exists); same results as a local run. redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME (the URL is in that environment variable), or no value for BASIS_QUEUE; --cache must then be a folder every worker sees at the same path. Credentials are never printed",
     ),
     queueName: value('name', 'with --queue: the queue to use (default basis; workers need the same --name)', text()),
   },
@@ -148,7 +148,7 @@ const reproduce = command({
 const worker = command({
   name: 'worker',
   args: [],
-  summary: 'Run queued jobs (models of basis reproduce --queue) until stopped: start one per machine or core group; SIGTERM lets the running job finish, a second SIGTERM releases it back to the queue',
+  summary: 'Run queued jobs (models, captures and comparisons of basis reproduce --queue; seeds of basis train --queue; audit rows of basis compare --layers --queue) until stopped: start one per machine or core group; SIGTERM lets the running job finish, a second SIGTERM releases it back to the queue',
   options: {
     queue: optionalValue('url', 'the Redis queue: redis://HOST:PORT, rediss://USER:PASSWORD@HOST:PORT, env:NAME, or no value for BASIS_QUEUE (never printed with its password)'),
     name: value('queue', 'queue name (default basis)', text()),
