@@ -88,10 +88,11 @@ export function validateSpec(spec: unknown): SymmetrySpec {
   const used = new Set<string>();
   for (const [param, roles] of Object.entries(s.axes)) {
     if (!Array.isArray(roles)) throw new BasisError('CONFIG_INVALID', `spec.axes['${param}'] must be an array with one entry (role or null) per axis`);
-    roles.forEach((r, axis) => {
-      if (r === null) return;
+    (roles as unknown[]).forEach((entry, axis) => {
+      if (entry === null) return;
       const where = `spec.axes['${param}'][${axis}]`;
-      if (typeof r !== 'object') throw new BasisError('CONFIG_INVALID', `${where} must be null or { group, role }`);
+      if (typeof entry !== 'object') throw new BasisError('CONFIG_INVALID', `${where} must be null or { group, role }`);
+      const r = entry as { group: string; role: AxisRoleKind; repeat?: unknown };
       const g = s.groups![r.group];
       if (g === undefined) throw new BasisError('CONFIG_INVALID', `${where} names group '${r.group}', which spec.groups does not declare`);
       if (!ROLES.includes(r.role)) throw new BasisError('CONFIG_INVALID', `${where}: role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(r.role)}`);

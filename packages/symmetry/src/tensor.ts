@@ -46,7 +46,7 @@ export function toTensor(t: TensorLike, what: string): Tensor {
   }
   const data = t.data instanceof Float64Array ? t.data : Float64Array.from(t.data as ArrayLike<number>);
   assertFiniteData(data, what);
-  return { shape: [...t.shape], data };
+  return { shape: [...(t.shape as readonly number[])], data };
 }
 
 /** Throws NON_FINITE_INPUT naming the first NaN/Inf entry of `data`. */

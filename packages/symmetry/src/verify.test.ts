@@ -211,7 +211,7 @@ describe('verifySpec on hand-written float64 models', () => {
   it('accepts async forward functions', async () => {
     const params = mlpParams([5, 6, 2], createRng(4));
     const spec = denseChainSpec(layersOf(2), [6], { kind: 'signed-permutation' });
-    const r = await verifySpec(async (p) => mlpForward(p, X, Math.tanh, 2), params, spec);
+    const r = await verifySpec((p) => Promise.resolve(mlpForward(p, X, Math.tanh, 2)), params, spec);
     expect(r.ok).toBe(true);
   });
 });
