@@ -120,12 +120,12 @@ export async function evaluateFn(graph: ModelGraph, logits: (x: tf.Tensor) => tf
     await maybeYield();
     if (opts.signal?.aborted === true) throw new BasisError('INVALID_ARGUMENT', `the evaluation was interrupted after ${s} of ${n} inputs`, { details: { aborted: true, evaluated: s } });
     const m = Math.min(bs, n - s);
-    const [ls, pred] = tf.tidy(() => {
+    const [ls, pred] = tf.tidy((): [tf.Scalar, tf.Tensor] => {
       const z = logits(tf.slice(data.x, s, m)) as tf.Tensor2D;
       const lse = tf.logSumExp(z, 1);
       const y = tf.tensor1d(data.labels.subarray(s, s + m), 'int32');
       const picked = tf.sum(tf.mul(z, tf.oneHot(y, z.shape[1])), 1);
-      return [tf.sum(tf.sub(lse, picked)), tf.argMax(z, 1)];
+      return [tf.sum(tf.sub(lse, picked)) as tf.Scalar, tf.argMax(z, 1)];
     });
     const lv = (await ls.data())[0] as number;
     const pv = (await pred.data()) as Int32Array;

@@ -395,10 +395,12 @@ export interface MergeResult {
  * ```
  */
 export function mergeModels(models: ReadonlyArray<Readonly<Record<string, TensorLike>>>, spec: SymmetrySpec, opts: WeightMatchingOptions & { rounds?: number } = {}): MergeResult {
-  if (!Array.isArray(models) || models.length < 2) throw new BasisError('TOO_SMALL', `mergeModels needs at least 2 models, got ${Array.isArray(models) ? models.length : 0}`);
+  const list: ReadonlyArray<Readonly<Record<string, TensorLike>>> = models;
+  const count = Array.isArray(list) ? list.length : 0;
+  if (count < 2) throw new BasisError('TOO_SMALL', `mergeModels needs at least 2 models, got ${count}`);
   const rounds = opts.rounds ?? 1;
   if (!Number.isInteger(rounds) || rounds < 1) throw new BasisError('CONFIG_INVALID', `rounds must be a positive integer, got ${rounds}`);
-  const all = models.map((m, i) => toParams(m, `models[${i}]`));
+  const all = list.map((m, i) => toParams(m, `models[${i}]`));
   let reference = all[0] as Record<string, Tensor>;
   let aligned: Array<Record<string, Tensor>> = [];
   let sweeps: number[] = [];

@@ -95,7 +95,7 @@ describe('stitching (S003 Sec. 4, Theorem 4.2 oracle)', () => {
     await expect(stitch(g, A, T, { kind: { rank: 13 }, layer: 'layers.1', train, test })).rejects.toThrow(/rank/);
     await expect(stitch(g, A, T, { kind: 'magic' as never, layer: 'layers.1', train, test })).rejects.toThrow(/kind/);
     await expect(stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, lr: -1 })).rejects.toThrow(/lr/);
-    await expect(stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, signal: 'stop' as never })).rejects.toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/AbortSignal/) }));
+    await expect(stitch(g, A, T, { kind: 'affine', layer: 'layers.1', train, test, signal: 'stop' as never })).rejects.toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/AbortSignal/) as string }));
   });
 
   it('an abort stops a stitch within one training step (a timer can fire mid-training), keeps nothing and leaves no tensors', async () => {
