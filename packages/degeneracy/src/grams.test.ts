@@ -49,7 +49,7 @@ describe('Gram matrices and spectra (D5) through tfjs', () => {
     expect(() => behavioralLoss(g, t, t, x, { kind: 'l1' as 'mse' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => behavioralLossFromOutputs(Matrix.from([[1, 2]]), Matrix.from([[1]]))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
     const bad = tf.tensor2d([[0, 1, NaN, 2]]);
-    expect(() => layerGrams(g, t, bad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT', message: expect.stringMatching(/row 0/) }));
+    expect(() => layerGrams(g, t, bad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT', message: expect.stringMatching(/row 0/) as string }));
     bad.dispose();
     tf.dispose([x, ...Object.values(t), ...Object.values(u)]);
   });

@@ -113,7 +113,7 @@ describe('estimateLlcAsync: interrupt and resume', () => {
     const { target, w0 } = counted();
     const good = estimateLlc(target, w0, { ...OPTS, chains: 1 }).chains[0]!;
     const bad = (finished: unknown[], re: RegExp): void => {
-      expect(() => estimateLlc(target, w0, { ...OPTS, finished: finished as ChainDiagnostics[] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(re) }));
+      expect(() => estimateLlc(target, w0, { ...OPTS, finished: finished as ChainDiagnostics[] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(re) as string }));
     };
     bad([good, good, good, good, good], /5 entries but there are only 4 chains/);
     bad([{ ...good, trace: good.trace.subarray(1) }], /trace has 299 draws, this run records 300/);

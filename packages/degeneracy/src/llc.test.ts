@@ -115,7 +115,7 @@ describe('SGLD LLC estimator (D3b)', () => {
 
   it('config errors', () => {
     const t = monomials([1]);
-    expect(() => estimateLlc(t, new Float64Array(1), { step: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/step/) }));
+    expect(() => estimateLlc(t, new Float64Array(1), { step: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/step/) as string }));
     expect(() => estimateLlc(t, new Float64Array(1), { chains: 0 })).toThrow(/chains/);
     expect(() => estimateLlc(t, new Float64Array(2))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
     expect(() => estimateLlc(t, Float64Array.of(NaN))).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
@@ -410,7 +410,7 @@ describe('behavioural KL and cross-entropy targets (softmax regression: λ = (k 
       expect(tg.target.lossAndGrad(w, batch).loss).toBeGreaterThan(0);
     }
     const xbad = tf.tensor2d([[0, 1, 2, 3], [0, Infinity, 0, 0]]);
-    expect(() => modelLlcTarget({ graph: g, params }, xbad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT', message: expect.stringMatching(/row 1/) }));
+    expect(() => modelLlcTarget({ graph: g, params }, xbad)).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT', message: expect.stringMatching(/row 1/) as string }));
     expect(() => modelLlcTarget({ graph: g, params }, x, { loss: 'cross-entropy' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     xbad.dispose();
     kl.dispose();

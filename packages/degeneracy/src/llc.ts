@@ -562,7 +562,7 @@ export function modelLlcTarget(
   model: ModelLike,
   x: tf.Tensor,
   opts: { loss?: ModelLossKind; y?: tf.Tensor } = {},
-): { target: LlcTarget; w0: Float64Array; names: string[]; dispose(): void } {
+): { target: LlcTarget; w0: Float64Array; names: string[]; dispose: () => void } {
   registerGradients();
   checkEnum(opts.loss, 'loss', ['behavioral-mse', 'behavioral-kl', 'mse', 'cross-entropy']);
   const kind = opts.loss ?? 'behavioral-mse';
@@ -678,7 +678,7 @@ function checkEps(eps: readonly number[]): number[] {
   for (let k = 0; k < eps.length; k++) {
     if (!(eps[k]! > 0) || (k > 0 && !(eps[k]! > eps[k - 1]!))) throw new BasisError('CONFIG_INVALID', `eps[${k}] = ${eps[k]}: eps must be increasing positive numbers`, { details: { field: `eps[${k}]` } });
   }
-  return [...eps];
+  return [...(eps as readonly number[])];
 }
 
 /**
