@@ -13,6 +13,21 @@ function packageRoot(start) {
   }
 }
 
+/**
+ * The visitor of a rule about relative imports: `onImport({ file, root, source, node })` for each
+ * relative import, re-export and dynamic import of a file inside a package.
+ */
+function relativeImportVisitor(context, onImport) {
+  const file = context.filename ?? context.getFilename();
+  const root = packageRoot(dirname(file));
+  function check(node) {
+    const source = node.source && node.source.value;
+    if (typeof source !== 'string' || !source.startsWith('.') || root === undefined) return;
+    onImport({ file, root, source, node: node.source });
+  }
+  return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+}
+
 /** Relative imports must stay inside the importing file's own package. */
 const noEscapingRelativeImport = {
   meta: {
@@ -24,23 +39,12 @@ const noEscapingRelativeImport = {
     },
   },
   create(context) {
-    const file = context.filename ?? context.getFilename();
-    const root = packageRoot(dirname(file));
-    function check(node) {
-      const source = node.source && node.source.value;
-      if (typeof source !== 'string' || !source.startsWith('.') || root === undefined) return;
-      const target = resolve(dirname(file), source);
-      const rel = relative(root, target);
+    return relativeImportVisitor(context, ({ file, root, source, node }) => {
+      const rel = relative(root, resolve(dirname(file), source));
       if (rel.startsWith('..' + sep) || rel === '..') {
-        context.report({ node: node.source, messageId: 'escape', data: { source, pkg: relative(process.cwd(), root) || '.' } });
+        context.report({ node, messageId: 'escape', data: { source, pkg: relative(process.cwd(), root) || '.' } });
       }
-    }
-    return {
-      ImportDeclaration: check,
-      ExportNamedDeclaration: check,
-      ExportAllDeclaration: check,
-      ImportExpression: check,
-    };
+    });
   },
 };
 
@@ -120,24 +124,14 @@ const noImportCycle = {
     },
   },
   create(context) {
-    const file = context.filename ?? context.getFilename();
-    const root = packageRoot(dirname(file));
-    function check(node) {
-      const source = node.source && node.source.value;
-      if (typeof source !== 'string' || !source.startsWith('.') || root === undefined) return;
+    return relativeImportVisitor(context, ({ file, root, source, node }) => {
       const target = resolveSpecifier(file, source);
       if (target === undefined || target === file) return;
       const path = cycleThrough(file, target, root);
       if (path === undefined) return;
       const cycle = [file, ...path].map((f) => relative(root, f)).join(' -> ');
-      context.report({ node: node.source, messageId: 'cycle', data: { cycle } });
-    }
-    return {
-      ImportDeclaration: check,
-      ExportNamedDeclaration: check,
-      ExportAllDeclaration: check,
-      ImportExpression: check,
-    };
+      context.report({ node, messageId: 'cycle', data: { cycle } });
+    });
   },
 };
 
