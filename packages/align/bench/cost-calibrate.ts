@@ -31,7 +31,7 @@ const runOne = ([id, n, dx, dy]: [string, number, number, number]): Promise<void
       ['--expose-gc', '--conditions=@basis/source', '--import', 'tsx', 'bench/cost-child.ts', id, String(n), String(dx), String(dy)],
       { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '65536', BASIS_THREADS: '1' } },
       (err, out) => {
-        if (err) return reject(err);
+        if (err) return reject(err as Error);
         // the child prints each id, then (for several) `compare` with all: keep the last line
         const r = JSON.parse(out.trim().split('\n').at(-1)!) as Row;
         rows.push(r);
@@ -58,24 +58,25 @@ if (from > 0) {
 /** Least squares on relative error over every subset of the terms; the best with all coefficients >= 0. */
 function nnls(A: number[][], y: number[]): number[] {
   const k = A[0]!.length;
-  let best: number[] = new Array(k).fill(0);
+  let best: number[] = new Array<number>(k).fill(0);
   let bestErr = Infinity;
   for (let mask = 1; mask < 1 << k; mask++) {
     const cols = [...Array(k).keys()].filter((j) => mask & (1 << j));
     // normal equations on rows scaled by 1/y (relative error)
-    const M = cols.map(() => new Array(cols.length).fill(0));
-    const v = new Array(cols.length).fill(0);
+    const M = cols.map(() => new Array<number>(cols.length).fill(0));
+    const v = new Array<number>(cols.length).fill(0);
     A.forEach((row, i) => {
       const w = 1 / Math.max(y[i]!, 1e-12);
       cols.forEach((a, p) => {
-        v[p] += row[a]! * w * y[i]! * w;
-        cols.forEach((b, q) => (M[p]![q] += row[a]! * w * row[b]! * w));
+        v[p] = v[p]! + row[a]! * w * y[i]! * w;
+        const Mp = M[p]!;
+        cols.forEach((b, q) => (Mp[q] = Mp[q]! + row[a]! * w * row[b]! * w));
       });
     });
     const c = solve(M, v);
     if (c === null || c.some((x) => !(x >= 0))) continue;
-    const full = new Array(k).fill(0);
-    cols.forEach((a, p) => (full[a] = c[p]));
+    const full = new Array<number>(k).fill(0);
+    cols.forEach((a, p) => (full[a] = c[p]!));
     const err = A.reduce((s, row, i) => s + (row.reduce((t, x, j) => t + x * full[j]!, 0) / y[i]! - 1) ** 2, 0);
     if (err < bestErr) {
       bestErr = err;

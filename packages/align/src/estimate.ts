@@ -45,6 +45,11 @@ function memoCopies(ids: readonly string[]): number {
   return MEMO_KINDS.filter(([, uses]) => ids.some(uses)).length;
 }
 
+/** `Array.isArray` without its narrowing (which turns a `readonly Shape[]` into `any[]`). */
+function isList(v: unknown): boolean {
+  return Array.isArray(v);
+}
+
 function checkShapeArg(s: Shape, what: string): void {
   if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.rows) || !Number.isSafeInteger(s.cols) || s.rows < 1 || s.cols < 1) {
     throw new BasisError('INVALID_ARGUMENT', `${what} must be a shape { rows, cols } of positive integers, got ${JSON.stringify(s)}`);
@@ -77,7 +82,7 @@ export function estimateAudit(
   metrics?: readonly string[],
   opts: { options?: Record<string, Record<string, unknown>>; workers?: number } = {},
 ): ResourceEstimate {
-  if (!Array.isArray(layersA) || layersA.length === 0 || !Array.isArray(layersB) || layersB.length === 0) {
+  if (!isList(layersA) || layersA.length === 0 || !isList(layersB) || layersB.length === 0) {
     throw new BasisError('TOO_SMALL', 'estimateAudit: both models need at least one layer shape');
   }
   layersA.forEach((s, i) => checkShapeArg(s, `layersA[${i}]`));
