@@ -6,8 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, truncateSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { encodeIdx } from '@basis/zoo';
-import { loadCheckpoint, loadModel } from '@basis/zoo/node';
+import { loadCheckpoint, loadModel, writeIdxFile } from '@basis/zoo/node';
 import { ProgressBars } from './progress.js';
 import { BIN, basis } from './test-helpers.js';
 import { describe, expect, it } from 'vitest';
@@ -172,8 +171,8 @@ describe('basis train: IDX files, modular addition, spawning', () => {
       const { images, labels } = make(n, seed);
       const im = join(dir, `${name}-images${gzip ? '.gz' : ''}`);
       const lb = join(dir, `${name}-labels${gzip ? '.gz' : ''}`);
-      writeFileSync(im, encodeIdx({ dtype: 'uint8', shape: [n, 8, 8], data: images }, { gzip }));
-      writeFileSync(lb, encodeIdx({ dtype: 'uint8', shape: [n], data: labels }, { gzip }));
+      await writeIdxFile(im, { dtype: 'uint8', shape: [n, 8, 8], data: images }, { gzip });
+      await writeIdxFile(lb, { dtype: 'uint8', shape: [n], data: labels }, { gzip });
       files.push(im, lb);
     }
     const out = join(dir, 'idx');

@@ -37,7 +37,7 @@ export default defineConfig({
       { text: 'API', link: '/reference/api/' },
     ],
     sidebar: [
-      { text: 'Guide', items: [{ text: 'Getting started', link: '/guide/getting-started' }, { text: 'Compute engine', link: '/guide/compute-engine' }, { text: 'Run directories and resources', link: '/guide/runs-and-resources' }, { text: 'Use your PyTorch model', link: '/guide/pytorch' }, { text: 'Running on many machines', link: '/guide/many-machines' }, { text: 'Choosing a measure', link: '/guide/choosing-a-measure' }, { text: 'Playground', link: '/playground' }] },
+      { text: 'Guide', items: [{ text: 'Getting started', link: '/guide/getting-started' }, { text: 'Compute engine', link: '/guide/compute-engine' }, { text: 'Run directories and resources', link: '/guide/runs-and-resources' }, { text: 'Config files', link: '/guide/config-files' }, { text: 'Use your PyTorch model', link: '/guide/pytorch' }, { text: 'Running on many machines', link: '/guide/many-machines' }, { text: 'Choosing a measure', link: '/guide/choosing-a-measure' }, { text: 'Playground', link: '/playground' }] },
       { text: 'Packages', items: PACKAGES.map((p) => ({ text: `@basis/${p}`, link: `/packages/${p}` })) },
       { text: 'Gallery', collapsed: false, items: [{ text: 'All reports', link: '/gallery/' }, ...generated('gallery', (n) => n)] },
       { text: 'Reference', items: [{ text: 'CLI', link: '/reference/cli' }, { text: 'API', link: '/reference/api/', collapsed: true, items: generated('reference/api', (n) => `@basis/${n.replace('-', '/')}`) }] },

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { Matrix } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
-import { RECIPES, buildModel, trainModel, type ModelGraph } from '@basis/zoo';
+import { TRAINING_PRESETS, buildModel, trainModel, type ModelGraph } from '@basis/zoo';
 import { loadDataSpec, loadModel, saveModel } from '@basis/zoo/node';
 import {
   approximateSyncBlocks,
@@ -81,7 +81,7 @@ if (stages.has('train')) {
     const graph = buildModel({ arch: 'mlp', width: w, depth: 2 }, { input: data.train.shape, classes: 10 });
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const r = await trainModel({ graph, train: data.train, test: data.test, recipe: { ...RECIPES.mlpMnist.train, epochs: 3 } });
+    const r = await trainModel({ graph, train: data.train, test: data.test, recipe: { ...TRAINING_PRESETS.mlpMnist.train, epochs: 3 } });
     const c = process.cpuUsage(c0);
     await saveModel(modelDir(w), { graph: r.graph, params: r.params });
     train[String(w)] = { testAccuracy: r.final.testAccuracy, testLoss: r.final.testLoss, trainLoss: r.final.trainLoss, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6, loadAverage: loadavg() };

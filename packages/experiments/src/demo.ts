@@ -5,7 +5,7 @@ import { BasisError, engineInfo, type EngineInfo, type Matrix } from '@basis/ten
 import { getMetric, listMetrics } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
 import { activationMatchingOn, evaluate, interpolationCurve, llfc, weightMatching, type BarrierRecord, type LlfcReport } from '@basis/connectivity';
-import { RECIPES, captureActivations, checkModelSymmetry, datasetToTensors, inferSpec, mlp, paramsToTensors, toFloat64, trainModel, type ModelGraph } from '@basis/zoo';
+import { TRAINING_PRESETS, captureActivations, checkModelSymmetry, datasetToTensors, inferSpec, mlp, paramsToTensors, toFloat64, trainModel, type ModelGraph } from '@basis/zoo';
 import { loadMnist, trainSeeds } from '@basis/zoo/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
@@ -18,7 +18,7 @@ export interface DemoOptions {
   out: string;
   /** Hidden width of the two MLPs (default 512; quick 128). */
   width?: number;
-  /** Training epochs (default: the `RECIPES.mlpMnist` recipe's 10; quick 2). */
+  /** Training epochs (default: the `TRAINING_PRESETS.mlpMnist` recipe's 10; quick 2). */
   epochs?: number;
   /** Seeds of the two models (default [0, 1]). */
   seeds?: readonly [number, number];
@@ -119,7 +119,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
   const quick = opts.quick ?? false;
   const width = opts.width ?? (quick ? 128 : 512);
-  const recipe = RECIPES.mlpMnist.train;
+  const recipe = TRAINING_PRESETS.mlpMnist.train;
   const epochs = opts.epochs ?? (quick ? 2 : recipe.epochs);
   const seeds = opts.seeds ?? [0, 1];
   const auditN = opts.auditN ?? (quick ? 500 : 1000);
@@ -237,7 +237,7 @@ async function runDemoLocked(opts: DemoOptions): Promise<DemoResult> {
     const config = {
       data: { source: 'mnist package (10,000 digits)', train: split.train.n, test: split.test.n, normalize: 'standard', split: 'stratified, seed 0' },
       model: graph,
-      training: { recipe: 'RECIPES.mlpMnist', ...recipe, epochs, seeds },
+      training: { preset: 'TRAINING_PRESETS.mlpMnist', ...recipe, epochs, seeds },
       audit: { inputs: auditN, points, heatmapMetrics: HEATMAP_METRICS },
       connectivity: { lambdas, split: 'test', matching: ['weight (modulo G_ReLU)', 'activation (correlation)'] },
       environment: opts.environment ?? {},

@@ -6,7 +6,7 @@ export { contentHash, parseStored, stringifyStored } from './runner/json.js';
 export { RECIPE_LIST, RECIPE_REGISTRY, getRecipe, type AnyRecipe } from './recipes/index.js';
 export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';
 export { recipeReport, runRecipe, type RecipeRun, type RunRecipeOptions } from './runner/run.js';
-export { mergeConfig, parseExperimentText, readExperimentFile, type ExperimentFile } from './runner/config.js';
+export { ExperimentFileSchema, ExperimentOverrideSchema, mergeConfig, parseExperimentText, readExperimentFile, type ExperimentFile } from './runner/config.js';
 export { recipeHash, recipeSources, type RecipeHash } from './runner/hash.js';
 export { judge, judgeAll, judgeFlag, pairBootstrap, QUICK_CAVEAT, type Judgement, type Rule } from './recipes/verdict.js';
 export { PROFILES } from './recipes/types.js';

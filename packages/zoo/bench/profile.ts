@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@basis/tensor/backend';
-import { RECIPES, buildModel, trainModel, type TrainRecipe } from '@basis/zoo';
+import { TRAINING_PRESETS, buildModel, trainModel, type TrainSettings } from '@basis/zoo';
 import { loadDataSpec } from '@basis/zoo/node';
 import { engineInfo } from '@basis/tensor';
 
@@ -15,9 +15,9 @@ const model = process.argv[2] === 'cnn' ? 'cnn' : 'mlp';
 const steps = Math.min(62, Number(process.argv[3] ?? (model === 'cnn' ? 12 : 60))); // full batches of the epoch
 const warm = model === 'cnn' ? 3 : 5;
 await selectBackend((process.env['BASIS_BACKEND'] as 'wasm' | 'cpu' | undefined) ?? 'wasm');
-const { train } = await loadDataSpec(RECIPES.mlpMnist.data);
-const graph = model === 'mlp' ? buildModel(RECIPES.mlpMnist.model, { input: train.shape, classes: 10 }) : buildModel({ arch: 'minimyrtle', width: 16 }, { input: train.shape, classes: 10 });
-const recipe: TrainRecipe = model === 'mlp' ? { ...RECIPES.mlpMnist.train, epochs: 1 } : { ...RECIPES.miniMyrtleFashion.train, schedule: { kind: 'cosine' }, epochs: 1 };
+const { train } = await loadDataSpec(TRAINING_PRESETS.mlpMnist.data);
+const graph = model === 'mlp' ? buildModel(TRAINING_PRESETS.mlpMnist.model, { input: train.shape, classes: 10 }) : buildModel({ arch: 'minimyrtle', width: 16 }, { input: train.shape, classes: 10 });
+const recipe: TrainSettings = model === 'mlp' ? { ...TRAINING_PRESETS.mlpMnist.train, epochs: 1 } : { ...TRAINING_PRESETS.miniMyrtleFashion.train, schedule: { kind: 'cosine' }, epochs: 1 };
 
 const ctl = new AbortController();
 let n = 0;

@@ -1,6 +1,6 @@
 /**
- * `pnpm --filter @basis/zoo recipes [name ...]`: trains the default recipes (RECIPES.mlpMnist,
- * RECIPES.miniMyrtleFashion) end to end on the wasm backend (or BASIS_BACKEND), prints per-epoch
+ * `pnpm --filter @basis/zoo recipes [name ...]`: trains the default recipes (TRAINING_PRESETS.mlpMnist,
+ * TRAINING_PRESETS.miniMyrtleFashion) end to end on the wasm backend (or BASIS_BACKEND), prints per-epoch
  * loss/accuracy/time and whether each reaches its target accuracy, and writes
  * bench-results/zoo-recipes.json at the repository root. Exits 1 when a recipe misses its target.
  */
@@ -8,20 +8,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, type BackendPreference } from '@basis/tensor/backend';
-import { RECIPES } from '@basis/zoo';
-import { runRecipe } from '@basis/zoo/node';
+import { TRAINING_PRESETS } from '@basis/zoo';
+import { runTrainingPreset } from '@basis/zoo/node';
 
-const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(RECIPES);
+const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(TRAINING_PRESETS);
 const backend = await selectBackend((process.env['BASIS_BACKEND'] ?? 'wasm') as BackendPreference);
 const results: Record<string, unknown> = {};
 let failed = false;
 for (const name of names) {
-  const recipe = RECIPES[name as keyof typeof RECIPES];
-  if (recipe === undefined) throw new Error(`unknown recipe '${name}'; recipes: ${Object.keys(RECIPES).join(', ')}`);
+  const recipe = TRAINING_PRESETS[name as keyof typeof TRAINING_PRESETS];
+  if (recipe === undefined) throw new Error(`unknown recipe '${name}'; recipes: ${Object.keys(TRAINING_PRESETS).join(', ')}`);
   process.stderr.write(`${name}: ${recipe.description}\n`);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const r = await runRecipe(recipe, {
+  const r = await runTrainingPreset(recipe, {
     onProgress: (e) => {
       if (e.kind === 'epoch') {
         const m = e.record.metrics;

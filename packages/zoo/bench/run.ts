@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import { engineInfo, engineSummary, type EngineInfo } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { writeNpyFile } from '@basis/tensor/node';
-import { RECIPES, buildModel, type TrainRecipe } from '@basis/zoo';
+import { TRAINING_PRESETS, buildModel, type TrainSettings } from '@basis/zoo';
 import { TrainPool, loadDataSpec } from '@basis/zoo/node';
 import {
   benchHeader,
@@ -125,7 +125,7 @@ const torchRuns: TorchRun[] = [];
 let torchParallel: number | undefined;
 let note = '';
 const python = '/usr/bin/python3';
-const { train, test } = await loadDataSpec(RECIPES.mlpMnist.data);
+const { train, test } = await loadDataSpec(TRAINING_PRESETS.mlpMnist.data);
 const dir = mkdtempSync(join(tmpdir(), 'basis-zoo-bench-'));
 let runTorch: ((models: string, threads: number) => Promise<TorchRun>) | undefined;
 if (process.env['BASIS_SKIP_PYTHON'] === '1') note = 'PyTorch comparison skipped (BASIS_SKIP_PYTHON=1)';
@@ -171,8 +171,8 @@ try {
   // and PyTorch as two single-threaded processes at once
   if (!quick) {
     await selectBackend('wasm');
-    const mlp = buildModel(RECIPES.mlpMnist.model, { input: train.shape, classes: 10 });
-    const oneEpoch: TrainRecipe = { ...RECIPES.mlpMnist.train, epochs: 1 };
+    const mlp = buildModel(TRAINING_PRESETS.mlpMnist.model, { input: train.shape, classes: 10 });
+    const oneEpoch: TrainSettings = { ...TRAINING_PRESETS.mlpMnist.train, epochs: 1 };
     log('two seeds of the MLP (1 epoch each): sequential vs parallel on a 2-worker pool');
     const pool = await TrainPool.create({ workers: 2, backend: 'wasm' });
     try {

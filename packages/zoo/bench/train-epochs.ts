@@ -12,7 +12,7 @@
  */
 import { engineInfo } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
-import { RECIPES, buildModel, evaluateModel, paramsToTensors, trainModel, type TrainRecipe } from '@basis/zoo';
+import { TRAINING_PRESETS, buildModel, evaluateModel, paramsToTensors, trainModel, type TrainSettings } from '@basis/zoo';
 import { loadDataSpec } from '@basis/zoo/node';
 import { cpuSeconds } from '@basis/test-utils/bench';
 
@@ -20,7 +20,7 @@ const [models = 'mlp,cnn', epochsArg = '2', maxStepsArg] = process.argv.slice(2)
 const epochs = Number(epochsArg);
 const maxStepsOf = (i: number): number | undefined => (maxStepsArg === undefined ? undefined : Number(maxStepsArg.split(',')[i]));
 const backend = await selectBackend('wasm', { wasmFixes: process.env['BENCH_WASM_FIXES'] !== '0' });
-const { train, test } = await loadDataSpec(RECIPES.mlpMnist.data);
+const { train, test } = await loadDataSpec(TRAINING_PRESETS.mlpMnist.data);
 const stepsPerEpoch = Math.ceil(train.n / 128);
 
 /** Seconds per epoch (best epoch: the first includes kernel compilation and warm-up). */
@@ -33,7 +33,7 @@ interface EpochTiming {
   testAccuracy: number | null;
 }
 
-async function timeEpochs(graph: ReturnType<typeof buildModel>, recipe: TrainRecipe, maxSteps: number | undefined): Promise<EpochTiming> {
+async function timeEpochs(graph: ReturnType<typeof buildModel>, recipe: TrainSettings, maxSteps: number | undefined): Promise<EpochTiming> {
   const walls: number[] = [];
   const cpus: number[] = [];
   let t = performance.now();
@@ -79,8 +79,8 @@ async function timeEpochs(graph: ReturnType<typeof buildModel>, recipe: TrainRec
 
 const out: Record<string, unknown> = { engine: engineInfo(), backend, train: train.n, test: test.n };
 for (const [i, m] of models.split(',').entries()) {
-  const graph = m === 'mlp' ? buildModel(RECIPES.mlpMnist.model, { input: train.shape, classes: 10 }) : buildModel({ arch: 'minimyrtle', width: 16 }, { input: train.shape, classes: 10 });
-  const recipe: TrainRecipe = m === 'mlp' ? { ...RECIPES.mlpMnist.train, epochs } : { ...RECIPES.miniMyrtleFashion.train, schedule: { kind: 'cosine' }, epochs };
+  const graph = m === 'mlp' ? buildModel(TRAINING_PRESETS.mlpMnist.model, { input: train.shape, classes: 10 }) : buildModel({ arch: 'minimyrtle', width: 16 }, { input: train.shape, classes: 10 });
+  const recipe: TrainSettings = m === 'mlp' ? { ...TRAINING_PRESETS.mlpMnist.train, epochs } : { ...TRAINING_PRESETS.miniMyrtleFashion.train, schedule: { kind: 'cosine' }, epochs };
   try {
     out[m] = await timeEpochs(graph, recipe, maxStepsOf(i));
   } catch (e) {

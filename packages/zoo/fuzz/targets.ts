@@ -2,7 +2,8 @@
 // (read as loadModel reads a checkpoint directory: manifest, weights, graph, parameters).
 import { BasisError, isBasisError } from '@basis/tensor';
 import { GENERIC_MUTATORS, type FuzzRng, type FuzzTarget, type Mutator } from '@basis/test-utils/fuzz';
-import { checkGraphParams, decodeCheckpoint, decodeIdx, describeGraph, encodeIdx, gunzip, importStateDict, type ModelGraph } from '../src/index.js';
+import { checkGraphParams, decodeCheckpoint, decodeIdx, describeGraph, importStateDict, type ModelGraph } from '../src/index.js';
+import { encodeIdx, gunzip } from '../src/data/idx.js';
 import { checkpointSample, deepArray, gz, gzipAround, idxGzBomb, idxNanShape, idxWithHeader, manifestWith } from './crafted.js';
 import { onnxTarget } from './onnx.js';
 

@@ -22,7 +22,7 @@ import {
 import { BasisError, Matrix, createRng, type NdArray } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { lockDir, readMatrixFile, withDirLock, writeFileAtomic, writeSafetensorsFile } from '@basis/tensor/node';
-import { forward, paramsToTensors, type ModelGraph } from '@basis/zoo';
+import { forward, paramsToTensors, parseDataArg, type ModelGraph } from '@basis/zoo';
 import { loadDataSpec } from '@basis/zoo/node';
 import { lineChart, renderSvg, toCsv } from '@basis/experiments';
 import type { CommandContext } from '../context.js';
@@ -48,31 +48,37 @@ async function getModel(modelPath: string, src: ModelSource): Promise<LoadedMode
 }
 
 /**
- * Inputs for the analysis: `mnist[:N]` (first N test digits, default 1000, normalised as the
- * checkpoint's training data was — its manifest's `meta.data.normalize`, else 'standard' as `basis
- * train` does), `gaussian[:N]` (standard normal inputs of the model's input shape, default 512,
- * seeded by --seed), or an array file (`.npy`, `file.npz:key`, `file.safetensors:name`; rows =
- * inputs). Non-finite values are NON_FINITE_INPUT.
+ * Inputs for the analysis, from `--data` in the grammar of `parseDataArg` (@basis/zoo) with a
+ * bare count: a dataset (`mnist[:N]`, `fashion:N`, `idx:DIR,N`, ...: the first N test examples,
+ * default 1000, normalised as the checkpoint's training data was when the spec does not say —
+ * its manifest's `meta.data.normalize`, else 'standard' as `basis train` does), `gaussian[:N]`
+ * (standard normal inputs of the model's input shape, default 512, seeded by --seed; a
+ * `gaussian` with mixture options is the dataset), or an array file (`.npy`, `file.npz:key`,
+ * `file.safetensors:name`; rows = inputs). Non-finite values are NON_FINITE_INPUT.
  */
 async function loadInputs(spec: string, model: LoadedModel, seed: number): Promise<{ x: tf.Tensor; n: number; labels: Int32Array | null }> {
   const graph = model.graph;
   const size = graph.input.reduce((a, b) => a * b, 1);
-  const m = /^(mnist|gaussian)(?::(\d+))?$/.exec(spec);
-  if (m !== null) {
-    const n = m[2] === undefined ? (m[1] === 'mnist' ? 1000 : 512) : Number(m[2]);
+  const arg = parseDataArg(spec, { count: true, files: true });
+  if (arg.kind === 'spec') {
+    const noise = arg.spec.dataset === 'gaussian' && Object.keys(arg.spec).length === 1;
+    const n = arg.count ?? (noise ? 512 : 1000);
     if (!(n >= 2)) throw new BasisError('USAGE', `--data ${spec}: need at least 2 inputs`);
-    if (m[1] === 'gaussian') {
+    if (noise) {
       const rng = createRng(seed);
       return { x: tf.tensor(Float32Array.from({ length: n * size }, () => rng.normal()), [n, ...graph.input]), n, labels: null };
     }
-    if (size !== 784) throw new BasisError('SHAPE_MISMATCH', `--data mnist gives 784 inputs but the model takes [${graph.input.join(', ')}]`);
-    const recorded = (model.manifest?.meta?.['data'] ?? null) as { normalize?: unknown } | null;
+    const recorded = (model.manifest?.meta?.['data'] ?? null) as { dataset?: unknown; normalize?: unknown } | null;
+    const image = arg.spec.dataset === 'mnist' || arg.spec.dataset === 'fashion' || arg.spec.dataset === 'idx';
     const normalize = recorded !== null && typeof recorded === 'object' && recorded.normalize !== undefined ? recorded.normalize : 'standard';
-    const { test } = await loadDataSpec({ dataset: 'mnist', normalize: normalize as 'standard' });
+    const dataSpec = image && arg.spec.normalize === undefined ? { ...arg.spec, normalize: normalize as 'standard' } : arg.spec;
+    const { test } = await loadDataSpec(dataSpec, '--data');
+    const per = test.shape.reduce((a, b) => a * b, 1);
+    if (per !== size) throw new BasisError('SHAPE_MISMATCH', `--data ${arg.spec.dataset} gives ${per} inputs but the model takes [${graph.input.join(', ')}]`);
     const k = Math.min(n, test.n);
-    return { x: tf.tensor(test.x.subarray(0, k * 784), [k, ...graph.input]), n: k, labels: test.labels.subarray(0, k) };
+    return { x: tf.tensor(test.x.subarray(0, k * per), [k, ...graph.input]), n: k, labels: test.labels.subarray(0, k) };
   }
-  const X = await readMatrixFile(spec);
+  const X = await readMatrixFile(arg.path);
   if (X.cols !== size) throw new BasisError('SHAPE_MISMATCH', `--data ${spec} has ${X.cols} columns but the model takes ${size} inputs`);
   if (X.rows < 2) throw new BasisError('TOO_SMALL', `--data ${spec} has ${X.rows} row(s); the analysis needs at least 2 inputs`);
   for (let k = 0; k < X.data.length; k++) {

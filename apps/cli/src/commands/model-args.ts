@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { BasisError } from '@basis/tensor';
-import { DATASET_NAMES, MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, checkDataSpec, formatOnnxReport, formatStateDictReport, parseKeyMapRule, subset, type ClassificationDataset, type DataSpec, type KeyMapRule, type ModelSpec } from '@basis/zoo';
+import { DATASET_NAMES, MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, parseDataSpec, formatOnnxReport, formatStateDictReport, parseKeyMapRule, subset, type ClassificationDataset, type DataSpec, type KeyMapRule, type ModelSpec } from '@basis/zoo';
 import { loadDataSpec, loadModel, type LoadedModel } from '@basis/zoo/node';
 import { choice, custom, FlagValueError, int, parseOptions, repeatable, value, type RawValue } from '../cli/declare.js';
 
@@ -187,7 +187,7 @@ function dataFor(dataset: ModelArgs['dataset'], meta: Record<string, unknown> | 
   const recorded = meta?.['data'];
   if (recorded !== undefined && recorded !== null) {
     try {
-      return checkDataSpec(recorded, 'manifest.meta.data');
+      return parseDataSpec(recorded, 'manifest.meta.data');
     } catch {
       // an unreadable record: fall back to the default
     }

@@ -1,22 +1,28 @@
 import { readFile, readdir, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { BasisError, engineInfo, isBasisError, threadBudget } from '@basis/tensor';
+import { BasisError, engineInfo, isBasisError, parseConfig, threadBudget } from '@basis/tensor';
 import { lockDir, pathExists, writeFileAtomic } from '@basis/tensor/node';
 import {
-  RECIPES,
-  buildModel,
-  checkDataSpec,
-  checkModelSpec,
-  resolveRecipe,
   DATASET_NAMES,
+  SeedListSchema,
+  buildModel,
+  defaultTrainSettings,
+  parseDataArg,
+  parseDataSpec,
+  parseModelSpec,
+  parseTrainSettings,
+  resolveTrainSettings,
+  stepsPerEpoch as stepsPerEpochOf,
+  withSeed,
+  withoutLongWarmup,
   type DataSpec,
   type ModelGraph,
   type ModelSpec,
   type TrainProgress,
-  type TrainRecipe,
+  type TrainSettings,
 } from '@basis/zoo';
-import { TrainPool, loadDataSpec, trainSeeds, type TrainJobResult } from '@basis/zoo/node';
+import { TrainPool, loadDataSpec, loadTrainConfigFile, trainSeeds, type TrainJobResult } from '@basis/zoo/node';
 import type { CommandContext } from '../context.js';
 import { ProgressBars, formatDuration } from '../progress.js';
 import { formatNumber, formatTable } from '../table.js';
@@ -45,130 +51,50 @@ export interface TrainFlags extends ModelFlags {
   queueName?: string;
 }
 
-/** A training configuration file (and what `basis train` writes to OUT/train.json). */
+/** What `basis train` trains (complete: flags and defaults filled in) and writes to OUT/train.json; every part is parsed. */
 export interface TrainConfig {
   model: ModelSpec;
   data: DataSpec;
-  train: TrainRecipe;
+  train: TrainSettings;
   seeds: (number | string)[];
   /** Spawning: train a shared trunk (OUT/trunk) for this many steps, then fork it into the seeds. */
   spawnSteps?: number;
 }
 
-/** A resolved config and whether its recipe is a built-in default (not from a config file). */
-type ResolvedTrainConfig = TrainConfig & { defaultRecipe: boolean };
+/** A resolved config and whether its training settings are built-in defaults (not from a config file). */
+type ResolvedTrainConfig = TrainConfig & { defaultSettings: boolean };
 
-const CONFIG_KEYS = ['model', 'data', 'train', 'seeds', 'spawnSteps', 'description', 'target'];
-
-function invalid(field: string, message: string): never {
-  throw new BasisError('CONFIG_INVALID', `${field} ${message}`, { details: { field } });
-}
-
-async function readConfig(path: string): Promise<Partial<TrainConfig>> {
-  let text: string;
+/** USAGE for a CONFIG_INVALID of a flag's value (the message names the flag), other errors as they are. */
+function asUsage<T>(f: () => T, hint = ''): T {
   try {
-    text = await readFile(path, 'utf8');
+    return f();
   } catch (e) {
-    throw new BasisError('IO', `cannot read config '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new BasisError('CONFIG_INVALID', `config '${path}' is not valid JSON: ${(e as Error).message}`, { details: { field: 'config' } });
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalid('config', 'must be a JSON object { model, data, train, seeds }');
-  const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!CONFIG_KEYS.includes(k)) invalid(`config.${k}`, `is not a known field; allowed: model, data, train, seeds, spawnSteps`);
-  const out: Partial<TrainConfig> = {};
-  if (o.model !== undefined) out.model = checkModelSpec(o.model, 'config.model');
-  if (o.data !== undefined) out.data = checkDataSpec(o.data, 'config.data');
-  if (o.train !== undefined) {
-    resolveRecipe(o.train, 'config.train');
-    out.train = o.train as TrainRecipe;
-  }
-  if (o.seeds !== undefined) out.seeds = checkSeeds(o.seeds, 'config.seeds');
-  if (o.spawnSteps !== undefined) {
-    if (typeof o.spawnSteps !== 'number' || !Number.isSafeInteger(o.spawnSteps) || o.spawnSteps < 1) invalid('config.spawnSteps', `must be a positive integer, got ${JSON.stringify(o.spawnSteps)}`);
-    out.spawnSteps = o.spawnSteps;
-  }
-  return out;
-}
-
-function checkSeeds(v: unknown, field: string): (number | string)[] {
-  if (!Array.isArray(v) || v.length === 0) invalid(field, 'must be a non-empty list of seeds');
-  const seeds = v.map((s, i) => {
-    if (!(typeof s === 'string' ? /^[A-Za-z0-9_.-]+$/.test(s) : Number.isSafeInteger(s) && (s as number) >= 0)) invalid(`${field}[${i}]`, `must be a non-negative integer or a name, got ${JSON.stringify(s)}`);
-    return s as number | string;
-  });
-  if (new Set(seeds.map(String)).size !== seeds.length) invalid(field, 'lists a seed twice');
-  return seeds;
-}
-
-/** The default recipe for a model and dataset: the matching default recipe, else a generic SGD one (AdamW for the transformer). */
-function defaultRecipe(model: ModelSpec, data: DataSpec): TrainRecipe {
-  if (model.arch === 'mlp' && data.dataset === 'mnist') return RECIPES.mlpMnist.train;
-  if (model.arch === 'minimyrtle' && data.dataset === 'fashion') return RECIPES.miniMyrtleFashion.train;
-  if (model.arch === 'transformer') return { epochs: 10, batchSize: 128, optimizer: { kind: 'adamw', lr: 1e-3, weightDecay: 0.1 }, schedule: { kind: 'cosine' } };
-  return { epochs: 5, batchSize: 128, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true }, schedule: { kind: 'cosine' }, weightDecay: 5e-4 };
-}
-
-const NUMERIC_DATA_KEYS = new Set(['p', 'trainFraction', 'testFraction', 'n', 'classes', 'dim', 'separation', 'std', 'trainSize', 'testSize']);
-
-/**
- * Parses `--data`: `mnist`, `fashion`, `idx:DIR`, `idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS]`,
- * `modadd[:p=97,trainFraction=0.3,encoding=tokens]`, `gaussian[:n=2000,classes=3,dim=10,separation=3,std=1]`
- * (options are DataSpec fields; also `seed=`, `testFraction=`, `source=` for idx).
- */
-export function parseDataFlag(v: string): DataSpec {
-  const usage = (why: string): never => {
-    throw new BasisError('USAGE', `--data ${why} (e.g. --data idx:train-images.gz,train-labels.gz or --data modadd:p=97)`);
-  };
-  const colon = v.indexOf(':');
-  const name = colon < 0 ? v : v.slice(0, colon);
-  const rest = colon < 0 ? '' : v.slice(colon + 1);
-  if (!(DATASET_NAMES as readonly string[]).includes(name)) usage(`must start with one of ${DATASET_NAMES.join(', ')}, got '${name}'`);
-  const spec: Record<string, unknown> = { dataset: name };
-  const parts = rest === '' ? [] : rest.split(',').map((x) => x.trim());
-  if (name === 'idx') {
-    const files = parts.filter((x) => !x.includes('='));
-    for (const kv of parts.filter((x) => x.includes('='))) {
-      const [k, val] = kv.split('=') as [string, string];
-      spec[k] = NUMERIC_DATA_KEYS.has(k) ? Number(val) : val;
-    }
-    if (files.length === 1) spec.dir = files[0];
-    else if (files.length === 2 || files.length === 4) {
-      spec.train = { images: files[0], labels: files[1] };
-      if (files.length === 4) spec.test = { images: files[2], labels: files[3] };
-    } else usage(`idx: needs a folder, or 2 files (train images, labels) or 4 (then test images, labels); got ${files.length}`);
-  } else {
-    for (const kv of parts) {
-      const eq = kv.indexOf('=');
-      if (eq <= 0) usage(`${name}: options are key=value pairs, got '${kv}'`);
-      const k = kv.slice(0, eq);
-      const val = kv.slice(eq + 1);
-      spec[k] = NUMERIC_DATA_KEYS.has(k) ? Number(val) : k === 'seed' && /^\d+$/.test(val) ? Number(val) : val;
-    }
-  }
-  try {
-    return checkDataSpec(spec, '--data');
-  } catch (e) {
-    if (isBasisError(e)) throw new BasisError('USAGE', e.message);
+    if (isBasisError(e) && e.code === 'CONFIG_INVALID') throw new BasisError('USAGE', `${e.message}${hint}`);
     throw e;
   }
 }
 
-/** Merges the config file (if any) with the flags (flags win) and validates the result. */
+/**
+ * Merges the config file (if any) with the flags (flags win). The file is parsed once when it is
+ * read (`loadTrainConfigFile`); a part that flags change is parsed again as a whole (a part they
+ * leave alone is the parsed value itself, which the parsers return as it is).
+ */
 export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number): Promise<ResolvedTrainConfig> {
-  const file = flags.config === undefined ? {} : await readConfig(flags.config);
+  const file = flags.config === undefined ? {} : await loadTrainConfigFile(flags.config);
   let model: ModelSpec = file.model ?? { arch: 'mlp' };
   // --width/--depth/--activation apply to --arch, else to the config's (or the default) architecture
   const fromFlags = specFromFlags({ ...flags, arch: flags.arch ?? model.arch }) as ModelSpec;
-  model = fromFlags.arch === model.arch ? { ...model, ...fromFlags } : fromFlags;
-  model = checkModelSpec(model, flags.config === undefined ? 'model' : 'config.model');
+  if (Object.keys(fromFlags).length > 1 || fromFlags.arch !== model.arch || file.model === undefined) {
+    model = fromFlags.arch === model.arch ? { ...model, ...fromFlags } : fromFlags;
+  }
+  model = parseModelSpec(model, flags.config === undefined ? 'model' : 'config.model');
   let data: DataSpec = file.data ?? { dataset: 'mnist' };
   if (flags.data !== undefined && flags.dataset !== undefined) throw new BasisError('USAGE', 'give --data or --dataset, not both');
-  if (flags.data !== undefined) data = parseDataFlag(flags.data);
+  if (flags.data !== undefined) {
+    const arg = parseDataArg(flags.data);
+    if (arg.kind !== 'spec') throw new BasisError('USAGE', `--data ${flags.data}: basis train needs a dataset`);
+    data = arg.spec;
+  }
   if (flags.dataset !== undefined) {
     const d = choiceFlag(flags.dataset, '--dataset', DATASET_NAMES);
     data = d === data.dataset ? data : { dataset: d };
@@ -177,11 +103,12 @@ export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number):
   if (flags.testSize !== undefined) data = { ...data, testSize: intFlag(flags.testSize, '--test-size', 10) };
   // modular addition: tokens for the transformer, one-hot vectors for the other architectures
   if (data.dataset === 'modadd' && data.encoding === undefined) data = { ...data, encoding: model.arch === 'transformer' ? 'tokens' : 'onehot' };
-  data = checkDataSpec(data, 'data');
+  data = parseDataSpec(data, 'data');
   if (model.arch === 'transformer' && !(data.dataset === 'modadd' && data.encoding === 'tokens')) {
     throw new BasisError('USAGE', `the transformer trains on token data: use --data modadd (with encoding=tokens), not ${data.dataset}${data.encoding === undefined ? '' : ` with encoding=${data.encoding}`}`);
   }
-  const train: Record<string, unknown> = { ...(file.train ?? defaultRecipe(model, data)) };
+  const base = file.train ?? defaultTrainSettings(model, data);
+  const train: Record<string, unknown> = { ...base };
   if (flags.epochs !== undefined) train.epochs = intFlag(flags.epochs, '--epochs', 1);
   if (flags.batchSize !== undefined) train.batchSize = intFlag(flags.batchSize, '--batch-size', 1);
   if (flags.optimizer !== undefined) {
@@ -191,22 +118,15 @@ export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number):
   } else if (flags.lr !== undefined) train.optimizer = { ...(train.optimizer as object), lr: numFlag(flags.lr, '--lr', { gt: 0 }) };
   if (flags.weightDecay !== undefined) train.weightDecay = numFlag(flags.weightDecay, '--weight-decay', { ge: 0 });
   if (flags.checkpoints !== undefined) train.checkpoints = flags.checkpoints.split(',').map((s) => numFlag(s.trim(), '--checkpoints', { ge: 0 }));
-  resolveRecipe(train, 'train');
+  const changed = Object.keys(train).some((k) => train[k] !== (base as unknown as Record<string, unknown>)[k]);
+  const settings = changed ? parseTrainSettings(train, 'train') : base;
   let seeds: (number | string)[] = file.seeds ?? [globalSeed];
   if (flags.seeds !== undefined) {
-    seeds = flags.seeds.split(',').map((s) => s.trim());
-    try {
-      seeds = checkSeeds(
-        seeds.map((s) => (/^\d+$/.test(String(s)) ? Number(s) : s)),
-        '--seeds',
-      );
-    } catch (e) {
-      if (isBasisError(e)) throw new BasisError('USAGE', `${e.message} (e.g. --seeds 0,1,2)`);
-      throw e;
-    }
+    const given = flags.seeds.split(',').map((s) => s.trim());
+    seeds = asUsage(() => parseConfig(SeedListSchema, given.map((s) => (/^\d+$/.test(s) ? Number(s) : s)), '--seeds'), ' (e.g. --seeds 0,1,2)');
   }
   const spawnSteps = flags.spawnSteps !== undefined ? intFlag(flags.spawnSteps, '--spawn-steps', 1) : file.spawnSteps;
-  return { model, data, train: train as unknown as TrainRecipe, seeds, ...(spawnSteps === undefined ? {} : { spawnSteps }), defaultRecipe: file.train === undefined };
+  return { model, data, train: settings, seeds, ...(spawnSteps === undefined ? {} : { spawnSteps }), defaultSettings: file.train === undefined };
 }
 
 
@@ -241,9 +161,9 @@ async function previousConfig(path: string): Promise<TrainConfig | null> {
  */
 function checkSameConfig(out: string, before: TrainConfig, now: TrainConfig, resume: boolean): void {
   const plain = (v: unknown): unknown => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
-  const recipe = (t: TrainRecipe): unknown => {
+  const recipe = (t: TrainSettings): unknown => {
     if (!resume) return plain(t);
-    const { epochs: _e, checkpoints: _c, ...rest } = t as TrainRecipe & { checkpoints?: unknown };
+    const { epochs: _e, checkpoints: _c, ...rest } = t;
     return plain(rest);
   };
   const fields: [string, unknown, unknown][] = [
@@ -287,7 +207,7 @@ export async function runTrain(ctx: CommandContext, flags: TrainFlags): Promise<
 }
 
 async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: ResolvedTrainConfig, out: string, onWrite: () => void): Promise<number> {
-  const { defaultRecipe: isDefault, ...config } = resolved;
+  const { defaultSettings: isDefault, ...config } = resolved;
   const dirs = config.seeds.map((s) => join(out, `seed-${String(s)}`));
   const trunkDir = join(out, 'trunk');
   for (const d of config.spawnSteps === undefined ? dirs : [...dirs, trunkDir]) {
@@ -304,15 +224,17 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
     config.model = { ...config.model, vocab: train.meta?.['vocabSize'] as number };
   }
   const graph = buildModel(config.model, { input: train.shape, classes: train.numClasses });
-  let recipe = resolveRecipe(config.train, 'train');
-  const stepsPerEpoch = recipe.dropLast ? Math.floor(train.n / recipe.batchSize) : Math.ceil(train.n / recipe.batchSize);
-  const warmup = recipe.schedule !== null && 'warmup' in recipe.schedule ? recipe.schedule.warmup : undefined;
-  if (isDefault && warmup !== undefined && warmup.steps >= recipe.epochs * stepsPerEpoch) {
-    // the built-in recipe's warm-up is longer than this (shortened) run: leave it out
-    const { warmup: _w, ...schedule } = recipe.schedule as Exclude<typeof recipe.schedule, null>;
-    config.train = { ...config.train, schedule: schedule as TrainRecipe['schedule'] };
-    recipe = resolveRecipe(config.train, 'train');
-    ctx.info(`(the default recipe's ${warmup.steps}-step warm-up is longer than this run of ${recipe.epochs * stepsPerEpoch} steps: training without warm-up)`);
+  let recipe = resolveTrainSettings(config.train, 'train');
+  const stepsPerEpoch = stepsPerEpochOf(train.n, recipe);
+  if (isDefault) {
+    // a built-in preset's warm-up longer than this (shortened) run is left out
+    const fitted = withoutLongWarmup(config.train, recipe.epochs * stepsPerEpoch);
+    if (fitted !== config.train) {
+      const steps = recipe.schedule !== null && recipe.schedule.warmup !== undefined ? recipe.schedule.warmup.steps : 0;
+      config.train = fitted;
+      recipe = resolveTrainSettings(config.train, 'train');
+      ctx.info(`(the default recipe's ${steps}-step warm-up is longer than this run of ${recipe.epochs * stepsPerEpoch} steps: training without warm-up)`);
+    }
   }
   const stepsPerSeed = recipe.epochs * stepsPerEpoch;
   const spawn = config.spawnSteps;
@@ -325,7 +247,7 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
   // train.json lists every seed trained in OUT; with --resume, changed epochs are recorded once the runs accepted them
   const seedsBefore = before !== null && Array.isArray(before.seeds) ? before.seeds : [];
   const allSeeds = [...seedsBefore, ...config.seeds.filter((s) => !seedsBefore.map(String).includes(String(s)))];
-  const record = (train: TrainRecipe): string => JSON.stringify({ ...config, train, seeds: allSeeds }, null, 2) + '\n';
+  const record = (train: TrainSettings): string => JSON.stringify({ ...config, train, seeds: allSeeds }, null, 2) + '\n';
   if (before === null || !isDeepStrictEqual(seedsBefore, allSeeds)) {
     onWrite();
     await writeFileAtomic(trainJson, record(before?.train ?? config.train));
@@ -382,7 +304,7 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
         graph,
         train,
         test,
-        recipe: { ...config.train, seed: trunkSeed },
+        recipe: withSeed(config.train, trunkSeed),
         seeds: config.seeds,
         runDir: (s) => dirs[config.seeds.indexOf(s)] as string,
         meta,
@@ -468,7 +390,7 @@ async function trainOnQueue(
     const graph = stringifyStored(o.graph);
     const seedOf = new Map<string, number | string>();
     const jobs = o.config.seeds.map((seed, i) => {
-      const recipe = { ...o.config.train, seed } as TrainRecipe;
+      const recipe = withSeed(o.config.train, seed);
       const runDir = o.dirs[i] as string;
       const key = contentHash({ kind: 'basis.train-run', graph, data: o.config.data, recipe, runDir, meta: o.meta, versions, backend: ctx.options.backend });
       seedOf.set(key, seed);

@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import { BasisError, isBasisError, type BasisErrorCode } from '@basis/tensor';
 import type { BackendPreference } from '@basis/tensor/backend';
-import type { DataSpec, TrainRecipe } from '@basis/zoo';
+import type { DataSpec, TrainSettings } from '@basis/zoo';
 import type { CaptureSpec, CompareSpec } from '../runner/stages.js';
 import type { StoreSpec } from './store.js';
 import { maskSecrets, resolveQueueUrl, type QueueTarget } from './url.js';
@@ -105,7 +105,7 @@ export interface TrainRunPayload {
   /** The ModelGraph as `stringifyStored` text. */
   graph: string;
   data: DataSpec;
-  recipe: TrainRecipe;
+  recipe: TrainSettings;
   runDir: string;
   meta: Record<string, unknown>;
   versions: Record<string, string>;

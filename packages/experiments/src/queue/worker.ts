@@ -13,7 +13,7 @@ import { compareLayers } from '@basis/align';
 import { BasisError, engineInfo, type Matrix } from '@basis/tensor';
 import { LOCK_FILE, pathExists, readDirLock, readMatrixFile, writeFileAtomic } from '@basis/tensor/node';
 import { selectBackend, type BackendPreference } from '@basis/tensor/backend';
-import { checkDataSpec, resolveRecipe, toFloat64, type ModelGraph } from '@basis/zoo';
+import { parseDataSpec, parseTrainSettings, toFloat64, type ModelGraph } from '@basis/zoo';
 import { TrainPool, loadDataSpec, loadModel } from '@basis/zoo/node';
 import { checkModelJob, createRunContext, packageVersions, type ModelJob, type NodeRunContext } from '../runner/context.js';
 import { contentHash, parseStored, stringifyStored } from '../runner/json.js';
@@ -526,9 +526,9 @@ function checkRunPayload(d: unknown): TrainRunPayload {
   if (typeof p.runDir !== 'string' || !isAbsolute(p.runDir)) bad('runDir must be an absolute folder path');
   if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
   if (p.meta === null || typeof p.meta !== 'object') bad('meta missing');
-  const data = checkDataSpec(p.data, 'job.data');
-  resolveRecipe(p.recipe, 'job.recipe');
-  return { ...(p as TrainRunPayload), data };
+  const data = parseDataSpec(p.data, 'job.data');
+  const recipe = parseTrainSettings(p.recipe, 'job.recipe');
+  return { ...(p as TrainRunPayload), data, recipe };
 }
 
 function checkComparePayload(d: unknown): CompareRowPayload {

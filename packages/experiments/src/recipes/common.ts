@@ -6,17 +6,17 @@ import { BasisError, createRng, type Matrix } from '@basis/tensor';
 import {
   buildModel,
   captureActivations,
-  checkDataSpec,
-  checkModelSpec,
+  parseDataSpec,
+  parseModelSpec,
   initParams,
   paramsToTensors,
-  resolveRecipe,
+  parseTrainSettings,
   toFloat64,
   type ClassificationDataset,
   type DataSpec,
   type ModelGraph,
   type ModelSpec,
-  type TrainRecipe,
+  type TrainSettings,
 } from '@basis/zoo';
 import { checkInt, checkKeys, checkList, checkObject, invalid } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
@@ -29,18 +29,18 @@ export const FULL_DATA: DataSpec = { dataset: 'fashion', trainSize: 20000, testS
 /** Standard data: 8,000 / 2,000 MNIST digits (an MLP of width 256 plateaus at >= 95% test accuracy; width 64 only at about 94%). */
 export const STANDARD_DATA: DataSpec = { dataset: 'mnist', trainSize: 8000, testSize: 2000 };
 /** Standard training: 20 epochs of Adam (lr 1e-3) with a cosine schedule, batch 128 (test accuracy plateaus; MLP 256 x 3 at about 95.5%). */
-export const STANDARD_TRAIN: TrainRecipe = { epochs: 20, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
+export const STANDARD_TRAIN: TrainSettings = { epochs: 20, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
 /** Independent seeds of the standard profile. */
 export const STANDARD_SEEDS = 5;
 /** Quick training: 2 epochs of Adam (lr 1e-3), batch 128. */
-export const QUICK_TRAIN: TrainRecipe = { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } };
+export const QUICK_TRAIN: TrainSettings = { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } };
 /** Full training: 10 epochs of Adam with a cosine schedule, batch 128. */
-export const FULL_TRAIN: TrainRecipe = { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
+export const FULL_TRAIN: TrainSettings = { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
 
 /** The configuration fields every S000/S002 recipe has. */
 export interface BaseConfig {
   data: DataSpec;
-  train: TrainRecipe;
+  train: TrainSettings;
   /** Number of independently trained models per configuration (seeds ctx.seed .. ctx.seed + seeds - 1). */
   seeds: number;
   /** Test inputs used for representation metrics (0 when the recipe uses only test accuracy). */
@@ -59,14 +59,14 @@ export interface BaseConfig {
 export function checkBase(v: unknown, field: string, extraKeys: readonly string[], minSeeds = 2, withInputs = true): Record<string, unknown> & BaseConfig {
   const o = checkObject(v, field);
   checkKeys(o, ['data', 'train', 'seeds', ...(withInputs ? ['inputs'] : []), ...extraKeys], field);
-  const data = checkDataSpec(o.data, `${field}.data`);
-  resolveRecipe(o.train, `${field}.train`);
+  const data = parseDataSpec(o.data, `${field}.data`);
+  const train = parseTrainSettings(o.train, `${field}.train`);
   const seeds = checkInt(o.seeds, `${field}.seeds`, minSeeds, 64);
-  if (!withInputs) return { ...o, data, train: o.train as TrainRecipe, seeds, inputs: 0 };
+  if (!withInputs) return { ...o, data, train, seeds, inputs: 0 };
   const inputs = checkInt(o.inputs, `${field}.inputs`, 50);
   const testSize = data.testSize ?? (data.dataset === 'fashion' ? 10000 : 2000);
   if (inputs > testSize) invalid(`${field}.inputs`, `is ${inputs} but the test set has ${testSize} examples (${field}.data.testSize)`);
-  return { ...o, data, train: o.train as TrainRecipe, seeds, inputs };
+  return { ...o, data, train, seeds, inputs };
 }
 
 /**
@@ -92,13 +92,13 @@ export function checkWidths(v: unknown, field: string, minLength = 2): number[] 
  * ```
  */
 export function checkModel(v: unknown, field: string, archs: readonly string[]): ModelSpec {
-  const m = checkModelSpec(v, field);
+  const m = parseModelSpec(v, field);
   if (!archs.includes(m.arch)) invalid(`${field}.arch`, `must be one of ${archs.join(', ')} for this experiment, got '${m.arch}'`);
   return m;
 }
 
 /** The model-cache job of one seed. */
-export function job(data: DataSpec, model: ModelSpec, train: TrainRecipe, seed: number, label: string): Record<string, unknown> {
+export function job(data: DataSpec, model: ModelSpec, train: TrainSettings, seed: number, label: string): Record<string, unknown> {
   return { data, model, recipe: train, seed, label };
 }
 

@@ -2,7 +2,7 @@
 // pre-activations by a random orthogonal matrix, freeze everything up to it, fine-tune the layers
 // above, and compare the accuracy lost with the G_ReLU, identity and post-activation controls.
 import { createRng, haarOrthogonal, Matrix, matmul, type Rng } from '@basis/tensor';
-import { resolveRecipe, type TrainRecipe } from '@basis/zoo';
+import { parseTrainSettings, type TrainSettings } from '@basis/zoo';
 import { barChart, type Figure } from '../report.js';
 import { checkInt, checkNum, checkOneOf, within } from '../runner/check.js';
 import { difference, estimate, formatEstimate } from '../runner/estimate.js';
@@ -17,7 +17,7 @@ export interface E0002Config extends Omit<BaseConfig, 'inputs'> {
   /** Hidden layer whose units are transformed (0 = first). */
   layer: number;
   /** Fine-tuning of the layers above (starting from their trained values). */
-  fineTune: TrainRecipe;
+  fineTune: TrainSettings;
   /** Std of the log-normal scales of the random G_ReLU element. */
   logScaleStd: number;
   /** Controls counted as "about 0" when their penalty minus the identity control's lies within ± this (accuracy). */
@@ -95,8 +95,7 @@ type Kind = (typeof KINDS)[number];
 function check(v: unknown): E0002Config {
   const o = checkBase(v, 'E000-2', ['width', 'depth', 'layer', 'fineTune', 'logScaleStd', 'tolerance', 'insertion', 'minEffect'], 2, false);
   const depth = checkInt(o.depth, 'E000-2.depth', 2, 8);
-  const fineTune = o.fineTune as TrainRecipe;
-  within('E000-2.fineTune', () => resolveRecipe(fineTune, 'E000-2.fineTune'));
+  const fineTune = within('E000-2.fineTune', () => parseTrainSettings(o.fineTune, 'E000-2.fineTune'));
   return {
     data: o.data,
     train: o.train,

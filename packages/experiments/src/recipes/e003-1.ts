@@ -4,7 +4,7 @@
 // the accuracy lost.
 import { evaluate } from '@basis/connectivity';
 import { BasisError, Matrix, createRng, haarOrthogonal, permutation } from '@basis/tensor';
-import type { TrainRecipe } from '@basis/zoo';
+import type { TrainSettings } from '@basis/zoo';
 import { invalid } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
 import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, difference, estimate, evalData, fmt, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
@@ -17,7 +17,7 @@ export interface E0031Config {
   /** Dense (pre-activation) nodes to transform, e.g. `layers.2`. */
   layers: string[];
   /** Fine-tuning of the layers after the transformed one. */
-  finetune: TrainRecipe;
+  finetune: TrainSettings;
   /** Random transforms per trained model. */
   trialsPerModel: number;
   /** Log-scale spread of the G_ReLU scales (D_ii = exp(sigma z)). */

@@ -4,7 +4,7 @@
 // evaluation data as tensors.
 import * as tf from '@tensorflow/tfjs-core';
 import { BasisError, Matrix } from '@basis/tensor';
-import { captureActivations, checkDataSpec, checkModelSpec, paramsToTensors, resolveRecipe, type DataSpec, type DataSplit, type ModelSpec, type TrainRecipe } from '@basis/zoo';
+import { captureActivations, parseDataSpec, parseModelSpec, paramsToTensors, parseTrainSettings, type DataSpec, type DataSplit, type ModelSpec, type TrainSettings } from '@basis/zoo';
 import { checkObject, invalid, show } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { STANDARD_DATA, STANDARD_TRAIN, above, below } from './common.js';
@@ -15,7 +15,7 @@ import type { CachedModel, Estimate, RunContext, Verdict } from './types.js';
 export interface ModelFamily {
   data: DataSpec;
   model: ModelSpec;
-  train: TrainRecipe;
+  train: TrainSettings;
   /** Seed offsets; model k gets seed `ctx.seed + seeds[k]`. */
   seeds: number[];
 }
@@ -25,9 +25,9 @@ export const QUICK_DATA: DataSpec = { dataset: 'mnist', trainSize: 4000, testSiz
 /** Full data: 20,000 / 5,000 Fashion-MNIST images (seeds-spec 2.0: FMNIST where MNIST saturates). */
 export const FULL_DATA: DataSpec = { dataset: 'fashion', trainSize: 20000, testSize: 5000 };
 /** Quick training: 2 epochs of Adam (lr 1e-3), batch 128. */
-export const QUICK_TRAIN: TrainRecipe = { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } };
+export const QUICK_TRAIN: TrainSettings = { epochs: 2, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } };
 /** Full training: 10 epochs of Adam with a cosine schedule. */
-export const FULL_TRAIN: TrainRecipe = { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
+export const FULL_TRAIN: TrainSettings = { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } };
 
 export { STANDARD_DATA, STANDARD_TRAIN } from './common.js';
 /** The standard base family: MLP 784-256-256-256-10 on 8,000 / 2,000 digits trained to its plateau (about 95.5%), 5 independent seeds. */
@@ -90,11 +90,10 @@ export function checkLike<C>(v: unknown, template: C, field: string): C {
 
 function checkValue(v: unknown, t: unknown, field: string): unknown {
   const key = field.split('.').pop() ?? '';
-  if (key === 'data' && typeof t === 'object' && t !== null && 'dataset' in t) return checkDataSpec(v, field);
-  if (key === 'model' && typeof t === 'object' && t !== null && 'arch' in t) return checkModelSpec(v, field);
+  if (key === 'data' && typeof t === 'object' && t !== null && 'dataset' in t) return parseDataSpec(v, field);
+  if (key === 'model' && typeof t === 'object' && t !== null && 'arch' in t) return parseModelSpec(v, field);
   if ((key === 'train' || key === 'finetune') && typeof t === 'object' && t !== null && 'optimizer' in t) {
-    resolveRecipe(v, field);
-    return v;
+    return parseTrainSettings(v, field);
   }
   if (typeof t === 'number') {
     if (typeof v !== 'number' || !Number.isFinite(v)) invalid(field, `must be a finite number, got ${show(v)}`);

@@ -11,7 +11,7 @@ export { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, check
  *
  * @example
  * ```ts
- * within('config.train', () => resolveRecipe(o.train, 'config.train'));
+ * within('config.train', () => resolveTrainSettings(o.train, 'config.train'));
  * ```
  */
 export function within<T>(field: string, f: () => T): T {

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BasisError } from '@basis/tensor';
-import { checkInt, checkKeys, checkObject, invalid, show } from './check.js';
+import * as v from 'valibot';
+import { integer, notArray, object, oneOf, optional, parseConfig, show, text, type Schema } from '@basis/tensor';
 
 /**
  * A parsed experiment file. `config` overrides the chosen profile's configuration (objects merge
@@ -23,6 +24,38 @@ export interface ExperimentFile {
   config: Record<string, unknown>;
 }
 
+const configObject = (what: string): Schema<Record<string, unknown>> => {
+  const m = (i: v.BaseIssue<unknown>): string => `must be ${what}, got ${show(i.input)}`;
+  return notArray(v.record(v.string(), v.unknown(), m), m);
+};
+
+/**
+ * The schema of a plain override file: any object, whose fields override the profile's
+ * configuration (each recipe checks its own fields after the merge).
+ *
+ * @example
+ * ```ts
+ * parseConfig(ExperimentOverrideSchema, { widths: [16, 32] }, 'widths.json');
+ * ```
+ */
+export const ExperimentOverrideSchema: Schema<Record<string, unknown>> = configObject('an object');
+
+/**
+ * The schema of a whole experiment file `{ experiment, profile, seed, config }` (valibot; published
+ * as JSON Schema with the docs, together with the plain override form).
+ *
+ * @example
+ * ```ts
+ * parseConfig(ExperimentFileSchema, { experiment: 'E000-1', profile: 'quick' }, 'e.yaml');
+ * ```
+ */
+export const ExperimentFileSchema: Schema<ExperimentFile> = object({
+  experiment: text("an experiment id such as 'E000-1'"),
+  profile: optional(oneOf(['quick', 'standard', 'full'], { quoted: true })),
+  seed: optional(integer(0)),
+  config: optional(configObject('an object of configuration fields')),
+}) as unknown as Schema<ExperimentFile>;
+
 /**
  * Parses experiment-file text (JSON, or YAML when `format` is 'yaml'); syntax errors are
  * CONFIG_INVALID with the line. A file with an `experiment` key is a whole experiment
@@ -40,17 +73,11 @@ export function parseExperimentText(text: string, format: 'json' | 'yaml', where
   } catch (e) {
     throw new BasisError('CONFIG_INVALID', `${where}: not valid ${format.toUpperCase()}: ${(e as Error).message.split('\n')[0]}`, { details: { field: where } });
   }
-  const o = checkObject(raw, where);
-  if (!('experiment' in o)) return { config: o };
-  checkKeys(o, ['experiment', 'profile', 'seed', 'config'], where);
-  if (typeof o.experiment !== 'string' || o.experiment === '') invalid(`${where}.experiment`, `must be an experiment id such as 'E000-1', got ${show(o.experiment)}`);
-  const out: ExperimentFile = { experiment: o.experiment, config: o.config === undefined ? {} : checkObject(o.config, `${where}.config`) };
-  if (o.profile !== undefined) {
-    if (o.profile !== 'quick' && o.profile !== 'standard' && o.profile !== 'full') invalid(`${where}.profile`, `must be 'quick', 'standard' or 'full', got ${show(o.profile)}`);
-    out.profile = o.profile;
-  }
-  if (o.seed !== undefined) out.seed = checkInt(o.seed, `${where}.seed`, 0);
-  return out;
+  const o = parseConfig(ExperimentOverrideSchema, raw, where);
+  if (!('experiment' in o)) return { config: structuredClone(o) };
+  const f = parseConfig(ExperimentFileSchema, o, where);
+  // the recipe's own checks read `config` (after merging it into a profile), so it stays a plain, unfrozen object
+  return { ...f, config: f.config === undefined ? {} : structuredClone(f.config) };
 }
 
 /**

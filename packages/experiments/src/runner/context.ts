@@ -12,16 +12,18 @@ import { cleanTempFiles, lockDir, pathExists, writeFileAtomic, type DirLock, typ
 import type { BackendPreference } from '@basis/tensor/backend';
 import {
   buildModel,
-  checkDataSpec,
-  checkModelSpec,
+  parseDataSpec,
+  parseModelSpec,
   describeGraph,
   initParams,
-  resolveRecipe,
+  parseTrainSettings,
+  resolveTrainSettings,
+  withSeed,
   toFloat64,
   type ModelGraph,
   type ParamDict,
   type TrainModelResult,
-  type TrainRecipe,
+  type TrainSettings,
 } from '@basis/zoo';
 import { TrainPool, listCheckpoints, loadCheckpoint, loadModel, type TrainJobResult } from '@basis/zoo/node';
 import type { CachedModel, Profile, RunContext } from '../recipes/types.js';
@@ -59,10 +61,10 @@ export type { ModelJob } from './model-job.js';
 export function checkModelJob(v: unknown, field = 'job'): ModelJob {
   const o = checkObject(v, field);
   checkKeys(o, ['data', 'model', 'recipe', 'seed', 'init', 'label'], field);
-  const data = checkDataSpec(o.data, `${field}.data`);
-  const model = checkModelSpec(o.model, `${field}.model`);
-  resolveRecipe(o.recipe, `${field}.recipe`);
-  const out: ModelJob = { data, model, recipe: o.recipe as TrainRecipe };
+  const data = parseDataSpec(o.data, `${field}.data`);
+  const model = parseModelSpec(o.model, `${field}.model`);
+  const recipe = parseTrainSettings(o.recipe, `${field}.recipe`);
+  const out: ModelJob = { data, model, recipe };
   if (o.seed !== undefined) {
     if (!(typeof o.seed === 'string' || (typeof o.seed === 'number' && Number.isSafeInteger(o.seed) && o.seed >= 0))) invalid(`${field}.seed`, `must be a non-negative integer or a string, got ${show(o.seed)}`);
     out.seed = o.seed;
@@ -358,7 +360,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     }
     const src = await loadModel(srcDir);
     if (job.init.layers === undefined) return src.params;
-    const recipe = resolveRecipe({ ...job.recipe, ...(job.seed === undefined ? {} : { seed: job.seed }) }, `${field}.recipe`);
+    const recipe = resolveTrainSettings(job.seed === undefined ? job.recipe : withSeed(job.recipe, job.seed, `${field}.seed`), `${field}.recipe`);
     const fresh = initParams(graph, createRng(recipe.seed).fork('init'), { scheme: recipe.init });
     const names = describeGraph(graph).params.map((p) => p.name);
     for (const l of job.init.layers) {
@@ -414,7 +416,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
   async function trainLocked(key: string, mdir: string, job: ModelJob, field: string, progress: (f: number) => void): Promise<CachedModel> {
     const { train: trainSet, test } = await loadData(job.data, `${field}.data`);
     const graph = buildModel(job.model, { input: trainSet.shape, classes: trainSet.numClasses }, `${field}.model`);
-    const recipe: TrainRecipe = { ...job.recipe, ...(job.seed === undefined ? {} : { seed: job.seed }) };
+    const recipe: TrainSettings = job.seed === undefined ? job.recipe : withSeed(job.recipe, job.seed, `${field}.seed`);
     const epochs = recipe.epochs;
     const initial = await initialFor(job, graph, field);
     const resumed = (await listCheckpoints(mdir)).length > 0;

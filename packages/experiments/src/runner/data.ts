@@ -1,6 +1,6 @@
 // Datasets of a run, loaded once per data spec (the same objects are reused, so the training
 // pool copies them into shared memory once and recipes evaluate on the same arrays).
-import { checkDataSpec, type DataSpec, type DataSplit } from '@basis/zoo';
+import { parseDataSpec, type DataSpec, type DataSplit } from '@basis/zoo';
 import { loadDataSpec } from '@basis/zoo/node';
 import { contentHash } from './json.js';
 
@@ -16,7 +16,7 @@ const loaded = new Map<string, Promise<DataSplit>>();
  * ```
  */
 export function loadData(spec: DataSpec, field = 'data'): Promise<DataSplit> {
-  const s = checkDataSpec(spec, field);
+  const s = parseDataSpec(spec, field);
   const key = contentHash(s);
   let p = loaded.get(key);
   if (p === undefined) {

@@ -1,11 +1,11 @@
 // One model to train, as a run context receives it: its own module, so that the executors (which
 // carry jobs) and the run context (which calls the executors) need not import each other.
-import type { DataSpec, ModelSpec, TrainRecipe } from '@basis/zoo';
+import type { DataSpec, ModelSpec, TrainSettings } from '@basis/zoo';
 
 /**
  * One model to train, as JSON (the input of `RunContext.models`). Everything in it except `label`
  * goes into the cache key, together with the package versions.
- * - `data`, `model`, `recipe`: the zoo's DataSpec, ModelSpec and TrainRecipe (the recipe's
+ * - `data`, `model`, `recipe`: the zoo's DataSpec, ModelSpec and TrainSettings (the recipe's
  *   `freeze` and `checkpoints` fractions apply);
  * - `seed`: overrides `recipe.seed` (initialisation and data order);
  * - `init`: warm start. `{ from: key }` starts from a model of this run cache (by its `key`);
@@ -25,7 +25,7 @@ import type { DataSpec, ModelSpec, TrainRecipe } from '@basis/zoo';
 export type ModelJob = {
   data: DataSpec;
   model: ModelSpec;
-  recipe: TrainRecipe;
+  recipe: TrainSettings;
   seed?: number | string;
   init?: { from: string; layers?: string[] } | { params: Record<string, { shape: number[]; data: ArrayLike<number> }> };
   /** A name for progress lines; not part of the cache key. */

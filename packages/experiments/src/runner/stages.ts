@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getMetric, metric, resolveOptions } from '@basis/align';
 import { BasisError, matrixToNdarray, ndarrayToMatrix, readSafetensors, writeSafetensors, type Matrix } from '@basis/tensor';
-import { checkDataSpec, type ModelGraph } from '@basis/zoo';
+import { parseDataSpec, type ModelGraph } from '@basis/zoo';
 import { capture, datasetTensor, untrained } from '../recipes/common.js';
 import { checkKeys, checkList, checkObject, invalid, show } from './check.js';
 import type { CaptureSpec, CompareSpec, CompareValues, ModelRef } from './compare-spec.js';
@@ -69,7 +69,7 @@ export function checkCompareSpec(v: unknown, field = 'spec'): CompareSpec {
       options[id] = given;
     }
   }
-  const data = checkDataSpec(o.data, `${field}.data`);
+  const data = parseDataSpec(o.data, `${field}.data`);
   if (typeof o.inputs !== 'number' || !Number.isSafeInteger(o.inputs) || o.inputs < 2) invalid(`${field}.inputs`, `must be an integer >= 2, got ${show(o.inputs)}`);
   const split = o.split ?? 'test';
   if (split !== 'test' && split !== 'train') invalid(`${field}.split`, `must be 'test' or 'train', got ${show(o.split)}`);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BasisError, type NdArray } from '@basis/tensor';
-import { MNIST_CLASS_NAMES, classCounts, decodeIdx, encodeIdx, gunzip, idxToDataset, isGzip, sampleSubset } from '../index.js';
+import { MNIST_CLASS_NAMES, classCounts, decodeIdx, idxToDataset, sampleSubset } from '../index.js';
+import { encodeIdx, gunzip, isGzip } from './idx.js';
 import { loadIdxDataset, loadMnistAll, loadMnistIdx, readIdxFile, writeIdxFile } from '../node.js';
 import { sameValues } from './test-helpers.js';
 

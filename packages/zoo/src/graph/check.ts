@@ -4,7 +4,7 @@ import { verifySpec, type ForwardFn, type SymmetrySpec, type VerifyOptions, type
 import { forward } from './forward.js';
 import { describeGraph, type ModelGraph } from './ir.js';
 import { checkGraphParams } from './params.js';
-import { inferSpec } from './spec.js';
+import { inferSpec } from './infer-spec.js';
 
 /**
  * A `verifySpec`-ready forward function for a graph on fixed inputs: parameters (float64, as

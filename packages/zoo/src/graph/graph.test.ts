@@ -8,7 +8,7 @@ import { checkModelSymmetry, graphForwardFn } from './check.js';
 import { forward } from './forward.js';
 import { describeGraph, type ModelGraph } from './ir.js';
 import { initParams, paramsToTensors, toFloat64 } from './params.js';
-import { inferSpec } from './spec.js';
+import { inferSpec } from './infer-spec.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

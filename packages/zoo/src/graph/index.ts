@@ -37,6 +37,6 @@ export {
   type ResNetOptions,
   type TransformerOptions,
 } from './architectures.js';
-export { inferSpec, type InferSpecOptions } from './spec.js';
+export { inferSpec, type InferSpecOptions } from './infer-spec.js';
 export { checkModelSymmetry, graphForwardFn, type ModelSymmetryCheck } from './check.js';
 export { captureActivations, defaultCapturePoints, type CaptureOptions, type CaptureView } from './capture.js';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeIdxFile } from '../data/node.js';
 import { loadDataSpec } from './node.js';
-import { checkDataSpec } from './recipes.js';
-import { buildModel } from './spec.js';
+import { parseDataSpec } from './data-spec.js';
+import { buildModel } from './model-spec.js';
 
 let dir: string;
 /** 40 images of 6x5 pixels whose value is the label * 20 + pixel index; labels cycle 0..3. */
@@ -91,7 +91,7 @@ describe('loadDataSpec: idx', () => {
     for (const [spec, field] of bad) {
       let err: unknown;
       try {
-        checkDataSpec(spec);
+        parseDataSpec(spec);
       } catch (e) {
         err = e;
       }

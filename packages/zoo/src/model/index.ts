@@ -1,19 +1,30 @@
-// Public API of the model area (browser-safe): model specs, high-level training with recipes,
-// evaluation, the default recipes. Node-only parts (data specs, run directories) are in `./node.ts`.
-export { MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, checkModelSpec, type ModelArch, type ModelIo, type ModelSpec } from './spec.js';
+// Public API of the model area (browser-safe): model specs, data specs and training settings (their
+// schemas and parsers), high-level training, evaluation, the training presets, state_dict mapping.
+// Node-only parts (data loading, run directories, the worker pool) are in `./node-index.ts`.
+export { MODEL_ARCHS, ModelSpecSchema, WIDTH_LIST_ARCHS, buildModel, parseModelSpec, type ModelArch, type ModelIo, type ModelSpec } from './model-spec.js';
+export { DATASET_NAMES, DataSpecSchema, parseDataSpec, type DataSpec, type IdxFiles } from './data-spec.js';
+export { parseDataArg, type DataArg, type DataArgOptions } from './data-arg.js';
+export {
+  TrainSettingsSchema,
+  parseTrainSettings,
+  resolveTrainSettings,
+  stepsPerEpoch,
+  withSeed,
+  withoutLongWarmup,
+  type ResolvedTrainSettings,
+  type TrainSettings,
+} from './train-settings.js';
+export { TRAINING_PRESETS, defaultTrainSettings, type TrainingPreset } from './presets.js';
+export { SeedListSchema, TrainConfigFileSchema, parseTrainConfigFile, type TrainConfigFile } from './train-config.js';
 export {
   checkDataFits,
   evaluateModel,
-  resolveRecipe,
   trainModel,
   type EpochSummary,
   type Evaluation,
-  type ResolvedRecipe,
   type TrainModelOptions,
   type TrainModelResult,
-  type TrainRecipe,
 } from './train-model.js';
-export { DATASET_NAMES, RECIPES, checkDataSpec, type DataSpec, type IdxFiles, type Recipe } from './recipes.js';
 export {
   exportStateDict,
   formatStateDictReport,

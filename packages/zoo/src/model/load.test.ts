@@ -9,7 +9,7 @@ import { writeSafetensorsFile, writeTorchFile } from '@basis/tensor/node';
 import { initParams } from '../graph/index.js';
 import { checkpointDirName, saveCheckpoint, loadCheckpoint } from '../train/node.js';
 import { loadModel, saveModel } from './load.js';
-import { buildModel } from './spec.js';
+import { buildModel } from './model-spec.js';
 import { exportStateDict } from './state-dict.js';
 
 let root: string;

@@ -1,9 +1,10 @@
 // Node-only API of the model area.
 export {
   loadDataSpec,
-  runRecipe,
+  loadTrainConfigFile,
+  runTrainingPreset,
   trainModelResumable,
-  type RunRecipeOptions,
+  type RunTrainingPresetOptions,
   type TrainModelResumableOptions,
   type TrainModelResumableResult,
 } from './node.js';

@@ -1,5 +1,6 @@
 // Node-only model helpers: datasets from specs, training into a run directory with resume, and
-// the default recipes end to end.
+// the training presets end to end.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BasisError } from '@basis/tensor';
 import { lockDir, writeFileAtomic, type DirLock } from '@basis/tensor/node';
@@ -9,8 +10,10 @@ import { gaussianMixture, modularAddition } from '../data/synthetic.js';
 import type { ClassificationDataset, DataSplit } from '../data/types.js';
 import { CHECKPOINT_FILES, encodeCheckpoint } from '../train/checkpoint.js';
 import { findLatestCheckpoint, trainResumable, type TrainResumableResult } from '../train/node.js';
-import { checkDataSpec, type DataSpec, type Recipe } from './recipes.js';
-import { buildModel } from './spec.js';
+import { parseDataSpec, type DataSpec } from './data-spec.js';
+import type { TrainingPreset } from './presets.js';
+import { parseTrainConfigFile, type TrainConfigFile } from './train-config.js';
+import { buildModel } from './model-spec.js';
 import { prepareModelTraining, trainModel, type TrainModelOptions, type TrainModelResult } from './train-model.js';
 
 /** The test split of a dataset by `testFraction` and seed (class-stratified). */
@@ -32,7 +35,7 @@ function holdOut(ds: ClassificationDataset, fraction: number, seed: number | str
  * ```
  */
 export async function loadDataSpec(spec: DataSpec, field = 'data'): Promise<DataSplit> {
-  const s = checkDataSpec(spec, field);
+  const s = parseDataSpec(spec, field);
   const seed = s.seed ?? 0;
   let split: DataSplit;
   switch (s.dataset) {
@@ -121,7 +124,7 @@ export interface TrainModelResumableResult extends TrainModelResult {
  *
  * @example
  * ```ts
- * const r = await trainModelResumable({ graph, train, test, recipe: RECIPES.mlpMnist.train, runDir: 'runs/mlp/seed-0' });
+ * const r = await trainModelResumable({ graph, train, test, recipe: TRAINING_PRESETS.mlpMnist.train, runDir: 'runs/mlp/seed-0' });
  * const again = await loadModel('runs/mlp/seed-0'); // same weights as r.params
  * ```
  */
@@ -161,15 +164,15 @@ async function exportFinalModel(runDir: string): Promise<void> {
 }
 
 /**
- * Options of {@link runRecipe}.
+ * Options of {@link runTrainingPreset}.
  *
  * @example
  * ```ts
- * await runRecipe(RECIPES.mlpMnist, { seed: 3, runDir: 'runs/mlp-3' } satisfies RunRecipeOptions);
+ * await runTrainingPreset(TRAINING_PRESETS.mlpMnist, { seed: 3, runDir: 'runs/mlp-3' } satisfies RunTrainingPresetOptions);
  * ```
  */
-export interface RunRecipeOptions {
-  /** Override the recipe's seed. */
+export interface RunTrainingPresetOptions {
+  /** Override the preset's seed. */
   seed?: number | string;
   /** Train into this run directory (resumable); default: in memory. */
   runDir?: string;
@@ -178,26 +181,52 @@ export interface RunRecipeOptions {
 }
 
 /**
- * Loads a recipe's data, builds its model and trains it (see {@link trainModelResumable} for `runDir`).
+ * Loads a training preset's data, builds its model and trains it (see {@link trainModelResumable} for `runDir`).
  *
  * @example
  * ```ts
- * const r = await runRecipe(RECIPES.miniMyrtleFashion);
+ * const r = await runTrainingPreset(TRAINING_PRESETS.miniMyrtleFashion);
  * console.log(r.final.testAccuracy, r.history.map((h) => h.seconds));
  * ```
  */
-export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Promise<TrainModelResult> {
-  const { train, test } = await loadDataSpec(recipe.data, 'recipe.data');
-  const graph = buildModel(recipe.model, { input: train.shape, classes: train.numClasses }, 'recipe.model');
-  const trainRecipe = { ...recipe.train, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
+export async function runTrainingPreset(preset: TrainingPreset, opts: RunTrainingPresetOptions = {}): Promise<TrainModelResult> {
+  const { train, test } = await loadDataSpec(preset.data, 'preset.data');
+  const graph = buildModel(preset.model, { input: train.shape, classes: train.numClasses }, 'preset.model');
+  const settings = opts.seed === undefined ? preset.train : { ...preset.train, seed: opts.seed };
   const common = {
     graph,
     train,
     test,
-    recipe: trainRecipe,
+    recipe: settings,
     ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   };
-  if (opts.runDir !== undefined) return trainModelResumable({ ...common, runDir: opts.runDir, meta: { data: recipe.data, model: recipe.model } });
+  if (opts.runDir !== undefined) return trainModelResumable({ ...common, runDir: opts.runDir, meta: { data: preset.data, model: preset.model } });
   return trainModel(common);
+}
+
+/**
+ * Reads and parses a train config file (`basis train --config FILE`): IO when it cannot be read,
+ * CONFIG_INVALID when it is not JSON or a field is bad (named from `config`, e.g.
+ * `config.train.optimizer.lr must be > 0, got 0`).
+ *
+ * @example
+ * ```ts
+ * const file = await loadTrainConfigFile('train.json'); // { model?, data?, train?, seeds?, spawnSteps? }
+ * ```
+ */
+export async function loadTrainConfigFile(path: string): Promise<TrainConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new BasisError('IO', `cannot read config '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new BasisError('CONFIG_INVALID', `config '${path}' is not valid JSON: ${(e as Error).message}`, { details: { field: 'config' } });
+  }
+  return parseTrainConfigFile(raw, 'config');
 }

@@ -15,15 +15,16 @@ import type { TrainProgress } from '../train/loop.js';
 import { loadCheckpoint } from '../train/node.js';
 import { loadDataSpec } from './node.js';
 import { TrainPool, trainSeeds } from './pool.js';
-import { buildModel } from './spec.js';
-import { trainModel, type TrainRecipe } from './train-model.js';
+import { buildModel } from './model-spec.js';
+import { trainModel } from './train-model.js';
+import type { TrainSettings } from './train-settings.js';
 
 let pool: TrainPool;
 let train: ClassificationDataset;
 let test: ClassificationDataset;
 let graph: ModelGraph;
 let root: string;
-const recipe: TrainRecipe = { epochs: 2, batchSize: 32, seed: 0, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
+const recipe: TrainSettings = { epochs: 2, batchSize: 32, seed: 0, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

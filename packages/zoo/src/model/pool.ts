@@ -8,7 +8,7 @@ import { fromWireError, lockDir, startWorkers, toShared, watchWorker, workerScri
 import type { ClassificationDataset } from '../data/types.js';
 import type { TrainProgress } from '../train/loop.js';
 import type { FromTrainWorker, ToTrainWorker, TrainJob, WireJob, WireResult } from './train-job.js';
-import { resolveRecipe } from './train-model.js';
+import { parseTrainSettings, stepsPerEpoch, withSeed } from './train-settings.js';
 
 export type { TrainJob } from './train-job.js';
 
@@ -192,8 +192,16 @@ export class TrainPool {
    * takes that directory's write lock (on this thread, so Ctrl-C and exit release it): another
    * process writing there makes the job fail at once with IO naming it.
    */
-  run(job: TrainJob, opts: TrainJobOptions = {}): Promise<TrainJobResult> {
+  run(given: TrainJob, opts: TrainJobOptions = {}): Promise<TrainJobResult> {
     if (this.closed) return Promise.reject(new BasisError('INVALID_ARGUMENT', 'the training pool is closed'));
+    let job: TrainJob;
+    try {
+      // the settings are parsed here, before anything is sent (a parsed value passes as it is);
+      // the worker trusts them
+      job = { ...given, recipe: parseTrainSettings(given.recipe, 'recipe') };
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     if (job.runDir === undefined) return this.enqueue(job, opts);
     return lockDir(job.runDir, { cleanDepth: 0 }).then(async (lock) => {
       try {
@@ -361,9 +369,8 @@ function checkSpawn(opts: TrainSeedsOptions): number | undefined {
     return undefined;
   }
   if (!Number.isSafeInteger(k) || k < 1) bad(`must be a positive integer, got ${String(k)}`);
-  const r = resolveRecipe(opts.recipe, 'recipe');
-  const n = opts.train.n;
-  const total = r.epochs * (r.dropLast ? Math.floor(n / r.batchSize) : Math.ceil(n / r.batchSize));
+  const r = opts.recipe; // parsed by trainSeeds
+  const total = r.epochs * stepsPerEpoch(opts.train.n, r);
   if (k >= total) bad(`is ${k} but the run has only ${total} steps (${r.epochs} epochs); the trunk must stop before the end`);
   if (opts.runDir !== undefined && opts.trunkDir === undefined) throw new BasisError('CONFIG_INVALID', 'spawning with run directories needs trunkDir (where the shared trunk is checkpointed)', { details: { field: 'trunkDir' } });
   return k;
@@ -387,7 +394,7 @@ function checkSpawn(opts: TrainSeedsOptions): number | undefined {
  * @example
  * ```ts
  * import { trainSeeds } from '@basis/zoo/node';
- * const runs = await trainSeeds({ graph, train, test, recipe: RECIPES.mlpMnist.train, seeds: [0, 1], backend: 'wasm' });
+ * const runs = await trainSeeds({ graph, train, test, recipe: TRAINING_PRESETS.mlpMnist.train, seeds: [0, 1], backend: 'wasm' });
  * runs.map((r) => r.final.testAccuracy); // [0.959, 0.961]
  * // two children forked after 50 shared steps
  * const kids = await trainSeeds({ graph, train, recipe, seeds: [1, 2], spawnSteps: 50 });
@@ -396,6 +403,7 @@ function checkSpawn(opts: TrainSeedsOptions): number | undefined {
 export async function trainSeeds(opts: TrainSeedsOptions): Promise<TrainJobResult[]> {
   const { seeds, runDir, trunkDir } = opts;
   if (!Array.isArray(seeds) || seeds.length === 0) throw new BasisError('CONFIG_INVALID', 'seeds must list at least one seed', { details: { field: 'seeds' } });
+  opts = { ...opts, recipe: parseTrainSettings(opts.recipe, 'recipe') };
   const spawnSteps = checkSpawn(opts);
   // every run directory is locked before anything trains: a folder in use fails the whole call at once
   const locks: DirLock[] = [];
@@ -430,7 +438,7 @@ async function trainSeedsLocked(opts: TrainSeedsOptions, spawnSteps: number | un
       seeds.map((seed) =>
         pool
           .run(
-            { ...job, ...fork, recipe: { ...job.recipe, seed }, ...(runDir === undefined ? {} : { runDir: runDir(seed) }) },
+            { ...job, ...fork, recipe: withSeed(job.recipe, seed), ...(runDir === undefined ? {} : { runDir: runDir(seed) }) },
             { signal: ctl.signal, ...(onProgress === undefined ? {} : { onProgress: (e: TrainProgress) => onProgress(seed, e) }) },
           )
           .catch((e: unknown) => {

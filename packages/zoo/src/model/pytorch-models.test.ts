@@ -17,7 +17,7 @@ import { readArrayFile, readTorchFile, writeTorchFile } from '@basis/tensor/node
 import { fixtureBytes, fixturePath } from '@basis/test-utils';
 import { checkModelSymmetry, describeGraph, forward, initParams, paramsToTensors, type ModelGraph, type ParamDict } from '../graph/index.js';
 import { loadModel } from './load.js';
-import { buildModel, type ModelSpec } from './spec.js';
+import { buildModel, type ModelSpec } from './model-spec.js';
 import { exportStateDict, formatStateDictReport, mapStateDict, withTorchNames } from './state-dict.js';
 import { parseKeyMapRule } from './state-dict-map.js';
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, floatToHalf, halfToFloat, isBasisError, readSafetensors, readTorch, writeSafetensors, writeTorch, type NdArray } from '@basis/tensor';
 import { readArrayFile, writeNpyFile, writeTorchFile } from '@basis/tensor/node';
 import { describeGraph, forward, initParams, paramsToTensors, type ModelGraph, type ParamDict } from '../graph/index.js';
-import { buildModel, type ModelSpec } from './spec.js';
+import { buildModel, type ModelSpec } from './model-spec.js';
 import { exportStateDict, importStateDict } from './state-dict.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,8 @@ import type { WireError } from '@basis/tensor/node';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph, ParamDict } from '../graph/index.js';
 import type { TrainProgress, TrainStart } from '../train/loop.js';
-import type { TrainModelResult, TrainRecipe } from './train-model.js';
+import type { TrainModelResult } from './train-model.js';
+import type { TrainSettings } from './train-settings.js';
 
 /**
  * One model to train on the pool: the options of `trainModel` (plain data), and optionally a run
@@ -14,14 +15,14 @@ import type { TrainModelResult, TrainRecipe } from './train-model.js';
  *
  * @example
  * ```ts
- * const job: TrainJob = { graph, train, test, recipe: { ...RECIPES.mlpMnist.train, seed: 1 }, runDir: 'runs/mlp/seed-1' };
+ * const job: TrainJob = { graph, train, test, recipe: { ...TRAINING_PRESETS.mlpMnist.train, seed: 1 }, runDir: 'runs/mlp/seed-1' };
  * ```
  */
 export interface TrainJob {
   graph: ModelGraph;
   train: ClassificationDataset;
   test?: ClassificationDataset;
-  recipe: TrainRecipe;
+  recipe: TrainSettings;
   initial?: ParamDict;
   runDir?: string;
   meta?: Record<string, unknown>;

@@ -12,9 +12,11 @@ import type { ClassificationDataset, DataSplit } from '../data/types.js';
 import { sampleSubset } from '../data/dataset.js';
 import { loadCheckpoint } from '../train/node.js';
 import { loadDataSpec, trainModelResumable } from './node.js';
-import { RECIPES, checkDataSpec } from './recipes.js';
-import { buildModel, checkModelSpec } from './spec.js';
-import { evaluateModel, resolveRecipe, trainModel, type TrainRecipe } from './train-model.js';
+import { parseDataSpec } from './data-spec.js';
+import { TRAINING_PRESETS } from './presets.js';
+import { buildModel, parseModelSpec } from './model-spec.js';
+import { evaluateModel, trainModel } from './train-model.js';
+import { resolveTrainSettings, type TrainSettings } from './train-settings.js';
 import { paramsToTensors, type ParamDict } from '../graph/index.js';
 
 let mnist: DataSplit;
@@ -32,7 +34,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const sgd: TrainRecipe = { epochs: 1, batchSize: 32, seed: 3, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
+const sgd: TrainSettings = { epochs: 1, batchSize: 32, seed: 3, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
 
 function bitEqual(a: ParamDict, b: ParamDict): boolean {
   const ka = Object.keys(a).sort();
@@ -112,29 +114,29 @@ describe('trainModel', () => {
 
   it('validates recipes, specs and data with the path of the bad field', async () => {
     const graph = buildModel({ arch: 'mlp', width: 8, depth: 1 }, { input: [784], classes: 10 });
-    expect(await code(() => resolveRecipe({ ...sgd, optimizer: { kind: 'sgd', lr: -1 } }))).toMatch(/^CONFIG_INVALID: recipe\.optimizer\.lr must be > 0/);
-    expect(await code(() => resolveRecipe({ ...sgd, epochs: 0 }))).toMatch(/recipe\.epochs must be an integer >= 1/);
-    expect(await code(() => resolveRecipe({ ...sgd, lr: 0.1 }))).toMatch(/recipe\.lr is not a known option/);
-    expect(await code(() => resolveRecipe({ ...sgd, schedule: { kind: 'cosin' } }))).toMatch(/recipe\.schedule\.kind/);
-    expect(await code(() => resolveRecipe({ ...sgd, checkpoints: [0.5, 2] }))).toMatch(/recipe\.checkpoints\[1\] must be <= 1/);
+    expect(await code(() => resolveTrainSettings({ ...sgd, optimizer: { kind: 'sgd', lr: -1 } }))).toMatch(/^CONFIG_INVALID: recipe\.optimizer\.lr must be > 0/);
+    expect(await code(() => resolveTrainSettings({ ...sgd, epochs: 0 }))).toMatch(/recipe\.epochs must be an integer >= 1/);
+    expect(await code(() => resolveTrainSettings({ ...sgd, lr: 0.1 }))).toMatch(/recipe\.lr is not a known option/);
+    expect(await code(() => resolveTrainSettings({ ...sgd, schedule: { kind: 'cosin' } }))).toMatch(/recipe\.schedule\.kind/);
+    expect(await code(() => resolveTrainSettings({ ...sgd, checkpoints: [0.5, 2] }))).toMatch(/recipe\.checkpoints\[1\] must be <= 1/);
     expect(await code(trainModel({ graph, train: small.train, recipe: { ...sgd, freeze: ['layers.9'] } }))).toMatch(/recipe\.freeze\[0\] names no parameter or node: 'layers\.9'/);
-    expect(await code(() => checkModelSpec({ arch: 'mlpp' }))).toMatch(/model\.arch must be one of mlp, resmlp/);
-    expect(await code(() => checkModelSpec({ arch: 'mlp', width: [64, 0] }))).toMatch(/model\.width\[1\] must be an integer >= 1/);
+    expect(await code(() => parseModelSpec({ arch: 'mlpp' }))).toMatch(/model\.arch must be one of mlp, resmlp/);
+    expect(await code(() => parseModelSpec({ arch: 'mlp', width: [64, 0] }))).toMatch(/model\.width\[1\] must be an integer >= 1/);
     expect(await code(() => buildModel({ arch: 'minimyrtle', width: 4 }, { input: [784], classes: 10 }))).toMatch(/model\.arch minimyrtle needs image data/);
-    expect(await code(() => checkDataSpec({ dataset: 'cifar' }))).toMatch(/data\.dataset must be one of mnist, fashion/);
-    expect(await code(() => checkDataSpec({ dataset: 'fashion', testFraction: 0.1 }))).toMatch(/data\.testFraction is not a known option of dataset 'fashion'/);
+    expect(await code(() => parseDataSpec({ dataset: 'cifar' }))).toMatch(/data\.dataset must be one of mnist, fashion/);
+    expect(await code(() => parseDataSpec({ dataset: 'fashion', testFraction: 0.1 }))).toMatch(/data\.testFraction is not a known option of dataset 'fashion'/);
     const wrong = buildModel({ arch: 'mlp', width: 8, depth: 1 }, { input: [100], classes: 10 });
     expect(await code(trainModel({ graph: wrong, train: small.train, recipe: sgd }))).toMatch(/^SHAPE_MISMATCH: train 'mnist\/train\/sample' has examples of shape \[1, 28, 28\] \(784 values\) but mlp-8-relu takes \[100\]/);
   });
 
   it('the default recipes are valid data', () => {
-    for (const r of Object.values(RECIPES)) {
-      expect(() => resolveRecipe(r.train)).not.toThrow();
-      expect(() => checkModelSpec(r.model)).not.toThrow();
-      expect(() => checkDataSpec(r.data)).not.toThrow();
+    for (const r of Object.values(TRAINING_PRESETS)) {
+      expect(() => resolveTrainSettings(r.train)).not.toThrow();
+      expect(() => parseModelSpec(r.model)).not.toThrow();
+      expect(() => parseDataSpec(r.data)).not.toThrow();
       expect(Object.isFrozen(r.train.optimizer)).toBe(true);
     }
-    const g = buildModel(RECIPES.mlpMnist.model, { input: [1, 28, 28], classes: 10 });
+    const g = buildModel(TRAINING_PRESETS.mlpMnist.model, { input: [1, 28, 28], classes: 10 });
     expect(g.nodes.filter((n) => n.op === 'dense').map((n) => (n as { units: number }).units)).toEqual([512, 512, 10]);
   });
 });
@@ -142,7 +144,7 @@ describe('trainModel', () => {
 describe('trainModelResumable', () => {
   it('an aborted run resumes to the same weights as an uninterrupted one; the run directory becomes a checkpoint', async () => {
     const graph = buildModel({ arch: 'mlp', width: 16, depth: 1 }, { input: [784], classes: 10 });
-    const recipe: TrainRecipe = { ...sgd, epochs: 2, checkpoints: [0.5] };
+    const recipe: TrainSettings = { ...sgd, epochs: 2, checkpoints: [0.5] };
     const full = await trainModel({ graph, train: small.train, test: small.test, recipe });
     const runDir = join(root, 'resume');
     const ctl = new AbortController();

@@ -8,119 +8,9 @@ import type { ClassificationDataset } from '../data/types.js';
 import { assertClassification } from '../data/validate.js';
 import { describeGraph, forward, initParams, type ModelGraph, type ParamDict, type TensorParams } from '../graph/index.js';
 import { train, type CheckpointPlan, type EpochRecord, type LossFn, type TrainData, type TrainOptions, type TrainProgress, type TrainResult, type TrainStart } from '../train/loop.js';
-import { resolveOptimizerConfig, type OptimizerConfig } from '../train/optimizers.js';
 import type { NamedVariables } from '../train/params.js';
-import { resolveScheduleConfig, type ScheduleConfig } from '../train/schedules.js';
-import { checkBool, checkInt, checkKeys, checkNum, checkObject, checkSeed, invalid, show } from '../train/validate.js';
-
-/**
- * How to train: optimizer, schedule, epochs, batch size, seed and the rest, as plain JSON (it is
- * recorded in checkpoint manifests and can come from a config file).
- *
- * @example
- * ```ts
- * const recipe: TrainRecipe = {
- *   epochs: 10, batchSize: 128, seed: 0,
- *   optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true },
- *   schedule: { kind: 'cosine' }, weightDecay: 5e-4,
- * };
- * ```
- */
-export interface TrainRecipe {
-  epochs: number;
-  batchSize: number;
-  optimizer: OptimizerConfig;
-  /** Learning-rate schedule (default: constant at `optimizer.lr`). */
-  schedule?: ScheduleConfig | null;
-  /** Seed of the initialisation and of the data order (default 0). Init uses the stream `createRng(seed).fork('init')`. */
-  seed?: number | string;
-  /** Weight decay; overrides `optimizer.weightDecay` when given. */
-  weightDecay?: number;
-  /** Parameters to keep fixed: parameter names (`layers.0.weight`) or node names (`layers.0`: all its parameters). */
-  freeze?: readonly string[];
-  /** Extra checkpoints at these epoch fractions (e.g. `[0, 0.1, 0.25, 0.5]`); every epoch end is checkpointed too. */
-  checkpoints?: readonly number[];
-  /** Initialisation scheme (default `'pytorch'`). */
-  init?: 'pytorch' | 'he';
-  /** Skip a last incomplete batch per epoch (default false). */
-  dropLast?: boolean;
-  /** Batch size of evaluation passes (default 1000). */
-  evalBatchSize?: number;
-}
-
-/**
- * A recipe with defaults filled in and the optimizer's weight decay resolved.
- *
- * @example
- * ```ts
- * resolveRecipe({ epochs: 1, batchSize: 32, optimizer: { kind: 'adam', lr: 1e-3 } }).seed; // 0
- * ```
- */
-export interface ResolvedRecipe {
-  epochs: number;
-  batchSize: number;
-  optimizer: OptimizerConfig;
-  schedule: ScheduleConfig | null;
-  seed: number | string;
-  freeze: string[];
-  checkpoints: number[];
-  init: 'pytorch' | 'he';
-  dropLast: boolean;
-  evalBatchSize: number;
-}
-
-const RECIPE_KEYS = ['epochs', 'batchSize', 'optimizer', 'schedule', 'seed', 'weightDecay', 'freeze', 'checkpoints', 'init', 'dropLast', 'evalBatchSize'] as const;
-
-/**
- * Validates a recipe (CONFIG_INVALID naming the field, e.g. `recipe.optimizer.lr`) and fills in
- * its defaults.
- *
- * @example
- * ```ts
- * const r = resolveRecipe(JSON.parse(text).train, 'config.train');
- * ```
- */
-export function resolveRecipe(v: unknown, field = 'recipe'): ResolvedRecipe {
-  const o = checkObject(v, field);
-  checkKeys(o, RECIPE_KEYS, field);
-  const epochs = checkInt(o.epochs, `${field}.epochs`, 1);
-  const batchSize = checkInt(o.batchSize, `${field}.batchSize`, 1);
-  const opt = { ...checkObject(o.optimizer, `${field}.optimizer`) };
-  if (o.weightDecay !== undefined) opt.weightDecay = checkNum(o.weightDecay, `${field}.weightDecay`, { ge: 0 });
-  resolveOptimizerConfig(opt, `${field}.optimizer`);
-  let schedule: ScheduleConfig | null = null;
-  if (o.schedule !== undefined && o.schedule !== null) {
-    resolveScheduleConfig(o.schedule, { lr: opt.lr as number, totalSteps: Number.MAX_SAFE_INTEGER }, `${field}.schedule`);
-    schedule = o.schedule as ScheduleConfig;
-  }
-  const seed = o.seed === undefined ? 0 : checkSeed(o.seed, `${field}.seed`);
-  let freeze: string[] = [];
-  if (o.freeze !== undefined) {
-    if (!Array.isArray(o.freeze)) invalid(`${field}.freeze`, `must be a list of parameter or node names, got ${show(o.freeze)}`);
-    freeze = o.freeze.map((n, i) => {
-      if (typeof n !== 'string' || n === '') invalid(`${field}.freeze[${i}]`, `must be a parameter or node name, got ${show(n)}`);
-      return n;
-    });
-  }
-  let checkpoints: number[] = [];
-  if (o.checkpoints !== undefined) {
-    if (!Array.isArray(o.checkpoints)) invalid(`${field}.checkpoints`, `must be a list of epoch fractions, got ${show(o.checkpoints)}`);
-    checkpoints = o.checkpoints.map((f, i) => checkNum(f, `${field}.checkpoints[${i}]`, { ge: 0, le: epochs }));
-  }
-  if (o.init !== undefined && o.init !== 'pytorch' && o.init !== 'he') invalid(`${field}.init`, `must be 'pytorch' or 'he', got ${show(o.init)}`);
-  return {
-    epochs,
-    batchSize,
-    optimizer: opt as unknown as OptimizerConfig,
-    schedule,
-    seed,
-    freeze,
-    checkpoints,
-    init: (o.init as 'pytorch' | 'he' | undefined) ?? 'pytorch',
-    dropLast: o.dropLast === undefined ? false : checkBool(o.dropLast, `${field}.dropLast`),
-    evalBatchSize: o.evalBatchSize === undefined ? 1000 : checkInt(o.evalBatchSize, `${field}.evalBatchSize`, 1),
-  };
-}
+import { checkKeys, checkObject, invalid } from '../train/validate.js';
+import { resolveTrainSettings, type ResolvedTrainSettings, type TrainSettings } from './train-settings.js';
 
 /**
  * One epoch of a {@link trainModel} run.
@@ -148,7 +38,7 @@ export interface EpochSummary {
  *
  * @example
  * ```ts
- * const opts: TrainModelOptions = { graph, train: split.train, test: split.test, recipe: RECIPES.mlpMnist.train };
+ * const opts: TrainModelOptions = { graph, train: split.train, test: split.test, recipe: TRAINING_PRESETS.mlpMnist.train };
  * ```
  */
 export interface TrainModelOptions {
@@ -157,7 +47,7 @@ export interface TrainModelOptions {
   train: ClassificationDataset;
   /** Evaluated after every epoch (accuracy and loss). */
   test?: ClassificationDataset;
-  recipe: TrainRecipe;
+  recipe: TrainSettings;
   /** Start from these parameters instead of a seeded initialisation (warm start / fine-tuning). */
   initial?: ParamDict;
   onProgress?: (event: TrainProgress) => void;
@@ -191,7 +81,7 @@ export interface TrainModelResult {
   stopped: TrainResult['stopped'];
   /** Steps done in total. */
   steps: number;
-  recipe: ResolvedRecipe;
+  recipe: ResolvedTrainSettings;
   /** The tfjs backend it ran on. */
   backend: string;
   /** The raw result of `train` (loop state, optimizer state, step history). */
@@ -316,7 +206,7 @@ function expandFreeze(names: readonly string[], freeze: readonly string[], field
 
 /** Everything `train`/`trainResumable` needs for a model run, plus a disposer. @internal */
 export interface PreparedModelTraining {
-  recipe: ResolvedRecipe;
+  recipe: ResolvedTrainSettings;
   params: NamedVariables;
   trainOptions: Omit<TrainOptions, 'checkpoints' | 'start'>;
   summarize(result: TrainResult): TrainModelResult;
@@ -327,7 +217,7 @@ export interface PreparedModelTraining {
 export function prepareModelTraining(o: TrainModelOptions): PreparedModelTraining {
   checkObject(o, 'trainModel');
   checkKeys(o as unknown as Record<string, unknown>, ['graph', 'train', 'test', 'recipe', 'initial', 'onProgress', 'signal', 'save', 'start', 'maxSteps'], 'trainModel');
-  const recipe = resolveRecipe(o.recipe, 'recipe');
+  const recipe = resolveTrainSettings(o.recipe, 'recipe');
   const graph = o.graph;
   const desc = describeGraph(graph);
   const { inputSize, classes } = checkDataFits(graph, o.train, 'train');
@@ -440,7 +330,7 @@ function epochSummary(e: EpochRecord): EpochSummary {
  * import { loadMnist } from '@basis/zoo/node';
  * const { train, test } = await loadMnist({ normalize: 'standard' });
  * const graph = buildModel({ arch: 'mlp', width: 512, depth: 2 }, { input: train.shape, classes: 10 });
- * const r = await trainModel({ graph, train, test, recipe: RECIPES.mlpMnist.train });
+ * const r = await trainModel({ graph, train, test, recipe: TRAINING_PRESETS.mlpMnist.train });
  * r.final.testAccuracy; // about 0.97
  * ```
  */

@@ -10,6 +10,8 @@ import type { TrainProgress } from '../train/loop.js';
 import { trainModelResumable } from './node.js';
 import type { FromTrainWorker, ToTrainWorker, WireJob, WireResult } from './train-job.js';
 import { trainModel } from './train-model.js';
+import { TrainSettingsSchema } from './train-settings.js';
+import { markParsed } from '@basis/tensor';
 
 const port = parentPort;
 if (port === null) throw new Error('train-worker must run in a worker thread');
@@ -26,7 +28,8 @@ async function runJob(id: number, job: WireJob): Promise<void> {
       graph: job.graph,
       train: job.train,
       ...(job.test === undefined ? {} : { test: job.test }),
-      recipe: job.recipe,
+      // parsed by TrainPool.run in the calling thread (this is its structured clone)
+      recipe: markParsed(TrainSettingsSchema, job.recipe),
       ...(job.initial === undefined ? {} : { initial: job.initial }),
       ...(job.maxSteps === undefined ? {} : { maxSteps: job.maxSteps }),
       onProgress,

@@ -6,8 +6,9 @@ import { selectBackend } from '@basis/tensor/backend';
 import { sampleSubset } from '../data/dataset.js';
 import type { DataSplit } from '../data/types.js';
 import { loadDataSpec } from './node.js';
-import { buildModel } from './spec.js';
-import { trainModel, type TrainRecipe } from './train-model.js';
+import { buildModel } from './model-spec.js';
+import { trainModel } from './train-model.js';
+import type { TrainSettings } from './train-settings.js';
 
 let split: DataSplit;
 beforeAll(async () => {
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('training on wasm', () => {
-  const recipe: TrainRecipe = { epochs: 2, batchSize: 64, seed: 3, optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true }, schedule: { kind: 'cosine' }, weightDecay: 1e-4 };
+  const recipe: TrainSettings = { epochs: 2, batchSize: 64, seed: 3, optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true }, schedule: { kind: 'cosine' }, weightDecay: 1e-4 };
   it('an MLP on 2,000 digits reaches > 85% test accuracy in 2 epochs (chance 10%); same seed, same bits', async () => {
     const graph = buildModel({ arch: 'mlp', width: 64, depth: 1 }, { input: split.train.shape, classes: 10 });
     const a = await trainModel({ graph, ...split, recipe });

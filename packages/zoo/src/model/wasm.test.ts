@@ -9,8 +9,9 @@ import { sampleSubset } from '../data/dataset.js';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ParamDict } from '../graph/index.js';
 import { loadDataSpec } from './node.js';
-import { buildModel, type ModelSpec } from './spec.js';
-import { trainModel, type TrainRecipe } from './train-model.js';
+import { buildModel, type ModelSpec } from './model-spec.js';
+import { trainModel } from './train-model.js';
+import type { TrainSettings } from './train-settings.js';
 
 let train: ClassificationDataset;
 
@@ -22,7 +23,7 @@ afterAll(async () => {
   await tf.setBackend('cpu');
 });
 
-async function run(backend: 'cpu' | 'wasm', spec: ModelSpec, recipe: TrainRecipe, data = train): Promise<{ params: ParamDict; losses: number[] }> {
+async function run(backend: 'cpu' | 'wasm', spec: ModelSpec, recipe: TrainSettings, data = train): Promise<{ params: ParamDict; losses: number[] }> {
   if (backend === 'wasm') await selectBackend('wasm');
   else await tf.setBackend('cpu');
   expect(tf.getBackend()).toBe(backend);
@@ -48,7 +49,7 @@ function maxRelDiff(a: ParamDict, b: ParamDict): number {
   return worst;
 }
 
-const recipe: TrainRecipe = { epochs: 1, batchSize: 16, seed: 1, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
+const recipe: TrainSettings = { epochs: 1, batchSize: 16, seed: 1, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } };
 
 describe('wasm training agrees with cpu', () => {
   it('MLP: 4 steps (dense backprop through the transposed-matmul fix)', async () => {

@@ -15,6 +15,7 @@ import {
   type ResolvedOptimizerConfig,
 } from './optimizers.js';
 
+import { numBatches } from '../data/batch.js';
 import { checkParams, readParams, type NamedVariables } from './params.js';
 import { createSchedule, isSchedule, type ResolvedScheduleConfig, type Schedule, type ScheduleConfig } from './schedules.js';
 import { checkBool, checkFn, checkInt, checkKeys, checkNum, checkObject, checkSeed, invalid, show } from './validate.js';
@@ -505,7 +506,7 @@ export function prepareTraining(options: TrainOptions): PreparedTraining {
   const batchSize = checkInt(o.batchSize, 'train.batchSize', 1);
   const dropLast = o.dropLast === undefined ? false : checkBool(o.dropLast, 'train.dropLast');
   if (dropLast && batchSize > n) invalid('train.batchSize', `must be <= data.n (${n}) with dropLast, or no batch is produced; got ${batchSize}`);
-  const stepsPerEpoch = dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+  const stepsPerEpoch = numBatches(n, batchSize, dropLast);
   const totalSteps = epochs * stepsPerEpoch;
   const maxSteps = o.maxSteps === undefined ? null : checkInt(o.maxSteps, 'train.maxSteps', 0);
   const endStep = maxSteps === null ? totalSteps : Math.min(maxSteps, totalSteps);

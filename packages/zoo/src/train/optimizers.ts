@@ -3,7 +3,9 @@
 import { addN, sqrt, square, sum, tidy, variable, type Tensor, type Variable } from '@tensorflow/tfjs-core';
 import { BasisError, adamStep, sgdStep, type NdArray } from '@basis/tensor';
 import { ndArrayToTensor, tensorToNdArray, type NamedVariables } from './params.js';
-import { checkBool, checkKeys, checkNum, checkObject, invalid, show } from './validate.js';
+import * as v from 'valibot';
+import { at, boolean, finite, object, optional, parseConfig, type Schema } from '@basis/tensor';
+import { checkNum, invalid, show } from './validate.js';
 
 /**
  * Stochastic gradient descent, as in PyTorch's `torch.optim.SGD`:
@@ -171,12 +173,54 @@ export interface Optimizer {
   dispose(): void;
 }
 
-const SGD_KEYS = ['kind', 'lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'clipNorm'] as const;
-const ADAM_KEYS = ['kind', 'lr', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'clipNorm'] as const;
+const clipNorm = optional(v.nullable(finite({ gt: 0 })));
 
 /**
- * Validates an optimizer configuration and fills in its defaults; CONFIG_INVALID names the bad
- * field, e.g. `optimizer.lr must be > 0, got -1`.
+ * The schema of an {@link OptimizerConfig} (valibot; see `parseConfig`): SGD or Adam/AdamW with
+ * their own options; Nesterov momentum needs momentum > 0 and dampening 0.
+ *
+ * @example
+ * ```ts
+ * parseConfig(OptimizerConfigSchema, { kind: 'adamw', lr: 1e-3 }, 'optimizer');
+ * ```
+ */
+export const OptimizerConfigSchema: Schema<OptimizerConfig> = v.variant(
+  'kind',
+  [
+    v.pipe(
+      object({
+        kind: v.literal('sgd'),
+        lr: finite({ gt: 0 }),
+        momentum: optional(finite({ ge: 0, lt: 1 })),
+        dampening: optional(finite({ ge: 0, le: 1 })),
+        nesterov: optional(boolean()),
+        weightDecay: optional(finite({ ge: 0 })),
+        clipNorm,
+      }),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        const o = dataset.value;
+        const momentum = o.momentum ?? 0;
+        const dampening = o.dampening ?? 0;
+        if (o.nesterov === true && (momentum === 0 || dampening !== 0)) addIssue({ message: `needs momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`, path: [at(o, 'nesterov')] });
+      }),
+    ),
+    object({
+      kind: v.picklist(['adam', 'adamw']),
+      lr: finite({ gt: 0 }),
+      beta1: optional(finite({ ge: 0, lt: 1 })),
+      beta2: optional(finite({ ge: 0, lt: 1 })),
+      epsilon: optional(finite({ gt: 0 })),
+      weightDecay: optional(finite({ ge: 0 })),
+      clipNorm,
+    }),
+  ],
+  (i) => (i.expected === 'Object' ? `must be an object, got ${show(i.input)}` : `must be 'sgd', 'adam' or 'adamw', got ${show(i.input)}`),
+) as unknown as Schema<OptimizerConfig>;
+
+/**
+ * Validates an optimizer configuration (parsed by {@link OptimizerConfigSchema}) and fills in its
+ * defaults; CONFIG_INVALID names the bad field, e.g. `optimizer.lr must be > 0, got -1`.
  *
  * @example
  * ```ts
@@ -184,28 +228,12 @@ const ADAM_KEYS = ['kind', 'lr', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'cl
  * ```
  */
 export function resolveOptimizerConfig(config: unknown, field = 'optimizer'): ResolvedOptimizerConfig {
-  const c = checkObject(config, field);
-  const clip = (v: unknown): number | null => (v === undefined || v === null ? null : checkNum(v, `${field}.clipNorm`, { gt: 0 }));
+  const c = parseConfig(OptimizerConfigSchema, config, field);
+  const clip = c.clipNorm ?? null;
   if (c.kind === 'sgd') {
-    checkKeys(c, SGD_KEYS, field);
-    const lr = checkNum(c.lr, `${field}.lr`, { gt: 0 });
-    const momentum = c.momentum === undefined ? 0 : checkNum(c.momentum, `${field}.momentum`, { ge: 0, lt: 1 });
-    const dampening = c.dampening === undefined ? 0 : checkNum(c.dampening, `${field}.dampening`, { ge: 0, le: 1 });
-    const nesterov = c.nesterov === undefined ? false : checkBool(c.nesterov, `${field}.nesterov`);
-    if (nesterov && (momentum === 0 || dampening !== 0)) invalid(`${field}.nesterov`, `needs momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`);
-    const weightDecay = c.weightDecay === undefined ? 0 : checkNum(c.weightDecay, `${field}.weightDecay`, { ge: 0 });
-    return { kind: 'sgd', lr, momentum, dampening, nesterov, weightDecay, clipNorm: clip(c.clipNorm) };
+    return { kind: 'sgd', lr: c.lr, momentum: c.momentum ?? 0, dampening: c.dampening ?? 0, nesterov: c.nesterov ?? false, weightDecay: c.weightDecay ?? 0, clipNorm: clip };
   }
-  if (c.kind === 'adam' || c.kind === 'adamw') {
-    checkKeys(c, ADAM_KEYS, field);
-    const lr = checkNum(c.lr, `${field}.lr`, { gt: 0 });
-    const beta1 = c.beta1 === undefined ? 0.9 : checkNum(c.beta1, `${field}.beta1`, { ge: 0, lt: 1 });
-    const beta2 = c.beta2 === undefined ? 0.999 : checkNum(c.beta2, `${field}.beta2`, { ge: 0, lt: 1 });
-    const epsilon = c.epsilon === undefined ? 1e-8 : checkNum(c.epsilon, `${field}.epsilon`, { gt: 0 });
-    const weightDecay = c.weightDecay === undefined ? (c.kind === 'adamw' ? 0.01 : 0) : checkNum(c.weightDecay, `${field}.weightDecay`, { ge: 0 });
-    return { kind: c.kind, lr, beta1, beta2, epsilon, weightDecay, clipNorm: clip(c.clipNorm) };
-  }
-  return invalid(`${field}.kind`, `must be 'sgd', 'adam' or 'adamw', got ${show(c.kind)}`);
+  return { kind: c.kind, lr: c.lr, beta1: c.beta1 ?? 0.9, beta2: c.beta2 ?? 0.999, epsilon: c.epsilon ?? 1e-8, weightDecay: c.weightDecay ?? (c.kind === 'adamw' ? 0.01 : 0), clipNorm: clip };
 }
 
 /**

@@ -1,5 +1,7 @@
 // Learning-rate schedules: pure functions of the (0-based) optimizer step.
-import { checkInt, checkKeys, checkNum, checkObject, invalid, show } from './validate.js';
+import * as v from 'valibot';
+import { at, finite, integer, list, object, optional, parseConfig, type Schema } from '@basis/tensor';
+import { checkInt, checkNum, invalid, show } from './validate.js';
 
 /**
  * Linear warm-up over the first `steps` steps: `lr(t) = target · (startFactor + (1 − startFactor)·t/steps)`
@@ -79,6 +81,59 @@ export interface ScheduleDefaults {
   totalSteps?: number;
 }
 
+const warmup = optional(object({ steps: integer(1), startFactor: optional(finite({ ge: 0, le: 1 })) }));
+const lr = optional(finite({ gt: 0 }));
+
+/**
+ * The schema of a {@link ScheduleConfig} (valibot; see `parseConfig`): one variant per kind with
+ * its own options; `step` needs exactly one of `stepSize` and increasing `milestones`. Options
+ * given as `null` (a resolved configuration) are read as absent by {@link resolveScheduleConfig}.
+ *
+ * @example
+ * ```ts
+ * parseConfig(ScheduleConfigSchema, { kind: 'cosine', warmup: { steps: 100 } }, 'schedule');
+ * ```
+ */
+export const ScheduleConfigSchema: Schema<ScheduleConfig> = v.variant(
+  'kind',
+  [
+    object({ kind: v.literal('constant'), lr, warmup }),
+    object({ kind: v.picklist(['cosine', 'linear']), lr, finalLr: optional(finite({ ge: 0 })), totalSteps: optional(integer(1)), warmup }),
+    v.pipe(
+      object({ kind: v.literal('step'), lr, gamma: finite({ gt: 0, le: 1 }), stepSize: optional(integer(1)), milestones: optional(list(integer(1), 'steps', { min: 1, emptyMessage: 'must be a non-empty list of steps, got an array of length 0' })), warmup }),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        const o = dataset.value;
+        if ((o.stepSize === undefined) === (o.milestones === undefined)) return addIssue({ message: 'needs exactly one of stepSize and milestones' });
+        const m = o.milestones ?? [];
+        for (let i = 1; i < m.length; i++) {
+          if (!(m[i]! > m[i - 1]!)) return addIssue({ message: `must be greater than the previous milestone (${m[i - 1]}), got ${m[i]}`, path: [at(o, 'milestones'), { type: 'array', origin: 'value', input: m, key: i, value: m[i] }] });
+        }
+      }),
+    ),
+  ],
+  (i) => (i.expected === 'Object' ? `must be an object, got ${show(i.input)}` : `must be 'constant', 'cosine', 'linear' or 'step', got ${show(i.input)}`),
+) as unknown as Schema<ScheduleConfig>;
+
+/**
+ * What is wrong with a parsed schedule given the learning rate it starts from and the run length
+ * (a final lr above the start, or a run no longer than the warm-up), or null. Shared by
+ * {@link resolveScheduleConfig} and the training-settings schema, which knows `optimizer.lr`.
+ *
+ * @example
+ * ```ts
+ * scheduleProblem({ kind: 'cosine', finalLr: 1 }, 0.1, 1000); // { key: 'finalLr', message: 'must be <= lr (0.1), got 1' }
+ * ```
+ */
+export function scheduleProblem(c: ScheduleConfig, lr: number, totalSteps: number | undefined): { key: 'finalLr' | 'totalSteps'; message: string } | null {
+  if (c.kind !== 'cosine' && c.kind !== 'linear') return null;
+  const finalLr = c.finalLr ?? 0;
+  if (finalLr > lr) return { key: 'finalLr', message: `must be <= lr (${lr}), got ${finalLr}` };
+  const W = c.warmup?.steps ?? 0;
+  if (totalSteps !== undefined && totalSteps <= W) return { key: 'totalSteps', message: `must exceed warmup.steps (${W}), got ${totalSteps}` };
+  return null;
+}
+
 /**
  * Validates a schedule configuration and fills in defaults; CONFIG_INVALID names the bad field.
  *
@@ -89,53 +144,26 @@ export interface ScheduleDefaults {
  */
 export function resolveScheduleConfig(config: unknown, defaults: ScheduleDefaults = {}, field = 'schedule'): ResolvedScheduleConfig {
   // a resolved configuration (null for absent options) is accepted as input too
-  const c = Object.fromEntries(Object.entries(checkObject(config, field)).filter(([, v]) => v !== null));
+  const raw = typeof config === 'object' && config !== null && !Array.isArray(config) ? Object.fromEntries(Object.entries(config).filter(([, x]) => x !== null)) : config;
+  const c = parseConfig(ScheduleConfigSchema, raw, field);
   const lrRaw = c.lr ?? defaults.lr;
   if (lrRaw === undefined) invalid(`${field}.lr`, 'is required (or give the schedule to train(), which uses optimizer.lr)');
-  const lr = checkNum(lrRaw, `${field}.lr`, { gt: 0 });
-  let warmup: Required<WarmupConfig> | null = null;
-  if (c.warmup !== undefined) {
-    const w = checkObject(c.warmup, `${field}.warmup`);
-    checkKeys(w, ['steps', 'startFactor'], `${field}.warmup`);
-    warmup = {
-      steps: checkInt(w.steps, `${field}.warmup.steps`, 1),
-      startFactor: w.startFactor === undefined ? 0 : checkNum(w.startFactor, `${field}.warmup.startFactor`, { ge: 0, le: 1 }),
-    };
-  }
-  const W = warmup?.steps ?? 0;
+  const lr = c.lr ?? checkNum(lrRaw, `${field}.lr`, { gt: 0 });
+  const warmup: Required<WarmupConfig> | null = c.warmup === undefined ? null : { steps: c.warmup.steps, startFactor: c.warmup.startFactor ?? 0 };
   switch (c.kind) {
     case 'constant':
-      checkKeys(c, ['kind', 'lr', 'warmup'], field);
       return { kind: 'constant', lr, warmup };
     case 'cosine':
     case 'linear': {
-      checkKeys(c, ['kind', 'lr', 'finalLr', 'totalSteps', 'warmup'], field);
-      const finalLr = c.finalLr === undefined ? 0 : checkNum(c.finalLr, `${field}.finalLr`, { ge: 0 });
-      if (finalLr > lr) invalid(`${field}.finalLr`, `must be <= lr (${lr}), got ${finalLr}`);
       const totalRaw = c.totalSteps ?? defaults.totalSteps;
       if (totalRaw === undefined) invalid(`${field}.totalSteps`, 'is required (or give the schedule to train(), which uses the run length)');
-      const totalSteps = checkInt(totalRaw, `${field}.totalSteps`, 1);
-      if (totalSteps <= W) invalid(`${field}.totalSteps`, `must exceed warmup.steps (${W}), got ${totalSteps}`);
-      return { kind: c.kind, lr, finalLr, totalSteps, warmup };
+      const totalSteps = c.totalSteps ?? checkInt(totalRaw, `${field}.totalSteps`, 1);
+      const problem = scheduleProblem(c, lr, totalSteps);
+      if (problem !== null) invalid(`${field}.${problem.key}`, problem.message);
+      return { kind: c.kind, lr, finalLr: c.finalLr ?? 0, totalSteps, warmup };
     }
-    case 'step': {
-      checkKeys(c, ['kind', 'lr', 'gamma', 'stepSize', 'milestones', 'warmup'], field);
-      const gamma = checkNum(c.gamma, `${field}.gamma`, { gt: 0, le: 1 });
-      if ((c.stepSize === undefined) === (c.milestones === undefined)) invalid(field, 'needs exactly one of stepSize and milestones');
-      let stepSize: number | null = null;
-      let milestones: number[] | null = null;
-      if (c.stepSize !== undefined) stepSize = checkInt(c.stepSize, `${field}.stepSize`, 1);
-      else {
-        if (!Array.isArray(c.milestones) || c.milestones.length === 0) invalid(`${field}.milestones`, `must be a non-empty list of steps, got ${show(c.milestones)}`);
-        milestones = (c.milestones as unknown[]).map((m, i) => checkInt(m, `${field}.milestones[${i}]`, 1));
-        for (let i = 1; i < milestones.length; i++) {
-          if (!(milestones[i]! > milestones[i - 1]!)) invalid(`${field}.milestones[${i}]`, `must be greater than the previous milestone (${milestones[i - 1]}), got ${milestones[i]}`);
-        }
-      }
-      return { kind: 'step', lr, gamma, stepSize, milestones, warmup };
-    }
-    default:
-      return invalid(`${field}.kind`, `must be 'constant', 'cosine', 'linear' or 'step', got ${show(c.kind)}`);
+    case 'step':
+      return { kind: 'step', lr, gamma: c.gamma, stepSize: c.stepSize ?? null, milestones: c.milestones === undefined ? null : [...c.milestones], warmup };
   }
 }
 

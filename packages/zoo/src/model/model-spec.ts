@@ -2,7 +2,9 @@
 // place where the CLI flags (--arch, --width, --depth), config files and recipes meet the
 // architecture builders.
 import { ACTIVATION_FNS, cnn, miniMyrtle, mlp, resmlp, resnet, transformer, type ActivationFn, type ModelGraph } from '../graph/index.js';
-import { checkInt, checkKeys, checkNum, checkObject, invalid, show } from '../train/validate.js';
+import * as v from 'valibot';
+import { at, boolean, finite, integer, list, object, oneOf, optional, parseConfig, type Schema } from '@basis/tensor';
+import { checkInt, invalid, show } from '../train/validate.js';
 
 /**
  * Architecture ids understood by {@link buildModel}.
@@ -89,48 +91,52 @@ export interface ModelIo {
  */
 export const WIDTH_LIST_ARCHS = ['mlp', 'resnet', 'cnn'] as const;
 
-const SPEC_KEYS = ['arch', 'width', 'depth', 'activation', 'slope', 'hidden', 'heads', 'vocab', 'seqLen', 'layernorm'] as const;
-
 /**
- * Validates a model spec (CONFIG_INVALID naming the field, e.g. `model.width`), returning a copy.
+ * The schema of a {@link ModelSpec} (valibot; see `parseConfig`): field types and ranges, and a
+ * list of widths only for the architectures of {@link WIDTH_LIST_ARCHS}. Architecture-specific
+ * needs that depend on the data (image input, a transformer's vocabulary) are checked by
+ * {@link buildModel}.
  *
  * @example
  * ```ts
- * checkModelSpec(JSON.parse(text).model, 'config.model');
+ * const spec = parseConfig(ModelSpecSchema, { arch: 'mlp', width: [64, 32] }, 'model');
  * ```
  */
-export function checkModelSpec(v: unknown, field = 'model'): ModelSpec {
-  const o = checkObject(v, field);
-  checkKeys(o, SPEC_KEYS, field);
-  if (typeof o.arch !== 'string' || !(MODEL_ARCHS as readonly string[]).includes(o.arch)) {
-    invalid(`${field}.arch`, `must be one of ${MODEL_ARCHS.join(', ')}, got ${show(o.arch)}`);
-  }
-  const arch = o.arch as ModelArch;
-  const out: ModelSpec = { arch };
-  if (o.width !== undefined) {
-    if (Array.isArray(o.width)) {
-      if (!(WIDTH_LIST_ARCHS as readonly string[]).includes(arch)) invalid(`${field}.width`, `may be a list of widths only for ${WIDTH_LIST_ARCHS.join(', ')}; ${arch} takes one number, got ${show(o.width)}`);
-      if (o.width.length === 0) invalid(`${field}.width`, 'must list at least one hidden width');
-      out.width = o.width.map((w, i) => checkInt(w, `${field}.width[${i}]`, 1));
-    } else out.width = checkInt(o.width, `${field}.width`, 1);
-  }
-  if (o.depth !== undefined) out.depth = checkInt(o.depth, `${field}.depth`, 1);
-  if (o.activation !== undefined) {
-    if (typeof o.activation !== 'string' || !(ACTIVATION_FNS as readonly string[]).includes(o.activation)) {
-      invalid(`${field}.activation`, `must be one of ${ACTIVATION_FNS.join(', ')}, got ${show(o.activation)}`);
+export const ModelSpecSchema: Schema<ModelSpec> = v.pipe(
+  object({
+    arch: oneOf(MODEL_ARCHS),
+    width: optional(
+      v.union([integer(1), list(integer(1), 'hidden widths', { min: 1, emptyMessage: 'must list at least one hidden width' })], (i) => `must be a positive integer or a list of them, got ${show(i.input)}`),
+    ),
+    depth: optional(integer(1)),
+    activation: optional(oneOf(ACTIVATION_FNS)),
+    slope: optional(finite({ ge: 0 })),
+    hidden: optional(integer(1)),
+    heads: optional(integer(1)),
+    vocab: optional(integer(2)),
+    seqLen: optional(integer(1)),
+    layernorm: optional(boolean()),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const o = dataset.value;
+    if (Array.isArray(o.width) && !(WIDTH_LIST_ARCHS as readonly string[]).includes(o.arch)) {
+      addIssue({ message: `may be a list of widths only for ${WIDTH_LIST_ARCHS.join(', ')}; ${o.arch} takes one number, got ${show(o.width)}`, path: [at(o, 'width')] });
     }
-    out.activation = o.activation as ActivationFn;
-  }
-  if (o.slope !== undefined) out.slope = checkNum(o.slope, `${field}.slope`, { ge: 0 });
-  if (o.hidden !== undefined) out.hidden = checkInt(o.hidden, `${field}.hidden`, 1);
-  if (o.heads !== undefined) out.heads = checkInt(o.heads, `${field}.heads`, 1);
-  if (o.vocab !== undefined) out.vocab = checkInt(o.vocab, `${field}.vocab`, 2);
-  if (o.seqLen !== undefined) out.seqLen = checkInt(o.seqLen, `${field}.seqLen`, 1);
-  if (o.layernorm !== undefined) {
-    if (typeof o.layernorm !== 'boolean') invalid(`${field}.layernorm`, `must be true or false, got ${show(o.layernorm)}`);
-    out.layernorm = o.layernorm;
-  }
-  return out;
+  }),
+) as Schema<ModelSpec>;
+
+/**
+ * Parses a model spec (CONFIG_INVALID naming the field, e.g. `config.model.width[1]`) into a
+ * frozen {@link ModelSpec}; a value this function returned is trusted as it is.
+ *
+ * @example
+ * ```ts
+ * const spec = parseModelSpec(JSON.parse(text).model, 'config.model');
+ * ```
+ */
+export function parseModelSpec(v: unknown, field = 'model'): ModelSpec {
+  return parseConfig(ModelSpecSchema, v, field);
 }
 
 function rewrap<T>(field: string, f: () => T): T {
@@ -154,7 +160,7 @@ function rewrap<T>(field: string, f: () => T): T {
  * ```
  */
 export function buildModel(spec: ModelSpec, io: ModelIo, field = 'model'): ModelGraph {
-  const s = checkModelSpec(spec, field);
+  const s = parseModelSpec(spec, field);
   if (!Array.isArray(io.input) || io.input.length === 0) invalid(`${field}: input`, `must be a shape, got ${show(io.input)}`);
   const classes = checkInt(io.classes, `${field}: classes`, 2);
   const activation = s.activation === undefined ? undefined : s.slope === undefined ? s.activation : { fn: s.activation, slope: s.slope };

@@ -1,0 +1,76 @@
+// The published JSON Schemas of the config files: the committed files equal what the generator
+// makes from the valibot schemas, every example of the config guide validates against its JSON
+// Schema and parses with basis' own parser, and the JSON Schemas reject what the parsers reject
+// (a misspelt field, a value out of range, an unknown dataset).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '@basis/tensor';
+import { parseExperimentText } from '@basis/experiments/node';
+import { DataSpecSchema, ModelSpecSchema, TrainConfigFileSchema } from '@basis/zoo';
+import { CONFIG_SCHEMAS, SCHEMA_DIR, jsonSchemaText } from './scripts/config-schemas.js';
+
+const GUIDE = join(import.meta.dirname, 'guide', 'config-files.md');
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+const validators = new Map(CONFIG_SCHEMAS.map((c) => [c.file.replace('.schema.json', ''), ajv.compile(JSON.parse(jsonSchemaText(c)) as object)]));
+const validate = (name: string, value: unknown): boolean => {
+  const f = validators.get(name);
+  if (f === undefined) throw new Error(`no schema '${name}'`);
+  return f(value) as boolean;
+};
+
+/** The ```json blocks of the guide marked `<!-- schema: NAME -->`. */
+async function guideExamples(): Promise<{ schema: string; value: unknown }[]> {
+  const text = await readFile(GUIDE, 'utf8');
+  return [...text.matchAll(/<!-- schema: ([a-z-]+) -->\n```json\n([\s\S]*?)```/g)].map((m) => ({ schema: m[1] as string, value: JSON.parse(m[2] as string) as unknown }));
+}
+
+const parsers: Record<string, (v: unknown) => unknown> = {
+  'train-config': (v) => parseConfig(TrainConfigFileSchema, v, 'config'),
+  'data-spec': (v) => parseConfig(DataSpecSchema, v, 'data'),
+  'model-spec': (v) => parseConfig(ModelSpecSchema, v, 'model'),
+  'reproduce-config': (v) => parseExperimentText(JSON.stringify(v), 'json', 'config'),
+};
+
+describe('config JSON Schemas', () => {
+  it('the committed files under public/schemas are the generated ones', async () => {
+    for (const c of CONFIG_SCHEMAS) {
+      const committed = await readFile(join(SCHEMA_DIR, c.file), 'utf8');
+      expect(committed, `${c.file} is stale: run pnpm --filter docs run schemas`).toBe(jsonSchemaText(c));
+    }
+  });
+
+  it('every example of the config guide validates against its JSON Schema and parses', async () => {
+    const examples = await guideExamples();
+    expect(examples.length).toBeGreaterThanOrEqual(9);
+    expect(new Set(examples.map((e) => e.schema))).toEqual(new Set(['train-config', 'data-spec', 'model-spec', 'reproduce-config']));
+    for (const e of examples) {
+      expect(validate(e.schema, e.value), `${e.schema}: ${JSON.stringify(e.value)}: ${ajv.errorsText(validators.get(e.schema)?.errors)}`).toBe(true);
+      expect(() => parsers[e.schema]!(e.value)).not.toThrow();
+    }
+  });
+
+  it('rejects what the parsers reject: unknown fields, values out of range, unknown kinds', () => {
+    const bad: [string, unknown][] = [
+      ['train-config', { model: { arch: 'mlp' }, seedz: [1] }],
+      ['train-config', { train: { epochs: 0, batchSize: 32, optimizer: { kind: 'sgd', lr: 0.1 } } }],
+      ['train-config', { train: { epochs: 1, batchSize: 32, optimizer: { kind: 'sgd', lr: 0 } } }],
+      ['train-config', { train: { epochs: 1, batchSize: 32, optimizer: { kind: 'rmsprop', lr: 0.1 } } }],
+      ['train-config', { data: { dataset: 'mnist', trainsize: 10 } }],
+      ['train-config', { spawnSteps: 0 }],
+      ['data-spec', { dataset: 'cifar' }],
+      ['data-spec', { dataset: 'fashion', testFraction: 0.1 }],
+      ['data-spec', { dataset: 'modadd', p: 5000 }],
+      ['model-spec', { arch: 'vgg' }],
+      ['model-spec', { arch: 'mlp', width: [64, 0] }],
+      ['reproduce-config', { experiment: 'E000-1', profile: 'huge' }],
+      ['reproduce-config', [1, 2]],
+    ];
+    for (const [schema, value] of bad) {
+      expect(validate(schema, value), `${schema} accepted ${JSON.stringify(value)}`).toBe(false);
+      expect(() => parsers[schema]!(value), `${schema} parsed ${JSON.stringify(value)}`).toThrow(/CONFIG_INVALID|must|not a known|is required/);
+    }
+  });
+});
