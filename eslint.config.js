@@ -13,7 +13,7 @@ const ABOVE = Object.fromEntries(
 
 // Typed lint (type-aware rules: recommendedTypeChecked and switch-exhaustiveness-check), package
 // by package as each is cleaned; the project service finds each file's own tsconfig.json.
-const TYPED = ['packages/tensor', 'packages/symmetry', 'packages/connectivity', 'packages/degeneracy', 'packages/align'];
+const TYPED = ['packages/tensor', 'packages/symmetry', 'packages/connectivity', 'packages/degeneracy', 'packages/align', 'apps/cli'];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'apps/docs/.vitepress/cache/**', '**/fixtures/**'] },

@@ -25,11 +25,11 @@ describe('basis symmetry', () => {
   it('probe: a user-supplied function and a registry id', async () => {
     const silu = await basis('symmetry', 'probe', '--fn', 'x => x / (1 + Math.exp(-x))', '--json');
     expect(silu.code).toBe(0);
-    expect(JSON.parse(silu.stdout).group).toBe('permutation');
+    expect((JSON.parse(silu.stdout) as { group: string }).group).toBe('permutation');
     const abs = await basis('symmetry', 'probe', '--fn', 'Math.abs(x)', '--json');
     expect(JSON.parse(abs.stdout)).toMatchObject({ group: 'monomial', phi: 'abs' });
     const leaky = await basis('symmetry', 'probe', '--fn', 'leaky_relu', '--slope', '1', '--json');
-    expect(JSON.parse(leaky.stdout).group).toBe('invertible');
+    expect((JSON.parse(leaky.stdout) as { group: string }).group).toBe('invertible');
     const human = await basis('symmetry', 'probe', '--fn', 'tanh');
     expect(human.stdout).toContain('intertwiner group (families tried): P·D, D ∈ {±1}');
   });

@@ -1,5 +1,6 @@
 // Shared by the CLI tests (excluded from the build): run the real built binary.
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -55,8 +56,7 @@ const RACE_BASE = ['--arch', 'mlp', '--depth', '1', '--dataset', 'mnist', '--tra
  */
 export async function raceTrain(dir: string, trial: number, delayMs: number): Promise<RaceTrial> {
   const { readFile: rf, readdir: rd } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const { loadCheckpoint, loadModel, listCheckpoints } = await import('@basis/zoo/node');
+  const zoo = await import('@basis/zoo/node');
   const variant = (['same config', 'other width', 'other epochs', 'other seed'] as const)[trial % 4]!;
   const out = join(dir, `race-${trial}`);
   const a = [...RACE_BASE, '--width', '16', '--epochs', '2', '--seeds', '0', '--out', out];
@@ -100,9 +100,12 @@ export async function raceTrain(dir: string, trial: number, delayMs: number): Pr
       if (m.graph.name !== `mlp-${cfg.model.width}-relu`) problems.push(`${sd}: model ${m.graph.name} but train.json says width ${cfg.model.width}`);
       if (m.epoch !== cfg.train.epochs) problems.push(`${sd}: trained ${m.epoch} epochs but train.json says ${cfg.train.epochs}`);
       if (m.seed !== seed) problems.push(`${sd}: manifest seed ${m.seed}`);
-      const model = await loadModel(rdir);
-      const cps = await listCheckpoints(rdir);
-      const last = await loadCheckpoint(cps.at(-1)!.path);
+      const model = await zoo.loadModel(rdir);
+      const cps = await zoo.listCheckpoints(rdir);
+      // the last checkpoint loaded as a model: its parameters under the graph's names (a checkpoint's own
+      // map is keyed by state-dict names, and iterating it with Object.entries compared nothing)
+      const last = await zoo.loadModel(cps.at(-1)!.path);
+      if (Object.keys(last.params).length === 0) problems.push(`${sd}: the last checkpoint has no parameters`);
       for (const [k, v] of Object.entries(last.params)) {
         const w = model.params[k];
         if (w === undefined || w.data.length !== v.data.length || w.data.some((x, i) => x !== v.data[i])) problems.push(`${sd}: final model differs from its last checkpoint at ${k}`);

@@ -6,7 +6,7 @@ import { BasisError } from '@basis/tensor';
 import { main } from '../index.js';
 import { parseArgv } from './argv.js';
 import { COMMANDS, GLOBAL_OPTIONS } from './commands.js';
-import { args, choice, command, flag, flagName, int, list, num, optionalValue, parseOptions, repeatable, text, value } from './declare.js';
+import { args, choice, command, flag, flagName, int, list, num, optionalValue, parseOptions, repeatable, text, value, type OptionDecls } from './declare.js';
 import { renderCommandHelp } from './help.js';
 
 const demo = command({
@@ -23,7 +23,7 @@ const demo = command({
     widths: value('list', 'widths', list((s) => Number(s))),
   },
   examples: ['basis demo x --epochs 2'],
-  run: async () => undefined,
+  run: () => Promise.resolve(undefined),
 });
 
 const parse = (...argv: string[]) => {
@@ -115,8 +115,8 @@ describe('the command table', () => {
     const globalFlags = Object.keys(GLOBAL_OPTIONS).map(flagName);
     for (const c of COMMANDS) {
       // every default parses (an absent option takes its default through the same schema)
-      expect(() => parseOptions(c.options, {}), c.name).not.toThrow();
-      const flags = new Set([...Object.keys(c.options).map(flagName), ...globalFlags]);
+      expect(() => parseOptions(c.options as OptionDecls, {}), c.name).not.toThrow();
+      const flags = new Set([...Object.keys(c.options as OptionDecls).map(flagName), ...globalFlags]);
       for (const e of c.examples.filter((x) => x.startsWith(`basis ${c.name} `) || x === `basis ${c.name}`)) {
         for (const m of e.split('#')[0]!.matchAll(/\s(--[a-z][\w-]*)/g)) expect(flags.has(m[1]!), `${c.name}: ${e}`).toBe(true);
       }

@@ -81,7 +81,7 @@ export function parseArgv(argv: readonly string[], commands: readonly AnyCommand
       if (command === undefined && !rest) {
         command = commands.find((c) => c.name === token);
         if (command === undefined) usage(`unknown command '${token}'${suggestion(token, commands.map((c) => c.name))}; run 'basis --help' for the list of commands`);
-        commandFlags = byFlag((command as AnyCommand).options);
+        commandFlags = byFlag((command as AnyCommand).options as OptionDecls);
       } else positionals.push(token);
       continue;
     }

@@ -195,7 +195,8 @@ export function parseOptions<O extends OptionDecls>(decls: O, raw: Readonly<Reco
   const r = v.safeParse(schema, raw);
   if (r.success) return r.output as ParsedOptions<O>;
   const issue = r.issues[0];
-  const key = String(issue.path?.[0]?.key ?? '');
+  const pathKey = issue.path?.[0]?.key;
+  const key = typeof pathKey === 'string' || typeof pathKey === 'number' ? String(pathKey) : '';
   const name = flagName(key);
   const message = issue.message.includes('{flag}') ? issue.message.replaceAll('{flag}', name) : `${name} ${issue.message}`;
   throw new BasisError('USAGE', message);

@@ -53,7 +53,7 @@ export function renderCommandHelp(version: string, c: AnyCommand, globals: Optio
     c.summary,
     '',
     'Options:',
-    ...columns(optionRows(c.options, globals)),
+    ...columns(optionRows(c.options as OptionDecls, globals)),
     ...(c.examples.length === 0 ? [] : ['', 'Examples:', ...c.examples.map((e) => `  ${e}`)]),
   ].join('\n');
 }

@@ -95,7 +95,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   const estimates = new Map(
     ids.map((rid) => {
       const r = getRecipe(rid);
-      const config = file === undefined ? undefined : r.checkConfig(mergeConfig(r.profiles[profile] as Record<string, unknown>, file.config));
+      const config: unknown = file === undefined ? undefined : r.checkConfig(mergeConfig(r.profiles[profile] as Record<string, unknown>, file.config));
       return [rid, estimateRunTime(rid, profile, { threads: threadsNow, ...(config === undefined ? {} : { config }) })] as const;
     }),
   );

@@ -38,12 +38,15 @@ export interface SymmetryCommandOptions {
 export function parseActivation(src: string): (x: number) => number {
   let fn: unknown;
   try {
-    fn = new Function(`"use strict"; return (${src});`)();
+    // the user's own expression, typed on their command line: evaluating it is the point of --fn
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    fn = (new Function(`"use strict"; return (${src});`) as () => unknown)();
   } catch {
     fn = undefined;
   }
   if (typeof fn !== 'function') {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
       fn = new Function('x', `"use strict"; return (${src});`);
     } catch (e) {
       throw new BasisError('USAGE', `--fn is not a JavaScript function or expression in x: ${(e as Error).message}; e.g. --fn "x => Math.max(x, 0)"`);
