@@ -25,7 +25,7 @@ const pipe = v.pipe as unknown as (...items: unknown[]) => never;
 
 /**
  * An integer in `[min, max]` (`max` open when omitted): "must be an integer >= 1, got 0" (or
- * "must be <description>, got 0").
+ * `must be {description}, got 0`).
  *
  * @example
  * ```ts

@@ -45,11 +45,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E000-2",
     "profile": "standard",
-    "seconds": 1135,
-    "trained": 25,
-    "reused": 0,
+    "seconds": 55.2,
+    "trained": 5,
+    "reused": 20,
     "threads": 2,
-    "started": "2026-12-07T05:10:24.485Z",
+    "started": "2026-12-07T11:36:30.440Z",
     "config": {
       "data": {
         "dataset": "mnist",
@@ -402,11 +402,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-1",
     "profile": "standard",
-    "seconds": 57.8,
-    "trained": 15,
-    "reused": 5,
+    "seconds": 38.9,
+    "trained": 0,
+    "reused": 20,
     "threads": 2,
-    "started": "2026-12-07T05:44:55.966Z",
+    "started": "2026-12-07T11:35:41.274Z",
     "config": {
       "family": {
         "data": {

@@ -31,8 +31,13 @@ describe('entry points', () => {
       expect(typeof (zooNode as Record<string, unknown>)[name], name).toBe('function');
       expect((zoo as Record<string, unknown>)[name], name).toBeUndefined();
     }
-    for (const name of ['applyOod', 'listOodConditions', 'oodBattery', 'splitDataset', 'batches', 'datasetToTensors', 'decodeIdx', 'encodeIdx', 'gaussianMixture', 'teacherDataset', 'modularAddition', 'mnistFromClassArrays', 'fashionMnistFromClassArrays']) {
+    for (const name of ['applyOod', 'listOodConditions', 'oodBattery', 'splitDataset', 'batches', 'datasetToTensors', 'decodeIdx', 'gaussianMixture', 'teacherDataset', 'modularAddition', 'mnistFromClassArrays', 'fashionMnistFromClassArrays']) {
       expect(typeof (zoo as Record<string, unknown>)[name], name).toBe('function');
+    }
+    // general utilities are not zoo's API (issue 17): checksums and compression live in @basis/tensor's io
+    for (const name of ['crc32', 'gunzip', 'isGzip', 'encodeIdx']) {
+      expect((zoo as Record<string, unknown>)[name], name).toBeUndefined();
+      expect((zooNode as Record<string, unknown>)[name], name).toBeUndefined();
     }
   });
 });
