@@ -3,7 +3,7 @@
 // every await as a microtask, so the signal listener never ran), exits 143 and keeps every
 // finished model in the cache; the estimate is printed before the run starts.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,30 @@ describe('basis reproduce and signals', () => {
     expect(j.trained).toBe(0);
     expect(j.reused).toBe(3);
     expect(j.estimatedSeconds).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('SIGTERM in the middle of a stitch stops it gracefully: no cut-off, the finished stitches are kept and reused, and stderr says how far it got', async () => {
+    const cfg = join(dir, 'graceful.json');
+    // identity and permutation stitches train nothing (they finish at once); affine trains for long
+    writeFileSync(cfg, config(400, ['identity', 'permutation', 'affine', 'grelu', 'rank-1']));
+    const out = join(dir, 'g1');
+    const cache = join(dir, 'cache-graceful');
+    const memos = (): string[] => (existsSync(join(cache, 'cache')) ? readdirSync(join(cache, 'cache')).filter((f) => readFileSync(join(cache, 'cache', f), 'utf8').includes('"stitch-cell"')) : []);
+    const s = await stopWhen(['reproduce', '--config', cfg, '--out', out, '--cache', cache, '--workers', '2'], () => memos().length >= 2, 'SIGTERM', 300);
+    expect(s.code, s.stderr).toBe(143);
+    expect(s.latency, s.stderr).toBeLessThan(5);
+    expect(s.stderr).not.toMatch(/still running/);
+    expect(s.stderr).toMatch(/stitching was interrupted in pair 0-1 after 2 of its 10 stitches \(0 of 3 pairs finished\)/);
+    expect(s.stderr).toMatch(/stitching \(affine\) at layers\.\d was interrupted while training the stitching layer \(after training step \d+\)/);
+    expect(memos()).toHaveLength(2);
+    // a rerun with the same settings starts from the two finished stitches (their memo files are
+    // read, not rewritten) and is stopped in the third one again (8 s leaves time to load the data)
+    const before = new Map(memos().map((f) => [f, statSync(join(cache, 'cache', f)).mtimeMs]));
+    const s2 = await stopWhen(['reproduce', '--config', cfg, '--out', join(dir, 'g2'), '--cache', cache, '--workers', '2'], (e) => /models trained 3\/3/.test(e), 'SIGTERM', 8000);
+    expect(s2.code, s2.stderr).toBe(143);
+    expect(s2.stderr).toMatch(/after 2 of its 10 stitches/);
+    expect(s2.stderr).not.toMatch(/still running/);
+    for (const [f, t] of before) expect(statSync(join(cache, 'cache', f)).mtimeMs).toBe(t);
   }, 300_000);
 
   it('SIGTERM while models train stops within seconds and keeps their checkpoints', async () => {

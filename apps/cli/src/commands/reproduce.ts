@@ -171,7 +171,12 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
         indexed.push({ id: rid, title: recipe.title, profile, seconds: r.seconds, checks: r.checks, recipeHash: r.recipeHash, started: r.started, report: `${rid}/report.html` });
         bars.log(`${rid}: ${r.checks.map((c) => c.verdict).join(', ')} (${formatDuration(r.seconds)}; ${r.stats.trained} models trained, ${r.stats.reused} from the cache) → ${join(dir, 'report.html')}`);
       } catch (e) {
-        if (ctl.signal.aborted) break;
+        if (ctl.signal.aborted) {
+          // say how far the interrupted work got (the recipe's own account is the innermost cause)
+          const said = interruptAccount(e);
+          if (said !== '') bars.log(`${rid}: ${said}`);
+          break;
+        }
         // one failing recipe does not stop `all`; a single experiment reports its error
         if (ids.length === 1) throw e;
         const message = isBasisError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
@@ -201,6 +206,13 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
     ]),
   );
   return summaries.some((s) => s.error !== undefined) ? 1 : 0;
+}
+
+/** The messages of an interrupt's chain of causes, innermost last (what each level had finished). */
+function interruptAccount(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; c = (c as { cause?: unknown }).cause, depth++) parts.push(c.message);
+  return parts.join(': ');
 }
 
 /**

@@ -63,34 +63,52 @@ export interface StitchCell {
 
 /**
  * Stitching penalties (S003 eq. 4.3) for every pair (bottom = first model, top = second), layer
- * and class, memoised in the run cache per pair.
+ * and class, memoised in the run cache per pair and, inside a pair, per stitch. An interrupt
+ * (`ctx.signal`) stops the current stitch within one training step; the stitches and pairs
+ * finished before it stay in the cache (a rerun resumes from them), and the error says how far
+ * the run got.
  */
 export async function stitchAll(ctx: RunContext, models: CachedModel[], ps: Array<[number, number]>, layers: string[], s: StitchSettings, data: ModelFamily['data'], seed: number): Promise<StitchCell[]> {
   const out: StitchCell[] = [];
   const graph = models[0]!.graph;
   let done = 0;
   const total = ps.length;
+  const perPair = layers.length * s.classes.length;
   for (const [i, j] of ps) {
     const a = models[i]!;
     const b = models[j]!;
+    let cellsDone = 0;
+    const interrupted = (e: unknown): BasisError =>
+      new BasisError('INVALID_ARGUMENT', `stitching was interrupted in pair ${i}-${j} after ${cellsDone} of its ${perPair} stitches (${done} of ${total} pairs finished); finished stitches and pairs stay in the run cache`, {
+        cause: e,
+        details: { aborted: true, pair: [i, j], stitchesDone: cellsDone, stitchesPerPair: perPair, pairsDone: done, pairs: total },
+      });
     const cells = await ctx.cached({ what: 'stitch', bottom: a.key, top: b.key, layers, settings: s, seed }, async () => {
+      if (ctx.signal.aborted) throw interrupted(undefined);
       const train = await evalData(data, 'train', s.trainInputs, graph.input);
       const test = await evalData(data, 'test', s.testInputs, graph.input);
       try {
         const res: StitchCell[] = [];
         for (const layer of layers) {
           for (const kind of s.classes) {
-            if (ctx.signal.aborted) throw new BasisError('INVALID_ARGUMENT', 'interrupted', { details: { aborted: true } });
-            // a scope around each stitch: @basis/connectivity's stitch leaves the initial values of
-            // its tf.variables undisposed (2-3 tensors per trained stitching layer)
-            tf.engine().startScope();
-            let r: Awaited<ReturnType<typeof stitch>>;
-            try {
-              r = await stitch(graph, a.params, b.params, { kind: stitchKind(kind), layer, train, test, epochs: s.epochs, seed });
-            } finally {
-              tf.engine().endScope();
-            }
-            res.push({ pair: [i, j], layer, kind, penalty: r.penalty, stitched: r.stitched.accuracy, bottom: r.bottom.accuracy, top: r.top.accuracy });
+            if (ctx.signal.aborted) throw interrupted(undefined);
+            const cell = await ctx.cached({ what: 'stitch-cell', bottom: a.key, top: b.key, layer, kind, settings: s, seed }, async (): Promise<StitchCell> => {
+              // a scope around each stitch: @basis/connectivity's stitch leaves the initial values of
+              // its tf.variables undisposed (2-3 tensors per trained stitching layer)
+              tf.engine().startScope();
+              let r: Awaited<ReturnType<typeof stitch>>;
+              try {
+                r = await stitch(graph, a.params, b.params, { kind: stitchKind(kind), layer, train, test, epochs: s.epochs, seed, signal: ctx.signal });
+              } catch (e) {
+                if (e instanceof BasisError && e.details?.['aborted'] === true) throw interrupted(e);
+                throw e;
+              } finally {
+                tf.engine().endScope();
+              }
+              return { pair: [i, j], layer, kind, penalty: r.penalty, stitched: r.stitched.accuracy, bottom: r.bottom.accuracy, top: r.top.accuracy };
+            });
+            res.push(cell);
+            cellsDone++;
           }
         }
         return res;
