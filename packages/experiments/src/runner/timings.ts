@@ -456,11 +456,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-2",
     "profile": "standard",
-    "seconds": 1106.3,
-    "trained": 5,
-    "reused": 0,
+    "seconds": 229.9,
+    "trained": 0,
+    "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T05:57:20.261Z",
+    "started": "2026-12-07T11:31:30.405Z",
     "config": {
       "family": {
         "data": {
