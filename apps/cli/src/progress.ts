@@ -40,6 +40,7 @@ export class ProgressBars {
   /** When the last line was written (performance.now()), for {@link tick} and {@link heartbeat}. */
   private lastLine = performance.now();
   private readonly lastTick = new Map<string, number>();
+  private readonly stepped = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private beat: HeartbeatWorker | undefined;
   private beatText: (() => string) | undefined;
@@ -65,7 +66,7 @@ export class ProgressBars {
   /**
    * A step of work that may be slow: updates the bar, and off a terminal writes a line
    * `label done/total (elapsed, about T left)` when at least `everyMs` passed since this label's
-   * last line (and always for the last step), so long stages are never silent.
+   * last line (and always for the first finished and the last step), so long stages are never silent.
    */
   tick(label: string, s: ProgressState, everyMs = 2000): void {
     if (!this.enabled) return;
@@ -75,7 +76,11 @@ export class ProgressBars {
     const now = performance.now();
     const st = this.states.get(label)!;
     const last = this.lastTick.get(label) ?? -Infinity;
-    if (s.done < s.total && now - last < everyMs) return;
+    // a stage's first finished step is always written (its first line with an estimate), however
+    // soon after the opening 0/N line it comes
+    const firstStep = s.done >= 1 && !this.stepped.has(label);
+    if (s.done < s.total && now - last < everyMs && !firstStep) return;
+    if (s.done >= 1) this.stepped.add(label);
     this.lastTick.set(label, now);
     this.log(`${label} ${s.detail} (${formatDuration((now - st.start) / 1000)}${etaText(st.start, s.done, s.total, now)})`);
   }
