@@ -2,6 +2,20 @@
 // f64x2 GEMM and rotations; tfjs/wasm-simd.ts: f32x4 training kernels). Modules are assembled at
 // load time from these byte helpers: no binary blob, no build step. Internal to @basis/tensor.
 
+/** The subset of the WebAssembly JS API the kernels use (typed here: lib.dom is not loaded). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+/** See {@link WasmMemory}. */
+export interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+/** This runtime's WebAssembly API, or undefined where there is none. */
+export const webAssemblyApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 /** Encoded bytes of an instruction sequence. */
 export type Code = number[];
 

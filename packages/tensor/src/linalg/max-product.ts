@@ -7,17 +7,8 @@
 // no sum or product downstream can see).
 import { BasisError } from '../errors.js';
 import { Matrix, asMatrix, assertFinite, type MatrixLike } from '../matrix.js';
-import { ADD, BLOCK, END, EQZ, I32, LOOP, LT_U, MUL, V128, br, brIf, get, i32c, name, section, set, simd, uleb, vec } from '../wasm-asm.js';
+import { ADD, BLOCK, END, EQZ, I32, LOOP, LT_U, MUL, V128, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type WasmApi, type WasmMemory, webAssemblyApi } from '../wasm-asm.js';
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
 /** `mxrows(pA, pB, dp, nb, pOut)`: see {@link kernelBody}. */
 type MxFn = (pA: number, pB: number, dp: number, nb: number, pOut: number) => void;
 
@@ -101,7 +92,7 @@ function wasmModule(): { api: WasmApi; module: object } | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+    const api = webAssemblyApi();
     if (api !== undefined) compiled = { api, module: new api.Module(moduleBytes()) };
   } catch {
     compiled = null; // no WebAssembly SIMD here: the JavaScript loop is used

@@ -6,18 +6,8 @@
 //
 // Determinism: IEEE-754 double arithmetic with separate multiply and add (no FMA), in an order
 // fixed by the blocking constants below, so results do not depend on the machine or on timing.
-import { ADD, AND, BLOCK, ELSE, END, EQZ, F64, F64_ADD, F64_MUL, I32, IF, LOOP, LT_U, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name, section, set, simd, uleb, vec } from '../wasm-asm.js';
+import { ADD, AND, BLOCK, ELSE, END, EQZ, F64, F64_ADD, F64_MUL, I32, IF, LOOP, LT_U, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type WasmApi, type WasmMemory, webAssemblyApi } from '../wasm-asm.js';
 
-/** The minimal subset of the WebAssembly JS API used here (typed locally: lib.dom is not loaded). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
 type KernelFn = (pa: number, pb: number, pc: number, kc: number, nj: number, ldc: number) => void;
 type DotFn = (pX: number, pY: number, n: number) => number;
 type AxpyFn = (pY: number, pX: number, n: number, alpha: number) => void;
@@ -294,7 +284,7 @@ function wasmState(): WasmState | null {
   if (state !== undefined) return state;
   state = null;
   try {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+    const api = webAssemblyApi();
     if (api !== undefined) {
       const module = new api.Module(moduleBytes());
       const memory = new api.Memory({ initial: 1 });

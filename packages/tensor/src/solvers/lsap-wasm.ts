@@ -23,19 +23,9 @@
 // Layout in WebAssembly memory: per pair of columns (2j, 2j+1) one 64-byte block
 // [v, v | spc, spc | path, path | key, key] (f64 values; path holds the row index as a double),
 // a 96-byte output area, then the cost matrix, its rows padded to a multiple of 4 columns.
-import { ADD, BLOCK, END, EQZ, F64, I32, LOOP, LT_U, MUL, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code } from '../wasm-asm.js';
+import { ADD, BLOCK, END, EQZ, F64, I32, LOOP, LT_U, MUL, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code, type WasmApi, type WasmMemory, webAssemblyApi } from '../wasm-asm.js';
 import { matchColumnMinima, type LsapKernelResult } from './lsap-kernel.js';
 
-/** The minimal subset of the WebAssembly JS API used here (typed locally: lib.dom is not loaded). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
 /** scan(pRow, pCol, nQuads, shift, row, pOut) — see scanBody. */
 type ScanFn = (pRow: number, pCol: number, nQuads: number, shift: number, row: number, pOut: number) => void;
 /** colmin(pCost, pCol, nQuads, nr, rowBytes) — see colminBody. */
@@ -248,7 +238,7 @@ function wasmState(): WasmState | null {
   if (state !== undefined) return state;
   state = null;
   try {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+    const api = webAssemblyApi();
     if (api !== undefined) {
       const module = new api.Module(moduleBytes());
       const memory = new api.Memory({ initial: 1 });
