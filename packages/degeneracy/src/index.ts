@@ -53,6 +53,7 @@ export {
   ggnHessian,
   hessianFiniteDifference,
   hessianRankBound,
+  defaultLlcStep,
   modelLlcTarget,
   volumeMonteCarlo,
   volumeRadial,

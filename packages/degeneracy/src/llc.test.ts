@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Matrix, createRng } from '@basis/tensor';
 import { behavioralLossFromOutputs } from './grams.js';
 import type { ModelGraph } from '@basis/zoo';
-import { estimateLlc, finiteScaleLambda, ggnHessian, hessianFiniteDifference, hessianRankBound, modelLlcTarget, regressionTarget, volumeMonteCarlo, volumeRadial, type LlcTarget } from './llc.js';
+import { defaultLlcStep, estimateLlc, finiteScaleLambda, ggnHessian, hessianFiniteDifference, hessianRankBound, modelLlcTarget, regressionTarget, volumeMonteCarlo, volumeRadial, type LlcTarget } from './llc.js';
 import { params64, randMat } from './test-helpers.js';
 
 beforeAll(async () => {
@@ -416,6 +416,13 @@ describe('behavioural KL and cross-entropy targets (softmax regression: λ = (k 
     kl.dispose();
     ce.dispose();
     tf.dispose([x, y]);
+  });
+
+  it('defaultLlcStep: 3e-4 for the cross-entropy, 1e-5 for the stiffer MSE and behavioral losses; an unknown loss is CONFIG_INVALID', () => {
+    expect(defaultLlcStep('cross-entropy')).toBe(3e-4);
+    for (const loss of ['behavioral-mse', 'behavioral-kl', 'mse'] as const) expect(defaultLlcStep(loss)).toBe(1e-5);
+    expect(defaultLlcStep()).toBe(defaultLlcStep('behavioral-mse'));
+    expect(() => defaultLlcStep('hinge' as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/loss must be one of/) as string }));
   });
 
   it('SGLD recovers λ = 5 on the behavioural KL and on the cross-entropy at its fitted minimum', () => {

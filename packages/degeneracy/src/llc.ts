@@ -538,6 +538,26 @@ export async function estimateLlcAsync(target: LlcTarget, w0: Float64Array, opts
 /** Loss of {@link modelLlcTarget}. */
 export type ModelLossKind = 'behavioral-mse' | 'behavioral-kl' | 'mse' | 'cross-entropy';
 
+const MODEL_LOSSES: readonly ModelLossKind[] = ['behavioral-mse', 'behavioral-kl', 'mse', 'cross-entropy'];
+
+/**
+ * The SGLD step size ε to give {@link estimateLlc} for a {@link modelLlcTarget} of this loss when
+ * none is chosen (the loss defaults to `'behavioral-mse'`, as there): 3e-4 for `'cross-entropy'`
+ * (the largest step that settled on MNIST MLPs with γ = 100, 4 chains and minibatches of 512, see
+ * `bench/mnist.ts`), 1e-5 for the far stiffer MSE and behavioral losses (not calibrated: check the
+ * estimate's `diagnosis`).
+ *
+ * @example
+ * ```ts
+ * const { target, w0 } = modelLlcTarget(model, x, { loss: 'cross-entropy', y });
+ * estimateLlc(target, w0, { step: defaultLlcStep('cross-entropy') }); // ε = 3e-4
+ * ```
+ */
+export function defaultLlcStep(loss: ModelLossKind = 'behavioral-mse'): number {
+  checkEnum(loss, 'loss', MODEL_LOSSES);
+  return loss === 'cross-entropy' ? 3e-4 : 1e-5;
+}
+
 /** A model as data: graph and parameters at rest (the CLI's checkpoint loader gives this). */
 export interface ModelLike {
   readonly graph: ModelGraph;
@@ -564,7 +584,7 @@ export function modelLlcTarget(
   opts: { loss?: ModelLossKind; y?: tf.Tensor } = {},
 ): { target: LlcTarget; w0: Float64Array; names: string[]; dispose: () => void } {
   registerGradients();
-  checkEnum(opts.loss, 'loss', ['behavioral-mse', 'behavioral-kl', 'mse', 'cross-entropy']);
+  checkEnum(opts.loss, 'loss', MODEL_LOSSES);
   const kind = opts.loss ?? 'behavioral-mse';
   const desc = describeGraph(model.graph);
   const trainable = desc.params.filter((p) => p.trainable);
@@ -682,6 +702,23 @@ function checkEps(eps: readonly number[]): number[] {
 }
 
 /**
+ * What both volume estimators check and set up first: the ε levels, the box radius (default 1),
+ * a finite `center` (with at least one coordinate when `nonEmpty`), the generator and L(w*).
+ */
+function volumeSetup(
+  loss: (w: Float64Array) => number,
+  center: Float64Array,
+  opts: { eps: readonly number[]; radius?: number; seed?: number | Rng },
+  nonEmpty: boolean,
+): { eps: number[]; radius: number; rng: Rng; l0: number } {
+  const eps = checkEps(opts.eps);
+  checkOpt(opts.radius, 'radius', (v) => v > 0, 'a positive number');
+  checkFiniteArray(center, 'center');
+  if (nonEmpty && center.length < 1) throw new BasisError('TOO_SMALL', 'center must have at least one coordinate');
+  return { eps, radius: opts.radius ?? 1, rng: resolveRng(opts.seed), l0: loss(center) };
+}
+
+/**
  * Monte-Carlo volume estimator (D3(a)): `V̂(ε) = vol(B) #{L(w) − L(w*) < ε} / M` for M points
  * uniform in the box `w* ± radius`, and the finite-scale λ as log-log slopes. Exact in the limit;
  * for N ≤ ~6. Aim for ≥ 100 hits per ε (see `counts`).
@@ -696,15 +733,10 @@ export function volumeMonteCarlo(
   center: Float64Array,
   opts: { eps: readonly number[]; radius?: number; samples?: number; seed?: number | Rng },
 ): VolumeEstimate {
-  const eps = checkEps(opts.eps);
-  checkOpt(opts.radius, 'radius', (v) => v > 0, 'a positive number');
   checkOpt(opts.samples, 'samples', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
-  checkFiniteArray(center, 'center');
-  const r = opts.radius ?? 1;
+  const { eps, radius: r, rng, l0 } = volumeSetup(loss, center, opts, false);
   const M = opts.samples ?? 100000;
-  const rng = resolveRng(opts.seed);
   const N = center.length;
-  const l0 = loss(center);
   const counts = new Array<number>(eps.length).fill(0);
   const w = new Float64Array(N);
   for (let s = 0; s < M; s++) {
@@ -741,15 +773,9 @@ export function volumeRadial(
   center: Float64Array,
   opts: { eps: readonly number[]; radius?: number; directions?: number; seed?: number | Rng },
 ): VolumeEstimate {
-  const eps = checkEps(opts.eps);
-  checkOpt(opts.radius, 'radius', (v) => v > 0, 'a positive number');
   checkOpt(opts.directions, 'directions', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
-  checkFiniteArray(center, 'center');
+  const { eps, radius: box, rng, l0 } = volumeSetup(loss, center, opts, true);
   const N = center.length;
-  if (N < 1) throw new BasisError('TOO_SMALL', 'center must have at least one coordinate');
-  const box = opts.radius ?? 1;
-  const rng = resolveRng(opts.seed);
-  const l0 = loss(center);
   const dirs: Float64Array[] = [];
   if (N === 1) dirs.push(Float64Array.of(1), Float64Array.of(-1));
   else {

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   approximateSyncBlocks,
   bestBipartition,
+  defaultLlcStep,
   denseChain,
   estimateLlc,
   firingPatterns,
@@ -18,6 +19,7 @@ import {
   layerGrams,
   modelLlcTarget,
   type ModelLossKind,
+  type SgldOptions,
 } from '@basis/degeneracy';
 import { BasisError, Matrix, createRng, type NdArray } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
@@ -259,18 +261,10 @@ export async function runInteractionBasis(ctx: CommandContext, modelPath: string
   ctx.result(summary, () => nb.summary.map((s) => `${s.name.padEnd(16)} d ${s.d} -> r ${s.r} (−${s.activationReduction}) -> s ${s.s} (−${s.jacobianReduction})`).join('\n') + `\nwrote ${join(opts.out, 'interaction-basis.safetensors')}`);
 }
 
-/** Options of {@link runLlc}. */
-export interface LlcCommandOptions extends ModelSource {
+/** Options of {@link runLlc}: the sampler's are {@link estimateLlc}'s (the step defaults to `defaultLlcStep(loss)`). */
+export interface LlcCommandOptions extends ModelSource, Pick<SgldOptions, 'step' | 'gamma' | 'nBeta' | 'chains' | 'draws' | 'burnin' | 'batchSize'> {
   data: string;
   loss?: ModelLossKind;
-  /** SGLD step (default 3e-4 for cross-entropy, 1e-5 for the MSE losses). */
-  step?: number;
-  gamma?: number;
-  nBeta?: number;
-  chains?: number;
-  draws?: number;
-  burnin?: number;
-  batchSize?: number;
   /** Also compute the GGN Hessian-rank lower bound on the first `hessianN` inputs (0 = skip; default 0). */
   hessianN?: number;
   out?: string;
@@ -292,17 +286,8 @@ export async function runLlc(ctx: CommandContext, modelPath: string, opts: LlcCo
   try {
     ctx.info(`llc of ${modelPath}: N = ${tg.target.dim} parameters, n = ${n}, loss ${loss}`);
     const t0 = performance.now();
-    const est = estimateLlc(tg.target, tg.w0, {
-      seed: ctx.options.seed,
-      // calibrated on MNIST MLPs for the cross-entropy (bench/mnist.ts); the MSE losses are far stiffer
-      step: opts.step ?? (loss === 'cross-entropy' ? 3e-4 : 1e-5),
-      ...(opts.gamma === undefined ? {} : { gamma: opts.gamma }),
-      ...(opts.nBeta === undefined ? {} : { nBeta: opts.nBeta }),
-      ...(opts.chains === undefined ? {} : { chains: opts.chains }),
-      ...(opts.draws === undefined ? {} : { draws: opts.draws }),
-      ...(opts.burnin === undefined ? {} : { burnin: opts.burnin }),
-      ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
-    });
+    const { data: _data, loss: _loss, hessianN: _hessianN, out: _out, model: _model, load: _load, ...sgld } = opts;
+    const est = estimateLlc(tg.target, tg.w0, { seed: ctx.options.seed, ...sgld, step: opts.step ?? defaultLlcStep(loss) });
     let hessian: { rank: number; lowerBound: number; n: number } | null = null;
     if ((opts.hessianN ?? 0) > 0) {
       const k = Math.min(opts.hessianN!, n);
