@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpyFile } from '@basis/tensor/node';
 import { maskQueueArgv } from './commands/queue.js';
-import { BIN, basis, basisWithEnv } from './test-helpers.js';
+import { BIN, TINY_E000_1, basis, basisWithEnv } from './test-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-cli-queue-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,16 +32,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const tiny = `experiment: E000-1
-profile: quick
-config:
-  data: { dataset: mnist, trainSize: 600, testSize: 200 }
-  train: { epochs: 1, batchSize: 64, optimizer: { kind: adam, lr: 0.001 } }
-  seeds: 2
-  inputs: 200
-  widths: [8, 16]
-`;
 
 describe('queue usage errors (no Redis needed)', () => {
   it('masks passwords of queue URLs in the command line that lock files record', () => {
@@ -97,7 +87,7 @@ describe.skipIf(bin === null)('basis reproduce --queue with basis worker process
 
   it('reproduce, train --seeds and compare --layers through two workers give the local results; status; graceful stop', async () => {
     const cfg = join(dir, 'tiny.yaml');
-    writeFileSync(cfg, tiny);
+    writeFileSync(cfg, TINY_E000_1);
     const workers = [0, 1].map(() => {
       const p = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--name', 'cli', '--lock', '10', '--threads', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
       const out = { stdout: '', stderr: '' };

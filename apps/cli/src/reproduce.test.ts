@@ -6,20 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { artifactDir, figureProblems, findChromium, launchChromium, openPage, serveDirectory } from '@basis/test-utils/browser';
-import { BIN, basis } from './test-helpers.js';
+import { BIN, TINY_E000_1, basis } from './test-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'basis-cli-reproduce-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const tiny = `experiment: E000-1
-profile: quick
-config:
-  data: { dataset: mnist, trainSize: 600, testSize: 200 }
-  train: { epochs: 1, batchSize: 64, optimizer: { kind: adam, lr: 0.001 } }
-  seeds: 2
-  inputs: 200
-  widths: [8, 16]
-`;
 
 describe('basis reproduce', () => {
   it('--list names every experiment', async () => {
@@ -48,7 +38,7 @@ describe('basis reproduce', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--quick and --profile standard contradict each other/);
     const other = join(dir, 'other.yaml');
-    writeFileSync(other, tiny);
+    writeFileSync(other, TINY_E000_1);
     const mismatch = await basis('reproduce', 'E002-1', '--config', other);
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toMatch(/describes experiment E000-1/);
@@ -56,7 +46,7 @@ describe('basis reproduce', () => {
 
   it('runs an experiment from a YAML file, writes the report, and reuses the cache on a second run', async () => {
     const cfg = join(dir, 'tiny.yaml');
-    writeFileSync(cfg, tiny);
+    writeFileSync(cfg, TINY_E000_1);
     const out = join(dir, 'e1');
     const first = await basis('reproduce', '--config', cfg, '--out', out, '--json', '--workers', '2');
     expect(first.code).toBe(0);
@@ -98,7 +88,7 @@ describe('basis reproduce', () => {
 
   it('Ctrl-C stops training, exits 130 and keeps the checkpoints for a resume', async () => {
     const cfg = join(dir, 'long.yaml');
-    writeFileSync(cfg, tiny.replace('epochs: 1', 'epochs: 200'));
+    writeFileSync(cfg, TINY_E000_1.replace('epochs: 1', 'epochs: 200'));
     const out = join(dir, 'e2');
     const child = spawn(process.execPath, [BIN, 'reproduce', '--config', cfg, '--out', out, '--cache', join(dir, 'cache2'), '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

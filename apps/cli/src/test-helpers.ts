@@ -9,6 +9,17 @@ const run = promisify(execFile);
 /** Path of the `basis` binary. */
 export const BIN = fileURLToPath(new URL('../bin/basis.js', import.meta.url));
 
+/** A `basis reproduce` config file for a tiny quick-profile E000-1 (2 seeds, widths 8 and 16, 600 MNIST training rows, 1 epoch). */
+export const TINY_E000_1 = `experiment: E000-1
+profile: quick
+config:
+  data: { dataset: mnist, trainSize: 600, testSize: 200 }
+  train: { epochs: 1, batchSize: 64, optimizer: { kind: adam, lr: 0.001 } }
+  seeds: 2
+  inputs: 200
+  widths: [8, 16]
+`;
+
 /** Outcome of one run of the binary. */
 export interface Outcome {
   code: number;
