@@ -25,33 +25,33 @@ export {
   findLatestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
-  saveCheckpoint,
-  trainResumable,
-  type CheckpointEntry,
-  type CheckpointWriterOptions,
-  type TrainResumableOptions,
-  type TrainResumableResult,
-} from './train/node.js';
-
-// model
-export {
-  loadDataSpec,
-  loadModel,
-  loadOnnxFile,
   loadTrainConfigFile,
   runTrainingPreset,
-  saveModel,
+  saveCheckpoint,
   trainModelResumable,
   TrainPool,
+  trainResumable,
   trainSeeds,
-  type LoadedModel,
+  type CheckpointEntry,
+  type CheckpointWriterOptions,
   type RunTrainingPresetOptions,
-  type SaveModelOptions,
   type TrainJob,
   type TrainJobOptions,
   type TrainJobResult,
   type TrainModelResumableOptions,
   type TrainModelResumableResult,
   type TrainPoolOptions,
+  type TrainResumableOptions,
+  type TrainResumableResult,
   type TrainSeedsOptions,
+} from './train/node-index.js';
+
+// model
+export {
+  loadDataSpec,
+  loadModel,
+  loadOnnxFile,
+  saveModel,
+  type LoadedModel,
+  type SaveModelOptions,
 } from './model/node-index.js';

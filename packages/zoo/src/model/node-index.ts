@@ -1,21 +1,5 @@
-// Node-only API of the model area.
-export {
-  loadDataSpec,
-  loadTrainConfigFile,
-  runTrainingPreset,
-  trainModelResumable,
-  type RunTrainingPresetOptions,
-  type TrainModelResumableOptions,
-  type TrainModelResumableResult,
-} from './node.js';
-export {
-  TrainPool,
-  trainSeeds,
-  type TrainJob,
-  type TrainJobOptions,
-  type TrainJobResult,
-  type TrainPoolOptions,
-  type TrainSeedsOptions,
-} from './pool.js';
+// Node-only API of the model area: datasets from data specs, model files (checkpoints, state_dicts,
+// ONNX). Training models on Node lives in `../train/node-index.ts`.
+export { loadDataSpec } from './node.js';
 export { loadModel, saveModel, type LoadedModel, type SaveModelOptions } from './load.js';
 export { loadOnnxFile } from './load-onnx.js';

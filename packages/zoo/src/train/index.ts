@@ -1,5 +1,7 @@
-// Public API of the training area (browser-safe: tfjs-core and @basis/tensor only; checkpoint
-// files on disk live in `./node.ts`).
+// Public API of the training area (browser-safe: tfjs-core and @basis/tensor only): the training
+// loop, optimizers, schedules, checkpoint encoding, and training models (settings, presets, train
+// config files, trainModel). Node-only parts (checkpoint files, run directories, the worker pool)
+// are in `./node-index.ts`.
 // registerGradients lives in @basis/tensor (tfjs area) since connectivity and degeneracy need it too
 export {
   createOptimizer,
@@ -68,3 +70,24 @@ export {
   type CheckpointFiles,
   type CheckpointManifest,
 } from './checkpoint.js';
+export {
+  TrainSettingsSchema,
+  parseTrainSettings,
+  resolveTrainSettings,
+  stepsPerEpoch,
+  withSeed,
+  withoutLongWarmup,
+  type ResolvedTrainSettings,
+  type TrainSettings,
+} from './train-settings.js';
+export { TRAINING_PRESETS, defaultTrainSettings, type TrainingPreset } from './presets.js';
+export { SeedListSchema, TrainConfigFileSchema, parseTrainConfigFile, type TrainConfigFile } from './train-config.js';
+export {
+  checkDataFits,
+  evaluateModel,
+  trainModel,
+  type EpochSummary,
+  type Evaluation,
+  type TrainModelOptions,
+  type TrainModelResult,
+} from './train-model.js';

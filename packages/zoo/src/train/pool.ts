@@ -6,7 +6,7 @@ import { BasisError, limitThreads, threadBudget, workerEngine, type BasisErrorCo
 import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
 import { fromWireError, lockDir, startWorkers, toShared, watchWorker, workerScript, type DirLock } from '@basis/tensor/node';
 import type { ClassificationDataset } from '../data/types.js';
-import type { TrainProgress } from '../train/loop.js';
+import type { TrainProgress } from './loop.js';
 import type { FromTrainWorker, ToTrainWorker, TrainJob, WireJob, WireResult } from './train-job.js';
 import { parseTrainSettings, stepsPerEpoch, withSeed } from './train-settings.js';
 
@@ -106,7 +106,7 @@ interface Pending {
  * uses more threads than the budget. System BLAS libraries keep one thread count per process
  * (shared by all worker threads), so while jobs run the pool also holds the process-wide count at
  * that share (`limitThreads`); when the pool is idle the calling thread gets its own count back.
- * Works from the built package (`dist/model/train-worker.js`) and from TypeScript sources (tests,
+ * Works from the built package (`dist/train/train-worker.js`) and from TypeScript sources (tests,
  * benchmarks: the worker registers tsx).
  *
  * @example

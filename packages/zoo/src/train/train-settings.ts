@@ -4,8 +4,8 @@
 import * as v from 'valibot';
 import { numBatches } from '../data/batch.js';
 import { at, boolean, finite, integer, list, isParsed, markParsed, object, oneOf, optional, parseConfig, seed, text, type Schema } from '@basis/tensor';
-import { OptimizerConfigSchema, type OptimizerConfig } from '../train/optimizers.js';
-import { ScheduleConfigSchema, scheduleProblem, type ScheduleConfig } from '../train/schedules.js';
+import { OptimizerConfigSchema, type OptimizerConfig } from './optimizers.js';
+import { ScheduleConfigSchema, scheduleProblem, type ScheduleConfig } from './schedules.js';
 
 /**
  * How to train: optimizer, schedule, epochs, batch size, seed and the rest, as plain JSON (it is

@@ -8,8 +8,8 @@ import { selectBackend } from '@basis/tensor/backend';
 import { sampleSubset } from '../data/dataset.js';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ParamDict } from '../graph/index.js';
-import { loadDataSpec } from './node.js';
-import { buildModel, type ModelSpec } from './model-spec.js';
+import { loadDataSpec } from '../model/node.js';
+import { buildModel, type ModelSpec } from '../model/model-spec.js';
 import { trainModel } from './train-model.js';
 import type { TrainSettings } from './train-settings.js';
 

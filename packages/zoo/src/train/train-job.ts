@@ -5,7 +5,7 @@ import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
 import type { WireError } from '@basis/tensor/node';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph, ParamDict } from '../graph/index.js';
-import type { TrainProgress, TrainStart } from '../train/loop.js';
+import type { TrainProgress, TrainStart } from './loop.js';
 import type { TrainModelResult } from './train-model.js';
 import type { TrainSettings } from './train-settings.js';
 

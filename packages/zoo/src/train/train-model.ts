@@ -7,9 +7,9 @@ import { BasisError, createRng, softmaxCrossEntropyMean } from '@basis/tensor';
 import type { ClassificationDataset } from '../data/types.js';
 import { assertClassification } from '../data/validate.js';
 import { describeGraph, forward, initParams, type ModelGraph, type ParamDict, type TensorParams } from '../graph/index.js';
-import { train, type CheckpointPlan, type EpochRecord, type LossFn, type TrainData, type TrainOptions, type TrainProgress, type TrainResult, type TrainStart } from '../train/loop.js';
-import type { NamedVariables } from '../train/params.js';
-import { checkKeys, checkObject, invalid } from '../train/validate.js';
+import { train, type CheckpointPlan, type EpochRecord, type LossFn, type TrainData, type TrainOptions, type TrainProgress, type TrainResult, type TrainStart } from './loop.js';
+import type { NamedVariables } from './params.js';
+import { checkKeys, checkObject, invalid } from './validate.js';
 import { resolveTrainSettings, type ResolvedTrainSettings, type TrainSettings } from './train-settings.js';
 
 /**

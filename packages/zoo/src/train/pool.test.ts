@@ -11,11 +11,11 @@ import { engineInfo, isBasisError, threadBudget, workerEngine } from '@basis/ten
 import { sampleSubset } from '../data/dataset.js';
 import type { ClassificationDataset } from '../data/types.js';
 import type { ModelGraph } from '../graph/index.js';
-import type { TrainProgress } from '../train/loop.js';
-import { loadCheckpoint } from '../train/node.js';
-import { loadDataSpec } from './node.js';
+import type { TrainProgress } from './loop.js';
+import { loadCheckpoint } from './node.js';
+import { loadDataSpec } from '../model/node.js';
 import { TrainPool, trainSeeds } from './pool.js';
-import { buildModel } from './model-spec.js';
+import { buildModel } from '../model/model-spec.js';
 import { trainModel } from './train-model.js';
 import type { TrainSettings } from './train-settings.js';
 

@@ -1,8 +1,8 @@
 // Training presets as data: model spec + data spec + training settings + the accuracy the preset
 // is known to reach, and the default training settings of `basis train`. `runTrainingPreset` in
 // `@basis/zoo/node` loads the data and trains. ("Recipe" is reserved for experiment recipes.)
-import { parseDataSpec, type DataSpec } from './data-spec.js';
-import { parseModelSpec, type ModelSpec } from './model-spec.js';
+import { parseDataSpec, type DataSpec } from '../model/data-spec.js';
+import { parseModelSpec, type ModelSpec } from '../model/model-spec.js';
 import { parseTrainSettings, type TrainSettings } from './train-settings.js';
 
 /**

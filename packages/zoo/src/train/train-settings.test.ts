@@ -3,9 +3,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isParsed } from '@basis/tensor';
-import { parseDataArg } from './data-arg.js';
-import { DataSpecSchema, parseDataSpec } from './data-spec.js';
-import { ModelSpecSchema, parseModelSpec } from './model-spec.js';
+import { parseDataArg } from '../model/data-arg.js';
+import { DataSpecSchema, parseDataSpec } from '../model/data-spec.js';
+import { ModelSpecSchema, parseModelSpec } from '../model/model-spec.js';
 import { TRAINING_PRESETS, defaultTrainSettings } from './presets.js';
 import { parseTrainConfigFile } from './train-config.js';
 import { TrainSettingsSchema, parseTrainSettings, resolveTrainSettings, stepsPerEpoch, withSeed, withoutLongWarmup } from './train-settings.js';

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '@basis/tensor/backend';
 import { sampleSubset } from '../data/dataset.js';
 import type { DataSplit } from '../data/types.js';
-import { loadDataSpec } from './node.js';
-import { buildModel } from './model-spec.js';
+import { loadDataSpec } from '../model/node.js';
+import { buildModel } from '../model/model-spec.js';
 import { trainModel } from './train-model.js';
 import type { TrainSettings } from './train-settings.js';
 

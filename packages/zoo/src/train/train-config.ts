@@ -3,8 +3,8 @@
 // and defaults fill the rest). Parsed once, at the door, by `parseTrainConfigFile`.
 import * as v from 'valibot';
 import { finite, integer, object, optional, parseConfig, text, type Schema } from '@basis/tensor';
-import { DataSpecSchema, type DataSpec } from './data-spec.js';
-import { ModelSpecSchema, type ModelSpec } from './model-spec.js';
+import { DataSpecSchema, type DataSpec } from '../model/data-spec.js';
+import { ModelSpecSchema, type ModelSpec } from '../model/model-spec.js';
 import { TrainSettingsSchema, type TrainSettings } from './train-settings.js';
 
 /**
