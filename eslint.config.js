@@ -13,7 +13,7 @@ const ABOVE = Object.fromEntries(
 
 // Typed lint (type-aware rules: recommendedTypeChecked and switch-exhaustiveness-check), package
 // by package as each is cleaned; the project service finds each file's own tsconfig.json.
-const TYPED = ['packages/tensor', 'packages/symmetry', 'packages/connectivity', 'packages/degeneracy', 'packages/align', 'apps/cli'];
+const TYPED = ['packages/tensor', 'packages/symmetry', 'packages/connectivity', 'packages/degeneracy', 'packages/align', 'apps/cli', 'packages/experiments', 'apps/docs'];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', 'apps/docs/.vitepress/cache/**', '**/fixtures/**'] },
@@ -59,6 +59,10 @@ export default tseslint.config(
       },
     },
   ]),
+  // V001-3's peekCached throws a Symbol as its "not cached" marker (only-throw-error). The fix edits
+  // the recipe file, which makes its committed standard report stale, and regenerating it is a full
+  // rerun (run caches gone): fix it together with V001-3's config schema (issue 17) and drop this.
+  { files: ['packages/experiments/src/recipes/v001-3.ts'], rules: { '@typescript-eslint/only-throw-error': 'off' } },
   // Front doors list their names (no `export *`), so that a package's public API can be read in
   // one file. zoo's front doors are being rewritten with explicit lists (issue 17); add it then.
   {

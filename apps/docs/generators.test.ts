@@ -72,7 +72,7 @@ describe('CLI reference', () => {
       const help = await printed(c.name, '--help');
       expect(markdown, c.name).toContain(`## basis ${c.name}\n`);
       expect(markdown, c.name).toContain('```text\n' + wrapHelp(help) + '\n```');
-      for (const k of Object.keys(c.options)) expect(help, `${c.name} ${k}`).toContain(`  ${flagName(k)}`);
+      for (const k of Object.keys(c.options as Record<string, unknown>)) expect(help, `${c.name} ${k}`).toContain(`  ${flagName(k)}`);
       for (const e of c.examples) expect(help, c.name).toContain(e);
     }
   });

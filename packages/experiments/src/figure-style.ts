@@ -58,7 +58,7 @@ export function textWidth(text: string, fontSize: number, bold = false): number 
 // Headless (Node, no canvas): measure text with Arial's metrics instead of Vega's rough estimate.
 // In a browser Vega measures on a canvas and this is left alone.
 if (typeof (globalThis as { document?: unknown }).document === 'undefined') {
-  (vega as unknown as { textMetrics: { width: (item: { fontSize?: number; fontWeight?: string | number }, text: unknown) => number } }).textMetrics.width = (item, text) => {
+  (vega as unknown as { textMetrics: { width: (item: { fontSize?: number; fontWeight?: string | number }, text: string | string[] | number | null | undefined) => number } }).textMetrics.width = (item, text) => {
     const size = typeof item.fontSize === 'number' ? item.fontSize : 11;
     const bold = item.fontWeight === 'bold' || (typeof item.fontWeight === 'number' && item.fontWeight >= 600);
     return textWidth(Array.isArray(text) ? text.join(' ') : String(text ?? ''), size, bold);

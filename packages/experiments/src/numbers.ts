@@ -8,8 +8,8 @@ export interface ColumnFormat {
   /** Digits after the decimal point (fixed notation) or of the mantissa (scientific). */
   decimals: number;
   scientific: boolean;
-  /** Formats one cell of the column (non-finite values print as `NaN`, `Infinity`, `-Infinity`). */
-  format(v: number): string;
+  /** Formats one cell of the column (non-finite values print as `NaN`, `Infinity`, `-Infinity`); a plain function (`xs.map(f.format)`). */
+  format: (v: number) => string;
 }
 
 /**

@@ -405,15 +405,7 @@ function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
       resolve();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
+    // p's own outcome (value or rejection reason, passed on as it is) once the listener is gone
+    p.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
   });
 }

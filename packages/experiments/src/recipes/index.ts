@@ -27,15 +27,16 @@ import { v001_4 } from './v001-4.js';
 import type { ExperimentRecipe } from './types.js';
 
 /**
- * A recipe of any configuration type (the registry holds recipes with different configs).
+ * A recipe of any configuration type (the registry holds recipes with different configs): its
+ * configuration is `unknown` until its own `checkConfig` has parsed it (`run` takes what
+ * `checkConfig` returned).
  *
  * @example
  * ```ts
  * const r: AnyRecipe = getRecipe('E000-1');
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRecipe = ExperimentRecipe<any>;
+export type AnyRecipe = ExperimentRecipe<unknown>;
 
 /**
  * Every recipe, in id order.

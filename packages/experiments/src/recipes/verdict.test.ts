@@ -135,7 +135,7 @@ describe('the reproduce index', () => {
       const html = readFileSync(p.html, 'utf8');
       expect(html).toContain('x rises');
       expect(html).toContain('too small to decide');
-      expect(JSON.parse(readFileSync(p.json, 'utf8')).claims).toHaveLength(1);
+      expect((JSON.parse(readFileSync(p.json, 'utf8')) as { claims: unknown[] }).claims).toHaveLength(1);
       expect(() => indexReport([])).toThrow(/at least one/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

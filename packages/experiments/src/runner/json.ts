@@ -21,6 +21,8 @@ function encode(v: unknown, path: string, seen: Set<object>): Json {
     case 'function':
     case 'symbol':
       throw new BasisError('INVALID_ARGUMENT', `${path} is a ${typeof v}, which cannot be stored as JSON`);
+    case 'object':
+      break; // typed arrays, arrays and plain objects below
   }
   if (v instanceof Float64Array || v instanceof Float32Array || v instanceof Int32Array) {
     const tag = v instanceof Float64Array ? '$f64' : v instanceof Float32Array ? '$f32' : '$i32';
