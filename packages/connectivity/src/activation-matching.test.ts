@@ -2,30 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@basis/tensor';
-import { act, sampleAssignment } from '@basis/symmetry';
-import { forward, inferSpec, initParams, miniMyrtle, mlp, paramsToTensors, toFloat64, type ModelGraph } from '@basis/zoo';
+import { inferSpec, initParams, miniMyrtle, mlp, toFloat64, type ModelGraph } from '@basis/zoo';
 import { activationMatchingOn, captureFeatures } from './activation-matching.js';
 import { activationMatching } from './matching.js';
+import { features, maxDiff, planted } from './test-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function maxDiff(a: Record<string, { data: ArrayLike<number> }>, b: Record<string, { data: ArrayLike<number> }>): number {
-  let d = 0;
-  for (const k of Object.keys(a)) {
-    const x = a[k]!.data;
-    const y = b[k]!.data;
-    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs((x[i] as number) - (y[i] as number)));
-  }
-  return d;
-}
-
-function plantedPair(graph: ModelGraph, seed: number) {
-  const spec = inferSpec(graph);
-  const A = toFloat64(initParams(graph, createRng(seed)));
-  return { spec, A, B: act(A, spec, sampleAssignment(spec, createRng(seed + 1))) };
-}
 
 describe('activationMatchingOn', () => {
   it('recovers a planted element on an MLP and a CNN from inputs alone', () => {
@@ -34,7 +18,7 @@ describe('activationMatchingOn', () => {
       [miniMyrtle(3, { input: [1, 8, 8], classes: 3 }), [6, 1, 8, 8], 1e-6],
     ];
     for (const [g, shape, tol] of cases) {
-      const { A, B } = plantedPair(g, 4);
+      const { A, B } = planted(g, 4);
       const x = tf.randomNormal(shape, 0, 1, 'float32', 3);
       expect(maxDiff(activationMatchingOn(g, A, B, x).params, A), g.name).toBeLessThan(tol);
       x.dispose();
@@ -47,16 +31,8 @@ describe('activationMatchingOn', () => {
     const A = toFloat64(initParams(g, createRng(1)));
     const B = toFloat64(initParams(g, createRng(2)));
     const x = tf.randomNormal([40, 5], 0, 1, 'float32', 9);
-    const feats = (p: typeof A) => {
-      const out: Record<string, { shape: number[]; data: Float64Array }> = {};
-      tf.tidy(() => {
-        const r = forward(g, paramsToTensors(p), x, { capture: 'all' });
-        for (const [k, v] of Object.entries(r.captures)) out[k] = { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
-      });
-      return out;
-    };
-    const fa = feats(A);
-    const fb = feats(B);
+    const fa = features(g, A, x);
+    const fb = features(g, B, x);
     expect(captureFeatures(g, A, x)).toEqual(fa);
     for (const correlation of [true, false]) {
       const want = activationMatching(A, B, spec, Object.fromEntries(Object.keys(fa).map((k) => [k, { a: fa[k]!, b: fb[k]! }])), { correlation });
@@ -69,7 +45,7 @@ describe('activationMatchingOn', () => {
 
   it('leaks no tensors and leaves the inputs to the caller', () => {
     const g = mlp({ width: 8, depth: 1, inputDim: 4, classes: 2 });
-    const { A, B } = plantedPair(g, 5);
+    const { A, B } = planted(g, 5);
     const x = tf.randomNormal([20, 4], 0, 1, 'float32', 1);
     const before = tf.memory().numTensors;
     activationMatchingOn(g, A, B, x);
@@ -80,7 +56,7 @@ describe('activationMatchingOn', () => {
 
   it('rejects inputs that are not a tensor, have no batch axis or a single row', () => {
     const g = mlp({ width: 8, depth: 1, inputDim: 4, classes: 2 });
-    const { A, B } = plantedPair(g, 6);
+    const { A, B } = planted(g, 6);
     expect(() => activationMatchingOn(g, A, B, [[1, 2, 3, 4]] as unknown as tf.Tensor)).toThrow(/must be a tfjs tensor/);
     const flat = tf.zeros([4]);
     expect(() => activationMatchingOn(g, A, B, flat)).toThrow(/batch axis/);

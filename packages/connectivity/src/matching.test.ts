@@ -6,39 +6,11 @@ import type { GroupElement} from '@basis/symmetry';
 import { act, composeAssignments, sampleAssignment, sampleElement, type SymmetrySpec } from '@basis/symmetry';
 import { forward, inferSpec, initParams, miniMyrtle, mlp, paramsToTensors, resmlp, toFloat64, transformer, type ModelGraph } from '@basis/zoo';
 import { activationMatching, mergeModels, weightMatching } from './matching.js';
+import { features, maxDiff, planted } from './test-helpers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function maxDiff(a: Record<string, { data: ArrayLike<number> }>, b: Record<string, { data: ArrayLike<number> }>): number {
-  let d = 0;
-  for (const k of Object.keys(a)) {
-    const x = a[k]!.data;
-    const y = b[k]!.data;
-    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs((x[i] as number) - (y[i] as number)));
-  }
-  return d;
-}
-
-/** A random element of every group, planted on a copy of A. */
-function planted(graph: ModelGraph, seed: number, kinds?: (spec: SymmetrySpec, g: string) => GroupElement | undefined) {
-  const spec = inferSpec(graph);
-  const A = toFloat64(initParams(graph, createRng(seed)));
-  const rng = createRng(seed + 1);
-  const asg: Record<string, GroupElement> = {};
-  for (const [g, decl] of Object.entries(spec.groups)) asg[g] = kinds?.(spec, g) ?? sampleElement(decl, rng);
-  return { spec, A, B: act(A, spec, asg), asg };
-}
-
-function features(graph: ModelGraph, params: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, x: tf.Tensor) {
-  const out: Record<string, { shape: number[]; data: Float64Array }> = {};
-  tf.tidy(() => {
-    const r = forward(graph, paramsToTensors(params), x, { capture: 'all' });
-    for (const [k, v] of Object.entries(r.captures)) out[k] = { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
-  });
-  return out;
-}
 
 describe('weight matching', () => {
   it('recovers a planted G_ReLU element exactly (permutation and positive scales) in an MLP', () => {

@@ -16,6 +16,59 @@ export interface WasmApi {
 /** This runtime's WebAssembly API, or undefined where there is none. */
 export const webAssemblyApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+/** A compiled kernel module with one instance, `kernels`, on a memory kept between calls. */
+export interface KeptInstance<K> {
+  api: WasmApi;
+  module: object;
+  memory: WasmMemory;
+  kernels: K;
+}
+
+/** Binds a module's exports, instantiated on `memory`, as kernels (null when an export is missing). */
+export type Instantiate<K> = (api: WasmApi, module: object, memory: WasmMemory) => K | null;
+
+/**
+ * Compiles `bytes()` and instantiates it on a one-page memory: the kept instance of a kernel
+ * module, or null where WebAssembly (SIMD) is unavailable or an export is missing (the callers
+ * then use their JavaScript kernels).
+ */
+export function keptInstance<K>(bytes: () => Uint8Array, instantiate: Instantiate<K>): KeptInstance<K> | null {
+  try {
+    const api = webAssemblyApi();
+    if (api === undefined) return null;
+    const module = new api.Module(bytes());
+    const memory = new api.Memory({ initial: 1 });
+    const kernels = instantiate(api, module, memory);
+    return kernels === null ? null : { api, module, memory, kernels };
+  } catch {
+    return null; // no WebAssembly SIMD here
+  }
+}
+
+/** Working memory a kept instance keeps between calls; a larger request gets a temporary instance. */
+export const KEEP_BYTES = 64 * 2 ** 20;
+
+/**
+ * Kernels on a memory of at least `bytes` bytes: the kept instance with its memory grown to
+ * `bytes` (up to {@link KEEP_BYTES}, kept for the next call), else a temporary memory with its own
+ * instance (released with it); null when the memory cannot be had (the caller falls back to
+ * JavaScript).
+ */
+export function withMemory<K>(kept: KeptInstance<K>, bytes: number, instantiate: Instantiate<K>): { memory: WasmMemory; kernels: K } | null {
+  try {
+    if (bytes <= KEEP_BYTES) {
+      const have = kept.memory.buffer.byteLength;
+      if (have < bytes) kept.memory.grow(Math.ceil((bytes - have) / 65536));
+      return kept;
+    }
+    const memory = new kept.api.Memory({ initial: Math.ceil(bytes / 65536) });
+    const kernels = instantiate(kept.api, kept.module, memory);
+    return kernels === null ? null : { memory, kernels };
+  } catch {
+    return null; // out of memory for wasm
+  }
+}
+
 /** Encoded bytes of an instruction sequence. */
 export type Code = number[];
 

@@ -6,7 +6,7 @@
 //
 // Determinism: IEEE-754 double arithmetic with separate multiply and add (no FMA), in an order
 // fixed by the blocking constants below, so results do not depend on the machine or on timing.
-import { ADD, AND, BLOCK, ELSE, END, EQZ, F64, F64_ADD, F64_MUL, I32, IF, LOOP, LT_U, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type WasmApi, type WasmMemory, webAssemblyApi } from '../wasm-asm.js';
+import { ADD, AND, BLOCK, ELSE, END, EQZ, F64, F64_ADD, F64_MUL, I32, IF, LOOP, LT_U, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type KeptInstance, type WasmApi, type WasmMemory, keptInstance, withMemory } from '../wasm-asm.js';
 
 type KernelFn = (pa: number, pb: number, pc: number, kc: number, nj: number, ldc: number) => void;
 type DotFn = (pX: number, pY: number, n: number) => number;
@@ -249,14 +249,7 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-interface WasmState {
-  api: WasmApi;
-  module: object;
-  memory: WasmMemory;
-  kernel: KernelFn;
-}
-
-let state: WasmState | null | undefined;
+let state: KeptInstance<KernelFn> | null | undefined;
 let disabled = false;
 
 /**
@@ -279,43 +272,17 @@ function instantiateRot(api: WasmApi, module: object, memory: WasmMemory): RotFn
   return typeof fn === 'function' ? (fn as RotFn) : null;
 }
 
-function wasmState(): WasmState | null {
+function wasmState(): KeptInstance<KernelFn> | null {
   if (disabled) return null;
-  if (state !== undefined) return state;
-  state = null;
-  try {
-    const api = webAssemblyApi();
-    if (api !== undefined) {
-      const module = new api.Module(moduleBytes());
-      const memory = new api.Memory({ initial: 1 });
-      const kernel = instantiate(api, module, memory);
-      if (kernel !== null) state = { api, module, memory, kernel };
-    }
-  } catch {
-    state = null; // no WebAssembly SIMD here: the JavaScript kernels are used
-  }
+  // null: no WebAssembly SIMD here, the JavaScript kernels are used
+  if (state === undefined) state = keptInstance(moduleBytes, instantiate);
   return state;
 }
 
-/** Working memory kept between calls; larger products get a temporary instance. */
-const KEEP_BYTES = 64 * 2 ** 20;
-
-/** A kernel and a memory of at least `bytes` bytes (null if it cannot be had). */
-function kernelWithMemory(bytes: number): { memory: WasmMemory; kernel: KernelFn } | null {
+/** The GEMM kernel on a memory of at least `bytes` bytes (null: fall back to JavaScript). */
+function kernelWithMemory(bytes: number): { memory: WasmMemory; kernels: KernelFn } | null {
   const st = wasmState();
-  if (st === null) return null;
-  try {
-    if (bytes <= KEEP_BYTES) {
-      const have = st.memory.buffer.byteLength;
-      if (have < bytes) st.memory.grow(Math.ceil((bytes - have) / 65536));
-      return st;
-    }
-    const memory = new st.api.Memory({ initial: Math.ceil(bytes / 65536) });
-    const kernel = instantiate(st.api, st.module, memory);
-    return kernel === null ? null : { memory, kernel };
-  } catch {
-    return null; // out of memory for wasm: fall back to JavaScript
-  }
+  return st === null ? null : withMemory(st, bytes, instantiate);
 }
 
 /** True when the WebAssembly SIMD kernel is in use (false: JavaScript fallback). */
@@ -379,7 +346,7 @@ export function wasmGemm(g: GemmArgs): boolean {
   } else {
     F.fill(0, cBuf, cBuf + mp * np);
   }
-  const kernel = st.kernel;
+  const kernel = st.kernels;
   const panels = mp / MR;
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);

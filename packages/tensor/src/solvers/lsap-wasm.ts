@@ -23,7 +23,7 @@
 // Layout in WebAssembly memory: per pair of columns (2j, 2j+1) one 64-byte block
 // [v, v | spc, spc | path, path | key, key] (f64 values; path holds the row index as a double),
 // a 96-byte output area, then the cost matrix, its rows padded to a multiple of 4 columns.
-import { ADD, BLOCK, END, EQZ, F64, I32, LOOP, LT_U, MUL, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code, type WasmApi, type WasmMemory, webAssemblyApi } from '../wasm-asm.js';
+import { ADD, BLOCK, END, EQZ, F64, I32, LOOP, LT_U, MUL, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type Code, type KeptInstance, type WasmApi, type WasmMemory, keptInstance, withMemory } from '../wasm-asm.js';
 import { matchColumnMinima, type LsapKernelResult } from './lsap-kernel.js';
 
 /** scan(pRow, pCol, nQuads, shift, row, pOut) — see scanBody. */
@@ -195,14 +195,7 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-interface WasmState {
-  api: WasmApi;
-  module: object;
-  memory: WasmMemory;
-  kernels: Kernels;
-}
-
-let state: WasmState | null | undefined;
+let state: KeptInstance<Kernels> | null | undefined;
 type Mode = 'auto' | 'always' | 'never';
 let mode: Mode = 'auto';
 
@@ -234,20 +227,9 @@ function instantiate(api: WasmApi, module: object, memory: WasmMemory): Kernels 
   return { scan: scan as ScanFn, scanFirst: scanFirst as ScanFn, colmin: colmin as ColminFn };
 }
 
-function wasmState(): WasmState | null {
-  if (state !== undefined) return state;
-  state = null;
-  try {
-    const api = webAssemblyApi();
-    if (api !== undefined) {
-      const module = new api.Module(moduleBytes());
-      const memory = new api.Memory({ initial: 1 });
-      const kernels = instantiate(api, module, memory);
-      if (kernels !== null) state = { api, module, memory, kernels };
-    }
-  } catch {
-    state = null; // no WebAssembly SIMD here: the JavaScript kernel is used
-  }
+function wasmState(): KeptInstance<Kernels> | null {
+  // null: no WebAssembly SIMD here, the JavaScript kernel is used
+  if (state === undefined) state = keptInstance(moduleBytes, instantiate);
   return state;
 }
 
@@ -256,24 +238,10 @@ export function lsapWasmAvailable(): boolean {
   return wasmState() !== null;
 }
 
-/** Working memory kept between calls (larger problems get a temporary memory). */
-const KEEP_BYTES = 64 * 2 ** 20;
-
+/** The kernels on a memory of at least `bytes` bytes (null: the caller falls back to JavaScript). */
 function kernelsWithMemory(bytes: number): { memory: WasmMemory; kernels: Kernels } | null {
   const st = wasmState();
-  if (st === null) return null;
-  try {
-    if (bytes <= KEEP_BYTES) {
-      const have = st.memory.buffer.byteLength;
-      if (have < bytes) st.memory.grow(Math.ceil((bytes - have) / 65536));
-      return st;
-    }
-    const memory = new st.api.Memory({ initial: Math.ceil(bytes / 65536) });
-    const kernels = instantiate(st.api, st.module, memory);
-    return kernels === null ? null : { memory, kernels };
-  } catch {
-    return null; // out of memory for wasm: the caller falls back to JavaScript
-  }
+  return st === null ? null : withMemory(st, bytes, instantiate);
 }
 
 /**

@@ -12,17 +12,7 @@
 //
 // Arithmetic is float32 (as the composed tfjs ops); the batchnorm sums add float32 partial sums of
 // 16 rows into float64 accumulators, so long reductions do not lose precision.
-import { ADD, AND, BLOCK, END, F32, F64_ADD, GE_S, GT_S, I32, IF, LOOP, LT_S, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name as str, section, set, simd, uleb, vec, type Code } from '../wasm-asm.js';
-
-// --- the WebAssembly JS API subset used (lib.dom is not loaded) -------------------------------
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: abstract new (...args: never[]) => WasmMemory;
-}
+import { ADD, AND, BLOCK, END, F32, F64_ADD, GE_S, GT_S, I32, IF, LOOP, LT_S, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name as str, section, set, simd, uleb, vec, type Code, type WasmMemory, webAssemblyApi } from '../wasm-asm.js';
 
 // --- instructions beyond the shared assembler (../wasm-asm.ts) --------------------------------
 
@@ -441,15 +431,11 @@ export function setSimdEnabled(on: boolean): void {
   disabled = !on;
 }
 
-function wasmApi(): WasmApi | undefined {
-  return (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-}
-
 function compiledModule(): object | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const api = wasmApi();
+    const api = webAssemblyApi();
     if (api !== undefined) compiled = new api.Module(moduleBytes(allKernels()));
   } catch {
     compiled = null; // no WebAssembly SIMD here
@@ -459,7 +445,7 @@ function compiledModule(): object | null {
 
 /** The WebAssembly.Memory of a tfjs wasm backend (Emscripten module in `backend.wasm`), or null. */
 function memoryOf(backend: unknown): WasmMemory | null {
-  const api = wasmApi();
+  const api = webAssemblyApi();
   if (api === undefined || backend === null || typeof backend !== 'object') return null;
   const mod = (backend as { wasm?: Record<string, unknown> }).wasm;
   if (mod === undefined || mod === null || typeof mod !== 'object') return null;
@@ -467,7 +453,7 @@ function memoryOf(backend: unknown): WasmMemory | null {
   const candidates = [mod['wasmMemory'], asm?.['memory'], asm?.['a'], mod['memory']];
   const heap = mod['HEAPU8'];
   for (const m of candidates) {
-    if (m instanceof (api.Memory as unknown as new () => WasmMemory) && (!(heap instanceof Uint8Array) || heap.buffer === m.buffer)) return m;
+    if (m instanceof api.Memory && (!(heap instanceof Uint8Array) || heap.buffer === m.buffer)) return m;
   }
   return null;
 }
@@ -633,7 +619,7 @@ export function simdKernelsFor(backend: unknown): SimdKernels | null {
   let out: SimdKernels | null = null;
   try {
     const module = compiledModule();
-    const api = wasmApi();
+    const api = webAssemblyApi();
     if (module !== null && api !== undefined) {
       const inst = new api.Instance(module, { env: { mem: memory } });
       const fns: Record<string, Fn> = {};
