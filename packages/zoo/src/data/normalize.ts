@@ -1,7 +1,7 @@
 // Pixel normalisation: raw 0..255, unit 0..1, and per-channel standardisation.
 import { BasisError } from '@basis/tensor';
 import type { Dataset, Normalization, NormalizeOption } from './types.js';
-import { assertImages, checkFiniteArray, checkNumber, describe } from './validate.js';
+import { assertImages, checkFiniteArray, checkNumber, describe, isList } from './validate.js';
 
 /**
  * Mean pixel value of the 60,000 MNIST training images in the unit scale (p/255): the constant
@@ -47,7 +47,7 @@ const STANDARD: Record<string, { mean: number; std: number }> = {
 };
 
 function perChannel(v: number | readonly number[], c: number, name: string, positive: boolean): number[] {
-  const arr = typeof v === 'number' ? Array.from({ length: c }, () => v) : Array.isArray(v) ? [...v] : null;
+  const arr = typeof v === 'number' ? Array.from({ length: c }, () => v) : isList(v) ? [...v] : null;
   if (arr === null) throw new BasisError('CONFIG_INVALID', `normalize.${name} must be a number or an array of ${c} numbers, got ${describe(v)}`);
   if (arr.length !== c) throw new BasisError('SHAPE_MISMATCH', `normalize.${name} has ${arr.length} entries but the images have ${c} channel(s); give one value per channel`);
   arr.forEach((x, i) => checkNumber(x, `normalize.${name}[${i}]`, positive ? { min: 0, minExclusive: true } : {}));

@@ -1,7 +1,7 @@
 // Synthetic datasets: Gaussian mixtures, teacher-network data, modular addition. All seeded.
 import { BasisError, Matrix, shuffle, type Rng } from '@basis/tensor';
 import type { ClassificationDataset, DataSplit, RegressionDataset, SeedLike } from './types.js';
-import { checkInt, checkNumber, checkOptions, describe, toRng } from './validate.js';
+import { checkInt, checkNumber, checkOptions, describe, isList, toRng } from './validate.js';
 
 /**
  * Options of {@link gaussianMixture}.
@@ -61,7 +61,7 @@ export function gaussianMixture(opts: GaussianMixtureOptions): ClassificationDat
   const std = checkNumber(opts.std ?? 1, `${fn}: std`, { min: 0 });
   if (n < k) throw new BasisError('TOO_SMALL', `${fn}: n = ${n} is fewer than numClasses = ${k}; every class needs an example`);
   const weights = opts.weights ?? Array.from({ length: k }, () => 1);
-  if (!Array.isArray(weights) || weights.length !== k) throw new BasisError('SHAPE_MISMATCH', `${fn}: weights must list ${k} numbers, got ${describe(opts.weights)}`);
+  if (!isList(weights) || weights.length !== k) throw new BasisError('SHAPE_MISMATCH', `${fn}: weights must list ${k} numbers, got ${describe(opts.weights)}`);
   weights.forEach((w, i) => checkNumber(w, `${fn}: weights[${i}]`, { min: 0, minExclusive: true }));
   const rng = toRng(opts.seed);
   const meanRng = rng.fork('means');
@@ -188,7 +188,7 @@ export function createTeacherMlp(opts: TeacherOptions): TeacherMlp {
   if (opts === undefined) throw new BasisError('CONFIG_INVALID', `${fn}: pass { inputDim }`);
   const inputDim = checkInt(opts.inputDim, `${fn}: inputDim`, 1);
   const hidden = opts.hidden ?? [32];
-  if (!Array.isArray(hidden)) throw new BasisError('CONFIG_INVALID', `${fn}: hidden must be a list of widths, got ${describe(hidden)}`);
+  if (!isList(hidden)) throw new BasisError('CONFIG_INVALID', `${fn}: hidden must be a list of widths, got ${describe(hidden)}`);
   hidden.forEach((h, i) => checkInt(h, `${fn}: hidden[${i}]`, 1));
   const outputDim = checkInt(opts.outputDim ?? 1, `${fn}: outputDim`, 1);
   const activation = opts.activation ?? 'relu';
@@ -238,7 +238,7 @@ function act(a: TeacherActivation, v: number): number {
  */
 export function teacherForward(teacher: TeacherMlp, x: ArrayLike<number>): Float64Array {
   const fn = 'teacherForward';
-  if (typeof teacher !== 'object' || teacher === null || !Array.isArray(teacher.layers) || teacher.layers.length === 0) {
+  if (typeof teacher !== 'object' || teacher === null || !isList(teacher.layers) || teacher.layers.length === 0) {
     throw new BasisError('INVALID_ARGUMENT', `${fn}: expected a teacher from createTeacherMlp, got ${describe(teacher)}`);
   }
   const d = teacher.inputDim;
@@ -312,7 +312,7 @@ export function teacherDataset(opts: TeacherDatasetOptions): ClassificationDatas
   checkOptions(opts, ['teacher', 'n', 'task', 'inputDistribution', 'inputStd', 'noiseStd', 'seed'], fn);
   if (opts === undefined) throw new BasisError('CONFIG_INVALID', `${fn}: pass { teacher, n }`);
   const { teacher } = opts;
-  if (typeof teacher !== 'object' || teacher === null || !Array.isArray(teacher.layers)) {
+  if (typeof teacher !== 'object' || teacher === null || !isList(teacher.layers)) {
     throw new BasisError('CONFIG_INVALID', `${fn}: teacher must come from createTeacherMlp, got ${describe(teacher)}`);
   }
   const n = checkInt(opts.n, `${fn}: n`, 1);

@@ -19,6 +19,14 @@ export function checkOptions(opts: unknown, allowed: readonly string[], fn: stri
   }
 }
 
+/**
+ * `Array.isArray` without its narrowing: on a typed `readonly T[]` argument the built-in narrows to
+ * `any[]`, while this keeps the element type (for front-door checks of lists from untyped callers).
+ */
+export function isList(v: unknown): boolean {
+  return Array.isArray(v);
+}
+
 /** A short description of a value for messages. */
 export function describe(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;

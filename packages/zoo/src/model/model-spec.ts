@@ -4,7 +4,7 @@
 import { ACTIVATION_FNS, cnn, miniMyrtle, mlp, resmlp, resnet, transformer, type ActivationFn, type ModelGraph } from '../graph/index.js';
 import * as v from 'valibot';
 import { at, boolean, finite, integer, list, object, oneOf, optional, parseConfig, type Schema } from '@basis/tensor';
-import { checkInt, invalid, show } from '../train/validate.js';
+import { checkInt, invalid, isList, show } from '../train/validate.js';
 
 /**
  * Architecture ids understood by {@link buildModel}.
@@ -161,7 +161,7 @@ function rewrap<T>(field: string, f: () => T): T {
  */
 export function buildModel(spec: ModelSpec, io: ModelIo, field = 'model'): ModelGraph {
   const s = parseModelSpec(spec, field);
-  if (!Array.isArray(io.input) || io.input.length === 0) invalid(`${field}: input`, `must be a shape, got ${show(io.input)}`);
+  if (!isList(io.input) || io.input.length === 0) invalid(`${field}: input`, `must be a shape, got ${show(io.input)}`);
   const classes = checkInt(io.classes, `${field}: classes`, 2);
   const activation = s.activation === undefined ? undefined : s.slope === undefined ? s.activation : { fn: s.activation, slope: s.slope };
   const act = activation === undefined ? {} : { activation };

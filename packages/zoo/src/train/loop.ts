@@ -364,7 +364,7 @@ function checkRngState(v: unknown, field: string): RngState {
   const s = o.s;
   if (!Array.isArray(s) || s.length !== 4 || s.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) invalid(`${field}.s`, 'must hold four unsigned 32-bit integers');
   if (o.spare !== null && o.spare !== undefined && (typeof o.spare !== 'number' || !Number.isFinite(o.spare))) invalid(`${field}.spare`, `must be a number or null, got ${show(o.spare)}`);
-  return { s: [...s] as [number, number, number, number], spare: (o.spare as number | null | undefined) ?? null };
+  return { s: [...(s as number[])] as [number, number, number, number], spare: (o.spare as number | null | undefined) ?? null };
 }
 
 /**
@@ -437,7 +437,7 @@ function collectUpdates(u: unknown, params: NamedVariables, trainable: ReadonlyS
   for (const [name, value] of Object.entries(u as Record<string, unknown>)) {
     const field = `train.lossFn result.updates['${name}']`;
     if (!(value instanceof Tensor)) invalid(field, `must be a tf.Tensor, got ${show(value)}`);
-    const t: Tensor = value;
+    const t = value as Tensor;
     const v = params[name];
     if (v === undefined) invalid(field, 'names no parameter');
     if (trainable.has(name)) invalid(field, 'is a parameter trained by the optimizer; updates are for buffers (trainable: false)');
@@ -743,7 +743,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               updates = collectUpdates((out as { updates?: unknown }).updates, params, trainable, frozen);
             }
             if (!(l instanceof Tensor) || l.rank !== 0) {
-              throw new BasisError('SHAPE_MISMATCH', `train.lossFn must return a scalar tensor or { loss, updates }, got ${l instanceof Tensor ? `shape [${l.shape.join(', ')}]` : show(l)}; reduce it with tf.mean`);
+              throw new BasisError('SHAPE_MISMATCH', `train.lossFn must return a scalar tensor or { loss, updates }, got ${l instanceof Tensor ? `shape [${(l as Tensor).shape.join(', ')}]` : show(l)}; reduce it with tf.mean`);
             }
             return l as Scalar;
           }, trainableVars);

@@ -5,7 +5,7 @@ import { BasisError, adamStep, sgdStep, type NdArray } from '@basis/tensor';
 import { ndArrayToTensor, tensorToNdArray, type NamedVariables } from './params.js';
 import * as v from 'valibot';
 import { at, boolean, finite, object, optional, parseConfig, type Schema } from '@basis/tensor';
-import { checkNum, invalid, show } from './validate.js';
+import { checkNum, invalid, isList, show } from './validate.js';
 
 /**
  * Stochastic gradient descent, as in PyTorch's `torch.optim.SGD`:
@@ -255,7 +255,7 @@ export function frozenNames(names: readonly string[], freeze: FreezeSpec | undef
     }
     return out;
   }
-  if (!Array.isArray(freeze)) invalid(field, `must be a list of parameter names or a predicate, got ${show(freeze)}`);
+  if (!isList(freeze)) invalid(field, `must be a list of parameter names or a predicate, got ${show(freeze)}`);
   const known = new Set(names);
   freeze.forEach((n, i) => {
     if (typeof n !== 'string') invalid(`${field}[${i}]`, `must be a parameter name, got ${show(n)}`);

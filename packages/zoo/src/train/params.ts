@@ -21,8 +21,9 @@ export function checkParams(params: unknown, field: string): NamedVariables {
   const entries = Object.entries(params as Record<string, unknown>);
   if (entries.length === 0) invalid(field, 'must hold at least one parameter');
   const seen = new Map<Variable, string>();
-  for (const [name, v] of entries) {
-    if (!(v instanceof Variable)) invalid(`${field}['${name}']`, `must be a tf.Variable, got ${v instanceof Tensor ? 'a plain tf.Tensor (wrap it with tf.variable)' : show(v)}`);
+  for (const [name, value] of entries) {
+    if (!(value instanceof Variable)) invalid(`${field}['${name}']`, `must be a tf.Variable, got ${value instanceof Tensor ? 'a plain tf.Tensor (wrap it with tf.variable)' : show(value)}`);
+    const v = value as Variable; // (instanceof narrows to Variable<any>)
     if (v.isDisposed) invalid(`${field}['${name}']`, 'is a disposed variable');
     const other = seen.get(v);
     if (other !== undefined) invalid(`${field}['${name}']`, `is the same variable as '${other}'; give each parameter its own variable`);
@@ -140,7 +141,7 @@ export function variablesFromArrays(
   arrays: ReadonlyMap<string, NdArray> | Record<string, NdArray>,
   opts: { nonTrainable?: readonly string[] } = {},
 ): NamedVariables {
-  const entries = arrays instanceof Map ? [...(arrays as ReadonlyMap<string, NdArray>).entries()] : Object.entries(arrays);
+  const entries = arrays instanceof Map ? [...(arrays as ReadonlyMap<string, NdArray>).entries()] : Object.entries(arrays as Record<string, NdArray>);
   const out: NamedVariables = {};
   for (const [name, a] of entries) {
     const t = ndArrayToTensor(a, `array '${name}'`);

@@ -60,7 +60,7 @@ describe('TrainPool', () => {
       const local = await trainModel({ graph, train, test, recipe: { ...recipe, seed } });
       const r = runs[i]!;
       expect(r.backend).toBe('cpu');
-      expect(r.history).toEqual(local.history.map((h) => ({ ...h, seconds: expect.any(Number) })));
+      expect(r.history).toEqual(local.history.map((h) => ({ ...h, seconds: expect.any(Number) as unknown })));
       for (const k of Object.keys(local.params)) expect(r.params[k]!.data).toEqual(local.params[k]!.data);
       const ev = events.get(seed)!;
       expect(ev.filter((e) => e.kind === 'step')).toHaveLength(12);

@@ -6,6 +6,7 @@ import { BasisError, limitThreads, threadBudget, workerEngine, type BasisErrorCo
 import type { ActiveBackend, BackendPreference } from '@basis/tensor/backend';
 import { fromWireError, lockDir, startWorkers, toShared, watchWorker, workerScript, type DirLock } from '@basis/tensor/node';
 import type { ClassificationDataset } from '../data/types.js';
+import { isList } from './validate.js';
 import type { TrainProgress } from './loop.js';
 import type { FromTrainWorker, ToTrainWorker, TrainJob, WireJob, WireResult } from './train-job.js';
 import { parseTrainSettings, stepsPerEpoch, withSeed } from './train-settings.js';
@@ -402,7 +403,7 @@ function checkSpawn(opts: TrainSeedsOptions): number | undefined {
  */
 export async function trainSeeds(opts: TrainSeedsOptions): Promise<TrainJobResult[]> {
   const { seeds, runDir, trunkDir } = opts;
-  if (!Array.isArray(seeds) || seeds.length === 0) throw new BasisError('CONFIG_INVALID', 'seeds must list at least one seed', { details: { field: 'seeds' } });
+  if (!isList(seeds) || seeds.length === 0) throw new BasisError('CONFIG_INVALID', 'seeds must list at least one seed', { details: { field: 'seeds' } });
   opts = { ...opts, recipe: parseTrainSettings(opts.recipe, 'recipe') };
   const spawnSteps = checkSpawn(opts);
   // every run directory is locked before anything trains: a folder in use fails the whole call at once

@@ -16,3 +16,4 @@ export function checkSeed(v: unknown, field: string): number | string {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
   return invalid(field, `must be a non-negative integer or a string, got ${show(v)}`);
 }
+export { isList } from '../data/validate.js';
