@@ -1,7 +1,7 @@
 // Statistic-based survey measures (fixtures README, "Survey measures"): `|f(X) - f(Y)|` for a
 // statistic f of one representation. f is memoised per layer (and per option value), so an audit
 // computes it once per layer.
-import { BasisError, type Matrix } from '@basis/tensor';
+import { BasisError, rowDotsOf, type Matrix } from '@basis/tensor';
 import { columnSums } from '../moments.js';
 import { cached, prescaled } from '../prep.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
@@ -80,11 +80,39 @@ export function statMagnitudeKernel(X: Matrix, Y: Matrix): number {
   return value;
 }
 
+/** Sum of squares of `a[o .. o + d)`, eight partial sums (the row norms of concentricity). */
+function squaresOf(a: Float64Array, o: number, d: number): number {
+  let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
+  const e8 = o + d - (d % 8);
+  let k = o;
+  for (; k < e8; k += 8) {
+    const v0 = a[k] as number;
+    const v1 = a[k + 1] as number;
+    const v2 = a[k + 2] as number;
+    const v3 = a[k + 3] as number;
+    const v4 = a[k + 4] as number;
+    const v5 = a[k + 5] as number;
+    const v6 = a[k + 6] as number;
+    const v7 = a[k + 7] as number;
+    q0 += v0 * v0;
+    q1 += v1 * v1;
+    q2 += v2 * v2;
+    q3 += v3 * v3;
+    q4 += v4 * v4;
+    q5 += v5 * v5;
+    q6 += v6 * v6;
+    q7 += v7 * v7;
+  }
+  for (; k < o + d; k++) q0 += (a[k] as number) * (a[k] as number);
+  return q0 + q1 + (q2 + q3) + (q4 + q5 + (q6 + q7));
+}
+
 /**
  * The mean cosine of the rows to the mean row (uncentred; zero vectors have cosine 0), memoised.
  * `(1/N) sum_i cos(x_i, m) = (1/(N ||u||)) sum_i (x_i · u) / ||x_i||` with `u` the column sums
- * scaled by an exact power of two (the sums are the memoised ones of the validation): one pass over
- * X, each row read once for both of its dot products.
+ * scaled by an exact power of two (the sums are the memoised ones of the validation): the dots
+ * `X u` in one more read of X (a dgemv on the native engine) and the row norms in a third, each row
+ * whose squares leave the float64 range redone from a copy scaled by a power of two.
  */
 function concentricityOf(X: Matrix): number {
   return cached(X, 'stat.concentricity', () => {
@@ -97,35 +125,15 @@ function concentricityOf(X: Matrix): number {
     if (top === 0) return 0;
     const sm = 2 ** Math.floor(Math.log2(top));
     const u = sum.map((v) => v / sm); // entries below 2 in size: no product x_ik u_k overflows
-    const d4 = d - (d % 4);
+    // finite inputs (validated): a row whose squares stay finite has |x_i| < 2^512, so its dot with
+    // u (|u_k| < 2) is finite too
+    const dots = rowDotsOf(X, u);
     let total = 0;
     for (let i = 0; i < n; i++) {
       const o = i * d;
-      let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-      let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-      let k = 0;
-      for (; k < d4; k += 4) {
-        const v0 = a[o + k] as number;
-        const v1 = a[o + k + 1] as number;
-        const v2 = a[o + k + 2] as number;
-        const v3 = a[o + k + 3] as number;
-        q0 += v0 * v0;
-        q1 += v1 * v1;
-        q2 += v2 * v2;
-        q3 += v3 * v3;
-        p0 += v0 * (u[k] as number);
-        p1 += v1 * (u[k + 1] as number);
-        p2 += v2 * (u[k + 2] as number);
-        p3 += v3 * (u[k + 3] as number);
-      }
-      for (; k < d; k++) {
-        const v = a[o + k] as number;
-        q0 += v * v;
-        p0 += v * (u[k] as number);
-      }
-      const q = q0 + q1 + (q2 + q3);
+      const q = squaresOf(a, o, d);
       if (q < Infinity && q > 2 ** -960) {
-        total += (p0 + p1 + (p2 + p3)) / Math.sqrt(q);
+        total += (dots[i] as number) / Math.sqrt(q);
       } else {
         // squares outside the float64 range: the row's cosine from a copy scaled by a power of two
         const r = maxAbs(a.subarray(o, o + d));

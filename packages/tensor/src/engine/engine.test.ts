@@ -9,7 +9,7 @@ import { crossprod, gram, matmul } from '../linalg/basic.js';
 import { gemmStrided } from '../linalg/gemm.js';
 import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
 import { checkBlock, checkDims, nativeGemm, nativeGemv, nativeMaxAbs, nativeSgemm } from './blas.js';
-import { columnSumsOf } from '../stats/sums.js';
+import { columnSumsOf, rowDotsOf } from '../stats/sums.js';
 import { Matrix, assertFinite } from '../matrix.js';
 import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
 import { candidateLibraries, loadNative } from './native.js';
@@ -257,6 +257,47 @@ describe.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('native matrix-vecto
       expect(Array.from(sums).filter((v) => !Number.isFinite(v))).toHaveLength(3);
     }
     expect(Array.from(columnSumsOf(new Matrix(0, 3)))).toEqual([0, 0, 0]);
+  });
+
+  it('rowDotsOf agrees on both engines to rounding, turns a NaN or Inf entry into a non-finite dot of its row only, and checks the length of v', () => {
+    const rng = rngFor('row-dots');
+    for (const [n, d] of [[1, 1], [3, 5], [130, 129], [257, 64]] as const) {
+      const X = gaussian(rng, n, d);
+      const v = Array.from({ length: d }, (_, k) => Math.cos(k) * 3);
+      const s = onBoth(() => rowDotsOf(X, v));
+      for (let i = 0; i < n; i++) {
+        let ref = 0;
+        let abs = 0;
+        for (let k = 0; k < d; k++) {
+          ref += X.get(i, k) * (v[k] as number);
+          abs += Math.abs(X.get(i, k) * (v[k] as number));
+        }
+        expect(Math.abs((s.native[i] as number) - ref)).toBeLessThanOrEqual(1e-14 * d * abs);
+        expect(Math.abs((s.wasm[i] as number) - ref)).toBeLessThanOrEqual(1e-14 * d * abs);
+      }
+    }
+    const X = gaussian(rng, 200, 100); // above the dgemv crossover
+    X.set(199, 99, NaN);
+    X.set(3, 0, Infinity);
+    X.set(5, 7, Infinity);
+    X.set(5, 9, -Infinity);
+    const v = new Float64Array(100).fill(1);
+    const s = onBoth(() => rowDotsOf(X, v));
+    for (const dots of [s.native, s.wasm]) {
+      expect(Number.isNaN(dots[199])).toBe(true);
+      expect(dots[3]).toBe(Infinity);
+      expect(Number.isNaN(dots[5])).toBe(true);
+      expect(Array.from(dots).filter((x) => !Number.isFinite(x))).toHaveLength(3);
+    }
+    expect(Array.from(rowDotsOf(new Matrix(2, 0), []))).toEqual([0, 0]);
+    let err: unknown;
+    try {
+      rowDotsOf(X, [1, 2]);
+    } catch (e) {
+      err = e;
+    }
+    expect(isBasisError(err) ? err.code : err).toBe('SHAPE_MISMATCH');
+    expect((err as Error).message).toContain('v.length === X.cols, got 2 and 200 x 100');
   });
 });
 
