@@ -1,4 +1,4 @@
-import { BasisError, Matrix, crossprod, matmul, svd } from '@basis/tensor';
+import { BasisError, Matrix, crossprod, eigh, gram, matmul, svd } from '@basis/tensor';
 import { cached, centred, centredScale, numericalRank, prescaled, singularParts, spanBasis, squaresOf } from '../prep.js';
 import { chordToAngle, padColumns, padTo, residualNorm, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
@@ -27,6 +27,44 @@ function polarFactor(Xc: Matrix, r: number, name: string, metric: string): Matri
 }
 
 /**
+ * Largest condition number of a centred layer whose singular values and right vectors are taken
+ * from the eigendecomposition of its Gram matrix `Xcᵀ Xc` (rounding ~ 2^-52 cond², at most ~2e-12
+ * relative: the QR route's bound at its own guard {@link POLAR_COND}).
+ */
+const GRAM_COND = 100;
+
+/**
+ * Singular values (descending) and right vectors of a tall centred layer from `eigh(Xcᵀ Xc)`, when
+ * its condition number is at most {@link GRAM_COND}; else undefined. Memoised per layer: one
+ * N x d x d product and a d x d eigenproblem, against a QR and two SVDs of R on the other routes.
+ */
+function gramSpectrum(Xc: Matrix): { s: Float64Array; V: Matrix } | undefined {
+  if (Xc.rows <= Xc.cols) return undefined;
+  return cached(Xc, 'gramSpectrum', () => {
+    const { values, vectors } = eigh(gram(Xc));
+    const lo = values[values.length - 1] as number;
+    if (!(lo > 0 && (values[0] as number) <= GRAM_COND * GRAM_COND * lo)) return undefined;
+    return { s: values.map(Math.sqrt), V: vectors };
+  });
+}
+
+/**
+ * `Xc (ca I + cb V S⁻¹ Vᵀ) / ||.||_F` for a full-rank tall layer with singular values s and right
+ * vectors V: one N x d x d product (the QR's Q and the left vectors are never formed).
+ */
+function whitenedProduct(Xc: Matrix, s: Float64Array, V: Matrix, ca: number, cb: number): Matrix {
+  const d = Xc.cols;
+  const VS = V.clone();
+  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) VS.data[i * d + k] = ((VS.data[i * d + k] as number) * cb) / (s[k] as number);
+  const M = matmul(VS, V.transpose());
+  for (let i = 0; i < d; i++) M.data[i * d + i] = (M.data[i * d + i] as number) + ca;
+  const Phi = matmul(Xc, M);
+  const norm = Math.sqrt(sumSquares(Phi));
+  for (let k = 0; k < Phi.data.length; k++) Phi.data[k] = (Phi.data[k] as number) / norm;
+  return Phi;
+}
+
+/**
  * `phi(X) / ||phi(X)||_F` with `phi(X) = alpha Xc + (1 - alpha) U_r V_rᵀ` (Williams et al.'s partial
  * whitening, `Xc (alpha I + (1 - alpha)(Xcᵀ Xc)^{+1/2})`), r the numerical rank of the centred X
  * zero-padded to p columns. The centred copy may carry an exact power-of-two scale (extreme
@@ -36,10 +74,16 @@ function polarFactor(Xc: Matrix, r: number, name: string, metric: string): Matri
 function partiallyWhitened(X: Matrix, alpha: number, p: number, name: string, metric: string): Matrix {
   const Xc = centred(X);
   assertNotConstant(squaresOf(Xc), name, metric);
-  const { s } = singularParts(Xc, name, metric);
-  const r = numericalRank(s, X.rows, p);
   const a = alpha * centredScale(X); // phi = a Xc' + b U_r V_rᵀ with Xc' the stored (scaled) copy
   const b = 1 - alpha;
+  const g = gramSpectrum(Xc);
+  if (g !== undefined && numericalRank(g.s, X.rows, p) === X.cols) {
+    // very well-conditioned tall layer: s and V from the Gram matrix, phi = Xc (ca I + cb V S⁻¹ Vᵀ)
+    const top = Math.max(a * (g.s[0] as number) + b, Number.MIN_VALUE);
+    return whitenedProduct(Xc, g.s, g.V, a / top, b / top);
+  }
+  const { s } = singularParts(Xc, name, metric);
+  const r = numericalRank(s, X.rows, p);
   const top = Math.max(a * (s[0] as number) + b, Number.MIN_VALUE); // largest singular value of phi
   const ca = a / top;
   const cb = b / top;
@@ -47,16 +91,7 @@ function partiallyWhitened(X: Matrix, alpha: number, p: number, name: string, me
   if (sb.R !== undefined && (sb.cond as number) <= POLAR_COND && r === X.cols) {
     // well-conditioned tall layer: phi = Xc (ca I + cb V S⁻¹ Vᵀ), one N x d x d product from the
     // SVD of R (the QR's Q is never formed); rounding ~ 2^-52 cond, at most ~1e-12 relative
-    const { V } = singularParts(Xc, name, metric);
-    const d = X.cols;
-    const VS = V.clone();
-    for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) VS.data[i * d + k] = ((VS.data[i * d + k] as number) * cb) / (s[k] as number);
-    const M = matmul(VS, V.transpose());
-    for (let i = 0; i < d; i++) M.data[i * d + i] = (M.data[i * d + i] as number) + ca;
-    const Phi = matmul(Xc, M);
-    const norm = Math.sqrt(sumSquares(Phi));
-    for (let k = 0; k < Phi.data.length; k++) Phi.data[k] = (Phi.data[k] as number) / norm;
-    return Phi;
+    return whitenedProduct(Xc, s, singularParts(Xc, name, metric).V, ca, cb);
   }
   const out = new Matrix(X.rows, X.cols);
   const o = out.data;
