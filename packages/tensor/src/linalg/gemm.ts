@@ -14,18 +14,26 @@ const JB = 256;
 /** Row-major transpose of an r x c array into a new c x r array (32 x 32 tiles). */
 export function transposeData(a: Float64Array, r: number, c: number): Float64Array {
   const t = float64Buffer(r * c);
+  transposeScaledInto(a, r, c, 1, t);
+  return t;
+}
+
+/**
+ * `out[j * m + i] = a[i * n + j] * inv` for the row-major m x n `a` (32 x 32 tiles): the transpose
+ * (column-major copy for LAPACK) and an exact power-of-two scaling in one pass (`x * 1` is `x`).
+ */
+export function transposeScaledInto(a: Float64Array, m: number, n: number, inv: number, out: Float64Array): void {
   const B = 32;
-  for (let i0 = 0; i0 < r; i0 += B) {
-    const i1 = Math.min(i0 + B, r);
-    for (let j0 = 0; j0 < c; j0 += B) {
-      const j1 = Math.min(j0 + B, c);
+  for (let i0 = 0; i0 < m; i0 += B) {
+    const i1 = Math.min(i0 + B, m);
+    for (let j0 = 0; j0 < n; j0 += B) {
+      const j1 = Math.min(j0 + B, n);
       for (let i = i0; i < i1; i++) {
-        const ri = i * c;
-        for (let j = j0; j < j1; j++) t[j * r + i] = a[ri + j] as number;
+        const ri = i * n;
+        for (let j = j0; j < j1; j++) out[j * m + i] = (a[ri + j] as number) * inv;
       }
     }
   }
-  return t;
 }
 
 /**

@@ -5,8 +5,8 @@ import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
 import { accumulateReflectors, applyBlockReflector, applyReflectorLeft, blockT, makeReflector } from './householder.js';
-import { transposeData } from './gemm.js';
-import { EPS, checkedMatrix, pow2ScaledCopy } from './validate.js';
+import { transposeData, transposeScaledInto } from './gemm.js';
+import { EPS, checkedMatrix, maxAbs, pow2Near, pow2ScaledCopy } from './validate.js';
 
 /** Options of {@link qr}. */
 export interface QrOptions {
@@ -89,22 +89,30 @@ export function qrDeferred(A: MatrixLike): QrDeferred {
 
 /** {@link qrDeferred} of an already validated matrix. */
 function deferred(a: Matrix): QrDeferred {
-  const { data, scale } = pow2ScaledCopy(a.data);
   const m = a.rows;
   const n = a.cols;
   const k = Math.min(m, n);
   const lib = nativeFor('qr', lapackSize(m, n));
   let R: Matrix;
   let formQ: () => Float64Array;
+  let scale: number;
   if (lib !== null) {
-    const g = lapackGeqrf(lib, transposeData(data, m, n), m, n);
+    // the validated input, scaled by an exact power of two and transposed to column-major order
+    // in one pass: the same array {@link pow2ScaledCopy} and a transposed copy of it would give
+    const top = maxAbs(a.data);
+    scale = top === 0 ? 1 : pow2Near(top);
+    const cm = float64Buffer(m * n);
+    transposeScaledInto(a.data, m, n, 1 / scale, cm);
+    const g = lapackGeqrf(lib, cm, m, n, false, true);
     R = new Matrix(k, n, g.R);
     formQ = () => {
       const { q, qc } = lapackOrgqr(lib, g.factors);
       return transposeData(q.length === m * qc ? q : q.subarray(0, m * qc), qc, m);
     };
   } else {
-    const f = householderQR(data, m, n, false);
+    const c = pow2ScaledCopy(a.data);
+    scale = c.scale;
+    const f = householderQR(c.data, m, n, false);
     R = new Matrix(k, n, factorR(f, n, k));
     formQ = () => factorQ(f, m, k);
   }

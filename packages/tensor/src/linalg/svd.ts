@@ -4,7 +4,7 @@ import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
-import { gemm, transposeData } from './gemm.js';
+import { gemm, transposeData, transposeScaledInto } from './gemm.js';
 import { householderQR } from './qr.js';
 import { makeBlas2 } from './blas2.js';
 import { accumulateReflectors, makeReflector } from './householder.js';
@@ -169,21 +169,6 @@ function maxAbsOrNonFinite(a: Float64Array): number {
   }
   if (n2 < a.length) m0 = Math.max(m0, Math.abs(a[n2] as number));
   return Math.max(m0, m1);
-}
-
-/** out[j * m + i] = a[i * n + j] * inv for the row-major m x n `a` (32 x 32 tiles). */
-function transposeScaledInto(a: Float64Array, m: number, n: number, inv: number, out: Float64Array): void {
-  const B = 32;
-  for (let i0 = 0; i0 < m; i0 += B) {
-    const i1 = Math.min(i0 + B, m);
-    for (let j0 = 0; j0 < n; j0 += B) {
-      const j1 = Math.min(j0 + B, n);
-      for (let i = i0; i < i1; i++) {
-        const ri = i * n;
-        for (let j = j0; j < j1; j++) out[j * m + i] = (a[ri + j] as number) * inv;
-      }
-    }
-  }
 }
 
 /**
