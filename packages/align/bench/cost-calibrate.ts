@@ -4,11 +4,14 @@
 // seconds: n(dx+dy), n(dx·dy+dx²+dy²), (dx+dy)³, n²(dx+dy), n² log2 n) by least squares on
 // relative error. Prints the fitted table (paste into COEFFS of src/cost.ts) and each shape's
 // estimate/measured ratio. Usage: nice -n 19 tsx --conditions=@basis/source bench/cost-calibrate.ts [ids] [--from LOG]
+// (CALIBRATE_SHAPES=2000x64x96,... for other shapes)
 import { execFile } from 'node:child_process';
 import { listMetrics } from '../src/index.js';
 import { N2_METRICS, bytesTerms, secondsTerms } from '../src/cost.js';
 
-const SHAPES: [number, number, number][] = [
+// CALIBRATE_SHAPES=NxDXxDY,... replaces them (riemann's was fitted with a fifth, 1000x768x512,
+// where N < dx + dy takes its N x N route)
+const SHAPES: [number, number, number][] = process.env['CALIBRATE_SHAPES']?.split(',').map((s) => s.split('x').map(Number) as [number, number, number]) ?? [
   [2000, 64, 96],
   [2000, 384, 256],
   [4000, 128, 128],

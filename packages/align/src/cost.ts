@@ -87,7 +87,9 @@ const COEFFS: Readonly<Record<string, { bytes: readonly number[]; seconds: reado
   // measured peak within 0.72-1.18x and the CPU times within 0.43-1.28x, except corrmatch.soft,
   // whose small peaks (0.8-22 MB: the centred copies, freed at varying times) fit no model; it gets
   // one N x d copy on top of the fit, an upper bound
-  'shape.partial_whitening': { bytes: [5.45, 10.1, 0, 7.76, 0], seconds: [2.58e-7, 0, 7.24e-10, 0, 0, 0] },
+  // shape.partial_whitening refitted after its Gram-matrix route for layers with cond <= 100
+  // (2026-12-07, 13:47-13:55 UTC, load 25-30; every peak within 0.98-1.01x, CPU times 0.60-1.21x)
+  'shape.partial_whitening': { bytes: [3.91, 11.2, 0, 0, 0], seconds: [1.56e-7, 0, 3.91e-10, 0, 0, 0] },
   'cosine.aligned': { bytes: [0.764, 6.52, 0, 0, 0], seconds: [7.10e-8, 0, 8.63e-11, 0, 0, 0] },
   'maxmatch': { bytes: [2.21, 0, 0, 10.2, 0], seconds: [1.31e-7, 0, 0, 0, 0, 0] },
   'corrmatch.soft': { bytes: [1, 2.87, 0, 0.0662, 0], seconds: [3.14e-8, 0, 1.92e-10, 0, 0, 0] },
@@ -99,7 +101,10 @@ const COEFFS: Readonly<Record<string, { bytes: readonly number[]; seconds: reado
   // reproduces every measured peak within 0.61-1.24x and the CPU times within 0.48-1.25x
   'rsm.norm': { bytes: [2.62, 0, 0.233, 20.6, 0], seconds: [1.84e-7, 0, 0, 0, 2.31e-9, 0] },
   'dcor': { bytes: [6.00, 0, 1.72, 0, 0], seconds: [1.62e-7, 0, 0, 0, 6.69e-9, 0] },
-  'riemann': { bytes: [2.81, 29.3, 0, 0, 0], seconds: [3.93e-7, 0, 7.04e-10, 0, 0, 0] },
+  // riemann refitted with a fifth shape, 1000 x 768/512, where N < dx + dy takes the N x N Gram
+  // route (2026-12-07, 13:44-13:47 UTC, load 25-30): peaks within 0.96-1.06x, CPU times 0.51-1.20x;
+  // the earlier fit (QR-route shapes only) estimated 2000 x 1024/1024 at ~7.7 s, now ~2.0 s (measured ~1.8)
+  'riemann': { bytes: [3.54, 5.49, 0, 20.0, 0], seconds: [2.17e-7, 0, 1.23e-10, 0, 0, 0] },
   'knn.jaccard': { bytes: [5.45, 0, 0.00910, 0, 0], seconds: [9.07e-8, 0, 0, 0, 6.79e-9, 0] },
   'knn.second_order_cosine': { bytes: [1.64, 0, 0.236, 32.4, 0], seconds: [2.72e-7, 0, 0, 0, 4.50e-9, 0] },
   'knn.rank': { bytes: [3.42, 0, 0, 32.1, 0.202], seconds: [1.84e-7, 0, 0, 0, 4.77e-9, 0] },
