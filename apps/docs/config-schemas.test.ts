@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@basis/tensor';
-import { parseExperimentText } from '@basis/experiments/node';
+import { RECIPE_LIST, mergeConfig, parseExperimentText } from '@basis/experiments/node';
 import { DataSpecSchema, ModelSpecSchema, TrainConfigFileSchema } from '@basis/zoo';
 import { CONFIG_SCHEMAS, SCHEMA_DIR, jsonSchemaText } from './scripts/config-schemas.js';
 
@@ -50,6 +50,37 @@ describe('config JSON Schemas', () => {
       expect(validate(e.schema, e.value), `${e.schema}: ${JSON.stringify(e.value)}: ${ajv.errorsText(validators.get(e.schema)?.errors)}`).toBe(true);
       expect(() => parsers[e.schema]!(e.value)).not.toThrow();
     }
+  });
+
+  it("checks a whole experiment's config against its recipe's schema where the recipe declares one, as an override", () => {
+    const declared = RECIPE_LIST.filter((r) => r.configSchema !== undefined);
+    expect(declared.map((r) => r.id)).toEqual(expect.arrayContaining(['E000-2', 'E003-1', 'E003-4', 'V001-1']));
+    const file = (experiment: string, config: unknown) => ({ experiment, profile: 'quick', config });
+    for (const r of declared) {
+      const quick = r.profiles.quick as Record<string, unknown>;
+      for (const p of ['quick', 'standard', 'full'] as const) expect(validate('reproduce-config', file(r.id, r.profiles[p])), `${r.id} ${p}`).toBe(true);
+      // one field overrides the profile
+      const [k, x] = Object.entries(quick)[0]!;
+      expect(validate('reproduce-config', file(r.id, { [k]: x })), r.id).toBe(true);
+      // a misspelt field: the JSON Schema and the recipe both reject it
+      expect(validate('reproduce-config', file(r.id, { [`${k}z`]: x })), r.id).toBe(false);
+      expect(() => r.checkConfig(mergeConfig(quick, { [`${k}z`]: x })), r.id).toThrow(/is not a known option/);
+    }
+    // values out of range, for the JSON Schema and for the recipe after the merge
+    const bad: [string, Record<string, unknown>, RegExp][] = [
+      ['E003-4', { inputs: 5 }, /config\.inputs needs at least 10 inputs, got 5/],
+      ['E003-4', { family: { seeds: [0, -1] } }, /config\.family\.seeds\[1\] must be an integer >= 0/],
+      ['E003-1', { scaleSigma: -1 }, /config\.scaleSigma must be >= 0, got -1/],
+      ['V001-1', { c: 0.7 }, /config\.c must be in \(0, 0\.5\)/],
+      ['E000-2', { tolerance: 0 }, /E000-2\.tolerance must be > 0, got 0/],
+    ];
+    for (const [id, config, message] of bad) {
+      expect(validate('reproduce-config', file(id, config)), `${id} ${JSON.stringify(config)}`).toBe(false);
+      const r = RECIPE_LIST.find((x) => x.id === id)!;
+      expect(() => r.checkConfig(mergeConfig(r.profiles.quick as Record<string, unknown>, config)), id).toThrow(message);
+    }
+    // a recipe that checks by hand: any object of fields
+    expect(validate('reproduce-config', file('E000-1', { widthz: [1] }))).toBe(true);
   });
 
   it('rejects what the parsers reject: unknown fields, values out of range, unknown kinds', () => {

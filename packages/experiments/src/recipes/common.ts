@@ -2,8 +2,10 @@
 // profiles and their checkers, evaluation data as tensors, activation capture, pairs, slopes and
 // the interval verdicts every claim check uses.
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, createRng, type Matrix } from '@basis/tensor';
+import { BasisError, createRng, integer, type Matrix } from '@basis/tensor';
 import {
+  DataSpecSchema,
+  TrainSettingsSchema,
   buildModel,
   captureActivations,
   parseDataSpec,
@@ -45,6 +47,20 @@ export interface BaseConfig {
   seeds: number;
   /** Test inputs used for representation metrics (0 when the recipe uses only test accuracy). */
   inputs: number;
+}
+
+/**
+ * The schema entries of the shared fields `data`, `train` and `seeds` (an integer in
+ * [`minSeeds`, 64]) of an S000/S002 recipe configuration, for its `object` schema (the fields as
+ * {@link checkBase} checks them).
+ *
+ * @example
+ * ```ts
+ * const schema = object({ ...baseEntries(2), width: integer(2, 4096) });
+ * ```
+ */
+export function baseEntries(minSeeds = 2) {
+  return { data: DataSpecSchema, train: TrainSettingsSchema, seeds: integer(minSeeds, 64) };
 }
 
 /**

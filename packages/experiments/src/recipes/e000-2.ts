@@ -1,12 +1,12 @@
 // E000-2 (S000, with S003's sanity test F3): rotation invariance — rotate a hidden layer's
 // pre-activations by a random orthogonal matrix, freeze everything up to it, fine-tune the layers
 // above, and compare the accuracy lost with the G_ReLU, identity and post-activation controls.
-import { createRng, haarOrthogonal, Matrix, matmul, type Rng } from '@basis/tensor';
-import { parseTrainSettings, type TrainSettings } from '@basis/zoo';
+import { createRng, finite, haarOrthogonal, integer, Matrix, matmul, object, oneOf, type Rng, type Schema } from '@basis/tensor';
+import { TrainSettingsSchema, type TrainSettings } from '@basis/zoo';
 import { barChart, type Figure } from '../report.js';
-import { checkInt, checkNum, checkOneOf, within } from '../runner/check.js';
+import { crossCheck, recipeConfig } from '../runner/check.js';
 import { difference, estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, checkBase, job, meanOf, type BaseConfig } from './common.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, baseEntries, job, meanOf, type BaseConfig } from './common.js';
 import { judge } from './verdict.js';
 import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
 
@@ -30,6 +30,22 @@ export interface E0002Config extends Omit<BaseConfig, 'inputs'> {
    */
   minEffect: number;
 }
+
+/** The schema of {@link E0002Config} (its messages start with `E000-2`): the layer transformed is a hidden one below the last. */
+export const E0002ConfigSchema: Schema<E0002Config> = crossCheck(
+  object({
+    ...baseEntries(2),
+    width: integer(2, 4096),
+    depth: integer(2, 8),
+    layer: integer(0),
+    fineTune: TrainSettingsSchema,
+    logScaleStd: finite({ ge: 0, le: 3 }),
+    tolerance: finite({ gt: 0, le: 1 }),
+    insertion: oneOf(['pre-activation']),
+    minEffect: finite({ ge: 0, le: 1 }),
+  }),
+  (c) => (c.layer <= c.depth - 2 ? null : { at: ['layer'], message: `must be an integer in [0, ${c.depth - 2}], got ${c.layer}` }),
+);
 
 /** Penalties (accuracy before − after transform and fine-tuning) per transformation kind, one per trained model. */
 export type E0002Measured = Record<'identity' | 'grelu' | 'orthogonal' | 'orthogonal-post', number[]>;
@@ -91,25 +107,6 @@ export function decideE0002(penalty: E0002Measured, c: Pick<E0002Config, 'tolera
 
 const KINDS = ['identity', 'grelu', 'orthogonal', 'orthogonal-post'] as const;
 type Kind = (typeof KINDS)[number];
-
-function check(v: unknown): E0002Config {
-  const o = checkBase(v, 'E000-2', ['width', 'depth', 'layer', 'fineTune', 'logScaleStd', 'tolerance', 'insertion', 'minEffect'], 2, false);
-  const depth = checkInt(o.depth, 'E000-2.depth', 2, 8);
-  const fineTune = within('E000-2.fineTune', () => parseTrainSettings(o.fineTune, 'E000-2.fineTune'));
-  return {
-    data: o.data,
-    train: o.train,
-    seeds: o.seeds,
-    width: checkInt(o.width, 'E000-2.width', 2, 4096),
-    depth,
-    layer: checkInt(o.layer, 'E000-2.layer', 0, depth - 2),
-    fineTune,
-    logScaleStd: checkNum(o.logScaleStd, 'E000-2.logScaleStd', { ge: 0, le: 3 }),
-    tolerance: checkNum(o.tolerance, 'E000-2.tolerance', { gt: 0, le: 1 }),
-    insertion: checkOneOf(o.insertion, 'E000-2.insertion', ['pre-activation'] as const),
-    minEffect: checkNum(o.minEffect, 'E000-2.minEffect', { ge: 0, le: 1 }),
-  };
-}
 
 /** A random G_ReLU element P·D (permutation times log-normal positive diagonal) as a dense matrix. */
 function greluElement(n: number, rng: Rng, std: number): Matrix {
@@ -203,6 +200,6 @@ export const e000_2: ExperimentRecipe<E0002Config> = {
     standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, width: 256, depth: 2, layer: 0, fineTune: { epochs: 6, batchSize: 128, optimizer: { kind: 'adam', lr: 5e-4 }, schedule: { kind: 'cosine' } }, logScaleStd: 0.5, tolerance: 0.01, insertion: 'pre-activation', minEffect: 0.005 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, width: 128, depth: 3, layer: 1, fineTune: { epochs: 30, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, logScaleStd: 0.5, tolerance: 0.01, insertion: 'pre-activation', minEffect: 0.005 },
   },
-  checkConfig: check,
+  ...recipeConfig(E0002ConfigSchema, 'E000-2'),
   run,
 };

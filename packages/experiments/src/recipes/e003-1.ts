@@ -3,11 +3,11 @@
 // freeze everything up to it, fine-tune the layers after it from their trained values, and measure
 // the accuracy lost.
 import { evaluate } from '@basis/connectivity';
-import { BasisError, Matrix, createRng, haarOrthogonal, permutation } from '@basis/tensor';
-import type { TrainSettings } from '@basis/zoo';
-import { invalid } from '../runner/check.js';
+import { BasisError, Matrix, createRng, finite, haarOrthogonal, list, object, permutation, text, type Schema } from '@basis/tensor';
+import { TrainSettingsSchema, type TrainSettings } from '@basis/zoo';
+import { count, crossCheck, recipeConfig } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, difference, estimate, evalData, fmt, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import { STANDARD_FAMILY, FULL_FAMILY, ModelFamilySchema, QUICK_FAMILY, difference, estimate, evalData, fmt, trainFamily, type ModelFamily } from './e003-shared.js';
 import { checkOf, judge } from './verdict.js';
 import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
@@ -23,6 +23,23 @@ export interface E0031Config {
   /** Log-scale spread of the G_ReLU scales (D_ii = exp(sigma z)). */
   scaleSigma: number;
 }
+
+/** The schema of {@link E0031Config}: at least 2 trials in all; the recipe sets the fine-tuning's frozen nodes. */
+export const E0031ConfigSchema: Schema<E0031Config> = crossCheck(
+  object({
+    family: ModelFamilySchema,
+    layers: list(text('a dense node name such as layers.2'), 'dense node names', { min: 1, emptyMessage: 'must not be empty' }),
+    finetune: TrainSettingsSchema,
+    trialsPerModel: count(1, 'trial'),
+    scaleSigma: finite({ ge: 0 }),
+  }),
+  (c) => {
+    const trials = c.family.seeds.length * c.trialsPerModel;
+    if (trials < 2) return { at: ['trialsPerModel'], message: `needs at least 2 trials in total (seeds x trialsPerModel), got ${trials}` };
+    if (c.finetune.freeze !== undefined) return { at: ['finetune', 'freeze'], message: 'is set by the recipe (every node up to the transformed layer)' };
+    return null;
+  },
+);
 
 const PROFILES: Record<Profile, E0031Config> = {
   quick: { family: QUICK_FAMILY, layers: ['layers.2'], finetune: { epochs: 4, batchSize: 128, optimizer: { kind: 'adam', lr: 2e-3 } }, trialsPerModel: 1, scaleSigma: 1 },
@@ -166,14 +183,7 @@ export const e003_1: ExperimentRecipe<E0031Config> = {
   title: 'Rotation penalties: G_ReLU vs orthogonal transforms of a pre-activation layer',
   source: 'S003 Sec. 3.3, Fig. 4',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0031Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.family.seeds.length * c.trialsPerModel, 2, 'config.trialsPerModel', 'trials in total (seeds x trialsPerModel)');
-    needAtLeast(c.trialsPerModel, 1, 'config.trialsPerModel', 'trial');
-    if (!(c.scaleSigma >= 0)) invalid('config.scaleSigma', `must be >= 0, got ${c.scaleSigma}`);
-    if (c.finetune.freeze !== undefined) invalid('config.finetune.freeze', 'is set by the recipe (every node up to the transformed layer)');
-    return c;
-  },
+  ...recipeConfig(E0031ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const models = await trainFamily(ctx, c.family, 'E003-1 base');
     for (const l of c.layers) upTo(models[0]!, l);

@@ -1,9 +1,10 @@
 // E003-4 (S003 Table 2, Fig. 9): G_ReLU-Procrustes against orthogonal Procrustes similarity
 // between independently trained models, per hidden ReLU layer, with CIs over pairs.
-import { center, crossprod, frobeniusNorm, normalizeColumns, svd, type Matrix } from '@basis/tensor';
+import { center, crossprod, frobeniusNorm, normalizeColumns, object, svd, type Matrix, type Schema } from '@basis/tensor';
 import { metric } from '@basis/align';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, captureAt, checkLike, evalData, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { count, crossCheck, recipeConfig } from '../runner/check.js';
+import { STANDARD_FAMILY, FULL_FAMILY, ModelFamilySchema, QUICK_FAMILY, activationNodes, captureAt, evalData, fmt, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
 import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap, type Judgement } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
@@ -13,6 +14,11 @@ export interface E0034Config {
   /** Test inputs the activations are computed on. */
   inputs: number;
 }
+
+/** The schema of {@link E0034Config}: a model family of at least two seeds (one pair), at least 10 inputs. */
+export const E0034ConfigSchema: Schema<E0034Config> = crossCheck(object({ family: ModelFamilySchema, inputs: count(10, 'inputs') }), (c) =>
+  c.family.seeds.length >= 2 ? null : { at: ['family', 'seeds'], message: `needs at least 2 seeds (one pair), got ${c.family.seeds.length}` },
+);
 
 const PROFILES: Record<Profile, E0034Config> = {
   quick: { family: QUICK_FAMILY, inputs: 1000 },
@@ -140,12 +146,7 @@ export const e003_4: ExperimentRecipe<E0034Config> = {
   title: 'G_ReLU-Procrustes vs orthogonal Procrustes similarity across layers',
   source: 'S003 Table 2, Fig. 9',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0034Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.family.seeds.length, 2, 'config.family.seeds', 'seeds (one pair)');
-    needAtLeast(c.inputs, 10, 'config.inputs', 'inputs');
-    return c;
-  },
+  ...recipeConfig(E0034ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const models = await trainFamily(ctx, c.family, 'E003-4 base');
     const graph = models[0]!.graph;

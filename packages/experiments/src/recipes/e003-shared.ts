@@ -3,8 +3,8 @@
 // recipes), confidence intervals and interval verdicts, config validation against a profile, and
 // evaluation data as tensors.
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, Matrix } from '@basis/tensor';
-import { captureActivations, parseDataSpec, parseModelSpec, paramsToTensors, parseTrainSettings, type DataSpec, type DataSplit, type ModelSpec, type TrainSettings } from '@basis/zoo';
+import { BasisError, Matrix, integer, list, object, type Schema } from '@basis/tensor';
+import { DataSpecSchema, ModelSpecSchema, TrainSettingsSchema, captureActivations, parseDataSpec, parseModelSpec, paramsToTensors, parseTrainSettings, type DataSpec, type DataSplit, type ModelSpec, type TrainSettings } from '@basis/zoo';
 import { checkObject, invalid, show } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { STANDARD_DATA, STANDARD_TRAIN, above, below } from './common.js';
@@ -19,6 +19,22 @@ export interface ModelFamily {
   /** Seed offsets; model k gets seed `ctx.seed + seeds[k]`. */
   seeds: number[];
 }
+
+/**
+ * The schema of a {@link ModelFamily} in a recipe configuration: zoo's data, model and training
+ * schemas and a non-empty list of seed offsets (integers >= 0).
+ *
+ * @example
+ * ```ts
+ * const E0034ConfigSchema = object({ family: ModelFamilySchema, inputs: count(10, 'inputs') });
+ * ```
+ */
+export const ModelFamilySchema: Schema<ModelFamily> = object({
+  data: DataSpecSchema,
+  model: ModelSpecSchema,
+  train: TrainSettingsSchema,
+  seeds: list(integer(0), 'seed offsets (integers >= 0)', { min: 1, emptyMessage: 'must not be empty' }),
+});
 
 /** Quick data: 4000 / 1000 MNIST digits (standardised). */
 export const QUICK_DATA: DataSpec = { dataset: 'mnist', trainSize: 4000, testSize: 1000 };

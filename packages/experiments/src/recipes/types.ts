@@ -1,6 +1,7 @@
 // The contract between the experiment runner (`basis reproduce`, the run cache, reports) and the
 // recipes, one per seed experiment (seeds-spec section 2). Types only: the runner implements
 // RunContext; each recipe module exports one `ExperimentRecipe`.
+import type { Schema } from '@basis/tensor';
 import type { ModelGraph, TrainModelResult } from '@basis/zoo';
 import type { Figure, Table } from '../report.js';
 import type { CompareSpec, CompareValues } from '../runner/compare-spec.js';
@@ -153,7 +154,15 @@ export interface ExperimentRecipe<C = Record<string, unknown>> {
   sources?: readonly string[];
   /** The configuration of each profile (validated, shown verbatim in the report). */
   profiles: Record<Profile, C>;
-  /** Validates a user-supplied configuration (throws BasisError CONFIG_INVALID with the field path). */
+  /**
+   * The configuration as a valibot schema, where the recipe declares one (`recipeConfig` in
+   * runner/check.ts gives both this and `checkConfig`); the docs publish it as JSON Schema.
+   */
+  configSchema?: Schema<C>;
+  /**
+   * Validates a user-supplied configuration (throws BasisError CONFIG_INVALID with the field path):
+   * `parseConfig` with `configSchema` where there is one, else the recipe's hand-written checks.
+   */
   checkConfig(v: unknown): C;
   run(ctx: RunContext, config: C): Promise<RecipeResult>;
 }

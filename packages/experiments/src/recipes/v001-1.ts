@@ -1,9 +1,10 @@
 // V001-1 (S001 Sec. 2 and 5.1; seeds-spec D2-D3): the learning-coefficient estimators against the
 // toy landscapes whose (finite-scale) LLC is known in closed form.
 import { estimateLlc, finiteScaleLambda, regressionTarget, volumeMonteCarlo } from '@basis/degeneracy';
-import { invalid } from '../runner/check.js';
+import { integer, object, type Schema } from '@basis/tensor';
+import { between, count, listOfAtLeast, recipeConfig } from '../runner/check.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
-import { checkLike, estimate, fmt, needAtLeast } from './e003-shared.js';
+import { estimate, fmt } from './e003-shared.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 import { checkOf, judge, judgeFlag, type Rule } from './verdict.js';
 
@@ -22,6 +23,16 @@ export interface V0011Config {
   /** Allowed absolute error of a finite-scale lambda. */
   tol: number;
 }
+
+/** The schema of {@link V0011Config}. */
+export const V0011ConfigSchema: Schema<V0011Config> = object({
+  seeds: listOfAtLeast(integer(0), 'seeds (integers >= 0)', 2, 'seeds (a CI needs two runs)'),
+  c: between(0, 0.5, '(c << 1 is the interesting regime)'),
+  samples: count(1000, 'samples'),
+  directions: count(100, 'directions'),
+  draws: count(100, 'draws'),
+  tol: between(0, 0.5),
+});
 
 const PROFILES: Record<Profile, V0011Config> = {
   quick: { seeds: [0, 1, 2], c: 0.01, samples: 100000, directions: 4000, draws: 2000, tol: 0.05 },
@@ -110,16 +121,7 @@ export const v001_1: ExperimentRecipe<V0011Config> = {
   title: 'LLC oracles on toy landscapes (volume and SGLD estimators)',
   source: 'S001 Sec. 2.2.2 and 5.1 (toy examples); seeds-spec D2-D3',
   profiles: PROFILES,
-  checkConfig(v: unknown): V0011Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.seeds.length, 2, 'config.seeds', 'seeds (a CI needs two runs)');
-    if (!(c.c > 0 && c.c < 0.5)) invalid('config.c', `must be in (0, 0.5) (c << 1 is the interesting regime), got ${c.c}`);
-    needAtLeast(c.samples, 1000, 'config.samples', 'samples');
-    needAtLeast(c.directions, 100, 'config.directions', 'directions');
-    needAtLeast(c.draws, 100, 'config.draws', 'draws');
-    if (!(c.tol > 0 && c.tol < 0.5)) invalid('config.tol', `must be in (0, 0.5), got ${c.tol}`);
-    return c;
-  },
+  ...recipeConfig(V0011ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const toyEps = [1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2];
     const crossEps = 1e-3;

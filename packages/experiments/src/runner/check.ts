@@ -1,7 +1,14 @@
-// Front-door checks of experiment configurations: the shared checkers of @basis/tensor (every
-// failure is a CONFIG_INVALID BasisError whose message starts with the field path, e.g.
-// `config.widths[2] must be an integer >= 2, got 1.5`), plus `within` for nested checkers.
-import { invalid } from '@basis/tensor';
+// Front-door checks of experiment configurations. A recipe declares its configuration as a valibot
+// schema (`configSchema`, built with @basis/tensor's schema builders, zoo's DataSpecSchema,
+// ModelSpecSchema and TrainSettingsSchema, and the shared pieces of recipes/common.ts and
+// recipes/e003-shared.ts); `recipeConfig` makes its `checkConfig` one `parseConfig` with that schema,
+// so the runner parses a configuration once into a frozen, typed value, and the docs publish the
+// schema as JSON Schema (apps/docs/scripts/config-schemas.ts). Every failure is a CONFIG_INVALID
+// BasisError whose message starts with the field path (`config.family.seeds needs at least 2 seeds
+// (one pair), got 1`). Recipes not converted yet check by hand with the shared checkers of
+// @basis/tensor re-exported here, plus `within` for nested checkers.
+import * as v from 'valibot';
+import { at, invalid, list, parseConfig, show, type Schema } from '@basis/tensor';
 
 export { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show, type NumBounds } from '@basis/tensor';
 
@@ -22,4 +29,103 @@ export function within<T>(field: string, f: () => T): T {
     if (err.code === 'CONFIG_INVALID' && typeof err.message === 'string' && !err.message.startsWith(field)) invalid(field, `is invalid: ${err.message}`);
     throw e;
   }
+}
+
+/**
+ * The configuration members of a recipe declared by a schema: `configSchema` (published as JSON
+ * Schema with the docs) and `checkConfig`, which parses with it once (`parseConfig`: a frozen typed
+ * value; a value it returned before is returned as it is). `field` starts every error message
+ * (`config`, or the recipe id where its messages always started with it).
+ *
+ * @example
+ * ```ts
+ * const recipe: ExperimentRecipe<MyConfig> = { id: 'X-1', ...recipeConfig(MyConfigSchema), profiles, run };
+ * ```
+ */
+export function recipeConfig<C>(schema: Schema<C>, field = 'config'): { configSchema: Schema<C>; checkConfig: (value: unknown) => C } {
+  return { configSchema: schema, checkConfig: (value) => parseConfig(schema, value, field) };
+}
+
+type Issue = v.BaseIssue<unknown>;
+const pipe = v.pipe as unknown as (...items: unknown[]) => never;
+
+/**
+ * A whole number of things, at least `min`: "must be a finite number, got NaN", "must be an
+ * integer, got 12.5", "needs at least 10 inputs, got 5".
+ *
+ * @example
+ * ```ts
+ * object({ inputs: count(10, 'inputs') });
+ * ```
+ */
+export function count(min: number, what: string): Schema<number> {
+  const notNumber = (i: Issue): string => `must be a finite number, got ${show(i.input)}`;
+  return pipe(
+    v.number(notNumber),
+    v.finite(notNumber),
+    v.integer((i: Issue) => `must be an integer, got ${show(i.input)}`),
+    v.minValue(min, (i: Issue) => `needs at least ${min} ${what}, got ${String(i.input)}`),
+  ) as Schema<number>;
+}
+
+/**
+ * A finite number strictly between `lo` and `hi`: "must be in (0, 0.5), got 0.7" (with `note`
+ * after the interval).
+ *
+ * @example
+ * ```ts
+ * object({ tol: between(0, 0.5) });
+ * ```
+ */
+export function between(lo: number, hi: number, note = ''): Schema<number> {
+  const notNumber = (i: Issue): string => `must be a finite number, got ${show(i.input)}`;
+  const out = (i: Issue): string => `must be in (${lo}, ${hi})${note === '' ? '' : ` ${note}`}, got ${String(i.input)}`;
+  return pipe(v.number(notNumber), v.finite(notNumber), v.gtValue(lo, out), v.ltValue(hi, out)) as Schema<number>;
+}
+
+/**
+ * A list of at least `min` items following `item`: "must be a list of seeds, got 3", "needs at
+ * least 2 seeds (a CI needs two runs), got 1".
+ *
+ * @example
+ * ```ts
+ * object({ seeds: listOfAtLeast(integer(0), 'seeds', 2, 'seeds (a CI needs two runs)') });
+ * ```
+ */
+export function listOfAtLeast<T>(item: Schema<T>, what: string, min: number, need: string): Schema<T[]> {
+  return pipe(list(item, what), v.minLength(min, (i: Issue) => `needs at least ${min} ${need}, got ${(i.input as unknown[]).length}`)) as Schema<T[]>;
+}
+
+/** A problem that a cross-field check found: the keys from the configuration down to the field, and what is wrong. */
+export interface FieldProblem {
+  at: readonly [string, ...string[]];
+  message: string;
+}
+
+/**
+ * `schema` followed by a check across fields (run once every field is valid): `problem` returns
+ * the first problem of the typed value or null. The message is reported at the field's path
+ * (`config.family.seeds needs at least 2 seeds (one pair), got 1`); JSON Schema leaves it out.
+ *
+ * @example
+ * ```ts
+ * crossCheck(object({ depth: integer(2), layer: integer(0) }), (c) => (c.layer <= c.depth - 2 ? null : { at: ['layer'], message: 'must be below depth - 1' }));
+ * ```
+ */
+export function crossCheck<T>(schema: Schema<T>, problem: (value: T) => FieldProblem | null): Schema<T> {
+  return pipe(
+    schema,
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const p = problem(dataset.value as T);
+      if (p === null) return;
+      const path: v.ObjectPathItem[] = [];
+      let o = dataset.value as Record<string, unknown>;
+      for (const k of p.at) {
+        path.push(at(o, k));
+        o = o[k] as Record<string, unknown>;
+      }
+      addIssue({ message: p.message, path: path as [v.ObjectPathItem, ...v.ObjectPathItem[]] });
+    }),
+  ) as Schema<T>;
 }

@@ -45,11 +45,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E000-2",
     "profile": "standard",
-    "seconds": 55.2,
-    "trained": 5,
-    "reused": 20,
+    "seconds": 83.6,
+    "trained": 25,
+    "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T11:36:30.440Z",
+    "started": "2026-12-07T13:42:49.259Z",
     "config": {
       "data": {
         "dataset": "mnist",
@@ -402,11 +402,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-1",
     "profile": "standard",
-    "seconds": 38.9,
-    "trained": 0,
-    "reused": 20,
+    "seconds": 140.3,
+    "trained": 20,
+    "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T11:35:41.274Z",
+    "started": "2026-12-07T13:44:14.140Z",
     "config": {
       "family": {
         "data": {
@@ -568,11 +568,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-4",
     "profile": "standard",
-    "seconds": 29.6,
+    "seconds": 34.6,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T04:51:03.871Z",
+    "started": "2026-12-07T13:46:36.455Z",
     "config": {
       "family": {
         "data": {
@@ -936,11 +936,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "V001-1",
     "profile": "standard",
-    "seconds": 22.9,
+    "seconds": 9.3,
     "trained": 0,
     "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T05:01:23.968Z",
+    "started": "2026-12-07T13:47:12.948Z",
     "config": {
       "c": 0.01,
       "directions": 10000,
