@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BasisError, Matrix, createRng, randn } from '@basis/tensor';
+import { thrownCode as code } from '@basis/test-utils';
+import { Matrix, createRng, randn } from '@basis/tensor';
 import { compare, compareLayers, listMetrics, metric, resolveOptions } from './index.js';
 
 const rng = createRng(12);
@@ -48,15 +49,6 @@ describe('metric options', () => {
     expect(Object.isFrozen(r)).toBe(true);
   });
   it('unknown options, wrong types and out-of-range values are CONFIG_INVALID', () => {
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(BasisError);
-        return (e as BasisError).code;
-      }
-      return 'none';
-    };
     expect(code(() => resolveOptions('cka.linear', { k: 3 }))).toBe('CONFIG_INVALID');
     expect(() => resolveOptions('knn.mutual', { kk: 3 })).toThrow(/options are k/);
     expect(code(() => metric('knn.mutual', X, Y, { k: 2.5 }))).toBe('CONFIG_INVALID');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError, Matrix, createRng, haarOrthogonal, matmul, readNpyMatrix, type Rng } from '@basis/tensor';
-import { closeScaled, fixtureBytes, fixtureJson, metricCases } from '@basis/test-utils';
+import { closeScaled, fixtureBytes, fixtureJson, metricCases, thrownCode as code } from '@basis/test-utils';
 import { COST_CLASSES, FAMILIES, INVARIANCES, compare, getMetric, listMetrics, metric, resolveOptions, type Invariance } from './index.js';
 import { N2_METRICS } from './cost.js';
 
@@ -207,15 +207,6 @@ describe('identities and ranges', () => {
 
 describe('bad input gives BasisError, never NaN', () => {
   const X = gaussian(10, 3, createRng(1));
-  const code = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(BasisError);
-      return (e as BasisError).code;
-    }
-    return 'no error';
-  };
   it('rejects NaN and Inf', () => {
     const bad = X.clone();
     bad.set(2, 1, NaN);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BasisError, createRng, haarOrthogonal } from '@basis/tensor';
+import { thrownCode as codeOf } from '@basis/test-utils';
+import { createRng, haarOrthogonal } from '@basis/tensor';
 import {
   ACTIVATION_IDS,
   activationGroup,
@@ -14,15 +15,6 @@ import { GroupElement } from './elements.js';
 import { actionDefect, intertwinerResidual, probeActivation, symmetryTable } from './intertwiner.js';
 
 const closedForm = listActivations().filter((a) => a.group !== null);
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof BasisError ? e.code : 'not-a-BasisError';
-  }
-  return undefined;
-}
 
 describe('activation registry (S003 Table 1 + tanh)', () => {
   it('has the Table-1 rows with their groups and φ', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BasisError, createRng } from '@basis/tensor';
+import { thrownCode as code } from '@basis/test-utils';
+import { createRng } from '@basis/tensor';
 import { act, composeAssignments, sampleAssignment } from './action.js';
 import { canonicalize } from './canonical.js';
 import { GroupElement } from './elements.js';
@@ -10,15 +11,6 @@ import type { Tensor } from './tensor.js';
 const layers = [0, 1, 2].map((i) => ({ weight: `l${i}.weight`, bias: `l${i}.bias` }));
 const spec = denseChainSpec(layers, [7, 6], { kind: 'positive-monomial', activation: 'relu' });
 const relu = (x: number): number => (x > 0 ? x : 0);
-
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof BasisError ? e.code : 'not-a-BasisError';
-  }
-  return undefined;
-}
 
 describe('symmetry specs', () => {
   it('serialise to JSON and back unchanged', () => {

@@ -134,19 +134,18 @@ export function batchnorm(X: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, 
 /** conv(3x3) -> BN -> ReLU -> conv(3x3) -> BN -> ReLU -> flatten -> dense. */
 export function cnnParams(cin: number, c1: number, c2: number, hw: number, classes: number, rng: Rng): Record<string, Tensor> {
   const pos = (n: number): Tensor => ({ shape: [n], data: Float64Array.from({ length: n }, () => 0.5 + rng.uniform()) });
+  // conv k and its batch norm, drawn in this order
+  const block = (k: number, from: number, to: number): Record<string, Tensor> => ({
+    [`conv${k}.weight`]: randTensor([to, from, 3, 3], rng, 0.3),
+    [`conv${k}.bias`]: randTensor([to], rng, 0.1),
+    [`bn${k}.weight`]: pos(to),
+    [`bn${k}.bias`]: randTensor([to], rng, 0.2),
+    [`bn${k}.running_mean`]: randTensor([to], rng, 0.2),
+    [`bn${k}.running_var`]: pos(to),
+  });
   return {
-    'conv1.weight': randTensor([c1, cin, 3, 3], rng, 0.3),
-    'conv1.bias': randTensor([c1], rng, 0.1),
-    'bn1.weight': pos(c1),
-    'bn1.bias': randTensor([c1], rng, 0.2),
-    'bn1.running_mean': randTensor([c1], rng, 0.2),
-    'bn1.running_var': pos(c1),
-    'conv2.weight': randTensor([c2, c1, 3, 3], rng, 0.3),
-    'conv2.bias': randTensor([c2], rng, 0.1),
-    'bn2.weight': pos(c2),
-    'bn2.bias': randTensor([c2], rng, 0.2),
-    'bn2.running_mean': randTensor([c2], rng, 0.2),
-    'bn2.running_var': pos(c2),
+    ...block(1, cin, c1),
+    ...block(2, c1, c2),
     'fc.weight': randTensor([classes, c2 * hw * hw], rng, 0.1),
     'fc.bias': randTensor([classes], rng, 0.1),
   };

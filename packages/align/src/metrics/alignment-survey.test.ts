@@ -2,8 +2,8 @@
 // maxmatch, corrmatch.soft, linreg.r2, eos, gulp): identities with other ids that the fixtures
 // README states, option checks, asymmetry, degenerate inputs.
 import { describe, expect, it } from 'vitest';
-import { BasisError, Matrix, createRng, matmul, readNpyMatrix, type Rng } from '@basis/tensor';
-import { fixtureBytes, fixtureJson, metricCases } from '@basis/test-utils';
+import { Matrix, createRng, matmul, readNpyMatrix, type Rng } from '@basis/tensor';
+import { fixtureBytes, fixtureJson, metricCases, thrownCode as code } from '@basis/test-utils';
 import { metric, resolveOptions } from '../index.js';
 import { canonicalCorrelations } from './cca.js';
 
@@ -17,16 +17,6 @@ const load = (c: string) => ({
   X: readNpyMatrix(fixtureBytes(`metrics/${c}/X.npy`)),
   Y: readNpyMatrix(fixtureBytes(`metrics/${c}/Y.npy`)),
 });
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BasisError);
-    return (e as BasisError).code;
-  }
-  return 'no error';
-};
 
 describe('identities of the fixtures README, on every public case', () => {
   for (const c of metricCases()) {

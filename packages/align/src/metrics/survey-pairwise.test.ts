@@ -2,8 +2,8 @@
 // brute-force definitions on small inputs (direct O(N² d) distances, N x N matrices), options,
 // degenerate inputs, and the per-layer reuse of neighbour lists in audits.
 import { describe, expect, it } from 'vitest';
-import { BasisError, Matrix, createRng, eigh, randn, readNpyMatrix } from '@basis/tensor';
-import { closeScaled, fixtureBytes, fixtureJson, metricCases } from '@basis/test-utils';
+import { Matrix, createRng, eigh, randn, readNpyMatrix } from '@basis/tensor';
+import { closeScaled, fixtureBytes, fixtureJson, metricCases, thrownCode as code } from '@basis/test-utils';
 import { compareLayers, getMetric, metric } from '../index.js';
 import { compareLayersParallel } from '../node.js';
 import { neighbourCounters } from './pairwise.js';
@@ -24,16 +24,6 @@ const IDS = [
   'imd',
 ];
 const KNN = IDS.filter((id) => id.startsWith('knn.'));
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BasisError);
-    return (e as BasisError).code;
-  }
-  return 'no error';
-};
 
 // ---- brute-force definitions (fixtures README, "Survey measures"), written independently ----
 type Rows = number[][];

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBasisError, threadBudget } from '@basis/tensor';
+import { threadBudget } from '@basis/tensor';
+import { thrownCode as code } from '@basis/test-utils';
 import { selectBackend } from '@basis/tensor/backend';
 import { RECIPE_LIST } from '../recipes/index.js';
 import { costModel, estimateRunTime, forwardFlops, formatEstimateSeconds, recipeWork } from './cost.js';
@@ -16,15 +17,6 @@ import { RECORDED_TIMINGS } from './timings.js';
 
 /** The factor the docs promise for quick-profile estimates (either way). */
 export const QUICK_FACTOR = 4;
-
-const code = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return isBasisError(e) ? e.code : 'not a BasisError';
-  }
-  return undefined;
-};
 
 describe('recipe work and the cost model', () => {
   it('counts more work for the standard profile than for quick, for every recipe', () => {

@@ -1,7 +1,8 @@
 // Intervals of recipe estimates: the cluster (lineage-level) interval against the naive t interval
 // on planted hierarchical data, where values within a cluster share a random effect.
 import { describe, expect, it } from 'vitest';
-import { isBasisError, createRng } from '@basis/tensor';
+import { createRng } from '@basis/tensor';
+import { thrownCode as code } from '@basis/test-utils';
 import { clusterEstimate, estimate, formatEstimate } from './estimate.js';
 
 /** `clusters` lineages of `per` values: mu + b_c + e, b ~ N(0, sb), e ~ N(0, sw). */
@@ -61,14 +62,6 @@ describe('clusterEstimate', () => {
     const one = clusterEstimate([0.1, 0.2, 0.3], [7, 7, 7]);
     expect(one.method).toBe('none');
     expect(one.n).toBe(1);
-    const code = (f: () => unknown): string | undefined => {
-      try {
-        f();
-      } catch (e) {
-        return isBasisError(e) ? e.code : 'not a BasisError';
-      }
-      return undefined;
-    };
     expect(code(() => clusterEstimate([0.1, 0.2], [0]))).toBe('SHAPE_MISMATCH');
     expect(code(() => clusterEstimate([0.1, NaN], [0, 1]))).toBe('NON_FINITE_INPUT');
     expect(code(() => clusterEstimate([0.1, 0.2], [0, Infinity]))).toBe('INVALID_ARGUMENT');
