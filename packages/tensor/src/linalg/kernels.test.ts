@@ -1,24 +1,15 @@
 // The WebAssembly SIMD kernels against their JavaScript fallbacks, and decompositions large
 // enough to take the blocked / wasm paths (n >= 64).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configureEngine, engineInfo } from '../engine/engine.js';
+import { describe, expect, it } from 'vitest';
 import type { Matrix } from '../matrix.js';
 import { crossprod, gram, matmul } from './basic.js';
 import { eigh } from './eigh.js';
 import { qr } from './qr.js';
 import { svd } from './svd.js';
-import { columnsSignNormalised, gaussian, maxAbs, maxAbsDiff, naiveMatmul, orthDefect, rngFor, usvt } from './test-helpers.js';
+import { columnsSignNormalised, gaussian, maxAbs, maxAbsDiff, naiveMatmul, orthDefect, rngFor, usvt, useOwnKernels } from './test-helpers.js';
 import { setWasmEnabled, wasmGemmAvailable } from './wasm-kernels.js';
 
-afterEach(() => setWasmEnabled(true));
-// These tests compare basis' own kernels (WebAssembly against JavaScript): keep the native
-// provider out of the way while they run (the native path is tested against them elsewhere).
-let requested = 'auto';
-beforeAll(() => {
-  requested = engineInfo().requested;
-  configureEngine({ blas: 'off' });
-});
-afterAll(() => configureEngine({ blas: requested }));
+useOwnKernels();
 
 function both<T>(f: () => T): { wasm: T; js: T } {
   setWasmEnabled(true);

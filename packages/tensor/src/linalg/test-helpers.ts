@@ -1,10 +1,27 @@
 // Shared helpers for the linalg tests (excluded from the build).
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { configureEngine, engineInfo } from '../engine/engine.js';
 import { isBasisError } from '../errors.js';
 import type { BasisErrorCode } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import { createRng } from '../index.js';
 import type { Rng } from '../index.js';
+import { setWasmEnabled } from './wasm-kernels.js';
+
+/**
+ * For a test file that compares basis' own kernels (WebAssembly against JavaScript): keeps the
+ * native provider out of the way while its tests run (the native path is tested against them
+ * elsewhere) and turns the WebAssembly kernels back on after each test.
+ */
+export function useOwnKernels(): void {
+  afterEach(() => setWasmEnabled(true));
+  let requested = 'auto';
+  beforeAll(() => {
+    requested = engineInfo().requested;
+    configureEngine({ blas: 'off' });
+  });
+  afterAll(() => configureEngine({ blas: requested }));
+}
 
 export function gaussian(rng: Rng, m: number, n: number, scale = 1): Matrix {
   const a = new Matrix(m, n);

@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configureEngine, engineInfo } from '../engine/engine.js';
+import { describe, expect, it } from 'vitest';
 import { Matrix } from '../matrix.js';
 import { accumulateReflectors } from './householder.js';
 import { tridiagonalizeBlocked } from './tridiag-blocked.js';
 import { tql } from './tridiag-ql.js';
 import { eigh } from './eigh.js';
-import { gaussian, orthDefect, randomOrthogonal, rngFor, usvt } from './test-helpers.js';
+import { gaussian, orthDefect, randomOrthogonal, rngFor, usvt, useOwnKernels } from './test-helpers.js';
 import { setWasmEnabled } from './wasm-kernels.js';
 
-afterEach(() => setWasmEnabled(true));
-// These tests compare basis' own kernels (WebAssembly against JavaScript): keep the native
-// provider out of the way while they run (the native path is tested against them elsewhere).
-let requested = 'auto';
-beforeAll(() => {
-  requested = engineInfo().requested;
-  configureEngine({ blas: 'off' });
-});
-afterAll(() => configureEngine({ blas: requested }));
+useOwnKernels();
 
 /** Runs the blocked reduction; returns Q, d, e and max |Qᵀ A Q - T| / max|A|. */
 function reduce(A: Matrix): { Q: Matrix; d: Float64Array; e: Float64Array; err: number } {

@@ -2,22 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
-import { createRng } from '../index.js';
 import { linearSumAssignment, lsapKernel } from './lsap.js';
 import { lsapKernelWasm, lsapWasmAvailable, lsapWasmInput, setLsapWasmMode } from './lsap-wasm.js';
-
-/** Uniform [0, 1) test data from the project's seeded generator. */
-const uniformSource = (seed: number): (() => number) => {
-  const g = createRng(seed);
-  return () => g.uniform();
-};
-
-function uniformMatrix(m: number, n: number, seed: number, scale = 1): Matrix {
-  const r = uniformSource(seed);
-  const M = new Matrix(m, n);
-  for (let k = 0; k < m * n; k++) M.data[k] = r() * scale;
-  return M;
-}
+import { uniformMatrix, uniformSource } from './test-helpers.js';
 
 /** Best objective over every injective map of the shorter side into the longer one. */
 function bruteForce(C: Matrix, maximize: boolean): number {

@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Matrix } from '../matrix.js';
-import { createRng } from '../index.js';
 import { sinkhorn, sinkhornBalance } from './sinkhorn.js';
 import { exactTransport } from './transport.js';
-
-/** Uniform [0, 1) test data from the project's seeded generator. */
-const uniformSource = (seed: number): (() => number) => {
-  const g = createRng(seed);
-  return () => g.uniform();
-};
-
-function uniformMatrix(m: number, n: number, seed: number, lo = 0): Matrix {
-  const r = uniformSource(seed);
-  const M = new Matrix(m, n);
-  for (let k = 0; k < m * n; k++) M.data[k] = lo + r();
-  return M;
-}
-
-function randomSimplex(n: number, seed: number): Float64Array {
-  const r = uniformSource(seed);
-  const x = new Float64Array(n).map(() => 0.05 + r());
-  const s = x.reduce((p, q) => p + q, 0);
-  return x.map((v) => v / s);
-}
+import { randomSimplex, uniformMatrix } from './test-helpers.js';
 
 function rowSums(P: Matrix): Float64Array {
   const out = new Float64Array(P.rows);

@@ -2,7 +2,7 @@ import { BasisError } from '../errors.js';
 import { show } from '../validation.js';
 import { Matrix, asMatrix } from '../matrix.js';
 import type { MatrixLike, NumericArrayLike } from '../matrix.js';
-import { checkMarginal, checkMasses } from './transport.js';
+import { checkFiniteCost, checkMarginal, checkMasses } from './transport.js';
 
 /** Options of {@link sinkhorn}. */
 export interface SinkhornOptions {
@@ -102,15 +102,7 @@ export function sinkhorn(
   const wa = checkMarginal(a, 'a', m, 'rows');
   const wb = checkMarginal(b, 'b', n, 'columns');
   const c = M.data;
-  for (let k = 0; k < c.length; k++) {
-    const x = c[k] as number;
-    if (!Number.isFinite(x)) {
-      const i = Math.floor(k / n);
-      throw new BasisError('NON_FINITE_INPUT', `C[${i}, ${k - i * n}] is ${x}; the cost matrix must be finite`, {
-        details: { row: i, col: k - i * n, value: x },
-      });
-    }
-  }
+  checkFiniteCost(M, 'the cost matrix');
   checkMasses(wa, wb, massTol);
 
   // Restrict to the supports.

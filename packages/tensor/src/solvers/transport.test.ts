@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Matrix } from '../matrix.js';
-import { createRng } from '../index.js';
 import { linearSumAssignment } from './lsap.js';
 import { exactTransport } from './transport.js';
 import type { ExactTransportResult } from './transport.js';
-
-/** Uniform [0, 1) test data from the project's seeded generator. */
-const uniformSource = (seed: number): (() => number) => {
-  const g = createRng(seed);
-  return () => g.uniform();
-};
-
-function uniformMatrix(m: number, n: number, seed: number): Matrix {
-  const r = uniformSource(seed);
-  const M = new Matrix(m, n);
-  for (let k = 0; k < m * n; k++) M.data[k] = r();
-  return M;
-}
-
-function randomSimplex(n: number, seed: number): Float64Array {
-  const r = uniformSource(seed);
-  const x = new Float64Array(n).map(() => 0.05 + r());
-  const s = x.reduce((p, q) => p + q, 0);
-  return x.map((v) => v / s);
-}
+import { randomSimplex, uniformMatrix } from './test-helpers.js';
 
 /**
  * Checks the result against the problem data alone: a feasible plan, a feasible dual and equal

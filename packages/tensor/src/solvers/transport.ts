@@ -67,6 +67,21 @@ export function checkMarginal(x: NumericArrayLike, name: string, want: number, s
   return out;
 }
 
+/** Throws NON_FINITE_INPUT naming the first entry of the cost matrix `M` (`what`, for the message) that is not finite. */
+export function checkFiniteCost(M: Matrix, what: string): void {
+  const c = M.data;
+  const n = M.cols;
+  for (let k = 0; k < c.length; k++) {
+    const x = c[k] as number;
+    if (!Number.isFinite(x)) {
+      const i = Math.floor(k / n);
+      throw new BasisError('NON_FINITE_INPUT', `C[${i}, ${k - i * n}] is ${x}; ${what} must be finite`, {
+        details: { row: i, col: k - i * n, value: x },
+      });
+    }
+  }
+}
+
 /** Checks that the two total masses agree; returns them. */
 export function checkMasses(a: Float64Array, b: Float64Array, tol: number): void {
   let sa = 0;
@@ -504,17 +519,7 @@ export function exactTransport(
   const wa = checkMarginal(a, 'a', m, 'rows');
   const wb = checkMarginal(b, 'b', n, 'columns');
   const c = M.data;
-  for (let k = 0; k < c.length; k++) {
-    const x = c[k] as number;
-    if (!Number.isFinite(x)) {
-      const i = Math.floor(k / n);
-      throw new BasisError(
-        'NON_FINITE_INPUT',
-        `C[${i}, ${k - i * n}] is ${x}; the transport cost matrix must be finite`,
-        { details: { row: i, col: k - i * n, value: x } },
-      );
-    }
-  }
+  checkFiniteCost(M, 'the transport cost matrix');
   checkMasses(wa, wb, massTol);
 
   let work = c;

@@ -1,6 +1,7 @@
 import { BasisError } from '../errors.js';
 import { crossprod } from '../linalg/basic.js';
 import { Matrix, assertFinite, asMatrix, type MatrixLike } from '../matrix.js';
+import { shiftedColumnSums } from './sums.js';
 
 function checked(X: MatrixLike, name: string, minRows: number): Matrix {
   const m = asMatrix(X);
@@ -84,32 +85,6 @@ function safeNorms(a: Float64Array, n: number, d: number, plain: Float64Array): 
 }
 
 /**
- * Column sums of `a - 1 shiftᵀ` (n x d, row-major), four rows at a time: sequential reads and a
- * quarter of the accumulator traffic. The order of the additions is fixed, so results are
- * deterministic.
- */
-function columnSums(a: Float64Array, n: number, d: number, shift?: Float64Array): Float64Array {
-  const s = new Float64Array(d);
-  const n4 = n - (n % 4);
-  const z = shift ?? new Float64Array(d);
-  for (let i = 0; i < n4; i += 4) {
-    const r0 = i * d;
-    const r1 = r0 + d;
-    const r2 = r1 + d;
-    const r3 = r2 + d;
-    for (let j = 0; j < d; j++) {
-      const c = z[j] as number;
-      s[j] = (s[j] as number) + ((((a[r0 + j] as number) - c) + ((a[r1 + j] as number) - c)) + (((a[r2 + j] as number) - c) + ((a[r3 + j] as number) - c)));
-    }
-  }
-  for (let i = n4; i < n; i++) {
-    const r = i * d;
-    for (let j = 0; j < d; j++) s[j] = (s[j] as number) + ((a[r + j] as number) - (z[j] as number));
-  }
-  return s;
-}
-
-/**
  * Column sums and sums of squares of X in one pass over its rows (four at a time: sequential reads,
  * a quarter of the accumulator traffic; the order of the additions is fixed, so results are
  * deterministic). No finiteness check: a NaN or Inf entry makes its column's sums non-finite (and
@@ -160,7 +135,7 @@ export function columnSumsAndSquares(X: MatrixLike): { sums: Float64Array; squar
  */
 function meansOf(m: Matrix, name: string): Float64Array {
   const { rows: n, cols: d, data: a } = m;
-  const mean = columnSums(a, n, d);
+  const mean = shiftedColumnSums(a, n, d);
   let finite = true;
   for (let j = 0; j < d; j++) if (!Number.isFinite(mean[j] as number)) finite = false;
   if (!finite) {
@@ -189,7 +164,7 @@ function meansOf(m: Matrix, name: string): Float64Array {
 function correctedMeans(m: Matrix, name: string): Float64Array {
   const { rows: n, cols: d, data: a } = m;
   const mean = meansOf(m, name);
-  const corr = columnSums(a, n, d, mean);
+  const corr = shiftedColumnSums(a, n, d, mean);
   let finite = true;
   for (let j = 0; j < d; j++) if (!Number.isFinite(corr[j] as number)) finite = false;
   if (!finite) {

@@ -23,17 +23,32 @@ export function columnSumsOf(X: MatrixLike): Float64Array {
   const s = new Float64Array(d);
   if (n === 0 || d === 0) return s;
   if (n * d >= GEMV_SUMS_MIN && nativeGemv({ rows: n, cols: d, A: a, aOff: 0, lda: d, trans: true, x: new Float64Array(n).fill(1), y: s })) return s;
+  return shiftedColumnSums(a, n, d);
+}
+
+/**
+ * Column sums of `a - 1 shiftᵀ` (n x d, row-major), four rows at a time: sequential reads and a
+ * quarter of the accumulator traffic. The order of the additions is fixed, so results are
+ * deterministic (also {@link columnSumsOf}'s route without native BLAS). Internal: not on the
+ * package's face.
+ */
+export function shiftedColumnSums(a: Float64Array, n: number, d: number, shift?: Float64Array): Float64Array {
+  const s = new Float64Array(d);
   const n4 = n - (n % 4);
+  const z = shift ?? new Float64Array(d);
   for (let i = 0; i < n4; i += 4) {
     const r0 = i * d;
     const r1 = r0 + d;
     const r2 = r1 + d;
     const r3 = r2 + d;
-    for (let j = 0; j < d; j++) s[j] = (s[j] as number) + (((a[r0 + j] as number) + (a[r1 + j] as number)) + ((a[r2 + j] as number) + (a[r3 + j] as number)));
+    for (let j = 0; j < d; j++) {
+      const c = z[j] as number;
+      s[j] = (s[j] as number) + ((((a[r0 + j] as number) - c) + ((a[r1 + j] as number) - c)) + (((a[r2 + j] as number) - c) + ((a[r3 + j] as number) - c)));
+    }
   }
   for (let i = n4; i < n; i++) {
     const r = i * d;
-    for (let j = 0; j < d; j++) s[j] = (s[j] as number) + (a[r + j] as number);
+    for (let j = 0; j < d; j++) s[j] = (s[j] as number) + ((a[r + j] as number) - (z[j] as number));
   }
   return s;
 }
