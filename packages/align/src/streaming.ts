@@ -42,16 +42,10 @@ export class StreamingLinearCka {
 
   /** Adds a batch of rows (the same inputs in X and Y). */
   update(Xb: MatrixLike, Yb: MatrixLike): void {
-    const X = asMatrix(Xb);
-    const Y = asMatrix(Yb);
-    if (X.rows !== Y.rows) throw new BasisError('SHAPE_MISMATCH', `batch X has ${X.rows} rows but Y has ${Y.rows}`);
+    const { X, Y } = checkedBatch(Xb, Yb);
     if (X.rows === 0) return;
-    assertFinite(X, 'X batch');
-    assertFinite(Y, 'Y batch');
     if (this.dx < 0) this.init(X, Y);
-    if (X.cols !== this.dx || Y.cols !== this.dy) {
-      throw new BasisError('SHAPE_MISMATCH', `batch widths ${X.cols} and ${Y.cols} differ from the first batch's ${this.dx} and ${this.dy}`);
-    }
+    checkWidths(X, Y, this.dx, this.dy);
     this.ex = this.raiseScale(X, this.ex, this.sx, this.sxx, this.shiftX);
     this.ey = this.raiseScale(Y, this.ey, this.sy, this.syy, this.shiftY);
     const fx = pow2(-this.ex);
@@ -117,6 +111,24 @@ export class StreamingLinearCka {
 }
 
 /** Column means of `f A` (f an exact power of two). */
+/** One batch of both streaming estimators: X and Y as matrices with as many rows (at least `minRows`, else TOO_SMALL saying `why`), finite. */
+function checkedBatch(Xb: MatrixLike, Yb: MatrixLike, minRows = 0, why = ''): { X: Matrix; Y: Matrix } {
+  const X = asMatrix(Xb);
+  const Y = asMatrix(Yb);
+  if (X.rows !== Y.rows) throw new BasisError('SHAPE_MISMATCH', `batch X has ${X.rows} rows but Y has ${Y.rows}`);
+  if (X.rows < minRows) throw new BasisError('TOO_SMALL', `${why}, got ${X.rows}`);
+  assertFinite(X, 'X batch');
+  assertFinite(Y, 'Y batch');
+  return { X, Y };
+}
+
+/** Every batch has the first batch's widths `dx` and `dy`. */
+function checkWidths(X: Matrix, Y: Matrix, dx: number, dy: number): void {
+  if (X.cols !== dx || Y.cols !== dy) {
+    throw new BasisError('SHAPE_MISMATCH', `batch widths ${X.cols} and ${Y.cols} differ from the first batch's ${dx} and ${dy}`);
+  }
+}
+
 function columnMeans(A: Matrix, f: number): Float64Array {
   const m = new Float64Array(A.cols);
   for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) m[j] = (m[j] as number) + ((A.data[i * A.cols + j] as number) * f) / A.rows;
@@ -209,12 +221,7 @@ export class MinibatchLinearCka {
 
   /** Adds one batch of rows (the same inputs in X and Y; at least 4 rows). */
   update(Xb: MatrixLike, Yb: MatrixLike): void {
-    const X = asMatrix(Xb);
-    const Y = asMatrix(Yb);
-    if (X.rows !== Y.rows) throw new BasisError('SHAPE_MISMATCH', `batch X has ${X.rows} rows but Y has ${Y.rows}`);
-    if (X.rows < 4) throw new BasisError('TOO_SMALL', `minibatch CKA uses the unbiased HSIC, which needs batches of at least 4 rows, got ${X.rows}`);
-    assertFinite(X, 'X batch');
-    assertFinite(Y, 'Y batch');
+    const { X, Y } = checkedBatch(Xb, Yb, 4, 'minibatch CKA uses the unbiased HSIC, which needs batches of at least 4 rows');
     const mx = exponentOf(maxAbs(X.data));
     const my = exponentOf(maxAbs(Y.data));
     if (this.dx < 0) {
@@ -223,9 +230,7 @@ export class MinibatchLinearCka {
       this.ex = startExponent(maxAbs(X.data));
       this.ey = startExponent(maxAbs(Y.data));
     }
-    if (X.cols !== this.dx || Y.cols !== this.dy) {
-      throw new BasisError('SHAPE_MISMATCH', `batch widths ${X.cols} and ${Y.cols} differ from the first batch's ${this.dx} and ${this.dy}`);
-    }
+    checkWidths(X, Y, this.dx, this.dy);
     // exact power-of-two scales per side, fixed by the first batch and raised (the sums so far
     // divided to match: HSIC(X, Y) scales as fx² fy², HSIC(X, X) as fx⁴) if a batch is far larger
     if (mx > this.ex + 64) {

@@ -183,6 +183,29 @@ class SmallestK {
 }
 
 /**
+ * Row i's neighbours from the screen's candidates (at least k): `cand` sorted by their `exact`
+ * values (`'smallest'` first for distances, `'largest'` first for cosines; ties to the smaller
+ * index), the first k written to `idx` and `values` at `i * k`.
+ */
+function writeNearest(
+  cand: number[],
+  exact: Map<number, number>,
+  first: 'smallest' | 'largest',
+  i: number,
+  k: number,
+  idx: Int32Array | Float64Array,
+  values: Float64Array,
+): void {
+  const sign = first === 'smallest' ? 1 : -1;
+  cand.sort((p, q) => sign * ((exact.get(p) as number) - (exact.get(q) as number)) || p - q);
+  for (let t = 0; t < k; t++) {
+    const j = cand[t] as number;
+    idx[i * k + t] = j;
+    values[i * k + t] = exact.get(j) as number;
+  }
+}
+
+/**
  * For every row, its k nearest other rows (Euclidean, ties to the smaller index) and their
  * squared distances (raw units, computed directly), nearest first: `idx[i * k + t]`, `d2[i * k + t]`.
  */
@@ -210,12 +233,7 @@ export function euclideanNeighbours(g: RowGeometry, k: number): { idx: Int32Arra
           exact.set(j, directSquared(raw, d, i, j));
         }
       }
-      cand.sort((p, q) => (exact.get(p) as number) - (exact.get(q) as number) || p - q);
-      for (let t = 0; t < k; t++) {
-        const j = cand[t] as number;
-        idx[i * k + t] = j;
-        d2[i * k + t] = exact.get(j) as number;
-      }
+      writeNearest(cand, exact, 'smallest', i, k, idx, d2);
     }
   });
   return { idx, d2 };
@@ -294,12 +312,7 @@ export function cosineNeighbours(X: Matrix, k: number): { idx: Float64Array; cos
             exact.set(j, directCosine(raw, norms, d, i, j));
           }
         }
-        cand.sort((p, q) => (exact.get(q) as number) - (exact.get(p) as number) || p - q);
-        for (let t = 0; t < k; t++) {
-          const j = cand[t] as number;
-          idx[i * k + t] = j;
-          cos[i * k + t] = exact.get(j) as number;
-        }
+        writeNearest(cand, exact, 'largest', i, k, idx, cos);
       }
     }
     return { idx, cos };
