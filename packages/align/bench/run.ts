@@ -26,38 +26,32 @@ import { configureEngine, createRng, engineInfo, engineSummary, matmul, randn, t
 import { compareLayers, listMetrics, metric } from '@basis/align';
 import { compareLayersParallel } from '@basis/align/node';
 import {
-  benchHeader,
+  benchThreads,
   engineTag,
-  findPythons,
   fmtRatio,
   fmtSeconds,
   formatAcceptance,
   formatTable,
-  headerLine,
   loadAverage,
   loadSpan,
   loadSpanText,
-  peerSummary,
   peerTag,
-  probePeer,
-  threadEnv,
+  startBench,
   timeBest,
   writeBenchResult,
-  PythonWorker,
+  NumpyPeers,
   type AcceptanceRow,
   type Measure,
-  type PeerInfo,
+  type NumpyPeerRun,
 } from '@basis/test-utils/bench';
 
-const quick = process.env['BENCH_QUICK'] === '1';
-const header = benchHeader();
-console.log(headerLine(header));
+const { header, quick } = startBench();
 const log = (s: string): void => void process.stderr.write(s + '\n');
 const list = (name: string): string[] | undefined => {
   const v = process.env[name]?.split(',').filter((s) => s.length > 0);
   return v === undefined || v.length === 0 ? undefined : v;
 };
-const THREADS = (list('BENCH_THREADS') ?? ['1', '2']).map(Number);
+const THREADS = benchThreads();
 const parseShape = (s: string): [number, number] => s.split('x').map(Number) as [number, number];
 const key = (n: number, d: number) => `${n}x${d}`;
 
@@ -112,43 +106,7 @@ restore();
 log(`basis: ${configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; ')}`);
 
 // ---- numpy/scipy: one long-lived process per (python, thread count), same environment ----
-interface PythonRun {
-  python: string;
-  threads: number;
-  info: PeerInfo | null;
-  worker: PythonWorker;
-  times: Record<string, number>;
-  cpu: Record<string, number>;
-  failed?: string;
-}
-const pythonRuns: PythonRun[] = [];
-const pythons = findPythons();
-let note = pythons.length === 0 ? (process.env['BASIS_SKIP_PYTHON'] === '1' ? 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)' : 'numpy comparison skipped: no python3 with numpy and scipy') : '';
-const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
-for (const p of pythons) {
-  for (const t of THREADS) {
-    const env = threadEnv(t);
-    const info = probePeer(p.command, p.label, env);
-    log(`numpy ${p.label} ${t}t: ${info === null ? 'BLAS unknown' : peerSummary(info)}`);
-    pythonRuns.push({ python: p.label, threads: t, info, worker: new PythonWorker(p.command, script, env), times: {}, cpu: {} });
-  }
-}
-/** Times one case on every peer, right after basis timed it. */
-async function peers(k: string, req: Record<string, unknown>): Promise<void> {
-  for (const r of pythonRuns) {
-    if (r.failed !== undefined) continue;
-    try {
-      const out = await r.worker.request<{ seconds: number; cpu: number }>(req);
-      r.times[k] = out.seconds;
-      r.cpu[k] = out.cpu;
-      log(`  numpy-${r.python}-${r.threads}t ${k}: ${out.seconds.toFixed(3)} s (cpu ${out.cpu.toFixed(3)} s)`);
-    } catch (e) {
-      const msg = (e as Error).message.split('\n')[0] ?? '';
-      if (/exited/.test(msg)) r.failed = msg;
-      note += `numpy ${r.python} ${r.threads}t ${k}: ${msg}. `;
-    }
-  }
-}
+const peers = new NumpyPeers(fileURLToPath(new URL('./numpy_ref.py', import.meta.url)), THREADS, 'numpy and scipy', log);
 
 // ---- every metric: basis (each configuration), then each peer, case by case (same load) ----
 const loads: Record<string, number> = {}; // load average (1 min) when each case started
@@ -180,7 +138,7 @@ for (const [n, d] of SHAPES) {
       log(`  ${c.key} ${k}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
     }
     restore();
-    await peers(k, { op: 'metric', id, n, d, kn: Math.min(KN, n) });
+    await peers.time(k, { op: 'metric', id, n, d, kn: Math.min(KN, n) });
   }
 }
 const basisSpan = basisEnd();
@@ -230,17 +188,17 @@ for (const [n, d] of AUDIT_SHAPES) {
     run.perPairLoop = { ...t, config: c.key };
   }
   audits.push(run);
-  await peers(`audit@6x${run.shape}`, { op: 'audit', layers: 6, n, d, ids: AUDIT_IDS });
+  await peers.time(`audit@6x${run.shape}`, { op: 'audit', layers: 6, n, d, ids: AUDIT_IDS });
 }
-for (const r of pythonRuns) r.worker.close();
+peers.close();
 
 // ---- tables ----
-const py = (label: string, t: number) => pythonRuns.find((r) => r.python === label && r.threads === t);
-const peerLabels = [...new Set(pythonRuns.map((r) => r.python))];
+const py = (label: string, t: number) => peers.find(label, t);
+const peerLabels = peers.labels();
 const primary = peerLabels[0];
 const basisKey = (t: number) => (found.provider === 'native' ? `native-${t}t` : 'wasm');
 const configOf = (k: string) => configs.find((c) => c.key === k);
-const peerMeasure = (r: PythonRun | undefined, k: string): Measure | null =>
+const peerMeasure = (r: NumpyPeerRun | undefined, k: string): Measure | null =>
   r === undefined ? null : { seconds: r.times[k] ?? null, tag: r.info === null ? `numpy-${r.python} ${r.threads}t` : peerTag(r.info), ...(r.cpu[k] !== undefined ? { cpu: r.cpu[k] } : {}) };
 const wasmTimes = found.provider === 'native' ? times['wasm'] : undefined;
 
@@ -317,18 +275,18 @@ for (const a of audits) {
 }
 console.log('\n' + formatTable(auditTable, { left: [3] }));
 console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; ') + ` (metrics: ${loadSpanText(basisSpan)})`);
-for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+peers.printSummary();
 console.log(`each case ran on basis and then on every peer before the next case (same load); load average over the metrics: ${loadSpanText(basisSpan)}`);
 console.log("'cpu' columns: process CPU seconds of the timed run (all threads), which a loaded machine disturbs less than wall time");
-if (note) console.log(note);
+if (peers.note) console.log(peers.note);
 console.log('\n' + formatAcceptance(acceptance));
 const path = writeBenchResult('align', header, {
   shapes: { features: SHAPES.map(([n, d]) => key(n, d)), kernels: QUADRATIC_SHAPES.map(([n, d]) => key(n, d)), headline: key(HN, HD) },
   basis: { configs, times, span: basisSpan },
   audits: { metrics: AUDIT_IDS, runs: audits },
-  numpy: pythonRuns.map(({ worker: _w, ...r }) => r),
+  numpy: peers.results(),
   loadAverageAtCase: loads,
   acceptance,
-  note: note || undefined,
+  note: peers.note || undefined,
 });
 console.log(`wrote ${path}`);

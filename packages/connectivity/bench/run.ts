@@ -16,11 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { createRng, engineInfo, engineSummary, writeNpy } from '@basis/tensor';
 import { inferSpec, initParams, miniMyrtle, mlp, toFloat64, type ModelGraph } from '@basis/zoo';
 import { weightMatching } from '@basis/connectivity';
-import { benchHeader, findPythons, headerLine, peerSummary, probePeer, writeBenchResult } from '@basis/test-utils/bench';
+import { findPythons, peerSummary, probePeer, startBench, writeBenchResult } from '@basis/test-utils/bench';
 
-const quick = process.env['BENCH_QUICK'] === '1';
-const header = benchHeader();
-console.log(headerLine(header));
+const { header, quick } = startBench();
 const REPS = quick ? 1 : 3;
 
 // numpy and scipy both needed; the system python first (same BLAS as basis)

@@ -15,33 +15,26 @@
 import { fileURLToPath } from 'node:url';
 import { Matrix, configureEngine, createRng, crossprod, eigh, engineInfo, engineSummary, linearSumAssignment, matmul, svd, type EngineInfo } from '@basis/tensor';
 import {
-  benchHeader,
+  benchThreads,
   engineTag,
-  findPythons,
   fmtRatio,
   fmtSeconds,
   formatAcceptance,
   formatTable,
-  headerLine,
   loadAverage,
   loadSpan,
   loadSpanText,
-  peerSummary,
   peerTag,
-  probePeer,
-  threadEnv,
+  startBench,
   timeBest,
   writeBenchResult,
-  PythonWorker,
+  NumpyPeers,
   type AcceptanceRow,
   type Measure,
-  type PeerInfo,
 } from '@basis/test-utils/bench';
 
-const quick = process.env['BENCH_QUICK'] === '1';
-const header = benchHeader();
-console.log(headerLine(header));
-const THREADS = (process.env['BENCH_THREADS'] ?? '1,2').split(',').map(Number);
+const { header, quick } = startBench();
+const THREADS = benchThreads();
 
 interface Case {
   name: string;
@@ -118,27 +111,7 @@ for (const c of basisConfigs) {
 restore();
 
 // numpy/scipy at the same thread counts, same environment: one long-lived process each
-interface PythonRun {
-  python: string;
-  threads: number;
-  info: PeerInfo | null;
-  worker: PythonWorker;
-  times: Record<string, number>;
-  cpu: Record<string, number>;
-  failed?: string;
-}
-const pythonRuns: PythonRun[] = [];
-const pythons = findPythons();
-const script = fileURLToPath(new URL('./numpy_ref.py', import.meta.url));
-let note = pythons.length === 0 ? (process.env['BASIS_SKIP_PYTHON'] === '1' ? 'numpy comparison skipped (BASIS_SKIP_PYTHON=1)' : 'numpy comparison skipped: no python3 with numpy') : '';
-for (const p of pythons) {
-  for (const t of THREADS) {
-    const env = threadEnv(t);
-    const info = probePeer(p.command, p.label, env);
-    log(`numpy ${p.label} ${t}t: ${info === null ? 'unknown BLAS' : peerSummary(info)}`);
-    pythonRuns.push({ python: p.label, threads: t, info, worker: new PythonWorker(p.command, script, env), times: {}, cpu: {} });
-  }
-}
+const peers = new NumpyPeers(fileURLToPath(new URL('./numpy_ref.py', import.meta.url)), THREADS, 'numpy', log);
 
 // case by case: basis in each configuration, then every peer (same load on both sides)
 const loads: Record<string, number> = {};
@@ -154,26 +127,15 @@ for (const c of selected) {
     log(`  basis ${cfg.key} ${c.name}: ${t.wall.toFixed(3)} s (cpu ${t.cpu.toFixed(3)} s)`);
   }
   restore();
-  for (const r of pythonRuns) {
-    if (r.failed !== undefined || (!c.blas && r.threads !== THREADS[0])) continue;
-    try {
-      const out = await r.worker.request<{ seconds: number; cpu: number }>({ name: c.name });
-      r.times[c.name] = out.seconds;
-      r.cpu[c.name] = out.cpu;
-      log(`  numpy-${r.python}-${r.threads}t ${c.name}: ${out.seconds.toFixed(3)} s (cpu ${out.cpu.toFixed(3)} s)`);
-    } catch (e) {
-      const msg = (e as Error).message.split('\n')[0] ?? '';
-      if (/exited/.test(msg)) r.failed = msg;
-      note += `numpy ${r.python} ${r.threads}t ${c.name}: ${msg}. `;
-    }
-  }
+  // a case without BLAS runs its peers at the first thread count only
+  await peers.time(c.name, { name: c.name }, (r) => c.blas || r.threads === THREADS[0]);
 }
 const loadOverCases = span();
-for (const r of pythonRuns) r.worker.close();
+peers.close();
 
 // per-case table: every basis configuration and every peer, per thread count
-const py = (label: string, t: number) => pythonRuns.find((r) => r.python === label && r.threads === t);
-const peerLabels = [...new Set(pythonRuns.map((r) => r.python))];
+const py = (label: string, t: number) => peers.find(label, t);
+const peerLabels = peers.labels();
 const primaryPeer = peerLabels[0];
 const rows: string[][] = [['kernel', 'thr', 'basis (s)', 'GFLOP/s', 'basis side', ...(found.provider === 'native' ? ['wasm (s)'] : []), ...peerLabels.flatMap((l) => [`numpy-${l} (s)`, `basis/numpy-${l}`]), 'basis cpu (s)']];
 const acceptance: AcceptanceRow[] = [];
@@ -211,16 +173,16 @@ for (const c of selected) {
 }
 console.log('\n' + formatTable(rows, { left: [4] }));
 console.log('\nbasis: ' + configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('; '));
-for (const r of pythonRuns) if (r.info !== null) console.log(`numpy-${r.python} ${r.threads}t: ${peerSummary(r.info)}`);
+peers.printSummary();
 console.log(`each case ran on basis and then on every peer before the next case (same load); ${loadSpanText(loadOverCases)}`);
-if (note) console.log(note);
+if (peers.note) console.log(peers.note);
 console.log('\n' + formatAcceptance(acceptance));
 const path = writeBenchResult('tensor', header, {
   cases: Object.fromEntries(selected.map((c) => [c.name, c.what])),
   basis: { configs, times: basis },
-  numpy: pythonRuns.map(({ worker: _w, ...r }) => r),
+  numpy: peers.results(),
   loadAverageAtCase: loads,
   acceptance,
-  note: note || undefined,
+  note: peers.note || undefined,
 });
 console.log(`wrote ${path}`);

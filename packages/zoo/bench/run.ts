@@ -30,18 +30,18 @@ import { writeNpyFile } from '@basis/tensor/node';
 import { TRAINING_PRESETS, buildModel, type TrainSettings } from '@basis/zoo';
 import { TrainPool, loadDataSpec } from '@basis/zoo/node';
 import {
-  benchHeader,
+  benchThreads,
   cpuSeconds,
   engineTag,
   fmtSeconds,
   formatAcceptance,
   formatTable,
-  headerLine,
   loadSpan,
   loadSpanText,
   peerTag,
   primaryBlas,
   probePeer,
+  startBench,
   threadEnv,
   writeBenchResult,
   type AcceptanceRow,
@@ -50,12 +50,10 @@ import {
   type PeerInfo,
 } from '@basis/test-utils/bench';
 
-const quick = process.env['BENCH_QUICK'] === '1';
-const header = benchHeader();
-console.log(headerLine(header));
+const { header, quick } = startBench();
 const execFileP = promisify(execFile);
 const log = (s: string): void => void process.stderr.write(s + '\n');
-const THREADS = (process.env['BENCH_THREADS'] ?? '1,2').split(',').filter((s) => s.length > 0).map(Number);
+const THREADS = benchThreads();
 const EPOCHS = quick ? 1 : 2; // best of 2 epochs (the first compiles kernels)
 const MAX_STEPS = quick ? { mlp: 8, cnn: 4 } : undefined;
 const pkgDir = fileURLToPath(new URL('../', import.meta.url));

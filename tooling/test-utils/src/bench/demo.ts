@@ -15,15 +15,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { engineTag, type EngineLike } from './peers.js';
-import { benchHeader, headerLine, loadAverage, writeBenchResult } from './report.js';
+import { loadAverage, startBench, writeBenchResult } from './report.js';
 import { fmtSeconds, formatAcceptance, formatTable, type AcceptanceRow } from './table.js';
 
 const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const cli = join(root, 'apps/cli/bin/basis.js');
-const quick = process.env['BENCH_QUICK'] === '1';
-const header = benchHeader();
-console.log(headerLine(header));
+const { header, quick } = startBench();
 if (!existsSync(join(root, 'apps/cli/dist'))) {
   console.error(`the CLI is not built (${join(root, 'apps/cli/dist')} missing): run pnpm bench:demo (it builds @basis/cli and its dependencies first)`);
   process.exit(1);

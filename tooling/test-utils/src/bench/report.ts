@@ -108,3 +108,28 @@ export function loadSpan(): () => LoadSpan {
 export function loadSpanText(s: LoadSpan): string {
   return `load ${s.load[0]}->${s.load[1]}${s.pressure === null ? '' : `, CPU pressure ${s.pressure[0]}->${s.pressure[1]}%`}`;
 }
+
+/** A bench's start: its header (printed as the output's first line) and whether BENCH_QUICK=1 asks for small sizes. */
+export function startBench(): { header: BenchHeader; quick: boolean } {
+  const header = benchHeader();
+  console.log(headerLine(header));
+  return { header, quick: header.quick };
+}
+
+/**
+ * The thread counts a bench runs at: BENCH_THREADS (comma-separated positive integers), else 1 and 2.
+ *
+ * @example
+ * ```ts
+ * benchThreads({ BENCH_THREADS: '1' }); // [1]
+ * ```
+ */
+export function benchThreads(env: NodeJS.ProcessEnv = process.env): number[] {
+  const v = (env['BENCH_THREADS'] ?? '').split(',').filter((s) => s.trim().length > 0);
+  if (v.length === 0) return [1, 2];
+  return v.map((s) => {
+    const t = Number(s);
+    if (!Number.isInteger(t) || t < 1) throw new Error(`BENCH_THREADS must be comma-separated positive integers, got '${env['BENCH_THREADS']}'`);
+    return t;
+  });
+}

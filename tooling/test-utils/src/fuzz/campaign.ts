@@ -109,4 +109,24 @@ export function parseFuzzArgs(argv: readonly string[], defaults: { cases: number
   return { cases: num('--cases', env === undefined ? defaults.cases : Number(env)), seed: num('--seed', defaults.seed), formats, from: num('--from', 0), maxBytes: num('--max-bytes', 32 * 2 ** 20) };
 }
 
+/**
+ * A package's `pnpm fuzz` script: parses its command line ({@link parseFuzzArgs}), fuzzes every
+ * chosen format of `targetsModule` in watched child processes (a case is slow after 2 s, hung
+ * after 30 s), prints the report, and sets the exit code to 1 when any case crashed, gave a wrong
+ * error code, hung or allocated over budget.
+ *
+ * @example
+ * ```ts
+ * await fuzzCommand(fileURLToPath(new URL('./targets.ts', import.meta.url)), { cases: 10_000, seed: 1, formats: ['npy', 'npz'] });
+ * ```
+ */
+export async function fuzzCommand(targetsModule: string, defaults: { cases: number; seed: number; formats: readonly string[] }, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const args = parseFuzzArgs(argv, defaults);
+  const settings = { ...args, targetsModule, slowMs: 2000, hangMs: 30_000 };
+  process.stderr.write(`fuzzing ${args.formats.join(', ')}: ${args.cases} cases each from case ${args.from}, seed ${args.seed}\n`);
+  const reports = await runCampaign(settings);
+  console.log(formatReports(reports, settings));
+  process.exitCode = reports.some((r) => r.crashes + r.wrongCodes + r.hangs + r.overBudget > 0) ? 1 : 0;
+}
+
 export { formatReports };

@@ -21,4 +21,4 @@ export {
   type FuzzTarget,
   type Mutator,
 } from './engine.js';
-export { parseFuzzArgs, runCampaign, type CampaignSettings } from './campaign.js';
+export { fuzzCommand, parseFuzzArgs, runCampaign, type CampaignSettings } from './campaign.js';
