@@ -2,7 +2,7 @@ import { BasisError } from '../errors.js';
 import { show } from '../validation.js';
 import { Matrix, asMatrix } from '../matrix.js';
 import type { MatrixLike, NumericArrayLike } from '../matrix.js';
-import { checkFiniteCost, checkMarginal, checkMasses } from './transport.js';
+import { checkFiniteCost, checkMarginal, checkMasses, costMatrix } from './transport.js';
 
 /** Options of {@link sinkhorn}. */
 export interface SinkhornOptions {
@@ -86,12 +86,9 @@ export function sinkhorn(
   C: MatrixLike,
   opts: SinkhornOptions,
 ): SinkhornResult {
-  const M = asMatrix(C);
+  const M = costMatrix(C, 'Sinkhorn');
   const m = M.rows;
   const n = M.cols;
-  if (m === 0 || n === 0) {
-    throw new BasisError('TOO_SMALL', `The cost matrix is empty (${m} x ${n}); Sinkhorn needs at least one row and column`);
-  }
   if (opts === undefined || opts === null || typeof opts !== 'object') {
     throw new BasisError('INVALID_ARGUMENT', 'sinkhorn needs an options object with epsilon > 0');
   }

@@ -67,6 +67,15 @@ export function checkMarginal(x: NumericArrayLike, name: string, want: number, s
   return out;
 }
 
+/** The cost matrix `C` as a Matrix; TOO_SMALL when it has no row or no column (`who` needs one, for the message). */
+export function costMatrix(C: MatrixLike, who: string): Matrix {
+  const M = asMatrix(C);
+  if (M.rows === 0 || M.cols === 0) {
+    throw new BasisError('TOO_SMALL', `The cost matrix is empty (${M.rows} x ${M.cols}); ${who} needs at least one row and column`);
+  }
+  return M;
+}
+
 /** Throws NON_FINITE_INPUT naming the first entry of the cost matrix `M` (`what`, for the message) that is not finite. */
 export function checkFiniteCost(M: Matrix, what: string): void {
   const c = M.data;
@@ -498,12 +507,9 @@ export function exactTransport(
   C: MatrixLike,
   opts: ExactTransportOptions = {},
 ): ExactTransportResult {
-  const M = asMatrix(C);
+  const M = costMatrix(C, 'transport');
   const m = M.rows;
   const n = M.cols;
-  if (m === 0 || n === 0) {
-    throw new BasisError('TOO_SMALL', `The cost matrix is empty (${m} x ${n}); transport needs at least one row and column`);
-  }
   const maximize = opts.maximize ?? false;
   if (typeof maximize !== 'boolean') {
     throw new BasisError('INVALID_ARGUMENT', `maximize must be a boolean, got ${String(maximize)}`);
