@@ -2,22 +2,10 @@
 // issue 16 found (and neighbours of it), built in memory in milliseconds. Used by the regression
 // tests and, as crafted cases, by the fuzz targets.
 import { constants, deflateRawSync } from 'node:zlib';
+import { concatBytes } from '@basis/test-utils/fuzz';
 import { crc32, writeNpy, writeTorch } from '../src/index.js';
 
 const enc = new TextEncoder();
-
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A zip member with every field given (so that sizes and CRCs can lie). */
 export interface RawMember {
@@ -63,7 +51,7 @@ export function buildZip(members: readonly RawMember[]): Uint8Array {
     centrals.push(ch);
     offset += lh.length + m.raw.length;
   }
-  const cd = concat(centrals);
+  const cd = concatBytes(centrals);
   const eocd = new Uint8Array(22);
   const ev = new DataView(eocd.buffer);
   ev.setUint32(0, 0x06054b50, true);
@@ -71,7 +59,7 @@ export function buildZip(members: readonly RawMember[]): Uint8Array {
   ev.setUint16(10, members.length, true);
   ev.setUint32(12, cd.length, true);
   ev.setUint32(16, offset, true);
-  return concat([...locals, cd, eocd]);
+  return concatBytes([...locals, cd, eocd]);
 }
 
 /** A stored member with its true CRC and size. */
@@ -94,7 +82,7 @@ export function deflateBomb(mib: number, prefix: Uint8Array = new Uint8Array(0))
   const parts: Uint8Array[] = [head];
   for (let i = 0; i < mib; i++) parts.push(zeroBlock);
   parts.push(tail);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /** A .npy header (format 1.0) for `shape` of `descr`, followed by `data`. */

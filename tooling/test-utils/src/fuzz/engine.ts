@@ -49,6 +49,26 @@ export function hash32(text: string): number {
   return h >>> 0;
 }
 
+/**
+ * The byte arrays one after the other, in one new array (for building crafted files).
+ *
+ * @example
+ * ```ts
+ * concatBytes([Uint8Array.of(1), Uint8Array.of(2, 3)]); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** A mutation of a file's bytes. */
 export interface Mutator {
   name: string;

@@ -5,6 +5,7 @@ export {
   FuzzRng,
   GENERIC_MUTATORS,
   collectGarbage,
+  concatBytes,
   emptyReport,
   formatReports,
   fuzzInProcess,
