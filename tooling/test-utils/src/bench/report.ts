@@ -109,7 +109,17 @@ export function loadSpanText(s: LoadSpan): string {
   return `load ${s.load[0]}->${s.load[1]}${s.pressure === null ? '' : `, CPU pressure ${s.pressure[0]}->${s.pressure[1]}%`}`;
 }
 
-/** A bench's start: its header (printed as the output's first line) and whether BENCH_QUICK=1 asks for small sizes. */
+/**
+ * A bench's start: its header (printed as the output's first line) and whether BENCH_QUICK=1 asks
+ * for small sizes.
+ *
+ * @example
+ * ```ts
+ * const { header, quick } = startBench();
+ * const sizes = quick ? [256] : [256, 1024];
+ * writeBenchResult('tensor', header, { sizes });
+ * ```
+ */
 export function startBench(): { header: BenchHeader; quick: boolean } {
   const header = benchHeader();
   console.log(headerLine(header));
