@@ -2,7 +2,7 @@ import { configureEngine, isBasisError } from '@basis/tensor';
 import { setLockNoticeHandler } from '@basis/tensor/node';
 import { parseArgv } from './cli/argv.js';
 import { COMMANDS, GLOBAL_OPTIONS } from './cli/commands.js';
-import { parseOptions } from './cli/declare.js';
+import { parseOptions, parseOptionsAsync } from './cli/declare.js';
 import { renderCommandHelp, renderHelp } from './cli/help.js';
 import { maskQueueArgv } from './commands/queue.js';
 import { makeContext, type CommandContext, type GlobalOptions, type Io } from './context.js';
@@ -61,7 +61,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     json = g.json;
     const globals: GlobalOptions = { backend: g.backend, seed: g.seed, json: g.json, quiet: g.quiet, ...(g.threads === undefined ? {} : { threads: g.threads }) };
     const { command } = parsed;
-    const opts = parseOptions(command.options, parsed.options);
+    const opts = await parseOptionsAsync(command.options, parsed.options);
     command.check?.(parsed.args, opts);
     const ctx = makeContext(globals, io);
     // a stale lock of a dead process taken over: one line, like other notices (none under --quiet)

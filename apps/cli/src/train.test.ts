@@ -357,3 +357,34 @@ describe('progress bars', () => {
     expect(quiet.text).toBe('');
   });
 });
+
+describe('basis train flags are parsed at the door, each by its schema in the declaration', () => {
+  it('a bad value is a USAGE error naming the flag, before OUT is created', async () => {
+    const out = join(dir, 'never');
+    const cases: [string[], RegExp][] = [
+      [['--epochs', '0'], /--epochs must be an integer >= 1, got '0'/],
+      [['--batch-size', 'x'], /--batch-size must be an integer >= 1, got 'x'/],
+      [['--lr', '0'], /--lr must be a number > 0, got '0'/],
+      [['--weight-decay', '-1'], /--weight-decay must be a number >= 0, got '-1'/],
+      [['--optimizer', 'rmsprop'], /--optimizer must be one of sgd, adam, adamw, got 'rmsprop'/],
+      [['--checkpoints', '0,x'], /--checkpoints must be a number >= 0, got 'x'/],
+      [['--train-size', '5'], /--train-size must be an integer >= 10, got '5'/],
+      [['--workers', '0'], /--workers must be an integer >= 1, got '0'/],
+      [['--spawn-steps', '1.5'], /--spawn-steps must be an integer >= 1, got '1\.5'/],
+      [['--width', '64,,2'], /--width '64,,2' has an empty entry at position 2/],
+      [['--arch', 'resmlp', '--width', '64,32'], /--width takes one number for resmlp; lists such as 64,32 are for mlp, resnet, cnn/],
+      [['--activation', 'nope'], /--activation must be one of relu, leaky_relu, .*, got 'nope'/],
+      [['--dataset', 'cifar'], /--dataset must be one of mnist, fashion, idx, modadd, gaussian, got 'cifar'/],
+      [['--data', 'cifar'], /--data must start with one of mnist, fashion, idx, modadd, gaussian, got 'cifar'/],
+      [['--data', 'modadd:p=59', '--dataset', 'mnist'], /give --data or --dataset, not both/],
+      [['--seeds', '1,,2'], /--seeds\[1\] must be a non-negative integer or a name, got "" \(e\.g\. --seeds 0,1,2\)/],
+    ];
+    const results = await Promise.all(cases.map(([flags]) => basis('train', ...flags, '--out', out)));
+    results.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^basis: error \[USAGE\]: /);
+      expect(r.stderr).toMatch(cases[i]![1]);
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+});

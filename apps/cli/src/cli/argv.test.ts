@@ -6,7 +6,7 @@ import { BasisError } from '@basis/tensor';
 import { main } from '../index.js';
 import { parseArgv } from './argv.js';
 import { COMMANDS, GLOBAL_OPTIONS } from './commands.js';
-import { args, choice, command, flag, flagName, int, list, num, optionalValue, parseOptions, repeatable, text, value, type OptionDecls } from './declare.js';
+import { args, choice, command, deferred, flag, FlagValueError, flagName, int, list, num, optionalValue, parseOptions, parseOptionsAsync, repeatable, text, value, type OptionDecls } from './declare.js';
 import { renderCommandHelp } from './help.js';
 
 const demo = command({
@@ -109,13 +109,39 @@ describe('argv parser', () => {
   });
 });
 
+describe('deferred schemas (a parser loaded when the command runs)', () => {
+  it('load the parser only for a given option, name the flag in its errors, and need parseOptionsAsync', async () => {
+    let loads = 0;
+    const decls = {
+      arch: value('name', 'architecture', deferred(() => {
+        loads++;
+        return Promise.resolve((s: string) => (s === 'mlp' || s === 'cnn' ? s : fail(`must be mlp or cnn, got '${s}'`)));
+      })),
+      depth: value('n', 'depth', int(1), { default: 2 }),
+    };
+    await expect(parseOptionsAsync(decls, {})).resolves.toEqual({ arch: undefined, depth: 2 });
+    expect(loads).toBe(0);
+    await expect(parseOptionsAsync(decls, { arch: 'cnn', depth: '3' })).resolves.toEqual({ arch: 'cnn', depth: 3 });
+    expect(loads).toBe(1);
+    const e = await parseOptionsAsync(decls, { arch: 'vgg' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(BasisError);
+    expect((e as BasisError).code).toBe('USAGE');
+    expect((e as BasisError).message).toBe("--arch must be mlp or cnn, got 'vgg'");
+    expect(() => parseOptions(decls, {})).toThrow(/option 'arch' has a deferred schema: parse these options with parseOptionsAsync/);
+  });
+});
+
+function fail(message: string): never {
+  throw new FlagValueError(message);
+}
+
 describe('the command table', () => {
-  it('declares unique commands whose defaults pass their own schemas and whose examples use declared flags', () => {
+  it('declares unique commands whose defaults pass their own schemas and whose examples use declared flags', async () => {
     expect(new Set(COMMANDS.map((c) => c.name)).size).toBe(COMMANDS.length);
     const globalFlags = Object.keys(GLOBAL_OPTIONS).map(flagName);
     for (const c of COMMANDS) {
       // every default parses (an absent option takes its default through the same schema)
-      expect(() => parseOptions(c.options as OptionDecls, {}), c.name).not.toThrow();
+      await expect(parseOptionsAsync(c.options as OptionDecls, {}), c.name).resolves.toBeDefined();
       const flags = new Set([...Object.keys(c.options as OptionDecls).map(flagName), ...globalFlags]);
       for (const e of c.examples.filter((x) => x.startsWith(`basis ${c.name} `) || x === `basis ${c.name}`)) {
         for (const m of e.split('#')[0]!.matchAll(/\s(--[a-z][\w-]*)/g)) expect(flags.has(m[1]!), `${c.name}: ${e}`).toBe(true);

@@ -4,8 +4,9 @@
 import { listMetrics } from '@basis/align';
 import { BasisError, parseThreads } from '@basis/tensor';
 import type { StitchKind } from '@basis/connectivity';
+import type { TrainFlagParsers } from '../commands/train.js';
 import { parseMemorySize } from '../resources.js';
-import { args, choice, command, custom, flag, FlagValueError, int, list, num, optionalValue, repeatable, text, value, type AnyCommand, type OptionDecls } from './declare.js';
+import { args, choice, command, custom, deferred, flag, FlagValueError, int, list, num, optionalValue, repeatable, text, value, type AnyCommand, type FlagSchema, type OptionDecls } from './declare.js';
 
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
@@ -235,35 +236,46 @@ const compare = command({
   },
 });
 
+/** A parser of `basis train`'s flags that needs @basis/zoo (loaded when train runs: commands/train.ts's TRAIN_FLAG_PARSERS). */
+function zooParser<K extends keyof TrainFlagParsers>(key: K): FlagSchema<ReturnType<TrainFlagParsers[K]>> {
+  return deferred(async () => (await import('../commands/train.js')).TRAIN_FLAG_PARSERS[key] as (s: string) => ReturnType<TrainFlagParsers[K]>);
+}
+
+/** A number >= 0 (an entry of --checkpoints). */
+const fraction = (s: string): number => {
+  const n = Number(s);
+  return Number.isFinite(n) && n >= 0 ? n : fail(`must be a number >= 0, got '${s}'`);
+};
+
 const train = command({
   name: 'train',
   args: [],
   summary: 'Train models (one per seed, in parallel on worker threads) into run directories with checkpoints',
   options: {
     config: value('file', 'JSON config { model, data, train, seeds, spawnSteps } (flags override its fields)', text()),
-    arch: value('name', 'architecture: mlp, resmlp, minimyrtle, resnet, cnn or transformer (default mlp; the transformer needs --data modadd)', text()),
-    width: value('n', 'mlp: hidden width, or one per layer (64,32); resnet: width multiplier k, or stage widths (8,16); cnn: conv widths (32,64); resmlp: hidden width; minimyrtle: channels c; transformer: model width', text()),
-    depth: value('n', 'mlp: hidden layers; resmlp: blocks; resnet: blocks per stage; transformer: layers', text()),
-    activation: value('fn', 'hidden activation (relu, leaky_relu, tanh, gelu, ...)', text()),
-    dataset: value('name', 'mnist (10k digits, 8k/2k split) or fashion (60k/10k); see --data for the others', text()),
+    arch: value('name', 'architecture: mlp, resmlp, minimyrtle, resnet, cnn or transformer (default mlp; the transformer needs --data modadd)', zooParser('arch')),
+    width: value('n', 'mlp: hidden width, or one per layer (64,32); resnet: width multiplier k, or stage widths (8,16); cnn: conv widths (32,64); resmlp: hidden width; minimyrtle: channels c; transformer: model width', zooParser('width')),
+    depth: value('n', 'mlp: hidden layers; resmlp: blocks; resnet: blocks per stage; transformer: layers', int(1)),
+    activation: value('fn', 'hidden activation (relu, leaky_relu, tanh, gelu, ...)', zooParser('activation')),
+    dataset: value('name', 'mnist (10k digits, 8k/2k split) or fashion (60k/10k); see --data for the others', zooParser('dataset')),
     data: value(
       'spec',
       'data: mnist | fashion | idx:DIR (the 4 standard MNIST-layout files) | idx:TRAIN_IMAGES,TRAIN_LABELS[,TEST_IMAGES,TEST_LABELS] (IDX, optionally .gz; ' +
         'without test files 20% is held out; add source=fashion-mnist|idx, testFraction=) | modadd[:p=97,trainFraction=0.3,encoding=tokens|onehot] ' +
         '(modular addition; tokens for the transformer, one-hot otherwise) | gaussian[:n=2000,classes=3,dim=10,separation=3,std=1]',
-      text(),
+      zooParser('data'),
     ),
-    trainSize: value('n', 'class-balanced training subset', text()),
-    testSize: value('n', 'class-balanced test subset', text()),
-    epochs: value('n', 'epochs', text()),
-    batchSize: value('n', 'batch size', text()),
-    optimizer: value('kind', 'sgd (momentum 0.9, Nesterov), adam or adamw', text()),
-    lr: value('x', 'learning rate (cosine decay unless the config says otherwise)', text()),
-    weightDecay: value('x', 'weight decay', text()),
-    checkpoints: value('fractions', 'extra checkpoints at these epoch fractions, e.g. 0,0.1,0.25,0.5 (every epoch is saved too)', text()),
-    seeds: value('list', 'comma-separated seeds, trained in parallel (default: --seed)', text()),
-    workers: value('n', 'worker threads for several seeds (default: the thread budget, --threads, at most one per seed; each gets an equal share of the BLAS threads)', text()),
-    spawnSteps: value('k', 'spawning: train one shared trunk (OUT/trunk, seed --seed) for k steps, then fork it into the --seeds (same weights at step k, own data order after)', text()),
+    trainSize: value('n', 'class-balanced training subset', int(10)),
+    testSize: value('n', 'class-balanced test subset', int(10)),
+    epochs: value('n', 'epochs', int(1)),
+    batchSize: value('n', 'batch size', int(1)),
+    optimizer: value('kind', 'sgd (momentum 0.9, Nesterov), adam or adamw', choice(['sgd', 'adam', 'adamw'])),
+    lr: value('x', 'learning rate (cosine decay unless the config says otherwise)', num({ gt: 0 })),
+    weightDecay: value('x', 'weight decay', num({ ge: 0 })),
+    checkpoints: value('fractions', 'extra checkpoints at these epoch fractions, e.g. 0,0.1,0.25,0.5 (every epoch is saved too)', list(fraction)),
+    seeds: value('list', 'comma-separated seeds, trained in parallel (default: --seed)', zooParser('seeds')),
+    workers: value('n', 'worker threads for several seeds (default: the thread budget, --threads, at most one per seed; each gets an equal share of the BLAS threads)', int(1)),
+    spawnSteps: value('k', 'spawning: train one shared trunk (OUT/trunk, seed --seed) for k steps, then fork it into the --seeds (same weights at step k, own data order after)', int(1)),
     out: value('dir', 'output folder: one run directory per seed (OUT/seed-S) and train.json; locked while training (a second basis train into OUT fails at once naming the first; a lock left by a dead process is taken over)', text(), { default: 'basis-runs' }),
     resume: flag('continue interrupted runs in OUT from their latest checkpoints'),
     queue: optionalValue('url', "train the seeds on 'basis worker' processes through this Redis queue (redis://HOST:PORT, rediss://…, env:NAME, or no value for BASIS_QUEUE); OUT must be a folder every worker sees at the same path; not with --spawn-steps"),
@@ -279,6 +291,9 @@ const train = command({
     'basis train --seeds 1,2,3 --spawn-steps 100 --out runs/spawned',
     'basis train --seeds 0,1,2,3,4,5,6,7 --out /shared/runs/mlp --queue env:BASIS_QUEUE_URL',
   ],
+  check: (_a, o) => {
+    if (o.data !== undefined && o.dataset !== undefined) usage('give --data or --dataset, not both');
+  },
   run: async (ctx, _a, o) => {
     const { runTrain } = await import('../commands/train.js');
     const { queue, ...rest } = o;

@@ -23,8 +23,8 @@ export interface OptionDecl<T = unknown> {
   readonly help: string;
   /** The default, as if given on the command line (shown in help; parsed by the same schema). */
   readonly default?: string | number;
-  /** Parses the raw value (undefined when the option is absent) into the typed value. */
-  readonly schema: v.GenericSchema<RawValue | undefined, T>;
+  /** Parses the raw value (undefined when the option is absent) into the typed value (async: a parser loaded when the command runs, see {@link deferred}). */
+  readonly schema: v.GenericSchema<RawValue | undefined, T> | v.GenericSchemaAsync<RawValue | undefined, T>;
 }
 
 /** A command's options, by camelCase key (`maxMemory` is `--max-memory`). */
@@ -95,22 +95,48 @@ export function flagName(key: string): string {
 /** Thrown by a value parser; `{flag}` in the message becomes the option's name, else the name is put first. */
 export class FlagValueError extends Error {}
 
+/** A value schema of a flag: sync, or async when its parser is loaded as the command runs ({@link deferred}). */
+export type FlagSchema<T> = v.GenericSchema<string, T> | v.GenericSchemaAsync<string, T>;
+
+type TransformContext = { dataset: { value: string }; addIssue: (info: { message: string }) => void; NEVER: never };
+
+/** `fn(value)`, its FlagValueError or USAGE BasisError becoming the issue (other errors pass through). */
+function attempt<T>(fn: (s: string) => T, { dataset, addIssue, NEVER }: TransformContext): T {
+  try {
+    return fn(dataset.value);
+  } catch (e) {
+    if (e instanceof FlagValueError || (e instanceof BasisError && e.code === 'USAGE')) {
+      addIssue({ message: e.message });
+      return NEVER;
+    }
+    throw e;
+  }
+}
+
 /** A schema that parses the option's string with `fn` (which throws FlagValueError or a USAGE BasisError). */
 function parsing<T>(fn: (s: string) => T): v.GenericSchema<string, T> {
   return v.pipe(
     v.string(),
-    v.rawTransform<string, T>(({ dataset, addIssue, NEVER }) => {
-      try {
-        return fn(dataset.value);
-      } catch (e) {
-        if (e instanceof FlagValueError || (e instanceof BasisError && e.code === 'USAGE')) {
-          addIssue({ message: e.message });
-          return NEVER;
-        }
-        throw e;
-      }
-    }),
+    v.rawTransform<string, T>((ctx) => attempt(fn, ctx)),
   ) as v.GenericSchema<string, T>;
+}
+
+/**
+ * A value parsed by a parser that is loaded when the command runs, so that the package it needs
+ * (e.g. @basis/zoo's registries) stays out of start-up and `--help`. `load` resolves to the
+ * parser, which throws FlagValueError or a USAGE BasisError (`{flag}` in the message is the
+ * option's name).
+ *
+ * @example
+ * ```ts
+ * const arch = value('name', 'architecture', deferred(async () => (await import('./arch.js')).parseArch));
+ * ```
+ */
+export function deferred<T>(load: () => Promise<(s: string) => T>): v.GenericSchemaAsync<string, T> {
+  return v.pipeAsync(
+    v.string(),
+    v.rawTransformAsync<string, T>(async (ctx) => attempt(await load(), ctx)),
+  ) as v.GenericSchemaAsync<string, T>;
 }
 
 const fail = (message: string): never => {
@@ -164,10 +190,16 @@ export function custom<T>(fn: (s: string) => T): v.GenericSchema<string, T> {
 }
 
 /** An option that takes a value: `--epochs <n>`. Absent and without a default, its value is undefined. */
-export function value<T>(placeholder: string, help: string, schema: v.GenericSchema<string, T>): OptionDecl<T | undefined>;
-export function value<T>(placeholder: string, help: string, schema: v.GenericSchema<string, T>, opts: { default: string | number }): OptionDecl<T>;
-export function value<T>(placeholder: string, help: string, schema: v.GenericSchema<string, T>, opts?: { default: string | number }): OptionDecl<T | undefined> {
-  const inner = opts === undefined ? v.optional(schema) : v.optional(schema, String(opts.default));
+export function value<T>(placeholder: string, help: string, schema: FlagSchema<T>): OptionDecl<T | undefined>;
+export function value<T>(placeholder: string, help: string, schema: FlagSchema<T>, opts: { default: string | number }): OptionDecl<T>;
+export function value<T>(placeholder: string, help: string, schema: FlagSchema<T>, opts?: { default: string | number }): OptionDecl<T | undefined> {
+  const inner = schema.async
+    ? opts === undefined
+      ? v.optionalAsync(schema)
+      : v.optionalAsync(schema, String(opts.default))
+    : opts === undefined
+      ? v.optional(schema)
+      : v.optional(schema, String(opts.default));
   return { kind: 'value', placeholder, help, ...(opts === undefined ? {} : { default: opts.default }), schema: inner as unknown as v.GenericSchema<RawValue | undefined, T | undefined> };
 }
 
@@ -191,10 +223,32 @@ export function repeatable<T>(placeholder: string, help: string, item: v.Generic
  * the first problem becomes a USAGE error naming the flag: `--epochs must be an integer >= 1, got '-1'`.
  */
 export function parseOptions<O extends OptionDecls>(decls: O, raw: Readonly<Record<string, RawValue>>): ParsedOptions<O> {
-  const schema = v.object(Object.fromEntries(Object.entries(decls).map(([k, d]) => [k, d.schema])));
-  const r = v.safeParse(schema, raw);
+  const entries = Object.entries(decls).map(([k, d]): [string, v.GenericSchema] => {
+    if (d.schema.async) throw new BasisError('INVALID_ARGUMENT', `option '${k}' has a deferred schema: parse these options with parseOptionsAsync`);
+    return [k, d.schema];
+  });
+  const r = v.safeParse(v.object(Object.fromEntries(entries)), raw);
   if (r.success) return r.output as ParsedOptions<O>;
-  const issue = r.issues[0];
+  return flagProblem(r.issues[0]);
+}
+
+/**
+ * {@link parseOptions} for options that may have {@link deferred} schemas (loaded now).
+ *
+ * @example
+ * ```ts
+ * const opts = await parseOptionsAsync(command.options, parsed.options);
+ * ```
+ */
+export async function parseOptionsAsync<O extends OptionDecls>(decls: O, raw: Readonly<Record<string, RawValue>>): Promise<ParsedOptions<O>> {
+  const schema = v.objectAsync(Object.fromEntries(Object.entries(decls).map(([k, d]) => [k, d.schema])));
+  const r = await v.safeParseAsync(schema, raw);
+  if (r.success) return r.output as ParsedOptions<O>;
+  return flagProblem(r.issues[0]);
+}
+
+/** The first problem of a parse as a USAGE error naming the flag. */
+function flagProblem(issue: v.BaseIssue<unknown>): never {
   const pathKey = issue.path?.[0]?.key;
   const key = typeof pathKey === 'string' || typeof pathKey === 'number' ? String(pathKey) : '';
   const name = flagName(key);

@@ -9,17 +9,6 @@ import { DATASET_NAMES, MODEL_ARCHS, WIDTH_LIST_ARCHS, buildModel, parseDataSpec
 import { loadDataSpec, loadModel, type LoadedModel } from '@basis/zoo/node';
 import { choice, custom, FlagValueError, int, parseOptions, repeatable, value, type RawValue } from '../cli/declare.js';
 
-/** Flags describing the architecture of a bare weights file, and the data to use. */
-export interface ModelFlags {
-  arch?: string;
-  width?: string;
-  depth?: string;
-  activation?: string;
-  dataset?: string;
-  /** `regex=replacement` renames of a bare weights file's keys (repeatable flag). */
-  keyMap?: readonly string[];
-}
-
 /**
  * `--width`: one integer, or a comma-separated list of integers (`64,32`) for the architectures
  * that take one width per layer or stage (USAGE naming the bad entry otherwise).
@@ -37,44 +26,10 @@ export function widthFlag(v: unknown, flag = '--width'): number | number[] {
 }
 
 /** An integer flag (USAGE error naming the flag otherwise). */
-export function intFlag(v: unknown, flag: string, min: number): number {
+function intFlag(v: unknown, flag: string, min: number): number {
   const n = typeof v === 'number' ? v : Number(String(v));
   if (!Number.isSafeInteger(n) || n < min) throw new BasisError('USAGE', `${flag} must be an integer >= ${min}, got '${String(v)}'`);
   return n;
-}
-
-/** A finite number flag. */
-export function numFlag(v: unknown, flag: string, opts: { gt?: number; ge?: number } = {}): number {
-  const n = typeof v === 'number' ? v : Number(String(v));
-  const ok = Number.isFinite(n) && (opts.gt === undefined || n > opts.gt) && (opts.ge === undefined || n >= opts.ge);
-  if (!ok) throw new BasisError('USAGE', `${flag} must be a number${opts.gt !== undefined ? ` > ${opts.gt}` : opts.ge !== undefined ? ` >= ${opts.ge}` : ''}, got '${String(v)}'`);
-  return n;
-}
-
-/** A choice flag. */
-export function choiceFlag<T extends string>(v: unknown, flag: string, choices: readonly T[]): T {
-  const s = String(v);
-  if (!(choices as readonly string[]).includes(s)) throw new BasisError('USAGE', `${flag} must be one of ${choices.join(', ')}, got '${s}'`);
-  return s as T;
-}
-
-/** The model spec given by --arch/--width/--depth/--activation (undefined without --arch). */
-export function specFromFlags(f: ModelFlags): ModelSpec | undefined {
-  if (f.arch === undefined) {
-    for (const k of ['width', 'depth', 'activation'] as const) if (f[k] !== undefined) throw new BasisError('USAGE', `--${k} needs --arch`);
-    return undefined;
-  }
-  const spec: ModelSpec = { arch: choiceFlag(f.arch, '--arch', MODEL_ARCHS) };
-  if (f.width !== undefined) {
-    const w = widthFlag(f.width);
-    if (Array.isArray(w) && !(WIDTH_LIST_ARCHS as readonly string[]).includes(spec.arch)) {
-      throw new BasisError('USAGE', `--width takes one number for ${spec.arch}; lists such as ${w.join(',')} are for ${WIDTH_LIST_ARCHS.join(', ')}`);
-    }
-    spec.width = w;
-  }
-  if (f.depth !== undefined) spec.depth = intFlag(f.depth, '--depth', 1);
-  if (f.activation !== undefined) spec.activation = f.activation as ModelSpec['activation'];
-  return spec;
 }
 
 /** The model flags of a command, parsed at the door (see {@link modelArgsOf}). */

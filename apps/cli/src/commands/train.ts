@@ -4,8 +4,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { BasisError, engineInfo, isBasisError, parseConfig, threadBudget } from '@basis/tensor';
 import { lockDir, pathExists, writeFileAtomic } from '@basis/tensor/node';
 import {
+  ACTIVATION_FNS,
   DATASET_NAMES,
+  MODEL_ARCHS,
   SeedListSchema,
+  WIDTH_LIST_ARCHS,
   buildModel,
   defaultTrainSettings,
   parseDataArg,
@@ -16,7 +19,9 @@ import {
   stepsPerEpoch as stepsPerEpochOf,
   withSeed,
   withoutLongWarmup,
+  type ActivationFn,
   type DataSpec,
+  type ModelArch,
   type ModelGraph,
   type ModelSpec,
   type TrainProgress,
@@ -26,23 +31,64 @@ import { TrainPool, loadDataSpec, loadTrainConfigFile, trainSeeds, type TrainJob
 import type { CommandContext } from '../context.js';
 import { ProgressBars, formatDuration } from '../progress.js';
 import { formatNumber, formatTable } from '../table.js';
-import { choiceFlag, intFlag, numFlag, specFromFlags, type ModelFlags } from './model-args.js';
+import { FlagValueError } from '../cli/declare.js';
+import { widthFlag } from './model-args.js';
 
-/** Flags of `basis train` (raw strings from the command line). */
-export interface TrainFlags extends ModelFlags {
+/** One of `choices`, else `{flag} must be one of a, b, got 'c'`. */
+function oneOfFlag<const T extends string>(s: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(s)) throw new FlagValueError(`must be one of ${choices.join(', ')}, got '${s}'`);
+  return s as T;
+}
+
+/**
+ * The parsers of the `basis train` flags that need @basis/zoo's registries and schemas; the
+ * command's declaration (cli/commands.ts) applies them when train runs, so zoo stays out of the
+ * CLI's start-up. Each throws FlagValueError or a USAGE error (`{flag}` is the flag's name).
+ *
+ * @example
+ * ```ts
+ * TRAIN_FLAG_PARSERS.data('modadd:p=59'); // { dataset: 'modadd', p: 59 }
+ * ```
+ */
+export const TRAIN_FLAG_PARSERS = {
+  arch: (s: string): ModelArch => oneOfFlag(s, MODEL_ARCHS),
+  width: (s: string): number | number[] => widthFlag(s, '{flag}'),
+  activation: (s: string): ActivationFn => oneOfFlag(s, ACTIVATION_FNS),
+  dataset: (s: string): (typeof DATASET_NAMES)[number] => oneOfFlag(s, DATASET_NAMES),
+  data: (s: string): DataSpec => {
+    const arg = parseDataArg(s, { flag: '{flag}' });
+    if (arg.kind !== 'spec') throw new FlagValueError(`${s}: basis train needs a dataset`);
+    return arg.spec;
+  },
+  seeds: (s: string): (number | string)[] => {
+    const given = s.split(',').map((x) => x.trim());
+    return asUsage(() => parseConfig(SeedListSchema, given.map((x) => (/^\d+$/.test(x) ? Number(x) : x)), '{flag}'), ' (e.g. --seeds 0,1,2)');
+  },
+};
+
+/** The parsers above, by flag (for the declaration's types). */
+export type TrainFlagParsers = typeof TRAIN_FLAG_PARSERS;
+
+/** Flags of `basis train`, parsed by the command's declaration (cli/commands.ts). */
+export interface TrainFlags {
   config?: string;
-  epochs?: string;
-  batchSize?: string;
-  lr?: string;
-  optimizer?: string;
-  weightDecay?: string;
-  trainSize?: string;
-  testSize?: string;
-  seeds?: string;
-  checkpoints?: string;
-  workers?: string;
-  data?: string;
-  spawnSteps?: string;
+  arch?: ModelArch;
+  width?: number | number[];
+  depth?: number;
+  activation?: ActivationFn;
+  dataset?: (typeof DATASET_NAMES)[number];
+  data?: DataSpec;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: 'sgd' | 'adam' | 'adamw';
+  weightDecay?: number;
+  trainSize?: number;
+  testSize?: number;
+  seeds?: (number | string)[];
+  checkpoints?: number[];
+  workers?: number;
+  spawnSteps?: number;
   out: string;
   resume: boolean;
   /** `--queue`: train the seeds on `basis worker` processes through this Redis queue ('' = BASIS_QUEUE); OUT must be on a filesystem they share. */
@@ -74,6 +120,20 @@ function asUsage<T>(f: () => T, hint = ''): T {
   }
 }
 
+/** The model spec of --width/--depth/--activation for `arch` (a width list only for the architectures that take one). */
+function modelFromFlags(flags: TrainFlags, arch: ModelArch): ModelSpec {
+  const spec: ModelSpec = { arch };
+  if (flags.width !== undefined) {
+    if (Array.isArray(flags.width) && !(WIDTH_LIST_ARCHS as readonly string[]).includes(arch)) {
+      throw new BasisError('USAGE', `--width takes one number for ${arch}; lists such as ${flags.width.join(',')} are for ${WIDTH_LIST_ARCHS.join(', ')}`);
+    }
+    spec.width = flags.width;
+  }
+  if (flags.depth !== undefined) spec.depth = flags.depth;
+  if (flags.activation !== undefined) spec.activation = flags.activation;
+  return spec;
+}
+
 /**
  * Merges the config file (if any) with the flags (flags win). The file is parsed once when it is
  * read (`loadTrainConfigFile`); a part that flags change is parsed again as a whole (a part they
@@ -83,24 +143,16 @@ export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number):
   const file = flags.config === undefined ? {} : await loadTrainConfigFile(flags.config);
   let model: ModelSpec = file.model ?? { arch: 'mlp' };
   // --width/--depth/--activation apply to --arch, else to the config's (or the default) architecture
-  const fromFlags = specFromFlags({ ...flags, arch: flags.arch ?? model.arch }) as ModelSpec;
+  const fromFlags = modelFromFlags(flags, flags.arch ?? model.arch);
   if (Object.keys(fromFlags).length > 1 || fromFlags.arch !== model.arch || file.model === undefined) {
     model = fromFlags.arch === model.arch ? { ...model, ...fromFlags } : fromFlags;
   }
   model = parseModelSpec(model, flags.config === undefined ? 'model' : 'config.model');
   let data: DataSpec = file.data ?? { dataset: 'mnist' };
-  if (flags.data !== undefined && flags.dataset !== undefined) throw new BasisError('USAGE', 'give --data or --dataset, not both');
-  if (flags.data !== undefined) {
-    const arg = parseDataArg(flags.data);
-    if (arg.kind !== 'spec') throw new BasisError('USAGE', `--data ${flags.data}: basis train needs a dataset`);
-    data = arg.spec;
-  }
-  if (flags.dataset !== undefined) {
-    const d = choiceFlag(flags.dataset, '--dataset', DATASET_NAMES);
-    data = d === data.dataset ? data : { dataset: d };
-  }
-  if (flags.trainSize !== undefined) data = { ...data, trainSize: intFlag(flags.trainSize, '--train-size', 10) };
-  if (flags.testSize !== undefined) data = { ...data, testSize: intFlag(flags.testSize, '--test-size', 10) };
+  if (flags.data !== undefined) data = flags.data;
+  if (flags.dataset !== undefined) data = flags.dataset === data.dataset ? data : { dataset: flags.dataset };
+  if (flags.trainSize !== undefined) data = { ...data, trainSize: flags.trainSize };
+  if (flags.testSize !== undefined) data = { ...data, testSize: flags.testSize };
   // modular addition: tokens for the transformer, one-hot vectors for the other architectures
   if (data.dataset === 'modadd' && data.encoding === undefined) data = { ...data, encoding: model.arch === 'transformer' ? 'tokens' : 'onehot' };
   data = parseDataSpec(data, 'data');
@@ -109,23 +161,19 @@ export async function resolveTrainConfig(flags: TrainFlags, globalSeed: number):
   }
   const base = file.train ?? defaultTrainSettings(model, data);
   const train: Record<string, unknown> = { ...base };
-  if (flags.epochs !== undefined) train.epochs = intFlag(flags.epochs, '--epochs', 1);
-  if (flags.batchSize !== undefined) train.batchSize = intFlag(flags.batchSize, '--batch-size', 1);
+  if (flags.epochs !== undefined) train.epochs = flags.epochs;
+  if (flags.batchSize !== undefined) train.batchSize = flags.batchSize;
   if (flags.optimizer !== undefined) {
-    const kind = choiceFlag(flags.optimizer, '--optimizer', ['sgd', 'adam', 'adamw'] as const);
-    const lr = flags.lr === undefined ? (kind === 'sgd' ? 0.05 : 1e-3) : numFlag(flags.lr, '--lr', { gt: 0 });
+    const kind = flags.optimizer;
+    const lr = flags.lr ?? (kind === 'sgd' ? 0.05 : 1e-3);
     train.optimizer = kind === 'sgd' ? { kind, lr, momentum: 0.9, nesterov: true } : { kind, lr };
-  } else if (flags.lr !== undefined) train.optimizer = { ...(train.optimizer as object), lr: numFlag(flags.lr, '--lr', { gt: 0 }) };
-  if (flags.weightDecay !== undefined) train.weightDecay = numFlag(flags.weightDecay, '--weight-decay', { ge: 0 });
-  if (flags.checkpoints !== undefined) train.checkpoints = flags.checkpoints.split(',').map((s) => numFlag(s.trim(), '--checkpoints', { ge: 0 }));
+  } else if (flags.lr !== undefined) train.optimizer = { ...(train.optimizer as object), lr: flags.lr };
+  if (flags.weightDecay !== undefined) train.weightDecay = flags.weightDecay;
+  if (flags.checkpoints !== undefined) train.checkpoints = flags.checkpoints;
   const changed = Object.keys(train).some((k) => train[k] !== (base as unknown as Record<string, unknown>)[k]);
   const settings = changed ? parseTrainSettings(train, 'train') : base;
-  let seeds: (number | string)[] = file.seeds ?? [globalSeed];
-  if (flags.seeds !== undefined) {
-    const given = flags.seeds.split(',').map((s) => s.trim());
-    seeds = asUsage(() => parseConfig(SeedListSchema, given.map((s) => (/^\d+$/.test(s) ? Number(s) : s)), '--seeds'), ' (e.g. --seeds 0,1,2)');
-  }
-  const spawnSteps = flags.spawnSteps !== undefined ? intFlag(flags.spawnSteps, '--spawn-steps', 1) : file.spawnSteps;
+  const seeds: (number | string)[] = flags.seeds ?? file.seeds ?? [globalSeed];
+  const spawnSteps = flags.spawnSteps ?? file.spawnSteps;
   return { model, data, train: settings, seeds, ...(spawnSteps === undefined ? {} : { spawnSteps }), defaultSettings: file.train === undefined };
 }
 
@@ -216,7 +264,7 @@ async function trainLocked(ctx: CommandContext, flags: TrainFlags, resolved: Res
       throw new BasisError('USAGE', `'${d}' already holds a run; pass --resume to continue it, or choose another --out`);
     }
   }
-  const workers = Math.min(config.seeds.length, flags.workers === undefined ? threadBudget() : intFlag(flags.workers, '--workers', 1));
+  const workers = Math.min(config.seeds.length, flags.workers ?? threadBudget());
   if (flags.queue !== undefined && config.spawnSteps !== undefined) throw new BasisError('USAGE', '--spawn-steps cannot be combined with --queue (the trunk and its children train locally); leave out one of them');
   const { train, test } = await loadDataSpec(config.data);
   if (config.model.arch === 'transformer' && config.model.vocab === undefined) {
