@@ -597,14 +597,21 @@ describe('few-channel convolutions (transposed patch matrix), folded reductions,
     x.dispose();
   });
 
-  it('serialShape: tiny outputs and shallow products run on one thread', async () => {
+  it('serialShape: tiny outputs, thin outputs and shallow products run on one thread', async () => {
     const { serialShape } = await import('./native-kernels.js');
     expect(serialShape(16, 32, 5461)).toBe(true); // a 3x3 filter gradient per tap at 16 -> 32 channels
     expect(serialShape(32, 32, 4096)).toBe(true);
     expect(serialShape(128, 512, 10)).toBe(true); // depth 10
-    expect(serialShape(48, 32, 4096)).toBe(false);
-    expect(serialShape(5461, 32, 16)).toBe(false);
-    expect(serialShape(128, 512, 784)).toBe(false);
+    expect(serialShape(5461, 32, 16)).toBe(true); // a convolution tap at 16 -> 32 channels (0.2-0.5x threaded)
+    expect(serialShape(100352, 16, 9)).toBe(true); // the first convolution's im2col product
+    expect(serialShape(128, 10, 512)).toBe(true); // a 10-class output layer
+    expect(serialShape(4096, 512, 32)).toBe(true); // shallow: 0.57x threaded
+    expect(serialShape(4096, 128, 144)).toBe(true); // 0.85x threaded
+    expect(serialShape(4096, 256, 144)).toBe(false); // 1.35x threaded
+    expect(serialShape(4096, 128, 512)).toBe(false);
+    expect(serialShape(128, 512, 784)).toBe(false); // the MLP's first layer
+    expect(serialShape(512, 784, 128)).toBe(false); // its weight gradient
+    expect(serialShape(16, 512, 512)).toBe(false); // few rows, wide and deep
     expect(serialShape(1, 4096, 784)).toBe(false); // a folded column sum
   });
 
@@ -618,15 +625,16 @@ describe('few-channel convolutions (transposed patch matrix), folded reductions,
     try {
       const a = rand([4096, 16], 1);
       const b = rand([4096, 32], 2);
-      const want = await on('cpu', () => [tf.matMul(a, b, true, false), tf.matMul(a, tf.ones([16, 64]))]);
+      const w = rand([16, 256], 3);
+      const want = await on('cpu', () => [tf.matMul(a, b, true, false), tf.matMul(tf.tile(a, [1, 16]), tf.tile(w, [16, 1]))]);
       await use('native');
-      const got = tf.tidy(() => [tf.matMul(a, b, true, false), tf.matMul(a, tf.ones([16, 64]))].map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array })));
+      const got = tf.tidy(() => [tf.matMul(a, b, true, false), tf.matMul(tf.tile(a, [1, 16]), tf.tile(w, [16, 1]))].map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array })));
       expectClose(got[0]!, want[0]!, 'filter-gradient-shaped product');
-      expectClose(got[1]!, want[1]!, 'tall product');
-      // the 16 x 32 output ran on one thread, the 4096 x 64 one on the threads as configured
+      expectClose(got[1]!, want[1]!, 'wide and deep product');
+      // the 16 x 32 output ran on one thread, the 4096 x 256 x 256 one on the threads as configured
       expect(spy.mock.calls.map((c) => c[0])).toEqual([1, 2]);
       expect(lib.getThreads()).toBe(2);
-      tf.dispose([a, b]);
+      tf.dispose([a, b, w]);
     } finally {
       spy.mockRestore();
       configureEngine({ threads: before });

@@ -46,14 +46,21 @@ function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
 }
 
 /**
- * Products that run faster on one thread than on OpenBLAS' threads (measured with OpenBLAS 0.3.21
- * on 2 Zen cores): an output of at most 1024 entries (OpenBLAS splits m and n only, so with a long
- * k, as in a filter gradient, each thread streams all of k for a sliver of the output: 0.8x at
- * 16 x 32 and 32 x 32) and an inner dimension below 12 (packing dominates: 0.5x at
- * 128 x 512 x 10). Such calls also wait for no second thread on a busy machine.
+ * Products that run faster on one thread than on OpenBLAS' threads. OpenBLAS splits a threaded
+ * product over the columns of the row-major output (its m) first and, when there are few of them,
+ * over the rows with a barrier per packed block, so thin outputs lose (measured with OpenBLAS
+ * 0.3.21, Cooperlake kernels, on 2 Zen 4 cores, one thread vs two, best of 60 calls):
+ * - fewer than 128 output columns: 0.2-0.5x at 4096 x 16..64 x 32..144 (a 3x3 convolution's taps
+ *   at 16-64 channels), 0.3x at 100352 x 16 x 9, 0.34x at 128 x 10 x 512 (a classifier layer);
+ * - a shallow inner dimension: 0.37x at 4096 x 128 x 32, 0.57x at 4096 x 512 x 32, 0.85x at
+ *   4096 x 128 x 144; threads win from about 128 x 256 columns x depth (1.35x at 4096 x 256 x 144,
+ *   1.39x at 4096 x 128 x 512, 1.4-1.5x on the MLP's 128 x 512 x 512..784 and at 4096 x 512 x 128);
+ * - an output of at most 1024 entries with a long k (a filter gradient: each thread streams all of
+ *   k for a sliver of the output; 0.5x at 32 x 32 x 4096) or a depth below 12 (packing dominates).
+ * Serial calls also wait for no second thread on a busy machine.
  */
 export function serialShape(m: number, n: number, k: number): boolean {
-  return m * n <= 1024 || k < 12;
+  return m * n <= 1024 || k < 12 || n < 128 || k < 64 || n * k < 32768;
 }
 
 /** `C = op(A) op(B)` (beta 0) on float views; `k = 0` gives zeros (BLAS would reject lda = 0). */
