@@ -5,6 +5,7 @@ import { BasisError } from '../errors.js';
 import type { GemmArgs } from '../linalg/wasm-kernels.js';
 import { nativeLib } from './engine.js';
 import type { NativeLib } from './native.js';
+import { splitSgemm } from './sgemm-split.js';
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
@@ -97,10 +98,12 @@ export interface SgemmArgs {
   C: Float32Array;
   ldc: number;
   /**
-   * Run on one thread (OpenBLAS: its thread count is lowered to 1 around the call and restored;
-   * other libraries ignore it). For shapes that OpenBLAS splits badly: a tiny output with a long
-   * inner dimension is split over m and n only, so each thread streams all of k for a sliver of
-   * the output and the threaded call is slower than the serial one.
+   * Run as one-thread calls (OpenBLAS: its thread count is lowered to 1 around the call and
+   * restored; other libraries ignore it). For shapes that OpenBLAS splits badly: a tiny output
+   * with a long inner dimension is split over m and n only, so each thread streams all of k for
+   * a sliver of the output, and thin outputs synchronise per packed block. With 2 or more threads
+   * configured, such a product with enough rows is computed as two row halves, one on this thread
+   * and one on a helper thread (sgemm-split.ts), each a one-thread call: bit-identical results.
    */
   serial?: boolean;
 }
@@ -131,7 +134,10 @@ export function nativeSgemm(g: SgemmArgs): boolean {
   // openblas_set_num_threads only sets a counter once the threads exist (about 0.1 us a call)
   lib.setThreads(1);
   try {
-    lib.fn.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, g.alpha ?? 1, A, lda, B, ldb, g.beta ?? 0, C, ldc);
+    // large enough: half the rows on this thread, half on a helper thread (both one-thread calls)
+    if (!splitSgemm(lib, { m, n, k, alpha: g.alpha ?? 1, A, lda, transA, B, ldb, transB, beta: g.beta ?? 0, C, ldc })) {
+      lib.fn.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, g.alpha ?? 1, A, lda, B, ldb, g.beta ?? 0, C, ldc);
+    }
   } finally {
     lib.setThreads(threads);
   }

@@ -17,6 +17,8 @@ interface Koffi {
   load(path: string): KoffiLib;
   address?(value: unknown): bigint | number;
   version?: string;
+  /** Resolved module path (set by loadKoffi). */
+  path?: string | undefined;
 }
 
 /** What kind of library was found. */
@@ -68,6 +70,10 @@ export interface NativeLib {
   intAt(a: IntArray, i: number): number;
   /** Advises transparent huge pages for a large buffer (Linux madvise), or null where unavailable. */
   advise: ((buf: Float64Array) => void) | null;
+  /** The address of a typed array's first element (koffi), for hand-offs to other threads. */
+  address?: ((v: ArrayBufferView) => number) | null;
+  /** Where koffi was loaded from (a worker thread loads the same copy). */
+  koffiPath?: string | null;
 }
 
 /** `MADV_HUGEPAGE` (the same value on every Linux architecture). */
@@ -116,10 +122,16 @@ function nodeProcess(): ProcessLike | undefined {
 /** Loads koffi with Node's `require`, resolved from this package (an optional dependency). */
 function loadKoffi(proc: ProcessLike): Koffi | string {
   try {
-    const mod = proc.getBuiltinModule?.('module') as { createRequire(url: string): (id: string) => unknown } | undefined;
+    const mod = proc.getBuiltinModule?.('module') as { createRequire(url: string): ((id: string) => unknown) & { resolve(id: string): string } } | undefined;
     if (mod === undefined) return 'node:module is not available';
     const req = mod.createRequire(import.meta.url);
-    return req('koffi') as Koffi;
+    const koffi = req('koffi') as Koffi;
+    try {
+      koffi.path = req.resolve('koffi');
+    } catch {
+      koffi.path = undefined;
+    }
+    return koffi;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0] ?? String(e);
     return /Cannot find module/.test(msg) ? 'koffi is not installed (an optional dependency of @basis/tensor)' : `koffi failed to load: ${msg}`;
@@ -313,6 +325,9 @@ export function loadNative(request: string): LoadResult {
     if (typeof r !== 'string') {
       r.path = resolvedPath(proc, r.path);
       r.advise = hugePageAdvisor(koffi, platform);
+      const address = koffi.address?.bind(koffi);
+      r.address = address === undefined ? null : (v) => Number(address(v));
+      r.koffiPath = koffi.path ?? null;
       r.lapackPath = r.lapackPath === b ? r.path : resolvedPath(proc, r.lapackPath);
       return { ok: true, lib: r };
     }
