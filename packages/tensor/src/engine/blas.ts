@@ -5,7 +5,9 @@ import { BasisError } from '../errors.js';
 import type { GemmArgs } from '../linalg/wasm-kernels.js';
 import { nativeLib } from './engine.js';
 import type { NativeLib } from './native.js';
-import { splitSgemm } from './sgemm-split.js';
+import { splitSgemm, type SgemmArgs } from './sgemm-split.js';
+
+export type { SgemmArgs };
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
@@ -80,32 +82,6 @@ export function nativeGemm(g: GemmArgs): boolean {
     ldc,
   );
   return true;
-}
-
-/** Operands of a float32 product `C = alpha op(A) op(B) + beta C` (row-major, offsets in elements). */
-export interface SgemmArgs {
-  m: number;
-  n: number;
-  k: number;
-  alpha?: number;
-  A: Float32Array;
-  lda: number;
-  transA: boolean;
-  B: Float32Array;
-  ldb: number;
-  transB: boolean;
-  beta?: number;
-  C: Float32Array;
-  ldc: number;
-  /**
-   * Run as one-thread calls (OpenBLAS: its thread count is lowered to 1 around the call and
-   * restored; other libraries ignore it). For shapes that OpenBLAS splits badly: a tiny output
-   * with a long inner dimension is split over m and n only, so each thread streams all of k for
-   * a sliver of the output, and thin outputs synchronise per packed block. With 2 or more threads
-   * configured, such a product with enough rows is computed as two row halves, one on this thread
-   * and one on a helper thread (sgemm-split.ts), each a one-thread call: bit-identical results.
-   */
-  serial?: boolean;
 }
 
 /**

@@ -121,22 +121,35 @@ function poolFor(lib: NativeLib): Pool | null {
   return p !== null && !p.dead ? p : null;
 }
 
-/** Operands of a split product (row-major, as cblas_sgemm; views on memory that does not move during the call). */
-export interface SplitArgs {
+/** Operands of a float32 product `C = alpha op(A) op(B) + beta C` (row-major, offsets in elements). */
+export interface SgemmArgs {
   m: number;
   n: number;
   k: number;
-  alpha: number;
+  alpha?: number;
   A: Float32Array;
   lda: number;
   transA: boolean;
   B: Float32Array;
   ldb: number;
   transB: boolean;
-  beta: number;
+  beta?: number;
   C: Float32Array;
   ldc: number;
+  /**
+   * Run as one-thread calls (OpenBLAS: its thread count is lowered to 1 around the call and
+   * restored; other libraries ignore it). For shapes that OpenBLAS splits badly: a tiny output
+   * with a long inner dimension is split over m and n only, so each thread streams all of k for
+   * a sliver of the output, and thin outputs synchronise per packed block. With 2 or more threads
+   * configured, such a product, if large enough, is computed in two halves (of the rows, or of k
+   * for a small output), one on this thread and one on a helper thread ({@link splitSgemm}), each
+   * a one-thread call: the same bits on every run.
+   */
+  serial?: boolean;
 }
+
+/** Operands of a split product: those of nativeSgemm with alpha and beta given. */
+export type SplitArgs = Required<Omit<SgemmArgs, 'serial'>>;
 
 /** Rows below which a product is not split (each half should be worth a thread hand-off). */
 export const SPLIT_MIN_ROWS = 64;
