@@ -133,19 +133,32 @@ describe.runIf(native)('split products on the native BLAS', () => {
   }
 
   it.skipIf(splitOff)('the helper worker computes second halves (addresses and offsets as on this thread)', async () => {
-    const c = rowCases[1] as Case;
-    const d = depthCases[2] as Case;
+    // long halves (a few hundred microseconds each), so the worker has time to claim its half
+    const c: Case = { m: 20000, n: 32, k: 32, transA: false, transB: true, alpha: 1, beta: 1, pad: 1 };
+    const d: Case = { m: 16, n: 32, k: 40000, transA: true, transB: false, alpha: 1, beta: 1, pad: 0 };
     const want = run(c, 1).C;
     const wantD = run(d, 2).C;
+    const inputs = (x: Case, seed: number): Parameters<typeof nativeSgemm>[0] => {
+      const lda = (x.transA ? x.m : x.k) + x.pad;
+      const ldb = (x.transB ? x.k : x.n) + x.pad;
+      const ldc = x.n + x.pad;
+      return { ...x, A: values((x.transA ? x.k : x.m) * lda, seed), lda, B: values((x.transB ? x.n : x.k) * ldb, seed + 1), ldb, C: values(x.m * ldc, seed + 2), ldc, serial: true };
+    };
+    configureEngine({ threads: 2 });
     const before = splitWorkerHalves();
     // the worker starts asynchronously; until it runs, this thread computes both halves
-    for (let i = 0; i < 200 && splitWorkerHalves() < before + 4; i++) {
-      expect(Array.from(run(c, 2).C)).toEqual(Array.from(want));
-      expect(Array.from(run(d, 2).C)).toEqual(Array.from(wantD));
-      await new Promise((r) => setTimeout(r, 5));
+    const t0 = performance.now();
+    while (splitWorkerHalves() < before + 4 && performance.now() - t0 < 30_000) {
+      const a = inputs(c, 1);
+      const b = inputs(d, 1);
+      nativeSgemm(a);
+      nativeSgemm(b);
+      expect(Array.from(a.C)).toEqual(Array.from(want));
+      expect(Array.from(b.C)).toEqual(Array.from(wantD));
+      await new Promise((r) => setTimeout(r, 2));
     }
     expect(splitWorkerHalves()).toBeGreaterThanOrEqual(before + 4);
-  });
+  }, 60_000);
 
   it('splitSgemm declines small products, other libraries and libraries without addresses', () => {
     const lib = nativeLib()!;
