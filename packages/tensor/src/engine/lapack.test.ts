@@ -24,7 +24,7 @@ import { columnsSignNormalised, gaussian, maxAbsDiff, orthDefect, randomOrthogon
 import { configureEngine, engineInfo, nativeLib } from './engine.js';
 import { LAPACK_CROSSOVER, SCRATCH_KEEP_BYTES, lapackGesdd, lapackGesv, lapackPotrf, lapackQR, lapackSize, lapackSyevd, nativeFor, scratch, setLapackCrossover } from './lapack.js';
 import type * as Engine from './engine.js';
-import type { NativeLib } from './native.js';
+import { NATIVE_CALL_STACK_BYTES, type NativeLib } from './native.js';
 
 // A switch that makes the native dsyevd / dgesdd report non-convergence (info > 0) after
 // computing, to test the NOT_CONVERGED mapping and the SVD's fallback to WebAssembly.
@@ -464,6 +464,27 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
         expect(maxRel(x, y, Math.max(...y.map(Math.abs)))).toBeLessThan(1e-11);
         expect(maxRel(x, a.col(1), Math.max(...y.map(Math.abs)))).toBeLessThan(1e-13);
       }
+    });
+
+    it("OpenBLAS' threaded LU (dgetrf_parallel, ~540 KB of stack per recursion level) fits koffi's call stack", () => {
+      // koffi's default 2 MiB call stack made a 60 x 60 dgesv on 2 threads crash the process (SIGSEGV);
+      // a crash here fails the file ("worker exited unexpectedly"), so the sizes below are the test
+      on('native', () => {
+        const before = engineInfo().threads;
+        configureEngine({ threads: 2 });
+        try {
+          for (const n of [30, 60, 200, 600]) {
+            const A = gaussian(rngFor(`lu-stack-${n}`), n, n);
+            const B = gaussian(rngFor(`lu-stack-b-${n}`), n, 3);
+            const x = solve(A, B);
+            expect(maxAbsDiff(matmul(A, x), B)).toBeLessThan(1e-9 * n);
+            if (n <= 60) expect(Number.isFinite(determinant(A))).toBe(true); // larger determinants overflow
+          }
+        } finally {
+          configureEngine({ threads: before });
+        }
+      });
+      expect(NATIVE_CALL_STACK_BYTES).toBe(16 * 1024 * 1024);
     });
 
     it('RANK_DEFICIENT on the same pivot, with the same tolerance, for singular and nearly singular A', () => {

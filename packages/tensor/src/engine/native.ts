@@ -13,8 +13,12 @@ interface KoffiLib {
   func(signature: string): (...args: unknown[]) => unknown;
   unload?(): void;
 }
+interface KoffiConfig {
+  sync_stack_size: number;
+}
 interface Koffi {
   load(path: string): KoffiLib;
+  config?(settings?: KoffiConfig): KoffiConfig;
   address?(value: unknown): bigint | number;
   version?: string;
   /** Resolved module path (set by loadKoffi). */
@@ -119,6 +123,22 @@ function nodeProcess(): ProcessLike | undefined {
   return p !== undefined && typeof p.getBuiltinModule === 'function' ? p : undefined;
 }
 
+/**
+ * The C stack koffi runs synchronous calls on (bytes). koffi's default (2 MiB) is too small for
+ * OpenBLAS' threaded LU: `dgetrf_parallel` keeps ~540 KB of thread bookkeeping on the stack per
+ * level of its recursion, so a 60 x 60 `dgesv` on 2 threads overflowed it and killed the process
+ * (SIGSEGV in dgetrf_parallel). 16 MiB (koffi's maximum) covers a recursion depth of 30; the
+ * block is allocated once per thread that loads koffi.
+ */
+export const NATIVE_CALL_STACK_BYTES = 16 * 1024 * 1024;
+
+/** Raises koffi's synchronous call stack to {@link NATIVE_CALL_STACK_BYTES} (never lowers it). */
+function ensureCallStack(koffi: Koffi): void {
+  if (typeof koffi.config !== 'function') return;
+  const current = koffi.config();
+  if (current.sync_stack_size < NATIVE_CALL_STACK_BYTES) koffi.config({ ...current, sync_stack_size: NATIVE_CALL_STACK_BYTES });
+}
+
 /** Loads koffi with Node's `require`, resolved from this package (an optional dependency). */
 function loadKoffi(proc: ProcessLike): Koffi | string {
   try {
@@ -131,6 +151,7 @@ function loadKoffi(proc: ProcessLike): Koffi | string {
     } catch {
       koffi.path = undefined;
     }
+    ensureCallStack(koffi);
     return koffi;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0] ?? String(e);
