@@ -12,13 +12,15 @@ export { judge, judgeAll, judgeFlag, pairBootstrap, QUICK_CAVEAT, type Judgement
 export { PROFILES } from './recipes/types.js';
 export { indexReport, indexRows, writeIndex, type IndexRow, type IndexedRun } from './runner/summary.js';
 export type { CaptureTask, CompareTask, Executor, StageEnv, TrainEnv, TrainHooks, TrainTask } from './runner/executor.js';
+export type { EvalJobTask, EvalTask, TaskModel } from './runner/eval-task.js';
+export { MODE_PAIR, type ModePairSpec, type PairMeasure } from './recipes/e004-shared.js';
 export { captureArtifact, captureKey, checkCompareSpec, compareMemoKey, memoArtifact, memoHash, type CaptureSpec, type CompareSpec, type CompareValues, type ModelRef } from './runner/stages.js';
 export { createQueueExecutor, type QueueExecutor, type QueueExecutorOptions, type QueueJob, type QueueStatusLine } from './queue/executor.js';
 export { startWorker, takeOverForeignLock, type QueueWorker, type QueueWorkerOptions } from './queue/worker.js';
 export { queueClear, queueRetry, queueStatus, JOB_STATES, type QueueAdminOptions, type QueueStatus } from './queue/admin.js';
 export { QUEUE_ENV, maskSecrets, resolveQueueUrl, type QueueTarget } from './queue/url.js';
 export { modelArtifact, openStore, type ArtifactStore, type StoreSpec } from './queue/store.js';
-export { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, decodeFailure, encodeFailure, isDeterministicFailure, jobId, type JobKind, type QueueConnection, type TrainJobOutcome, type TrainPayload, type TrainRunPayload, type CompareRowPayload, type CapturePayload, type ComparePayload, JOB_KINDS } from './queue/common.js';
+export { DEFAULT_QUEUE_NAME, TRAIN_RUN_RESULT, connectQueue, decodeFailure, encodeFailure, isDeterministicFailure, jobId, type JobKind, type QueueConnection, type TrainJobOutcome, type TrainPayload, type TrainRunPayload, type CompareRowPayload, type CapturePayload, type ComparePayload, type EvalPayload, EVAL_JOB_KINDS, JOB_KINDS } from './queue/common.js';
 export { costModel, estimateRunTime, forwardFlops, formatEstimateSeconds, recipeWork, type CostModel, type RecipeWork, type RunTimeEstimate } from './runner/cost.js';
 export { RECORDED_TIMINGS } from './runner/timings.js';
 export type { RecordedTiming } from './recipes/types.js';

@@ -15,13 +15,40 @@ export const DEFAULT_QUEUE_NAME = 'basis';
  * Job kinds a worker runs (the BullMQ job name): `train`, a model of a run cache (`basis reproduce
  * --queue`); `capture`, the activations of one model of a run cache at some layers; `compare`, the
  * metrics between two captures, memoised in the run cache (both from `RunContext.compare` of a
- * reproduction); `train-run`, one seed of `basis train --seeds … --queue` into its run directory;
- * `compare-row`, one layer of A against every layer of B (`basis compare --layers … --queue`).
+ * reproduction); `mode-pair`, the interpolation curve and LLFC of a pair of cached models (an
+ * evaluation task of `RunContext.evaluate`, E004-1/2/3), memoised in the run cache; `train-run`, one
+ * seed of `basis train --seeds … --queue` into its run directory; `compare-row`, one layer of A
+ * against every layer of B (`basis compare --layers … --queue`).
  */
-export type JobKind = 'train' | 'capture' | 'compare' | 'train-run' | 'compare-row';
+export type JobKind = 'train' | 'capture' | 'compare' | 'mode-pair' | 'train-run' | 'compare-row';
 
 /** Every job kind a worker of this version runs. */
-export const JOB_KINDS: readonly JobKind[] = ['train', 'capture', 'compare', 'train-run', 'compare-row'];
+export const JOB_KINDS: readonly JobKind[] = ['train', 'capture', 'compare', 'mode-pair', 'train-run', 'compare-row'];
+
+/** The job kinds that are evaluation tasks (`RunContext.evaluate`): their payload is an {@link EvalPayload}. */
+export const EVAL_JOB_KINDS: readonly JobKind[] = ['mode-pair'];
+
+/**
+ * The payload of an evaluation job (kind `mode-pair`, …): one evaluation task of
+ * `RunContext.evaluate`, computed from the models of the store on the submitter's tfjs backend and
+ * memoised as `cache/<key>.json` (the file the local run writes). `key` must be the memo hash of the
+ * task's memo key of `spec` under `recipeId` and `versions`.
+ *
+ * @example
+ * ```ts
+ * const p: EvalPayload = { v: 1, key, label: 'independent pair 0', store, versions, recipeId: 'E004-1', tfBackend: 'cpu', spec };
+ * ```
+ */
+export interface EvalPayload {
+  v: 1;
+  key: string;
+  label: string;
+  store: StoreSpec;
+  versions: Record<string, string>;
+  recipeId: string;
+  tfBackend: string;
+  spec: unknown;
+}
 
 /**
  * The payload of a `capture` job: the activations of one model of the run cache (or an untrained

@@ -7,10 +7,11 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { BasisError, engineInfo } from '@basis/tensor';
 import type { ModelJob } from '../runner/context.js';
 import { forwardFlops } from '../runner/cost.js';
+import type { EvalJobTask } from '../runner/eval-task.js';
 import type { CaptureTask, CompareTask, Executor, StageEnv, TrainEnv, TrainHooks, TrainTask } from '../runner/executor.js';
 import { stringifyStored } from '../runner/json.js';
 import { captureArtifact, memoArtifact } from '../runner/stages.js';
-import { DEFAULT_QUEUE_NAME, connectQueue, decodeFailure, jobId, type CapturePayload, type ComparePayload, type JobKind, type QueueConnection, type TrainPayload } from './common.js';
+import { DEFAULT_QUEUE_NAME, EVAL_JOB_KINDS, connectQueue, decodeFailure, jobId, type CapturePayload, type ComparePayload, type EvalPayload, type JobKind, type QueueConnection, type TrainPayload } from './common.js';
 import { modelArtifact, openStore, type ArtifactStore } from './store.js';
 import { maskSecrets, type QueueTarget } from './url.js';
 
@@ -64,6 +65,7 @@ export interface QueueExecutor extends Executor {
   readonly kind: 'queue';
   readonly target: QueueTarget;
   stages(captures: CaptureTask[], compares: CompareTask[], env: StageEnv, hooks: TrainHooks): Promise<void>;
+  evaluate(tasks: EvalJobTask[], env: StageEnv, hooks: TrainHooks): Promise<void>;
   readonly name: string;
   /** Jobs added so far by this executor, re-additions included (a Redis restart that lost jobs makes this grow; two submitters adding one job at once both count it, BullMQ keeps one job per id). */
   readonly enqueued: number;
@@ -223,6 +225,15 @@ export async function createQueueExecutor(opts: QueueExecutorOptions = {}): Prom
       // progress of the comparisons only (captures are their means)
       const of = new Set(compares.map((c) => c.key));
       await executor.runJobs(jobs, store, { ...hooks, onProgress: (k, f) => (of.has(k) ? hooks.onProgress(k, f) : undefined) });
+    },
+    async evaluate(tasks: EvalJobTask[], env: StageEnv, hooks: TrainHooks): Promise<void> {
+      const store = openStore({ kind: 'dir', root: env.dir });
+      const jobs = tasks.map((t): QueueJob => {
+        if (!(EVAL_JOB_KINDS as readonly string[]).includes(t.kind)) throw new BasisError('CONFIG_INVALID', `evaluation task '${t.kind}' is not a job kind the queue workers run (${EVAL_JOB_KINDS.join(', ')})`);
+        const payload: EvalPayload = { v: 1, key: t.key, label: t.label, store: store.spec, versions: env.versions, recipeId: env.recipeId, tfBackend: env.tfBackend, spec: t.spec };
+        return { kind: t.kind as JobKind, key: t.key, label: t.label, deps: [], artifact: memoArtifact(t.key), payload };
+      });
+      await executor.runJobs(jobs, store, hooks);
     },
     async runJobs(tasks: QueueJob[], store: ArtifactStore, hooks: TrainHooks): Promise<void> {
       const where = store.description;

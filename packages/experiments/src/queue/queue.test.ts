@@ -5,7 +5,7 @@
 // masking, failure encoding, the artifact store, lock takeover.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, utimes } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BasisError, isBasisError } from '@basis/tensor';
 import { LOCK_FILE } from '@basis/tensor/node';
 import { loadModel } from '@basis/zoo/node';
+import { activationPoints } from '../recipes/common.js';
 import { createRunContext, type ModelJob } from '../runner/context.js';
 import { runRecipe } from '../runner/run.js';
-import { captureKey, captureOf, checkCompareSpec } from '../runner/stages.js';
+import { activeTfBackend, captureKey, captureOf, checkCompareSpec, type CompareSpec } from '../runner/stages.js';
 import { stringifyStored } from '../runner/json.js';
 import { queueClear, queueRetry, queueStatus } from './admin.js';
 import { connectQueue, decodeFailure, encodeFailure, isDeterministicFailure } from './common.js';
@@ -305,6 +306,177 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     expect(names.filter((n) => n.includes(ckey) && n.endsWith('.tmp'))).toEqual([]);
     await stopAll(others);
   }, 300_000);
+
+  // the capture and compare stage on its own: four models trained once in a local cache and copied
+  // into each test's shared folder; kernel CKA on 2000 inputs makes each comparison take a while
+  let stageModels: Promise<{ dir: string; keys: string[]; points: string[] }> | undefined;
+  const stageFixture = (): Promise<{ dir: string; keys: string[]; points: string[] }> =>
+    (stageModels ??= (async () => {
+      const dir = join(root, 'stage-local');
+      const ctx = await createRunContext({ dir, recipeId: 'QS', profile: 'quick', backend: 'cpu', workers: 2 });
+      try {
+        const ms = await ctx.models([0, 1, 2, 3].map((s) => job(800 + s, 1, 2500)));
+        return { dir, keys: ms.map((m) => m.key), points: activationPoints(ms[0]!.graph) };
+      } finally {
+        await ctx.close();
+      }
+    })());
+  const stageSpecs = (f: { keys: string[]; points: string[] }, inputs: number, ps: Array<[number, number]>): CompareSpec[] =>
+    ps.map(([i, j]) => ({ metrics: ['cka.rbf'], data: job(0, 1, 2500).data, inputs, split: 'train', points: f.points, a: { key: f.keys[i]! }, b: { key: f.keys[j]! }, label: `pair ${i}-${j} n${inputs}` }));
+  const localCompare = async (f: { dir: string }, specs: CompareSpec[]): Promise<unknown[]> => {
+    const ctx = await createRunContext({ dir: f.dir, recipeId: 'QS', profile: 'quick', backend: 'cpu' });
+    try {
+      return await ctx.compare(specs);
+    } finally {
+      await ctx.close();
+    }
+  };
+  /** Every memo file of `shared` is the local run's, byte for byte; no temp file in the store. */
+  const sameMemos = async (shared: string, local: string, n: number): Promise<void> => {
+    const memos = (await readdir(join(shared, 'cache'))).filter((x) => x.endsWith('.json'));
+    expect(memos).toHaveLength(n);
+    for (const m of memos) expect(await readFile(join(shared, 'cache', m), 'utf8')).toBe(await readFile(join(local, 'cache', m), 'utf8'));
+    for (const d of ['cache', 'captures']) expect((await readdir(join(shared, d)).catch(() => [] as string[])).filter((x) => x.includes('.tmp'))).toEqual([]);
+  };
+  const computed = (ws: WorkerProcess[]): string[] => ws.flatMap((w) => w.lines.map((l) => /^job (\w[\w-]*) (.*): computed/.exec(l)).filter((m) => m !== null).map((m) => `${m[1]!} ${m[2]!}`));
+
+  it('a worker SIGKILLed while it runs a compare job: the stage completes with the local values, no partial artifact', async () => {
+    const name = 'killcmp';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'killcmp'/, 120_000)));
+    const f = await stageFixture();
+    const specs = stageSpecs(f, 2000, [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]);
+    const local = await localCompare(f, specs);
+    const shared = join(root, 'killcmp');
+    await cp(join(f.dir, 'models'), join(shared, 'models'), { recursive: true });
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const ctx = await createRunContext({ dir: shared, recipeId: 'QS', profile: 'quick', backend: 'cpu', executor });
+    // the first worker that starts a compare job is killed at once, in the middle of it
+    let victim: WorkerProcess | undefined;
+    let label = '';
+    const killing = Promise.race(ws.map((w) => w.waitFor(/job compare .*started/, 500_000).then((l) => [w, l] as const))).then(([w, l]) => {
+      w.proc.kill('SIGKILL');
+      victim = w;
+      label = /^job compare (.*) \(compare-/.exec(l)![1]!;
+    });
+    killing.catch(() => undefined);
+    let got: unknown[];
+    try {
+      got = await ctx.compare(specs);
+    } finally {
+      await ctx.close();
+      await executor.close();
+    }
+    await killing;
+    expect(await victim!.exited).toBe('SIGKILL');
+    expect(computed([victim!])).not.toContain(`compare ${label}`);
+    const others = ws.filter((w) => w !== victim);
+    // another worker took the job once its lock expired, and computed it once
+    expect(computed(others).filter((l) => l === `compare ${label}`)).toHaveLength(1);
+    expect(got).toEqual(local);
+    await sameMemos(shared, f.dir, 3);
+    expect((await readdir(join(shared, 'captures'))).filter((x) => x.endsWith('.safetensors'))).toHaveLength(3);
+    await stopAll(others);
+  }, 600_000);
+
+  it('Redis restarted in the capture and compare stage: the submitter re-enqueues what is missing; finished captures and comparisons are not computed again', async () => {
+    const name = 'restartcmp';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'restartcmp'/, 120_000)));
+    const f = await stageFixture();
+    const specs = stageSpecs(f, 1800, [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]);
+    const local = await localCompare(f, specs);
+    const shared = join(root, 'restartcmp');
+    await cp(join(f.dir, 'models'), join(shared, 'models'), { recursive: true });
+    const waits: string[] = [];
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
+    const ctx = await createRunContext({ dir: shared, recipeId: 'QS', profile: 'quick', backend: 'cpu', executor, onWait: (l) => waits.push(l) });
+    let got: unknown[];
+    let before: string[];
+    try {
+      const run = ctx.compare(specs);
+      run.catch(() => undefined);
+      // Redis goes down once the first comparison is done: 4 captures and 1 comparison finished, the rest queued or running
+      await Promise.race(ws.map((w) => w.waitFor(/job compare .*: computed/, 500_000)));
+      await redis.kill();
+      before = computed(ws);
+      expect(before.filter((l) => l.startsWith('capture '))).toHaveLength(4);
+      expect(before.filter((l) => l.startsWith('compare ')).length).toBeLessThan(6);
+      await new Promise((r) => setTimeout(r, 1500));
+      await redis.up();
+      got = await run;
+    } finally {
+      await ctx.close();
+      await executor.close();
+    }
+    expect(got).toEqual(local);
+    expect(executor.enqueued).toBeGreaterThan(4 + 6);
+    expect(waits.join('\n')).toMatch(/no longer holds job .*enqueued again/);
+    // what was finished before the restart was computed once (the store, not Redis, is the record)
+    const after = computed(ws);
+    for (const k of before) expect(after.filter((l) => l === k)).toHaveLength(1);
+    expect(after.filter((l) => l.startsWith('capture '))).toHaveLength(4);
+    await sameMemos(shared, f.dir, 6);
+    await stopAll(ws);
+  }, 600_000);
+
+  it('E004-3 through the queue: each pair of modes is a mode-pair job (plain, weight- and activation-matched); results and memo files equal the local run; a bad job fails once', async () => {
+    const name = 'modepair';
+    const ws = [start(name), start(name), start(name)];
+    await Promise.all(ws.map((w) => w.waitFor(/on queue 'modepair'/, 120_000)));
+    const config = {
+      family: { data: { dataset: 'mnist', trainSize: 600, testSize: 200 }, model: { arch: 'mlp', width: 16, depth: 2 }, train: { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: [0, 1, 2] },
+      spawnEpochs: [0],
+      parents: 1,
+      inputs: 100,
+      matchInputs: 200,
+    };
+    const localCache = join(root, 'modepair-local-cache');
+    const local = await runRecipe('E004-3', { profile: 'quick', out: join(root, 'modepair-local'), cacheDir: localCache, backend: 'cpu', workers: 2, config, onWait: () => undefined });
+    const shared = join(root, 'modepair-shared');
+    const statuses: string[] = [];
+    const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 100, onStatus: (k, s) => statuses.push(`${k} ${s.done}/${s.total}`) });
+    let queued: Awaited<ReturnType<typeof runRecipe>>;
+    try {
+      queued = await runRecipe('E004-3', { profile: 'quick', out: join(root, 'modepair-queued'), cacheDir: shared, backend: 'cpu', executor, config, onWait: () => undefined });
+      // a job whose key is not the memo hash of its spec: fails once on a worker, the submitter gets its code
+      const spec = { condition: 'independent', pair: 0, data: config.family.data, inputs: 100, a: 'a'.repeat(64), b: 'b'.repeat(64), align: 'none' };
+      const hooks = { signal: new AbortController().signal, onProgress: () => undefined };
+      const env = { dir: shared, versions: queued.versions, recipeId: 'E004-3', tfBackend: activeTfBackend() };
+      const err = await executor.evaluate([{ kind: 'mode-pair', key: 'f'.repeat(64), label: 'hand-made', spec }], env, hooks).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isBasisError(err) && err.code).toBe('CONFIG_INVALID');
+      expect((err as Error).message).toMatch(/^mode-pair hand-made \(f{12}\) failed on a queue worker: mode-pair hand-made: its key f{12} is not the memo hash of its spec/);
+      await expect(executor.evaluate([{ kind: 'nope', key: 'f'.repeat(64), label: 'x', spec }], env, hooks)).rejects.toThrow(/evaluation task 'nope' is not a job kind the queue workers run \(mode-pair\)/);
+    } finally {
+      await executor.close();
+    }
+    expect(queued.data).toEqual(local.data);
+    expect(queued.checks).toEqual(local.checks);
+    expect(queued.stats).toMatchObject({ trained: 3, remote: 3, computed: 9 });
+    expect(statuses).toEqual(expect.arrayContaining(['train 3/3', 'mode-pair 9/9']));
+    const lines = ws.flatMap((w) => w.lines);
+    expect(computed(ws).filter((l) => l.startsWith('mode-pair '))).toHaveLength(9);
+    expect(lines.filter((l) => /hand-made .*started/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /hand-made: failed \(not retried\)/.test(l))).toHaveLength(1);
+    // the pairs were spread over the workers
+    expect(ws.filter((w) => w.lines.some((l) => /^job mode-pair .*: computed/.test(l))).length).toBeGreaterThanOrEqual(2);
+    await sameMemos(shared, localCache, 9);
+    await stopAll(ws);
+  }, 600_000);
 
   it('a worker SIGKILLed mid-job: no partial model, another worker takes the job after its lock expires', async () => {
     const name = 'kill';

@@ -17,6 +17,8 @@ import { parseDataSpec, parseTrainSettings, toFloat64, type ModelGraph } from '@
 import { TrainPool, loadDataSpec, loadModel } from '@basis/zoo/node';
 import { checkModelJob, createRunContext, packageVersions, type ModelJob, type NodeRunContext } from '../runner/context.js';
 import { contentHash, parseStored, stringifyStored } from '../runner/json.js';
+import type { EvalTask, TaskModel } from '../runner/eval-task.js';
+import { MODE_PAIR } from '../recipes/e004-shared.js';
 import {
   activeTfBackend,
   captureActivationsOf,
@@ -35,6 +37,7 @@ import {
 } from '../runner/stages.js';
 import {
   DEFAULT_QUEUE_NAME,
+  EVAL_JOB_KINDS,
   JOB_KINDS,
   TRAIN_RUN_RESULT,
   connectQueue,
@@ -42,6 +45,7 @@ import {
   isDeterministicFailure,
   type CapturePayload,
   type ComparePayload,
+  type EvalPayload,
   type JobKind,
   type TrainJobOutcome,
   type TrainPayload,
@@ -118,6 +122,12 @@ interface Slot {
 }
 
 const HEARTBEAT = '.basis.queue-heartbeat';
+
+/**
+ * The evaluation tasks (`RunContext.evaluate`) a worker runs, by job kind. A task a recipe declares
+ * runs on the workers once it is listed here and its kind is in EVAL_JOB_KINDS (queue/common.ts).
+ */
+const EVAL_TASKS: ReadonlyMap<string, EvalTask<unknown, unknown>> = new Map<string, EvalTask<unknown, unknown>>([[MODE_PAIR.kind, MODE_PAIR as unknown as EvalTask<unknown, unknown>]]);
 
 /**
  * Starts a worker on the queue: it takes `train` jobs (from `createQueueExecutor` submitters) and
@@ -410,6 +420,45 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     return outcome(true);
   }
 
+  async function runEval(job: Job, kind: string): Promise<TrainJobOutcome> {
+    const task = EVAL_TASKS.get(kind);
+    if (task === undefined) throw new BasisError('CONFIG_INVALID', `no evaluation task '${kind}' in this worker`);
+    const p = checkEvalPayload(job.data);
+    checkVersions(p.versions);
+    const t0 = performance.now();
+    const store = openStore(p.store);
+    const root = store.localRoot();
+    if (root === null) throw new BasisError('CONFIG_INVALID', `${store.description}: evaluations read models from a store with a local folder (a shared directory)`);
+    const spec = task.check(p.spec, 'spec');
+    const memoKey = task.memoKey(spec);
+    if (memoHash(p.recipeId, memoKey, p.versions) !== p.key) throw new BasisError('CONFIG_INVALID', `${kind} ${p.label}: its key ${p.key.slice(0, 12)} is not the memo hash of its spec (a damaged or hand-made payload)`);
+    const artifact = memoArtifact(p.key);
+    const outcome = (trained: boolean): TrainJobOutcome => ({ key: p.key, trained, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() });
+    if (await store.has(artifact)) {
+      stats.reused++;
+      return outcome(false);
+    }
+    const models = new Map<string, TaskModel>();
+    for (const key of task.models(spec)) {
+      // a model that is not (yet) in the store: IO, retried (the shared folder may lag)
+      if (!(await store.has(modelArtifact(key)))) throw new BasisError('IO', `${kind} ${p.label}: model ${key.slice(0, 12)} is not in the ${store.description} (is it the folder the submitter uses?)`);
+      const m = await loadModel(join(root, 'models', key));
+      models.set(key, { key, graph: m.graph, params: toFloat64(m.params) });
+    }
+    // forward passes on the submitter's tfjs backend, one job at a time (as captures)
+    const value = await serial(async () => {
+      if (activeTfBackend() !== p.tfBackend) await selectBackend(p.tfBackend as BackendPreference);
+      return task.run(spec, (k) => {
+        const m = models.get(k);
+        if (m === undefined) throw new BasisError('INVALID_ARGUMENT', `${kind}: the task read model ${k.slice(0, 12)}, which its models() does not list`);
+        return m;
+      });
+    });
+    await store.write(artifact, stringifyStored({ recipe: p.recipeId, key: memoKey, value }));
+    stats.trained++;
+    return outcome(true);
+  }
+
   const worker = new Worker(
     name,
     async (job: Job, token?: string) => {
@@ -419,7 +468,7 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
         if (!(JOB_KINDS as readonly string[]).includes(job.name)) throw new BasisError('CONFIG_INVALID', `unknown job kind '${job.name}' (this worker runs: ${JOB_KINDS.join(', ')}); is every machine on the same basis version?`);
         const kind = job.name as JobKind;
         const r =
-          kind === 'train' ? await runTrain(job, token) : kind === 'train-run' ? await runTrainRun(job, token) : kind === 'capture' ? await runCapture(job) : kind === 'compare' ? await runCompare(job) : await runCompareRow(job);
+          kind === 'train' ? await runTrain(job, token) : kind === 'train-run' ? await runTrainRun(job, token) : kind === 'capture' ? await runCapture(job) : kind === 'compare' ? await runCompare(job) : (EVAL_JOB_KINDS as readonly string[]).includes(kind) ? await runEval(job, kind) : await runCompareRow(job);
         log(`job ${job.name} ${label}: ${r.trained ? (kind === 'train' || kind === 'train-run' ? 'trained' : 'computed') : 'already in the store'} (${r.seconds.toFixed(1)} s)`);
         return r;
       } catch (e) {
@@ -511,6 +560,23 @@ function checkStageComparePayload(d: unknown): ComparePayload {
   if (p.store === null || typeof p.store !== 'object') bad('store missing');
   if (typeof p.tfBackend !== 'string') bad('tfBackend must be a string');
   return { ...(p as ComparePayload), spec: checkCompareSpec(p.spec, 'spec') };
+}
+
+function checkEvalPayload(d: unknown): EvalPayload {
+  const bad = (m: string): never => {
+    throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
+  };
+  if (d === null || typeof d !== 'object') bad('not an object');
+  const p = d as Partial<EvalPayload>;
+  if (p.v !== 1) bad(`unknown payload version ${JSON.stringify(p.v)}`);
+  if (typeof p.key !== 'string' || !/^[0-9a-f]{64}$/.test(p.key)) bad('key must be 64 hex digits');
+  if (typeof p.label !== 'string') bad('label must be a string');
+  if (typeof p.recipeId !== 'string' || p.recipeId === '') bad('recipeId must be a non-empty string');
+  if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
+  if (p.store === null || typeof p.store !== 'object') bad('store missing');
+  if (typeof p.tfBackend !== 'string' || !['cpu', 'wasm', 'tensorflow'].includes(p.tfBackend)) bad(`tfBackend must be cpu, wasm or tensorflow, got ${JSON.stringify(p.tfBackend)}`);
+  if (p.spec === undefined) bad('spec missing');
+  return p as EvalPayload;
 }
 
 function checkRunPayload(d: unknown): TrainRunPayload {

@@ -4,9 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activationMatchingOn, interpolationCurve, llfc, weightMatching, type LlfcReport, type Params } from '@basis/connectivity';
 import { createRng } from '@basis/tensor';
-import { buildModel, inferSpec, initParams } from '@basis/zoo';
-import { invalid } from '../runner/check.js';
+import { buildModel, inferSpec, initParams, parseDataSpec, type DataSpec } from '@basis/zoo';
+import { checkInt, checkKeys, checkObject, checkOneOf, invalid, show } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
+import type { EvalTask } from '../runner/eval-task.js';
 import { checkLike, evalData, familyJob, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
 import type { CachedModel, RunContext, Profile } from './types.js';
 
@@ -78,16 +79,89 @@ async function spawnedPairs(ctx: RunContext, c: ModePairsConfig, k: number): Pro
   return parentSeeds.map((_, p) => [kids[2 * p]!, kids[2 * p + 1]!]);
 }
 
-async function measure(ctx: RunContext, c: ModePairsConfig, condition: string, pair: number, a: CachedModel, bKey: string, B: Params): Promise<PairMeasure> {
-  return ctx.cached({ what: 'mode-pair', condition, a: a.key, b: bKey, inputs: c.inputs }, async () => {
-    const test = await evalData(c.family.data, 'test', 100000, a.graph.input);
-    const x = tf.slice(test.x, 0, Math.min(c.inputs, test.n));
+/**
+ * One pair of modes to measure (a {@link MODE_PAIR} evaluation): the cached models `a` and `b`
+ * (keys), B aligned to A first by weight matching, by activation matching on the first
+ * `matchInputs` training inputs of `data`, or not at all; then the test loss and error along the
+ * linear path between them (11 points, the whole test split of `data`) and LLFC at α = 0.5 on the
+ * first `inputs` test inputs. `condition` and `pair` label the result.
+ *
+ * @example
+ * ```ts
+ * const spec: ModePairSpec = { condition: 'weight-matched', pair: 0, data: { dataset: 'mnist', trainSize: 4000, testSize: 1000 }, inputs: 500, a: a.key, b: b.key, align: 'weight' };
+ * ```
+ */
+export interface ModePairSpec {
+  condition: string;
+  pair: number;
+  data: DataSpec;
+  inputs: number;
+  a: string;
+  b: string;
+  align: 'none' | 'weight' | 'activation';
+  /** Training inputs of the activation matching (`align: 'activation'` only). */
+  matchInputs?: number;
+}
+
+const MODEL_KEY = /^[0-9a-f]{64}$/;
+
+/**
+ * The S004 measurement of one pair of modes as an evaluation task (`RunContext.evaluate`): locally
+ * in the submitting process, or a `mode-pair` queue job on a worker. Its memo key is the one these
+ * measurements always had (condition, A, B with its alignment, inputs), so run caches made before
+ * it was a task are reused.
+ *
+ * @example
+ * ```ts
+ * const [m] = await ctx.evaluate(MODE_PAIR, [{ condition: 'independent', pair: 0, data, inputs: 500, a: a.key, b: b.key, align: 'none' }]);
+ * m.barrier.loss;
+ * ```
+ */
+export const MODE_PAIR: EvalTask<ModePairSpec, PairMeasure> = {
+  kind: 'mode-pair',
+  check(v: unknown, field: string): ModePairSpec {
+    const o = checkObject(v, field);
+    checkKeys(o, ['condition', 'pair', 'data', 'inputs', 'a', 'b', 'align', 'matchInputs'], field);
+    if (typeof o.condition !== 'string' || o.condition === '') invalid(`${field}.condition`, `must be a non-empty string, got ${show(o.condition)}`);
+    const pair = checkInt(o.pair, `${field}.pair`, 0);
+    const data = parseDataSpec(o.data, `${field}.data`);
+    const inputs = checkInt(o.inputs, `${field}.inputs`, 1);
+    for (const side of ['a', 'b'] as const) {
+      if (typeof o[side] !== 'string' || !MODEL_KEY.test(o[side] as string)) invalid(`${field}.${side}`, `must be the key of a cached model (64 hex digits), got ${show(o[side])}`);
+    }
+    const align = checkOneOf(o.align, `${field}.align`, ['none', 'weight', 'activation'] as const);
+    const out: ModePairSpec = { condition: o.condition as string, pair, data, inputs, a: o.a as string, b: o.b as string, align };
+    if (align === 'activation') out.matchInputs = checkInt(o.matchInputs, `${field}.matchInputs`, 1);
+    else if (o.matchInputs !== undefined) invalid(`${field}.matchInputs`, `is only for align 'activation', got align '${align}'`);
+    return out;
+  },
+  memoKey(s) {
+    const b = s.align === 'none' ? s.b : s.align === 'weight' ? `${s.b}:wm` : `${s.b}:am:${s.matchInputs!}`;
+    return { what: 'mode-pair', condition: s.condition, a: s.a, b, inputs: s.inputs };
+  },
+  models: (s) => [...new Set([s.a, s.b])],
+  label: (s) => `${s.condition} pair ${s.pair}`,
+  async run(s, model): Promise<PairMeasure> {
+    const a = model(s.a);
+    const b = model(s.b);
+    let B: Params = b.params;
+    if (s.align === 'weight') B = weightMatching(a.params, b.params, inferSpec(a.graph)).params;
+    else if (s.align === 'activation') {
+      const matchX = (await evalData(s.data, 'train', s.matchInputs!, a.graph.input)).x;
+      try {
+        B = activationMatchingOn(a.graph, a.params, b.params, matchX, { spec: inferSpec(a.graph) }).params;
+      } finally {
+        matchX.dispose();
+      }
+    }
+    const test = await evalData(s.data, 'test', 100000, a.graph.input);
+    const x = tf.slice(test.x, 0, Math.min(s.inputs, test.n));
     try {
       const curve = await interpolationCurve(a.graph, a.params, B, test, { lambdas: Array.from({ length: 11 }, (_, i) => i / 10) });
       const rep = await llfc(a.graph, a.params, B, x, { alphas: [0.5] });
       return {
-        condition,
-        pair,
+        condition: s.condition,
+        pair: s.pair,
         barrier: { loss: curve.barrier.loss.maxMinusLinear, error: curve.barrier.error.maxMinusLinear },
         endpoints: [curve.endpoints.a.error, curve.endpoints.b.error] as [number, number],
         llfc: rep,
@@ -96,50 +170,37 @@ async function measure(ctx: RunContext, c: ModePairsConfig, condition: string, p
       x.dispose();
       test.x.dispose();
     }
-  });
-}
+  },
+};
 
 /**
- * Builds the pairs of modes of `conditions` and measures each (memoised per pair).
- * `spawn` = every spawn point; `independent`, `weight-matched`, `activation-matched` = the
- * independently trained family's pairs, unaligned or aligned to the first model of the pair.
+ * Builds the pairs of modes of `conditions` and measures each ({@link MODE_PAIR} evaluations,
+ * memoised per pair; queue jobs when the run has a queue executor). `spawn` = every spawn point;
+ * `independent`, `weight-matched`, `activation-matched` = the independently trained family's pairs,
+ * unaligned or aligned to the first model of the pair. The models are trained first, then every
+ * pair is measured in one batch, in the order spawn points, then per independent pair its conditions.
  */
 export async function modePairs(ctx: RunContext, c: ModePairsConfig, conditions: ReadonlyArray<'spawn' | 'independent' | 'weight-matched' | 'activation-matched'>): Promise<PairMeasure[]> {
-  const out: PairMeasure[] = [];
+  const specs: ModePairSpec[] = [];
+  const base = { data: c.family.data, inputs: c.inputs };
   if (conditions.includes('spawn')) {
     for (const k of c.spawnEpochs) {
       const ps = await spawnedPairs(ctx, c, k);
-      for (const [p, [a, b]] of ps.entries()) out.push(await measure(ctx, c, `spawn-${k}`, p, a, b.key, b.params));
-      ctx.progress('spawn points measured', c.spawnEpochs.indexOf(k) + 1, c.spawnEpochs.length);
+      for (const [p, [a, b]] of ps.entries()) specs.push({ ...base, condition: `spawn-${k}`, pair: p, a: a.key, b: b.key, align: 'none' });
     }
   }
   const indep = conditions.filter((x) => x !== 'spawn');
   if (indep.length > 0) {
     const models = await trainFamily(ctx, c.family, 'independent');
-    const spec = inferSpec(models[0]!.graph);
-    const ps = pairs(models.length);
-    let matchX: tf.Tensor | null = null;
-    try {
-      for (const [p, [i, j]] of ps.entries()) {
-        const a = models[i]!;
-        const b = models[j]!;
-        if (indep.includes('independent')) out.push(await measure(ctx, c, 'independent', p, a, b.key, b.params));
-        if (indep.includes('weight-matched')) {
-          const wm = weightMatching(a.params, b.params, spec);
-          out.push(await measure(ctx, c, 'weight-matched', p, a, `${b.key}:wm`, wm.params));
-        }
-        if (indep.includes('activation-matched')) {
-          if (matchX === null) matchX = (await evalData(c.family.data, 'train', c.matchInputs, a.graph.input)).x;
-          const am = activationMatchingOn(a.graph, a.params, b.params, matchX, { spec });
-          out.push(await measure(ctx, c, 'activation-matched', p, a, `${b.key}:am:${c.matchInputs}`, am.params));
-        }
-        ctx.progress('independent pairs measured', p + 1, ps.length);
-      }
-    } finally {
-      matchX?.dispose();
+    for (const [p, [i, j]] of pairs(models.length).entries()) {
+      const a = models[i]!.key;
+      const b = models[j]!.key;
+      if (indep.includes('independent')) specs.push({ ...base, condition: 'independent', pair: p, a, b, align: 'none' });
+      if (indep.includes('weight-matched')) specs.push({ ...base, condition: 'weight-matched', pair: p, a, b, align: 'weight' });
+      if (indep.includes('activation-matched')) specs.push({ ...base, condition: 'activation-matched', pair: p, a, b, align: 'activation', matchInputs: c.matchInputs });
     }
   }
-  return out;
+  return ctx.evaluate(MODE_PAIR, specs, { stage: 'pairs of modes measured' });
 }
 
 /** The conditions present in `ms`, in order of appearance. */

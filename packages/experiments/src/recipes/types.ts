@@ -5,6 +5,7 @@ import type { Schema } from '@basis/tensor';
 import type { ModelGraph, TrainModelResult } from '@basis/zoo';
 import type { Figure, Table } from '../report.js';
 import type { CompareSpec, CompareValues } from '../runner/compare-spec.js';
+import type { EvalTask } from '../runner/eval-task.js';
 
 /**
  * `quick` finishes in about a minute on 2 cores (CI smoke; too small to decide a claim);
@@ -123,6 +124,15 @@ export interface RunContext {
    * (default 'comparisons').
    */
   compare(specs: ReadonlyArray<CompareSpec>, opts?: { stage?: string }): Promise<CompareValues[]>;
+  /**
+   * Runs an evaluation task (a computation on cached models described by a JSON spec, e.g. the
+   * interpolation curve and LLFC of a pair of models) for each spec, memoised in the run cache like
+   * `cached` under the task's memo key. Order of the result = order of `specs`. With a queue
+   * executor each missing evaluation is a queue job of the task's kind, run by a worker; locally
+   * they run in this process, one after the other. `stage` names the progress stage (default
+   * `<kind> evaluations`).
+   */
+  evaluate<S, V>(task: EvalTask<S, V>, specs: ReadonlyArray<S>, opts?: { stage?: string }): Promise<V[]>;
   /** Progress: a stage name, items done and total (the CLI shows bars and time left). */
   progress(stage: string, done: number, total: number): void;
   /** Aborted when the user interrupts; finished work is already on disk. */

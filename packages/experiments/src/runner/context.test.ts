@@ -314,3 +314,78 @@ describe('compare (captures and comparisons of the run context)', () => {
     }
   }, 120_000);
 });
+
+describe('evaluate (evaluation tasks of the run context)', () => {
+  it('mode-pair: the interpolation curve and LLFC of a pair as the recipes computed them, under their old memo key; memoised; bad specs rejected', async () => {
+    const { activationMatchingOn, interpolationCurve, llfc, weightMatching } = await import('@basis/connectivity');
+    const { inferSpec } = await import('@basis/zoo');
+    const { MODE_PAIR } = await import('../recipes/e004-shared.js');
+    const { evalData } = await import('../recipes/e003-shared.js');
+    const { memoHash } = await import('./stages.js');
+    const dir = join(root, 'evaluate');
+    const data = { dataset: 'mnist', trainSize: 300, testSize: 100 } as const;
+    const ctx = await createRunContext({ dir, recipeId: 'EV', profile: 'quick', workers: 1, backend: 'cpu' });
+    try {
+      const [a, b] = await ctx.models([job(51, 1), job(52, 1)]);
+      const base = { data, inputs: 40, a: a!.key, b: b!.key };
+      const specs = [
+        { ...base, condition: 'independent', pair: 0, align: 'none' as const },
+        { ...base, condition: 'weight-matched', pair: 0, align: 'weight' as const },
+        { ...base, condition: 'activation-matched', pair: 0, align: 'activation' as const, matchInputs: 60 },
+      ];
+      const got = await ctx.evaluate(MODE_PAIR, specs);
+      expect(ctx.stats.computed).toBe(3);
+      // the closure E004-1/2/3 memoised before the task existed
+      const spec = inferSpec(a!.graph);
+      const mx = (await evalData(data, 'train', 60, a!.graph.input)).x;
+      const Bs = [b!.params, weightMatching(a!.params, b!.params, spec).params, activationMatchingOn(a!.graph, a!.params, b!.params, mx, { spec }).params];
+      mx.dispose();
+      for (const [i, B] of Bs.entries()) {
+        const test = await evalData(data, 'test', 100000, a!.graph.input);
+        const x = tf.slice(test.x, 0, 40);
+        const curve = await interpolationCurve(a!.graph, a!.params, B, test, { lambdas: Array.from({ length: 11 }, (_, k) => k / 10) });
+        const rep = await llfc(a!.graph, a!.params, B, x, { alphas: [0.5] });
+        x.dispose();
+        test.x.dispose();
+        expect(got[i]).toEqual({ condition: specs[i]!.condition, pair: 0, barrier: { loss: curve.barrier.loss.maxMinusLinear, error: curve.barrier.error.maxMinusLinear }, endpoints: [curve.endpoints.a.error, curve.endpoints.b.error], llfc: rep });
+      }
+      // the weight-matched pair is not the unaligned one
+      expect(got[1]!.barrier.loss).not.toBe(got[0]!.barrier.loss);
+      // the memo files are named by the old keys (run caches made before the task are reused)
+      for (const b2 of [b!.key, `${b!.key}:wm`, `${b!.key}:am:60`]) {
+        const cond = b2.endsWith(':wm') ? 'weight-matched' : b2.includes(':am:') ? 'activation-matched' : 'independent';
+        const h = memoHash('EV', { what: 'mode-pair', condition: cond, a: a!.key, b: b2, inputs: 40 }, ctx.versions);
+        expect((parseStored(await readFile(join(dir, 'cache', `${h}.json`), 'utf8')) as { value: unknown }).value).toEqual(got[specs.findIndex((s) => s.condition === cond)]);
+      }
+      // memoised; a duplicate in one call shares the value
+      const again = await ctx.evaluate(MODE_PAIR, [specs[1]!, specs[1]!, specs[0]!]);
+      expect(again).toEqual([got[1], got[1], got[0]]);
+      expect(ctx.stats.computed).toBe(3);
+      const bad: Array<[unknown, RegExp]> = [
+        [{ ...specs[0], pair: -1 }, /^specs\[0\]\.pair must be an integer >= 0/],
+        [{ ...specs[0], inputs: 0 }, /^specs\[0\]\.inputs must be an integer >= 1/],
+        [{ ...specs[0], inputs: NaN }, /^specs\[0\]\.inputs must be an integer >= 1/],
+        [{ ...specs[0], condition: '' }, /^specs\[0\]\.condition must be a non-empty string/],
+        [{ ...specs[0], align: 'both' }, /^specs\[0\]\.align must be one of none, weight, activation/],
+        [{ ...specs[0], matchInputs: 10 }, /^specs\[0\]\.matchInputs is only for align 'activation'/],
+        [{ ...specs[2], matchInputs: undefined }, /^specs\[0\]\.matchInputs must be an integer >= 1/],
+        [{ ...specs[0], a: 'abc' }, /^specs\[0\]\.a must be the key of a cached model/],
+        [{ ...specs[0], extra: 1 }, /^specs\[0\]/],
+        [{ ...specs[0], data: { dataset: 'nope' } }, /^specs\[0\]\.data/],
+        [{ ...specs[0], b: 'e'.repeat(64) }, /^specs\[0\]: no finished model with key e{64}/],
+      ];
+      for (const [s, re] of bad) {
+        const e = await ctx.evaluate(MODE_PAIR, [s as never]).then(
+          () => null,
+          (x: unknown) => x,
+        );
+        expect(isBasisError(e) && e.code).toBe('CONFIG_INVALID');
+        expect((e as Error).message).toMatch(re);
+      }
+      await expect(ctx.evaluate(MODE_PAIR, [])).rejects.toThrow(/at least one evaluation/);
+      await expect(ctx.evaluate({} as never, [specs[0]!])).rejects.toThrow(/task must be an evaluation task/);
+    } finally {
+      await ctx.close();
+    }
+  }, 300_000);
+});

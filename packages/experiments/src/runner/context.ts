@@ -29,6 +29,7 @@ import { TrainPool, listCheckpoints, loadCheckpoint, loadModel, type TrainJobRes
 import type { CachedModel, Profile, RunContext } from '../recipes/types.js';
 import { checkKeys, checkList, checkObject, invalid, show } from './check.js';
 import { loadData } from './data.js';
+import type { EvalJobTask, EvalTask, TaskModel } from './eval-task.js';
 import type { CaptureTask, CompareTask, Executor, TrainTask } from './executor.js';
 import type { ModelJob } from './model-job.js';
 import { contentHash, parseStored, stringifyStored } from './json.js';
@@ -694,6 +695,90 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       }
       // duplicates of a comparison share its value
       return checked.map((_, i) => (results[i] ?? results[firstOf.get(hashes[i]!)!]) as CompareValues);
+    },
+    async evaluate<S, V>(task: EvalTask<S, V>, specs: ReadonlyArray<S>, eopts: { stage?: string } = {}): Promise<V[]> {
+      if (closed) throw new BasisError('INVALID_ARGUMENT', 'the run context is closed');
+      if (task === null || typeof task !== 'object' || typeof task.kind !== 'string' || typeof task.run !== 'function') throw new BasisError('CONFIG_INVALID', 'evaluate: task must be an evaluation task (kind, check, memoKey, models, label, run)', { details: { field: 'task' } });
+      if (!Array.isArray(specs) || specs.length === 0) throw new BasisError('CONFIG_INVALID', `evaluate ${task.kind}: specs must list at least one evaluation`, { details: { field: 'specs' } });
+      const stage = eopts.stage ?? `${task.kind} evaluations`;
+      const checked = specs.map((sp, i) => task.check(sp, `specs[${i}]`));
+      const keys = checked.map((sp) => task.memoKey(sp));
+      const hashes = keys.map((k) => memoHash(opts.recipeId, k, versions));
+      const results: Array<{ v: V } | undefined> = checked.map(() => undefined);
+      const readMemo = async (h: string): Promise<{ v: V } | undefined> => {
+        try {
+          return { v: (parseStored(await readFile(join(memoDir, `${h}.json`), 'utf8')) as { value: V }).value };
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
+          return undefined;
+        }
+      };
+      // each distinct evaluation once: the memo first, then this process or the executor
+      const missing: number[] = [];
+      const firstOf = new Map<string, number>();
+      for (let i = 0; i < checked.length; i++) {
+        const h = hashes[i]!;
+        if (firstOf.has(h)) continue;
+        firstOf.set(h, i);
+        const v = await readMemo(h);
+        if (v === undefined) missing.push(i);
+        else {
+          results[i] = v;
+          stats.memoHits++;
+        }
+      }
+      const total = firstOf.size;
+      let done = total - missing.length;
+      onProgress(stage, done, total);
+      if (missing.length > 0) {
+        if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', `the run was interrupted before the ${task.kind} evaluations`, { details: { aborted: true } });
+        if (executor.evaluate !== undefined) {
+          // the models must be in the store before a worker looks for them (a wrong key fails here, once)
+          for (const i of missing) {
+            for (const k of task.models(checked[i]!)) {
+              if (!known.has(k) && !(await pathExists(join(modelsDir, k, SUMMARY)))) {
+                throw new BasisError('CONFIG_INVALID', `specs[${i}]: no finished model with key ${k} in ${modelsDir}; train it first (ctx.models) and pass its key`, { details: { field: `specs[${i}]` } });
+              }
+            }
+          }
+          const jobs: EvalJobTask[] = missing.map((i) => ({ kind: task.kind, key: hashes[i]!, label: task.label(checked[i]!), spec: checked[i]! }));
+          const finished = new Set<string>();
+          await executor.evaluate(jobs, { dir: resolve(dir), versions, recipeId: opts.recipeId, tfBackend: activeTfBackend(), ...(opts.backend === undefined ? {} : { backend: opts.backend }) }, {
+            signal,
+            onWait,
+            onProgress: (k, f) => {
+              if (f >= 1 && !finished.has(k)) {
+                finished.add(k);
+                onProgress(stage, done + finished.size, total);
+              }
+            },
+          });
+          for (const i of missing) {
+            const v = await readMemo(hashes[i]!);
+            if (v === undefined) throw new BasisError('IO', `${executor.description} reported ${task.kind} evaluation ${task.label(checked[i]!)} as done, but ${join(memoDir, `${hashes[i]!}.json`)} does not exist`, { details: { path: join(memoDir, `${hashes[i]!}.json`) } });
+            results[i] = v;
+            stats.computed++;
+          }
+        } else {
+          for (const i of missing) {
+            if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', `the run was interrupted during the ${task.kind} evaluations; finished ones are kept`, { details: { aborted: true } });
+            const sp = checked[i]!;
+            const models = new Map<string, TaskModel>();
+            for (const k of task.models(sp)) models.set(k, await modelOf(k, `specs[${i}]`));
+            const value = await task.run(sp, (k) => {
+              const m = models.get(k);
+              if (m === undefined) throw new BasisError('INVALID_ARGUMENT', `evaluate ${task.kind}: the task read model ${k.slice(0, 12)}, which its models() does not list`);
+              return m;
+            });
+            await writeFileAtomic(join(memoDir, `${hashes[i]!}.json`), stringifyStored({ recipe: opts.recipeId, key: keys[i], value }));
+            stats.computed++;
+            results[i] = { v: value };
+            onProgress(stage, ++done, total);
+          }
+        }
+      }
+      // duplicates of an evaluation share its value
+      return checked.map((_, i) => (results[i] ?? results[firstOf.get(hashes[i]!)!])!.v);
     },
     async cached<T>(key: unknown, compute: () => Promise<T> | T): Promise<T> {
       const h = memoHash(opts.recipeId, key, versions);

@@ -4,6 +4,7 @@
 // number of machines through a Redis queue and waits for their artifacts in the shared store.
 import type { BackendPreference } from '@basis/tensor/backend';
 import type { CaptureSpec, CompareSpec } from './compare-spec.js';
+import type { EvalJobTask } from './eval-task.js';
 import type { ModelJob } from './model-job.js';
 
 /**
@@ -126,6 +127,13 @@ export interface Executor {
    * are the comparisons' keys. Absent (the local executor): the run context computes them itself.
    */
   stages?(captures: CaptureTask[], compares: CompareTask[], env: StageEnv, hooks: TrainHooks): Promise<void>;
+  /**
+   * Runs the evaluation tasks of `RunContext.evaluate` elsewhere (queue executors: one job per
+   * task, of the task's kind, e.g. `mode-pair`; the models they read exist already). Resolves once
+   * every task's memo file is in `env.dir/cache/`; progress keys are the tasks' keys. Absent (the
+   * local executor): the run context computes them itself.
+   */
+  evaluate?(tasks: EvalJobTask[], env: StageEnv, hooks: TrainHooks): Promise<void>;
   /** Releases connections (the local executor's pool belongs to its run context). */
   close(): Promise<void>;
 }
