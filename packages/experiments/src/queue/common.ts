@@ -39,14 +39,8 @@ export const EVAL_JOB_KINDS: readonly JobKind[] = ['mode-pair'];
  * const p: EvalPayload = { v: 1, key, label: 'independent pair 0', store, versions, recipeId: 'E004-1', tfBackend: 'cpu', spec };
  * ```
  */
-export interface EvalPayload {
-  v: 1;
-  key: string;
-  label: string;
-  store: StoreSpec;
-  versions: Record<string, string>;
-  recipeId: string;
-  tfBackend: string;
+export interface EvalPayload extends Omit<ComparePayload, 'spec'> {
+  /** The task's spec (validated by the task on the worker). */
   spec: unknown;
 }
 

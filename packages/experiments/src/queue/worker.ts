@@ -423,7 +423,7 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
   async function runEval(job: Job, kind: string): Promise<TrainJobOutcome> {
     const task = EVAL_TASKS.get(kind);
     if (task === undefined) throw new BasisError('CONFIG_INVALID', `no evaluation task '${kind}' in this worker`);
-    const p = checkEvalPayload(job.data);
+    const p = checkMemoPayload(job.data);
     checkVersions(p.versions);
     const t0 = performance.now();
     const store = openStore(p.store);
@@ -546,23 +546,8 @@ function checkCapturePayload(d: unknown): CapturePayload {
   return { ...(p as CapturePayload), capture: captureOf(spec, 'a') };
 }
 
-function checkStageComparePayload(d: unknown): ComparePayload {
-  const bad = (m: string): never => {
-    throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
-  };
-  if (d === null || typeof d !== 'object') bad('not an object');
-  const p = d as Partial<ComparePayload>;
-  if (p.v !== 1) bad(`unknown payload version ${JSON.stringify(p.v)}`);
-  if (typeof p.key !== 'string' || !/^[0-9a-f]{64}$/.test(p.key)) bad('key must be 64 hex digits');
-  if (typeof p.label !== 'string') bad('label must be a string');
-  if (typeof p.recipeId !== 'string' || p.recipeId === '') bad('recipeId must be a non-empty string');
-  if (p.versions === null || typeof p.versions !== 'object') bad('versions missing');
-  if (p.store === null || typeof p.store !== 'object') bad('store missing');
-  if (typeof p.tfBackend !== 'string') bad('tfBackend must be a string');
-  return { ...(p as ComparePayload), spec: checkCompareSpec(p.spec, 'spec') };
-}
-
-function checkEvalPayload(d: unknown): EvalPayload {
+/** The fields a `compare` and an evaluation payload share (both memoise into the run cache). */
+function checkMemoPayload(d: unknown): EvalPayload {
   const bad = (m: string): never => {
     throw new BasisError('CONFIG_INVALID', `queue job payload: ${m} (submitted by another basis version?)`);
   };
@@ -577,6 +562,11 @@ function checkEvalPayload(d: unknown): EvalPayload {
   if (typeof p.tfBackend !== 'string' || !['cpu', 'wasm', 'tensorflow'].includes(p.tfBackend)) bad(`tfBackend must be cpu, wasm or tensorflow, got ${JSON.stringify(p.tfBackend)}`);
   if (p.spec === undefined) bad('spec missing');
   return p as EvalPayload;
+}
+
+function checkStageComparePayload(d: unknown): ComparePayload {
+  const p = checkMemoPayload(d);
+  return { ...p, spec: checkCompareSpec(p.spec, 'spec') };
 }
 
 function checkRunPayload(d: unknown): TrainRunPayload {

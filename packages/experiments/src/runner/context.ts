@@ -486,6 +486,38 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     const like = await modelOf(ref.untrained.like, `${field}.untrained.like`);
     return captureActivationsOf(like.graph, untrainedParams(like.graph, ref.untrained.seed), c);
   }
+  /** A memoised value (`cache/<hash>.json`), or undefined when absent or damaged (computed again). */
+  async function readMemo<V>(h: string): Promise<{ v: V } | undefined> {
+    try {
+      return { v: (parseStored(await readFile(join(memoDir, `${h}.json`), 'utf8')) as { value: V }).value };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
+      return undefined;
+    }
+  }
+
+  /**
+   * The memo of each distinct hash of `hashes`, read once: `results[i]` for those found (a memo
+   * hit each), `missing` the first index of each absent one, `firstOf` the first index of each hash.
+   */
+  async function lookUpMemos<V>(hashes: readonly string[]): Promise<{ results: Array<{ v: V } | undefined>; missing: number[]; firstOf: Map<string, number> }> {
+    const results: Array<{ v: V } | undefined> = hashes.map(() => undefined);
+    const missing: number[] = [];
+    const firstOf = new Map<string, number>();
+    for (let i = 0; i < hashes.length; i++) {
+      const h = hashes[i]!;
+      if (firstOf.has(h)) continue;
+      firstOf.set(h, i);
+      const v = await readMemo<V>(h);
+      if (v === undefined) missing.push(i);
+      else {
+        results[i] = v;
+        stats.memoHits++;
+      }
+    }
+    return { results, missing, firstOf };
+  }
+
   const localExecutor: Executor = {
     kind: 'local',
     description: `local pool (up to ${maxWorkers} worker thread${maxWorkers === 1 ? '' : 's'})`,
@@ -598,30 +630,9 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       if (!Array.isArray(specs) || specs.length === 0) throw new BasisError('CONFIG_INVALID', 'compare: specs must list at least one comparison', { details: { field: 'specs' } });
       const stage = copts.stage ?? 'comparisons';
       const checked = specs.map((sp, i) => checkCompareSpec(sp, `specs[${i}]`));
-      const results: Array<CompareValues | undefined> = checked.map(() => undefined);
       const hashes = checked.map((sp) => memoHash(opts.recipeId, compareMemoKey(sp), versions));
-      const readMemo = async (h: string): Promise<CompareValues | undefined> => {
-        try {
-          return (parseStored(await readFile(join(memoDir, `${h}.json`), 'utf8')) as { value: CompareValues }).value;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
-          return undefined;
-        }
-      };
       // each distinct comparison once: the memo first, then this process or the executor
-      const missing: number[] = [];
-      const firstOf = new Map<string, number>();
-      for (let i = 0; i < checked.length; i++) {
-        const h = hashes[i]!;
-        if (firstOf.has(h)) continue;
-        firstOf.set(h, i);
-        const v = await readMemo(h);
-        if (v === undefined) missing.push(i);
-        else {
-          results[i] = v;
-          stats.memoHits++;
-        }
-      }
+      const { results, missing, firstOf } = await lookUpMemos<CompareValues>(hashes);
       const total = firstOf.size;
       let done = total - missing.length;
       onProgress(stage, done, total);
@@ -653,7 +664,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
             },
           });
           for (const i of missing) {
-            const v = await readMemo(hashes[i]!);
+            const v = await readMemo<CompareValues>(hashes[i]!);
             if (v === undefined) throw new BasisError('IO', `${executor.description} reported comparison ${checked[i]!.label ?? i} as done, but ${join(memoDir, `${hashes[i]!}.json`)} does not exist`, { details: { path: join(memoDir, `${hashes[i]!}.json`) } });
             results[i] = v;
             stats.computed++;
@@ -688,13 +699,13 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
             release(sp, 'b');
             await writeFileAtomic(join(memoDir, `${hashes[i]!}.json`), stringifyStored({ recipe: opts.recipeId, key: compareMemoKey(sp), value: v }));
             stats.computed++;
-            results[i] = v;
+            results[i] = { v };
             onProgress(stage, ++done, total);
           }
         }
       }
       // duplicates of a comparison share its value
-      return checked.map((_, i) => (results[i] ?? results[firstOf.get(hashes[i]!)!]) as CompareValues);
+      return checked.map((_, i) => (results[i] ?? results[firstOf.get(hashes[i]!)!])!.v);
     },
     async evaluate<S, V>(task: EvalTask<S, V>, specs: ReadonlyArray<S>, eopts: { stage?: string } = {}): Promise<V[]> {
       if (closed) throw new BasisError('INVALID_ARGUMENT', 'the run context is closed');
@@ -704,29 +715,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
       const checked = specs.map((sp, i) => task.check(sp, `specs[${i}]`));
       const keys = checked.map((sp) => task.memoKey(sp));
       const hashes = keys.map((k) => memoHash(opts.recipeId, k, versions));
-      const results: Array<{ v: V } | undefined> = checked.map(() => undefined);
-      const readMemo = async (h: string): Promise<{ v: V } | undefined> => {
-        try {
-          return { v: (parseStored(await readFile(join(memoDir, `${h}.json`), 'utf8')) as { value: V }).value };
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
-          return undefined;
-        }
-      };
-      // each distinct evaluation once: the memo first, then this process or the executor
-      const missing: number[] = [];
-      const firstOf = new Map<string, number>();
-      for (let i = 0; i < checked.length; i++) {
-        const h = hashes[i]!;
-        if (firstOf.has(h)) continue;
-        firstOf.set(h, i);
-        const v = await readMemo(h);
-        if (v === undefined) missing.push(i);
-        else {
-          results[i] = v;
-          stats.memoHits++;
-        }
-      }
+      const { results, missing, firstOf } = await lookUpMemos<V>(hashes);
       const total = firstOf.size;
       let done = total - missing.length;
       onProgress(stage, done, total);
@@ -754,7 +743,7 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
             },
           });
           for (const i of missing) {
-            const v = await readMemo(hashes[i]!);
+            const v = await readMemo<V>(hashes[i]!);
             if (v === undefined) throw new BasisError('IO', `${executor.description} reported ${task.kind} evaluation ${task.label(checked[i]!)} as done, but ${join(memoDir, `${hashes[i]!}.json`)} does not exist`, { details: { path: join(memoDir, `${hashes[i]!}.json`) } });
             results[i] = v;
             stats.computed++;
