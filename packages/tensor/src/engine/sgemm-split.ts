@@ -17,11 +17,14 @@
 // the worker cannot start) `splitSgemm` returns false and the caller runs the product whole.
 import type { NativeLib } from './native.js';
 
-/** Control words: posted job, claimed job, finished job, failed job (sequence numbers). */
+/** Control words: posted job, claimed job, finished job, failed job (sequence numbers), worker ready (1, or -1 when it could not bind). */
 const POSTED = 0;
 const CLAIMED = 1;
 const DONE = 2;
 const FAILED = 3;
+const READY = 4;
+/** Int32 control words, padded to 8 bytes so that the parameters after them are aligned. */
+const CTL_WORDS = 6;
 /** Job parameters: transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc (addresses as doubles). */
 const PARAMS = 13;
 
@@ -32,6 +35,13 @@ const PARAMS = 13;
  */
 const WORKER_SPIN_MS = 0.1;
 const CALLER_SPIN_MS = 0.5;
+/**
+ * How long the first split waits for the worker to bind the library (normally tens of ms). The
+ * worker is used only once it is ready: a process that exits while the worker is still inside
+ * koffi's load was killed by Node ("FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw",
+ * seen when a short CLI command ended right after its first convolution).
+ */
+const START_TIMEOUT_MS = 10_000;
 
 interface WorkerLike {
   unref(): void;
@@ -54,11 +64,20 @@ interface Pool {
 // The worker: binds cblas_sgemm with addresses and runs the posted halves it claims.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const koffi = require(workerData.koffi);
-const I = workerData.int64 ? 'int64_t' : 'int32_t';
-const f = koffi.load(workerData.lib).func('void cblas_sgemm' + workerData.suffix + '(int, int, int, ' + I + ', ' + I + ', ' + I + ', float, uintptr_t, ' + I + ', uintptr_t, ' + I + ', float, uintptr_t, ' + I + ')');
-const ctl = new Int32Array(workerData.sab, 0, 4);
-const p = new Float64Array(workerData.sab, 16, ${PARAMS});
+const ctl = new Int32Array(workerData.sab, 0, ${CTL_WORDS});
+const p = new Float64Array(workerData.sab, ${CTL_WORDS * 4}, ${PARAMS});
+let f;
+try {
+  const koffi = require(workerData.koffi);
+  const I = workerData.int64 ? 'int64_t' : 'int32_t';
+  f = koffi.load(workerData.lib).func('void cblas_sgemm' + workerData.suffix + '(int, int, int, ' + I + ', ' + I + ', ' + I + ', float, uintptr_t, ' + I + ', uintptr_t, ' + I + ', float, uintptr_t, ' + I + ')');
+} catch {
+  Atomics.store(ctl, ${READY}, -1);
+  Atomics.notify(ctl, ${READY});
+  process.exit(0);
+}
+Atomics.store(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
 let seen = Atomics.load(ctl, ${POSTED});
 for (;;) {
   let spins = 0;
@@ -96,8 +115,8 @@ function startPool(lib: NativeLib): Pool | null {
   try {
     const wt = proc.getBuiltinModule('worker_threads') as { Worker: new (src: string, opts: object) => WorkerLike } | undefined;
     if (wt === undefined) return null;
-    const sab = new SharedArrayBuffer(16 + 8 * PARAMS);
-    const pool: Pool = { scratch: new Float32Array(SPLIT_MAX_K_OUTPUT), ctl: new Int32Array(sab, 0, 4), par: new Float64Array(sab, 16, PARAMS), seq: 0, own: 0, dead: false, worker: undefined as unknown as WorkerLike };
+    const sab = new SharedArrayBuffer(CTL_WORDS * 4 + 8 * PARAMS);
+    const pool: Pool = { scratch: new Float32Array(SPLIT_MAX_K_OUTPUT), ctl: new Int32Array(sab, 0, CTL_WORDS), par: new Float64Array(sab, CTL_WORDS * 4, PARAMS), seq: 0, own: 0, dead: false, worker: undefined as unknown as WorkerLike };
     pool.worker = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { koffi: lib.koffiPath, lib: lib.path, suffix: lib.suffix, int64: lib.int64, sab } });
     pool.worker.on('error', () => {
       pool.dead = true;
@@ -106,6 +125,9 @@ function startPool(lib: NativeLib): Pool | null {
       pool.dead = true;
     });
     pool.worker.unref();
+    // wait until the worker has bound the library (see START_TIMEOUT_MS); it never runs a half before
+    Atomics.wait(pool.ctl, READY, 0, START_TIMEOUT_MS);
+    if (Atomics.load(pool.ctl, READY) !== 1) pool.dead = true;
     return pool;
   } catch {
     return null;
