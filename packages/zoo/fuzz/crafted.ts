@@ -1,6 +1,7 @@
 // Crafted hostile IDX files and checkpoint manifests (the cases of issue 16 and neighbours).
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { createRng, type NdArray } from '@basis/tensor';
+import { concatBytes } from '@basis/test-utils/fuzz';
 import { buildModel, encodeCheckpoint, initParams, CHECKPOINT_FILES, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointManifest } from '../src/index.js';
 
 /** An IDX header for `shape` of type `code` followed by `data`. */
@@ -42,14 +43,7 @@ export function idxGzBomb(mib: number, isize?: number): Uint8Array {
   const parts: Uint8Array[] = [new Uint8Array(deflateRawSync(header, { finishFlush: constants.Z_SYNC_FLUSH }))];
   for (let i = 0; i < mib; i++) parts.push(zeroBlock);
   parts.push(new Uint8Array(deflateRawSync(new Uint8Array(0))));
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const raw = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    raw.set(p, at);
-    at += p.length;
-  }
+  const raw = concatBytes(parts);
   return gzipAround(raw, 0, isize ?? (header.length + mib * 2 ** 20) % 2 ** 32);
 }
 
