@@ -518,6 +518,28 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
     return { results, missing, firstOf };
   }
 
+  /** An executor's `onProgress` that counts each job once, when it finishes, after `done` earlier steps of `stage`. */
+  function finishedOnce(stage: string, done: number, total: number): (key: string, fraction: number) => void {
+    const finished = new Set<string>();
+    return (k, f) => {
+      if (f >= 1 && !finished.has(k)) {
+        finished.add(k);
+        onProgress(stage, done + finished.size, total);
+      }
+    };
+  }
+
+  /** Reads back the memos of the jobs an executor reported done (its workers wrote them); IO when one is absent. */
+  async function readBackMemos<V>(results: Array<{ v: V } | undefined>, missing: readonly number[], hashes: readonly string[], what: (i: number) => string): Promise<void> {
+    for (const i of missing) {
+      const path = join(memoDir, `${hashes[i]!}.json`);
+      const v = await readMemo<V>(hashes[i]!);
+      if (v === undefined) throw new BasisError('IO', `${executor.description} reported ${what(i)} as done, but ${path} does not exist`, { details: { path } });
+      results[i] = v;
+      stats.computed++;
+    }
+  }
+
   const localExecutor: Executor = {
     kind: 'local',
     description: `local pool (up to ${maxWorkers} worker thread${maxWorkers === 1 ? '' : 's'})`,
@@ -652,23 +674,8 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
             }
             return { key: hashes[i]!, label, spec: sp, a: capKey(sp, 'a'), b: capKey(sp, 'b') };
           });
-          const finished = new Set<string>();
-          await executor.stages([...captures.values()], compares, { dir: resolve(dir), versions, recipeId: opts.recipeId, tfBackend, ...(opts.backend === undefined ? {} : { backend: opts.backend }) }, {
-            signal,
-            onWait,
-            onProgress: (k, f) => {
-              if (f >= 1 && !finished.has(k)) {
-                finished.add(k);
-                onProgress(stage, done + finished.size, total);
-              }
-            },
-          });
-          for (const i of missing) {
-            const v = await readMemo<CompareValues>(hashes[i]!);
-            if (v === undefined) throw new BasisError('IO', `${executor.description} reported comparison ${checked[i]!.label ?? i} as done, but ${join(memoDir, `${hashes[i]!}.json`)} does not exist`, { details: { path: join(memoDir, `${hashes[i]!}.json`) } });
-            results[i] = v;
-            stats.computed++;
-          }
+          await executor.stages([...captures.values()], compares, { dir: resolve(dir), versions, recipeId: opts.recipeId, tfBackend, ...(opts.backend === undefined ? {} : { backend: opts.backend }) }, { signal, onWait, onProgress: finishedOnce(stage, done, total) });
+          await readBackMemos(results, missing, hashes, (i) => `comparison ${checked[i]!.label ?? i}`);
         } else {
           // this process: each capture once, dropped when no remaining comparison needs it
           const uses = new Map<string, number>();
@@ -731,23 +738,8 @@ export async function createRunContext(opts: RunContextOptions): Promise<NodeRun
             }
           }
           const jobs: EvalJobTask[] = missing.map((i) => ({ kind: task.kind, key: hashes[i]!, label: task.label(checked[i]!), spec: checked[i]! }));
-          const finished = new Set<string>();
-          await executor.evaluate(jobs, { dir: resolve(dir), versions, recipeId: opts.recipeId, tfBackend: activeTfBackend(), ...(opts.backend === undefined ? {} : { backend: opts.backend }) }, {
-            signal,
-            onWait,
-            onProgress: (k, f) => {
-              if (f >= 1 && !finished.has(k)) {
-                finished.add(k);
-                onProgress(stage, done + finished.size, total);
-              }
-            },
-          });
-          for (const i of missing) {
-            const v = await readMemo<V>(hashes[i]!);
-            if (v === undefined) throw new BasisError('IO', `${executor.description} reported ${task.kind} evaluation ${task.label(checked[i]!)} as done, but ${join(memoDir, `${hashes[i]!}.json`)} does not exist`, { details: { path: join(memoDir, `${hashes[i]!}.json`) } });
-            results[i] = v;
-            stats.computed++;
-          }
+          await executor.evaluate(jobs, { dir: resolve(dir), versions, recipeId: opts.recipeId, tfBackend: activeTfBackend(), ...(opts.backend === undefined ? {} : { backend: opts.backend }) }, { signal, onWait, onProgress: finishedOnce(stage, done, total) });
+          await readBackMemos(results, missing, hashes, (i) => `${task.kind} evaluation ${task.label(checked[i]!)}`);
         } else {
           for (const i of missing) {
             if (signal.aborted) throw new BasisError('INVALID_ARGUMENT', `the run was interrupted during the ${task.kind} evaluations; finished ones are kept`, { details: { aborted: true } });
