@@ -1,6 +1,6 @@
 // Resource estimates of a comparison or an audit before it starts: time and peak memory from the
 // shapes and the metrics' calibrated cost models (cost.ts).
-import { BasisError } from '@basis/tensor';
+import { BasisError, isList } from '@basis/tensor';
 import { getMetric, listMetrics, resolveOptions } from './registry.js';
 import type { MetricCost } from './types.js';
 
@@ -43,11 +43,6 @@ const MEMO_KINDS: readonly [string, (id: string) => boolean][] = [
 
 function memoCopies(ids: readonly string[]): number {
   return MEMO_KINDS.filter(([, uses]) => ids.some(uses)).length;
-}
-
-/** `Array.isArray` without its narrowing (which turns a `readonly Shape[]` into `any[]`). */
-function isList(v: unknown): boolean {
-  return Array.isArray(v);
 }
 
 function checkShapeArg(s: Shape, what: string): void {

@@ -1,6 +1,6 @@
 // @basis/tensor public API, name by name and area by area: what is not listed here is internal.
 export { BasisError, BASIS_ERROR_CODES, isBasisError, type BasisErrorCode } from './errors.js';
-export { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show, type NumBounds } from './validation.js';
+export { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, isList, show, type NumBounds } from './validation.js';
 export { at, boolean, finite, integer, isParsed, issueField, list, markParsed, notArray, object, oneOf, optional, parseConfig, quotedList, seed, text, type Bounds, type Schema } from './schema.js';
 export {
   Matrix,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show } from './validation.js';
+import { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, isList, show } from './validation.js';
 
 /** The CONFIG_INVALID message and field a call throws. */
 function failure(f: () => unknown): { message: string; field: unknown } {
@@ -48,5 +48,16 @@ describe('config checkers', () => {
     expect([show('a'), show(1), show(null), show(undefined), show(2n), show([1, 2]), show(new Float32Array(2)), show(() => 1), show({})]).toEqual([
       "'a'", '1', 'null', 'undefined', '2n', 'an array of length 2', 'a Float32Array', 'a function', 'object',
     ]);
+  });
+});
+
+describe('isList', () => {
+  it('is true for arrays only (not typed arrays, strings, objects with a length)', () => {
+    expect(isList([])).toBe(true);
+    expect(isList([1, 2])).toBe(true);
+    expect(isList(new Float64Array(2))).toBe(false);
+    expect(isList('ab')).toBe(false);
+    expect(isList({ length: 2 })).toBe(false);
+    expect(isList(null)).toBe(false);
   });
 });

@@ -22,6 +22,20 @@ export function show(v: unknown): string {
 }
 
 /**
+ * `Array.isArray` without its narrowing: on a typed `readonly T[]` argument the built-in narrows to
+ * `any[]`, while this keeps the element type (for front-door checks of lists from untyped callers).
+ *
+ * @example
+ * ```ts
+ * isList([1, 2]); // true
+ * isList(new Float64Array(2)); // false
+ * ```
+ */
+export function isList(v: unknown): boolean {
+  return Array.isArray(v);
+}
+
+/**
  * Throws CONFIG_INVALID naming `field`.
  *
  * @example

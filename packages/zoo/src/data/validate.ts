@@ -1,5 +1,5 @@
 // Front-door checks shared by the data area. Every message names the value and the fix.
-import { BasisError, Rng, createRng } from '@basis/tensor';
+import { BasisError, Rng, createRng, show as describe } from '@basis/tensor';
 import type { ClassificationDataset, Dataset, SeedLike } from './types.js';
 
 /** Throws CONFIG_INVALID when `opts` is not a plain object or has keys outside `allowed`. */
@@ -19,22 +19,8 @@ export function checkOptions(opts: unknown, allowed: readonly string[], fn: stri
   }
 }
 
-/**
- * `Array.isArray` without its narrowing: on a typed `readonly T[]` argument the built-in narrows to
- * `any[]`, while this keeps the element type (for front-door checks of lists from untyped callers).
- */
-export function isList(v: unknown): boolean {
-  return Array.isArray(v);
-}
-
-/** A short description of a value for messages. */
-export function describe(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  return typeof v;
-}
+// the general helpers live in @basis/tensor (`describe` is its `show`, under the name this area uses)
+export { isList, show as describe } from '@basis/tensor';
 
 /** An integer in [min, max]; INVALID_ARGUMENT otherwise. */
 export function checkInt(v: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -2,7 +2,7 @@
 // (e.g. `optimizer.lr must be > 0, got -1`). The general checkers live in @basis/tensor.
 import { invalid, show } from '@basis/tensor';
 
-export { checkBool, checkInt, checkKeys, checkNum, checkObject, invalid, show, type NumBounds } from '@basis/tensor';
+export { checkBool, checkInt, checkKeys, checkNum, checkObject, invalid, isList, show, type NumBounds } from '@basis/tensor';
 
 /** A function. */
 export function checkFn<T>(v: unknown, field: string): T {
@@ -16,4 +16,3 @@ export function checkSeed(v: unknown, field: string): number | string {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
   return invalid(field, `must be a non-negative integer or a string, got ${show(v)}`);
 }
-export { isList } from '../data/validate.js';
