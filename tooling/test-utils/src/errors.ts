@@ -1,4 +1,19 @@
-// The error code a call throws, for tests of bad input that check many calls in a row.
+// The error a call throws, for tests of bad input that check many calls in a row.
+
+/** `code: message` of a BasisError (recognised by name and code, across module copies), else undefined. */
+function basisErrorOf(e: unknown): { code: string; message: string } | undefined {
+  const err = e as { name?: unknown; code?: unknown; message?: unknown } | null;
+  if (typeof e === 'object' && err !== null && err.name === 'BasisError' && typeof err.code === 'string') {
+    return { code: err.code, message: typeof err.message === 'string' ? err.message : '' };
+  }
+  return undefined;
+}
+
+function codeOf(e: unknown, withMessage: boolean): string {
+  const b = basisErrorOf(e);
+  if (b === undefined) return `not a BasisError: ${String(e)}`;
+  return withMessage ? `${b.code}: ${b.message}` : b.code;
+}
 
 /**
  * The `code` of the `BasisError` that `f` throws (recognised by name and code, across module
@@ -13,9 +28,59 @@ export function thrownCode(f: () => unknown): string {
   try {
     f();
   } catch (e) {
-    const err = e as { name?: unknown; code?: unknown } | null;
-    if (typeof e === 'object' && err !== null && err.name === 'BasisError' && typeof err.code === 'string') return err.code;
-    return `not a BasisError: ${String(e)}`;
+    return codeOf(e, false);
+  }
+  return 'no error';
+}
+
+/**
+ * `code: message` of the `BasisError` that `f` throws, for tests that pin the message too; otherwise
+ * as {@link thrownCode}.
+ *
+ * @example
+ * ```ts
+ * expect(thrownError(() => importStateDict(model, {}))).toMatch(/^SHAPE_MISMATCH: parameter/);
+ * ```
+ */
+export function thrownError(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return codeOf(e, true);
+  }
+  return 'no error';
+}
+
+/**
+ * {@link thrownCode} for asynchronous work: awaits `f()` (or the promise itself).
+ *
+ * @example
+ * ```ts
+ * expect(await thrownCodeAsync(() => loadMnist({ dir: 'nope' }))).toBe('IO');
+ * ```
+ */
+export async function thrownCodeAsync(f: (() => Promise<unknown>) | Promise<unknown>): Promise<string> {
+  try {
+    await (typeof f === 'function' ? f() : f);
+  } catch (e) {
+    return codeOf(e, false);
+  }
+  return 'no error';
+}
+
+/**
+ * {@link thrownError} for asynchronous work: awaits `f()` (or the promise itself).
+ *
+ * @example
+ * ```ts
+ * expect(await thrownErrorAsync(loadModel('nope'))).toMatch(/^BAD_FILE: .*no such file/);
+ * ```
+ */
+export async function thrownErrorAsync(f: (() => Promise<unknown>) | Promise<unknown>): Promise<string> {
+  try {
+    await (typeof f === 'function' ? f() : f);
+  } catch (e) {
+    return codeOf(e, true);
   }
   return 'no error';
 }

@@ -17,17 +17,9 @@ import { v001_3 } from './v001-3.js';
 import { v001_4 } from './v001-4.js';
 import { RECIPE_REGISTRY } from './index.js';
 import type { ExperimentRecipe } from './types.js';
+import { thrownCode } from '@basis/test-utils';
 
 const ALL: Array<ExperimentRecipe<Record<string, unknown>>> = [e003_1, e003_2, e003_3, e003_4, e003_5, e003_7, e004_1, e004_2, e004_3, v001_1, v001_2, v001_3, v001_4] as unknown as Array<ExperimentRecipe<Record<string, unknown>>>;
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('recipe configurations', () => {
   it('both profiles of every recipe validate, and the registry lists every recipe', () => {
@@ -49,8 +41,8 @@ describe('recipe configurations', () => {
       const { [first]: _drop, ...rest } = q;
       void _drop;
       expect(() => r.checkConfig(rest)).toThrow(new RegExp(`config\\.${first}`));
-      expect(codeOf(() => r.checkConfig(null))).toBe('CONFIG_INVALID');
-      expect(codeOf(() => r.checkConfig('quick'))).toBe('CONFIG_INVALID');
+      expect(thrownCode(() => r.checkConfig(null))).toBe('CONFIG_INVALID');
+      expect(thrownCode(() => r.checkConfig('quick'))).toBe('CONFIG_INVALID');
     }
     expect(() => e003_2.checkConfig({ ...e003_2.profiles.quick, stitching: { ...e003_2.profiles.quick.stitching, classes: ['affine', 'grelu', 'rank-x'] } })).toThrow(/config\.stitching\.classes\[2\]/);
     expect(() => e003_4.checkConfig({ ...e003_4.profiles.quick, inputs: Number.NaN })).toThrow(/config\.inputs must be a finite number/);
@@ -69,7 +61,7 @@ describe('recipe configurations', () => {
   it('stitching class names parse', () => {
     expect(stitchKind('rank-4')).toEqual({ rank: 4 });
     expect(stitchKind('grelu')).toBe('grelu');
-    expect(codeOf(() => stitchKind('rank-0'))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => stitchKind('rank-0'))).toBe('CONFIG_INVALID');
   });
 });
 
@@ -79,7 +71,7 @@ describe('recipe helpers', () => {
     expect(intervalVerdict({ mean: -1, lo: -1.5, hi: -0.5, n: 3 }, 'above', 0)).toBe('not held');
     expect(intervalVerdict({ mean: 0.1, lo: -0.5, hi: 0.7, n: 3 }, 'above', 0)).toBe('inconclusive');
     expect(intervalVerdict({ mean: -1, lo: -1.5, hi: -0.5, n: 3 }, 'below', 0)).toBe('held');
-    expect(codeOf(() => estimate([1, Number.NaN]))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => estimate([1, Number.NaN]))).toBe('NON_FINITE_INPUT');
   });
 
   it('toy learning coefficients: the closed forms give the spec\'s numbers (erratum 7) and the cross formula', () => {
@@ -118,7 +110,7 @@ describe('recipe helpers', () => {
     for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) expect(QtQ.get(i, j)).toBeCloseTo(i === j ? 1 : 0, 12);
     const id = transformPreactivation(params, 'l', 'identity', createRng(0));
     expect(Array.from(id.params['l.bias']!.data)).toEqual(Array.from(b));
-    expect(codeOf(() => transformPreactivation(params, 'nope', 'grelu', createRng(0)))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => transformPreactivation(params, 'nope', 'grelu', createRng(0)))).toBe('INVALID_ARGUMENT');
   });
 
   it('orthogonal Procrustes similarities: 1 for rotated copies; mu_O_colnorm >= G_ReLU-Procrustes', async () => {

@@ -9,7 +9,7 @@
 // cost more than the whole WebAssembly kernel).
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { fixtureBytes, fixtureJson } from '@basis/test-utils';
+import { fixtureBytes, fixtureJson, thrownCode } from '@basis/test-utils';
 import { isBasisError } from '../errors.js';
 import { readNpyMatrix } from '../index.js';
 import { Matrix } from '../matrix.js';
@@ -99,17 +99,6 @@ function on<T>(path: Path, f: () => T): T {
 /** `f` on both paths: [native, wasm]. */
 function both<T>(f: () => T): [T, T] {
   return [on('native', f), on('wasm', f)];
-}
-
-/** The error code `f` throws (or 'ok'). */
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (isBasisError(e)) return e.code;
-    throw e;
-  }
 }
 
 function maxRel(a: ArrayLike<number>, b: ArrayLike<number>, scale: number): number {
@@ -260,7 +249,7 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
         ['INVALID_ARGUMENT', () => sqrtmSpd(symmetric('indefinite', 6))],
         ['RANK_DEFICIENT', () => invSqrtmSpd([[1, 0], [0, 0]], { singular: 'error' })],
       ];
-      for (const [code, f] of bad) expect(both(() => codeOf(f))).toEqual([code, code]);
+      for (const [code, f] of bad) expect(both(() => thrownCode(f))).toEqual([code, code]);
     });
 
     it('sqrtmSpd and invSqrtmSpd agree across paths', () => {
@@ -276,8 +265,8 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
       on('native', () => {
         sabotage.dsyevd = true;
         try {
-          expect(codeOf(() => eigh(symmetric('nc', 8)))).toBe('NOT_CONVERGED');
-          expect(codeOf(() => eigh(symmetric('nc', 8), { vectors: false }))).toBe('NOT_CONVERGED');
+          expect(thrownCode(() => eigh(symmetric('nc', 8)))).toBe('NOT_CONVERGED');
+          expect(thrownCode(() => eigh(symmetric('nc', 8), { vectors: false }))).toBe('NOT_CONVERGED');
         } finally {
           sabotage.dsyevd = false;
         }
@@ -360,7 +349,7 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
         ['NON_FINITE_INPUT', () => lstsq([[1, 2], [3, Infinity]], [1, 2])],
         ['SHAPE_MISMATCH', () => lstsq([[1, 2], [3, 4]], [1, 2, 3])],
       ];
-      for (const [code, f] of bad) expect(both(() => codeOf(f))).toEqual([code, code]);
+      for (const [code, f] of bad) expect(both(() => thrownCode(f))).toEqual([code, code]);
     });
 
     it('falls back to the WebAssembly kernel when dgesdd does not converge', () => {
@@ -437,8 +426,8 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
           expect(maxAbsDiff(scaled(r.R, 1 / c), ref.R)).toBeLessThan(1e-12);
         }
       }
-      expect(both(() => codeOf(() => qr([[1, NaN]])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
-      expect(both(() => codeOf(() => qr(new Matrix(0, 2))))).toEqual(['TOO_SMALL', 'TOO_SMALL']);
+      expect(both(() => thrownCode(() => qr([[1, NaN]])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
+      expect(both(() => thrownCode(() => qr(new Matrix(0, 2))))).toEqual(['TOO_SMALL', 'TOO_SMALL']);
     });
 
     it('qrPivoted stays on the WebAssembly kernel (first-on-ties pivoting): identical on both paths', () => {
@@ -507,10 +496,10 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
         expect(a).toEqual(b);
         expect((a as unknown[])[0]).toBe('RANK_DEFICIENT');
       }
-      expect(both(() => codeOf(() => solve([[1, 2], [3, 4]], [1, 2, 3])))).toEqual(['SHAPE_MISMATCH', 'SHAPE_MISMATCH']);
-      expect(both(() => codeOf(() => solve([[1, 2, 3]], [1])))).toEqual(['SHAPE_MISMATCH', 'SHAPE_MISMATCH']);
-      expect(both(() => codeOf(() => solve([[1, NaN], [0, 1]], [1, 2])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
-      expect(both(() => codeOf(() => solve([[1, 0], [0, 1]], [1, Infinity])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
+      expect(both(() => thrownCode(() => solve([[1, 2], [3, 4]], [1, 2, 3])))).toEqual(['SHAPE_MISMATCH', 'SHAPE_MISMATCH']);
+      expect(both(() => thrownCode(() => solve([[1, 2, 3]], [1])))).toEqual(['SHAPE_MISMATCH', 'SHAPE_MISMATCH']);
+      expect(both(() => thrownCode(() => solve([[1, NaN], [0, 1]], [1, 2])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
+      expect(both(() => thrownCode(() => solve([[1, 0], [0, 1]], [1, Infinity])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
     });
 
     it('determinant agrees (relative 1e-12), is exactly 0 at an exactly zero pivot, keeps the sign', () => {
@@ -569,9 +558,9 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
       const [va, vb] = both(() => valueOf(S));
       expect(vb).toBeLessThan(0);
       expect(Math.abs(va - vb)).toBeLessThan(1e-12 * Math.max(...S.data));
-      expect(both(() => codeOf(() => cholesky([[1, NaN], [NaN, 1]])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
-      expect(both(() => codeOf(() => cholesky([[1, 2, 3]])))).toEqual(['SHAPE_MISMATCH', 'SHAPE_MISMATCH']);
-      expect(both(() => codeOf(() => cholesky(new Matrix(0, 0))))).toEqual(['TOO_SMALL', 'TOO_SMALL']);
+      expect(both(() => thrownCode(() => cholesky([[1, NaN], [NaN, 1]])))).toEqual(['NON_FINITE_INPUT', 'NON_FINITE_INPUT']);
+      expect(both(() => thrownCode(() => cholesky([[1, 2, 3]])))).toEqual(['SHAPE_MISMATCH', 'SHAPE_MISMATCH']);
+      expect(both(() => thrownCode(() => cholesky(new Matrix(0, 0))))).toEqual(['TOO_SMALL', 'TOO_SMALL']);
     });
   });
 
@@ -636,15 +625,15 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
     it('every wrapper rejects short buffers and bad dimensions before calling LAPACK', () => {
       on('native', () => {
         const L = lib();
-        expect(codeOf(() => lapackSyevd(L, new Float64Array(8), 3, true))).toBe('INVALID_ARGUMENT');
-        expect(codeOf(() => lapackSyevd(L, new Float64Array(9), -1, true))).toBe('INVALID_ARGUMENT');
-        expect(codeOf(() => lapackSyevd(L, new Float64Array(9), 2.5, true))).toBe('INVALID_ARGUMENT');
-        expect(codeOf(() => lapackGesdd(L, new Float64Array(5), 2, 3, true))).toBe('INVALID_ARGUMENT');
-        expect(codeOf(() => lapackQR(L, new Float64Array(5), 3, 2, false))).toBe('INVALID_ARGUMENT');
-        expect(codeOf(() => lapackGesv(L, new Float64Array(4), 2, new Float64Array(3), 2))).toBe('INVALID_ARGUMENT');
-        expect(codeOf(() => lapackPotrf(L, new Float64Array(3), 2))).toBe('INVALID_ARGUMENT');
-        expect(codeOf(() => lapackSyevd(L, Float64Array.from([1, NaN, NaN, 1]), 2, true))).toBe('NON_FINITE_INPUT');
-        if (!L.int64) expect(codeOf(() => lapackSyevd(L, new Float64Array(1), 2 ** 31, false))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackSyevd(L, new Float64Array(8), 3, true))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackSyevd(L, new Float64Array(9), -1, true))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackSyevd(L, new Float64Array(9), 2.5, true))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackGesdd(L, new Float64Array(5), 2, 3, true))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackQR(L, new Float64Array(5), 3, 2, false))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackGesv(L, new Float64Array(4), 2, new Float64Array(3), 2))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackPotrf(L, new Float64Array(3), 2))).toBe('INVALID_ARGUMENT');
+        expect(thrownCode(() => lapackSyevd(L, Float64Array.from([1, NaN, NaN, 1]), 2, true))).toBe('NON_FINITE_INPUT');
+        if (!L.int64) expect(thrownCode(() => lapackSyevd(L, new Float64Array(1), 2 ** 31, false))).toBe('INVALID_ARGUMENT');
       });
     });
   });

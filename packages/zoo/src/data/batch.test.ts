@@ -1,8 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectNoTensorLeak } from '@basis/test-utils';
-import { BasisError } from '@basis/tensor';
+import { expectNoTensorLeak, thrownCode } from '@basis/test-utils';
 import {
   FASHION_MNIST_MEAN,
   FASHION_MNIST_STD,
@@ -21,16 +20,6 @@ import {
 } from '../index.js';
 import { toyImages } from './test-helpers.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BasisError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
@@ -40,10 +29,10 @@ describe('normalisation', () => {
   it('documents the standard constants', () => {
     expect([MNIST_MEAN, MNIST_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD]).toEqual([0.1307, 0.3081, 0.286, 0.353]);
     expect(resolveNormalization('standard', 'fashion-mnist', 2)).toEqual({ kind: 'standard', mean: [0.286, 0.286], std: [0.353, 0.353] });
-    expect(codeOf(() => resolveNormalization('standard', 'idx', 1))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => resolveNormalization({ mean: 0, std: 0 }, 'idx', 1))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => resolveNormalization({ mean: [0, 1], std: 1 }, 'idx', 1))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => resolveNormalization({ mean: NaN, std: 1 }, 'idx', 1))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => resolveNormalization('standard', 'idx', 1))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => resolveNormalization({ mean: 0, std: 0 }, 'idx', 1))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => resolveNormalization({ mean: [0, 1], std: 1 }, 'idx', 1))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => resolveNormalization({ mean: NaN, std: 1 }, 'idx', 1))).toBe('NON_FINITE_INPUT');
   });
   it('converts between every pair of normalisations without loss', () => {
     const u = toyImages(5, { C: 2, H: 3, W: 4 });
@@ -75,11 +64,11 @@ describe('normalisation', () => {
     expect(s / (20 * plane)).toBeCloseTo(0, 5);
     expect(q / (20 * plane)).toBeCloseTo(1, 4);
     const flat = toyImages(3, { fill: () => 0.5 });
-    expect(codeOf(() => computeImageStats(flat))).toBe('RANK_DEFICIENT');
+    expect(thrownCode(() => computeImageStats(flat))).toBe('RANK_DEFICIENT');
   });
   it('refuses non-image data', () => {
     const v = classificationDataset({ x: [1, 2], shape: [2], labels: [0] });
-    expect(codeOf(() => normalizeImages(v, 'unit'))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => normalizeImages(v, 'unit'))).toBe('SHAPE_MISMATCH');
   });
 });
 
@@ -105,9 +94,9 @@ describe('batches', () => {
   it('dropLast, numBatches and validation', () => {
     expect([...batches(ds, { batchSize: 4, dropLast: true })].map((b) => b.size)).toEqual([4, 4]);
     expect([numBatches(10, 4), numBatches(10, 4, true), numBatches(0, 4)]).toEqual([3, 2, 0]);
-    expect(codeOf(() => [...batches(ds, { batchSize: 0 })])).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => [...batches(ds, { batchSize: 11, dropLast: true })])).toBe('TOO_SMALL');
-    expect(codeOf(() => [...batches(ds, { size: 2 } as never)])).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => [...batches(ds, { batchSize: 0 })])).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => [...batches(ds, { batchSize: 11, dropLast: true })])).toBe('TOO_SMALL');
+    expect(thrownCode(() => [...batches(ds, { size: 2 } as never)])).toBe('CONFIG_INVALID');
   });
   it('carry regression targets', () => {
     const r = regressionDataset({ x: [0, 1, 2, 3, 4, 5], shape: [1], targets: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110], targetDim: 2 });
@@ -145,11 +134,11 @@ describe('tfjs conversion', () => {
       const rt = datasetToTensors(r);
       expect(rt.y.shape).toEqual([2, 1]);
       tf.dispose([t.x, t.y, rt.x, rt.y]);
-      expect(codeOf(() => batchToTensors(b!, { oneHot: true }))).toBe('CONFIG_INVALID');
-      expect(codeOf(() => batchToTensors(b2!, { oneHot: 2 }))).toBe('INVALID_ARGUMENT'); // label 2 does not fit
-      expect(codeOf(() => datasetToTensors(ds, { layout: 'nwhc' as never }))).toBe('CONFIG_INVALID');
-      expect(codeOf(() => datasetToTensors(r, { layout: 'nhwc' }))).toBe('SHAPE_MISMATCH');
-      expect(codeOf(() => datasetToTensors(r, { oneHot: true }))).toBe('CONFIG_INVALID');
+      expect(thrownCode(() => batchToTensors(b!, { oneHot: true }))).toBe('CONFIG_INVALID');
+      expect(thrownCode(() => batchToTensors(b2!, { oneHot: 2 }))).toBe('INVALID_ARGUMENT'); // label 2 does not fit
+      expect(thrownCode(() => datasetToTensors(ds, { layout: 'nwhc' as never }))).toBe('CONFIG_INVALID');
+      expect(thrownCode(() => datasetToTensors(r, { layout: 'nhwc' }))).toBe('SHAPE_MISMATCH');
+      expect(thrownCode(() => datasetToTensors(r, { oneHot: true }))).toBe('CONFIG_INVALID');
     });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BasisError, createRng } from '@basis/tensor';
+import { createRng } from '@basis/tensor';
 import {
   assertDataset,
   classCounts,
@@ -14,16 +14,7 @@ import {
   subset,
   type ClassificationDataset,
 } from '../index.js';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BasisError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { thrownCode } from '@basis/test-utils';
 
 /** n examples of dimension 2: x = [i, -i], labels cycling with the given class sizes. */
 function toy(sizes: number[]): ClassificationDataset {
@@ -51,18 +42,18 @@ describe('constructors validate', () => {
     assertDataset(ds);
   });
   it('rejects bad inputs with codes', () => {
-    expect(codeOf(() => classificationDataset({ x: [0, NaN], shape: [2], labels: [0] }))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => classificationDataset({ x: [0, Infinity], shape: [2], labels: [0] }))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => classificationDataset({ x: [0, 1, 2], shape: [2], labels: [0] }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => classificationDataset({ x: [0, 1], shape: [2], labels: [0, 1] }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => classificationDataset({ x: [], shape: [2], labels: [] }))).toBe('TOO_SMALL');
-    expect(codeOf(() => classificationDataset({ x: [0, 1], shape: [0], labels: [0] }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => classificationDataset({ x: [0, 1], shape: [2], labels: [1.5] }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => classificationDataset({ x: [0, 1], shape: [2], labels: [3], numClasses: 2 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => classificationDataset({ x: [0, 1], shape: [2], labels: [0], classNames: ['a', 'b'] }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => classificationDataset({ x: [0, 1], shape: [2], labels: [0], colour: 1 } as never))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => regressionDataset({ x: [0, 1], shape: [1], targets: [1] }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => regressionDataset({ x: [0, 1], shape: [1], targets: [1, NaN] }))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => classificationDataset({ x: [0, NaN], shape: [2], labels: [0] }))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => classificationDataset({ x: [0, Infinity], shape: [2], labels: [0] }))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => classificationDataset({ x: [0, 1, 2], shape: [2], labels: [0] }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => classificationDataset({ x: [0, 1], shape: [2], labels: [0, 1] }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => classificationDataset({ x: [], shape: [2], labels: [] }))).toBe('TOO_SMALL');
+    expect(thrownCode(() => classificationDataset({ x: [0, 1], shape: [0], labels: [0] }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => classificationDataset({ x: [0, 1], shape: [2], labels: [1.5] }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => classificationDataset({ x: [0, 1], shape: [2], labels: [3], numClasses: 2 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => classificationDataset({ x: [0, 1], shape: [2], labels: [0], classNames: ['a', 'b'] }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => classificationDataset({ x: [0, 1], shape: [2], labels: [0], colour: 1 } as never))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => regressionDataset({ x: [0, 1], shape: [1], targets: [1] }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => regressionDataset({ x: [0, 1], shape: [1], targets: [1, NaN] }))).toBe('NON_FINITE_INPUT');
   });
   it('names the offending value and the fix', () => {
     expect(() => classificationDataset({ x: [0, 1, NaN], shape: [1], labels: [0, 0, 0] })).toThrow(/x\[2\] is NaN/);
@@ -70,11 +61,11 @@ describe('constructors validate', () => {
   });
   it('assertDataset catches tampered datasets', () => {
     const ds = toy([2, 2]);
-    expect(codeOf(() => assertDataset({ ...ds, labels: new Int32Array(3) }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => assertDataset({ ...ds, labels: Int32Array.of(0, 1, 5, 0) }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => assertDataset({ ...ds, x: Float32Array.of(0, 0, 1, 1, 2, 2, 3, NaN) }))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => assertDataset({ ...ds, n: 0, x: new Float32Array(0) }))).toBe('TOO_SMALL');
-    expect(codeOf(() => assertDataset(null))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => assertDataset({ ...ds, labels: new Int32Array(3) }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => assertDataset({ ...ds, labels: Int32Array.of(0, 1, 5, 0) }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => assertDataset({ ...ds, x: Float32Array.of(0, 0, 1, 1, 2, 2, 3, NaN) }))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => assertDataset({ ...ds, n: 0, x: new Float32Array(0) }))).toBe('TOO_SMALL');
+    expect(thrownCode(() => assertDataset(null))).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -85,9 +76,9 @@ describe('subset, shuffle, reshape, concat', () => {
     expect(Array.from(s.x)).toEqual([4, -4, 0, -0, 4, -4]);
     expect(Array.from(s.labels)).toEqual([1, 0, 1]);
     expect(Array.from(s.sourceIndex)).toEqual([4, 0, 4]);
-    expect(codeOf(() => subset(ds, []))).toBe('TOO_SMALL');
-    expect(codeOf(() => subset(ds, [5]))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => subset(ds, [0.5]))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => subset(ds, []))).toBe('TOO_SMALL');
+    expect(thrownCode(() => subset(ds, [5]))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => subset(ds, [0.5]))).toBe('INVALID_ARGUMENT');
   });
   it('shuffle is a seeded permutation', () => {
     const ds = toy([50, 50]);
@@ -100,14 +91,14 @@ describe('subset, shuffle, reshape, concat', () => {
     // rows travel with their labels
     for (let i = 0; i < a.n; i++) expect(a.x[2 * i]).toBe(a.sourceIndex[i]);
     expect(Array.from(shuffleDataset(ds, 'epoch-1').sourceIndex)).toEqual(Array.from(shuffleDataset(ds, createRng('epoch-1')).sourceIndex));
-    expect(codeOf(() => shuffleDataset(ds, -1))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => shuffleDataset(ds, -1))).toBe('INVALID_ARGUMENT');
   });
   it('reshape shares values and checks sizes', () => {
     const ds = toy([2]);
     const r = reshapeDataset(ds, [1, 1, 2]);
     expect(r.shape).toEqual([1, 1, 2]);
     expect(r.x).toBe(ds.x);
-    expect(codeOf(() => reshapeDataset(ds, [3]))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => reshapeDataset(ds, [3]))).toBe('SHAPE_MISMATCH');
   });
   it('concat joins compatible datasets and rejects others', () => {
     const a = toy([1, 1]);
@@ -115,8 +106,8 @@ describe('subset, shuffle, reshape, concat', () => {
     const c = concatDatasets([a, b]);
     expect(c.n).toBe(5);
     expect(Array.from(c.labels)).toEqual([0, 1, 0, 0, 1]);
-    expect(codeOf(() => concatDatasets([a, toy([1, 1, 1])]))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => concatDatasets([]))).toBe('TOO_SMALL');
+    expect(thrownCode(() => concatDatasets([a, toy([1, 1, 1])]))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => concatDatasets([]))).toBe('TOO_SMALL');
   });
 });
 
@@ -147,13 +138,13 @@ describe('splitDataset', () => {
     expect(idx).toEqual([...idx].sort((p, q) => p - q));
   });
   it('rejects impossible splits', () => {
-    expect(codeOf(() => splitDataset(ds, { testFraction: 0 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => splitDataset(ds, { testFraction: 1 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => splitDataset(ds, { testFraction: NaN }))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => splitDataset(ds, { testSize: 200 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => splitDataset(toy([1]), {}))).toBe('TOO_SMALL');
-    expect(codeOf(() => splitDataset(toy([10]), { testFraction: 0.01 }))).toBe('TOO_SMALL');
-    expect(codeOf(() => splitDataset(ds, { fraction: 0.2 } as never))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => splitDataset(ds, { testFraction: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => splitDataset(ds, { testFraction: 1 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => splitDataset(ds, { testFraction: NaN }))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => splitDataset(ds, { testSize: 200 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => splitDataset(toy([1]), {}))).toBe('TOO_SMALL');
+    expect(thrownCode(() => splitDataset(toy([10]), { testFraction: 0.01 }))).toBe('TOO_SMALL');
+    expect(thrownCode(() => splitDataset(ds, { fraction: 0.2 } as never))).toBe('CONFIG_INVALID');
   });
   it('property: every stratified split is a partition within one example per class of proportional', () => {
     fc.assert(
@@ -184,11 +175,11 @@ describe('sampleSubset', () => {
     expect(sampleSubset(ds, { size: 40, seed: 5, stratified: false }).n).toBe(40);
   });
   it('rejects sizes it cannot draw', () => {
-    expect(codeOf(() => sampleSubset(ds, { size: 201 }))).toBe('TOO_SMALL');
-    expect(codeOf(() => sampleSubset(ds, { size: 0 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => sampleSubset(ds, undefined as never))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => sampleSubset(ds, { size: 201 }))).toBe('TOO_SMALL');
+    expect(thrownCode(() => sampleSubset(ds, { size: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => sampleSubset(ds, undefined as never))).toBe('CONFIG_INVALID');
     const reg = regressionDataset({ x: [1, 2, 3], shape: [1], targets: [1, 2, 3] });
-    expect(codeOf(() => sampleSubset(reg, { size: 2, stratified: true }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => sampleSubset(reg, { size: 2, stratified: true }))).toBe('CONFIG_INVALID');
     expect(sampleSubset(reg, { size: 2 }).n).toBe(2);
   });
 });

@@ -3,31 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BasisError, type NdArray } from '@basis/tensor';
+import { type NdArray } from '@basis/tensor';
 import { MNIST_CLASS_NAMES, classCounts, decodeIdx, idxToDataset, sampleSubset } from '../index.js';
 import { encodeIdx, gunzip, isGzip } from './idx.js';
 import { loadIdxDataset, loadMnistAll, loadMnistIdx, readIdxFile, writeIdxFile } from '../node.js';
 import { sameValues } from './test-helpers.js';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BasisError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
-
-async function codeOfAsync(f: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await f();
-  } catch (e) {
-    if (e instanceof BasisError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { thrownCode, thrownCodeAsync } from '@basis/test-utils';
 
 const arrays: NdArray[] = [
   { dtype: 'uint8', shape: [2, 3, 2], data: Uint8Array.from({ length: 12 }, (_, i) => i * 21) },
@@ -65,28 +46,28 @@ describe('IDX encode/decode', () => {
   it('rejects truncated and corrupt files with BAD_FILE', () => {
     const raw = encodeIdx(arrays[0]!);
     const gz = encodeIdx(arrays[0]!, { gzip: true });
-    expect(codeOf(() => decodeIdx(raw.subarray(0, raw.length - 1)))).toBe('BAD_FILE');
+    expect(thrownCode(() => decodeIdx(raw.subarray(0, raw.length - 1)))).toBe('BAD_FILE');
     expect(() => decodeIdx(raw.subarray(0, raw.length - 1), 'f.idx')).toThrow(/f\.idx: truncated IDX file: shape \[2, 3, 2\] of uint8 needs 12 data bytes but only 11/);
-    expect(codeOf(() => decodeIdx(raw.subarray(0, 6)))).toBe('BAD_FILE'); // header cut
-    expect(codeOf(() => decodeIdx(raw.subarray(0, 2)))).toBe('BAD_FILE');
-    expect(codeOf(() => decodeIdx(new Uint8Array(0)))).toBe('BAD_FILE');
-    expect(codeOf(() => decodeIdx(Uint8Array.of(...raw, 0)))).toBe('BAD_FILE'); // trailing byte
-    expect(codeOf(() => decodeIdx(Uint8Array.of(1, 0, 8, 1, 0, 0, 0, 0)))).toBe('BAD_FILE'); // magic
-    expect(codeOf(() => decodeIdx(Uint8Array.of(0, 0, 0x0a, 1, 0, 0, 0, 0)))).toBe('BAD_FILE'); // type code
-    expect(codeOf(() => decodeIdx(Uint8Array.of(0, 0, 8, 0)))).toBe('BAD_FILE'); // 0 dims
+    expect(thrownCode(() => decodeIdx(raw.subarray(0, 6)))).toBe('BAD_FILE'); // header cut
+    expect(thrownCode(() => decodeIdx(raw.subarray(0, 2)))).toBe('BAD_FILE');
+    expect(thrownCode(() => decodeIdx(new Uint8Array(0)))).toBe('BAD_FILE');
+    expect(thrownCode(() => decodeIdx(Uint8Array.of(...raw, 0)))).toBe('BAD_FILE'); // trailing byte
+    expect(thrownCode(() => decodeIdx(Uint8Array.of(1, 0, 8, 1, 0, 0, 0, 0)))).toBe('BAD_FILE'); // magic
+    expect(thrownCode(() => decodeIdx(Uint8Array.of(0, 0, 0x0a, 1, 0, 0, 0, 0)))).toBe('BAD_FILE'); // type code
+    expect(thrownCode(() => decodeIdx(Uint8Array.of(0, 0, 8, 0)))).toBe('BAD_FILE'); // 0 dims
     // gzip: cut in the middle, cut in the trailer, flipped data byte, garbage after the magic
-    expect(codeOf(() => decodeIdx(gz.subarray(0, gz.length >> 1)))).toBe('BAD_FILE');
-    expect(codeOf(() => decodeIdx(gz.subarray(0, gz.length - 3)))).toBe('BAD_FILE');
+    expect(thrownCode(() => decodeIdx(gz.subarray(0, gz.length >> 1)))).toBe('BAD_FILE');
+    expect(thrownCode(() => decodeIdx(gz.subarray(0, gz.length - 3)))).toBe('BAD_FILE');
     const flipped = Uint8Array.from(gz);
     flipped[12] = flipped[12]! ^ 0x55;
-    expect(codeOf(() => decodeIdx(flipped))).toBe('BAD_FILE');
-    expect(codeOf(() => decodeIdx(Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3)))).toBe('BAD_FILE');
-    expect(codeOf(() => decodeIdx('nope' as never))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => decodeIdx(flipped))).toBe('BAD_FILE');
+    expect(thrownCode(() => decodeIdx(Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3)))).toBe('BAD_FILE');
+    expect(thrownCode(() => decodeIdx('nope' as never))).toBe('INVALID_ARGUMENT');
   });
   it('rejects arrays IDX cannot hold', () => {
-    expect(codeOf(() => encodeIdx({ dtype: 'uint16', shape: [1], data: Uint16Array.of(1) }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => encodeIdx({ dtype: 'uint8', shape: [2], data: Uint8Array.of(1) }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => encodeIdx({ dtype: 'uint8', shape: [], data: Uint8Array.of(1) }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => encodeIdx({ dtype: 'uint16', shape: [1], data: Uint16Array.of(1) }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeIdx({ dtype: 'uint8', shape: [2], data: Uint8Array.of(1) }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => encodeIdx({ dtype: 'uint8', shape: [], data: Uint8Array.of(1) }))).toBe('SHAPE_MISMATCH');
   });
 });
 
@@ -104,11 +85,11 @@ describe('idxToDataset', () => {
     expect(raw.x[1]).toBe(255);
   });
   it('rejects swapped or mismatched files', () => {
-    expect(codeOf(() => idxToDataset(labels, images))).toBe('BAD_FILE');
-    expect(codeOf(() => idxToDataset(images, { dtype: 'uint8', shape: [2], data: Uint8Array.of(1, 2) }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => idxToDataset(images, { dtype: 'float32', shape: [3], data: new Float32Array(3) }))).toBe('BAD_FILE');
-    expect(codeOf(() => idxToDataset(images, { dtype: 'uint8', shape: [3], data: Uint8Array.of(1, 2, 12) }, { source: 'mnist' }))).toBe('BAD_FILE');
-    expect(codeOf(() => idxToDataset(images, labels, { normalize: 'standard' }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => idxToDataset(labels, images))).toBe('BAD_FILE');
+    expect(thrownCode(() => idxToDataset(images, { dtype: 'uint8', shape: [2], data: Uint8Array.of(1, 2) }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => idxToDataset(images, { dtype: 'float32', shape: [3], data: new Float32Array(3) }))).toBe('BAD_FILE');
+    expect(thrownCode(() => idxToDataset(images, { dtype: 'uint8', shape: [3], data: Uint8Array.of(1, 2, 12) }, { source: 'mnist' }))).toBe('BAD_FILE');
+    expect(thrownCode(() => idxToDataset(images, labels, { normalize: 'standard' }))).toBe('CONFIG_INVALID');
   });
 });
 
@@ -149,13 +130,13 @@ describe('IDX files on disk', () => {
     const full = await readFile(join(dir, 't10k-images-idx3-ubyte.gz'));
     await writeFile(p, full.subarray(0, full.length - 100));
     await expect(readIdxFile(p)).rejects.toThrow(/cut-images-idx3-ubyte\.gz/);
-    expect(await codeOfAsync(() => readIdxFile(p))).toBe('BAD_FILE');
+    expect(await thrownCodeAsync(() => readIdxFile(p))).toBe('BAD_FILE');
     const q = join(dir, 'cut-images-idx3-ubyte');
     const plain = await readFile(join(dir, 'train-images-idx3-ubyte'));
     await writeFile(q, plain.subarray(0, 5000));
-    expect(await codeOfAsync(() => loadIdxDataset({ images: q, labels: join(dir, 'train-labels-idx1-ubyte') }))).toBe('BAD_FILE');
-    expect(await codeOfAsync(() => readIdxFile(join(dir, 'nothing-here')))).toBe('IO');
-    expect(await codeOfAsync(() => loadMnistIdx(join(dir, 'no-such-folder')))).toBe('IO');
-    expect(await codeOfAsync(() => loadMnistIdx(dir, { source: 'cifar' as never }))).toBe('CONFIG_INVALID');
+    expect(await thrownCodeAsync(() => loadIdxDataset({ images: q, labels: join(dir, 'train-labels-idx1-ubyte') }))).toBe('BAD_FILE');
+    expect(await thrownCodeAsync(() => readIdxFile(join(dir, 'nothing-here')))).toBe('IO');
+    expect(await thrownCodeAsync(() => loadMnistIdx(join(dir, 'no-such-folder')))).toBe('IO');
+    expect(await thrownCodeAsync(() => loadMnistIdx(dir, { source: 'cifar' as never }))).toBe('CONFIG_INVALID');
   });
 });

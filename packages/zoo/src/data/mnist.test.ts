@@ -17,19 +17,10 @@ import {
 } from '../index.js';
 import { loadMnist, loadMnistAll } from '../node.js';
 import { exampleSum, sameValues } from './test-helpers.js';
+import { thrownCodeAsync } from '@basis/test-utils';
 
 const require = createRequire(import.meta.url);
 const digitsDir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-
-async function codeOfAsync(f: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await f();
-  } catch (e) {
-    if (e instanceof BasisError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 /** Canonical index of entry j of digit k. */
 function canonical(k: number, j: number): number {
@@ -134,9 +125,9 @@ describe('loadMnist split', () => {
     expect(Array.from(a.train.labels.subarray(0, 50)).some((y, i, arr) => i > 0 && y < arr[i - 1]!)).toBe(true);
   });
   it('validates options', async () => {
-    expect(await codeOfAsync(() => loadMnist({ testFraction: 1.5 }))).toBe('INVALID_ARGUMENT');
-    expect(await codeOfAsync(() => loadMnist({ seeed: 1 } as never))).toBe('CONFIG_INVALID');
-    expect(await codeOfAsync(() => loadMnistAll({ normalize: 'zscore' as never }))).toBe('CONFIG_INVALID');
+    expect(await thrownCodeAsync(() => loadMnist({ testFraction: 1.5 }))).toBe('INVALID_ARGUMENT');
+    expect(await thrownCodeAsync(() => loadMnist({ seeed: 1 } as never))).toBe('CONFIG_INVALID');
+    expect(await thrownCodeAsync(() => loadMnistAll({ normalize: 'zscore' as never }))).toBe('CONFIG_INVALID');
   });
 });
 
@@ -153,15 +144,15 @@ describe('bad package files', () => {
     const full = await readFile(join(digitsDir, '3.json'));
     await writeFile(join(dir, '3.json'), full.subarray(0, 5000));
     await expect(loadMnistAll({ dir })).rejects.toThrow(/3\.json: truncated/);
-    expect(await codeOfAsync(() => loadMnistAll({ dir }))).toBe('BAD_FILE');
+    expect(await thrownCodeAsync(() => loadMnistAll({ dir }))).toBe('BAD_FILE');
   });
   it('a class file whose length is not a multiple of 784 gives BAD_FILE', async () => {
     await writeFile(join(dir, '3.json'), '{ "data": [0,0.5,1] }');
-    expect(await codeOfAsync(() => loadMnistAll({ dir }))).toBe('BAD_FILE');
+    expect(await thrownCodeAsync(() => loadMnistAll({ dir }))).toBe('BAD_FILE');
   });
   it('a missing file gives IO', async () => {
     await rm(join(dir, '3.json'));
-    expect(await codeOfAsync(() => loadMnistAll({ dir }))).toBe('IO');
+    expect(await thrownCodeAsync(() => loadMnistAll({ dir }))).toBe('IO');
   });
 });
 

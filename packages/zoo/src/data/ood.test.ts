@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BasisError } from '@basis/tensor';
 import {
   addGaussianNoise,
   adjustContrast,
@@ -21,16 +20,7 @@ import {
 } from '../index.js';
 import { loadCrossDataset, loadMnistAll } from '../node.js';
 import { toyImages } from './test-helpers.js';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BasisError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { thrownCode } from '@basis/test-utils';
 
 function meanAbsDiff(a: Float32Array, b: Float32Array): number {
   let s = 0;
@@ -90,7 +80,7 @@ describe('the battery', () => {
     expect(list.filter((c) => c.family === 'rotation').length).toBeGreaterThanOrEqual(3);
     expect(list.filter((c) => c.family === 'blur').length).toBe(2);
     expect(getOodCondition('rotate-45').params).toEqual({ degrees: 45 });
-    expect(codeOf(() => getOodCondition('rotate-46'))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => getOodCondition('rotate-46'))).toBe('INVALID_ARGUMENT');
     expect(() => getOodCondition('fog')).toThrow(/valid names: noise-0.1, noise-0.2/);
   });
   it('every condition changes the images, keeps shape, range and labels, and is reproducible by seed', () => {
@@ -125,8 +115,8 @@ describe('the battery', () => {
     const all = oodBattery(small, { other: fakeOther, seed: 1 });
     expect(all.map((r) => r.condition.name)).toEqual(listOodConditions().map((c) => c.name));
     expect(oodBattery(small, { conditions: ['invert', 'blur-1'] }).map((r) => r.dataset.name)).toEqual([`${small.name}/ood:invert`, `${small.name}/ood:blur-1`]);
-    expect(codeOf(() => oodBattery(small, { conditions: ['cross-dataset'] }))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => oodBattery(small, { conditions: [] }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => oodBattery(small, { conditions: ['cross-dataset'] }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => oodBattery(small, { conditions: [] }))).toBe('CONFIG_INVALID');
   });
   it('works in any normalisation: standardised inputs give the same images, re-standardised', () => {
     const z = normalizeImages(digits, 'standard');
@@ -139,14 +129,14 @@ describe('the battery', () => {
   });
   it('validates its inputs', () => {
     const vectors = classificationDataset({ x: [0, 1, 2, 3], shape: [4], labels: [0] });
-    expect(codeOf(() => applyOod(vectors, 'invert'))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => applyOod({ ...digits, x: Float32Array.from(digits.x, (v, k) => (k === 5 ? NaN : v)) }, 'invert'))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => applyOod(digits, 'cross-dataset'))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => applyOod(digits, 'invert', { sed: 1 } as never))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => rotateImages(digits, NaN))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => blurImages(digits, 0))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => addGaussianNoise(digits, { std: -1 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => occludeImages(digits, { size: 29 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => applyOod(vectors, 'invert'))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => applyOod({ ...digits, x: Float32Array.from(digits.x, (v, k) => (k === 5 ? NaN : v)) }, 'invert'))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => applyOod(digits, 'cross-dataset'))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => applyOod(digits, 'invert', { sed: 1 } as never))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => rotateImages(digits, NaN))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => blurImages(digits, 0))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => addGaussianNoise(digits, { std: -1 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => occludeImages(digits, { size: 29 }))).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -276,8 +266,8 @@ describe('each transform does what it says', () => {
     expect(new Set(c.sourceIndex).size).toBe(c.n);
     const z = crossDataset(normalizeImages(digits, 'standard'), fakeOther, { seed: 1 });
     expect(z.normalization.kind).toBe('standard');
-    expect(codeOf(() => crossDataset(digits, sampleSubset(fakeOther, { size: 10 })))).toBe('TOO_SMALL');
-    expect(codeOf(() => crossDataset(digits, toyImages(100)))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => crossDataset(digits, sampleSubset(fakeOther, { size: 10 })))).toBe('TOO_SMALL');
+    expect(thrownCode(() => crossDataset(digits, toyImages(100)))).toBe('SHAPE_MISMATCH');
   });
   it('loadCrossDataset gives MNIST digits for a Fashion-MNIST dataset and refuses other sources', async () => {
     const fashionLike = fakeOther; // source 'fashion-mnist'

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BasisError } from '@basis/tensor';
 import { classCounts, createTeacherMlp, gaussianMixture, modularAddition, teacherDataset, teacherForward } from '../index.js';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof BasisError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { thrownCode } from '@basis/test-utils';
 
 describe('gaussianMixture', () => {
   it('has exact class counts, means at the given distance and the given spread', () => {
@@ -46,11 +36,11 @@ describe('gaussianMixture', () => {
     expect(Array.from(a.x)).toEqual(Array.from(b.x));
     expect(Array.from(a.x)).not.toEqual(Array.from(c.x));
     expect(Array.from(classCounts(gaussianMixture({ n: 10, numClasses: 3, dim: 1, weights: [1, 2, 2] })))).toEqual([2, 4, 4]);
-    expect(codeOf(() => gaussianMixture({ n: 2, numClasses: 3, dim: 2 }))).toBe('TOO_SMALL');
-    expect(codeOf(() => gaussianMixture({ n: 10, numClasses: 1, dim: 2 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => gaussianMixture({ n: 10, numClasses: 2, dim: 2, std: Infinity }))).toBe('NON_FINITE_INPUT');
-    expect(codeOf(() => gaussianMixture({ n: 10, numClasses: 2, dim: 2, weights: [1] }))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => gaussianMixture({ n: 10, numClasses: 2, dims: 2 } as never))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => gaussianMixture({ n: 2, numClasses: 3, dim: 2 }))).toBe('TOO_SMALL');
+    expect(thrownCode(() => gaussianMixture({ n: 10, numClasses: 1, dim: 2 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => gaussianMixture({ n: 10, numClasses: 2, dim: 2, std: Infinity }))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => gaussianMixture({ n: 10, numClasses: 2, dim: 2, weights: [1] }))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => gaussianMixture({ n: 10, numClasses: 2, dims: 2 } as never))).toBe('CONFIG_INVALID');
   });
 });
 
@@ -74,8 +64,8 @@ describe('teacher networks', () => {
     const y = teacherForward(lin, [1, 2, -3, 0.5]);
     expect(y[0]).toBeCloseTo(W[0]! * 1 + W[1]! * 2 + b, 12);
     expect(y[1]).toBeCloseTo(W[0]! * -3 + W[1]! * 0.5 + b, 12);
-    expect(codeOf(() => teacherForward(lin, [1, 2, 3]))).toBe('SHAPE_MISMATCH');
-    expect(codeOf(() => teacherForward(lin, [1, NaN]))).toBe('NON_FINITE_INPUT');
+    expect(thrownCode(() => teacherForward(lin, [1, 2, 3]))).toBe('SHAPE_MISMATCH');
+    expect(thrownCode(() => teacherForward(lin, [1, NaN]))).toBe('NON_FINITE_INPUT');
   });
   it('regression targets equal the teacher outputs (plus the requested noise)', () => {
     const ds = teacherDataset({ teacher, n: 200, seed: 1 });
@@ -102,11 +92,11 @@ describe('teacher networks', () => {
     expect(Math.max(...Array.from(u.x).map(Math.abs))).toBeLessThanOrEqual(2);
   });
   it('validates', () => {
-    expect(codeOf(() => teacherDataset({ teacher: createTeacherMlp({ inputDim: 2, seed: 0 }), n: 10, task: 'classification' }))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => teacherDataset({ teacher, n: 0 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => teacherDataset({ teacher, n: 10, task: 'ranking' as never }))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => createTeacherMlp({ inputDim: 2, activation: 'swish' as never }))).toBe('CONFIG_INVALID');
-    expect(codeOf(() => createTeacherMlp({ inputDim: 2, hidden: [0] }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => teacherDataset({ teacher: createTeacherMlp({ inputDim: 2, seed: 0 }), n: 10, task: 'classification' }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => teacherDataset({ teacher, n: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => teacherDataset({ teacher, n: 10, task: 'ranking' as never }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => createTeacherMlp({ inputDim: 2, activation: 'swish' as never }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => createTeacherMlp({ inputDim: 2, hidden: [0] }))).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -161,9 +151,9 @@ describe('modularAddition', () => {
     );
   });
   it('validates', () => {
-    expect(codeOf(() => modularAddition({ p: 1 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => modularAddition({ p: 2, trainFraction: 0.01 }))).toBe('TOO_SMALL');
-    expect(codeOf(() => modularAddition({ p: 5, trainFraction: 1 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => modularAddition({ p: 5, encoding: 'binary' as never }))).toBe('CONFIG_INVALID');
+    expect(thrownCode(() => modularAddition({ p: 1 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => modularAddition({ p: 2, trainFraction: 0.01 }))).toBe('TOO_SMALL');
+    expect(thrownCode(() => modularAddition({ p: 5, trainFraction: 1 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownCode(() => modularAddition({ p: 5, encoding: 'binary' as never }))).toBe('CONFIG_INVALID');
   });
 });

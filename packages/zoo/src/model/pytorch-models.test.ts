@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, isBasisError, readNpy, readSafetensors, readTorch, writeSafetensors, writeTorch, type NdArray } from '@basis/tensor';
 import { readArrayFile, readTorchFile, writeTorchFile } from '@basis/tensor/node';
-import { fixtureBytes, fixturePath } from '@basis/test-utils';
+import { fixtureBytes, fixturePath, thrownError } from '@basis/test-utils';
 import { checkModelSymmetry, describeGraph, forward, initParams, paramsToTensors, type ModelGraph, type ParamDict } from '../graph/index.js';
 import { loadModel } from './load.js';
 import { buildModel, type ModelSpec } from './model-spec.js';
@@ -59,16 +59,6 @@ function relErr(ours: ArrayLike<number>, theirs: ArrayLike<number>): number {
     err = Math.max(err, Math.abs((ours[i] as number) - (theirs[i] as number)));
   }
   return err / scale;
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isBasisError(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return 'no error';
 }
 
 describe('models saved by PyTorch load without renaming by hand', () => {
@@ -198,10 +188,10 @@ describe('mapStateDict: names, prefixes, key maps, structure', () => {
     const f = mapStateDict(mlpGraph, sd, { keyMap: (k) => (k.includes('aux') ? null : k.replace(/^enc\.fc/, 'layers.')) });
     sameParams(params, f.params);
     expect(parseKeyMapRule('^a(\\d)=b.$1=c').replacement).toBe('b.$1=c');
-    expect(codeOf(() => parseKeyMapRule('=x'))).toMatch(/^CONFIG_INVALID: key-map rule '=x' must have the form/);
-    expect(codeOf(() => parseKeyMapRule('no-equals'))).toMatch(/^CONFIG_INVALID/);
-    expect(codeOf(() => parseKeyMapRule('(unclosed=x'))).toMatch(/^CONFIG_INVALID: key-map rule '\(unclosed=x': '\(unclosed' is not a valid regular expression/);
-    expect(codeOf(() => mapStateDict(mlpGraph, sd, { keyMap: ['^enc\\.fc\\d\\.=layers.0.'] }))).toMatch(/^BAD_FILE: two state_dict entries become 'layers\.0\.weight'/);
+    expect(thrownError(() => parseKeyMapRule('=x'))).toMatch(/^CONFIG_INVALID: key-map rule '=x' must have the form/);
+    expect(thrownError(() => parseKeyMapRule('no-equals'))).toMatch(/^CONFIG_INVALID/);
+    expect(thrownError(() => parseKeyMapRule('(unclosed=x'))).toMatch(/^CONFIG_INVALID: key-map rule '\(unclosed=x': '\(unclosed' is not a valid regular expression/);
+    expect(thrownError(() => mapStateDict(mlpGraph, sd, { keyMap: ['^enc\\.fc\\d\\.=layers.0.'] }))).toMatch(/^BAD_FILE: two state_dict entries become 'layers\.0\.weight'/);
   });
 
   it('ambiguity is an error listing the candidates; a key map or the .pt order resolves it', () => {
@@ -210,7 +200,7 @@ describe('mapStateDict: names, prefixes, key maps, structure', () => {
     const names: Record<string, string> = { 'layers.0': 'inp', 'layers.2': 'alpha', 'layers.4': 'beta', 'layers.6': 'out' };
     const { params, sd } = renamedDict(g, (k) => k.replace(/^layers\.\d+/, (m) => names[m]!));
     const sorted = readSafetensors(writeSafetensors(sd)).tensors;
-    const msg = codeOf(() => mapStateDict(g, sorted, { order: 'names' }));
+    const msg = thrownError(() => mapStateDict(g, sorted, { order: 'names' }));
     expect(msg).toMatch(/^BAD_FILE: the state_dict maps onto mlp-5x5x5-relu in more than one way, so basis will not guess: 'layers\.\d' \(bias \[5\], weight \[5, 5\]\) could be 'alpha' or 'beta' or 'inp' or 'out'/);
     expect(msg).toMatch(/safetensors files are sorted by name/);
     // the .pt file keeps module order: unique
@@ -223,7 +213,7 @@ describe('mapStateDict: names, prefixes, key maps, structure', () => {
   it('misfits name what does not fit: other widths, other module order, missing entries', () => {
     const { sd } = renamedDict(mlpGraph, seqName);
     const other = buildModel({ arch: 'mlp', width: [6, 7] }, { input: [4], classes: 3 });
-    expect(codeOf(() => mapStateDict(other, sd))).toMatch(
+    expect(thrownError(() => mapStateDict(other, sd))).toMatch(
       /^BAD_FILE: the state_dict's names are not mlp-6x7-relu's and its modules do not fit it by shape: the file has modules 1 x \(bias \[5\], weight \[5, 6\]\) e\.g\. '2'.* mlp-6x7-relu needs .*weight \[7, 6\]\) e\.g\. 'layers\.2'/,
     );
     // a residual block whose shortcut is registered before its body: the .pt order does not line up
@@ -237,12 +227,12 @@ describe('mapStateDict: names, prefixes, key maps, structure', () => {
       if (k === 'layer2.0.conv1.weight') for (const d of ds) reordered.set(`x.${d}`, rp.get(d)!);
       reordered.set(`x.${k}`, rp.get(k)!);
     }
-    expect(codeOf(() => mapStateDict(rg, reordered))).toMatch(/^BAD_FILE: the state_dict's modules do not line up with resnet6-2x3's nodes in module order: after \d+ matched node\(s\), 'layer2\.0\.conv1' needs \(weight \[3, 2, 3, 3\]\) but the file's module 'x\.layer2\.0\.downsample\.0' holds \(weight \[3, 2, 1, 1\]\)/);
+    expect(thrownError(() => mapStateDict(rg, reordered))).toMatch(/^BAD_FILE: the state_dict's modules do not line up with resnet6-2x3's nodes in module order: after \d+ matched node\(s\), 'layer2\.0\.conv1' needs \(weight \[3, 2, 3, 3\]\) but the file's module 'x\.layer2\.0\.downsample\.0' holds \(weight \[3, 2, 1, 1\]\)/);
     const without = new Map(sd);
     without.delete('4.bias');
-    expect(codeOf(() => mapStateDict(mlpGraph, without))).toMatch(/^BAD_FILE: the state_dict's names are not .* needs 1 x \(bias \[3\], weight \[3, 5\]\)/);
-    expect(codeOf(() => mapStateDict(mlpGraph, sd, { order: 'random' as never }))).toMatch(/^INVALID_ARGUMENT: order must be/);
-    expect(codeOf(() => exportStateDict({ ...mlpGraph, meta: { torch: { names: { a: 1 }, numBatchesTracked: {} } } }, initParams(mlpGraph, createRng(1))))).toMatch(/^INVALID_ARGUMENT: .*graph\.meta\.torch must be/);
+    expect(thrownError(() => mapStateDict(mlpGraph, without))).toMatch(/^BAD_FILE: the state_dict's names are not .* needs 1 x \(bias \[3\], weight \[3, 5\]\)/);
+    expect(thrownError(() => mapStateDict(mlpGraph, sd, { order: 'random' as never }))).toMatch(/^INVALID_ARGUMENT: order must be/);
+    expect(thrownError(() => exportStateDict({ ...mlpGraph, meta: { torch: { names: { a: 1 }, numBatchesTracked: {} } } }, initParams(mlpGraph, createRng(1))))).toMatch(/^INVALID_ARGUMENT: .*graph\.meta\.torch must be/);
   });
 
   it('property: any module names in module order (.pt), and Sequential indices in any entry order (safetensors), map back exactly', () => {
@@ -318,9 +308,9 @@ describe('widths as lists in model specs', () => {
     expect(describeGraph(c).output).toEqual([3]);
     expect(describeGraph(c).params.find((p) => p.name === 'layers.9.weight')!.shape).toEqual([3, 27]);
     expect(buildModel({ arch: 'cnn', width: 5 }, io).name).toBe('cnn-5');
-    expect(codeOf(() => buildModel({ arch: 'resmlp', width: [4, 4] }, io))).toMatch(/^CONFIG_INVALID: model\.width may be a list of widths only for mlp, resnet, cnn; resmlp takes one number/);
-    expect(codeOf(() => buildModel({ arch: 'cnn', width: [4, 0] }, io))).toMatch(/^CONFIG_INVALID: model\.width\[1\]/);
-    expect(codeOf(() => buildModel({ arch: 'cnn', width: [4], depth: 2 }, io))).toMatch(/^CONFIG_INVALID: .*model\.depth is not used by cnn/);
-    expect(codeOf(() => buildModel({ arch: 'mlp', width: [] }, io))).toMatch(/^CONFIG_INVALID: model\.width must list at least one hidden width/);
+    expect(thrownError(() => buildModel({ arch: 'resmlp', width: [4, 4] }, io))).toMatch(/^CONFIG_INVALID: model\.width may be a list of widths only for mlp, resnet, cnn; resmlp takes one number/);
+    expect(thrownError(() => buildModel({ arch: 'cnn', width: [4, 0] }, io))).toMatch(/^CONFIG_INVALID: model\.width\[1\]/);
+    expect(thrownError(() => buildModel({ arch: 'cnn', width: [4], depth: 2 }, io))).toMatch(/^CONFIG_INVALID: .*model\.depth is not used by cnn/);
+    expect(thrownError(() => buildModel({ arch: 'mlp', width: [] }, io))).toMatch(/^CONFIG_INVALID: model\.width must list at least one hidden width/);
   });
 });

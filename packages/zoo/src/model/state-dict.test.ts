@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRng, floatToHalf, halfToFloat, isBasisError, readSafetensors, readTorch, writeSafetensors, writeTorch, type NdArray } from '@basis/tensor';
+import { createRng, floatToHalf, halfToFloat, readSafetensors, readTorch, writeSafetensors, writeTorch, type NdArray } from '@basis/tensor';
 import { readArrayFile, writeNpyFile, writeTorchFile } from '@basis/tensor/node';
 import { describeGraph, forward, initParams, paramsToTensors, type ModelGraph, type ParamDict } from '../graph/index.js';
 import { buildModel, type ModelSpec } from './model-spec.js';
 import { exportStateDict, importStateDict } from './state-dict.js';
+import { thrownError } from '@basis/test-utils';
 
 const run = promisify(execFile);
 let root: string;
@@ -55,16 +56,6 @@ function bitEqual(a: ParamDict, b: ParamDict): void {
   }
 }
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isBasisError(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return 'no error';
-}
-
 describe('importStateDict / exportStateDict', () => {
   for (const [spec, input] of SPECS) {
     it(`${spec.arch}: exact round trip through torch.save and safetensors`, () => {
@@ -94,8 +85,8 @@ describe('importStateDict / exportStateDict', () => {
     bitEqual(params, importStateDict(graph, readTorch(writeTorch(sd)).tensors));
     bitEqual(params, importStateDict(graph, exportStateDict(graph, params)));
     const bad = new Map(sd).set(`${att}.in_proj_weight`, { dtype: 'float32', shape: [23, 8], data: new Float32Array(184) });
-    expect(codeOf(() => importStateDict(graph, bad))).toMatch(/^SHAPE_MISMATCH: '.*in_proj_weight' has shape \[23, 8\]/);
-    expect(codeOf(() => exportStateDict(graph, params, { attention: 'fused' as never }))).toMatch(/^INVALID_ARGUMENT: attention must be/);
+    expect(thrownError(() => importStateDict(graph, bad))).toMatch(/^SHAPE_MISMATCH: '.*in_proj_weight' has shape \[23, 8\]/);
+    expect(thrownError(() => exportStateDict(graph, params, { attention: 'fused' as never }))).toMatch(/^INVALID_ARGUMENT: attention must be/);
   });
 
   it('converts float64 / float16 / bfloat16, strips module. prefixes, ignores num_batches_tracked', () => {
@@ -123,17 +114,17 @@ describe('importStateDict / exportStateDict', () => {
     const sd = exportStateDict(graph, paramsOf(graph));
     const without = new Map(sd);
     without.delete('layers.2.bias');
-    expect(codeOf(() => importStateDict(graph, without))).toMatch(/^BAD_FILE: the state_dict lacks 'layers\.2\.bias' \(shape \[3\]\)/);
+    expect(thrownError(() => importStateDict(graph, without))).toMatch(/^BAD_FILE: the state_dict lacks 'layers\.2\.bias' \(shape \[3\]\)/);
     const extra = new Map(sd).set('layers.9.weight', { dtype: 'float32', shape: [1], data: new Float32Array(1) });
-    expect(codeOf(() => importStateDict(graph, extra))).toMatch(/^BAD_FILE: the state_dict holds 'layers\.9\.weight', which mlp-8-relu does not have/);
+    expect(thrownError(() => importStateDict(graph, extra))).toMatch(/^BAD_FILE: the state_dict holds 'layers\.9\.weight', which mlp-8-relu does not have/);
     expect(Object.keys(importStateDict(graph, extra, { allowExtra: true }))).toHaveLength(4);
     const wide = new Map(sd).set('layers.0.weight', { dtype: 'float32', shape: [16, 4], data: new Float32Array(64) });
-    expect(codeOf(() => importStateDict(graph, wide))).toMatch(/^SHAPE_MISMATCH: parameter 'layers\.0\.weight' has shape \[16, 4\] in the state_dict but mlp-8-relu needs \[8, 4\]/);
+    expect(thrownError(() => importStateDict(graph, wide))).toMatch(/^SHAPE_MISMATCH: parameter 'layers\.0\.weight' has shape \[16, 4\] in the state_dict but mlp-8-relu needs \[8, 4\]/);
     const ints = new Map(sd).set('layers.0.bias', { dtype: 'int64', shape: [8], data: new BigInt64Array(8) } as NdArray);
-    expect(codeOf(() => importStateDict(graph, ints))).toMatch(/^BAD_FILE: state_dict entry 'layers\.0\.bias' has dtype int64/);
+    expect(thrownError(() => importStateDict(graph, ints))).toMatch(/^BAD_FILE: state_dict entry 'layers\.0\.bias' has dtype int64/);
     const nan = new Map(sd).set('layers.0.bias', { dtype: 'float64', shape: [8], data: Float64Array.of(0, 0, 1e300, 0, 0, 0, 0, 0) });
-    expect(codeOf(() => importStateDict(graph, nan))).toMatch(/^NON_FINITE_INPUT: parameter 'layers\.0\.bias' holds Infinity at flat index 2 \(1e\+300 overflows float32\)/);
-    expect(codeOf(() => exportStateDict(graph, { ...paramsOf(graph), 'x.weight': { shape: [1], data: [0] } }))).toMatch(/^INVALID_ARGUMENT: parameter 'x\.weight' does not belong/);
+    expect(thrownError(() => importStateDict(graph, nan))).toMatch(/^NON_FINITE_INPUT: parameter 'layers\.0\.bias' holds Infinity at flat index 2 \(1e\+300 overflows float32\)/);
+    expect(thrownError(() => exportStateDict(graph, { ...paramsOf(graph), 'x.weight': { shape: [1], data: [0] } }))).toMatch(/^INVALID_ARGUMENT: parameter 'x\.weight' does not belong/);
   });
 });
 
