@@ -50,7 +50,7 @@ describe('backend detection and selection', () => {
     const w = await selectBackend('wasm');
     expect(w.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    const fixes = ['Transpose(block swap)', 'BatchMatMul(transpose)', 'Conv2DBackpropFilter', 'Conv2DBackpropInput(stride 1)', 'Conv2D(explicit padding)'];
+    const fixes = ['Transpose(block swap)', 'BatchMatMul(transpose)', 'Conv2DBackpropFilter', 'Conv2DBackpropInput(stride 1)', 'Conv2D(explicit padding)', 'Add(SIMD bias rows)'];
     // with a native BLAS the training products and convolutions run on it (native-kernels.test.ts)
     expect(w.fixesApplied).toEqual([...fixes, ...(engineInfo().provider === 'native' ? registerNativeKernels() : []), ...registerFusedKernels('wasm')]);
     const c = await selectBackend('cpu');

@@ -34,7 +34,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { BasisError } from '../errors.js';
-import { simdKernelsFor, type SimdKernels } from './wasm-simd.js';
+import { mergedRows, repeat, simdKernelsFor, type SimdKernels } from './wasm-simd.js';
 
 const BN_TRAIN = 'BasisBatchNormTrain';
 const BN_TRAIN_GRAD = 'BasisBatchNormTrainGrad';
@@ -232,22 +232,6 @@ function wasmF32(backend: WasmCalls, t: TensorInfo): Float32Array {
 // With WebAssembly SIMD (wasm-simd.ts), batchnorm is two passes forward (sums, normalise) and two
 // backward (sums, dx), each one SIMD loop over the heap in place; the composed wasm kernels below
 // are the fallback (no SIMD, memory not found).
-
-/**
- * Rows merged per SIMD row: with few channels (MiniMyrtle's first layer has 16) the per-row loop
- * overhead dominates, so m consecutive rows are treated as one row of m·C channels (per-channel
- * vectors repeated m times, sums folded back); m is a power of two dividing the row count.
- */
-function mergedRows(rows: number, C: number): number {
-  let m = 1;
-  while (C * m < 64 && rows % (2 * m) === 0) m *= 2;
-  return m;
-}
-
-/** `dst[i·C + c] = src[c]` for i < m. */
-function repeat(dst: Float32Array, src: ArrayLike<number>, C: number, m: number): void {
-  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) dst[i * C + c] = src[c] as number;
-}
 
 /** Per-channel sums folded over the m merged copies of each channel. */
 function foldSums(v: Float64Array, C: number, m: number): Float64Array {

@@ -597,6 +597,36 @@ describe('few-channel convolutions (transposed patch matrix), folded reductions,
     x.dispose();
   });
 
+  it.skipIf(!startedNative)("a bias gradient's column sums: folded to 1,024 rows, one-thread products, two halves of the rows at 2 threads, the same bits on every run", async () => {
+    await use('native');
+    const lib = nativeLib()!;
+    const before = engineInfo().threads;
+    // 100,352 rows of 16: folded 98 ways, 1,024 x 1,568
+    const sum = (): tf.Tensor => tf.sum(tf.mul(rand([128, 28, 28, 16], 7), 4), [0, 1, 2]);
+    const want = await on('cpu', () => [sum()]);
+    try {
+      for (const threads of [1, 2]) {
+        await use('native');
+        configureEngine({ threads });
+        const spy = vi.spyOn(lib.fn, 'sgemm');
+        const setThreads = vi.spyOn(lib, 'setThreads');
+        const runs = [0, 1, 2].map(() => tf.tidy(() => (sum().dataSync() as Float32Array).slice()));
+        const shapes = spy.mock.calls.map((c) => [c[3], c[4], c[5]]);
+        const set = setThreads.mock.calls.map((c) => c[0]);
+        spy.mockRestore();
+        setThreads.mockRestore();
+        expectClose({ shape: [16], data: runs[0]! }, want[0]!, `column sums at ${threads} thread(s)`, 1e-5);
+        for (const r of runs.slice(1)) expect(Array.from(r)).toEqual(Array.from(runs[0]!));
+        if (threads === 1) expect(shapes).toEqual([[1, 1568, 1024], [1, 1568, 1024], [1, 1568, 1024]]);
+        // this thread's half of each product (and the other half too when the helper had not started it)
+        else if (lib.flavour === 'openblas') expect(shapes.every(([m, n, k]) => m === 1 && n === 1568 && k === 512)).toBe(true);
+        if (threads === 2 && lib.flavour === 'openblas') expect(set).toEqual([1, 2, 1, 2, 1, 2]);
+      }
+    } finally {
+      configureEngine({ threads: before });
+    }
+  });
+
   it('serialShape: tiny outputs, thin outputs and shallow products run on one thread', async () => {
     const { serialShape } = await import('./native-kernels.js');
     expect(serialShape(16, 32, 5461)).toBe(true); // a 3x3 filter gradient per tap at 16 -> 32 channels
@@ -612,7 +642,7 @@ describe('few-channel convolutions (transposed patch matrix), folded reductions,
     expect(serialShape(128, 512, 784)).toBe(false); // the MLP's first layer
     expect(serialShape(512, 784, 128)).toBe(false); // its weight gradient
     expect(serialShape(16, 512, 512)).toBe(false); // few rows, wide and deep
-    expect(serialShape(1, 4096, 784)).toBe(false); // a folded column sum
+    expect(serialShape(1, 4096, 784)).toBe(false); // one output row (reductions run theirs on one thread regardless)
   });
 
   it.skipIf(!startedNative)('one-thread products lower OpenBLAS threads around the call only, and restore them', async () => {

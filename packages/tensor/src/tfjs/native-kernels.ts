@@ -12,6 +12,7 @@
 // allocation may grow the WebAssembly memory and detach older views.
 import { backend_util, broadcast_util, engine, getKernel, registerKernel, unregisterKernel, util, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeSgemm } from '../engine/blas.js';
+import { SPLIT_MIN_DEPTH } from '../engine/sgemm-split.js';
 import { nativeLib } from '../engine/engine.js';
 import { simdKernelsFor } from './wasm-simd.js';
 
@@ -73,7 +74,7 @@ function sgemm(
   B: Float32Array,
   transB: boolean,
   C: Float32Array,
-  opts: { lda?: number; ldb?: number; ldc?: number; alpha?: number; beta?: number } = {},
+  opts: { lda?: number; ldb?: number; ldc?: number; alpha?: number; beta?: number; serial?: boolean } = {},
 ): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
@@ -94,7 +95,7 @@ function sgemm(
     ldc: opts.ldc ?? n,
     alpha: opts.alpha ?? 1,
     beta: opts.beta ?? 0,
-    serial: serialShape(m, n, k),
+    serial: opts.serial ?? serialShape(m, n, k),
   });
   if (!done) throw new Error('native sgemm is not available'); // unreachable: callers check nativeLib() first
 }
@@ -968,20 +969,32 @@ const MAX_OUTER = 4096;
 /**
  * Blocks a reduction of `red` rows of `inner` columns is folded into (1 = none). Summing a tall,
  * narrow matrix (a bias gradient: 100k rows of 32) is one product with an output of `inner`
- * entries, which OpenBLAS runs on one thread at memory speed; viewed as `red / fold` rows of
- * `fold * inner` (the same memory) its output is wide enough to split over the threads, and the
- * `fold` partial sums of each column are then added in float64 (in an order fixed by the shape).
+ * entries; viewed as `red / fold` rows of `fold * inner` (the same memory) it is a wider product,
+ * and the `fold` partial sums of each column are then added in float64 (in an order fixed by the
+ * shape). The fold leaves at least `2 * SPLIT_MIN_DEPTH` rows where the shape allows, so that with
+ * two or more threads the product (one-thread, see {@link reductionProduct}) is computed as two
+ * halves of its rows on this thread and the helper thread (sgemm-split.ts).
  */
 function foldOf(red: number, inner: number): number {
   if (inner >= 1024 || red * inner < 1 << 16) return 1;
-  let fold = 1;
+  let shallow = 1;
   for (let f = Math.floor(4096 / inner); f >= 2; f--) {
-    if (red % f === 0 && red / f >= 16) {
-      fold = f;
-      break;
-    }
+    if (red % f !== 0 || red / f < 16) continue;
+    if (red / f >= 2 * SPLIT_MIN_DEPTH) return f;
+    if (shallow === 1) shallow = f;
   }
-  return fold;
+  return shallow;
+}
+
+/**
+ * The column sums of a reduction run as one-thread products (`serial`): OpenBLAS' threads were
+ * no faster on them (a single output row, 1 x 4096 x 784: best of 30 calls 1.2-1.7 ms on two
+ * threads vs 1.5-1.7 on one) and on a busy machine much slower (a MiniMyrtle step's four bias
+ * gradients took 19 ms on two threads vs 2.9 ms on one, load ~8), while the two-way split of the
+ * rows over the helper thread never waits for a thread that is not running.
+ */
+function reductionProduct(k: number, n: number, O: Float32Array, X: Float32Array, Y: Float32Array, alpha: number): void {
+  sgemm(1, n, k, O, false, X, false, Y, { alpha, serial: true });
 }
 
 function reduction(mean: boolean): NativeKernel {
@@ -1018,11 +1031,11 @@ function reduction(mean: boolean): NativeKernel {
       for (let o = 0; o < outer; o++) {
         const Xo = X.subarray(o * red * inner, (o + 1) * red * inner);
         if (fold === 1) {
-          sgemm(1, inner, red, O, false, Xo, false, Y.subarray(o * inner, (o + 1) * inner), { alpha });
+          reductionProduct(red, inner, O, Xo, Y.subarray(o * inner, (o + 1) * inner), alpha);
           continue;
         }
         // X_o as (red / fold) x (fold * inner): row sums of `fold` interleaved blocks, then added up
-        sgemm(1, fold * inner, red / fold, O, false, Xo, false, P, { alpha });
+        reductionProduct(red / fold, fold * inner, O, Xo, P, alpha);
         for (let i = 0; i < inner; i++) {
           let acc = 0;
           for (let j = i; j < fold * inner; j += inner) acc += P[j] as number;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoTensorLeak } from '@basis/test-utils';
@@ -68,6 +68,8 @@ describe('wasm SIMD kernels: availability and checks', () => {
     expect(() => k.affine({ off: X.byteOffset + 2, len: 10 }, k.region(Y), 1, 10, m, m, m)).toThrow(/cannot hold/);
     expect(() => k.affine(k.region(X.subarray(0, 9)), k.region(Y), 1, 10, m, m, m)).toThrow(/cannot hold 10 floats/);
     expect(() => k.region(new Float32Array(4))).toThrow(/not on the backend memory/);
+    expect(() => k.addRows(k.region(X), k.region(Y.subarray(0, 9)), 2, 5, m)).toThrow(/y region .* cannot hold 10 floats/);
+    expect(() => k.addRows(k.region(X), k.region(Y), 2, 5, { off: size - 4, len: 5 })).toThrow(/b region .* cannot hold 5 floats/);
     expect(() => k.maxPoolGrad(k.region(X), k.region(X), k.region(Y), { b: 1, h: 1, w: 1, c: 3, oh: 1, ow: 1, sh: 1, sw: 1, fh: 1, fw: 1, top: 0, left: 0 })).toThrow(/divisible by 4/);
     x.dispose();
     y.dispose();
@@ -167,6 +169,87 @@ describe('wasm SIMD batchnorm passes', () => {
         expectClose(composed[i] as Float32Array, simd[i] as Float32Array, `${name} vs composed wasm`, 5e-5);
       });
     }
+  });
+});
+
+describe('wasm SIMD bias add (Add of [..., C] and [C])', () => {
+  const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+  const cases: [string, number[], number[]][] = [
+    ['conv bias, 16 channels (rows merged by 4)', [3, 5, 7, 16], [16]],
+    ['conv bias, 32 channels', [2, 9, 9, 32], [32]],
+    ['dense bias, 13 units (scalar tail)', [7, 13], [13]],
+    ['bias first', [10], [6, 10]],
+    ['a bias of rank 2 with a leading 1', [2, 3, 4, 5], [1, 4, 5]],
+    ['odd row count, 3 channels', [37, 3], [3]],
+  ];
+  for (const [name, xs, bs] of cases) {
+    it(`${name}: the SIMD pass, bit for bit the wasm kernel's and the cpu kernel's sums, gradients unchanged`, async () => {
+      const run = (): { y: number[]; shape: number[]; grads: number[][] } =>
+        tf.tidy(() => {
+          const x = tf.tensor(values(xs.reduce((a, b) => a * b, 1), 61, 4), xs);
+          const b = tf.tensor(values(bs.reduce((a, c) => a * c, 1), 62, 2, 0.25), bs);
+          const y = tf.add(x, b);
+          const w = tf.tensor(values(y.size, 63), y.shape);
+          const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.add(p, q), w)) as tf.Scalar)([x, b]);
+          return { y: bits(y), shape: y.shape, grads: grads.map(bits) };
+        });
+      await tf.setBackend('cpu');
+      const want = run();
+      await selectBackend('wasm');
+      const spy = vi.spyOn(k, 'addRows');
+      const got = await expectNoTensorLeak(() => run());
+      expect(spy).toHaveBeenCalled();
+      spy.mockRestore();
+      setSimdEnabled(false);
+      const stock = run();
+      setSimdEnabled(true);
+      expect(got.shape).toEqual(want.shape);
+      expect(got.y).toEqual(want.y);
+      expect(got.y).toEqual(stock.y);
+      got.grads.forEach((g, i) => expectClose(new Float32Array(new Uint32Array(g).buffer), new Float32Array(new Uint32Array(want.grads[i] as number[]).buffer), `grad ${i}`, 1e-6));
+    });
+  }
+
+  it('NaN and infinities propagate as in the wasm kernel; across heap growth', () => {
+    const xv = values(4 * 16, 71);
+    xv[3] = Number.NaN;
+    xv[20] = Number.POSITIVE_INFINITY;
+    xv[21] = Number.NEGATIVE_INFINITY;
+    const bv = values(16, 72);
+    bv[5] = Number.POSITIVE_INFINITY; // +inf + -inf at [21] = NaN
+    bv[7] = -0;
+    const x = tf.tensor(xv, [4, 16]);
+    const b = tf.tensor(bv);
+    const before = k.buffer.byteLength;
+    const big = tf.zeros([before / 4 + 2 ** 20]);
+    expect(k.buffer.byteLength).toBeGreaterThan(before);
+    const y = tf.add(x, b);
+    setSimdEnabled(false);
+    const stock = tf.add(x, b);
+    setSimdEnabled(true);
+    expect(bits(y)).toEqual(bits(stock));
+    const Y = y.dataSync();
+    expect(Y[3]).toBeNaN();
+    expect(Y[20]).toBe(Number.POSITIVE_INFINITY);
+    expect(Y[21]).toBeNaN();
+    tf.dispose([x, b, big, y, stock]);
+  });
+
+  it('other adds keep the wasm kernel: same shapes, scalars, int32, a bias of higher rank; incompatible shapes raise tfjs error', () => {
+    const spy = vi.spyOn(k, 'addRows');
+    const same = tf.add(tf.ones([4, 16]), tf.ones([4, 16]));
+    const scalar = tf.add(tf.ones([4, 16]), tf.scalar(2));
+    const ints = tf.add(tf.ones([4, 16], 'int32'), tf.ones([16], 'int32'));
+    const higher = tf.add(tf.ones([4, 16]), tf.ones([1, 1, 16]));
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    expect(higher.shape).toEqual([1, 4, 16]);
+    expect(Array.from(same.dataSync()).every((v) => v === 2)).toBe(true);
+    expect(Array.from(scalar.dataSync()).every((v) => v === 3)).toBe(true);
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync()).every((v) => v === 2)).toBe(true);
+    expect(() => tf.add(tf.ones([4, 16]), tf.ones([15]))).toThrow(/broadcast|shape/i);
+    tf.dispose([same, scalar, ints, higher]);
   });
 });
 

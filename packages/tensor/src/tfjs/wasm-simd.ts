@@ -184,6 +184,16 @@ const bnAffine = (): FnDef =>
     stmt: (ty, s, ch) => [...s(1), ...s(0), ...ty.load, ...ch(0), ...ty.load, ...ty.sub, ...ch(1), ...ty.load, ...ty.mul, ...ch(2), ...ty.load, ...ty.add, ...ty.store],
   });
 
+/** addRows: Y = X + B per channel (streams X, Y; channel B): a bias added to every row. */
+const addRows = (): FnDef =>
+  rowwise({
+    name: 'addRows',
+    streams: 2,
+    chans: 1,
+    scalars: 0,
+    stmt: (ty, s, ch) => [...s(1), ...s(0), ...ty.load, ...ch(0), ...ty.load, ...ty.add, ...ty.store],
+  });
+
 /** bnBackDx: DX = A·D + Bc·(X − M) + K per channel (streams D, X, DX; channels M, A, Bc, K). */
 const bnBackDx = (): FnDef =>
   rowwise({
@@ -382,7 +392,7 @@ function maxPoolGrad(direct: boolean): FnDef {
 }
 
 function allKernels(): FnDef[] {
-  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), adam(true), adam(false)];
+  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), addRows(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), adam(true), adam(false)];
   for (const [mo, fi, ne] of [
     [false, false, false],
     [true, true, false],
@@ -408,6 +418,24 @@ function moduleBytes(fns: FnDef[]): Uint8Array {
     ...section(7, vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(fns.map(body))),
   ]);
+}
+
+// --- row merging ------------------------------------------------------------------------------
+
+/**
+ * Rows merged per SIMD row: with few channels (MiniMyrtle's first layer has 16) the per-row loop
+ * overhead dominates, so m consecutive rows are treated as one row of m·C channels (per-channel
+ * vectors repeated m times, sums folded back); m is a power of two dividing the row count.
+ */
+export function mergedRows(rows: number, C: number): number {
+  let m = 1;
+  while (C * m < 64 && rows % (2 * m) === 0) m *= 2;
+  return m;
+}
+
+/** `dst[i·C + c] = src[c]` for i < m. */
+export function repeat(dst: Float32Array, src: ArrayLike<number>, C: number, m: number): void {
+  for (let i = 0; i < m; i++) for (let c = 0; c < C; c++) dst[i * C + c] = src[c] as number;
 }
 
 // --- instantiation on a backend's memory ------------------------------------------------------
@@ -539,6 +567,13 @@ export class SimdKernels {
     this.dims(rows, C);
     const n = rows * C;
     (this.fns['bnAffine'] as Fn)(this.check('x', x, n), this.check('y', y, n), rows, C, this.check('m', m, C), this.check('a', a, C), this.check('b', b, C));
+  }
+
+  /** y = x + b per channel (b a [C] region): float32 sums, as tfjs' Add. */
+  addRows(x: Region, y: Region, rows: number, C: number, b: Region): void {
+    this.dims(rows, C);
+    const n = rows * C;
+    (this.fns['addRows'] as Fn)(this.check('x', x, n), this.check('y', y, n), rows, C, this.check('b', b, C));
   }
 
   /** dx = a·d + bc·(x − m) + k per channel. */
