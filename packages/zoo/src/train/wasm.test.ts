@@ -4,6 +4,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configureEngine, engineInfo } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { sampleSubset } from '../data/dataset.js';
 import type { ClassificationDataset } from '../data/types.js';
@@ -71,5 +72,28 @@ describe('wasm training agrees with cpu', () => {
     expect(wasm.losses).toHaveLength(2);
     wasm.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!)).toBeLessThan(1e-3));
     expect(maxRelDiff(cpu.params, wasm.params)).toBeLessThan(1e-3);
+  });
+
+  // batch 128 at 16-32 channels: the convolutions' products split over the helper thread, the
+  // bias gradients' column sums split by depth, the bias adds are SIMD passes
+  it.skipIf(engineInfo().provider !== 'native')('MiniMyrtle(16), batch 128, 2 steps on 2 threads: the same bits on every run, float32 rounding of 1 thread', async () => {
+    const spec: ModelSpec = { arch: 'minimyrtle', width: 16 };
+    const data = sampleSubset((await loadDataSpec({ dataset: 'mnist' })).train, { size: 256, seed: 3 });
+    const settings: TrainSettings = { ...recipe, batchSize: 128 };
+    const before = engineInfo().threads;
+    try {
+      configureEngine({ threads: 2 });
+      const a = await run('wasm', spec, settings, data);
+      const b = await run('wasm', spec, settings, data);
+      expect(a.losses).toHaveLength(2);
+      expect(b.losses).toEqual(a.losses);
+      for (const k of Object.keys(a.params)) expect(b.params[k]!.data, k).toEqual(a.params[k]!.data);
+      configureEngine({ threads: 1 });
+      const one = await run('wasm', spec, settings, data);
+      one.losses.forEach((l, i) => expect(Math.abs(l - a.losses[i]!)).toBeLessThan(1e-4));
+      expect(maxRelDiff(one.params, a.params)).toBeLessThan(1e-3);
+    } finally {
+      configureEngine({ threads: before });
+    }
   });
 });
