@@ -1,4 +1,4 @@
-import { BasisError, Matrix, columnMeans as tensorColumnMeans, columnSumsAndSquares, crossprod, linearSumAssignment, matmul, matvec, svd } from '@basis/tensor';
+import { BasisError, Matrix, columnMeans as tensorColumnMeans, columnSumsAndSquares, columnSumsOf, crossprod, linearSumAssignment, matmul, rowDotsOf, svd } from '@basis/tensor';
 import { centred, centredScale, columnPearson, correlations } from '../prep.js';
 import { padColumns, padTo } from '../util.js';
 import type { MetricDefinition, MetricOption, ResolvedOptions } from '../types.js';
@@ -143,6 +143,42 @@ function trainCentred(M: Matrix, a: number, b: number): Matrix {
   return out;
 }
 
+/** Column means of M's training rows (all but `[a, b)`), without copying them. */
+function trainingMeans(M: Matrix, a: number, b: number): Float64Array {
+  const means = new Float64Array(M.cols);
+  const n = M.rows - (b - a);
+  for (const [r0, r1] of [[0, a], [b, M.rows]] as const) {
+    if (r1 === r0) continue;
+    const sums = columnSumsOf(rowBlock(M, r0, r1));
+    for (let j = 0; j < means.length; j++) means[j] = (means[j] as number) + (sums[j] as number);
+  }
+  for (let j = 0; j < means.length; j++) means[j] = (means[j] as number) / n;
+  return means;
+}
+
+/**
+ * `Uᵀ (Mtr - 1 meansᵀ)` for U with one row per training row of M (M's rows `[0, a)` then
+ * `[b, M.rows)`): the products with the two row blocks of M as they stand, less `(Uᵀ 1) meansᵀ`.
+ */
+function trainingCross(U: Matrix, M: Matrix, a: number, b: number, means: Float64Array): Matrix {
+  const k = U.cols;
+  const d = M.cols;
+  const C = new Matrix(k, d);
+  const c = C.data;
+  for (const [u0, m0, m1] of [[0, 0, a], [a, b, M.rows]] as const) {
+    if (m1 === m0) continue;
+    const P = crossprod(rowBlock(U, u0, u0 + m1 - m0), rowBlock(M, m0, m1)).data;
+    for (let t = 0; t < c.length; t++) c[t] = (c[t] as number) + (P[t] as number);
+  }
+  const us = columnSumsOf(U);
+  for (let r = 0; r < k; r++) {
+    const ur = us[r] as number;
+    const o = r * d;
+    for (let j = 0; j < d; j++) c[o + j] = (c[o + j] as number) - ur * (means[j] as number);
+  }
+  return C;
+}
+
 function meanOf(values: number[]): number {
   return values.reduce((s, v) => s + v, 0) / values.length;
 }
@@ -167,10 +203,13 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
   const Xall = centred(X);
   const Yall = centred(Y);
   const px = centredScale(X);
+  const dy = Yall.cols;
   return bl.map(([a, b]) => {
     const Xc = trainCentred(Xall, a, b);
-    const Yc = trainCentred(Yall, a, b);
     const n = Xc.rows;
+    // Y's training rows are never copied: they are Yall's rows [0, a) and [b, N), centred by their
+    // own means my on the fly (Yc = Ytr - 1 myᵀ)
+    const my = trainingMeans(Yall, a, b);
     const { U, s, V } = svd(Xc);
     const k = s.length;
     // singular values at the rounding level of the centred data (rank deficiency, e.g. more units
@@ -178,12 +217,19 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
     // inputs) does not amplify their rounding noise into the fit
     const noise = Math.max(n, Xc.cols) * 2 ** -52 * (s[0] as number);
     for (let r = 0; r < k; r++) if ((s[r] as number) <= noise) s[r] = 0;
-    const UtY = crossprod(U, Yc); // k x dy
+    const UtY = trainingCross(U, Yall, a, b, my); // k x dy, Uᵀ Yc
     let best = Infinity;
     let bestAlpha = (alphas[0] as number) / px / px;
-    // leverage and residuals per alpha: h = 1/n + (U∘U) f, E = Yc - U diag(f) UᵀYc (products on the SIMD kernel)
+    // leverage and residuals per alpha: h = 1/n + (U∘U) f, E = Yc - U diag(f) UᵀYc (products on the BLAS)
     const U2 = new Matrix(n, k);
-    for (let t = 0; t < U.data.length; t++) U2.data[t] = (U.data[t] as number) ** 2;
+    const u = U.data;
+    const u2 = U2.data;
+    for (let t = 0; t < u.length; t++) {
+      const v = u[t] as number;
+      u2[t] = v * v;
+    }
+    const g = UtY.data;
+    const yall = Yall.data;
     for (const rawAlpha of alphas) {
       const alpha = rawAlpha / px / px; // the raw penalty in the prescaled units (0 or Infinity at extreme scales)
       const f = new Float64Array(k);
@@ -191,18 +237,22 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
         const s2 = (s[r] as number) ** 2;
         f[r] = s2 === 0 || alpha === Infinity ? 0 : s2 / (s2 + alpha);
       }
-      const h = matvec(U2, f);
-      const scaledUtY = new Matrix(k, Yc.cols);
-      for (let r = 0; r < k; r++) for (let j = 0; j < Yc.cols; j++) scaledUtY.data[r * Yc.cols + j] = (f[r] as number) * (UtY.data[r * Yc.cols + j] as number);
+      const h = rowDotsOf(U2, f);
+      const scaledUtY = new Matrix(k, dy);
+      const su = scaledUtY.data;
+      for (let r = 0; r < k; r++) {
+        const fr = f[r] as number;
+        const o = r * dy;
+        for (let j = 0; j < dy; j++) su[o + j] = fr * (g[o + j] as number);
+      }
       const fit = matmul(U, scaledUtY).data;
-      const yc = Yc.data;
-      const dy = Yc.cols;
       let crit = 0;
       for (let i = 0; i < n; i++) {
         const r = i * dy;
+        const ry = (i < a ? i : i + b - a) * dy; // the training row's place in Yall
         let row = 0;
         for (let j = 0; j < dy; j++) {
-          const e = (yc[r + j] as number) - (fit[r + j] as number);
+          const e = (yall[ry + j] as number) - (my[j] as number) - (fit[r + j] as number);
           row += e * e;
         }
         const scale = 1 - (1 / n + (h[i] as number));
@@ -216,11 +266,11 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
     // B = V diag(s / (s^2 + alpha)) Uᵀ Yc; for a huge alpha (extreme scales only) the weights are
     // formed times alpha, s / (s^2 / alpha + 1), which has the limit s as alpha overflows: the
     // held-out correlations do not depend on a common positive factor of B
-    const W = new Matrix(k, Yc.cols);
+    const W = new Matrix(k, dy);
     for (let r = 0; r < k; r++) {
       const sr = s[r] as number;
-      const g = sr === 0 ? 0 : bestAlpha > 2 ** 128 ? sr / ((sr * sr) / bestAlpha + 1) : sr / (sr * sr + bestAlpha);
-      for (let j = 0; j < Yc.cols; j++) W.data[r * Yc.cols + j] = g * (UtY.data[r * Yc.cols + j] as number);
+      const w = sr === 0 ? 0 : bestAlpha > 2 ** 128 ? sr / ((sr * sr) / bestAlpha + 1) : sr / (sr * sr + bestAlpha);
+      for (let j = 0; j < dy; j++) W.data[r * dy + j] = w * (g[r * dy + j] as number);
     }
     const B = matmul(V, W);
     // held-out rows centred over all rows, not with the training means: the predictions then differ
