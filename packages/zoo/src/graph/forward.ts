@@ -231,6 +231,17 @@ function runNode(node: GraphNode, x: tf.Tensor, st: RunState): tf.Tensor {
 }
 
 /**
+ * Whether `relu` then `maxpool` can run as maxpool then relu: max commutes with relu (exactly:
+ * relu is non-decreasing, so the largest value of a window maps to the largest), and the gradient
+ * is the same (dy reaches the window's first maximum when it is positive, and 0 otherwise), while
+ * relu and its gradient then see a quarter of the data (a 2x2 pool). Not when either output is
+ * captured (the relu's exists only in the original order).
+ */
+function poolsFirst(node: GraphNode, next: GraphNode, st: RunState): boolean {
+  return node.op === 'activation' && node.fn === 'relu' && next.op === 'maxpool' && st.capture !== 'all' && !st.capture.has(node.name) && !st.capture.has(next.name);
+}
+
+/**
  * Runs the model graph on a batch `x` (`[N, ...graph.input]`, images as `[N, C, H, W]`) with
  * parameters in PyTorch layout. Returns the output, the requested captures and, in training mode,
  * updated batchnorm running statistics. `to` / `from` give the partial passes `f≤l` and `f>l` at
@@ -276,6 +287,13 @@ export function forward(graph: ModelGraph, params: TensorParams, x: tf.Tensor, o
     }
     h = x;
   } else h = toInternal(x.dtype === 'float32' ? x : tf.cast(x, 'float32'));
-  for (let i = start; i <= end; i++) h = runNode(graph.nodes[i] as GraphNode, h, st);
+  for (let i = start; i <= end; i++) {
+    const node = graph.nodes[i] as GraphNode;
+    const next = i < end ? graph.nodes[i + 1] : undefined;
+    if (next !== undefined && poolsFirst(node, next, st)) {
+      h = runNode(node, runNode(next, h, st), st);
+      i++;
+    } else h = runNode(node, h, st);
+  }
   return { output: toUser(h), captures: st.captures, buffers: st.buffers };
 }

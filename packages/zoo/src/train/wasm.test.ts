@@ -8,7 +8,8 @@ import { configureEngine, engineInfo } from '@basis/tensor';
 import { selectBackend } from '@basis/tensor/backend';
 import { sampleSubset } from '../data/dataset.js';
 import type { ClassificationDataset } from '../data/types.js';
-import type { ParamDict } from '../graph/index.js';
+import { createRng } from '@basis/tensor';
+import { forward, initParams, paramsToTensors, type ParamDict } from '../graph/index.js';
 import { loadDataSpec } from '../model/node.js';
 import { buildModel, type ModelSpec } from '../model/model-spec.js';
 import { trainModel } from './train-model.js';
@@ -96,4 +97,50 @@ describe('wasm training agrees with cpu', () => {
       configureEngine({ threads: before });
     }
   });
+});
+
+describe('relu before a max-pool runs after it', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: relu on the pooled maps; output, running statistics and every gradient equal to the original order`, async () => {
+      if (backend === 'wasm') await selectBackend('wasm');
+      else await tf.setBackend('cpu');
+      // MiniMyrtle(4) on 12x12: relu layers.5 and layers.9 feed max-pools layers.6 and layers.10
+      const graph = buildModel({ arch: 'minimyrtle', width: 4 }, { input: [1, 12, 12], classes: 3 });
+      const params = paramsToTensors(initParams(graph, createRng(1)));
+      const names = Object.keys(params).filter((k) => !k.includes('running') && !k.includes('num_batches'));
+      const rng = createRng(2);
+      const x = tf.tensor(Float32Array.from({ length: 5 * 144 }, () => rng.normal()), [5, 1, 12, 12]);
+      const w = tf.tensor(Float32Array.from({ length: 15 }, () => rng.normal()), [5, 3]);
+      const run = async (capture: string[]): Promise<{ values: Float32Array[]; reluShapes: number[][] }> => {
+        let values: Float32Array[] = [];
+        const prof = await tf.profile(() => {
+          values = tf.tidy(() => {
+            const f = (...ts: tf.Tensor[]): tf.Scalar => {
+              const r = forward(graph, { ...params, ...Object.fromEntries(names.map((k, i) => [k, ts[i] as tf.Tensor])) }, x, { training: true, capture });
+              return tf.sum(tf.mul(r.output, w));
+            };
+            const r = forward(graph, params, x, { training: true, capture });
+            const grads = tf.grads(f)(names.map((k) => params[k] as tf.Tensor));
+            return [r.output, ...Object.values(r.buffers), ...grads].map((t) => (t.dataSync() as Float32Array).slice());
+          });
+        });
+        return { values, reluShapes: prof.kernels.filter((k) => k.name === 'Relu').map((k) => k.inputShapes[0] as number[]) };
+      };
+      const reordered = await run([]);
+      const original = await run(['layers.5', 'layers.9']);
+      expect(reordered.values).toHaveLength(original.values.length);
+      reordered.values.forEach((v, i) => {
+        const o = original.values[i] as Float32Array;
+        expect(v.length).toBe(o.length);
+        let same = 0;
+        for (let j = 0; j < v.length; j++) if (v[j] === o[j]) same++; // equal values (+0 and -0 alike)
+        expect(same, `tensor ${i}`).toBe(v.length);
+      });
+      expect(original.reluShapes).toContainEqual([5, 12, 12, 8]);
+      expect(reordered.reluShapes).not.toContainEqual([5, 12, 12, 8]);
+      expect(reordered.reluShapes).toContainEqual([5, 6, 6, 8]);
+      expect(reordered.reluShapes).toContainEqual([5, 3, 3, 8]);
+      tf.dispose([x, w, ...Object.values(params)]);
+    });
+  }
 });
