@@ -34,7 +34,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { BasisError } from '../errors.js';
-import { mergedRows, repeat, simdKernelsFor, type SimdKernels } from './wasm-simd.js';
+import { mergedRows, repeat, residentInputs, simdKernelsFor, type SimdKernels } from './wasm-simd.js';
 
 const BN_TRAIN = 'BasisBatchNormTrain';
 const BN_TRAIN_GRAD = 'BasisBatchNormTrainGrad';
@@ -897,7 +897,11 @@ export function registerFusedKernels(backendName: string): string[] {
   for (const [name, kernel, onWasm] of KERNELS) {
     if (getKernel(name, backendName) !== undefined) continue;
     const k = backendName === 'wasm' && onWasm !== undefined ? onWasm : kernel;
-    registerKernel({ kernelName: name, backendName, kernelFunc: k as unknown as KernelFunc });
+    const kernelFunc = (args: Args): TensorInfo[] => {
+      residentInputs(args.backend, args.inputs);
+      return k(args);
+    };
+    registerKernel({ kernelName: name, backendName, kernelFunc: kernelFunc as unknown as KernelFunc });
   }
   return KERNELS.map(([, , , label]) => label);
 }

@@ -14,7 +14,7 @@ import { backend_util, broadcast_util, engine, getKernel, registerKernel, unregi
 import { nativeSgemm } from '../engine/blas.js';
 import { SPLIT_MIN_DEPTH } from '../engine/sgemm-split.js';
 import { nativeLib } from '../engine/engine.js';
-import { simdKernelsFor } from './wasm-simd.js';
+import { residentInputs, simdKernelsFor } from './wasm-simd.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackend {
@@ -1179,7 +1179,11 @@ export function registerNativeKernels(): string[] {
     unregisterKernel(name, 'wasm');
     registerKernel({
       ...original,
-      kernelFunc: (args) => (nativeLib() === null ? fallback(args) : kernel(args as unknown as Args, fallback)),
+      kernelFunc: (args) => {
+        if (nativeLib() === null) return fallback(args);
+        residentInputs(args.backend, args.inputs);
+        return kernel(args as unknown as Args, fallback);
+      },
     });
     names.push(label);
   }

@@ -12,7 +12,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { registerFusedKernels } from './fused-kernels.js';
 import { registerNativeKernels } from './native-kernels.js';
-import { mergedRows, repeat, simdAvailable, simdKernelsFor } from './wasm-simd.js';
+import { mergedRows, repeat, residentInputs, simdAvailable, simdKernelsFor } from './wasm-simd.js';
 
 interface WasmLikeBackend {
   disposeData(dataId: object): void;
@@ -31,7 +31,11 @@ function call(name: string, inputs: Inputs, backend: WasmLikeBackend, attrs: Nam
 
 function replace(name: string, make: (original: KernelConfig | undefined) => KernelFunc): boolean {
   const original = getKernel(name, 'wasm');
-  const kernelFunc = make(original);
+  const made = make(original);
+  const kernelFunc: KernelFunc = (args) => {
+    residentInputs(args.backend, args.inputs);
+    return made(args);
+  };
   if (original !== undefined) unregisterKernel(name, 'wasm');
   registerKernel({
     kernelName: name,

@@ -420,6 +420,22 @@ function moduleBytes(fns: FnDef[]): Uint8Array {
   ]);
 }
 
+// --- kernel inputs -----------------------------------------------------------------------------
+
+/**
+ * Moves every input of a kernel onto the wasm backend before any view of its heap is taken. tfjs
+ * moves a tensor made on another backend lazily, on the backend's first `dataIdMap.get` of it, and
+ * the wasm backend's `typedArrayFromHeap` makes that call after reading the heap's buffer: when the
+ * move grew the heap, the view was made on the detached buffer (a TypeError in basis' kernels, seen
+ * with a tensor that went to the cpu backend and back). basis' wasm kernels call this first; a
+ * no-op on other backends.
+ */
+export function residentInputs(backend: unknown, inputs: Readonly<Record<string, { dataId: object } | null | undefined>>): void {
+  const map = (backend as { dataIdMap?: { get(dataId: object): unknown } } | null)?.dataIdMap;
+  if (map === undefined || typeof map.get !== 'function') return;
+  for (const t of Object.values(inputs)) if (t !== null && t !== undefined) map.get(t.dataId);
+}
+
 // --- row merging ------------------------------------------------------------------------------
 
 /**
