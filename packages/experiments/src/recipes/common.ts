@@ -2,7 +2,8 @@
 // profiles and their checkers, evaluation data as tensors, activation capture, pairs, slopes and
 // the interval verdicts every claim check uses.
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, createRng, integer, type Matrix } from '@basis/tensor';
+import * as v from 'valibot';
+import { BasisError, createRng, integer, list, type Matrix, type Schema } from '@basis/tensor';
 import {
   DataSpecSchema,
   TrainSettingsSchema,
@@ -20,7 +21,7 @@ import {
   type ModelSpec,
   type TrainSettings,
 } from '@basis/zoo';
-import { checkInt, checkKeys, checkList, checkObject, invalid } from '../runner/check.js';
+import { checkInt, checkKeys, checkList, checkObject, invalid, type FieldProblem } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import type { CachedModel, Estimate, Verdict } from './types.js';
 
@@ -61,6 +62,55 @@ export interface BaseConfig {
  */
 export function baseEntries(minSeeds = 2) {
   return { data: DataSpecSchema, train: TrainSettingsSchema, seeds: integer(minSeeds, 64) };
+}
+
+/** The test-set size of a data spec (its `testSize`, else the dataset's default evaluation split). */
+export function testSizeOf(data: DataSpec): number {
+  return data.testSize ?? (data.dataset === 'fashion' ? 10000 : 2000);
+}
+
+/**
+ * The cross-field rule of the `inputs` field (an integer >= 50 in the schema): no more inputs than
+ * the test set has, reported at `inputs` (`E000-1.inputs is 5000 but the test set has 1000 examples
+ * (E000-1.data.testSize)`); for {@link crossCheck}.
+ *
+ * @example
+ * ```ts
+ * const schema = crossCheck(object({ ...baseEntries(2), inputs: integer(50) }), inputsFit('E000-1'));
+ * ```
+ */
+export function inputsFit(field: string): (c: Pick<BaseConfig, 'data' | 'inputs'>) => FieldProblem | null {
+  return (c) => {
+    const testSize = testSizeOf(c.data);
+    return c.inputs <= testSize ? null : { at: ['inputs'], message: `is ${c.inputs} but the test set has ${testSize} examples (${field}.data.testSize)` };
+  };
+}
+
+/**
+ * A list of at least `minLength` hidden widths (integers in [2, 4096]), each larger than the one
+ * before it: "must list at least 2 widths, got 1", "[1] must be larger than the width before it
+ * (16), got 8".
+ *
+ * @example
+ * ```ts
+ * object({ widths: widthsSchema(2) }); // accepts [16, 32, 64]
+ * ```
+ */
+export function widthsSchema(minLength = 2): Schema<number[]> {
+  const pipe = v.pipe as unknown as (...items: unknown[]) => Schema<number[]>;
+  return pipe(
+    list(integer(2, 4096), 'widths (integers in [2, 4096])'),
+    v.minLength(minLength, (i: v.BaseIssue<unknown>) => `must list at least ${minLength} widths, got ${(i.input as unknown[]).length}`),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const ws = dataset.value as number[];
+      for (let i = 1; i < ws.length; i++) {
+        if (ws[i]! > ws[i - 1]!) continue;
+        addIssue({ message: `must be larger than the width before it (${ws[i - 1]}), got ${ws[i]}`, path: [{ type: 'array', origin: 'value', input: ws, key: i, value: ws[i] }] });
+        return;
+      }
+    }),
+  );
 }
 
 /**

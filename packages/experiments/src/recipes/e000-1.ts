@@ -1,8 +1,9 @@
 // E000-1 (S000): basis convergence against width — perm-corr between independent runs, per
 // layer, as the hidden width grows.
+import { finite, integer, object, type Schema } from '@basis/tensor';
 import type { ModelSpec } from '@basis/zoo';
 import { lineChart, type Figure } from '../report.js';
-import { checkNum } from '../runner/check.js';
+import { crossCheck, recipeConfig } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
 import {
   FULL_DATA,
@@ -14,15 +15,15 @@ import {
   STANDARD_TRAIN,
   accuracyRows,
   activationPoints,
-  checkBase,
-  checkWidths,
+  baseEntries,
+  inputsFit,
   job,
   meanOf,
   pairs,
   slope,
+  widthsSchema,
   type BaseConfig,
 } from './common.js';
-import { checkInt } from '../runner/check.js';
 import type { CompareSpec } from '../runner/stages.js';
 import type { ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
 import { judge, pairBootstrap } from './verdict.js';
@@ -96,19 +97,18 @@ export function decideE0001(m: E0001Measured, c: Pick<E0001Config, 'farBelow' | 
   ];
 }
 
-function check(v: unknown): E0001Config {
-  const o = checkBase(v, 'E000-1', ['widths', 'depth', 'farBelow', 'flatChange']);
-  return {
-    data: o.data,
-    train: o.train,
-    seeds: o.seeds,
-    inputs: o.inputs,
-    widths: checkWidths(o.widths, 'E000-1.widths', 2),
-    depth: checkInt(o.depth, 'E000-1.depth', 1, 8),
-    farBelow: checkNum(o.farBelow, 'E000-1.farBelow', { gt: 0, le: 1 }),
-    flatChange: checkNum(o.flatChange, 'E000-1.flatChange', { gt: 0, le: 1 }),
-  };
-}
+/** The schema of {@link E0001Config} (its messages start with `E000-1`): no more inputs than the test set has. */
+export const E0001ConfigSchema: Schema<E0001Config> = crossCheck(
+  object({
+    ...baseEntries(2),
+    inputs: integer(50),
+    widths: widthsSchema(2),
+    depth: integer(1, 8),
+    farBelow: finite({ gt: 0, le: 1 }),
+    flatChange: finite({ gt: 0, le: 1 }),
+  }),
+  inputsFit('E000-1'),
+);
 
 /**
  * Perm-corr between the layers of independently trained MLPs as a function of width, over every
@@ -210,6 +210,6 @@ export const e000_1: ExperimentRecipe<E0001Config> = {
     standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [32, 64, 128, 256], depth: 2, farBelow: 0.9, flatChange: 0.05 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, farBelow: 0.9, flatChange: 0.05 },
   },
-  checkConfig: check,
+  ...recipeConfig(E0001ConfigSchema, 'E000-1'),
   run,
 };

@@ -5,10 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { metric } from '@basis/align';
 import { stitch } from '@basis/connectivity';
 import { barChart, type Figure } from '../report.js';
-import { checkInt, checkList, checkNum, checkOneOf, invalid } from '../runner/check.js';
+import { finite, integer, list, object, oneOf, type Schema } from '@basis/tensor';
+import { crossCheck, recipeConfig } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
 import { loadData } from '../runner/data.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, datasetTensor, evalSet, graphOf, job, meanOf, pairs, untrained, type BaseConfig } from './common.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, baseEntries, datasetTensor, evalSet, graphOf, inputsFit, job, meanOf, pairs, untrained, type BaseConfig } from './common.js';
 import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
 import { checkOf, judge, pairBootstrap } from './verdict.js';
 
@@ -26,14 +27,26 @@ export interface E0003Config extends BaseConfig {
   minGain: number;
 }
 
-function check(v: unknown): E0003Config {
-  const o = checkBase(v, 'E000-3', ['width', 'depth', 'frozen', 'trunks', 'minGain']);
-  const depth = checkInt(o.depth, 'E000-3.depth', 2, 8);
-  const frozen = checkInt(o.frozen, 'E000-3.frozen', 1, depth - 1);
-  const trunks = checkList(o.trunks, 'E000-3.trunks', (x, f) => checkOneOf(x, f, ['trained', 'random-init'] as const));
-  if (new Set(trunks).size !== trunks.length) invalid('E000-3.trunks', 'lists a variant twice');
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, width: checkInt(o.width, 'E000-3.width', 2, 4096), depth, frozen, trunks, minGain: checkNum(o.minGain, 'E000-3.minGain', { ge: 0, le: 1 }) };
-}
+/**
+ * The schema of {@link E0003Config} (its messages start with `E000-3`): no more inputs than the
+ * test set has, the frozen trunk below the last hidden layer, each trunk variant once.
+ */
+export const E0003ConfigSchema: Schema<E0003Config> = crossCheck(
+  object({
+    ...baseEntries(2),
+    inputs: integer(50),
+    width: integer(2, 4096),
+    depth: integer(2, 8),
+    frozen: integer(1),
+    trunks: list(oneOf(['trained', 'random-init']), 'trunk variants', { min: 1, emptyMessage: 'must list at least 1 trunk variant' }),
+    minGain: finite({ ge: 0, le: 1 }),
+  }),
+  (c) => {
+    if (c.frozen > c.depth - 1) return { at: ['frozen'], message: `must be an integer in [1, ${c.depth - 1}], got ${c.frozen}` };
+    if (new Set(c.trunks).size !== c.trunks.length) return { at: ['trunks'], message: 'lists a variant twice' };
+    return inputsFit('E000-3')(c);
+  },
+);
 
 type P64 = CachedModel['params'];
 
@@ -194,6 +207,6 @@ export const e000_3: ExperimentRecipe<E0003Config> = {
     standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, width: 256, depth: 3, frozen: 1, trunks: ['trained', 'random-init'], minGain: 0.01 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, width: 256, depth: 4, frozen: 2, trunks: ['trained', 'random-init'], minGain: 0.01 },
   },
-  checkConfig: check,
+  ...recipeConfig(E0003ConfigSchema, 'E000-3'),
   run,
 };

@@ -4,9 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { interpolationCurve, weightMatching } from '@basis/connectivity';
 import { inferSpec } from '@basis/zoo';
 import { lineChart, type Figure } from '../report.js';
-import { checkInt, checkNum } from '../runner/check.js';
+import { finite, integer, object, type Schema } from '@basis/tensor';
+import { crossCheck, recipeConfig } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, checkBase, checkWidths, evalSet, meanOf, slope, type BaseConfig } from './common.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, baseEntries, evalSet, inputsFit, meanOf, slope, widthsSchema, type BaseConfig } from './common.js';
 import { judge, judgeAll, pairBootstrap } from './verdict.js';
 import { permcorrSweep } from './e000-1.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
@@ -78,20 +79,19 @@ export function decideE0004(m: E0004Measured, c: Pick<E0004Config, 'flatChange' 
   ];
 }
 
-function check(v: unknown): E0004Config {
-  const o = checkBase(v, 'E000-4', ['widths', 'depth', 'lambdas', 'flatChange', 'minShrink']);
-  return {
-    data: o.data,
-    train: o.train,
-    seeds: o.seeds,
-    inputs: o.inputs,
-    widths: checkWidths(o.widths, 'E000-4.widths', 2),
-    depth: checkInt(o.depth, 'E000-4.depth', 1, 8),
-    lambdas: checkInt(o.lambdas, 'E000-4.lambdas', 3, 101),
-    flatChange: checkNum(o.flatChange, 'E000-4.flatChange', { gt: 0, le: 1 }),
-    minShrink: checkNum(o.minShrink, 'E000-4.minShrink', { ge: 0, le: 10 }),
-  };
-}
+/** The schema of {@link E0004Config} (its messages start with `E000-4`): no more inputs than the test set has. */
+export const E0004ConfigSchema: Schema<E0004Config> = crossCheck(
+  object({
+    ...baseEntries(2),
+    inputs: integer(50),
+    widths: widthsSchema(2),
+    depth: integer(1, 8),
+    lambdas: integer(3, 101),
+    flatChange: finite({ gt: 0, le: 1 }),
+    minShrink: finite({ ge: 0, le: 10 }),
+  }),
+  inputsFit('E000-4'),
+);
 
 async function run(ctx: Parameters<ExperimentRecipe['run']>[0], c: E0004Config): Promise<RecipeResult> {
   const s = await permcorrSweep(ctx, c, 'E000-4');
@@ -187,6 +187,6 @@ export const e000_4: ExperimentRecipe<E0004Config> = {
     standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, widths: [32, 64, 128, 256], depth: 2, lambdas: 11, flatChange: 0.05, minShrink: 0.01 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 2000, widths: [32, 64, 128, 256, 512], depth: 2, lambdas: 21, flatChange: 0.05, minShrink: 0.01 },
   },
-  checkConfig: check,
+  ...recipeConfig(E0004ConfigSchema, 'E000-4'),
   run,
 };

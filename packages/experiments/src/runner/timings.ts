@@ -7,11 +7,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E000-1",
     "profile": "standard",
-    "seconds": 195.8,
-    "trained": 0,
-    "reused": 20,
+    "seconds": 152.3,
+    "trained": 20,
+    "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T10:25:57.077Z",
+    "started": "2026-12-07T15:28:05.731Z",
     "config": {
       "data": {
         "dataset": "mnist",
@@ -91,11 +91,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E000-3",
     "profile": "standard",
-    "seconds": 163.5,
+    "seconds": 306.5,
     "trained": 16,
     "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T05:57:20.470Z",
+    "started": "2026-12-07T15:30:40.952Z",
     "config": {
       "data": {
         "dataset": "mnist",
@@ -128,11 +128,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E000-4",
     "profile": "standard",
-    "seconds": 156.8,
+    "seconds": 105.7,
     "trained": 0,
     "reused": 20,
     "threads": 2,
-    "started": "2026-12-07T05:40:34.178Z",
+    "started": "2026-12-07T15:35:49.233Z",
     "config": {
       "data": {
         "dataset": "mnist",
