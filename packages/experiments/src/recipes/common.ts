@@ -2,8 +2,7 @@
 // profiles and their checkers, evaluation data as tensors, activation capture, pairs, slopes and
 // the interval verdicts every claim check uses.
 import * as tf from '@tensorflow/tfjs-core';
-import * as v from 'valibot';
-import { BasisError, createRng, integer, list, type Matrix, type Schema } from '@basis/tensor';
+import { BasisError, createRng, integer, type Matrix, type Schema } from '@basis/tensor';
 import {
   DataSpecSchema,
   TrainSettingsSchema,
@@ -21,7 +20,7 @@ import {
   type ModelSpec,
   type TrainSettings,
 } from '@basis/zoo';
-import { checkInt, checkKeys, checkList, checkObject, invalid, type FieldProblem } from '../runner/check.js';
+import { ascending, checkInt, checkKeys, checkList, checkObject, invalid, listOfAtLeast, type FieldProblem } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import type { CachedModel, Estimate, Verdict } from './types.js';
 
@@ -88,7 +87,7 @@ export function inputsFit(field: string): (c: Pick<BaseConfig, 'data' | 'inputs'
 
 /**
  * A list of at least `minLength` hidden widths (integers in [2, 4096]), each larger than the one
- * before it: "must list at least 2 widths, got 1", "[1] must be larger than the width before it
+ * before it: "needs at least 2 widths, got 1", "[1] must be larger than the width before it
  * (16), got 8".
  *
  * @example
@@ -97,20 +96,7 @@ export function inputsFit(field: string): (c: Pick<BaseConfig, 'data' | 'inputs'
  * ```
  */
 export function widthsSchema(minLength = 2): Schema<number[]> {
-  const pipe = v.pipe as unknown as (...items: unknown[]) => Schema<number[]>;
-  return pipe(
-    list(integer(2, 4096), 'widths (integers in [2, 4096])'),
-    v.minLength(minLength, (i: v.BaseIssue<unknown>) => `must list at least ${minLength} widths, got ${(i.input as unknown[]).length}`),
-    v.rawCheck(({ dataset, addIssue }) => {
-      if (!dataset.typed) return;
-      const ws = dataset.value as number[];
-      for (let i = 1; i < ws.length; i++) {
-        if (ws[i]! > ws[i - 1]!) continue;
-        addIssue({ message: `must be larger than the width before it (${ws[i - 1]}), got ${ws[i]}`, path: [{ type: 'array', origin: 'value', input: ws, key: i, value: ws[i] }] });
-        return;
-      }
-    }),
-  );
+  return ascending(listOfAtLeast(integer(2, 4096), 'widths (integers in [2, 4096])', minLength, 'widths'), 'width');
 }
 
 /**

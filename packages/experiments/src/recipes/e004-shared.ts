@@ -3,12 +3,12 @@
 // with its interpolation barrier (C2) and LLFC, weak-additivity and commutativity report (C6-C8).
 import * as tf from '@tensorflow/tfjs-core';
 import { activationMatchingOn, interpolationCurve, llfc, weightMatching, type LlfcReport, type Params } from '@basis/connectivity';
-import { createRng } from '@basis/tensor';
+import { createRng, integer, list } from '@basis/tensor';
 import { buildModel, inferSpec, initParams, parseDataSpec, type DataSpec } from '@basis/zoo';
-import { checkInt, checkKeys, checkObject, checkOneOf, invalid, show } from '../runner/check.js';
+import { checkInt, checkKeys, checkObject, checkOneOf, count, invalid, show, type FieldProblem } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import type { EvalTask } from '../runner/eval-task.js';
-import { checkLike, evalData, familyJob, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { ModelFamilySchema, checkLike, evalData, familyJob, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
 import type { CachedModel, RunContext, Profile } from './types.js';
 
 /** Which pairs of modes to build and how many inputs to measure on. */
@@ -43,6 +43,40 @@ export const MODE_PAIRS_PROFILES: Record<Profile, ModePairsConfig> = {
   standard: { family: { data: { dataset: 'mnist', trainSize: 8000, testSize: 2000 }, model: { arch: 'mlp', width: 256, depth: 3 }, train: { epochs: 20, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: [0, 1, 2, 3, 4] }, spawnEpochs: [0, 1, 2], parents: 5, inputs: 1000, matchInputs: 2000 },
   full: { family: { data: { dataset: 'mnist' }, model: { arch: 'mlp', width: 512, depth: 3 }, train: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } }, seeds: [0, 1, 2, 3] }, spawnEpochs: [0, 1, 2, 5], parents: 4, inputs: 1000, matchInputs: 2000 },
 };
+
+/**
+ * The schema entries of the {@link ModePairsConfig} fields, for a recipe's `object` schema (with
+ * {@link modePairsProblem} as its cross-field check).
+ *
+ * @example
+ * ```ts
+ * const schema = crossCheck(object({ ...modePairsEntries, barrierTol: between(0, 1) }), modePairsProblem);
+ * ```
+ */
+export const modePairsEntries = {
+  family: ModelFamilySchema,
+  spawnEpochs: list(integer(0), 'spawn epochs (integers >= 0)', { min: 1, emptyMessage: 'must not be empty' }),
+  parents: count(1, 'parent'),
+  inputs: count(10, 'inputs'),
+  matchInputs: count(10, 'inputs'),
+};
+
+/**
+ * The rules across the {@link ModePairsConfig} fields: two seeds at least (one independent pair),
+ * every spawn epoch below `family.train.epochs` (reported at the item:
+ * `config.spawnEpochs[0] must be an integer in [0, 1] (below family.train.epochs), got 2`).
+ *
+ * @example
+ * ```ts
+ * modePairsProblem({ ...MODE_PAIRS_PROFILES.quick, spawnEpochs: [2] })?.at; // ['spawnEpochs', 0]
+ * ```
+ */
+export function modePairsProblem(c: ModePairsConfig): FieldProblem | null {
+  if (c.family.seeds.length < 2) return { at: ['family', 'seeds'], message: `needs at least 2 seeds (one independent pair), got ${c.family.seeds.length}` };
+  const epochs = c.family.train.epochs;
+  const i = c.spawnEpochs.findIndex((k) => k >= epochs);
+  return i < 0 ? null : { at: ['spawnEpochs', i], message: `must be an integer in [0, ${epochs - 1}] (below family.train.epochs), got ${c.spawnEpochs[i]}` };
+}
 
 /** Validates a configuration that extends {@link ModePairsConfig} against a profile's shape. */
 export function checkModePairs<C extends ModePairsConfig>(v: unknown, template: C): C {

@@ -96,9 +96,9 @@ export function listOfAtLeast<T>(item: Schema<T>, what: string, min: number, nee
   return pipe(list(item, what), v.minLength(min, (i: Issue) => `needs at least ${min} ${need}, got ${(i.input as unknown[]).length}`)) as Schema<T[]>;
 }
 
-/** A problem that a cross-field check found: the keys from the configuration down to the field, and what is wrong. */
+/** A problem that a cross-field check found: the keys (list indices as numbers) from the configuration down to the field, and what is wrong. */
 export interface FieldProblem {
-  at: readonly [string, ...string[]];
+  at: readonly [string, ...Array<string | number>];
   message: string;
 }
 
@@ -119,13 +119,52 @@ export function crossCheck<T>(schema: Schema<T>, problem: (value: T) => FieldPro
       if (!dataset.typed) return;
       const p = problem(dataset.value as T);
       if (p === null) return;
-      const path: v.ObjectPathItem[] = [];
+      const path: Array<v.ObjectPathItem | v.ArrayPathItem> = [];
       let o = dataset.value as Record<string, unknown>;
       for (const k of p.at) {
-        path.push(at(o, k));
+        if (typeof k === 'number') {
+          const xs = o as unknown as unknown[];
+          path.push({ type: 'array', origin: 'value', input: xs, key: k, value: xs[k] });
+        } else path.push(at(o, k));
         o = o[k] as Record<string, unknown>;
       }
       addIssue({ message: p.message, path: path as [v.ObjectPathItem, ...v.ObjectPathItem[]] });
     }),
   ) as Schema<T>;
+}
+
+/**
+ * `schema` (a list of numbers) whose items each exceed the one before them: "[2] must be larger
+ * than the width before it (32), got 16" (reported at the item).
+ *
+ * @example
+ * ```ts
+ * object({ widths: ascending(list(integer(2), 'widths'), 'width') });
+ * ```
+ */
+export function ascending(schema: Schema<number[]>, what: string): Schema<number[]> {
+  return pipe(
+    schema,
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const xs = dataset.value as number[];
+      for (let i = 1; i < xs.length; i++) {
+        if ((xs[i] as number) > (xs[i - 1] as number)) continue;
+        addIssue({ message: `must be larger than the ${what} before it (${xs[i - 1]}), got ${xs[i]}`, path: [{ type: 'array', origin: 'value', input: xs, key: i, value: xs[i] }] });
+        return;
+      }
+    }),
+  ) as Schema<number[]>;
+}
+
+/**
+ * `schema` (a list) without repeated items: "lists a class twice" (with `what` = 'class').
+ *
+ * @example
+ * ```ts
+ * object({ trunks: distinct(list(oneOf(['trained', 'random-init']), 'trunk variants'), 'variant') });
+ * ```
+ */
+export function distinct<T>(schema: Schema<T[]>, what: string): Schema<T[]> {
+  return pipe(schema, v.check((xs: T[]) => new Set(xs).size === xs.length, `lists a ${what} twice`)) as Schema<T[]>;
 }
