@@ -5,7 +5,7 @@ export { loadData } from './runner/data.js';
 export { contentHash, parseStored, stringifyStored } from './runner/json.js';
 export { RECIPE_LIST, RECIPE_REGISTRY, getRecipe, type AnyRecipe } from './recipes/index.js';
 export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';
-export { recipeReport, runRecipe, type RecipeRun, type RunRecipeOptions } from './runner/run.js';
+export { recipeReport, resolveConfig, runRecipe, type RecipeRun, type RunRecipeOptions } from './runner/run.js';
 export { ExperimentFileSchema, ExperimentOverrideSchema, mergeConfig, parseExperimentText, readExperimentFile, type ExperimentFile } from './runner/config.js';
 export { recipeHash, recipeSources, type RecipeHash } from './runner/hash.js';
 export { judge, judgeAll, judgeFlag, pairBootstrap, QUICK_CAVEAT, type Judgement, type Rule } from './recipes/verdict.js';

@@ -57,7 +57,7 @@ interface Summary {
  * 130 for Ctrl-C, 143 for SIGTERM).
  */
 export async function runReproduce(ctx: CommandContext, id: string | undefined, flags: ReproduceFlags): Promise<number> {
-  const { RECIPE_LIST, createQueueExecutor, estimateRunTime, formatEstimateSeconds, getRecipe, mergeConfig, readExperimentFile, runRecipe, writeIndex } = await import('@basis/experiments/node');
+  const { RECIPE_LIST, createQueueExecutor, estimateRunTime, formatEstimateSeconds, getRecipe, readExperimentFile, resolveConfig, runRecipe, writeIndex } = await import('@basis/experiments/node');
   if (flags.list) {
     // with --profile (or --quick): the estimated run time of each experiment at that profile
     const listProfile = flags.quick ? 'quick' : flags.profile;
@@ -92,10 +92,11 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
   ctx.info(`basis reproduce ${target} (${profile} profile, backend ${backend.name}) → ${out}; run cache ${cacheDir}${executor === undefined ? '' : `; models, captures and comparisons run by the workers of ${executor.description}`}`);
   // the estimate before anything starts (with an empty cache; models already in it make runs faster)
   const threadsNow = workers ?? threadBudget();
+  // an experiment file's config, merged into the profile and validated once: the estimate and the run use the same value
+  const configs = new Map(ids.map((rid) => [rid, file === undefined ? undefined : resolveConfig(rid, profile, file.config)] as const));
   const estimates = new Map(
     ids.map((rid) => {
-      const r = getRecipe(rid);
-      const config: unknown = file === undefined ? undefined : r.checkConfig(mergeConfig(r.profiles[profile] as Record<string, unknown>, file.config));
+      const config = configs.get(rid);
       return [rid, estimateRunTime(rid, profile, { threads: threadsNow, ...(config === undefined ? {} : { config }) })] as const;
     }),
   );
@@ -149,7 +150,7 @@ export async function runReproduce(ctx: CommandContext, id: string | undefined, 
           out: dir,
           cacheDir,
           seed,
-          ...(file === undefined ? {} : { config: file.config }),
+          ...(configs.get(rid) === undefined ? {} : { config: configs.get(rid) }),
           signal: ctl.signal,
           onWait: (line) => bars.log(`${rid}: ${line}`),
           backend: ctx.options.backend,

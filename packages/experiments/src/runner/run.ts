@@ -1,7 +1,7 @@
 // `basis reproduce`: runs one recipe in a run directory and writes its report, result and figures.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BasisError, engineInfo, isBasisError, type EngineInfo } from '@basis/tensor';
+import { BasisError, engineInfo, isBasisError, isParsed, type EngineInfo } from '@basis/tensor';
 import { withDirLock, writeFileAtomic } from '@basis/tensor/node';
 import type { BackendPreference } from '@basis/tensor/backend';
 import { getRecipe, type AnyRecipe } from '../recipes/index.js';
@@ -27,7 +27,11 @@ export interface RunRecipeOptions {
   profile: Profile;
   /** Output folder: report.html, result.json, figures/ (created). */
   out: string;
-  /** Overrides of the profile's configuration (merged key by key, then validated by the recipe). */
+  /**
+   * Overrides of the profile's configuration (merged key by key, then validated by the recipe), or
+   * the configuration {@link resolveConfig} returned for this recipe and profile, which a recipe
+   * declaring a schema runs as it is (parsed once).
+   */
   config?: Record<string, unknown>;
   /** Base seed (default 0). */
   seed?: number;
@@ -206,10 +210,32 @@ export async function runRecipe(id: string, opts: RunRecipeOptions): Promise<Rec
   return withDirLock(opts.out, { cleanDepth: 1 }, () => runRecipeLocked(recipe, opts));
 }
 
+/**
+ * The validated configuration of recipe `id` at `profile` with `override` (an experiment file's
+ * `config`) merged into it: what {@link runRecipe} runs and its report records. Handing it to
+ * runRecipe as `config` (and to `estimateRunTime`) parses the configuration once: a recipe that
+ * declares a schema returns a frozen parsed value, which runRecipe runs as it is.
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig('E000-1', 'quick', { widths: [16, 32] });
+ * estimateRunTime('E000-1', 'quick', { config });
+ * await runRecipe('E000-1', { profile: 'quick', out: 'reproduce/E000-1', config });
+ * ```
+ */
+export function resolveConfig(id: string, profile: Profile, override?: Record<string, unknown>): Record<string, unknown> {
+  const recipe = getRecipe(id);
+  if (profile !== 'quick' && profile !== 'standard' && profile !== 'full') throw new BasisError('CONFIG_INVALID', `profile must be 'quick', 'standard' or 'full', got ${String(profile)}`, { details: { field: 'profile' } });
+  const base = recipe.profiles[profile] as Record<string, unknown>;
+  return recipe.checkConfig(override === undefined ? base : mergeConfig(base, override)) as Record<string, unknown>;
+}
+
 async function runRecipeLocked(recipe: ReturnType<typeof getRecipe>, opts: RunRecipeOptions): Promise<RecipeRun> {
   const seed = opts.seed ?? 0;
   const base = recipe.profiles[opts.profile] as Record<string, unknown>;
-  const config: unknown = recipe.checkConfig(opts.config === undefined ? base : mergeConfig(base, opts.config));
+  // a value resolveConfig returned (parsed by the recipe's schema) is not merged and parsed again
+  const resolved = recipe.configSchema !== undefined && isParsed(recipe.configSchema, opts.config);
+  const config: unknown = resolved ? opts.config : recipe.checkConfig(opts.config === undefined ? base : mergeConfig(base, opts.config));
   const hashed = await recipeHash(recipe, config);
   const started = new Date().toISOString();
   const t0 = performance.now();
