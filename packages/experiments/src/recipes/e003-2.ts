@@ -2,10 +2,11 @@
 // seeds-spec F1 (identity, permutation from matching, affine, reduced rank, G_ReLU), CIs over pairs.
 import * as tf from '@tensorflow/tfjs-core';
 import { stitch, type StitchKind } from '@basis/connectivity';
-import { BasisError } from '@basis/tensor';
-import { invalid } from '../runner/check.js';
+import * as v from 'valibot';
+import { BasisError, list, object, parseConfig, type Schema } from '@basis/tensor';
+import { count, crossCheck, distinct, invalid, recipeConfig } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, activationNodes, checkLike, estimate, evalData, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { STANDARD_FAMILY, FULL_FAMILY, ModelFamilySchema, QUICK_FAMILY, activationNodes, estimate, evalData, fmt, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
 import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap, type Judgement } from './verdict.js';
 import type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, RunContext, Verdict, Profile } from './types.js';
 
@@ -21,11 +22,40 @@ export interface StitchSettings {
   testInputs: number;
 }
 
+const CLASS_MESSAGE = (i: v.BaseIssue<unknown>): string => `must be identity, permutation, affine, grelu or rank-<r> (r >= 1), got ${typeof i.input === 'string' ? `'${i.input}'` : String(i.input)}`;
+
+/**
+ * The schema of {@link StitchSettings}: distinct stitching classes (identity, permutation, affine,
+ * grelu or rank-r with r >= 1), at least 1 epoch and 100 training and test inputs.
+ *
+ * @example
+ * ```ts
+ * object({ family: ModelFamilySchema, stitching: StitchSettingsSchema });
+ * ```
+ */
+export const StitchSettingsSchema: Schema<StitchSettings> = object({
+  classes: distinct(
+    list(v.pipe(v.string(CLASS_MESSAGE), v.regex(/^(identity|permutation|affine|grelu|rank-0*[1-9]\d*)$/, CLASS_MESSAGE)), 'stitching classes', { min: 1, emptyMessage: 'must not be empty' }),
+    'class',
+  ),
+  epochs: count(1, 'epoch'),
+  trainInputs: count(100, 'inputs'),
+  testInputs: count(100, 'inputs'),
+});
+
 /** Configuration of E003-2. */
 export interface E0032Config {
   family: ModelFamily;
   stitching: StitchSettings;
 }
+
+/** The schema of {@link E0032Config}: one pair of seeds at least; affine, grelu and a reduced-rank class among the stitching classes (the claims compare them). */
+export const E0032ConfigSchema: Schema<E0032Config> = crossCheck(object({ family: ModelFamilySchema, stitching: StitchSettingsSchema }), (c) => {
+  if (c.family.seeds.length < 2) return { at: ['family', 'seeds'], message: `needs at least 2 seeds (one pair), got ${c.family.seeds.length}` };
+  for (const k of ['affine', 'grelu']) if (!c.stitching.classes.includes(k)) return { at: ['stitching', 'classes'], message: `must include '${k}' (the claims compare it)` };
+  if (!c.stitching.classes.some((k) => k.startsWith('rank-'))) return { at: ['stitching', 'classes'], message: 'must include a reduced-rank class rank-<r>' };
+  return null;
+});
 
 const PROFILES: Record<Profile, E0032Config> = {
   quick: { family: QUICK_FAMILY, stitching: { classes: ['identity', 'permutation', 'affine', 'grelu', 'rank-1', 'rank-4'], epochs: 1, trainInputs: 2000, testInputs: 1000 } },
@@ -41,13 +71,9 @@ export function stitchKind(name: string, field = 'class'): StitchKind {
   return { rank: Number(m[1]) };
 }
 
-/** Validates stitching settings. */
+/** Validates stitching settings (with {@link StitchSettingsSchema}; for recipes that check their configuration by hand). */
 export function checkStitching(s: StitchSettings, field: string): void {
-  s.classes.forEach((c, i) => stitchKind(c, `${field}.classes[${i}]`));
-  if (new Set(s.classes).size !== s.classes.length) invalid(`${field}.classes`, 'lists a class twice');
-  needAtLeast(s.epochs, 1, `${field}.epochs`, 'epoch');
-  needAtLeast(s.trainInputs, 100, `${field}.trainInputs`, 'inputs');
-  needAtLeast(s.testInputs, 100, `${field}.testInputs`, 'inputs');
+  parseConfig(StitchSettingsSchema, s, field);
 }
 
 /** One stitching measurement. */
@@ -205,14 +231,7 @@ export const e003_2: ExperimentRecipe<E0032Config> = {
   title: 'Stitching at ReLU layers: affine vs reduced rank vs G_ReLU',
   source: 'S003 Fig. 1, eq. 4.3',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0032Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.family.seeds.length, 2, 'config.family.seeds', 'seeds (one pair)');
-    checkStitching(c.stitching, 'config.stitching');
-    for (const k of ['affine', 'grelu']) if (!c.stitching.classes.includes(k)) invalid('config.stitching.classes', `must include '${k}' (the claims compare it)`);
-    if (!c.stitching.classes.some((k) => k.startsWith('rank-'))) invalid('config.stitching.classes', 'must include a reduced-rank class rank-<r>');
-    return c;
-  },
+  ...recipeConfig(E0032ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const models = await trainFamily(ctx, c.family, 'E003-2 base');
     const graph = models[0]!.graph;

@@ -456,11 +456,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-2",
     "profile": "standard",
-    "seconds": 229.9,
+    "seconds": 2669.7,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T11:31:30.405Z",
+    "started": "2026-12-07T15:38:14.808Z",
     "config": {
       "family": {
         "data": {
