@@ -2,11 +2,11 @@
 // class-selectivity proxy for network dissection. A hidden representation is rotated by a
 // fractional rotation Q^alpha (Q Haar on SO(n), alpha from 0 to 1) and its class-selective units
 // are counted; the post-ReLU layer is compared with the same layer read out before its ReLU.
-import type { Matrix } from '@basis/tensor';
-import { BasisError, createRng, haarOrthogonal, matmul, orthogonalPower } from '@basis/tensor';
-import { invalid } from '../runner/check.js';
+import type { Matrix, Schema } from '@basis/tensor';
+import { BasisError, createRng, finite, haarOrthogonal, matmul, object, orthogonalPower, text } from '@basis/tensor';
+import { ascending, between, count, crossCheck, invalid, listOfAtLeast, recipeConfig } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { FULL_FAMILY, QUICK_FAMILY, STANDARD_FAMILY, captureAt, checkLike, estimate, evalData, fmt, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import { FULL_FAMILY, ModelFamilySchema, QUICK_FAMILY, STANDARD_FAMILY, captureAt, estimate, evalData, fmt, trainFamily, type ModelFamily } from './e003-shared.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult } from './types.js';
 import { checkOf, judge } from './verdict.js';
 
@@ -26,6 +26,27 @@ export interface E0036Config {
   /** Minimum change of the selective fraction (of the units) that counts as a fall. */
   minDrop: number;
 }
+
+/**
+ * The schema of {@link E0036Config}: two seeds at least (an interval needs two models), rotation
+ * fractions rising from 0 (the neuron basis) to 1 (a Haar-random basis).
+ */
+export const E0036ConfigSchema: Schema<E0036Config> = crossCheck(
+  object({
+    family: ModelFamilySchema,
+    layer: text('a hidden activation node name such as layers.3'),
+    alphas: ascending(listOfAtLeast(finite({ ge: 0, le: 1 }), 'rotation fractions', 2, 'rotation fractions'), 'fraction'),
+    draws: count(1, 'rotation'),
+    inputs: count(100, 'inputs'),
+    t: finite({ gt: 0 }),
+    minDrop: between(0, 1),
+  }),
+  (c) => {
+    if (c.family.seeds.length < 2) return { at: ['family', 'seeds'], message: `needs at least 2 seeds (an interval needs two models), got ${c.family.seeds.length}` };
+    if (c.alphas[0] !== 0 || c.alphas.at(-1) !== 1) return { at: ['alphas'], message: 'must start at 0 (the neuron basis) and end at 1 (the random basis)' };
+    return null;
+  },
+);
 
 const PROFILES: Record<Profile, E0036Config> = {
   quick: { family: QUICK_FAMILY, layer: 'layers.3', alphas: [0, 0.25, 0.5, 0.75, 1], draws: 2, inputs: 1000, t: 1, minDrop: 0.05 },
@@ -164,21 +185,7 @@ export const e003_6: ExperimentRecipe<E0036Config> = {
   title: 'Interpretability under basis rotation (class-selectivity proxy)',
   source: 'S003 Sec. 6, Fig. 3 (proxy of seeds-spec F5)',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0036Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.family.seeds.length, 2, 'config.family.seeds', 'seeds (an interval needs two models)');
-    needAtLeast(c.alphas.length, 2, 'config.alphas', 'rotation fractions');
-    c.alphas.forEach((a, i) => {
-      if (!(a >= 0 && a <= 1)) invalid(`config.alphas[${i}]`, `must be in [0, 1], got ${a}`);
-      if (i > 0 && !(a > c.alphas[i - 1]!)) invalid(`config.alphas[${i}]`, `must be larger than the fraction before it (${c.alphas[i - 1]}), got ${a}`);
-    });
-    if (c.alphas[0] !== 0 || c.alphas[c.alphas.length - 1] !== 1) invalid('config.alphas', 'must start at 0 (the neuron basis) and end at 1 (the random basis)');
-    needAtLeast(c.draws, 1, 'config.draws', 'rotation');
-    needAtLeast(c.inputs, 100, 'config.inputs', 'inputs');
-    if (!(c.t > 0)) invalid('config.t', `must be > 0, got ${c.t}`);
-    if (!(c.minDrop > 0 && c.minDrop < 1)) invalid('config.minDrop', `must be in (0, 1), got ${c.minDrop}`);
-    return c;
-  },
+  ...recipeConfig(E0036ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const models = await trainFamily(ctx, c.family, 'E003-6 base');
     const names = models[0]!.graph.nodes.map((n) => n.name);

@@ -5,12 +5,12 @@
 import { metric } from '@basis/align';
 import { denseChain, forwardDense } from '@basis/degeneracy';
 import { act, sampleAssignment, transformFeature } from '@basis/symmetry';
-import { Matrix, createRng, frobeniusNorm, sub } from '@basis/tensor';
+import { Matrix, createRng, finite, frobeniusNorm, object, sub, type Schema } from '@basis/tensor';
 import { inferSpec } from '@basis/zoo';
-import { invalid } from '../runner/check.js';
+import { count, crossCheck, recipeConfig } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
 import { transformPreactivation, type P64 } from './e003-1.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, estimate, evalData, fmt, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import { STANDARD_FAMILY, FULL_FAMILY, ModelFamilySchema, QUICK_FAMILY, estimate, evalData, fmt, trainFamily, type ModelFamily } from './e003-shared.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 import { checkOf, judge, judgeFlag } from './verdict.js';
 
@@ -24,6 +24,17 @@ export interface E0037Config {
   /** Log-scale spread of the random positive scales. */
   scaleSigma: number;
 }
+
+/** The schema of {@link E0037Config}: 2 draws at least in all, an MLP family (the float64 dense engine runs MLPs). */
+export const E0037ConfigSchema: Schema<E0037Config> = crossCheck(
+  object({ family: ModelFamilySchema, draws: count(1, 'draw'), inputs: count(10, 'inputs'), scaleSigma: finite({ ge: 0 }) }),
+  (c) => {
+    const draws = c.family.seeds.length * c.draws;
+    if (draws < 2) return { at: ['draws'], message: `needs at least 2 draws in total (seeds x draws), got ${draws}` };
+    if (c.family.model.arch !== 'mlp') return { at: ['family', 'model', 'arch'], message: `must be 'mlp' (the float64 dense engine runs MLPs), got '${c.family.model.arch}'` };
+    return null;
+  },
+);
 
 const PROFILES: Record<Profile, E0037Config> = {
   quick: { family: QUICK_FAMILY, draws: 2, inputs: 200, scaleSigma: 1 },
@@ -111,14 +122,7 @@ export const e003_7: ExperimentRecipe<E0037Config> = {
   title: 'Same function, different hidden representations (Prop. 3.4)',
   source: 'S003 Prop. 3.4, App. C',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0037Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.draws, 1, 'config.draws', 'draw');
-    needAtLeast(c.family.seeds.length * c.draws, 2, 'config.draws', 'draws in total (seeds x draws)');
-    needAtLeast(c.inputs, 10, 'config.inputs', 'inputs');
-    if (c.family.model.arch !== 'mlp') invalid('config.family.model.arch', `must be 'mlp' (the float64 dense engine runs MLPs), got '${c.family.model.arch}'`);
-    return c;
-  },
+  ...recipeConfig(E0037ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const models = await trainFamily(ctx, c.family, 'E003-7 base');
     const graph = models[0]!.graph;

@@ -682,11 +682,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-6",
     "profile": "standard",
-    "seconds": 212.6,
+    "seconds": 93.5,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T04:57:39.629Z",
+    "started": "2026-12-07T16:22:46.532Z",
     "config": {
       "alphas": [
         0,
@@ -741,11 +741,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-7",
     "profile": "standard",
-    "seconds": 224.8,
+    "seconds": 30.3,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T05:23:04.166Z",
+    "started": "2026-12-07T16:24:21.437Z",
     "config": {
       "draws": 3,
       "family": {
