@@ -1,12 +1,13 @@
 // E004-1 (S004): LLFC co-occurs with LMC. Spawned pairs and weight-matched independent pairs
 // (usually linearly connected) against unaligned independent pairs: the barrier next to
 // E[1 - cos_alpha] and the A-vs-B baseline E[1 - cos_AB] per layer.
-import { invalid } from '../runner/check.js';
+import { object, type Schema } from '@basis/tensor';
+import { between, crossCheck, recipeConfig } from '../runner/check.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
 import { clusterEstimate } from '../runner/estimate.js';
 import { estimate, fmt, pairs } from './e003-shared.js';
 import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap } from './verdict.js';
-import { MODE_PAIRS_PROFILES, checkModePairs, conditionsOf, modePairs, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
+import { MODE_PAIRS_PROFILES, conditionsOf, modePairs, modePairsEntries, modePairsProblem, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E004-1 (the pairs of modes and the LMC / LLFC thresholds). */
@@ -18,6 +19,9 @@ export interface E0041Config extends ModePairsConfig {
   /** Spawned pairs count only when their modes differ: mean E[1 - cos_AB] >= this (else LLFC is trivial). */
   minDistinct: number;
 }
+
+/** The schema of {@link E0041Config}: the mode-pair fields and their rules, and the three thresholds in (0, 1). */
+export const E0041ConfigSchema: Schema<E0041Config> = crossCheck(object({ ...modePairsEntries, barrierTol: between(0, 1), llfcRatio: between(0, 1), minDistinct: between(0, 1) }), modePairsProblem);
 
 const PROFILES: Record<Profile, E0041Config> = {
   quick: { ...MODE_PAIRS_PROFILES.quick, barrierTol: 0.02, llfcRatio: 0.25, minDistinct: 0.01 },
@@ -141,11 +145,7 @@ export const e004_1: ExperimentRecipe<E0041Config> = {
   title: 'LLFC co-occurs with LMC (spawned and matched pairs)',
   source: 'S004 (LLFC, Zhou et al. 2023), Definition 1 and Lemma 1',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0041Config {
-    const c = checkModePairs(v, PROFILES.quick);
-    for (const k of ['barrierTol', 'llfcRatio', 'minDistinct'] as const) if (!(c[k] > 0 && c[k] < 1)) invalid(`config.${k}`, `must be in (0, 1), got ${c[k]}`);
-    return c;
-  },
+  ...recipeConfig(E0041ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const ms = await modePairs(ctx, c, ['spawn', 'independent', 'weight-matched']);
     const conds = conditionsOf(ms);

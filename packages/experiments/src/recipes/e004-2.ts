@@ -1,11 +1,12 @@
 // E004-2 (S004 Definitions 3-4, Theorem 1): weak additivity of ReLU (C7) and commutativity (C8)
 // per layer, for linearly connected pairs (spawned, weight-matched) against unaligned independent
 // pairs.
-import { invalid } from '../runner/check.js';
+import { object, type Schema } from '@basis/tensor';
+import { between, crossCheck, recipeConfig } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
 import { fmt, pairs } from './e003-shared.js';
 import { checkOf, judge, judgeAll, judgeFlag, pairBootstrap, type Judgement } from './verdict.js';
-import { MODE_PAIRS_PROFILES, checkModePairs, modePairs, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
+import { MODE_PAIRS_PROFILES, modePairs, modePairsEntries, modePairsProblem, type ModePairsConfig, type PairMeasure } from './e004-shared.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
 /** Configuration of E004-2. */
@@ -13,6 +14,9 @@ export interface E0042Config extends ModePairsConfig {
   /** Connected pairs: test-error barrier at most this. */
   barrierTol: number;
 }
+
+/** The schema of {@link E0042Config}: the mode-pair fields and their rules, and the barrier tolerance in (0, 1). */
+export const E0042ConfigSchema: Schema<E0042Config> = crossCheck(object({ ...modePairsEntries, barrierTol: between(0, 1) }), modePairsProblem);
 
 const PROFILES: Record<Profile, E0042Config> = {
   quick: { ...MODE_PAIRS_PROFILES.quick, barrierTol: 0.02 },
@@ -109,11 +113,7 @@ export const e004_2: ExperimentRecipe<E0042Config> = {
   title: 'Weak additivity and commutativity for connected vs unconnected modes',
   source: 'S004 (LLFC), Definitions 3-4 and Theorem 1',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0042Config {
-    const c = checkModePairs(v, PROFILES.quick);
-    if (!(c.barrierTol > 0 && c.barrierTol < 1)) invalid('config.barrierTol', `must be in (0, 1), got ${c.barrierTol}`);
-    return c;
-  },
+  ...recipeConfig(E0042ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const ms = await modePairs(ctx, c, ['spawn', 'independent', 'weight-matched']);
     const models = c.family.seeds.length;

@@ -1,10 +1,15 @@
 // E004-3 (S004): permutation methods enforce commutativity. Dist_com (seeds-spec C8) of independent
 // pairs before alignment, after weight matching (W_A ≈ W_B) and after activation matching (H_A ≈ H_B).
+import { object, type Schema } from '@basis/tensor';
 import { lineChart, type Figure, type Table } from '../report.js';
+import { crossCheck, recipeConfig } from '../runner/check.js';
 import { fmt, pairs } from './e003-shared.js';
 import { checkOf, judge, judgeAll, pairBootstrap } from './verdict.js';
-import { MODE_PAIRS_PROFILES, checkModePairs, modePairs, type ModePairsConfig } from './e004-shared.js';
+import { MODE_PAIRS_PROFILES, modePairs, modePairsEntries, modePairsProblem, type ModePairsConfig } from './e004-shared.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
+
+/** The schema of E004-3's configuration: the mode-pair fields and their rules. */
+export const E0043ConfigSchema: Schema<ModePairsConfig> = crossCheck(object(modePairsEntries), modePairsProblem);
 
 const PROFILES: Record<Profile, ModePairsConfig> = { quick: MODE_PAIRS_PROFILES.quick, standard: MODE_PAIRS_PROFILES.standard, full: MODE_PAIRS_PROFILES.full };
 const CONDITIONS = ['independent', 'weight-matched', 'activation-matched'] as const;
@@ -49,9 +54,7 @@ export const e004_3: ExperimentRecipe<ModePairsConfig> = {
   title: 'Weight and activation matching enforce commutativity',
   source: 'S004 (LLFC), Section on permutation methods',
   profiles: PROFILES,
-  checkConfig(v: unknown): ModePairsConfig {
-    return checkModePairs(v, PROFILES.quick);
-  },
+  ...recipeConfig(E0043ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const ms = await modePairs(ctx, c, CONDITIONS);
     const models = c.family.seeds.length;

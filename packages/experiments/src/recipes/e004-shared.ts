@@ -8,7 +8,7 @@ import { buildModel, inferSpec, initParams, parseDataSpec, type DataSpec } from 
 import { checkInt, checkKeys, checkObject, checkOneOf, count, invalid, show, type FieldProblem } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import type { EvalTask } from '../runner/eval-task.js';
-import { ModelFamilySchema, checkLike, evalData, familyJob, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { ModelFamilySchema, evalData, familyJob, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
 import type { CachedModel, RunContext, Profile } from './types.js';
 
 /** Which pairs of modes to build and how many inputs to measure on. */
@@ -76,19 +76,6 @@ export function modePairsProblem(c: ModePairsConfig): FieldProblem | null {
   const epochs = c.family.train.epochs;
   const i = c.spawnEpochs.findIndex((k) => k >= epochs);
   return i < 0 ? null : { at: ['spawnEpochs', i], message: `must be an integer in [0, ${epochs - 1}] (below family.train.epochs), got ${c.spawnEpochs[i]}` };
-}
-
-/** Validates a configuration that extends {@link ModePairsConfig} against a profile's shape. */
-export function checkModePairs<C extends ModePairsConfig>(v: unknown, template: C): C {
-  const c = checkLike(v, template, 'config');
-  needAtLeast(c.family.seeds.length, 2, 'config.family.seeds', 'seeds (one independent pair)');
-  needAtLeast(c.parents, 1, 'config.parents', 'parent');
-  needAtLeast(c.inputs, 10, 'config.inputs', 'inputs');
-  needAtLeast(c.matchInputs, 10, 'config.matchInputs', 'inputs');
-  c.spawnEpochs.forEach((k, i) => {
-    if (!Number.isInteger(k) || k < 0 || k >= c.family.train.epochs) invalid(`config.spawnEpochs[${i}]`, `must be an integer in [0, ${c.family.train.epochs - 1}] (below family.train.epochs), got ${k}`);
-  });
-  return c;
 }
 
 /** Spawned pairs: a parent trained `k` epochs, copied, and trained on with two data orders. */

@@ -785,11 +785,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E004-1",
     "profile": "standard",
-    "seconds": 653.5,
+    "seconds": 454.4,
     "trained": 40,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T08:17:48.071Z",
+    "started": "2026-12-07T16:24:53.088Z",
     "config": {
       "barrierTol": 0.02,
       "family": {
@@ -837,11 +837,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E004-2",
     "profile": "standard",
-    "seconds": 248.8,
+    "seconds": 155.4,
     "trained": 0,
     "reused": 45,
     "threads": 2,
-    "started": "2026-12-07T05:46:21.125Z",
+    "started": "2026-12-07T16:32:29.130Z",
     "config": {
       "barrierTol": 0.02,
       "family": {
@@ -887,11 +887,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E004-3",
     "profile": "standard",
-    "seconds": 251.9,
+    "seconds": 121.9,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T05:50:31.127Z",
+    "started": "2026-12-07T16:35:05.862Z",
     "config": {
       "family": {
         "data": {
