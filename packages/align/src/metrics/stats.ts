@@ -1,7 +1,7 @@
 // Statistic-based survey measures (fixtures README, "Survey measures"): `|f(X) - f(Y)|` for a
 // statistic f of one representation. f is memoised per layer (and per option value), so an audit
 // computes it once per layer.
-import { BasisError, rowDotsOf, type Matrix } from '@basis/tensor';
+import { BasisError, rowSquaresAndDotsOf, type Matrix } from '@basis/tensor';
 import { columnSums } from '../moments.js';
 import { cached, prescaled } from '../prep.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
@@ -59,10 +59,31 @@ function norm(v: Float64Array): number {
   return Math.sqrt(q) * s;
 }
 
-/** `||mean row||` as a mantissa and an exact power-of-two scale (value = mant * scale). */
+/**
+ * `||mean row||` as a mantissa and an exact power-of-two scale (value = mant * scale), memoised.
+ * Usually `sqrt(sum_k s_k²) / N` from the memoised column sums s in one pass over them (a pass
+ * over d numbers that runs a handful of times per process is interpreted, not compiled, so passes
+ * count); only sums whose squares could leave the float64 range (largest |s_k| above 2^480 or
+ * below 2^-480, or a sum that overflowed) take the careful route of {@link meanRow} and {@link norm}.
+ */
 function magnitudeOf(X: Matrix): { mant: number; scale: number } {
-  const { m, scale } = meanRow(X);
-  return { mant: cached(X, 'stat.magnitude', () => norm(m)), scale };
+  return cached(X, 'stat.magnitude', () => {
+    const s = columnSums(X);
+    let top = 0;
+    let q = 0;
+    for (let k = 0; k < s.length; k++) {
+      const v = s[k] as number;
+      const a = v < 0 ? -v : v;
+      if (a > top) top = a;
+      q += v * v;
+    }
+    // |s_k| < 2^480 keeps q below d 2^960 (finite) and |s_k| > 2^-480 keeps the largest square normal;
+    // a NaN sum (overflows of both signs) fails q < Infinity
+    if (top === 0 && q === 0) return { mant: 0, scale: 1 };
+    if (q < Infinity && top < 2 ** 480 && top > 2 ** -480) return { mant: Math.sqrt(q) / X.rows, scale: 1 };
+    const { m, scale } = meanRow(X);
+    return { mant: norm(m), scale };
+  });
 }
 
 /** |a·sa - b·sb| for exact power-of-two scales, without overflow of the intermediate products. */
@@ -80,39 +101,13 @@ export function statMagnitudeKernel(X: Matrix, Y: Matrix): number {
   return value;
 }
 
-/** Sum of squares of `a[o .. o + d)`, eight partial sums (the row norms of concentricity). */
-function squaresOf(a: Float64Array, o: number, d: number): number {
-  let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
-  const e8 = o + d - (d % 8);
-  let k = o;
-  for (; k < e8; k += 8) {
-    const v0 = a[k] as number;
-    const v1 = a[k + 1] as number;
-    const v2 = a[k + 2] as number;
-    const v3 = a[k + 3] as number;
-    const v4 = a[k + 4] as number;
-    const v5 = a[k + 5] as number;
-    const v6 = a[k + 6] as number;
-    const v7 = a[k + 7] as number;
-    q0 += v0 * v0;
-    q1 += v1 * v1;
-    q2 += v2 * v2;
-    q3 += v3 * v3;
-    q4 += v4 * v4;
-    q5 += v5 * v5;
-    q6 += v6 * v6;
-    q7 += v7 * v7;
-  }
-  for (; k < o + d; k++) q0 += (a[k] as number) * (a[k] as number);
-  return q0 + q1 + (q2 + q3) + (q4 + q5 + (q6 + q7));
-}
-
 /**
  * The mean cosine of the rows to the mean row (uncentred; zero vectors have cosine 0), memoised.
  * `(1/N) sum_i cos(x_i, m) = (1/(N ||u||)) sum_i (x_i · u) / ||x_i||` with `u` the column sums
  * scaled by an exact power of two (the sums are the memoised ones of the validation): the dots
- * `X u` in one more read of X (a dgemv on the native engine) and the row norms in a third, each row
- * whose squares leave the float64 range redone from a copy scaled by a power of two.
+ * `X u` and the row sums of squares together in one more read of X (rowSquaresAndDotsOf, a
+ * WebAssembly SIMD kernel), each row whose squares leave the float64 range redone from a copy
+ * scaled by a power of two.
  */
 function concentricityOf(X: Matrix): number {
   return cached(X, 'stat.concentricity', () => {
@@ -120,21 +115,24 @@ function concentricityOf(X: Matrix): number {
     const d = X.cols;
     const a = X.data;
     let sum = columnSums(X);
-    if (!Number.isFinite(maxAbs(sum))) sum = columnMeansOf(prescaled(X).M.data, n, d); // a sum overflowed: the same direction, exactly scaled
-    const top = maxAbs(sum);
+    let top = maxAbs(sum);
+    if (!Number.isFinite(top)) {
+      sum = columnMeansOf(prescaled(X).M.data, n, d); // a sum overflowed: the same direction, exactly scaled
+      top = maxAbs(sum);
+    }
     if (top === 0) return 0;
     const sm = 2 ** Math.floor(Math.log2(top));
     const u = sum.map((v) => v / sm); // entries below 2 in size: no product x_ik u_k overflows
     // finite inputs (validated): a row whose squares stay finite has |x_i| < 2^512, so its dot with
     // u (|u_k| < 2) is finite too
-    const dots = rowDotsOf(X, u);
+    const { squares, dots } = rowSquaresAndDotsOf(X, u);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const o = i * d;
-      const q = squaresOf(a, o, d);
+      const q = squares[i] as number;
       if (q < Infinity && q > 2 ** -960) {
         total += (dots[i] as number) / Math.sqrt(q);
       } else {
+        const o = i * d;
         // squares outside the float64 range: the row's cosine from a copy scaled by a power of two
         const r = maxAbs(a.subarray(o, o + d));
         if (r === 0) continue; // a zero row: cosine 0
@@ -149,7 +147,10 @@ function concentricityOf(X: Matrix): number {
         total += ps / Math.sqrt(qs);
       }
     }
-    return total / norm(u) / n;
+    // ||u|| directly: its largest entry is in [1, 2), so its squares neither overflow nor underflow
+    let uu = 0;
+    for (let k = 0; k < d; k++) uu += (u[k] as number) * (u[k] as number);
+    return total / Math.sqrt(uu) / n;
   });
 }
 

@@ -6,12 +6,13 @@
 //
 // Determinism: IEEE-754 double arithmetic with separate multiply and add (no FMA), in an order
 // fixed by the blocking constants below, so results do not depend on the machine or on timing.
-import { ADD, AND, BLOCK, ELSE, END, EQZ, F64, F64_ADD, F64_MUL, I32, IF, LOOP, LT_U, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type KeptInstance, type WasmApi, type WasmMemory, keptInstance, withMemory } from '../wasm-asm.js';
+import { ADD, AND, BLOCK, ELSE, END, EQZ, F64, F64_ADD, F64_MUL, I32, IF, LOOP, LT_U, MUL, SUB, V128, V_ZERO, br, brIf, get, i32c, name, section, set, simd, uleb, vec, type KeptInstance, type WasmApi, type WasmMemory, KEEP_BYTES, keptInstance, withMemory } from '../wasm-asm.js';
 
 type KernelFn = (pa: number, pb: number, pc: number, kc: number, nj: number, ldc: number) => void;
 type DotFn = (pX: number, pY: number, n: number) => number;
 type AxpyFn = (pY: number, pX: number, n: number, alpha: number) => void;
 type RotFn = (pY: number, nGroups: number, groupStride: number, pC: number, pS: number, pSeq: number, nSeq: number) => void;
+type RowSqDotFn = (pA: number, rows: number, d: number, pV: number, pQ: number, pP: number) => void;
 
 // --- instructions beyond the shared assembler (../wasm-asm.ts) --------------------------------
 const i32Load = (offset: number): number[] => [0x28, 2, ...uleb(offset)];
@@ -220,6 +221,63 @@ function axpyBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * `rowsqdot(pA, rows, d, pV, pQ, pP)`: for each of `rows` consecutive rows of d doubles from pA,
+ * the sum of the squares of its entries (f64 to pQ + 8r) and its dot product with the d doubles at
+ * pV (f64 to pP + 8r); byte addresses, any alignment. Fixed order per row: four f64x2 accumulators
+ * each over blocks of 8 entries, summed as `(a0 + a1) + (a2 + a3)` and then lane 0 + lane 1, then
+ * the scalar tail in order.
+ */
+function rowSqDotBody(): number[] {
+  // params 0 pA, 1 rows, 2 d, 3 pV, 4 pQ, 5 pP; i32 locals 6 r, 7 end8, 8 end, 9 pv;
+  // f64 locals 10 q, 11 p, 12 x; v128 locals 13..16 squares accumulators, 17..20 dot accumulators, 21 va
+  const AQ = [13, 14, 15, 16];
+  const AP = [17, 18, 19, 20];
+  const VA = 21;
+  const c: number[] = [];
+  const sumLanes = (acc: number[], to: number): void => {
+    c.push(...get(acc[0] as number), ...get(acc[1] as number), ...F64X2_ADD, ...get(acc[2] as number), ...get(acc[3] as number), ...F64X2_ADD, ...F64X2_ADD, ...set(VA));
+    c.push(...get(VA), ...lane(0), ...get(VA), ...lane(1), ...F64_ADD, ...set(to));
+  };
+  c.push(...i32c(0), ...set(6));
+  c.push(...BLOCK, ...LOOP); // rows
+  c.push(...get(6), ...get(1), ...LT_U, ...EQZ, ...brIf(1));
+  for (const a of [...AQ, ...AP]) c.push(...V_ZERO, ...set(a));
+  c.push(...get(3), ...set(9));
+  c.push(...get(0), ...get(2), ...i32c(8), ...MUL, ...ADD, ...set(8)); // end = pA + 8d
+  c.push(...get(0), ...get(2), ...i32c(-8), ...AND, ...i32c(8), ...MUL, ...ADD, ...set(7)); // end8 = pA + 8 (d & ~7)
+  c.push(...BLOCK, ...LOOP); // blocks of 8 entries
+  c.push(...get(0), ...get(7), ...LT_U, ...EQZ, ...brIf(1));
+  for (let j = 0; j < 4; j++) {
+    const off = 16 * j;
+    c.push(...get(0), ...vLoad(off), ...set(VA));
+    c.push(...get(AQ[j] as number), ...get(VA), ...get(VA), ...F64X2_MUL, ...F64X2_ADD, ...set(AQ[j] as number));
+    c.push(...get(AP[j] as number), ...get(VA), ...get(9), ...vLoad(off), ...F64X2_MUL, ...F64X2_ADD, ...set(AP[j] as number));
+  }
+  c.push(...get(0), ...i32c(64), ...ADD, ...set(0), ...get(9), ...i32c(64), ...ADD, ...set(9));
+  c.push(...br(0), ...END, ...END);
+  sumLanes(AQ, 10);
+  sumLanes(AP, 11);
+  c.push(...BLOCK, ...LOOP); // the tail, in order
+  c.push(...get(0), ...get(8), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(0), ...f64Load(0), ...set(12));
+  c.push(...get(10), ...get(12), ...get(12), ...F64_MUL, ...F64_ADD, ...set(10));
+  c.push(...get(11), ...get(12), ...get(9), ...f64Load(0), ...F64_MUL, ...F64_ADD, ...set(11));
+  c.push(...get(0), ...i32c(8), ...ADD, ...set(0), ...get(9), ...i32c(8), ...ADD, ...set(9));
+  c.push(...br(0), ...END, ...END);
+  c.push(...get(4), ...get(10), ...f64Store(0), ...get(5), ...get(11), ...f64Store(0));
+  c.push(...get(4), ...i32c(8), ...ADD, ...set(4), ...get(5), ...i32c(8), ...ADD, ...set(5));
+  c.push(...get(6), ...i32c(1), ...ADD, ...set(6));
+  c.push(...br(0), ...END, ...END);
+  const locals = vec([
+    [...uleb(4), I32],
+    [...uleb(3), F64],
+    [...uleb(9), V128],
+  ]);
+  const body = [...locals, ...c, ...END];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
   const params6 = vec([[I32], [I32], [I32], [I32], [I32], [I32]]);
   const params7 = vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]);
@@ -235,7 +293,7 @@ function moduleBytes(): Uint8Array {
       ]),
     ),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0], [1], [2], [3]])),
+    ...section(3, vec([[0], [1], [2], [3], [0]])),
     ...section(
       7,
       vec([
@@ -243,9 +301,10 @@ function moduleBytes(): Uint8Array {
         [...name('rot'), 0x00, 1],
         [...name('dot'), 0x00, 2],
         [...name('axpy'), 0x00, 3],
+        [...name('rowsqdot'), 0x00, 4],
       ]),
     ),
-    ...section(10, vec([kernelBody(), rotBody(), dotBody(), axpyBody()])),
+    ...section(10, vec([kernelBody(), rotBody(), dotBody(), axpyBody(), rowSqDotBody()])),
   ]);
 }
 
@@ -561,4 +620,46 @@ export class Blas2Workspace {
   axpy(y: number, x: number, n: number, alpha: number): void {
     if (n > 0 && alpha !== 0) this.axpyFn(y * 8, x * 8, n, alpha);
   }
+}
+
+/** Doubles of a block of rows that {@link wasmRowSquaresDots} copies into WebAssembly memory per call (512 KiB: in L2). */
+const ROW_BLOCK_DOUBLES = 65536;
+
+/** The `rowsqdot` export, instantiated once on the kept memory (null: not available). */
+let rowSqDot: RowSqDotFn | null | undefined;
+
+/**
+ * Row sums of squares and row dot products with v of the row-major n x d array `a` in one read
+ * (the `rowsqdot` kernel on blocks of rows copied into the kept memory), written to `squares` and
+ * `dots`. Returns false (outputs untouched) when WebAssembly is unavailable or a row does not fit.
+ */
+export function wasmRowSquaresDots(a: Float64Array, n: number, d: number, v: Float64Array, squares: Float64Array, dots: Float64Array): boolean {
+  const st = wasmState();
+  if (st === null || n === 0 || d === 0) return false;
+  const rows = Math.max(1, Math.min(n, Math.floor(ROW_BLOCK_DOUBLES / d)));
+  const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
+  const qOff = even(d);
+  const pOff = qOff + even(rows);
+  const aOff = pOff + even(rows);
+  const bytes = (aOff + rows * d) * 8;
+  if (bytes > KEEP_BYTES || withMemory(st, bytes, instantiate) === null) return false;
+  if (rowSqDot === undefined) {
+    try {
+      const fn = new st.api.Instance(st.module, { env: { mem: st.memory } }).exports['rowsqdot'];
+      rowSqDot = typeof fn === 'function' ? (fn as RowSqDotFn) : null;
+    } catch {
+      rowSqDot = null;
+    }
+  }
+  if (rowSqDot === null) return false;
+  const F = new Float64Array(st.memory.buffer); // after any growth
+  F.set(v.subarray(0, d), 0);
+  for (let r0 = 0; r0 < n; r0 += rows) {
+    const m = Math.min(rows, n - r0);
+    F.set(a.subarray(r0 * d, (r0 + m) * d), aOff);
+    rowSqDot(aOff * 8, m, d, 0, qOff * 8, pOff * 8);
+    squares.set(F.subarray(qOff, qOff + m), r0);
+    dots.set(F.subarray(pOff, pOff + m), r0);
+  }
+  return true;
 }

@@ -1,5 +1,6 @@
 import { nativeGemv } from '../engine/blas.js';
 import { BasisError } from '../errors.js';
+import { wasmRowSquaresDots } from '../linalg/wasm-kernels.js';
 import { asMatrix, type MatrixLike } from '../matrix.js';
 
 /** Entries from which column sums (and row dots) go to the native BLAS's dgemv (below, the FFI call costs more). */
@@ -92,4 +93,84 @@ export function rowDotsOf(X: MatrixLike, v: ArrayLike<number>): Float64Array {
     out[i] = s0 + s1 + (s2 + s3);
   }
   return out;
+}
+
+/**
+ * The sum of squares of each row of X and its dot product with v (`||x_i||²` and `x_i · v`) in
+ * one read of X: a WebAssembly SIMD kernel on blocks of rows where WebAssembly is available (in
+ * Node and browsers, whichever linear-algebra engine is in use), otherwise one JavaScript pass.
+ * Each row is summed in a fixed order (blocks of eight entries, then the rest), so results are the
+ * same on every engine and run; they agree with other summation orders to rounding. Like
+ * {@link rowDotsOf} it does not screen its inputs: a NaN or Inf entry gives a non-finite square sum
+ * (and dot) for its row, and squares beyond the float64 range overflow to Infinity or underflow to
+ * 0, which callers that need them check. Throws `SHAPE_MISMATCH` when `v.length` differs from `X.cols`.
+ *
+ * @example
+ * ```ts
+ * const { squares, dots } = rowSquaresAndDotsOf(Matrix.from([[1, 2], [3, 4]]), [1, -1]);
+ * // squares: Float64Array [5, 25], dots: Float64Array [-1, -1]
+ * ```
+ */
+export function rowSquaresAndDotsOf(X: MatrixLike, v: ArrayLike<number>): { squares: Float64Array; dots: Float64Array } {
+  const { rows: n, cols: d, data: a } = asMatrix(X);
+  if (v.length !== d) throw new BasisError('SHAPE_MISMATCH', `rowSquaresAndDotsOf(X, v) needs v.length === X.cols, got ${v.length} and ${n} x ${d}`);
+  const squares = new Float64Array(n);
+  const dots = new Float64Array(n);
+  if (n === 0 || d === 0) return { squares, dots };
+  const w = v instanceof Float64Array ? v : Float64Array.from(v);
+  if (!wasmRowSquaresDots(a, n, d, w, squares, dots)) rowSquaresDotsJs(a, n, d, w, squares, dots);
+  return { squares, dots };
+}
+
+/**
+ * {@link rowSquaresAndDotsOf}'s JavaScript route, in the WebAssembly kernel's order (so the two
+ * agree bit for bit): per row, eight partial sums over blocks of eight entries (the kernel's four
+ * accumulators of two lanes), combined as the kernel does (accumulators `(a0 + a1) + (a2 + a3)`
+ * lane by lane, then lane 0 + lane 1), then the tail in order.
+ */
+function rowSquaresDotsJs(a: Float64Array, n: number, d: number, w: Float64Array, squares: Float64Array, dots: Float64Array): void {
+  const d8 = d - (d % 8);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    // accumulator j, lane l holds entries k with k % 8 === 2j + l
+    let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
+    let p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
+    let k = 0;
+    for (; k < d8; k += 8) {
+      const x0 = a[o + k] as number;
+      const x1 = a[o + k + 1] as number;
+      const x2 = a[o + k + 2] as number;
+      const x3 = a[o + k + 3] as number;
+      const x4 = a[o + k + 4] as number;
+      const x5 = a[o + k + 5] as number;
+      const x6 = a[o + k + 6] as number;
+      const x7 = a[o + k + 7] as number;
+      q0 += x0 * x0;
+      q1 += x1 * x1;
+      q2 += x2 * x2;
+      q3 += x3 * x3;
+      q4 += x4 * x4;
+      q5 += x5 * x5;
+      q6 += x6 * x6;
+      q7 += x7 * x7;
+      p0 += x0 * (w[k] as number);
+      p1 += x1 * (w[k + 1] as number);
+      p2 += x2 * (w[k + 2] as number);
+      p3 += x3 * (w[k + 3] as number);
+      p4 += x4 * (w[k + 4] as number);
+      p5 += x5 * (w[k + 5] as number);
+      p6 += x6 * (w[k + 6] as number);
+      p7 += x7 * (w[k + 7] as number);
+    }
+    // lanes: 0 = entries 0, 2, 4, 6 (accumulators 0..3), 1 = entries 1, 3, 5, 7
+    let q = (q0 + q2 + (q4 + q6)) + (q1 + q3 + (q5 + q7));
+    let p = (p0 + p2 + (p4 + p6)) + (p1 + p3 + (p5 + p7));
+    for (; k < d; k++) {
+      const x = a[o + k] as number;
+      q += x * x;
+      p += x * (w[k] as number);
+    }
+    squares[i] = q;
+    dots[i] = p;
+  }
 }
