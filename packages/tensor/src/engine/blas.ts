@@ -137,8 +137,19 @@ export interface GemvArgs {
 }
 
 /**
+ * Entries of A below which a dgemv runs on one OpenBLAS thread even when more are configured.
+ * OpenBLAS 0.3.21 splits every dgemv above 9216 entries, but one core reads a matrix this small
+ * in well under a millisecond, about what waking (and on a busy machine, waiting for) a second
+ * thread costs. Column sums of n x 256, best of 40, 1 vs 2 threads, 2 cores under load ~13
+ * (2026-12-07): 2000 rows 68 vs 86 us, 4000 164 vs 247 us, 8000 (2^21 entries) 356 vs 326 us,
+ * 40000 6.1 vs 4.4 ms; the medians favour one thread by far more (0.31 vs 3.7 ms at 4000 rows).
+ */
+export const GEMV_SERIAL_BELOW = 1 << 21;
+
+/**
  * `y = op(A) x` on the native BLAS (`cblas_dgemv`: vectorised, one read of A at memory speed;
- * `dgemm` with a unit dimension is about 4x slower in OpenBLAS 0.3.21). False when not native.
+ * `dgemm` with a unit dimension is about 4x slower in OpenBLAS 0.3.21); on one OpenBLAS thread
+ * below {@link GEMV_SERIAL_BELOW} entries. False when not native.
  */
 export function nativeGemv(g: GemvArgs): boolean {
   const lib = nativeLib();
@@ -157,7 +168,18 @@ export function nativeGemv(g: GemvArgs): boolean {
   }
   // y is zeroed first: with beta = 0 some BLAS builds still read y (0 * NaN)
   y.fill(0, 0, ny);
-  lib.fn.dgemv(ROW_MAJOR, trans ? TRANS : NO_TRANS, rows, cols, 1, aOff === 0 ? A : A.subarray(aOff), lda, x, 1, 0, y, 1);
+  const threads = lib.flavour === 'openblas' && rows * cols < GEMV_SERIAL_BELOW ? lib.getThreads() : 1;
+  if (threads <= 1) {
+    lib.fn.dgemv(ROW_MAJOR, trans ? TRANS : NO_TRANS, rows, cols, 1, aOff === 0 ? A : A.subarray(aOff), lda, x, 1, 0, y, 1);
+    return true;
+  }
+  // openblas_set_num_threads only sets a counter once the threads exist (about 0.1 us a call)
+  lib.setThreads(1);
+  try {
+    lib.fn.dgemv(ROW_MAJOR, trans ? TRANS : NO_TRANS, rows, cols, 1, aOff === 0 ? A : A.subarray(aOff), lda, x, 1, 0, y, 1);
+  } finally {
+    lib.setThreads(threads);
+  }
   return true;
 }
 

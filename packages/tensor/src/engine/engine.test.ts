@@ -3,12 +3,12 @@
 // against basis' own WebAssembly kernels.
 import { existsSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isBasisError } from '../errors.js';
 import { crossprod, gram, matmul } from '../linalg/basic.js';
 import { gemmStrided } from '../linalg/gemm.js';
 import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
-import { checkBlock, checkDims, nativeGemm, nativeGemv, nativeMaxAbs, nativeSgemm } from './blas.js';
+import { GEMV_SERIAL_BELOW, checkBlock, checkDims, nativeGemm, nativeGemv, nativeMaxAbs, nativeSgemm } from './blas.js';
 import { columnSumsOf, rowDotsOf } from '../stats/sums.js';
 import { Matrix, assertFinite } from '../matrix.js';
 import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
@@ -298,6 +298,35 @@ describe.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('native matrix-vecto
     }
     expect(isBasisError(err) ? err.code : err).toBe('SHAPE_MISMATCH');
     expect((err as Error).message).toContain('v.length === X.cols, got 2 and 200 x 100');
+  });
+
+  it.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('a dgemv below GEMV_SERIAL_BELOW entries runs on one OpenBLAS thread with two configured and restores the count; a larger one keeps both', () => {
+    configureEngine({ blas: 'auto', threads: 2 });
+    const lib = nativeLib();
+    expect(lib?.flavour).toBe('openblas');
+    if (lib === null) return;
+    const spy = vi.spyOn(lib, 'setThreads'); // calls through
+    const calls = (): number[] => spy.mock.calls.map((c) => c[0]);
+    try {
+      const rng = rngFor('gemv-serial');
+      const small = gaussian(rng, 2000, 256);
+      expect(small.data.length).toBeLessThan(GEMV_SERIAL_BELOW);
+      const sums = columnSumsOf(small);
+      expect(calls()).toEqual([1, 2]);
+      expect(lib.getThreads()).toBe(2);
+      configureEngine({ threads: 1 });
+      expect(columnSumsOf(small)).toEqual(sums); // the same one-thread call
+      configureEngine({ threads: 2 });
+      spy.mockClear();
+      const big = new Matrix(GEMV_SERIAL_BELOW / 256, 256).fill(0.5);
+      const s = columnSumsOf(big);
+      expect(calls()).toEqual([]);
+      expect(s[0]).toBe(big.rows / 2);
+      expect(lib.getThreads()).toBe(2);
+    } finally {
+      spy.mockRestore();
+      configureEngine({ threads: initial.threads });
+    }
   });
 });
 
