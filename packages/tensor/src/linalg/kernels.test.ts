@@ -6,19 +6,12 @@ import { crossprod, gram, matmul } from './basic.js';
 import { eigh } from './eigh.js';
 import { qr } from './qr.js';
 import { svd } from './svd.js';
-import { columnsSignNormalised, gaussian, maxAbs, maxAbsDiff, naiveMatmul, orthDefect, rngFor, usvt, useOwnKernels } from './test-helpers.js';
-import { setWasmEnabled, wasmGemmAvailable } from './wasm-kernels.js';
+import { columnsSignNormalised, gaussian, maxAbs, maxAbsDiff, naiveMatmul, onWasmAndJs, orthDefect, rngFor, usvt, useOwnKernels } from './test-helpers.js';
+import { wasmGemmAvailable } from './wasm-kernels.js';
 
 useOwnKernels();
 
-function both<T>(f: () => T): { wasm: T; js: T } {
-  setWasmEnabled(true);
-  const wasm = f();
-  setWasmEnabled(false);
-  const js = f();
-  setWasmEnabled(true);
-  return { wasm, js };
-}
+const both = onWasmAndJs;
 
 describe('WebAssembly kernels', () => {
   it('are available on Node (SIMD)', () => {

@@ -23,6 +23,16 @@ export function useOwnKernels(): void {
   afterAll(() => configureEngine({ blas: requested }));
 }
 
+/** Runs f with basis' WebAssembly kernels, then with their JavaScript fallbacks (the kernels are on again after). */
+export function onWasmAndJs<T>(f: () => T): { wasm: T; js: T } {
+  setWasmEnabled(true);
+  const wasm = f();
+  setWasmEnabled(false);
+  const js = f();
+  setWasmEnabled(true);
+  return { wasm, js };
+}
+
 export function gaussian(rng: Rng, m: number, n: number, scale = 1): Matrix {
   const a = new Matrix(m, n);
   for (let k = 0; k < a.data.length; k++) a.data[k] = scale * rng.normal();

@@ -5,22 +5,15 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isBasisError } from '../errors.js';
-import { gaussian, rngFor } from '../linalg/test-helpers.js';
+import { gaussian, onWasmAndJs, rngFor } from '../linalg/test-helpers.js';
 import { setWasmEnabled, wasmGemmAvailable } from '../linalg/wasm-kernels.js';
 import { Matrix } from '../matrix.js';
 import { rowSquaresAndDotsOf } from './sums.js';
 
 afterEach(() => setWasmEnabled(true));
 
-/** Both routes: the WebAssembly kernel (when this runtime has it) and the JavaScript loop. */
-function onBothRoutes(f: () => { squares: Float64Array; dots: Float64Array }) {
-  setWasmEnabled(true);
-  const wasm = f();
-  setWasmEnabled(false);
-  const js = f();
-  setWasmEnabled(true);
-  return { wasm, js };
-}
+/** Both routes: the WebAssembly kernel and the JavaScript loop. */
+const onBothRoutes = onWasmAndJs;
 
 describe('rowSquaresAndDotsOf', () => {
   it('runs the WebAssembly kernel here (Node has WebAssembly SIMD)', () => {
