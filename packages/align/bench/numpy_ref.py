@@ -446,6 +446,17 @@ def pair_of(rng, n, d):
 
 CPU = {}
 
+WARM_BELOW = 0.01  # seconds, as bench/run.ts
+
+
+def warm_up(f):
+    """One warm-up run, and two more when it took under WARM_BELOW seconds (as bench/run.ts does)."""
+    t0 = time.perf_counter()
+    f()
+    if time.perf_counter() - t0 < WARM_BELOW:
+        f()
+        f()
+
 
 def best(f, reps, name=None):
     t, c = [], []
@@ -483,7 +494,7 @@ def serve():
                 f = METRICS[name]
                 big = n * d >= 10000 * 1024 or (quadratic and d >= 1024)
                 if not big:
-                    f(x, y)  # warm-up, as basis does
+                    warm_up(lambda: f(x, y))
                 seconds = best(lambda: f(x, y), 1 if big else 3, "last")
                 cpu = CPU["last"]
                 if big and seconds < 3:  # a quick large case: best of three, as bench/run.ts does
@@ -547,7 +558,7 @@ def main():
                     continue
                 big = n * d >= 10000 * 1024 or (kinds and d >= 1024)
                 if not big:
-                    f(x, y)  # warm-up, as basis does
+                    warm_up(lambda: f(x, y))
                 out[f"{name}@{n}x{d}"] = best(lambda: f(x, y), 1 if big else 3, f"{name}@{n}x{d}")
                 sys.stderr.write(f"  numpy {name}@{n}x{d}: {out[f'{name}@{n}x{d}']:.3f} s\n")
     for spec in audits:

@@ -18,7 +18,7 @@
  * (the kernel metrics follow with 2000 rows); BENCH_METRICS=id,id a subset; BENCH_WASM=all|none|id,id
  * which metrics also run on WebAssembly (default: the headline ones); BENCH_THREADS=1,2;
  * BENCH_PYTHONS=system,pyenv; BASIS_SKIP_PYTHON=1 no numpy; BENCH_AUDIT=0 no all-pairs audits.
- * Repetitions: best of 3 after a warm-up run; the large cases (10000x1024, N x N at d = 1024) run
+ * Repetitions: best of 3 after a warm-up run (three when the first took under 10 ms); the large cases (10000x1024, N x N at d = 1024) run
  * once, and again twice (best of 3) when that run took under 3 s, on both sides. Every basis run
  * gets fresh Matrix objects (no memoised work carried over) over the same data arrays, as numpy's
  * runs reuse theirs.
@@ -68,6 +68,13 @@ for (const id of ['rsm.norm', 'dcor', 'riemann', 'knn.jaccard', 'knn.second_orde
 const KN = quick ? 500 : 2000;
 /** Large cases run once; one that took less than this many seconds runs twice more (best of three), on both sides. */
 const RETIME_BELOW = 3;
+/**
+ * Seconds under which a case's first (warm-up) run is followed by two more warm-up runs, on both
+ * sides: in a few milliseconds, first-run effects of a fraction of a millisecond (code not yet
+ * optimised, the first reads of newly written pages, which here take about twice as long for
+ * several passes) would otherwise decide the comparison.
+ */
+const WARM_BELOW = 0.01;
 const QUADRATIC_SHAPES: [number, number][] = SHAPES.map(([n, d]) => [Math.min(KN, n), d]);
 const [HN, HD] = SHAPES[SHAPES.length - 1] as [number, number]; // the headline shape (acceptance rows)
 const AUDIT_IDS = ['cka.linear', 'procrustes.similarity', 'cca.mean_rho', 'svcca', 'permcorr'];
@@ -133,7 +140,9 @@ for (const [n, d] of SHAPES) {
       // numpy's reused arrays never pay; metric inputs are treated as immutable)
       const fresh = (m: Matrix) => new Matrix(m.rows, m.cols, m.data);
       const run = (reps: number, warmup: number) => timeBest(([a, b]) => metric(id, a, b), reps, warmup, () => [fresh(x), fresh(y)] as const);
-      let t = await run(big ? 1 : 3, big ? 0 : 1);
+      // one warm-up run, and two more when it took under WARM_BELOW (numpy_ref.py does the same)
+      const warmups = big ? 0 : (await run(1, 0)).wall < WARM_BELOW ? 3 : 1;
+      let t = await run(big ? 1 : 3, Math.max(0, warmups - 1));
       if (big && t.wall < RETIME_BELOW) {
         // a large case that ran quickly: the single cold run is mostly start-up noise; best of three (numpy_ref.py does the same)
         const again = await run(2, 0);
