@@ -230,6 +230,12 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
     }
     const g = UtY.data;
     const yall = Yall.data;
+    // one scaled copy of UᵀYc and one fit buffer, overwritten for every penalty (no N x dy
+    // allocation per penalty)
+    const scaledUtY = new Matrix(k, dy);
+    const su = scaledUtY.data;
+    const fitM = new Matrix(n, dy);
+    const fit = fitM.data;
     for (const rawAlpha of alphas) {
       const alpha = rawAlpha / px / px; // the raw penalty in the prescaled units (0 or Infinity at extreme scales)
       const f = new Float64Array(k);
@@ -238,14 +244,12 @@ export function linearCvFolds(X: Matrix, Y: Matrix, o: ResolvedOptions = DEFAULT
         f[r] = s2 === 0 || alpha === Infinity ? 0 : s2 / (s2 + alpha);
       }
       const h = rowDotsOf(U2, f);
-      const scaledUtY = new Matrix(k, dy);
-      const su = scaledUtY.data;
       for (let r = 0; r < k; r++) {
         const fr = f[r] as number;
         const o = r * dy;
         for (let j = 0; j < dy; j++) su[o + j] = fr * (g[o + j] as number);
       }
-      const fit = matmul(U, scaledUtY).data;
+      matmul(U, scaledUtY, fitM);
       let crit = 0;
       for (let i = 0; i < n; i++) {
         const r = i * dy;

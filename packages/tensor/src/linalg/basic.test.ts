@@ -68,6 +68,58 @@ describe('matmul', () => {
     expectCode(() => matmul([[1, NaN]], [[1], [2]]), 'NON_FINITE_INPUT');
     expectCode(() => matmul([[1, 2]], [[1], [Infinity]]), 'NON_FINITE_INPUT');
   });
+
+  it('with out: writes the same values into out (every route: JS, matrix-vector, large products) and returns it', () => {
+    const rng = rngFor('matmul-out');
+    for (const [m, k, n] of [
+      [3, 5, 2],
+      [300, 300, 1],
+      [33, 257, 35],
+      [200, 64, 150],
+    ] as const) {
+      const A = gaussian(rng, m, k);
+      const B = gaussian(rng, k, n);
+      const want = matmul(A, B);
+      const out = new Matrix(m, n);
+      out.data.fill(NaN); // previous contents are never read
+      expect(matmul(A, B, out)).toBe(out);
+      expect(Array.from(out.data)).toEqual(Array.from(want.data));
+      // again into the same buffer with other operands: overwritten, not accumulated
+      const B2 = gaussian(rng, k, n);
+      matmul(A, B2, out);
+      expect(Array.from(out.data)).toEqual(Array.from(matmul(A, B2).data));
+    }
+    // a view into a larger buffer, and an empty inner dimension (zeros over old contents)
+    const big = new Float64Array(20).fill(7);
+    const view = new Matrix(2, 3, big.subarray(4, 10));
+    matmul([[1, 2], [3, 4]], [[1, 0, 2], [0, 1, 3]], view);
+    expect(view.toArray()).toEqual([
+      [1, 2, 8],
+      [3, 4, 18],
+    ]);
+    expect(big[3]).toBe(7);
+    expect(big[10]).toBe(7);
+    const z = Matrix.from([[5, 5, 5]]);
+    matmul(new Matrix(1, 0), new Matrix(0, 3), z);
+    expect(z.toArray()).toEqual([[0, 0, 0]]);
+  });
+
+  it('with out: rejects a wrong shape, a non-Matrix, memory shared with an operand, and non-finite operands', () => {
+    const A = Matrix.from([
+      [1, 2],
+      [3, 4],
+    ]);
+    const B = Matrix.from([[1], [1]]);
+    expectCode(() => matmul(A, B, new Matrix(2, 2)), 'SHAPE_MISMATCH');
+    expectCode(() => matmul(A, B, new Matrix(1, 2)), 'SHAPE_MISMATCH');
+    expectCode(() => matmul(A, B, [[0], [0]] as unknown as Matrix), 'INVALID_ARGUMENT');
+    expectCode(() => matmul(A, A, A), 'INVALID_ARGUMENT');
+    const buf = new Float64Array(6);
+    const left = new Matrix(2, 2, buf.subarray(0, 4));
+    expectCode(() => matmul(left, B, new Matrix(2, 1, buf.subarray(3, 5))), 'INVALID_ARGUMENT'); // overlaps left's last entry
+    expect(matmul(left, B, new Matrix(2, 1, buf.subarray(4, 6))).toArray()).toEqual([[0], [0]]); // adjacent, not overlapping
+    expectCode(() => matmul([[1, NaN]], [[1], [2]], new Matrix(1, 1)), 'NON_FINITE_INPUT');
+  });
 });
 
 describe('crossprod and gram', () => {

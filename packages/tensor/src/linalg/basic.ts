@@ -1,7 +1,7 @@
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike, NumericArrayLike } from '../matrix.js';
-import { gemm, matmulData } from './gemm.js';
+import { gemm, matmulData, matmulInto } from './gemm.js';
 import { checkedMatrix, checkedVector } from './validate.js';
 
 /**
@@ -9,12 +9,19 @@ import { checkedMatrix, checkedVector } from './validate.js';
  * (WebAssembly SIMD when available, JavaScript otherwise); the summation order is fixed by the
  * shapes, so results are deterministic. An empty inner dimension gives zeros.
  *
+ * `out` (optional): an `A.rows x B.cols` Matrix that receives the product (its previous contents
+ * are overwritten, never read) and is returned, so that a loop of products of one shape allocates
+ * nothing; the values are the same as without it. It must not share memory with A or B
+ * (`INVALID_ARGUMENT`); a different shape is `SHAPE_MISMATCH`.
+ *
  * @example
  * ```ts
  * matmul([[1, 2], [3, 4]], [[5], [6]]).toArray(); // [[17], [39]]
+ * const C = new Matrix(2, 1);
+ * matmul([[1, 2], [3, 4]], [[1], [1]], C); // C is [[3], [7]] (and is returned)
  * ```
  */
-export function matmul(A: MatrixLike, B: MatrixLike): Matrix {
+export function matmul(A: MatrixLike, B: MatrixLike, out?: Matrix): Matrix {
   const a = checkedMatrix(A, 'A', { allowEmpty: true });
   const b = checkedMatrix(B, 'B', { allowEmpty: true });
   if (a.cols !== b.rows) {
@@ -23,7 +30,22 @@ export function matmul(A: MatrixLike, B: MatrixLike): Matrix {
       `matmul(A, B) needs A.cols === B.rows, got A ${a.rows} x ${a.cols} and B ${b.rows} x ${b.cols}`,
     );
   }
-  return new Matrix(a.rows, b.cols, matmulData(a.data, b.data, a.rows, a.cols, b.cols));
+  if (out === undefined) return new Matrix(a.rows, b.cols, matmulData(a.data, b.data, a.rows, a.cols, b.cols));
+  if (!(out instanceof Matrix)) throw new BasisError('INVALID_ARGUMENT', `matmul(A, B, out): out must be a Matrix, got ${out === null ? 'null' : typeof out}`);
+  if (out.rows !== a.rows || out.cols !== b.cols || out.data.length !== a.rows * b.cols) {
+    throw new BasisError('SHAPE_MISMATCH', `matmul(A, B, out) needs out to be ${a.rows} x ${b.cols} (A.rows x B.cols), got ${out.rows} x ${out.cols}`);
+  }
+  if (overlaps(out.data, a.data) || overlaps(out.data, b.data)) {
+    throw new BasisError('INVALID_ARGUMENT', 'matmul(A, B, out): out shares memory with A or B; pass a separate output matrix');
+  }
+  matmulInto(out.data, a.data, b.data, a.rows, a.cols, b.cols);
+  return out;
+}
+
+/** True when two typed arrays view overlapping bytes of one buffer. */
+function overlaps(x: Float64Array, y: Float64Array): boolean {
+  if (x.buffer !== y.buffer || x.byteLength === 0 || y.byteLength === 0) return false;
+  return x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
 /**

@@ -19,10 +19,11 @@ export function transposeData(a: Float64Array, r: number, c: number): Float64Arr
 }
 
 /**
- * `out[j * m + i] = a[i * n + j] * inv` for the row-major m x n `a` (32 x 32 tiles): the transpose
- * (column-major copy for LAPACK) and an exact power-of-two scaling in one pass (`x * 1` is `x`).
+ * `out[j * m + i] = a[i * n + j] * f_i` for the row-major m x n `a` (32 x 32 tiles), with `f_i`
+ * the factor `inv` or, given an array, `inv[i]`: the transpose (column-major copy for LAPACK) and
+ * an exact scaling (a power of two, or a sign per row) in one pass (`x * 1` is `x`).
  */
-export function transposeScaledInto(a: Float64Array, m: number, n: number, inv: number, out: Float64Array): void {
+export function transposeScaledInto(a: Float64Array, m: number, n: number, inv: number | Float64Array, out: Float64Array): void {
   const B = 32;
   for (let i0 = 0; i0 < m; i0 += B) {
     const i1 = Math.min(i0 + B, m);
@@ -30,7 +31,8 @@ export function transposeScaledInto(a: Float64Array, m: number, n: number, inv: 
       const j1 = Math.min(j0 + B, n);
       for (let i = i0; i < i1; i++) {
         const ri = i * n;
-        for (let j = j0; j < j1; j++) out[j * m + i] = (a[ri + j] as number) * inv;
+        const f = typeof inv === 'number' ? inv : (inv[i] as number);
+        for (let j = j0; j < j1; j++) out[j * m + i] = (a[ri + j] as number) * f;
       }
     }
   }
@@ -217,19 +219,28 @@ const GEMV_NATIVE_MIN = 1 << 16;
 /** A (m x k) · B (k x n) into a new m x n array. */
 export function matmulData(A: Float64Array, B: Float64Array, m: number, k: number, n: number): Float64Array {
   const C = float64Buffer(m * n);
-  if (m === 0 || n === 0 || k === 0) return C;
+  matmulInto(C, A, B, m, k, n);
+  return C;
+}
+
+/** A (m x k) · B (k x n) written over the m x n array C (its previous contents are never read). */
+export function matmulInto(C: Float64Array, A: Float64Array, B: Float64Array, m: number, k: number, n: number): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    C.fill(0, 0, m * n);
+    return;
+  }
   // a matrix-vector product: the JS loop unless it is large enough for the native BLAS's dgemv
   // (vectorised and threaded) to pay for the call
   if (n === 1) {
-    if (m * k >= GEMV_NATIVE_MIN && nativeGemv({ rows: m, cols: k, A, aOff: 0, lda: k, trans: false, x: B, y: C })) return C;
+    if (m * k >= GEMV_NATIVE_MIN && nativeGemv({ rows: m, cols: k, A, aOff: 0, lda: k, trans: false, x: B, y: C })) return;
     for (let i = 0; i < m; i++) {
       let s = 0;
       const a = i * k;
       for (let p = 0; p < k; p++) s += (A[a + p] as number) * (B[p] as number);
       C[i] = s;
     }
-    return C;
+    return;
   }
   gemm(C, m, n, k, A, false, B, false);
-  return C;
 }

@@ -138,10 +138,14 @@ function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wan
     const k = s.length;
     if (scale !== 1) for (let j = 0; j < k; j++) s[j] = (s[j] as number) * scale;
     if (!wantUV) return { U: null, s, V: null };
-    // U: column-major m x k -> row-major; V: Vᵀ column-major k x n is V row-major n x k.
-    const U = transposeData(g.u as Float64Array, k, m);
+    // U: column-major m x k -> row-major, with the sign convention applied in the same pass (its
+    // signs read from U's contiguous columns); V: Vᵀ column-major k x n is V row-major n x k.
+    const u = g.u as Float64Array;
+    const signs = columnSignsColumnMajor(u, m, k);
+    const U = float64Buffer(m * k);
+    transposeScaledInto(u, k, m, signs, U);
     const V = g.vt as Float64Array;
-    signConvention(U, V, m, n, k);
+    applyColumnSigns(V, n, k, signs);
     return { U, s, V };
   }
   for (let t = 0; t < a.length; t++) a[t] = (data[t] as number) * inv;
@@ -210,10 +214,43 @@ function signConvention(U: Float64Array, V: Float64Array, m: number, n: number, 
       }
     }
   }
+  const signs = new Float64Array(k);
+  for (let j = 0; j < k; j++) signs[j] = (val[j] as number) >= 0 ? 1 : -1;
+  applyColumnSigns(U, m, k, signs);
+  applyColumnSigns(V, n, k, signs);
+}
+
+/**
+ * The signs of {@link signConvention} from U stored column-major (m x k, column j contiguous): +1
+ * where the column's first largest-|.| entry (in row order) is >= 0, else -1.
+ */
+function columnSignsColumnMajor(u: Float64Array, m: number, k: number): Float64Array {
+  const signs = new Float64Array(k);
   for (let j = 0; j < k; j++) {
-    if ((val[j] as number) >= 0) continue;
-    for (let i = 0; i < m; i++) U[i * k + j] = -(U[i * k + j] as number);
-    for (let i = 0; i < n; i++) V[i * k + j] = -(V[i * k + j] as number);
+    const o = j * m;
+    let best = 0;
+    let val = 0;
+    for (let i = 0; i < m; i++) {
+      const x = u[o + i] as number;
+      const ax = Math.abs(x);
+      if (ax > best) {
+        best = ax;
+        val = x;
+      }
+    }
+    signs[j] = val >= 0 ? 1 : -1;
+  }
+  return signs;
+}
+
+/** Multiplies column j of the row-major r x k array A by `signs[j]` (±1, exact), row by row (sequential reads); nothing to do when every sign is +1. */
+function applyColumnSigns(A: Float64Array, r: number, k: number, signs: Float64Array): void {
+  let any = false;
+  for (let j = 0; j < k; j++) if ((signs[j] as number) < 0) any = true;
+  if (!any) return;
+  for (let i = 0; i < r; i++) {
+    const o = i * k;
+    for (let j = 0; j < k; j++) A[o + j] = (A[o + j] as number) * (signs[j] as number); // x * 1 is x, x * -1 is -x
   }
 }
 
