@@ -1,4 +1,4 @@
-import { BasisError, Matrix, columnMeans as tensorColumnMeans, columnSumsAndSquares, columnSumsOf, crossprod, linearSumAssignment, matmul, rowDotsOf, svd } from '@basis/tensor';
+import { BasisError, Matrix, columnSumsAndSquares, columnSumsOf, crossprod, linearSumAssignment, matmul, rowDotsOf, svd } from '@basis/tensor';
 import { centred, centredScale, columnPearson, correlations } from '../prep.js';
 import { padColumns, padTo } from '../util.js';
 import type { MetricDefinition, MetricOption, ResolvedOptions } from '../types.js';
@@ -130,15 +130,20 @@ function trainRows(M: Matrix, a: number, b: number): Matrix {
   return out;
 }
 
-/** The training rows of M (all but `[a, b)`) centred by their own means: one copy, centred in place. */
+/**
+ * The training rows of M (all but `[a, b)`) centred by their own means ({@link trainingMeans}):
+ * one pass that reads M's two row blocks and writes the centred copy.
+ */
 function trainCentred(M: Matrix, a: number, b: number): Matrix {
-  const out = trainRows(M, a, b);
-  const means = tensorColumnMeans(out);
-  const d = out.cols;
+  const means = trainingMeans(M, a, b);
+  const d = M.cols;
+  const out = new Matrix(M.rows - (b - a), d);
   const o = out.data;
+  const m = M.data;
   for (let i = 0; i < out.rows; i++) {
     const r = i * d;
-    for (let j = 0; j < d; j++) o[r + j] = (o[r + j] as number) - (means[j] as number);
+    const src = (i < a ? i : i + b - a) * d;
+    for (let j = 0; j < d; j++) o[r + j] = (m[src + j] as number) - (means[j] as number);
   }
   return out;
 }
