@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Matrix, corrMatrix, createRng, crossprod, kfold, linearSumAssignment, matmul, pearson, randn, svd } from '@basis/tensor';
-import { permutationCvFolds, procrustesCvFolds } from './cv.js';
+import { Matrix, corrMatrix, createRng, crossprod, kfold, linearSumAssignment, matmul, pearson, randn, solve, svd } from '@basis/tensor';
+import { RIDGE_ALPHAS, linearCvFolds, permutationCvFolds, procrustesCvFolds } from './cv.js';
 
 // Independent references: every fold formed explicitly from its training rows (no downdating).
 function rows(M: Matrix, idx: Int32Array): Matrix {
@@ -46,6 +46,53 @@ function procrustesReference(X: Matrix, Y: Matrix, folds: number): number[] {
     const Xte = rows(X, test);
     for (let i = 0; i < Xte.rows; i++) for (let j = 0; j < X.cols; j++) Xte.set(i, j, Xte.get(i, j) - means[j]!);
     const Yhat = matmul(pad(Xte, p), matmul(U, V.transpose()));
+    const Yte = rows(Y, test);
+    let s = 0;
+    for (let j = 0; j < Y.cols; j++) s += pearson(col(Yhat, j), col(Yte, j));
+    return s / Y.cols;
+  });
+}
+
+/**
+ * linear.cv by brute force: each fold's training rows centred by their own means, every penalty's
+ * ridge hat matrix `Xc (Xcᵀ Xc + alpha I)⁻¹ Xcᵀ` formed by a linear solve, the exact leave-one-out
+ * residuals `(Yc - H Yc) / (1 - 1/n - H_ii)` (the intercept adds 1/n to the leverage), the
+ * penalty with the least summed squares (ties to the first), held-out rows centred by the
+ * training means.
+ */
+function linearReference(X: Matrix, Y: Matrix, folds: number): number[] {
+  const d = X.cols;
+  const meansOf = (M: Matrix) => Array.from({ length: M.cols }, (_, j) => col(M, j).reduce((a, b) => a + b, 0) / M.rows);
+  return kfold(X.rows, folds).map(({ train, test }) => {
+    const Xtr = rows(X, train);
+    const xc = centre(Xtr);
+    const yc = centre(rows(Y, train));
+    const n = xc.rows;
+    const ridge = (alpha: number): Matrix => {
+      const A = crossprod(xc, xc);
+      for (let j = 0; j < d; j++) A.set(j, j, A.get(j, j) + alpha);
+      return A;
+    };
+    let best = Infinity;
+    let bestAlpha = RIDGE_ALPHAS[0]!;
+    for (const alpha of RIDGE_ALPHAS) {
+      const H = matmul(xc, solve(ridge(alpha), xc.transpose()));
+      const fit = matmul(H, yc);
+      let crit = 0;
+      for (let i = 0; i < n; i++) {
+        const w = 1 - 1 / n - H.get(i, i);
+        for (let j = 0; j < yc.cols; j++) crit += ((yc.get(i, j) - fit.get(i, j)) / w) ** 2;
+      }
+      if (crit < best) {
+        best = crit;
+        bestAlpha = alpha;
+      }
+    }
+    const B = solve(ridge(bestAlpha), crossprod(xc, yc));
+    const mx = meansOf(Xtr);
+    const Xte = rows(X, test);
+    for (let i = 0; i < Xte.rows; i++) for (let j = 0; j < d; j++) Xte.set(i, j, Xte.get(i, j) - mx[j]!);
+    const Yhat = matmul(Xte, B);
     const Yte = rows(Y, test);
     let s = 0;
     for (let j = 0; j < Y.cols; j++) s += pearson(col(Yhat, j), col(Yte, j));
@@ -106,6 +153,25 @@ describe('cross-validated metrics from downdated whole-data products', () => {
     const got = permutationCvFolds(X, Y, { folds: 3 });
     const want = permutationReference(X, Y, 3);
     got.forEach((v, f) => expect(v).toBeCloseTo(want[f]!, 12));
+  });
+
+  it('linear.cv fold scores equal a brute-force ridge with exact leave-one-out on each fold (first, middle and last folds; more units than training rows; large offsets)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e9 }),
+        fc.integer({ min: 20, max: 48 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 2, max: 5 }),
+        (seed, n, dx, dy, folds) => {
+          const { X, Y } = pair(seed, n, dx, dy);
+          const got = linearCvFolds(X, Y, { folds, alphas: RIDGE_ALPHAS });
+          const want = linearReference(X, Y, folds);
+          return got.length === folds && got.every((v, f) => Math.abs(v - want[f]!) < 1e-8);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('too few rows for the folds is TOO_SMALL', () => {
