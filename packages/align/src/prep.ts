@@ -1,4 +1,4 @@
-import { Matrix, center, columnMeans, columnNorms, correlationsFromCross, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qrDeferred, svd } from '@basis/tensor';
+import { Matrix, center, columnMeans, columnNorms, correlationsFromCross, correlationsOfCentred, crossprod, gram, matmul, normalizeColumns, qrDeferred, rowSquaresAndDotsOf, svd } from '@basis/tensor';
 import { columnMoments } from './moments.js';
 import { assertNotConstant } from './validate.js';
 import { rowSquares, sumSquares } from './util.js';
@@ -210,17 +210,17 @@ export function centredGramSquares(X: Matrix): number {
 
 /**
  * Squared row norms of the centred X, memoised: `||x_i||² - 2 x_i·m + ||m||²` on the moment route
- * (one pass over X and a matrix-vector product), else from the centred copy.
+ * (the row sums of squares and the dots with m in one read of X, `rowSquaresAndDotsOf`), else
+ * from the centred copy.
  */
 export function centredRowSquares(X: Matrix): Float64Array {
   return cached(X, 'centredRowSquares', () => {
     if (!momentRoute(X)) return rowSquares(centred(X));
     const { means } = columnMoments(X);
-    const Xm = matmul(X, new Matrix(X.cols, 1, means)).data;
+    const { squares: out, dots } = rowSquaresAndDotsOf(X, means);
     let mm = 0;
     for (let j = 0; j < means.length; j++) mm += (means[j] as number) * (means[j] as number);
-    const out = rowSquares(X);
-    for (let i = 0; i < out.length; i++) out[i] = Math.max(0, (out[i] as number) - 2 * (Xm[i] as number) + mm);
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(0, (out[i] as number) - 2 * (dots[i] as number) + mm);
     return out;
   });
 }
