@@ -63,6 +63,20 @@ export function baseEntries(minSeeds = 2) {
   return { data: DataSpecSchema, train: TrainSettingsSchema, seeds: integer(minSeeds, 64) };
 }
 
+/**
+ * The cross-field rule of a model spec restricted to architectures the recipe supports, reported
+ * at `at` + `arch` (`E002-1.model.arch must be one of mlp, resmlp for this experiment, got
+ * 'minimyrtle'`); null when the architecture is one of them.
+ *
+ * @example
+ * ```ts
+ * crossCheck(object({ ...baseEntries(2), model: ModelSpecSchema }), (c) => archIn(c.model, ['mlp', 'resmlp'], ['model']));
+ * ```
+ */
+export function archIn(model: ModelSpec, archs: readonly string[], at: FieldProblem['at']): FieldProblem | null {
+  return archs.includes(model.arch) ? null : { at: [...at, 'arch'], message: `must be one of ${archs.join(', ')} for this experiment, got '${model.arch}'` };
+}
+
 /** The test-set size of a data spec (its `testSize`, else the dataset's default evaluation split). */
 export function testSizeOf(data: DataSpec): number {
   return data.testSize ?? (data.dataset === 'fashion' ? 10000 : 2000);

@@ -2,13 +2,13 @@
 // soft-matching alignment between different seeds of the same architecture, per layer, against
 // untrained networks and a shuffled-rows chance level.
 import { metric } from '@basis/align';
-import { Matrix, createRng, haarOrthogonal, matmul } from '@basis/tensor';
+import { Matrix, createRng, finite, haarOrthogonal, integer, matmul, object, type Schema } from '@basis/tensor';
 import { lineChart, type Figure } from '../report.js';
-import { checkNum } from '../runner/check.js';
+import { crossCheck, recipeConfig } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
 import { checkOf, judge, judgeAll, pairBootstrap } from './verdict.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, accuracyRows, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, slope, untrainedModel, type BaseConfig } from './common.js';
-import type { ModelSpec } from '@basis/zoo';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, accuracyRows, activationCache, activationPoints, archIn, baseEntries, evalSet, inputsFit, job, meanOf, pairs, slope, untrainedModel, type BaseConfig } from './common.js';
+import { ModelSpecSchema, type ModelSpec } from '@basis/zoo';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult } from './types.js';
 
 /** Configuration of E002-1. */
@@ -90,10 +90,11 @@ export function decideE0021(m: E0021Measured, c: Pick<E0021Config, 'closeRatio' 
 /** The S002 scores, in the paper's order (soft matching shown too). */
 export const S002_METRICS = ['linear.cv', 'procrustes.cv', 'permutation.cv', 'softmatch'] as const;
 
-function check(v: unknown): E0021Config {
-  const o = checkBase(v, 'E002-1', ['model', 'closeRatio', 'minMargin']);
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, 'E002-1.model', ['mlp', 'resmlp']), closeRatio: checkNum(o.closeRatio, 'E002-1.closeRatio', { gt: 0, le: 1 }), minMargin: checkNum(o.minMargin, 'E002-1.minMargin', { ge: 0, le: 1 }) };
-}
+/** The schema of {@link E0021Config} (its messages start with `E002-1`): no more inputs than the test set has, an MLP or residual MLP. */
+export const E0021ConfigSchema: Schema<E0021Config> = crossCheck(
+  object({ ...baseEntries(2), inputs: integer(50), model: ModelSpecSchema, closeRatio: finite({ gt: 0, le: 1 }), minMargin: finite({ ge: 0, le: 1 }) }),
+  (c) => inputsFit('E002-1')(c) ?? archIn(c.model, ['mlp', 'resmlp'], ['model']),
+);
 
 /** `Y Q` for a Haar orthogonal `Q` (seeded): the same information as `Y` with no privileged basis (the chance level of a unit-matching score). */
 export function rotateColumns(Y: Matrix, seed: string): Matrix {
@@ -209,6 +210,6 @@ export const e002_1: ExperimentRecipe<E0021Config> = {
     standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 3 }, closeRatio: 0.8, minMargin: 0.05 },
     full: { data: FULL_DATA, train: FULL_TRAIN, seeds: 6, inputs: 5000, model: { arch: 'mlp', width: 256, depth: 4 }, closeRatio: 0.8, minMargin: 0.05 },
   },
-  checkConfig: check,
+  ...recipeConfig(E0021ConfigSchema, 'E002-1'),
   run,
 };

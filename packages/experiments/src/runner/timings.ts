@@ -167,11 +167,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E002-1",
     "profile": "standard",
-    "seconds": 941,
-    "trained": 5,
-    "reused": 0,
+    "seconds": 1748.3,
+    "trained": 0,
+    "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T03:58:31.402Z",
+    "started": "2026-12-07T16:37:22.120Z",
     "config": {
       "closeRatio": 0.8,
       "data": {
