@@ -54,7 +54,7 @@ describe('config JSON Schemas', () => {
 
   it("checks a whole experiment's config against its recipe's schema where the recipe declares one, as an override", () => {
     const declared = RECIPE_LIST.filter((r) => r.configSchema !== undefined);
-    expect(declared.map((r) => r.id)).toEqual(expect.arrayContaining(['E000-1', 'E000-2', 'E000-3', 'E000-4', 'E002-1', 'E003-1', 'E003-2', 'E003-4', 'E003-6', 'E003-7', 'E004-1', 'E004-2', 'E004-3', 'V001-1']));
+    expect(declared.map((r) => r.id)).toEqual(expect.arrayContaining(['E000-1', 'E000-2', 'E000-3', 'E000-4', 'E002-1', 'E002-3', 'E003-1', 'E003-2', 'E003-4', 'E003-6', 'E003-7', 'E004-1', 'E004-2', 'E004-3', 'V001-1']));
     const file = (experiment: string, config: unknown) => ({ experiment, profile: 'quick', config });
     for (const r of declared) {
       const quick = r.profiles.quick as Record<string, unknown>;
@@ -84,6 +84,7 @@ describe('config JSON Schemas', () => {
       ['E004-3', { spawnEpochs: [0, -1] }, /config\.spawnEpochs\[1\] must be an integer >= 0, got -1/],
       ['E002-1', { closeRatio: 0 }, /E002-1\.closeRatio must be > 0, got 0/],
       ['E002-1', { model: { arch: 'mlp', width: 0 } }, /E002-1\.model\.width/],
+      ['E002-3', { reached: 0 }, /E002-3\.reached must be > 0, got 0/],
       ['E000-4', { widths: [16, 1] }, /E000-4\.widths\[1\] must be an integer in \[2, 4096\], got 1/],
     ];
     for (const [id, config, message] of bad) {

@@ -2,12 +2,13 @@
 // checkpoints from initialisation through the first epoch to the end, against test accuracy.
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluate } from '@basis/connectivity';
-import { toFloat64, type ModelSpec } from '@basis/zoo';
+import { finite, integer, object, type Schema } from '@basis/tensor';
+import { ModelSpecSchema, toFloat64, type ModelSpec } from '@basis/zoo';
 import { loadModel } from '@basis/zoo/node';
 import { lineChart, type Figure } from '../report.js';
-import { checkList, checkNum, invalid } from '../runner/check.js';
+import { ascending, crossCheck, listOfAtLeast, recipeConfig } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, QUICK_DATA, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, type BaseConfig } from './common.js';
+import { FULL_DATA, QUICK_DATA, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, archIn, baseEntries, evalSet, inputsFit, job, meanOf, pairs, type BaseConfig } from './common.js';
 import { checkOf, judge, pairBootstrap } from './verdict.js';
 import { bothWays } from './e002-1.js';
 import type { CachedModel, ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
@@ -25,16 +26,30 @@ export interface E0023Config extends BaseConfig {
   minLead: number;
 }
 
-function check(v: unknown): E0023Config {
-  const o = checkBase(v, 'E002-3', ['model', 'fractions', 'reached', 'early', 'minLead']);
-  const fractions = checkList(o.fractions, 'E002-3.fractions', (x, f) => checkNum(x, f, { ge: 0, lt: 1 }), 2);
-  if (!fractions.includes(0)) invalid('E002-3.fractions', 'must include 0 (the untrained networks)');
-  for (let i = 1; i < fractions.length; i++) if (!(fractions[i]! > fractions[i - 1]!)) invalid(`E002-3.fractions[${i}]`, 'must be larger than the fraction before it');
-  const early = checkNum(o.early, 'E002-3.early', { gt: 0, lt: 1 });
-  if (!fractions.includes(early)) invalid('E002-3.early', `must be one of the checkpoint fractions (${fractions.join(', ')}), got ${early}`);
-  if (o.train.epochs < 2) invalid('E002-3.train.epochs', `must be at least 2 (alignment after epoch 1 is compared with the end), got ${o.train.epochs}`);
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, 'E002-3.model', ['mlp', 'resmlp']), fractions, reached: checkNum(o.reached, 'E002-3.reached', { gt: 0, le: 1 }), early, minLead: checkNum(o.minLead, 'E002-3.minLead', { ge: 0, le: 1 }) };
-}
+/**
+ * The schema of {@link E0023Config} (its messages start with `E002-3`): no more inputs than the
+ * test set has, rising checkpoint fractions from 0 that include the early one, 2 epochs at least,
+ * an MLP or residual MLP.
+ */
+export const E0023ConfigSchema: Schema<E0023Config> = crossCheck(
+  object({
+    ...baseEntries(2),
+    inputs: integer(50),
+    model: ModelSpecSchema,
+    fractions: ascending(listOfAtLeast(finite({ ge: 0, lt: 1 }), 'checkpoint fractions', 2, 'checkpoint fractions'), 'fraction'),
+    reached: finite({ gt: 0, le: 1 }),
+    early: finite({ gt: 0, lt: 1 }),
+    minLead: finite({ ge: 0, le: 1 }),
+  }),
+  (c) => {
+    const fits = inputsFit('E002-3')(c);
+    if (fits !== null) return fits;
+    if (!c.fractions.includes(0)) return { at: ['fractions'], message: 'must include 0 (the untrained networks)' };
+    if (!c.fractions.includes(c.early)) return { at: ['early'], message: `must be one of the checkpoint fractions (${c.fractions.join(', ')}), got ${c.early}` };
+    if (c.train.epochs < 2) return { at: ['train', 'epochs'], message: `must be at least 2 (alignment after epoch 1 is compared with the end), got ${c.train.epochs}` };
+    return archIn(c.model, ['mlp', 'resmlp'], ['model']);
+  },
+);
 
 /** Progress fraction of `v` from `v0` to `vEnd` (1 when there is no progress to make). */
 function progressOf(v: number, v0: number, vEnd: number): number {
@@ -177,6 +192,6 @@ export const e002_3: ExperimentRecipe<E0023Config> = {
     standard: { data: STANDARD_DATA, train: STANDARD_TRAIN, seeds: STANDARD_SEEDS, inputs: 1000, model: { arch: 'mlp', width: 256, depth: 3 }, fractions: [0, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
     full: { data: FULL_DATA, train: { epochs: 10, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, schedule: { kind: 'cosine' } }, seeds: 6, inputs: 2000, model: { arch: 'mlp', width: 256, depth: 4 }, fractions: [0, 0.02, 0.05, 0.1, 0.25, 0.5], reached: 0.8, early: 0.1, minLead: 0.05 },
   },
-  checkConfig: check,
+  ...recipeConfig(E0023ConfigSchema, 'E002-3'),
   run,
 };

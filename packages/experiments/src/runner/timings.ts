@@ -250,11 +250,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E002-3",
     "profile": "standard",
-    "seconds": 454.4,
+    "seconds": 624.9,
     "trained": 5,
     "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T06:03:46.288Z",
+    "started": "2026-12-07T17:06:32.002Z",
     "config": {
       "data": {
         "dataset": "mnist",
