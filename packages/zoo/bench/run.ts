@@ -12,7 +12,8 @@
  *   threads (torch.set_num_threads, OMP_WAIT_POLICY=PASSIVE);
  * - two MLP seeds one after the other vs in parallel on a 2-worker TrainPool, and PyTorch as two
  *   single-threaded processes at once.
- * At each thread count basis runs first and PyTorch right after, so both see the same load.
+ * At each thread count basis runs first and PyTorch right after, so both see the same load. Each
+ * side counts its best epoch: of 5 for the MLP, of 2 for MiniMyrtle (the first compiles kernels).
  * Prints a table and the acceptance rows (epochs no slower than PyTorch); writes bench-results/zoo.json.
  *
  * Environment: BENCH_QUICK=1 a few steps per model, extrapolated to an epoch; BENCH_THREADS=1,2;
@@ -54,7 +55,11 @@ const { header, quick } = startBench();
 const execFileP = promisify(execFile);
 const log = (s: string): void => void process.stderr.write(s + '\n');
 const THREADS = benchThreads();
-const EPOCHS = quick ? 1 : 2; // best of 2 epochs (the first compiles kernels)
+// epochs per model, on both sides; the best one counts (the first compiles kernels). An MLP epoch
+// is ~0.3-0.5 s and varies by +-20% from one to the next on these machines, so it gets 5.
+const EPOCHS: Record<'mlp' | 'cnn', number> = quick ? { mlp: 1, cnn: 1 } : { mlp: 5, cnn: 2 };
+/** The EPOCHS argument of train-epochs.ts and torch_ref.py: one count per model of `models`. */
+const epochsFor = (models: string, one = false): string => models.split(',').map((m) => (one ? 1 : EPOCHS[m as 'mlp' | 'cnn'])).join(',');
 const MAX_STEPS = quick ? { mlp: 8, cnn: 4 } : undefined;
 const pkgDir = fileURLToPath(new URL('../', import.meta.url));
 
@@ -88,12 +93,12 @@ const basisRuns: BasisRun[] = [];
 const child = fileURLToPath(new URL('./train-epochs.ts', import.meta.url));
 async function runBasis(c: (typeof configs)[number]): Promise<void> {
   log(`basis ${c.key} (${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}): ${c.models}`);
-  const epochs = c.key === 'stock-wasm' ? 1 : EPOCHS;
+  const epochs = epochsFor(c.models, c.key === 'stock-wasm');
   const run: BasisRun = { key: c.key, env: c.env };
   const end = loadSpan();
   try {
     const steps = MAX_STEPS === undefined ? [] : [c.models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
-    const o = await execFileP(process.execPath, ['--conditions=@basis/source', '--import', 'tsx', child, c.models, String(epochs), ...steps], { cwd: pkgDir, env: { ...process.env, ...c.env }, timeout: 3_600_000, maxBuffer: 1 << 24 });
+    const o = await execFileP(process.execPath, ['--conditions=@basis/source', '--import', 'tsx', child, c.models, epochs, ...steps], { cwd: pkgDir, env: { ...process.env, ...c.env }, timeout: 3_600_000, maxBuffer: 1 << 24 });
     Object.assign(run, JSON.parse(o.stdout.trim().split('\n').pop() ?? '{}') as Omit<BasisRun, 'key' | 'env'>);
     log(o.stderr.trimEnd());
   } catch (e) {
@@ -141,7 +146,7 @@ else {
       const env = threadEnv(threads, { passiveWait: true });
       const end = loadSpan();
       const steps = MAX_STEPS === undefined ? [] : [models.split(',').map((m) => MAX_STEPS[m as 'mlp' | 'cnn']).join(',')];
-      const { stdout } = await execFileP(python, [script, dir, models, String(EPOCHS), ...steps], { env, timeout: 3_600_000, maxBuffer: 1 << 20 });
+      const { stdout } = await execFileP(python, [script, dir, models, epochsFor(models), ...steps], { env, timeout: 3_600_000, maxBuffer: 1 << 20 });
       const span = end();
       return { threads, peer: probePeer(python, 'system', env, { torch: true }), span, ...(JSON.parse(stdout) as Omit<TorchRun, 'threads' | 'peer' | 'span'>) };
     };
@@ -194,7 +199,7 @@ try {
       try {
         const both = await Promise.all([runTorch('mlp', 1), runTorch('mlp', 1)]);
         // like with like: the training time of the processes, without interpreter start-up
-        torchParallel = Math.max(...both.map((b) => (b.mlp?.epochs ?? []).reduce((a, x) => a + x, 0))) / EPOCHS;
+        torchParallel = Math.max(...both.map((b) => (b.mlp?.epochs ?? []).reduce((a, x) => a + x, 0))) / EPOCHS.mlp;
       } catch (e) {
         note += `PyTorch two processes failed: ${(e as Error).message.split('\n')[0]}. `;
       }

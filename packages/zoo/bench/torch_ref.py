@@ -1,6 +1,7 @@
 """PyTorch CPU reference for packages/zoo/bench/run.ts: the same training on the same data.
 
 Usage: torch_ref.py DATA_DIR MODELS EPOCHS [MAX_STEPS]
+  EPOCHS: one count for all models, or a comma list, one per model.
   MODELS: comma list of mlp, cnn; data from run.ts as .npy. With MAX_STEPS (a comma list, one per
   model), steps 3..MAX_STEPS are timed and extrapolated to an epoch (quick mode), as
   bench/train-epochs.ts does.
@@ -66,7 +67,7 @@ def train(kind, X, Y, Xt, Yt, epochs, max_steps=None, batch=128):
 
 
 def main():
-    d, models, epochs = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+    d, models, epochs = sys.argv[1], sys.argv[2].split(","), [int(v) for v in sys.argv[3].split(",")]
     max_steps = [int(v) for v in sys.argv[4].split(",")] if len(sys.argv) > 4 else None
     torch.set_num_threads(int(os.environ.get("BASIS_TORCH_THREADS", "1")))
     X = torch.from_numpy(np.load(os.path.join(d, "train_x.npy")))
@@ -83,7 +84,7 @@ def main():
     blas = next((part.split("=", 1)[1] for line in cfg.splitlines() for part in line.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "unknown")
     result = {"info": {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas, "matmulGflops": gflops}}
     for i, m in enumerate(models):
-        result[m] = train(m, X, Y, Xt, Yt, epochs, None if max_steps is None else max_steps[i])
+        result[m] = train(m, X, Y, Xt, Yt, epochs[min(i, len(epochs) - 1)], None if max_steps is None else max_steps[i])
     print(json.dumps(result))
 
 

@@ -5,7 +5,8 @@
  * whatever kernels @basis/tensor registers (native BLAS training kernels when the engine is
  * native; BASIS_BLAS=off: its WebAssembly kernel fixes; BENCH_WASM_FIXES=0: stock tfjs-wasm).
  *
- * usage: train-epochs.ts MODELS EPOCHS [MAX_STEPS]   (MODELS: comma list of mlp, cnn)
+ * usage: train-epochs.ts MODELS EPOCHS [MAX_STEPS]   (MODELS: comma list of mlp, cnn; EPOCHS: one
+ * count for all, or a comma list, one per model)
  * With MAX_STEPS (a comma list, one per model), steps 3..MAX_STEPS are timed and extrapolated to an
  * epoch (quick mode).
  * Prints one JSON line: engine, backend, and per model the epoch timings or the error.
@@ -17,7 +18,7 @@ import { loadDataSpec } from '@basis/zoo/node';
 import { cpuSeconds } from '@basis/test-utils/bench';
 
 const [models = 'mlp,cnn', epochsArg = '2', maxStepsArg] = process.argv.slice(2);
-const epochs = Number(epochsArg);
+const epochsOf = (i: number): number => Number(epochsArg.split(',')[Math.min(i, epochsArg.split(',').length - 1)]);
 const maxStepsOf = (i: number): number | undefined => (maxStepsArg === undefined ? undefined : Number(maxStepsArg.split(',')[i]));
 const backend = await selectBackend('wasm', { wasmFixes: process.env['BENCH_WASM_FIXES'] !== '0' });
 const { train, test } = await loadDataSpec(TRAINING_PRESETS.mlpMnist.data);
@@ -80,7 +81,7 @@ async function timeEpochs(graph: ReturnType<typeof buildModel>, recipe: TrainSet
 const out: Record<string, unknown> = { engine: engineInfo(), backend, train: train.n, test: test.n };
 for (const [i, m] of models.split(',').entries()) {
   const graph = m === 'mlp' ? buildModel(TRAINING_PRESETS.mlpMnist.model, { input: train.shape, classes: 10 }) : buildModel({ arch: 'minimyrtle', width: 16 }, { input: train.shape, classes: 10 });
-  const recipe: TrainSettings = m === 'mlp' ? { ...TRAINING_PRESETS.mlpMnist.train, epochs } : { ...TRAINING_PRESETS.miniMyrtleFashion.train, schedule: { kind: 'cosine' }, epochs };
+  const recipe: TrainSettings = m === 'mlp' ? { ...TRAINING_PRESETS.mlpMnist.train, epochs: epochsOf(i) } : { ...TRAINING_PRESETS.miniMyrtleFashion.train, schedule: { kind: 'cosine' }, epochs: epochsOf(i) };
   try {
     out[m] = await timeEpochs(graph, recipe, maxStepsOf(i));
   } catch (e) {
