@@ -519,7 +519,7 @@ describe.skipIf(redisBin === null)('Redis queue with worker processes', () => {
     await Promise.all(ws.map((w) => w.waitFor(/on queue 'restart'/, 60_000)));
     const dir = join(root, 'restart');
     // long enough that Redis goes down while jobs are still queued or running, even on an idle machine
-    const jobs = [0, 1, 2, 3, 4].map((s) => job(200 + s, 40, 1000));
+    const jobs = [0, 1, 2, 3, 4].map((s) => job(200 + s, 150, 2000)); // seconds of training each even on an idle machine (40 epochs of 1000 finished before Redis went down)
     const waits: string[] = [];
     const executor = await createQueueExecutor({ queue: redis.url, name, pollMs: 200 });
     const ctx = await createRunContext({ dir, recipeId: 'Q', profile: 'quick', backend: 'cpu', executor, onWait: (l) => waits.push(l) });
