@@ -166,6 +166,22 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
   const slots: Slot[] = Array.from({ length: concurrency }, (): Slot => ({ busy: false, ctl: new AbortController(), contexts: new Map(), progress: null, pools: new Map() }));
   let releasing = false;
 
+  /** The engine as it is now, for a job outcome (with BASIS_BLAS as set). */
+  const engineNow = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
+  /** A job from another basis version is refused: the versions are part of every artifact's key. */
+  const checkVersions = (v: Record<string, string>): void => {
+    if (JSON.stringify(sorted(v)) !== JSON.stringify(sorted(versions))) {
+      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(v)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine (the versions are part of each artifact's key)`);
+    }
+  };
+  /** The job's store and its local folder (training, captures and evaluations read models from it). */
+  const localStore = (spec: Parameters<typeof openStore>[0], what: string): { store: ReturnType<typeof openStore>; root: string } => {
+    const store = openStore(spec);
+    const root = store.localRoot();
+    if (root === null) throw new BasisError('CONFIG_INVALID', `${store.description}: ${what} a store with a local folder (a shared directory)`);
+    return { store, root };
+  };
+
   async function contextFor(slot: Slot, p: CheckedPayload, root: string): Promise<NodeRunContext> {
     const id = contentHash({ root, versions: p.versions, backend: p.backend ?? 'auto' });
     let ctx = slot.contexts.get(id);
@@ -188,17 +204,12 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
 
   async function runTrain(job: Job, token: string | undefined): Promise<TrainJobOutcome> {
     const p = checkPayload(job.data);
-    if (JSON.stringify(sorted(p.versions)) !== JSON.stringify(sorted(versions))) {
-      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(p.versions)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine (the versions are part of each model's cache key)`);
-    }
-    const store = openStore(p.store);
-    const root = store.localRoot();
-    if (root === null) throw new BasisError('CONFIG_INVALID', `${store.description}: training needs a store with a local folder (a shared directory)`);
+    checkVersions(p.versions);
+    const { store, root } = localStore(p.store, 'training needs');
     const t0 = performance.now();
-    const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
     if (await store.has(modelArtifact(p.key))) {
       stats.reused++;
-      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() };
     }
     const slot = slots.find((s) => !s.busy);
     if (slot === undefined) throw new BasisError('IO', 'worker: more jobs than slots (a BullMQ concurrency bug)');
@@ -233,7 +244,7 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
       const trained = ctx.stats.trained > before;
       if (trained) stats.trained++;
       else stats.reused++;
-      return { key: p.key, trained, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+      return { key: p.key, trained, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() };
     } catch (e) {
       if (slot.ctl.signal.aborted && releasing && token !== undefined) {
         // stopping: hand the job back without using one of its attempts
@@ -252,15 +263,12 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
 
   async function runTrainRun(job: Job, token: string | undefined): Promise<TrainJobOutcome> {
     const p = checkRunPayload(job.data);
-    if (JSON.stringify(sorted(p.versions)) !== JSON.stringify(sorted(versions))) {
-      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(p.versions)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine`);
-    }
+    checkVersions(p.versions);
     const t0 = performance.now();
-    const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
     const resultPath = join(p.runDir, TRAIN_RUN_RESULT);
     if (await pathExists(resultPath)) {
       stats.reused++;
-      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() };
     }
     const slot = slots.find((s) => !s.busy);
     if (slot === undefined) throw new BasisError('IO', 'worker: more jobs than slots (a BullMQ concurrency bug)');
@@ -303,9 +311,9 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
       void _p;
       void _g;
       void _r;
-      await writeFileAtomic(resultPath, stringifyStored({ key: p.key, label: p.label, ...rest, host, engine: engine() }, 2));
+      await writeFileAtomic(resultPath, stringifyStored({ key: p.key, label: p.label, ...rest, host, engine: engineNow() }, 2));
       stats.trained++;
-      return { key: p.key, trained: true, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+      return { key: p.key, trained: true, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() };
     } catch (e) {
       if (slot.ctl.signal.aborted && releasing && token !== undefined) {
         stats.released++;
@@ -323,14 +331,11 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
 
   async function runCompareRow(job: Job): Promise<TrainJobOutcome> {
     const p = checkComparePayload(job.data);
-    if (JSON.stringify(sorted(p.versions)) !== JSON.stringify(sorted(versions))) {
-      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(p.versions)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine`);
-    }
+    checkVersions(p.versions);
     const t0 = performance.now();
-    const engine = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
     if (await pathExists(p.result)) {
       stats.reused++;
-      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+      return { key: p.key, trained: false, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() };
     }
     const A = await readMatrixFile(p.a.path);
     const B: Array<[string, Matrix]> = [];
@@ -341,7 +346,7 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     await mkdir(dirname(p.result), { recursive: true });
     await writeFileAtomic(p.result, stringifyStored({ key: p.key, values, options: audit.options, engine: audit.engine, host }));
     stats.trained++;
-    return { key: p.key, trained: true, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engine() };
+    return { key: p.key, trained: true, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() };
   }
 
   // forward passes of capture jobs run one at a time on the tfjs backend their submitter used
@@ -351,20 +356,12 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     captureChain = p.catch(() => undefined);
     return p;
   };
-  const engineNow = (): Record<string, unknown> => ({ ...(engineInfo() as unknown as Record<string, unknown>), blas: process.env['BASIS_BLAS'] ?? null });
-  const checkVersions = (v: Record<string, string>): void => {
-    if (JSON.stringify(sorted(v)) !== JSON.stringify(sorted(versions))) {
-      throw new BasisError('CONFIG_INVALID', `the job was submitted by basis with versions ${JSON.stringify(v)}, but this worker runs ${JSON.stringify(versions)}: install the same basis version on every machine (the versions are part of each artifact's key)`);
-    }
-  };
 
   async function runCapture(job: Job): Promise<TrainJobOutcome> {
     const p = checkCapturePayload(job.data);
     checkVersions(p.versions);
     const t0 = performance.now();
-    const store = openStore(p.store);
-    const root = store.localRoot();
-    if (root === null) throw new BasisError('CONFIG_INVALID', `${store.description}: captures read models from a store with a local folder (a shared directory)`);
+    const { store, root } = localStore(p.store, 'captures read models from');
     if (captureKey(p.capture, p.versions, p.tfBackend) !== p.key) throw new BasisError('CONFIG_INVALID', `capture ${p.label}: its key ${p.key.slice(0, 12)} is not the content key of its capture (a damaged or hand-made payload)`);
     const artifact = captureArtifact(p.key);
     const outcome = (trained: boolean): TrainJobOutcome => ({ key: p.key, trained, host, pid: process.pid, seconds: (performance.now() - t0) / 1000, engine: engineNow() });
@@ -426,9 +423,7 @@ export async function startWorker(opts: QueueWorkerOptions = {}): Promise<QueueW
     const p = checkMemoPayload(job.data);
     checkVersions(p.versions);
     const t0 = performance.now();
-    const store = openStore(p.store);
-    const root = store.localRoot();
-    if (root === null) throw new BasisError('CONFIG_INVALID', `${store.description}: evaluations read models from a store with a local folder (a shared directory)`);
+    const { store, root } = localStore(p.store, 'evaluations read models from');
     const spec = task.check(p.spec, 'spec');
     const memoKey = task.memoKey(spec);
     if (memoHash(p.recipeId, memoKey, p.versions) !== p.key) throw new BasisError('CONFIG_INVALID', `${kind} ${p.label}: its key ${p.key.slice(0, 12)} is not the memo hash of its spec (a damaged or hand-made payload)`);
