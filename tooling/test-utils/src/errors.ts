@@ -9,7 +9,29 @@ function basisErrorOf(e: unknown): { code: string; message: string } | undefined
   return undefined;
 }
 
-function codeOf(e: unknown, withMessage: boolean): string {
+/** What a call left behind: the thrown value, or NOTHING when it returned. */
+const NOTHING = Symbol('no error');
+
+function caught(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return NOTHING;
+}
+
+async function caughtAsync(f: (() => Promise<unknown>) | Promise<unknown>): Promise<unknown> {
+  try {
+    await (typeof f === 'function' ? f() : f);
+  } catch (e) {
+    return e;
+  }
+  return NOTHING;
+}
+
+function describeThrown(e: unknown, withMessage: boolean): string {
+  if (e === NOTHING) return 'no error';
   const b = basisErrorOf(e);
   if (b === undefined) return `not a BasisError: ${String(e)}`;
   return withMessage ? `${b.code}: ${b.message}` : b.code;
@@ -25,12 +47,7 @@ function codeOf(e: unknown, withMessage: boolean): string {
  * ```
  */
 export function thrownCode(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return codeOf(e, false);
-  }
-  return 'no error';
+  return describeThrown(caught(f), false);
 }
 
 /**
@@ -43,12 +60,7 @@ export function thrownCode(f: () => unknown): string {
  * ```
  */
 export function thrownError(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return codeOf(e, true);
-  }
-  return 'no error';
+  return describeThrown(caught(f), true);
 }
 
 /**
@@ -60,12 +72,7 @@ export function thrownError(f: () => unknown): string {
  * ```
  */
 export async function thrownCodeAsync(f: (() => Promise<unknown>) | Promise<unknown>): Promise<string> {
-  try {
-    await (typeof f === 'function' ? f() : f);
-  } catch (e) {
-    return codeOf(e, false);
-  }
-  return 'no error';
+  return describeThrown(await caughtAsync(f), false);
 }
 
 /**
@@ -77,10 +84,5 @@ export async function thrownCodeAsync(f: (() => Promise<unknown>) | Promise<unkn
  * ```
  */
 export async function thrownErrorAsync(f: (() => Promise<unknown>) | Promise<unknown>): Promise<string> {
-  try {
-    await (typeof f === 'function' ? f() : f);
-  } catch (e) {
-    return codeOf(e, true);
-  }
-  return 'no error';
+  return describeThrown(await caughtAsync(f), true);
 }
