@@ -12,12 +12,13 @@
  *   threads (torch.set_num_threads, OMP_WAIT_POLICY=PASSIVE);
  * - two MLP seeds one after the other vs in parallel on a 2-worker TrainPool, and PyTorch as two
  *   single-threaded processes at once.
- * At each thread count basis runs first and PyTorch right after, so both see the same load. Each
- * side counts its best epoch: of 5 for the MLP, of 2 for MiniMyrtle (the first compiles kernels).
+ * At each thread count basis runs first and PyTorch right after, so both see the same load, for
+ * three rounds (fresh processes each). Each side counts its best epoch of all rounds: of 3 x 5 for
+ * the MLP, of 3 x 2 for MiniMyrtle (the first epoch of a process compiles kernels).
  * Prints a table and the acceptance rows (epochs no slower than PyTorch); writes bench-results/zoo.json.
  *
  * Environment: BENCH_QUICK=1 a few steps per model, extrapolated to an epoch; BENCH_THREADS=1,2;
- * BASIS_SKIP_PYTHON=1 no PyTorch.
+ * BENCH_ROUNDS=3 (rounds per thread count); BASIS_SKIP_PYTHON=1 no PyTorch.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +62,9 @@ const EPOCHS: Record<'mlp' | 'cnn', number> = quick ? { mlp: 1, cnn: 1 } : { mlp
 /** The EPOCHS argument of train-epochs.ts and torch_ref.py: one count per model of `models`. */
 const epochsFor = (models: string, one = false): string => models.split(',').map((m) => (one ? 1 : EPOCHS[m as 'mlp' | 'cnn'])).join(',');
 const MAX_STEPS = quick ? { mlp: 8, cnn: 4 } : undefined;
+/** Rounds per thread count, basis and PyTorch alternating (BENCH_ROUNDS; default 1 in quick mode, else 3). */
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? (quick ? 1 : 3));
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS must be an integer >= 1, got ${process.env['BENCH_ROUNDS'] ?? ''}`);
 const pkgDir = fileURLToPath(new URL('../', import.meta.url));
 
 // ---- basis: one fresh process per configuration ----
@@ -91,7 +95,7 @@ const configs: { key: string; env: Record<string, string>; models: string; threa
 ];
 const basisRuns: BasisRun[] = [];
 const child = fileURLToPath(new URL('./train-epochs.ts', import.meta.url));
-async function runBasis(c: (typeof configs)[number]): Promise<void> {
+async function runBasis(c: (typeof configs)[number], keep = true): Promise<BasisRun> {
   log(`basis ${c.key} (${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}): ${c.models}`);
   const epochs = epochsFor(c.models, c.key === 'stock-wasm');
   const run: BasisRun = { key: c.key, env: c.env };
@@ -106,7 +110,30 @@ async function runBasis(c: (typeof configs)[number]): Promise<void> {
     log(`  failed: ${run.error}`);
   }
   run.span = end();
-  basisRuns.push(run);
+  if (keep) basisRuns.push(run);
+  return run;
+}
+
+/**
+ * Folds a later round into the first run of the same side: per model, the best epoch over all
+ * rounds counts (its CPU seconds with it), and the epochs list keeps every round's.
+ */
+function mergeBasis(into: BasisRun, extra: BasisRun): void {
+  for (const m of ['mlp', 'cnn'] as const) {
+    const a = into[m];
+    const b = extra[m];
+    if (a === undefined || 'error' in a || b === undefined || 'error' in b) continue;
+    const best = b.wall < a.wall ? b : a;
+    into[m] = { ...a, wall: best.wall, cpu: best.cpu, epochs: [...a.epochs, ...b.epochs] };
+  }
+}
+function mergeTorch(into: TorchRun, extra: TorchRun): void {
+  for (const m of ['mlp', 'cnn'] as const) {
+    const a = into[m];
+    const b = extra[m];
+    if (a === undefined || b === undefined) continue;
+    into[m] = { ...a, epochs: [...a.epochs, ...b.epochs], cpu: [...a.cpu, ...b.cpu] };
+  }
 }
 
 // ---- PyTorch on the same data (Debian's python3: torch on the system BLAS) ----
@@ -157,13 +184,28 @@ try {
   // each thread count: basis, then PyTorch right after (same load on both sides)
   for (const t of THREADS) {
     const c = configs.find((x) => x.threads === t);
-    if (c !== undefined) await runBasis(c);
+    const first = c === undefined ? undefined : await runBasis(c);
+    let torchFirst: TorchRun | undefined;
     if (runTorch !== undefined) {
       log(`PyTorch, ${t} thread(s): MLP and MiniMyrtle(16)`);
       try {
-        torchRuns.push(await runTorch('mlp,cnn', t));
+        torchFirst = await runTorch('mlp,cnn', t);
+        torchRuns.push(torchFirst);
       } catch (e) {
         note += `PyTorch ${t}t failed: ${(e as Error).message.split('\n')[0]}. `;
+      }
+    }
+    // more rounds, basis and PyTorch alternating (fresh processes): the host drifts by +-10%
+    // between the two sides' turns, as much as the rows' margins
+    for (let r = 2; r <= ROUNDS; r++) {
+      if (c !== undefined && first !== undefined) mergeBasis(first, await runBasis(c, false));
+      if (runTorch !== undefined && torchFirst !== undefined) {
+        log(`PyTorch, ${t} thread(s): MLP and MiniMyrtle(16) (round ${r} of ${ROUNDS})`);
+        try {
+          mergeTorch(torchFirst, await runTorch('mlp,cnn', t));
+        } catch (e) {
+          note += `PyTorch ${t}t round ${r} failed: ${(e as Error).message.split('\n')[0]}. `;
+        }
       }
     }
   }
