@@ -241,20 +241,27 @@ function foldSums(v: Float64Array, C: number, m: number): Float64Array {
   return out;
 }
 
-function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
+/**
+ * The layout both SIMD batchnorm kernels work in: `C` channels (the last axis), `rows` rows merged
+ * `m` at a time into rows of `L = m·C` floats (mergedRows), and their outputs: one of `x`'s shape,
+ * two per channel, and a scratch of `10·L + 1` floats the caller disposes.
+ */
+function bnSimdLayout(args: Args): { backend: WasmCalls; x: TensorInfo; eps: number; C: number; rows: number; m: number; L: number; outs: [TensorInfo, TensorInfo, TensorInfo]; scratch: TensorInfo } {
   const backend = args.backend as WasmCalls;
   const x = input(args, 'x');
-  const scale = input(args, 'scale');
-  const offset = input(args, 'offset');
-  const eps = args.attrs['varianceEpsilon'] as number;
   const C = x.shape[x.shape.length - 1] as number;
   const rows = x.shape.reduce((a, b) => a * b, 1) / C;
   const m = mergedRows(rows, C);
   const L = m * C;
-  const y = backend.makeOutput([...x.shape], 'float32');
-  const mean = backend.makeOutput([C], 'float32');
-  const variance = backend.makeOutput([C], 'float32');
-  const scratch = backend.makeOutput([10 * L + 1], 'float32');
+  const outs: [TensorInfo, TensorInfo, TensorInfo] = [backend.makeOutput([...x.shape], 'float32'), backend.makeOutput([C], 'float32'), backend.makeOutput([C], 'float32')];
+  return { backend, x, eps: args.attrs['varianceEpsilon'] as number, C, rows, m, L, outs, scratch: backend.makeOutput([10 * L + 1], 'float32') };
+}
+
+function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
+  const scale = input(args, 'scale');
+  const offset = input(args, 'offset');
+  const { backend, x, eps, C, rows, m, L, outs, scratch } = bnSimdLayout(args);
+  const [y, mean, variance] = outs;
   try {
     // views after the last allocation (an allocation may grow the heap)
     const X = wasmF32(backend, x);
@@ -290,21 +297,12 @@ function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
 }
 
 function bnTrainGradSimd(k: SimdKernels, args: Args): TensorInfo[] {
-  const backend = args.backend as WasmCalls;
   const dy = input(args, 'dy');
-  const x = input(args, 'x');
   const scale = input(args, 'scale');
   const mean = input(args, 'mean');
   const variance = input(args, 'variance');
-  const eps = args.attrs['varianceEpsilon'] as number;
-  const C = x.shape[x.shape.length - 1] as number;
-  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
-  const m = mergedRows(rows, C);
-  const L = m * C;
-  const dx = backend.makeOutput([...x.shape], 'float32');
-  const dgamma = backend.makeOutput([C], 'float32');
-  const dbeta = backend.makeOutput([C], 'float32');
-  const scratch = backend.makeOutput([10 * L + 1], 'float32');
+  const { backend, x, eps, C, rows, m, L, outs, scratch } = bnSimdLayout(args);
+  const [dx, dgamma, dbeta] = outs;
   try {
     const X = wasmF32(backend, x);
     const D = wasmF32(backend, dy);

@@ -668,6 +668,12 @@ function fewChannels(g: ConvGeom): boolean {
   return g.c <= FEW_CHANNELS && g.fh * g.fw > 1;
 }
 
+/** The output columns `[lo, hi)` whose input column `ox·sw + kw − left` lies inside `[0, w)` (filter column `kw`). */
+function insideColumns(kw: number, g: ConvGeom): [number, number] {
+  const lo = Math.min(g.ow, Math.max(0, Math.ceil((g.left - kw) / g.sw)));
+  return [lo, Math.max(lo, Math.min(g.ow, Math.floor((g.w - 1 + g.left - kw) / g.sw) + 1))];
+}
+
 /**
  * Writes the transposed patch matrix `Pᵀ` (`K x rows`, K = fh * fw * c, rows = b * oh * ow) at
  * float offset `pt`: row `(kh * fw + kw) * c + ci`, column `(n * oh + oy) * ow + ox`, holding
@@ -681,9 +687,7 @@ function im2colT(H: Float32Array, x: number, pt: number, g: ConvGeom): void {
   const step = sw * c;
   for (let kh = 0; kh < fh; kh++) {
     for (let kw = 0; kw < fw; kw++) {
-      // output columns whose input column ox*sw + kw - left lies inside [0, w)
-      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kw) / sw)));
-      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kw) / sw) + 1));
+      const [lo, hi] = insideColumns(kw, g);
       for (let ci = 0; ci < c; ci++) {
         let d = pt + ((kh * fw + kw) * c + ci) * rows;
         for (let n = 0; n < b; n++) {
@@ -713,8 +717,7 @@ function col2imT(H: Float32Array, pt: number, dx: number, g: ConvGeom): void {
   H.fill(0, dx, dx + b * h * w * c);
   for (let kh = 0; kh < fh; kh++) {
     for (let kw = 0; kw < fw; kw++) {
-      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kw) / sw)));
-      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kw) / sw) + 1));
+      const [lo, hi] = insideColumns(kw, g);
       for (let ci = 0; ci < c; ci++) {
         let s = pt + ((kh * fw + kw) * c + ci) * rows;
         for (let n = 0; n < b; n++) {
