@@ -114,13 +114,9 @@ function statGrads(views: (t: TensorInfo) => Float32Array, args: Args, rows: num
 
 /** Outputs y, mean, variance (biased) of x `[..., C]` with per-channel scale and offset. */
 function bnTrainKernel(args: Args): TensorInfo[] {
-  const x = input(args, 'x');
   const scale = input(args, 'scale');
   const offset = input(args, 'offset');
-  const eps = args.attrs['varianceEpsilon'] as number;
-  const C = x.shape[x.shape.length - 1] as number;
-  const size = x.shape.reduce((a, b) => a * b, 1);
-  const rows = size / C;
+  const { x, eps, C, rows } = bnShape(args);
   const { ins, outs, infos } = io(args.backend, [x, scale, offset], [[...x.shape], [C], [C]]);
   const [X, G, B] = ins as [Float32Array, Float32Array, Float32Array];
   const [Y, M, V] = outs as [Float32Array, Float32Array, Float32Array];
@@ -157,14 +153,10 @@ function bnTrainKernel(args: Args): TensorInfo[] {
 /** dx, dscale, doffset of the training-mode batchnorm from dy, x, scale and the saved statistics. */
 function bnTrainGradKernel(args: Args): TensorInfo[] {
   const dy = input(args, 'dy');
-  const x = input(args, 'x');
   const scale = input(args, 'scale');
   const mean = input(args, 'mean');
   const variance = input(args, 'variance');
-  const eps = args.attrs['varianceEpsilon'] as number;
-  const C = x.shape[x.shape.length - 1] as number;
-  const size = x.shape.reduce((a, b) => a * b, 1);
-  const rows = size / C;
+  const { x, eps, C, rows } = bnShape(args);
   const extra = ['dMean', 'dVar'].map((n) => args.inputs[n]).filter((t): t is TensorInfo => t !== undefined);
   const { ins, outs, infos } = io(args.backend, [dy, x, scale, mean, variance, ...extra], [[...x.shape], [C], [C]]);
   const [D, X, G, M, V] = ins as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
@@ -241,20 +233,26 @@ function foldSums(v: Float64Array, C: number, m: number): Float64Array {
   return out;
 }
 
-/**
- * The layout both SIMD batchnorm kernels work in: `C` channels (the last axis), `rows` rows merged
- * `m` at a time into rows of `L = m·C` floats (mergedRows), and their outputs: one of `x`'s shape,
- * two per channel, and a scratch of `10·L + 1` floats the caller disposes.
- */
-function bnSimdLayout(args: Args): { backend: WasmCalls; x: TensorInfo; eps: number; C: number; rows: number; m: number; L: number; outs: [TensorInfo, TensorInfo, TensorInfo]; scratch: TensorInfo } {
-  const backend = args.backend as WasmCalls;
+/** What every batchnorm kernel reads first: `x`, epsilon, `C` channels (the last axis) and `rows` rows of them. */
+function bnShape(args: Args): { x: TensorInfo; eps: number; C: number; rows: number } {
   const x = input(args, 'x');
   const C = x.shape[x.shape.length - 1] as number;
-  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
-  const m = mergedRows(rows, C);
+  return { x, eps: args.attrs['varianceEpsilon'] as number, C, rows: x.shape.reduce((a, b) => a * b, 1) / C };
+}
+
+/**
+ * The layout both SIMD batchnorm kernels work in: {@link bnShape}'s, with the rows merged `m` at a
+ * time into rows of `L = m·C` floats (mergedRows), and their outputs: one of `x`'s shape, two per
+ * channel, and a scratch of `10·L + 1` floats the caller disposes.
+ */
+function bnSimdLayout(args: Args): ReturnType<typeof bnShape> & { backend: WasmCalls; m: number; L: number; outs: [TensorInfo, TensorInfo, TensorInfo]; scratch: TensorInfo } {
+  const sh = bnShape(args);
+  const { x, C } = sh;
+  const backend = args.backend as WasmCalls;
+  const m = mergedRows(sh.rows, C);
   const L = m * C;
   const outs: [TensorInfo, TensorInfo, TensorInfo] = [backend.makeOutput([...x.shape], 'float32'), backend.makeOutput([C], 'float32'), backend.makeOutput([C], 'float32')];
-  return { backend, x, eps: args.attrs['varianceEpsilon'] as number, C, rows, m, L, outs, scratch: backend.makeOutput([10 * L + 1], 'float32') };
+  return { ...sh, backend, m, L, outs, scratch: backend.makeOutput([10 * L + 1], 'float32') };
 }
 
 function bnTrainSimd(k: SimdKernels, args: Args): TensorInfo[] {
@@ -345,13 +343,10 @@ function bnTrainGradSimd(k: SimdKernels, args: Args): TensorInfo[] {
 function bnTrainWasm(args: Args): TensorInfo[] {
   const simdK = simdKernelsFor(args.backend);
   if (simdK !== null && simdK.usable()) return bnTrainSimd(simdK, args);
-  const backend = args.backend as WasmCalls;
-  const x = input(args, 'x');
   const scale = input(args, 'scale');
   const offset = input(args, 'offset');
-  const eps = args.attrs['varianceEpsilon'] as number;
-  const C = x.shape[x.shape.length - 1] as number;
-  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const backend = args.backend as WasmCalls;
+  const { x, eps, C, rows } = bnShape(args);
   const x2: TensorInfo = { dataId: x.dataId, shape: [rows, C], dtype: 'float32' };
   const s = wasmCall('Sum', { x: x2 }, backend, { axis: [0], keepDims: false });
   const mean = wasmVector(backend, Array.from(wasmF32(backend, s), (v) => v / rows));
@@ -370,15 +365,12 @@ function bnTrainWasm(args: Args): TensorInfo[] {
 function bnTrainGradWasm(args: Args): TensorInfo[] {
   const simdK = simdKernelsFor(args.backend);
   if (simdK !== null && simdK.usable()) return bnTrainGradSimd(simdK, args);
-  const backend = args.backend as WasmCalls;
   const dy = input(args, 'dy');
-  const x = input(args, 'x');
   const scale = input(args, 'scale');
   const mean = input(args, 'mean');
   const variance = input(args, 'variance');
-  const eps = args.attrs['varianceEpsilon'] as number;
-  const C = x.shape[x.shape.length - 1] as number;
-  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const backend = args.backend as WasmCalls;
+  const { x, eps, C, rows } = bnShape(args);
   const x2: TensorInfo = { dataId: x.dataId, shape: [rows, C], dtype: 'float32' };
   const dy2: TensorInfo = { dataId: dy.dataId, shape: [rows, C], dtype: 'float32' };
   const temps: TensorInfo[] = [];
