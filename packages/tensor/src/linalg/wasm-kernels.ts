@@ -13,6 +13,7 @@ type DotFn = (pX: number, pY: number, n: number) => number;
 type AxpyFn = (pY: number, pX: number, n: number, alpha: number) => void;
 type RotFn = (pY: number, nGroups: number, groupStride: number, pC: number, pS: number, pSeq: number, nSeq: number) => void;
 type RowSqDotFn = (pA: number, rows: number, d: number, pV: number, pQ: number, pP: number) => void;
+type ColSumSqFn = (pA: number, quads: number, d: number, pS: number, pQ: number) => void;
 
 // --- instructions beyond the shared assembler (../wasm-asm.ts) --------------------------------
 const i32Load = (offset: number): number[] => [0x28, 2, ...uleb(offset)];
@@ -278,6 +279,67 @@ function rowSqDotBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * `colsumsq(pA, quads, d, pS, pQ)`: for each of `quads` groups of four consecutive rows of d doubles
+ * from pA (in order), `s_j += (x0 + x1) + (x2 + x3)` and `q_j += (x0² + x1²) + (x2² + x3²)` for every
+ * column j, s and q the d doubles at pS and pQ (byte addresses, any alignment). Two columns per
+ * f64x2 step and the odd last column in scalar arithmetic: each column's additions happen in the
+ * same order as in a scalar loop over the groups, so the sums are bit-identical to one.
+ */
+function colSumSqBody(): number[] {
+  // params 0 pA, 1 quads, 2 d, 3 pS, 4 pQ; i32 locals 5 g, 6 o (byte offset of the column), 7 end2
+  // (byte offset past the even columns), 8 rb (row bytes), 9 p (address of row 0 at the column);
+  // f64 locals 10..13 x0..x3; v128 locals 14..17 v0..v3
+  const V = [14, 15, 16, 17];
+  const X = [10, 11, 12, 13];
+  const c: number[] = [];
+  c.push(...get(2), ...i32c(8), ...MUL, ...set(8)); // rb = 8d
+  c.push(...get(2), ...i32c(-2), ...AND, ...i32c(8), ...MUL, ...set(7)); // end2 = 8 (d & ~1)
+  c.push(...i32c(0), ...set(5));
+  c.push(...BLOCK, ...LOOP); // groups of four rows
+  c.push(...get(5), ...get(1), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...i32c(0), ...set(6));
+  c.push(...BLOCK, ...LOOP); // two columns at a time
+  c.push(...get(6), ...get(7), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(0), ...get(6), ...ADD, ...set(9));
+  for (let r = 0; r < 4; r++) {
+    c.push(...get(9), ...vLoad(0), ...set(V[r] as number));
+    if (r < 3) c.push(...get(9), ...get(8), ...ADD, ...set(9));
+  }
+  // s += (v0 + v1) + (v2 + v3)
+  c.push(...get(3), ...get(6), ...ADD, ...get(3), ...get(6), ...ADD, ...vLoad(0));
+  c.push(...get(V[0] as number), ...get(V[1] as number), ...F64X2_ADD, ...get(V[2] as number), ...get(V[3] as number), ...F64X2_ADD, ...F64X2_ADD, ...F64X2_ADD, ...vStore(0));
+  // q += (v0² + v1²) + (v2² + v3²)
+  const sq = (v: number): number[] => [...get(v), ...get(v), ...F64X2_MUL];
+  c.push(...get(4), ...get(6), ...ADD, ...get(4), ...get(6), ...ADD, ...vLoad(0));
+  c.push(...sq(V[0] as number), ...sq(V[1] as number), ...F64X2_ADD, ...sq(V[2] as number), ...sq(V[3] as number), ...F64X2_ADD, ...F64X2_ADD, ...F64X2_ADD, ...vStore(0));
+  c.push(...get(6), ...i32c(16), ...ADD, ...set(6));
+  c.push(...br(0), ...END, ...END);
+  // an odd last column (o = end2 = 8 (d - 1)), in scalar arithmetic
+  c.push(...get(7), ...get(8), ...LT_U, ...IF);
+  c.push(...get(0), ...get(7), ...ADD, ...set(9));
+  for (let r = 0; r < 4; r++) {
+    c.push(...get(9), ...f64Load(0), ...set(X[r] as number));
+    if (r < 3) c.push(...get(9), ...get(8), ...ADD, ...set(9));
+  }
+  c.push(...get(3), ...get(7), ...ADD, ...get(3), ...get(7), ...ADD, ...f64Load(0));
+  c.push(...get(X[0] as number), ...get(X[1] as number), ...F64_ADD, ...get(X[2] as number), ...get(X[3] as number), ...F64_ADD, ...F64_ADD, ...F64_ADD, ...f64Store(0));
+  const fsq = (x: number): number[] => [...get(x), ...get(x), ...F64_MUL];
+  c.push(...get(4), ...get(7), ...ADD, ...get(4), ...get(7), ...ADD, ...f64Load(0));
+  c.push(...fsq(X[0] as number), ...fsq(X[1] as number), ...F64_ADD, ...fsq(X[2] as number), ...fsq(X[3] as number), ...F64_ADD, ...F64_ADD, ...F64_ADD, ...f64Store(0));
+  c.push(...END);
+  c.push(...get(0), ...get(8), ...i32c(4), ...MUL, ...ADD, ...set(0)); // next group: pA += 4 rb
+  c.push(...get(5), ...i32c(1), ...ADD, ...set(5));
+  c.push(...br(0), ...END, ...END);
+  const locals = vec([
+    [...uleb(5), I32],
+    [...uleb(4), F64],
+    [...uleb(4), V128],
+  ]);
+  const body = [...locals, ...c, ...END];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
   const params6 = vec([[I32], [I32], [I32], [I32], [I32], [I32]]);
   const params7 = vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]);
@@ -290,10 +352,11 @@ function moduleBytes(): Uint8Array {
         [0x60, ...params7, ...vec([])],
         [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[F64]])],
         [0x60, ...vec([[I32], [I32], [I32], [F64]]), ...vec([])],
+        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([])],
       ]),
     ),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0], [1], [2], [3], [0]])),
+    ...section(3, vec([[0], [1], [2], [3], [0], [4]])),
     ...section(
       7,
       vec([
@@ -302,9 +365,10 @@ function moduleBytes(): Uint8Array {
         [...name('dot'), 0x00, 2],
         [...name('axpy'), 0x00, 3],
         [...name('rowsqdot'), 0x00, 4],
+        [...name('colsumsq'), 0x00, 5],
       ]),
     ),
-    ...section(10, vec([kernelBody(), rotBody(), dotBody(), axpyBody(), rowSqDotBody()])),
+    ...section(10, vec([kernelBody(), rotBody(), dotBody(), axpyBody(), rowSqDotBody(), colSumSqBody()])),
   ]);
 }
 
@@ -661,5 +725,46 @@ export function wasmRowSquaresDots(a: Float64Array, n: number, d: number, v: Flo
     squares.set(F.subarray(qOff, qOff + m), r0);
     dots.set(F.subarray(pOff, pOff + m), r0);
   }
+  return true;
+}
+
+/** The `colsumsq` export, instantiated once on the kept memory (null: not available). */
+let colSumSq: ColSumSqFn | null | undefined;
+
+/**
+ * Adds the column sums and sums of squares of the first `4 quads` rows of the row-major n x d array
+ * `a` to `sums` and `squares`, four rows at a time in the order of a scalar loop over the groups
+ * (the `colsumsq` kernel on blocks of whole groups copied into the kept memory; bit-identical to
+ * that loop). Returns false (outputs untouched) when WebAssembly is unavailable or a group of four
+ * rows does not fit.
+ */
+export function wasmColumnSumsSquares(a: Float64Array, quads: number, d: number, sums: Float64Array, squares: Float64Array): boolean {
+  const st = wasmState();
+  if (st === null || quads === 0 || d === 0) return false;
+  const groups = Math.max(1, Math.min(quads, Math.floor(ROW_BLOCK_DOUBLES / (4 * d))));
+  const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
+  const qOff = even(d);
+  const aOff = qOff + even(d);
+  const bytes = (aOff + 4 * groups * d) * 8;
+  if (bytes > KEEP_BYTES || withMemory(st, bytes, instantiate) === null) return false;
+  if (colSumSq === undefined) {
+    try {
+      const fn = new st.api.Instance(st.module, { env: { mem: st.memory } }).exports['colsumsq'];
+      colSumSq = typeof fn === 'function' ? (fn as ColSumSqFn) : null;
+    } catch {
+      colSumSq = null;
+    }
+  }
+  if (colSumSq === null) return false;
+  const F = new Float64Array(st.memory.buffer); // after any growth
+  F.set(sums.subarray(0, d), 0);
+  F.set(squares.subarray(0, d), qOff);
+  for (let g0 = 0; g0 < quads; g0 += groups) {
+    const m = Math.min(groups, quads - g0);
+    F.set(a.subarray(4 * g0 * d, 4 * (g0 + m) * d), aOff);
+    colSumSq(aOff * 8, m, d, 0, qOff * 8);
+  }
+  sums.set(F.subarray(0, d));
+  squares.set(F.subarray(qOff, qOff + d));
   return true;
 }

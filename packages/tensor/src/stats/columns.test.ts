@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BasisError } from '../errors.js';
+import { onWasmAndJs } from '../linalg/test-helpers.js';
+import { setWasmEnabled, wasmGemmAvailable } from '../linalg/wasm-kernels.js';
 import { Matrix } from '../matrix.js';
 import { createRng, randn } from '../index.js';
 import { center, columnMeans, columnNorms, columnSumsAndSquares, corrMatrix, correlationsFromCross, correlationsOfCentred, normalizeColumns } from '../index.js';
@@ -152,6 +154,56 @@ describe('columnSumsAndSquares', () => {
     expect(Number.isNaN(sums[0])).toBe(true);
     expect(sums[1]).toBe(Infinity);
     expect(squares[1]).toBe(Infinity);
+  });
+});
+
+describe('columnSumsAndSquares on the WebAssembly kernel and in JavaScript', () => {
+  afterEach(() => setWasmEnabled(true));
+
+  // d odd and even (the kernel's scalar last column), 1; rows below, at and above a group of four
+  // with remainders; several blocks of groups (65536 doubles per block: 4 x 257 x 64 = 65792 is two
+  // at d = 257); a group of four rows larger than one block (d = 20000)
+  const shapes = [[3, 5], [4, 1], [4, 2], [5, 3], [11, 8], [64, 257], [301, 257], [9, 20000]] as const;
+
+  it.each(shapes)('at %i x %i: the kernel and the JavaScript loop agree bit for bit, and with a plain per-column sum to rounding', (n, d) => {
+    const rng = createRng(n * 100003 + d);
+    const X = randn(n, d, rng);
+    for (let k = 0; k < X.data.length; k += 7) X.data[k] = (X.data[k] as number) * 1e3 + 5; // mixed scales, non-zero means
+    const r = onWasmAndJs(() => columnSumsAndSquares(X));
+    expect(wasmGemmAvailable()).toBe(true);
+    expect(Array.from(r.wasm.sums)).toEqual(Array.from(r.js.sums));
+    expect(Array.from(r.wasm.squares)).toEqual(Array.from(r.js.squares));
+    for (let j = 0; j < d; j += Math.max(1, Math.floor(d / 17))) {
+      let s = 0;
+      let q = 0;
+      let abs = 0;
+      for (let i = 0; i < n; i++) {
+        const x = X.get(i, j);
+        s += x;
+        q += x * x;
+        abs += Math.abs(x);
+      }
+      expect(Math.abs((r.wasm.sums[j] as number) - s)).toBeLessThanOrEqual(1e-13 * abs);
+      expect(Math.abs((r.wasm.squares[j] as number) - q)).toBeLessThanOrEqual(1e-13 * q);
+    }
+  });
+
+  it('puts a NaN, an Inf or an overflow of the squares into its own column only, on both routes (no screening)', () => {
+    const X = randn(9, 5, createRng(3));
+    X.set(2, 1, NaN); // in a group of four
+    X.set(5, 3, -Infinity); // in the second group
+    X.set(8, 4, NaN); // in the remainder row
+    X.set(0, 0, 1e200); // its square overflows
+    const r = onWasmAndJs(() => columnSumsAndSquares(X));
+    for (const { sums, squares } of [r.wasm, r.js]) {
+      expect(Number.isNaN(sums[1])).toBe(true);
+      expect(sums[3]).toBe(-Infinity);
+      expect(squares[3]).toBe(Infinity);
+      expect(Number.isNaN(sums[4])).toBe(true);
+      expect(squares[0]).toBe(Infinity);
+      expect(Number.isFinite(sums[0])).toBe(true);
+      expect(Number.isFinite(sums[2]) && Number.isFinite(squares[2])).toBe(true);
+    }
   });
 });
 
