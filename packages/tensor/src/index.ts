@@ -93,7 +93,7 @@ export {
   type ZeroColumnPolicy,
 } from './stats/columns.js';
 export { kfold, type Fold } from './stats/folds.js';
-export { columnSumsOf, rowDotsOf, rowSquaresAndDotsOf } from './stats/sums.js';
+export { columnSumsOf, rowDotsOf, rowPairDotsOf, rowSquaresAndDotsOf } from './stats/sums.js';
 export {
   bootstrapCI,
   mean,

@@ -1,4 +1,4 @@
-import { BasisError, Matrix, crossprod, eigh, gram, matmul, svd } from '@basis/tensor';
+import { BasisError, Matrix, crossprod, eigh, gram, matmul, rowPairDotsOf, svd } from '@basis/tensor';
 import { cached, centred, centredScale, numericalRank, prescaled, singularParts, spanBasis, squaresOf } from '../prep.js';
 import { chordToAngle, padColumns, padTo, residualNorm, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
@@ -177,49 +177,22 @@ export function cosineAlignedKernel(X: Matrix, Y: Matrix): number {
   const b = y.data;
   const xd = x.data;
   const dy = y.cols;
+  // every row pair's dot and both squared norms in one read of both (a WebAssembly SIMD kernel;
+  // y's narrower rows compare zero-padded, as pad(y) would)
+  const { dots, squaresA, squaresB } = rowPairDotsOf(XQ, y);
   let sum = 0;
   let count = 0;
-  const dy4 = dy - (dy % 4);
   for (let i = 0; i < x.rows; i++) {
-    // one read of both rows: the dot product and both squared norms (four partial sums each)
-    const ra = i * p;
-    const rb = i * dy;
-    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-    let x0 = 0, x1 = 0, x2 = 0, x3 = 0;
-    let y0 = 0, y1 = 0, y2 = 0, y3 = 0;
-    let j = 0;
-    for (; j < dy4; j += 4) {
-      const u0 = a[ra + j] as number, u1 = a[ra + j + 1] as number, u2 = a[ra + j + 2] as number, u3 = a[ra + j + 3] as number;
-      const v0 = b[rb + j] as number, v1 = b[rb + j + 1] as number, v2 = b[rb + j + 2] as number, v3 = b[rb + j + 3] as number;
-      d0 += u0 * v0;
-      d1 += u1 * v1;
-      d2 += u2 * v2;
-      d3 += u3 * v3;
-      x0 += u0 * u0;
-      x1 += u1 * u1;
-      x2 += u2 * u2;
-      x3 += u3 * u3;
-      y0 += v0 * v0;
-      y1 += v1 * v1;
-      y2 += v2 * v2;
-      y3 += v3 * v3;
-    }
-    for (; j < dy; j++) {
-      const u = a[ra + j] as number;
-      const v = b[rb + j] as number;
-      d0 += u * v;
-      x0 += u * u;
-      y0 += v * v;
-    }
-    for (; j < p; j++) x0 += (a[ra + j] as number) ** 2;
-    const nx = x0 + x1 + (x2 + x3);
-    const ny = y0 + y1 + (y2 + y3);
+    const nx = squaresA[i] as number;
+    const ny = squaresB[i] as number;
     if (nx > 2 ** -960 && nx < Infinity && ny > 2 ** -960 && ny < Infinity) {
       // both rows non-zero (pad(x_i) Q* is zero only for a zero x_i) and their squares in range
       count++;
-      sum += Math.max(-1, Math.min(1, (d0 + d1 + (d2 + d3)) / (Math.sqrt(nx) * Math.sqrt(ny))));
+      sum += Math.max(-1, Math.min(1, (dots[i] as number) / (Math.sqrt(nx) * Math.sqrt(ny))));
       continue;
     }
+    const ra = i * p;
+    const rb = i * dy;
     if (rowMaxAbs(xd, i, x.cols) === 0) continue;
     const my = rowMaxAbs(b, i, dy);
     if (my === 0) continue;

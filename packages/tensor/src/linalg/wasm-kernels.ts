@@ -14,6 +14,7 @@ type AxpyFn = (pY: number, pX: number, n: number, alpha: number) => void;
 type RotFn = (pY: number, nGroups: number, groupStride: number, pC: number, pS: number, pSeq: number, nSeq: number) => void;
 type RowSqDotFn = (pA: number, rows: number, d: number, pV: number, pQ: number, pP: number) => void;
 type ColSumSqFn = (pA: number, quads: number, d: number, pS: number, pQ: number) => void;
+type RowPairDotFn = (pA: number, pB: number, rows: number, da: number, db: number, c: number, pO: number) => void;
 
 // --- instructions beyond the shared assembler (../wasm-asm.ts) --------------------------------
 const i32Load = (offset: number): number[] => [0x28, 2, ...uleb(offset)];
@@ -340,6 +341,81 @@ function colSumSqBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * `rowpairdot(pA, pB, rows, da, db, c, pO)`: for each of `rows` row pairs (rows of da doubles from
+ * pA, of db doubles from pB, c = min(da, db)), the dot product of the first c entries of both rows
+ * and each row's sum of squares, as three f64 per row (dot, A's, B's) from pO; byte addresses, any
+ * alignment. Fixed order per row: four f64x2 accumulators per sum over blocks of 8 common entries,
+ * summed as `(a0 + a1) + (a2 + a3)` and then lane 0 + lane 1, then the common tail in order, then
+ * A's and B's remaining entries in order.
+ */
+function rowPairDotBody(): number[] {
+  // params 0 pA, 1 pB, 2 rows, 3 da, 4 db, 5 c, 6 pO; i32 locals 7 r, 8 end8, 9 endC, 10 endA, 11 endB;
+  // f64 locals 12 dot, 13 qa, 14 qb, 15 x, 16 y; v128 locals 17..20 dot, 21..24 A's and 25..28 B's
+  // squares accumulators, 29 va, 30 vb, 31 lanes
+  const AD = [17, 18, 19, 20];
+  const QA = [21, 22, 23, 24];
+  const QB = [25, 26, 27, 28];
+  const VA = 29;
+  const VB = 30;
+  const VS = 31;
+  const c: number[] = [];
+  const sumLanes = (acc: number[], to: number): void => {
+    c.push(...get(acc[0] as number), ...get(acc[1] as number), ...F64X2_ADD, ...get(acc[2] as number), ...get(acc[3] as number), ...F64X2_ADD, ...F64X2_ADD, ...set(VS));
+    c.push(...get(VS), ...lane(0), ...get(VS), ...lane(1), ...F64_ADD, ...set(to));
+  };
+  const step = (to: number, u: number[], v: number[]): number[] => [...get(to), ...u, ...v, ...F64_MUL, ...F64_ADD, ...set(to)];
+  c.push(...i32c(0), ...set(7));
+  c.push(...BLOCK, ...LOOP); // rows
+  c.push(...get(7), ...get(2), ...LT_U, ...EQZ, ...brIf(1));
+  for (const a of [...AD, ...QA, ...QB]) c.push(...V_ZERO, ...set(a));
+  c.push(...get(0), ...get(5), ...i32c(-8), ...AND, ...i32c(8), ...MUL, ...ADD, ...set(8)); // end8 = pA + 8 (c & ~7)
+  c.push(...get(0), ...get(5), ...i32c(8), ...MUL, ...ADD, ...set(9)); // endC = pA + 8c
+  c.push(...get(0), ...get(3), ...i32c(8), ...MUL, ...ADD, ...set(10)); // endA = pA + 8da
+  c.push(...get(1), ...get(4), ...i32c(8), ...MUL, ...ADD, ...set(11)); // endB = pB + 8db
+  c.push(...BLOCK, ...LOOP); // blocks of 8 common entries
+  c.push(...get(0), ...get(8), ...LT_U, ...EQZ, ...brIf(1));
+  for (let j = 0; j < 4; j++) {
+    const off = 16 * j;
+    c.push(...get(0), ...vLoad(off), ...set(VA), ...get(1), ...vLoad(off), ...set(VB));
+    c.push(...get(AD[j] as number), ...get(VA), ...get(VB), ...F64X2_MUL, ...F64X2_ADD, ...set(AD[j] as number));
+    c.push(...get(QA[j] as number), ...get(VA), ...get(VA), ...F64X2_MUL, ...F64X2_ADD, ...set(QA[j] as number));
+    c.push(...get(QB[j] as number), ...get(VB), ...get(VB), ...F64X2_MUL, ...F64X2_ADD, ...set(QB[j] as number));
+  }
+  c.push(...get(0), ...i32c(64), ...ADD, ...set(0), ...get(1), ...i32c(64), ...ADD, ...set(1));
+  c.push(...br(0), ...END, ...END);
+  sumLanes(AD, 12);
+  sumLanes(QA, 13);
+  sumLanes(QB, 14);
+  c.push(...BLOCK, ...LOOP); // the common tail, in order
+  c.push(...get(0), ...get(9), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(0), ...f64Load(0), ...set(15), ...get(1), ...f64Load(0), ...set(16));
+  c.push(...step(12, get(15), get(16)), ...step(13, get(15), get(15)), ...step(14, get(16), get(16)));
+  c.push(...get(0), ...i32c(8), ...ADD, ...set(0), ...get(1), ...i32c(8), ...ADD, ...set(1));
+  c.push(...br(0), ...END, ...END);
+  c.push(...BLOCK, ...LOOP); // A's remaining entries
+  c.push(...get(0), ...get(10), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(0), ...f64Load(0), ...set(15), ...step(13, get(15), get(15)));
+  c.push(...get(0), ...i32c(8), ...ADD, ...set(0));
+  c.push(...br(0), ...END, ...END);
+  c.push(...BLOCK, ...LOOP); // B's remaining entries
+  c.push(...get(1), ...get(11), ...LT_U, ...EQZ, ...brIf(1));
+  c.push(...get(1), ...f64Load(0), ...set(16), ...step(14, get(16), get(16)));
+  c.push(...get(1), ...i32c(8), ...ADD, ...set(1));
+  c.push(...br(0), ...END, ...END);
+  c.push(...get(6), ...get(12), ...f64Store(0), ...get(6), ...get(13), ...f64Store(8), ...get(6), ...get(14), ...f64Store(16));
+  c.push(...get(6), ...i32c(24), ...ADD, ...set(6));
+  c.push(...get(7), ...i32c(1), ...ADD, ...set(7));
+  c.push(...br(0), ...END, ...END);
+  const locals = vec([
+    [...uleb(5), I32],
+    [...uleb(5), F64],
+    [...uleb(15), V128],
+  ]);
+  const body = [...locals, ...c, ...END];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
   const params6 = vec([[I32], [I32], [I32], [I32], [I32], [I32]]);
   const params7 = vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]);
@@ -356,7 +432,7 @@ function moduleBytes(): Uint8Array {
       ]),
     ),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0], [1], [2], [3], [0], [4]])),
+    ...section(3, vec([[0], [1], [2], [3], [0], [4], [1]])),
     ...section(
       7,
       vec([
@@ -366,9 +442,10 @@ function moduleBytes(): Uint8Array {
         [...name('axpy'), 0x00, 3],
         [...name('rowsqdot'), 0x00, 4],
         [...name('colsumsq'), 0x00, 5],
+        [...name('rowpairdot'), 0x00, 6],
       ]),
     ),
-    ...section(10, vec([kernelBody(), rotBody(), dotBody(), axpyBody(), rowSqDotBody(), colSumSqBody()])),
+    ...section(10, vec([kernelBody(), rotBody(), dotBody(), axpyBody(), rowSqDotBody(), colSumSqBody(), rowPairDotBody()])),
   ]);
 }
 
@@ -766,5 +843,47 @@ export function wasmColumnSumsSquares(a: Float64Array, quads: number, d: number,
   }
   sums.set(F.subarray(0, d));
   squares.set(F.subarray(qOff, qOff + d));
+  return true;
+}
+
+/** The `rowpairdot` export, instantiated once on the kept memory (null: not available). */
+let rowPairDot: RowPairDotFn | null | undefined;
+
+/**
+ * For the row-major n x da array `a` and n x db array `b`: each row pair's dot product over their
+ * first min(da, db) entries and each row's sum of squares, in one read of both (the `rowpairdot`
+ * kernel on blocks of rows copied into the kept memory), written to `dots`, `squaresA` and
+ * `squaresB`. Returns false (outputs untouched) when WebAssembly is unavailable or a row pair does not fit.
+ */
+export function wasmRowPairDots(a: Float64Array, da: number, b: Float64Array, db: number, n: number, dots: Float64Array, squaresA: Float64Array, squaresB: Float64Array): boolean {
+  const st = wasmState();
+  if (st === null || n === 0 || da + db === 0) return false;
+  const rows = Math.max(1, Math.min(n, Math.floor(ROW_BLOCK_DOUBLES / (da + db))));
+  const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
+  const aOff = even(3 * rows);
+  const bOff = aOff + even(rows * da);
+  const bytes = (bOff + rows * db) * 8;
+  if (bytes > KEEP_BYTES || withMemory(st, bytes, instantiate) === null) return false;
+  if (rowPairDot === undefined) {
+    try {
+      const fn = new st.api.Instance(st.module, { env: { mem: st.memory } }).exports['rowpairdot'];
+      rowPairDot = typeof fn === 'function' ? (fn as RowPairDotFn) : null;
+    } catch {
+      rowPairDot = null;
+    }
+  }
+  if (rowPairDot === null) return false;
+  const F = new Float64Array(st.memory.buffer); // after any growth
+  for (let r0 = 0; r0 < n; r0 += rows) {
+    const m = Math.min(rows, n - r0);
+    F.set(a.subarray(r0 * da, (r0 + m) * da), aOff);
+    F.set(b.subarray(r0 * db, (r0 + m) * db), bOff);
+    rowPairDot(aOff * 8, bOff * 8, m, da, db, Math.min(da, db), 0);
+    for (let r = 0; r < m; r++) {
+      dots[r0 + r] = F[3 * r] as number;
+      squaresA[r0 + r] = F[3 * r + 1] as number;
+      squaresB[r0 + r] = F[3 * r + 2] as number;
+    }
+  }
   return true;
 }

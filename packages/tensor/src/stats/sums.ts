@@ -1,6 +1,6 @@
 import { nativeGemv } from '../engine/blas.js';
 import { BasisError } from '../errors.js';
-import { wasmRowSquaresDots } from '../linalg/wasm-kernels.js';
+import { wasmRowPairDots, wasmRowSquaresDots } from '../linalg/wasm-kernels.js';
 import { asMatrix, type MatrixLike } from '../matrix.js';
 
 /** Entries from which column sums (and row dots) go to the native BLAS's dgemv (below, the FFI call costs more). */
@@ -172,5 +172,80 @@ function rowSquaresDotsJs(a: Float64Array, n: number, d: number, w: Float64Array
     }
     squares[i] = q;
     dots[i] = p;
+  }
+}
+
+/**
+ * Row by row, the dot product of the i-th rows of A and B and each row's sum of squares
+ * (`a_i · b_i`, `||a_i||²`, `||b_i||²`) in one read of both: for cosines of paired rows. Rows of
+ * different widths are compared zero-padded (the dot runs over the common leading columns, each sum
+ * of squares over its whole row). A WebAssembly SIMD kernel on blocks of rows where WebAssembly is
+ * available, otherwise one JavaScript pass in the same order (bit-identical: per row, blocks of
+ * eight common entries, then the common tail, then each row's remaining entries). No screening of
+ * the inputs: a NaN or Inf entry gives non-finite results for its row, and squares beyond the
+ * float64 range overflow to Infinity or underflow to 0, which callers that need them check.
+ * Throws `SHAPE_MISMATCH` when A and B have different row counts.
+ *
+ * @example
+ * ```ts
+ * const { dots, squaresA, squaresB } = rowPairDotsOf(Matrix.from([[1, 2], [3, 4]]), Matrix.from([[2, 0], [1, 1]]));
+ * // dots: Float64Array [2, 7], squaresA: [5, 25], squaresB: [4, 2]
+ * ```
+ */
+export function rowPairDotsOf(A: MatrixLike, B: MatrixLike): { dots: Float64Array; squaresA: Float64Array; squaresB: Float64Array } {
+  const a = asMatrix(A);
+  const b = asMatrix(B);
+  if (a.rows !== b.rows) throw new BasisError('SHAPE_MISMATCH', `rowPairDotsOf(A, B) needs the same number of rows, got ${a.rows} x ${a.cols} and ${b.rows} x ${b.cols}`);
+  const n = a.rows;
+  const dots = new Float64Array(n);
+  const squaresA = new Float64Array(n);
+  const squaresB = new Float64Array(n);
+  if (n === 0 || a.cols + b.cols === 0) return { dots, squaresA, squaresB };
+  if (!wasmRowPairDots(a.data, a.cols, b.data, b.cols, n, dots, squaresA, squaresB)) rowPairDotsJs(a.data, a.cols, b.data, b.cols, n, dots, squaresA, squaresB);
+  return { dots, squaresA, squaresB };
+}
+
+/**
+ * {@link rowPairDotsOf}'s JavaScript route, in the WebAssembly kernel's order (so the two agree bit
+ * for bit): per row, eight partial sums of each kind over blocks of eight common entries (the
+ * kernel's four accumulators of two lanes) combined as the kernel does, then the common tail in
+ * order, then the remaining entries of the wider row.
+ */
+function rowPairDotsJs(a: Float64Array, da: number, b: Float64Array, db: number, n: number, dots: Float64Array, squaresA: Float64Array, squaresB: Float64Array): void {
+  const c = Math.min(da, db);
+  const c8 = c - (c % 8);
+  for (let i = 0; i < n; i++) {
+    const oa = i * da;
+    const ob = i * db;
+    // accumulator j, lane l holds entries k with k % 8 === 2j + l
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0;
+    let p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
+    let q0 = 0, q1 = 0, q2 = 0, q3 = 0, q4 = 0, q5 = 0, q6 = 0, q7 = 0;
+    let k = 0;
+    for (; k < c8; k += 8) {
+      const x0 = a[oa + k] as number, x1 = a[oa + k + 1] as number, x2 = a[oa + k + 2] as number, x3 = a[oa + k + 3] as number;
+      const x4 = a[oa + k + 4] as number, x5 = a[oa + k + 5] as number, x6 = a[oa + k + 6] as number, x7 = a[oa + k + 7] as number;
+      const y0 = b[ob + k] as number, y1 = b[ob + k + 1] as number, y2 = b[ob + k + 2] as number, y3 = b[ob + k + 3] as number;
+      const y4 = b[ob + k + 4] as number, y5 = b[ob + k + 5] as number, y6 = b[ob + k + 6] as number, y7 = b[ob + k + 7] as number;
+      d0 += x0 * y0; d1 += x1 * y1; d2 += x2 * y2; d3 += x3 * y3; d4 += x4 * y4; d5 += x5 * y5; d6 += x6 * y6; d7 += x7 * y7;
+      p0 += x0 * x0; p1 += x1 * x1; p2 += x2 * x2; p3 += x3 * x3; p4 += x4 * x4; p5 += x5 * x5; p6 += x6 * x6; p7 += x7 * x7;
+      q0 += y0 * y0; q1 += y1 * y1; q2 += y2 * y2; q3 += y3 * y3; q4 += y4 * y4; q5 += y5 * y5; q6 += y6 * y6; q7 += y7 * y7;
+    }
+    // lanes: 0 = entries 0, 2, 4, 6 (accumulators 0..3), 1 = entries 1, 3, 5, 7
+    let d = (d0 + d2 + (d4 + d6)) + (d1 + d3 + (d5 + d7));
+    let p = (p0 + p2 + (p4 + p6)) + (p1 + p3 + (p5 + p7));
+    let q = (q0 + q2 + (q4 + q6)) + (q1 + q3 + (q5 + q7));
+    for (; k < c; k++) {
+      const x = a[oa + k] as number;
+      const y = b[ob + k] as number;
+      d += x * y;
+      p += x * x;
+      q += y * y;
+    }
+    for (let t = c; t < da; t++) p += (a[oa + t] as number) * (a[oa + t] as number);
+    for (let t = c; t < db; t++) q += (b[ob + t] as number) * (b[ob + t] as number);
+    dots[i] = d;
+    squaresA[i] = p;
+    squaresB[i] = q;
   }
 }
