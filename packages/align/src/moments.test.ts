@@ -92,6 +92,26 @@ describe('columnMoments: which inputs take the moment route', () => {
     for (let i = 0; i < 200; i++) huge.data[i * 100 + 3] = 1.7e308;
     expect(provenFinite(huge)).toBe(false);
     expect(Number.isFinite(metric('stat.concentricity', huge, other).value)).toBe(true);
+    // corrmatch.soft proves its inputs finite from their column moments (screen 'moments'): the
+    // same refusals, naming the entry, on small and large inputs and on either side
+    const refusal = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        return `${(e as { code?: string }).code} ${(e as Error).message}`;
+      }
+      return 'no error';
+    };
+    for (const [what, poison] of cases) {
+      const X = base.clone();
+      poison(X);
+      expect(refusal(() => metric('corrmatch.soft', X, other)), what).toMatch(/^NON_FINITE_INPUT X\[/);
+      expect(refusal(() => metric('corrmatch.soft', other, X)), what).toMatch(/^NON_FINITE_INPUT Y\[/);
+    }
+    const small = randn(10, 3, createRng(6));
+    small.data[7] = NaN;
+    expect(() => metric('corrmatch.soft', small, randn(10, 2, createRng(7)))).toThrow(expect.objectContaining({ code: 'NON_FINITE_INPUT' }));
+    expect(Number.isFinite(metric('corrmatch.soft', huge, other).value)).toBe(true);
     // the sums are memoised per matrix and equal the plain ones to rounding
     const s = columnSums(base);
     expect(columnSums(base)).toBe(s);
@@ -100,6 +120,19 @@ describe('columnMoments: which inputs take the moment route', () => {
       for (let i = 0; i < 200; i++) ref += base.get(i, j);
       expect(Math.abs((s[j] as number) - ref)).toBeLessThan(1e-12);
     }
+  });
+});
+
+describe('values do not depend on the metrics computed before on the same matrices', () => {
+  it('stat.magnitude and stat.concentricity after corrmatch.soft (which computes the column moments first) equal them alone, bit for bit', () => {
+    // large enough for the native dgemv column sums, whose rounding differs from the moment pass's
+    const X = shifted(300, 80, Array.from({ length: 80 }, (_, j) => Math.sin(j) * 3), 21);
+    const Y = shifted(300, 40, Array.from({ length: 40 }, (_, j) => Math.cos(j)), 22);
+    const alone = ['stat.magnitude', 'stat.concentricity'].map((id) => metric(id, X.clone(), Y.clone()).value);
+    const [x, y] = [X.clone(), Y.clone()];
+    metric('corrmatch.soft', x, y);
+    expect(columnMoments(x).raw).toBe(true);
+    expect(['stat.magnitude', 'stat.concentricity'].map((id) => metric(id, x, y).value)).toEqual(alone);
   });
 });
 

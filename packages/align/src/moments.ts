@@ -106,8 +106,9 @@ const sumsMemo = new WeakMap<Matrix, Float64Array>();
 /**
  * Column sums of X (memoised per Matrix object). On the native engine one `dgemv` reads X at memory
  * speed (the validation's finiteness proof, and the means of the statistic measures, at a fifth of
- * a JavaScript pass); on WebAssembly they are the {@link columnMoments} pass's sums, which the
- * moment-route metrics need anyway.
+ * a JavaScript pass), whether or not the {@link columnMoments} were computed first, so that the
+ * value does not depend on the order of the metrics; on WebAssembly they are the column-moment
+ * pass's sums, which the moment-route metrics need anyway.
  *
  * @example
  * ```ts
@@ -115,7 +116,7 @@ const sumsMemo = new WeakMap<Matrix, Float64Array>();
  * ```
  */
 export function columnSums(X: Matrix): Float64Array {
-  let s = sumsMemo.get(X) ?? memo.get(X)?.sums;
+  let s = sumsMemo.get(X);
   if (s === undefined) {
     s = engineInfo().provider === 'native' ? columnSumsOf(X) : columnMoments(X).sums;
     sumsMemo.set(X, s);
@@ -126,10 +127,11 @@ export function columnSums(X: Matrix): Float64Array {
 /**
  * True when every column sum of X is finite, which proves every entry finite (a NaN or Inf entry
  * makes its column's sum non-finite in any order of summation). False means a non-finite entry or
- * an overflow of the sums: the caller checks entry by entry.
+ * an overflow of the sums: the caller checks entry by entry. Takes whichever sums X already has
+ * (the {@link columnSums} or the {@link columnMoments}' ones), else the column sums.
  */
 export function provenFinite(X: Matrix): boolean {
-  const s = columnSums(X);
+  const s = sumsMemo.get(X) ?? memo.get(X)?.sums ?? columnSums(X);
   for (let j = 0; j < s.length; j++) if (!Number.isFinite(s[j] as number)) return false;
   return true;
 }

@@ -180,7 +180,7 @@ export function metric(id: string, X: MatrixLike, Y: MatrixLike, options: Record
   const opts = resolveOptions(id, options);
   const x = asMatrix(X);
   const y = asMatrix(Y);
-  validatePair(x, y, d.minRows, d.id);
+  validatePair(x, y, d.minRows, d.id, d.screen);
   let value: number;
   let folds: MetricResult['folds'];
   if (d.foldScores !== undefined) {

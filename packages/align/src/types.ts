@@ -105,6 +105,12 @@ export interface MetricDefinition {
    * each redoing it; it only warms caches and never changes a value.
    */
   readonly prepare?: (X: Matrix, options: ResolvedOptions) => void;
+  /**
+   * How {@link metric} proves the inputs finite: by default from their column sums (one native
+   * `dgemv` read of each); `moments` from the column-moment pass (`columnMoments`), computed first, for a
+   * metric that needs the column moments of both inputs anyway (one read of each fewer).
+   */
+  readonly screen?: 'moments';
   /** Cross-validated metrics: the per-fold scores whose mean is the value. */
   readonly foldScores?: (X: Matrix, Y: Matrix, options: ResolvedOptions) => number[];
   /**

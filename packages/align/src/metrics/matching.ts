@@ -157,6 +157,8 @@ export const corrmatchSoft: MetricDefinition = {
   widths: 'any',
   minRows: 3,
   symmetric: true,
+  // the correlations take both inputs' column moments (the moment route): they prove the inputs finite
+  screen: 'moments',
   prepare: (X) => void centredNorms(X),
   compute: corrmatchSoftKernel,
 };
