@@ -256,6 +256,18 @@ export function correlations(X: Matrix, Y: Matrix): Matrix {
   return correlationsOfCentred(centred(X), centredNorms(X), centred(Y), centredNorms(Y), centredCross(X, Y));
 }
 
+/**
+ * The parts of {@link correlations} on the moment route, `Xcᵀ Yc` and both inputs' centred column
+ * norms (entry ij of the Pearson matrix is `ij / (nx_i ny_j)` clamped to [-1, 1], 0 where a norm
+ * is 0, as `correlationsFromCross` forms it), for a caller that reduces the matrix in one pass;
+ * undefined when neither input takes the moment route ({@link correlations} then forms it from
+ * the centred copies).
+ */
+export function correlationParts(X: Matrix, Y: Matrix): { C: Matrix; nx: Float64Array; ny: Float64Array } | undefined {
+  if (!momentRoute(X) && !momentRoute(Y)) return undefined;
+  return { C: centredCross(X, Y), nx: centredNorms(X), ny: centredNorms(Y) };
+}
+
 /** Cosine similarities between the columns of X and of Y (uncentred; zero columns give 0). */
 export function cosines(X: Matrix, Y: Matrix): Matrix {
   return correlationsOfCentred(X, rawNorms(X), Y, rawNorms(Y));

@@ -1,5 +1,5 @@
 import { Matrix, crossprod, matmul } from '@basis/tensor';
-import { centred, centredNorms, correlations, spanBasis, squaresOf } from '../prep.js';
+import { centred, centredNorms, correlationParts, correlations, spanBasis, squaresOf } from '../prep.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
 
 /** The columns `idx` of A, in that order (A itself when idx is every column). */
@@ -101,15 +101,26 @@ export function maxmatchKernel(X: Matrix, Y: Matrix, o: ResolvedOptions = {}): n
  * ```
  */
 export function corrmatchSoftKernel(X: Matrix, Y: Matrix): number {
-  const C = correlations(X, Y);
+  // on the moment route the Pearson entries are formed in the pass that takes the maxima (no dx x
+  // dy copy), exactly as correlationsFromCross forms them; otherwise from the Pearson matrix
+  const parts = correlationParts(X, Y);
+  const C = parts?.C ?? correlations(X, Y);
+  const nx = parts?.nx;
+  const ny = parts?.ny;
+  const a = C.data;
   const r = C.rows;
   const c = C.cols;
   const colMax = new Float64Array(c).fill(-Infinity);
   let rows = 0;
   for (let i = 0; i < r; i++) {
     let m = -Infinity;
+    const ni = nx === undefined ? 1 : (nx[i] as number);
     for (let j = 0; j < c; j++) {
-      const v = C.data[i * c + j] as number;
+      let v = a[i * c + j] as number;
+      if (ny !== undefined) {
+        const nj = ny[j] as number;
+        v = ni === 0 || nj === 0 ? 0 : Math.max(-1, Math.min(1, v / ni / nj));
+      }
       if (v > m) m = v;
       if (v > (colMax[j] as number)) colMax[j] = v;
     }
