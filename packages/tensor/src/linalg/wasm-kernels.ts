@@ -763,11 +763,32 @@ export class Blas2Workspace {
   }
 }
 
+/** The row kernels' exports, each instantiated once on the kept memory (null: not available). */
+const rowKernels = new Map<string, unknown>();
+
+/**
+ * The export `name` of the kernels module, instantiated once on the kept memory, and that memory's
+ * doubles once it holds at least `bytes` bytes (null when WebAssembly is unavailable, `bytes`
+ * exceeds the kept size or the export is missing).
+ */
+function rowKernel<F>(name: string, bytes: number): { fn: F; F: Float64Array } | null {
+  const st = wasmState();
+  if (st === null || bytes > KEEP_BYTES || withMemory(st, bytes, instantiate) === null) return null;
+  let fn = rowKernels.get(name);
+  if (fn === undefined) {
+    try {
+      const f = new st.api.Instance(st.module, { env: { mem: st.memory } }).exports[name];
+      fn = typeof f === 'function' ? f : null;
+    } catch {
+      fn = null;
+    }
+    rowKernels.set(name, fn);
+  }
+  return fn === null ? null : { fn: fn as F, F: new Float64Array(st.memory.buffer) }; // after any growth
+}
+
 /** Doubles of a block of rows that {@link wasmRowSquaresDots} copies into WebAssembly memory per call (512 KiB: in L2). */
 const ROW_BLOCK_DOUBLES = 65536;
-
-/** The `rowsqdot` export, instantiated once on the kept memory (null: not available). */
-let rowSqDot: RowSqDotFn | null | undefined;
 
 /**
  * Row sums of squares and row dot products with v of the row-major n x d array `a` in one read
@@ -775,25 +796,15 @@ let rowSqDot: RowSqDotFn | null | undefined;
  * `dots`. Returns false (outputs untouched) when WebAssembly is unavailable or a row does not fit.
  */
 export function wasmRowSquaresDots(a: Float64Array, n: number, d: number, v: Float64Array, squares: Float64Array, dots: Float64Array): boolean {
-  const st = wasmState();
-  if (st === null || n === 0 || d === 0) return false;
+  if (n === 0 || d === 0) return false;
   const rows = Math.max(1, Math.min(n, Math.floor(ROW_BLOCK_DOUBLES / d)));
   const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
   const qOff = even(d);
   const pOff = qOff + even(rows);
   const aOff = pOff + even(rows);
-  const bytes = (aOff + rows * d) * 8;
-  if (bytes > KEEP_BYTES || withMemory(st, bytes, instantiate) === null) return false;
-  if (rowSqDot === undefined) {
-    try {
-      const fn = new st.api.Instance(st.module, { env: { mem: st.memory } }).exports['rowsqdot'];
-      rowSqDot = typeof fn === 'function' ? (fn as RowSqDotFn) : null;
-    } catch {
-      rowSqDot = null;
-    }
-  }
-  if (rowSqDot === null) return false;
-  const F = new Float64Array(st.memory.buffer); // after any growth
+  const k = rowKernel<RowSqDotFn>('rowsqdot', (aOff + rows * d) * 8);
+  if (k === null) return false;
+  const { fn: rowSqDot, F } = k;
   F.set(v.subarray(0, d), 0);
   for (let r0 = 0; r0 < n; r0 += rows) {
     const m = Math.min(rows, n - r0);
@@ -805,9 +816,6 @@ export function wasmRowSquaresDots(a: Float64Array, n: number, d: number, v: Flo
   return true;
 }
 
-/** The `colsumsq` export, instantiated once on the kept memory (null: not available). */
-let colSumSq: ColSumSqFn | null | undefined;
-
 /**
  * Adds the column sums and sums of squares of the first `4 quads` rows of the row-major n x d array
  * `a` to `sums` and `squares`, four rows at a time in the order of a scalar loop over the groups
@@ -816,24 +824,14 @@ let colSumSq: ColSumSqFn | null | undefined;
  * rows does not fit.
  */
 export function wasmColumnSumsSquares(a: Float64Array, quads: number, d: number, sums: Float64Array, squares: Float64Array): boolean {
-  const st = wasmState();
-  if (st === null || quads === 0 || d === 0) return false;
+  if (quads === 0 || d === 0) return false;
   const groups = Math.max(1, Math.min(quads, Math.floor(ROW_BLOCK_DOUBLES / (4 * d))));
   const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
   const qOff = even(d);
   const aOff = qOff + even(d);
-  const bytes = (aOff + 4 * groups * d) * 8;
-  if (bytes > KEEP_BYTES || withMemory(st, bytes, instantiate) === null) return false;
-  if (colSumSq === undefined) {
-    try {
-      const fn = new st.api.Instance(st.module, { env: { mem: st.memory } }).exports['colsumsq'];
-      colSumSq = typeof fn === 'function' ? (fn as ColSumSqFn) : null;
-    } catch {
-      colSumSq = null;
-    }
-  }
-  if (colSumSq === null) return false;
-  const F = new Float64Array(st.memory.buffer); // after any growth
+  const k = rowKernel<ColSumSqFn>('colsumsq', (aOff + 4 * groups * d) * 8);
+  if (k === null) return false;
+  const { fn: colSumSq, F } = k;
   F.set(sums.subarray(0, d), 0);
   F.set(squares.subarray(0, d), qOff);
   for (let g0 = 0; g0 < quads; g0 += groups) {
@@ -846,9 +844,6 @@ export function wasmColumnSumsSquares(a: Float64Array, quads: number, d: number,
   return true;
 }
 
-/** The `rowpairdot` export, instantiated once on the kept memory (null: not available). */
-let rowPairDot: RowPairDotFn | null | undefined;
-
 /**
  * For the row-major n x da array `a` and n x db array `b`: each row pair's dot product over their
  * first min(da, db) entries and each row's sum of squares, in one read of both (the `rowpairdot`
@@ -856,24 +851,14 @@ let rowPairDot: RowPairDotFn | null | undefined;
  * `squaresB`. Returns false (outputs untouched) when WebAssembly is unavailable or a row pair does not fit.
  */
 export function wasmRowPairDots(a: Float64Array, da: number, b: Float64Array, db: number, n: number, dots: Float64Array, squaresA: Float64Array, squaresB: Float64Array): boolean {
-  const st = wasmState();
-  if (st === null || n === 0 || da + db === 0) return false;
+  if (n === 0 || da + db === 0) return false;
   const rows = Math.max(1, Math.min(n, Math.floor(ROW_BLOCK_DOUBLES / (da + db))));
   const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
   const aOff = even(3 * rows);
   const bOff = aOff + even(rows * da);
-  const bytes = (bOff + rows * db) * 8;
-  if (bytes > KEEP_BYTES || withMemory(st, bytes, instantiate) === null) return false;
-  if (rowPairDot === undefined) {
-    try {
-      const fn = new st.api.Instance(st.module, { env: { mem: st.memory } }).exports['rowpairdot'];
-      rowPairDot = typeof fn === 'function' ? (fn as RowPairDotFn) : null;
-    } catch {
-      rowPairDot = null;
-    }
-  }
-  if (rowPairDot === null) return false;
-  const F = new Float64Array(st.memory.buffer); // after any growth
+  const k = rowKernel<RowPairDotFn>('rowpairdot', (bOff + rows * db) * 8);
+  if (k === null) return false;
+  const { fn: rowPairDot, F } = k;
   for (let r0 = 0; r0 < n; r0 += rows) {
     const m = Math.min(rows, n - r0);
     F.set(a.subarray(r0 * da, (r0 + m) * da), aOff);
