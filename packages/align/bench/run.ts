@@ -149,6 +149,10 @@ log(`basis: ${configs.map((c) => `${c.key} = ${engineSummary(c.engine)}`).join('
 
 // ---- numpy/scipy: one long-lived process per (python, thread count), same environment ----
 const peers = new NumpyPeers(fileURLToPath(new URL('./numpy_ref.py', import.meta.url)), THREADS, 'numpy and scipy', log);
+// wait until every peer has started (imported numpy and scipy) before the first case: otherwise
+// basis times the first case while up to four python processes start on the same two cores (its
+// first 2000x256 case, cosine.aligned, took 65 ms of wall time for 33 ms of CPU, against 31 ms for numpy)
+for (const r of peers.runs) await r.worker.request({ op: 'info' }).catch(() => undefined);
 
 // ---- every metric: basis (each configuration), then each peer, case by case (same load) ----
 const loads: Record<string, number> = {}; // load average (1 min) when each case started
