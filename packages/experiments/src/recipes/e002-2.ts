@@ -1,10 +1,11 @@
 // E002-2 (S002 Fig. 2): inter-model comparisons — every layer of one architecture against every
 // layer of another (Procrustes and soft matching), and whether the best matches follow depth.
-import type { ModelSpec } from '@basis/zoo';
+import { finite, integer, object, type Schema } from '@basis/tensor';
+import { ModelSpecSchema, type ModelSpec } from '@basis/zoo';
 import { heatmap, type Figure } from '../report.js';
-import { checkList, checkNum, invalid } from '../runner/check.js';
+import { crossCheck, listOfAtLeast, recipeConfig } from '../runner/check.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, checkModel, evalSet, job, meanOf, pairs, type BaseConfig } from './common.js';
+import { FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, archIn, baseEntries, evalSet, inputsFit, job, meanOf, pairs, type BaseConfig } from './common.js';
 import { bothWays } from './e002-1.js';
 import type { CachedModel, ClaimCheck, ExperimentRecipe, RecipeResult } from './types.js';
 import { checkOf, judge } from './verdict.js';
@@ -54,17 +55,26 @@ export function decideE0022(m: E0022Measured, c: Pick<E0022Config, 'minGain'>): 
 
 const METRICS = ['procrustes.cv', 'softmatch'] as const;
 
-function check(v: unknown): E0022Config {
-  const o = checkBase(v, 'E002-2', ['models', 'minGain'], 1);
-  const models = checkList(o.models, 'E002-2.models', (m, f) => checkModel(m, f, ['mlp', 'resmlp']), 2);
-  const seen = new Set<string>();
-  models.forEach((m, i) => {
-    const k = JSON.stringify(m);
-    if (seen.has(k)) invalid(`E002-2.models[${i}]`, 'repeats an earlier architecture; list different ones');
-    seen.add(k);
-  });
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, models, minGain: checkNum(o.minGain, 'E002-2.minGain', { ge: 0, le: 1 }) };
-}
+/**
+ * The schema of {@link E0022Config} (its messages start with `E002-2`): no more inputs than the
+ * test set has, at least two different MLP or residual MLP architectures.
+ */
+export const E0022ConfigSchema: Schema<E0022Config> = crossCheck(
+  object({ ...baseEntries(1), inputs: integer(50), models: listOfAtLeast(ModelSpecSchema, 'model specs', 2, 'architectures'), minGain: finite({ ge: 0, le: 1 }) }),
+  (c) => {
+    const fits = inputsFit('E002-2')(c);
+    if (fits !== null) return fits;
+    const seen = new Set<string>();
+    for (const [i, m] of c.models.entries()) {
+      const arch = archIn(m, ['mlp', 'resmlp'], ['models', i]);
+      if (arch !== null) return arch;
+      const k = JSON.stringify(m);
+      if (seen.has(k)) return { at: ['models', i], message: 'repeats an earlier architecture; list different ones' };
+      seen.add(k);
+    }
+    return null;
+  },
+);
 
 const label = (m: ModelSpec): string => `${m.arch} ${Array.isArray(m.width) ? m.width.join('-') : String(m.width ?? '')}x${m.depth ?? ''}`;
 
@@ -211,6 +221,6 @@ export const e002_2: ExperimentRecipe<E0022Config> = {
       minGain: 0.02,
     },
   },
-  checkConfig: check,
+  ...recipeConfig(E0022ConfigSchema, 'E002-2'),
   run,
 };

@@ -3,13 +3,13 @@
 // shared with E002-5 (alignment against task performance per condition).
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluate } from '@basis/connectivity';
-import { listOodConditions, oodBattery, type ClassificationDataset, type ModelSpec } from '@basis/zoo';
-import { BasisError, isBasisError } from '@basis/tensor';
+import { ModelSpecSchema, listOodConditions, oodBattery, type ClassificationDataset, type ModelSpec } from '@basis/zoo';
+import { BasisError, finite, integer, isBasisError, object, oneOf, type Schema } from '@basis/tensor';
 import { lineChart, type Figure } from '../report.js';
-import { checkList, checkNum, checkOneOf, invalid } from '../runner/check.js';
+import { crossCheck, distinct, listOfAtLeast, recipeConfig } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { estimate, formatEstimate } from '../runner/estimate.js';
-import { FULL_DATA, QUICK_DATA, QUICK_TRAIN, FULL_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, checkBase, checkModel, datasetTensor, job, meanOf, pairs, type BaseConfig } from './common.js';
+import { FULL_DATA, QUICK_DATA, QUICK_TRAIN, FULL_TRAIN, STANDARD_DATA, STANDARD_SEEDS, STANDARD_TRAIN, activationCache, activationPoints, archIn, baseEntries, datasetTensor, inputsFit, job, meanOf, pairs, type BaseConfig } from './common.js';
 import { bothWays } from './e002-1.js';
 import type { CachedModel, ClaimCheck, ExperimentRecipe, Profile, RecipeResult, RunContext } from './types.js';
 import { checkOf, judge } from './verdict.js';
@@ -25,13 +25,29 @@ export interface OodConfig extends BaseConfig {
   minGrowth: number;
 }
 
-/** Validates an OOD configuration under `field`. */
-export function checkOodConfig(v: unknown, field: string): OodConfig {
-  const o = checkBase(v, field, ['model', 'conditions', 'tightGap', 'minGrowth']);
+/**
+ * The schema of an {@link OodConfig} whose messages start with `field` (`E002-4` or `E002-5`): no
+ * more inputs than the test set has, at least 3 distinct OOD conditions of the zoo's battery, an
+ * MLP or residual MLP.
+ *
+ * @example
+ * ```ts
+ * const recipe = { ...recipeConfig(oodConfigSchema('E002-4'), 'E002-4') };
+ * ```
+ */
+export function oodConfigSchema(field: string): Schema<OodConfig> {
   const names = listOodConditions().map((c) => c.name);
-  const conditions = checkList(o.conditions, `${field}.conditions`, (x, f) => checkOneOf(x, f, names), 3);
-  if (new Set(conditions).size !== conditions.length) invalid(`${field}.conditions`, 'lists a condition twice');
-  return { data: o.data, train: o.train, seeds: o.seeds, inputs: o.inputs, model: checkModel(o.model, `${field}.model`, ['mlp', 'resmlp']), conditions, tightGap: checkNum(o.tightGap, `${field}.tightGap`, { gt: 0, le: 1 }), minGrowth: checkNum(o.minGrowth, `${field}.minGrowth`, { ge: 0, le: 2 }) };
+  return crossCheck(
+    object({
+      ...baseEntries(2),
+      inputs: integer(50),
+      model: ModelSpecSchema,
+      conditions: distinct(listOfAtLeast(oneOf(names), 'OOD condition names', 3, 'conditions'), 'condition'),
+      tightGap: finite({ gt: 0, le: 1 }),
+      minGrowth: finite({ ge: 0, le: 2 }),
+    }),
+    (c) => inputsFit(field)(c) ?? archIn(c.model, ['mlp', 'resmlp'], ['model']),
+  );
 }
 
 /** Alignment per condition and layer (mean over pairs), and accuracy per condition (mean over models). */
@@ -193,6 +209,6 @@ export const e002_4: ExperimentRecipe<OodConfig> = {
   title: 'Alignment out of distribution, against depth',
   source: 'S002 (convergent learning), Fig. 4',
   profiles: OOD_PROFILES,
-  checkConfig: (v) => checkOodConfig(v, 'E002-4'),
+  ...recipeConfig(oodConfigSchema('E002-4'), 'E002-4'),
   run,
 };

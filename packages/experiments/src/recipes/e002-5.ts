@@ -5,7 +5,8 @@ import { lineChart, type Figure } from '../report.js';
 import { formatEstimate } from '../runner/estimate.js';
 import { correlation, meanOf } from './common.js';
 import { checkOf, judge } from './verdict.js';
-import { OOD_PROFILES, checkOodConfig, excludedNotes, measureOod, type OodConfig } from './e002-4.js';
+import { recipeConfig } from '../runner/check.js';
+import { OOD_PROFILES, excludedNotes, measureOod, oodConfigSchema, type OodConfig } from './e002-4.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, RunContext } from './types.js';
 
 /** A statistic of the conditions with a percentile-bootstrap interval over conditions (2000 resamples, seeded). */
@@ -80,6 +81,6 @@ export const e002_5: ExperimentRecipe<OodConfig> = {
   source: 'S002 (convergent learning), Fig. 5',
   sources: ['e002-5.ts', 'e002-4.ts'],
   profiles: OOD_PROFILES,
-  checkConfig: (v) => checkOodConfig(v, 'E002-5'),
+  ...recipeConfig(oodConfigSchema('E002-5'), 'E002-5'),
   run,
 };
