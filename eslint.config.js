@@ -59,10 +59,6 @@ export default tseslint.config(
       },
     },
   ]),
-  // V001-3's peekCached throws a Symbol as its "not cached" marker (only-throw-error). The fix edits
-  // the recipe file, which makes its committed standard report stale, and regenerating it is a full
-  // rerun (run caches gone): fix it together with V001-3's config schema (issue 17) and drop this.
-  { files: ['packages/experiments/src/recipes/v001-3.ts'], rules: { '@typescript-eslint/only-throw-error': 'off' } },
   // Front doors list their names (no `export *`), so that a package's public API can be read in
   // one file.
   {

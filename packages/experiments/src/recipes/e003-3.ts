@@ -1,10 +1,11 @@
 // E003-3 (S003 App. D.3, Fig. 6): stitching penalties of MLPs whose ReLU is replaced by a
 // LeakyReLU of varying negative slope. The intertwiner group is G_ReLU for every slope below 1 and
 // all of GL_n at slope 1 (the layer is linear).
-import { invalid } from '../runner/check.js';
+import { finite, list, object, text, type Schema } from '@basis/tensor';
+import { crossCheck, invalid, recipeConfig } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { checkStitching, penaltiesOf, stitchAll, type StitchCell, type StitchSettings } from './e003-2.js';
-import { STANDARD_TRAIN, STANDARD_DATA, FULL_DATA, FULL_TRAIN, QUICK_DATA, QUICK_TRAIN, checkLike, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { StitchSettingsSchema, penaltiesOf, stitchAll, type StitchCell, type StitchSettings } from './e003-2.js';
+import { STANDARD_TRAIN, STANDARD_DATA, FULL_DATA, FULL_TRAIN, ModelFamilySchema, QUICK_DATA, QUICK_TRAIN, fmt, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
 import { checkOf, judge, judgeAll, pairBootstrap, type Judgement } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
@@ -19,6 +20,31 @@ export interface E0033Config {
   /** "Roughly flat": the G_ReLU penalty means below slope 1 span at most this. */
   flatTol: number;
 }
+
+/**
+ * The schema of {@link E0033Config}: one pair of seeds at least, slopes in [0, 1] including 1 and
+ * two below it, affine and grelu among the stitching classes, a ReLU family (the slopes set the
+ * leaky_relu activations).
+ */
+export const E0033ConfigSchema: Schema<E0033Config> = crossCheck(
+  object({
+    family: ModelFamilySchema,
+    slopes: list(finite({ ge: 0, le: 1 }), 'leaky_relu slopes in [0, 1]', { min: 1, emptyMessage: 'must not be empty' }),
+    layer: text('a hidden activation node name such as layers.3'),
+    stitching: StitchSettingsSchema,
+    flatTol: finite({ gt: 0 }),
+  }),
+  (c) => {
+    if (c.family.seeds.length < 2) return { at: ['family', 'seeds'], message: `needs at least 2 seeds (one pair), got ${c.family.seeds.length}` };
+    if (!c.slopes.includes(1)) return { at: ['slopes'], message: 'must include 1 (the linear case the claim contrasts)' };
+    const below = c.slopes.filter((s) => s < 1).length;
+    if (below < 2) return { at: ['slopes'], message: `needs at least 2 slopes below 1, got ${below}` };
+    for (const k of ['affine', 'grelu']) if (!c.stitching.classes.includes(k)) return { at: ['stitching', 'classes'], message: `must include '${k}'` };
+    const activation = c.family.model.activation;
+    if (activation !== undefined && activation !== 'relu') return { at: ['family', 'model', 'activation'], message: 'must be relu (or unset): the slopes set the leaky_relu activations' };
+    return null;
+  },
+);
 
 const PROFILES: Record<Profile, E0033Config> = {
   quick: { family: { data: QUICK_DATA, model: { arch: 'mlp', width: 64, depth: 3 }, train: QUICK_TRAIN, seeds: [0, 1, 2] }, slopes: [0, 0.1, 0.6, 1], layer: 'layers.3', stitching: { classes: ['affine', 'grelu'], epochs: 1, trainInputs: 2000, testInputs: 1000 }, flatTol: 0.05 },
@@ -99,20 +125,7 @@ export const e003_3: ExperimentRecipe<E0033Config> = {
   title: 'LeakyReLU slope sweep: stitching penalties up to slope 1',
   source: 'S003 App. D.3, Fig. 6',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0033Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.family.seeds.length, 2, 'config.family.seeds', 'seeds (one pair)');
-    c.slopes.forEach((s, i) => {
-      if (!(s >= 0 && s <= 1)) invalid(`config.slopes[${i}]`, `must be in [0, 1], got ${s}`);
-    });
-    if (!c.slopes.includes(1)) invalid('config.slopes', 'must include 1 (the linear case the claim contrasts)');
-    needAtLeast(c.slopes.filter((s) => s < 1).length, 2, 'config.slopes', 'slopes below 1');
-    checkStitching(c.stitching, 'config.stitching');
-    for (const k of ['affine', 'grelu']) if (!c.stitching.classes.includes(k)) invalid('config.stitching.classes', `must include '${k}'`);
-    if (!(c.flatTol > 0)) invalid('config.flatTol', `must be > 0, got ${c.flatTol}`);
-    if (c.family.model.activation !== undefined && c.family.model.activation !== 'relu') invalid('config.family.model.activation', 'must be relu (or unset): the slopes set the leaky_relu activations');
-    return c;
-  },
+  ...recipeConfig(E0033ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const slopes = [...c.slopes].sort((a, b) => a - b);
     const cells: Record<string, StitchCell[]> = {};

@@ -1,10 +1,10 @@
 // E003-5 (S003 Figs. 2 and 5): layer x layer similarity matrices between independently trained
 // models with (orthogonal, linear) CKA and G_ReLU-CKA, for an MLP and a residual MLP.
 import { compareLayers } from '@basis/align';
-import { invalid } from '../runner/check.js';
+import { count, crossCheck, recipeConfig } from '../runner/check.js';
 import { heatmap, type Figure, type Table } from '../report.js';
-import { center, normalizeColumns } from '@basis/tensor';
-import { STANDARD_TRAIN, STANDARD_DATA, STANDARD_FAMILY, FULL_DATA, FULL_FAMILY, FULL_TRAIN, QUICK_DATA, QUICK_FAMILY, QUICK_TRAIN, activationNodes, captureAt, checkLike, estimate, evalData, fmt, needAtLeast, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
+import { center, normalizeColumns, object, type Schema } from '@basis/tensor';
+import { STANDARD_TRAIN, STANDARD_DATA, STANDARD_FAMILY, FULL_DATA, FULL_FAMILY, FULL_TRAIN, QUICK_DATA, ModelFamilySchema, QUICK_FAMILY, QUICK_TRAIN, activationNodes, captureAt, estimate, evalData, fmt, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
 import { checkOf, judge, judgeAll, pairBootstrap } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
@@ -16,6 +16,13 @@ export interface E0035Config {
   /** Test inputs (the kernels are N x N). */
   inputs: number;
 }
+
+/** The schema of {@link E0035Config}: one pair of seeds at least in each family, a residual MLP family (the block-structure claim needs residual blocks). */
+export const E0035ConfigSchema: Schema<E0035Config> = crossCheck(object({ mlp: ModelFamilySchema, resmlp: ModelFamilySchema, inputs: count(20, 'inputs') }), (c) => {
+  for (const k of ['mlp', 'resmlp'] as const) if (c[k].seeds.length < 2) return { at: [k, 'seeds'], message: `needs at least 2 seeds (one pair), got ${c[k].seeds.length}` };
+  if (c.resmlp.model.arch !== 'resmlp') return { at: ['resmlp', 'model', 'arch'], message: `must be 'resmlp' (the block-structure claim needs residual blocks), got '${c.resmlp.model.arch}'` };
+  return null;
+});
 
 const PROFILES: Record<Profile, E0035Config> = {
   quick: { mlp: QUICK_FAMILY, resmlp: { data: QUICK_DATA, model: { arch: 'resmlp', width: 64, depth: 2 }, train: QUICK_TRAIN, seeds: [0, 1, 2] }, inputs: 500 },
@@ -187,14 +194,7 @@ export const e003_5: ExperimentRecipe<E0035Config> = {
   title: 'G_ReLU-CKA vs CKA layer-by-layer similarity matrices',
   source: 'S003 Figs. 2 and 5',
   profiles: PROFILES,
-  checkConfig(v: unknown): E0035Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.mlp.seeds.length, 2, 'config.mlp.seeds', 'seeds (one pair)');
-    needAtLeast(c.resmlp.seeds.length, 2, 'config.resmlp.seeds', 'seeds (one pair)');
-    needAtLeast(c.inputs, 20, 'config.inputs', 'inputs');
-    if (c.resmlp.model.arch !== 'resmlp') invalid('config.resmlp.model.arch', `must be 'resmlp' (the block-structure claim needs residual blocks), got '${c.resmlp.model.arch}'`);
-    return c;
-  },
+  ...recipeConfig(E0035ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const mlp = await layerMaps(ctx, c.mlp, c.inputs, 'E003-5 mlp');
     const res = await layerMaps(ctx, c.resmlp, c.inputs, 'E003-5 resmlp');

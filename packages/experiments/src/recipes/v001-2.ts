@@ -2,12 +2,12 @@
 // training time: activation and Jacobian Gram spectra, free-direction counts at several noise
 // scales eps, exact and approximate synchronised blocks (dead and always-on units included), sum s_a².
 import { approximateSyncBlocks, denseChain, denseGrams, firingPatterns, forwardDense, freeDirections } from '@basis/degeneracy';
-import { createRng, eigh } from '@basis/tensor';
-import { buildModel, initParams, toFloat64, type ModelSpec } from '@basis/zoo';
-import { invalid } from '../runner/check.js';
+import { createRng, eigh, finite, integer, list, object, type Schema } from '@basis/tensor';
+import { DataSpecSchema, TrainSettingsSchema, buildModel, initParams, toFloat64, type ModelSpec } from '@basis/zoo';
+import { between, count, crossCheck, listOfAtLeast, recipeConfig } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import { barChart, lineChart, type Figure, type Table } from '../report.js';
-import { STANDARD_TRAIN, STANDARD_DATA, QUICK_DATA, QUICK_TRAIN, FULL_DATA, FULL_TRAIN, checkLike, difference, estimate, familyJob, fmt, inputMatrix, needAtLeast } from './e003-shared.js';
+import { STANDARD_TRAIN, STANDARD_DATA, QUICK_DATA, QUICK_TRAIN, FULL_DATA, FULL_TRAIN, difference, estimate, familyJob, fmt, inputMatrix } from './e003-shared.js';
 import { checkOf, judge } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
@@ -30,6 +30,27 @@ export interface V0012Config {
   /** The eps claim: the count must change by more than this fraction of the units over the eps grid. */
   minChange: number;
 }
+
+/** The schema of {@link V0012Config}: training lengths including 0 (initialisation) and a trained one. */
+export const V0012ConfigSchema: Schema<V0012Config> = crossCheck(
+  object({
+    data: DataSpecSchema,
+    widths: listOfAtLeast(count(2, 'units'), 'widths (integers >= 2)', 2, 'widths'),
+    depth: count(1, 'hidden layer'),
+    train: TrainSettingsSchema,
+    epochs: list(count(0, 'epochs'), 'training lengths (epochs)', { min: 1, emptyMessage: 'must not be empty' }),
+    seeds: listOfAtLeast(integer(0), 'seeds (integers >= 0)', 2, 'seeds'),
+    eps: listOfAtLeast(finite({ gt: 0 }), 'noise scales (numbers > 0)', 2, 'noise scales'),
+    inputs: count(20, 'inputs'),
+    tau: finite({ ge: 0, lt: 1 }),
+    minChange: between(0, 1),
+  }),
+  (c) => {
+    if (!c.epochs.includes(0)) return { at: ['epochs'], message: 'must include 0 (the census at initialisation)' };
+    if (Math.max(...c.epochs) < 1) return { at: ['epochs'], message: 'must include a trained length >= 1' };
+    return null;
+  },
+);
 
 const PROFILES: Record<Profile, V0012Config> = {
   quick: { data: QUICK_DATA, widths: [32, 64], depth: 3, train: QUICK_TRAIN, epochs: [0, 1, 2], seeds: [0, 1, 2], eps: [1e-6, 1e-4, 1e-2], inputs: 300, tau: 0.01, minChange: 0.05 },
@@ -136,24 +157,7 @@ export const v001_2: ExperimentRecipe<V0012Config> = {
   title: 'Degeneracy census of MNIST MLPs against width and training time',
   source: 'S001 Sec. 3 (low-rank activations, Jacobians, synchronised nonlinearities); seeds-spec D5-D6',
   profiles: PROFILES,
-  checkConfig(v: unknown): V0012Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.widths.length, 2, 'config.widths', 'widths');
-    c.widths.forEach((w, i) => needAtLeast(w, 2, `config.widths[${i}]`, 'units'));
-    needAtLeast(c.seeds.length, 2, 'config.seeds', 'seeds');
-    needAtLeast(c.depth, 1, 'config.depth', 'hidden layer');
-    if (!c.epochs.includes(0)) invalid('config.epochs', 'must include 0 (the census at initialisation)');
-    c.epochs.forEach((e, i) => needAtLeast(e, 0, `config.epochs[${i}]`, 'epochs'));
-    if (Math.max(...c.epochs) < 1) invalid('config.epochs', 'must include a trained length >= 1');
-    c.eps.forEach((e, i) => {
-      if (!(e > 0)) invalid(`config.eps[${i}]`, `must be > 0, got ${e}`);
-    });
-    needAtLeast(c.inputs, 20, 'config.inputs', 'inputs');
-    if (!(c.tau >= 0 && c.tau < 1)) invalid('config.tau', `must be in [0, 1), got ${c.tau}`);
-    if (!(c.minChange > 0 && c.minChange < 1)) invalid('config.minChange', `must be in (0, 1), got ${c.minChange}`);
-    needAtLeast(c.eps.length, 2, 'config.eps', 'noise scales');
-    return c;
-  },
+  ...recipeConfig(V0012ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const eps = [...c.eps].sort((a, b) => a - b);
     const trained = c.epochs.filter((e) => e > 0);

@@ -5,12 +5,12 @@
 // synthetic Gaussian mixture, so the Gauss-Newton Hessian (N x N) stays cheap.
 import * as tf from '@tensorflow/tfjs-core';
 import { estimateLlcAsync, ggnHessian, hessianRankBound, modelLlcTarget, type ChainCheckpoint } from '@basis/degeneracy';
-import { BasisError, yieldToEventLoop } from '@basis/tensor';
+import { BasisError, finite, integer, object, yieldToEventLoop, type Schema } from '@basis/tensor';
 import { gaussianMixture, mlp, toFloat64, trainModel } from '@basis/zoo';
-import { invalid } from '../runner/check.js';
+import { count, listOfAtLeast, recipeConfig } from '../runner/check.js';
 import { contentHash } from '../runner/json.js';
 import { lineChart, type Figure, type Table } from '../report.js';
-import { checkLike, difference, estimate, fmt, needAtLeast } from './e003-shared.js';
+import { difference, estimate, fmt } from './e003-shared.js';
 import { checkOf, judge, judgeAll } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
@@ -37,6 +37,21 @@ export interface V0013Config {
   chains: number;
   draws: number;
 }
+
+/** The schema of {@link V0013Config}. */
+export const V0013ConfigSchema: Schema<V0013Config> = object({
+  n: count(20, 'examples'),
+  dim: count(1, 'input dimension'),
+  classes: count(2, 'classes'),
+  widths: listOfAtLeast(count(1, 'unit'), 'widths (integers >= 1)', 2, 'widths'),
+  seeds: listOfAtLeast(integer(0), 'seeds (integers >= 0)', 2, 'seeds'),
+  epochs: count(1, 'epoch'),
+  nBetaFactors: listOfAtLeast(finite({ gt: 0 }), 'factors (numbers > 0)', 2, 'factors'),
+  step: finite({ gt: 0 }),
+  gamma: finite({ gt: 0 }),
+  chains: count(1, 'chain'),
+  draws: count(10, 'draws'),
+});
 
 const PROFILES: Record<Profile, V0013Config> = {
   quick: { n: 200, dim: 6, classes: 3, widths: [4, 16], seeds: [0, 1, 2], epochs: 30, nBetaFactors: [0.3, 3], step: 1e-4, gamma: 100, chains: 2, draws: 300 },
@@ -202,24 +217,7 @@ export const v001_3: ExperimentRecipe<V0013Config> = {
   title: 'Effective parameter count N_eff against width and noise scale',
   source: 'S001 eqs. 8-9 (finite-scale LLC, N_eff = 2 lambda_B); seeds-spec D2-D3',
   profiles: PROFILES,
-  checkConfig(v: unknown): V0013Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.n, 20, 'config.n', 'examples');
-    needAtLeast(c.dim, 1, 'config.dim', 'input dimension');
-    needAtLeast(c.classes, 2, 'config.classes', 'classes');
-    needAtLeast(c.widths.length, 2, 'config.widths', 'widths');
-    c.widths.forEach((w, i) => needAtLeast(w, 1, `config.widths[${i}]`, 'unit'));
-    needAtLeast(c.seeds.length, 2, 'config.seeds', 'seeds');
-    needAtLeast(c.nBetaFactors.length, 2, 'config.nBetaFactors', 'factors');
-    c.nBetaFactors.forEach((f, i) => {
-      if (!(f > 0)) invalid(`config.nBetaFactors[${i}]`, `must be > 0, got ${f}`);
-    });
-    for (const k of ['step', 'gamma'] as const) if (!(c[k] > 0)) invalid(`config.${k}`, `must be > 0, got ${c[k]}`);
-    needAtLeast(c.chains, 1, 'config.chains', 'chain');
-    needAtLeast(c.draws, 10, 'config.draws', 'draws');
-    needAtLeast(c.epochs, 1, 'config.epochs', 'epoch');
-    return c;
-  },
+  ...recipeConfig(V0013ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const factors = [...c.nBetaFactors].sort((a, b) => a - b);
     const base = c.n / Math.log(c.n);
@@ -302,16 +300,17 @@ export const v001_3: ExperimentRecipe<V0013Config> = {
   },
 };
 
-const MISSING = Symbol('not cached');
+/** The "not cached" marker that peekCached's compute function throws (caught there, never seen outside). */
+class NotCached extends Error {}
 
 /** A memoised value if it is there (the compute function throws before anything is written). */
 async function peekCached<T>(ctx: { cached<V>(key: unknown, compute: () => Promise<V> | V): Promise<V> }, key: unknown): Promise<T | undefined> {
   try {
     return await ctx.cached<T>(key, () => {
-      throw MISSING;
+      throw new NotCached('not cached');
     });
   } catch (e) {
-    if (e === MISSING) return undefined;
+    if (e instanceof NotCached) return undefined;
     throw e;
   }
 }

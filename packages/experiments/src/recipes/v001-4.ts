@@ -3,10 +3,10 @@
 // interaction sparsity of the transformed weights, the modularity cost of the best 2-way split,
 // and the 'sqrt' against 'inv_sqrt' scalings.
 import { bestBipartition, denseChain, interactionBasisMlp, interactionSparsity, layeredAdjacency, type NetworkBasis } from '@basis/degeneracy';
-import type { Matrix } from '@basis/tensor';
-import { invalid } from '../runner/check.js';
+import { object, type Matrix, type Schema } from '@basis/tensor';
+import { between, count, crossCheck, recipeConfig } from '../runner/check.js';
 import { barChart, type Figure, type Table } from '../report.js';
-import { STANDARD_FAMILY, FULL_FAMILY, QUICK_FAMILY, checkLike, difference, estimate, fmt, inputMatrix, needAtLeast, trainFamily, type ModelFamily } from './e003-shared.js';
+import { STANDARD_FAMILY, FULL_FAMILY, ModelFamilySchema, QUICK_FAMILY, difference, estimate, fmt, inputMatrix, trainFamily, type ModelFamily } from './e003-shared.js';
 import { checkOf, judge, judgeAll, judgeFlag } from './verdict.js';
 import type { ClaimCheck, Estimate, ExperimentRecipe, RecipeResult, Profile } from './types.js';
 
@@ -22,6 +22,18 @@ export interface V0014Config {
   /** Models on which the 'inv_sqrt' scaling is computed too (the input layer's 784 x 784 eigenproblems dominate the cost). */
   scalingModels: number;
 }
+
+/** The schema of {@link V0014Config}: two seeds at least, an MLP family (the interaction basis is built for dense chains), no more scaling models than seeds. */
+export const V0014ConfigSchema: Schema<V0014Config> = crossCheck(
+  object({ family: ModelFamilySchema, inputs: count(20, 'inputs'), sparsityTol: between(0, 1), eps: between(0, 1), scalingModels: count(1, 'model') }),
+  (c) => {
+    const seeds = c.family.seeds.length;
+    if (seeds < 2) return { at: ['family', 'seeds'], message: `needs at least 2 seeds, got ${seeds}` };
+    if (c.family.model.arch !== 'mlp') return { at: ['family', 'model', 'arch'], message: `must be 'mlp' (the interaction basis is built for dense chains), got '${c.family.model.arch}'` };
+    if (c.scalingModels > seeds) return { at: ['scalingModels'], message: `must be at most the number of seeds (${seeds}), got ${c.scalingModels}` };
+    return null;
+  },
+);
 
 const PROFILES: Record<Profile, V0014Config> = {
   quick: { family: QUICK_FAMILY, inputs: 200, sparsityTol: 0.01, eps: 1e-4, scalingModels: 1 },
@@ -126,17 +138,7 @@ export const v001_4: ExperimentRecipe<V0014Config> = {
   title: 'Interaction basis vs neuron basis of trained MLPs',
   source: 'S001 Sec. 6 and App. A; seeds-spec D7-D9',
   profiles: PROFILES,
-  checkConfig(v: unknown): V0014Config {
-    const c = checkLike(v, PROFILES.quick, 'config');
-    needAtLeast(c.family.seeds.length, 2, 'config.family.seeds', 'seeds');
-    needAtLeast(c.inputs, 20, 'config.inputs', 'inputs');
-    if (c.family.model.arch !== 'mlp') invalid('config.family.model.arch', `must be 'mlp' (the interaction basis is built for dense chains), got '${c.family.model.arch}'`);
-    if (!(c.sparsityTol > 0 && c.sparsityTol < 1)) invalid('config.sparsityTol', `must be in (0, 1), got ${c.sparsityTol}`);
-    if (!(c.eps > 0 && c.eps < 1)) invalid('config.eps', `must be in (0, 1), got ${c.eps}`);
-    needAtLeast(c.scalingModels, 1, 'config.scalingModels', 'model');
-    if (c.scalingModels > c.family.seeds.length) invalid('config.scalingModels', `must be at most the number of seeds (${c.family.seeds.length}), got ${c.scalingModels}`);
-    return c;
-  },
+  ...recipeConfig(V0014ConfigSchema),
   async run(ctx, c): Promise<RecipeResult> {
     const models = await trainFamily(ctx, c.family, 'V001-4 base');
     const graph = models[0]!.graph;
