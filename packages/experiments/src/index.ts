@@ -34,7 +34,7 @@ export {
 } from './figure-style.js';
 export { columnFormat, formatColumns, type ColumnFormat } from './numbers.js';
 export { bootstrapEstimate, clusterEstimate, difference, estimate, formatEstimate } from './runner/estimate.js';
-export { ascending, between, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, count, crossCheck, distinct, invalid, listOfAtLeast, recipeConfig, within, type FieldProblem } from './runner/check.js';
+export { ascending, between, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, count, crossCheck, distinct, invalid, listOfAtLeast, recipeConfig, type FieldProblem } from './runner/check.js';
 export type { CachedModel, ClaimCheck, Estimate, ExperimentRecipe, Profile, RecipeResult, RunContext, Verdict } from './recipes/types.js';
 export { PROFILES } from './recipes/types.js';
 export { judge, judgeAll, judgeFlag, pairBootstrap, QUICK_CAVEAT, type Judgement, type Rule } from './recipes/verdict.js';

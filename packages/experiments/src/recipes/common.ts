@@ -1,5 +1,5 @@
 // Helpers shared by the S000 and S002 recipes (E000-*, E002-*): the configuration pieces of their
-// profiles and their checkers, evaluation data as tensors, activation capture, pairs, slopes and
+// profiles and their schema pieces, evaluation data as tensors, activation capture, pairs, slopes and
 // the interval verdicts every claim check uses.
 import * as tf from '@tensorflow/tfjs-core';
 import { BasisError, createRng, integer, type Matrix, type Schema } from '@basis/tensor';
@@ -8,11 +8,8 @@ import {
   TrainSettingsSchema,
   buildModel,
   captureActivations,
-  parseDataSpec,
-  parseModelSpec,
   initParams,
   paramsToTensors,
-  parseTrainSettings,
   toFloat64,
   type ClassificationDataset,
   type DataSpec,
@@ -20,7 +17,7 @@ import {
   type ModelSpec,
   type TrainSettings,
 } from '@basis/zoo';
-import { ascending, checkInt, checkKeys, checkList, checkObject, invalid, listOfAtLeast, type FieldProblem } from '../runner/check.js';
+import { ascending, listOfAtLeast, type FieldProblem } from '../runner/check.js';
 import { loadData } from '../runner/data.js';
 import type { CachedModel, Estimate, Verdict } from './types.js';
 
@@ -51,8 +48,7 @@ export interface BaseConfig {
 
 /**
  * The schema entries of the shared fields `data`, `train` and `seeds` (an integer in
- * [`minSeeds`, 64]) of an S000/S002 recipe configuration, for its `object` schema (the fields as
- * {@link checkBase} checks them).
+ * [`minSeeds`, 64]) of an S000/S002 recipe configuration, for its `object` schema.
  *
  * @example
  * ```ts
@@ -111,56 +107,6 @@ export function inputsFit(field: string): (c: Pick<BaseConfig, 'data' | 'inputs'
  */
 export function widthsSchema(minLength = 2): Schema<number[]> {
   return ascending(listOfAtLeast(integer(2, 4096), 'widths (integers in [2, 4096])', minLength, 'widths'), 'width');
-}
-
-/**
- * Validates the shared fields (`data`, `train`, `seeds`, `inputs`) of a recipe configuration and
- * the recipe's own keys; returns the checked object.
- *
- * @example
- * ```ts
- * const o = checkBase(v, 'E000-1', ['widths', 'depth'], 2);
- * ```
- */
-export function checkBase(v: unknown, field: string, extraKeys: readonly string[], minSeeds = 2, withInputs = true): Record<string, unknown> & BaseConfig {
-  const o = checkObject(v, field);
-  checkKeys(o, ['data', 'train', 'seeds', ...(withInputs ? ['inputs'] : []), ...extraKeys], field);
-  const data = parseDataSpec(o.data, `${field}.data`);
-  const train = parseTrainSettings(o.train, `${field}.train`);
-  const seeds = checkInt(o.seeds, `${field}.seeds`, minSeeds, 64);
-  if (!withInputs) return { ...o, data, train, seeds, inputs: 0 };
-  const inputs = checkInt(o.inputs, `${field}.inputs`, 50);
-  const testSize = data.testSize ?? (data.dataset === 'fashion' ? 10000 : 2000);
-  if (inputs > testSize) invalid(`${field}.inputs`, `is ${inputs} but the test set has ${testSize} examples (${field}.data.testSize)`);
-  return { ...o, data, train, seeds, inputs };
-}
-
-/**
- * A list of distinct hidden widths (integers >= 2, increasing).
- *
- * @example
- * ```ts
- * checkWidths([16, 32, 64], 'E000-1.widths'); // [16, 32, 64]
- * ```
- */
-export function checkWidths(v: unknown, field: string, minLength = 2): number[] {
-  const ws = checkList(v, field, (x, f) => checkInt(x, f, 2, 4096), minLength);
-  for (let i = 1; i < ws.length; i++) if (!((ws[i] as number) > (ws[i - 1] as number))) invalid(`${field}[${i}]`, `must be larger than the width before it (${ws[i - 1]}), got ${ws[i]}`);
-  return ws;
-}
-
-/**
- * A model spec (the zoo's checker) restricted to architectures the recipe supports.
- *
- * @example
- * ```ts
- * checkModel({ arch: 'mlp', width: 64, depth: 3 }, 'E002-1.model', ['mlp']);
- * ```
- */
-export function checkModel(v: unknown, field: string, archs: readonly string[]): ModelSpec {
-  const m = parseModelSpec(v, field);
-  if (!archs.includes(m.arch)) invalid(`${field}.arch`, `must be one of ${archs.join(', ')} for this experiment, got '${m.arch}'`);
-  return m;
 }
 
 /** The model-cache job of one seed. */

@@ -1,11 +1,10 @@
 // Helpers shared by the S003, S004 and S001 recipes (E003-*, E004-*, V001-*): the base model
 // families of their quick/full profiles (identical jobs, so the run cache trains them once for all
-// recipes), confidence intervals and interval verdicts, config validation against a profile, and
-// evaluation data as tensors.
+// recipes) and their schema, confidence intervals and interval verdicts, and evaluation data as
+// tensors.
 import * as tf from '@tensorflow/tfjs-core';
 import { BasisError, Matrix, integer, list, object, type Schema } from '@basis/tensor';
-import { DataSpecSchema, ModelSpecSchema, TrainSettingsSchema, captureActivations, parseDataSpec, parseModelSpec, paramsToTensors, parseTrainSettings, type DataSpec, type DataSplit, type ModelSpec, type TrainSettings } from '@basis/zoo';
-import { checkObject, invalid, show } from '../runner/check.js';
+import { DataSpecSchema, ModelSpecSchema, TrainSettingsSchema, captureActivations, paramsToTensors, type DataSpec, type DataSplit, type ModelSpec, type TrainSettings } from '@basis/zoo';
 import { loadData } from '../runner/data.js';
 import { STANDARD_DATA, STANDARD_TRAIN, above, below } from './common.js';
 import type { CachedModel, Estimate, RunContext, Verdict } from './types.js';
@@ -88,65 +87,6 @@ export function intervalVerdict(e: Estimate, side: 'above' | 'below', threshold:
 
 /** Combines verdicts (the shared rule of common.ts). */
 export { allOf } from './common.js';
-
-/**
- * Validates a configuration against the shape of a profile (the template): the same keys, numbers
- * where the template has numbers (integers where it has integers), lists whose items match the
- * template's first item, and zoo specs under `data`, `model` and `train`. CONFIG_INVALID names the
- * field. Recipe-specific range checks follow in each recipe.
- *
- * @example
- * ```ts
- * checkLike({ seeds: [0, 1], epochs: 2 }, { seeds: [0, 1, 2], epochs: 1 }, 'config');
- * ```
- */
-export function checkLike<C>(v: unknown, template: C, field: string): C {
-  return checkValue(v, template, field) as C;
-}
-
-function checkValue(v: unknown, t: unknown, field: string): unknown {
-  const key = field.split('.').pop() ?? '';
-  if (key === 'data' && typeof t === 'object' && t !== null && 'dataset' in t) return parseDataSpec(v, field);
-  if (key === 'model' && typeof t === 'object' && t !== null && 'arch' in t) return parseModelSpec(v, field);
-  if ((key === 'train' || key === 'finetune') && typeof t === 'object' && t !== null && 'optimizer' in t) {
-    return parseTrainSettings(v, field);
-  }
-  if (typeof t === 'number') {
-    if (typeof v !== 'number' || !Number.isFinite(v)) invalid(field, `must be a finite number, got ${show(v)}`);
-    if (Number.isInteger(t) && !Number.isInteger(v) && !/alpha|lr|eps|tol|fraction|slope|rate|scale|sigma|beta|gamma|step/i.test(key)) invalid(field, `must be an integer, got ${v}`);
-    return v;
-  }
-  if (typeof t === 'boolean') {
-    if (typeof v !== 'boolean') invalid(field, `must be true or false, got ${show(v)}`);
-    return v;
-  }
-  if (typeof t === 'string') {
-    if (typeof v !== 'string' || v === '') invalid(field, `must be a non-empty string, got ${show(v)}`);
-    return v;
-  }
-  if (Array.isArray(t)) {
-    if (!Array.isArray(v)) invalid(field, `must be a list, got ${show(v)}`);
-    if (v.length === 0) invalid(field, 'must not be empty');
-    return t.length === 0 ? v : v.map((x, i) => checkValue(x, t[0], `${field}[${i}]`));
-  }
-  if (typeof t === 'object' && t !== null) {
-    const o = checkObject(v, field);
-    const tt = t as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!(k in tt)) invalid(`${field}.${k}`, `is not a known option; allowed: ${Object.keys(tt).join(', ')}`);
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(tt)) {
-      if (!(k in o)) invalid(`${field}.${k}`, 'is missing');
-      out[k] = checkValue(o[k], tt[k], `${field}.${k}`);
-    }
-    return out;
-  }
-  return v;
-}
-
-/** Throws CONFIG_INVALID unless `n >= min`. */
-export function needAtLeast(n: number, min: number, field: string, what: string): void {
-  if (n < min) invalid(field, `needs at least ${min} ${what}, got ${n}`);
-}
 
 /** Test (or train) inputs of a split as a `[n, ...input]` tensor, with labels. */
 export interface EvalData {

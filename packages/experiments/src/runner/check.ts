@@ -5,31 +5,12 @@
 // so the runner parses a configuration once into a frozen, typed value, and the docs publish the
 // schema as JSON Schema (apps/docs/scripts/config-schemas.ts). Every failure is a CONFIG_INVALID
 // BasisError whose message starts with the field path (`config.family.seeds needs at least 2 seeds
-// (one pair), got 1`). Recipes not converted yet check by hand with the shared checkers of
-// @basis/tensor re-exported here, plus `within` for nested checkers.
+// (one pair), got 1`). The shared hand checkers of @basis/tensor are re-exported here for checks
+// that are not configurations (evaluation-task payloads).
 import * as v from 'valibot';
-import { at, invalid, list, parseConfig, show, type Schema } from '@basis/tensor';
+import { at, list, parseConfig, show, type Schema } from '@basis/tensor';
 
 export { checkBool, checkInt, checkKeys, checkList, checkNum, checkObject, checkOneOf, invalid, show, type NumBounds } from '@basis/tensor';
-
-/**
- * Re-labels CONFIG_INVALID errors thrown by `f` (e.g. a zoo checker called with its own field
- * names) under `field`; other errors pass through.
- *
- * @example
- * ```ts
- * within('config.train', () => resolveTrainSettings(o.train, 'config.train'));
- * ```
- */
-export function within<T>(field: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    const err = e as { code?: string; message?: string; details?: { field?: unknown } };
-    if (err.code === 'CONFIG_INVALID' && typeof err.message === 'string' && !err.message.startsWith(field)) invalid(field, `is invalid: ${err.message}`);
-    throw e;
-  }
-}
 
 /**
  * The configuration members of a recipe declared by a schema: `configSchema` (published as JSON
