@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { stitch, type StitchKind } from '@basis/connectivity';
 import * as v from 'valibot';
-import { BasisError, list, object, parseConfig, type Schema } from '@basis/tensor';
+import { BasisError, list, object, type Schema } from '@basis/tensor';
 import { count, crossCheck, distinct, invalid, recipeConfig } from '../runner/check.js';
 import { lineChart, type Figure, type Table } from '../report.js';
 import { STANDARD_FAMILY, FULL_FAMILY, ModelFamilySchema, QUICK_FAMILY, activationNodes, estimate, evalData, fmt, pairs, trainFamily, type ModelFamily } from './e003-shared.js';
@@ -69,11 +69,6 @@ export function stitchKind(name: string, field = 'class'): StitchKind {
   const m = /^rank-(\d+)$/.exec(name);
   if (m === null || Number(m[1]) < 1) invalid(field, `must be identity, permutation, affine, grelu or rank-<r> (r >= 1), got '${name}'`);
   return { rank: Number(m[1]) };
-}
-
-/** Validates stitching settings (with {@link StitchSettingsSchema}; for recipes that check their configuration by hand). */
-export function checkStitching(s: StitchSettings, field: string): void {
-  parseConfig(StitchSettingsSchema, s, field);
 }
 
 /** One stitching measurement. */

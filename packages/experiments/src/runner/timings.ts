@@ -203,11 +203,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E002-2",
     "profile": "standard",
-    "seconds": 1305.5,
-    "trained": 10,
-    "reused": 5,
+    "seconds": 279.2,
+    "trained": 5,
+    "reused": 10,
     "threads": 2,
-    "started": "2026-12-07T04:47:47.118Z",
+    "started": "2026-12-07T18:24:38.013Z",
     "config": {
       "data": {
         "dataset": "mnist",
@@ -294,11 +294,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E002-4",
     "profile": "standard",
-    "seconds": 967.5,
+    "seconds": 9.4,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T04:14:16.359Z",
+    "started": "2026-12-07T18:18:38.783Z",
     "config": {
       "conditions": [
         "noise-0.1",
@@ -348,11 +348,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E002-5",
     "profile": "standard",
-    "seconds": 1025,
+    "seconds": 175.3,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T04:30:27.662Z",
+    "started": "2026-12-07T19:32:48.973Z",
     "config": {
       "conditions": [
         "noise-0.1",
@@ -456,11 +456,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-2",
     "profile": "standard",
-    "seconds": 2669.7,
+    "seconds": 1089.9,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T15:38:14.808Z",
+    "started": "2026-12-07T19:13:52.192Z",
     "config": {
       "family": {
         "data": {
@@ -510,11 +510,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-3",
     "profile": "standard",
-    "seconds": 4844,
-    "trained": 10,
-    "reused": 10,
+    "seconds": 1472.4,
+    "trained": 15,
+    "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T09:36:57.929Z",
+    "started": "2026-12-07T18:40:43.712Z",
     "config": {
       "family": {
         "data": {
@@ -610,11 +610,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "E003-5",
     "profile": "standard",
-    "seconds": 1107.7,
-    "trained": 10,
-    "reused": 0,
+    "seconds": 40.4,
+    "trained": 0,
+    "reused": 10,
     "threads": 2,
-    "started": "2026-12-07T04:32:31.311Z",
+    "started": "2026-12-07T19:32:03.185Z",
     "config": {
       "inputs": 1000,
       "mlp": {
@@ -959,11 +959,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "V001-2",
     "profile": "standard",
-    "seconds": 1126.1,
-    "trained": 30,
-    "reused": 0,
+    "seconds": 278.9,
+    "trained": 25,
+    "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T05:01:49.898Z",
+    "started": "2026-12-07T18:29:18.396Z",
     "config": {
       "data": {
         "dataset": "mnist",
@@ -1012,11 +1012,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "V001-3",
     "profile": "standard",
-    "seconds": 2484.7,
+    "seconds": 388.2,
     "trained": 0,
     "reused": 0,
     "threads": 2,
-    "started": "2026-12-07T09:49:01.358Z",
+    "started": "2026-12-07T18:34:11.340Z",
     "config": {
       "chains": 4,
       "classes": 3,
@@ -1048,11 +1048,11 @@ export const RECORDED_TIMINGS: readonly RecordedTiming[] = [
   {
     "id": "V001-4",
     "profile": "standard",
-    "seconds": 1064.8,
+    "seconds": 117.6,
     "trained": 0,
     "reused": 5,
     "threads": 2,
-    "started": "2026-12-07T05:27:02.223Z",
+    "started": "2026-12-07T19:35:45.209Z",
     "config": {
       "eps": 0.0001,
       "family": {
