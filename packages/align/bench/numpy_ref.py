@@ -458,7 +458,8 @@ def warm_up(f):
         f()
 
 
-def best(f, reps, name=None):
+def timed(f, reps, name, stat):
+    """stat (min or median) of reps calls' wall seconds; CPU[name], when named, the same stat of their CPU seconds."""
     t, c = [], []
     for _ in range(reps):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -466,22 +467,18 @@ def best(f, reps, name=None):
         t.append(time.perf_counter() - t0)
         c.append(time.process_time() - c0)
     if name is not None:
-        CPU[name] = min(c)
-    return min(t)
+        CPU[name] = float(stat(c))
+    return float(stat(t))
+
+
+def best(f, reps, name=None):
+    return timed(f, reps, name, min)
 
 
 def median(f, reps, name=None):
     """Median wall seconds of reps calls (CPU[name]: the median of their CPU seconds), as bench/run.ts
     reports a case whose basis warm-up took under its MEDIAN_BELOW."""
-    t, c = [], []
-    for _ in range(reps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        f()
-        t.append(time.perf_counter() - t0)
-        c.append(time.process_time() - c0)
-    if name is not None:
-        CPU[name] = float(np.median(c))
-    return float(np.median(t))
+    return timed(f, reps, name, np.median)
 
 
 def serve():
