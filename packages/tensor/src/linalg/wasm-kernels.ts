@@ -787,6 +787,9 @@ function rowKernel<F>(name: string, bytes: number): { fn: F; F: Float64Array } |
   return fn === null ? null : { fn: fn as F, F: new Float64Array(st.memory.buffer) }; // after any growth
 }
 
+/** k rounded up to even: an area starting at an even double offset is 16-byte aligned (the row kernels' v128 loads). */
+const even = (k: number): number => k + (k & 1);
+
 /** Doubles of a block of rows that {@link wasmRowSquaresDots} copies into WebAssembly memory per call (512 KiB: in L2). */
 const ROW_BLOCK_DOUBLES = 65536;
 
@@ -798,7 +801,6 @@ const ROW_BLOCK_DOUBLES = 65536;
 export function wasmRowSquaresDots(a: Float64Array, n: number, d: number, v: Float64Array, squares: Float64Array, dots: Float64Array): boolean {
   if (n === 0 || d === 0) return false;
   const rows = Math.max(1, Math.min(n, Math.floor(ROW_BLOCK_DOUBLES / d)));
-  const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
   const qOff = even(d);
   const pOff = qOff + even(rows);
   const aOff = pOff + even(rows);
@@ -826,7 +828,6 @@ export function wasmRowSquaresDots(a: Float64Array, n: number, d: number, v: Flo
 export function wasmColumnSumsSquares(a: Float64Array, quads: number, d: number, sums: Float64Array, squares: Float64Array): boolean {
   if (quads === 0 || d === 0) return false;
   const groups = Math.max(1, Math.min(quads, Math.floor(ROW_BLOCK_DOUBLES / (4 * d))));
-  const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
   const qOff = even(d);
   const aOff = qOff + even(d);
   const k = rowKernel<ColSumSqFn>('colsumsq', (aOff + 4 * groups * d) * 8);
@@ -853,7 +854,6 @@ export function wasmColumnSumsSquares(a: Float64Array, quads: number, d: number,
 export function wasmRowPairDots(a: Float64Array, da: number, b: Float64Array, db: number, n: number, dots: Float64Array, squaresA: Float64Array, squaresB: Float64Array): boolean {
   if (n === 0 || da + db === 0) return false;
   const rows = Math.max(1, Math.min(n, Math.floor(ROW_BLOCK_DOUBLES / (da + db))));
-  const even = (k: number): number => k + (k & 1); // keeps each area 16-byte aligned
   const aOff = even(3 * rows);
   const bOff = aOff + even(rows * da);
   const k = rowKernel<RowPairDotFn>('rowpairdot', (bOff + rows * db) * 8);

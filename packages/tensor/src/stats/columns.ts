@@ -4,20 +4,17 @@ import { Matrix, assertFinite, asMatrix, type MatrixLike } from '../matrix.js';
 import { wasmColumnSumsSquares } from '../linalg/wasm-kernels.js';
 import { shiftedColumnSums } from './sums.js';
 
-function checked(X: MatrixLike, name: string, minRows: number): Matrix {
-  const m = asMatrix(X);
-  if (m.rows < minRows || m.cols === 0) {
-    throw new BasisError('TOO_SMALL', `${name} needs at least ${minRows} row(s) and one column, got ${m.rows} x ${m.cols}`);
-  }
-  assertFinite(m, name);
-  return m;
-}
-
 function shape(X: MatrixLike, name: string, minRows: number): Matrix {
   const m = asMatrix(X);
   if (m.rows < minRows || m.cols === 0) {
     throw new BasisError('TOO_SMALL', `${name} needs at least ${minRows} row(s) and one column, got ${m.rows} x ${m.cols}`);
   }
+  return m;
+}
+
+function checked(X: MatrixLike, name: string, minRows: number): Matrix {
+  const m = shape(X, name, minRows);
+  assertFinite(m, name);
   return m;
 }
 
