@@ -104,14 +104,18 @@ export function crossCheck<T>(schema: Schema<T>, problem: (value: T) => FieldPro
       let o = dataset.value as Record<string, unknown>;
       for (const k of p.at) {
         if (typeof k === 'number') {
-          const xs = o as unknown as unknown[];
-          path.push({ type: 'array', origin: 'value', input: xs, key: k, value: xs[k] });
+          path.push(item(o as unknown as unknown[], k));
         } else path.push(at(o, k));
         o = o[k] as Record<string, unknown>;
       }
       addIssue({ message: p.message, path: path as [v.ObjectPathItem, ...v.ObjectPathItem[]] });
     }),
   ) as Schema<T>;
+}
+
+/** The issue-path entry of item `i` of the list `xs` (valibot's array path item). */
+function item(xs: unknown[], i: number): v.ArrayPathItem {
+  return { type: 'array', origin: 'value', input: xs, key: i, value: xs[i] };
 }
 
 /**
@@ -131,7 +135,7 @@ export function ascending(schema: Schema<number[]>, what: string): Schema<number
       const xs = dataset.value as number[];
       for (let i = 1; i < xs.length; i++) {
         if ((xs[i] as number) > (xs[i - 1] as number)) continue;
-        addIssue({ message: `must be larger than the ${what} before it (${xs[i - 1]}), got ${xs[i]}`, path: [{ type: 'array', origin: 'value', input: xs, key: i, value: xs[i] }] });
+        addIssue({ message: `must be larger than the ${what} before it (${xs[i - 1]}), got ${xs[i]}`, path: [item(xs, i)] });
         return;
       }
     }),
