@@ -10,6 +10,10 @@ import { gemmStrided } from '../linalg/gemm.js';
 import { gaussian, naiveMatmul, rngFor } from '../linalg/test-helpers.js';
 import { GEMV_SERIAL_BELOW, checkBlock, checkDims, nativeGemm, nativeGemv, nativeMaxAbs, nativeSgemm } from './blas.js';
 import { columnSumsOf, rowDotsOf } from '../stats/sums.js';
+import { svd } from '../linalg/svd.js';
+import { eigh } from '../linalg/eigh.js';
+import { LAPACK_SERIAL_BELOW } from './lapack.js';
+import type { IntArray } from './native.js';
 import { Matrix, assertFinite } from '../matrix.js';
 import { configureEngine, engineInfo, engineSummary, nativeLib, parseThreads } from './engine.js';
 import { candidateLibraries, loadNative } from './native.js';
@@ -325,6 +329,58 @@ describe.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('native matrix-vecto
       expect(lib.getThreads()).toBe(2);
     } finally {
       spy.mockRestore();
+      configureEngine({ threads: initial.threads });
+    }
+  });
+
+  it.skipIf(SYSTEM_OPENBLAS === undefined || forcedOff)('dgesdd and dsyevd below LAPACK_SERIAL_BELOW run on one OpenBLAS thread with two configured and restore the count; larger ones keep both', () => {
+    configureEngine({ blas: 'auto', threads: 2 });
+    const lib = nativeLib();
+    expect(lib?.flavour).toBe('openblas');
+    if (lib === null) return;
+    // the thread count each computing call (not a workspace query, lwork = -1) runs with
+    const seen: { dgesdd: number[]; dsyevd: number[] } = { dgesdd: [], dsyevd: [] };
+    const { dgesdd, dsyevd } = lib.fn;
+    lib.fn.dgesdd = (...a: unknown[]): void => {
+      if (Number((a[11] as IntArray)[0]) !== -1) seen.dgesdd.push(lib.getThreads());
+      dgesdd(...a);
+    };
+    lib.fn.dsyevd = (...a: unknown[]): void => {
+      if (Number((a[7] as IntArray)[0]) !== -1) seen.dsyevd.push(lib.getThreads());
+      dsyevd(...a);
+    };
+    const take = (): { dgesdd: number[]; dsyevd: number[] } => {
+      const out = { dgesdd: [...seen.dgesdd], dsyevd: [...seen.dsyevd] };
+      seen.dgesdd.length = 0;
+      seen.dsyevd.length = 0;
+      return out;
+    };
+    try {
+      const rng = rngFor('lapack-serial');
+      const small = gaussian(rng, 256, 256);
+      expect(LAPACK_SERIAL_BELOW).toBeGreaterThan(256);
+      const f = svd(small);
+      const v = svd(small, { computeUV: false }).s;
+      const e = eigh(gram(small)).values;
+      expect(take()).toEqual({ dgesdd: [1, 1], dsyevd: [1] });
+      expect(lib.getThreads()).toBe(2);
+      configureEngine({ threads: 1 });
+      // the same one-thread calls
+      expect(svd(small).s).toEqual(f.s);
+      expect(svd(small, { computeUV: false }).s).toEqual(v);
+      expect(eigh(gram(small)).values).toEqual(e);
+      configureEngine({ threads: 2 });
+      take();
+      const square = gaussian(rng, LAPACK_SERIAL_BELOW, LAPACK_SERIAL_BELOW);
+      const tall = gaussian(rng, 2000, 256); // lapackSize cbrt(2000 * 256²) ~ 508
+      svd(square, { computeUV: false });
+      svd(tall, { computeUV: false });
+      eigh(gram(square));
+      expect(take()).toEqual({ dgesdd: [2, 2], dsyevd: [2] });
+      expect(lib.getThreads()).toBe(2);
+    } finally {
+      lib.fn.dgesdd = dgesdd;
+      lib.fn.dsyevd = dsyevd;
       configureEngine({ threads: initial.threads });
     }
   });

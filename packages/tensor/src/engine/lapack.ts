@@ -58,6 +58,32 @@ export function setLapackCrossover(
   return prev;
 }
 
+/**
+ * Problem size ({@link lapackSize}) below which the eigen and singular value decompositions
+ * (`dsyevd`, `dgesdd`) run on one OpenBLAS thread even when more are configured (set and
+ * restored around the call, as `nativeGemv` does below `GEMV_SERIAL_BELOW`). Their reduction to
+ * tridiagonal or bidiagonal form is mostly level-2 BLAS, which a second thread barely shortens at
+ * these orders, while waking (on a busy machine, waiting for) it costs more. Per-call medians, 1 vs
+ * 2 threads, 2 cores (OpenBLAS 0.3.21, Cooperlake, 2026-12-07): n x n dgesdd values / vectors at
+ * n = 256 4.6 vs 4.8 / 10.5 vs 10.2 ms quiet, 4.6 vs 5.4 / 10.9 vs 16.9 ms beside another process;
+ * n = 320 7.0 vs 7.7 / 18.2 vs 15.6 ms; n = 448 15.6 vs 13.4 / 35.7 vs 29.0 ms; dsyevd n = 256 5.2
+ * vs 5.1 ms, 448 17.1 vs 14.1 ms. From about n = 400 on the second thread pays.
+ */
+export const LAPACK_SERIAL_BELOW = 384;
+
+/** Runs `call` on one OpenBLAS thread when `size` is below {@link LAPACK_SERIAL_BELOW} and more are configured. */
+function serialBelow<T>(lib: NativeLib, size: number, call: () => T): T {
+  const threads = lib.flavour === 'openblas' && size < LAPACK_SERIAL_BELOW ? lib.getThreads() : 1;
+  if (threads <= 1) return call();
+  // openblas_set_num_threads only sets a counter once the threads exist (about 0.1 us a call)
+  lib.setThreads(1);
+  try {
+    return call();
+  } finally {
+    lib.setThreads(threads);
+  }
+}
+
 /** The native library when `kernel` at this size should run on it, otherwise null. */
 export function nativeFor(kernel: LapackKernel, size: number): NativeLib | null {
   const lib = nativeLib();
@@ -193,7 +219,7 @@ export function lapackSyevd(lib: NativeLib, a: Float64Array, n: number, vectors:
   const iwork = intArray(lib, liwork);
   checkLen(what, 'WORK', work, lwork);
   checkLen(what, 'W', w, n);
-  lib.fn.dsyevd(jobz, 'L', N, a, N, w, work, lib.ints([lwork]), iwork, lib.ints([liwork]), info, 1, 1);
+  serialBelow(lib, n, () => lib.fn.dsyevd(jobz, 'L', N, a, N, w, work, lib.ints([lwork]), iwork, lib.ints([liwork]), info, 1, 1));
   const r = infoOf(lib, info, 'dsyevd');
   if (r > 0) {
     throw new BasisError('NOT_CONVERGED', `eigh: LAPACK dsyevd did not converge (info ${r}) on a ${n} x ${n} matrix; BASIS_BLAS=off uses basis' own kernel`, {
@@ -265,7 +291,7 @@ export function lapackGesdd(
   checkDims(lib, what, { lwork });
   const work = scratch('work', lwork);
   checkLen(what, 'WORK', work, lwork);
-  lib.fn.dgesdd(jobz, M, Nn, a, LDA, s, u, LDU, vt, LDVT, work, lib.ints([lwork]), iwork, info, 1);
+  serialBelow(lib, lapackSize(rows, cols), () => lib.fn.dgesdd(jobz, M, Nn, a, LDA, s, u, LDU, vt, LDVT, work, lib.ints([lwork]), iwork, info, 1));
   if (infoOf(lib, info, 'dgesdd') > 0) return null;
   return { s, u: vectors ? u : null, vt: vectors ? vt : null };
 }
