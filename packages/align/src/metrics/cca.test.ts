@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Matrix} from '@basis/tensor';
-import { createRng, crossprod, matmul, randn, svd } from '@basis/tensor';
-import { centred, rangeBasis, spanBasis } from '../prep.js';
+import { Matrix as M, createRng, crossprod, matmul, qrR, randn, svd } from '@basis/tensor';
+import { centred, rangeBasis, spanBasis, tallSvd, upperInverse } from '../prep.js';
 import { canonicalCorrelations, pwccaKernel, svccaKernel } from './cca.js';
 
 /** Canonical correlations the direct way: singular values of Qxᵀ Qy for the SVD range bases. */
@@ -116,5 +116,67 @@ describe('CCA and SVCCA through the pair cross product', () => {
     const got = canonicalCorrelations(X, Y);
     direct(X, Y).forEach((v, i) => expect(got[i]).toBeCloseTo(Math.min(1, v), 12));
     expect(svccaKernel(X, Y)).toBeCloseTo(directSvcca(X, Y), 12);
+  });
+});
+
+describe('the QR route of wider layers', () => {
+  it('upperInverse inverts upper-triangular matrices of every order, across its block splits (64)', () => {
+    for (const d of [1, 2, 63, 64, 65, 129, 300]) {
+      const R = qrR(layer(d, 2 * d + 5, d, 1e3));
+      const T = upperInverse(R);
+      // the reference: R t_j = e_j for each column by back substitution
+      const ref = new M(d, d);
+      for (let j = 0; j < d; j++) {
+        for (let i = j; i >= 0; i--) {
+          let v = i === j ? 1 : 0;
+          for (let k = i + 1; k <= j; k++) v -= R.get(i, k) * ref.get(k, j);
+          ref.set(i, j, v / R.get(i, i));
+        }
+      }
+      let top = 0;
+      let diff = 0;
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          if (j < i) expect(T.get(i, j)).toBe(0);
+          top = Math.max(top, Math.abs(ref.get(i, j)));
+          diff = Math.max(diff, Math.abs(T.get(i, j) - ref.get(i, j)));
+        }
+      }
+      expect(diff / top).toBeLessThan(1e-11);
+      const E = matmul(R, T);
+      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) expect(Math.abs(E.get(i, j) - (i === j ? 1 : 0))).toBeLessThan(1e-11);
+    }
+  });
+
+  it('CCA, PWCCA and SVCCA of layers wider than the inverse blocks agree with the direct SVD bases', () => {
+    const X = layer(7, 600, 150, 5);
+    const Y = matmul(X, randn(150, 140, createRng(8)));
+    // independent noise spreads the canonical correlations (PWCCA's weights need distinct ones)
+    const E = randn(600, 140, createRng(9));
+    for (let k = 0; k < Y.data.length; k++) Y.data[k] = (Y.data[k] as number) + 10 * (E.data[k] as number);
+    expect(spanBasis(centred(X), 'X', 't').R).toBeDefined();
+    expect(tallSvd(centred(Y), 'Y', 't')).toBeDefined();
+    const got = canonicalCorrelations(X, Y);
+    direct(X, Y).forEach((v, i) => expect(Math.abs((got[i] as number) - Math.min(1, v))).toBeLessThan(1e-10));
+    expect(Math.abs(pwccaKernel(X, Y) - directPwcca(X, Y))).toBeLessThan(1e-10);
+    expect(Math.abs(svccaKernel(X, Y) - directSvcca(X, Y))).toBeLessThan(1e-10);
+  });
+
+  it('tallSvd, which decides the QR route from its own SVD of R, takes it exactly when spanBasis does', () => {
+    const cases: [string, Matrix][] = [
+      ['tall, well conditioned', layer(9, 50, 6, 10)],
+      ['tall, badly conditioned', layer(10, 200, 6, 1e4)],
+      ['wide', layer(11, 8, 12, 2)],
+      ['square', layer(12, 7, 7, 2)],
+    ];
+    const deficient = layer(13, 40, 5, 2);
+    for (let i = 0; i < 40; i++) deficient.set(i, 4, 2 * deficient.get(i, 0) - deficient.get(i, 1)); // rank 4
+    cases.push(['tall, rank-deficient', deficient]);
+    for (const [, X] of cases) {
+      const Xc = centred(X);
+      expect(tallSvd(Xc, 'X', 't') !== undefined).toBe(spanBasis(Xc, 'X', 't').R !== undefined);
+    }
+    expect(tallSvd(centred(deficient), 'X', 't')).toBeUndefined();
+    expect(tallSvd(centred(cases[0]![1]), 'X', 't')).toBeDefined();
   });
 });
