@@ -1,5 +1,6 @@
 import { BasisError, Matrix, crossprod, eigh, gram, matmul, rowPairDotsOf, svd } from '@basis/tensor';
 import { cached, centred, centredScale, numericalRank, prescaled, singularParts, spanBasis, squaresOf } from '../prep.js';
+import { crossprodOfFinite, matmulOfFinite } from '@basis/tensor/internal';
 import { chordToAngle, padColumns, padTo, residualNorm, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
@@ -159,20 +160,22 @@ export function cosineAlignedKernel(X: Matrix, Y: Matrix): number {
   // cosines do not depend on a power-of-two scale of either input: the inputs as they are when
   // their cross product is well inside the float64 range (the row cosines below guard their own
   // squares), otherwise copies prescaled by powers of two near max|X| and max|Y|
+  // the inputs are validated (finite) and every other operand below is formed from them: products
+  // without the finiteness screen, which would read each N x d operand once more
   let x = X;
   let y = Y;
-  let C = crossprod(X, Y);
+  let C = crossprodOfFinite(X, Y);
   let top = 0;
   for (let k = 0; k < C.data.length; k++) top = Math.max(top, Math.abs(C.data[k] as number));
   if (!(top >= 2 ** -800 && top <= 2 ** 800)) {
     x = rawScaled(X);
     y = rawScaled(Y);
-    C = crossprod(x, y);
+    C = crossprodOfFinite(x, y);
   }
   const p = Math.max(x.cols, y.cols);
   const { U, V } = svd(padTo(C, p, p));
-  const Q = matmul(U, V.transpose());
-  const XQ = matmul(x, x.cols === p ? Q : Q.slice(0, x.cols, 0, p)); // pad(X) Q*
+  const Q = matmulOfFinite(U, V.transpose());
+  const XQ = matmulOfFinite(x, x.cols === p ? Q : Q.slice(0, x.cols, 0, p)); // pad(X) Q*
   const a = XQ.data;
   const b = y.data;
   const xd = x.data;

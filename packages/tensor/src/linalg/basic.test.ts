@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Matrix } from '../matrix.js';
-import { add, crossprod, frobeniusNorm, gram, matmul, matvec, scale, sub, trace } from './basic.js';
+import { add, crossprod, crossprodOfFinite, frobeniusNorm, gram, matmul, matmulOfFinite, matvec, scale, sub, trace } from './basic.js';
 import { expectCode, gaussian, naiveMatmul, rngFor } from './test-helpers.js';
 
 describe('matmul', () => {
@@ -148,6 +148,29 @@ describe('crossprod and gram', () => {
   it('rejects different row counts', () => {
     expectCode(() => crossprod(new Matrix(3, 2), new Matrix(4, 2)), 'SHAPE_MISMATCH');
     expectCode(() => gram([[1, NaN]]), 'NON_FINITE_INPUT');
+  });
+});
+
+describe('the products of finite operands (@basis/tensor/internal)', () => {
+  it('equal matmul and crossprod bit for bit, and check shapes the same way', () => {
+    const rng = rngFor('of-finite');
+    // 300 x 256 crosses the native screen's size (65536 entries) and the native product's
+    const X = gaussian(rng, 300, 256);
+    const Y = gaussian(rng, 300, 7);
+    const B = gaussian(rng, 256, 5);
+    expect(crossprodOfFinite(X, Y)).toEqual(crossprod(X, Y));
+    expect(matmulOfFinite(X, B)).toEqual(matmul(X, B));
+    expect(matmulOfFinite(new Matrix(2, 0), new Matrix(0, 3))).toEqual(new Matrix(2, 3));
+    expect(expectCode(() => crossprodOfFinite(new Matrix(3, 2), new Matrix(4, 2)), 'SHAPE_MISMATCH')).toBe(expectCode(() => crossprod(new Matrix(3, 2), new Matrix(4, 2)), 'SHAPE_MISMATCH'));
+    expect(expectCode(() => matmulOfFinite(new Matrix(3, 2), new Matrix(3, 2)), 'SHAPE_MISMATCH')).toBe(expectCode(() => matmul(new Matrix(3, 2), new Matrix(3, 2)), 'SHAPE_MISMATCH'));
+  });
+
+  it('skip the finiteness screen: a non-finite entry reaches the result instead of throwing', () => {
+    const X = Matrix.from([[1, NaN], [2, 3]]);
+    expectCode(() => crossprod(X, X), 'NON_FINITE_INPUT');
+    expectCode(() => matmul(X, X), 'NON_FINITE_INPUT');
+    expect(Number.isNaN(crossprodOfFinite(X, Matrix.from([[1], [1]])).get(1, 0))).toBe(true);
+    expect(Number.isNaN(matmulOfFinite(X, Matrix.from([[1], [1]])).get(0, 0))).toBe(true);
   });
 });
 

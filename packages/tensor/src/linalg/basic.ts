@@ -24,13 +24,8 @@ import { checkedMatrix, checkedVector } from './validate.js';
 export function matmul(A: MatrixLike, B: MatrixLike, out?: Matrix): Matrix {
   const a = checkedMatrix(A, 'A', { allowEmpty: true });
   const b = checkedMatrix(B, 'B', { allowEmpty: true });
-  if (a.cols !== b.rows) {
-    throw new BasisError(
-      'SHAPE_MISMATCH',
-      `matmul(A, B) needs A.cols === B.rows, got A ${a.rows} x ${a.cols} and B ${b.rows} x ${b.cols}`,
-    );
-  }
-  if (out === undefined) return new Matrix(a.rows, b.cols, matmulData(a.data, b.data, a.rows, a.cols, b.cols));
+  if (out === undefined) return matmulOfFinite(a, b);
+  checkInner(a, b);
   if (!(out instanceof Matrix)) throw new BasisError('INVALID_ARGUMENT', `matmul(A, B, out): out must be a Matrix, got ${out === null ? 'null' : typeof out}`);
   if (out.rows !== a.rows || out.cols !== b.cols || out.data.length !== a.rows * b.cols) {
     throw new BasisError('SHAPE_MISMATCH', `matmul(A, B, out) needs out to be ${a.rows} x ${b.cols} (A.rows x B.cols), got ${out.rows} x ${out.cols}`);
@@ -59,8 +54,45 @@ function overlaps(x: Float64Array, y: Float64Array): boolean {
  * ```
  */
 export function crossprod(X: MatrixLike, Y: MatrixLike): Matrix {
-  const x = checkedMatrix(X, 'X', { allowEmpty: true });
-  const y = checkedMatrix(Y, 'Y', { allowEmpty: true });
+  return crossprodOfFinite(checkedMatrix(X, 'X', { allowEmpty: true }), checkedMatrix(Y, 'Y', { allowEmpty: true }));
+}
+
+/** SHAPE_MISMATCH unless `A.cols === B.rows`. */
+function checkInner(a: Matrix, b: Matrix): void {
+  if (a.cols !== b.rows) {
+    throw new BasisError(
+      'SHAPE_MISMATCH',
+      `matmul(A, B) needs A.cols === B.rows, got A ${a.rows} x ${a.cols} and B ${b.rows} x ${b.cols}`,
+    );
+  }
+}
+
+/**
+ * {@link matmul} of two Matrix values whose entries the caller has proven finite: the shapes are
+ * checked, the finiteness screen (for a large operand one more read of it) is skipped. Internal to
+ * basis' packages (`@basis/tensor/internal`), not on the package's face.
+ *
+ * @example
+ * ```ts
+ * matmulOfFinite(Matrix.from([[1, 2]]), Matrix.from([[3], [4]])).toArray(); // [[11]]
+ * ```
+ */
+export function matmulOfFinite(a: Matrix, b: Matrix): Matrix {
+  checkInner(a, b);
+  return new Matrix(a.rows, b.cols, matmulData(a.data, b.data, a.rows, a.cols, b.cols));
+}
+
+/**
+ * {@link crossprod} of two Matrix values whose entries the caller has proven finite: the shapes
+ * are checked, the finiteness screen (for a large operand one more read of it) is skipped.
+ * Internal to basis' packages (`@basis/tensor/internal`), not on the package's face.
+ *
+ * @example
+ * ```ts
+ * crossprodOfFinite(Matrix.from([[1, 2], [3, 4]]), Matrix.from([[1], [1]])).toArray(); // [[4], [6]]
+ * ```
+ */
+export function crossprodOfFinite(x: Matrix, y: Matrix): Matrix {
   if (x.rows !== y.rows) {
     throw new BasisError(
       'SHAPE_MISMATCH',
