@@ -2,3 +2,4 @@
 // not part of the public API (undocumented; they may change without a changeset). Everything here
 // trusts a precondition the public functions check, for callers that established it already.
 export { crossprodOfFinite, matmulOfFinite } from './linalg/basic.js';
+export { polarFactorOfFinite } from './linalg/svd.js';

@@ -1,6 +1,6 @@
 import { BasisError, Matrix, crossprod, eigh, gram, matmul, rowPairDotsOf, svd } from '@basis/tensor';
 import { cached, centred, centredScale, numericalRank, prescaled, singularParts, spanBasis, squaresOf } from '../prep.js';
-import { crossprodOfFinite, matmulOfFinite } from '@basis/tensor/internal';
+import { crossprodOfFinite, matmulOfFinite, polarFactorOfFinite } from '@basis/tensor/internal';
 import { chordToAngle, padColumns, padTo, residualNorm, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import type { MetricDefinition, ResolvedOptions } from '../types.js';
@@ -173,8 +173,7 @@ export function cosineAlignedKernel(X: Matrix, Y: Matrix): number {
     C = crossprodOfFinite(x, y);
   }
   const p = Math.max(x.cols, y.cols);
-  const { U, V } = svd(padTo(C, p, p));
-  const Q = matmulOfFinite(U, V.transpose());
+  const Q = polarFactorOfFinite(padTo(C, p, p)); // U Vᵀ of the SVD
   const XQ = matmulOfFinite(x, x.cols === p ? Q : Q.slice(0, x.cols, 0, p)); // pad(X) Q*
   const a = XQ.data;
   const b = y.data;

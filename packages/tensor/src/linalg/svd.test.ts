@@ -7,7 +7,7 @@ import { readNpy, readNpyMatrix } from '../index.js';
 import { Matrix } from '../matrix.js';
 import { frobeniusNorm, matmul } from './basic.js';
 import { rank } from './lstsq.js';
-import { singularValues, svd } from './svd.js';
+import { polarFactorOfFinite, singularValues, svd } from './svd.js';
 import { columnsSignNormalised, expectCode, gaussian, maxAbsDiff, orthDefect, randomOrthogonal, rngFor, usvt } from './test-helpers.js';
 
 function checkSvd(A: Matrix, tol = 1e-13): void {
@@ -146,6 +146,44 @@ describe('svd', () => {
     expectCode(() => svd(new Matrix(3, 0)), 'TOO_SMALL');
     expectCode(() => svd([[1, NaN]]), 'NON_FINITE_INPUT');
     expectCode(() => singularValues([[-Infinity]]), 'NON_FINITE_INPUT');
+  });
+});
+
+describe('polarFactorOfFinite (@basis/tensor/internal)', () => {
+  const viaSvd = (A: Matrix): Matrix => {
+    const { U, V } = svd(A);
+    return matmul(U, V.transpose());
+  };
+
+  it('is U Vᵀ of svd bit for bit, below and above the LAPACK crossover, and orthogonal', () => {
+    const rng = rngFor('polar');
+    for (const n of [1, 3, 4, 10, 97, 256]) {
+      const A = gaussian(rng, n, n);
+      const Q = polarFactorOfFinite(A);
+      expect(Q).toEqual(viaSvd(A));
+      expect(orthDefect(Q)).toBeLessThan(1e-13);
+      // the polar factor maximises trace(Qᵀ A): trace(Qᵀ A) is the sum of the singular values
+      let tr = 0;
+      const QtA = matmul(Q.transpose(), A);
+      for (let i = 0; i < n; i++) tr += QtA.get(i, i);
+      expect(tr).toBeCloseTo(svd(A, { computeUV: false }).s.reduce((a, v) => a + v, 0), 9);
+    }
+  });
+
+  it('matches svd for rank-deficient, zero-padded, extreme-scale and zero matrices', () => {
+    const rng = rngFor('polar-edge');
+    const B = gaussian(rng, 40, 30);
+    const padded = new Matrix(40, 40);
+    for (let i = 0; i < 40; i++) padded.data.set(B.data.subarray(i * 30, (i + 1) * 30), i * 40);
+    const huge = gaussian(rng, 20, 20);
+    for (let k = 0; k < huge.data.length; k++) huge.data[k] = (huge.data[k] as number) * 2 ** 900;
+    for (const A of [padded, huge, new Matrix(12, 12), Matrix.from([[0, 2], [-3, 0]])]) expect(polarFactorOfFinite(A)).toEqual(viaSvd(A));
+    expect(polarFactorOfFinite(new Matrix(12, 12))).toEqual(Matrix.identity(12));
+    expect(polarFactorOfFinite(Matrix.from([[0, 2], [-3, 0]])).toArray()).toEqual([[0, 1], [-1, 0]]);
+  });
+
+  it('rejects a non-square matrix', () => {
+    expectCode(() => polarFactorOfFinite(new Matrix(3, 2)), 'SHAPE_MISMATCH');
   });
 });
 

@@ -4,7 +4,7 @@ import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
 import type { MatrixLike } from '../matrix.js';
-import { gemm, transposeData, transposeScaledInto } from './gemm.js';
+import { gemm, matmulData, transposeData, transposeScaledInto } from './gemm.js';
 import { householderQR } from './qr.js';
 import { makeBlas2 } from './blas2.js';
 import { accumulateReflectors, makeReflector } from './householder.js';
@@ -160,6 +160,42 @@ function svdNative(lib: NativeLib, data: Float64Array, m: number, n: number, wan
   const V = transposeData(g.u as Float64Array, k, n);
   signConvention(U, V, m, n, k);
   return { U, s, V };
+}
+
+/**
+ * The orthogonal polar factor `U Vᵀ` of a square matrix whose entries the caller has proven finite
+ * (from {@link svd}'s U and V; e.g. the orthogonal Procrustes rotation). On the native provider it
+ * multiplies dgesdd's two factor buffers as they stand: the same dgesdd call as `svd`, without its
+ * sign convention (the flips cancel exactly in `U Vᵀ`), its transposed copy of V and `Vᵀ`, so the
+ * result is bit-identical to `matmul(U, V.transpose())`. Otherwise, for the zero matrix, or should
+ * dgesdd not converge, it is that product. Internal to basis' packages (`@basis/tensor/internal`).
+ *
+ * @example
+ * ```ts
+ * polarFactorOfFinite(Matrix.from([[0, 2], [-3, 0]])).toArray(); // [[0, 1], [-1, 0]]
+ * ```
+ */
+export function polarFactorOfFinite(A: Matrix): Matrix {
+  const n = A.rows;
+  if (A.cols !== n) throw new BasisError('SHAPE_MISMATCH', `polarFactorOfFinite(A) needs a square matrix, got ${A.rows} x ${A.cols}`);
+  const lib = nativeFor('svd', n);
+  if (lib !== null) {
+    const top = maxAbsOrNonFinite(A.data);
+    if (top > 0 && Number.isFinite(top)) {
+      // as svdNative: an exact power-of-two scaled copy (dgesdd destroys its input)
+      const inv = 1 / pow2Near(top);
+      const a = scratch('a', n * n);
+      for (let t = 0; t < a.length; t++) a[t] = (A.data[t] as number) * inv;
+      const g = lapackGesdd(lib, a, n, n, true, { knownFinite: true, scratchU: true });
+      if (g !== null) {
+        // the row-major A is the column-major Aᵀ = U' S V'ᵀ, so A = V' S U'ᵀ and U Vᵀ = V' U'ᵀ:
+        // dgesdd's VT buffer (V'ᵀ column-major) is V' row-major, its U buffer U'ᵀ row-major
+        return new Matrix(n, n, matmulData(g.vt as Float64Array, g.u as Float64Array, n, n, n));
+      }
+    }
+  }
+  const { U, V } = svd(A);
+  return new Matrix(n, n, matmulData(U.data, V.transpose().data, n, n, n));
 }
 
 /** max |x| over `a`, or NaN / Infinity when an entry is not finite (Math.max propagates NaN). */
