@@ -144,6 +144,8 @@ export {
   adamStepComposed,
   batchNormTrain,
   batchNormTrainComposed,
+  denseLayer,
+  gatherRows,
   registerFusedKernels,
   reluGrad,
   sgdStep,

@@ -7,6 +7,8 @@ import {
   adamStepComposed,
   batchNormTrain,
   batchNormTrainComposed,
+  denseLayer,
+  gatherRows,
   registerFusedKernels,
   sgdStep,
   sgdStepComposed,
@@ -99,7 +101,7 @@ describe('fused kernels: registration', () => {
     const a = bnRun(batchNormTrain, c, 7, true);
     const b = bnRun(batchNormTrainComposed, c, 7, true);
     a.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(b[i] as Float32Array)));
-    expect(registerFusedKernels('cpu')).toEqual(['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)', 'SoftmaxCrossEntropy(fused)', 'ReluGrad(fused)']);
+    expect(registerFusedKernels('cpu')).toEqual(['BatchNormTrain(fused)', 'BatchNormTrainGrad(fused)', 'SgdStep(fused)', 'AdamStep(fused)', 'SoftmaxCrossEntropy(fused)', 'ReluGrad(fused)', 'Dense(fused bias/relu)', 'ReluGradSums(fused)', 'GatherRows']);
     expect(tf.getKernel('BasisBatchNormTrain', 'cpu')).toBeDefined();
   });
 });
@@ -281,6 +283,113 @@ describe('fused relu gradient', () => {
       });
     }
   }
+});
+
+describe('fused dense layer', () => {
+  // [N, I, O]: vector tails (O not a multiple of 4), a classifier layer, a batch of 1
+  const SHAPES: [number, number, number][] = [
+    [5, 7, 3],
+    [128, 33, 10],
+    [64, 16, 12],
+    [1, 9, 6],
+  ];
+  /** y, then the gradients of Σ w·y in x, W and b (b last, when there is one). */
+  const run = (f: (x: tf.Tensor, W: tf.Tensor, b: tf.Tensor | null) => tf.Tensor, [N, I, O]: [number, number, number], withBias: boolean, seed: number): Float32Array[] =>
+    tf.tidy(() => {
+      const x = rand([N, I], seed);
+      const W = rand([O, I], seed + 1, 0.8);
+      const b = withBias ? rand([O], seed + 2, 0.5) : null;
+      const w = rand([N, O], seed + 3);
+      const loss = (...a: tf.Tensor[]): tf.Scalar => tf.sum(tf.mul(f(a[0]!, a[1]!, a[2] ?? null), w));
+      const g = tf.grads(loss)(b === null ? [x, W] : [x, W, b]);
+      return [f(x, W, b), ...g].map((t) => t.dataSync() as Float32Array);
+    });
+  const composed = (act: 'linear' | 'relu') => (x: tf.Tensor, W: tf.Tensor, b: tf.Tensor | null): tf.Tensor => {
+    const z = tf.matMul(x, W, false, true);
+    const zb = b === null ? z : tf.add(z, b);
+    return act === 'relu' ? tf.relu(zb) : zb;
+  };
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const shape of SHAPES) {
+      for (const act of ['relu', 'linear'] as const) {
+        for (const withBias of [true, false]) {
+          it(`on ${backend}, [${shape.join(', ')}] ${act}${withBias ? ' with bias' : ''}: the output and the x and W gradients equal the composed ops on the same backend, the bias gradient to float32 rounding`, async () => {
+            await useBackend(backend);
+            expect(tf.getKernel('BasisDense', backend)).toBeDefined();
+            const got = await expectNoTensorLeak(() => run((x, W, b) => denseLayer(x, W, b, act), shape, withBias, 90));
+            const want = run(composed(act), shape, withBias, 90);
+            expect(got.length).toBe(withBias ? 4 : 3);
+            for (let i = 0; i < 3; i++) expectClose(got[i] as Float32Array, want[i] as Float32Array, ['y', 'dx', 'dW'][i] as string, 0);
+            if (withBias) expectClose(got[3] as Float32Array, want[3] as Float32Array, 'db', 1e-6);
+            // and against float64 on cpu's composed ops (the wasm product is another float32 sgemm)
+            await useBackend('cpu');
+            const ref = run(composed(act), shape, withBias, 90);
+            got.forEach((g, i) => expectClose(g, ref[i] as Float32Array, `vs cpu ${i}`, 2e-5));
+          });
+        }
+      }
+    }
+    it(`on ${backend}: a relu whose input is exactly 0 passes no gradient; a layer whose input needs no gradient computes none`, async () => {
+      await useBackend(backend);
+      const [dW, db] = await expectNoTensorLeak(() =>
+        tf.tidy(() => {
+          const x = tf.tensor([[1, 0], [0, 1]]);
+          const W = tf.variable(tf.tensor([[1, -1], [2, 3]]));
+          const b = tf.variable(tf.tensor([-1, 0]));
+          // z = [[0, 2], [-2, 3]]: relu passes dy where z > 0 only
+          const { grads } = tf.variableGrads(() => tf.sum(denseLayer(x, W, b, 'relu')) as tf.Scalar, [W, b]);
+          const out = [grads[W.name]!, grads[b.name]!].map((t) => Array.from(t.dataSync()));
+          W.dispose();
+          b.dispose();
+          return out;
+        }),
+      );
+      expect(dW).toEqual([0, 0, 1, 1]);
+      expect(db).toEqual([0, 2]);
+      await useBackend('cpu');
+    });
+  }
+  it('rejects bad shapes, an unknown activation and empty inputs', () => {
+    tf.tidy(() => {
+      const x = tf.ones([4, 3]);
+      expect(() => denseLayer(x, tf.ones([2, 4]))).toThrow(/x must be \[N, I\] and weight \[O, I\], got x \[4, 3\] and weight \[2, 4\]/);
+      expect(() => denseLayer(tf.ones([4]), tf.ones([2, 4]))).toThrow(/x must be \[N, I\]/);
+      expect(() => denseLayer(x, tf.ones([2, 3]), tf.ones([3]))).toThrow(/bias must be \[2\], got \[3\]/);
+      expect(() => denseLayer(x, tf.ones([2, 3]), null, 'tanh' as never)).toThrow(/activation must be 'linear' or 'relu', got 'tanh'/);
+      expect(() => denseLayer(tf.ones([0, 3]), tf.ones([2, 3]))).toThrow(/empty input/);
+    });
+  });
+});
+
+describe('gathering rows', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`on ${backend}: equals tf.gather along the first axis (repeats, any order, rank 1 to 4)`, async () => {
+      await useBackend(backend);
+      expect(tf.getKernel('BasisGatherRows', backend)).toBeDefined();
+      for (const shape of [[9], [9, 5], [9, 2, 3], [9, 1, 4, 3]]) {
+        const idx = [8, 0, 3, 3, 5];
+        const [got, want] = await expectNoTensorLeak(() =>
+          tf.tidy(() => {
+            const x = rand(shape, 5);
+            return [gatherRows(x, idx), tf.gather(x, idx, 0)].map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
+          }),
+        );
+        expect(got).toEqual(want);
+      }
+      await useBackend('cpu');
+    });
+  }
+  it('rejects indices outside the rows, non-integers, no indices and a scalar', () => {
+    tf.tidy(() => {
+      const x = tf.ones([4, 3]);
+      expect(() => gatherRows(x, [0, 4])).toThrow(/index 4 at position 1 is not a row of x \(0\.\.3\)/);
+      expect(() => gatherRows(x, [-1])).toThrow(/index -1 at position 0/);
+      expect(() => gatherRows(x, [1.5])).toThrow(/index 1\.5/);
+      expect(() => gatherRows(x, [Number.NaN])).toThrow(/index NaN/);
+      expect(() => gatherRows(x, [])).toThrow(/no indices/);
+      expect(() => gatherRows(tf.scalar(1), [0])).toThrow(/at least one axis/);
+    });
+  });
 });
 
 describe('fused ops: argument checks', () => {

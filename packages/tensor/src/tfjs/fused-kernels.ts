@@ -14,18 +14,22 @@ import {
   div,
   engine,
   getBackend,
+  gather,
   getKernel,
   logSoftmax,
+  matMul,
   losses,
   moments,
   mul,
   registerGradient,
   registerKernel,
+  relu as reluOp,
   sqrt,
   square,
   step,
   cast,
   sub,
+  sum,
   unregisterKernel,
   type GradConfig,
   type KernelFunc,
@@ -42,6 +46,9 @@ const SGD_STEP = 'BasisSgdStep';
 const ADAM_STEP = 'BasisAdamStep';
 const SOFTMAX_CE = 'BasisSoftmaxCrossEntropy';
 const RELU_GRAD = 'BasisReluGrad';
+const BASIS_DENSE = 'BasisDense';
+const RELU_GRAD_SUMS = 'BasisReluGradSums';
+const GATHER_ROWS = 'BasisGatherRows';
 
 // ---------------------------------------------------------------------------------------------
 // Backend access: float32 views of inputs and fresh outputs on the wasm heap or the cpu backend.
@@ -851,6 +858,231 @@ export function softmaxCrossEntropyMean(labels: Tensor, logits: Tensor): Tensor 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Dense layer: y = act(x Wᵀ + b) as one op forward and one element-wise pass backward
+
+/** Runs a kernel of the active backend from inside a kernel (no engine bookkeeping, no tape). */
+function backendCall(name: string, inputs: Record<string, TensorInfo>, backend: unknown, attrs: NamedAttrMap = {}): TensorInfo {
+  const k = getKernel(name, getBackend());
+  if (k === undefined) throw new Error(`kernel ${name} is not registered on ${getBackend()}`);
+  return k.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
+}
+
+function disposeInfo(backend: unknown, t: TensorInfo): void {
+  (backend as { disposeData(dataId: object): void }).disposeData(t.dataId);
+}
+
+/**
+ * `[N, I] x [O, I]ᵀ (+ [O]) (relu)`: the product by the backend's BatchMatMul (native sgemm on
+ * wasm with a BLAS, its own kernel otherwise), then the bias and relu as one WebAssembly SIMD pass
+ * over the product in place (the same float32 sum as Add, then Relu), or the backend's Add and Relu
+ * kernels where SIMD is unavailable.
+ */
+function denseKernel(args: Args): TensorInfo[] {
+  const x = input(args, 'x');
+  const w = input(args, 'weight');
+  const bias = args.inputs['bias'];
+  const relu = args.attrs['relu'] === true;
+  const [N, I] = x.shape as [number, number];
+  const O = w.shape[0] as number;
+  const product = backendCall('BatchMatMul', { a: { ...x, shape: [1, N, I] }, b: { ...w, shape: [1, O, I] } }, args.backend, { transposeA: false, transposeB: true } as unknown as NamedAttrMap);
+  let y: TensorInfo = { ...product, shape: [N, O] };
+  const k = simdKernelsFor(args.backend);
+  if (k !== null && k.usable() && (bias !== undefined || !relu)) {
+    const backend = args.backend as WasmCalls;
+    const Y = k.region(wasmF32(backend, y));
+    if (bias !== undefined) {
+      const B = k.region(wasmF32(backend, bias));
+      if (relu) k.biasRelu(Y, Y, N, O, B);
+      else k.addRows(Y, Y, N, O, B);
+    }
+    return [y];
+  }
+  const step = (next: TensorInfo): void => {
+    disposeInfo(args.backend, y);
+    y = { ...next, shape: [N, O] };
+  };
+  try {
+    if (bias !== undefined) step(backendCall('Add', { a: y, b: bias }, args.backend));
+    if (relu) step(backendCall('Relu', { x: y }, args.backend));
+  } catch (e) {
+    disposeInfo(args.backend, y);
+    throw e;
+  }
+  return [y];
+}
+
+/**
+ * The backward pass's element-wise part: with `y` (relu's output), `dz = dy · step(y)` and the
+ * column sums of dz (the bias gradient); without, the column sums of dy. Sums in float64, rounded
+ * once to float32. Outputs `[dz, db]` or `[db]`.
+ */
+function reluGradSumsKernel(args: Args): TensorInfo[] {
+  const dy = input(args, 'dy');
+  const y = args.inputs['y'];
+  const [N, O] = dy.shape as [number, number];
+  const { ins, outs, infos } = io(args.backend, y === undefined ? [dy] : [dy, y], y === undefined ? [[O]] : [[N, O], [O]]);
+  const D = ins[0] as Float32Array;
+  const Y = ins[1];
+  const Z = Y === undefined ? D : (outs[0] as Float32Array);
+  const sums = new Float64Array(O);
+  for (let r = 0, o = 0; r < N; r++, o += O) {
+    for (let c = 0; c < O; c++) {
+      let d = D[o + c] as number;
+      if (Y !== undefined) {
+        const v = Y[o + c] as number;
+        d = Math.fround(d * (v > 0 ? 1 : v !== v ? Number.NaN : 0));
+        Z[o + c] = d;
+      }
+      sums[c] = (sums[c] as number) + d;
+    }
+  }
+  (outs[outs.length - 1] as Float32Array).set(sums);
+  return infos;
+}
+
+function reluGradSumsWasm(args: Args): TensorInfo[] {
+  const k = simdKernelsFor(args.backend);
+  if (k === null || !k.usable()) return reluGradSumsKernel(args);
+  const backend = args.backend as WasmCalls;
+  const dy = input(args, 'dy');
+  const y = args.inputs['y'];
+  const [N, O] = dy.shape as [number, number];
+  const dz = y === undefined ? undefined : backend.makeOutput([N, O], 'float32');
+  const db = backend.makeOutput([O], 'float32');
+  const scratch = backend.makeOutput([y === undefined ? 7 * O + 1 : 3 * O + 1], 'float32');
+  try {
+    const S = wasmF32(backend, scratch);
+    let sums: Float64Array;
+    if (y === undefined || dz === undefined) {
+      // the batchnorm statistics pass with a zero shift: Σ dy (its Σ dy² is not used)
+      S.fill(0, 0, O);
+      sums = k.sums(k.region(wasmF32(backend, dy)), null, N, O, k.region(S.subarray(0, O)), k.region(S.subarray(O))).s1;
+    } else sums = k.reluGradSums(k.region(wasmF32(backend, dy)), k.region(wasmF32(backend, y)), k.region(wasmF32(backend, dz)), N, O, k.region(S));
+    wasmF32(backend, db).set(sums);
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return dz === undefined ? [db] : [dz, db];
+}
+
+const denseGradConfig: GradConfig = {
+  kernelName: BASIS_DENSE,
+  inputsToSave: ['x', 'weight'],
+  outputsToSave: [true],
+  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const dy = dys as Tensor;
+    const [x, w, y] = saved as [Tensor, Tensor, Tensor];
+    const relu = attrs['relu'] === true;
+    let dz: Tensor;
+    let db: Tensor;
+    if (hasKernel(RELU_GRAD_SUMS) && dy.dtype === 'float32') {
+      const outs = engine().runKernel(RELU_GRAD_SUMS, (relu ? { dy, y } : { dy }) as never, {} as never) as unknown as Tensor[];
+      dz = relu ? (outs[0] as Tensor) : dy;
+      db = outs[outs.length - 1] as Tensor;
+    } else {
+      dz = relu ? mul(dy, cast(step(y, 0), 'float32')) : dy;
+      db = sum(dz, 0);
+    }
+    // the products tfjs' BatchMatMul gradient runs for x Wᵀ
+    return { x: () => matMul(dz, w), weight: () => matMul(dz, x, true, false), bias: () => db };
+  },
+};
+
+/**
+ * A dense layer on a batch, `act(x Wᵀ + b)` — PyTorch's `F.linear` then `relu` — for `x [N, I]`,
+ * `weight [O, I]` (PyTorch layout), an optional `bias [O]` and activation `'linear'` or `'relu'`.
+ * On backends with the fused kernel (wasm; cpu after `registerFusedKernels`) it is one op forward
+ * (the product, then bias and relu in one pass over it) and, backward, one element-wise pass
+ * (relu's gradient and the bias gradient together, summed in float64) plus the two products; the
+ * values equal the composed ops' (`add(matMul(x, W, false, true), b)`, `relu`) except the bias
+ * gradient's float32 rounding. Elsewhere it composes those ops.
+ *
+ * @example
+ * ```ts
+ * const h = denseLayer(x, w1, b1, 'relu'); // [N, 512]
+ * const logits = denseLayer(h, w2, b2);     // [N, 10]
+ * ```
+ */
+export function denseLayer(x: Tensor, weight: Tensor, bias: Tensor | null = null, activation: 'linear' | 'relu' = 'linear'): Tensor {
+  if (activation !== 'linear' && activation !== 'relu') throw new BasisError('INVALID_ARGUMENT', `denseLayer: activation must be 'linear' or 'relu', got '${String(activation)}'`);
+  if (x.rank !== 2 || weight.rank !== 2 || x.shape[1] !== weight.shape[1]) {
+    throw new BasisError('SHAPE_MISMATCH', `denseLayer: x must be [N, I] and weight [O, I], got x [${x.shape.join(', ')}] and weight [${weight.shape.join(', ')}]`);
+  }
+  const O = weight.shape[0] as number;
+  if (bias !== null && (bias.rank !== 1 || bias.shape[0] !== O)) throw new BasisError('SHAPE_MISMATCH', `denseLayer: bias must be [${O}], got [${bias.shape.join(', ')}]`);
+  if (x.size === 0 || weight.size === 0) throw new BasisError('TOO_SMALL', `denseLayer: empty input (x [${x.shape.join(', ')}], weight [${weight.shape.join(', ')}])`);
+  const relu = activation === 'relu';
+  if (hasKernel(BASIS_DENSE) && allFloat32([x, weight, bias])) {
+    const inputs = bias === null ? { x, weight } : { x, weight, bias };
+    const [y] = engine().runKernel(BASIS_DENSE, inputs as never, { relu } as never) as unknown as Tensor[];
+    return y as Tensor;
+  }
+  const z = matMul(x, weight, false, true);
+  const zb = bias === null ? z : add(z, bias);
+  return relu ? reluOp(zb) : zb;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gathering rows (a training batch from a dataset kept on the backend)
+
+/** `out[i] = x[indices[i]]` along the first axis, one block copy per row. */
+function gatherRowsKernel(args: Args): TensorInfo[] {
+  const x = input(args, 'x');
+  const idx = args.attrs['indices'] as unknown as ArrayLike<number>;
+  const size = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const w = args.backend as Partial<WasmCalls>;
+  if (typeof w.typedArrayFromHeap === 'function' && typeof w.makeOutput === 'function') {
+    // wasm: copyWithin on the whole heap (a memmove per row, no views made per row)
+    const out = w.makeOutput([idx.length, ...x.shape.slice(1)], 'float32');
+    const X = w.typedArrayFromHeap(x) as Float32Array;
+    const O = w.typedArrayFromHeap(out) as Float32Array;
+    const H = new Float32Array(X.buffer);
+    const xo = X.byteOffset >>> 2;
+    const oo = O.byteOffset >>> 2;
+    for (let i = 0; i < idx.length; i++) {
+      const r = (idx[i] as number) * size;
+      H.copyWithin(oo + i * size, xo + r, xo + r + size);
+    }
+    return [out];
+  }
+  const { ins, outs, infos } = io(args.backend, [x], [[idx.length, ...x.shape.slice(1)]]);
+  const X = ins[0] as Float32Array;
+  const O = outs[0] as Float32Array;
+  for (let i = 0; i < idx.length; i++) {
+    const r = (idx[i] as number) * size;
+    O.set(X.subarray(r, r + size), i * size);
+  }
+  return infos;
+}
+
+/**
+ * The rows `indices` of `x` (along the first axis) as a new tensor `[indices.length, ...]` — a
+ * training batch from a float32 dataset uploaded once, instead of copying each batch from JS
+ * memory onto the backend. One block copy per row on backends with the kernel (wasm; cpu after
+ * `registerFusedKernels`), else `tf.gather`.
+ *
+ * @example
+ * ```ts
+ * const all = tf.tensor(trainX, [n, 784]); // once
+ * const batch = gatherRows(all, [17, 3, 4096]); // [3, 784]
+ * ```
+ */
+export function gatherRows(x: Tensor, indices: ArrayLike<number>): Tensor {
+  if (x.rank < 1) throw new BasisError('SHAPE_MISMATCH', 'gatherRows: x must have at least one axis');
+  if (indices.length === 0) throw new BasisError('TOO_SMALL', 'gatherRows: no indices');
+  const n = x.shape[0] as number;
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i] as number;
+    if (!Number.isInteger(r) || r < 0 || r >= n) throw new BasisError('INVALID_ARGUMENT', `gatherRows: index ${String(r)} at position ${i} is not a row of x (0..${n - 1})`);
+  }
+  if (hasKernel(GATHER_ROWS) && x.dtype === 'float32') {
+    const [out] = engine().runKernel(GATHER_ROWS, { x } as never, { indices: Array.from(indices) } as never) as unknown as Tensor[];
+    return out as Tensor;
+  }
+  return gather(x, Array.from(indices), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registration
 
 type Kernel = (args: Args) => TensorInfo[];
@@ -862,6 +1094,9 @@ const KERNELS: readonly [string, Kernel, Kernel | undefined, string][] = [
   [ADAM_STEP, adamKernel, adamWasm, 'AdamStep(fused)'],
   [SOFTMAX_CE, softmaxCeKernel, undefined, 'SoftmaxCrossEntropy(fused)'],
   [RELU_GRAD, reluGradKernel, reluGradWasm, 'ReluGrad(fused)'],
+  [BASIS_DENSE, denseKernel, undefined, 'Dense(fused bias/relu)'],
+  [RELU_GRAD_SUMS, reluGradSumsKernel, reluGradSumsWasm, 'ReluGradSums(fused)'],
+  [GATHER_ROWS, gatherRowsKernel, undefined, 'GatherRows'],
 ];
 
 let gradientRegistered = false;
@@ -882,6 +1117,7 @@ export function registerFusedKernels(backendName: string): string[] {
     registerGradient(bnTrainGradConfig);
     registerGradient(softmaxCeGradConfig);
     registerGradient(reluGradGradConfig);
+    registerGradient(denseGradConfig);
     gradientRegistered = true;
   }
   for (const [name, kernel, onWasm] of KERNELS) {

@@ -215,7 +215,6 @@ const bnBackDx = (): FnDef =>
  * tfjs' `mul(dy, step(x))` in one pass.
  */
 function reluGrad(): FnDef {
-  const f32c = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
   return rowwise({
     name: 'reluGrad',
     streams: 3,
@@ -223,20 +222,66 @@ function reluGrad(): FnDef {
     scalars: 0,
     stmt: (ty, s, _ch, _sc, tmp) => {
       const x = tmp(0);
-      const c: Code = [...s(1), ...ty.load, ...set(x), ...s(2), ...s(0), ...ty.load];
-      if (ty === VEC) {
-        // (1 & (x > 0)) | (x & (x != x))
-        c.push(...f32x4Splat(1), ...get(x), ...V_ZERO, ...F32X4_GT, ...simd(78));
-        c.push(...get(x), ...get(x), ...get(x), ...simd(66) /* f32x4.ne */, ...simd(78), ...simd(80) /* v128.or */);
-      } else {
-        // x > 0 ? 1 : (x != x ? x : 0)
-        c.push(...f32c(1), ...get(x), ...f32c(0), ...get(x), ...get(x), 0x5c /* f32.ne */, ...SELECT, ...get(x), ...f32c(0), 0x5e /* f32.gt */, ...SELECT);
-      }
-      c.push(...ty.mul, ...ty.store);
-      return c;
+      return [...s(1), ...ty.load, ...set(x), ...s(2), ...s(0), ...ty.load, ...stepTimes(ty, x), ...ty.store];
     },
   });
 }
+
+/** `step(x)` times the value on the stack (tfjs' relu gradient: 1 for x > 0, NaN for NaN, else 0); x in local `x`. */
+function stepTimes(ty: Ty, x: number): Code {
+  const f32c = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
+  if (ty === VEC) {
+    // (1 & (x > 0)) | (x & (x != x))
+    return [...f32x4Splat(1), ...get(x), ...V_ZERO, ...F32X4_GT, ...simd(78), ...get(x), ...get(x), ...get(x), ...simd(66) /* f32x4.ne */, ...simd(78), ...simd(80) /* v128.or */, ...ty.mul];
+  }
+  // x > 0 ? 1 : (x != x ? x : 0)
+  return [...f32c(1), ...get(x), ...f32c(0), ...get(x), ...get(x), 0x5c /* f32.ne */, ...SELECT, ...get(x), ...f32c(0), 0x5e /* f32.gt */, ...SELECT, ...ty.mul];
+}
+
+/**
+ * biasRelu (streams X, Y; channel B): Y = relu(X + B) per channel, relu(v) = v for v > 0 or NaN,
+ * else 0 — tfjs' Add then Relu in one pass (the same float32 sum).
+ */
+const biasRelu = (): FnDef =>
+  rowwise({
+    name: 'biasRelu',
+    streams: 2,
+    chans: 1,
+    scalars: 0,
+    stmt: (ty, s, ch, _sc, tmp) => {
+      const v = tmp(0);
+      const c: Code = [...s(1), ...s(0), ...ty.load, ...ch(0), ...ty.load, ...ty.add, ...set(v)];
+      if (ty === VEC) c.push(...get(v), ...get(v), ...V_ZERO, ...F32X4_GT, ...get(v), ...get(v), ...simd(66), ...simd(80), ...simd(78) /* v & ((v > 0) | (v != v)) */);
+      else c.push(...get(v), 0x43, 0, 0, 0, 0, ...get(v), 0x43, 0, 0, 0, 0, 0x5e /* f32.gt */, ...get(v), ...get(v), 0x5c /* f32.ne */, 0x72 /* i32.or */, ...SELECT);
+      c.push(...ty.store);
+      return c;
+    },
+  });
+
+/**
+ * reluGradSums (streams DY, Y, DZ; channel A, float32 partial sums, zero on entry, left zero; fold
+ * pointer S, float64): DZ = DY · step(Y) (the relu gradient from relu's output: y > 0 exactly when
+ * its input is) and S += DZ per channel, float32 partial sums of 16 rows added into float64.
+ */
+const reluGradSums = (): FnDef =>
+  rowwise({
+    name: 'reluGradSums',
+    streams: 3,
+    chans: 1,
+    scalars: 0,
+    foldPtrs: 1,
+    stmt: (ty, s, ch, _sc, tmp) => {
+      const y = tmp(0);
+      const d = tmp(1);
+      return [
+        ...s(1), ...ty.load, ...set(y),
+        ...s(0), ...ty.load, ...stepTimes(ty, y), ...set(d),
+        ...s(2), ...get(d), ...ty.store,
+        ...ch(0), ...ch(0), ...ty.load, ...get(d), ...ty.add, ...ty.store,
+      ];
+    },
+    fold: (ch, fp) => [...fp(0), ...fp(0), ...f64Load, ...ch(0), ...f32Load, ...F64_PROMOTE, ...F64_ADD, ...f64Store, ...ch(0), 0x43, 0, 0, 0, 0, ...f32Store],
+  });
 
 /**
  * SGD (streams P, G, [Bf], PO, [BO]; scalars lr, mu, keep, wd, s):
@@ -392,7 +437,7 @@ function maxPoolGrad(direct: boolean): FnDef {
 }
 
 function allKernels(): FnDef[] {
-  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), addRows(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), adam(true), adam(false)];
+  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), addRows(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), biasRelu(), reluGradSums(), adam(true), adam(false)];
   for (const [mo, fi, ne] of [
     [false, false, false],
     [true, true, false],
@@ -622,6 +667,29 @@ export class SimdKernels {
   reluGrad(n: number, dy: Region, x: Region, out: Region): void {
     this.dims(1, n);
     (this.fns['reluGrad'] as Fn)(this.check('dy', dy, n), this.check('x', x, n), this.check('out', out, n), 1, n);
+  }
+
+  /** y = relu(x + b) per channel (b a [C] region): tfjs' Add then Relu, one pass. */
+  biasRelu(x: Region, y: Region, rows: number, C: number, b: Region): void {
+    this.dims(rows, C);
+    const n = rows * C;
+    (this.fns['biasRelu'] as Fn)(this.check('x', x, n), this.check('y', y, n), rows, C, this.check('b', b, C));
+  }
+
+  /**
+   * dz = dy · step(y) over `[rows, C]` (the gradient of relu from its output y) and the column sums
+   * of dz in float64 (float32 partial sums of 16 rows). `scratch` holds 3C + 1 floats.
+   */
+  reluGradSums(dy: Region, y: Region, dz: Region, rows: number, C: number, scratch: Region): Float64Array {
+    this.dims(rows, C);
+    const n = rows * C;
+    const a = this.check('scratch', scratch, 3 * C + 1);
+    let s = a + 4 * C;
+    if (s % 8 !== 0) s += 4;
+    new Float32Array(this.memory.buffer, a, C).fill(0);
+    new Float64Array(this.memory.buffer, s, C).fill(0);
+    (this.fns['reluGradSums'] as Fn)(this.check('dy', dy, n), this.check('y', y, n), this.check('dz', dz, n), rows, C, a, s);
+    return new Float64Array(this.memory.buffer, s, C).slice();
   }
 
   /** One SGD update over n floats (see fused-kernels' sgdStep); buf/bufOut null without momentum. */

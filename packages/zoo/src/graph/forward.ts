@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, batchNormTrain } from '@basis/tensor';
+import { BasisError, batchNormTrain, denseLayer } from '@basis/tensor';
 import { cutIndex, describeGraph, type GraphNode, type ModelGraph } from './ir.js';
 
 /** Parameters (and buffers) of a model as tfjs tensors, by PyTorch-style name. */
@@ -99,6 +99,10 @@ function runNode(node: GraphNode, x: tf.Tensor, st: RunState): tf.Tensor {
   let y: tf.Tensor;
   switch (node.op) {
     case 'dense': {
+      if (x.rank === 2) {
+        y = denseLayer(x, p('weight'), node.bias === false ? null : p('bias'));
+        break;
+      }
       y = lastAxisMatMul(x, p('weight'));
       if (node.bias !== false) y = tf.add(y, p('bias'));
       break;
@@ -242,6 +246,16 @@ function poolsFirst(node: GraphNode, next: GraphNode, st: RunState): boolean {
 }
 
 /**
+ * Whether a dense layer on a batch of vectors and the relu after it can run as one op
+ * (`denseLayer(x, W, b, 'relu')`: the product, then bias and relu in one pass, and backward one
+ * pass for relu's gradient and the bias gradient): the same values, fewer ops and passes over the
+ * activations. Not when the dense layer's output is captured (it exists only inside the fused op).
+ */
+function denseReluFused(node: GraphNode, next: GraphNode, x: tf.Tensor, st: RunState): boolean {
+  return node.op === 'dense' && x.rank === 2 && next.op === 'activation' && next.fn === 'relu' && st.capture !== 'all' && !st.capture.has(node.name);
+}
+
+/**
  * Runs the model graph on a batch `x` (`[N, ...graph.input]`, images as `[N, C, H, W]`) with
  * parameters in PyTorch layout. Returns the output, the requested captures and, in training mode,
  * updated batchnorm running statistics. `to` / `from` give the partial passes `f≤l` and `f>l` at
@@ -292,6 +306,10 @@ export function forward(graph: ModelGraph, params: TensorParams, x: tf.Tensor, o
     const next = i < end ? graph.nodes[i + 1] : undefined;
     if (next !== undefined && poolsFirst(node, next, st)) {
       h = runNode(node, runNode(next, h, st), st);
+      i++;
+    } else if (next !== undefined && node.op === 'dense' && denseReluFused(node, next, h, st)) {
+      h = denseLayer(h, need(params, `${node.name}.weight`), node.bias === false ? null : need(params, `${node.name}.bias`), 'relu');
+      if (st.capture === 'all' || st.capture.has(next.name)) st.captures[next.name] = h;
       i++;
     } else h = runNode(node, h, st);
   }

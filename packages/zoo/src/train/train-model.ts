@@ -3,7 +3,7 @@
 // batchnorm running statistics written back through `updates`), browser-safe; the Node entry adds
 // run directories with resume (`trainModelResumable`).
 import * as tf from '@tensorflow/tfjs-core';
-import { BasisError, createRng, softmaxCrossEntropyMean } from '@basis/tensor';
+import { BasisError, createRng, gatherRows as gatherRowsOf, softmaxCrossEntropyMean } from '@basis/tensor';
 import type { ClassificationDataset } from '../data/types.js';
 import { assertClassification } from '../data/validate.js';
 import { describeGraph, forward, initParams, type ModelGraph, type ParamDict, type TensorParams } from '../graph/index.js';
@@ -133,6 +133,13 @@ export function checkDataFits(graph: ModelGraph, ds: ClassificationDataset, fiel
   return { inputSize, classes };
 }
 
+/**
+ * Training inputs up to this size are uploaded to the backend once and each batch is gathered
+ * there (`gatherRows`): one copy per batch instead of a gather in JS, a fresh array and its upload.
+ * Larger sets (a wasm heap must stay well below 2 GiB) are gathered in JS per batch.
+ */
+const RESIDENT_MAX_BYTES = 256 * 2 ** 20;
+
 /** The inputs of examples `idx` as one Float32Array (row-major copies). */
 function gatherRows(x: Float32Array, size: number, idx: ArrayLike<number>): Float32Array {
   const out = new Float32Array(idx.length * size);
@@ -242,10 +249,12 @@ export function prepareModelTraining(o: TrainModelOptions): PreparedModelTrainin
   }
   const freeze = expandFreeze(Object.keys(params), recipe.freeze, 'recipe.freeze');
 
+  let resident: tf.Tensor | null = null;
   const data: TrainData = {
     n: trainSet.n,
     getBatch: (idx) => {
-      const x = tf.tensor(gatherRows(trainSet.x, inputSize, idx), [idx.length, ...graph.input], 'float32');
+      if (resident === null && trainSet.x.byteLength <= RESIDENT_MAX_BYTES) resident = tf.keep(tf.tensor(trainSet.x, [trainSet.n, ...graph.input], 'float32'));
+      const x = resident !== null ? gatherRowsOf(resident, idx) : tf.tensor(gatherRows(trainSet.x, inputSize, idx), [idx.length, ...graph.input], 'float32');
       const y = tf.tensor(oneHot(trainSet.labels, idx, classes), [idx.length, classes], 'float32');
       return { x, y };
     },
@@ -301,6 +310,8 @@ export function prepareModelTraining(o: TrainModelOptions): PreparedModelTrainin
     trainOptions,
     summarize,
     dispose: () => {
+      resident?.dispose();
+      resident = null;
       for (const v of Object.values(params)) v.dispose();
     },
   };
