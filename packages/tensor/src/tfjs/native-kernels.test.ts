@@ -413,6 +413,10 @@ describe('companions of the native kernels', () => {
     ['3x3 stride 1 same (overlapping windows)', [2, 6, 7, 4], 3, 1, 'same'],
     ['3x3 stride 2 same', [2, 9, 8, 3], 3, 2, 'same'],
     ['3x2 stride (2, 1) valid', [2, 7, 6, 2], [3, 2], [2, 1], 'valid'],
+    // 2x2 stride 2 with channels a multiple of 4: the straight-line SIMD kernels (forward too)
+    ['2x2 stride 2 valid, 8 channels', [3, 8, 8, 8], 2, 2, 'valid'],
+    ['2x2 stride 2 valid, odd size, 4 channels (rows and columns in no window)', [2, 7, 9, 4], 2, 2, 'valid'],
+    ['2x2 stride 2 same, odd size, 4 channels (padded last windows: the general kernels)', [2, 7, 9, 4], 2, 2, 'same'],
   ];
   for (const [name, xs, size, strides, pad] of pools) {
     it(`MaxPoolGrad: ${name}`, async () => {
@@ -431,6 +435,42 @@ describe('companions of the native kernels', () => {
       await agree(run('ties'), `max pool ${name}, ties`, { stock: false });
     });
   }
+
+  it.skipIf(!startedNative)('2x2 stride-2 pooling: maxima, and the gradient at the first strictly greater value from -Infinity (ties, -Infinity windows, NaN)', async () => {
+    await use('native');
+    // one image, 2 x 4 pixels, 4 channels: two windows; per channel a different kind of window
+    const xv = [
+      // window 0: pixel (0,0), (0,1), (1,0), (1,1); window 1: (0,2), (0,3), (1,2), (1,3) — channels last
+      ...[1, -Infinity, NaN, 0.5], ...[3, -Infinity, 2, 0.5], ...[5, 5, 5, 5], ...[0, 0, 0, 0],
+      ...[2, -Infinity, NaN, 0.5], ...[3, -Infinity, 1, 0.5], ...[-1, -2, -3, -4], ...[-5, -1, -3, -4],
+    ];
+    const x = tf.tensor(xv, [1, 2, 4, 4]) as tf.Tensor4D;
+    const y = tf.maxPool(x, 2, 2, 'valid');
+    const dy = tf.tensor(Array.from({ length: 8 }, (_, i) => 10 + i), [1, 1, 2, 4]);
+    const g = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' } as never) as tf.Tensor;
+    // reference: scan order (0,0), (0,1), (1,0), (1,1); a value replaces the best only if strictly greater (from -Infinity)
+    const X = Float32Array.from(xv);
+    const want = new Float32Array(32);
+    const at = (yy: number, xx: number, ch: number): number => (yy * 4 + xx) * 4 + ch;
+    for (let win = 0; win < 2; win++) {
+      for (let ch = 0; ch < 4; ch++) {
+        let best = -Infinity;
+        let arg = -1;
+        for (const [yy, xx] of [[0, 2 * win], [0, 2 * win + 1], [1, 2 * win], [1, 2 * win + 1]] as const) {
+          const v = X[at(yy, xx, ch)] as number;
+          if (v > best) {
+            best = v;
+            arg = at(yy, xx, ch);
+          }
+        }
+        if (arg >= 0) want[arg] = 10 + win * 4 + ch;
+      }
+    }
+    expect(Array.from(g.dataSync())).toEqual(Array.from(want));
+    // maxima: NaN propagates; a window of -Infinity gives -Infinity
+    expect(Array.from(y.dataSync())).toEqual([3, -Infinity, NaN, 0.5, 5, 5, 5, 5]);
+    for (const t of [x, y, dy, g]) t.dispose();
+  });
 
   it('Identity and same-dtype Cast share the data; other casts convert', async () => {
     await use(startedNative ? 'native' : 'wasm');

@@ -1076,6 +1076,38 @@ const cast: NativeKernel = (args, fallback) => {
   return dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64' ? (fallback(args) as TensorInfo) : share(x, args.backend);
 };
 
+/** Whether a pooling is 2x2 windows with stride 2, no padding and every window inside the input. */
+function pool2(info: backend_util.Conv2DInfo): boolean {
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padInfo, dilationHeight, dilationWidth } = info;
+  const inside = 2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth; // 'same' on an odd size pads the last window
+  return fh === 2 && fw === 2 && sh === 2 && sw === 2 && padInfo.top === 0 && padInfo.left === 0 && dilationHeight === 1 && dilationWidth === 1 && inside;
+}
+
+/**
+ * MaxPool, 2x2 windows with stride 2 and no padding on float32 NHWC with channels a multiple of 4
+ * (MiniMyrtle's and most CNNs' pooling): one WebAssembly SIMD pass, four loads and three maxima per
+ * 4 channels (the wasm backend's kernel took 3x as long on a 128 x 28 x 28 x 32 batch). Other
+ * poolings run the backend's kernel.
+ */
+const maxPool: NativeKernel = (args, fallback) => {
+  const { inputs, backend, attrs } = args;
+  const x = inputs['x'] as TensorInfo;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if (x.dtype !== 'float32' || x.shape.length !== 4 || (x.shape[3] as number) % 4 !== 0) return fallback(args) as TensorInfo;
+  let info: backend_util.Conv2DInfo;
+  try {
+    info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  } catch {
+    return fallback(args) as TensorInfo;
+  }
+  const simdK = simdKernelsFor(backend);
+  if (!pool2(info) || simdK === null || !simdK.usable()) return fallback(args) as TensorInfo;
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const out = backend.makeOutput([b, oh, ow, c], 'float32');
+  simdK.maxPool2(simdK.region(f32(backend, x)), simdK.region(f32(backend, out)), { b, h, w, c, oh, ow });
+  return out;
+};
+
 const maxPoolGrad: NativeKernel = (args, fallback) => {
   const { inputs, backend, attrs } = args;
   const dy = inputs['dy'] as TensorInfo;
@@ -1096,6 +1128,11 @@ const maxPoolGrad: NativeKernel = (args, fallback) => {
   const D = f32(backend, dy);
   const G = f32(backend, out);
   const simdK = c % 4 === 0 ? simdKernelsFor(backend) : null;
+  if (simdK !== null && simdK.usable() && pool2(info)) {
+    // 2x2 windows, stride 2: straight-line SIMD per window, same first-maximum rule
+    simdK.maxPool2(simdK.region(X), simdK.region(D), { b, h, w, c, oh, ow }, { g: simdK.region(G) });
+    return out;
+  }
   if (simdK !== null && simdK.usable()) {
     // one SIMD pass (4 channels per instruction), same first-maximum rule
     simdK.maxPoolGrad(simdK.region(X), simdK.region(D), simdK.region(G), { b, h, w, c, oh, ow, sh, sw, fh, fw, top, left });
@@ -1152,6 +1189,7 @@ const KERNELS: readonly [string, NativeKernel, string][] = [
   ['Mean', reduction(true), 'Mean(native sgemm, leading axes)'],
   ['Identity', identity, 'Identity(shared data)'],
   ['Cast', cast, 'Cast(same dtype: shared data)'],
+  ['MaxPool', maxPool, 'MaxPool(SIMD, 2x2 stride 2)'],
   ['MaxPoolGrad', maxPoolGrad, 'MaxPoolGrad(SIMD/JS)'],
 ];
 

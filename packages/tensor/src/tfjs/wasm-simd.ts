@@ -436,8 +436,84 @@ function maxPoolGrad(direct: boolean): FnDef {
   return { name: direct ? 'maxPoolGradDirect' : 'maxPoolGrad', params: new Array<number>(15).fill(I32), locals, body };
 }
 
+/**
+ * 2x2 max pooling with stride 2 and no padding, channels a multiple of 4 (params pX, pO, [pG,]
+ * b, oh, ow, rowBytes = w·c·4, c4 = c·4, imgBytes = h·rowBytes): for each output pixel the window is
+ * input rows 2oy, 2oy+1 and columns 2ox, 2ox+1, four vector loads per 4 channels.
+ * - forward (`grad` false): pO = the window maxima (f32x4.max), output in order;
+ * - backward (`grad` true): pO is dy (read in order); pG gets dy at the window's first maximum in
+ *   scan order (a strictly greater value replaces it, from −∞: tfjs' rule, as maxPoolGrad) and 0 at
+ *   its other three positions (positions in no window are left as they are: the caller zeroes them).
+ */
+function maxPool2(grad: boolean): FnDef {
+  const nP = grad ? 9 : 8;
+  const [pX, pO] = [0, 1];
+  const pG = 2;
+  const [B, OH, OW, ROW, C4, IMG] = grad ? [3, 4, 5, 6, 7, 8] : [2, 3, 4, 5, 6, 7];
+  const [n, oy, ox, j, base, q, o] = Array.from({ length: 7 }, (_, i) => nP + i) as [number, number, number, number, number, number, number];
+  const [va, vb, vc, vd, best, ga, gb, gc, gd, dy] = Array.from({ length: 10 }, (_, i) => nP + 7 + i) as [number, number, number, number, number, number, number, number, number, number];
+  const locals = [...new Array<number>(7).fill(I32), ...new Array<number>(10).fill(V128)];
+  const loopTo = (i: number, hi: Code, body: Code): Code => [
+    ...i32c(0), ...set(i),
+    ...BLOCK, ...LOOP, ...get(i), ...hi, ...GE_S, ...brIf(1),
+    ...body,
+    ...get(i), ...i32c(1), ...ADD, ...set(i), ...br(0), ...END, ...END,
+  ];
+  const at = (extra: Code): Code => [...get(q), ...get(j), ...ADD, ...extra];
+  const F32X4_MAX = simd(233);
+  const ANDV = simd(78);
+  const ANDNOT = simd(79);
+  const inner: Code = [
+    ...at([]), ...vLoad, ...set(va),
+    ...at([...get(C4), ...ADD]), ...vLoad, ...set(vb),
+    ...at([...get(ROW), ...ADD]), ...vLoad, ...set(vc),
+    ...at([...get(ROW), ...ADD, ...get(C4), ...ADD]), ...vLoad, ...set(vd),
+  ];
+  if (!grad) {
+    inner.push(...get(o), ...get(va), ...get(vb), ...F32X4_MAX, ...get(vc), ...get(vd), ...F32X4_MAX, ...F32X4_MAX, ...vStore);
+  } else {
+    // first strictly greater, from −∞: g_k = v_k > best_k-1; best_k = g_k ? v_k : best_k-1
+    inner.push(...f32x4Splat(Number.NEGATIVE_INFINITY), ...set(best));
+    for (const [v, g] of [[va, ga], [vb, gb], [vc, gc], [vd, gd]] as const) {
+      inner.push(...get(v), ...get(best), ...F32X4_GT, ...set(g));
+      inner.push(...get(v), ...get(best), ...get(g), ...BITSELECT, ...set(best));
+    }
+    inner.push(...get(o), ...vLoad, ...set(dy));
+    // the chosen position is the last k with g_k set: d if gd, c if gc & ~gd, b if gb & ~gc & ~gd, a if ga & ~(gb|gc|gd)
+    const g = (extra: Code): Code => [...get(q), ...get(pX), ...SUB, ...get(pG), ...ADD, ...get(j), ...ADD, ...extra];
+    inner.push(...g([...get(ROW), ...ADD, ...get(C4), ...ADD]), ...get(dy), ...get(gd), ...ANDV, ...vStore);
+    inner.push(...get(gc), ...get(gd), ...ANDNOT, ...set(gc)); // gc & ~gd
+    inner.push(...g([...get(ROW), ...ADD]), ...get(dy), ...get(gc), ...ANDV, ...vStore);
+    inner.push(...get(gc), ...get(gd), ...simd(80), ...set(gd)); // taken = gc | gd (gc already excludes gd)
+    inner.push(...get(gb), ...get(gd), ...ANDNOT, ...set(gb));
+    inner.push(...g([...get(C4), ...ADD]), ...get(dy), ...get(gb), ...ANDV, ...vStore);
+    inner.push(...get(gb), ...get(gd), ...simd(80), ...set(gd));
+    inner.push(...get(ga), ...get(gd), ...ANDNOT, ...set(ga));
+    inner.push(...g([]), ...get(dy), ...get(ga), ...ANDV, ...vStore);
+  }
+  inner.push(...get(o), ...i32c(16), ...ADD, ...set(o));
+  const jLoop: Code = [
+    ...i32c(0), ...set(j),
+    ...BLOCK, ...LOOP, ...get(j), ...get(C4), ...GE_S, ...brIf(1),
+    ...inner,
+    ...get(j), ...i32c(16), ...ADD, ...set(j), ...br(0), ...END, ...END,
+  ];
+  const body: Code = [
+    ...get(pO), ...set(o),
+    ...loopTo(n, get(B), loopTo(oy, get(OH), [
+      // base = pX + n·imgBytes + 2·oy·rowBytes
+      ...get(pX), ...get(n), ...get(IMG), ...MUL, ...ADD, ...get(oy), ...get(oy), ...ADD, ...get(ROW), ...MUL, ...ADD, ...set(base),
+      ...loopTo(ox, get(OW), [
+        ...get(base), ...get(ox), ...get(ox), ...ADD, ...get(C4), ...MUL, ...ADD, ...set(q),
+        ...jLoop,
+      ]),
+    ])),
+  ];
+  return { name: grad ? 'maxPool2Grad' : 'maxPool2', params: new Array<number>(nP).fill(I32), locals, body };
+}
+
 function allKernels(): FnDef[] {
-  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), addRows(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), biasRelu(), reluGradSums(), adam(true), adam(false)];
+  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), addRows(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), biasRelu(), reluGradSums(), maxPool2(false), maxPool2(true), adam(true), adam(false)];
   for (const [mo, fi, ne] of [
     [false, false, false],
     [true, true, false],
@@ -661,6 +737,30 @@ export class SimdKernels {
     const covered = direct && sh === fh && sw === fw && top === 0 && left === 0 && oh * sh === h && ow * sw === w;
     if (!covered) new Float32Array(this.memory.buffer, sg, nx).fill(0);
     (this.fns[direct ? 'maxPoolGradDirect' : 'maxPoolGrad'] as Fn)(sx, sd, sg, b, h, w, c, oh, ow, sh, sw, fh, fw, top, left);
+  }
+
+  /**
+   * 2x2 max pooling with stride 2 and no padding over `[b, h, w, c]` (c a multiple of 4): the
+   * maxima into y `[b, oh, ow, c]` (oh, ow at most h/2, w/2), or with `grad` = {dy, g}, the
+   * gradient into g (`[b, h, w, c]`, zeroed here where no window reaches): dy at each window's first
+   * maximum, 0 at its other positions.
+   */
+  maxPool2(x: Region, y: Region, geo: { b: number; h: number; w: number; c: number; oh: number; ow: number }, grad?: { g: Region }): void {
+    const { b, h, w, c, oh, ow } = geo;
+    if (c % 4 !== 0 || 2 * oh > h || 2 * ow > w) throw new Error(`wasm-simd: maxPool2 needs channels divisible by 4 and windows inside the input, got ${JSON.stringify(geo)}`);
+    for (const v of [b, h, w, c, oh, ow]) if (!Number.isInteger(v) || v < 0 || v >= 2 ** 30) throw new Error(`wasm-simd: bad pooling geometry ${JSON.stringify(geo)}`);
+    this.dims(b * h * w, c);
+    const nx = b * h * w * c;
+    const ny = b * oh * ow * c;
+    const sx = this.check('x', x, nx);
+    const sy = this.check(grad === undefined ? 'y' : 'dy', y, ny);
+    if (grad === undefined) {
+      (this.fns['maxPool2'] as Fn)(sx, sy, b, oh, ow, w * c * 4, c * 4, h * w * c * 4);
+      return;
+    }
+    const sg = this.check('dx', grad.g, nx);
+    if (2 * oh !== h || 2 * ow !== w) new Float32Array(this.memory.buffer, sg, nx).fill(0);
+    (this.fns['maxPool2Grad'] as Fn)(sx, sy, sg, b, oh, ow, w * c * 4, c * 4, h * w * c * 4);
   }
 
   /** out = dy · step(x) over n floats (the gradient of relu). */
