@@ -136,6 +136,9 @@ function rowwise(spec: RowwiseSpec): FnDef {
 
 // --- kernels ----------------------------------------------------------------------------------
 
+/** Adds a float32 partial sum (at address `a`) into its float64 sum (at `s`) and zeroes the partial. */
+const foldPartial = (s: Code, a: Code): Code => [...s, ...s, ...f64Load, ...a, ...f32Load, ...F64_PROMOTE, ...F64_ADD, ...f64Store, ...a, 0x43, 0, 0, 0, 0 /* f32.const 0 */, ...f32Store];
+
 /**
  * bnSums: per channel, over rows, in float64 (16-row float32 partial sums):
  * mode 'stats' (streams X): d = x − k; S1 += d, S2 += d²;
@@ -166,8 +169,7 @@ function bnSums(mode: 'stats' | 'grad'): FnDef {
         [1, 0],
         [2, 1],
       ] as const) {
-        c.push(...fp(sIdx), ...fp(sIdx), ...f64Load, ...ch(a), ...f32Load, ...F64_PROMOTE, ...F64_ADD, ...f64Store);
-        c.push(...ch(a), 0x43, 0, 0, 0, 0, ...f32Store); // f32.const 0
+        c.push(...foldPartial(fp(sIdx), ch(a)));
       }
       return c;
     },
@@ -280,7 +282,7 @@ const reluGradSums = (): FnDef =>
         ...ch(0), ...ch(0), ...ty.load, ...get(d), ...ty.add, ...ty.store,
       ];
     },
-    fold: (ch, fp) => [...fp(0), ...fp(0), ...f64Load, ...ch(0), ...f32Load, ...F64_PROMOTE, ...F64_ADD, ...f64Store, ...ch(0), 0x43, 0, 0, 0, 0, ...f32Store],
+    fold: (ch, fp) => foldPartial(fp(0), ch(0)),
   });
 
 /**
