@@ -441,6 +441,19 @@ export function spanBasis(Xc: Matrix, name: string, metric: string): SpanBasis {
   });
 }
 
+/**
+ * `||Qᵀ B||²_F` and `||B - Q Qᵀ B||²_F` for the QR basis Q of the centred layer Xc (its span basis
+ * on the QR route), from the orthogonal Qᵀ B of the deferred QR's factors (LAPACK `dormqr`): no Q
+ * formed, no residual subtracted. Undefined when Xc's span basis is not the QR route, when this
+ * thread holds no deferred QR of Xc (a basis imported from another thread) or its Q has been
+ * formed, or off the native provider; the caller then uses the span basis' Q.
+ */
+export function projectionSquares(Xc: Matrix, name: string, metric: string, B: Matrix): { inside: number; outside: number } | undefined {
+  if (spanBasis(Xc, name, metric).R === undefined) return undefined;
+  if (memo.get(Xc)?.has('tallQr') !== true) return undefined;
+  return tallQr(Xc)?.projectionSquares(B);
+}
+
 /** The deferred thin QR of a tall centred layer (rows > cols), shared by {@link spanBasis} and {@link tallSvd}; undefined otherwise. */
 function tallQr(Xc: Matrix): QrDeferred | undefined {
   return Xc.rows > Xc.cols ? cached(Xc, 'tallQr', () => qrDeferred(Xc)) : undefined;

@@ -6,6 +6,8 @@ import { Matrix, createRng, matmul, readNpyMatrix, type Rng } from '@basis/tenso
 import { fixtureBytes, fixtureJson, metricCases, thrownCode as code } from '@basis/test-utils';
 import { metric, resolveOptions } from '../index.js';
 import { canonicalCorrelations } from './cca.js';
+import { linregR2Kernel } from './subspace.js';
+import { centred, spanBasis } from '../prep.js';
 
 function gaussian(rows: number, cols: number, rng: Rng): Matrix {
   const m = new Matrix(rows, cols);
@@ -65,6 +67,18 @@ describe('asymmetry and one-sided invariances', () => {
     const B = gaussian(7, 7, rng);
     for (let j = 0; j < 7; j++) B.set(j, j, B.get(j, j) + 3);
     expect(Math.abs(metric('linreg.r2', X, matmul(Y, B)).value - v)).toBeGreaterThan(1e-6);
+  });
+  it('linreg.r2 on the QR route: the squares of Qᵀ Yc from the QR factors (dormqr) equal the formed residual of the Q route to 1e-12', () => {
+    const Xb = gaussian(1200, 150, rng);
+    const Yb = gaussian(1200, 60, rng);
+    for (let i = 0; i < 1200; i++) for (let j = 0; j < 60; j++) Yb.set(i, j, Yb.get(i, j) + 0.5 * Xb.get(i, j % 150));
+    const viaFactors = linregR2Kernel(Xb, Yb);
+    // the same layer object once its QR basis Q has been formed: the factors are gone, the residual is formed
+    const X2 = new Matrix(1200, 150, Float64Array.from(Xb.data));
+    void spanBasis(centred(X2), 'X', 'linreg.r2').Q;
+    const viaQ = linregR2Kernel(X2, Yb);
+    expect(viaFactors).toBeGreaterThan(0.1);
+    expect(Math.abs(viaFactors - viaQ)).toBeLessThan(1e-12);
   });
   it('linreg.r2 is 1 for an exact linear fit and 0 for a constant regressor; a constant target is RANK_DEFICIENT', () => {
     const A = gaussian(5, 3, rng);

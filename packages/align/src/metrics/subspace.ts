@@ -1,5 +1,5 @@
 import { BasisError, Matrix, crossprod, matmul } from '@basis/tensor';
-import { centred, centredCross, singularParts, spanBasis, squaresOf, tallSvd } from '../prep.js';
+import { centred, centredCross, projectionSquares, singularParts, spanBasis, squaresOf, tallSvd } from '../prep.js';
 import { residualNorm, sumSquares } from '../util.js';
 import { assertNotConstant } from '../validate.js';
 import { rawScaled } from './shape.js';
@@ -9,7 +9,9 @@ import type { MetricDefinition, ResolvedOptions } from '../types.js';
  * In-sample R² of the least-squares regression of the centred Y on the centred X (X predicts Y):
  * `e / (e + ||Yc - Qx Qxᵀ Yc||²_F)` with `e = ||Qxᵀ Yc||²_F`, Qx an orthonormal basis of the
  * centred X's column space at its numerical rank (the QR or SVD basis CCA shares). The residual
- * is formed, not `||Yc||² - e`, so that exact fits give 1. A constant X explains nothing (0); a
+ * is never `||Yc||² - e`, so that exact fits give 1: on the QR route both sums come from the
+ * orthogonal `Qᵀ Yc` of the QR factors (LAPACK `dormqr`: the rows inside and outside X's span),
+ * else the residual `Yc - Qx Qxᵀ Yc` is formed. A constant X explains nothing (0); a
  * constant Y is RANK_DEFICIENT (R² undefined).
  *
  * @example
@@ -22,6 +24,9 @@ export function linregR2Kernel(X: Matrix, Y: Matrix): number {
   const Yc = centred(Y);
   assertNotConstant(squaresOf(Yc), 'Y', 'linreg.r2');
   if (!(squaresOf(Xc) > 0)) return 0;
+  // on the QR route: the squares of Qᵀ Yc inside and outside X's span from one dormqr
+  const pr = projectionSquares(Xc, 'X', 'linreg.r2', Yc);
+  if (pr !== undefined) return pr.inside / (pr.inside + pr.outside);
   const Q = spanBasis(Xc, 'X', 'linreg.r2').Q;
   const P = crossprod(Q, Yc); // r x dy coefficients in the basis
   const e = sumSquares(P);

@@ -22,7 +22,7 @@ import { cholesky, invSqrtmSpd, sqrtmSpd } from '../linalg/spd.js';
 import { svd } from '../linalg/svd.js';
 import { columnsSignNormalised, gaussian, maxAbsDiff, orthDefect, randomOrthogonal, rngFor, usvt } from '../linalg/test-helpers.js';
 import { configureEngine, engineInfo, nativeLib } from './engine.js';
-import { LAPACK_CROSSOVER, SCRATCH_KEEP_BYTES, lapackGesdd, lapackGesv, lapackPotrf, lapackQR, lapackSize, lapackSyevd, nativeFor, scratch, setLapackCrossover } from './lapack.js';
+import { LAPACK_CROSSOVER, SCRATCH_KEEP_BYTES, lapackGeqrf, lapackGesdd, lapackGesv, lapackOrmqrT, lapackPotrf, lapackQR, lapackSize, lapackSyevd, nativeFor, scratch, setLapackCrossover } from './lapack.js';
 import type * as Engine from './engine.js';
 import { NATIVE_CALL_STACK_BYTES, type NativeLib } from './native.js';
 
@@ -409,6 +409,18 @@ describe.skipIf(!haveNative)('native LAPACK vs WebAssembly', () => {
           }
         }
       }
+    });
+
+    it.skipIf(nativeLib() === null)('dormqr (Qᵀ C in place) checks C against the factors before the call', () => {
+      const lib = nativeLib()!;
+      const a = Float64Array.from(gaussian(rngFor('ormqr'), 30, 8).transpose().data); // column-major 30 x 8
+      const { factors } = lapackGeqrf(lib, a, 30, 8);
+      const c = new Float64Array(30 * 3).fill(1);
+      lapackOrmqrT(lib, factors, c, 3);
+      // Qᵀ is orthogonal: each column keeps its length
+      for (let j = 0; j < 3; j++) expect(c.subarray(j * 30, (j + 1) * 30).reduce((s, v) => s + v * v, 0)).toBeCloseTo(30, 10);
+      expect(thrownCode(() => lapackOrmqrT(lib, factors, new Float64Array(30 * 3 - 1), 3))).toBe('INVALID_ARGUMENT');
+      expect(thrownCode(() => lapackOrmqrT(lib, factors, c, -1))).toBe('INVALID_ARGUMENT');
     });
 
     it('rank-deficient and extreme-scale inputs', () => {

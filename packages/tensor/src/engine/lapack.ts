@@ -369,6 +369,34 @@ export function lapackOrgqr(lib: NativeLib, f: GeqrfFactors, complete = false): 
 }
 
 /**
+ * `dormqr` (side L, transpose): `C <- Qᵀ C` for the full m x m Q of {@link lapackGeqrf}'s factors
+ * (left intact) and the column-major m x p array `c` (leading dimension m), in place: the first
+ * k = min(m, n) rows of the result are the coordinates of C's columns in the span of Q's first k
+ * columns, the rest those in its orthogonal complement.
+ */
+export function lapackOrmqrT(lib: NativeLib, f: GeqrfFactors, c: Float64Array, p: number): void {
+  const what = 'qr (dormqr)';
+  const { a, tau, m, n } = f;
+  const k = Math.min(m, n);
+  const lda = Math.max(1, m);
+  checkDims(lib, what, { m, n, k, p, lda });
+  checkCol(what, 'A', a, m, n, lda);
+  checkLen(what, 'TAU', tau, k);
+  checkCol(what, 'C', c, m, p, lda);
+  if (m === 0 || p === 0 || k === 0) return;
+  const info = intArray(lib, 1);
+  const [lw] = cachedWork(lib, `ormqr:${m}x${n}:${p}`, () => {
+    const wq = new Float64Array(1);
+    lib.fn.dormqr('L', 'T', lib.ints([m]), lib.ints([p]), lib.ints([k]), a, lib.ints([lda]), tau, c, lib.ints([lda]), wq, lib.ints([-1]), info, 1, 1);
+    infoOf(lib, info, 'dormqr workspace query');
+    return [lworkFrom(wq[0] as number, Math.max(1, p))];
+  }) as [number];
+  checkDims(lib, what, { lwork: lw });
+  lib.fn.dormqr('L', 'T', lib.ints([m]), lib.ints([p]), lib.ints([k]), a, lib.ints([lda]), tau, c, lib.ints([lda]), new Float64Array(lw), lib.ints([lw]), info, 1, 1);
+  infoOf(lib, info, 'dormqr');
+}
+
+/**
  * `dgeqrf` then `dorgqr`: QR of the column-major m x n array `a` (leading dimension m;
  * overwritten by the factors). Returns R (row-major, `rRows x n`: k rows, or m rows when
  * `complete`) and Q (column-major m x qc, leading dimension m; qc = k, or m when `complete`).

@@ -42,6 +42,7 @@ export interface NativeBindings {
   dgesdd: (...a: unknown[]) => void;
   dgeqrf: (...a: unknown[]) => void;
   dorgqr: (...a: unknown[]) => void;
+  dormqr: (...a: unknown[]) => void;
   dgesv: (...a: unknown[]) => void;
   dgetrf: (...a: unknown[]) => void;
   dpotrf: (...a: unknown[]) => void;
@@ -244,6 +245,7 @@ function bind(koffi: Koffi, blasPath: string, lapackPath: string, platform: stri
     dgesdd: [lapack, `dgesdd_${s}`, `void dgesdd_${s}(${CHAR}, ${P}, ${P}, double *, ${P}, double *, double *, ${P}, double *, ${P}, double *, ${P}, ${P}, ${P}, ${L})`],
     dgeqrf: [lapack, `dgeqrf_${s}`, `void dgeqrf_${s}(${P}, ${P}, double *, ${P}, double *, double *, ${P}, ${P})`],
     dorgqr: [lapack, `dorgqr_${s}`, `void dorgqr_${s}(${P}, ${P}, ${P}, double *, ${P}, double *, double *, ${P}, ${P})`],
+    dormqr: [lapack, `dormqr_${s}`, `void dormqr_${s}(${CHAR}, ${CHAR}, ${P}, ${P}, ${P}, double *, ${P}, double *, double *, ${P}, double *, ${P}, ${P}, ${L}, ${L})`],
     dgesv: [lapack, `dgesv_${s}`, `void dgesv_${s}(${P}, ${P}, double *, ${P}, ${P}, double *, ${P}, ${P})`],
     dgetrf: [lapack, `dgetrf_${s}`, `void dgetrf_${s}(${P}, ${P}, double *, ${P}, ${P}, ${P})`],
     dpotrf: [lapack, `dpotrf_${s}`, `void dpotrf_${s}(${CHAR}, ${P}, double *, ${P}, ${P}, ${L})`],

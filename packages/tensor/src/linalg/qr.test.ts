@@ -3,8 +3,9 @@ import fc from 'fast-check';
 import { fixtureBytes, fixtureJson } from '@basis/test-utils';
 import { readNpyMatrix } from '../index.js';
 import { Matrix } from '../matrix.js';
-import { matmul } from './basic.js';
+import { crossprod, matmul } from './basic.js';
 import { qr, qrDeferred, qrPivoted, qrR } from './qr.js';
+import { engineInfo } from '../engine/engine.js';
 import { expectCode, gaussian, maxAbsDiff, naiveMatmul, orthDefect, rngFor } from './test-helpers.js';
 
 function checkQr(A: Matrix, complete = false): void {
@@ -119,6 +120,35 @@ describe('qrR and qrDeferred', () => {
       const Rc = qrR(new Matrix(300, 40, A.data.map((v) => v * c)));
       expect(Array.from(Rc.data, (v) => v / c)).toEqual(Array.from(R.data));
     }
+  });
+
+  it('projectionSquares: ||Qᵀ B||² and ||B - Q Qᵀ B||² from dormqr on the native provider (undefined once Q is formed, and on WebAssembly)', () => {
+    const rng = rngFor('projection');
+    const A = gaussian(rng, 1500, 120);
+    const B = gaussian(rng, 1500, 70);
+    const f = qrDeferred(A);
+    const got = f.projectionSquares(B);
+    // the reference: the thin Q of qr, its coefficients and the formed residual
+    const { Q } = qr(A);
+    const P = crossprod(Q, B);
+    const QP = matmul(Q, P);
+    let inside = 0;
+    let outside = 0;
+    for (const v of P.data) inside += v * v;
+    for (let i = 0; i < B.data.length; i++) outside += ((B.data[i] as number) - (QP.data[i] as number)) ** 2;
+    if (engineInfo().provider !== 'native') {
+      expect(got).toBeUndefined();
+      return;
+    }
+    expect(got).toBeDefined();
+    expect(Math.abs(got!.inside - inside) / inside).toBeLessThan(1e-12);
+    expect(Math.abs(got!.outside - outside) / outside).toBeLessThan(1e-12);
+    // B inside the span: nothing outside, to rounding of the orthogonal transform
+    const inSpan = f.projectionSquares(matmul(A, gaussian(rng, 120, 5)))!;
+    expect(inSpan.outside / inSpan.inside).toBeLessThan(1e-26);
+    expectCode(() => f.projectionSquares(gaussian(rng, 1499, 3)), 'SHAPE_MISMATCH');
+    f.Q(); // dorgqr overwrites the factors
+    expect(f.projectionSquares(B)).toBeUndefined();
   });
 
   it('rejects NaN, Inf and empty input', () => {

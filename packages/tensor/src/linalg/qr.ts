@@ -1,5 +1,5 @@
 import { float64Buffer } from '../memory.js';
-import { lapackGeqrf, lapackOrgqr, lapackQR, lapackSize, nativeFor } from '../engine/lapack.js';
+import { lapackGeqrf, lapackOrgqr, lapackOrmqrT, lapackQR, lapackSize, nativeFor } from '../engine/lapack.js';
 import type { NativeLib } from '../engine/native.js';
 import { BasisError } from '../errors.js';
 import { Matrix } from '../matrix.js';
@@ -68,6 +68,14 @@ export interface QrDeferred {
   R: Matrix;
   /** Forms the thin Q (m x k; {@link qr}'s Q, bit for bit) on the first call; later calls return the same Matrix. */
   Q: () => Matrix;
+  /**
+   * For B (m x p): `inside = ||Qᵀ B||²_F` and `outside = ||B - Q Qᵀ B||²_F`, the squared lengths of
+   * B's projections on the span of A's columns and on its orthogonal complement, from the full
+   * orthogonal Qᵀ B (LAPACK `dormqr`: no Q formed, no residual subtracted). Available on the
+   * native provider while Q has not been formed (it overwrites the factors); undefined otherwise,
+   * and then `Q()` gives the same quantities. B must be finite.
+   */
+  projectionSquares: (B: Matrix) => { inside: number; outside: number } | undefined;
 }
 
 /**
@@ -81,6 +89,7 @@ export interface QrDeferred {
  * const f = qrDeferred([[3, 1], [4, 2]]);
  * f.R.get(0, 0); // 5: no Q formed yet
  * f.Q().get(1, 0); // 0.8
+ * qrDeferred(X).projectionSquares(Y); // { inside, outside }: Y's squared lengths in and outside X's span (native, before Q())
  * ```
  */
 export function qrDeferred(A: MatrixLike): QrDeferred {
@@ -96,6 +105,7 @@ function deferred(a: Matrix): QrDeferred {
   let R: Matrix;
   let formQ: () => Float64Array;
   let scale: number;
+  let project: ((B: Matrix) => { inside: number; outside: number }) | undefined;
   if (lib !== null) {
     // the validated input, scaled by an exact power of two and transposed to column-major order
     // in one pass: the same array {@link pow2ScaledCopy} and a transposed copy of it would give
@@ -106,8 +116,23 @@ function deferred(a: Matrix): QrDeferred {
     const g = lapackGeqrf(lib, cm, m, n, false, true);
     R = new Matrix(k, n, g.R);
     formQ = () => {
+      project = undefined; // dorgqr overwrites the factors
       const { q, qc } = lapackOrgqr(lib, g.factors);
       return transposeData(q.length === m * qc ? q : q.subarray(0, m * qc), qc, m);
+    };
+    project = (B) => {
+      const p = B.cols;
+      const c = float64Buffer(m * p);
+      transposeScaledInto(B.data, m, p, 1, c);
+      lapackOrmqrT(lib, g.factors, c, p);
+      let inside = 0;
+      let outside = 0;
+      for (let j = 0; j < p; j++) {
+        const col = j * m;
+        for (let i = 0; i < k; i++) inside += (c[col + i] as number) ** 2;
+        for (let i = k; i < m; i++) outside += (c[col + i] as number) ** 2;
+      }
+      return { inside, outside };
     };
   } else {
     const c = pow2ScaledCopy(a.data);
@@ -128,6 +153,10 @@ function deferred(a: Matrix): QrDeferred {
   let Q: Matrix | undefined;
   return {
     R,
+    projectionSquares: (B) => {
+      if (B.rows !== m) throw new BasisError('SHAPE_MISMATCH', `projectionSquares: B has ${B.rows} rows, the factorised matrix ${m}`);
+      return project?.(B);
+    },
     Q: () => {
       if (Q === undefined) {
         const q = formQ();
