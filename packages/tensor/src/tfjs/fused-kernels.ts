@@ -211,9 +211,11 @@ interface WasmCalls {
   disposeData(dataId: object): void;
 }
 
-function wasmCall(name: string, inputs: Record<string, TensorInfo>, backend: WasmCalls, attrs: NamedAttrMap = {}): TensorInfo {
-  const k = getKernel(name, 'wasm');
-  if (k === undefined) throw new Error(`wasm kernel ${name} is not registered`);
+
+/** Runs a kernel of the active backend from inside a kernel (no engine bookkeeping, no tape). */
+function backendCall(name: string, inputs: Record<string, TensorInfo>, backend: unknown, attrs: NamedAttrMap = {}): TensorInfo {
+  const k = getKernel(name, getBackend());
+  if (k === undefined) throw new Error(`kernel ${name} is not registered on ${getBackend()}`);
   return k.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
 }
 
@@ -355,17 +357,17 @@ function bnTrainWasm(args: Args): TensorInfo[] {
   const backend = args.backend as WasmCalls;
   const { x, eps, C, rows } = bnShape(args);
   const x2: TensorInfo = { dataId: x.dataId, shape: [rows, C], dtype: 'float32' };
-  const s = wasmCall('Sum', { x: x2 }, backend, { axis: [0], keepDims: false });
+  const s = backendCall('Sum', { x: x2 }, backend, { axis: [0], keepDims: false });
   const mean = wasmVector(backend, Array.from(wasmF32(backend, s), (v) => v / rows));
   backend.disposeData(s.dataId);
-  const xc = wasmCall('Sub', { a: x2, b: mean }, backend);
-  const sq = wasmCall('Square', { x: xc }, backend);
+  const xc = backendCall('Sub', { a: x2, b: mean }, backend);
+  const sq = backendCall('Square', { x: xc }, backend);
   backend.disposeData(xc.dataId);
-  const ss = wasmCall('Sum', { x: sq }, backend, { axis: [0], keepDims: false });
+  const ss = backendCall('Sum', { x: sq }, backend, { axis: [0], keepDims: false });
   backend.disposeData(sq.dataId);
   const variance = wasmVector(backend, Array.from(wasmF32(backend, ss), (v) => v / rows));
   backend.disposeData(ss.dataId);
-  const y = wasmCall('FusedBatchNorm', { x, mean, variance, offset, scale }, backend, { varianceEpsilon: eps });
+  const y = backendCall('FusedBatchNorm', { x, mean, variance, offset, scale }, backend, { varianceEpsilon: eps });
   return [y, mean, variance];
 }
 
@@ -386,10 +388,10 @@ function bnTrainGradWasm(args: Args): TensorInfo[] {
     return t;
   };
   try {
-    const sdyT = tmp(wasmCall('Sum', { x: dy2 }, backend, { axis: [0], keepDims: false }));
-    const xc = tmp(wasmCall('Sub', { a: x2, b: mean }, backend));
-    const prod = tmp(wasmCall('Multiply', { a: dy2, b: xc }, backend));
-    const sdyxT = tmp(wasmCall('Sum', { x: prod }, backend, { axis: [0], keepDims: false }));
+    const sdyT = tmp(backendCall('Sum', { x: dy2 }, backend, { axis: [0], keepDims: false }));
+    const xc = tmp(backendCall('Sub', { a: x2, b: mean }, backend));
+    const prod = tmp(backendCall('Multiply', { a: dy2, b: xc }, backend));
+    const sdyxT = tmp(backendCall('Sum', { x: prod }, backend, { axis: [0], keepDims: false }));
     // dx = A·dy + B·(x − mean) + K per channel; B·(x − mean) + K as FusedBatchNorm of x − mean
     // with scale B·√(var + ε) (the kernel multiplies by 1/√(var + ε))
     const sd = Float64Array.from(wasmF32(backend, sdyT));
@@ -414,9 +416,9 @@ function bnTrainGradWasm(args: Args): TensorInfo[] {
     const bT = tmp(wasmVector(backend, Bs));
     const kT = tmp(wasmVector(backend, K));
     const aT = tmp(wasmVector(backend, A));
-    const u = tmp(wasmCall('FusedBatchNorm', { x: xc, mean: zeros, variance, offset: kT, scale: bT }, backend, { varianceEpsilon: eps }));
-    const w = tmp(wasmCall('Multiply', { a: dy2, b: aT }, backend));
-    const dx2 = wasmCall('Add', { a: u, b: w }, backend);
+    const u = tmp(backendCall('FusedBatchNorm', { x: xc, mean: zeros, variance, offset: kT, scale: bT }, backend, { varianceEpsilon: eps }));
+    const w = tmp(backendCall('Multiply', { a: dy2, b: aT }, backend));
+    const dx2 = backendCall('Add', { a: u, b: w }, backend);
     const dx: TensorInfo = { dataId: dx2.dataId, shape: [...x.shape], dtype: 'float32' };
     const dgamma = wasmVector(backend, DG);
     const dbeta = wasmVector(backend, wasmF32(backend, sdyT));
@@ -860,13 +862,6 @@ export function softmaxCrossEntropyMean(labels: Tensor, logits: Tensor): Tensor 
 // ---------------------------------------------------------------------------------------------
 // Dense layer: y = act(x Wᵀ + b) as one op forward and one element-wise pass backward
 
-/** Runs a kernel of the active backend from inside a kernel (no engine bookkeeping, no tape). */
-function backendCall(name: string, inputs: Record<string, TensorInfo>, backend: unknown, attrs: NamedAttrMap = {}): TensorInfo {
-  const k = getKernel(name, getBackend());
-  if (k === undefined) throw new Error(`kernel ${name} is not registered on ${getBackend()}`);
-  return k.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
-}
-
 function disposeInfo(backend: unknown, t: TensorInfo): void {
   (backend as { disposeData(dataId: object): void }).disposeData(t.dataId);
 }
@@ -949,15 +944,11 @@ function reluGradSumsWasm(args: Args): TensorInfo[] {
   const [N, O] = dy.shape as [number, number];
   const dz = y === undefined ? undefined : backend.makeOutput([N, O], 'float32');
   const db = backend.makeOutput([O], 'float32');
-  const scratch = backend.makeOutput([y === undefined ? 7 * O + 1 : 3 * O + 1], 'float32');
+  const scratch = backend.makeOutput([3 * O + 1], 'float32');
   try {
-    const S = wasmF32(backend, scratch);
-    let sums: Float64Array;
-    if (y === undefined || dz === undefined) {
-      // the batchnorm statistics pass with a zero shift: Σ dy (its Σ dy² is not used)
-      S.fill(0, 0, O);
-      sums = k.sums(k.region(wasmF32(backend, dy)), null, N, O, k.region(S.subarray(0, O)), k.region(S.subarray(O))).s1;
-    } else sums = k.reluGradSums(k.region(wasmF32(backend, dy)), k.region(wasmF32(backend, y)), k.region(wasmF32(backend, dz)), N, O, k.region(S));
+    const S = k.region(wasmF32(backend, scratch));
+    const D = k.region(wasmF32(backend, dy));
+    const sums = y === undefined || dz === undefined ? k.reluGradSums(D, null, null, N, O, S) : k.reluGradSums(D, k.region(wasmF32(backend, y)), k.region(wasmF32(backend, dz)), N, O, S);
     wasmF32(backend, db).set(sums);
   } finally {
     backend.disposeData(scratch.dataId);

@@ -1076,6 +1076,17 @@ const cast: NativeKernel = (args, fallback) => {
   return dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64' ? (fallback(args) as TensorInfo) : share(x, args.backend);
 };
 
+/** The pooling geometry of a float32 NHWC input, or undefined when tfjs would reject the attributes (its kernel then raises). */
+function poolInfo(x: TensorInfo, attrs: NamedAttrMap): backend_util.Conv2DInfo | undefined {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if (x.dtype !== 'float32' || x.shape.length !== 4) return undefined;
+  try {
+    return backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a pooling is 2x2 windows with stride 2, no padding and every window inside the input. */
 function pool2(info: backend_util.Conv2DInfo): boolean {
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padInfo, dilationHeight, dilationWidth } = info;
@@ -1092,16 +1103,10 @@ function pool2(info: backend_util.Conv2DInfo): boolean {
 const maxPool: NativeKernel = (args, fallback) => {
   const { inputs, backend, attrs } = args;
   const x = inputs['x'] as TensorInfo;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-  if (x.dtype !== 'float32' || x.shape.length !== 4 || (x.shape[3] as number) % 4 !== 0) return fallback(args) as TensorInfo;
-  let info: backend_util.Conv2DInfo;
-  try {
-    info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  } catch {
-    return fallback(args) as TensorInfo;
-  }
+  if ((x.shape[3] ?? 0) % 4 !== 0) return fallback(args) as TensorInfo;
+  const info = poolInfo(x, attrs);
   const simdK = simdKernelsFor(backend);
-  if (!pool2(info) || simdK === null || !simdK.usable()) return fallback(args) as TensorInfo;
+  if (info === undefined || !pool2(info) || simdK === null || !simdK.usable()) return fallback(args) as TensorInfo;
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const out = backend.makeOutput([b, oh, ow, c], 'float32');
   simdK.maxPool2(simdK.region(f32(backend, x)), simdK.region(f32(backend, out)), { b, h, w, c, oh, ow });
@@ -1112,14 +1117,8 @@ const maxPoolGrad: NativeKernel = (args, fallback) => {
   const { inputs, backend, attrs } = args;
   const dy = inputs['dy'] as TensorInfo;
   const x = inputs['input'] as TensorInfo;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) return fallback(args) as TensorInfo;
-  let info: backend_util.Conv2DInfo;
-  try {
-    info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  } catch {
-    return fallback(args) as TensorInfo;
-  }
+  const info = dy.dtype === 'float32' ? poolInfo(x, attrs) : undefined;
+  if (info === undefined) return fallback(args) as TensorInfo;
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
   if (dy.shape.length !== 4 || dy.shape[0] !== b || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== c) return fallback(args) as TensorInfo;

@@ -33,6 +33,7 @@ const f32Lane = (i: number): Code => simd(31, i);
 const i32Lane = (i: number): Code => simd(27, i);
 const v128Const = (bytes: number[]): Code => simd(12, ...bytes);
 const i32x4Const = (a: number, b: number, c: number, d: number): Code => v128Const(Array.from(new Uint8Array(Int32Array.of(a, b, c, d).buffer)));
+const f32c = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)]; // f32.const
 const f32x4Splat = (v: number): Code => v128Const(Array.from(new Uint8Array(Float32Array.of(v, v, v, v).buffer)));
 
 /** Float32 arithmetic on one lane (scalar tails) or four (the SIMD loop), for shared emitters. */
@@ -137,7 +138,7 @@ function rowwise(spec: RowwiseSpec): FnDef {
 // --- kernels ----------------------------------------------------------------------------------
 
 /** Adds a float32 partial sum (at address `a`) into its float64 sum (at `s`) and zeroes the partial. */
-const foldPartial = (s: Code, a: Code): Code => [...s, ...s, ...f64Load, ...a, ...f32Load, ...F64_PROMOTE, ...F64_ADD, ...f64Store, ...a, 0x43, 0, 0, 0, 0 /* f32.const 0 */, ...f32Store];
+const foldPartial = (s: Code, a: Code): Code => [...s, ...s, ...f64Load, ...a, ...f32Load, ...F64_PROMOTE, ...F64_ADD, ...f64Store, ...a, ...f32c(0), ...f32Store];
 
 /**
  * bnSums: per channel, over rows, in float64 (16-row float32 partial sums):
@@ -231,7 +232,6 @@ function reluGrad(): FnDef {
 
 /** `step(x)` times the value on the stack (tfjs' relu gradient: 1 for x > 0, NaN for NaN, else 0); x in local `x`. */
 function stepTimes(ty: Ty, x: number): Code {
-  const f32c = (v: number): Code => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
   if (ty === VEC) {
     // (1 & (x > 0)) | (x & (x != x))
     return [...f32x4Splat(1), ...get(x), ...V_ZERO, ...F32X4_GT, ...simd(78), ...get(x), ...get(x), ...get(x), ...simd(66) /* f32x4.ne */, ...simd(78), ...simd(80) /* v128.or */, ...ty.mul];
@@ -254,7 +254,7 @@ const biasRelu = (): FnDef =>
       const v = tmp(0);
       const c: Code = [...s(1), ...s(0), ...ty.load, ...ch(0), ...ty.load, ...ty.add, ...set(v)];
       if (ty === VEC) c.push(...get(v), ...get(v), ...V_ZERO, ...F32X4_GT, ...get(v), ...get(v), ...simd(66), ...simd(80), ...simd(78) /* v & ((v > 0) | (v != v)) */);
-      else c.push(...get(v), 0x43, 0, 0, 0, 0, ...get(v), 0x43, 0, 0, 0, 0, 0x5e /* f32.gt */, ...get(v), ...get(v), 0x5c /* f32.ne */, 0x72 /* i32.or */, ...SELECT);
+      else c.push(...get(v), ...f32c(0), ...get(v), ...f32c(0), 0x5e /* f32.gt */, ...get(v), ...get(v), 0x5c /* f32.ne */, 0x72 /* i32.or */, ...SELECT);
       c.push(...ty.store);
       return c;
     },
@@ -264,23 +264,20 @@ const biasRelu = (): FnDef =>
  * reluGradSums (streams DY, Y, DZ; channel A, float32 partial sums, zero on entry, left zero; fold
  * pointer S, float64): DZ = DY · step(Y) (the relu gradient from relu's output: y > 0 exactly when
  * its input is) and S += DZ per channel, float32 partial sums of 16 rows added into float64.
+ * Without relu, `columnSums` (stream DY only): S += DY.
  */
-const reluGradSums = (): FnDef =>
+const reluGradSums = (relu: boolean): FnDef =>
   rowwise({
-    name: 'reluGradSums',
-    streams: 3,
+    name: relu ? 'reluGradSums' : 'columnSums',
+    streams: relu ? 3 : 1,
     chans: 1,
     scalars: 0,
     foldPtrs: 1,
     stmt: (ty, s, ch, _sc, tmp) => {
       const y = tmp(0);
       const d = tmp(1);
-      return [
-        ...s(1), ...ty.load, ...set(y),
-        ...s(0), ...ty.load, ...stepTimes(ty, y), ...set(d),
-        ...s(2), ...get(d), ...ty.store,
-        ...ch(0), ...ch(0), ...ty.load, ...get(d), ...ty.add, ...ty.store,
-      ];
+      const c: Code = relu ? [...s(1), ...ty.load, ...set(y), ...s(0), ...ty.load, ...stepTimes(ty, y), ...set(d), ...s(2), ...get(d), ...ty.store] : [...s(0), ...ty.load, ...set(d)];
+      return [...c, ...ch(0), ...ch(0), ...ty.load, ...get(d), ...ty.add, ...ty.store];
     },
     fold: (ch, fp) => foldPartial(fp(0), ch(0)),
   });
@@ -515,7 +512,7 @@ function maxPool2(grad: boolean): FnDef {
 }
 
 function allKernels(): FnDef[] {
-  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), addRows(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), biasRelu(), reluGradSums(), maxPool2(false), maxPool2(true), adam(true), adam(false)];
+  const out: FnDef[] = [bnSums('stats'), bnSums('grad'), bnAffine(), addRows(), bnBackDx(), maxPoolGrad(false), maxPoolGrad(true), reluGrad(), biasRelu(), reluGradSums(true), reluGradSums(false), maxPool2(false), maxPool2(true), adam(true), adam(false)];
   for (const [mo, fi, ne] of [
     [false, false, false],
     [true, true, false],
@@ -780,9 +777,10 @@ export class SimdKernels {
 
   /**
    * dz = dy · step(y) over `[rows, C]` (the gradient of relu from its output y) and the column sums
-   * of dz in float64 (float32 partial sums of 16 rows). `scratch` holds 3C + 1 floats.
+   * of dz in float64 (float32 partial sums of 16 rows); with y and dz null, the column sums of dy.
+   * `scratch` holds 3C + 1 floats.
    */
-  reluGradSums(dy: Region, y: Region, dz: Region, rows: number, C: number, scratch: Region): Float64Array {
+  reluGradSums(dy: Region, y: Region | null, dz: Region | null, rows: number, C: number, scratch: Region): Float64Array {
     this.dims(rows, C);
     const n = rows * C;
     const a = this.check('scratch', scratch, 3 * C + 1);
@@ -790,7 +788,8 @@ export class SimdKernels {
     if (s % 8 !== 0) s += 4;
     new Float32Array(this.memory.buffer, a, C).fill(0);
     new Float64Array(this.memory.buffer, s, C).fill(0);
-    (this.fns['reluGradSums'] as Fn)(this.check('dy', dy, n), this.check('y', y, n), this.check('dz', dz, n), rows, C, a, s);
+    if (y === null || dz === null) (this.fns['columnSums'] as Fn)(this.check('dy', dy, n), rows, C, a, s);
+    else (this.fns['reluGradSums'] as Fn)(this.check('dy', dy, n), this.check('y', y, n), this.check('dz', dz, n), rows, C, a, s);
     return new Float64Array(this.memory.buffer, s, C).slice();
   }
 

@@ -94,13 +94,14 @@ interface RunState {
   buffers: Record<string, tf.Tensor>;
 }
 
-function runNode(node: GraphNode, x: tf.Tensor, st: RunState): tf.Tensor {
+/** Runs one node; `withRelu`: a dense node also applies the relu that follows it (see {@link denseReluFused}). */
+function runNode(node: GraphNode, x: tf.Tensor, st: RunState, withRelu = false): tf.Tensor {
   const p = (s: string): tf.Tensor => need(st.params, `${node.name}.${s}`);
   let y: tf.Tensor;
   switch (node.op) {
     case 'dense': {
       if (x.rank === 2) {
-        y = denseLayer(x, p('weight'), node.bias === false ? null : p('bias'));
+        y = denseLayer(x, p('weight'), node.bias === false ? null : p('bias'), withRelu ? 'relu' : 'linear');
         break;
       }
       y = lastAxisMatMul(x, p('weight'));
@@ -307,8 +308,8 @@ export function forward(graph: ModelGraph, params: TensorParams, x: tf.Tensor, o
     if (next !== undefined && poolsFirst(node, next, st)) {
       h = runNode(node, runNode(next, h, st), st);
       i++;
-    } else if (next !== undefined && node.op === 'dense' && denseReluFused(node, next, h, st)) {
-      h = denseLayer(h, need(params, `${node.name}.weight`), node.bias === false ? null : need(params, `${node.name}.bias`), 'relu');
+    } else if (next !== undefined && denseReluFused(node, next, h, st)) {
+      h = runNode(node, h, st, true);
       if (st.capture === 'all' || st.capture.has(next.name)) st.captures[next.name] = h;
       i++;
     } else h = runNode(node, h, st);
